@@ -1,0 +1,1 @@
+//! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN.
