@@ -1,1 +1,2 @@
 //! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN.
+pub mod sip;

@@ -1,0 +1,176 @@
+//! Header value syntax shared by the typed views: top-level comma lists (Via, Route,
+//! Record-Route), `;name=value` parameter lists, quoted strings and linear whitespace.
+
+use super::lines::is_lws;
+
+/// Trims SP, HT and the CR/LF that folding leaves inside a value.
+pub(crate) fn trim_lws(s: &str) -> &str {
+    s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+}
+
+/// Index of the `"` that closes the quoted string opening at `open`, honouring `\` escapes.
+pub(crate) fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Splits a header value on top-level commas (not inside quotes or `<>`).
+pub fn split_list(value: &str) -> ListElements<'_> {
+    ListElements { s: value, pos: 0 }
+}
+
+/// Iterator returned by [`split_list`]: trimmed, non-empty elements, first to last.
+#[derive(Debug, Clone)]
+pub struct ListElements<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> ListElements<'a> {
+    /// The next element as a trimmed byte range of the value.
+    pub(crate) fn next_range(&mut self) -> Option<(usize, usize)> {
+        let b = self.s.as_bytes();
+        while self.pos < b.len() {
+            let start = self.pos;
+            let end = element_end(b, start);
+            self.pos = end + 1;
+            let (mut s, mut e) = (start, end);
+            while s < e && b.get(s).is_some_and(|&c| is_lws(c)) {
+                s += 1;
+            }
+            while e > s && b.get(e - 1).is_some_and(|&c| is_lws(c)) {
+                e -= 1;
+            }
+            if s < e {
+                return Some((s, e));
+            }
+        }
+        None
+    }
+}
+
+impl<'a> Iterator for ListElements<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (s, e) = self.next_range()?;
+        self.s.get(s..e)
+    }
+}
+
+/// Index of the top-level comma ending the element that starts at `i`, or `b.len()`.
+fn element_end(b: &[u8], mut i: usize) -> usize {
+    let mut in_angle = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' if !in_angle => match quoted_end(b, i) {
+                Some(close) => i = close,
+                None => return b.len(),
+            },
+            b'<' => in_angle = true,
+            b'>' => in_angle = false,
+            b',' if !in_angle => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// Iterates `;name[=value]` parameters: names and values trimmed, quoted values returned
+/// with their quotes. Text before the first `;` is skipped.
+pub(crate) fn params(s: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    let b = s.as_bytes();
+    let mut pos = find_semicolon(b, 0);
+    std::iter::from_fn(move || {
+        loop {
+            let start = pos?.checked_add(1)?;
+            let end = find_semicolon(b, start);
+            pos = end;
+            let segment = s.get(start..end.unwrap_or(b.len()))?;
+            let (name, value) = match segment.split_once('=') {
+                Some((n, v)) => (trim_lws(n), Some(trim_lws(v))),
+                None => (trim_lws(segment), None),
+            };
+            if !name.is_empty() {
+                return Some((name, value));
+            }
+        }
+    })
+}
+
+/// Looks up a parameter by name (case-insensitive): `None` when absent, `Some(None)` when
+/// present without `=value`.
+pub(crate) fn find_param<'a>(s: &'a str, name: &str) -> Option<Option<&'a str>> {
+    params(s)
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+fn find_semicolon(b: &[u8], mut i: usize) -> Option<usize> {
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => i = quoted_end(b, i)?,
+            b';' => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_list_ignores_commas_in_quotes_and_angle_brackets() {
+        let v = r#"SIP/2.0/UDP a;branch=1 ,SIP/2.0/TCP b;x="p,q" , <sip:c;lr,x>, "A, B" <sip:d>"#;
+        let parts: Vec<_> = split_list(v).collect();
+        assert_eq!(
+            parts,
+            [
+                "SIP/2.0/UDP a;branch=1",
+                r#"SIP/2.0/TCP b;x="p,q""#,
+                "<sip:c;lr,x>",
+                r#""A, B" <sip:d>"#
+            ]
+        );
+    }
+
+    #[test]
+    fn split_list_skips_empty_elements_and_folding() {
+        let parts: Vec<_> = split_list(" , a,\r\n b ,, ").collect();
+        assert_eq!(parts, ["a", "b"]);
+        assert_eq!(split_list("").count(), 0);
+    }
+
+    #[test]
+    fn split_list_survives_unbalanced_quotes() {
+        let parts: Vec<_> = split_list(r#"a, "b, c"#).collect();
+        assert_eq!(parts, ["a", r#""b, c"#]);
+        let parts: Vec<_> = split_list(r#"a, "b\"#).collect();
+        assert_eq!(parts, ["a", r#""b\"#]);
+    }
+
+    #[test]
+    fn params_finds_flags_values_and_quoted_values() {
+        let p = r#"sip:x ; branch = z9hG4bK1 ;rport;received=10.0.0.1;q="a;b";lr"#;
+        assert_eq!(find_param(p, "BRANCH"), Some(Some("z9hG4bK1")));
+        assert_eq!(find_param(p, "rport"), Some(None));
+        assert_eq!(find_param(p, "received"), Some(Some("10.0.0.1")));
+        assert_eq!(find_param(p, "q"), Some(Some(r#""a;b""#)));
+        assert_eq!(find_param(p, "lr"), Some(None));
+        assert_eq!(find_param(p, "sip:x"), None);
+        assert_eq!(find_param(p, "b\""), None);
+        assert_eq!(find_param("", "x"), None);
+        assert_eq!(find_param(";;x=", "x"), Some(Some("")));
+    }
+}

@@ -1,0 +1,302 @@
+//! Via header values (RFC 3261 20.42, RFC 3581 rport): sent-protocol, sent-by (IPv6
+//! references included) and parameters, and iteration over every Via of a message.
+
+use super::HeaderName;
+use super::error::ParseError;
+use super::grammar::{ListElements, find_param, split_list, trim_lws};
+use super::lines::{Lexed, is_lws, is_token, lex};
+
+/// One Via value, borrowed from the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Via<'a> {
+    /// The whole value, trimmed: `SIP/2.0/UDP host:port;branch=...`.
+    pub raw: &'a str,
+    /// `SIP/2.0/UDP` as written.
+    pub protocol: &'a str,
+    /// `UDP`, `TCP`, `TLS`, `SCTP`, `WS`... as written.
+    pub transport: &'a str,
+    /// The sent-by host; an IPv6 reference is given without its brackets (`2001:db8::1`).
+    pub host: &'a str,
+    pub port: Option<u16>,
+    pub branch: Option<&'a str>,
+    pub received: Option<&'a str>,
+    pub rport: Rport,
+    /// The parameter text from the first `;` on (empty when there are none).
+    pub params: &'a str,
+}
+
+/// The `rport` parameter (RFC 3581).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rport {
+    Absent,
+    /// `;rport` with no value: the client asks for the source port to be filled in.
+    Requested,
+    Value(u16),
+}
+
+impl<'a> Via<'a> {
+    /// Parses a single Via value (one element of a comma list).
+    pub fn parse(value: &'a str) -> Result<Via<'a>, ParseError> {
+        let raw = trim_lws(value);
+        let b = raw.as_bytes();
+        let bad = ParseError::MalformedVia;
+
+        // sent-protocol: name / version / transport, LWS allowed around the slashes.
+        let mut i = 0;
+        let name = take_token(b, &mut i);
+        expect_slash(b, &mut i)?;
+        let version = take_token(b, &mut i);
+        expect_slash(b, &mut i)?;
+        let transport_start = i;
+        let transport = take_token(b, &mut i);
+        if !name.eq_ignore_ascii_case(b"SIP") || version != b"2.0" || transport.is_empty() {
+            return Err(bad);
+        }
+        let protocol = raw.get(..i).ok_or(bad)?;
+        let transport = raw.get(transport_start..i).ok_or(bad)?;
+
+        // LWS, then sent-by = host [ ":" port ].
+        let ws_start = i;
+        skip_lws(b, &mut i);
+        if i == ws_start {
+            return Err(bad);
+        }
+        let host = if b.get(i) == Some(&b'[') {
+            let close = i + b
+                .get(i..)
+                .and_then(|r| r.iter().position(|&c| c == b']'))
+                .ok_or(bad)?;
+            let inner = raw.get(i + 1..close).ok_or(bad)?;
+            if inner.is_empty()
+                || !inner
+                    .bytes()
+                    .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+            {
+                return Err(bad);
+            }
+            i = close + 1;
+            inner
+        } else {
+            let start = i;
+            while b
+                .get(i)
+                .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
+            {
+                i += 1;
+            }
+            raw.get(start..i).filter(|h| !h.is_empty()).ok_or(bad)?
+        };
+        skip_lws(b, &mut i);
+        let mut port = None;
+        if b.get(i) == Some(&b':') {
+            i += 1;
+            skip_lws(b, &mut i);
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            port = Some(
+                raw.get(start..i)
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .ok_or(bad)?,
+            );
+            skip_lws(b, &mut i);
+        }
+        let params = raw.get(i..).ok_or(bad)?;
+        if !params.is_empty() && !params.starts_with(';') {
+            return Err(bad);
+        }
+
+        let valued = |name: &str| match find_param(params, name) {
+            None => Ok(None),
+            Some(Some(v)) if !v.is_empty() => Ok(Some(v)),
+            Some(_) => Err(bad),
+        };
+        let branch = valued("branch")?;
+        let received = valued("received")?;
+        let rport = match find_param(params, "rport") {
+            None => Rport::Absent,
+            Some(None | Some("")) => Rport::Requested,
+            Some(Some(v)) => Rport::Value(v.parse().map_err(|_| bad)?),
+        };
+        Ok(Via {
+            raw,
+            protocol,
+            transport,
+            host,
+            port,
+            branch,
+            received,
+            rport,
+            params,
+        })
+    }
+
+    /// Looks up a parameter (case-insensitive): `None` when absent, `Some(None)` for a flag.
+    pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
+        find_param(self.params, name)
+    }
+}
+
+fn take_token<'b>(b: &'b [u8], i: &mut usize) -> &'b [u8] {
+    let start = *i;
+    while b.get(*i).is_some_and(|&c| is_token(c)) {
+        *i += 1;
+    }
+    b.get(start..*i).unwrap_or_default()
+}
+
+fn skip_lws(b: &[u8], i: &mut usize) {
+    while b.get(*i).is_some_and(|&c| is_lws(c)) {
+        *i += 1;
+    }
+}
+
+fn expect_slash(b: &[u8], i: &mut usize) -> Result<(), ParseError> {
+    skip_lws(b, i);
+    if b.get(*i) != Some(&b'/') {
+        return Err(ParseError::MalformedVia);
+    }
+    *i += 1;
+    skip_lws(b, i);
+    Ok(())
+}
+
+/// Every Via value of a message, top first: comma-joined values are split, and Via lines
+/// are visited in order. Created by [`Message::vias`](super::Message::vias).
+#[derive(Debug, Clone)]
+pub struct Vias<'a> {
+    head: &'a str,
+    /// Start of the next header line to lex, or `None` when the section is exhausted.
+    next_line: Option<usize>,
+    current: Option<ListElements<'a>>,
+}
+
+impl<'a> Vias<'a> {
+    /// Iterates the Via lines of `head` (a message's start line and headers) from the
+    /// header line starting at `first_via_line`.
+    pub(crate) fn new(head: &'a str, first_via_line: Option<usize>) -> Self {
+        Vias {
+            head,
+            next_line: first_via_line,
+            current: None,
+        }
+    }
+}
+
+impl<'a> Iterator for Vias<'a> {
+    type Item = Result<Via<'a>, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(elements) = self.current.as_mut() {
+            if let Some(element) = elements.next() {
+                return Some(Via::parse(element));
+            }
+            self.current = None;
+        }
+        let buf = self.head.as_bytes();
+        while let Some(pos) = self.next_line {
+            let Ok(Lexed::Header(line)) = lex(buf, pos) else {
+                self.next_line = None;
+                return None;
+            };
+            self.next_line = Some(line.end);
+            let name = self.head.get(line.start..line.name_end).unwrap_or_default();
+            if HeaderName::parse(name) != HeaderName::Via {
+                continue;
+            }
+            let value = self
+                .head
+                .get(line.value_start..line.value_end)
+                .unwrap_or_default();
+            let mut elements = split_list(value);
+            let first = elements.next();
+            self.current = Some(elements);
+            // A Via line with no value at all is itself malformed.
+            return Some(first.map_or(Err(ParseError::MalformedVia), Via::parse));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_protocol_host_port_and_branch() {
+        let v = Via::parse(" SIP/2.0/UDP pbx.example.com:5062;branch=z9hG4bK776asdhds ").unwrap();
+        assert_eq!(
+            v.raw,
+            "SIP/2.0/UDP pbx.example.com:5062;branch=z9hG4bK776asdhds"
+        );
+        assert_eq!(v.protocol, "SIP/2.0/UDP");
+        assert_eq!(v.transport, "UDP");
+        assert_eq!(v.host, "pbx.example.com");
+        assert_eq!(v.port, Some(5062));
+        assert_eq!(v.branch, Some("z9hG4bK776asdhds"));
+        assert_eq!(v.received, None);
+        assert_eq!(v.rport, Rport::Absent);
+        assert_eq!(v.params, ";branch=z9hG4bK776asdhds");
+    }
+
+    #[test]
+    fn parses_ipv6_references_with_and_without_port() {
+        let v = Via::parse("SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bKa").unwrap();
+        assert_eq!(
+            (v.host, v.port, v.transport),
+            ("2001:db8::1", Some(5060), "TCP")
+        );
+        let v = Via::parse("SIP/2.0/TLS [::ffff:192.0.2.1];branch=z9hG4bKb").unwrap();
+        assert_eq!((v.host, v.port), ("::ffff:192.0.2.1", None));
+        assert!(v.host.parse::<std::net::IpAddr>().is_ok());
+    }
+
+    #[test]
+    fn parses_rport_and_received() {
+        let v = Via::parse("SIP/2.0/UDP 10.0.0.1;rport;branch=z9hG4bKx").unwrap();
+        assert_eq!(v.rport, Rport::Requested);
+        let v = Via::parse("SIP/2.0/UDP 10.0.0.1;received=192.0.2.7;rport=40000;branch=z9hG4bKx")
+            .unwrap();
+        assert_eq!(v.rport, Rport::Value(40000));
+        assert_eq!(v.received, Some("192.0.2.7"));
+        assert_eq!(v.port, None);
+        assert_eq!(v.param("RPORT"), Some(Some("40000")));
+        assert_eq!(v.param("maddr"), None);
+    }
+
+    #[test]
+    fn tolerates_whitespace_inside_sent_protocol_and_around_params() {
+        let v = Via::parse("sip / 2.0 / udp\r\n host : 5060 ; branch = z9hG4bK1 ; lr").unwrap();
+        assert_eq!(v.protocol, "sip / 2.0 / udp");
+        assert_eq!((v.transport, v.host, v.port), ("udp", "host", Some(5060)));
+        assert_eq!(v.branch, Some("z9hG4bK1"));
+        assert_eq!(v.param("lr"), Some(None));
+    }
+
+    #[test]
+    fn rejects_malformed_values() {
+        for bad in [
+            "",
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDP ",
+            "SIP/2.0 host",
+            "SIP/3.0/UDP host",
+            "HTTP/2.0/UDP host",
+            "SIP/2.0/UDPhost",
+            "SIP/2.0/UDP host:",
+            "SIP/2.0/UDP host:70000",
+            "SIP/2.0/UDP [2001:db8::1",
+            "SIP/2.0/UDP []",
+            "SIP/2.0/UDP [zz::1]",
+            "SIP/2.0/UDP host junk",
+            "SIP/2.0/UDP host;branch",
+            "SIP/2.0/UDP host;branch=",
+            "SIP/2.0/UDP host;received",
+            "SIP/2.0/UDP host;rport=x",
+            "SIP/2.0/UDP host;rport=65536",
+        ] {
+            assert_eq!(Via::parse(bad), Err(ParseError::MalformedVia), "{bad:?}");
+        }
+    }
+}
