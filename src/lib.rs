@@ -1,1 +1,3 @@
 //! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN.
+pub mod tn;
+pub mod trust;
