@@ -63,6 +63,9 @@ impl Tn {
         if digits.len() > MAX_DIGITS {
             return Err(TnError::TooLong);
         }
+        if !all_digits(digits) {
+            return Err(TnError::NotANumber);
+        }
         let mut tn = Tn {
             len: 0,
             digits: [0; MAX_DIGITS],

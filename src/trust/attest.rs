@@ -16,7 +16,7 @@
 use std::fmt;
 
 use super::Sid;
-use super::graph::{Approval, BundleId, BundleNode, Graph, NumberEntry};
+use super::graph::{AccountId, Approval, BundleId, BundleNode, Graph, NumberEntry};
 use super::index::Index;
 use super::model::Policy;
 use crate::tn::Tn;
@@ -228,11 +228,11 @@ fn decide(g: &Graph, account: Sid, number: Option<NumberEntry>, now: i64) -> Att
             profile: Some(p.sid),
             product: Some(t.sid),
         },
-        Err((why, p, t)) => Attestation {
+        Err(best) => Attestation {
             level: Level::C,
-            reason: why.reason(),
-            profile: p.map(|b| b.sid),
-            product: t.map(|b| b.sid),
+            reason: best.reached.reason(),
+            profile: best.profile.map(|b| b.sid),
+            product: best.product.map(|b| b.sid),
         },
     }
 }
@@ -240,8 +240,8 @@ fn decide(g: &Graph, account: Sid, number: Option<NumberEntry>, now: i64) -> Att
 /// Rule A for account `x` with effective parent `r`: returns the deciding P and T.
 fn rule_a(
     g: &Graph,
-    x: u32,
-    r: u32,
+    x: AccountId,
+    r: AccountId,
     number: Option<NumberEntry>,
     now: i64,
 ) -> Result<(&BundleNode, &BundleNode), AFail> {
@@ -290,37 +290,52 @@ fn rule_a(
     Err(best)
 }
 
+/// How far one primary of R got through the B basis.
+#[derive(Clone, Copy)]
+struct Candidate<'g> {
+    reached: CFail,
+    profile: Option<&'g BundleNode>,
+    product: Option<&'g BundleNode>,
+}
+
 /// The B basis: an approved Primary of `r` with an approved trust product of `r` linked to
-/// it. On failure, the furthest candidate and how far it got.
-#[allow(clippy::type_complexity)]
-fn basis_b(
-    g: &Graph,
-    r: u32,
-    now: i64,
-) -> Result<(&BundleNode, &BundleNode), (CFail, Option<&BundleNode>, Option<&BundleNode>)> {
-    let mut best: (CFail, Option<&BundleNode>, Option<&BundleNode>) =
-        (CFail::NoPrimary, None, None);
+/// it. On failure, the furthest candidate.
+fn basis_b(g: &Graph, r: AccountId, now: i64) -> Result<(&BundleNode, &BundleNode), Candidate<'_>> {
+    let mut best = Candidate {
+        reached: CFail::NoPrimary,
+        profile: None,
+        product: None,
+    };
     let primaries = g.account(r).map_or(&[][..], |a| &a.primaries[..]);
     for p in bundles(g, primaries) {
-        let mut reached = match p.approval(now) {
-            Approval::Approved => (CFail::NoTrustProduct, Some(p), None),
-            Approval::Expired => (CFail::PrimaryExpired, Some(p), None),
-            Approval::NotApproved => (CFail::PrimaryNotApproved, Some(p), None),
+        let reached = match p.approval(now) {
+            Approval::Approved => CFail::NoTrustProduct,
+            Approval::Expired => CFail::PrimaryExpired,
+            Approval::NotApproved => CFail::PrimaryNotApproved,
         };
-        if reached.0 == CFail::NoTrustProduct {
+        let mut candidate = Candidate {
+            reached,
+            profile: Some(p),
+            product: None,
+        };
+        if reached == CFail::NoTrustProduct {
             for t in bundles(g, &p.products).filter(|t| t.account == r) {
-                let stage = match t.approval(now) {
+                let reached = match t.approval(now) {
                     Approval::Approved => return Ok((p, t)),
                     Approval::Expired => CFail::ProductExpired,
                     Approval::NotApproved => CFail::ProductNotApproved,
                 };
-                if stage > reached.0 {
-                    reached = (stage, Some(p), Some(t));
+                if reached > candidate.reached {
+                    candidate = Candidate {
+                        reached,
+                        profile: Some(p),
+                        product: Some(t),
+                    };
                 }
             }
         }
-        if reached.0 > best.0 {
-            best = reached;
+        if candidate.reached > best.reached {
+            best = candidate;
         }
     }
     Err(best)

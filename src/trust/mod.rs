@@ -28,8 +28,8 @@ pub use model::{
 pub use sid::{Sid, SidError};
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names
-/// the SID and field at fault. Loading errors stop start-up or a reload; update errors
-/// become HTTP 4xx answers of the Trust Hub API.
+/// the SID and field at fault. A load error should stop start-up (or keep the old index on
+/// a reload); an update error is the client's fault (HTTP 4xx in the Trust Hub API).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TrustError {
     #[error("cannot read trust data {path}: {message}")]
@@ -135,6 +135,13 @@ impl Trust {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Trust>();
+        send_sync::<Index>();
+    }
 
     #[test]
     fn replace_is_seen_by_the_next_load_but_not_by_held_snapshots() {
