@@ -1,2 +1,5 @@
 //! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN.
+
 pub mod sip;
+pub mod tn;
+pub mod trust;

@@ -1,0 +1,388 @@
+//! The in-memory trust index: a concurrent map from calling number to its phone-number
+//! record, and a snapshot of accounts and bundles that writers replace whole.
+//!
+//! Readers take no lock a writer can hold for long: a number lookup is one `DashMap` shard
+//! read, and the graph is loaded through `arc_swap`. Numbers are updated in place; graph
+//! writes (rare: a review decision, a new bundle) copy the small graph and swap it in.
+
+use std::sync::{Mutex, MutexGuard};
+
+use arc_swap::ArcSwap;
+use dashmap::DashMap;
+
+use super::graph::{self, Graph, NO_BUNDLE, NumberEntry};
+use super::model::{BundleStatus, PhoneNumber, Policy, TrustData};
+use super::{Sid, TrustError};
+use crate::tn::Tn;
+
+/// Trust lookups for the hot path. Build one with [`Index::build`].
+#[derive(Default)]
+pub struct Index {
+    /// Keyed by [`Tn::as_u64`]: 8 + 32 bytes per number.
+    numbers: DashMap<u64, NumberEntry>,
+    graph: ArcSwap<Graph>,
+    /// Serializes writers so a graph copy is never lost; readers never touch it.
+    writer: Mutex<()>,
+}
+
+/// A phone number as the index sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberInfo {
+    pub pn: Sid,
+    pub account: Sid,
+    pub profile: Option<Sid>,
+    pub product: Option<Sid>,
+}
+
+/// An account as the index sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub sid: Sid,
+    pub parent: Option<Sid>,
+}
+
+/// A bundle as the index sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BundleInfo {
+    pub sid: Sid,
+    pub account: Sid,
+    pub policy: Policy,
+    pub status: BundleStatus,
+    /// Unix seconds.
+    pub valid_until: Option<i64>,
+}
+
+impl Index {
+    /// Validates `data` (as [`TrustData::validate`]) and indexes it.
+    pub fn build(data: &TrustData) -> Result<Index, TrustError> {
+        let resolved = graph::resolve(data)?;
+        let numbers = DashMap::with_capacity(resolved.numbers.len());
+        for (key, entry) in resolved.numbers {
+            numbers.insert(key, entry);
+        }
+        Ok(Index {
+            numbers,
+            graph: ArcSwap::from_pointee(resolved.graph),
+            writer: Mutex::new(()),
+        })
+    }
+
+    /// How many numbers are loaded.
+    pub fn len_numbers(&self) -> usize {
+        self.numbers.len()
+    }
+
+    pub(super) fn graph(&self) -> arc_swap::Guard<std::sync::Arc<Graph>> {
+        self.graph.load()
+    }
+
+    /// The raw entry for a number: one shard read, copied out.
+    pub(super) fn number_entry(&self, tn: Tn) -> Option<NumberEntry> {
+        self.numbers.get(&tn.as_u64()).map(|entry| *entry)
+    }
+
+    /// The phone number record for `tn`, if the operator owns it.
+    pub fn number(&self, tn: Tn) -> Option<NumberInfo> {
+        let entry = self.number_entry(tn)?;
+        let graph = self.graph();
+        let bundle_sid = |id| graph.bundle(id).map(|b| b.sid);
+        Some(NumberInfo {
+            pn: entry.pn,
+            account: graph.account(entry.account)?.sid,
+            profile: bundle_sid(entry.profile),
+            product: bundle_sid(entry.product),
+        })
+    }
+
+    /// The account with this SID.
+    pub fn account(&self, sid: Sid) -> Option<AccountInfo> {
+        let graph = self.graph();
+        let node = graph.account(*graph.account_ids.get(&sid)?)?;
+        Some(AccountInfo {
+            sid: node.sid,
+            parent: node.parent.and_then(|p| graph.account(p)).map(|p| p.sid),
+        })
+    }
+
+    /// The customer profile or trust product with this SID.
+    pub fn bundle(&self, sid: Sid) -> Option<BundleInfo> {
+        let graph = self.graph();
+        let node = graph.bundle(*graph.bundle_ids.get(&sid)?)?;
+        Some(BundleInfo {
+            sid: node.sid,
+            account: graph.account(node.account)?.sid,
+            policy: node.policy,
+            status: node.status,
+            valid_until: node.valid_until,
+        })
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, ()> {
+        // The guarded data is `()`, so a poisoned lock holds nothing broken.
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a phone number, or moves an existing one (same `sid`) to another account,
+    /// keeping its assignments. A number held by a different `PN…` is refused; to renumber
+    /// a `PN…`, remove its old number first.
+    pub fn upsert_number(&self, number: &PhoneNumber) -> Result<(), TrustError> {
+        let _writer = self.lock_writer();
+        let tn = graph::e164(number.sid, &number.phone_number)?;
+        let graph = self.graph();
+        let account =
+            *graph
+                .account_ids
+                .get(&number.account_sid)
+                .ok_or(TrustError::UnknownAccount {
+                    sid: number.sid,
+                    field: "account_sid",
+                    account: number.account_sid,
+                })?;
+        let mut slot = self.numbers.entry(tn.as_u64()).or_insert(NumberEntry {
+            pn: number.sid,
+            account,
+            profile: NO_BUNDLE,
+            product: NO_BUNDLE,
+        });
+        if slot.pn != number.sid {
+            return Err(TrustError::NumberOwnedTwice {
+                number: tn,
+                first: slot.pn,
+                second: number.sid,
+            });
+        }
+        slot.account = account;
+        Ok(())
+    }
+
+    /// Removes a number and its assignments.
+    pub fn remove_number(&self, tn: Tn) -> Result<(), TrustError> {
+        let _writer = self.lock_writer();
+        self.numbers
+            .remove(&tn.as_u64())
+            .map(drop)
+            .ok_or(TrustError::NumberNotFound(tn))
+    }
+
+    /// Records a channel-endpoint assignment of `tn` to a customer profile or trust
+    /// product. A number is on at most one of each.
+    pub fn assign_number(&self, tn: Tn, bundle: Sid) -> Result<(), TrustError> {
+        let _writer = self.lock_writer();
+        let graph = self.graph();
+        let id = *graph.bundle_ids.get(&bundle).ok_or(TrustError::NotFound {
+            kind: "bundle",
+            sid: bundle,
+        })?;
+        let mut entry = self
+            .numbers
+            .get_mut(&tn.as_u64())
+            .ok_or(TrustError::NumberNotFound(tn))?;
+        graph::assign(&graph, &mut entry, id)
+    }
+
+    /// Removes a channel-endpoint assignment of `tn` to `bundle`.
+    pub fn unassign_number(&self, tn: Tn, bundle: Sid) -> Result<(), TrustError> {
+        let _writer = self.lock_writer();
+        let graph = self.graph();
+        let id = *graph.bundle_ids.get(&bundle).ok_or(TrustError::NotFound {
+            kind: "bundle",
+            sid: bundle,
+        })?;
+        let mut guard = self
+            .numbers
+            .get_mut(&tn.as_u64())
+            .ok_or(TrustError::NumberNotFound(tn))?;
+        let entry: &mut NumberEntry = &mut guard;
+        for slot in [&mut entry.profile, &mut entry.product] {
+            if *slot == id {
+                *slot = NO_BUNDLE;
+                return Ok(());
+            }
+        }
+        Err(TrustError::NotFound {
+            kind: "channel endpoint assignment to",
+            sid: bundle,
+        })
+    }
+
+    /// Records a review decision: the next call sees the new status.
+    pub fn set_bundle_status(
+        &self,
+        bundle: Sid,
+        status: BundleStatus,
+        valid_until: Option<i64>,
+    ) -> Result<(), TrustError> {
+        let _writer = self.lock_writer();
+        let mut next = Graph::clone(&self.graph());
+        let node = next
+            .bundle_ids
+            .get(&bundle)
+            .copied()
+            .and_then(|id| next.bundles.get_mut(id as usize))
+            .ok_or(TrustError::NotFound {
+                kind: "bundle",
+                sid: bundle,
+            })?;
+        node.status = status;
+        node.valid_until = valid_until;
+        self.graph.store(std::sync::Arc::new(next));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tn::{Numbering, canonicalize};
+
+    const AC1: &str = "AC00000000000000000000000000000001";
+    const AC2: &str = "AC00000000000000000000000000000002";
+    const BU_P: &str = "BU000000000000000000000000000000a1";
+    const BU_T: &str = "BU000000000000000000000000000000b1";
+    const PN1: &str = "PN00000000000000000000000000000001";
+
+    fn sid(s: &str) -> Sid {
+        Sid::parse_any(s).unwrap()
+    }
+
+    fn tn(s: &str) -> Tn {
+        canonicalize(s, &Numbering::default()).unwrap()
+    }
+
+    fn data() -> TrustData {
+        let json = format!(
+            r#"{{
+            "accounts": [{{"sid":"{AC1}"}}, {{"sid":"{AC2}","parent_sid":"{AC1}"}}],
+            "customer_profiles": [{{"sid":"{BU_P}","account_sid":"{AC1}",
+                "policy_sid":"RN6433641899984f951173ef1738c3bdd0","status":"twilio-approved"}}],
+            "trust_products": [{{"sid":"{BU_T}","account_sid":"{AC1}",
+                "policy_sid":"RN7a97559effdf62d00f4298208492a5ea","status":"in-review"}}],
+            "phone_numbers": [{{"sid":"{PN1}","account_sid":"{AC1}","phone_number":"+12155550121"}}],
+            "channel_endpoint_assignments": [{{"sid":"RA00000000000000000000000000000001",
+                "bundle_sid":"{BU_P}","channel_endpoint_sid":"{PN1}","channel_endpoint_type":"phone-number"}}]
+        }}"#
+        );
+        TrustData::from_json(&json).unwrap()
+    }
+
+    fn phone(pn: &str, account: &str, number: &str) -> PhoneNumber {
+        PhoneNumber {
+            sid: sid(pn),
+            account_sid: sid(account),
+            phone_number: number.into(),
+            friendly_name: None,
+            date_created: None,
+            date_updated: None,
+            uri: None,
+        }
+    }
+
+    #[test]
+    fn lookups_resolve_sids() {
+        let index = Index::build(&data()).unwrap();
+        assert_eq!(index.len_numbers(), 1);
+        assert_eq!(
+            index.number(tn("+12155550121")),
+            Some(NumberInfo {
+                pn: sid(PN1),
+                account: sid(AC1),
+                profile: Some(sid(BU_P)),
+                product: None,
+            })
+        );
+        assert_eq!(index.number(tn("+12155550122")), None);
+        assert_eq!(
+            index.account(sid(AC2)),
+            Some(AccountInfo {
+                sid: sid(AC2),
+                parent: Some(sid(AC1))
+            })
+        );
+        let t = index.bundle(sid(BU_T)).unwrap();
+        assert_eq!(
+            (t.policy, t.status),
+            (Policy::ShakenStir, BundleStatus::InReview)
+        );
+        assert_eq!(index.bundle(sid(AC1)), None);
+    }
+
+    #[test]
+    fn number_updates() {
+        let index = Index::build(&data()).unwrap();
+        let n2 = tn("+12155550122");
+        let pn2 = "PN00000000000000000000000000000002";
+        index
+            .upsert_number(&phone(pn2, AC2, "+12155550122"))
+            .unwrap();
+        assert_eq!(index.number(n2).map(|n| n.account), Some(sid(AC2)));
+        index.assign_number(n2, sid(BU_T)).unwrap();
+        index
+            .upsert_number(&phone(pn2, AC1, "+12155550122"))
+            .unwrap();
+        let info = index.number(n2).unwrap();
+        assert_eq!((info.account, info.product), (sid(AC1), Some(sid(BU_T))));
+        assert!(matches!(
+            index.upsert_number(&phone(PN1, AC1, "+12155550122")),
+            Err(TrustError::NumberOwnedTwice { .. })
+        ));
+        assert!(matches!(
+            index.upsert_number(&phone(
+                pn2,
+                "AC00000000000000000000000000000009",
+                "+12155550122"
+            )),
+            Err(TrustError::UnknownAccount { .. })
+        ));
+        index.unassign_number(n2, sid(BU_T)).unwrap();
+        assert_eq!(index.number(n2).and_then(|n| n.product), None);
+        assert!(index.unassign_number(n2, sid(BU_T)).is_err());
+        index.remove_number(n2).unwrap();
+        assert_eq!(index.number(n2), None);
+        assert_eq!(index.remove_number(n2), Err(TrustError::NumberNotFound(n2)));
+    }
+
+    #[test]
+    fn a_number_is_on_one_profile_at_most() {
+        let mut d = data();
+        let mut second = d.customer_profiles[0].clone();
+        second.sid = sid("BU000000000000000000000000000000a2");
+        d.customer_profiles.push(second);
+        let index = Index::build(&d).unwrap();
+        let n1 = tn("+12155550121");
+        index.assign_number(n1, sid(BU_P)).unwrap();
+        assert_eq!(
+            index.assign_number(n1, sid("BU000000000000000000000000000000a2")),
+            Err(TrustError::NumberAssignedTwice {
+                pn: sid(PN1),
+                kind: "customer profile",
+                first: sid(BU_P),
+                second: sid("BU000000000000000000000000000000a2"),
+            })
+        );
+        assert_eq!(
+            index.assign_number(n1, sid(AC1)),
+            Err(TrustError::NotFound {
+                kind: "bundle",
+                sid: sid(AC1)
+            })
+        );
+    }
+
+    #[test]
+    fn status_change_is_visible_to_the_next_lookup() {
+        let index = Index::build(&data()).unwrap();
+        index
+            .set_bundle_status(sid(BU_T), BundleStatus::TwilioApproved, Some(2_000_000_000))
+            .unwrap();
+        let t = index.bundle(sid(BU_T)).unwrap();
+        assert_eq!(t.status, BundleStatus::TwilioApproved);
+        assert_eq!(t.valid_until, Some(2_000_000_000));
+        assert!(
+            index
+                .set_bundle_status(sid(AC1), BundleStatus::Draft, None)
+                .is_err()
+        );
+    }
+}

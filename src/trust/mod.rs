@@ -1,0 +1,158 @@
+//! Trust data and attestation: the Trust Hub model ([`model`]), its validation, the
+//! in-memory [`Index`] that answers per-call lookups, and [`Index::attest`].
+//!
+//! - [`model`]: the JSON file (Twilio field names), [`TrustData::from_json`], [`load_file`].
+//! - `graph`: validation and resolution of references to dense ids.
+//! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole indexes.
+//! - [`attest`]: DESIGN.md's attestation rules, [`Level`], [`Reason`], [`Attestation`].
+
+pub mod attest;
+mod graph;
+pub mod index;
+pub mod model;
+mod sid;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use thiserror::Error;
+
+use crate::tn::{Tn, TnError};
+
+pub use attest::{Attestation, Level, Reason};
+pub use index::{AccountInfo, BundleInfo, Index, NumberInfo};
+pub use model::{
+    Account, AccountStatus, Bundle, BundleStatus, ChannelEndpointAssignment, CustomerProfile,
+    EndUser, EntityAssignment, PhoneNumber, Policy, TrustData, TrustProduct, load_file,
+};
+pub use sid::{Sid, SidError};
+
+/// Why trust data could not be loaded, or an index update was refused. Each message names
+/// the SID and field at fault. A load error should stop start-up (or keep the old index on
+/// a reload); an update error is the client's fault (HTTP 4xx in the Trust Hub API).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TrustError {
+    #[error("cannot read trust data {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("trust data does not match the model: {0}")]
+    Json(String),
+    #[error("{field} of {sid} must be a {expected}… SID, found {found}")]
+    WrongSidKind {
+        sid: Sid,
+        field: &'static str,
+        expected: &'static str,
+        found: Sid,
+    },
+    #[error("SID {0} appears more than once")]
+    DuplicateSid(Sid),
+    #[error("{field} of {sid} names unknown account {account}")]
+    UnknownAccount {
+        sid: Sid,
+        field: &'static str,
+        account: Sid,
+    },
+    #[error(
+        "account {account} has parent {parent}, which is itself a sub-account; only one level of sub-accounts is allowed"
+    )]
+    NestedSubAccount { account: Sid, parent: Sid },
+    #[error("phone_number of {sid} is `{number}`, not E.164 with a leading '+'")]
+    NotE164 { sid: Sid, number: String },
+    #[error("phone_number of {sid} is `{number}`: {error}")]
+    InvalidNumber {
+        sid: Sid,
+        number: String,
+        error: TnError,
+    },
+    #[error("number {number} is owned twice, by {first} and {second}")]
+    NumberOwnedTwice { number: Tn, first: Sid, second: Sid },
+    #[error("policy_sid of {sid} is {policy}, which is not a policy callsign knows")]
+    UnknownPolicy { sid: Sid, policy: Sid },
+    #[error("{sid} is listed as a {listed} but has the {policy} policy")]
+    WrongPolicy {
+        sid: Sid,
+        listed: &'static str,
+        policy: Policy,
+    },
+    #[error("assignment {assignment} names unknown bundle {bundle}")]
+    UnknownBundle { assignment: Sid, bundle: Sid },
+    #[error("assignment {assignment} names unknown object {object}")]
+    UnknownObject { assignment: Sid, object: Sid },
+    #[error("entity assignment {assignment} cannot link {bundle} to {object}: {why}")]
+    InvalidLink {
+        assignment: Sid,
+        bundle: Sid,
+        object: Sid,
+        why: &'static str,
+    },
+    #[error(
+        "channel endpoint assignment {assignment} has type `{found}`; only `phone-number` is supported"
+    )]
+    UnsupportedChannelEndpoint { assignment: Sid, found: String },
+    #[error("phone number {pn} is assigned to two {kind}s, {first} and {second}")]
+    NumberAssignedTwice {
+        pn: Sid,
+        kind: &'static str,
+        first: Sid,
+        second: Sid,
+    },
+    #[error("unknown {kind} {sid}")]
+    NotFound { kind: &'static str, sid: Sid },
+    #[error("number {0} is not in the index")]
+    NumberNotFound(Tn),
+    #[error("too many {0} for the index")]
+    TooMany(&'static str),
+}
+
+/// The live trust index behind a lock-free pointer: readers take a snapshot with
+/// [`Trust::load`] and never block; a reload builds a new [`Index`] and [`Trust::replace`]s it.
+pub struct Trust {
+    current: ArcSwap<Index>,
+}
+
+impl Trust {
+    pub fn new(index: Index) -> Trust {
+        Trust {
+            current: ArcSwap::from_pointee(index),
+        }
+    }
+
+    /// The current index, for one call (cheap; do not hold it across awaits for long).
+    pub fn load(&self) -> arc_swap::Guard<Arc<Index>> {
+        self.current.load()
+    }
+
+    /// The current index as an owned `Arc`.
+    pub fn load_full(&self) -> Arc<Index> {
+        self.current.load_full()
+    }
+
+    /// Makes `index` current; calls already holding the old one finish with it.
+    pub fn replace(&self, index: Index) {
+        self.current.store(Arc::new(index));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Trust>();
+        send_sync::<Index>();
+    }
+
+    #[test]
+    fn replace_is_seen_by_the_next_load_but_not_by_held_snapshots() {
+        let trust = Trust::new(Index::default());
+        let before = trust.load_full();
+        let json = r#"{"accounts":[{"sid":"AC00000000000000000000000000000001"}],
+            "phone_numbers":[{"sid":"PN00000000000000000000000000000001",
+            "account_sid":"AC00000000000000000000000000000001","phone_number":"+12155550121"}]}"#;
+        let data = TrustData::from_json(json).unwrap();
+        trust.replace(Index::build(&data).unwrap());
+        assert_eq!(before.len_numbers(), 0);
+        assert_eq!(trust.load().len_numbers(), 1);
+    }
+}

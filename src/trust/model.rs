@@ -1,0 +1,366 @@
+//! The trust-data file: accounts, phone numbers, Trust Hub bundles, end users and
+//! assignments, with Twilio's field names, plus JSON loading and validation.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::graph;
+use super::{Sid, TrustError};
+
+/// Everything the trust index is built from. Each list may be omitted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustData {
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    #[serde(default)]
+    pub phone_numbers: Vec<PhoneNumber>,
+    #[serde(default)]
+    pub customer_profiles: Vec<CustomerProfile>,
+    #[serde(default)]
+    pub trust_products: Vec<TrustProduct>,
+    #[serde(default)]
+    pub end_users: Vec<EndUser>,
+    #[serde(default)]
+    pub entity_assignments: Vec<EntityAssignment>,
+    #[serde(default)]
+    pub channel_endpoint_assignments: Vec<ChannelEndpointAssignment>,
+}
+
+impl TrustData {
+    /// Parses and validates trust data. Every reference must resolve; see [`TrustError`].
+    pub fn from_json(json: &str) -> Result<TrustData, TrustError> {
+        let data: TrustData =
+            serde_json::from_str(json).map_err(|e| TrustError::Json(e.to_string()))?;
+        data.validate()?;
+        Ok(data)
+    }
+
+    /// Checks references, kinds, policies and numbers, as [`super::Index::build`] does.
+    pub fn validate(&self) -> Result<(), TrustError> {
+        graph::resolve(self).map(drop)
+    }
+}
+
+/// Reads, parses and validates a trust-data JSON file.
+pub fn load_file(path: impl AsRef<Path>) -> Result<TrustData, TrustError> {
+    let path = path.as_ref();
+    let json = std::fs::read_to_string(path).map_err(|e| TrustError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    TrustData::from_json(&json)
+}
+
+/// An account (`AC…`). A sub-account names its parent; Twilio calls that field
+/// `owner_account_sid` and sets it to the account's own SID on a top-level account.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub sid: Sid,
+    #[serde(default, alias = "owner_account_sid")]
+    pub parent_sid: Option<Sid>,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub auth_token: Option<String>,
+    #[serde(default)]
+    pub status: AccountStatus,
+    #[serde(default, rename = "type")]
+    pub account_type: Option<String>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+    #[serde(default)]
+    pub uri: Option<String>,
+    #[serde(default)]
+    pub subresource_uris: Option<serde_json::Value>,
+}
+
+impl Account {
+    /// The parent account, if this is a sub-account (a self-reference means top-level).
+    pub fn parent(&self) -> Option<Sid> {
+        self.parent_sid.filter(|p| *p != self.sid)
+    }
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("sid", &self.sid)
+            .field("parent_sid", &self.parent_sid)
+            .field("friendly_name", &self.friendly_name)
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Twilio's account states. Attestation does not look at them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    #[default]
+    Active,
+    Suspended,
+    Closed,
+}
+
+/// One of the operator's own numbers (`PN…`), owned by an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneNumber {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    /// E.164 with a leading `+`.
+    pub phone_number: String,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+    #[serde(default)]
+    pub uri: Option<String>,
+}
+
+/// A Trust Hub bundle (`BU…`): a customer profile or a trust product, told apart by policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    pub policy_sid: Sid,
+    pub status: BundleStatus,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub valid_until: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub status_callback: Option<String>,
+    #[serde(default)]
+    pub errors: Option<serde_json::Value>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub links: Option<serde_json::Value>,
+}
+
+/// A customer profile: Primary or Secondary policy.
+pub type CustomerProfile = Bundle;
+/// A trust product: SHAKEN/STIR policy.
+pub type TrustProduct = Bundle;
+
+/// Review state of a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BundleStatus {
+    Draft,
+    PendingReview,
+    InReview,
+    TwilioApproved,
+    TwilioRejected,
+}
+
+/// The Trust Hub policies callsign knows, by Twilio's policy SIDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Policy {
+    PrimaryCustomerProfile,
+    SecondaryCustomerProfile,
+    ShakenStir,
+}
+
+impl Policy {
+    pub const ALL: &'static [Policy] = &[
+        Policy::PrimaryCustomerProfile,
+        Policy::SecondaryCustomerProfile,
+        Policy::ShakenStir,
+    ];
+
+    /// Twilio's SID for this policy.
+    pub fn sid_str(self) -> &'static str {
+        match self {
+            Policy::PrimaryCustomerProfile => "RN6433641899984f951173ef1738c3bdd0",
+            Policy::SecondaryCustomerProfile => "RNdfbf3fae0e1107f8aded0e7cead80bf5",
+            Policy::ShakenStir => "RN7a97559effdf62d00f4298208492a5ea",
+        }
+    }
+
+    /// The policy with this SID, if callsign knows it.
+    pub fn from_sid(sid: Sid) -> Option<Policy> {
+        Policy::ALL
+            .iter()
+            .copied()
+            .find(|p| Sid::parse_any(p.sid_str()).is_ok_and(|known| known == sid))
+    }
+
+    /// Whether bundles with this policy are customer profiles (not trust products).
+    pub fn is_customer_profile(self) -> bool {
+        !matches!(self, Policy::ShakenStir)
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Policy::PrimaryCustomerProfile => "Primary Customer Profile",
+            Policy::SecondaryCustomerProfile => "Secondary Customer Profile",
+            Policy::ShakenStir => "SHAKEN/STIR Trust Product",
+        })
+    }
+}
+
+/// A business or person (`IT…`) attached to bundles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndUser {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    /// e.g. `customer_profile_business_information`, `authorized_representative_1`.
+    #[serde(rename = "type")]
+    pub end_user_type: String,
+    #[serde(default)]
+    pub attributes: serde_json::Value,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Links a bundle (`bundle_sid`) to an object: trust product to customer profile,
+/// secondary to primary profile, or bundle to end user / supporting document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityAssignment {
+    pub sid: Sid,
+    #[serde(alias = "customer_profile_sid", alias = "trust_product_sid")]
+    pub bundle_sid: Sid,
+    pub object_sid: Sid,
+    #[serde(default)]
+    pub account_sid: Option<Sid>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Puts a phone number (`channel_endpoint_sid`, a `PN…`) on a bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelEndpointAssignment {
+    pub sid: Sid,
+    #[serde(alias = "customer_profile_sid", alias = "trust_product_sid")]
+    pub bundle_sid: Sid,
+    pub channel_endpoint_sid: Sid,
+    /// Only `phone-number` is supported.
+    pub channel_endpoint_type: String,
+    #[serde(default)]
+    pub account_sid: Option<Sid>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AC: &str = "AC00000000000000000000000000000001";
+
+    #[test]
+    fn twilio_owner_account_sid_is_the_parent_and_self_means_top_level() {
+        let json = format!(r#"{{"sid":"{AC}","owner_account_sid":"{AC}","type":"Full"}}"#);
+        let account: Account = serde_json::from_str(&json).unwrap();
+        assert_eq!(account.parent_sid.map(|s| s.to_string()), Some(AC.into()));
+        assert_eq!(account.parent(), None);
+        assert_eq!(account.status, AccountStatus::Active);
+    }
+
+    #[test]
+    fn auth_token_is_not_printed() {
+        let json = format!(r#"{{"sid":"{AC}","auth_token":"s3cret"}}"#);
+        let account: Account = serde_json::from_str(&json).unwrap();
+        assert!(!format!("{account:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bundle_status_and_valid_until_parse() {
+        let json = r#"{"sid":"BU00000000000000000000000000000001","account_sid":"AC00000000000000000000000000000001",
+            "policy_sid":"RN6433641899984f951173ef1738c3bdd0","status":"pending-review",
+            "valid_until":"2030-01-01T00:00:00Z","links":{"entity_assignments":"x"}}"#;
+        let bundle: Bundle = serde_json::from_str(json).unwrap();
+        assert_eq!(bundle.status, BundleStatus::PendingReview);
+        assert_eq!(
+            bundle.valid_until.map(OffsetDateTime::unix_timestamp),
+            Some(1_893_456_000)
+        );
+        assert_eq!(
+            Policy::from_sid(bundle.policy_sid),
+            Some(Policy::PrimaryCustomerProfile)
+        );
+    }
+
+    #[test]
+    fn policies_round_trip_through_their_sids() {
+        for p in Policy::ALL {
+            let sid = Sid::parse_any(p.sid_str()).unwrap();
+            assert_eq!(Policy::from_sid(sid), Some(*p));
+        }
+        assert!(Policy::PrimaryCustomerProfile.is_customer_profile());
+        assert!(!Policy::ShakenStir.is_customer_profile());
+    }
+
+    #[test]
+    fn assignment_aliases_name_the_bundle() {
+        let json = r#"{"sid":"RA00000000000000000000000000000001",
+            "trust_product_sid":"BU00000000000000000000000000000002",
+            "channel_endpoint_sid":"PN00000000000000000000000000000003",
+            "channel_endpoint_type":"phone-number"}"#;
+        let a: ChannelEndpointAssignment = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            a.bundle_sid.to_string(),
+            "BU00000000000000000000000000000002"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let json = format!(r#"{{"sid":"{AC}","colour":"blue"}}"#);
+        assert!(serde_json::from_str::<Account>(&json).is_err());
+        assert!(matches!(
+            TrustData::from_json(r#"{"numbers":[]}"#),
+            Err(TrustError::Json(m)) if m.contains("numbers")
+        ));
+    }
+
+    #[test]
+    fn load_file_reports_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.json");
+        match load_file(&missing) {
+            Err(TrustError::Io { path, .. }) => assert!(path.ends_with("missing.json")),
+            other => panic!("{other:?}"),
+        }
+        let file = dir.path().join("trust.json");
+        std::fs::write(&file, "{}").unwrap();
+        assert_eq!(load_file(&file), Ok(TrustData::default()));
+    }
+}
