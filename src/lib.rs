@@ -1,1 +1,4 @@
 //! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN.
+pub mod certs;
+pub mod identity;
+pub mod passport;
