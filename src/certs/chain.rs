@@ -1,0 +1,248 @@
+//! Certificate chains: PEM loading, the facts we need from a certificate, the start-up
+//! check that key and leaf belong together, and issuer signature checks.
+
+use ring::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::pem::Pem;
+use x509_parser::prelude::FromDer as _;
+use x509_parser::x509::X509Name;
+
+use super::{CertError, SigningKey, TnAuthEntry, tnauthlist};
+
+const OID_ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// What the proxy needs to know about a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertInfo {
+    /// Subject DN in RFC 4514 order, e.g. `CN=SHAKEN 1234, O=callsign dev, C=US`.
+    pub subject: String,
+    /// Unix seconds.
+    pub not_before: i64,
+    /// Unix seconds.
+    pub not_after: i64,
+    /// The first SPC in the TNAuthList, if the certificate has one.
+    pub spc: Option<String>,
+    /// The subject public key as found in the SubjectPublicKeyInfo (for P-256, the
+    /// uncompressed point).
+    pub public_key_sec1: Vec<u8>,
+}
+
+/// Reads every `CERTIFICATE` block of `pem` as DER, in file order (leaf first for an
+/// x5u chain). Other blocks are skipped; no certificate at all is an error.
+pub fn load_chain_pem(pem: &str) -> Result<Vec<Vec<u8>>, CertError> {
+    let mut chain = Vec::new();
+    for block in Pem::iter_from_buffer(pem.as_bytes()) {
+        let block = block.map_err(|e| CertError::Pem(e.to_string()))?;
+        if block.label == "CERTIFICATE" {
+            chain.push(block.contents);
+        }
+    }
+    if chain.is_empty() {
+        return Err(CertError::NoCertificates);
+    }
+    Ok(chain)
+}
+
+/// Extracts subject, validity, SPC and public key from a DER certificate.
+pub fn cert_info(der: &[u8]) -> Result<CertInfo, CertError> {
+    info_and_tn_auth_list(&parse(der)?).map(|(info, _)| info)
+}
+
+/// Checks, at start-up or reload, that `key` can sign for `chain`: the leaf (first
+/// certificate) carries the key's public key, is valid at `now_unix`, and has a
+/// TNAuthList. Returns the leaf's [`CertInfo`].
+pub fn check_signing_pair(
+    key: &SigningKey,
+    chain: &[Vec<u8>],
+    now_unix: i64,
+) -> Result<CertInfo, CertError> {
+    let leaf = chain.first().ok_or(CertError::NoCertificates)?;
+    let (info, tn_auth_list) = info_and_tn_auth_list(&parse(leaf)?)?;
+    if info.public_key_sec1 != key.public_key_sec1_ref() {
+        return Err(CertError::KeyMismatch);
+    }
+    if now_unix > info.not_after {
+        return Err(CertError::Expired {
+            not_after: info.not_after,
+        });
+    }
+    if now_unix < info.not_before {
+        return Err(CertError::NotYetValid {
+            not_before: info.not_before,
+        });
+    }
+    if tn_auth_list.is_none() {
+        return Err(CertError::MissingTnAuthList);
+    }
+    Ok(info)
+}
+
+fn info_and_tn_auth_list(
+    cert: &X509Certificate<'_>,
+) -> Result<(CertInfo, Option<Vec<TnAuthEntry>>), CertError> {
+    let entries = tn_auth_list(cert)?;
+    let spc = entries.iter().flatten().find_map(|e| match e {
+        TnAuthEntry::Spc(spc) => Some(spc.clone()),
+        _ => None,
+    });
+    let validity = cert.validity();
+    let info = CertInfo {
+        subject: rfc4514(cert.subject()),
+        not_before: validity.not_before.timestamp(),
+        not_after: validity.not_after.timestamp(),
+        spc,
+        public_key_sec1: cert.public_key().subject_public_key.data.to_vec(),
+    };
+    Ok((info, entries))
+}
+
+/// Checks that `cert_der` was signed (ecdsa-with-SHA256) by the P-256 key of
+/// `issuer_der`. Names, validity and constraints are not checked here.
+pub fn verify_issued_by(cert_der: &[u8], issuer_der: &[u8]) -> Result<(), CertError> {
+    let cert = parse(cert_der)?;
+    let issuer = parse(issuer_der)?;
+    let algorithm = cert.signature_algorithm.algorithm.to_id_string();
+    if algorithm != OID_ECDSA_WITH_SHA256 {
+        return Err(CertError::UnsupportedSignatureAlgorithm(algorithm));
+    }
+    UnparsedPublicKey::new(
+        &ECDSA_P256_SHA256_ASN1,
+        &issuer.public_key().subject_public_key.data,
+    )
+    .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+    .map_err(|_| CertError::BadSignature)
+}
+
+fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
+    let (rest, cert) =
+        X509Certificate::from_der(der).map_err(|e| CertError::Certificate(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(CertError::Certificate(
+            "trailing bytes after the certificate".into(),
+        ));
+    }
+    Ok(cert)
+}
+
+/// The decoded TNAuthList, `None` if the certificate has none.
+fn tn_auth_list(cert: &X509Certificate<'_>) -> Result<Option<Vec<TnAuthEntry>>, CertError> {
+    let mut found = None;
+    for ext in cert.extensions() {
+        if ext.oid.to_id_string() == tnauthlist::OID_STR {
+            if found.is_some() {
+                return Err(CertError::TnAuthList("extension appears twice"));
+            }
+            found = Some(tnauthlist::decode(ext.value)?);
+        }
+    }
+    Ok(found)
+}
+
+/// RFC 4514 string: RDNs last-to-first, `+` between attributes of one RDN, special
+/// characters escaped.
+fn rfc4514(name: &X509Name<'_>) -> String {
+    let registry = x509_parser::objects::oid_registry();
+    let rdns: Vec<_> = name.iter().collect();
+    let mut out = String::new();
+    for rdn in rdns.into_iter().rev() {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        for (i, attr) in rdn.iter().enumerate() {
+            if i > 0 {
+                out.push('+');
+            }
+            let oid = attr.attr_type();
+            match x509_parser::objects::oid2abbrev(oid, registry) {
+                Ok(abbrev) => out.push_str(abbrev),
+                Err(_) => out.push_str(&oid.to_id_string()),
+            }
+            out.push('=');
+            match attr.as_str() {
+                Ok(value) => push_escaped(&mut out, value),
+                // Not a string type: '#' and the hex of the value's contents.
+                Err(_) => {
+                    out.push('#');
+                    for b in attr.as_slice() {
+                        out.push(char::from(HEX[usize::from(b >> 4)]));
+                        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, value: &str) {
+    let last = value.chars().count().saturating_sub(1);
+    for (i, c) in value.chars().enumerate() {
+        let special = matches!(c, '"' | '+' | ',' | ';' | '<' | '>' | '\\')
+            || (i == 0 && (c == '#' || c == ' '))
+            || (i == last && c == ' ');
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_chain_keeps_order_and_skips_other_blocks() {
+        let pki = crate::certs::dev::tests::pki();
+        let text = format!(
+            "junk before\n{}{}-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n",
+            pki.leaf_pem, pki.intermediate_pem
+        );
+        let chain = load_chain_pem(&text).unwrap();
+        assert_eq!(
+            chain,
+            vec![pki.leaf_der.clone(), pki.intermediate_der.clone()]
+        );
+    }
+
+    #[test]
+    fn load_chain_errors() {
+        assert_eq!(load_chain_pem(""), Err(CertError::NoCertificates));
+        assert_eq!(
+            load_chain_pem(include_str!("../../tests/data/keys/p256-a.pub.pem")),
+            Err(CertError::NoCertificates)
+        );
+        assert!(matches!(
+            load_chain_pem("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"),
+            Err(CertError::Pem(_))
+        ));
+        assert!(matches!(
+            load_chain_pem("-----BEGIN CERTIFICATE-----\nAAAA\n"),
+            Err(CertError::Pem(_))
+        ));
+    }
+
+    #[test]
+    fn cert_info_of_garbage_is_an_error() {
+        assert!(matches!(cert_info(b""), Err(CertError::Certificate(_))));
+        assert!(matches!(
+            cert_info(b"\x30\x03abc"),
+            Err(CertError::Certificate(_))
+        ));
+        let pki = crate::certs::dev::tests::pki();
+        for end in (0..pki.leaf_der.len()).step_by(7) {
+            assert!(cert_info(&pki.leaf_der[..end]).is_err());
+        }
+    }
+
+    #[test]
+    fn rfc4514_escapes_specials() {
+        let mut out = String::new();
+        push_escaped(&mut out, " a,b+c\"d\\e<f>g;h ");
+        assert_eq!(out, r#"\ a\,b\+c\"d\\e\<f\>g\;h\ "#);
+        out.clear();
+        push_escaped(&mut out, "#x#");
+        assert_eq!(out, r"\#x#");
+    }
+}

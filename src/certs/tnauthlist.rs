@@ -1,0 +1,337 @@
+//! The TNAuthList certificate extension (RFC 8226 section 9, OID 1.3.6.1.5.5.7.1.26):
+//! which service provider codes and telephone numbers a certificate may sign for.
+//!
+//! ```text
+//! TNAuthorizationList ::= SEQUENCE SIZE (1..MAX) OF TNEntry
+//! TNEntry ::= CHOICE {
+//!   spc   [0] ServiceProviderCode,      -- IA5String
+//!   range [1] TelephoneNumberRange,     -- SEQUENCE { start TelephoneNumber, count INTEGER (2..MAX) }
+//!   one   [2] TelephoneNumber }         -- IA5String (SIZE (1..15)) (FROM ("0123456789#*"))
+//! ```
+//!
+//! The RFC 8226 module uses EXPLICIT tags, as SHAKEN certificates do: SPC `1234` is
+//! `30 08 a0 06 16 04 31 32 33 34`. Decoding also accepts IMPLICIT tagging, which some
+//! issuers produced from a misreading of the module.
+
+use x509_parser::asn1_rs::{Any, Class, FromDer as _, Ia5String, Integer, Sequence, Tag};
+
+use super::CertError;
+
+/// The extension OID, as components.
+pub const OID: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 26];
+/// The extension OID, dotted.
+pub const OID_STR: &str = "1.3.6.1.5.5.7.1.26";
+
+/// One entry of a TNAuthList.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TnAuthEntry {
+    /// Service provider code (the SHAKEN OCN-like identifier).
+    Spc(String),
+    /// `count` consecutive numbers starting at `start`.
+    Range { start: String, count: u64 },
+    /// A single telephone number.
+    Tn(String),
+}
+
+/// DER of a TNAuthList holding exactly one SPC entry, with EXPLICIT tagging.
+///
+/// The caller checks the code is ASCII (IA5String); the bytes are written as given.
+pub fn encode_spc(spc: &str) -> Vec<u8> {
+    let mut ia5 = Vec::with_capacity(spc.len() + 4);
+    ia5.push(0x16);
+    push_der_len(&mut ia5, spc.len());
+    ia5.extend_from_slice(spc.as_bytes());
+
+    let mut tagged = Vec::with_capacity(ia5.len() + 4);
+    tagged.push(0xa0);
+    push_der_len(&mut tagged, ia5.len());
+    tagged.extend_from_slice(&ia5);
+
+    let mut out = Vec::with_capacity(tagged.len() + 4);
+    out.push(0x30);
+    push_der_len(&mut out, tagged.len());
+    out.extend_from_slice(&tagged);
+    out
+}
+
+fn push_der_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        // Fits in the short form.
+        out.push(len as u8);
+        return;
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    let significant = bytes.get(skip..).unwrap_or_default();
+    out.push(0x80 | significant.len() as u8);
+    out.extend_from_slice(significant);
+}
+
+/// Decodes the DER value of a TNAuthList extension.
+pub fn decode(der: &[u8]) -> Result<Vec<TnAuthEntry>, CertError> {
+    let (rest, list) =
+        Sequence::from_der(der).map_err(|_| CertError::TnAuthList("not a DER SEQUENCE"))?;
+    if !rest.is_empty() {
+        return Err(CertError::TnAuthList("trailing bytes after the SEQUENCE"));
+    }
+    let mut entries = Vec::new();
+    for item in list.der_iter::<Any, x509_parser::asn1_rs::Error>() {
+        let item = item.map_err(|_| CertError::TnAuthList("truncated or malformed entry"))?;
+        entries.push(decode_entry(&item)?);
+    }
+    if entries.is_empty() {
+        return Err(CertError::TnAuthList("empty list"));
+    }
+    Ok(entries)
+}
+
+fn decode_entry(item: &Any<'_>) -> Result<TnAuthEntry, CertError> {
+    if item.class() != Class::ContextSpecific {
+        return Err(CertError::TnAuthList(
+            "entry is not a context-specific [0], [1] or [2]",
+        ));
+    }
+    let explicit = item.header.is_constructed();
+    match item.tag().0 {
+        0 => {
+            let spc = if explicit {
+                exactly_one_ia5(item.data)?
+            } else {
+                ia5_content(item.data)?
+            };
+            if spc.is_empty() {
+                return Err(CertError::TnAuthList("empty service provider code"));
+            }
+            Ok(TnAuthEntry::Spc(spc))
+        }
+        1 => {
+            // EXPLICIT wraps a SEQUENCE; IMPLICIT replaces its tag with [1].
+            let fields = if item.data.first() == Some(&0x30) {
+                let (rest, seq) = Any::from_der(item.data)
+                    .map_err(|_| CertError::TnAuthList("malformed telephone number range"))?;
+                if !rest.is_empty() || seq.tag() != Tag::Sequence {
+                    return Err(CertError::TnAuthList("malformed telephone number range"));
+                }
+                seq.data
+            } else {
+                item.data
+            };
+            decode_range(fields)
+        }
+        2 => {
+            let tn = if explicit {
+                exactly_one_ia5(item.data)?
+            } else {
+                ia5_content(item.data)?
+            };
+            check_tn(&tn)?;
+            Ok(TnAuthEntry::Tn(tn))
+        }
+        _ => Err(CertError::TnAuthList(
+            "unknown entry tag (expected [0], [1] or [2])",
+        )),
+    }
+}
+
+/// `start TelephoneNumber, count INTEGER` (the contents of the range SEQUENCE).
+fn decode_range(fields: &[u8]) -> Result<TnAuthEntry, CertError> {
+    let malformed = |_| CertError::TnAuthList("malformed telephone number range");
+    let (rest, start) = Ia5String::from_der(fields).map_err(malformed)?;
+    let (rest, count) = Integer::from_der(rest).map_err(malformed)?;
+    if !rest.is_empty() {
+        return Err(CertError::TnAuthList(
+            "trailing bytes in telephone number range",
+        ));
+    }
+    let start = start.string();
+    check_tn(&start)?;
+    let count = count
+        .as_u64()
+        .map_err(|_| CertError::TnAuthList("range count is negative or too large"))?;
+    if count < 2 {
+        return Err(CertError::TnAuthList("range count must be at least 2"));
+    }
+    Ok(TnAuthEntry::Range { start, count })
+}
+
+/// Contents of an EXPLICIT tag that must be exactly one IA5String.
+fn exactly_one_ia5(data: &[u8]) -> Result<String, CertError> {
+    let (rest, s) =
+        Ia5String::from_der(data).map_err(|_| CertError::TnAuthList("expected an IA5String"))?;
+    if !rest.is_empty() {
+        return Err(CertError::TnAuthList("trailing bytes after IA5String"));
+    }
+    Ok(s.string())
+}
+
+/// Contents of an IMPLICIT IA5String.
+fn ia5_content(data: &[u8]) -> Result<String, CertError> {
+    if !data.is_ascii() {
+        return Err(CertError::TnAuthList("IA5String holds non-ASCII bytes"));
+    }
+    String::from_utf8(data.to_vec())
+        .map_err(|_| CertError::TnAuthList("IA5String holds non-ASCII bytes"))
+}
+
+fn check_tn(tn: &str) -> Result<(), CertError> {
+    let ok = (1..=15).contains(&tn.len())
+        && tn
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'#' || b == b'*');
+    if ok {
+        Ok(())
+    } else {
+        Err(CertError::TnAuthList(
+            "telephone number must be 1 to 15 of 0-9, # and *",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spc_1234_matches_the_brief_bytes() {
+        assert_eq!(
+            encode_spc("1234"),
+            [0x30, 0x08, 0xa0, 0x06, 0x16, 0x04, 0x31, 0x32, 0x33, 0x34]
+        );
+    }
+
+    #[test]
+    fn spc_round_trips() {
+        for spc in ["1234", "A", "709J", &"9".repeat(200)] {
+            assert_eq!(
+                decode(&encode_spc(spc)),
+                Ok(vec![TnAuthEntry::Spc(spc.to_string())]),
+                "{spc}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_spc_uses_long_form_length() {
+        let der = encode_spc(&"1".repeat(200));
+        // 200-byte string: 16 81 c8; wrapped: a0 81 cb; outer: 30 81 ce.
+        assert_eq!(der.get(..3), Some(&[0x30, 0x81, 0xce][..]));
+        assert_eq!(der.len(), 3 + 3 + 3 + 200);
+    }
+
+    #[test]
+    fn decodes_range_and_single_numbers() {
+        // SEQUENCE { [1] SEQUENCE { "12155550100", 100 }, [2] "12155550199" }
+        let der = [
+            0x30, 0x1f, //
+            0xa1, 0x10, 0x30, 0x0e, 0x16, 0x09, b'1', b'2', b'1', b'5', b'5', b'5', b'0', b'1',
+            b'0', 0x02, 0x01, 0x64, //
+            0xa2, 0x0b, 0x16, 0x09, b'1', b'2', b'1', b'5', b'5', b'5', b'0', b'1', b'9',
+        ];
+        assert_eq!(
+            decode(&der),
+            Ok(vec![
+                TnAuthEntry::Range {
+                    start: "121555010".into(),
+                    count: 100
+                },
+                TnAuthEntry::Tn("121555019".into()),
+            ])
+        );
+    }
+
+    #[test]
+    fn accepts_implicit_tagging() {
+        // SEQUENCE { [0] IMPLICIT "1234", [1] IMPLICIT { "55", 2 }, [2] IMPLICIT "7" }
+        let der = [
+            0x30, 0x12, //
+            0x80, 0x04, b'1', b'2', b'3', b'4', //
+            0xa1, 0x07, 0x16, 0x02, b'5', b'5', 0x02, 0x01, 0x02, //
+            0x82, 0x01, b'7',
+        ];
+        assert_eq!(
+            decode(&der),
+            Ok(vec![
+                TnAuthEntry::Spc("1234".into()),
+                TnAuthEntry::Range {
+                    start: "55".into(),
+                    count: 2
+                },
+                TnAuthEntry::Tn("7".into()),
+            ])
+        );
+    }
+
+    #[test]
+    fn truncated_inputs_are_errors_never_panics() {
+        let good = encode_spc("1234");
+        for end in 0..good.len() {
+            assert!(
+                matches!(decode(&good[..end]), Err(CertError::TnAuthList(_))),
+                "prefix of {end} bytes"
+            );
+        }
+        let mut long = encode_spc("1234");
+        long.push(0);
+        assert_eq!(
+            decode(&long),
+            Err(CertError::TnAuthList("trailing bytes after the SEQUENCE"))
+        );
+    }
+
+    #[test]
+    fn malformed_entries_are_reported() {
+        let cases: &[(&[u8], &str)] = &[
+            (&[0x30, 0x00], "empty list"),
+            (&[0x04, 0x00], "not a DER SEQUENCE"),
+            (
+                &[0x30, 0x02, 0x16, 0x00],
+                "entry is not a context-specific [0], [1] or [2]",
+            ),
+            (
+                &[0x30, 0x02, 0xa3, 0x00],
+                "unknown entry tag (expected [0], [1] or [2])",
+            ),
+            (
+                &[0x30, 0x04, 0xa0, 0x02, 0x16, 0x00],
+                "empty service provider code",
+            ),
+            (
+                &[0x30, 0x04, 0xa0, 0x02, 0x04, 0x00],
+                "expected an IA5String",
+            ),
+            (
+                &[0x30, 0x05, 0xa2, 0x03, 0x16, 0x01, b'x'],
+                "telephone number must be 1 to 15 of 0-9, # and *",
+            ),
+            (
+                &[
+                    0x30, 0x09, 0xa1, 0x07, 0x30, 0x05, 0x16, 0x00, 0x02, 0x01, 0x05,
+                ],
+                "telephone number must be 1 to 15 of 0-9, # and *",
+            ),
+            (
+                &[
+                    0x30, 0x0a, 0xa1, 0x08, 0x30, 0x06, 0x16, 0x01, b'1', 0x02, 0x01, 0x01,
+                ],
+                "range count must be at least 2",
+            ),
+            (
+                &[
+                    0x30, 0x0a, 0xa1, 0x08, 0x30, 0x06, 0x16, 0x01, b'1', 0x02, 0x01, 0xff,
+                ],
+                "range count is negative or too large",
+            ),
+            (
+                &[0x30, 0x04, 0x80, 0x02, 0xc3, 0xa9],
+                "IA5String holds non-ASCII bytes",
+            ),
+        ];
+        for (der, reason) in cases {
+            assert_eq!(
+                decode(der),
+                Err(CertError::TnAuthList(reason)),
+                "{der:02x?}"
+            );
+        }
+    }
+}
