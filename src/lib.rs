@@ -1,8 +1,24 @@
-//! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN.
+//! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN (RFC 8224, 8225, 8588).
+//!
+//! The crate is laid out in three rings:
+//!
+//! - **Pure core** (no sockets, no clock, no files): [`sip`] (zero-copy message view,
+//!   header access, byte-level editing, TCP framing), [`tn`] (telephone-number
+//!   canonicalization), [`trust`] (the Trust Hub data model, its index and the A/B/C
+//!   attestation rules), [`passport`] (canonical claims and ES256 signing), [`identity`]
+//!   (the `Identity` header), [`certs`] (keys, chains, TNAuthList, dev PKI) and the
+//!   decision parts of [`proxy`] (`pipeline`, `transaction`, `core`).
+//! - **I/O shell**: [`proxy::transport`] and [`proxy::server`] (UDP/TCP, timers, start-up,
+//!   trust reload), [`api`] (HTTP: x5u and `/metrics`), [`config`] and [`metrics`].
+//! - **Binary**: `src/main.rs`, the `callsign` subcommands.
 
+pub mod api;
 pub mod certs;
+pub mod config;
 pub mod identity;
+pub mod metrics;
 pub mod passport;
+pub mod proxy;
 pub mod sip;
 pub mod tn;
 pub mod trust;

@@ -1,0 +1,83 @@
+//! The per-INVITE pipeline, received bytes to forwarded bytes: parse, trunk lookup,
+//! canonicalization, attestation, signing and editing. The clock is pinned.
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use callsign::certs::{SigningKey, dev};
+use callsign::config::{Config, Transport};
+use callsign::metrics::Metrics;
+use callsign::passport::Signer;
+use callsign::proxy::pipeline::{Action, decide};
+use callsign::proxy::{Context, Peer};
+use callsign::sip::Message;
+use callsign::trust::{Index, Trust, TrustData};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const NOW: u64 = 1_790_000_000;
+const CONFIG: &str = include_str!("../config/callsign.toml");
+const TRUST: &str = include_str!("../config/trust.json");
+
+fn invite() -> Vec<u8> {
+    let body = "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    format!(
+        "INVITE sip:2155550131@127.0.0.1:5060 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-524287-1---7a9c3b1e;rport\r\n\
+         From: <sip:2155550121@127.0.0.1:5070>;tag=28461SIPpTag001\r\n\
+         To: <sip:2155550131@127.0.0.1:5060>\r\n\
+         Call-ID: 1-28461@127.0.0.1\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:2155550121@127.0.0.1:5070;transport=UDP>\r\n\
+         Max-Forwards: 70\r\n\
+         Subject: Performance Test\r\n\
+         Content-Type: application/sdp\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn context() -> Context {
+    let config = Config::from_toml(CONFIG).expect("shipped config");
+    let pki = dev::generate("1234", NOW as i64).expect("dev PKI");
+    let key = SigningKey::from_pem(&pki.leaf_key_pem).expect("leaf key");
+    let signer = Signer::new(&key, &config.signing.x5u).expect("signer");
+    let data = TrustData::from_json(TRUST).expect("sample trust data");
+    let trust = Arc::new(Trust::new(Index::build(&data).expect("index")));
+    Context::new(
+        &config,
+        Some(5060),
+        Some(5060),
+        signer,
+        trust,
+        Arc::new(Metrics::new()),
+    )
+    .expect("context")
+}
+
+fn pipeline(c: &mut Criterion) {
+    let ctx = context();
+    let bytes = invite();
+    let src = Peer {
+        transport: Transport::Udp,
+        addr: SocketAddr::from(([127, 0, 0, 1], 5070)),
+    };
+    let now = UNIX_EPOCH + Duration::from_secs(NOW);
+    c.bench_function("pipeline/initial_invite_signed_a", |b| {
+        b.iter(|| {
+            let msg = Message::parse(black_box(&bytes)).expect("valid INVITE");
+            match decide(&ctx, &msg, src, 7, black_box(now)) {
+                Action::Forward(f) => f.bytes.len(),
+                Action::Respond { status, .. } => panic!("refused with {status}"),
+            }
+        })
+    });
+    c.bench_function("pipeline/parse_only", |b| {
+        b.iter(|| Message::parse(black_box(&bytes)).map(|m| m.headers().len()))
+    });
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);

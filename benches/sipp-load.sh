@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SIPp load test: SIPp's UAC places calls at RATE calls/s for DURATION seconds through a
+# release build of callsign to SIPp's UAS, all on this machine. Reports sustained calls
+# per second, failed calls, the proxy's pipeline-time percentiles (from /metrics) and the
+# proxy's CPU time per call.
+#
+#   benches/sipp-load.sh [RATE] [DURATION] [TRANSPORT]     (defaults: 5000 60 u1)
+#
+# TRANSPORT is SIPp's -t value: u1 (UDP, one socket) or t1 (TCP, one connection).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rate=${1:-5000}
+duration=${2:-60}
+transport=${3:-u1}
+calls=$((rate * duration))
+command -v sipp >/dev/null || { echo "sipp is missing: apt-get install sip-tester" >&2; exit 1; }
+
+cargo build --release --quiet
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+sip_port=$(free_port); http_port=$(free_port); uas_port=$(free_port); uac_port=$(free_port)
+root=$(pwd)
+cat >"$work/callsign.toml" <<TOML
+[sip]
+udp = "127.0.0.1:$sip_port"
+tcp = "127.0.0.1:$sip_port"
+[http]
+listen = "127.0.0.1:$http_port"
+[signing]
+certificate = "$root/certs/dev/chain.pem"
+key = "$root/certs/dev/leaf.key"
+x5u = "http://127.0.0.1:$http_port/certs/chain.pem"
+[trust]
+file = "$root/config/trust.json"
+[upstream]
+address = "127.0.0.1:$uas_port"
+transport = "$([ "$transport" = t1 ] && echo tcp || echo udp)"
+[[trunk]]
+name = "load"
+account_sid = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801"
+sources = ["127.0.0.1/32"]
+TOML
+
+RUST_LOG=warn target/release/callsign serve --config "$work/callsign.toml" >"$work/proxy.log" 2>&1 &
+proxy=$!
+pids+=("$proxy")
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$http_port/metrics" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+sipp -sf tests/sipp/uas.xml -i 127.0.0.1 -p "$uas_port" -t "$transport" -nostdin \
+  -trace_err -error_file "$work/uas_errors.log" >/dev/null 2>&1 &
+pids+=("$!")
+
+ticks=$(getconf CLK_TCK)
+cpu_before=$(awk '{print $14+$15}' "/proc/$proxy/stat")
+start=$(date +%s.%N)
+set +e
+sipp -sf tests/sipp/uac.xml -i 127.0.0.1 -p "$uac_port" -t "$transport" \
+  -key caller 2155550121 -s 2155550131 -r "$rate" -m "$calls" -l $((rate * 4)) \
+  -nostdin -timeout $((duration + 60))s -timeout_error -trace_stat -stf "$work/stat.csv" -fd 1 \
+  -trace_err -error_file "$work/uac_errors.log" "127.0.0.1:$sip_port" >/dev/null 2>&1
+uac_rc=$?
+set -e
+end=$(date +%s.%N)
+cpu_after=$(awk '{print $14+$15}' "/proc/$proxy/stat")
+curl -sf "http://127.0.0.1:$http_port/metrics" >"$work/metrics.txt"
+
+python3 - "$work/stat.csv" "$work/metrics.txt" "$start" "$end" "$cpu_before" "$cpu_after" \
+  "$ticks" "$uac_rc" "$rate" "$duration" "$transport" <<'PY'
+import csv, sys
+stat, metrics, start, end, cb, ca, ticks, rc, rate, duration, transport = sys.argv[1:]
+rows = list(csv.reader(open(stat), delimiter=';'))
+head, last = rows[0], rows[-1]
+col = lambda name: last[head.index(name)]
+ok, failed = int(col("SuccessfulCall(C)")), int(col("FailedCall(C)"))
+elapsed = float(end) - float(start)
+buckets, count = [], 0
+for line in open(metrics):
+    if line.startswith("callsign_pipeline_seconds_bucket"):
+        le = line.split('le="')[1].split('"')[0]
+        buckets.append((float("inf") if le == "+Inf" else float(le), int(float(line.split()[-1]))))
+    elif line.startswith("callsign_pipeline_seconds_count"):
+        count = int(float(line.split()[-1]))
+def pct(p):
+    for le, c in buckets:
+        if c >= p * count:
+            return le
+    return float("nan")
+cpu_s = (float(ca) - float(cb)) / float(ticks)
+print(f"offered: {rate} calls/s for {duration} s over {transport}")
+print(f"successful calls: {ok}   failed calls: {failed}   sipp exit code: {rc}")
+print(f"sustained: {ok / elapsed:.0f} calls/s over {elapsed:.1f} s")
+print("pipeline time per initial INVITE (received bytes -> forwarded bytes), histogram bucket bounds: "
+      f"p50 <= {pct(0.5)*1e6:.0f} us, p90 <= {pct(0.9)*1e6:.0f} us, p99 <= {pct(0.99)*1e6:.0f} us ({count} INVITEs)")
+print(f"proxy CPU: {cpu_s:.2f} s in all, {cpu_s / max(ok, 1) * 1e6:.0f} us per completed call")
+PY

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the external test peers when they are missing
+# (SIPp from Debian's sip-tester, and secsipidx), then runs every test, including the
+# ones plain `cargo test` leaves out because they need those peers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
+command -v secsipidx >/dev/null 2>&1 || missing+=(secsipidx)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing test peers: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+cargo test --all-targets --no-run --quiet
+cargo test -- --include-ignored
+# Benchmarks must keep compiling; running them is a separate, manual step.
+cargo bench --no-run --quiet

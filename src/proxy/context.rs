@@ -1,0 +1,191 @@
+//! Everything a message decision reads: our addresses, trunks and their ACL, the upstream,
+//! timer settings, the signer, the trust index and the metrics.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use ipnet::IpNet;
+
+use super::{Peer, Transport};
+use crate::config::{Config, ConfigError, IdentityPolicy, UpstreamConfig};
+use crate::metrics::Metrics;
+use crate::passport::Signer;
+use crate::tn::Numbering;
+use crate::trust::{Sid, Trust};
+
+/// A customer trunk: requests from its sources belong to its account.
+#[derive(Debug, Clone)]
+pub struct Trunk {
+    pub name: String,
+    pub account: Sid,
+    /// Hyphenated UUID placed in `origid`.
+    pub origid: String,
+    pub upstream: Peer,
+}
+
+/// Who sent a request.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'c> {
+    Trunk(&'c Trunk),
+    Upstream,
+    Unknown,
+}
+
+/// RFC 3261 timer base values.
+#[derive(Debug, Clone, Copy)]
+pub struct Timers {
+    pub t1: Duration,
+    pub t2: Duration,
+    pub t4: Duration,
+    pub timer_c: Duration,
+}
+
+impl Timers {
+    /// 64*T1: Timers B, F, H and J.
+    pub fn t64(&self) -> Duration {
+        self.t1 * 64
+    }
+}
+
+/// Read-mostly state shared by every message handler.
+pub struct Context {
+    pub host: String,
+    pub udp_port: Option<u16>,
+    pub tcp_port: Option<u16>,
+    pub record_route: bool,
+    pub identity_policy: IdentityPolicy,
+    pub timers: Timers,
+    pub max_transactions: usize,
+    pub max_message_size: usize,
+    pub numbering: Numbering,
+    pub trunks: Vec<Trunk>,
+    /// (range, trunk index), most specific first.
+    acl: Vec<(IpNet, usize)>,
+    upstream_sources: Vec<IpNet>,
+    pub signer: ArcSwap<Signer>,
+    pub trust: Arc<Trust>,
+    pub metrics: Arc<Metrics>,
+}
+
+fn upstream_peer(u: &UpstreamConfig) -> Peer {
+    Peer {
+        transport: u.transport,
+        addr: u.address,
+    }
+}
+
+impl Context {
+    /// Builds the context. `udp_port`/`tcp_port` are the ports actually bound (tests bind
+    /// port 0).
+    pub fn new(
+        config: &Config,
+        udp_port: Option<u16>,
+        tcp_port: Option<u16>,
+        signer: Signer,
+        trust: Arc<Trust>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Context, ConfigError> {
+        let default_upstream = upstream_peer(&config.upstream);
+        let mut trunks = Vec::new();
+        let mut acl = Vec::new();
+        let mut upstream_sources: Vec<IpNet> = config.upstream.sources.clone();
+        upstream_sources.push(IpNet::from(config.upstream.address.ip()));
+        for (i, t) in config.trunks.iter().enumerate() {
+            let account = Sid::parse(&t.account_sid, "AC").map_err(|e| {
+                ConfigError::Invalid(format!("trunk {:?}: account_sid: {e}", t.name))
+            })?;
+            let upstream = t
+                .upstream
+                .as_ref()
+                .map(upstream_peer)
+                .unwrap_or(default_upstream);
+            if let Some(u) = &t.upstream {
+                upstream_sources.push(IpNet::from(u.address.ip()));
+                upstream_sources.extend(u.sources.iter().copied());
+            }
+            trunks.push(Trunk {
+                name: t.name.clone(),
+                account,
+                origid: t.origid().hyphenated().to_string(),
+                upstream,
+            });
+            acl.extend(t.sources.iter().map(|net| (net.trunc(), i)));
+        }
+        acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
+        Ok(Context {
+            host: config.advertised_host(),
+            udp_port,
+            tcp_port,
+            record_route: config.sip.record_route,
+            identity_policy: config.sip.identity_policy,
+            timers: Timers {
+                t1: config.sip.t1(),
+                t2: config.sip.t2(),
+                t4: config.sip.t4(),
+                timer_c: config.sip.timer_c(),
+            },
+            max_transactions: config.sip.max_transactions,
+            max_message_size: config.sip.max_message_size,
+            numbering: config.numbering.clone(),
+            trunks,
+            acl,
+            upstream_sources,
+            signer: ArcSwap::from_pointee(signer),
+            trust,
+            metrics,
+        })
+    }
+
+    /// Classifies a request's source address. Trunks win over the upstream when both match.
+    pub fn classify(&self, ip: IpAddr) -> Source<'_> {
+        let ip = canonical_ip(ip);
+        if let Some((_, i)) = self.acl.iter().find(|(net, _)| net.contains(&ip))
+            && let Some(t) = self.trunks.get(*i)
+        {
+            return Source::Trunk(t);
+        }
+        if self.upstream_sources.iter().any(|n| n.contains(&ip)) {
+            return Source::Upstream;
+        }
+        Source::Unknown
+    }
+
+    /// Our port for a transport, if we listen on it.
+    pub fn port(&self, t: Transport) -> Option<u16> {
+        match t {
+            Transport::Udp => self.udp_port,
+            Transport::Tcp => self.tcp_port,
+        }
+    }
+
+    /// Whether `host:port` names this proxy (for Route removal and loop detection).
+    pub fn is_us(&self, host: &str, port: Option<u16>) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let ours = self.host.trim_start_matches('[').trim_end_matches(']');
+        if !host.eq_ignore_ascii_case(ours) {
+            return false;
+        }
+        let port = port.unwrap_or(5060);
+        self.udp_port == Some(port) || self.tcp_port == Some(port)
+    }
+
+    /// `host:port` for our Via and Record-Route on a transport.
+    pub fn sent_by(&self, t: Transport) -> String {
+        let port = self
+            .port(t)
+            .or(self.udp_port)
+            .or(self.tcp_port)
+            .unwrap_or(5060);
+        format!("{}:{}", self.host, port)
+    }
+}
+
+/// IPv4-mapped IPv6 addresses compare as IPv4.
+fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}

@@ -1,0 +1,62 @@
+//! The proxy: a pure per-message core (pipeline and transactions) and the I/O shell
+//! (UDP and TCP transports, timers, server start-up).
+//!
+//! Bytes come in through [`Core::handle`] with their source and the time; what to send
+//! comes back as [`Output`]s. Only `transport` and `server` touch sockets.
+
+pub mod context;
+pub mod core;
+pub mod pipeline;
+pub mod route;
+pub mod server;
+pub mod transaction;
+pub mod transport;
+
+use std::net::SocketAddr;
+
+pub use crate::config::Transport;
+pub use context::{Context, Source, Trunk};
+pub use core::Core;
+
+/// A transport-level peer: where a message came from or goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Peer {
+    pub transport: Transport,
+    pub addr: SocketAddr,
+}
+
+/// Where a request is forwarded: an address, or a name the shell must resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dest {
+    Peer(Peer),
+    Name {
+        host: String,
+        port: u16,
+        transport: Transport,
+    },
+}
+
+impl Dest {
+    pub fn transport(&self) -> Transport {
+        match self {
+            Dest::Peer(p) => p.transport,
+            Dest::Name { transport, .. } => *transport,
+        }
+    }
+}
+
+/// One message for the shell to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub to: Dest,
+    pub bytes: Vec<u8>,
+}
+
+impl Output {
+    pub fn to_peer(peer: Peer, bytes: Vec<u8>) -> Output {
+        Output {
+            to: Dest::Peer(peer),
+            bytes,
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! The per-request decision for a request that starts a new transaction: who sent it,
+//! whether to refuse it, where it goes, whether to sign it, and the bytes to forward.
+//!
+//! Pure: bytes, context and the time in; an [`Action`] out. No sockets, no clock.
+
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::{debug, info, warn};
+
+use super::context::{Context, Source, Trunk};
+use super::route::UriTarget;
+use super::{Dest, Peer, Transport};
+use crate::config::IdentityPolicy;
+use crate::passport::{Attest, Claims};
+use crate::sip::{Edits, HeaderName, Message, Method, NameAddr, Rport, split_list};
+use crate::tn::{self, Tn};
+use crate::trust::{Attestation, Level};
+
+/// Prefix of every branch we generate: RFC 3261 magic cookie plus our own marker.
+pub const BRANCH_PREFIX: &str = "z9hG4bKcs";
+
+/// The outcome of deciding on a new request.
+#[derive(Debug)]
+pub enum Action {
+    Forward(Forward),
+    /// Answer the request ourselves; `cause` names the metric label.
+    Respond {
+        status: u16,
+        reason: Cow<'static, str>,
+        cause: &'static str,
+    },
+}
+
+#[derive(Debug)]
+pub struct Forward {
+    pub dest: Dest,
+    pub bytes: Vec<u8>,
+    pub signing: Option<Signing>,
+}
+
+/// What happened to an initial INVITE from a trunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signing {
+    Signed(Attestation),
+    /// Forwarded without a signature; the cause is logged and counted.
+    Unsigned(&'static str),
+}
+
+/// Builds our branch: the loop-detection hash of the request (RFC 3261 16.6 item 8) and a
+/// transaction id the core uses to match responses.
+pub fn branch(loop_hash: u64, id: u64) -> String {
+    format!("{BRANCH_PREFIX}{loop_hash:016x}.{id:x}")
+}
+
+/// The transaction id inside one of our branches.
+pub fn branch_id(branch: &str) -> Option<u64> {
+    let rest = branch.strip_prefix(BRANCH_PREFIX)?;
+    let (_, id) = rest.split_once('.')?;
+    u64::from_str_radix(id, 16).ok()
+}
+
+fn branch_loop_hash(branch: &str) -> Option<u64> {
+    let rest = branch.strip_prefix(BRANCH_PREFIX)?;
+    let (hash, _) = rest.split_once('.')?;
+    u64::from_str_radix(hash, 16).ok()
+}
+
+/// Hash of the fields RFC 3261 16.6 item 8 lists: a request that comes back to us with
+/// the same values has looped; with different values it is a spiral.
+pub fn loop_hash(msg: &Message<'_>) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    msg.request_uri().hash(&mut h);
+    msg.from().ok().and_then(|f| f.tag()).hash(&mut h);
+    msg.to_tag().hash(&mut h);
+    msg.call_id().hash(&mut h);
+    msg.cseq().0.hash(&mut h);
+    for v in msg.header_values(HeaderName::Route) {
+        v.hash(&mut h);
+    }
+    for v in msg.header_values(HeaderName::ProxyRequire) {
+        v.hash(&mut h);
+    }
+    h.finish()
+}
+
+fn respond(status: u16, reason: impl Into<Cow<'static, str>>, cause: &'static str) -> Action {
+    Action::Respond {
+        status,
+        reason: reason.into(),
+        cause,
+    }
+}
+
+/// Decides on a request that matched no transaction. `id` is the transaction id the core
+/// allocated; `src` is where the request came from.
+pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemTime) -> Action {
+    let Some(method) = msg.method() else {
+        return respond(400, "Not A Request", "malformed");
+    };
+    let initial = msg.to_tag().is_none();
+    let source = ctx.classify(src.addr.ip());
+    let trunk = match source {
+        Source::Trunk(t) => Some(t),
+        Source::Upstream if !initial || method == Method::Ack => None,
+        Source::Upstream => {
+            warn!(call_id = msg.call_id(), src = %src.addr, "initial request from the upstream refused");
+            return respond(403, "Forbidden", "upstream_initial_request");
+        }
+        Source::Unknown => {
+            warn!(call_id = msg.call_id(), src = %src.addr, method = ?method, "request from an unknown source refused");
+            return respond(403, "Forbidden", "forbidden_source");
+        }
+    };
+
+    let max_forwards = match msg.max_forwards() {
+        Ok(m) => m,
+        Err(e) => return respond(400, e.reason_phrase(), "malformed"),
+    };
+    if max_forwards == Some(0) {
+        return respond(483, "Too Many Hops", "too_many_hops");
+    }
+
+    let hash = loop_hash(msg);
+    for via in msg.vias().flatten() {
+        if ctx.is_us(via.host, via.port) && via.branch.and_then(branch_loop_hash) == Some(hash) {
+            warn!(call_id = msg.call_id(), "loop detected");
+            return respond(482, "Loop Detected", "loop_detected");
+        }
+    }
+
+    let mut edits = Edits::new();
+    let next_hop = strip_own_routes(ctx, msg, &mut edits);
+    let dest = match (trunk, initial) {
+        (Some(t), true) => Dest::Peer(t.upstream),
+        _ => {
+            let target = next_hop.or_else(|| msg.request_uri().and_then(UriTarget::parse));
+            match target {
+                Some(t) => t.dest(),
+                None => return respond(416, "Unsupported URI Scheme", "unroutable"),
+            }
+        }
+    };
+    let out_transport = dest.transport();
+    if ctx.port(out_transport).is_none() {
+        return respond(503, "No Listener For Transport", "no_transport");
+    }
+
+    edits.prepend(
+        "Via",
+        format!(
+            "SIP/2.0/{} {};branch={}",
+            out_transport.as_str(),
+            ctx.sent_by(out_transport),
+            branch(hash, id)
+        ),
+    );
+    if let Err(e) = stamp_top_via(msg, src.addr, &mut edits) {
+        return respond(400, e, "malformed");
+    }
+    if ctx.record_route
+        && initial
+        && matches!(method, Method::Invite | Method::Subscribe | Method::Refer)
+    {
+        // Double Record-Route (RFC 5658) when the two sides use different transports:
+        // the top entry faces the next hop, the second faces the previous one.
+        edits.prepend("Record-Route", record_route(ctx, out_transport));
+        if src.transport != out_transport {
+            edits.prepend("Record-Route", record_route(ctx, src.transport));
+        }
+    }
+    match msg.find_lines(HeaderName::MaxForwards).next() {
+        Some(line) => {
+            let n = max_forwards.unwrap_or(70).saturating_sub(1);
+            edits.replace_value(line, n.to_string());
+        }
+        None => edits.prepend("Max-Forwards", "70"),
+    }
+
+    let mut signing = None;
+    if let (Some(trunk), true, Method::Invite) = (trunk, initial, method) {
+        match sign_invite(ctx, msg, trunk, now, &mut edits) {
+            Ok(s) => signing = Some(s),
+            Err(action) => return action,
+        }
+    }
+
+    let mut bytes = Vec::with_capacity(msg.buf().len() + 800);
+    edits.apply(msg, &mut bytes);
+    Action::Forward(Forward {
+        dest,
+        bytes,
+        signing,
+    })
+}
+
+/// Removes the Route entries at the top that name us; returns the next hop they leave.
+fn strip_own_routes(ctx: &Context, msg: &Message<'_>, edits: &mut Edits) -> Option<UriTarget> {
+    let lines: Vec<usize> = msg.find_lines(HeaderName::Route).collect();
+    for line in lines {
+        let Some(h) = msg.headers().get(line) else {
+            break;
+        };
+        let value = h.value(msg.buf());
+        let elements: Vec<&str> = split_list(value).collect();
+        let ours = elements
+            .iter()
+            .take_while(|e| UriTarget::parse(e).is_some_and(|t| ctx.is_us(&t.host, t.port)))
+            .count();
+        if ours == elements.len() {
+            edits.remove(line);
+            continue;
+        }
+        if ours > 0 {
+            edits.replace_value(line, elements[ours..].join(", "));
+        }
+        return elements.get(ours).and_then(|e| UriTarget::parse(e));
+    }
+    None
+}
+
+fn record_route(ctx: &Context, t: Transport) -> String {
+    format!("<sip:{};transport={};lr>", ctx.sent_by(t), t.param())
+}
+
+/// RFC 3261 18.2.1 and RFC 3581: note the source address in the sender's Via.
+fn stamp_top_via(
+    msg: &Message<'_>,
+    src: SocketAddr,
+    edits: &mut Edits,
+) -> Result<(), &'static str> {
+    let via = msg.top_via().map_err(|e| e.reason_phrase())?;
+    let src_ip = src.ip().to_string();
+    let host = via.host.trim_start_matches('[').trim_end_matches(']');
+    let needs_received = host != src_ip || via.rport == Rport::Requested;
+    if !needs_received && via.rport != Rport::Requested {
+        return Ok(());
+    }
+    let mut stamped = String::with_capacity(via.raw.len() + 40);
+    for (i, part) in via.raw.split(';').enumerate() {
+        if i > 0 {
+            stamped.push(';');
+        }
+        if part.trim().eq_ignore_ascii_case("rport") {
+            stamped.push_str(&format!("rport={}", src.port()));
+        } else {
+            stamped.push_str(part);
+        }
+    }
+    if needs_received && via.received.is_none() {
+        stamped.push_str(";received=");
+        stamped.push_str(&src_ip);
+    }
+    let Some(line) = msg.find_lines(HeaderName::Via).next() else {
+        return Err("Missing Via");
+    };
+    let single = msg
+        .headers()
+        .get(line)
+        .map(|h| split_list(h.value(msg.buf())).count() == 1)
+        .unwrap_or(true);
+    if single {
+        edits.replace_value(line, stamped);
+    } else {
+        edits.prepend("Via", stamped);
+        edits.remove_first_value(line);
+    }
+    Ok(())
+}
+
+/// The calling number: P-Asserted-Identity when present (its first entry that is a
+/// telephone number), else From.
+fn calling_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, &'static str> {
+    let mut had_pai = false;
+    for value in msg.header_values(HeaderName::PAssertedIdentity) {
+        for element in split_list(value) {
+            had_pai = true;
+            if let Ok(na) = NameAddr::parse(element)
+                && let Ok(n) = tn::from_uri(na.uri, &ctx.numbering)
+            {
+                return Ok(n);
+            }
+        }
+    }
+    if had_pai {
+        return Err("orig_not_a_number");
+    }
+    let from = msg.from().map_err(|_| "orig_not_a_number")?;
+    tn::from_uri(from.uri, &ctx.numbering).map_err(|_| "orig_not_a_number")
+}
+
+fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, &'static str> {
+    let to = msg.to().map_err(|_| "dest_not_a_number")?;
+    tn::from_uri(to.uri, &ctx.numbering).map_err(|_| "dest_not_a_number")
+}
+
+fn unix_seconds(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Attests and signs an initial INVITE from a trunk, editing Identity and Date. An error
+/// is a response that refuses the request.
+fn sign_invite(
+    ctx: &Context,
+    msg: &Message<'_>,
+    trunk: &Trunk,
+    now: SystemTime,
+    edits: &mut Edits,
+) -> Result<Signing, Action> {
+    let call_id = msg.call_id();
+    let identity_lines: Vec<usize> = msg.find_lines(HeaderName::Identity).collect();
+    if !identity_lines.is_empty() {
+        match ctx.identity_policy {
+            IdentityPolicy::Strip => {
+                for line in &identity_lines {
+                    edits.remove(*line);
+                }
+                ctx.metrics.identity_stripped.inc();
+                info!(call_id, trunk = %trunk.name, count = identity_lines.len(), "untrusted Identity header removed");
+            }
+            IdentityPolicy::Keep => {
+                debug!(call_id, trunk = %trunk.name, "untrusted Identity header kept by policy");
+            }
+            IdentityPolicy::Reject => {
+                warn!(call_id, trunk = %trunk.name, "request with an Identity header refused by policy");
+                return Err(respond(
+                    403,
+                    "Identity Not Accepted From Trunk",
+                    "untrusted_identity",
+                ));
+            }
+        }
+    }
+
+    let (orig, dest) = match (calling_number(ctx, msg), called_number(ctx, msg)) {
+        (Ok(o), Ok(d)) => (o, d),
+        (Err(cause), _) | (_, Err(cause)) => {
+            ctx.metrics.unsigned(cause);
+            warn!(call_id, trunk = %trunk.name, account = %trunk.account, cause, "forwarded unsigned: number cannot be canonicalized");
+            return Ok(Signing::Unsigned(cause));
+        }
+    };
+
+    let iat = unix_seconds(now);
+    match msg.header(HeaderName::Date).map(httpdate::parse_http_date) {
+        None => edits.append("Date", httpdate::fmt_http_date(now)),
+        Some(Ok(date)) if unix_seconds(date).abs_diff(iat) <= 60 => {}
+        Some(_) => {
+            // RFC 8224 4.1: the Date must be accurate; a stale or garbled one is replaced.
+            if let Some(line) = msg.find_lines(HeaderName::Date).next() {
+                edits.replace_value(line, httpdate::fmt_http_date(now));
+            }
+            info!(call_id, "inaccurate Date header replaced");
+        }
+    }
+
+    let attestation = ctx.trust.load().attest(trunk.account, orig, iat);
+    let dest_list = [dest.as_str()];
+    let claims = Claims {
+        attest: match attestation.level {
+            Level::A => Attest::A,
+            Level::B => Attest::B,
+            Level::C => Attest::C,
+        },
+        dest: &dest_list,
+        iat,
+        orig: orig.as_str(),
+        origid: &trunk.origid,
+    };
+    let identity = match ctx.signer.load().identity(&claims) {
+        Ok(v) => v,
+        Err(e) => {
+            warn!(call_id, error = %e, "signing failed");
+            return Err(respond(500, "Signing Failed", "signing_failed"));
+        }
+    };
+    tracing::trace!(call_id, identity = %identity, "PASSporT");
+    edits.append("Identity", identity);
+    ctx.metrics
+        .signed(attestation.level.as_str(), attestation.reason.as_str());
+    info!(
+        call_id,
+        account = %trunk.account,
+        trunk = %trunk.name,
+        orig = %orig,
+        dest = %dest,
+        attest = %attestation.level,
+        reason = attestation.reason.as_str(),
+        origid = %trunk.origid,
+        "signed"
+    );
+    Ok(Signing::Signed(attestation))
+}

@@ -1,0 +1,122 @@
+//! Where messages go: request targets from Route and Request-URI (RFC 3261 16.4-16.6),
+//! and response targets from Via (RFC 3261 18.2.2, RFC 3581 rport).
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::{Dest, Peer, Transport};
+use crate::sip::{Rport, Via};
+
+/// The parts of a SIP URI that routing needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UriTarget {
+    pub host: String,
+    pub port: Option<u16>,
+    pub transport: Option<Transport>,
+    pub lr: bool,
+}
+
+impl UriTarget {
+    /// Parses `sip:`/`sips:` URIs, with or without `<>`. Returns None for anything else
+    /// (tel: URIs and garbage cannot be routed to).
+    pub fn parse(uri: &str) -> Option<UriTarget> {
+        let uri = uri.trim();
+        let uri = uri
+            .strip_prefix('<')
+            .and_then(|u| u.split('>').next())
+            .unwrap_or(uri);
+        let parsed = rsip::Uri::try_from(uri).ok()?;
+        match parsed.scheme {
+            Some(rsip::Scheme::Sip) | Some(rsip::Scheme::Sips) => {}
+            _ => return None,
+        }
+        let transport = match parsed.transport() {
+            None => None,
+            Some(rsip::Transport::Udp) => Some(Transport::Udp),
+            Some(rsip::Transport::Tcp) | Some(rsip::Transport::Tls) => Some(Transport::Tcp),
+            Some(_) => return None,
+        };
+        let lr = parsed.params.iter().any(|p| matches!(p, rsip::Param::Lr));
+        let host = match parsed.host() {
+            rsip::Host::IpAddr(ip) => ip.to_string(),
+            rsip::Host::Domain(d) => d.to_string(),
+        };
+        Some(UriTarget {
+            host,
+            port: parsed.port().map(|p| *p.value()),
+            transport,
+            lr,
+        })
+    }
+
+    /// The destination, defaulting the transport to UDP and the port to 5060.
+    pub fn dest(&self) -> Dest {
+        let transport = self.transport.unwrap_or(Transport::Udp);
+        let port = self.port.unwrap_or(5060);
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        match host.parse::<IpAddr>() {
+            Ok(ip) => Dest::Peer(Peer {
+                transport,
+                addr: SocketAddr::new(ip, port),
+            }),
+            Err(_) => Dest::Name {
+                host: host.to_string(),
+                port,
+                transport,
+            },
+        }
+    }
+}
+
+/// Where a response goes according to a Via (RFC 3261 18.2.2 with RFC 3581): the
+/// `received` address (else the sent-by host), the `rport` value (else the sent-by port,
+/// else 5060). Hosts that are names are not resolved: None.
+pub fn via_peer(via: &Via<'_>) -> Option<Peer> {
+    let transport = match via.transport.to_ascii_uppercase().as_str() {
+        "UDP" => Transport::Udp,
+        "TCP" | "TLS" => Transport::Tcp,
+        _ => return None,
+    };
+    let host = via.received.unwrap_or(via.host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = host.parse().ok()?;
+    let port = match via.rport {
+        Rport::Value(p) => p,
+        _ => via.port.unwrap_or(5060),
+    };
+    Some(Peer {
+        transport,
+        addr: SocketAddr::new(ip, port),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_targets() {
+        let t = UriTarget::parse("<sip:10.0.0.1:5070;transport=tcp;lr>").unwrap();
+        assert_eq!(t.host, "10.0.0.1");
+        assert_eq!(t.port, Some(5070));
+        assert_eq!(t.transport, Some(Transport::Tcp));
+        assert!(t.lr);
+        assert_eq!(
+            t.dest(),
+            Dest::Peer(Peer {
+                transport: Transport::Tcp,
+                addr: "10.0.0.1:5070".parse().unwrap()
+            })
+        );
+        let t = UriTarget::parse("sip:bob@carrier.example").unwrap();
+        assert_eq!(
+            t.dest(),
+            Dest::Name {
+                host: "carrier.example".into(),
+                port: 5060,
+                transport: Transport::Udp
+            }
+        );
+        assert!(UriTarget::parse("tel:+12155550121").is_none());
+        assert!(UriTarget::parse("not a uri").is_none());
+    }
+}

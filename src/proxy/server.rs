@@ -1,0 +1,256 @@
+//! Start-up and the task set of `callsign serve`: load and check the signing material,
+//! load the trust data, then run the transports, timers, HTTP and the trust reloader
+//! until shutdown.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{Notify, watch};
+use tracing::{error, info, warn};
+
+use super::context::Context;
+use super::core::Core;
+use super::transport::Shell;
+use crate::api::{self, HttpState};
+use crate::certs::{self, CertError, SigningKey};
+use crate::config::{Config, ConfigError, SigningConfig};
+use crate::metrics::Metrics;
+use crate::passport::{PassportError, Signer};
+use crate::trust::{self, Index, Trust, TrustError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("signing certificate or key: {0}")]
+    Cert(#[from] CertError),
+    #[error("signer: {0}")]
+    Signer(#[from] PassportError),
+    #[error("trust data: {0}")]
+    Trust(#[from] TrustError),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Sockets bound before the server runs (tests bind port 0 and read the addresses).
+pub struct Listeners {
+    pub udp: Option<UdpSocket>,
+    pub tcp: Option<TcpListener>,
+    pub http: Option<TcpListener>,
+}
+
+impl Listeners {
+    pub async fn bind(config: &Config) -> io::Result<Listeners> {
+        let udp = match config.sip.udp {
+            Some(a) => Some(UdpSocket::bind(a).await?),
+            None => None,
+        };
+        let tcp = match config.sip.tcp {
+            Some(a) => Some(TcpListener::bind(a).await?),
+            None => None,
+        };
+        let http = match config.http.listen {
+            Some(a) => Some(TcpListener::bind(a).await?),
+            None => None,
+        };
+        Ok(Listeners { udp, tcp, http })
+    }
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn read(path: &Path) -> Result<String, ServerError> {
+    std::fs::read_to_string(path).map_err(|source| ServerError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Loads the key and chain, refuses a key that does not match the leaf or a leaf that
+/// is not valid now, and prepares the signer. Returns the signer and the chain PEM.
+pub fn load_signing(cfg: &SigningConfig, now: i64) -> Result<(Signer, String), ServerError> {
+    let key = SigningKey::from_pem(&read(&cfg.key)?)?;
+    let chain_pem = read(&cfg.certificate)?;
+    let chain = certs::load_chain_pem(&chain_pem)?;
+    let info = certs::check_signing_pair(&key, &chain, now)?;
+    let days_left = (info.not_after - now) / 86_400;
+    if days_left < 30 {
+        warn!(subject = %info.subject, days_left, "signing certificate expires soon");
+    }
+    info!(subject = %info.subject, spc = ?info.spc, not_after = info.not_after, "signing certificate loaded");
+    let signer = Signer::new(&key, &cfg.x5u)?;
+    Ok((signer, chain_pem))
+}
+
+/// Reads and indexes a trust-data file.
+pub fn load_index(path: &Path) -> Result<Index, TrustError> {
+    let data = trust::load_file(path)?;
+    Index::build(&data)
+}
+
+/// How the outside drives a running server.
+#[derive(Clone)]
+pub struct Control {
+    /// Changes (or its sender drops) to stop the server.
+    pub shutdown: watch::Receiver<bool>,
+    /// Notified to re-read the trust data (SIGHUP).
+    pub reload: Arc<Notify>,
+    /// Counts finished reload attempts, successful or not, so callers can wait for one.
+    pub reloaded: Arc<watch::Sender<u64>>,
+}
+
+impl Control {
+    /// A control with its shutdown sender.
+    pub fn new() -> (Control, watch::Sender<bool>) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (reloaded, _) = watch::channel(0);
+        let control = Control {
+            shutdown: stop_rx,
+            reload: Arc::new(Notify::new()),
+            reloaded: Arc::new(reloaded),
+        };
+        (control, stop_tx)
+    }
+}
+
+/// Runs the proxy until shutdown.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    control: Control,
+) -> Result<(), ServerError> {
+    let Control {
+        shutdown,
+        reload,
+        reloaded,
+    } = control;
+    let (signer, chain_pem) = load_signing(&config.signing, now_unix())?;
+    let trust = Arc::new(Trust::new(load_index(&config.trust.file)?));
+    let metrics = Arc::new(Metrics::new());
+
+    let udp_addr = listeners.udp.as_ref().map(|s| s.local_addr()).transpose()?;
+    let tcp_addr = listeners.tcp.as_ref().map(|s| s.local_addr()).transpose()?;
+    let ctx = Context::new(
+        &config,
+        udp_addr.map(|a| a.port()),
+        tcp_addr.map(|a| a.port()),
+        signer,
+        Arc::clone(&trust),
+        Arc::clone(&metrics),
+    )?;
+    let core = Arc::new(Core::new(ctx));
+    let udp = listeners.udp.map(Arc::new);
+    let shell = Shell::new(Arc::clone(&core), udp.clone(), shutdown.clone());
+    info!(udp = ?udp_addr, tcp = ?tcp_addr, trunks = config.trunks.len(), "callsign serving");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    if udp.is_some() {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        for _ in 0..workers {
+            tasks.spawn(Arc::clone(&shell).run_udp());
+        }
+    }
+    if let Some(l) = listeners.tcp {
+        tasks.spawn(Arc::clone(&shell).run_tcp(l));
+    }
+    tasks.spawn(Arc::clone(&shell).run_timers());
+    if let Some(l) = listeners.http {
+        let state = HttpState {
+            chain_pem: Arc::new(ArcSwap::from_pointee(chain_pem)),
+            x5u_max_age: config.signing.x5u_max_age_secs,
+            metrics: Arc::clone(&metrics),
+        };
+        let app = api::router(&config.x5u_path(), state);
+        let mut stop = shutdown.clone();
+        info!(http = ?l.local_addr().ok(), "HTTP serving x5u and /metrics");
+        tasks.spawn(async move {
+            let served = axum::serve(l, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.changed().await;
+                })
+                .await;
+            if let Err(e) = served {
+                error!(error = %e, "HTTP server failed");
+            }
+        });
+    }
+    tasks.spawn(watch_trust(
+        config.trust.file.clone(),
+        Duration::from_millis(config.trust.watch_interval_ms),
+        trust,
+        metrics,
+        reload,
+        reloaded,
+        shutdown.clone(),
+    ));
+    while tasks.join_next().await.is_some() {}
+    info!("callsign stopped");
+    Ok(())
+}
+
+fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Reloads the trust data on `reload` or when the file changes. A file that fails to
+/// load leaves the current index in place.
+async fn watch_trust(
+    path: PathBuf,
+    interval: Duration,
+    trust: Arc<Trust>,
+    metrics: Arc<Metrics>,
+    reload: Arc<Notify>,
+    reloaded: Arc<watch::Sender<u64>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut stamp = file_stamp(&path);
+    let poll = if interval.is_zero() {
+        Duration::from_secs(3600)
+    } else {
+        interval
+    };
+    loop {
+        let forced = tokio::select! {
+            _ = reload.notified() => true,
+            _ = tokio::time::sleep(poll) => false,
+            _ = shutdown.changed() => return,
+        };
+        let now = file_stamp(&path);
+        if !forced && (interval.is_zero() || now == stamp) {
+            continue;
+        }
+        stamp = now;
+        let p = path.clone();
+        match tokio::task::spawn_blocking(move || load_index(&p)).await {
+            Ok(Ok(index)) => {
+                let numbers = index.len_numbers();
+                trust.replace(index);
+                metrics.reload("ok");
+                info!(path = %path.display(), numbers, "trust data reloaded");
+            }
+            Ok(Err(e)) => {
+                metrics.reload("error");
+                error!(path = %path.display(), error = %e, "trust data reload failed: keeping the current data");
+            }
+            Err(e) => {
+                metrics.reload("error");
+                error!(error = %e, "trust data reload task failed");
+            }
+        }
+        reloaded.send_modify(|n| *n += 1);
+    }
+}

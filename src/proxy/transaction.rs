@@ -1,0 +1,660 @@
+//! Proxy transactions (RFC 3261 section 17, RFC 6026): one entry pairs the server
+//! transaction facing the sender with the client transaction facing the next hop.
+//!
+//! Pure state machines: events and `now` in, [`Output`]s out. The [`Table`] holds the
+//! entries and a timer queue; the shell drives it.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+
+use super::context::Timers;
+use super::{Dest, Output, Peer, Transport};
+use crate::sip::{Edits, HeaderName, Message, Method, build_ack, build_cancel, build_response};
+
+/// Identifies a server transaction (RFC 3261 17.2.3): branch, sent-by and method, with
+/// ACK and CANCEL matched against their INVITE by the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServerKey {
+    branch: Box<str>,
+    sent_by: Box<str>,
+    method: Method,
+}
+
+impl ServerKey {
+    /// The key of `msg`'s transaction; `method` overrides the request's own (ACK and
+    /// CANCEL look up their INVITE).
+    pub fn of(msg: &Message<'_>, method: Method) -> Option<ServerKey> {
+        let via = msg.top_via().ok()?;
+        let branch: Box<str> = match via.branch {
+            Some(b) if b.starts_with("z9hG4bK") => b.into(),
+            // RFC 2543 peers: fall back to the dialog and sequence fields.
+            _ => format!(
+                "{}|{}|{}",
+                msg.call_id(),
+                msg.cseq().0,
+                msg.from().ok().and_then(|f| f.tag()).unwrap_or("")
+            )
+            .into(),
+        };
+        let sent_by = match via.port {
+            Some(p) => format!("{}:{p}", via.host),
+            None => via.host.to_string(),
+        };
+        Some(ServerKey {
+            branch,
+            sent_by: sent_by.to_ascii_lowercase().into(),
+            method,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Invite,
+    NonInvite,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Client {
+    Trying,
+    Proceeding,
+    Completed,
+    Accepted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Server {
+    Proceeding,
+    Completed,
+    Confirmed,
+    Accepted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Cancel {
+    None,
+    Pending,
+    Sent(Vec<u8>),
+}
+
+/// A timer that fired and needs a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    TimerB,
+    TimerC,
+    TimerF,
+}
+
+impl Expiry {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expiry::TimerB => "timer_b",
+            Expiry::TimerC => "timer_c",
+            Expiry::TimerF => "timer_f",
+        }
+    }
+}
+
+/// What a timer run produced.
+#[derive(Debug, Default)]
+pub struct Fired {
+    pub remove: bool,
+    pub expired: Option<Expiry>,
+}
+
+/// What a new transaction starts from.
+#[derive(Debug)]
+pub struct NewTxn {
+    pub id: u64,
+    pub key: ServerKey,
+    pub kind: Kind,
+    /// Where the request came from, and responses go.
+    pub peer: Peer,
+    /// The request as received.
+    pub request: Vec<u8>,
+    pub dest: Dest,
+    /// The request as forwarded.
+    pub forwarded: Vec<u8>,
+    /// For an INVITE, the `100 Trying` already sent, repeated on retransmissions.
+    pub trying: Vec<u8>,
+}
+
+/// One proxied transaction.
+#[derive(Debug)]
+pub struct Txn {
+    pub id: u64,
+    pub key: ServerKey,
+    pub kind: Kind,
+    /// Where responses go.
+    pub peer: Peer,
+    /// Where the request went.
+    pub dest: Dest,
+    /// The request as received; dropped once a final response went to the peer.
+    request: Vec<u8>,
+    /// The request as forwarded; dropped once a final response came from the next hop.
+    forwarded: Vec<u8>,
+    client: Client,
+    server: Server,
+    last_response: Vec<u8>,
+    ack: Vec<u8>,
+    cancel: Cancel,
+    retransmit_at: Option<Instant>,
+    retransmit_every: Duration,
+    response_at: Option<Instant>,
+    response_every: Duration,
+    cancel_at: Option<Instant>,
+    cancel_every: Duration,
+    cancel_until: Option<Instant>,
+    timeout_at: Option<Instant>,
+    timer_c_at: Option<Instant>,
+    expire_at: Option<Instant>,
+    scheduled: Option<Instant>,
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn due(t: Option<Instant>, now: Instant) -> bool {
+    t.is_some_and(|t| t <= now)
+}
+
+/// The response with our (top) Via removed, for the previous hop.
+pub fn pop_via(resp: &Message<'_>) -> Vec<u8> {
+    let mut edits = Edits::new();
+    if let Some(line) = resp.find_lines(HeaderName::Via).next() {
+        edits.remove_first_value(line);
+    }
+    let mut out = Vec::with_capacity(resp.buf().len());
+    edits.apply(resp, &mut out);
+    out
+}
+
+/// To-tag prefix of the responses callsign generates itself; an ACK carrying it ends
+/// at the proxy.
+pub const LOCAL_TAG_PREFIX: &str = "cs";
+
+/// Builds a response of our own to `request` bytes.
+pub fn local_response(request: &[u8], status: u16, reason: &str, tag_seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(request.len().min(1024));
+    if let Ok(req) = Message::parse(request) {
+        let tag = format!("{LOCAL_TAG_PREFIX}{tag_seed:x}");
+        let extra: &[(&str, &str)] = if status == 503 {
+            &[("Retry-After", "5")]
+        } else {
+            &[]
+        };
+        build_response(&req, status, reason, Some(&tag), extra, &mut out);
+    }
+    out
+}
+
+impl Txn {
+    /// A transaction for a request just forwarded.
+    pub fn new(n: NewTxn, now: Instant, t: &Timers) -> Txn {
+        let NewTxn {
+            id,
+            key,
+            kind,
+            peer,
+            request,
+            dest,
+            forwarded,
+            trying,
+        } = n;
+        let udp_out = dest.transport() == Transport::Udp;
+        Txn {
+            id,
+            key,
+            kind,
+            peer,
+            dest,
+            request,
+            forwarded,
+            client: Client::Trying,
+            server: Server::Proceeding,
+            last_response: trying,
+            ack: Vec::new(),
+            cancel: Cancel::None,
+            retransmit_at: udp_out.then(|| now + t.t1),
+            retransmit_every: t.t1,
+            response_at: None,
+            response_every: t.t1,
+            cancel_at: None,
+            cancel_every: t.t1,
+            cancel_until: None,
+            timeout_at: Some(now + t.t64()),
+            timer_c_at: (kind == Kind::Invite).then(|| now + t.timer_c),
+            expire_at: None,
+            scheduled: None,
+        }
+    }
+
+    /// The next instant a timer of this transaction is due.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.retransmit_at,
+            self.response_at,
+            self.cancel_at,
+            self.timeout_at,
+            self.timer_c_at,
+            self.expire_at,
+        ]
+        .into_iter()
+        .fold(None, earliest)
+    }
+
+    /// Records that a timer entry for `at` is queued; returns whether the caller must
+    /// queue one (nothing earlier is queued yet).
+    pub fn needs_schedule(&mut self, now: Instant) -> Option<Instant> {
+        let next = self.next_deadline()?;
+        match self.scheduled {
+            Some(s) if s <= next && s > now => None,
+            _ => {
+                self.scheduled = Some(next);
+                Some(next)
+            }
+        }
+    }
+
+    /// A retransmission of the request from the previous hop: answer it from state.
+    pub fn on_retransmission(&self) -> Option<Output> {
+        if self.last_response.is_empty() || self.server == Server::Accepted {
+            return None;
+        }
+        Some(Output::to_peer(self.peer, self.last_response.clone()))
+    }
+
+    /// ACK for our non-2xx final response: stop retransmitting it (RFC 3261 17.2.1). The
+    /// entry stays until its expiry so late retransmissions are still absorbed.
+    pub fn on_ack(&mut self) {
+        if self.server == Server::Completed {
+            self.server = Server::Confirmed;
+            self.response_at = None;
+        }
+    }
+
+    /// CANCEL from the previous hop (already answered 200 by the caller).
+    pub fn on_cancel(&mut self, now: Instant, t: &Timers, out: &mut Vec<Output>) {
+        if self.kind != Kind::Invite || self.server != Server::Proceeding {
+            return;
+        }
+        match (self.cancel == Cancel::None, self.client) {
+            (false, _) => {}
+            (true, Client::Proceeding) => self.send_cancel(now, t, out),
+            (true, Client::Trying) => self.cancel = Cancel::Pending,
+            (true, _) => {}
+        }
+    }
+
+    fn send_cancel(&mut self, now: Instant, t: &Timers, out: &mut Vec<Output>) {
+        let Ok(invite) = Message::parse(&self.forwarded) else {
+            return;
+        };
+        let mut bytes = Vec::with_capacity(512);
+        build_cancel(&invite, &mut bytes);
+        out.push(Output {
+            to: self.dest.clone(),
+            bytes: bytes.clone(),
+        });
+        if self.dest.transport() == Transport::Udp {
+            self.cancel_at = Some(now + t.t1);
+            self.cancel_every = t.t1;
+        }
+        self.cancel_until = Some(now + t.t64());
+        // If the next hop never answers the INVITE, answer 487 after 64*T1.
+        self.timeout_at = Some(now + t.t64());
+        self.cancel = Cancel::Sent(bytes);
+    }
+
+    fn respond_final(
+        &mut self,
+        status: u16,
+        reason: &str,
+        now: Instant,
+        t: &Timers,
+        out: &mut Vec<Output>,
+    ) {
+        if self.server != Server::Proceeding {
+            return;
+        }
+        let resp = local_response(&self.request, status, reason, self.id);
+        self.finish_server(resp, now, t, out);
+    }
+
+    /// Sends a final response to the peer and moves the server side to Completed.
+    fn finish_server(&mut self, resp: Vec<u8>, now: Instant, t: &Timers, out: &mut Vec<Output>) {
+        out.push(Output::to_peer(self.peer, resp.clone()));
+        self.last_response = resp;
+        self.server = Server::Completed;
+        self.request = Vec::new();
+        let udp = self.peer.transport == Transport::Udp;
+        if self.kind == Kind::Invite && udp {
+            self.response_at = Some(now + t.t1);
+            self.response_every = t.t1;
+        }
+        // Timer H (INVITE) or J (non-INVITE, UDP): keep answering retransmissions.
+        let linger = if self.kind == Kind::Invite || udp {
+            t.t64()
+        } else {
+            t.t4
+        };
+        self.expire_at = Some(now + linger);
+    }
+
+    fn client_done(&mut self) {
+        self.retransmit_at = None;
+        self.timeout_at = None;
+        self.timer_c_at = None;
+        self.cancel_at = None;
+        self.forwarded = Vec::new();
+    }
+
+    /// A response from the next hop (already matched by branch).
+    pub fn on_response(
+        &mut self,
+        resp: &Message<'_>,
+        now: Instant,
+        t: &Timers,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(status) = resp.status() else {
+            return;
+        };
+        if resp.cseq().1 == Method::Cancel {
+            // The next hop answered our CANCEL: stop retransmitting it.
+            self.cancel_at = None;
+            return;
+        }
+        if status < 200 {
+            if !matches!(self.client, Client::Trying | Client::Proceeding) {
+                return;
+            }
+            self.client = Client::Proceeding;
+            self.timeout_at = None;
+            match self.kind {
+                Kind::Invite => {
+                    self.retransmit_at = None;
+                    if status > 100 {
+                        self.timer_c_at = Some(now + t.timer_c);
+                    }
+                    if self.cancel == Cancel::Pending {
+                        self.send_cancel(now, t, out);
+                    }
+                }
+                Kind::NonInvite => {
+                    self.retransmit_every = t.t2;
+                    // Timer F keeps running for non-INVITE transactions.
+                    self.timeout_at = Some(now + t.t64());
+                }
+            }
+            // RFC 3261 16.7 step 5: 100 Trying is never forwarded.
+            if status > 100 && self.server == Server::Proceeding {
+                let fwd = pop_via(resp);
+                self.last_response = fwd.clone();
+                out.push(Output::to_peer(self.peer, fwd));
+            }
+            return;
+        }
+        if self.kind == Kind::Invite && status < 300 {
+            // 2xx: forwarded every time, retransmissions included (RFC 6026).
+            out.push(Output::to_peer(self.peer, pop_via(resp)));
+            if self.client != Client::Accepted {
+                self.client_done();
+                self.client = Client::Accepted;
+                self.server = Server::Accepted;
+                self.response_at = None;
+                self.request = Vec::new();
+                self.last_response = Vec::new();
+                self.expire_at = Some(now + t.t64());
+            }
+            return;
+        }
+        match self.client {
+            Client::Trying | Client::Proceeding => {
+                if self.kind == Kind::Invite
+                    && let Ok(invite) = Message::parse(&self.forwarded)
+                {
+                    let mut ack = Vec::with_capacity(512);
+                    build_ack(&invite, resp, &mut ack);
+                    out.push(Output {
+                        to: self.dest.clone(),
+                        bytes: ack.clone(),
+                    });
+                    self.ack = ack;
+                }
+                self.client_done();
+                self.client = Client::Completed;
+                if self.server == Server::Proceeding {
+                    self.finish_server(pop_via(resp), now, t, out);
+                } else if self.expire_at.is_none() {
+                    self.expire_at = Some(now + t.t64());
+                }
+            }
+            Client::Completed if self.kind == Kind::Invite && !self.ack.is_empty() => {
+                // A retransmitted final response: ACK it again, do not forward it.
+                out.push(Output {
+                    to: self.dest.clone(),
+                    bytes: self.ack.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Runs every timer that is due.
+    pub fn on_timer(&mut self, now: Instant, t: &Timers, out: &mut Vec<Output>) -> Fired {
+        let mut fired = Fired::default();
+        self.scheduled = None;
+        if due(self.retransmit_at, now) {
+            out.push(Output {
+                to: self.dest.clone(),
+                bytes: self.forwarded.clone(),
+            });
+            self.retransmit_every = match self.kind {
+                Kind::Invite => self.retransmit_every * 2,
+                Kind::NonInvite => (self.retransmit_every * 2).min(t.t2),
+            };
+            self.retransmit_at = Some(now + self.retransmit_every);
+        }
+        if due(self.timer_c_at, now) {
+            self.timer_c_at = None;
+            if self.cancel == Cancel::None && self.client == Client::Proceeding {
+                self.send_cancel(now, t, out);
+            }
+            if self.server == Server::Proceeding {
+                fired.expired = Some(Expiry::TimerC);
+                self.respond_final(408, "Request Timeout", now, t, out);
+            }
+        }
+        if due(self.timeout_at, now) {
+            let cancelled = self.cancel != Cancel::None;
+            let proceeding = self.client == Client::Proceeding;
+            self.client_done();
+            self.client = Client::Completed;
+            if self.server == Server::Proceeding {
+                let (status, reason) = if cancelled {
+                    (487, "Request Terminated")
+                } else {
+                    (408, "Request Timeout")
+                };
+                if !cancelled {
+                    fired.expired = Some(match (self.kind, proceeding) {
+                        (Kind::Invite, _) => Expiry::TimerB,
+                        (Kind::NonInvite, _) => Expiry::TimerF,
+                    });
+                }
+                self.respond_final(status, reason, now, t, out);
+            }
+            if self.expire_at.is_none() {
+                self.expire_at = Some(now + t.t64());
+            }
+        }
+        if due(self.response_at, now) {
+            out.push(Output::to_peer(self.peer, self.last_response.clone()));
+            self.response_every = (self.response_every * 2).min(t.t2);
+            self.response_at = Some(now + self.response_every);
+        }
+        if due(self.cancel_at, now) {
+            match (&self.cancel, self.cancel_until) {
+                (Cancel::Sent(bytes), Some(until)) if until > now => {
+                    out.push(Output {
+                        to: self.dest.clone(),
+                        bytes: bytes.clone(),
+                    });
+                    self.cancel_every = (self.cancel_every * 2).min(t.t2);
+                    self.cancel_at = Some(now + self.cancel_every);
+                }
+                _ => self.cancel_at = None,
+            }
+        }
+        if due(self.expire_at, now) {
+            fired.remove = true;
+        }
+        fired
+    }
+}
+
+/// Whether a new transaction was reserved or the key already had one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    New(u64),
+    Existing(u64),
+}
+
+/// All live transactions and their timer queue.
+pub struct Table {
+    txns: DashMap<u64, Txn>,
+    index: DashMap<ServerKey, u64>,
+    next_id: AtomicU64,
+    timers: Mutex<BinaryHeap<Reverse<(Instant, u64)>>>,
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Table {
+    pub fn new() -> Table {
+        Table {
+            txns: DashMap::new(),
+            index: DashMap::new(),
+            next_id: AtomicU64::new(1),
+            timers: Mutex::new(BinaryHeap::new()),
+        }
+    }
+
+    /// A fresh id for a message that needs a branch but no transaction (a 2xx ACK).
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    pub fn lookup(&self, key: &ServerKey) -> Option<u64> {
+        self.index.get(key).map(|e| *e)
+    }
+
+    /// Claims `key` for a new transaction, or reports the one that holds it. A claimed
+    /// key whose transaction is not inserted yet makes retransmissions wait silently.
+    pub fn reserve(&self, key: ServerKey) -> Reservation {
+        match self.index.entry(key) {
+            Entry::Occupied(e) => Reservation::Existing(*e.get()),
+            Entry::Vacant(v) => {
+                let id = self.next_id();
+                v.insert(id);
+                Reservation::New(id)
+            }
+        }
+    }
+
+    /// Gives back a reserved key that did not become a transaction.
+    pub fn release(&self, key: &ServerKey) {
+        self.index.remove(key);
+    }
+
+    pub fn insert(&self, mut txn: Txn, now: Instant) {
+        let id = txn.id;
+        let at = txn.needs_schedule(now);
+        self.txns.insert(id, txn);
+        if let Some(at) = at {
+            self.schedule(id, at);
+        }
+    }
+
+    fn schedule(&self, id: u64, at: Instant) {
+        if let Ok(mut heap) = self.timers.lock() {
+            heap.push(Reverse((at, id)));
+        }
+    }
+
+    /// Runs `f` on transaction `id`, then requeues its timers.
+    pub fn with<R>(&self, id: u64, now: Instant, f: impl FnOnce(&mut Txn) -> R) -> Option<R> {
+        let (r, at) = {
+            let mut txn = self.txns.get_mut(&id)?;
+            let r = f(&mut txn);
+            (r, txn.needs_schedule(now))
+        };
+        if let Some(at) = at {
+            self.schedule(id, at);
+        }
+        Some(r)
+    }
+
+    /// Ids whose timers are due at `now`, removed from the queue.
+    pub fn due(&self, now: Instant) -> Vec<u64> {
+        let mut ids = Vec::new();
+        if let Ok(mut heap) = self.timers.lock() {
+            while let Some(Reverse((at, id))) = heap.peek().copied() {
+                if at > now {
+                    break;
+                }
+                heap.pop();
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    /// The earliest queued timer.
+    pub fn next_timer(&self) -> Option<Instant> {
+        self.timers
+            .lock()
+            .ok()
+            .and_then(|h| h.peek().map(|Reverse((at, _))| *at))
+    }
+
+    /// Fires the timers of `id`; removes the transaction when it has ended.
+    pub fn fire(&self, id: u64, now: Instant, t: &Timers, out: &mut Vec<Output>) -> Option<Fired> {
+        let fired = {
+            let mut txn = self.txns.get_mut(&id)?;
+            txn.on_timer(now, t, out)
+        };
+        if fired.remove {
+            if let Some((_, txn)) = self.txns.remove(&id) {
+                self.index.remove(&txn.key);
+            }
+        } else {
+            self.with(id, now, |_| ());
+        }
+        Some(fired)
+    }
+}

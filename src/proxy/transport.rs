@@ -1,0 +1,283 @@
+//! UDP and TCP transports: receive loops that feed the core, a TCP connection table
+//! (accepted and outgoing, keyed by remote address), and the sender for [`Output`]s.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use dashmap::DashMap;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, warn};
+
+use super::core::{Core, bare_response};
+use super::{Dest, Output, Peer, Transport};
+use crate::sip::{Frame, FramingError, frame};
+
+/// Messages queued per TCP connection before new ones are dropped.
+const TCP_QUEUE: usize = 4096;
+const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Sockets and connections, shared by every task.
+pub struct Shell {
+    pub core: Arc<Core>,
+    udp: Option<Arc<UdpSocket>>,
+    conns: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Shell {
+    pub fn new(
+        core: Arc<Core>,
+        udp: Option<Arc<UdpSocket>>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Arc<Shell> {
+        Arc::new(Shell {
+            core,
+            udp,
+            conns: DashMap::new(),
+            shutdown,
+        })
+    }
+
+    /// Sends everything in `outs`.
+    pub async fn send_all(self: &Arc<Self>, outs: &mut Vec<Output>) {
+        for out in outs.drain(..) {
+            self.send(out).await;
+        }
+    }
+
+    async fn send(self: &Arc<Self>, out: Output) {
+        match out.to {
+            Dest::Peer(peer) => self.send_to(peer, out.bytes).await,
+            Dest::Name {
+                host,
+                port,
+                transport,
+            } => {
+                // Resolution may be slow: never hold up the receive loop for it.
+                let shell = Arc::clone(self);
+                tokio::spawn(async move {
+                    match tokio::net::lookup_host((host.as_str(), port)).await {
+                        Ok(mut addrs) => match addrs.next() {
+                            Some(addr) => shell.send_to(Peer { transport, addr }, out.bytes).await,
+                            None => warn!(%host, "name resolved to no address: message dropped"),
+                        },
+                        Err(e) => {
+                            warn!(%host, error = %e, "name resolution failed: message dropped")
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    async fn send_to(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
+        match peer.transport {
+            Transport::Udp => match &self.udp {
+                Some(sock) => {
+                    if let Err(e) = sock.send_to(&bytes, peer.addr).await {
+                        warn!(to = %peer.addr, error = %e, "UDP send failed");
+                    }
+                }
+                None => warn!(to = %peer.addr, "no UDP listener: message dropped"),
+            },
+            Transport::Tcp => self.send_tcp(peer.addr, bytes),
+        }
+    }
+
+    fn send_tcp(self: &Arc<Self>, addr: SocketAddr, bytes: Vec<u8>) {
+        if let Some(tx) = self.conns.get(&addr).map(|c| c.clone()) {
+            if tx.try_send(bytes).is_err() {
+                warn!(to = %addr, "TCP queue full or closed: message dropped");
+            }
+            return;
+        }
+        let (tx, rx) = mpsc::channel(TCP_QUEUE);
+        let _ = tx.try_send(bytes);
+        self.conns.insert(addr, tx);
+        let shell = Arc::clone(self);
+        tokio::spawn(async move {
+            match tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    let (r, w) = stream.into_split();
+                    shell.spawn_connection(addr, r, w, rx);
+                }
+                Ok(Err(e)) => {
+                    warn!(to = %addr, error = %e, "TCP connect failed");
+                    shell.conns.remove(&addr);
+                }
+                Err(_) => {
+                    warn!(to = %addr, "TCP connect timed out");
+                    shell.conns.remove(&addr);
+                }
+            }
+        });
+    }
+
+    fn spawn_connection(
+        self: &Arc<Self>,
+        addr: SocketAddr,
+        r: OwnedReadHalf,
+        mut w: OwnedWriteHalf,
+        mut rx: mpsc::Receiver<Vec<u8>>,
+    ) {
+        tokio::spawn(async move {
+            while let Some(bytes) = rx.recv().await {
+                if let Err(e) = w.write_all(&bytes).await {
+                    debug!(to = %addr, error = %e, "TCP write failed");
+                    break;
+                }
+            }
+        });
+        let shell = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(e) = shell.read_stream(addr, r).await {
+                debug!(from = %addr, error = %e, "TCP connection ended");
+            }
+            shell.conns.remove(&addr);
+        });
+    }
+
+    /// Accepts TCP connections until shutdown.
+    pub async fn run_tcp(self: Arc<Self>, listener: TcpListener) {
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, addr)) => {
+                        let _ = stream.set_nodelay(true);
+                        let (r, w) = stream.into_split();
+                        let (tx, rx) = mpsc::channel(TCP_QUEUE);
+                        self.conns.insert(addr, tx);
+                        self.spawn_connection(addr, r, w, rx);
+                    }
+                    Err(e) => warn!(error = %e, "TCP accept failed"),
+                },
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+
+    /// Frames a stream by Content-Length and feeds each message to the core.
+    async fn read_stream(
+        self: &Arc<Self>,
+        addr: SocketAddr,
+        mut r: OwnedReadHalf,
+    ) -> io::Result<()> {
+        let max = self.core.ctx.max_message_size;
+        let peer = Peer {
+            transport: Transport::Tcp,
+            addr,
+        };
+        let mut buf: Vec<u8> = Vec::with_capacity(8192);
+        let mut chunk = vec![0u8; 16384];
+        let mut outs = Vec::new();
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            let n = tokio::select! {
+                n = r.read(&mut chunk) => n?,
+                _ = shutdown.changed() => return Ok(()),
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            loop {
+                match frame(&buf, max) {
+                    Ok(Frame::Incomplete) => break,
+                    Ok(Frame::KeepAlive(skip)) => {
+                        // RFC 5626 4.4.1: answer a double-CRLF ping with a CRLF pong.
+                        if buf.starts_with(b"\r\n\r\n") {
+                            self.send_tcp(addr, b"\r\n".to_vec());
+                        }
+                        buf.drain(..skip.min(buf.len()));
+                    }
+                    Ok(Frame::Message(len)) => {
+                        let len = len.min(buf.len());
+                        self.core.handle(
+                            peer,
+                            &buf[..len],
+                            Instant::now(),
+                            SystemTime::now(),
+                            &mut outs,
+                        );
+                        buf.drain(..len);
+                        self.send_all(&mut outs).await;
+                    }
+                    Err(e) => {
+                        // The stream cannot be resynchronised: answer if possible, then close.
+                        self.core.ctx.metrics.parse_error("framing");
+                        warn!(from = %addr, error = %e, "TCP framing error: closing");
+                        let (status, reason) = match e {
+                            FramingError::TooLarge => (513, "Message Too Large"),
+                            _ => (400, "Bad Content-Length"),
+                        };
+                        if let Some(resp) = bare_response(&buf, status, reason) {
+                            self.send_tcp(addr, resp);
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Receives datagrams until shutdown. Several of these may run on one socket.
+    pub async fn run_udp(self: Arc<Self>) {
+        let Some(sock) = self.udp.clone() else {
+            return;
+        };
+        let mut buf = vec![0u8; 65_536];
+        let mut outs = Vec::new();
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            let (n, src) = tokio::select! {
+                r = sock.recv_from(&mut buf) => match r {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // ICMP errors surface here on some systems; keep serving.
+                        debug!(error = %e, "UDP receive error");
+                        continue;
+                    }
+                },
+                _ = shutdown.changed() => break,
+            };
+            let peer = Peer {
+                transport: Transport::Udp,
+                addr: src,
+            };
+            if buf[..n].iter().all(|b| b.is_ascii_whitespace()) {
+                continue; // keep-alive
+            }
+            self.core.handle(
+                peer,
+                &buf[..n],
+                Instant::now(),
+                SystemTime::now(),
+                &mut outs,
+            );
+            self.send_all(&mut outs).await;
+        }
+    }
+
+    /// Fires transaction timers every few milliseconds until shutdown.
+    pub async fn run_timers(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut outs = Vec::new();
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            self.core.on_timers(Instant::now(), &mut outs);
+            self.send_all(&mut outs).await;
+        }
+    }
+}

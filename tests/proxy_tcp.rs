@@ -1,0 +1,137 @@
+//! End-to-end proxy behaviour over TCP, including calls that cross from TCP to UDP and
+//! back, and Content-Length framing on streams.
+
+mod common;
+
+use callsign::sip::{Frame, HeaderName, Message, frame};
+use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Reads one framed SIP message from a stream (`buf` keeps what follows it).
+async fn read_msg(s: &mut TcpStream, buf: &mut Vec<u8>) -> String {
+    loop {
+        match frame(buf, 65_535).unwrap() {
+            Frame::Message(n) => {
+                let m = String::from_utf8(buf[..n].to_vec()).unwrap();
+                buf.drain(..n);
+                return m;
+            }
+            Frame::KeepAlive(n) => {
+                buf.drain(..n);
+            }
+            Frame::Incomplete => {
+                let mut chunk = [0u8; 8192];
+                let n = tokio::time::timeout(WAIT, s.read(&mut chunk))
+                    .await
+                    .expect("timed out reading TCP")
+                    .unwrap();
+                assert!(n > 0, "connection closed");
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn tcp_trunk_reaches_udp_carrier_and_responses_return_on_the_connection() {
+    let h = Harness::start(Options::default()).await;
+    let mut conn = TcpStream::connect(h.tcp).await.unwrap();
+    let local = conn.local_addr().unwrap();
+    let inv = call(local, "TCP", "tcp-1");
+    // Two writes split mid-header: framing must reassemble them.
+    let (a, b) = inv.as_bytes().split_at(100);
+    conn.write_all(a).await.unwrap();
+    conn.flush().await.unwrap();
+    conn.write_all(b).await.unwrap();
+
+    let mut buf = Vec::new();
+    assert_eq!(status(&read_msg(&mut conn, &mut buf).await), 100);
+    let (fwd, proxy) = recv_from(h.uas_udp()).await;
+    let msg = Message::parse(fwd.as_bytes()).unwrap();
+    assert!(msg.top_via().unwrap().transport.eq_ignore_ascii_case("UDP"));
+    // Different transports on each side: two Record-Route entries (RFC 5658).
+    let rr: Vec<_> = msg.header_values(HeaderName::RecordRoute).collect();
+    assert_eq!(rr.len(), 2, "{fwd}");
+    assert!(
+        rr[0].contains("transport=udp") && rr[1].contains("transport=tcp"),
+        "{rr:?}"
+    );
+    let claims = verify_identity(
+        msg.header(HeaderName::Identity).unwrap(),
+        &h.leaf_public_key,
+    );
+    assert_eq!(claims["attest"], "A");
+
+    h.uas_udp()
+        .send_to(respond(&fwd, 200, "OK", "").as_bytes(), proxy)
+        .await
+        .unwrap();
+    let got = read_msg(&mut conn, &mut buf).await;
+    assert_eq!(status(&got), 200);
+    assert_eq!(header(&got, HeaderName::CallId).as_deref(), Some("tcp-1"));
+}
+
+#[tokio::test]
+async fn udp_trunk_reaches_tcp_carrier() {
+    let h = Harness::start(Options {
+        upstream_tcp: true,
+        ..Options::default()
+    })
+    .await;
+    let uac = uac("127.0.0.1").await;
+    let inv = call(uac.local_addr().unwrap(), "UDP", "to-tcp");
+    uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
+    assert_eq!(status(&recv(&uac).await), 100);
+    let common::Upstream::Tcp(listener) = &h.upstream else {
+        unreachable!()
+    };
+    let (mut carrier, _) = tokio::time::timeout(WAIT, listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut buf = Vec::new();
+    let fwd = read_msg(&mut carrier, &mut buf).await;
+    let msg = Message::parse(fwd.as_bytes()).unwrap();
+    assert!(msg.top_via().unwrap().transport.eq_ignore_ascii_case("TCP"));
+    verify_identity(
+        msg.header(HeaderName::Identity).unwrap(),
+        &h.leaf_public_key,
+    );
+    carrier
+        .write_all(respond(&fwd, 486, "Busy Here", "").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(status(&recv(&uac).await), 486);
+    // The proxy ACKs the failure hop by hop on the same connection.
+    let ack = read_msg(&mut carrier, &mut buf).await;
+    assert_eq!(method(&ack).as_deref(), Some("ACK"));
+}
+
+#[tokio::test]
+async fn broken_tcp_framing_is_refused_and_the_proxy_keeps_serving() {
+    let h = Harness::start(Options::default()).await;
+    let mut bad = TcpStream::connect(h.tcp).await.unwrap();
+    let local = bad.local_addr().unwrap();
+    let inv = call(local, "TCP", "tcp-bad");
+    let no_length: String = inv
+        .lines()
+        .filter(|l| !l.starts_with("Content-Length"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    bad.write_all(no_length.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let got = read_msg(&mut bad, &mut buf).await;
+    assert_eq!(status(&got), 400);
+
+    let mut good = TcpStream::connect(h.tcp).await.unwrap();
+    let inv = call(good.local_addr().unwrap(), "TCP", "tcp-good");
+    good.write_all(inv.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(status(&read_msg(&mut good, &mut buf).await), 100);
+    let (fwd, _) = recv_from(h.uas_udp()).await;
+    assert_eq!(
+        header(&fwd, HeaderName::CallId).as_deref(),
+        Some("tcp-good")
+    );
+}
