@@ -8,9 +8,8 @@ use tracing::{debug, warn};
 use super::context::Context;
 use super::pipeline::{self, Action, Signing};
 use super::route::via_peer;
-use super::transaction::{
-    Kind, LOCAL_TAG_PREFIX, NewTxn, Reservation, ServerKey, Table, Txn, pop_via,
-};
+use super::table::{Reservation, Table};
+use super::transaction::{Kind, LOCAL_TAG_PREFIX, NewTxn, ServerKey, Txn, pop_via};
 use super::{Output, Peer};
 use crate::sip::{HeaderName, Message, Method, build_response};
 

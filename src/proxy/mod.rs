@@ -9,8 +9,12 @@ pub mod core;
 pub mod pipeline;
 pub mod route;
 pub mod server;
+pub mod table;
 pub mod transaction;
 pub mod transport;
+
+#[cfg(test)]
+mod testing;
 
 use std::net::SocketAddr;
 

@@ -395,3 +395,7 @@ fn sign_invite(
     );
     Ok(Signing::Signed(attestation))
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

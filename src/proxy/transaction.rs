@@ -1,17 +1,10 @@
 //! Proxy transactions (RFC 3261 section 17, RFC 6026): one entry pairs the server
 //! transaction facing the sender with the client transaction facing the next hop.
 //!
-//! Pure state machines: events and `now` in, [`Output`]s out. The [`Table`] holds the
-//! entries and a timer queue; the shell drives it.
+//! Pure state machines: events and `now` in, [`Output`]s out. [`super::table::Table`]
+//! holds the entries and their timer queue.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-use dashmap::DashMap;
-use dashmap::mapref::entry::Entry;
 
 use super::context::Timers;
 use super::{Dest, Output, Peer, Transport};
@@ -525,136 +518,6 @@ impl Txn {
     }
 }
 
-/// Whether a new transaction was reserved or the key already had one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reservation {
-    New(u64),
-    Existing(u64),
-}
-
-/// All live transactions and their timer queue.
-pub struct Table {
-    txns: DashMap<u64, Txn>,
-    index: DashMap<ServerKey, u64>,
-    next_id: AtomicU64,
-    timers: Mutex<BinaryHeap<Reverse<(Instant, u64)>>>,
-}
-
-impl Default for Table {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Table {
-    pub fn new() -> Table {
-        Table {
-            txns: DashMap::new(),
-            index: DashMap::new(),
-            next_id: AtomicU64::new(1),
-            timers: Mutex::new(BinaryHeap::new()),
-        }
-    }
-
-    /// A fresh id for a message that needs a branch but no transaction (a 2xx ACK).
-    pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
-    }
-
-    pub fn lookup(&self, key: &ServerKey) -> Option<u64> {
-        self.index.get(key).map(|e| *e)
-    }
-
-    /// Claims `key` for a new transaction, or reports the one that holds it. A claimed
-    /// key whose transaction is not inserted yet makes retransmissions wait silently.
-    pub fn reserve(&self, key: ServerKey) -> Reservation {
-        match self.index.entry(key) {
-            Entry::Occupied(e) => Reservation::Existing(*e.get()),
-            Entry::Vacant(v) => {
-                let id = self.next_id();
-                v.insert(id);
-                Reservation::New(id)
-            }
-        }
-    }
-
-    /// Gives back a reserved key that did not become a transaction.
-    pub fn release(&self, key: &ServerKey) {
-        self.index.remove(key);
-    }
-
-    pub fn insert(&self, mut txn: Txn, now: Instant) {
-        let id = txn.id;
-        let at = txn.needs_schedule(now);
-        self.txns.insert(id, txn);
-        if let Some(at) = at {
-            self.schedule(id, at);
-        }
-    }
-
-    fn schedule(&self, id: u64, at: Instant) {
-        if let Ok(mut heap) = self.timers.lock() {
-            heap.push(Reverse((at, id)));
-        }
-    }
-
-    /// Runs `f` on transaction `id`, then requeues its timers.
-    pub fn with<R>(&self, id: u64, now: Instant, f: impl FnOnce(&mut Txn) -> R) -> Option<R> {
-        let (r, at) = {
-            let mut txn = self.txns.get_mut(&id)?;
-            let r = f(&mut txn);
-            (r, txn.needs_schedule(now))
-        };
-        if let Some(at) = at {
-            self.schedule(id, at);
-        }
-        Some(r)
-    }
-
-    /// Ids whose timers are due at `now`, removed from the queue.
-    pub fn due(&self, now: Instant) -> Vec<u64> {
-        let mut ids = Vec::new();
-        if let Ok(mut heap) = self.timers.lock() {
-            while let Some(Reverse((at, id))) = heap.peek().copied() {
-                if at > now {
-                    break;
-                }
-                heap.pop();
-                ids.push(id);
-            }
-        }
-        ids
-    }
-
-    /// The earliest queued timer.
-    pub fn next_timer(&self) -> Option<Instant> {
-        self.timers
-            .lock()
-            .ok()
-            .and_then(|h| h.peek().map(|Reverse((at, _))| *at))
-    }
-
-    /// Fires the timers of `id`; removes the transaction when it has ended.
-    pub fn fire(&self, id: u64, now: Instant, t: &Timers, out: &mut Vec<Output>) -> Option<Fired> {
-        let fired = {
-            let mut txn = self.txns.get_mut(&id)?;
-            txn.on_timer(now, t, out)
-        };
-        if fired.remove {
-            if let Some((_, txn)) = self.txns.remove(&id) {
-                self.index.remove(&txn.key);
-            }
-        } else {
-            self.with(id, now, |_| ());
-        }
-        Some(fired)
-    }
-}
+#[cfg(test)]
+#[path = "transaction_tests.rs"]
+mod tests;

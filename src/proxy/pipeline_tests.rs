@@ -1,0 +1,213 @@
+use super::*;
+use crate::proxy::testing::{self, CARRIER, TRUNK, context, context_with, invite, udp, wall};
+use crate::sip::Rport;
+use crate::trust::Reason;
+
+fn forward(ctx: &Context, text: &str, src: Peer) -> Forward {
+    let msg = Message::parse(text.as_bytes()).expect("test message parses");
+    match decide(ctx, &msg, src, 42, wall()) {
+        Action::Forward(f) => f,
+        Action::Respond { status, reason, .. } => panic!("refused: {status} {reason}"),
+    }
+}
+
+fn refusal(ctx: &Context, text: &str, src: Peer) -> (u16, &'static str) {
+    let msg = Message::parse(text.as_bytes()).expect("test message parses");
+    match decide(ctx, &msg, src, 42, wall()) {
+        Action::Respond { status, cause, .. } => (status, cause),
+        Action::Forward(_) => panic!("forwarded"),
+    }
+}
+
+fn claims(value: &str, key: &[u8]) -> crate::passport::OwnedClaims {
+    let header = crate::identity::parse(value).expect("Identity parses");
+    crate::passport::verify_jws(header.jws, key)
+        .expect("signature verifies")
+        .claims
+}
+
+#[test]
+fn branch_carries_the_transaction_id() {
+    let b = branch(0xdead_beef, 0x2a);
+    assert!(b.starts_with("z9hG4bK"));
+    assert_eq!(branch_id(&b), Some(0x2a));
+    assert_eq!(branch_id("z9hG4bK-someone-else"), None);
+}
+
+#[test]
+fn initial_invite_from_a_trunk_is_signed_and_edited_in_place() {
+    let (ctx, key) = context();
+    let text = invite("");
+    let f = forward(&ctx, &text, udp(TRUNK));
+    assert_eq!(f.dest, Dest::Peer(udp(CARRIER)));
+    let Some(Signing::Signed(a)) = &f.signing else {
+        panic!("not signed: {:?}", f.signing)
+    };
+    assert_eq!((a.level, a.reason), (Level::A, Reason::AFull));
+
+    let out = String::from_utf8(f.bytes).unwrap();
+    let msg = Message::parse(out.as_bytes()).unwrap();
+    let vias: Vec<_> = msg.vias().map(Result::unwrap).collect();
+    assert_eq!(vias[0].host, "127.0.0.1");
+    assert_eq!(vias[0].branch.and_then(branch_id), Some(42));
+    assert_eq!(vias[1].rport, Rport::Value(5070));
+    assert_eq!(msg.header(HeaderName::MaxForwards), Some("69"));
+    assert_eq!(
+        msg.header(HeaderName::RecordRoute),
+        Some("<sip:127.0.0.1:5060;transport=udp;lr>")
+    );
+    // Unknown headers and the body are untouched, byte for byte.
+    assert!(out.contains("\r\nX-Unknown:   odd  spacing ;kept\r\n"));
+    assert!(out.ends_with(&format!("\r\n\r\n{}", testing::SDP)));
+    assert_eq!(
+        msg.header(HeaderName::Date),
+        Some("Mon, 21 Sep 2026 14:13:20 GMT")
+    );
+
+    let c = claims(msg.header(HeaderName::Identity).unwrap(), &key);
+    assert_eq!(c.attest, crate::passport::Attest::A);
+    assert_eq!(c.orig, "12155550121");
+    assert_eq!(c.dest, vec!["12155550131".to_string()]);
+    assert_eq!(c.iat, testing::NOW_UNIX as i64);
+    assert_eq!(c.origid, ctx.trunks[0].origid);
+}
+
+#[test]
+fn p_asserted_identity_wins_over_from() {
+    let (ctx, key) = context();
+    let text = invite(
+        "P-Asserted-Identity: \"Desk\" <sip:+1-215-555-0122@example.com>, <tel:+12155550199>\r\n",
+    );
+    let f = forward(&ctx, &text, udp(TRUNK));
+    let msg_text = String::from_utf8(f.bytes).unwrap();
+    let msg = Message::parse(msg_text.as_bytes()).unwrap();
+    let c = claims(msg.header(HeaderName::Identity).unwrap(), &key);
+    assert_eq!(c.orig, "12155550122");
+}
+
+#[test]
+fn unparseable_calling_number_is_forwarded_unsigned() {
+    let (ctx, _) = context();
+    let text = invite("").replace("<sip:2155550121@", "<sip:anonymous@");
+    let f = forward(&ctx, &text, udp(TRUNK));
+    assert_eq!(f.signing, Some(Signing::Unsigned("orig_not_a_number")));
+    let out = String::from_utf8(f.bytes).unwrap();
+    assert!(!out.contains("\r\nIdentity:"));
+    let text = invite("").replace("To: <sip:2155550131@", "To: <sip:bob@");
+    let f = forward(&ctx, &text, udp(TRUNK));
+    assert_eq!(f.signing, Some(Signing::Unsigned("dest_not_a_number")));
+}
+
+#[test]
+fn refusals_carry_their_status() {
+    let (ctx, _) = context();
+    assert_eq!(
+        refusal(&ctx, &invite(""), udp("192.0.2.7:5060")),
+        (403, "forbidden_source")
+    );
+    let zero = invite("").replace("Max-Forwards: 70", "Max-Forwards: 0");
+    assert_eq!(refusal(&ctx, &zero, udp(TRUNK)), (483, "too_many_hops"));
+    // The carrier may not start calls through the signing side.
+    assert_eq!(
+        refusal(&ctx, &invite(""), udp(CARRIER)),
+        (403, "upstream_initial_request")
+    );
+}
+
+#[test]
+fn a_request_that_comes_back_is_a_loop_but_a_changed_one_is_a_spiral() {
+    let (ctx, _) = context();
+    let f = forward(&ctx, &invite(""), udp(TRUNK));
+    let again = String::from_utf8(f.bytes).unwrap();
+    assert_eq!(refusal(&ctx, &again, udp(TRUNK)), (482, "loop_detected"));
+    // Same Via, different Request-URI: a spiral, which is forwarded.
+    let spiral = again.replacen("INVITE sip:2155550131@", "INVITE sip:2155550132@", 1);
+    forward(&ctx, &spiral, udp(TRUNK));
+}
+
+#[test]
+fn missing_max_forwards_is_added_and_stale_date_replaced() {
+    let (ctx, _) = context();
+    let text =
+        invite("Date: Mon, 01 Jan 2024 00:00:00 GMT\r\n").replace("Max-Forwards: 70\r\n", "");
+    let out = String::from_utf8(forward(&ctx, &text, udp(TRUNK)).bytes).unwrap();
+    let msg = Message::parse(out.as_bytes()).unwrap();
+    assert_eq!(msg.header(HeaderName::MaxForwards), Some("70"));
+    let dates: Vec<_> = msg.header_values(HeaderName::Date).collect();
+    assert_eq!(dates, vec!["Mon, 21 Sep 2026 14:13:20 GMT"]);
+}
+
+#[test]
+fn identity_from_a_trunk_follows_the_policy() {
+    let forged = "Identity: a.b.c;info=<https://evil.example/c.pem>;alg=ES256;ppt=shaken\r\n";
+    let count = |ctx: &Context| {
+        let out = String::from_utf8(forward(ctx, &invite(forged), udp(TRUNK)).bytes).unwrap();
+        let msg = Message::parse(out.as_bytes()).unwrap();
+        let values: Vec<String> = msg
+            .header_values(HeaderName::Identity)
+            .map(str::to_string)
+            .collect();
+        values
+    };
+    let (strip, _) = context();
+    let values = count(&strip);
+    assert_eq!(values.len(), 1);
+    assert!(!values[0].starts_with("a.b.c"));
+
+    let (keep, _) =
+        context_with(|c| c.replace("identity_policy = \"strip\"", "identity_policy = \"keep\""));
+    let values = count(&keep);
+    assert_eq!(values.len(), 2);
+    assert!(values[0].starts_with("a.b.c"));
+
+    let (reject, _) = context_with(|c| {
+        c.replace(
+            "identity_policy = \"strip\"",
+            "identity_policy = \"reject\"",
+        )
+    });
+    assert_eq!(
+        refusal(&reject, &invite(forged), udp(TRUNK)),
+        (403, "untrusted_identity")
+    );
+}
+
+#[test]
+fn in_dialog_request_from_the_carrier_follows_route_and_request_uri() {
+    let (ctx, _) = context();
+    let bye = format!(
+        "BYE sip:2155550121@127.0.0.1:5070;transport=udp SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {CARRIER};branch=z9hG4bK-bye\r\n\
+         Route: <sip:127.0.0.1:5060;transport=udp;lr>\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:2155550131@carrier.example>;tag=b2\r\n\
+         To: <sip:2155550121@127.0.0.1>;tag=a1\r\n\
+         Call-ID: c1@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    );
+    let f = forward(&ctx, &bye, udp(CARRIER));
+    assert_eq!(f.dest, Dest::Peer(udp(TRUNK)));
+    assert_eq!(f.signing, None);
+    let out = String::from_utf8(f.bytes).unwrap();
+    assert!(!out.contains("Route:"), "our own Route is removed: {out}");
+    assert!(!out.contains("Record-Route:"));
+}
+
+#[test]
+fn record_route_is_doubled_when_transports_differ() {
+    let (ctx, _) = context();
+    let tcp_trunk = Peer {
+        transport: Transport::Tcp,
+        addr: TRUNK.parse().unwrap(),
+    };
+    let text = invite("").replace("SIP/2.0/UDP", "SIP/2.0/TCP");
+    let out = String::from_utf8(forward(&ctx, &text, tcp_trunk).bytes).unwrap();
+    let msg = Message::parse(out.as_bytes()).unwrap();
+    let rr: Vec<_> = msg.header_values(HeaderName::RecordRoute).collect();
+    assert_eq!(
+        rr,
+        vec![
+            "<sip:127.0.0.1:5060;transport=udp;lr>",
+            "<sip:127.0.0.1:5060;transport=tcp;lr>"
+        ]
+    );
+}

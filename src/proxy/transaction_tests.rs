@@ -1,0 +1,219 @@
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::proxy::context::Timers;
+use crate::proxy::testing::{CARRIER, TRUNK, invite, udp};
+
+fn timers() -> Timers {
+    Timers {
+        t1: Duration::from_millis(500),
+        t2: Duration::from_secs(4),
+        t4: Duration::from_secs(5),
+        timer_c: Duration::from_secs(180),
+    }
+}
+
+/// The INVITE as forwarded: our Via on top of the trunk's.
+fn forwarded(request: &str) -> String {
+    request.replacen(
+        "Via: ",
+        "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKcs0000000000000000.7\r\nVia: ",
+        1,
+    )
+}
+
+fn txn(now: Instant) -> Txn {
+    let request = invite("");
+    let msg = Message::parse(request.as_bytes()).unwrap();
+    let key = ServerKey::of(&msg, Method::Invite).unwrap();
+    let mut trying = Vec::new();
+    build_response(&msg, 100, "Trying", None, &[], &mut trying);
+    Txn::new(
+        NewTxn {
+            id: 7,
+            key,
+            kind: Kind::Invite,
+            peer: udp(TRUNK),
+            request: request.clone().into_bytes(),
+            dest: Dest::Peer(udp(CARRIER)),
+            forwarded: forwarded(&request).into_bytes(),
+            trying,
+        },
+        now,
+        &timers(),
+    )
+}
+
+/// A response from the carrier to the forwarded INVITE.
+fn response(status: u16, method: &str) -> Vec<u8> {
+    let req = forwarded(&invite(""));
+    let req = if method == "CANCEL" {
+        req.replace("CSeq: 1 INVITE", "CSeq: 1 CANCEL")
+            .replacen("INVITE sip:", "CANCEL sip:", 1)
+    } else {
+        req
+    };
+    let msg = Message::parse(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    build_response(&msg, status, "X", Some("uas"), &[], &mut out);
+    out
+}
+
+fn feed(t: &mut Txn, status: u16, now: Instant) -> Vec<Output> {
+    let bytes = response(status, "INVITE");
+    let msg = Message::parse(&bytes).unwrap();
+    let mut out = Vec::new();
+    t.on_response(&msg, now, &timers(), &mut out);
+    out
+}
+
+fn first_line(o: &Output) -> String {
+    String::from_utf8_lossy(&o.bytes)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn timer_a_doubles_until_timer_b_answers_408() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    let mut sent = Vec::new();
+    let mut at = t0;
+    let mut answer = None;
+    while let Some(next) = t.next_deadline() {
+        at = next;
+        let mut out = Vec::new();
+        t.on_timer(at, &timers(), &mut out);
+        for o in out {
+            if o.to == Dest::Peer(udp(CARRIER)) {
+                sent.push(at - t0);
+            } else if answer.is_none() {
+                answer = Some((first_line(&o), at - t0));
+            }
+        }
+        if answer.is_some() {
+            break;
+        }
+    }
+    let ms: Vec<u128> = sent.iter().map(|d| d.as_millis()).collect();
+    assert_eq!(ms, vec![500, 1500, 3500, 7500, 15500, 31500]);
+    let (line, when) = answer.expect("408 to the trunk");
+    assert_eq!(line, "SIP/2.0 408 Request Timeout");
+    assert_eq!(when, Duration::from_secs(32));
+    let _ = at;
+}
+
+#[test]
+fn provisional_stops_retransmission_and_is_relayed_without_our_via() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    assert!(
+        feed(&mut t, 100, t0).is_empty(),
+        "100 Trying is not forwarded"
+    );
+    assert_eq!(t.retransmit_at, None);
+    let out = feed(&mut t, 180, t0);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, Dest::Peer(udp(TRUNK)));
+    let relayed = Message::parse(&out[0].bytes).unwrap();
+    assert_eq!(relayed.vias().count(), 1);
+    // A retransmitted INVITE now gets the 180 again.
+    let again = t.on_retransmission().unwrap();
+    assert_eq!(first_line(&again), "SIP/2.0 180 X");
+}
+
+#[test]
+fn success_is_forwarded_every_time_and_the_entry_expires() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    assert_eq!(feed(&mut t, 200, t0).len(), 1);
+    assert_eq!(
+        feed(&mut t, 200, t0).len(),
+        1,
+        "2xx retransmissions pass through"
+    );
+    assert!(
+        t.on_retransmission().is_none(),
+        "INVITE retransmissions are absorbed"
+    );
+    let mut out = Vec::new();
+    let fired = t.on_timer(t0 + Duration::from_secs(32), &timers(), &mut out);
+    assert!(fired.remove);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn failure_is_acked_hop_by_hop_and_retransmitted_until_the_trunk_acks() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    let out = feed(&mut t, 486, t0);
+    assert_eq!(out.len(), 2);
+    let ack = out
+        .iter()
+        .find(|o| o.to == Dest::Peer(udp(CARRIER)))
+        .unwrap();
+    let ack = Message::parse(&ack.bytes).unwrap();
+    assert_eq!(ack.method(), Some(Method::Ack));
+    assert_eq!(ack.to_tag(), Some("uas"));
+    assert_eq!(
+        ack.top_via().unwrap().branch,
+        Some("z9hG4bKcs0000000000000000.7")
+    );
+    // A retransmitted 486 is ACKed again but not relayed.
+    let out = feed(&mut t, 486, t0);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, Dest::Peer(udp(CARRIER)));
+    // Timer G repeats the 486 to the trunk until its ACK arrives.
+    let mut out = Vec::new();
+    t.on_timer(t0 + Duration::from_millis(500), &timers(), &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(first_line(&out[0]), "SIP/2.0 486 X");
+    t.on_ack();
+    let mut out = Vec::new();
+    t.on_timer(t0 + Duration::from_millis(1500), &timers(), &mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn cancel_waits_for_a_provisional_then_goes_upstream() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    let mut out = Vec::new();
+    t.on_cancel(t0, &timers(), &mut out);
+    assert!(
+        out.is_empty(),
+        "no CANCEL before a provisional (RFC 3261 9.1)"
+    );
+    let out = feed(&mut t, 180, t0);
+    let cancel = out
+        .iter()
+        .find(|o| o.to == Dest::Peer(udp(CARRIER)))
+        .expect("CANCEL sent on the provisional");
+    let cancel = Message::parse(&cancel.bytes).unwrap();
+    assert_eq!(cancel.method(), Some(Method::Cancel));
+    assert_eq!(cancel.cseq(), (1, Method::Cancel));
+    // The carrier's 200 to the CANCEL stops its retransmission.
+    let ok = response(200, "CANCEL");
+    let mut out = Vec::new();
+    t.on_response(&Message::parse(&ok).unwrap(), t0, &timers(), &mut out);
+    assert!(out.is_empty());
+    assert_eq!(t.cancel_at, None);
+}
+
+#[test]
+fn timer_c_cancels_upstream_and_answers_408() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    feed(&mut t, 180, t0);
+    let mut out = Vec::new();
+    let fired = t.on_timer(t0 + Duration::from_secs(180), &timers(), &mut out);
+    assert_eq!(fired.expired, Some(Expiry::TimerC));
+    let lines: Vec<String> = out.iter().map(first_line).collect();
+    assert!(lines.iter().any(|l| l.starts_with("CANCEL ")), "{lines:?}");
+    assert!(
+        lines.contains(&"SIP/2.0 408 Request Timeout".to_string()),
+        "{lines:?}"
+    );
+}
