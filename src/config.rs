@@ -72,6 +72,12 @@ pub struct SipConfig {
     pub timer_c_secs: u64,
     #[serde(default = "default_max_transactions")]
     pub max_transactions: usize,
+    #[serde(default = "default_max_tcp_connections")]
+    pub max_tcp_connections: usize,
+    /// A TCP connection that sends nothing (not even a CRLF keep-alive) for this long is
+    /// closed.
+    #[serde(default = "default_tcp_idle_timeout_secs")]
+    pub tcp_idle_timeout_secs: u64,
 }
 
 /// What to do with an `Identity` header that arrives from a trunk (it is untrusted).
@@ -199,11 +205,18 @@ fn default_t2_ms() -> u64 {
 fn default_t4_ms() -> u64 {
     5000
 }
+/// RFC 3261 16.6 item 11: Timer C must be greater than 3 minutes.
 fn default_timer_c_secs() -> u64 {
-    180
+    181
 }
 fn default_max_transactions() -> usize {
     500_000
+}
+fn default_max_tcp_connections() -> usize {
+    4096
+}
+fn default_tcp_idle_timeout_secs() -> u64 {
+    600
 }
 fn default_http_listen() -> Option<SocketAddr> {
     Some(SocketAddr::from(([127, 0, 0, 1], 8080)))
@@ -230,6 +243,9 @@ impl SipConfig {
     }
     pub fn timer_c(&self) -> Duration {
         Duration::from_secs(self.timer_c_secs)
+    }
+    pub fn tcp_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.tcp_idle_timeout_secs)
     }
 }
 
@@ -292,6 +308,9 @@ impl Config {
         }
         if self.sip.t1_ms == 0 || self.sip.t2_ms < self.sip.t1_ms {
             return bad("[sip] needs t1_ms > 0 and t2_ms >= t1_ms".into());
+        }
+        if self.sip.timer_c_secs == 0 || self.sip.tcp_idle_timeout_secs == 0 {
+            return bad("[sip] timer_c_secs and tcp_idle_timeout_secs must be > 0".into());
         }
         if self.sip.max_message_size < 1024 || self.sip.max_message_size > 65_535 {
             return bad("[sip] max_message_size must be within 1024..=65535".into());

@@ -135,3 +135,21 @@ async fn broken_tcp_framing_is_refused_and_the_proxy_keeps_serving() {
         Some("tcp-good")
     );
 }
+
+#[tokio::test]
+async fn tcp_connections_from_unknown_sources_are_closed() {
+    let h = Harness::start(Options::default()).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.3:0".parse().unwrap()).unwrap();
+    let mut conn = socket.connect(h.tcp).await.unwrap();
+    let inv = call(conn.local_addr().unwrap(), "TCP", "tcp-stranger");
+    let _ = conn.write_all(inv.as_bytes()).await;
+    let mut byte = [0u8; 1];
+    let n = tokio::time::timeout(WAIT, conn.read(&mut byte))
+        .await
+        .expect("the proxy closes the connection")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "nothing is answered on a refused connection");
+    h.assert_metric("callsign_requests_rejected_total{cause=\"forbidden_source_tcp\"} 1")
+        .await;
+}

@@ -448,3 +448,31 @@ async fn x5u_chain_is_served_with_its_content_type_and_cache_control() {
         "leaf and intermediate"
     );
 }
+
+#[tokio::test]
+async fn forged_responses_are_dropped() {
+    let h = Harness::start(Options::default()).await;
+    let uac = uac("127.0.0.1").await;
+    let (_, fwd, proxy) = ringing(&h, &uac, "call-forged").await;
+    // An attacker who guesses our transaction id but not the keyed hash in the branch.
+    let branch = Message::parse(fwd.as_bytes())
+        .unwrap()
+        .top_via()
+        .unwrap()
+        .branch
+        .unwrap()
+        .to_string();
+    let (_, id) = branch.rsplit_once('.').unwrap();
+    let forged_branch = format!("z9hG4bKcs0123456789abcdef.{id}");
+    let forged = respond(&fwd, 603, "Decline", "").replace(&branch, &forged_branch);
+    let attacker = common::uac("127.0.0.7").await;
+    attacker.send_to(forged.as_bytes(), h.udp).await.unwrap();
+    // The genuine answer is what reaches the caller.
+    h.uas_udp()
+        .send_to(respond(&fwd, 200, "OK", "").as_bytes(), proxy)
+        .await
+        .unwrap();
+    assert_eq!(status(&recv(&uac).await), 200);
+    h.assert_metric("callsign_parse_errors_total{cause=\"response_forged\"} 1")
+        .await;
+}

@@ -52,6 +52,17 @@ impl Timers {
 /// Read-mostly state shared by every message handler.
 pub struct Context {
     pub host: String,
+    /// Per-process secret keyed into our branches, so that responses cannot be forged
+    /// by guessing them.
+    pub secret: u64,
+    /// Prefix of the To-tags of responses we generate (per process, random).
+    pub local_tag_prefix: String,
+    /// `SIP/2.0/<T> host:port;branch=` for UDP and TCP.
+    via_prefix: [String; 2],
+    /// Our Record-Route value for UDP and TCP.
+    record_route_value: [String; 2],
+    pub max_tcp_connections: usize,
+    pub tcp_idle_timeout: Duration,
     pub udp_port: Option<u16>,
     pub tcp_port: Option<u16>,
     pub record_route: bool,
@@ -114,8 +125,28 @@ impl Context {
             acl.extend(t.sources.iter().map(|net| (net.trunc(), i)));
         }
         acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
+        let host = config.advertised_host();
+        let sent_by = |t: Transport| {
+            let port = match t {
+                Transport::Udp => udp_port,
+                Transport::Tcp => tcp_port,
+            };
+            format!("{host}:{}", port.or(udp_port).or(tcp_port).unwrap_or(5060))
+        };
+        let transports = [Transport::Udp, Transport::Tcp];
+        let via_prefix =
+            transports.map(|t| format!("SIP/2.0/{} {};branch=", t.as_str(), sent_by(t)));
+        let record_route_value =
+            transports.map(|t| format!("<sip:{};transport={};lr>", sent_by(t), t.param()));
+        let random = uuid::Uuid::new_v4().as_u128();
         Ok(Context {
-            host: config.advertised_host(),
+            secret: random as u64,
+            local_tag_prefix: format!("cs{:08x}", (random >> 64) as u32),
+            via_prefix,
+            record_route_value,
+            max_tcp_connections: config.sip.max_tcp_connections,
+            tcp_idle_timeout: config.sip.tcp_idle_timeout(),
+            host,
             udp_port,
             tcp_port,
             record_route: config.sip.record_route,
@@ -171,14 +202,19 @@ impl Context {
         self.udp_port == Some(port) || self.tcp_port == Some(port)
     }
 
-    /// `host:port` for our Via and Record-Route on a transport.
-    pub fn sent_by(&self, t: Transport) -> String {
-        let port = self
-            .port(t)
-            .or(self.udp_port)
-            .or(self.tcp_port)
-            .unwrap_or(5060);
-        format!("{}:{}", self.host, port)
+    /// Our Via value up to the branch value, for a transport.
+    pub fn via_prefix(&self, t: Transport) -> &str {
+        &self.via_prefix[t as usize]
+    }
+
+    /// Our Record-Route value for a transport.
+    pub fn record_route_for(&self, t: Transport) -> &str {
+        &self.record_route_value[t as usize]
+    }
+
+    /// A To-tag for a response we generate in transaction `id`.
+    pub fn local_tag(&self, id: u64) -> String {
+        format!("{}{id:x}", self.local_tag_prefix)
     }
 }
 

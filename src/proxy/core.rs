@@ -1,17 +1,19 @@
 //! The proxy core: parses each received message, matches it to a transaction or runs the
 //! pipeline, and returns what to send. Shared by every transport task; no sockets.
 
+use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
 use tracing::{debug, warn};
 
 use super::context::Context;
+use super::context::Source;
 use super::pipeline::{self, Action, Signing};
 use super::route::via_peer;
 use super::table::{Reservation, Table};
-use super::transaction::{Kind, LOCAL_TAG_PREFIX, NewTxn, ServerKey, Txn, pop_via};
-use super::{Output, Peer};
-use crate::sip::{HeaderName, Message, Method, build_response};
+use super::transaction::{Kind, NewTxn, ServerKey, Txn, pop_via};
+use super::{Output, Peer, Transport};
+use crate::sip::{HeaderName, Message, Method, Rport, build_response};
 
 /// The proxy's state: context plus transaction table.
 pub struct Core {
@@ -97,50 +99,13 @@ impl Core {
         let Some(method) = msg.method() else {
             return false;
         };
-        let t = &self.ctx.timers;
         match method {
             Method::Ack => {
-                let matched = ServerKey::of(msg, Method::Invite)
-                    .and_then(|k| self.table.lookup(&k))
-                    .and_then(|id| self.table.with(id, now, |txn| txn.on_ack()));
-                let ours = msg
-                    .to_tag()
-                    .is_some_and(|t| t.starts_with(LOCAL_TAG_PREFIX));
-                if matched.is_some() || ours {
-                    return false;
-                }
-                // ACK for a 2xx: an in-dialog request of its own, forwarded statelessly.
-                if let Action::Forward(f) =
-                    pipeline::decide(&self.ctx, msg, src, self.table.next_id(), wall)
-                {
-                    out.push(Output {
-                        to: f.dest,
-                        bytes: f.bytes,
-                    });
-                }
+                self.on_ack(msg, src, now, wall, out);
                 return false;
             }
             Method::Cancel => {
-                let id = ServerKey::of(msg, Method::Invite).and_then(|k| self.table.lookup(&k));
-                let mut resp = Vec::with_capacity(512);
-                match id {
-                    Some(id) => {
-                        build_response(msg, 200, "OK", None, &[], &mut resp);
-                        out.push(Output::to_peer(src, resp));
-                        self.table.with(id, now, |txn| txn.on_cancel(now, t, out));
-                    }
-                    None => {
-                        build_response(
-                            msg,
-                            481,
-                            "Call/Transaction Does Not Exist",
-                            None,
-                            &[],
-                            &mut resp,
-                        );
-                        out.push(Output::to_peer(src, resp));
-                    }
-                }
+                self.on_cancel(msg, src, now, out);
                 return false;
             }
             _ => {}
@@ -149,21 +114,6 @@ impl Core {
             self.ctx.metrics.parse_error("request");
             return false;
         };
-        if self.table.len() >= self.ctx.max_transactions {
-            self.ctx.metrics.rejected("overloaded");
-            warn!(call_id = msg.call_id(), "transaction table full: 503");
-            let mut resp = Vec::with_capacity(512);
-            build_response(
-                msg,
-                503,
-                "Service Unavailable",
-                None,
-                &[("Retry-After", "5")],
-                &mut resp,
-            );
-            out.push(Output::to_peer(src, resp));
-            return false;
-        }
         let id = match self.table.reserve(key.clone()) {
             Reservation::Existing(id) => {
                 self.ctx.metrics.retransmissions_absorbed.inc();
@@ -177,19 +127,41 @@ impl Core {
             }
             Reservation::New(id) => id,
         };
+        let reply_to = response_peer(msg, src);
+        if self.table.len() > self.ctx.max_transactions {
+            self.table.release(&key);
+            self.ctx.metrics.rejected("overloaded");
+            warn!(call_id = msg.call_id(), "transaction table full: 503");
+            let tag = self.ctx.local_tag(id);
+            let mut resp = Vec::with_capacity(512);
+            let extra = [("Retry-After", "5")];
+            build_response(
+                msg,
+                503,
+                "Service Unavailable",
+                Some(&tag),
+                &extra,
+                &mut resp,
+            );
+            out.push(Output::to_peer(reply_to, resp));
+            return false;
+        }
         let initial_invite = method == Method::Invite && msg.to_tag().is_none();
         match pipeline::decide(&self.ctx, msg, src, id, wall) {
             Action::Respond {
                 status,
                 reason,
                 cause,
+                headers,
             } => {
                 self.table.release(&key);
                 self.ctx.metrics.rejected(cause);
+                let tag = self.ctx.local_tag(id);
+                let extra: Vec<(&str, &str)> =
+                    headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
                 let mut resp = Vec::with_capacity(512);
-                let tag = format!("{LOCAL_TAG_PREFIX}{id:x}");
-                build_response(msg, status, &reason, Some(&tag), &[], &mut resp);
-                out.push(Output::to_peer(src, resp));
+                build_response(msg, status, &reason, Some(&tag), &extra, &mut resp);
+                out.push(Output::to_peer(reply_to, resp));
                 false
             }
             Action::Forward(f) => {
@@ -201,29 +173,103 @@ impl Core {
                 let mut trying = Vec::new();
                 if kind == Kind::Invite {
                     build_response(msg, 100, "Trying", None, &[], &mut trying);
-                    out.push(Output::to_peer(src, trying.clone()));
+                    out.push(Output::to_peer(reply_to, trying.clone()));
                 }
                 out.push(Output {
                     to: f.dest.clone(),
                     bytes: f.bytes.clone(),
                 });
+                let branch_hash = pipeline::loop_hash(msg, self.ctx.secret);
                 let txn = Txn::new(
                     NewTxn {
                         id,
                         key,
                         kind,
-                        peer: src,
+                        peer: reply_to,
                         request: msg.buf().to_vec(),
                         dest: f.dest,
                         forwarded: f.bytes,
                         trying,
+                        branch_hash,
+                        to_tag: self.ctx.local_tag(id),
                     },
                     now,
-                    t,
+                    &self.ctx.timers,
                 );
                 self.table.insert(txn, now);
+                // A CANCEL that raced the signing is applied now that there is a
+                // transaction to cancel.
+                if self.table.take_cancel(id) {
+                    let t = &self.ctx.timers;
+                    self.table.with(id, now, |txn| txn.on_cancel(now, t, out));
+                }
                 initial_invite && matches!(f.signing, Some(Signing::Signed(_)))
             }
+        }
+    }
+
+    /// ACK: absorbed when it acknowledges our non-2xx final response (or one we
+    /// generated); otherwise it acknowledges a 2xx and is forwarded on its own.
+    fn on_ack(
+        &self,
+        msg: &Message<'_>,
+        src: Peer,
+        now: Instant,
+        wall: SystemTime,
+        out: &mut Vec<Output>,
+    ) {
+        let absorbed = ServerKey::of(msg, Method::Invite)
+            .and_then(|k| self.table.lookup(&k))
+            .and_then(|id| self.table.with(id, now, |txn| txn.on_ack()))
+            .unwrap_or(false);
+        let ours = msg
+            .to_tag()
+            .is_some_and(|t| t.starts_with(self.ctx.local_tag_prefix.as_str()));
+        if absorbed || ours {
+            return;
+        }
+        // An ACK is never answered, so a refusal just drops it.
+        if let Action::Forward(f) =
+            pipeline::decide(&self.ctx, msg, src, self.table.next_id(), wall)
+        {
+            out.push(Output {
+                to: f.dest,
+                bytes: f.bytes,
+            });
+        }
+    }
+
+    /// CANCEL: answered here (RFC 3261 16.10) and sent on by the INVITE's transaction.
+    fn on_cancel(&self, msg: &Message<'_>, src: Peer, now: Instant, out: &mut Vec<Output>) {
+        let reply_to = response_peer(msg, src);
+        let id = ServerKey::of(msg, Method::Invite).and_then(|k| self.table.lookup(&k));
+        let mut resp = Vec::with_capacity(512);
+        let Some(id) = id else {
+            let tag = self.ctx.local_tag(0);
+            let reason = "Call/Transaction Does Not Exist";
+            build_response(msg, 481, reason, Some(&tag), &[], &mut resp);
+            out.push(Output::to_peer(reply_to, resp));
+            return;
+        };
+        build_response(
+            msg,
+            200,
+            "OK",
+            Some(&self.ctx.local_tag(id)),
+            &[],
+            &mut resp,
+        );
+        out.push(Output::to_peer(reply_to, resp));
+        // Defer first, then try: whichever of this and the INVITE's insertion comes
+        // second applies the CANCEL (applying it twice is harmless).
+        self.table.defer_cancel(id);
+        let t = &self.ctx.timers;
+        if self
+            .table
+            .with(id, now, |txn| txn.on_cancel(now, t, out))
+            .is_some()
+        {
+            self.table.take_cancel(id);
         }
     }
 
@@ -232,33 +278,73 @@ impl Core {
             self.ctx.metrics.parse_error("response");
             return;
         };
-        let id = via.branch.and_then(pipeline::branch_id);
-        let ours = id.is_some() && self.ctx.is_us(via.host, via.port);
-        if !ours {
+        let parts = via.branch.and_then(pipeline::branch_parts);
+        let Some((hash, id)) = parts.filter(|_| self.ctx.is_us(via.host, via.port)) else {
             self.ctx.metrics.parse_error("response_not_ours");
             debug!(
                 call_id = msg.call_id(),
                 "response whose top Via is not ours dropped"
             );
             return;
-        }
+        };
         let t = &self.ctx.timers;
-        let handled = id.and_then(|id| {
-            self.table
-                .with(id, now, |txn| txn.on_response(msg, now, t, out))
-        });
-        if handled.is_none() {
-            // No transaction (a 2xx retransmission after it ended): forward statelessly
-            // by the next Via (RFC 3261 16.11).
-            if let Some(next) = msg
-                .vias()
-                .nth(1)
-                .and_then(Result::ok)
-                .and_then(|v| via_peer(&v))
-            {
-                out.push(Output::to_peer(next, pop_via(msg)));
+        let handled = self.table.with(id, now, |txn| {
+            // The branch must match in full: ids alone are guessable, the keyed hash is not.
+            let genuine = txn.branch_hash == hash;
+            if genuine {
+                txn.on_response(msg, now, t, out);
             }
+            genuine
+        });
+        match handled {
+            Some(true) => {}
+            Some(false) => {
+                self.ctx.metrics.parse_error("response_forged");
+                warn!(
+                    call_id = msg.call_id(),
+                    "response with a forged branch dropped"
+                );
+            }
+            None => self.forward_stateless(msg, out),
         }
+    }
+
+    /// A 2xx to an INVITE whose transaction has ended (a retransmission): forwarded by
+    /// the next Via (RFC 3261 16.11), but only towards a trunk, so that nobody can use us
+    /// to reflect traffic elsewhere.
+    fn forward_stateless(&self, msg: &Message<'_>, out: &mut Vec<Output>) {
+        let is_2xx = msg.status().is_some_and(|s| (200..300).contains(&s));
+        if !is_2xx || msg.cseq().1 != Method::Invite {
+            self.ctx.metrics.parse_error("response_no_transaction");
+            return;
+        }
+        let next = msg
+            .vias()
+            .nth(1)
+            .and_then(Result::ok)
+            .and_then(|v| via_peer(&v));
+        match next {
+            Some(peer) if matches!(self.ctx.classify(peer.addr.ip()), Source::Trunk(_)) => {
+                out.push(Output::to_peer(peer, pop_via(msg, peer.transport)));
+            }
+            _ => self.ctx.metrics.parse_error("response_no_transaction"),
+        }
+    }
+}
+
+/// Where responses to a request go (RFC 3261 18.2.2, RFC 3581): over a stream, back on
+/// the connection it came on; over UDP, to the source address and, unless the sender
+/// asked for `rport`, to the port in its Via.
+fn response_peer(msg: &Message<'_>, src: Peer) -> Peer {
+    if src.transport == Transport::Tcp {
+        return src;
+    }
+    match msg.top_via() {
+        Ok(via) if via.rport == Rport::Absent => Peer {
+            transport: src.transport,
+            addr: SocketAddr::new(src.addr.ip(), via.port.unwrap_or(5060)),
+        },
+        _ => src,
     }
 }
 
@@ -266,7 +352,8 @@ impl Core {
 /// built from its raw Via, From, To, Call-ID and CSeq lines. None when those cannot be
 /// found, since then the response could not be routed.
 pub fn bare_response(bytes: &[u8], status: u16, reason: &str) -> Option<Vec<u8>> {
-    if bytes.starts_with(b"SIP/") {
+    // Responses are never answered, and neither is an ACK.
+    if bytes.starts_with(b"SIP/") || bytes.starts_with(b"ACK ") {
         return None;
     }
     let end = bytes

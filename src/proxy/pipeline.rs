@@ -31,6 +31,8 @@ pub enum Action {
         status: u16,
         reason: Cow<'static, str>,
         cause: &'static str,
+        /// Extra header lines for the response (e.g. `Unsupported` with a 420).
+        headers: Vec<(&'static str, String)>,
     },
 }
 
@@ -55,23 +57,22 @@ pub fn branch(loop_hash: u64, id: u64) -> String {
     format!("{BRANCH_PREFIX}{loop_hash:016x}.{id:x}")
 }
 
-/// The transaction id inside one of our branches.
-pub fn branch_id(branch: &str) -> Option<u64> {
+/// The loop hash and transaction id inside one of our branches.
+pub fn branch_parts(branch: &str) -> Option<(u64, u64)> {
     let rest = branch.strip_prefix(BRANCH_PREFIX)?;
-    let (_, id) = rest.split_once('.')?;
-    u64::from_str_radix(id, 16).ok()
-}
-
-fn branch_loop_hash(branch: &str) -> Option<u64> {
-    let rest = branch.strip_prefix(BRANCH_PREFIX)?;
-    let (hash, _) = rest.split_once('.')?;
-    u64::from_str_radix(hash, 16).ok()
+    let (hash, id) = rest.split_once('.')?;
+    Some((
+        u64::from_str_radix(hash, 16).ok()?,
+        u64::from_str_radix(id, 16).ok()?,
+    ))
 }
 
 /// Hash of the fields RFC 3261 16.6 item 8 lists: a request that comes back to us with
-/// the same values has looped; with different values it is a spiral.
-pub fn loop_hash(msg: &Message<'_>) -> u64 {
+/// the same values has looped; with different values it is a spiral. Keyed with the
+/// per-process `secret`, so a branch of ours cannot be guessed from outside.
+pub fn loop_hash(msg: &Message<'_>, secret: u64) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
+    secret.hash(&mut h);
     msg.request_uri().hash(&mut h);
     msg.from().ok().and_then(|f| f.tag()).hash(&mut h);
     msg.to_tag().hash(&mut h);
@@ -91,6 +92,7 @@ fn respond(status: u16, reason: impl Into<Cow<'static, str>>, cause: &'static st
         status,
         reason: reason.into(),
         cause,
+        headers: Vec::new(),
     }
 }
 
@@ -123,21 +125,45 @@ pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemT
         return respond(483, "Too Many Hops", "too_many_hops");
     }
 
-    let hash = loop_hash(msg);
+    // RFC 3261 16.3 item 4: we support no proxy extensions.
+    let required: Vec<&str> = msg
+        .header_values(HeaderName::ProxyRequire)
+        .flat_map(split_list)
+        .collect();
+    if !required.is_empty() {
+        return Action::Respond {
+            status: 420,
+            reason: "Bad Extension".into(),
+            cause: "bad_extension",
+            headers: vec![("Unsupported", required.join(", "))],
+        };
+    }
+
+    let hash = loop_hash(msg, ctx.secret);
     for via in msg.vias().flatten() {
-        if ctx.is_us(via.host, via.port) && via.branch.and_then(branch_loop_hash) == Some(hash) {
+        let ours = via.branch.and_then(branch_parts).map(|(h, _)| h);
+        if ours == Some(hash) && ctx.is_us(via.host, via.port) {
             warn!(call_id = msg.call_id(), "loop detected");
             return respond(482, "Loop Detected", "loop_detected");
         }
     }
 
     let mut edits = Edits::new();
-    let next_hop = strip_own_routes(ctx, msg, &mut edits);
+    let (routed_via_us, next_hop) = strip_own_routes(ctx, msg, &mut edits);
+    if trunk.is_some() && !initial && ctx.record_route && !routed_via_us {
+        // In-dialog requests from a trunk must follow our Record-Route; anything else
+        // would let a trunk send unsigned requests anywhere by inventing a To tag.
+        warn!(call_id = msg.call_id(), src = %src.addr, "in-dialog request without our Route refused");
+        return respond(403, "Not In A Dialog Through This Proxy", "no_route_to_us");
+    }
     let dest = match (trunk, initial) {
         (Some(t), true) => Dest::Peer(t.upstream),
         _ => {
             let target = next_hop.or_else(|| msg.request_uri().and_then(UriTarget::parse));
             match target {
+                Some(t) if t.tls => {
+                    return respond(503, "TLS Not Supported", "tls_unsupported");
+                }
                 Some(t) => t.dest(),
                 None => return respond(416, "Unsupported URI Scheme", "unroutable"),
             }
@@ -148,15 +174,10 @@ pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemT
         return respond(503, "No Listener For Transport", "no_transport");
     }
 
-    edits.prepend(
-        "Via",
-        format!(
-            "SIP/2.0/{} {};branch={}",
-            out_transport.as_str(),
-            ctx.sent_by(out_transport),
-            branch(hash, id)
-        ),
-    );
+    let mut via = String::with_capacity(64);
+    via.push_str(ctx.via_prefix(out_transport));
+    via.push_str(&branch(hash, id));
+    edits.prepend("Via", via);
     if let Err(e) = stamp_top_via(msg, src.addr, &mut edits) {
         return respond(400, e, "malformed");
     }
@@ -166,9 +187,9 @@ pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemT
     {
         // Double Record-Route (RFC 5658) when the two sides use different transports:
         // the top entry faces the next hop, the second faces the previous one.
-        edits.prepend("Record-Route", record_route(ctx, out_transport));
+        edits.prepend("Record-Route", ctx.record_route_for(out_transport));
         if src.transport != out_transport {
-            edits.prepend("Record-Route", record_route(ctx, src.transport));
+            edits.prepend("Record-Route", ctx.record_route_for(src.transport));
         }
     }
     match msg.find_lines(HeaderName::MaxForwards).next() {
@@ -179,6 +200,11 @@ pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemT
         None => edits.prepend("Max-Forwards", "70"),
     }
 
+    if let Some(trunk) = trunk
+        && let Err(refusal) = apply_identity_policy(ctx, msg, trunk, &mut edits)
+    {
+        return refusal;
+    }
     let mut signing = None;
     if let (Some(trunk), true, Method::Invite) = (trunk, initial, method) {
         match sign_invite(ctx, msg, trunk, now, &mut edits) {
@@ -187,6 +213,10 @@ pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemT
         }
     }
 
+    // Streams frame by Content-Length (RFC 3261 16.6 item 9, 18.3).
+    if out_transport == Transport::Tcp && msg.header(HeaderName::ContentLength).is_none() {
+        edits.append("Content-Length", msg.body().len().to_string());
+    }
     let mut bytes = Vec::with_capacity(msg.buf().len() + 800);
     edits.apply(msg, &mut bytes);
     Action::Forward(Forward {
@@ -196,9 +226,15 @@ pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemT
     })
 }
 
-/// Removes the Route entries at the top that name us; returns the next hop they leave.
-fn strip_own_routes(ctx: &Context, msg: &Message<'_>, edits: &mut Edits) -> Option<UriTarget> {
+/// Removes the Route entries at the top that name us; returns whether there were any,
+/// and the next hop they leave.
+fn strip_own_routes(
+    ctx: &Context,
+    msg: &Message<'_>,
+    edits: &mut Edits,
+) -> (bool, Option<UriTarget>) {
     let lines: Vec<usize> = msg.find_lines(HeaderName::Route).collect();
+    let mut removed = false;
     for line in lines {
         let Some(h) = msg.headers().get(line) else {
             break;
@@ -209,6 +245,7 @@ fn strip_own_routes(ctx: &Context, msg: &Message<'_>, edits: &mut Edits) -> Opti
             .iter()
             .take_while(|e| UriTarget::parse(e).is_some_and(|t| ctx.is_us(&t.host, t.port)))
             .count();
+        removed |= ours > 0;
         if ours == elements.len() {
             edits.remove(line);
             continue;
@@ -216,16 +253,16 @@ fn strip_own_routes(ctx: &Context, msg: &Message<'_>, edits: &mut Edits) -> Opti
         if ours > 0 {
             edits.replace_value(line, elements[ours..].join(", "));
         }
-        return elements.get(ours).and_then(|e| UriTarget::parse(e));
+        return (
+            removed,
+            elements.get(ours).and_then(|e| UriTarget::parse(e)),
+        );
     }
-    None
+    (removed, None)
 }
 
-fn record_route(ctx: &Context, t: Transport) -> String {
-    format!("<sip:{};transport={};lr>", ctx.sent_by(t), t.param())
-}
-
-/// RFC 3261 18.2.1 and RFC 3581: note the source address in the sender's Via.
+/// RFC 3261 18.2.1 and RFC 3581: note the source address in the sender's Via. Any
+/// `received` or `rport` value the sender wrote itself is replaced.
 fn stamp_top_via(
     msg: &Message<'_>,
     src: SocketAddr,
@@ -233,26 +270,26 @@ fn stamp_top_via(
 ) -> Result<(), &'static str> {
     let via = msg.top_via().map_err(|e| e.reason_phrase())?;
     let src_ip = src.ip().to_string();
-    let host = via.host.trim_start_matches('[').trim_end_matches(']');
-    let needs_received = host != src_ip || via.rport == Rport::Requested;
-    if !needs_received && via.rport != Rport::Requested {
+    let rport = via.rport != Rport::Absent;
+    if via.host == src_ip && via.received.is_none() && !rport {
         return Ok(());
     }
     let mut stamped = String::with_capacity(via.raw.len() + 40);
     for (i, part) in via.raw.split(';').enumerate() {
+        let name = part.split('=').next().unwrap_or("").trim();
+        if i > 0 && (name.eq_ignore_ascii_case("rport") || name.eq_ignore_ascii_case("received")) {
+            continue;
+        }
         if i > 0 {
             stamped.push(';');
         }
-        if part.trim().eq_ignore_ascii_case("rport") {
-            stamped.push_str(&format!("rport={}", src.port()));
-        } else {
-            stamped.push_str(part);
-        }
+        stamped.push_str(part);
     }
-    if needs_received && via.received.is_none() {
-        stamped.push_str(";received=");
-        stamped.push_str(&src_ip);
+    if rport {
+        stamped.push_str(&format!(";rport={}", src.port()));
     }
+    stamped.push_str(";received=");
+    stamped.push_str(&src_ip);
     let Some(line) = msg.find_lines(HeaderName::Via).next() else {
         return Err("Missing Via");
     };
@@ -268,6 +305,42 @@ fn stamp_top_via(
         edits.remove_first_value(line);
     }
     Ok(())
+}
+
+/// An `Identity` header from a trunk is untrusted: strip, keep or refuse it by policy.
+fn apply_identity_policy(
+    ctx: &Context,
+    msg: &Message<'_>,
+    trunk: &Trunk,
+    edits: &mut Edits,
+) -> Result<(), Action> {
+    let lines: Vec<usize> = msg.find_lines(HeaderName::Identity).collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let call_id = msg.call_id();
+    match ctx.identity_policy {
+        IdentityPolicy::Strip => {
+            for line in &lines {
+                edits.remove(*line);
+            }
+            ctx.metrics.identity_stripped.inc();
+            info!(call_id, trunk = %trunk.name, count = lines.len(), "untrusted Identity header removed");
+            Ok(())
+        }
+        IdentityPolicy::Keep => {
+            debug!(call_id, trunk = %trunk.name, "untrusted Identity header kept by policy");
+            Ok(())
+        }
+        IdentityPolicy::Reject => {
+            warn!(call_id, trunk = %trunk.name, "request with an Identity header refused by policy");
+            Err(respond(
+                403,
+                "Identity Not Accepted From Trunk",
+                "untrusted_identity",
+            ))
+        }
+    }
 }
 
 /// The calling number: P-Asserted-Identity when present (its first entry that is a
@@ -312,30 +385,6 @@ fn sign_invite(
     edits: &mut Edits,
 ) -> Result<Signing, Action> {
     let call_id = msg.call_id();
-    let identity_lines: Vec<usize> = msg.find_lines(HeaderName::Identity).collect();
-    if !identity_lines.is_empty() {
-        match ctx.identity_policy {
-            IdentityPolicy::Strip => {
-                for line in &identity_lines {
-                    edits.remove(*line);
-                }
-                ctx.metrics.identity_stripped.inc();
-                info!(call_id, trunk = %trunk.name, count = identity_lines.len(), "untrusted Identity header removed");
-            }
-            IdentityPolicy::Keep => {
-                debug!(call_id, trunk = %trunk.name, "untrusted Identity header kept by policy");
-            }
-            IdentityPolicy::Reject => {
-                warn!(call_id, trunk = %trunk.name, "request with an Identity header refused by policy");
-                return Err(respond(
-                    403,
-                    "Identity Not Accepted From Trunk",
-                    "untrusted_identity",
-                ));
-            }
-        }
-    }
-
     let (orig, dest) = match (calling_number(ctx, msg), called_number(ctx, msg)) {
         (Ok(o), Ok(d)) => (o, d),
         (Err(cause), _) | (_, Err(cause)) => {

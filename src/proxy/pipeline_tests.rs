@@ -30,8 +30,8 @@ fn claims(value: &str, key: &[u8]) -> crate::passport::OwnedClaims {
 fn branch_carries_the_transaction_id() {
     let b = branch(0xdead_beef, 0x2a);
     assert!(b.starts_with("z9hG4bK"));
-    assert_eq!(branch_id(&b), Some(0x2a));
-    assert_eq!(branch_id("z9hG4bK-someone-else"), None);
+    assert_eq!(branch_parts(&b), Some((0xdead_beef, 0x2a)));
+    assert_eq!(branch_parts("z9hG4bK-someone-else"), None);
 }
 
 #[test]
@@ -49,7 +49,10 @@ fn initial_invite_from_a_trunk_is_signed_and_edited_in_place() {
     let msg = Message::parse(out.as_bytes()).unwrap();
     let vias: Vec<_> = msg.vias().map(Result::unwrap).collect();
     assert_eq!(vias[0].host, "127.0.0.1");
-    assert_eq!(vias[0].branch.and_then(branch_id), Some(42));
+    assert_eq!(
+        vias[0].branch.and_then(branch_parts).map(|(_, id)| id),
+        Some(42)
+    );
     assert_eq!(vias[1].rport, Rport::Value(5070));
     assert_eq!(msg.header(HeaderName::MaxForwards), Some("69"));
     assert_eq!(
@@ -107,6 +110,17 @@ fn refusals_carry_their_status() {
     );
     let zero = invite("").replace("Max-Forwards: 70", "Max-Forwards: 0");
     assert_eq!(refusal(&ctx, &zero, udp(TRUNK)), (483, "too_many_hops"));
+    let ext = invite("Proxy-Require: foo, bar\r\n");
+    let msg = Message::parse(ext.as_bytes()).unwrap();
+    match decide(&ctx, &msg, udp(TRUNK), 1, wall()) {
+        Action::Respond {
+            status, headers, ..
+        } => {
+            assert_eq!(status, 420);
+            assert_eq!(headers, vec![("Unsupported", "foo, bar".to_string())]);
+        }
+        Action::Forward(_) => panic!("forwarded"),
+    }
     // The carrier may not start calls through the signing side.
     assert_eq!(
         refusal(&ctx, &invite(""), udp(CARRIER)),
@@ -209,5 +223,49 @@ fn record_route_is_doubled_when_transports_differ() {
             "<sip:127.0.0.1:5060;transport=udp;lr>",
             "<sip:127.0.0.1:5060;transport=tcp;lr>"
         ]
+    );
+}
+
+#[test]
+fn in_dialog_request_from_a_trunk_must_come_through_our_record_route() {
+    let (ctx, _) = context();
+    // A To tag alone does not make a dialog: without our Route this would be an
+    // unsigned INVITE sent wherever the trunk likes.
+    let fake = invite("").replace(
+        "To: <sip:2155550131@carrier.example>",
+        "To: <sip:2155550131@carrier.example>;tag=made-up",
+    );
+    assert_eq!(refusal(&ctx, &fake, udp(TRUNK)), (403, "no_route_to_us"));
+    let routed = fake.replace(
+        "Max-Forwards: 70\r\n",
+        "Max-Forwards: 70\r\nRoute: <sip:127.0.0.1:5060;lr>\r\n",
+    );
+    let f = forward(&ctx, &routed, udp(TRUNK));
+    assert_eq!(f.signing, None, "re-INVITEs are not signed");
+}
+
+#[test]
+fn tls_targets_are_refused_rather_than_downgraded() {
+    let (ctx, _) = context();
+    let bye = format!(
+        "BYE sips:2155550121@trunk.example SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {CARRIER};branch=z9hG4bK-tls\r\n\
+         Route: <sip:127.0.0.1:5060;lr>\r\nMax-Forwards: 70\r\n\
+         From: <sip:2155550131@carrier.example>;tag=b2\r\nTo: <sip:2155550121@127.0.0.1>;tag=a1\r\n\
+         Call-ID: c1@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    );
+    assert_eq!(refusal(&ctx, &bye, udp(CARRIER)), (503, "tls_unsupported"));
+}
+
+#[test]
+fn streams_get_a_content_length() {
+    let (ctx, _) = context_with(|c| c.replace("transport = \"udp\"", "transport = \"tcp\""));
+    let text = invite("").replace(&format!("Content-Length: {}\r\n", testing::SDP.len()), "");
+    let out = String::from_utf8(forward(&ctx, &text, udp(TRUNK)).bytes).unwrap();
+    let msg = Message::parse(out.as_bytes()).unwrap();
+    let expected = testing::SDP.len().to_string();
+    assert_eq!(
+        msg.header(HeaderName::ContentLength),
+        Some(expected.as_str())
     );
 }

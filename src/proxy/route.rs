@@ -13,6 +13,8 @@ pub struct UriTarget {
     pub port: Option<u16>,
     pub transport: Option<Transport>,
     pub lr: bool,
+    /// `sips:` or `transport=tls`: needs TLS, which callsign does not speak yet.
+    pub tls: bool,
 }
 
 impl UriTarget {
@@ -25,14 +27,19 @@ impl UriTarget {
             .and_then(|u| u.split('>').next())
             .unwrap_or(uri);
         let parsed = rsip::Uri::try_from(uri).ok()?;
-        match parsed.scheme {
-            Some(rsip::Scheme::Sip) | Some(rsip::Scheme::Sips) => {}
+        let mut tls = match parsed.scheme {
+            Some(rsip::Scheme::Sip) => false,
+            Some(rsip::Scheme::Sips) => true,
             _ => return None,
-        }
+        };
         let transport = match parsed.transport() {
             None => None,
             Some(rsip::Transport::Udp) => Some(Transport::Udp),
-            Some(rsip::Transport::Tcp) | Some(rsip::Transport::Tls) => Some(Transport::Tcp),
+            Some(rsip::Transport::Tcp) => Some(Transport::Tcp),
+            Some(rsip::Transport::Tls) => {
+                tls = true;
+                Some(Transport::Tcp)
+            }
             Some(_) => return None,
         };
         let lr = parsed.params.iter().any(|p| matches!(p, rsip::Param::Lr));
@@ -45,6 +52,7 @@ impl UriTarget {
             port: parsed.port().map(|p| *p.value()),
             transport,
             lr,
+            tls,
         })
     }
 
@@ -73,7 +81,7 @@ impl UriTarget {
 pub fn via_peer(via: &Via<'_>) -> Option<Peer> {
     let transport = match via.transport.to_ascii_uppercase().as_str() {
         "UDP" => Transport::Udp,
-        "TCP" | "TLS" => Transport::Tcp,
+        "TCP" => Transport::Tcp,
         _ => return None,
     };
     let host = via.received.unwrap_or(via.host);
@@ -117,6 +125,8 @@ mod tests {
             }
         );
         assert!(UriTarget::parse("tel:+12155550121").is_none());
+        assert!(UriTarget::parse("<sips:carrier.example>").unwrap().tls);
+        assert!(UriTarget::parse("sip:c.example;transport=tls").unwrap().tls);
         assert!(UriTarget::parse("not a uri").is_none());
     }
 }

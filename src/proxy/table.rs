@@ -4,11 +4,11 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
+use dashmap::{DashMap, DashSet};
 
 use super::Output;
 use super::context::Timers;
@@ -26,6 +26,10 @@ pub struct Table {
     txns: DashMap<u64, Txn>,
     index: DashMap<ServerKey, u64>,
     next_id: AtomicU64,
+    /// Keys held (reserved or live): kept apart from `index.len()`, which locks every shard.
+    count: AtomicUsize,
+    /// CANCELs that arrived while their INVITE was still being signed.
+    pending_cancels: DashSet<u64>,
     timers: Mutex<BinaryHeap<Reverse<(Instant, u64)>>>,
 }
 
@@ -41,6 +45,8 @@ impl Table {
             txns: DashMap::new(),
             index: DashMap::new(),
             next_id: AtomicU64::new(1),
+            count: AtomicUsize::new(0),
+            pending_cancels: DashSet::new(),
             timers: Mutex::new(BinaryHeap::new()),
         }
     }
@@ -51,11 +57,11 @@ impl Table {
     }
 
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.count.load(Ordering::Relaxed)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.len() == 0
     }
 
     pub fn lookup(&self, key: &ServerKey) -> Option<u64> {
@@ -70,6 +76,7 @@ impl Table {
             Entry::Vacant(v) => {
                 let id = self.next_id();
                 v.insert(id);
+                self.count.fetch_add(1, Ordering::Relaxed);
                 Reservation::New(id)
             }
         }
@@ -77,7 +84,19 @@ impl Table {
 
     /// Gives back a reserved key that did not become a transaction.
     pub fn release(&self, key: &ServerKey) {
-        self.index.remove(key);
+        if self.index.remove(key).is_some() {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Notes a CANCEL for a reserved transaction that is not inserted yet.
+    pub fn defer_cancel(&self, id: u64) {
+        self.pending_cancels.insert(id);
+    }
+
+    /// Takes back a deferred CANCEL (once the transaction is there to receive it).
+    pub fn take_cancel(&self, id: u64) -> bool {
+        self.pending_cancels.remove(&id).is_some()
     }
 
     pub fn insert(&self, mut txn: Txn, now: Instant) {
@@ -139,7 +158,8 @@ impl Table {
         };
         if fired.remove {
             if let Some((_, txn)) = self.txns.remove(&id) {
-                self.index.remove(&txn.key);
+                self.release(&txn.key);
+                self.pending_cancels.remove(&id);
             }
         } else {
             self.with(id, now, |_| ());

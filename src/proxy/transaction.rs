@@ -116,6 +116,10 @@ pub struct NewTxn {
     pub forwarded: Vec<u8>,
     /// For an INVITE, the `100 Trying` already sent, repeated on retransmissions.
     pub trying: Vec<u8>,
+    /// The loop hash in our branch: a response must carry it to match.
+    pub branch_hash: u64,
+    /// To-tag for responses we generate in this transaction.
+    pub to_tag: String,
 }
 
 /// One proxied transaction.
@@ -128,6 +132,10 @@ pub struct Txn {
     pub peer: Peer,
     /// Where the request went.
     pub dest: Dest,
+    pub branch_hash: u64,
+    to_tag: String,
+    /// Timer C fired: the trunk gets 408 whatever final response the CANCEL brings.
+    timer_c_fired: bool,
     /// The request as received; dropped once a final response went to the peer.
     request: Vec<u8>,
     /// The request as forwarded; dropped once a final response came from the next hop.
@@ -162,32 +170,40 @@ fn due(t: Option<Instant>, now: Instant) -> bool {
     t.is_some_and(|t| t <= now)
 }
 
-/// The response with our (top) Via removed, for the previous hop.
-pub fn pop_via(resp: &Message<'_>) -> Vec<u8> {
+/// The response with our (top) Via removed, for the previous hop on `to`. A response
+/// without Content-Length gets one when it goes onto a stream (RFC 3261 18.3). A 503
+/// becomes a 500 (RFC 3261 16.7 item 6): the next hop's overload is not ours to report.
+pub fn pop_via(resp: &Message<'_>, to: Transport) -> Vec<u8> {
     let mut edits = Edits::new();
     if let Some(line) = resp.find_lines(HeaderName::Via).next() {
         edits.remove_first_value(line);
     }
-    let mut out = Vec::with_capacity(resp.buf().len());
-    edits.apply(resp, &mut out);
+    let length;
+    if to == Transport::Tcp && resp.header(HeaderName::ContentLength).is_none() {
+        length = resp.body().len().to_string();
+        edits.append("Content-Length", length.as_str());
+    }
+    let mut out = Vec::with_capacity(resp.buf().len() + 24);
+    if resp.status() == Some(503) {
+        out.extend_from_slice(b"SIP/2.0 500 Server Internal Error\r\n");
+        let mut rest = Vec::with_capacity(resp.buf().len());
+        edits.apply(resp, &mut rest);
+        let line_end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |i| i + 1);
+        out.extend_from_slice(&rest[line_end..]);
+    } else {
+        edits.apply(resp, &mut out);
+    }
     out
 }
 
-/// To-tag prefix of the responses callsign generates itself; an ACK carrying it ends
-/// at the proxy.
-pub const LOCAL_TAG_PREFIX: &str = "cs";
-
-/// Builds a response of our own to `request` bytes.
-pub fn local_response(request: &[u8], status: u16, reason: &str, tag_seed: u64) -> Vec<u8> {
+/// Builds a response of our own to `request` bytes, with To-tag `tag`.
+pub fn local_response(request: &[u8], status: u16, reason: &str, tag: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(request.len().min(1024));
     if let Ok(req) = Message::parse(request) {
-        let tag = format!("{LOCAL_TAG_PREFIX}{tag_seed:x}");
-        let extra: &[(&str, &str)] = if status == 503 {
-            &[("Retry-After", "5")]
-        } else {
-            &[]
-        };
-        build_response(&req, status, reason, Some(&tag), extra, &mut out);
+        build_response(&req, status, reason, Some(tag), &[], &mut out);
     }
     out
 }
@@ -204,6 +220,8 @@ impl Txn {
             dest,
             forwarded,
             trying,
+            branch_hash,
+            to_tag,
         } = n;
         let udp_out = dest.transport() == Transport::Udp;
         Txn {
@@ -212,6 +230,9 @@ impl Txn {
             kind,
             peer,
             dest,
+            branch_hash,
+            to_tag,
+            timer_c_fired: false,
             request,
             forwarded,
             client: Client::Trying,
@@ -268,12 +289,20 @@ impl Txn {
         Some(Output::to_peer(self.peer, self.last_response.clone()))
     }
 
-    /// ACK for our non-2xx final response: stop retransmitting it (RFC 3261 17.2.1). The
-    /// entry stays until its expiry so late retransmissions are still absorbed.
-    pub fn on_ack(&mut self) {
-        if self.server == Server::Completed {
-            self.server = Server::Confirmed;
-            self.response_at = None;
+    /// An ACK matching this transaction's branch. For our non-2xx final response it stops
+    /// the retransmissions (RFC 3261 17.2.1) and is absorbed: returns true. In the
+    /// Accepted state it belongs to the 2xx and must be forwarded (RFC 6026): false.
+    pub fn on_ack(&mut self) -> bool {
+        match self.server {
+            Server::Completed => {
+                self.server = Server::Confirmed;
+                self.response_at = None;
+                true
+            }
+            Server::Confirmed => true,
+            Server::Accepted => false,
+            // An ACK before any final response is meaningless: absorb it.
+            Server::Proceeding => true,
         }
     }
 
@@ -321,7 +350,7 @@ impl Txn {
         if self.server != Server::Proceeding {
             return;
         }
-        let resp = local_response(&self.request, status, reason, self.id);
+        let resp = local_response(&self.request, status, reason, &self.to_tag);
         self.finish_server(resp, now, t, out);
     }
 
@@ -345,12 +374,16 @@ impl Txn {
         self.expire_at = Some(now + linger);
     }
 
-    fn client_done(&mut self) {
+    /// Stops the client side's timers. The forwarded request is kept when no final
+    /// response arrived, so a late one can still be ACKed.
+    fn client_done(&mut self, final_received: bool) {
         self.retransmit_at = None;
         self.timeout_at = None;
         self.timer_c_at = None;
         self.cancel_at = None;
-        self.forwarded = Vec::new();
+        if final_received {
+            self.forwarded = Vec::new();
+        }
     }
 
     /// A response from the next hop (already matched by branch).
@@ -374,9 +407,10 @@ impl Txn {
                 return;
             }
             self.client = Client::Proceeding;
-            self.timeout_at = None;
             match self.kind {
                 Kind::Invite => {
+                    // Timer B stops; Timer C restarts (RFC 3261 16.7 item 2).
+                    self.timeout_at = None;
                     self.retransmit_at = None;
                     if status > 100 {
                         self.timer_c_at = Some(now + t.timer_c);
@@ -386,14 +420,13 @@ impl Txn {
                     }
                 }
                 Kind::NonInvite => {
+                    // Timer E continues at T2; Timer F keeps running (RFC 3261 17.1.2.2).
                     self.retransmit_every = t.t2;
-                    // Timer F keeps running for non-INVITE transactions.
-                    self.timeout_at = Some(now + t.t64());
                 }
             }
             // RFC 3261 16.7 step 5: 100 Trying is never forwarded.
             if status > 100 && self.server == Server::Proceeding {
-                let fwd = pop_via(resp);
+                let fwd = pop_via(resp, self.peer.transport);
                 self.last_response = fwd.clone();
                 out.push(Output::to_peer(self.peer, fwd));
             }
@@ -401,9 +434,12 @@ impl Txn {
         }
         if self.kind == Kind::Invite && status < 300 {
             // 2xx: forwarded every time, retransmissions included (RFC 6026).
-            out.push(Output::to_peer(self.peer, pop_via(resp)));
+            out.push(Output::to_peer(
+                self.peer,
+                pop_via(resp, self.peer.transport),
+            ));
             if self.client != Client::Accepted {
-                self.client_done();
+                self.client_done(true);
                 self.client = Client::Accepted;
                 self.server = Server::Accepted;
                 self.response_at = None;
@@ -426,20 +462,32 @@ impl Txn {
                     });
                     self.ack = ack;
                 }
-                self.client_done();
+                self.client_done(true);
                 self.client = Client::Completed;
-                if self.server == Server::Proceeding {
-                    self.finish_server(pop_via(resp), now, t, out);
+                if self.server == Server::Proceeding && self.timer_c_fired {
+                    // We gave up on this call at Timer C; the CANCEL's result is ours.
+                    self.respond_final(408, "Request Timeout", now, t, out);
+                } else if self.server == Server::Proceeding {
+                    self.finish_server(pop_via(resp, self.peer.transport), now, t, out);
                 } else if self.expire_at.is_none() {
                     self.expire_at = Some(now + t.t64());
                 }
             }
-            Client::Completed if self.kind == Kind::Invite && !self.ack.is_empty() => {
-                // A retransmitted final response: ACK it again, do not forward it.
-                out.push(Output {
-                    to: self.dest.clone(),
-                    bytes: self.ack.clone(),
-                });
+            Client::Completed if self.kind == Kind::Invite => {
+                // A retransmitted final response, or one arriving after we gave up: ACK it
+                // (again), do not forward it.
+                if self.ack.is_empty()
+                    && let Ok(invite) = Message::parse(&self.forwarded)
+                {
+                    build_ack(&invite, resp, &mut self.ack);
+                    self.forwarded = Vec::new();
+                }
+                if !self.ack.is_empty() {
+                    out.push(Output {
+                        to: self.dest.clone(),
+                        bytes: self.ack.clone(),
+                    });
+                }
             }
             _ => {}
         }
@@ -461,33 +509,48 @@ impl Txn {
             self.retransmit_at = Some(now + self.retransmit_every);
         }
         if due(self.timer_c_at, now) {
+            // RFC 3261 16.8: with a provisional, CANCEL and wait for the final response
+            // (the trunk then gets 408); without one, behave as if a 408 arrived.
             self.timer_c_at = None;
-            if self.cancel == Cancel::None && self.client == Client::Proceeding {
-                self.send_cancel(now, t, out);
-            }
             if self.server == Server::Proceeding {
                 fired.expired = Some(Expiry::TimerC);
-                self.respond_final(408, "Request Timeout", now, t, out);
+                self.timer_c_fired = true;
+            }
+            match (&self.cancel, self.client) {
+                (Cancel::None, Client::Proceeding) => self.send_cancel(now, t, out),
+                (Cancel::None, _) => {
+                    self.client_done(false);
+                    self.client = Client::Completed;
+                    self.respond_final(408, "Request Timeout", now, t, out);
+                }
+                _ => {}
             }
         }
         if due(self.timeout_at, now) {
             let cancelled = self.cancel != Cancel::None;
-            let proceeding = self.client == Client::Proceeding;
-            self.client_done();
+            self.client_done(false);
             self.client = Client::Completed;
             if self.server == Server::Proceeding {
-                let (status, reason) = if cancelled {
-                    (487, "Request Terminated")
-                } else {
-                    (408, "Request Timeout")
-                };
-                if !cancelled {
-                    fired.expired = Some(match (self.kind, proceeding) {
-                        (Kind::Invite, _) => Expiry::TimerB,
-                        (Kind::NonInvite, _) => Expiry::TimerF,
-                    });
+                match self.kind {
+                    Kind::Invite => {
+                        let (status, reason) = if cancelled && !self.timer_c_fired {
+                            (487, "Request Terminated")
+                        } else {
+                            (408, "Request Timeout")
+                        };
+                        if !cancelled {
+                            fired.expired = Some(Expiry::TimerB);
+                        }
+                        self.respond_final(status, reason, now, t, out);
+                    }
+                    Kind::NonInvite => {
+                        // RFC 4320 section 4.2: never a 408 to a non-INVITE request; the
+                        // sender's own Timer F ends it. Retransmissions are absorbed.
+                        fired.expired = Some(Expiry::TimerF);
+                        self.server = Server::Completed;
+                        self.request = Vec::new();
+                    }
                 }
-                self.respond_final(status, reason, now, t, out);
             }
             if self.expire_at.is_none() {
                 self.expire_at = Some(now + t.t64());

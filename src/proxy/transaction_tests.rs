@@ -38,6 +38,8 @@ fn txn(now: Instant) -> Txn {
             dest: Dest::Peer(udp(CARRIER)),
             forwarded: forwarded(&request).into_bytes(),
             trying,
+            branch_hash: 0,
+            to_tag: "cs-test".into(),
         },
         now,
         &timers(),
@@ -203,7 +205,7 @@ fn cancel_waits_for_a_provisional_then_goes_upstream() {
 }
 
 #[test]
-fn timer_c_cancels_upstream_and_answers_408() {
+fn timer_c_cancels_upstream_and_answers_408_when_the_cancel_completes() {
     let t0 = Instant::now();
     let mut t = txn(t0);
     feed(&mut t, 180, t0);
@@ -211,9 +213,84 @@ fn timer_c_cancels_upstream_and_answers_408() {
     let fired = t.on_timer(t0 + Duration::from_secs(180), &timers(), &mut out);
     assert_eq!(fired.expired, Some(Expiry::TimerC));
     let lines: Vec<String> = out.iter().map(first_line).collect();
-    assert!(lines.iter().any(|l| l.starts_with("CANCEL ")), "{lines:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("CANCEL "), "{lines:?}");
+    // The 487 the CANCEL brings is ACKed, and the trunk gets 408.
+    let out = feed(&mut t, 487, t0 + Duration::from_secs(181));
+    let lines: Vec<String> = out.iter().map(first_line).collect();
+    assert!(lines.iter().any(|l| l.starts_with("ACK ")), "{lines:?}");
     assert!(
         lines.contains(&"SIP/2.0 408 Request Timeout".to_string()),
         "{lines:?}"
     );
+}
+
+#[test]
+fn a_final_response_after_timer_b_is_still_acked() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    let mut out = Vec::new();
+    t.on_timer(t0 + Duration::from_secs(32), &timers(), &mut out);
+    let out = feed(&mut t, 480, t0 + Duration::from_secs(33));
+    assert_eq!(out.len(), 1);
+    assert!(
+        first_line(&out[0]).starts_with("ACK "),
+        "{:?}",
+        first_line(&out[0])
+    );
+    assert_eq!(out[0].to, Dest::Peer(udp(CARRIER)));
+}
+
+#[test]
+fn a_503_from_the_next_hop_reaches_the_trunk_as_500() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    let out = feed(&mut t, 503, t0);
+    let relayed = out.iter().find(|o| o.to == Dest::Peer(udp(TRUNK))).unwrap();
+    assert_eq!(first_line(relayed), "SIP/2.0 500 Server Internal Error");
+    assert!(Message::parse(&relayed.bytes).is_ok());
+}
+
+#[test]
+fn timer_f_ends_a_non_invite_without_a_408() {
+    let t0 = Instant::now();
+    let bye = invite("")
+        .replacen("INVITE sip:", "BYE sip:", 1)
+        .replace("CSeq: 1 INVITE", "CSeq: 2 BYE");
+    let msg = Message::parse(bye.as_bytes()).unwrap();
+    let mut t = Txn::new(
+        NewTxn {
+            id: 8,
+            key: ServerKey::of(&msg, Method::Bye).unwrap(),
+            kind: Kind::NonInvite,
+            peer: udp(TRUNK),
+            request: bye.clone().into_bytes(),
+            dest: Dest::Peer(udp(CARRIER)),
+            forwarded: forwarded(&bye).into_bytes(),
+            trying: Vec::new(),
+            branch_hash: 0,
+            to_tag: "cs-test".into(),
+        },
+        t0,
+        &timers(),
+    );
+    let mut sent_to_trunk = 0;
+    let mut expired = None;
+    let mut now = t0;
+    while let Some(next) = t.next_deadline() {
+        now = next;
+        let mut out = Vec::new();
+        let fired = t.on_timer(now, &timers(), &mut out);
+        sent_to_trunk += out
+            .iter()
+            .filter(|o| o.to == Dest::Peer(udp(TRUNK)))
+            .count();
+        expired = expired.or(fired.expired);
+        if fired.remove {
+            break;
+        }
+    }
+    assert_eq!(expired, Some(Expiry::TimerF));
+    assert_eq!(sent_to_trunk, 0, "RFC 4320: no 408 for a non-INVITE");
+    assert!(now - t0 >= Duration::from_secs(32));
 }

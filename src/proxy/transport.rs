@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
+use super::context::Source;
 use super::core::{Core, bare_response};
 use super::{Dest, Output, Peer, Transport};
 use crate::sip::{Frame, FramingError, frame};
@@ -90,40 +92,53 @@ impl Shell {
     }
 
     fn send_tcp(self: &Arc<Self>, addr: SocketAddr, bytes: Vec<u8>) {
-        if let Some(tx) = self.conns.get(&addr).map(|c| c.clone()) {
-            if tx.try_send(bytes).is_err() {
-                warn!(to = %addr, "TCP queue full or closed: message dropped");
+        let (mine, rx) = match self.conns.entry(addr) {
+            Entry::Occupied(e) => {
+                if e.get().try_send(bytes).is_err() {
+                    warn!(to = %addr, "TCP queue full or closed: message dropped");
+                }
+                return;
             }
-            return;
-        }
-        let (tx, rx) = mpsc::channel(TCP_QUEUE);
-        let _ = tx.try_send(bytes);
-        self.conns.insert(addr, tx);
+            Entry::Vacant(v) => {
+                let (tx, rx) = mpsc::channel(TCP_QUEUE);
+                let _ = tx.try_send(bytes);
+                v.insert(tx.clone());
+                (tx, rx)
+            }
+        };
         let shell = Arc::clone(self);
         tokio::spawn(async move {
             match tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
                 Ok(Ok(stream)) => {
                     let _ = stream.set_nodelay(true);
                     let (r, w) = stream.into_split();
-                    shell.spawn_connection(addr, r, w, rx);
+                    shell.spawn_connection(addr, r, w, mine, rx);
                 }
                 Ok(Err(e)) => {
                     warn!(to = %addr, error = %e, "TCP connect failed");
-                    shell.conns.remove(&addr);
+                    shell.forget(addr, &mine);
                 }
                 Err(_) => {
                     warn!(to = %addr, "TCP connect timed out");
-                    shell.conns.remove(&addr);
+                    shell.forget(addr, &mine);
                 }
             }
         });
     }
 
+    /// Removes `addr`'s entry if it is still this connection's (a newer one may have
+    /// replaced it).
+    fn forget(&self, addr: SocketAddr, mine: &mpsc::Sender<Vec<u8>>) {
+        self.conns.remove_if(&addr, |_, tx| tx.same_channel(mine));
+    }
+
+    /// Runs a connection: a writer draining its queue and a reader feeding the core.
     fn spawn_connection(
         self: &Arc<Self>,
         addr: SocketAddr,
         r: OwnedReadHalf,
         mut w: OwnedWriteHalf,
+        mine: mpsc::Sender<Vec<u8>>,
         mut rx: mpsc::Receiver<Vec<u8>>,
     ) {
         tokio::spawn(async move {
@@ -139,27 +154,56 @@ impl Shell {
             if let Err(e) = shell.read_stream(addr, r).await {
                 debug!(from = %addr, error = %e, "TCP connection ended");
             }
-            shell.conns.remove(&addr);
+            // Dropping the last sender ends the writer once its queue is flushed.
+            shell.forget(addr, &mine);
         });
     }
 
-    /// Accepts TCP connections until shutdown.
+    /// Accepts TCP connections until shutdown: only from trunks and the upstream, and at
+    /// most `max_tcp_connections` at a time.
     pub async fn run_tcp(self: Arc<Self>, listener: TcpListener) {
         let mut shutdown = self.shutdown.clone();
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, addr)) => {
-                        let _ = stream.set_nodelay(true);
-                        let (r, w) = stream.into_split();
-                        let (tx, rx) = mpsc::channel(TCP_QUEUE);
-                        self.conns.insert(addr, tx);
-                        self.spawn_connection(addr, r, w, rx);
-                    }
+                    Ok((stream, addr)) => self.accept(stream, addr),
                     Err(e) => warn!(error = %e, "TCP accept failed"),
                 },
                 _ = shutdown.changed() => break,
             }
+        }
+    }
+
+    fn accept(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr) {
+        let ctx = &self.core.ctx;
+        if matches!(ctx.classify(addr.ip()), Source::Unknown) {
+            ctx.metrics.rejected("forbidden_source_tcp");
+            warn!(from = %addr, "TCP connection from an unknown source refused");
+            return;
+        }
+        if self.conns.len() >= ctx.max_tcp_connections {
+            ctx.metrics.rejected("tcp_connection_limit");
+            warn!(from = %addr, "TCP connection limit reached: connection refused");
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let (r, w) = stream.into_split();
+        let (tx, rx) = mpsc::channel(TCP_QUEUE);
+        self.conns.insert(addr, tx.clone());
+        self.spawn_connection(addr, r, w, tx, rx);
+    }
+
+    /// Runs the core on one message; a panic is contained, logged and counted, and the
+    /// transport goes on serving.
+    fn handle(&self, peer: Peer, bytes: &[u8], outs: &mut Vec<Output>) {
+        let core = &self.core;
+        let run = std::panic::AssertUnwindSafe(|| {
+            core.handle(peer, bytes, Instant::now(), SystemTime::now(), outs)
+        });
+        if std::panic::catch_unwind(run).is_err() {
+            outs.clear();
+            core.ctx.metrics.parse_error("internal_panic");
+            error!(from = %peer.addr, "message handling panicked; message dropped");
         }
     }
 
@@ -179,8 +223,15 @@ impl Shell {
         let mut outs = Vec::new();
         let mut shutdown = self.shutdown.clone();
         loop {
+            let idle = self.core.ctx.tcp_idle_timeout;
             let n = tokio::select! {
-                n = r.read(&mut chunk) => n?,
+                n = tokio::time::timeout(idle, r.read(&mut chunk)) => match n {
+                    Ok(n) => n?,
+                    Err(_) => {
+                        debug!(from = %addr, "idle TCP connection closed");
+                        return Ok(());
+                    }
+                },
                 _ = shutdown.changed() => return Ok(()),
             };
             if n == 0 {
@@ -199,13 +250,7 @@ impl Shell {
                     }
                     Ok(Frame::Message(len)) => {
                         let len = len.min(buf.len());
-                        self.core.handle(
-                            peer,
-                            &buf[..len],
-                            Instant::now(),
-                            SystemTime::now(),
-                            &mut outs,
-                        );
+                        self.handle(peer, &buf[..len], &mut outs);
                         buf.drain(..len);
                         self.send_all(&mut outs).await;
                     }
@@ -254,13 +299,7 @@ impl Shell {
             if buf[..n].iter().all(|b| b.is_ascii_whitespace()) {
                 continue; // keep-alive
             }
-            self.core.handle(
-                peer,
-                &buf[..n],
-                Instant::now(),
-                SystemTime::now(),
-                &mut outs,
-            );
+            self.handle(peer, &buf[..n], &mut outs);
             self.send_all(&mut outs).await;
         }
     }
