@@ -3,6 +3,7 @@
 //! until shutdown.
 
 use std::io;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -48,7 +49,7 @@ pub struct Listeners {
 impl Listeners {
     pub async fn bind(config: &Config) -> io::Result<Listeners> {
         let udp = match config.sip.udp {
-            Some(a) => Some(UdpSocket::bind(a).await?),
+            Some(a) => Some(reuse_port_udp(a)?),
             None => None,
         };
         let tcp = match config.sip.tcp {
@@ -61,6 +62,21 @@ impl Listeners {
         };
         Ok(Listeners { udp, tcp, http })
     }
+}
+
+/// A UDP socket with SO_REUSEPORT, so that more sockets can share its port: the kernel
+/// then steers each source address to one socket, which keeps one peer's messages in
+/// order while several workers receive.
+pub fn reuse_port_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    // Bursts of load arrive faster than one scheduling slice drains them.
+    let _ = socket.set_recv_buffer_size(4 << 20);
+    let _ = socket.set_send_buffer_size(4 << 20);
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
 }
 
 fn now_unix() -> i64 {
@@ -150,18 +166,21 @@ pub async fn run(
         Arc::clone(&metrics),
     )?;
     let core = Arc::new(Core::new(ctx));
-    let udp = listeners.udp.map(Arc::new);
+    // One receiving socket per core on the same port (the first is the bound listener).
+    let mut udp = Vec::new();
+    if let (Some(first), Some(addr)) = (listeners.udp, udp_addr) {
+        udp.push(Arc::new(first));
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for _ in 1..workers {
+            udp.push(Arc::new(reuse_port_udp(addr)?));
+        }
+    }
     let shell = Shell::new(Arc::clone(&core), udp.clone(), shutdown.clone());
     info!(udp = ?udp_addr, tcp = ?tcp_addr, trunks = config.trunks.len(), "callsign serving");
 
     let mut tasks = tokio::task::JoinSet::new();
-    if udp.is_some() {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        for _ in 0..workers {
-            tasks.spawn(Arc::clone(&shell).run_udp());
-        }
+    for sock in udp {
+        tasks.spawn(Arc::clone(&shell).run_udp(sock));
     }
     if let Some(l) = listeners.tcp {
         tasks.spawn(Arc::clone(&shell).run_tcp(l));

@@ -26,7 +26,8 @@ const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Sockets and connections, shared by every task.
 pub struct Shell {
     pub core: Arc<Core>,
-    udp: Option<Arc<UdpSocket>>,
+    /// Sockets sharing our UDP port; sends go out through the first.
+    udp: Vec<Arc<UdpSocket>>,
     conns: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     shutdown: watch::Receiver<bool>,
 }
@@ -34,7 +35,7 @@ pub struct Shell {
 impl Shell {
     pub fn new(
         core: Arc<Core>,
-        udp: Option<Arc<UdpSocket>>,
+        udp: Vec<Arc<UdpSocket>>,
         shutdown: watch::Receiver<bool>,
     ) -> Arc<Shell> {
         Arc::new(Shell {
@@ -79,7 +80,7 @@ impl Shell {
 
     async fn send_to(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
         match peer.transport {
-            Transport::Udp => match &self.udp {
+            Transport::Udp => match self.udp.first() {
                 Some(sock) => {
                     if let Err(e) = sock.send_to(&bytes, peer.addr).await {
                         warn!(to = %peer.addr, error = %e, "UDP send failed");
@@ -272,11 +273,8 @@ impl Shell {
         }
     }
 
-    /// Receives datagrams until shutdown. Several of these may run on one socket.
-    pub async fn run_udp(self: Arc<Self>) {
-        let Some(sock) = self.udp.clone() else {
-            return;
-        };
+    /// Receives datagrams on one socket until shutdown.
+    pub async fn run_udp(self: Arc<Self>, sock: Arc<UdpSocket>) {
         let mut buf = vec![0u8; 65_536];
         let mut outs = Vec::new();
         let mut shutdown = self.shutdown.clone();
