@@ -146,12 +146,10 @@ pub async fn run(
     listeners: Listeners,
     control: Control,
 ) -> Result<(), ServerError> {
-    let Control {
-        shutdown,
-        reload,
-        reloaded,
-    } = control;
+    let shutdown = control.shutdown.clone();
     let (signer, chain_pem) = load_signing(&config.signing, now_unix())?;
+    // The stamp is taken before reading, so a change made during the load is seen.
+    let stamp = file_stamp(&config.trust.file);
     let trust = Arc::new(Trust::new(load_index(&config.trust.file)?));
     let metrics = Arc::new(Metrics::new());
 
@@ -208,12 +206,11 @@ pub async fn run(
     }
     tasks.spawn(watch_trust(
         config.trust.file.clone(),
+        stamp,
         Duration::from_millis(config.trust.watch_interval_ms),
         trust,
         metrics,
-        reload,
-        reloaded,
-        shutdown.clone(),
+        control.clone(),
     ));
     while tasks.join_next().await.is_some() {}
     info!("callsign stopped");
@@ -229,14 +226,17 @@ fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
 /// load leaves the current index in place.
 async fn watch_trust(
     path: PathBuf,
+    mut stamp: Option<(SystemTime, u64)>,
     interval: Duration,
     trust: Arc<Trust>,
     metrics: Arc<Metrics>,
-    reload: Arc<Notify>,
-    reloaded: Arc<watch::Sender<u64>>,
-    mut shutdown: watch::Receiver<bool>,
+    control: Control,
 ) {
-    let mut stamp = file_stamp(&path);
+    let Control {
+        mut shutdown,
+        reload,
+        reloaded,
+    } = control;
     let poll = if interval.is_zero() {
         Duration::from_secs(3600)
     } else {

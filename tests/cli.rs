@@ -1,0 +1,128 @@
+//! The `callsign` binary: subcommands that succeed, and bad input that fails with a
+//! message and a non-zero exit code.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn callsign(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_callsign"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn certs_dev_writes_a_pki_that_serve_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pki");
+    let o = callsign(&[
+        "certs",
+        "dev",
+        "--out",
+        out.to_str().unwrap(),
+        "--spc",
+        "777",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for f in [
+        "root.pem",
+        "intermediate.pem",
+        "leaf.pem",
+        "leaf.key",
+        "chain.pem",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let key = std::fs::read_to_string(out.join("leaf.key")).unwrap();
+    let chain = std::fs::read_to_string(out.join("chain.pem")).unwrap();
+    let key = callsign::certs::SigningKey::from_pem(&key).unwrap();
+    let chain = callsign::certs::load_chain_pem(&chain).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let info = callsign::certs::check_signing_pair(&key, &chain, now).unwrap();
+    assert_eq!(info.spc.as_deref(), Some("777"));
+
+    // Writing over an existing PKI is refused rather than silently replacing keys.
+    let again = callsign(&["certs", "dev", "--out", out.to_str().unwrap()]);
+    assert!(!again.status.success());
+}
+
+#[test]
+fn checked_in_dev_pki_matches_and_is_valid() {
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev");
+    let key = std::fs::read_to_string(dev.join("leaf.key")).unwrap();
+    let chain = std::fs::read_to_string(dev.join("chain.pem")).unwrap();
+    let key = callsign::certs::SigningKey::from_pem(&key).unwrap();
+    let chain = callsign::certs::load_chain_pem(&chain).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let info = callsign::certs::check_signing_pair(&key, &chain, now)
+        .expect("certs/dev must be regenerated with `callsign certs dev --out certs/dev`");
+    assert_eq!(info.spc.as_deref(), Some("1234"));
+}
+
+#[test]
+fn attest_explains_the_level_from_the_sample_data() {
+    let o = callsign(&[
+        "attest",
+        "--account",
+        "AC1a2b3c4d5e6f708192a3b4c5d6e7f801",
+        "--number",
+        "(215) 555-0121",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("level:   A"), "{t}");
+    assert!(t.contains("reason:  a_full"), "{t}");
+
+    let o = callsign(&[
+        "attest",
+        "--account",
+        "AC1a2b3c4d5e6f708192a3b4c5d6e7f804",
+        "--number",
+        "+12155550151",
+    ]);
+    assert!(text(&o).contains("level:   C"), "{}", text(&o));
+}
+
+#[test]
+fn bad_input_fails_with_a_message() {
+    for (args, needle) in [
+        (
+            vec!["serve", "--config", "no/such/file.toml"],
+            "no/such/file.toml",
+        ),
+        (
+            vec!["attest", "--account", "ACnope", "--number", "+12155550121"],
+            "--account",
+        ),
+        (
+            vec![
+                "attest",
+                "--account",
+                "AC1a2b3c4d5e6f708192a3b4c5d6e7f801",
+                "--number",
+                "911",
+            ],
+            "--number",
+        ),
+    ] {
+        let o = callsign(&args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(text(&o).contains(needle), "{args:?}: {}", text(&o));
+    }
+}
