@@ -7,6 +7,7 @@
 pub mod context;
 pub mod core;
 pub mod pipeline;
+pub mod resolve;
 pub mod route;
 pub mod server;
 pub mod table;

@@ -16,6 +16,7 @@ use tracing::{debug, error, warn};
 
 use super::context::Source;
 use super::core::{Core, bare_response};
+use super::resolve::Resolver;
 use super::{Dest, Output, Peer, Transport};
 use crate::sip::{Frame, FramingError, frame};
 
@@ -29,6 +30,7 @@ pub struct Shell {
     /// Sockets sharing our UDP port; sends go out through the first.
     udp: Vec<Arc<UdpSocket>>,
     conns: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    resolver: Resolver,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -42,6 +44,7 @@ impl Shell {
             core,
             udp,
             conns: DashMap::new(),
+            resolver: Resolver::default(),
             shutdown,
         })
     }
@@ -61,14 +64,14 @@ impl Shell {
                 port,
                 transport,
             } => {
+                if let Some(addr) = self.resolver.cached(&host, port, Instant::now()) {
+                    return self.send_to(Peer { transport, addr }, out.bytes).await;
+                }
                 // Resolution may be slow: never hold up the receive loop for it.
                 let shell = Arc::clone(self);
                 tokio::spawn(async move {
-                    match tokio::net::lookup_host((host.as_str(), port)).await {
-                        Ok(mut addrs) => match addrs.next() {
-                            Some(addr) => shell.send_to(Peer { transport, addr }, out.bytes).await,
-                            None => warn!(%host, "name resolved to no address: message dropped"),
-                        },
+                    match shell.resolver.resolve(&host, port).await {
+                        Ok(addr) => shell.send_to(Peer { transport, addr }, out.bytes).await,
                         Err(e) => {
                             warn!(%host, error = %e, "name resolution failed: message dropped")
                         }
