@@ -5,8 +5,13 @@
 # proxy's CPU time per call.
 #
 #   benches/sipp-load.sh [RATE] [DURATION] [TRANSPORT]     (defaults: 5000 60 u1)
+#   PROXY=kamailio benches/sipp-load.sh [RATE] [DURATION]   (the same load through Kamailio)
 #
 # TRANSPORT is SIPp's -t value: u1 (UDP, one socket) or t1 (TCP, one connection).
+# PROXY=kamailio runs Kamailio 5 with its secsipid module signing every INVITE with the
+# same dev key (apt-get install kamailio kamailio-secsipid-modules), stateful (tm) with
+# record-routing and two UDP workers like callsign, for a same-machine comparison. It
+# reports CPU per call, summed over all Kamailio processes, but no pipeline histogram.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-5000}
@@ -45,20 +50,69 @@ account_sid = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801"
 sources = ["127.0.0.1/32"]
 TOML
 
-RUST_LOG=warn target/release/callsign serve --config "$work/callsign.toml" >"$work/proxy.log" 2>&1 &
-proxy=$!
-pids+=("$proxy")
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$http_port/metrics" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+if [ "${PROXY:-callsign}" = kamailio ]; then
+  command -v kamailio >/dev/null || { echo "kamailio is missing: apt-get install kamailio kamailio-secsipid-modules" >&2; exit 1; }
+  [ "$transport" = u1 ] || { echo "the Kamailio comparison runs over UDP only" >&2; exit 1; }
+  # libsecsipid reads SEC1 ("EC PRIVATE KEY") keys.
+  openssl ec -in certs/dev/leaf.key -out "$work/leaf-sec1.key" 2>/dev/null
+  modules=$(dirname "$(dpkg -L kamailio-secsipid-modules | grep '/secsipid.so$')")
+  cat >"$work/kamailio.cfg" <<KAM
+#!KAMAILIO
+debug=0
+log_stderror=yes
+children=2
+disable_tcp=yes
+listen=udp:127.0.0.1:$sip_port
+mpath="$modules/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "siputils.so"
+loadmodule "textops.so"
+loadmodule "secsipid.so"
+request_route {
+  if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+  if (has_totag()) {
+    if (loose_route()) { t_relay(); exit; }
+    if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+    sl_send_reply("404", "Not Here"); exit;
+  }
+  if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
+  t_check_trans();
+  record_route();
+  if (is_method("INVITE")) {
+    secsipid_add_identity("1\$fU", "1\$tU", "A", "", "http://127.0.0.1:$http_port/certs/chain.pem", "$work/leaf-sec1.key");
+  }
+  \$du = "sip:127.0.0.1:$uas_port";
+  t_relay();
+}
+KAM
+  kamailio -f "$work/kamailio.cfg" -DD -E -m 512 -M 64 >"$work/proxy.log" 2>&1 &
+  proxy=$!
+  pids+=("$proxy")
+  sleep 2
+  kill -0 "$proxy" 2>/dev/null || { cat "$work/proxy.log" >&2; exit 1; }
+  proxy_pids() { pgrep -f "kamailio -f $work/kamailio.cfg" | tr '\n' ' '; }
+else
+  RUST_LOG=warn target/release/callsign serve --config "$work/callsign.toml" >"$work/proxy.log" 2>&1 &
+  proxy=$!
+  pids+=("$proxy")
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$http_port/metrics" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  proxy_pids() { echo "$proxy"; }
+fi
+cpu_of() { local t=0; for p in $(proxy_pids); do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
 
 sipp -sf tests/sipp/uas.xml -i 127.0.0.1 -p "$uas_port" -t "$transport" -nostdin \
   -trace_err -error_file "$work/uas_errors.log" >/dev/null 2>&1 &
 pids+=("$!")
 
 ticks=$(getconf CLK_TCK)
-cpu_before=$(awk '{print $14+$15}' "/proc/$proxy/stat")
+cpu_before=$(cpu_of)
 start=$(date +%s.%N)
 set +e
 sipp -sf tests/sipp/uac.xml -i 127.0.0.1 -p "$uac_port" -t "$transport" \
@@ -68,13 +122,13 @@ sipp -sf tests/sipp/uac.xml -i 127.0.0.1 -p "$uac_port" -t "$transport" \
 uac_rc=$?
 set -e
 end=$(date +%s.%N)
-cpu_after=$(awk '{print $14+$15}' "/proc/$proxy/stat")
-curl -sf "http://127.0.0.1:$http_port/metrics" >"$work/metrics.txt"
+cpu_after=$(cpu_of)
+curl -sf "http://127.0.0.1:$http_port/metrics" >"$work/metrics.txt" 2>/dev/null || : >"$work/metrics.txt"
 
 python3 - "$work/stat.csv" "$work/metrics.txt" "$start" "$end" "$cpu_before" "$cpu_after" \
-  "$ticks" "$uac_rc" "$rate" "$duration" "$transport" <<'PY'
+  "$ticks" "$uac_rc" "$rate" "$duration" "$transport" "${PROXY:-callsign}" <<'PY'
 import csv, sys
-stat, metrics, start, end, cb, ca, ticks, rc, rate, duration, transport = sys.argv[1:]
+stat, metrics, start, end, cb, ca, ticks, rc, rate, duration, transport, proxy = sys.argv[1:]
 rows = list(csv.reader(open(stat), delimiter=';'))
 head, last = rows[0], rows[-1]
 col = lambda name: last[head.index(name)]
@@ -93,10 +147,11 @@ def pct(p):
             return le
     return float("nan")
 cpu_s = (float(ca) - float(cb)) / float(ticks)
-print(f"offered: {rate} calls/s for {duration} s over {transport}")
+print(f"proxy: {proxy}; offered: {rate} calls/s for {duration} s over {transport}")
 print(f"successful calls: {ok}   failed calls: {failed}   sipp exit code: {rc}")
 print(f"sustained: {ok / elapsed:.0f} calls/s over {elapsed:.1f} s")
-print("pipeline time per initial INVITE (received bytes -> forwarded bytes), histogram bucket bounds: "
-      f"p50 <= {pct(0.5)*1e6:.0f} us, p90 <= {pct(0.9)*1e6:.0f} us, p99 <= {pct(0.99)*1e6:.0f} us ({count} INVITEs)")
+if count:
+  print("pipeline time per initial INVITE (received bytes -> forwarded bytes), histogram bucket bounds: "
+        f"p50 <= {pct(0.5)*1e6:.0f} us, p90 <= {pct(0.9)*1e6:.0f} us, p99 <= {pct(0.99)*1e6:.0f} us ({count} INVITEs)")
 print(f"proxy CPU: {cpu_s:.2f} s in all, {cpu_s / max(ok, 1) * 1e6:.0f} us per completed call")
 PY
