@@ -76,6 +76,45 @@ fn checked_in_dev_pki_matches_and_is_valid() {
 }
 
 #[test]
+fn certs_check_passes_the_dev_chain_and_names_each_violation() {
+    let o = callsign(&[
+        "certs",
+        "check",
+        "certs/dev/chain.pem",
+        "certs/dev/root.pem",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("TNAuthList: SPC 1234"), "{}", text(&o));
+
+    // A leaf followed by the wrong CA, as JSON: non-zero exit and the rule names.
+    let dir = tempfile::tempdir().unwrap();
+    let leaf = std::fs::read_to_string("certs/dev/leaf.pem").unwrap();
+    let root = std::fs::read_to_string("certs/dev/root.pem").unwrap();
+    let bad = dir.path().join("bad.pem");
+    std::fs::write(&bad, format!("{leaf}{root}")).unwrap();
+    let o = callsign(&["certs", "check", "--json", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let chain = &json[0]["report"]["chain_violations"];
+    assert_eq!(chain[0]["rule"], "chain-order", "{json}");
+    assert_eq!(
+        json[0]["report"]["certificates"][0]["tn_auth_list"][0]["spc"],
+        "1234"
+    );
+
+    // Expired by the time given with --now.
+    let o = callsign(&[
+        "certs",
+        "check",
+        "certs/dev/leaf.pem",
+        "--now",
+        "4000000000",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("VIOLATION validity"), "{}", text(&o));
+}
+
+#[test]
 fn attest_explains_the_level_from_the_sample_data() {
     let o = callsign(&[
         "attest",
