@@ -39,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         command: CertsCommand,
     },
+    /// Verify Identity headers (RFC 8224 section 6.2, ATIS-1000074). Exits 0 only when
+    /// every given header, and every SIP request, passes.
+    Verify(VerifyArgs),
+    /// Sign a PASSporT and print the Identity header value.
+    Sign(SignArgs),
     /// Show the attestation a call would get now, and why.
     Attest {
         #[arg(long, short, default_value = "config/callsign.toml")]
@@ -50,6 +55,88 @@ enum Command {
         #[arg(long)]
         number: String,
     },
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// An Identity header value (repeatable).
+    #[arg(long)]
+    identity: Vec<String>,
+    /// A file holding a whole SIP request; `-` reads stdin (repeatable). Its expected
+    /// numbers come from P-Asserted-Identity or From, and To or the Request-URI.
+    #[arg(long)]
+    sip: Vec<PathBuf>,
+    /// The expected calling number (overrides the request's).
+    #[arg(long)]
+    orig: Option<String>,
+    /// An expected called number (repeatable; overrides the request's).
+    #[arg(long)]
+    dest: Vec<String>,
+    /// Verify as of this unix time instead of now.
+    #[arg(long)]
+    now: Option<i64>,
+    /// PEM bundle of trusted roots, e.g. certs/dev/root.pem for the dev PKI.
+    #[arg(long)]
+    trust_anchors: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Allow http:// x5u and CRL URLs (local tests only).
+    #[arg(long)]
+    allow_http: bool,
+    /// Allow x5u and CRL hosts on loopback addresses (local tests only).
+    #[arg(long)]
+    allow_loopback: bool,
+    /// Allow private and other special-purpose address ranges.
+    #[arg(long)]
+    allow_private: bool,
+    /// Largest accepted difference between iat and now, either way, in seconds.
+    #[arg(long, default_value_t = 60)]
+    freshness: i64,
+    /// Timeout for each certificate or CRL fetch, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    timeout_ms: u64,
+    /// CRL checking: best-effort (skip when unreachable), require, or off.
+    #[arg(long, value_enum, default_value_t = CrlArg::BestEffort)]
+    crl: CrlArg,
+    /// Config file whose [numbering] canonicalizes national numbers (default NANP).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CrlArg {
+    BestEffort,
+    Require,
+    Off,
+}
+
+#[derive(clap::Args)]
+struct SignArgs {
+    /// Config file for the key, x5u and numbering (not read when --key and --x5u are given).
+    #[arg(long, short, default_value = "config/callsign.toml")]
+    config: PathBuf,
+    /// The calling number.
+    #[arg(long)]
+    orig: String,
+    /// A called number (repeatable).
+    #[arg(long, required = true)]
+    dest: Vec<String>,
+    /// Attestation level: A, B or C.
+    #[arg(long, value_parser = ["A", "B", "C"])]
+    attest: String,
+    /// The origid (default: a random UUID).
+    #[arg(long)]
+    origid: Option<uuid::Uuid>,
+    /// The iat (default: now).
+    #[arg(long)]
+    iat: Option<i64>,
+    /// PEM private key (overrides the config).
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Certificate URL (overrides the config).
+    #[arg(long)]
+    x5u: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -119,6 +206,8 @@ fn main() -> Result<()> {
             );
             Ok(())
         }
+        Command::Verify(args) => verify(args),
+        Command::Sign(args) => sign(args),
         Command::Attest {
             config,
             account,
@@ -143,6 +232,222 @@ fn main() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// A number given on the command line: a URI (`sip:`, `tel:`) or a dial string.
+fn canonical_arg(flag: &str, raw: &str, numbering: &callsign::tn::Numbering) -> Result<String> {
+    let tn = if raw.contains(':') {
+        callsign::tn::from_uri(raw, numbering)
+    } else {
+        callsign::tn::canonicalize(raw, numbering)
+    };
+    tn.map(|t| t.as_str().to_owned())
+        .map_err(|e| anyhow::anyhow!("{flag} {raw:?}: {e}"))
+}
+
+fn numbering(config: Option<&std::path::Path>) -> Result<callsign::tn::Numbering> {
+    match config {
+        Some(path) => Ok(Config::load(path)?.numbering),
+        None => Ok(callsign::tn::Numbering::default()),
+    }
+}
+
+/// `callsign sign`: prints one Identity header value.
+fn sign(args: SignArgs) -> Result<()> {
+    use callsign::passport::{Attest, Claims, Signer};
+    let config = match (&args.key, &args.x5u) {
+        (Some(_), Some(_)) => None,
+        _ => Some(Config::load(&args.config)?),
+    };
+    let numbering = config
+        .as_ref()
+        .map(|c| c.numbering.clone())
+        .unwrap_or_default();
+    let key_path = match (&args.key, &config) {
+        (Some(k), _) => k.clone(),
+        (None, Some(c)) => c.signing.key.clone(),
+        (None, None) => bail!("--key is required without a config"),
+    };
+    let x5u = match (&args.x5u, &config) {
+        (Some(x), _) => x.clone(),
+        (None, Some(c)) => c.signing.x5u.clone(),
+        (None, None) => bail!("--x5u is required without a config"),
+    };
+    let pem = std::fs::read_to_string(&key_path)
+        .with_context(|| format!("reading {}", key_path.display()))?;
+    let key = callsign::certs::SigningKey::from_pem(&pem)
+        .with_context(|| format!("loading {}", key_path.display()))?;
+    let signer = Signer::new(&key, &x5u)?;
+    let orig = canonical_arg("--orig", &args.orig, &numbering)?;
+    let dest = args
+        .dest
+        .iter()
+        .map(|d| canonical_arg("--dest", d, &numbering))
+        .collect::<Result<Vec<_>>>()?;
+    let dest_refs: Vec<&str> = dest.iter().map(String::as_str).collect();
+    let attest = match args.attest.as_str() {
+        "A" => Attest::A,
+        "B" => Attest::B,
+        _ => Attest::C,
+    };
+    let origid = args.origid.unwrap_or_else(uuid::Uuid::new_v4).to_string();
+    let claims = Claims {
+        attest,
+        dest: &dest_refs,
+        iat: args.iat.unwrap_or_else(now_unix),
+        orig: &orig,
+        origid: &origid,
+    };
+    println!("{}", signer.identity(&claims)?);
+    Ok(())
+}
+
+/// One thing `callsign verify` checks: a header value, or a SIP request's headers.
+struct VerifyInput {
+    source: String,
+    identities: Vec<String>,
+    expected: callsign::verify::Expected,
+}
+
+/// `callsign verify`: a report per Identity header; exit 1 unless every input passed.
+fn verify(args: VerifyArgs) -> Result<()> {
+    use callsign::verify::{
+        CrlMode, Expected, FetchPolicy, Verifier, VerifySettings, expected_from_message,
+        identity_values,
+    };
+    if args.identity.is_empty() && args.sip.is_empty() {
+        bail!("give --identity VALUE or --sip FILE");
+    }
+    let numbering = numbering(args.config.as_deref())?;
+    let orig = args
+        .orig
+        .as_deref()
+        .map(|o| canonical_arg("--orig", o, &numbering))
+        .transpose()?;
+    let dest = args
+        .dest
+        .iter()
+        .map(|d| canonical_arg("--dest", d, &numbering))
+        .collect::<Result<Vec<_>>>()?;
+    let given = |mut e: Expected| {
+        if orig.is_some() {
+            e.orig.clone_from(&orig);
+        }
+        if !dest.is_empty() {
+            e.dest.clone_from(&dest);
+        }
+        e
+    };
+    let mut inputs = Vec::new();
+    for (i, value) in args.identity.iter().enumerate() {
+        inputs.push(VerifyInput {
+            source: format!("--identity #{}", i + 1),
+            identities: vec![value.clone()],
+            expected: given(Expected::default()),
+        });
+    }
+    for path in &args.sip {
+        let bytes = if path.as_os_str() == "-" {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).context("reading stdin")?;
+            buf
+        } else {
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
+        };
+        let msg = callsign::sip::Message::parse(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: not a SIP request: {e}", path.display()))?;
+        inputs.push(VerifyInput {
+            source: path.display().to_string(),
+            identities: identity_values(&msg)
+                .into_iter()
+                .map(|v| v.into_owned())
+                .collect(),
+            expected: given(expected_from_message(&msg, &numbering)),
+        });
+    }
+
+    let anchors = std::fs::read_to_string(&args.trust_anchors)
+        .with_context(|| format!("reading {}", args.trust_anchors.display()))?;
+    let mut settings = VerifySettings::new(anchors);
+    settings.freshness_secs = args.freshness;
+    settings.crl = match args.crl {
+        CrlArg::BestEffort => CrlMode::BestEffort,
+        CrlArg::Require => CrlMode::Require,
+        CrlArg::Off => CrlMode::Off,
+    };
+    settings.fetch = FetchPolicy {
+        allow_http: args.allow_http,
+        allow_loopback: args.allow_loopback,
+        allow_private: args.allow_private,
+        timeout: std::time::Duration::from_millis(args.timeout_ms),
+        ..FetchPolicy::default()
+    };
+    let now = args.now.unwrap_or_else(now_unix);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let results = runtime.block_on(async {
+        let verifier = Verifier::new(settings)?;
+        let mut results = Vec::new();
+        for input in &inputs {
+            let mut reports = Vec::new();
+            for value in &input.identities {
+                reports.push(verifier.verify(value, &input.expected, now).await);
+            }
+            results.push(reports);
+        }
+        anyhow::Ok(results)
+    })?;
+
+    let passed = results
+        .iter()
+        .all(|reports| reports.iter().any(|r| r.passed()));
+    if args.json {
+        let list: Vec<_> = inputs
+            .iter()
+            .zip(&results)
+            .map(|(input, reports)| {
+                serde_json::json!({
+                    "source": input.source,
+                    "passed": reports.iter().any(|r| r.passed()),
+                    "reports": reports,
+                })
+            })
+            .collect();
+        let out = serde_json::json!({"passed": passed, "results": list});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for (input, reports) in inputs.iter().zip(&results) {
+            println!("{}", input.source);
+            if reports.is_empty() {
+                println!("  no Identity header: No-TN-Validation");
+            }
+            for (i, report) in reports.iter().enumerate() {
+                if reports.len() > 1 {
+                    println!(" Identity {}", i + 1);
+                }
+                if let Some(c) = &report.claims {
+                    println!(
+                        "  attest {}  orig {}  dest {}  iat {}  origid {}",
+                        c.attest,
+                        c.orig,
+                        c.dest.join(","),
+                        c.iat,
+                        c.origid
+                    );
+                }
+                if let Some(x5u) = &report.x5u {
+                    println!("  x5u {x5u}");
+                }
+                print!("{report}");
+            }
+        }
+    }
+    if !passed {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// `callsign certs check`: one report per file; exit 1 on any violation.

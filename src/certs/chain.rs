@@ -49,6 +49,15 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo, CertError> {
     info_and_tn_auth_list(&parse(der)?).map(|(info, _)| info)
 }
 
+/// The TNAuthList of a certificate as decoded: `Ok(None)` when absent.
+pub type TnAuthListResult = Result<Option<Vec<TnAuthEntry>>, CertError>;
+
+/// Like [`cert_info`], but a malformed TNAuthList does not fail the whole: its error is
+/// returned beside the other facts (and `spc` is `None`).
+pub fn cert_facts(der: &[u8]) -> Result<(CertInfo, TnAuthListResult), CertError> {
+    Ok(facts(&parse(der)?))
+}
+
 /// Checks, at start-up or reload, that `key` can sign for `chain`: the leaf (first
 /// certificate) carries the key's public key, is valid at `now_unix`, and has a
 /// TNAuthList. Returns the leaf's [`CertInfo`].
@@ -81,8 +90,13 @@ pub fn check_signing_pair(
 fn info_and_tn_auth_list(
     cert: &X509Certificate<'_>,
 ) -> Result<(CertInfo, Option<Vec<TnAuthEntry>>), CertError> {
-    let entries = tn_auth_list(cert)?;
-    let spc = entries.iter().flatten().find_map(|e| match e {
+    let (info, entries) = facts(cert);
+    Ok((info, entries?))
+}
+
+fn facts(cert: &X509Certificate<'_>) -> (CertInfo, TnAuthListResult) {
+    let entries = tn_auth_list(cert);
+    let spc = entries.iter().flatten().flatten().find_map(|e| match e {
         TnAuthEntry::Spc(spc) => Some(spc.clone()),
         _ => None,
     });
@@ -94,7 +108,7 @@ fn info_and_tn_auth_list(
         spc,
         public_key_sec1: cert.public_key().subject_public_key.data.to_vec(),
     };
-    Ok((info, entries))
+    (info, entries)
 }
 
 /// Checks that `cert_der` was signed (ecdsa-with-SHA256) by the P-256 key of

@@ -11,7 +11,10 @@ mod profile;
 mod signing;
 pub mod tnauthlist;
 
-pub use chain::{CertInfo, cert_info, check_signing_pair, load_chain_pem, verify_issued_by};
+pub use chain::{
+    CertInfo, TnAuthListResult, cert_facts, cert_info, check_signing_pair, load_chain_pem,
+    verify_issued_by,
+};
 pub use crl::Crl;
 pub use dev::DevPki;
 pub use key::SigningKey;
