@@ -7,9 +7,11 @@
 //!   canonicalization), [`trust`] (the Trust Hub data model, its index and the A/B/C
 //!   attestation rules), [`passport`] (canonical claims and ES256 signing), [`identity`]
 //!   (the `Identity` header), [`certs`] (keys, chains, TNAuthList, dev PKI) and the
-//!   decision parts of [`proxy`] (`pipeline`, `transaction`, `core`).
+//!   decision parts of [`proxy`] (`pipeline`, `transaction`, `core`) and [`verify`]
+//!   (the eleven verification steps).
 //! - **I/O shell**: [`proxy::transport`] and [`proxy::server`] (UDP/TCP, timers, start-up,
-//!   trust reload), [`api`] (HTTP: x5u and `/metrics`), [`config`] and [`metrics`].
+//!   trust reload), [`api`] (HTTP: x5u and `/metrics`), [`config`], [`metrics`] and
+//!   the x5u/CRL fetcher and [`verify::Verifier`].
 //! - **Binary**: `src/main.rs`, the `callsign` subcommands.
 
 pub mod api;
@@ -22,3 +24,4 @@ pub mod proxy;
 pub mod sip;
 pub mod tn;
 pub mod trust;
+pub mod verify;

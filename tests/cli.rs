@@ -1,8 +1,13 @@
 //! The `callsign` binary: subcommands that succeed, and bad input that fails with a
 //! message and a non-zero exit code.
 
+mod pki_server;
+
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+
+use pki_server::{PkiServer, now_unix};
 
 fn callsign(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_callsign"))
@@ -73,6 +78,191 @@ fn checked_in_dev_pki_matches_and_is_valid() {
     let info = callsign::certs::check_signing_pair(&key, &chain, now)
         .expect("certs/dev must be regenerated with `callsign certs dev --out certs/dev`");
     assert_eq!(info.spc.as_deref(), Some("1234"));
+}
+
+#[test]
+fn certs_check_passes_the_dev_chain_and_names_each_violation() {
+    let o = callsign(&[
+        "certs",
+        "check",
+        "certs/dev/chain.pem",
+        "certs/dev/root.pem",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("TNAuthList: SPC 1234"), "{}", text(&o));
+
+    // A leaf followed by the wrong CA, as JSON: non-zero exit and the rule names.
+    let dir = tempfile::tempdir().unwrap();
+    let leaf = std::fs::read_to_string("certs/dev/leaf.pem").unwrap();
+    let root = std::fs::read_to_string("certs/dev/root.pem").unwrap();
+    let bad = dir.path().join("bad.pem");
+    std::fs::write(&bad, format!("{leaf}{root}")).unwrap();
+    let o = callsign(&["certs", "check", "--json", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let chain = &json[0]["report"]["chain_violations"];
+    assert_eq!(chain[0]["rule"], "chain-order", "{json}");
+    assert_eq!(
+        json[0]["report"]["certificates"][0]["tn_auth_list"][0]["spc"],
+        "1234"
+    );
+
+    // Expired by the time given with --now.
+    let o = callsign(&[
+        "certs",
+        "check",
+        "certs/dev/leaf.pem",
+        "--now",
+        "4000000000",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("VIOLATION validity"), "{}", text(&o));
+}
+
+/// Runs `callsign verify` with the test server's root and local-fetch flags.
+fn verify(server_root: &Path, extra: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut args = vec![
+        "verify",
+        "--trust-anchors",
+        server_root.to_str().unwrap(),
+        "--allow-http",
+        "--allow-loopback",
+        "--crl",
+        "require",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callsign"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn sign_then_verify_round_trips_and_tampering_fails() {
+    let server = PkiServer::start(now_unix());
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("leaf.key");
+    std::fs::write(&key, &server.pki.leaf_key_pem).unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, &server.pki.root_pem).unwrap();
+    let x5u = server.url("/chain.pem");
+
+    let o = callsign(&[
+        "sign",
+        "--key",
+        key.to_str().unwrap(),
+        "--x5u",
+        &x5u,
+        "--orig",
+        "(215) 555-0121",
+        "--dest",
+        "+1 215 555 0131",
+        "--dest",
+        "2155550132",
+        "--attest",
+        "B",
+        "--origid",
+        "123e4567-e89b-12d3-a456-426655440000",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let identity = String::from_utf8(o.stdout).unwrap().trim().to_owned();
+    assert!(
+        identity.ends_with(&format!(";info=<{x5u}>;alg=ES256;ppt=shaken")),
+        "{identity}"
+    );
+
+    let o = verify(
+        &root,
+        &[
+            "--identity",
+            &identity,
+            "--orig",
+            "+12155550121",
+            "--dest",
+            "2155550132",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("attest B  orig 12155550121  dest 12155550131,12155550132"),
+        "{t}"
+    );
+    assert!(t.contains("result: TN-Validation-Passed"), "{t}");
+
+    // Another expected caller: exit 1 and 438.
+    let o = verify(
+        &root,
+        &["--identity", &identity, "--orig", "2155550199", "--json"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["passed"], false);
+    assert_eq!(json["results"][0]["reports"][0]["code"], 438);
+    assert_eq!(
+        json["results"][0]["reports"][0]["verstat"],
+        "TN-Validation-Failed"
+    );
+
+    // Pinned far in the future: stale.
+    let o = verify(
+        &root,
+        &["--identity", &identity, "--now", "4000000000", "--json"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["results"][0]["reports"][0]["code"], 403);
+}
+
+#[test]
+fn verify_reads_sip_requests_from_files_and_stdin() {
+    let server = PkiServer::start(now_unix());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, &server.pki.root_pem).unwrap();
+    let identity = server.identity("/chain.pem", now_unix());
+    let request = |to: &str| {
+        format!(
+            "INVITE sip:{to}@carrier.example SIP/2.0\r\n\
+             Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+             From: <sip:+12155550121@pbx.example>;tag=a\r\n\
+             To: <sip:{to}@carrier.example>\r\n\
+             Call-ID: c1\r\nCSeq: 1 INVITE\r\n\
+             Identity: {identity}\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let good = dir.path().join("good.sip");
+    std::fs::write(&good, request("+12155550131")).unwrap();
+    let o = verify(&root, &["--sip", good.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // The same Identity on a call to someone else, on stdin: dest mismatch.
+    let wrong = request("+12155550177");
+    let o = verify(&root, &["--sip", "-", "--json"], Some(wrong.as_bytes()));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let report = &json["results"][0]["reports"][0];
+    assert_eq!(report["code"], 438);
+    assert_eq!(report["failed_step"], "numbers");
+    assert_eq!(report["steps"][9]["outcome"], "failed");
+
+    // No Identity header at all: not verified.
+    let bare = request("+12155550131").replace(&format!("Identity: {identity}\r\n"), "");
+    let o = verify(&root, &["--sip", "-"], Some(bare.as_bytes()));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("no Identity header"), "{}", text(&o));
 }
 
 #[test]

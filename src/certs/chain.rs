@@ -9,7 +9,7 @@ use x509_parser::x509::X509Name;
 
 use super::{CertError, SigningKey, TnAuthEntry, tnauthlist};
 
-const OID_ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
+pub(crate) const OID_ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// What the proxy needs to know about a certificate.
@@ -49,6 +49,15 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo, CertError> {
     info_and_tn_auth_list(&parse(der)?).map(|(info, _)| info)
 }
 
+/// The TNAuthList of a certificate as decoded: `Ok(None)` when absent.
+pub type TnAuthListResult = Result<Option<Vec<TnAuthEntry>>, CertError>;
+
+/// Like [`cert_info`], but a malformed TNAuthList does not fail the whole: its error is
+/// returned beside the other facts (and `spc` is `None`).
+pub fn cert_facts(der: &[u8]) -> Result<(CertInfo, TnAuthListResult), CertError> {
+    Ok(facts(&parse(der)?))
+}
+
 /// Checks, at start-up or reload, that `key` can sign for `chain`: the leaf (first
 /// certificate) carries the key's public key, is valid at `now_unix`, and has a
 /// TNAuthList. Returns the leaf's [`CertInfo`].
@@ -81,8 +90,13 @@ pub fn check_signing_pair(
 fn info_and_tn_auth_list(
     cert: &X509Certificate<'_>,
 ) -> Result<(CertInfo, Option<Vec<TnAuthEntry>>), CertError> {
-    let entries = tn_auth_list(cert)?;
-    let spc = entries.iter().flatten().find_map(|e| match e {
+    let (info, entries) = facts(cert);
+    Ok((info, entries?))
+}
+
+fn facts(cert: &X509Certificate<'_>) -> (CertInfo, TnAuthListResult) {
+    let entries = tn_auth_list(cert);
+    let spc = entries.iter().flatten().flatten().find_map(|e| match e {
         TnAuthEntry::Spc(spc) => Some(spc.clone()),
         _ => None,
     });
@@ -94,7 +108,7 @@ fn info_and_tn_auth_list(
         spc,
         public_key_sec1: cert.public_key().subject_public_key.data.to_vec(),
     };
-    Ok((info, entries))
+    (info, entries)
 }
 
 /// Checks that `cert_der` was signed (ecdsa-with-SHA256) by the P-256 key of
@@ -102,19 +116,25 @@ fn info_and_tn_auth_list(
 pub fn verify_issued_by(cert_der: &[u8], issuer_der: &[u8]) -> Result<(), CertError> {
     let cert = parse(cert_der)?;
     let issuer = parse(issuer_der)?;
+    check_issuer_signature(&cert, &issuer.public_key().subject_public_key.data)
+}
+
+/// Checks the ecdsa-with-SHA256 signature of `cert` with the issuer's P-256 point.
+pub(crate) fn check_issuer_signature(
+    cert: &X509Certificate<'_>,
+    issuer_point: &[u8],
+) -> Result<(), CertError> {
     let algorithm = cert.signature_algorithm.algorithm.to_id_string();
     if algorithm != OID_ECDSA_WITH_SHA256 {
         return Err(CertError::UnsupportedSignatureAlgorithm(algorithm));
     }
-    UnparsedPublicKey::new(
-        &ECDSA_P256_SHA256_ASN1,
-        &issuer.public_key().subject_public_key.data,
-    )
-    .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
-    .map_err(|_| CertError::BadSignature)
+    UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, issuer_point)
+        .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+        .map_err(|_| CertError::BadSignature)
 }
 
-fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
+/// Parses exactly one DER certificate.
+pub(crate) fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
     let (rest, cert) =
         X509Certificate::from_der(der).map_err(|e| CertError::Certificate(e.to_string()))?;
     if !rest.is_empty() {
@@ -126,7 +146,9 @@ fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
 }
 
 /// The decoded TNAuthList, `None` if the certificate has none.
-fn tn_auth_list(cert: &X509Certificate<'_>) -> Result<Option<Vec<TnAuthEntry>>, CertError> {
+pub(crate) fn tn_auth_list(
+    cert: &X509Certificate<'_>,
+) -> Result<Option<Vec<TnAuthEntry>>, CertError> {
     let mut found = None;
     for ext in cert.extensions() {
         if ext.oid.to_id_string() == tnauthlist::OID_STR {
@@ -141,7 +163,7 @@ fn tn_auth_list(cert: &X509Certificate<'_>) -> Result<Option<Vec<TnAuthEntry>>, 
 
 /// RFC 4514 string: RDNs last-to-first, `+` between attributes of one RDN, special
 /// characters escaped.
-fn rfc4514(name: &X509Name<'_>) -> String {
+pub(crate) fn rfc4514(name: &X509Name<'_>) -> String {
     let registry = x509_parser::objects::oid_registry();
     let rdns: Vec<_> = name.iter().collect();
     let mut out = String::new();

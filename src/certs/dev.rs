@@ -7,8 +7,9 @@ use std::io::Write as _;
 use std::path::Path;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DistinguishedName,
-    DnType, DnValue, IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CustomExtension, DistinguishedName, DnType, DnValue, IsCa, Issuer, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, RevokedCertParams, SerialNumber,
 };
 use ring::rand::{SecureRandom as _, SystemRandom};
 use time::{Duration, OffsetDateTime};
@@ -28,13 +29,23 @@ const OID_CERTIFICATE_POLICIES: &[u64] = &[2, 5, 29, 32];
 const SHAKEN_POLICY_DER: [u8; 16] = [
     0x30, 0x0e, 0x30, 0x0c, 0x06, 0x0a, 0x60, 0x86, 0x48, 0x01, 0x86, 0xff, 0x09, 0x01, 0x01, 0x01,
 ];
-/// CRL locations under the reserved `.invalid` TLD: present for shape, never fetched.
-const ROOT_CRL_URI: &str = "http://sti-pa.callsign.invalid/dev/root.crl";
-const INTERMEDIATE_CRL_URI: &str = "http://sti-pa.callsign.invalid/dev/intermediate.crl";
+/// Where the CRLs are published by default: beside the x5u chain of the sample config
+/// (`http://127.0.0.1:8080/certs/chain.pem`). The leaf points at `intermediate.crl`, the
+/// intermediate at `root.crl`.
+pub const DEFAULT_CRL_URL: &str = "http://127.0.0.1:8080/certs/";
+/// File name, under the CRL URL, of the CRL the intermediate signs (it covers the leaf).
+pub const INTERMEDIATE_CRL_FILE: &str = "intermediate.crl";
+/// File name, under the CRL URL, of the CRL the root signs (it covers the intermediate).
+pub const ROOT_CRL_FILE: &str = "root.crl";
 
-/// The generated certificates (PEM and DER) and PKCS#8 PEM private keys.
+/// The generated certificates (PEM and DER), PKCS#8 PEM private keys, and the two CRLs
+/// (both empty) in PEM.
 #[derive(Clone)]
 pub struct DevPki {
+    /// CRL signed by the intermediate, published at `<crl url>intermediate.crl`.
+    pub intermediate_crl_pem: String,
+    /// CRL signed by the root, published at `<crl url>root.crl`.
+    pub root_crl_pem: String,
     pub root_pem: String,
     pub root_key_pem: String,
     pub intermediate_pem: String,
@@ -64,12 +75,22 @@ impl fmt::Debug for DevPki {
     }
 }
 
-/// Generates a root CA, an intermediate CA and a SHAKEN leaf for `spc`, all P-256 with
-/// ecdsa-with-SHA256, valid from an hour before `now_unix`.
+/// [`generate_with`] with the CRLs published under [`DEFAULT_CRL_URL`].
 pub fn generate(spc: &str, now_unix: i64) -> Result<DevPki, CertError> {
+    generate_with(spc, DEFAULT_CRL_URL, now_unix)
+}
+
+/// Generates a root CA, an intermediate CA and a SHAKEN leaf for `spc`, all P-256 with
+/// ecdsa-with-SHA256, valid from an hour before `now_unix`, and an empty CRL from each CA.
+///
+/// `crl_url` is the URL prefix the CRLs are published under: the leaf's CRL
+/// Distribution Point is `<crl_url>intermediate.crl` and the intermediate's is
+/// `<crl_url>root.crl` (a `/` is added when `crl_url` does not end with one).
+pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, CertError> {
     if spc.is_empty() || spc.len() > 64 || !spc.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(CertError::InvalidSpc(spc.to_owned()));
     }
+    let (root_crl_uri, intermediate_crl_uri) = crl_uris(crl_url)?;
     let now = OffsetDateTime::from_unix_timestamp(now_unix).map_err(generate_error)?;
     let rng = SystemRandom::new();
 
@@ -88,7 +109,7 @@ pub fn generate(spc: &str, now_unix: i64) -> Result<DevPki, CertError> {
         &rng,
     )?;
     intermediate.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    non_root_extensions(&mut intermediate, ROOT_CRL_URI);
+    non_root_extensions(&mut intermediate, &root_crl_uri);
     let intermediate_cert = intermediate
         .signed_by(&intermediate_key, &root_issuer)
         .map_err(generate_error)?;
@@ -99,7 +120,7 @@ pub fn generate(spc: &str, now_unix: i64) -> Result<DevPki, CertError> {
     // ExplicitNoCa writes basicConstraints (cA false) and the subject key identifier.
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    non_root_extensions(&mut leaf, INTERMEDIATE_CRL_URI);
+    non_root_extensions(&mut leaf, &intermediate_crl_uri);
     leaf.custom_extensions
         .push(CustomExtension::from_oid_content(
             tnauthlist::OID,
@@ -108,8 +129,16 @@ pub fn generate(spc: &str, now_unix: i64) -> Result<DevPki, CertError> {
     let leaf_cert = leaf
         .signed_by(&leaf_key, &intermediate_issuer)
         .map_err(generate_error)?;
+    let root_crl = crl_params(now, &[])?
+        .signed_by(&root_issuer)
+        .map_err(generate_error)?;
+    let intermediate_crl = crl_params(now, &[])?
+        .signed_by(&intermediate_issuer)
+        .map_err(generate_error)?;
 
     Ok(DevPki {
+        intermediate_crl_pem: intermediate_crl.pem().map_err(generate_error)?,
+        root_crl_pem: root_crl.pem().map_err(generate_error)?,
         root_pem: root_cert.pem(),
         root_key_pem: root_key.serialize_pem(),
         intermediate_pem: intermediate_cert.pem(),
@@ -122,19 +151,100 @@ pub fn generate(spc: &str, now_unix: i64) -> Result<DevPki, CertError> {
     })
 }
 
+/// Issues a CRL signed by the CA `ca_pem` (whose key is `ca_key_pem`) that revokes the
+/// given serial numbers (content bytes, as `raw_serial()` gives them). It is valid from an
+/// hour before `now_unix` for [`LEAF_DAYS`] days. Returns DER.
+pub fn issue_crl(
+    ca_pem: &str,
+    ca_key_pem: &str,
+    revoked_serials: &[&[u8]],
+    now_unix: i64,
+) -> Result<Vec<u8>, CertError> {
+    let now = OffsetDateTime::from_unix_timestamp(now_unix).map_err(generate_error)?;
+    let key = KeyPair::from_pem(ca_key_pem).map_err(generate_error)?;
+    let issuer = Issuer::from_ca_cert_pem(ca_pem, key).map_err(generate_error)?;
+    let crl = crl_params(now, revoked_serials)?
+        .signed_by(&issuer)
+        .map_err(generate_error)?;
+    Ok(crl.der().to_vec())
+}
+
+/// A CRL from an hour before `now` until the leaf's end of validity, numbered by the
+/// time of issue.
+fn crl_params(
+    now: OffsetDateTime,
+    revoked_serials: &[&[u8]],
+) -> Result<CertificateRevocationListParams, CertError> {
+    let this_update = now
+        .checked_sub(BACKDATE)
+        .ok_or_else(|| generate_error("thisUpdate out of range"))?;
+    let next_update = now
+        .checked_add(Duration::days(LEAF_DAYS))
+        .ok_or_else(|| generate_error("nextUpdate out of range"))?;
+    let number = u64::try_from(now.unix_timestamp()).unwrap_or(1).max(1);
+    Ok(CertificateRevocationListParams {
+        this_update,
+        next_update,
+        crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
+        issuing_distribution_point: None,
+        revoked_certs: revoked_serials
+            .iter()
+            .map(|serial| RevokedCertParams {
+                serial_number: SerialNumber::from_slice(serial),
+                revocation_time: this_update,
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    })
+}
+
+/// The root's and the intermediate's CRL URLs under the prefix `crl_url`.
+fn crl_uris(crl_url: &str) -> Result<(String, String), CertError> {
+    let ok = (crl_url.starts_with("http://") || crl_url.starts_with("https://"))
+        && crl_url.len() > "https://".len()
+        && !crl_url.contains(['?', '#'])
+        && crl_url
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '<' | '>'));
+    if !ok {
+        return Err(CertError::Generate(format!(
+            "CRL URL {crl_url:?} must be an http or https URL prefix without query or fragment"
+        )));
+    }
+    let sep = if crl_url.ends_with('/') { "" } else { "/" };
+    Ok((
+        format!("{crl_url}{sep}{ROOT_CRL_FILE}"),
+        format!("{crl_url}{sep}{INTERMEDIATE_CRL_FILE}"),
+    ))
+}
+
 /// Writes `root.pem`, `root.key`, `intermediate.pem`, `intermediate.key`, `leaf.pem`,
-/// `leaf.key` and `chain.pem` into `dir` (created if missing). Keys are mode 0600 on
-/// Unix. Existing files are never overwritten: if any exists, nothing is written.
+/// `leaf.key`, `chain.pem`, the CRLs `intermediate.crl` and `root.crl` (DER, as served
+/// over HTTP) and `crl.pem` (both CRLs in PEM) into `dir` (created if missing). Keys are
+/// mode 0600 on Unix. Existing files are never overwritten: if any exists, nothing is
+/// written.
 pub fn write(dir: &Path, pki: &DevPki) -> Result<(), CertError> {
     let chain = pki.chain_pem();
-    let files: [(&str, &str, bool); 7] = [
-        ("root.pem", &pki.root_pem, false),
-        ("root.key", &pki.root_key_pem, true),
-        ("intermediate.pem", &pki.intermediate_pem, false),
-        ("intermediate.key", &pki.intermediate_key_pem, true),
-        ("leaf.pem", &pki.leaf_pem, false),
-        ("leaf.key", &pki.leaf_key_pem, true),
-        ("chain.pem", &chain, false),
+    let crls_pem = format!("{}{}", pki.intermediate_crl_pem, pki.root_crl_pem);
+    let intermediate_crl = pem_contents(&pki.intermediate_crl_pem)?;
+    let root_crl = pem_contents(&pki.root_crl_pem)?;
+    let files: [(&str, &[u8], bool); 10] = [
+        ("root.pem", pki.root_pem.as_bytes(), false),
+        ("root.key", pki.root_key_pem.as_bytes(), true),
+        ("intermediate.pem", pki.intermediate_pem.as_bytes(), false),
+        (
+            "intermediate.key",
+            pki.intermediate_key_pem.as_bytes(),
+            true,
+        ),
+        ("leaf.pem", pki.leaf_pem.as_bytes(), false),
+        ("leaf.key", pki.leaf_key_pem.as_bytes(), true),
+        ("chain.pem", chain.as_bytes(), false),
+        (INTERMEDIATE_CRL_FILE, &intermediate_crl, false),
+        (ROOT_CRL_FILE, &root_crl, false),
+        ("crl.pem", crls_pem.as_bytes(), false),
     ];
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
     for (name, _, _) in &files {
@@ -158,10 +268,18 @@ pub fn write(dir: &Path, pki: &DevPki) -> Result<(), CertError> {
         #[cfg(not(unix))]
         let _ = secret;
         let mut file = options.open(&path).map_err(|e| io_error(&path, &e))?;
-        file.write_all(contents.as_bytes())
-            .map_err(|e| io_error(&path, &e))?;
+        file.write_all(contents).map_err(|e| io_error(&path, &e))?;
     }
     Ok(())
+}
+
+/// The DER inside the first PEM block of `pem`.
+fn pem_contents(pem: &str) -> Result<Vec<u8>, CertError> {
+    match x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes()).next() {
+        Some(Ok(block)) => Ok(block.contents),
+        Some(Err(e)) => Err(CertError::Pem(e.to_string())),
+        None => Err(CertError::Pem("no PEM block".into())),
+    }
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> CertError {
@@ -236,7 +354,7 @@ pub(crate) mod tests {
     use std::sync::OnceLock;
 
     use x509_parser::certificate::X509Certificate;
-    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+    use x509_parser::extensions::ParsedExtension;
     use x509_parser::prelude::FromDer as _;
 
     use super::*;
@@ -444,33 +562,39 @@ pub(crate) mod tests {
             assert_eq!(aki.map(|k| k.0.to_vec()), Some(ski.0.to_vec()));
         }
         // Certificate policy and CRL distribution point on non-roots only.
-        for (cert, crl) in [(&intermediate, ROOT_CRL_URI), (&leaf, INTERMEDIATE_CRL_URI)] {
+        for (cert, crl) in [
+            (&intermediate, "http://127.0.0.1:8080/certs/root.crl"),
+            (&leaf, "http://127.0.0.1:8080/certs/intermediate.crl"),
+        ] {
             let ids: Vec<String> = policies(cert)
                 .iter()
                 .map(|p| p.policy_id.to_id_string())
                 .collect();
             assert_eq!(ids, vec!["2.16.840.1.114569.1.1.1".to_string()]);
-            let uris: Vec<String> = cert
-                .extensions()
-                .iter()
-                .filter_map(|e| match e.parsed_extension() {
-                    ParsedExtension::CRLDistributionPoints(points) => Some(points),
-                    _ => None,
-                })
-                .flat_map(|points| points.points.iter())
-                .filter_map(|p| match &p.distribution_point {
-                    Some(DistributionPointName::FullName(names)) => Some(names),
-                    _ => None,
-                })
-                .flatten()
-                .filter_map(|n| match n {
-                    GeneralName::URI(uri) => Some(uri.to_string()),
-                    _ => None,
-                })
-                .collect();
+            let uris = crate::certs::path::crl_urls(cert);
             assert_eq!(uris, vec![crl.to_string()]);
         }
         assert!(policies(&root).is_empty());
+    }
+
+    #[test]
+    fn crl_url_prefix_sets_both_distribution_points() {
+        let pki = generate_with("1234", "http://127.0.0.1:9/crl", NOW).unwrap();
+        let urls = |der: &[u8]| crate::certs::path::crl_urls(&parsed(der));
+        assert_eq!(
+            urls(&pki.leaf_der),
+            ["http://127.0.0.1:9/crl/intermediate.crl"]
+        );
+        assert_eq!(
+            urls(&pki.intermediate_der),
+            ["http://127.0.0.1:9/crl/root.crl"]
+        );
+        for bad in ["ftp://x/", "http://", "http://x/?a=b", "https://a b/", ""] {
+            assert!(
+                matches!(generate_with("1234", bad, NOW), Err(CertError::Generate(_))),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
@@ -501,6 +625,20 @@ pub(crate) mod tests {
         assert_eq!(read("intermediate.key"), pki.intermediate_key_pem);
         assert_eq!(read("chain.pem"), pki.chain_pem());
         assert!(read("leaf.key").starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert_eq!(
+            read("crl.pem"),
+            format!("{}{}", pki.intermediate_crl_pem, pki.root_crl_pem)
+        );
+        let crl_der = std::fs::read(dir.join("intermediate.crl")).unwrap();
+        let crl = crate::certs::Crl::parse(&crl_der).unwrap();
+        assert_eq!(crl.check_signed_by(&pki.intermediate_der), Ok(()));
+        let crl_der = std::fs::read(dir.join("root.crl")).unwrap();
+        assert_eq!(
+            crate::certs::Crl::parse(&crl_der)
+                .unwrap()
+                .check_signed_by(&pki.root_der),
+            Ok(())
+        );
         let key = SigningKey::from_pem(&read("leaf.key")).unwrap();
         let chain = load_chain_pem(&read("chain.pem")).unwrap();
         assert!(check_signing_pair(&key, &chain, NOW).is_ok());

@@ -1,14 +1,26 @@
 //! STI certificates and keys: the signing key, certificate chains and their checks,
-//! the TNAuthList extension (RFC 8226), and a development PKI.
+//! the STI profile (ATIS-1000080), certification paths to trust anchors, CRLs, the
+//! TNAuthList extension (RFC 8226), and a development PKI.
 
 mod chain;
+mod crl;
 pub mod dev;
 mod key;
+mod path;
+mod profile;
+mod signing;
 pub mod tnauthlist;
 
-pub use chain::{CertInfo, cert_info, check_signing_pair, load_chain_pem, verify_issued_by};
+pub use chain::{
+    CertInfo, TnAuthListResult, cert_facts, cert_info, check_signing_pair, load_chain_pem,
+    verify_issued_by,
+};
+pub use crl::Crl;
 pub use dev::DevPki;
 pub use key::SigningKey;
+pub use path::{CertPath, PathCert, TrustAnchors, build_path};
+pub use profile::{CertReport, ChainReport, Role, Violation, check_chain};
+pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing};
 pub use tnauthlist::TnAuthEntry;
 
 /// Errors from loading keys and certificates, checking them, and generating a dev PKI.
@@ -51,6 +63,16 @@ pub enum CertError {
     Generate(String),
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },
+    #[error("CRL: {0}")]
+    Crl(String),
+    #[error("certificate chain does not build: {0}")]
+    Chain(String),
+    #[error("certificate chain ends at {0}, which is not a trusted root")]
+    UntrustedRoot(String),
+    #[error("certificate {0} is revoked")]
+    Revoked(String),
+    #[error("certificate breaks the STI profile (ATIS-1000080): {0}")]
+    Profile(String),
 }
 
 /// Test keys from tests/data/keys: 1 is `p256-a`, 2 is `p256-b`.

@@ -22,8 +22,10 @@ pub const OID: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 26];
 /// The extension OID, dotted.
 pub const OID_STR: &str = "1.3.6.1.5.5.7.1.26";
 
-/// One entry of a TNAuthList.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One entry of a TNAuthList. As JSON: `{"spc":"1234"}`, `{"tn":"12155550100"}` or
+/// `{"range":{"start":"12155550100","count":100}}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TnAuthEntry {
     /// Service provider code (the SHAKEN OCN-like identifier).
     Spc(String),

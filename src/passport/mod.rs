@@ -84,3 +84,35 @@ pub enum PassportError {
     #[error("PASSporT signature does not verify with the given public key")]
     BadSignature,
 }
+
+/// Signs arbitrary header and payload text with test key 1 directly through ring, so
+/// that malformed content can carry a valid signature. Returns the compact JWS and the
+/// public key (uncompressed point).
+#[cfg(test)]
+pub(crate) fn sign_raw(header: &str, payload: &str) -> (String, Vec<u8>) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ring::rand::SystemRandom;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+
+    let key = crate::certs::test_key(1);
+    let rng = SystemRandom::new();
+    let pair =
+        match EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng) {
+            Ok(pair) => pair,
+            Err(e) => panic!("test key: {e}"),
+        };
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = match pair.sign(&rng, input.as_bytes()) {
+        Ok(sig) => sig,
+        Err(e) => panic!("signing: {e}"),
+    };
+    (
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())),
+        pair.public_key().as_ref().to_vec(),
+    )
+}

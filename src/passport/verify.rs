@@ -112,31 +112,11 @@ fn decode_json<T: for<'de> Deserialize<'de>>(b64: &str, part: JwsPart) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::rand::SystemRandom;
-    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 
     const HEADER: &str = r#"{"alg":"ES256","ppt":"shaken","typ":"passport","x5u":"https://cert.example.org/passport.cer"}"#;
     const PAYLOAD: &str = r#"{"attest":"A","dest":{"tn":["12155550131"]},"iat":1443208345,"orig":{"tn":"12155550121"},"origid":"123e4567-e89b-12d3-a456-426655440000"}"#;
 
-    /// Signs arbitrary header and payload text with ring directly, so that malformed
-    /// content can carry a valid signature.
-    fn sign_raw(header: &str, payload: &str) -> (String, Vec<u8>) {
-        let key = crate::certs::test_key(1);
-        let rng = SystemRandom::new();
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng)
-                .unwrap();
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(payload)
-        );
-        let sig = pair.sign(&rng, input.as_bytes()).unwrap();
-        (
-            format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref())),
-            pair.public_key().as_ref().to_vec(),
-        )
-    }
+    use crate::passport::sign_raw;
 
     #[test]
     fn decodes_rfc8588_example() {

@@ -93,16 +93,20 @@ fn read(path: &Path) -> Result<String, ServerError> {
     })
 }
 
-/// Loads the key and chain, refuses a key that does not match the leaf or a leaf that
-/// is not valid now, and prepares the signer. Returns the signer and the chain PEM.
+/// Loads the key and chain and runs [`certs::check_signing`] on them: the key must match
+/// the leaf, the leaf must be valid now and carry a TNAuthList, every certificate must
+/// follow the STI profile (ATIS-1000080) and each must be issued by the next. Any failure
+/// refuses the material with the reason; under 30 days to expiry logs a warning. Returns
+/// the signer and the chain PEM. Call it again to rotate (SIGHUP): on error keep the old
+/// pair.
 pub fn load_signing(cfg: &SigningConfig, now: i64) -> Result<(Signer, String), ServerError> {
     let key = SigningKey::from_pem(&read(&cfg.key)?)?;
     let chain_pem = read(&cfg.certificate)?;
     let chain = certs::load_chain_pem(&chain_pem)?;
-    let info = certs::check_signing_pair(&key, &chain, now)?;
-    let days_left = (info.not_after - now) / 86_400;
-    if days_left < 30 {
-        warn!(subject = %info.subject, days_left, "signing certificate expires soon");
+    let check = certs::check_signing(&key, &chain, None, now)?;
+    let info = &check.info;
+    if check.expires_soon() {
+        warn!(subject = %info.subject, days_left = check.days_left, not_after = info.not_after, "signing certificate expires soon");
     }
     info!(subject = %info.subject, spc = ?info.spc, not_after = info.not_after, "signing certificate loaded");
     let signer = Signer::new(&key, &cfg.x5u)?;

@@ -1,0 +1,48 @@
+//! The STIR/SHAKEN verification service (RFC 8224 section 6.2, ATIS-1000074): the eleven
+//! checks of an Identity header, each reported on its own and mapped to a SIP status code
+//! and a `verstat` value.
+//!
+//! Map of the files:
+//!
+//! - `token` (pure): parsing the Identity header and JWS (steps 1, 2), claims, freshness
+//!   and numbers (7 to 10) and the signature (11).
+//! - `credential` (pure): what one x5u document yields (the path to the trust anchors,
+//!   the leaf key, the TNAuthList), checked per call for steps 4 to 6.
+//! - `report` (pure): [`Report`], [`Verstat`], [`Step`] and their codes.
+//! - `expected` (pure): the numbers a SIP request says the PASSporT must carry.
+//! - `policy` (pure): the x5u/CRL fetch policy: URL rules, special-purpose addresses,
+//!   `Cache-Control`.
+//! - `fetch` (shell): the HTTP client with that policy, and a cache that fetches each
+//!   URL at most once at a time.
+//! - `steps` (pure): the steps that need no fetching, recorded into a report.
+//! - `verifier` (shell): [`Verifier`], which runs the steps with fetching in between.
+
+mod credential;
+mod expected;
+mod fetch;
+mod policy;
+mod report;
+mod steps;
+mod token;
+mod verifier;
+
+pub use credential::Credential;
+pub use expected::{Expected, expected_from_message, identity_values};
+pub use policy::{FetchError, FetchPolicy, cache_ttl, check_url, is_special_purpose};
+pub use report::{Outcome, Report, Step, StepReport, Verstat, reason_phrase};
+pub use token::{Claims, Token, TokenError, check_attest, check_freshness, check_numbers};
+pub use verifier::{CrlMode, Verifier, VerifySettings};
+
+/// Errors from building a [`Verifier`]. Verification itself never fails: it returns a
+/// [`Report`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("trust anchors: {0}")]
+    Anchors(#[from] crate::certs::CertError),
+    #[error("no trust anchors given: verification needs at least one trusted root")]
+    NoAnchors,
+    #[error("HTTP client: {0}")]
+    Client(String),
+    #[error("freshness must be between 1 and 86400 seconds, got {0}")]
+    Freshness(i64),
+}

@@ -1,0 +1,250 @@
+//! [`Verifier`]: runs the eleven steps for one Identity header, fetching the x5u chain
+//! and the CRLs through caches in between. I/O shell around the pure steps.
+
+use std::sync::Arc;
+
+use super::fetch::{Cache, Fetcher};
+use super::steps::{precheck, with_credential};
+use super::{Credential, Expected, FetchError, FetchPolicy, Report, Step, VerifyError};
+use crate::certs::{CertError, CertPath, Crl, TrustAnchors};
+
+/// What to do when a certificate's CRL cannot be had (revoked certificates always fail).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CrlMode {
+    /// Check revocation when the CRL can be fetched; otherwise say so in the report and
+    /// go on (the usual soft-fail of relying parties).
+    #[default]
+    BestEffort,
+    /// A certificate whose CRL cannot be fetched, or is not current, fails step 4.
+    Require,
+    /// Do not check revocation.
+    Off,
+}
+
+/// How a [`Verifier`] is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifySettings {
+    /// PEM bundle of the trusted roots (STI-PA anchors).
+    pub trust_anchors_pem: String,
+    /// How far `iat` may be from now, either way, in seconds (default 60).
+    pub freshness_secs: i64,
+    pub fetch: FetchPolicy,
+    pub crl: CrlMode,
+}
+
+impl VerifySettings {
+    /// The defaults (60 s freshness, https only, best-effort CRLs) with these anchors.
+    pub fn new(trust_anchors_pem: impl Into<String>) -> VerifySettings {
+        VerifySettings {
+            trust_anchors_pem: trust_anchors_pem.into(),
+            freshness_secs: 60,
+            fetch: FetchPolicy::default(),
+            crl: CrlMode::default(),
+        }
+    }
+}
+
+/// A verification service. Cheap to clone (shared caches); `Send + Sync`.
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    anchors: TrustAnchors,
+    freshness: i64,
+    crl_mode: CrlMode,
+    fetcher: Fetcher,
+    x5u: Cache<Credential>,
+    crls: Cache<CheckedCrl>,
+}
+
+/// A CRL whose signature verified with `issuer_der`.
+struct CheckedCrl {
+    crl: Crl,
+    issuer_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("anchors", &self.inner.anchors.len())
+            .field("freshness", &self.inner.freshness)
+            .field("crl_mode", &self.inner.crl_mode)
+            .field("fetch", self.inner.fetcher.policy())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    pub fn new(settings: VerifySettings) -> Result<Verifier, VerifyError> {
+        let anchors = TrustAnchors::from_pem(&settings.trust_anchors_pem)?;
+        if anchors.is_empty() {
+            return Err(VerifyError::NoAnchors);
+        }
+        if !(1..=86_400).contains(&settings.freshness_secs) {
+            return Err(VerifyError::Freshness(settings.freshness_secs));
+        }
+        let max_entries = settings.fetch.max_entries;
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                anchors,
+                freshness: settings.freshness_secs,
+                crl_mode: settings.crl,
+                fetcher: Fetcher::new(settings.fetch)?,
+                x5u: Cache::new(max_entries),
+                crls: Cache::new(max_entries),
+            }),
+        })
+    }
+
+    /// Verifies one Identity header value against the numbers the request carries, at
+    /// `now_unix`. Never fails: every problem is a step of the [`Report`].
+    pub async fn verify(&self, identity_value: &str, expected: &Expected, now_unix: i64) -> Report {
+        let mut report = Report::new();
+        let freshness = self.inner.freshness;
+        let Some(checked) = precheck(&mut report, identity_value, expected, now_unix, freshness)
+        else {
+            return report.finish();
+        };
+        let credential = match self.credential(&checked.x5u, now_unix).await {
+            Ok(credential) => credential,
+            Err(e) => {
+                report.fail(Step::FetchX5u, format!("{}: {e}", checked.x5u));
+                return report.finish();
+            }
+        };
+        report.pass(Step::FetchX5u, "certificate chain retrieved");
+        match &credential.path {
+            Ok(path) => match self.check_path(path, now_unix).await {
+                Ok(note) => report.pass(Step::Chain, note),
+                Err(e) => report.fail(Step::Chain, e.to_string()),
+            },
+            Err(e) => report.fail(Step::Chain, e.to_string()),
+        }
+        with_credential(&mut report, &checked, &credential);
+        report.finish()
+    }
+
+    /// Puts an x5u document into the cache as if it had been fetched at `now_unix`
+    /// (with the default lifetime), e.g. the proxy's own chain, or a benchmark's.
+    pub fn insert_x5u(&self, url: &str, body: &[u8], now_unix: i64) {
+        let (value, until) = self.credential_entry(body, now_unix, self.default_ttl());
+        self.inner.x5u.insert(url, now_unix, value, until);
+    }
+
+    fn default_ttl(&self) -> i64 {
+        secs(self.inner.fetcher.policy().default_ttl)
+    }
+
+    async fn credential(&self, url: &str, now: i64) -> Result<Arc<Credential>, FetchError> {
+        self.inner
+            .x5u
+            .get(url, now, || async move {
+                match self.inner.fetcher.get(url).await {
+                    Ok(fetched) => self.credential_entry(&fetched.body, now, secs(fetched.ttl)),
+                    Err(e) => (Err(e), now + self.failure_ttl()),
+                }
+            })
+            .await
+    }
+
+    fn credential_entry(
+        &self,
+        body: &[u8],
+        now: i64,
+        ttl: i64,
+    ) -> (Result<Arc<Credential>, FetchError>, i64) {
+        let credential = Credential::from_x5u_body(body, &self.inner.anchors);
+        let until = credential.cache_until(now, ttl, self.failure_ttl());
+        (Ok(Arc::new(credential)), until)
+    }
+
+    fn failure_ttl(&self) -> i64 {
+        secs(self.inner.fetcher.policy().failure_ttl)
+    }
+
+    /// Step 4 beyond the cached path: validity now, and revocation per the CRL mode.
+    /// Returns the step's note.
+    async fn check_path(&self, path: &CertPath, now: i64) -> Result<String, CertError> {
+        path.check_validity(now)?;
+        let mut notes = Vec::new();
+        if self.inner.crl_mode != CrlMode::Off {
+            for (index, cert) in path.certs.iter().enumerate() {
+                if let Err(e) = self.check_revocation(path, index, now).await {
+                    if matches!(e, CertError::Revoked(_)) || self.inner.crl_mode == CrlMode::Require
+                    {
+                        return Err(e);
+                    }
+                    notes.push(format!("revocation of {} not checked: {e}", cert.subject));
+                }
+            }
+        }
+        let mut note = format!("path to trusted root {}", path.anchor_subject);
+        if self.inner.crl_mode == CrlMode::Off {
+            note.push_str("; revocation not checked");
+        }
+        for n in notes {
+            note.push_str("; ");
+            note.push_str(&n);
+        }
+        Ok(note)
+    }
+
+    async fn check_revocation(
+        &self,
+        path: &CertPath,
+        index: usize,
+        now: i64,
+    ) -> Result<(), CertError> {
+        let cert = path
+            .certs
+            .get(index)
+            .ok_or_else(|| CertError::Chain(format!("no certificate {index}")))?;
+        let url = cert
+            .crl_urls
+            .first()
+            .ok_or_else(|| CertError::Crl("no CRL distribution point".into()))?;
+        let issuer_der = cert.issuer_der.as_slice();
+        let checked = self
+            .inner
+            .crls
+            .get(url, now, || async move {
+                let fetched = match self.inner.fetcher.get(url).await {
+                    Ok(fetched) => fetched,
+                    Err(e) => return (Err(e), now + self.failure_ttl()),
+                };
+                let crl = Crl::parse(&fetched.body).and_then(|crl| {
+                    crl.check_signed_by(issuer_der)?;
+                    Ok(crl)
+                });
+                match crl {
+                    Ok(crl) => {
+                        let mut until = now.saturating_add(secs(fetched.ttl));
+                        if let Some(next) = crl.next_update {
+                            until = until.min(next);
+                        }
+                        let entry = CheckedCrl {
+                            crl,
+                            issuer_der: issuer_der.to_vec(),
+                        };
+                        (Ok(Arc::new(entry)), until.max(now + 1))
+                    }
+                    Err(e) => (
+                        Err(FetchError::Http(format!("{url} is not a valid CRL: {e}"))),
+                        now + self.failure_ttl(),
+                    ),
+                }
+            })
+            .await
+            .map_err(|e| CertError::Crl(format!("{url}: {e}")))?;
+        if checked.issuer_der != issuer_der {
+            checked.crl.check_signed_by(issuer_der)?;
+        }
+        path.check_revocation(index, &checked.crl, now)
+    }
+}
+
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}

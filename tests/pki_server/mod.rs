@@ -1,0 +1,154 @@
+//! A development PKI served over HTTP on 127.0.0.1:0, for the verification tests: the
+//! x5u chain and both CRLs at the URLs its certificates name, plus any other path a test
+//! sets (or a status code instead of a body). It runs on its own thread, so synchronous
+//! tests that spawn the binary can use it as well as async ones.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use callsign::certs::SigningKey;
+use callsign::certs::dev::{self, DevPki};
+use callsign::passport::{Attest, Claims, Signer};
+
+pub const ORIG: &str = "12155550121";
+pub const DEST: &str = "12155550131";
+pub const ORIGID: &str = "123e4567-e89b-12d3-a456-426655440000";
+
+pub fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Path -> status, body and an optional Cache-Control value.
+type Files = Arc<Mutex<HashMap<String, (StatusCode, Vec<u8>, Option<String>)>>>;
+
+/// A dev PKI and the server publishing it.
+pub struct PkiServer {
+    pub addr: SocketAddr,
+    pub pki: DevPki,
+    files: Files,
+}
+
+impl PkiServer {
+    /// A fresh PKI issued at `issued_at`, whose CRLs live on this server.
+    pub fn start(issued_at: i64) -> PkiServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("local addr");
+        let pki =
+            dev::generate_with("1234", &format!("http://{addr}/"), issued_at).expect("dev PKI");
+        let files: Files = Arc::default();
+        let server = PkiServer { addr, pki, files };
+        server.put("/chain.pem", server.pki.chain_pem().into_bytes());
+        server.put(
+            "/intermediate.crl",
+            pem_body(&server.pki.intermediate_crl_pem),
+        );
+        server.put("/root.crl", pem_body(&server.pki.root_crl_pem));
+
+        let state = Arc::clone(&server.files);
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let app = axum::Router::new().fallback(serve).with_state(state);
+                let _ = axum::serve(listener, app).await;
+            });
+        });
+        server
+    }
+
+    /// `http://127.0.0.1:PORT<path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Serves `body` with 200 at `path`.
+    pub fn put(&self, path: &str, body: Vec<u8>) {
+        self.put_status(path, StatusCode::OK, body);
+    }
+
+    pub fn put_status(&self, path: &str, status: StatusCode, body: Vec<u8>) {
+        self.files
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (status, body, None));
+    }
+
+    /// Serves `body` with 200 and `Cache-Control: <cache_control>` at `path`.
+    pub fn put_cached(&self, path: &str, body: Vec<u8>, cache_control: &str) {
+        self.files.lock().unwrap().insert(
+            path.to_owned(),
+            (StatusCode::OK, body, Some(cache_control.to_owned())),
+        );
+    }
+
+    pub fn leaf_key(&self) -> SigningKey {
+        SigningKey::from_pem(&self.pki.leaf_key_pem).expect("leaf key")
+    }
+
+    /// An Identity header value signed with the leaf key, x5u at `x5u_path`.
+    pub fn identity(&self, x5u_path: &str, iat: i64) -> String {
+        identity_with(&self.leaf_key(), &self.url(x5u_path), iat)
+    }
+}
+
+/// An Identity header value (attest A, [`ORIG`] to [`DEST`]) signed with `key`.
+pub fn identity_with(key: &SigningKey, x5u: &str, iat: i64) -> String {
+    Signer::new(key, x5u)
+        .expect("signer")
+        .identity(&Claims {
+            attest: Attest::A,
+            dest: &[DEST],
+            iat,
+            orig: ORIG,
+            origid: ORIGID,
+        })
+        .expect("sign")
+}
+
+/// The DER inside a PEM block, as a CRL is served over HTTP.
+pub fn pem_body(pem: &str) -> Vec<u8> {
+    x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes())
+        .next()
+        .expect("a PEM block")
+        .expect("valid PEM")
+        .contents
+}
+
+async fn serve(State(files): State<Files>, uri: Uri) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let found = files.lock().unwrap().get(uri.path()).cloned();
+    match found {
+        Some((status, body, Some(cc))) => {
+            (status, [("cache-control", cc)], Bytes::from(body)).into_response()
+        }
+        Some((status, body, None)) => (status, Bytes::from(body)).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// A TCP server on 127.0.0.1:0 that accepts connections and never answers.
+pub fn silent_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    addr
+}

@@ -1,0 +1,429 @@
+//! The verification service end to end against a dev PKI served on 127.0.0.1:0: a
+//! passing call, and the negative suite of issue 4, each case asserting its exact code,
+//! failing step and verstat.
+
+mod pki_server;
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use callsign::certs::dev;
+use callsign::verify::{
+    CrlMode, Expected, FetchPolicy, Report, Step, Verifier, VerifySettings, Verstat,
+};
+use pki_server::{DEST, ORIG, ORIGID, PkiServer, identity_with, now_unix, silent_server};
+
+fn settings(anchors_pem: &str) -> VerifySettings {
+    let mut s = VerifySettings::new(anchors_pem);
+    s.fetch = FetchPolicy {
+        allow_http: true,
+        allow_loopback: true,
+        timeout: Duration::from_millis(300),
+        ..FetchPolicy::default()
+    };
+    s.crl = CrlMode::Require;
+    s
+}
+
+fn verifier(server: &PkiServer) -> Verifier {
+    Verifier::new(settings(&server.pki.root_pem)).expect("verifier")
+}
+
+fn expected() -> Expected {
+    Expected {
+        orig: Some(ORIG.into()),
+        dest: vec![DEST.into()],
+    }
+}
+
+#[track_caller]
+fn assert_fails(report: &Report, step: Step, code: u16) {
+    assert_eq!(report.failed_step, Some(step), "{report}");
+    assert_eq!(report.code, Some(code), "{report}");
+    assert_eq!(report.verstat, step.failure_verstat(), "{report}");
+    assert!(!report.passed());
+}
+
+/// Replaces the payload of an Identity value (keeping header and signature).
+fn with_payload(identity: &str, payload: &str) -> String {
+    let mut parts = identity.splitn(3, '.');
+    let (h, _, rest) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    format!("{h}.{}.{rest}", URL_SAFE_NO_PAD.encode(payload))
+}
+
+fn payload_of(identity: &str) -> String {
+    let p = identity.split('.').nth(1).unwrap();
+    String::from_utf8(URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_good_call_passes_every_step() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let report = verifier(&server)
+        .verify(&server.identity("/chain.pem", now), &expected(), now)
+        .await;
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.verstat, Verstat::Passed);
+    assert_eq!(report.code, None);
+    assert!(
+        report
+            .steps
+            .iter()
+            .all(|s| s.outcome == callsign::verify::Outcome::Passed),
+        "{report}"
+    );
+    assert_eq!(report.claims.as_ref().map(|c| c.orig.as_str()), Some(ORIG));
+}
+
+#[tokio::test]
+async fn tampered_payload_fails_the_signature_438() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let id = server.identity("/chain.pem", now);
+    let tampered = with_payload(
+        &id,
+        &payload_of(&id).replace(ORIGID, "00000000-0000-0000-0000-000000000000"),
+    );
+    let report = verifier(&server).verify(&tampered, &expected(), now).await;
+    assert_fails(&report, Step::Signature, 438);
+}
+
+#[tokio::test]
+async fn tampered_header_fails_the_signature_438() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let id = server.identity("/chain.pem", now);
+    let h = id.split('.').next().unwrap();
+    let header = String::from_utf8(URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap();
+    // Same fields, different bytes: the signature covers the bytes as received.
+    let tampered = id.replacen(h, &URL_SAFE_NO_PAD.encode(header.replacen('{', "{ ", 1)), 1);
+    let report = verifier(&server).verify(&tampered, &expected(), now).await;
+    assert_fails(&report, Step::Signature, 438);
+}
+
+#[tokio::test]
+async fn a_wrong_key_fails_the_signature_438() {
+    let server = PkiServer::start(now_unix());
+    let other = dev::generate("1234", now_unix()).unwrap();
+    let key = callsign::certs::SigningKey::from_pem(&other.leaf_key_pem).unwrap();
+    let now = now_unix();
+    let id = identity_with(&key, &server.url("/chain.pem"), now);
+    let report = verifier(&server).verify(&id, &expected(), now).await;
+    assert_fails(&report, Step::Signature, 438);
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_437() {
+    // Issued three years ago: the two-year leaf has expired.
+    let server = PkiServer::start(now_unix() - 3 * 365 * 86_400);
+    let now = now_unix();
+    let report = verifier(&server)
+        .verify(&server.identity("/chain.pem", now), &expected(), now)
+        .await;
+    assert_fails(&report, Step::Chain, 437);
+    assert!(report.reason.contains("expired"), "{report}");
+    assert_eq!(
+        report.step(Step::CertValidAtIat).map(|s| s.outcome),
+        Some(callsign::verify::Outcome::Failed)
+    );
+}
+
+#[tokio::test]
+async fn an_untrusted_root_is_437() {
+    let server = PkiServer::start(now_unix());
+    let other = dev::generate("1234", now_unix()).unwrap();
+    let now = now_unix();
+    let verifier = Verifier::new(settings(&other.root_pem)).unwrap();
+    let report = verifier
+        .verify(&server.identity("/chain.pem", now), &expected(), now)
+        .await;
+    assert_fails(&report, Step::Chain, 437);
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_is_437() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let leaf = x509_parser::parse_x509_certificate(&server.pki.leaf_der)
+        .unwrap()
+        .1;
+    let crl = dev::issue_crl(
+        &server.pki.intermediate_pem,
+        &server.pki.intermediate_key_pem,
+        &[leaf.raw_serial()],
+        now,
+    )
+    .unwrap();
+    server.put("/intermediate.crl", crl);
+    let report = verifier(&server)
+        .verify(&server.identity("/chain.pem", now), &expected(), now)
+        .await;
+    assert_fails(&report, Step::Chain, 437);
+    assert!(report.reason.contains("revoked"), "{report}");
+}
+
+#[tokio::test]
+async fn an_unreachable_crl_fails_only_when_required() {
+    let server = PkiServer::start(now_unix());
+    server.put_status("/intermediate.crl", StatusCode::NOT_FOUND, Vec::new());
+    let now = now_unix();
+    let id = server.identity("/chain.pem", now);
+    let report = verifier(&server).verify(&id, &expected(), now).await;
+    assert_fails(&report, Step::Chain, 437);
+
+    let mut best_effort = settings(&server.pki.root_pem);
+    best_effort.crl = CrlMode::BestEffort;
+    let report = Verifier::new(best_effort)
+        .unwrap()
+        .verify(&id, &expected(), now)
+        .await;
+    assert!(report.passed(), "{report}");
+    let note = &report.step(Step::Chain).unwrap().detail;
+    assert!(note.contains("not checked"), "{note}");
+}
+
+#[tokio::test]
+async fn a_leaf_without_tnauthlist_is_437() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    // A leaf issued by the dev intermediate, without the TNAuthList extension.
+    let ca_key = rcgen::KeyPair::from_pem(&server.pki.intermediate_key_pem).unwrap();
+    let issuer = rcgen::Issuer::from_ca_cert_pem(&server.pki.intermediate_pem, ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "SHAKEN 1234");
+    params.not_before = time::OffsetDateTime::from_unix_timestamp(now - 3600).unwrap();
+    params.not_after = time::OffsetDateTime::from_unix_timestamp(now + 86_400).unwrap();
+    params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+        uris: vec![server.url("/intermediate.crl")],
+    }];
+    let leaf = params.signed_by(&leaf_key, &issuer).unwrap();
+    server.put(
+        "/no-tnauthlist.pem",
+        format!("{}{}", leaf.pem(), server.pki.intermediate_pem).into_bytes(),
+    );
+    let key = callsign::certs::SigningKey::from_pem(&leaf_key.serialize_pem()).unwrap();
+    let id = identity_with(&key, &server.url("/no-tnauthlist.pem"), now);
+    let report = verifier(&server).verify(&id, &expected(), now).await;
+    assert_fails(&report, Step::TnAuthList, 437);
+    // Everything else about it is fine.
+    assert_eq!(
+        report
+            .steps
+            .iter()
+            .filter(|s| s.outcome == callsign::verify::Outcome::Failed)
+            .count(),
+        1,
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_or_future_iat_is_403_stale_date() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let v = verifier(&server);
+    for iat in [now - 61, now + 61] {
+        let report = v
+            .verify(&server.identity("/chain.pem", iat), &expected(), now)
+            .await;
+        assert_fails(&report, Step::Freshness, 403);
+        assert_eq!(report.reason_phrase(), Some("Stale Date"));
+    }
+    // Just inside the window, both ways.
+    for iat in [now - 60, now + 60] {
+        let report = v
+            .verify(&server.identity("/chain.pem", iat), &expected(), now)
+            .await;
+        assert!(report.passed(), "{report}");
+    }
+}
+
+#[tokio::test]
+async fn orig_and_dest_mismatches_are_438() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let id = server.identity("/chain.pem", now);
+    let v = verifier(&server);
+    let orig = Expected {
+        orig: Some("12155550199".into()),
+        dest: vec![DEST.into()],
+    };
+    assert_fails(&v.verify(&id, &orig, now).await, Step::Numbers, 438);
+    let dest = Expected {
+        orig: Some(ORIG.into()),
+        dest: vec!["12155550199".into()],
+    };
+    assert_fails(&v.verify(&id, &dest, now).await, Step::Numbers, 438);
+}
+
+#[tokio::test]
+async fn the_compact_form_is_438() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let id = server.identity("/chain.pem", now);
+    let mut parts = id.splitn(3, '.');
+    let (h, _, rest) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let compact = format!("{h}..{rest}");
+    let report = verifier(&server).verify(&compact, &expected(), now).await;
+    assert_fails(&report, Step::Parse, 438);
+    assert_eq!(report.verstat, Verstat::NoValidation);
+}
+
+#[tokio::test]
+async fn a_wrong_ppt_is_438() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let header = format!(
+        r#"{{"alg":"ES256","ppt":"div","typ":"passport","x5u":"{}"}}"#,
+        server.url("/chain.pem")
+    );
+    let id = server.identity("/chain.pem", now);
+    let jws = sign_raw(&server, &header, &payload_of(&id));
+    let value = format!(
+        "{jws};info=<{}>;alg=ES256;ppt=div",
+        server.url("/chain.pem")
+    );
+    let report = verifier(&server).verify(&value, &expected(), now).await;
+    assert_fails(&report, Step::Header, 438);
+}
+
+#[tokio::test]
+async fn an_x5u_404_is_436() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let report = verifier(&server)
+        .verify(&server.identity("/missing.pem", now), &expected(), now)
+        .await;
+    assert_fails(&report, Step::FetchX5u, 436);
+    assert!(report.reason.contains("HTTP status 404"), "{report}");
+}
+
+#[tokio::test]
+async fn an_x5u_timeout_is_436() {
+    let server = PkiServer::start(now_unix());
+    let silent = silent_server();
+    let now = now_unix();
+    let key = server.leaf_key();
+    let id = identity_with(&key, &format!("http://{silent}/chain.pem"), now);
+    let v = verifier(&server);
+    let started = std::time::Instant::now();
+    let report = v.verify(&id, &expected(), now).await;
+    assert_fails(&report, Step::FetchX5u, 436);
+    assert!(report.reason.contains("timed out"), "{report}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The failure is remembered: the next call does not wait again.
+    let started = std::time::Instant::now();
+    let again = v.verify(&id, &expected(), now).await;
+    assert_fails(&again, Step::FetchX5u, 436);
+    assert!(started.elapsed() < Duration::from_millis(250));
+}
+
+#[tokio::test]
+async fn a_non_https_x5u_is_436_by_default() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let strict = Verifier::new(VerifySettings::new(&server.pki.root_pem)).unwrap();
+    let report = strict
+        .verify(&server.identity("/chain.pem", now), &expected(), now)
+        .await;
+    assert_fails(&report, Step::FetchX5u, 436);
+    assert!(report.reason.contains("scheme \"http\""), "{report}");
+}
+
+#[tokio::test]
+async fn a_der_signature_is_438() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let id = server.identity("/chain.pem", now);
+    let (jws, params) = id.split_once(';').unwrap();
+    let (input, sig) = jws.rsplit_once('.').unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(sig).unwrap();
+    let der = p256::ecdsa::Signature::from_slice(&raw).unwrap().to_der();
+    let value = format!(
+        "{input}.{};{params}",
+        URL_SAFE_NO_PAD.encode(der.as_bytes())
+    );
+    let report = verifier(&server).verify(&value, &expected(), now).await;
+    assert_fails(&report, Step::Signature, 438);
+    assert!(report.reason.contains("DER"), "{report}");
+}
+
+#[tokio::test]
+async fn a_warm_cache_does_not_fetch_again() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let v = verifier(&server);
+    let id = server.identity("/chain.pem", now);
+    assert!(v.verify(&id, &expected(), now).await.passed());
+    // The chain and CRLs disappear from the server: the cache still answers.
+    for path in ["/chain.pem", "/intermediate.crl", "/root.crl"] {
+        server.put_status(path, StatusCode::NOT_FOUND, Vec::new());
+    }
+    assert!(v.verify(&id, &expected(), now + 30).await.passed());
+    // A day later the cache has expired (default 24 h) and the fetch fails.
+    let later = now + 86_400;
+    let id = server.identity("/chain.pem", later);
+    assert_fails(
+        &v.verify(&id, &expected(), later).await,
+        Step::FetchX5u,
+        436,
+    );
+}
+
+#[tokio::test]
+async fn cache_control_max_age_is_honoured() {
+    let server = PkiServer::start(now_unix());
+    server.put_cached(
+        "/chain.pem",
+        server.pki.chain_pem().into_bytes(),
+        "public, max-age=60",
+    );
+    let now = now_unix();
+    let v = verifier(&server);
+    assert!(
+        v.verify(&server.identity("/chain.pem", now), &expected(), now)
+            .await
+            .passed()
+    );
+    server.put_status("/chain.pem", StatusCode::NOT_FOUND, Vec::new());
+    let at = now + 59;
+    let report = v
+        .verify(&server.identity("/chain.pem", at), &expected(), at)
+        .await;
+    assert!(report.passed(), "{report}");
+    let at = now + 60;
+    let report = v
+        .verify(&server.identity("/chain.pem", at), &expected(), at)
+        .await;
+    assert_fails(&report, Step::FetchX5u, 436);
+}
+
+/// Signs arbitrary header and payload text with the server's leaf key.
+fn sign_raw(server: &PkiServer, header: &str, payload: &str) -> String {
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let key = server.leaf_key();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng).unwrap();
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = pair.sign(&rng, input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+}
