@@ -68,7 +68,7 @@ fn pipeline(c: &mut Criterion) {
     c.bench_function("pipeline/initial_invite_signed_a", |b| {
         b.iter(|| {
             let msg = Message::parse(black_box(&bytes)).expect("valid INVITE");
-            match decide(&ctx, &msg, src, 7, black_box(now)) {
+            match decide(&ctx, &msg, src, 7, black_box(now), None) {
                 Action::Forward(f) => f.bytes.len(),
                 Action::Respond { status, .. } => panic!("refused with {status}"),
             }

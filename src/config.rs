@@ -44,6 +44,68 @@ pub struct Config {
     pub upstream: UpstreamConfig,
     #[serde(default, rename = "trunk")]
     pub trunks: Vec<TrunkConfig>,
+    /// Settings for trunks with `role = "verify"`.
+    pub verify: Option<VerifyConfig>,
+}
+
+/// What callsign does with initial INVITEs from a trunk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Outbound calls from a customer: attest and sign.
+    #[default]
+    Sign,
+    /// Inbound calls from another carrier: verify their Identity and mark `verstat`.
+    Verify,
+}
+
+/// What a verifying trunk does with a call whose Identity fails verification.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// Forward it with `verstat=TN-Validation-Failed` and a `Reason` header.
+    #[default]
+    Forward,
+    /// Refuse it with the failure's 4xx code.
+    Reject,
+}
+
+/// Revocation checking of the certificates behind Identity headers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrlCheck {
+    #[default]
+    BestEffort,
+    Require,
+    Off,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// PEM bundle of the trusted STI roots.
+    pub trust_anchors: PathBuf,
+    #[serde(default = "default_freshness_secs")]
+    pub freshness_secs: i64,
+    #[serde(default)]
+    pub on_failure: OnFailure,
+    /// The longest a call waits for certificates to be fetched; past it the call goes on
+    /// as `No-TN-Validation`.
+    #[serde(default = "default_max_wait_ms")]
+    pub max_wait_ms: u64,
+    #[serde(default = "default_fetch_timeout_ms")]
+    pub fetch_timeout_ms: u64,
+    #[serde(default)]
+    pub crl: CrlCheck,
+    /// Allow `http` x5u URLs (local testing only).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// Allow x5u hosts on loopback (local testing only).
+    #[serde(default)]
+    pub allow_loopback: bool,
+    /// Allow x5u hosts in private and other special-purpose ranges.
+    #[serde(default)]
+    pub allow_private: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,7 +233,11 @@ pub struct UpstreamConfig {
 #[serde(deny_unknown_fields)]
 pub struct TrunkConfig {
     pub name: String,
-    pub account_sid: String,
+    #[serde(default)]
+    pub role: Role,
+    /// The customer account (required for signing trunks).
+    #[serde(default)]
+    pub account_sid: Option<String>,
     pub sources: Vec<IpNet>,
     pub upstream: Option<UpstreamConfig>,
     /// Stable `origid`; derived from the trunk name when absent.
@@ -211,6 +277,15 @@ fn default_timer_c_secs() -> u64 {
 }
 fn default_max_transactions() -> usize {
     500_000
+}
+fn default_freshness_secs() -> i64 {
+    60
+}
+fn default_max_wait_ms() -> u64 {
+    2000
+}
+fn default_fetch_timeout_ms() -> u64 {
+    2000
 }
 fn default_max_tcp_connections() -> usize {
     4096
@@ -280,11 +355,14 @@ impl Config {
     }
 
     fn resolve_paths(&mut self, base: &Path) {
-        for p in [
-            &mut self.signing.certificate,
-            &mut self.signing.key,
-            &mut self.trust.file,
-        ] {
+        let verify = self.verify.as_mut().map(|v| &mut v.trust_anchors);
+        let paths = [
+            Some(&mut self.signing.certificate),
+            Some(&mut self.signing.key),
+            Some(&mut self.trust.file),
+            verify,
+        ];
+        for p in paths.into_iter().flatten() {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -329,10 +407,25 @@ impl Config {
             if t.sources.is_empty() {
                 return bad(format!("trunk {:?} has no sources", t.name));
             }
-            if crate::trust::Sid::parse(&t.account_sid, "AC").is_err() {
+            match (&t.account_sid, t.role) {
+                (Some(sid), _) if crate::trust::Sid::parse(sid, "AC").is_err() => {
+                    return bad(format!(
+                        "trunk {:?}: account_sid {sid:?} is not an AC sid",
+                        t.name
+                    ));
+                }
+                (None, Role::Sign) => {
+                    return bad(format!(
+                        "trunk {:?} signs, so it needs an account_sid",
+                        t.name
+                    ));
+                }
+                _ => {}
+            }
+            if t.role == Role::Verify && self.verify.is_none() {
                 return bad(format!(
-                    "trunk {:?}: account_sid {:?} is not an AC sid",
-                    t.name, t.account_sid
+                    "trunk {:?} verifies, so the config needs a [verify] table",
+                    t.name
                 ));
             }
         }
@@ -417,7 +510,8 @@ mod tests {
     fn derived_origid_is_stable_and_distinct() {
         let t = |name: &str| TrunkConfig {
             name: name.into(),
-            account_sid: String::new(),
+            role: Role::Sign,
+            account_sid: None,
             sources: vec![],
             upstream: None,
             origid: None,

@@ -16,6 +16,11 @@ pub struct SignedLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerstatLabels {
+    pub verstat: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CauseLabels {
     pub cause: &'static str,
 }
@@ -25,6 +30,7 @@ pub struct Metrics {
     registry: Registry,
     pub calls_signed: Family<SignedLabels, Counter>,
     pub calls_unsigned: Family<CauseLabels, Counter>,
+    pub calls_verified: Family<VerstatLabels, Counter>,
     pub requests_rejected: Family<CauseLabels, Counter>,
     pub parse_errors: Family<CauseLabels, Counter>,
     pub timeouts: Family<CauseLabels, Counter>,
@@ -47,6 +53,7 @@ impl Metrics {
         let m = Metrics {
             calls_signed: Family::default(),
             calls_unsigned: Family::default(),
+            calls_verified: Family::default(),
             requests_rejected: Family::default(),
             parse_errors: Family::default(),
             timeouts: Family::default(),
@@ -67,6 +74,11 @@ impl Metrics {
             "calls_unsigned",
             "Initial INVITEs forwarded without a signature, by cause",
             m.calls_unsigned.clone(),
+        );
+        registry.register(
+            "calls_verified",
+            "Initial INVITEs from verifying trunks, by verstat",
+            m.calls_verified.clone(),
         );
         registry.register(
             "requests_rejected",
@@ -120,6 +132,12 @@ impl Metrics {
     pub fn unsigned(&self, cause: &'static str) {
         self.calls_unsigned
             .get_or_create(&CauseLabels { cause })
+            .inc();
+    }
+
+    pub fn verified(&self, verstat: &'static str) {
+        self.calls_verified
+            .get_or_create(&VerstatLabels { verstat })
             .inc();
     }
 

@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 
 use super::{Peer, Transport};
-use crate::config::{Config, ConfigError, IdentityPolicy, UpstreamConfig};
+use crate::config::{Config, ConfigError, IdentityPolicy, OnFailure, Role, UpstreamConfig};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
@@ -19,7 +19,9 @@ use crate::trust::{Sid, Trust};
 #[derive(Debug, Clone)]
 pub struct Trunk {
     pub name: String,
-    pub account: Sid,
+    pub role: Role,
+    /// The customer account; always present on signing trunks (config validation).
+    pub account: Option<Sid>,
     /// Hyphenated UUID placed in `origid`.
     pub origid: String,
     pub upstream: Peer,
@@ -63,6 +65,9 @@ pub struct Context {
     record_route_value: [String; 2],
     pub max_tcp_connections: usize,
     pub tcp_idle_timeout: Duration,
+    /// How verifying trunks treat failures, and how long a call waits for verification.
+    pub on_failure: OnFailure,
+    pub verify_max_wait: Duration,
     pub udp_port: Option<u16>,
     pub tcp_port: Option<u16>,
     pub record_route: bool,
@@ -104,9 +109,14 @@ impl Context {
         let mut upstream_sources: Vec<IpNet> = config.upstream.sources.clone();
         upstream_sources.push(IpNet::from(config.upstream.address.ip()));
         for (i, t) in config.trunks.iter().enumerate() {
-            let account = Sid::parse(&t.account_sid, "AC").map_err(|e| {
-                ConfigError::Invalid(format!("trunk {:?}: account_sid: {e}", t.name))
-            })?;
+            let account = t
+                .account_sid
+                .as_deref()
+                .map(|sid| Sid::parse(sid, "AC"))
+                .transpose()
+                .map_err(|e| {
+                    ConfigError::Invalid(format!("trunk {:?}: account_sid: {e}", t.name))
+                })?;
             let upstream = t
                 .upstream
                 .as_ref()
@@ -118,6 +128,7 @@ impl Context {
             }
             trunks.push(Trunk {
                 name: t.name.clone(),
+                role: t.role,
                 account,
                 origid: t.origid().hyphenated().to_string(),
                 upstream,
@@ -145,6 +156,14 @@ impl Context {
             via_prefix,
             record_route_value,
             max_tcp_connections: config.sip.max_tcp_connections,
+            on_failure: config
+                .verify
+                .as_ref()
+                .map(|v| v.on_failure)
+                .unwrap_or_default(),
+            verify_max_wait: Duration::from_millis(
+                config.verify.as_ref().map_or(2000, |v| v.max_wait_ms),
+            ),
             tcp_idle_timeout: config.sip.tcp_idle_timeout(),
             host,
             udp_port,

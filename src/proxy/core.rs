@@ -12,8 +12,36 @@ use super::pipeline::{self, Action, Signing};
 use super::route::via_peer;
 use super::table::{Reservation, Table};
 use super::transaction::{Kind, NewTxn, ServerKey, Txn, pop_via};
+use super::verstat::Verdict;
 use super::{Output, Peer, Transport};
+use crate::config::Role;
 use crate::sip::{HeaderName, Message, Method, Rport, build_response};
+use crate::verify::{self, Expected};
+
+/// An initial INVITE from a verifying trunk, answered `100 Trying` and waiting for the
+/// verification of its Identity headers (which may need certificate fetches).
+#[derive(Debug)]
+pub struct Deferred {
+    id: u64,
+    key: ServerKey,
+    src: Peer,
+    reply_to: Peer,
+    request: Vec<u8>,
+    /// The request's Identity header values.
+    pub identities: Vec<String>,
+    /// The numbers its PASSporTs must carry.
+    pub expected: Expected,
+}
+
+/// A new request on its way through [`Core::dispatch`].
+struct Job {
+    src: Peer,
+    reply_to: Peer,
+    key: ServerKey,
+    id: u64,
+    trying_sent: bool,
+    started: Instant,
+}
 
 /// The proxy's state: context plus transaction table.
 pub struct Core {
@@ -30,7 +58,8 @@ impl Core {
     }
 
     /// Handles one received message. `now` drives transaction timers, `wall` is the
-    /// signing time.
+    /// signing time. An initial INVITE from a verifying trunk comes back as a
+    /// [`Deferred`]: the shell verifies its Identity headers and calls [`Core::complete`].
     pub fn handle(
         &self,
         src: Peer,
@@ -38,7 +67,7 @@ impl Core {
         now: Instant,
         wall: SystemTime,
         out: &mut Vec<Output>,
-    ) {
+    ) -> Option<Deferred> {
         let started = Instant::now();
         if bytes.len() > self.ctx.max_message_size {
             self.ctx.metrics.parse_error("oversized");
@@ -46,7 +75,7 @@ impl Core {
             if let Some(resp) = bare_response(bytes, 513, "Message Too Large") {
                 out.push(Output::to_peer(src, resp));
             }
-            return;
+            return None;
         }
         let msg = match Message::parse(bytes) {
             Ok(m) => m,
@@ -59,20 +88,39 @@ impl Core {
                 if !is_response && let Some(resp) = bare_response(bytes, 400, e.reason_phrase()) {
                     out.push(Output::to_peer(src, resp));
                 }
-                return;
+                return None;
             }
         };
         if msg.is_request() {
-            let signed = self.on_request(&msg, src, now, wall, out);
-            if signed {
-                self.ctx
-                    .metrics
-                    .pipeline_seconds
-                    .observe(started.elapsed().as_secs_f64());
-            }
+            self.on_request(&msg, src, now, wall, started, out)
         } else {
             self.on_response(&msg, now, out);
+            None
         }
+    }
+
+    /// Finishes a deferred INVITE with the verdict on its Identity headers.
+    pub fn complete(
+        &self,
+        d: Deferred,
+        verdict: &Verdict,
+        now: Instant,
+        wall: SystemTime,
+        out: &mut Vec<Output>,
+    ) {
+        let Ok(msg) = Message::parse(&d.request) else {
+            self.table.release(&d.key);
+            return;
+        };
+        let job = Job {
+            src: d.src,
+            reply_to: d.reply_to,
+            key: d.key,
+            id: d.id,
+            trying_sent: true,
+            started: Instant::now(),
+        };
+        self.dispatch(&msg, job, now, wall, Some(verdict), out);
     }
 
     /// Runs the transaction timers that are due.
@@ -87,33 +135,32 @@ impl Core {
         self.ctx.metrics.transactions.set(self.table.len() as i64);
     }
 
-    /// Returns whether the request was an initial INVITE that went through signing.
     fn on_request(
         &self,
         msg: &Message<'_>,
         src: Peer,
         now: Instant,
         wall: SystemTime,
+        started: Instant,
         out: &mut Vec<Output>,
-    ) -> bool {
-        let Some(method) = msg.method() else {
-            return false;
-        };
+    ) -> Option<Deferred> {
+        let method = msg.method()?;
         match method {
             Method::Ack => {
                 self.on_ack(msg, src, now, wall, out);
-                return false;
+                return None;
             }
             Method::Cancel => {
                 self.on_cancel(msg, src, now, out);
-                return false;
+                return None;
             }
             _ => {}
         }
         let Some(key) = ServerKey::of(msg, method) else {
             self.ctx.metrics.parse_error("request");
-            return false;
+            return None;
         };
+        let reply_to = response_peer(msg, src);
         let id = match self.table.reserve(key.clone()) {
             Reservation::Existing(id) => {
                 self.ctx.metrics.retransmissions_absorbed.inc();
@@ -122,8 +169,17 @@ impl Core {
                     .with(id, now, |txn| txn.on_retransmission())
                     .flatten();
                 debug!(call_id = msg.call_id(), "retransmission absorbed");
-                out.extend(resend);
-                return false;
+                match resend {
+                    Some(o) => out.push(o),
+                    // Still being signed or verified: the INVITE gets its 100 again.
+                    None if method == Method::Invite => {
+                        let mut trying = Vec::with_capacity(512);
+                        build_response(msg, 100, "Trying", None, &[], &mut trying);
+                        out.push(Output::to_peer(reply_to, trying));
+                    }
+                    None => {}
+                }
+                return None;
             }
             Reservation::New(id) => id,
         };
@@ -144,10 +200,64 @@ impl Core {
                 &mut resp,
             );
             out.push(Output::to_peer(reply_to, resp));
-            return false;
+            return None;
         }
+        let verifying =
+            matches!(self.ctx.classify(src.addr.ip()), Source::Trunk(t) if t.role == Role::Verify);
+        if verifying && method == Method::Invite && msg.to_tag().is_none() {
+            // Verification may have to fetch certificates: answer 100 now, finish later.
+            let mut trying = Vec::with_capacity(512);
+            build_response(msg, 100, "Trying", None, &[], &mut trying);
+            out.push(Output::to_peer(reply_to, trying));
+            return Some(Deferred {
+                id,
+                key,
+                src,
+                reply_to,
+                request: msg.buf().to_vec(),
+                identities: verify::identity_values(msg)
+                    .into_iter()
+                    .map(|v| v.into_owned())
+                    .collect(),
+                expected: verify::expected_from_message(msg, &self.ctx.numbering),
+            });
+        }
+        let job = Job {
+            src,
+            reply_to,
+            key,
+            id,
+            trying_sent: false,
+            started,
+        };
+        self.dispatch(msg, job, now, wall, None, out);
+        None
+    }
+
+    /// Decides on a new request and forwards it (creating its transaction) or answers it.
+    fn dispatch(
+        &self,
+        msg: &Message<'_>,
+        job: Job,
+        now: Instant,
+        wall: SystemTime,
+        verdict: Option<&Verdict>,
+        out: &mut Vec<Output>,
+    ) {
+        let Job {
+            src,
+            reply_to,
+            key,
+            id,
+            trying_sent,
+            started,
+        } = job;
+        let Some(method) = msg.method() else {
+            self.table.release(&key);
+            return;
+        };
         let initial_invite = method == Method::Invite && msg.to_tag().is_none();
-        match pipeline::decide(&self.ctx, msg, src, id, wall) {
+        match pipeline::decide(&self.ctx, msg, src, id, wall, verdict) {
             Action::Respond {
                 status,
                 reason,
@@ -162,7 +272,6 @@ impl Core {
                 let mut resp = Vec::with_capacity(512);
                 build_response(msg, status, &reason, Some(&tag), &extra, &mut resp);
                 out.push(Output::to_peer(reply_to, resp));
-                false
             }
             Action::Forward(f) => {
                 let kind = if method == Method::Invite {
@@ -173,7 +282,9 @@ impl Core {
                 let mut trying = Vec::new();
                 if kind == Kind::Invite {
                     build_response(msg, 100, "Trying", None, &[], &mut trying);
-                    out.push(Output::to_peer(reply_to, trying.clone()));
+                    if !trying_sent {
+                        out.push(Output::to_peer(reply_to, trying.clone()));
+                    }
                 }
                 out.push(Output {
                     to: f.dest.clone(),
@@ -203,7 +314,12 @@ impl Core {
                     let t = &self.ctx.timers;
                     self.table.with(id, now, |txn| txn.on_cancel(now, t, out));
                 }
-                initial_invite && matches!(f.signing, Some(Signing::Signed(_)))
+                if initial_invite && matches!(f.signing, Some(Signing::Signed(_))) {
+                    self.ctx
+                        .metrics
+                        .pipeline_seconds
+                        .observe(started.elapsed().as_secs_f64());
+                }
             }
         }
     }
@@ -230,7 +346,7 @@ impl Core {
         }
         // An ACK is never answered, so a refusal just drops it.
         if let Action::Forward(f) =
-            pipeline::decide(&self.ctx, msg, src, self.table.next_id(), wall)
+            pipeline::decide(&self.ctx, msg, src, self.table.next_id(), wall, None)
         {
             out.push(Output {
                 to: f.dest,

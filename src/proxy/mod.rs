@@ -13,6 +13,7 @@ pub mod server;
 pub mod table;
 pub mod transaction;
 pub mod transport;
+pub mod verstat;
 
 #[cfg(test)]
 mod testing;

@@ -12,12 +12,14 @@ use tracing::{debug, info, warn};
 
 use super::context::{Context, Source, Trunk};
 use super::route::UriTarget;
+use super::verstat::{self, Verdict};
 use super::{Dest, Peer, Transport};
-use crate::config::IdentityPolicy;
+use crate::config::{IdentityPolicy, OnFailure, Role};
 use crate::passport::{Attest, Claims};
 use crate::sip::{Edits, HeaderName, Message, Method, NameAddr, Rport, split_list};
 use crate::tn::{self, Tn};
 use crate::trust::{Attestation, Level};
+use crate::verify::reason_phrase;
 
 /// Prefix of every branch we generate: RFC 3261 magic cookie plus our own marker.
 pub const BRANCH_PREFIX: &str = "z9hG4bKcs";
@@ -97,8 +99,16 @@ fn respond(status: u16, reason: impl Into<Cow<'static, str>>, cause: &'static st
 }
 
 /// Decides on a request that matched no transaction. `id` is the transaction id the core
-/// allocated; `src` is where the request came from.
-pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemTime) -> Action {
+/// allocated; `src` is where the request came from; `verdict` is the verification of an
+/// initial INVITE from a verifying trunk (absent: `No-TN-Validation`).
+pub fn decide(
+    ctx: &Context,
+    msg: &Message<'_>,
+    src: Peer,
+    id: u64,
+    now: SystemTime,
+    verdict: Option<&Verdict>,
+) -> Action {
     let Some(method) = msg.method() else {
         return respond(400, "Not A Request", "malformed");
     };
@@ -200,17 +210,37 @@ pub fn decide(ctx: &Context, msg: &Message<'_>, src: Peer, id: u64, now: SystemT
         None => edits.prepend("Max-Forwards", "70"),
     }
 
-    if let Some(trunk) = trunk
-        && let Err(refusal) = apply_identity_policy(ctx, msg, trunk, &mut edits)
-    {
-        return refusal;
-    }
     let mut signing = None;
-    if let (Some(trunk), true, Method::Invite) = (trunk, initial, method) {
-        match sign_invite(ctx, msg, trunk, now, &mut edits) {
-            Ok(s) => signing = Some(s),
-            Err(action) => return action,
+    match trunk.map(|t| (t, t.role)) {
+        Some((trunk, Role::Sign)) => {
+            if let Err(refusal) = apply_identity_policy(ctx, msg, trunk, &mut edits) {
+                return refusal;
+            }
+            if initial && method == Method::Invite {
+                match sign_invite(ctx, msg, trunk, now, &mut edits) {
+                    Ok(s) => signing = Some(s),
+                    Err(action) => return action,
+                }
+            }
         }
+        Some((trunk, Role::Verify)) if initial && method == Method::Invite => {
+            let none = Verdict::no_validation();
+            let verdict = verdict.unwrap_or(&none);
+            ctx.metrics.verified(verdict.verstat.as_str());
+            info!(
+                call_id = msg.call_id(),
+                trunk = %trunk.name,
+                verstat = verdict.verstat.as_str(),
+                code = ?verdict.code,
+                reason = verdict.reason.as_deref().unwrap_or(""),
+                "verified"
+            );
+            if let (Some(code), OnFailure::Reject) = (verdict.code, ctx.on_failure) {
+                return respond(code, reason_phrase(code), "verification_failed");
+            }
+            verstat::apply(msg, verdict, &mut edits);
+        }
+        _ => {}
     }
 
     // Streams frame by Content-Length (RFC 3261 16.6 item 9, 18.3).
@@ -389,7 +419,7 @@ fn sign_invite(
         (Ok(o), Ok(d)) => (o, d),
         (Err(cause), _) | (_, Err(cause)) => {
             ctx.metrics.unsigned(cause);
-            warn!(call_id, trunk = %trunk.name, account = %trunk.account, cause, "forwarded unsigned: number cannot be canonicalized");
+            warn!(call_id, trunk = %trunk.name, cause, "forwarded unsigned: number cannot be canonicalized");
             return Ok(Signing::Unsigned(cause));
         }
     };
@@ -407,7 +437,12 @@ fn sign_invite(
         }
     }
 
-    let attestation = ctx.trust.load().attest(trunk.account, orig, iat);
+    let Some(account) = trunk.account else {
+        // Config validation gives every signing trunk an account; never sign without one.
+        ctx.metrics.unsigned("no_account");
+        return Ok(Signing::Unsigned("no_account"));
+    };
+    let attestation = ctx.trust.load().attest(account, orig, iat);
     let dest_list = [dest.as_str()];
     let claims = Claims {
         attest: match attestation.level {
@@ -433,7 +468,7 @@ fn sign_invite(
         .signed(attestation.level.as_str(), attestation.reason.as_str());
     info!(
         call_id,
-        account = %trunk.account,
+        account = %account,
         trunk = %trunk.name,
         orig = %orig,
         dest = %dest,

@@ -5,7 +5,7 @@ use crate::trust::Reason;
 
 fn forward(ctx: &Context, text: &str, src: Peer) -> Forward {
     let msg = Message::parse(text.as_bytes()).expect("test message parses");
-    match decide(ctx, &msg, src, 42, wall()) {
+    match decide(ctx, &msg, src, 42, wall(), None) {
         Action::Forward(f) => f,
         Action::Respond { status, reason, .. } => panic!("refused: {status} {reason}"),
     }
@@ -13,7 +13,7 @@ fn forward(ctx: &Context, text: &str, src: Peer) -> Forward {
 
 fn refusal(ctx: &Context, text: &str, src: Peer) -> (u16, &'static str) {
     let msg = Message::parse(text.as_bytes()).expect("test message parses");
-    match decide(ctx, &msg, src, 42, wall()) {
+    match decide(ctx, &msg, src, 42, wall(), None) {
         Action::Respond { status, cause, .. } => (status, cause),
         Action::Forward(_) => panic!("forwarded"),
     }
@@ -112,7 +112,7 @@ fn refusals_carry_their_status() {
     assert_eq!(refusal(&ctx, &zero, udp(TRUNK)), (483, "too_many_hops"));
     let ext = invite("Proxy-Require: foo, bar\r\n");
     let msg = Message::parse(ext.as_bytes()).unwrap();
-    match decide(&ctx, &msg, udp(TRUNK), 1, wall()) {
+    match decide(&ctx, &msg, udp(TRUNK), 1, wall(), None) {
         Action::Respond {
             status, headers, ..
         } => {
@@ -268,4 +268,73 @@ fn streams_get_a_content_length() {
         msg.header(HeaderName::ContentLength),
         Some(expected.as_str())
     );
+}
+
+const CARRIER_IN: &str = "198.51.100.7:5060";
+
+/// The fixture with a verifying trunk for another carrier at [`CARRIER_IN`].
+fn verifying(on_failure: &str) -> Context {
+    context_with(|c| {
+        format!(
+            "{c}\n[verify]\ntrust_anchors = \"../certs/dev/root.pem\"\non_failure = \"{on_failure}\"\n\n\
+             [[trunk]]\nname = \"carrier-in\"\nrole = \"verify\"\nsources = [\"198.51.100.7/32\"]\n"
+        )
+    })
+    .0
+}
+
+fn failed() -> Verdict {
+    Verdict {
+        verstat: crate::verify::Verstat::Failed,
+        code: Some(438),
+        reason: Some("SIP;cause=438;text=\"Invalid Identity Header\"".into()),
+    }
+}
+
+#[test]
+fn verifying_trunk_marks_verstat_and_keeps_the_identity() {
+    let ctx = verifying("forward");
+    let text = invite("Identity: a.b.c;info=<https://sti.example/c.pem>;alg=ES256;ppt=shaken\r\n");
+    let msg = Message::parse(text.as_bytes()).unwrap();
+    let passed = Verdict::from_reports(&[]);
+    let Action::Forward(f) = decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&passed)) else {
+        panic!("refused")
+    };
+    assert_eq!(f.signing, None, "a verifying trunk never signs");
+    let out = String::from_utf8(f.bytes).unwrap();
+    assert!(
+        out.contains("From: <sip:2155550121;verstat=No-TN-Validation@127.0.0.1>;tag=a1\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\r\nIdentity: a.b.c;info="),
+        "the verified Identity travels on"
+    );
+    assert!(!out.contains("Reason:"));
+
+    let Action::Forward(f) = decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&failed())) else {
+        panic!("refused")
+    };
+    let out = String::from_utf8(f.bytes).unwrap();
+    assert!(out.contains(";verstat=TN-Validation-Failed@"), "{out}");
+    assert!(out.contains("\r\nReason: SIP;cause=438;text=\"Invalid Identity Header\"\r\n"));
+}
+
+#[test]
+fn verifying_trunk_can_reject_failures_with_their_code() {
+    let ctx = verifying("reject");
+    let msg_text = invite("");
+    let msg = Message::parse(msg_text.as_bytes()).unwrap();
+    match decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&failed())) {
+        Action::Respond {
+            status,
+            reason,
+            cause,
+            ..
+        } => {
+            assert_eq!((status, cause), (438, "verification_failed"));
+            assert_eq!(reason, "Invalid Identity Header");
+        }
+        Action::Forward(_) => panic!("a failed call was forwarded in reject mode"),
+    }
 }

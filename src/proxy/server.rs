@@ -18,10 +18,11 @@ use super::core::Core;
 use super::transport::Shell;
 use crate::api::{self, HttpState};
 use crate::certs::{self, CertError, SigningKey};
-use crate::config::{Config, ConfigError, SigningConfig};
+use crate::config::{Config, ConfigError, CrlCheck, SigningConfig, VerifyConfig};
 use crate::metrics::Metrics;
 use crate::passport::{PassportError, Signer};
 use crate::trust::{self, Index, Trust, TrustError};
+use crate::verify::{CrlMode, Verifier, VerifyError, VerifySettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -35,6 +36,8 @@ pub enum ServerError {
     Trust(#[from] TrustError),
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
+    #[error("verification: {0}")]
+    Verify(#[from] VerifyError),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -113,6 +116,22 @@ pub fn load_signing(cfg: &SigningConfig, now: i64) -> Result<(Signer, String), S
     Ok((signer, chain_pem))
 }
 
+/// The verification service for verifying trunks.
+pub fn build_verifier(cfg: &VerifyConfig) -> Result<Verifier, ServerError> {
+    let mut settings = VerifySettings::new(read(&cfg.trust_anchors)?);
+    settings.freshness_secs = cfg.freshness_secs;
+    settings.crl = match cfg.crl {
+        CrlCheck::BestEffort => CrlMode::BestEffort,
+        CrlCheck::Require => CrlMode::Require,
+        CrlCheck::Off => CrlMode::Off,
+    };
+    settings.fetch.allow_http = cfg.allow_http;
+    settings.fetch.allow_loopback = cfg.allow_loopback;
+    settings.fetch.allow_private = cfg.allow_private;
+    settings.fetch.timeout = Duration::from_millis(cfg.fetch_timeout_ms);
+    Ok(Verifier::new(settings)?)
+}
+
 /// Reads and indexes a trust-data file.
 pub fn load_index(path: &Path) -> Result<Index, TrustError> {
     let data = trust::load_file(path)?;
@@ -177,7 +196,8 @@ pub async fn run(
             udp.push(Arc::new(reuse_port_udp(addr)?));
         }
     }
-    let shell = Shell::new(Arc::clone(&core), udp.clone(), shutdown.clone());
+    let verifier = config.verify.as_ref().map(build_verifier).transpose()?;
+    let shell = Shell::new(Arc::clone(&core), udp.clone(), verifier, shutdown.clone());
     info!(udp = ?udp_addr, tcp = ?tcp_addr, trunks = config.trunks.len(), "callsign serving");
 
     let mut tasks = tokio::task::JoinSet::new();

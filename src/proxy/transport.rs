@@ -15,10 +15,12 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, error, warn};
 
 use super::context::Source;
-use super::core::{Core, bare_response};
+use super::core::{Core, Deferred, bare_response};
 use super::resolve::Resolver;
+use super::verstat::Verdict;
 use super::{Dest, Output, Peer, Transport};
 use crate::sip::{Frame, FramingError, frame};
+use crate::verify::Verifier;
 
 /// Messages queued per TCP connection before new ones are dropped.
 const TCP_QUEUE: usize = 4096;
@@ -31,6 +33,8 @@ pub struct Shell {
     udp: Vec<Arc<UdpSocket>>,
     conns: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     resolver: Resolver,
+    /// Verifies Identity headers for verifying trunks.
+    verifier: Option<Verifier>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -38,11 +42,13 @@ impl Shell {
     pub fn new(
         core: Arc<Core>,
         udp: Vec<Arc<UdpSocket>>,
+        verifier: Option<Verifier>,
         shutdown: watch::Receiver<bool>,
     ) -> Arc<Shell> {
         Arc::new(Shell {
             core,
             udp,
+            verifier,
             conns: DashMap::new(),
             resolver: Resolver::default(),
             shutdown,
@@ -199,15 +205,78 @@ impl Shell {
 
     /// Runs the core on one message; a panic is contained, logged and counted, and the
     /// transport goes on serving.
-    fn handle(&self, peer: Peer, bytes: &[u8], outs: &mut Vec<Output>) {
+    fn handle(self: &Arc<Self>, peer: Peer, bytes: &[u8], outs: &mut Vec<Output>) {
         let core = &self.core;
         let run = std::panic::AssertUnwindSafe(|| {
             core.handle(peer, bytes, Instant::now(), SystemTime::now(), outs)
         });
-        if std::panic::catch_unwind(run).is_err() {
-            outs.clear();
-            core.ctx.metrics.parse_error("internal_panic");
-            error!(from = %peer.addr, "message handling panicked; message dropped");
+        match std::panic::catch_unwind(run) {
+            Ok(None) => {}
+            Ok(Some(deferred)) => self.spawn_verification(deferred),
+            Err(_) => {
+                outs.clear();
+                core.ctx.metrics.parse_error("internal_panic");
+                error!(from = %peer.addr, "message handling panicked; message dropped");
+            }
+        }
+    }
+
+    /// Verifies a deferred INVITE's Identity headers off the receive loop, bounded by
+    /// the configured wait, then lets the core finish it.
+    fn spawn_verification(self: &Arc<Self>, deferred: Deferred) {
+        let shell = Arc::clone(self);
+        tokio::spawn(async move {
+            let verdict = shell.verify(&deferred).await;
+            let mut outs = Vec::new();
+            let core = &shell.core;
+            let run = std::panic::AssertUnwindSafe(|| {
+                core.complete(
+                    deferred,
+                    &verdict,
+                    Instant::now(),
+                    SystemTime::now(),
+                    &mut outs,
+                )
+            });
+            if std::panic::catch_unwind(run).is_err() {
+                outs.clear();
+                core.ctx.metrics.parse_error("internal_panic");
+                error!("completing a verified request panicked; request dropped");
+            }
+            shell.send_all(&mut outs).await;
+        });
+    }
+
+    async fn verify(&self, d: &Deferred) -> Verdict {
+        let Some(verifier) = &self.verifier else {
+            return Verdict::no_validation();
+        };
+        if d.identities.is_empty() {
+            return Verdict::no_validation();
+        }
+        let now = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_secs() as i64);
+        let all = async {
+            let mut reports = Vec::with_capacity(d.identities.len());
+            for identity in &d.identities {
+                let report = verifier.verify(identity, &d.expected, now).await;
+                let passed = report.passed();
+                reports.push(report);
+                if passed {
+                    break;
+                }
+            }
+            Verdict::from_reports(&reports)
+        };
+        match tokio::time::timeout(self.core.ctx.verify_max_wait, all).await {
+            Ok(verdict) => verdict,
+            Err(_) => {
+                // Past the bound the call goes on unvalidated; the fetch itself continues
+                // and warms the cache for the next call.
+                self.core.ctx.metrics.timeout("verify_wait");
+                Verdict::no_validation()
+            }
         }
     }
 

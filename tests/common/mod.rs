@@ -14,6 +14,42 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::watch;
 
 pub const ACME: &str = "AC00000000000000000000000000000001";
+const DEFAULT_TRUNKS: &str = r#"
+[[trunk]]
+name = "acme"
+account_sid = "AC00000000000000000000000000000001"
+sources = ["127.0.0.1/32"]
+
+[[trunk]]
+name = "acme-branch"
+account_sid = "AC00000000000000000000000000000002"
+sources = ["127.0.0.2/32"]
+"#;
+
+/// A dev PKI written into `dir`, for harnesses that must share one.
+pub fn shared_pki(dir: &std::path::Path) -> std::path::PathBuf {
+    let pki = callsign::certs::dev::generate("1234", now_unix()).unwrap();
+    let path = dir.join("shared-pki");
+    callsign::certs::dev::write(&path, &pki).unwrap();
+    path
+}
+
+/// Options for a verifying instance: every source on 127.0.0.1 is a carrier whose
+/// calls are verified against `pki`'s root, fetching x5u over http on loopback.
+pub fn verifying(pki: &std::path::Path, on_failure: &str) -> Options {
+    Options {
+        pki: Some(pki.to_owned()),
+        trunks: Some(
+            "[[trunk]]\nname = \"carrier-in\"\nrole = \"verify\"\nsources = [\"127.0.0.1/32\"]\n"
+                .into(),
+        ),
+        extra_config: format!(
+            "[verify]\ntrust_anchors = \"{}\"\non_failure = \"{on_failure}\"\nallow_http = true\nallow_loopback = true\n",
+            pki.join("root.pem").display()
+        ),
+        ..Options::default()
+    }
+}
 pub const TRUST: &str = include_str!("../data/trust.json");
 /// How long any single wait in a test may take before it fails.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -24,6 +60,14 @@ pub struct Options {
     pub upstream_tcp: bool,
     pub t1_ms: u64,
     pub extra_sip: &'static str,
+    /// Use the dev PKI in this folder instead of generating one.
+    pub pki: Option<std::path::PathBuf>,
+    /// Put the real x5u URL (this server's HTTP listener) in PASSporTs.
+    pub real_x5u: bool,
+    /// Trunk tables replacing the default acme and acme-branch trunks.
+    pub trunks: Option<String>,
+    /// More TOML appended to the config (e.g. a [verify] table).
+    pub extra_config: String,
 }
 
 impl Default for Options {
@@ -33,6 +77,10 @@ impl Default for Options {
             upstream_tcp: false,
             t1_ms: 500,
             extra_sip: "",
+            pki: None,
+            real_x5u: false,
+            trunks: None,
+            extra_config: String::new(),
         }
     }
 }
@@ -64,8 +112,14 @@ pub fn now_unix() -> i64 {
 impl Harness {
     pub async fn start(opts: Options) -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let pki = callsign::certs::dev::generate("1234", now_unix()).unwrap();
-        callsign::certs::dev::write(&dir.path().join("pki"), &pki).unwrap();
+        let pki_dir = match &opts.pki {
+            Some(p) => p.clone(),
+            None => {
+                let pki = callsign::certs::dev::generate("1234", now_unix()).unwrap();
+                callsign::certs::dev::write(&dir.path().join("pki"), &pki).unwrap();
+                dir.path().join("pki")
+            }
+        };
         std::fs::write(dir.path().join("trust.json"), TRUST).unwrap();
 
         let (upstream, up_addr) = if let Some(a) = opts.upstream_addr {
@@ -92,8 +146,8 @@ t1_ms = {t1}
 listen = "127.0.0.1:0"
 
 [signing]
-certificate = "pki/chain.pem"
-key = "pki/leaf.key"
+certificate = "{pki}/chain.pem"
+key = "{pki}/leaf.key"
 x5u = "http://127.0.0.1/certs/chain.pem"
 
 [trust]
@@ -104,26 +158,28 @@ watch_interval_ms = 0
 address = "{up_addr}"
 transport = "{transport}"
 
-[[trunk]]
-name = "acme"
-account_sid = "{ACME}"
-sources = ["127.0.0.1/32"]
-
-[[trunk]]
-name = "acme-branch"
-account_sid = "AC00000000000000000000000000000002"
-sources = ["127.0.0.2/32"]
+{trunks}
+{extra_config}
 "#,
             t1 = opts.t1_ms,
             extra = opts.extra_sip,
+            pki = pki_dir.display(),
+            trunks = opts
+                .trunks
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TRUNKS.to_string()),
+            extra_config = opts.extra_config,
         );
         let path = dir.path().join("callsign.toml");
         std::fs::write(&path, text).unwrap();
-        let config = Config::load(&path).unwrap();
+        let mut config = Config::load(&path).unwrap();
         let listeners = Listeners::bind(&config).await.unwrap();
         let udp = listeners.udp.as_ref().unwrap().local_addr().unwrap();
         let tcp = listeners.tcp.as_ref().unwrap().local_addr().unwrap();
         let http = listeners.http.as_ref().unwrap().local_addr().unwrap();
+        if opts.real_x5u {
+            config.signing.x5u = format!("http://{http}/certs/chain.pem");
+        }
         let (control, stop) = Control::new();
         let c = control.clone();
         tokio::spawn(async move {
@@ -131,7 +187,7 @@ sources = ["127.0.0.2/32"]
                 panic!("server failed: {e}");
             }
         });
-        let chain = std::fs::read_to_string(dir.path().join("pki/chain.pem")).unwrap();
+        let chain = std::fs::read_to_string(pki_dir.join("chain.pem")).unwrap();
         Harness {
             dir,
             udp,

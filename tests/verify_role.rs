@@ -1,0 +1,112 @@
+//! The two roles together: a call signed by one callsign instance is verified by a
+//! second one in the verifying role, which marks `verstat` for the UAS. A token
+//! tampered with between them fails, and can be refused.
+
+mod common;
+
+use callsign::sip::{HeaderName, Message};
+use common::*;
+use tokio::net::UdpSocket;
+
+/// Relays datagrams between the signing instance and the verifying one (`to`),
+/// flipping one character of each Identity header's PASSporT payload on the way.
+/// Bounded: it stops after 40 datagrams.
+async fn tampering_relay(to: std::net::SocketAddr) -> std::net::SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 65_536];
+        let mut back = None;
+        for _ in 0..40 {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if from == to {
+                if let Some(back) = back {
+                    let _ = sock.send_to(text.as_bytes(), back).await;
+                }
+            } else {
+                back = Some(from);
+                let _ = sock.send_to(tamper(&text).as_bytes(), to).await;
+            }
+        }
+    });
+    addr
+}
+
+fn tamper(msg: &str) -> String {
+    let Some(start) = msg.find("\r\nIdentity: ") else {
+        return msg.to_string();
+    };
+    let value = start + "\r\nIdentity: ".len();
+    let payload = value + msg[value..].find('.').unwrap() + 1;
+    let at = payload + 10;
+    let flipped = if &msg[at..at + 1] == "A" { "B" } else { "A" };
+    format!("{}{flipped}{}", &msg[..at], &msg[at + 1..])
+}
+
+fn calling_party(msg: &str) -> String {
+    let m = Message::parse(msg.as_bytes()).unwrap();
+    m.header(HeaderName::PAssertedIdentity)
+        .or(m.header(HeaderName::From))
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_call_is_verified_by_a_second_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = shared_pki(dir.path());
+    let verifier = Harness::start(verifying(&pki, "forward")).await;
+    let signer = Harness::start(Options {
+        pki: Some(pki.clone()),
+        upstream_addr: Some(verifier.udp),
+        real_x5u: true,
+        ..Options::default()
+    })
+    .await;
+    let uac = uac("127.0.0.1").await;
+    let inv = call(uac.local_addr().unwrap(), "UDP", "two-hop");
+    uac.send_to(inv.as_bytes(), signer.udp).await.unwrap();
+
+    let (got, _) = recv_from(verifier.uas_udp()).await;
+    let party = calling_party(&got);
+    assert!(party.contains(";verstat=TN-Validation-Passed@"), "{party}");
+    assert!(header(&got, HeaderName::Identity).is_some());
+    assert!(!got.contains("\r\nReason:"));
+    verifier
+        .assert_metric("callsign_calls_verified_total{verstat=\"TN-Validation-Passed\"} 1")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_token_is_marked_failed_or_refused() {
+    for on_failure in ["forward", "reject"] {
+        let dir = tempfile::tempdir().unwrap();
+        let pki = shared_pki(dir.path());
+        let verifier = Harness::start(verifying(&pki, on_failure)).await;
+        let relay = tampering_relay(verifier.udp).await;
+        let signer = Harness::start(Options {
+            pki: Some(pki.clone()),
+            upstream_addr: Some(relay),
+            real_x5u: true,
+            ..Options::default()
+        })
+        .await;
+        let uac = uac("127.0.0.1").await;
+        let inv = call(uac.local_addr().unwrap(), "UDP", "tampered");
+        uac.send_to(inv.as_bytes(), signer.udp).await.unwrap();
+
+        if on_failure == "forward" {
+            let (got, _) = recv_from(verifier.uas_udp()).await;
+            let party = calling_party(&got);
+            assert!(party.contains(";verstat=TN-Validation-Failed@"), "{party}");
+            assert!(got.contains("\r\nReason: SIP;cause=438;"), "{got}");
+        } else {
+            // The verifier refuses with 438; the signer relays it to the caller.
+            let (got, _) = recv_until(&uac, |m| status(m) != 100).await;
+            assert_eq!(status(&got), 438, "{got}");
+        }
+    }
+}
