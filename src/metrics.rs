@@ -35,6 +35,7 @@ pub struct Metrics {
     pub parse_errors: Family<CauseLabels, Counter>,
     pub timeouts: Family<CauseLabels, Counter>,
     pub trust_reloads: Family<CauseLabels, Counter>,
+    pub signing_reloads: Family<CauseLabels, Counter>,
     pub identity_stripped: Counter,
     pub retransmissions_absorbed: Counter,
     pub transactions: Gauge,
@@ -58,6 +59,7 @@ impl Metrics {
             parse_errors: Family::default(),
             timeouts: Family::default(),
             trust_reloads: Family::default(),
+            signing_reloads: Family::default(),
             identity_stripped: Counter::default(),
             retransmissions_absorbed: Counter::default(),
             transactions: Gauge::default(),
@@ -99,6 +101,11 @@ impl Metrics {
             "trust_reloads",
             "Trust data reloads, by result",
             m.trust_reloads.clone(),
+        );
+        registry.register(
+            "signing_reloads",
+            "Signing key and certificate reloads (SIGHUP), by result",
+            m.signing_reloads.clone(),
         );
         registry.register(
             "identity_stripped",
@@ -155,6 +162,12 @@ impl Metrics {
 
     pub fn timeout(&self, cause: &'static str) {
         self.timeouts.get_or_create(&CauseLabels { cause }).inc();
+    }
+
+    pub fn signing_reload(&self, cause: &'static str) {
+        self.signing_reloads
+            .get_or_create(&CauseLabels { cause })
+            .inc();
     }
 
     pub fn reload(&self, cause: &'static str) {

@@ -171,6 +171,7 @@ pub async fn run(
 ) -> Result<(), ServerError> {
     let shutdown = control.shutdown.clone();
     let (signer, chain_pem) = load_signing(&config.signing, now_unix())?;
+    let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
     // The stamp is taken before reading, so a change made during the load is seen.
     let stamp = file_stamp(&config.trust.file);
     let trust = Arc::new(Trust::new(load_index(&config.trust.file)?));
@@ -210,7 +211,7 @@ pub async fn run(
     tasks.spawn(Arc::clone(&shell).run_timers());
     if let Some(l) = listeners.http {
         let state = HttpState {
-            chain_pem: Arc::new(ArcSwap::from_pointee(chain_pem)),
+            chain_pem: Arc::clone(&served_chain),
             x5u_max_age: config.signing.x5u_max_age_secs,
             metrics: Arc::clone(&metrics),
         };
@@ -228,7 +229,13 @@ pub async fn run(
             }
         });
     }
+    let rotation = Rotation {
+        signing: config.signing.clone(),
+        core: Arc::clone(&core),
+        chain: served_chain,
+    };
     tasks.spawn(watch_trust(
+        rotation,
         config.trust.file.clone(),
         stamp,
         Duration::from_millis(config.trust.watch_interval_ms),
@@ -241,6 +248,32 @@ pub async fn run(
     Ok(())
 }
 
+/// Reloads the signing key and certificate chain (SIGHUP) with the start-up checks; a
+/// pair that fails them leaves the current one in use.
+struct Rotation {
+    signing: SigningConfig,
+    core: Arc<Core>,
+    chain: Arc<ArcSwap<String>>,
+}
+
+impl Rotation {
+    fn rotate(&self) {
+        let metrics = &self.core.ctx.metrics;
+        match load_signing(&self.signing, now_unix()) {
+            Ok((signer, chain_pem)) => {
+                self.core.ctx.signer.store(Arc::new(signer));
+                self.chain.store(Arc::new(chain_pem));
+                metrics.signing_reload("ok");
+                info!("signing key and certificate reloaded");
+            }
+            Err(e) => {
+                metrics.signing_reload("error");
+                error!(error = %e, "signing key or certificate reload failed: keeping the current pair");
+            }
+        }
+    }
+}
+
 fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
@@ -249,6 +282,7 @@ fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
 /// Reloads the trust data on `reload` or when the file changes. A file that fails to
 /// load leaves the current index in place.
 async fn watch_trust(
+    rotation: Rotation,
     path: PathBuf,
     mut stamp: Option<(SystemTime, u64)>,
     interval: Duration,
@@ -272,6 +306,9 @@ async fn watch_trust(
             _ = tokio::time::sleep(poll) => false,
             _ = shutdown.changed() => return,
         };
+        if forced {
+            rotation.rotate();
+        }
         let now = file_stamp(&path);
         if !forced && (interval.is_zero() || now == stamp) {
             continue;
