@@ -392,3 +392,41 @@ pub fn verify_identity(value: &str, public_key: &[u8]) -> serde_json::Value {
     );
     data.claims
 }
+
+/// Relays datagrams between the signing instance and the verifying one (`to`),
+/// flipping one character of each Identity header's PASSporT payload on the way.
+/// Bounded: it stops after `max` datagrams.
+pub async fn tampering_relay(to: std::net::SocketAddr, max: usize) -> std::net::SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 65_536];
+        let mut back = None;
+        for _ in 0..max {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if from == to {
+                if let Some(back) = back {
+                    let _ = sock.send_to(text.as_bytes(), back).await;
+                }
+            } else {
+                back = Some(from);
+                let _ = sock.send_to(tamper(&text).as_bytes(), to).await;
+            }
+        }
+    });
+    addr
+}
+
+pub fn tamper(msg: &str) -> String {
+    let Some(start) = msg.find("\r\nIdentity: ") else {
+        return msg.to_string();
+    };
+    let value = start + "\r\nIdentity: ".len();
+    let payload = value + msg[value..].find('.').unwrap() + 1;
+    let at = payload + 10;
+    let flipped = if &msg[at..at + 1] == "A" { "B" } else { "A" };
+    format!("{}{flipped}{}", &msg[..at], &msg[at + 1..])
+}
