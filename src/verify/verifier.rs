@@ -256,7 +256,9 @@ impl Verifier {
                         (Ok(Arc::new(entry)), until.max(now + 1))
                     }
                     Err(e) => (
-                        Err(FetchError::Http(format!("{url} is not a valid CRL: {e}"))),
+                        Err(FetchError::Unusable(format!(
+                            "not a CRL of the issuer: {e}"
+                        ))),
                         now + self.failure_ttl(),
                     ),
                 }
