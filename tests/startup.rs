@@ -77,6 +77,24 @@ async fn an_expired_certificate_is_refused() {
 }
 
 #[tokio::test]
+async fn a_chain_that_breaks_the_sti_profile_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trust.json"), TRUST).unwrap();
+    write_pki(dir.path(), "pki", now_unix());
+    // The leaf followed by the root instead of its intermediate.
+    let leaf = std::fs::read_to_string(dir.path().join("pki/leaf.pem")).unwrap();
+    let root = std::fs::read_to_string(dir.path().join("pki/root.pem")).unwrap();
+    std::fs::write(dir.path().join("pki/chain.pem"), format!("{leaf}{root}")).unwrap();
+    let result = start(config(dir.path(), "pki/leaf.key", 0)).await;
+    match result {
+        Err(ServerError::Cert(CertError::Profile(why))) => {
+            assert!(why.contains("chain-order"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_broken_trust_file_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("trust.json"), "{\"accounts\": 7}").unwrap();

@@ -345,6 +345,42 @@ async fn a_non_https_x5u_is_436_by_default() {
 }
 
 #[tokio::test]
+async fn a_name_resolving_to_loopback_is_refused_unless_allowed() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let key = server.leaf_key();
+    let id = identity_with(
+        &key,
+        &format!("http://localhost:{}/chain.pem", server.addr.port()),
+        now,
+    );
+    let mut no_loopback = settings(&server.pki.root_pem);
+    no_loopback.fetch.allow_loopback = false;
+    let report = Verifier::new(no_loopback)
+        .unwrap()
+        .verify(&id, &expected(), now)
+        .await;
+    assert_fails(&report, Step::FetchX5u, 436);
+    assert!(report.reason.contains("special-purpose"), "{report}");
+    let report = verifier(&server).verify(&id, &expected(), now).await;
+    assert!(report.passed(), "{report}");
+}
+
+#[tokio::test]
+async fn an_oversized_x5u_is_436() {
+    let server = PkiServer::start(now_unix());
+    let mut big = server.pki.chain_pem().into_bytes();
+    big.resize(70 * 1024, b'\n');
+    server.put("/big.pem", big);
+    let now = now_unix();
+    let report = verifier(&server)
+        .verify(&server.identity("/big.pem", now), &expected(), now)
+        .await;
+    assert_fails(&report, Step::FetchX5u, 436);
+    assert!(report.reason.contains("larger than"), "{report}");
+}
+
+#[tokio::test]
 async fn a_der_signature_is_438() {
     let server = PkiServer::start(now_unix());
     let now = now_unix();

@@ -104,3 +104,72 @@ fn leaf(chain: &[Vec<u8>]) -> Result<Leaf, CertError> {
         tn_auth_list,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certs::dev::tests::{NOW, pki};
+
+    fn anchors() -> TrustAnchors {
+        TrustAnchors::from_pem(&pki().root_pem).unwrap()
+    }
+
+    #[test]
+    fn a_pem_chain_yields_leaf_path_and_spc() {
+        let pki = pki();
+        let c = Credential::from_x5u_body(pki.chain_pem().as_bytes(), &anchors());
+        assert!(c.path.is_ok(), "{:?}", c.path);
+        assert_eq!(c.check_tn_auth_list(), Ok("1234"));
+        assert_eq!(c.check_valid_at(NOW), Ok(()));
+        let leaf = c.leaf.as_ref().unwrap();
+        assert_eq!(
+            c.check_valid_at(leaf.not_after + 1),
+            Err(CertError::Expired {
+                not_after: leaf.not_after
+            })
+        );
+        assert!(matches!(
+            c.check_valid_at(leaf.not_before - 1),
+            Err(CertError::NotYetValid { .. })
+        ));
+    }
+
+    #[test]
+    fn a_single_der_leaf_has_a_key_but_no_path() {
+        let pki = pki();
+        let c = Credential::from_x5u_body(&pki.leaf_der, &anchors());
+        assert!(c.leaf.is_ok());
+        // Without the intermediate the path cannot reach the root.
+        assert!(matches!(c.path, Err(CertError::Chain(_))), "{:?}", c.path);
+    }
+
+    #[test]
+    fn garbage_is_reported_not_panicked() {
+        for body in [
+            &b""[..],
+            b"hello",
+            b"\x30\x03abc",
+            b"-----BEGIN CERTIFICATE-----\n!!\n",
+        ] {
+            let c = Credential::from_x5u_body(body, &anchors());
+            assert!(c.leaf.is_err() && c.path.is_err());
+            assert!(c.check_tn_auth_list().is_err());
+            assert!(c.check_valid_at(NOW).is_err());
+        }
+        // A CA certificate as the "leaf": no TNAuthList.
+        let c = Credential::from_x5u_body(pki().intermediate_pem.as_bytes(), &anchors());
+        assert_eq!(c.check_tn_auth_list(), Err(CertError::MissingTnAuthList));
+    }
+
+    #[test]
+    fn cached_no_longer_than_the_ttl_or_the_leaf() {
+        let pki = pki();
+        let c = Credential::from_x5u_body(pki.chain_pem().as_bytes(), &anchors());
+        let not_after = c.leaf.as_ref().unwrap().not_after;
+        assert_eq!(c.cache_until(NOW, 86_400, 30), NOW + 86_400);
+        assert_eq!(c.cache_until(not_after - 10, 86_400, 30), not_after);
+        assert_eq!(c.cache_until(not_after + 1, 86_400, 30), not_after + 31);
+        let bad = Credential::from_x5u_body(b"junk", &anchors());
+        assert_eq!(bad.cache_until(NOW, 86_400, 30), NOW + 30);
+    }
+}

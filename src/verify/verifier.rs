@@ -133,6 +133,31 @@ impl Verifier {
         self.inner.x5u.insert(url, now_unix, value, until);
     }
 
+    /// Puts a CRL into the cache as if it had been fetched from `url` at `now_unix`,
+    /// after checking that `issuer_der` signed it.
+    pub fn insert_crl(
+        &self,
+        url: &str,
+        body: &[u8],
+        issuer_der: &[u8],
+        now_unix: i64,
+    ) -> Result<(), CertError> {
+        let crl = Crl::parse(body)?;
+        crl.check_signed_by(issuer_der)?;
+        let until = crl
+            .next_update
+            .unwrap_or(i64::MAX)
+            .min(now_unix.saturating_add(self.default_ttl()));
+        let entry = CheckedCrl {
+            crl,
+            issuer_der: issuer_der.to_vec(),
+        };
+        self.inner
+            .crls
+            .insert(url, now_unix, Ok(Arc::new(entry)), until);
+        Ok(())
+    }
+
     fn default_ttl(&self) -> i64 {
         secs(self.inner.fetcher.policy().default_ttl)
     }
@@ -231,7 +256,9 @@ impl Verifier {
                         (Ok(Arc::new(entry)), until.max(now + 1))
                     }
                     Err(e) => (
-                        Err(FetchError::Http(format!("{url} is not a valid CRL: {e}"))),
+                        Err(FetchError::Unusable(format!(
+                            "not a CRL of the issuer: {e}"
+                        ))),
                         now + self.failure_ttl(),
                     ),
                 }
