@@ -183,6 +183,10 @@ pub struct SigningConfig {
     /// `Cache-Control: max-age` for the served chain.
     #[serde(default = "default_x5u_max_age")]
     pub x5u_max_age_secs: u64,
+    /// CRL files (DER) served beside the chain, each at the x5u URL's directory plus its
+    /// file name, so that CRL Distribution Points under that directory resolve.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -362,7 +366,8 @@ impl Config {
             Some(&mut self.trust.file),
             verify,
         ];
-        for p in paths.into_iter().flatten() {
+        let crls = self.signing.crls.iter_mut();
+        for p in paths.into_iter().flatten().chain(crls) {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

@@ -447,6 +447,18 @@ async fn x5u_chain_is_served_with_its_content_type_and_cache_control() {
         2,
         "leaf and intermediate"
     );
+
+    // The issuing CA's CRL is served beside the chain, where the leaf's CRL
+    // Distribution Point names it.
+    let resp = h.http_get_bytes("/certs/intermediate.crl").await;
+    let crl = std::fs::read(h.path("pki/intermediate.crl")).unwrap();
+    let head = String::from_utf8_lossy(&resp[..resp.len() - crl.len()]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        head.contains("content-type: application/pkix-crl"),
+        "{head}"
+    );
+    assert!(resp.ends_with(&crl));
 }
 
 #[tokio::test]

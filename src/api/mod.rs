@@ -21,13 +21,42 @@ pub struct HttpState {
     pub metrics: Arc<Metrics>,
 }
 
-/// The router: `x5u_path` serves the chain, `/metrics` the counters.
-pub fn router(x5u_path: &str, state: HttpState) -> Router {
-    Router::new()
+/// A CRL served over HTTP: its path and DER bytes.
+#[derive(Clone)]
+pub struct ServedCrl {
+    pub path: String,
+    pub der: Arc<Vec<u8>>,
+}
+
+/// The router: `x5u_path` serves the chain, each CRL its own path, `/metrics` the
+/// counters.
+pub fn router(x5u_path: &str, crls: &[ServedCrl], state: HttpState) -> Router {
+    let mut router = Router::new()
         .route(x5u_path, get(x5u))
-        .route("/metrics", get(metrics))
-        .fallback(not_found)
-        .with_state(state)
+        .route("/metrics", get(metrics));
+    for crl in crls {
+        let der = Arc::clone(&crl.der);
+        let max_age = state.x5u_max_age;
+        router = router.route(
+            &crl.path,
+            get(move || async move {
+                let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
+                    .unwrap_or(HeaderValue::from_static("public, max-age=86400"));
+                (
+                    [
+                        (
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("application/pkix-crl"),
+                        ),
+                        (header::CACHE_CONTROL, cache),
+                    ],
+                    der.as_ref().clone(),
+                )
+                    .into_response()
+            }),
+        );
+    }
+    router.fallback(not_found).with_state(state)
 }
 
 async fn x5u(State(s): State<HttpState>) -> Response {

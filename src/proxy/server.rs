@@ -16,7 +16,7 @@ use tracing::{error, info, warn};
 use super::context::Context;
 use super::core::Core;
 use super::transport::Shell;
-use crate::api::{self, HttpState};
+use crate::api::{self, HttpState, ServedCrl};
 use crate::certs::{self, CertError, SigningKey};
 use crate::config::{Config, ConfigError, CrlCheck, SigningConfig, VerifyConfig};
 use crate::metrics::Metrics;
@@ -114,6 +114,26 @@ pub fn load_signing(cfg: &SigningConfig, now: i64) -> Result<(Signer, String), S
     info!(subject = %info.subject, spc = ?info.spc, not_after = info.not_after, "signing certificate loaded");
     let signer = Signer::new(&key, &cfg.x5u)?;
     Ok((signer, chain_pem))
+}
+
+/// The configured CRL files with the HTTP paths they are served at (beside the chain).
+fn served_crls(config: &Config) -> Result<Vec<ServedCrl>, ServerError> {
+    let x5u_path = config.x5u_path();
+    let dir = x5u_path.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut out = Vec::new();
+    for path in &config.signing.crls {
+        let der = std::fs::read(path).map_err(|source| ServerError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        crate::certs::Crl::parse(&der)?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("crl");
+        out.push(ServedCrl {
+            path: format!("{dir}/{name}"),
+            der: Arc::new(der),
+        });
+    }
+    Ok(out)
 }
 
 /// The verification service for verifying trunks.
@@ -215,7 +235,8 @@ pub async fn run(
             x5u_max_age: config.signing.x5u_max_age_secs,
             metrics: Arc::clone(&metrics),
         };
-        let app = api::router(&config.x5u_path(), state);
+        let crls = served_crls(&config)?;
+        let app = api::router(&config.x5u_path(), &crls, state);
         let mut stop = shutdown.clone();
         info!(http = ?l.local_addr().ok(), "HTTP serving x5u and /metrics");
         tasks.spawn(async move {

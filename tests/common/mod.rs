@@ -149,6 +149,7 @@ listen = "127.0.0.1:0"
 certificate = "{pki}/chain.pem"
 key = "{pki}/leaf.key"
 x5u = "http://127.0.0.1/certs/chain.pem"
+crls = ["{pki}/intermediate.crl"]
 
 [trust]
 file = "trust.json"
@@ -231,13 +232,18 @@ transport = "{transport}"
         );
     }
 
-    /// GET a path from the HTTP listener; returns (status line, headers+body text).
+    /// GET a path from the HTTP listener; returns the whole response as text.
     pub async fn http_get(&self, path: &str) -> String {
+        String::from_utf8(self.http_get_bytes(path).await).unwrap()
+    }
+
+    /// GET a path from the HTTP listener; returns the whole response.
+    pub async fn http_get_bytes(&self, path: &str) -> Vec<u8> {
         let mut s = TcpStream::connect(self.http).await.unwrap();
         let req = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
         s.write_all(req.as_bytes()).await.unwrap();
-        let mut out = String::new();
-        tokio::time::timeout(WAIT, s.read_to_string(&mut out))
+        let mut out = Vec::new();
+        tokio::time::timeout(WAIT, s.read_to_end(&mut out))
             .await
             .unwrap()
             .unwrap();
