@@ -71,3 +71,35 @@ async fn a_tampered_token_is_marked_failed_or_refused() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_waits_no_longer_than_the_bound_for_a_silent_x5u_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = shared_pki(dir.path());
+    // Accepts connections (the kernel does) but never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let x5u = format!("http://{}/chain.pem", silent.local_addr().unwrap());
+    let mut opts = verifying(&pki, "reject");
+    opts.extra_config
+        .push_str("max_wait_ms = 300\nfetch_timeout_ms = 10000\n");
+    let verifier = Harness::start(opts).await;
+    let signer = Harness::start(Options {
+        pki: Some(pki.clone()),
+        upstream_addr: Some(verifier.udp),
+        x5u: Some(x5u),
+        ..Options::default()
+    })
+    .await;
+    let uac = uac("127.0.0.1").await;
+    let inv = call(uac.local_addr().unwrap(), "UDP", "slow-x5u");
+    uac.send_to(inv.as_bytes(), signer.udp).await.unwrap();
+    // recv_from gives up after 5 s, well before the 10 s fetch timeout: the call must
+    // have been released by the 300 ms bound.
+    let (got, _) = recv_from(verifier.uas_udp()).await;
+    // Not refused: an unfinished verification is No-TN-Validation, even in reject mode.
+    assert!(calling_party(&got).contains(";verstat=No-TN-Validation@"));
+    verifier
+        .assert_metric("callsign_timeouts_total{cause=\"verify_wait\"} 1")
+        .await;
+    drop(silent);
+}

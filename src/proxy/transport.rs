@@ -248,7 +248,7 @@ impl Shell {
     }
 
     async fn verify(&self, d: &Deferred) -> Verdict {
-        let Some(verifier) = &self.verifier else {
+        let Some(verifier) = self.verifier.clone() else {
             return Verdict::no_validation();
         };
         if d.identities.is_empty() {
@@ -257,10 +257,14 @@ impl Shell {
         let now = SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |t| t.as_secs() as i64);
-        let all = async {
-            let mut reports = Vec::with_capacity(d.identities.len());
-            for identity in &d.identities {
-                let report = verifier.verify(identity, &d.expected, now).await;
+        let identities = d.identities.clone();
+        let expected = d.expected.clone();
+        // Its own task, so that a call that stops waiting does not cancel the fetch:
+        // the certificate still lands in the cache for the next call.
+        let all = tokio::spawn(async move {
+            let mut reports = Vec::with_capacity(identities.len());
+            for identity in &identities {
+                let report = verifier.verify(identity, &expected, now).await;
                 let passed = report.passed();
                 reports.push(report);
                 if passed {
@@ -268,12 +272,14 @@ impl Shell {
                 }
             }
             Verdict::from_reports(&reports)
-        };
+        });
         match tokio::time::timeout(self.core.ctx.verify_max_wait, all).await {
-            Ok(verdict) => verdict,
+            Ok(Ok(verdict)) => verdict,
+            Ok(Err(e)) => {
+                error!(error = %e, "verification task failed");
+                Verdict::no_validation()
+            }
             Err(_) => {
-                // Past the bound the call goes on unvalidated; the fetch itself continues
-                // and warms the cache for the next call.
                 self.core.ctx.metrics.timeout("verify_wait");
                 Verdict::no_validation()
             }

@@ -64,6 +64,8 @@ pub struct Options {
     pub pki: Option<std::path::PathBuf>,
     /// Put the real x5u URL (this server's HTTP listener) in PASSporTs.
     pub real_x5u: bool,
+    /// Put this x5u URL in PASSporTs.
+    pub x5u: Option<String>,
     /// Trunk tables replacing the default acme and acme-branch trunks.
     pub trunks: Option<String>,
     /// More TOML appended to the config (e.g. a [verify] table).
@@ -79,6 +81,7 @@ impl Default for Options {
             extra_sip: "",
             pki: None,
             real_x5u: false,
+            x5u: None,
             trunks: None,
             extra_config: String::new(),
         }
@@ -180,6 +183,9 @@ transport = "{transport}"
         let http = listeners.http.as_ref().unwrap().local_addr().unwrap();
         if opts.real_x5u {
             config.signing.x5u = format!("http://{http}/certs/chain.pem");
+        }
+        if let Some(x5u) = &opts.x5u {
+            config.signing.x5u = x5u.clone();
         }
         let (control, stop) = Control::new();
         let c = control.clone();
