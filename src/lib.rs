@@ -9,7 +9,8 @@
 //!   (the `Identity` header), [`certs`] (keys, chains, TNAuthList, dev PKI) and the
 //!   decision parts of [`proxy`] (`pipeline`, `transaction`, `core`).
 //! - **I/O shell**: [`proxy::transport`] and [`proxy::server`] (UDP/TCP, timers, start-up,
-//!   trust reload), [`api`] (HTTP: x5u and `/metrics`), [`config`] and [`metrics`].
+//!   trust reload), [`api`] (HTTP: x5u, `/metrics` and the Trust Hub API), [`store`] (the
+//!   SQLite system of record for trust data), [`config`] and [`metrics`].
 //! - **Binary**: `src/main.rs`, the `callsign` subcommands.
 
 pub mod api;
@@ -20,5 +21,6 @@ pub mod metrics;
 pub mod passport;
 pub mod proxy;
 pub mod sip;
+pub mod store;
 pub mod tn;
 pub mod trust;
