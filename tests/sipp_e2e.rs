@@ -7,44 +7,12 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
-use std::path::Path;
-use std::process::Command;
+use std::net::SocketAddr;
 
+use common::sipp::{calls, free_udp_port};
 use common::*;
 
 const CALLS: u32 = 50;
-
-/// A free loopback UDP port for SIPp, which cannot report the port it bound.
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn scenario(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/sipp")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-/// The Identity values of the INVITEs in a SIPp message trace.
-fn identities(trace: &str) -> Vec<String> {
-    trace
-        .split("\n\n")
-        .filter(|block| block.contains("INVITE sip:"))
-        .filter_map(|block| {
-            block
-                .lines()
-                .find(|l| l.starts_with("Identity:"))
-                .map(|l| l.trim_start_matches("Identity:").trim().to_string())
-        })
-        .collect()
-}
 
 async fn run_calls(caller: &str, trunk_ip: &str, expected: &str) {
     let uas_port = free_udp_port();
@@ -54,82 +22,7 @@ async fn run_calls(caller: &str, trunk_ip: &str, expected: &str) {
         ..Options::default()
     })
     .await;
-    let trace = h.path("uas_messages.log");
-
-    let mut uas = Command::new("sipp")
-        .args([
-            "-sf",
-            &scenario("uas.xml"),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &uas_port.to_string(),
-        ])
-        .args(["-m", &CALLS.to_string(), "-nostdin", "-timeout", "60s"])
-        .args(["-trace_msg", "-message_file", &trace.display().to_string()])
-        .arg("-trace_err")
-        .current_dir(h.dir.path())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("sipp is installed (Debian package sip-tester)");
-    // Should the UAC's first INVITE beat the UAS to its socket, the proxy's Timer A
-    // retransmission delivers it.
-
-    let uac_port = free_udp_port();
-    let out = tokio::task::spawn_blocking({
-        let dir = h.dir.path().to_owned();
-        let target = h.udp.to_string();
-        let caller = caller.to_string();
-        let trunk_ip = trunk_ip.to_string();
-        move || {
-            Command::new("sipp")
-                .args([
-                    "-sf",
-                    &scenario("uac.xml"),
-                    "-i",
-                    &trunk_ip,
-                    "-p",
-                    &uac_port.to_string(),
-                ])
-                .args(["-key", "caller", &caller, "-s", "2155550131"])
-                .args(["-m", &CALLS.to_string(), "-r", "25", "-l", "25"])
-                .args([
-                    "-nostdin",
-                    "-timeout",
-                    "60s",
-                    "-timeout_error",
-                    "-trace_err",
-                ])
-                .arg(&target)
-                .current_dir(&dir)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "SIPp UAC reported failed calls: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    // The UAS exits after its last call (bounded by its -timeout); its trace then holds
-    // every INVITE.
-    let uas_status = tokio::task::spawn_blocking(move || uas.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(uas_status.success(), "SIPp UAS reported failed calls");
-    let log = std::fs::read_to_string(&trace).unwrap();
-    let ids = identities(&log);
-    assert_eq!(
-        ids.len() as u32,
-        CALLS,
-        "one signed INVITE per call at the UAS"
-    );
-    for id in &ids {
-        let claims = verify_identity(id, &h.leaf_public_key);
+    for claims in calls(&h, uas_port, caller, trunk_ip, CALLS, "e2e").await {
         assert_eq!(claims["attest"], expected);
         assert_eq!(claims["dest"]["tn"][0], "12155550131");
     }

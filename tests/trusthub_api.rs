@@ -132,7 +132,10 @@ async fn incoming_phone_numbers() {
 
     api.number(&a.sid, "+12155550199").await;
     let (_, list) = api.get(&path, &a, &[("PhoneNumber", "5550100")]).await;
-    assert_eq!(sids(&list, "incoming_phone_numbers"), std::slice::from_ref(&pn));
+    assert_eq!(
+        sids(&list, "incoming_phone_numbers"),
+        std::slice::from_ref(&pn)
+    );
     let (_, list) = api.get(&path, &a, &[("PhoneNumber", "+1215555019*")]).await;
     assert_eq!(list["incoming_phone_numbers"].as_array().unwrap().len(), 1);
     let (_, list) = api.get(&path, &a, &[]).await;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod sipp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
