@@ -151,10 +151,7 @@ pub(super) async fn update(
         account.date_updated = Some(render::iso(hub.now_unix()));
         hub.commit(
             &guard,
-            Write {
-                changes: vec![Change::PutAccount(account.clone())],
-                ..Write::default()
-            },
+            Write::store_only(Change::PutAccount(account.clone())),
         )?;
         Ok(Reply::Ok(render::account(&account)))
     })

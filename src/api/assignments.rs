@@ -8,7 +8,9 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::bundles::{number_tn, on_a_product, policy_of, require_editable, visible};
+use super::bundles::{
+    number_tn, on_a_product, policy_of, require_editable, visible, visible_child,
+};
 use super::error::ApiError;
 use super::hub::{Caller, Hub, IndexOp, Write, new_sid};
 use super::render::{self, Kind};
@@ -165,17 +167,13 @@ pub(super) async fn list_entities(
             rows.drain(..start);
             rows.truncate(page.size + 1);
         }
-        let rows = rows
-            .iter()
-            .map(|a| render::entity_assignment(&req.base_url, kind, a))
-            .collect();
         let path = format!("/v1/{}/{}/EntityAssignments", kind.collection(), b.sid);
-        Ok(Reply::Ok(render::v1_page(
-            &req.base_url,
+        Ok(Reply::Ok(render::v1_list(
+            req,
             &path,
-            p,
             page,
-            rows,
+            &rows,
+            |base, a| render::entity_assignment(base, kind, a),
         )))
     })
     .await
@@ -188,14 +186,8 @@ fn visible_entity(
     bundle: &str,
     sid: &str,
 ) -> Result<(Bundle, EntityAssignment), ApiError> {
-    let b = visible(hub, caller, kind, bundle)?;
-    let sid = parse_sid("Sid", sid, "BV")?;
-    let a = hub
-        .store
-        .entity_assignment(sid)?
-        .filter(|a| a.bundle_sid == b.sid)
-        .ok_or_else(|| ApiError::NotFound(format!("EntityAssignments/{sid}")))?;
-    Ok((b, a))
+    let read = |st: &dyn crate::store::Store, s| st.entity_assignment(s);
+    visible_child(hub, caller, kind, bundle, sid, "BV", read, |a| a.bundle_sid)
 }
 
 pub(super) async fn fetch_entity(
@@ -381,21 +373,17 @@ pub(super) async fn list_endpoints(
             &endpoints,
             render::store_page(page),
         )?;
-        let rows = rows
-            .iter()
-            .map(|a| render::channel_endpoint_assignment(&req.base_url, kind, a))
-            .collect();
         let path = format!(
             "/v1/{}/{}/ChannelEndpointAssignments",
             kind.collection(),
             b.sid
         );
-        Ok(Reply::Ok(render::v1_page(
-            &req.base_url,
+        Ok(Reply::Ok(render::v1_list(
+            req,
             &path,
-            p,
             page,
-            rows,
+            &rows,
+            |base, a| render::channel_endpoint_assignment(base, kind, a),
         )))
     })
     .await
@@ -408,14 +396,8 @@ fn visible_endpoint(
     bundle: &str,
     sid: &str,
 ) -> Result<(Bundle, ChannelEndpointAssignment), ApiError> {
-    let b = visible(hub, caller, kind, bundle)?;
-    let sid = parse_sid("Sid", sid, "RA")?;
-    let a = hub
-        .store
-        .channel_endpoint_assignment(sid)?
-        .filter(|a| a.bundle_sid == b.sid)
-        .ok_or_else(|| ApiError::NotFound(format!("ChannelEndpointAssignments/{sid}")))?;
-    Ok((b, a))
+    let read = |st: &dyn crate::store::Store, s| st.channel_endpoint_assignment(s);
+    visible_child(hub, caller, kind, bundle, sid, "RA", read, |a| a.bundle_sid)
 }
 
 pub(super) async fn fetch_endpoint(

@@ -42,13 +42,7 @@ pub(super) async fn create(State(hub): State<Arc<Hub>>, req: ApiRequest) -> Resp
             url: None,
         };
         let guard = hub.lock();
-        hub.commit(
-            &guard,
-            Write {
-                changes: vec![Change::PutEndUser(user.clone())],
-                ..Write::default()
-            },
-        )?;
+        hub.commit(&guard, Write::store_only(Change::PutEndUser(user.clone())))?;
         Ok(Reply::Created(render::end_user(&req.base_url, &user)))
     })
     .await
@@ -62,16 +56,12 @@ pub(super) async fn list(State(hub): State<Arc<Hub>>, req: ApiRequest) -> Respon
         let rows = hub
             .store
             .end_users(scope.as_deref(), render::store_page(page))?;
-        let rows = rows
-            .iter()
-            .map(|u| render::end_user(&req.base_url, u))
-            .collect();
-        Ok(Reply::Ok(render::v1_page(
-            &req.base_url,
+        Ok(Reply::Ok(render::v1_list(
+            req,
             "/v1/EndUsers",
-            &req.params,
             page,
-            rows,
+            &rows,
+            render::end_user,
         )))
     })
     .await
@@ -131,13 +121,7 @@ pub(super) async fn update(
             user.attributes = attrs;
         }
         user.date_updated = Some(render::iso(hub.now_unix()));
-        hub.commit(
-            &guard,
-            Write {
-                changes: vec![Change::PutEndUser(user.clone())],
-                ..Write::default()
-            },
-        )?;
+        hub.commit(&guard, Write::store_only(Change::PutEndUser(user.clone())))?;
         Ok(Reply::Ok(render::end_user(&req.base_url, &user)))
     })
     .await
@@ -161,13 +145,7 @@ pub(super) async fn delete(
                 user.sid, a.bundle_sid
             )));
         }
-        hub.commit(
-            &guard,
-            Write {
-                changes: vec![Change::DeleteEndUser(user.sid)],
-                ..Write::default()
-            },
-        )?;
+        hub.commit(&guard, Write::store_only(Change::DeleteEndUser(user.sid)))?;
         Ok(Reply::NoContent)
     })
     .await

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::bundles::{attached, policy_of, visible};
+use super::bundles::{attached, policy_of, visible, visible_child};
 use super::error::ApiError;
-use super::hub::{Hub, new_sid};
+use super::hub::{Hub, Write, new_sid};
 use super::render::{self, Kind};
-use super::request::{ApiRequest, parse_sid};
+use super::request::ApiRequest;
 use super::review;
 use super::routes::{Reply, run};
 use crate::store::{Change, Evaluation};
@@ -52,10 +52,7 @@ pub(super) async fn create(
         };
         hub.commit(
             &guard,
-            super::hub::Write {
-                changes: vec![Change::PutEvaluation(evaluation.clone())],
-                ..Default::default()
-            },
+            Write::store_only(Change::PutEvaluation(evaluation.clone())),
         )?;
         Ok(Reply::Created(render::evaluation(
             &req.base_url,
@@ -77,17 +74,13 @@ pub(super) async fn list(
         let page = req.params.page()?;
         let b = visible(hub, caller, kind, &bundle)?;
         let rows = hub.store.evaluations(b.sid, render::store_page(page))?;
-        let rows = rows
-            .iter()
-            .map(|e| render::evaluation(&req.base_url, kind, e))
-            .collect();
         let path = format!("/v1/{}/{}/Evaluations", kind.collection(), b.sid);
-        Ok(Reply::Ok(render::v1_page(
-            &req.base_url,
+        Ok(Reply::Ok(render::v1_list(
+            req,
             &path,
-            &req.params,
             page,
-            rows,
+            &rows,
+            |base, e| render::evaluation(base, kind, e),
         )))
     })
     .await
@@ -101,13 +94,10 @@ pub(super) async fn fetch(
 ) -> Response {
     run(hub, req, move |hub, caller, req| {
         req.params.allow(&[], false)?;
-        let b = visible(hub, caller, kind, &bundle)?;
-        let sid = parse_sid("Sid", &sid, "EL")?;
-        let e = hub
-            .store
-            .evaluation(sid)?
-            .filter(|e| e.bundle_sid == b.sid)
-            .ok_or_else(|| ApiError::NotFound(format!("Evaluations/{sid}")))?;
+        let read = |st: &dyn crate::store::Store, s| st.evaluation(s);
+        let (_, e) = visible_child(hub, caller, kind, &bundle, &sid, "EL", read, |e| {
+            e.bundle_sid
+        })?;
         Ok(Reply::Ok(render::evaluation(&req.base_url, kind, &e)))
     })
     .await

@@ -91,6 +91,16 @@ pub struct Write {
     pub callbacks: Vec<StatusChange>,
 }
 
+impl Write {
+    /// A write of data the index does not hold (end users, evaluations, account names).
+    pub fn store_only(change: Change) -> Write {
+        Write {
+            changes: vec![change],
+            ..Write::default()
+        }
+    }
+}
+
 /// The Trust Hub service.
 pub struct Hub {
     pub store: Arc<dyn Store>,

@@ -28,18 +28,14 @@ pub(super) async fn list(State(hub): State<Arc<Hub>>, req: ApiRequest) -> Respon
     run(hub, req, |_, _, req| {
         req.params.allow(&[], true)?;
         let page = req.params.page()?;
-        let rows: Vec<Value> = Policy::ALL
-            .iter()
-            .skip(page.page.saturating_mul(page.size))
-            .take(page.size + 1)
-            .map(|p| policy(&req.base_url, *p))
-            .collect();
-        Ok(Reply::Ok(render::v1_page(
-            &req.base_url,
+        let start = page.page.saturating_mul(page.size).min(Policy::ALL.len());
+        let rows = Policy::ALL.get(start..).unwrap_or_default();
+        Ok(Reply::Ok(render::v1_list(
+            req,
             "/v1/Policies",
-            &req.params,
             page,
             rows,
+            |base, p| policy(base, *p),
         )))
     })
     .await

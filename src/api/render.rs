@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
-use super::request::{PageRequest, Params};
+use super::request::{ApiRequest, PageRequest, Params};
 use crate::store::{Evaluation, Page};
 use crate::trust::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, PhoneNumber, Policy, Sid,
@@ -237,6 +237,18 @@ pub fn v1_page(
             "key": "results",
         }
     })
+}
+
+/// A v1 list of `rows` at `path`, each rendered by `one(base_url, row)`.
+pub fn v1_list<T>(
+    req: &ApiRequest,
+    path: &str,
+    page: PageRequest,
+    rows: &[T],
+    one: impl Fn(&str, &T) -> Value,
+) -> Value {
+    let rows = rows.iter().map(|r| one(&req.base_url, r)).collect();
+    v1_page(&req.base_url, path, &req.params, page, rows)
 }
 
 /// The 2010 API's list envelope: rows under `key`, relative page URIs.
