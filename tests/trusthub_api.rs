@@ -730,3 +730,55 @@ async fn committed_writes_survive_a_restart() {
     let (s, _) = api.get(&format!("/v1/CustomerProfiles/{p}"), &a, &[]).await;
     assert_eq!(s, 200, "the account's token still works");
 }
+
+#[tokio::test]
+async fn sighup_rebuilds_the_index_from_the_store() {
+    let (h, api) = hub().await;
+    let query = [("AccountSid", ACME), ("PhoneNumber", "+12155550121")];
+    let (s, _) = api.get("/v1/Attestation", &Creds::operator(), &query).await;
+    assert_eq!(s, 404);
+    // An import into the running server's store (as `callsign trust import` does) ...
+    let store = callsign::store::SqliteStore::open(
+        &h.path("callsign.db"),
+        callsign::config::Durability::Normal,
+    )
+    .unwrap();
+    let mut data = callsign::trust::TrustData::from_json(TRUST).unwrap();
+    callsign::store::prepare_import(&mut data, "2026-01-01T00:00:00Z");
+    callsign::store::Store::replace_all(&store, &data).unwrap();
+    // The index does not know it yet ...
+    assert_eq!(
+        api.preview(ACME, "+12155550121").await.1,
+        "c_unknown_account"
+    );
+    // ... is picked up on reload (SIGHUP).
+    h.reload().await;
+    assert_eq!(
+        api.preview(ACME, "+12155550121").await,
+        ("A".into(), "a_full".into())
+    );
+    h.assert_metric("callsign_trust_reloads_total{cause=\"ok\"} 1")
+        .await;
+}
+
+#[tokio::test]
+async fn a_broken_seed_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = callsign::certs::dev::generate("1234", now_unix()).unwrap();
+    callsign::certs::dev::write(&dir.path().join("pki"), &pki).unwrap();
+    std::fs::write(dir.path().join("seed.json"), r#"{"accounts": 7}"#).unwrap();
+    let text = "[sip]\nudp = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n[signing]\n\
+         certificate = \"pki/chain.pem\"\nkey = \"pki/leaf.key\"\nx5u = \"http://127.0.0.1/c.pem\"\n\
+         [trust]\nstore = \"callsign.db\"\nseed = \"seed.json\"\n[upstream]\naddress = \"127.0.0.1:9\"\n";
+    std::fs::write(dir.path().join("callsign.toml"), text).unwrap();
+    let config = callsign::config::Config::load(&dir.path().join("callsign.toml")).unwrap();
+    let listeners = callsign::proxy::server::Listeners::bind(&config)
+        .await
+        .unwrap();
+    let (control, _stop) = callsign::proxy::server::Control::new();
+    let result = callsign::proxy::server::run(config, listeners, control).await;
+    assert!(
+        matches!(result, Err(callsign::proxy::server::ServerError::Store(_))),
+        "{result:?}"
+    );
+}
