@@ -688,6 +688,8 @@ async fn bad_requests_get_twilio_error_bodies() {
     assert_eq!(s, 413, "{body}");
     let (s, _) = api.call("PUT", "/v1/EndUsers", Some(&a), &[]).await;
     assert_eq!(s, 405);
+    let (s, body) = api.get("/v1/Nothing/Here", &a, &[]).await;
+    assert_eq!((s, body["code"].as_u64()), (404, Some(20404)));
     let (s, body) = api
         .get(
             "/v1/Attestation",

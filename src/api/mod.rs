@@ -92,6 +92,11 @@ async fn metrics(State(s): State<HttpState>) -> Response {
         .into_response()
 }
 
-async fn not_found() -> Response {
+/// Unknown paths: a Twilio error body under the Trust Hub prefixes, plain text elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path.starts_with("/v1/") || path.starts_with("/2010-04-01/") {
+        return ApiError::NotFound(path.to_owned()).into_response();
+    }
     (StatusCode::NOT_FOUND, "not found\n").into_response()
 }
