@@ -41,6 +41,8 @@ pub struct Config {
     #[serde(default)]
     pub numbering: Numbering,
     pub trust: TrustConfig,
+    #[serde(default)]
+    pub api: ApiConfig,
     pub upstream: UpstreamConfig,
     #[serde(default, rename = "trunk")]
     pub trunks: Vec<TrunkConfig>,
@@ -189,14 +191,70 @@ pub struct SigningConfig {
     pub crls: Vec<PathBuf>,
 }
 
+/// Where the trust data lives. Exactly one of `store` (the system of record, written by
+/// the Trust Hub API) and `file` (a read-only JSON file, watched for changes) is set.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustConfig {
-    /// JSON trust data (Twilio Trust Hub field names).
-    pub file: PathBuf,
-    /// How often to check the file for changes; 0 disables watching (SIGHUP still works).
+    /// Read-only mode: JSON trust data (Twilio Trust Hub field names), reloaded when it
+    /// changes and on SIGHUP. The Trust Hub API is off in this mode.
+    pub file: Option<PathBuf>,
+    /// The SQLite database holding the trust data; created on first run.
+    pub store: Option<PathBuf>,
+    /// JSON trust data imported into the store when the store is empty (first run).
+    pub seed: Option<PathBuf>,
+    /// How often to check `file` for changes; 0 disables watching (SIGHUP still works).
     #[serde(default = "default_watch_ms")]
     pub watch_interval_ms: u64,
+    /// `normal` (default) survives a killed process; `full` also survives power loss,
+    /// at the cost of an fsync per API write.
+    #[serde(default)]
+    pub durability: Durability,
+}
+
+/// SQLite's `synchronous` setting for the store (WAL mode either way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    #[default]
+    Normal,
+    Full,
+}
+
+/// The Trust Hub API: the operator's credential and request limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The operator's account SID (`AC…`) for HTTP basic auth. It is not an account in
+    /// the store: it approves bundles, owns the phone numbers and sees every account.
+    pub operator_sid: Option<String>,
+    /// The operator's auth token; with `operator_sid`, enables the operator.
+    pub operator_auth_token: Option<String>,
+    /// Larger request bodies get 413.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Status-callback POST attempts before giving up.
+    #[serde(default = "default_callback_attempts")]
+    pub callback_attempts: u32,
+    /// Delay before the first callback retry; doubled after each failed attempt.
+    #[serde(default = "default_callback_backoff_ms")]
+    pub callback_backoff_ms: u64,
+    /// Timeout of one callback POST.
+    #[serde(default = "default_callback_timeout_ms")]
+    pub callback_timeout_ms: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            operator_sid: None,
+            operator_auth_token: None,
+            max_body_bytes: default_max_body_bytes(),
+            callback_attempts: default_callback_attempts(),
+            callback_backoff_ms: default_callback_backoff_ms(),
+            callback_timeout_ms: default_callback_timeout_ms(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -306,6 +364,18 @@ fn default_x5u_max_age() -> u64 {
 fn default_watch_ms() -> u64 {
     1000
 }
+fn default_max_body_bytes() -> usize {
+    64 * 1024
+}
+fn default_callback_attempts() -> u32 {
+    5
+}
+fn default_callback_backoff_ms() -> u64 {
+    1000
+}
+fn default_callback_timeout_ms() -> u64 {
+    5000
+}
 fn default_transport() -> Transport {
     Transport::Udp
 }
@@ -360,14 +430,19 @@ impl Config {
 
     fn resolve_paths(&mut self, base: &Path) {
         let verify = self.verify.as_mut().map(|v| &mut v.trust_anchors);
-        let paths = [
-            Some(&mut self.signing.certificate),
-            Some(&mut self.signing.key),
-            Some(&mut self.trust.file),
+        let optional = [
+            self.trust.file.as_mut(),
+            self.trust.store.as_mut(),
+            self.trust.seed.as_mut(),
             verify,
         ];
+        let required = [&mut self.signing.certificate, &mut self.signing.key];
         let crls = self.signing.crls.iter_mut();
-        for p in paths.into_iter().flatten().chain(crls) {
+        for p in required
+            .into_iter()
+            .chain(optional.into_iter().flatten())
+            .chain(crls)
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -403,6 +478,30 @@ impl Config {
                 "[signing] x5u must be an http(s) URL, got {:?}",
                 self.signing.x5u
             ));
+        }
+        match (&self.trust.file, &self.trust.store) {
+            (Some(_), Some(_)) | (None, None) => {
+                return bad("[trust] needs exactly one of `store` or `file`".into());
+            }
+            (Some(_), None) if self.trust.seed.is_some() => {
+                return bad("[trust] `seed` goes with `store`, not `file`".into());
+            }
+            _ => {}
+        }
+        match (&self.api.operator_sid, &self.api.operator_auth_token) {
+            (Some(sid), Some(token)) => {
+                if crate::trust::Sid::parse(sid, "AC").is_err() {
+                    return bad(format!("[api] operator_sid {sid:?} is not an AC sid"));
+                }
+                if token.len() < 16 {
+                    return bad("[api] operator_auth_token needs at least 16 characters".into());
+                }
+            }
+            (None, None) => {}
+            _ => return bad("[api] set both operator_sid and operator_auth_token".into()),
+        }
+        if self.api.max_body_bytes < 1024 {
+            return bad("[api] max_body_bytes must be at least 1024".into());
         }
         let mut names = std::collections::HashSet::new();
         for t in &self.trunks {
@@ -478,6 +577,8 @@ mod tests {
         let c = Config::from_toml(SHIPPED).expect("shipped config is valid");
         assert!(!c.trunks.is_empty());
         assert_eq!(c.x5u_path(), "/certs/chain.pem");
+        assert!(c.trust.store.is_some() && c.trust.seed.is_some() && c.trust.file.is_none());
+        assert!(c.api.operator_sid.is_some());
     }
 
     #[test]
@@ -487,6 +588,7 @@ mod tests {
             ("[sip]", "[sip]\nbogus = 1"),
             ("[signing]", "[signing]\nbogus = 1"),
             ("[trust]", "[trust]\nbogus = 1"),
+            ("[api]", "[api]\nbogus = 1"),
             ("[upstream]", "[upstream]\nbogus = 1"),
             ("[[trunk]]", "[[trunk]]\nbogus = 1"),
         ] {
@@ -501,6 +603,12 @@ mod tests {
             ("sources = [", "sources = [] #"),
             ("x5u = \"", "x5u = \"ftp://"),
             ("account_sid = \"AC", "account_sid = \"XX"),
+            ("store = ", "file = \"trust.json\"\nstore = "),
+            ("[trust]\nstore = \"../var/callsign.db\"", "[trust]"),
+            ("store = \"../var/callsign.db\"", "file = \"trust.json\""),
+            ("operator_sid = \"AC", "operator_sid = \"XX"),
+            ("operator_auth_token = \"", "operator_auth_token = \"x\" #"),
+            ("[api]", "[api]\nmax_body_bytes = 10"),
         ];
         for (from, to) in cases {
             let text = SHIPPED.replacen(from, to, 1);

@@ -10,8 +10,9 @@
 //!   decision parts of [`proxy`] (`pipeline`, `transaction`, `core`) and [`verify`]
 //!   (the eleven verification steps).
 //! - **I/O shell**: [`proxy::transport`] and [`proxy::server`] (UDP/TCP, timers, start-up,
-//!   trust reload), [`api`] (HTTP: x5u and `/metrics`), [`config`], [`metrics`] and
-//!   the x5u/CRL fetcher and [`verify::Verifier`].
+//!   trust reload), [`api`] (HTTP: x5u, CRLs, `/metrics` and the Trust Hub API), [`store`]
+//!   (the SQLite system of record for trust data), [`config`], [`metrics`], and the
+//!   x5u/CRL fetcher of [`verify::Verifier`].
 //! - **Binary**: `src/main.rs`, the `callsign` subcommands.
 
 pub mod api;
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod passport;
 pub mod proxy;
 pub mod sip;
+pub mod store;
 pub mod tn;
 pub mod trust;
 pub mod verify;

@@ -11,6 +11,7 @@ use tracing_subscriber::EnvFilter;
 
 use callsign::config::Config;
 use callsign::proxy::server::{self, Control, Listeners};
+use callsign::store::{SqliteStore, Store, StoreError};
 use callsign::trust::Sid;
 
 #[derive(Parser)]
@@ -44,7 +45,13 @@ enum Command {
     Verify(VerifyArgs),
     /// Sign a PASSporT and print the Identity header value.
     Sign(SignArgs),
-    /// Show the attestation a call would get now, and why.
+    /// Trust data in the store: import or export the JSON trust-data format.
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
+    /// Show the attestation a call would get now, and why (the same logic as
+    /// `GET /v1/Attestation`).
     Attest {
         #[arg(long, short, default_value = "config/callsign.toml")]
         config: PathBuf,
@@ -140,6 +147,28 @@ struct SignArgs {
 }
 
 #[derive(Subcommand)]
+enum TrustCommand {
+    /// Load a trust-data JSON file (config/trust.json's format) into the store. A running
+    /// server picks it up on SIGHUP.
+    Import {
+        #[arg(long, short, default_value = "config/callsign.toml")]
+        config: PathBuf,
+        /// The JSON trust-data file.
+        file: PathBuf,
+        /// Replace what the store holds (otherwise the store must be empty).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Write the store's trust data as JSON (to stdout unless --out is given).
+    Export {
+        #[arg(long, short, default_value = "config/callsign.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum CertsCommand {
     /// Write a development STI PKI (root, intermediate, leaf with TNAuthList). Never use
     /// it in production.
@@ -223,16 +252,59 @@ fn main() -> Result<()> {
                 Sid::parse(&account, "AC").map_err(|e| anyhow::anyhow!("--account: {e}"))?;
             let tn = callsign::tn::canonicalize(&number, &config.numbering)
                 .map_err(|e| anyhow::anyhow!("--number {number:?}: {e}"))?;
-            let index = server::load_index(&config.trust.file)?;
-            let a = index.attest(account, tn, now_unix());
-            println!("level:   {}", a.level);
-            println!("reason:  {}", a.reason.as_str());
-            println!("number:  {tn}");
-            if let Some(p) = a.profile {
-                println!("profile: {p}");
+            let index = match server::open_store(&config)? {
+                Some(store) => callsign::store::rebuild_index(&store)?,
+                None => server::load_index(&config.trust.file.clone().unwrap_or_default())?,
+            };
+            let preview = callsign::api::preview(&index, account, tn, now_unix());
+            print!("{}", preview.to_text());
+            Ok(())
+        }
+        Command::Trust { command } => trust(command),
+    }
+}
+
+fn store_of(config: &Config) -> Result<SqliteStore> {
+    let path = config
+        .trust
+        .store
+        .as_deref()
+        .context("[trust] store is not set in the config: there is no store to use")?;
+    Ok(SqliteStore::open(path, config.trust.durability)?)
+}
+
+fn trust(command: TrustCommand) -> Result<()> {
+    match command {
+        TrustCommand::Import {
+            config,
+            file,
+            replace,
+        } => {
+            let config = Config::load(&config)?;
+            let store = store_of(&config)?;
+            let mut data = callsign::trust::load_file(&file)?;
+            callsign::store::prepare_import(&mut data, &callsign::api::render::iso(now_unix()));
+            if !replace && !store.is_empty()? {
+                bail!(StoreError::NotEmpty);
             }
-            if let Some(p) = a.product {
-                println!("product: {p}");
+            store.replace_all(&data)?;
+            println!(
+                "imported {} accounts, {} numbers, {} bundles from {}",
+                data.accounts.len(),
+                data.phone_numbers.len(),
+                data.customer_profiles.len() + data.trust_products.len(),
+                file.display()
+            );
+            Ok(())
+        }
+        TrustCommand::Export { config, out } => {
+            let config = Config::load(&config)?;
+            let data = store_of(&config)?.export()?;
+            let json = serde_json::to_string_pretty(&data)? + "\n";
+            match out {
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{json}"),
             }
             Ok(())
         }

@@ -1,5 +1,29 @@
-//! The HTTP listener: the x5u certificate chain and Prometheus `/metrics`. The Trust Hub
-//! API joins these routes in a later issue.
+//! The HTTP listener: the x5u certificate chain, Prometheus `/metrics`, and the Trust
+//! Hub API (Twilio's Trust Hub v1 and 2010 Accounts/IncomingPhoneNumbers shapes).
+//!
+//! - [`routes`]: the Trust Hub paths and the shared handler plumbing; [`hub`]: caller,
+//!   visibility and the write path (store commit, then index update).
+//! - One file per resource: [`accounts`], [`numbers`], [`bundles`], [`assignments`],
+//!   [`evaluations`], [`end_users`], [`policies`], [`attestation`].
+//! - [`review`]: status transitions, policy requirements, the automatic trust product.
+//! - [`request`], [`render`], [`error`]: parameters, Twilio JSON shapes, error bodies.
+//! - [`callbacks`]: status-callback delivery with retries.
+
+pub mod accounts;
+pub mod assignments;
+pub mod attestation;
+pub mod bundles;
+pub mod callbacks;
+pub mod end_users;
+pub mod error;
+pub mod evaluations;
+pub mod hub;
+pub mod numbers;
+pub mod policies;
+pub mod render;
+pub mod request;
+pub mod review;
+pub mod routes;
 
 use std::sync::Arc;
 
@@ -11,6 +35,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::metrics::Metrics;
+
+pub use attestation::{Preview, preview};
+pub use error::ApiError;
+pub use hub::{Caller, Hub};
 
 /// What the HTTP routes read.
 #[derive(Clone)]
@@ -29,8 +57,17 @@ pub struct ServedCrl {
 }
 
 /// The router: `x5u_path` serves the chain, each CRL its own path, `/metrics` the
-/// counters.
-pub fn router(x5u_path: &str, crls: &[ServedCrl], state: HttpState) -> Router {
+/// counters, and the Trust Hub paths go to `hub` (or answer 503 when there is no store).
+pub fn router(
+    x5u_path: &str,
+    crls: &[ServedCrl],
+    state: HttpState,
+    hub: Option<Arc<Hub>>,
+) -> Router {
+    let trust_hub = match hub {
+        Some(hub) => routes::router(hub),
+        None => routes::unavailable(),
+    };
     let mut router = Router::new()
         .route(x5u_path, get(x5u))
         .route("/metrics", get(metrics));
@@ -56,7 +93,10 @@ pub fn router(x5u_path: &str, crls: &[ServedCrl], state: HttpState) -> Router {
             }),
         );
     }
-    router.fallback(not_found).with_state(state)
+    router
+        .fallback(not_found)
+        .with_state(state)
+        .merge(trust_hub)
 }
 
 async fn x5u(State(s): State<HttpState>) -> Response {
@@ -87,6 +127,11 @@ async fn metrics(State(s): State<HttpState>) -> Response {
         .into_response()
 }
 
-async fn not_found() -> Response {
+/// Unknown paths: a Twilio error body under the Trust Hub prefixes, plain text elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path.starts_with("/v1/") || path.starts_with("/2010-04-01/") {
+        return ApiError::NotFound(path.to_owned()).into_response();
+    }
     (StatusCode::NOT_FOUND, "not found\n").into_response()
 }

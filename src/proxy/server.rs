@@ -1,6 +1,7 @@
 //! Start-up and the task set of `callsign serve`: load and check the signing material,
-//! load the trust data, then run the transports, timers, HTTP and the trust reloader
-//! until shutdown.
+//! load the trust data (from the store, the system of record, or from a read-only file),
+//! then run the transports, timers, HTTP (with the Trust Hub API in store mode) and the
+//! trust reloader until shutdown.
 
 use std::io;
 use std::net::SocketAddr;
@@ -16,12 +17,14 @@ use tracing::{error, info, warn};
 use super::context::Context;
 use super::core::Core;
 use super::transport::Shell;
-use crate::api::{self, HttpState, ServedCrl};
+use crate::api::callbacks::{Callbacks, Retry};
+use crate::api::{self, HttpState, Hub, ServedCrl};
 use crate::certs::{self, CertError, SigningKey};
 use crate::config::{Config, ConfigError, CrlCheck, SigningConfig, VerifyConfig};
 use crate::metrics::Metrics;
 use crate::passport::{PassportError, Signer};
-use crate::trust::{self, Index, Trust, TrustError};
+use crate::store::{self, Store, StoreError};
+use crate::trust::{self, Index, Sid, Trust, TrustError};
 use crate::verify::{CrlMode, Verifier, VerifyError, VerifySettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,10 @@ pub enum ServerError {
     Signer(#[from] PassportError),
     #[error("trust data: {0}")]
     Trust(#[from] TrustError),
+    #[error("trust store: {0}")]
+    Store(#[from] StoreError),
+    #[error("status callbacks: {0}")]
+    Callbacks(String),
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
     #[error("verification: {0}")]
@@ -158,6 +165,82 @@ pub fn load_index(path: &Path) -> Result<Index, TrustError> {
     Index::build(&data)
 }
 
+/// Where the running server's trust data comes from.
+enum Source {
+    /// The store, written through the Trust Hub API; SIGHUP rebuilds the index from it.
+    Store(Arc<Hub>),
+    /// A read-only JSON file, reloaded when it changes and on SIGHUP.
+    File {
+        path: PathBuf,
+        stamp: Option<(SystemTime, u64)>,
+    },
+}
+
+/// Opens the configured store (seeding it on first run), as `callsign serve` and the
+/// CLI's `trust` and `attest` commands do.
+pub fn open_store(config: &Config) -> Result<Option<store::SqliteStore>, ServerError> {
+    let Some(path) = &config.trust.store else {
+        return Ok(None);
+    };
+    let now = crate::api::render::iso(now_unix());
+    Ok(Some(store::open_seeded(
+        path,
+        config.trust.seed.as_deref(),
+        config.trust.durability,
+        &now,
+    )?))
+}
+
+/// Loads the trust index and, in store mode, the Trust Hub service around it.
+async fn load_trust(config: &Config) -> Result<(Arc<Trust>, Source), ServerError> {
+    let cfg = config.clone();
+    let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
+        match open_store(&cfg)? {
+            Some(st) => {
+                let index = store::rebuild_index(&st)?;
+                Ok((index, Some(st)))
+            }
+            None => Ok((Index::default(), None)),
+        }
+    })
+    .await
+    .map_err(|e| ServerError::Io(io::Error::other(e)))??;
+    match opened {
+        (index, Some(st)) => {
+            let trust = Arc::new(Trust::new(index));
+            let api = &config.api;
+            let operator = api
+                .operator_sid
+                .as_deref()
+                .and_then(|s| Sid::parse(s, "AC").ok())
+                .zip(api.operator_auth_token.clone());
+            let callbacks = Callbacks::start(Retry {
+                attempts: api.callback_attempts,
+                first_backoff: Duration::from_millis(api.callback_backoff_ms),
+                timeout: Duration::from_millis(api.callback_timeout_ms),
+            })
+            .map_err(ServerError::Callbacks)?;
+            let st: Arc<dyn Store> = Arc::new(st);
+            let hub = Hub::new(
+                st,
+                Arc::clone(&trust),
+                config.numbering.clone(),
+                operator,
+                Some(callbacks),
+                api.max_body_bytes,
+            );
+            Ok((trust, Source::Store(Arc::new(hub))))
+        }
+        (_, None) => {
+            let path = config.trust.file.clone().unwrap_or_default();
+            // The stamp is taken before reading, so a change made during the load is seen.
+            let stamp = file_stamp(&path);
+            let trust = Arc::new(Trust::new(load_index(&path)?));
+            Ok((trust, Source::File { path, stamp }))
+        }
+    }
+}
+
 /// How the outside drives a running server.
 #[derive(Clone)]
 pub struct Control {
@@ -192,9 +275,7 @@ pub async fn run(
     let shutdown = control.shutdown.clone();
     let (signer, chain_pem) = load_signing(&config.signing, now_unix())?;
     let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
-    // The stamp is taken before reading, so a change made during the load is seen.
-    let stamp = file_stamp(&config.trust.file);
-    let trust = Arc::new(Trust::new(load_index(&config.trust.file)?));
+    let (trust, source) = load_trust(&config).await?;
     let metrics = Arc::new(Metrics::new());
 
     let udp_addr = listeners.udp.as_ref().map(|s| s.local_addr()).transpose()?;
@@ -236,9 +317,13 @@ pub async fn run(
             metrics: Arc::clone(&metrics),
         };
         let crls = served_crls(&config)?;
-        let app = api::router(&config.x5u_path(), &crls, state);
+        let hub = match &source {
+            Source::Store(hub) => Some(Arc::clone(hub)),
+            Source::File { .. } => None,
+        };
+        let app = api::router(&config.x5u_path(), &crls, state, hub);
         let mut stop = shutdown.clone();
-        info!(http = ?l.local_addr().ok(), "HTTP serving x5u and /metrics");
+        info!(http = ?l.local_addr().ok(), "HTTP serving x5u, /metrics and the Trust Hub API");
         tasks.spawn(async move {
             let served = axum::serve(l, app)
                 .with_graceful_shutdown(async move {
@@ -255,15 +340,22 @@ pub async fn run(
         core: Arc::clone(&core),
         chain: served_chain,
     };
-    tasks.spawn(watch_trust(
-        rotation,
-        config.trust.file.clone(),
-        stamp,
-        Duration::from_millis(config.trust.watch_interval_ms),
-        trust,
-        metrics,
-        control.clone(),
-    ));
+    match source {
+        Source::Store(hub) => {
+            tasks.spawn(reload_store(rotation, hub, metrics, control.clone()));
+        }
+        Source::File { path, stamp } => {
+            tasks.spawn(watch_trust(
+                rotation,
+                path,
+                stamp,
+                Duration::from_millis(config.trust.watch_interval_ms),
+                trust,
+                metrics,
+                control.clone(),
+            ));
+        }
+    }
     while tasks.join_next().await.is_some() {}
     info!("callsign stopped");
     Ok(())
@@ -298,6 +390,39 @@ impl Rotation {
 fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
+}
+
+/// In store mode, `reload` (SIGHUP) rebuilds the index from the store, e.g. after
+/// `callsign trust import`. API writes never need it: they update the index directly.
+async fn reload_store(rotation: Rotation, hub: Arc<Hub>, metrics: Arc<Metrics>, control: Control) {
+    let Control {
+        mut shutdown,
+        reload,
+        reloaded,
+    } = control;
+    loop {
+        tokio::select! {
+            _ = reload.notified() => {}
+            _ = shutdown.changed() => return,
+        }
+        rotation.rotate();
+        let h = Arc::clone(&hub);
+        match tokio::task::spawn_blocking(move || h.reload()).await {
+            Ok(Ok(numbers)) => {
+                metrics.reload("ok");
+                info!(numbers, "trust index rebuilt from the store");
+            }
+            Ok(Err(e)) => {
+                metrics.reload("error");
+                error!(error = %e, "trust index rebuild failed: keeping the current index");
+            }
+            Err(e) => {
+                metrics.reload("error");
+                error!(error = %e, "trust index rebuild task failed");
+            }
+        }
+        reloaded.send_modify(|n| *n += 1);
+    }
 }
 
 /// Reloads the trust data on `reload` or when the file changes. A file that fails to

@@ -90,7 +90,7 @@ pub(super) struct Resolved {
     pub numbers: Vec<(u64, NumberEntry)>,
 }
 
-fn dense_id(len: usize, what: &'static str) -> Result<u32, TrustError> {
+pub(super) fn dense_id(len: usize, what: &'static str) -> Result<u32, TrustError> {
     u32::try_from(len)
         .ok()
         .filter(|id| *id != NO_BUNDLE)
@@ -332,7 +332,7 @@ pub(super) fn e164(pn: Sid, number: &str) -> Result<Tn, TrustError> {
 
 /// Records an entity assignment: product→profile or secondary→primary links; end users
 /// and supporting documents (`RD…`, not modelled) are checked or accepted and ignored.
-fn link(
+pub(super) fn link(
     graph: &mut Graph,
     assignment: Sid,
     bundle_sid: Sid,

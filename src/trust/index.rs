@@ -386,3 +386,5 @@ mod tests {
         );
     }
 }
+
+mod update;

@@ -4,6 +4,7 @@
 //! - [`model`]: the JSON file (Twilio field names), [`TrustData::from_json`], [`load_file`].
 //! - `graph`: validation and resolution of references to dense ids.
 //! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole indexes.
+//!   Its incremental updates (numbers, accounts, bundles, links) serve Trust Hub API writes.
 //! - [`attest`]: DESIGN.md's attestation rules, [`Level`], [`Reason`], [`Attestation`].
 
 pub mod attest;

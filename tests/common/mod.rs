@@ -2,6 +2,9 @@
 //! and a test UAS (the upstream) talking to it over real sockets.
 #![allow(dead_code)]
 
+pub mod api;
+pub mod sipp;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -50,6 +53,9 @@ pub fn verifying(pki: &std::path::Path, on_failure: &str) -> Options {
         ..Options::default()
     }
 }
+/// The operator credential of store-mode harnesses.
+pub const OPERATOR_SID: &str = "AC0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
+pub const OPERATOR_TOKEN: &str = "operator-token-for-tests";
 pub const TRUST: &str = include_str!("../data/trust.json");
 /// How long any single wait in a test may take before it fails.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -70,6 +76,11 @@ pub struct Options {
     pub trunks: Option<String>,
     /// More TOML appended to the config (e.g. a [verify] table).
     pub extra_config: String,
+    /// Store mode: the store is seeded from this trust-data JSON (instead of the
+    /// read-only `tests/data/trust.json` file mode).
+    pub store_seed: Option<String>,
+    /// More `[[trunk]]` tables.
+    pub extra_trunks: String,
 }
 
 impl Default for Options {
@@ -84,6 +95,8 @@ impl Default for Options {
             x5u: None,
             trunks: None,
             extra_config: String::new(),
+            store_seed: None,
+            extra_trunks: String::new(),
         }
     }
 }
@@ -103,6 +116,7 @@ pub struct Harness {
     pub control: Control,
     pub leaf_public_key: Vec<u8>,
     stop: watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub fn now_unix() -> i64 {
@@ -114,16 +128,45 @@ pub fn now_unix() -> i64 {
 
 impl Harness {
     pub async fn start(opts: Options) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
+        Harness::start_in(tempfile::tempdir().unwrap(), opts).await
+    }
+
+    /// Stops this server, waits until it has, and starts another on the same directory
+    /// (and so the same store) with `opts`.
+    pub async fn restart(mut self, opts: Options) -> Harness {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(WAIT, server).await.unwrap().unwrap();
+        }
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        Harness::start_in(dir, opts).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir, opts: Options) -> Harness {
         let pki_dir = match &opts.pki {
             Some(p) => p.clone(),
             None => {
-                let pki = callsign::certs::dev::generate("1234", now_unix()).unwrap();
-                callsign::certs::dev::write(&dir.path().join("pki"), &pki).unwrap();
+                if !dir.path().join("pki").exists() {
+                    let pki = callsign::certs::dev::generate("1234", now_unix()).unwrap();
+                    callsign::certs::dev::write(&dir.path().join("pki"), &pki).unwrap();
+                }
                 dir.path().join("pki")
             }
         };
-        std::fs::write(dir.path().join("trust.json"), TRUST).unwrap();
+        let trust = match &opts.store_seed {
+            Some(seed) => {
+                std::fs::write(dir.path().join("seed.json"), seed).unwrap();
+                format!(
+                    "store = \"callsign.db\"\nseed = \"seed.json\"\n\n[api]\n\
+                     operator_sid = \"{OPERATOR_SID}\"\noperator_auth_token = \"{OPERATOR_TOKEN}\"\n\
+                     callback_backoff_ms = 20\nmax_body_bytes = 4096"
+                )
+            }
+            None => {
+                std::fs::write(dir.path().join("trust.json"), TRUST).unwrap();
+                "file = \"trust.json\"\nwatch_interval_ms = 0".to_owned()
+            }
+        };
 
         let (upstream, up_addr) = if let Some(a) = opts.upstream_addr {
             (Upstream::External, a)
@@ -155,14 +198,14 @@ x5u = "http://127.0.0.1/certs/chain.pem"
 crls = ["{pki}/intermediate.crl"]
 
 [trust]
-file = "trust.json"
-watch_interval_ms = 0
+{trust}
 
 [upstream]
 address = "{up_addr}"
 transport = "{transport}"
 
 {trunks}
+{extra_trunks}
 {extra_config}
 "#,
             t1 = opts.t1_ms,
@@ -172,6 +215,7 @@ transport = "{transport}"
                 .trunks
                 .clone()
                 .unwrap_or_else(|| DEFAULT_TRUNKS.to_string()),
+            extra_trunks = opts.extra_trunks,
             extra_config = opts.extra_config,
         );
         let path = dir.path().join("callsign.toml");
@@ -189,7 +233,7 @@ transport = "{transport}"
         }
         let (control, stop) = Control::new();
         let c = control.clone();
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             if let Err(e) = server::run(config, listeners, c).await {
                 panic!("server failed: {e}");
             }
@@ -204,6 +248,7 @@ transport = "{transport}"
             control,
             leaf_public_key: leaf_public_key(&chain),
             stop,
+            server: Some(server),
         }
     }
 
@@ -441,4 +486,29 @@ pub fn tamper(msg: &str) -> String {
     let at = payload + 10;
     let flipped = if &msg[at..at + 1] == "A" { "B" } else { "A" };
     format!("{}{flipped}{}", &msg[..at], &msg[at + 1..])
+}
+
+/// Places one call from a UAC on `ip` (a trunk's source) calling `from` → `to`, takes
+/// the forwarded INVITE at the harness UAS, answers it 486, and returns the verified
+/// PASSporT claims.
+pub async fn signed_call(
+    h: &Harness,
+    ip: &str,
+    from: &str,
+    to: &str,
+    call_id: &str,
+) -> serde_json::Value {
+    let uac = uac(ip).await;
+    let local = uac.local_addr().unwrap();
+    let branch = format!("z9hG4bK-{call_id}");
+    let inv = invite(local, "UDP", call_id, &branch, from, to, "");
+    uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
+    let (fwd, proxy) = recv_until(h.uas_udp(), |m| {
+        m.starts_with("INVITE ") && m.contains(&format!("Call-ID: {call_id}\r\n"))
+    })
+    .await;
+    let busy = respond(&fwd, 486, "Busy Here", "");
+    h.uas_udp().send_to(busy.as_bytes(), proxy).await.unwrap();
+    let identity = header(&fwd, HeaderName::Identity).expect("the INVITE is signed");
+    verify_identity(&identity, &h.leaf_public_key)
 }

@@ -1,0 +1,94 @@
+//! Synthetic trust data shared by the benches: `accounts` vetted accounts (an approved
+//! primary and trust product each), `numbers` numbers spread over them, every number on
+//! its account's profile and product. Numbers are `+1` followed by `FIRST + i`.
+
+use callsign::trust::{
+    Account, AccountStatus, Bundle, BundleStatus, ChannelEndpointAssignment, EntityAssignment,
+    PhoneNumber, Policy, Sid, TrustData,
+};
+
+pub const FIRST: u64 = 2_000_000_000;
+
+pub fn sid(prefix: &str, n: u64) -> Sid {
+    Sid::from_u128(prefix, u128::from(n)).expect("valid prefix")
+}
+
+pub fn bundle(sid: Sid, account: Sid, policy: Policy) -> Bundle {
+    Bundle {
+        sid,
+        account_sid: account,
+        policy_sid: Sid::parse_any(policy.sid_str()).expect("policy sid"),
+        status: BundleStatus::TwilioApproved,
+        valid_until: None,
+        friendly_name: None,
+        email: None,
+        status_callback: None,
+        errors: None,
+        date_created: None,
+        date_updated: None,
+        url: None,
+        links: None,
+    }
+}
+
+/// The synthetic world.
+pub fn synthetic(numbers: u64, accounts: u64) -> TrustData {
+    let mut data = TrustData::default();
+    for a in 0..accounts {
+        let account = sid("AC", a);
+        data.accounts.push(Account {
+            sid: account,
+            parent_sid: None,
+            friendly_name: None,
+            auth_token: None,
+            status: AccountStatus::Active,
+            account_type: None,
+            date_created: None,
+            date_updated: None,
+            uri: None,
+            subresource_uris: None,
+        });
+        let (profile, product) = (sid("BU", 2 * a), sid("BU", 2 * a + 1));
+        data.customer_profiles
+            .push(bundle(profile, account, Policy::PrimaryCustomerProfile));
+        data.trust_products
+            .push(bundle(product, account, Policy::ShakenStir));
+        data.entity_assignments.push(EntityAssignment {
+            sid: sid("BV", a),
+            bundle_sid: product,
+            object_sid: profile,
+            account_sid: None,
+            date_created: None,
+            url: None,
+        });
+    }
+    for i in 0..numbers {
+        let a = i % accounts;
+        let pn = sid("PN", i);
+        data.phone_numbers.push(PhoneNumber {
+            sid: pn,
+            account_sid: sid("AC", a),
+            phone_number: format!("+1{}", FIRST + i),
+            friendly_name: None,
+            date_created: None,
+            date_updated: None,
+            uri: None,
+        });
+        for (k, bundle) in [sid("BU", 2 * a), sid("BU", 2 * a + 1)]
+            .into_iter()
+            .enumerate()
+        {
+            data.channel_endpoint_assignments
+                .push(ChannelEndpointAssignment {
+                    sid: sid("RA", 2 * i + k as u64),
+                    bundle_sid: bundle,
+                    channel_endpoint_sid: pn,
+                    channel_endpoint_type: "phone-number".to_owned(),
+                    account_sid: None,
+                    date_created: None,
+                    url: None,
+                });
+        }
+    }
+    data
+}

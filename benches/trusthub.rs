@@ -1,0 +1,249 @@
+//! Trust Hub costs: API write throughput over real HTTP, the time from a write's
+//! response to the index answering the next call with the new level (checked on every
+//! iteration: it must already be visible), and rebuilding the index from a store holding
+//! 1,000,000 numbers.
+//!
+//! Run with `cargo bench --bench trusthub`. Set `CALLSIGN_BENCH_NUMBERS` to bench the
+//! rebuild with fewer numbers.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use callsign::api::Hub;
+use callsign::config::Durability;
+use callsign::store::{self, SqliteStore, Store};
+use callsign::tn::{Numbering, canonicalize};
+use callsign::trust::{Level, Policy, Sid, Trust};
+use criterion::{Criterion, criterion_group, criterion_main};
+use synthetic::synthetic;
+
+mod synthetic;
+use serde_json::Value;
+
+const OPERATOR: &str = "AC0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
+const TOKEN: &str = "bench-operator-token";
+const NOW: i64 = 1_700_000_000;
+
+struct Server {
+    base: String,
+    trust: Arc<Trust>,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(durability: Durability) -> Server {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let st = SqliteStore::open(&dir.path().join("bench.db"), durability).expect("store");
+        let trust = Arc::new(Trust::new(store::rebuild_index(&st).expect("index")));
+        let operator = Some((Sid::parse(OPERATOR, "AC").expect("sid"), TOKEN.to_owned()));
+        let hub = Hub::new(
+            Arc::new(st),
+            Arc::clone(&trust),
+            Numbering::default(),
+            operator,
+            None,
+            65_536,
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let app = callsign::api::routes::router(Arc::new(hub));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Server {
+            base,
+            trust,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: (&str, &str),
+        form: &[(&str, &str)],
+    ) -> Value {
+        let resp = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .basic_auth(auth.0, Some(auth.1))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).expect("form"))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn post(&self, path: &str, auth: (&str, &str), form: &[(&str, &str)]) -> Value {
+        self.call(reqwest::Method::POST, path, auth, form).await
+    }
+}
+
+fn sid_of(v: &Value) -> String {
+    v["sid"].as_str().expect("sid").to_owned()
+}
+
+/// A vetted account (approved primary with its automatic trust product) and one number.
+async fn vetted(s: &Server) -> (String, String, String, String) {
+    let op = (OPERATOR, TOKEN);
+    let account = s.post("/2010-04-01/Accounts.json", op, &[]).await;
+    let (sid, token) = (
+        sid_of(&account),
+        account["auth_token"].as_str().expect("token").to_owned(),
+    );
+    let a = (sid.as_str(), token.as_str());
+    let pn = sid_of(
+        &s.post(
+            &format!("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json"),
+            op,
+            &[("PhoneNumber", "+12155550121")],
+        )
+        .await,
+    );
+    let p = sid_of(
+        &s.post(
+            "/v1/CustomerProfiles",
+            a,
+            &[
+                ("FriendlyName", "p"),
+                ("Email", "e@x"),
+                ("PolicySid", Policy::PrimaryCustomerProfile.sid_str()),
+            ],
+        )
+        .await,
+    );
+    for t in [
+        "customer_profile_business_information",
+        "authorized_representative_1",
+    ] {
+        let it = sid_of(
+            &s.post("/v1/EndUsers", a, &[("FriendlyName", t), ("Type", t)])
+                .await,
+        );
+        s.post(
+            &format!("/v1/CustomerProfiles/{p}/EntityAssignments"),
+            a,
+            &[("ObjectSid", &it)],
+        )
+        .await;
+    }
+    s.post(
+        &format!("/v1/CustomerProfiles/{p}"),
+        a,
+        &[("Status", "pending-review")],
+    )
+    .await;
+    s.post(
+        &format!("/v1/CustomerProfiles/{p}"),
+        op,
+        &[("Status", "twilio-approved")],
+    )
+    .await;
+    (sid, token, p, pn)
+}
+
+fn api(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut group = c.benchmark_group("trusthub");
+    group.measurement_time(Duration::from_secs(5));
+    for (name, durability) in [("normal", Durability::Normal), ("full", Durability::Full)] {
+        let s = rt.block_on(Server::start(durability));
+        let (sid, token, _, _) = rt.block_on(vetted(&s));
+        group.bench_function(format!("write_end_user_{name}"), |b| {
+            b.iter(|| {
+                rt.block_on(s.post(
+                    "/v1/EndUsers",
+                    (&sid, &token),
+                    &[
+                        ("FriendlyName", "bench"),
+                        ("Type", "authorized_representative_2"),
+                    ],
+                ))
+            })
+        });
+    }
+
+    // Assign a number to a vetted profile (and so to its automatic trust product), then
+    // take it off; after each response the index must already give the new level.
+    let s = rt.block_on(Server::start(Durability::Normal));
+    let (sid, token, p, pn) = rt.block_on(vetted(&s));
+    let account = Sid::parse(&sid, "AC").expect("sid");
+    let tn = canonicalize("+12155550121", &Numbering::default()).expect("tn");
+    let path = format!("/v1/CustomerProfiles/{p}/ChannelEndpointAssignments");
+    let mut worst_after_response = Duration::ZERO;
+    group.bench_function("write_then_visible", |b| {
+        b.iter(|| {
+            let ra = rt.block_on(s.post(
+                &path,
+                (&sid, &token),
+                &[
+                    ("ChannelEndpointType", "phone-number"),
+                    ("ChannelEndpointSid", &pn),
+                ],
+            ));
+            let seen = Instant::now();
+            let level = s.trust.load().attest(account, tn, NOW).level;
+            worst_after_response = worst_after_response.max(seen.elapsed());
+            assert_eq!(
+                level,
+                Level::A,
+                "the write is visible when its response arrives"
+            );
+            rt.block_on(s.call(
+                reqwest::Method::DELETE,
+                &format!("{path}/{}", sid_of(&ra)),
+                (&sid, &token),
+                &[],
+            ));
+            assert_eq!(s.trust.load().attest(account, tn, NOW).level, Level::B);
+        })
+    });
+    println!(
+        "write_then_visible: new level already visible on every check; slowest check {worst_after_response:?} after the response"
+    );
+    group.finish();
+}
+
+fn rebuild(c: &mut Criterion) {
+    let numbers = std::env::var("CALLSIGN_BENCH_NUMBERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000u64);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let st = SqliteStore::open(&dir.path().join("big.db"), Durability::Normal).expect("store");
+    let started = Instant::now();
+    let mut data = synthetic(numbers, 1_000);
+    store::prepare_import(&mut data, "2026-01-01T00:00:00Z");
+    st.replace_all(&data).expect("import");
+    println!(
+        "store import: {numbers} numbers in {:.2?}",
+        started.elapsed()
+    );
+    let mut group = c.benchmark_group("trusthub");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(30));
+    group.bench_function(format!("rebuild_index_{numbers}_numbers"), |b| {
+        b.iter(|| {
+            let index = store::rebuild_index(black_box(&st as &dyn Store)).expect("rebuild");
+            assert_eq!(index.len_numbers() as u64, numbers);
+            index
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, api, rebuild);
+criterion_main!(benches);

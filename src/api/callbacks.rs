@@ -1,0 +1,133 @@
+//! Status callbacks: when a bundle with a `status_callback` changes status, POST the new
+//! status there (form-encoded `AccountSid`, `BundleSid`, `Status`, `FailureReason`).
+//! Deliveries run on their own tasks with exponential backoff; queuing never blocks the
+//! API or the proxy, and a full queue drops the callback with a warning.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use crate::trust::{BundleStatus, Sid};
+
+/// How many callbacks may wait for a delivery task.
+const QUEUE: usize = 4096;
+
+/// One status change to report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub url: String,
+    pub account_sid: Sid,
+    pub bundle_sid: Sid,
+    pub status: BundleStatus,
+    pub errors: Option<serde_json::Value>,
+}
+
+impl StatusChange {
+    /// The form fields posted.
+    pub fn form(&self) -> Vec<(&'static str, String)> {
+        let status = serde_json::to_value(self.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut form = vec![
+            ("AccountSid", self.account_sid.to_string()),
+            ("BundleSid", self.bundle_sid.to_string()),
+            ("Status", status),
+        ];
+        if let Some(errors) = &self.errors {
+            form.push(("FailureReason", errors.to_string()));
+        }
+        form
+    }
+}
+
+/// Retry policy for deliveries.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+    pub timeout: Duration,
+}
+
+/// The sending side of the callback queue.
+#[derive(Clone)]
+pub struct Callbacks {
+    tx: mpsc::Sender<StatusChange>,
+}
+
+impl Callbacks {
+    /// Starts the delivery worker on the current Tokio runtime.
+    pub fn start(retry: Retry) -> Result<Callbacks, String> {
+        // reqwest is built without a default TLS provider; install ring's once.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(retry.timeout)
+            .build()
+            .map_err(|e| format!("status callback HTTP client: {e}"))?;
+        let (tx, mut rx) = mpsc::channel::<StatusChange>(QUEUE);
+        tokio::spawn(async move {
+            while let Some(change) = rx.recv().await {
+                tokio::spawn(deliver(client.clone(), change, retry));
+            }
+        });
+        Ok(Callbacks { tx })
+    }
+
+    /// Queues a callback without waiting.
+    pub fn notify(&self, change: StatusChange) {
+        if let Err(e) = self.tx.try_send(change) {
+            warn!(error = %e, "status callback queue full or closed: callback dropped");
+        }
+    }
+}
+
+async fn deliver(client: reqwest::Client, change: StatusChange, retry: Retry) {
+    let form = serde_urlencoded::to_string(change.form()).unwrap_or_default();
+    let mut backoff = retry.first_backoff;
+    for attempt in 1..=retry.attempts.max(1) {
+        let sent = client
+            .post(&change.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => {
+                info!(bundle = %change.bundle_sid, url = %change.url, attempt, "status callback delivered");
+                return;
+            }
+            Ok(r) => {
+                debug!(bundle = %change.bundle_sid, status = %r.status(), attempt, "status callback refused")
+            }
+            Err(e) => {
+                debug!(bundle = %change.bundle_sid, error = %e, attempt, "status callback failed")
+            }
+        }
+        if attempt < retry.attempts {
+            tokio::time::sleep(backoff).await;
+            backoff = backoff.saturating_mul(2);
+        }
+    }
+    warn!(bundle = %change.bundle_sid, url = %change.url, attempts = retry.attempts, "status callback given up");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_names_the_bundle_and_its_status() {
+        let change = StatusChange {
+            url: "http://x".into(),
+            account_sid: Sid::from_u128("AC", 1).unwrap(),
+            bundle_sid: Sid::from_u128("BU", 2).unwrap(),
+            status: BundleStatus::TwilioRejected,
+            errors: Some(serde_json::json!([{"code": 1}])),
+        };
+        let form = change.form();
+        assert_eq!(form[2], ("Status", "twilio-rejected".to_owned()));
+        assert_eq!(form[1].1, "BU00000000000000000000000000000002");
+        assert_eq!(form[3], ("FailureReason", "[{\"code\":1}]".to_owned()));
+    }
+}

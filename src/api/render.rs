@@ -1,0 +1,339 @@
+//! Twilio's JSON shapes: each resource with its links, and the two list envelopes
+//! (Trust Hub v1's `meta`, and the 2010 API's page fields).
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::{Rfc2822, Rfc3339};
+
+use super::request::{ApiRequest, PageRequest, Params};
+use crate::store::{Evaluation, Page};
+use crate::trust::{
+    Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, PhoneNumber, Policy, Sid,
+};
+
+/// The two kinds of bundle, which share everything but their paths and field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Profile,
+    Product,
+}
+
+impl Kind {
+    pub fn collection(self) -> &'static str {
+        match self {
+            Kind::Profile => "CustomerProfiles",
+            Kind::Product => "TrustProducts",
+        }
+    }
+    /// The `…_sid` field naming the bundle in sub-resources.
+    pub fn sid_field(self) -> &'static str {
+        match self {
+            Kind::Profile => "customer_profile_sid",
+            Kind::Product => "trust_product_sid",
+        }
+    }
+    fn link_prefix(self) -> &'static str {
+        match self {
+            Kind::Profile => "customer_profiles",
+            Kind::Product => "trust_products",
+        }
+    }
+    /// Whether a bundle with `policy` belongs under this kind's path.
+    pub fn holds(self, policy: Policy) -> bool {
+        policy.is_customer_profile() == (self == Kind::Profile)
+    }
+    pub fn of(policy: Policy) -> Kind {
+        if policy.is_customer_profile() {
+            Kind::Profile
+        } else {
+            Kind::Product
+        }
+    }
+}
+
+/// RFC 3339 text for a Unix time (the stored and v1 date format).
+pub fn iso(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// A stored date as the 2010 API writes dates (RFC 2822).
+fn rfc2822(date: &Option<String>) -> Value {
+    let Some(d) = date else {
+        return Value::Null;
+    };
+    OffsetDateTime::parse(d, &Rfc3339)
+        .ok()
+        .and_then(|t| t.format(&Rfc2822).ok())
+        .map_or_else(|| json!(d), |s| json!(s))
+}
+
+pub fn account(a: &Account) -> Value {
+    let uri = format!("/2010-04-01/Accounts/{}.json", a.sid);
+    json!({
+        "auth_token": a.auth_token,
+        "date_created": rfc2822(&a.date_created),
+        "date_updated": rfc2822(&a.date_updated),
+        "friendly_name": a.friendly_name,
+        "owner_account_sid": a.parent().unwrap_or(a.sid),
+        "sid": a.sid,
+        "status": a.status,
+        "subresource_uris": {
+            "incoming_phone_numbers":
+                format!("/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", a.sid),
+        },
+        "type": a.account_type.as_deref().unwrap_or("Full"),
+        "uri": uri,
+    })
+}
+
+/// An incoming phone number; `bundle` is the customer profile it is assigned to.
+pub fn number(n: &PhoneNumber, bundle: Option<Sid>) -> Value {
+    json!({
+        "account_sid": n.account_sid,
+        "address_requirements": "none",
+        "address_sid": null,
+        "api_version": "2010-04-01",
+        "beta": false,
+        "bundle_sid": bundle,
+        "capabilities": {"voice": true, "sms": false, "mms": false, "fax": false},
+        "date_created": rfc2822(&n.date_created),
+        "date_updated": rfc2822(&n.date_updated),
+        "emergency_status": "Inactive",
+        "friendly_name": n.friendly_name.as_deref().unwrap_or(&n.phone_number),
+        "identity_sid": null,
+        "origin": "twilio",
+        "phone_number": n.phone_number,
+        "sid": n.sid,
+        "status": "in-use",
+        "trunk_sid": null,
+        "uri": format!("/2010-04-01/Accounts/{}/IncomingPhoneNumbers/{}.json", n.account_sid, n.sid),
+        "voice_url": null,
+        "voice_method": "POST",
+    })
+}
+
+pub fn bundle_url(base: &str, kind: Kind, sid: Sid) -> String {
+    format!("{base}/v1/{}/{sid}", kind.collection())
+}
+
+pub fn bundle(base: &str, kind: Kind, b: &Bundle) -> Value {
+    let url = bundle_url(base, kind, b.sid);
+    let p = kind.link_prefix();
+    json!({
+        "sid": b.sid,
+        "account_sid": b.account_sid,
+        "policy_sid": b.policy_sid,
+        "friendly_name": b.friendly_name,
+        "status": b.status,
+        "valid_until": b.valid_until.and_then(|t| t.format(&Rfc3339).ok()),
+        "email": b.email,
+        "status_callback": b.status_callback,
+        "date_created": b.date_created,
+        "date_updated": b.date_updated,
+        "url": url,
+        "links": {
+            format!("{p}_entity_assignments"): format!("{url}/EntityAssignments"),
+            format!("{p}_evaluations"): format!("{url}/Evaluations"),
+            format!("{p}_channel_endpoint_assignment"): format!("{url}/ChannelEndpointAssignments"),
+        },
+        "errors": b.errors,
+    })
+}
+
+pub fn entity_assignment(base: &str, kind: Kind, a: &EntityAssignment) -> Value {
+    let mut v = json!({
+        "sid": a.sid,
+        "account_sid": a.account_sid,
+        "object_sid": a.object_sid,
+        "date_created": a.date_created,
+        "url": format!("{}/EntityAssignments/{}", bundle_url(base, kind, a.bundle_sid), a.sid),
+    });
+    v[kind.sid_field()] = json!(a.bundle_sid);
+    v
+}
+
+pub fn channel_endpoint_assignment(base: &str, kind: Kind, a: &ChannelEndpointAssignment) -> Value {
+    let mut v = json!({
+        "sid": a.sid,
+        "account_sid": a.account_sid,
+        "channel_endpoint_type": a.channel_endpoint_type,
+        "channel_endpoint_sid": a.channel_endpoint_sid,
+        "date_created": a.date_created,
+        "url": format!(
+            "{}/ChannelEndpointAssignments/{}",
+            bundle_url(base, kind, a.bundle_sid),
+            a.sid
+        ),
+    });
+    v[kind.sid_field()] = json!(a.bundle_sid);
+    v
+}
+
+pub fn evaluation(base: &str, kind: Kind, e: &Evaluation) -> Value {
+    let mut v = json!({
+        "sid": e.sid,
+        "account_sid": e.account_sid,
+        "policy_sid": e.policy_sid,
+        "status": e.status,
+        "results": e.results,
+        "date_created": e.date_created,
+        "url": format!("{}/Evaluations/{}", bundle_url(base, kind, e.bundle_sid), e.sid),
+    });
+    v[kind.sid_field()] = json!(e.bundle_sid);
+    v
+}
+
+pub fn end_user(base: &str, u: &EndUser) -> Value {
+    json!({
+        "sid": u.sid,
+        "account_sid": u.account_sid,
+        "friendly_name": u.friendly_name,
+        "type": u.end_user_type,
+        "attributes": u.attributes,
+        "date_created": u.date_created,
+        "date_updated": u.date_updated,
+        "url": format!("{base}/v1/EndUsers/{}", u.sid),
+    })
+}
+
+/// The store page for a request: one more row than asked, to know whether a next page
+/// exists.
+pub fn store_page(p: PageRequest) -> Page {
+    Page {
+        offset: p.page.saturating_mul(p.size),
+        limit: p.size + 1,
+    }
+}
+
+fn page_link(path: &str, params: &Params, size: usize, page: usize) -> String {
+    let filters = params.filters_query();
+    let sep = if filters.is_empty() { "" } else { "&" };
+    format!("{path}?{filters}{sep}PageSize={size}&Page={page}")
+}
+
+/// Trust Hub v1's list envelope: `results` and `meta` with absolute page URLs.
+pub fn v1_page(
+    base: &str,
+    path: &str,
+    params: &Params,
+    p: PageRequest,
+    mut rows: Vec<Value>,
+) -> Value {
+    let more = rows.len() > p.size;
+    rows.truncate(p.size);
+    let url = |page| format!("{base}{}", page_link(path, params, p.size, page));
+    json!({
+        "results": rows,
+        "meta": {
+            "page": p.page,
+            "page_size": p.size,
+            "first_page_url": url(0),
+            "previous_page_url": (p.page > 0).then(|| url(p.page - 1)),
+            "url": url(p.page),
+            "next_page_url": more.then(|| url(p.page + 1)),
+            "key": "results",
+        }
+    })
+}
+
+/// A v1 list of `rows` at `path`, each rendered by `one(base_url, row)`.
+pub fn v1_list<T>(
+    req: &ApiRequest,
+    path: &str,
+    page: PageRequest,
+    rows: &[T],
+    one: impl Fn(&str, &T) -> Value,
+) -> Value {
+    let rows = rows.iter().map(|r| one(&req.base_url, r)).collect();
+    v1_page(&req.base_url, path, &req.params, page, rows)
+}
+
+/// The 2010 API's list envelope: rows under `key`, relative page URIs.
+pub fn v2010_page(
+    path: &str,
+    key: &str,
+    params: &Params,
+    p: PageRequest,
+    mut rows: Vec<Value>,
+) -> Value {
+    let more = rows.len() > p.size;
+    rows.truncate(p.size);
+    let start = p.page * p.size;
+    let end = (start + rows.len()).saturating_sub(1);
+    let uri = |page| page_link(path, params, p.size, page);
+    let mut v = json!({
+        "first_page_uri": uri(0),
+        "end": end,
+        "previous_page_uri": (p.page > 0).then(|| uri(p.page - 1)),
+        "uri": uri(p.page),
+        "page_size": p.size,
+        "start": start,
+        "next_page_uri": more.then(|| uri(p.page + 1)),
+        "page": p.page,
+    });
+    v[key] = Value::Array(rows);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(n: usize) -> Vec<Value> {
+        (0..n).map(|i| json!({ "i": i })).collect()
+    }
+
+    #[test]
+    fn v1_meta_links_pages_and_keeps_filters() {
+        let params = Params::from_pairs(&[("Status", "draft"), ("PageSize", "2")]);
+        let p = PageRequest { page: 1, size: 2 };
+        let v = v1_page("http://h", "/v1/CustomerProfiles", &params, p, rows(3));
+        assert_eq!(v["results"].as_array().unwrap().len(), 2);
+        assert_eq!(v["meta"]["key"], "results");
+        assert_eq!(
+            v["meta"]["next_page_url"],
+            "http://h/v1/CustomerProfiles?Status=draft&PageSize=2&Page=2"
+        );
+        assert_eq!(
+            v["meta"]["previous_page_url"],
+            "http://h/v1/CustomerProfiles?Status=draft&PageSize=2&Page=0"
+        );
+        let last = v1_page("http://h", "/v1/X", &params, p, rows(2));
+        assert_eq!(last["meta"]["next_page_url"], Value::Null);
+    }
+
+    #[test]
+    fn v2010_envelope_names_its_rows() {
+        let p = PageRequest { page: 0, size: 50 };
+        let v = v2010_page(
+            "/2010-04-01/Accounts.json",
+            "accounts",
+            &Params::default(),
+            p,
+            rows(1),
+        );
+        assert_eq!(v["accounts"].as_array().unwrap().len(), 1);
+        assert_eq!(v["next_page_uri"], Value::Null);
+        assert_eq!(v["uri"], "/2010-04-01/Accounts.json?PageSize=50&Page=0");
+        assert_eq!(
+            store_page(PageRequest { page: 2, size: 10 }),
+            Page {
+                offset: 20,
+                limit: 11
+            }
+        );
+    }
+
+    #[test]
+    fn dates_convert_to_rfc2822_for_the_2010_api() {
+        assert_eq!(iso(1_893_456_000), "2030-01-01T00:00:00Z");
+        assert_eq!(
+            rfc2822(&Some("2030-01-01T00:00:00Z".into())),
+            json!("Tue, 01 Jan 2030 00:00:00 +0000")
+        );
+        assert_eq!(rfc2822(&Some("yesterday".into())), json!("yesterday"));
+    }
+}

@@ -1,0 +1,290 @@
+//! One Trust Hub request as the handlers see it: its credentials, its form or query
+//! parameters (unknown ones refused), paging, and the base URL for absolute links.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, Method, header};
+use base64::Engine;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::error::ApiError;
+use crate::trust::Sid;
+
+/// Paging parameters every list accepts.
+pub const PAGING: &[&str] = &["PageSize", "Page", "PageToken"];
+
+/// A request's method, credentials, parameters and host, read before any work is done.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    /// Basic-auth `(username, password)`, when present and well formed.
+    pub credentials: Option<(String, String)>,
+    pub params: Params,
+    /// `http://host[:port]`, from the Host header.
+    pub base_url: String,
+    pub path: String,
+}
+
+/// The request size limit, read from the router state.
+pub trait BodyLimit {
+    fn body_limit(&self) -> usize;
+}
+
+impl<S: BodyLimit + Send + Sync> FromRequest<S> for ApiRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = state.body_limit();
+        let (parts, body) = req.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(ApiError::TooLarge(limit));
+        }
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| ApiError::TooLarge(limit))?;
+        let query = parts.uri.query().unwrap_or("");
+        let mut params = Params::parse(query.as_bytes())?;
+        if !bytes.is_empty() {
+            params.pairs.extend(Params::parse(&bytes)?.pairs);
+        }
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
+            .unwrap_or("localhost");
+        Ok(ApiRequest {
+            method: parts.method.clone(),
+            credentials: credentials(&parts.headers),
+            params,
+            base_url: format!("http://{host}"),
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+/// Decodes `Authorization: Basic base64(user:password)`.
+pub fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// Form or query parameters, in order, possibly repeated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+/// Which page of a list: `PageSize` (1..=1000, default 50) and `Page` (from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: usize,
+    pub size: usize,
+}
+
+impl Params {
+    pub fn parse(bytes: &[u8]) -> Result<Params, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+            .map_err(|e| ApiError::invalid(format!("malformed form data: {e}")))?;
+        Ok(Params { pairs })
+    }
+
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Params {
+        Params {
+            pairs: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    /// Refuses any parameter not in `known` (or the paging parameters, when `paged`).
+    pub fn allow(&self, known: &[&str], paged: bool) -> Result<(), ApiError> {
+        for (name, _) in &self.pairs {
+            let ok = known.contains(&name.as_str()) || (paged && PAGING.contains(&name.as_str()));
+            if !ok {
+                return Err(ApiError::invalid(format!("Unknown parameter {name}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The last value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::invalid(format!("Required parameter {name} is missing")))
+    }
+
+    /// A SID parameter of the given kind.
+    pub fn sid(&self, name: &str, prefix: &str) -> Result<Option<Sid>, ApiError> {
+        self.get(name)
+            .map(|v| parse_sid(name, v, prefix))
+            .transpose()
+    }
+
+    /// An ISO 8601 / RFC 3339 date-time parameter.
+    pub fn datetime(&self, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
+        self.get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
+                    ApiError::invalid(format!("{name} must be an ISO 8601 date-time, got {v:?}"))
+                })
+            })
+            .transpose()
+    }
+
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let number = |name: &str, default: usize| -> Result<usize, ApiError> {
+            self.get(name)
+                .map(|v| {
+                    v.parse::<usize>()
+                        .map_err(|_| ApiError::invalid(format!("{name} must be a number")))
+                })
+                .unwrap_or(Ok(default))
+        };
+        let size = number("PageSize", 50)?;
+        if !(1..=1000).contains(&size) {
+            return Err(ApiError::invalid("PageSize must be within 1..=1000"));
+        }
+        Ok(PageRequest {
+            page: number("Page", 0)?,
+            size,
+        })
+    }
+
+    /// The filter parameters (everything but paging), URL-encoded, for page links.
+    pub fn filters_query(&self) -> String {
+        let filters: Vec<(&str, &str)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| !PAGING.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        serde_urlencoded::to_string(filters).unwrap_or_default()
+    }
+}
+
+/// Parses a SID from a path or a parameter; a malformed one is a 400.
+pub fn parse_sid(name: &str, value: &str, prefix: &str) -> Result<Sid, ApiError> {
+    Sid::parse(value, prefix).map_err(|e| ApiError::invalid(format!("{name}: {e}")))
+}
+
+/// A 2010 API path segment `{Sid}.json`.
+pub fn json_sid(name: &str, segment: &str, prefix: &str) -> Result<Sid, ApiError> {
+    let sid = segment
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::NotFound(segment.to_owned()))?;
+    parse_sid(name, sid, prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_parameters_are_refused_and_paging_is_allowed_on_lists() {
+        let p = Params::parse(b"FriendlyName=a&PageSize=20&Colour=blue").unwrap();
+        assert!(p.allow(&["FriendlyName", "Colour"], false).is_err());
+        assert!(p.allow(&["FriendlyName", "Colour"], true).is_ok());
+        let err = p.allow(&["FriendlyName"], true).unwrap_err();
+        assert!(err.to_string().contains("Colour"), "{err}");
+    }
+
+    #[test]
+    fn values_decode_and_repeat() {
+        let p =
+            Params::parse(b"ChannelEndpointSids=PN1&ChannelEndpointSids=PN2&Email=a%40b.c&X=1+2")
+                .unwrap();
+        assert_eq!(
+            p.all("ChannelEndpointSids").collect::<Vec<_>>(),
+            ["PN1", "PN2"]
+        );
+        assert_eq!(p.get("Email"), Some("a@b.c"));
+        assert_eq!(p.get("X"), Some("1 2"));
+        assert!(p.required("Missing").is_err());
+    }
+
+    #[test]
+    fn sids_and_dates_are_checked() {
+        let p = Params::from_pairs(&[
+            ("PolicySid", "RN6433641899984f951173ef1738c3bdd0"),
+            ("ObjectSid", "BUnope"),
+            ("ValidUntil", "2030-01-01T00:00:00Z"),
+            ("Bad", "tomorrow"),
+        ]);
+        assert!(p.sid("PolicySid", "RN").unwrap().is_some());
+        assert!(p.sid("ObjectSid", "BU").is_err());
+        assert!(p.sid("PolicySid", "BU").is_err());
+        assert_eq!(
+            p.datetime("ValidUntil")
+                .unwrap()
+                .map(|t| t.unix_timestamp()),
+            Some(1_893_456_000)
+        );
+        assert!(p.datetime("Bad").is_err());
+        assert_eq!(
+            json_sid("Sid", "AC00000000000000000000000000000001.json", "AC")
+                .unwrap()
+                .to_string(),
+            "AC00000000000000000000000000000001"
+        );
+        assert!(json_sid("Sid", "AC00000000000000000000000000000001", "AC").is_err());
+    }
+
+    #[test]
+    fn paging_defaults_and_limits() {
+        assert_eq!(
+            Params::default().page().unwrap(),
+            PageRequest { page: 0, size: 50 }
+        );
+        let p = Params::from_pairs(&[("PageSize", "0")]);
+        assert!(p.page().is_err());
+        let p = Params::from_pairs(&[("Page", "x")]);
+        assert!(p.page().is_err());
+        let p = Params::from_pairs(&[("Status", "draft"), ("Page", "2"), ("PageSize", "5")]);
+        assert_eq!(p.filters_query(), "Status=draft");
+    }
+
+    #[test]
+    fn basic_credentials_decode() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            "Basic QUMxOnNlY3JldDpwYXJ0".parse().unwrap(),
+        );
+        assert_eq!(credentials(&h), Some(("AC1".into(), "secret:part".into())));
+        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(credentials(&h), None);
+    }
+}

@@ -1,0 +1,473 @@
+//! The embedded SQLite store: one file in WAL mode, created on first run, one table per
+//! resource with SIDs as text keys. Rows keep their insertion order (updates are upserts
+//! that keep the rowid), which is the order lists return.
+
+mod rows;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
+
+use super::{
+    AccountQuery, BundleQuery, Change, Evaluation, NumberQuery, NumberRow, Page, Store, StoreError,
+};
+use crate::config::Durability;
+use crate::trust::{
+    Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, PhoneNumber, Sid,
+    TrustData, TrustError,
+};
+use rows::{FromRow, backend, parse_sid, put, sql_limit};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts (
+    sid TEXT PRIMARY KEY, parent_sid TEXT, friendly_name TEXT, auth_token TEXT,
+    status TEXT NOT NULL, type TEXT, date_created TEXT, date_updated TEXT);
+CREATE INDEX IF NOT EXISTS accounts_parent ON accounts(parent_sid);
+CREATE TABLE IF NOT EXISTS phone_numbers (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, phone_number TEXT NOT NULL UNIQUE,
+    friendly_name TEXT, date_created TEXT, date_updated TEXT);
+CREATE INDEX IF NOT EXISTS phone_numbers_account ON phone_numbers(account_sid);
+CREATE TABLE IF NOT EXISTS bundles (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, policy_sid TEXT NOT NULL,
+    status TEXT NOT NULL, valid_until TEXT, friendly_name TEXT, email TEXT,
+    status_callback TEXT, errors TEXT, date_created TEXT, date_updated TEXT);
+CREATE INDEX IF NOT EXISTS bundles_account ON bundles(account_sid);
+CREATE TABLE IF NOT EXISTS end_users (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, friendly_name TEXT, type TEXT NOT NULL,
+    attributes TEXT, date_created TEXT, date_updated TEXT);
+CREATE INDEX IF NOT EXISTS end_users_account ON end_users(account_sid);
+CREATE TABLE IF NOT EXISTS entity_assignments (
+    sid TEXT PRIMARY KEY, bundle_sid TEXT NOT NULL, object_sid TEXT NOT NULL,
+    account_sid TEXT, date_created TEXT);
+CREATE INDEX IF NOT EXISTS entity_assignments_bundle ON entity_assignments(bundle_sid);
+CREATE INDEX IF NOT EXISTS entity_assignments_object ON entity_assignments(object_sid);
+CREATE TABLE IF NOT EXISTS channel_endpoint_assignments (
+    sid TEXT PRIMARY KEY, bundle_sid TEXT NOT NULL, channel_endpoint_sid TEXT NOT NULL,
+    channel_endpoint_type TEXT NOT NULL, account_sid TEXT, date_created TEXT);
+CREATE INDEX IF NOT EXISTS cea_bundle ON channel_endpoint_assignments(bundle_sid);
+CREATE INDEX IF NOT EXISTS cea_endpoint ON channel_endpoint_assignments(channel_endpoint_sid);
+CREATE TABLE IF NOT EXISTS evaluations (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, policy_sid TEXT NOT NULL,
+    bundle_sid TEXT NOT NULL, status TEXT NOT NULL, results TEXT NOT NULL,
+    date_created TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS evaluations_bundle ON evaluations(bundle_sid);
+";
+
+const TABLES: &[&str] = &[
+    "accounts",
+    "phone_numbers",
+    "bundles",
+    "end_users",
+    "entity_assignments",
+    "channel_endpoint_assignments",
+    "evaluations",
+];
+
+/// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway,
+/// and every statement here is short.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating the file, its directory and the schema when missing) the store.
+    pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
+        let fail = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        }
+        let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
+        let sync = match durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| fail(e.to_string()))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| fail(e.to_string()))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(fail(format!("journal_mode is {mode}, not wal")));
+        }
+        conn.execute_batch(&format!("PRAGMA synchronous={sync};"))
+            .map_err(|e| fail(e.to_string()))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// An in-memory store, for tests.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory().map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-statement leaves SQLite consistent (the transaction rolls back).
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn one<T: FromRow>(&self, sql: &str, key: &str) -> Result<Option<T>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+        let row = stmt
+            .query_row([key], |r| Ok(T::from_row(r)))
+            .optional()
+            .map_err(backend)?;
+        row.transpose()
+    }
+
+    fn many<T: FromRow>(
+        &self,
+        sql: &str,
+        args: Vec<String>,
+        page: Page,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!("{sql} ORDER BY rowid LIMIT ? OFFSET ?");
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        let (limit, offset) = sql_limit(page);
+        let args = args
+            .into_iter()
+            .chain([limit.to_string(), offset.to_string()]);
+        let mut rows = stmt.query(params_from_iter(args)).map_err(backend)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(backend)? {
+            out.push(T::from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    fn all<T: FromRow>(&self, table: &str) -> Result<Vec<T>, StoreError> {
+        self.many(&format!("SELECT * FROM {table}"), Vec::new(), Page::ALL)
+    }
+
+    fn insert_all(tx: &rusqlite::Transaction<'_>, data: &TrustData) -> Result<(), StoreError> {
+        let changes = data
+            .accounts
+            .iter()
+            .cloned()
+            .map(Change::PutAccount)
+            .chain(data.phone_numbers.iter().cloned().map(Change::PutNumber))
+            .chain(
+                (data.customer_profiles.iter().chain(&data.trust_products))
+                    .cloned()
+                    .map(Change::PutBundle),
+            )
+            .chain(data.end_users.iter().cloned().map(Change::PutEndUser))
+            .chain((data.entity_assignments.iter().cloned()).map(Change::PutEntityAssignment))
+            .chain(
+                (data.channel_endpoint_assignments.iter().cloned())
+                    .map(Change::PutChannelEndpointAssignment),
+            );
+        for change in changes {
+            put(tx, &change)?;
+        }
+        Ok(())
+    }
+}
+
+/// `column IN (?, ?, …)` for an account filter, or `1` when there is none.
+fn in_accounts(column: &str, accounts: Option<&[Sid]>, args: &mut Vec<String>) -> String {
+    match accounts {
+        None => "1".into(),
+        Some(list) => {
+            args.extend(list.iter().map(Sid::to_string));
+            let marks = vec!["?"; list.len()].join(",");
+            format!("{column} IN ({marks})")
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        for change in changes {
+            put(&tx, change)?;
+        }
+        tx.commit().map_err(backend)
+    }
+
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        let n: i64 = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM phone_numbers)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        Ok(n == 0)
+    }
+
+    fn replace_all(&self, data: &TrustData) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        for table in TABLES {
+            tx.execute(&format!("DELETE FROM {table}"), [])
+                .map_err(backend)?;
+        }
+        Self::insert_all(&tx, data)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn seed(&self, data: &TrustData) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let n: i64 = tx
+            .query_row(
+                "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM phone_numbers)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        if n != 0 {
+            return Ok(false);
+        }
+        Self::insert_all(&tx, data)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn export(&self) -> Result<TrustData, StoreError> {
+        let mut data = self.graph_data()?;
+        data.phone_numbers = self.all("phone_numbers")?;
+        data.channel_endpoint_assignments = self.all("channel_endpoint_assignments")?;
+        Ok(data)
+    }
+
+    fn graph_data(&self) -> Result<TrustData, StoreError> {
+        let mut data = TrustData {
+            accounts: self.all("accounts")?,
+            end_users: self.all("end_users")?,
+            entity_assignments: self.all("entity_assignments")?,
+            ..TrustData::default()
+        };
+        // Parents before their sub-accounts, whatever order they were written in.
+        data.accounts.sort_by_key(|a| a.parent().is_some());
+        super::split_bundles(self.all("bundles")?, &mut data);
+        Ok(data)
+    }
+
+    fn scan_numbers(
+        &self,
+        visit: &mut dyn FnMut(NumberRow<'_>) -> Result<(), TrustError>,
+    ) -> Result<usize, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT n.sid, n.account_sid, n.phone_number,
+                    (SELECT group_concat(c.bundle_sid) FROM channel_endpoint_assignments c
+                     WHERE c.channel_endpoint_sid = n.sid)
+                 FROM phone_numbers n",
+            )
+            .map_err(backend)?;
+        let mut rows = stmt.query([]).map_err(backend)?;
+        let mut bundles = Vec::with_capacity(2);
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(backend)? {
+            let column = |i: usize| -> Result<Option<&str>, StoreError> {
+                let value = row.get_ref(i).map_err(backend)?;
+                value
+                    .as_str_or_null()
+                    .map_err(|e| StoreError::Backend(e.to_string()))
+            };
+            let sid = parse_sid(column(0)?.unwrap_or(""))?;
+            let account = parse_sid(column(1)?.unwrap_or(""))?;
+            let number = column(2)?.unwrap_or("");
+            bundles.clear();
+            if let Some(list) = column(3)? {
+                for b in list.split(',') {
+                    bundles.push(parse_sid(b)?);
+                }
+            }
+            visit(NumberRow {
+                sid,
+                account_sid: account,
+                phone_number: number,
+                bundles: &bundles,
+            })?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    fn account(&self, sid: Sid) -> Result<Option<Account>, StoreError> {
+        self.one("SELECT * FROM accounts WHERE sid = ?", &sid.to_string())
+    }
+
+    fn accounts(&self, q: &AccountQuery, page: Page) -> Result<Vec<Account>, StoreError> {
+        let mut args = Vec::new();
+        let mut sql = format!(
+            "SELECT * FROM accounts WHERE {}",
+            in_accounts("sid", q.accounts.as_deref(), &mut args)
+        );
+        if let Some(parent) = &q.parent {
+            sql.push_str(" AND parent_sid = ?");
+            args.push(parent.to_string());
+        }
+        if let Some(name) = &q.friendly_name {
+            sql.push_str(" AND friendly_name = ?");
+            args.push(name.clone());
+        }
+        if let Some(status) = &q.status {
+            sql.push_str(" AND status = ?");
+            args.push(status.clone());
+        }
+        self.many(&sql, args, page)
+    }
+
+    fn number(&self, sid: Sid) -> Result<Option<PhoneNumber>, StoreError> {
+        self.one(
+            "SELECT * FROM phone_numbers WHERE sid = ?",
+            &sid.to_string(),
+        )
+    }
+
+    fn number_by_e164(&self, e164: &str) -> Result<Option<PhoneNumber>, StoreError> {
+        self.one("SELECT * FROM phone_numbers WHERE phone_number = ?", e164)
+    }
+
+    fn numbers(&self, q: &NumberQuery, page: Page) -> Result<Vec<PhoneNumber>, StoreError> {
+        let mut args = vec![q.account.to_string()];
+        let mut sql = "SELECT * FROM phone_numbers WHERE account_sid = ?".to_string();
+        if let Some(pattern) = &q.pattern {
+            let like: String = pattern
+                .chars()
+                .filter_map(|c| match c {
+                    '0'..='9' => Some(c),
+                    '*' => Some('_'),
+                    _ => None,
+                })
+                .collect();
+            sql.push_str(" AND phone_number LIKE ?");
+            args.push(format!("%{like}%"));
+        }
+        if let Some(name) = &q.friendly_name {
+            sql.push_str(" AND friendly_name = ?");
+            args.push(name.clone());
+        }
+        self.many(&sql, args, page)
+    }
+
+    fn bundle(&self, sid: Sid) -> Result<Option<Bundle>, StoreError> {
+        self.one("SELECT * FROM bundles WHERE sid = ?", &sid.to_string())
+    }
+
+    fn bundles(&self, q: &BundleQuery, page: Page) -> Result<Vec<Bundle>, StoreError> {
+        let mut args = Vec::new();
+        let shaken = crate::trust::Policy::ShakenStir.sid_str();
+        let mut sql = format!(
+            "SELECT * FROM bundles WHERE {} AND policy_sid {} '{shaken}'",
+            in_accounts("account_sid", q.accounts.as_deref(), &mut args),
+            if q.profiles { "!=" } else { "=" },
+        );
+        for (column, value) in [
+            ("status", q.status.clone()),
+            ("friendly_name", q.friendly_name.clone()),
+            ("policy_sid", q.policy_sid.map(|s| s.to_string())),
+        ] {
+            if let Some(v) = value {
+                sql.push_str(&format!(" AND {column} = ?"));
+                args.push(v);
+            }
+        }
+        self.many(&sql, args, page)
+    }
+
+    fn end_user(&self, sid: Sid) -> Result<Option<EndUser>, StoreError> {
+        self.one("SELECT * FROM end_users WHERE sid = ?", &sid.to_string())
+    }
+
+    fn end_users(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<EndUser>, StoreError> {
+        let mut args = Vec::new();
+        let sql = format!(
+            "SELECT * FROM end_users WHERE {}",
+            in_accounts("account_sid", accounts, &mut args)
+        );
+        self.many(&sql, args, page)
+    }
+
+    fn entity_assignment(&self, sid: Sid) -> Result<Option<EntityAssignment>, StoreError> {
+        self.one(
+            "SELECT * FROM entity_assignments WHERE sid = ?",
+            &sid.to_string(),
+        )
+    }
+
+    fn entity_assignments(
+        &self,
+        bundle: Option<Sid>,
+        object: Option<Sid>,
+        page: Page,
+    ) -> Result<Vec<EntityAssignment>, StoreError> {
+        let mut sql = "SELECT * FROM entity_assignments WHERE 1".to_string();
+        let mut args = Vec::new();
+        for (column, value) in [("bundle_sid", bundle), ("object_sid", object)] {
+            if let Some(v) = value {
+                sql.push_str(&format!(" AND {column} = ?"));
+                args.push(v.to_string());
+            }
+        }
+        self.many(&sql, args, page)
+    }
+
+    fn channel_endpoint_assignment(
+        &self,
+        sid: Sid,
+    ) -> Result<Option<ChannelEndpointAssignment>, StoreError> {
+        self.one(
+            "SELECT * FROM channel_endpoint_assignments WHERE sid = ?",
+            &sid.to_string(),
+        )
+    }
+
+    fn channel_endpoint_assignments(
+        &self,
+        bundle: Option<Sid>,
+        endpoints: &[Sid],
+        page: Page,
+    ) -> Result<Vec<ChannelEndpointAssignment>, StoreError> {
+        let mut sql = "SELECT * FROM channel_endpoint_assignments WHERE 1".to_string();
+        let mut args = Vec::new();
+        if let Some(b) = bundle {
+            sql.push_str(" AND bundle_sid = ?");
+            args.push(b.to_string());
+        }
+        if !endpoints.is_empty() {
+            let clause = in_accounts("channel_endpoint_sid", Some(endpoints), &mut args);
+            sql.push_str(&format!(" AND {clause}"));
+        }
+        self.many(&sql, args, page)
+    }
+
+    fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError> {
+        self.one("SELECT * FROM evaluations WHERE sid = ?", &sid.to_string())
+    }
+
+    fn evaluations(&self, bundle: Sid, page: Page) -> Result<Vec<Evaluation>, StoreError> {
+        self.many(
+            "SELECT * FROM evaluations WHERE bundle_sid = ?",
+            vec![bundle.to_string()],
+            page,
+        )
+    }
+}

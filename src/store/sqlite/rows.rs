@@ -1,0 +1,414 @@
+//! Mapping between SQLite rows and the trust model: reading rows by column name and
+//! writing one [`Change`].
+
+use rusqlite::types::ToSql;
+use rusqlite::{Row, Transaction, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::super::{Change, Evaluation, Page, StoreError};
+use crate::trust::{
+    Account, AccountStatus, Bundle, BundleStatus, ChannelEndpointAssignment, EndUser,
+    EntityAssignment, PhoneNumber, Sid,
+};
+
+pub(super) fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn corrupt(what: &'static str, message: impl ToString) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        message: message.to_string(),
+    }
+}
+
+pub(super) fn parse_sid(s: &str) -> Result<Sid, StoreError> {
+    Sid::parse_any(s).map_err(|e| corrupt("SID", e))
+}
+
+/// `LIMIT`/`OFFSET` values SQLite accepts.
+pub(super) fn sql_limit(page: Page) -> (i64, i64) {
+    let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    (clamp(page.limit), clamp(page.offset))
+}
+
+/// Reads a model value from a `SELECT *` row.
+pub(super) trait FromRow: Sized {
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError>;
+}
+
+fn text(row: &Row<'_>, column: &str) -> Result<Option<String>, StoreError> {
+    row.get::<_, Option<String>>(column).map_err(backend)
+}
+
+fn required(row: &Row<'_>, column: &'static str) -> Result<String, StoreError> {
+    text(row, column)?.ok_or_else(|| corrupt(column, "missing"))
+}
+
+fn sid(row: &Row<'_>, column: &'static str) -> Result<Sid, StoreError> {
+    parse_sid(&required(row, column)?)
+}
+
+fn opt_sid(row: &Row<'_>, column: &'static str) -> Result<Option<Sid>, StoreError> {
+    text(row, column)?.as_deref().map(parse_sid).transpose()
+}
+
+fn json(row: &Row<'_>, column: &'static str) -> Result<Option<serde_json::Value>, StoreError> {
+    text(row, column)?
+        .map(|t| serde_json::from_str(&t).map_err(|e| corrupt(column, e)))
+        .transpose()
+}
+
+/// A serde enum written as its JSON string, e.g. `"twilio-approved"`.
+fn enum_from<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    column: &'static str,
+) -> Result<T, StoreError> {
+    let s = required(row, column)?;
+    serde_json::from_value(serde_json::Value::String(s)).map_err(|e| corrupt(column, e))
+}
+
+fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+impl FromRow for Account {
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        Ok(Account {
+            sid: sid(row, "sid")?,
+            parent_sid: opt_sid(row, "parent_sid")?,
+            friendly_name: text(row, "friendly_name")?,
+            auth_token: text(row, "auth_token")?,
+            status: enum_from::<AccountStatus>(row, "status")?,
+            account_type: text(row, "type")?,
+            date_created: text(row, "date_created")?,
+            date_updated: text(row, "date_updated")?,
+            uri: None,
+            subresource_uris: None,
+        })
+    }
+}
+
+impl FromRow for PhoneNumber {
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        Ok(PhoneNumber {
+            sid: sid(row, "sid")?,
+            account_sid: sid(row, "account_sid")?,
+            phone_number: required(row, "phone_number")?,
+            friendly_name: text(row, "friendly_name")?,
+            date_created: text(row, "date_created")?,
+            date_updated: text(row, "date_updated")?,
+            uri: None,
+        })
+    }
+}
+
+impl FromRow for Bundle {
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        let valid_until = text(row, "valid_until")?
+            .map(|t| OffsetDateTime::parse(&t, &Rfc3339).map_err(|e| corrupt("valid_until", e)))
+            .transpose()?;
+        Ok(Bundle {
+            sid: sid(row, "sid")?,
+            account_sid: sid(row, "account_sid")?,
+            policy_sid: sid(row, "policy_sid")?,
+            status: enum_from::<BundleStatus>(row, "status")?,
+            valid_until,
+            friendly_name: text(row, "friendly_name")?,
+            email: text(row, "email")?,
+            status_callback: text(row, "status_callback")?,
+            errors: json(row, "errors")?,
+            date_created: text(row, "date_created")?,
+            date_updated: text(row, "date_updated")?,
+            url: None,
+            links: None,
+        })
+    }
+}
+
+impl FromRow for EndUser {
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        Ok(EndUser {
+            sid: sid(row, "sid")?,
+            account_sid: sid(row, "account_sid")?,
+            friendly_name: text(row, "friendly_name")?,
+            end_user_type: required(row, "type")?,
+            attributes: json(row, "attributes")?.unwrap_or(serde_json::Value::Null),
+            date_created: text(row, "date_created")?,
+            date_updated: text(row, "date_updated")?,
+            url: None,
+        })
+    }
+}
+
+impl FromRow for EntityAssignment {
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        Ok(EntityAssignment {
+            sid: sid(row, "sid")?,
+            bundle_sid: sid(row, "bundle_sid")?,
+            object_sid: sid(row, "object_sid")?,
+            account_sid: opt_sid(row, "account_sid")?,
+            date_created: text(row, "date_created")?,
+            url: None,
+        })
+    }
+}
+
+impl FromRow for ChannelEndpointAssignment {
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        Ok(ChannelEndpointAssignment {
+            sid: sid(row, "sid")?,
+            bundle_sid: sid(row, "bundle_sid")?,
+            channel_endpoint_sid: sid(row, "channel_endpoint_sid")?,
+            channel_endpoint_type: required(row, "channel_endpoint_type")?,
+            account_sid: opt_sid(row, "account_sid")?,
+            date_created: text(row, "date_created")?,
+            url: None,
+        })
+    }
+}
+
+impl FromRow for Evaluation {
+    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+        Ok(Evaluation {
+            sid: sid(row, "sid")?,
+            account_sid: sid(row, "account_sid")?,
+            policy_sid: sid(row, "policy_sid")?,
+            bundle_sid: sid(row, "bundle_sid")?,
+            status: required(row, "status")?,
+            results: json(row, "results")?.unwrap_or(serde_json::Value::Null),
+            date_created: required(row, "date_created")?,
+        })
+    }
+}
+
+fn s(sid: &Sid) -> String {
+    sid.to_string()
+}
+
+fn os(sid: &Option<Sid>) -> Option<String> {
+    sid.as_ref().map(Sid::to_string)
+}
+
+fn js(v: &Option<serde_json::Value>) -> Option<String> {
+    v.as_ref().map(serde_json::Value::to_string)
+}
+
+/// Upserts keep the rowid, so a row keeps its place in lists when it changes.
+fn upsert(
+    tx: &Transaction<'_>,
+    table: &str,
+    columns: &[&str],
+    values: &[&dyn ToSql],
+) -> Result<(), StoreError> {
+    let marks = vec!["?"; columns.len()].join(",");
+    let updates = columns
+        .iter()
+        .skip(1)
+        .map(|c| format!("{c}=excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({marks}) ON CONFLICT(sid) DO UPDATE SET {updates}",
+        columns.join(",")
+    );
+    let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
+    stmt.execute(values).map_err(backend)?;
+    Ok(())
+}
+
+fn delete(tx: &Transaction<'_>, sql: &str, sid: &Sid) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(sql).map_err(backend)?;
+    stmt.execute(params![sid.to_string()]).map_err(backend)?;
+    Ok(())
+}
+
+/// Writes one change inside `tx`.
+pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+    match change {
+        Change::PutAccount(a) => upsert(
+            tx,
+            "accounts",
+            &[
+                "sid",
+                "parent_sid",
+                "friendly_name",
+                "auth_token",
+                "status",
+                "type",
+                "date_created",
+                "date_updated",
+            ],
+            &[
+                &s(&a.sid),
+                &os(&a.parent()),
+                &a.friendly_name,
+                &a.auth_token,
+                &enum_text(&a.status),
+                &a.account_type,
+                &a.date_created,
+                &a.date_updated,
+            ],
+        ),
+        Change::PutNumber(n) => upsert(
+            tx,
+            "phone_numbers",
+            &[
+                "sid",
+                "account_sid",
+                "phone_number",
+                "friendly_name",
+                "date_created",
+                "date_updated",
+            ],
+            &[
+                &s(&n.sid),
+                &s(&n.account_sid),
+                &n.phone_number,
+                &n.friendly_name,
+                &n.date_created,
+                &n.date_updated,
+            ],
+        ),
+        Change::DeleteNumber(sid) => delete(tx, "DELETE FROM phone_numbers WHERE sid = ?", sid),
+        Change::PutBundle(b) => {
+            let valid_until = b.valid_until.and_then(|t| t.format(&Rfc3339).ok());
+            upsert(
+                tx,
+                "bundles",
+                &[
+                    "sid",
+                    "account_sid",
+                    "policy_sid",
+                    "status",
+                    "valid_until",
+                    "friendly_name",
+                    "email",
+                    "status_callback",
+                    "errors",
+                    "date_created",
+                    "date_updated",
+                ],
+                &[
+                    &s(&b.sid),
+                    &s(&b.account_sid),
+                    &s(&b.policy_sid),
+                    &enum_text(&b.status),
+                    &valid_until,
+                    &b.friendly_name,
+                    &b.email,
+                    &b.status_callback,
+                    &js(&b.errors),
+                    &b.date_created,
+                    &b.date_updated,
+                ],
+            )
+        }
+        Change::DeleteBundle(sid) => {
+            for sql in [
+                "DELETE FROM bundles WHERE sid = ?",
+                "DELETE FROM evaluations WHERE bundle_sid = ?",
+                "DELETE FROM entity_assignments WHERE bundle_sid = ?",
+                "DELETE FROM channel_endpoint_assignments WHERE bundle_sid = ?",
+            ] {
+                delete(tx, sql, sid)?;
+            }
+            Ok(())
+        }
+        Change::PutEndUser(u) => upsert(
+            tx,
+            "end_users",
+            &[
+                "sid",
+                "account_sid",
+                "friendly_name",
+                "type",
+                "attributes",
+                "date_created",
+                "date_updated",
+            ],
+            &[
+                &s(&u.sid),
+                &s(&u.account_sid),
+                &u.friendly_name,
+                &u.end_user_type,
+                &u.attributes.to_string(),
+                &u.date_created,
+                &u.date_updated,
+            ],
+        ),
+        Change::DeleteEndUser(sid) => delete(tx, "DELETE FROM end_users WHERE sid = ?", sid),
+        Change::PutEntityAssignment(a) => upsert(
+            tx,
+            "entity_assignments",
+            &[
+                "sid",
+                "bundle_sid",
+                "object_sid",
+                "account_sid",
+                "date_created",
+            ],
+            &[
+                &s(&a.sid),
+                &s(&a.bundle_sid),
+                &s(&a.object_sid),
+                &os(&a.account_sid),
+                &a.date_created,
+            ],
+        ),
+        Change::DeleteEntityAssignment(sid) => {
+            delete(tx, "DELETE FROM entity_assignments WHERE sid = ?", sid)
+        }
+        Change::PutChannelEndpointAssignment(a) => upsert(
+            tx,
+            "channel_endpoint_assignments",
+            &[
+                "sid",
+                "bundle_sid",
+                "channel_endpoint_sid",
+                "channel_endpoint_type",
+                "account_sid",
+                "date_created",
+            ],
+            &[
+                &s(&a.sid),
+                &s(&a.bundle_sid),
+                &s(&a.channel_endpoint_sid),
+                &a.channel_endpoint_type,
+                &os(&a.account_sid),
+                &a.date_created,
+            ],
+        ),
+        Change::DeleteChannelEndpointAssignment(sid) => delete(
+            tx,
+            "DELETE FROM channel_endpoint_assignments WHERE sid = ?",
+            sid,
+        ),
+        Change::PutEvaluation(e) => upsert(
+            tx,
+            "evaluations",
+            &[
+                "sid",
+                "account_sid",
+                "policy_sid",
+                "bundle_sid",
+                "status",
+                "results",
+                "date_created",
+            ],
+            &[
+                &s(&e.sid),
+                &s(&e.account_sid),
+                &s(&e.policy_sid),
+                &s(&e.bundle_sid),
+                &e.status,
+                &e.results.to_string(),
+                &e.date_created,
+            ],
+        ),
+    }
+}

@@ -1,0 +1,231 @@
+//! A Trust Hub API client for tests: basic-auth requests over real HTTP, and builders
+//! for the usual steps (accounts, numbers, bundles, end users, assignments, reviews).
+
+use std::net::SocketAddr;
+
+use serde_json::Value;
+
+use super::{OPERATOR_SID, OPERATOR_TOKEN};
+
+pub const PRIMARY: &str = "RN6433641899984f951173ef1738c3bdd0";
+pub const SECONDARY: &str = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
+pub const SHAKEN: &str = "RN7a97559effdf62d00f4298208492a5ea";
+
+/// Basic-auth credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Creds {
+    pub sid: String,
+    pub token: String,
+}
+
+impl Creds {
+    pub fn new(sid: &str, token: &str) -> Creds {
+        Creds {
+            sid: sid.into(),
+            token: token.into(),
+        }
+    }
+    pub fn operator() -> Creds {
+        Creds::new(OPERATOR_SID, OPERATOR_TOKEN)
+    }
+}
+
+pub struct Api {
+    base: String,
+    client: reqwest::Client,
+}
+
+/// `CustomerProfiles` or `TrustProducts`.
+pub const PROFILES: &str = "CustomerProfiles";
+pub const PRODUCTS: &str = "TrustProducts";
+
+impl Api {
+    pub fn new(http: SocketAddr) -> Api {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Api {
+            base: format!("http://{http}"),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends a request; returns the status and the JSON body (`Null` when empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        creds: Option<&Creds>,
+        form: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut url = format!("{}{path}", self.base);
+        if method == reqwest::Method::GET && !form.is_empty() {
+            url = format!("{url}?{}", serde_urlencoded::to_string(form).unwrap());
+        }
+        let mut req = self.client.request(method.clone(), url);
+        if let Some(c) = creds {
+            req = req.basic_auth(&c.sid, Some(&c.token));
+        }
+        if !form.is_empty() && method != reqwest::Method::GET {
+            req = req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(form).unwrap());
+        }
+        let resp = tokio::time::timeout(super::WAIT, req.send())
+            .await
+            .expect("API answered in time")
+            .unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str, c: &Creds, q: &[(&str, &str)]) -> (u16, Value) {
+        self.call("GET", path, Some(c), q).await
+    }
+    pub async fn post(&self, path: &str, c: &Creds, form: &[(&str, &str)]) -> (u16, Value) {
+        self.call("POST", path, Some(c), form).await
+    }
+    pub async fn delete(&self, path: &str, c: &Creds) -> (u16, Value) {
+        self.call("DELETE", path, Some(c), &[]).await
+    }
+
+    /// POST that must succeed; returns the body.
+    pub async fn ok(&self, path: &str, c: &Creds, form: &[(&str, &str)]) -> Value {
+        let (status, body) = self.post(path, c, form).await;
+        assert!(
+            status == 200 || status == 201,
+            "POST {path} {form:?} -> {status} {body}"
+        );
+        body
+    }
+
+    /// Creates an account (a sub-account when `as_` is an account); returns its creds.
+    pub async fn account(&self, as_: &Creds, name: &str) -> Creds {
+        let body = self
+            .ok("/2010-04-01/Accounts.json", as_, &[("FriendlyName", name)])
+            .await;
+        Creds::new(
+            body["sid"].as_str().unwrap(),
+            body["auth_token"].as_str().unwrap(),
+        )
+    }
+
+    /// The operator gives `account` the number `e164`; returns its `PN…`.
+    pub async fn number(&self, account: &str, e164: &str) -> String {
+        let path = format!("/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json");
+        let body = self
+            .ok(&path, &Creds::operator(), &[("PhoneNumber", e164)])
+            .await;
+        body["sid"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn bundle(
+        &self,
+        c: &Creds,
+        kind: &str,
+        policy: &str,
+        callback: Option<&str>,
+    ) -> String {
+        let mut form = vec![
+            ("FriendlyName", "test bundle"),
+            ("Email", "ops@example.com"),
+            ("PolicySid", policy),
+        ];
+        if let Some(url) = callback {
+            form.push(("StatusCallback", url));
+        }
+        let body = self.ok(&format!("/v1/{kind}"), c, &form).await;
+        body["sid"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn end_user(&self, c: &Creds, kind: &str) -> String {
+        let body = self
+            .ok(
+                "/v1/EndUsers",
+                c,
+                &[
+                    ("FriendlyName", kind),
+                    ("Type", kind),
+                    ("Attributes", r#"{"business_name":"Acme"}"#),
+                ],
+            )
+            .await;
+        body["sid"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn link(&self, c: &Creds, kind: &str, bundle: &str, object: &str) -> Value {
+        self.ok(
+            &format!("/v1/{kind}/{bundle}/EntityAssignments"),
+            c,
+            &[("ObjectSid", object)],
+        )
+        .await
+    }
+
+    pub async fn assign(&self, c: &Creds, kind: &str, bundle: &str, pn: &str) -> Value {
+        self.ok(
+            &format!("/v1/{kind}/{bundle}/ChannelEndpointAssignments"),
+            c,
+            &[
+                ("ChannelEndpointType", "phone-number"),
+                ("ChannelEndpointSid", pn),
+            ],
+        )
+        .await
+    }
+
+    pub async fn set_status(
+        &self,
+        c: &Creds,
+        kind: &str,
+        bundle: &str,
+        status: &str,
+    ) -> (u16, Value) {
+        self.post(&format!("/v1/{kind}/{bundle}"), c, &[("Status", status)])
+            .await
+    }
+
+    /// A draft customer profile with both end users attached (ready to submit).
+    pub async fn compliant_profile(&self, c: &Creds, policy: &str) -> String {
+        let p = self.bundle(c, PROFILES, policy, None).await;
+        for t in [
+            "customer_profile_business_information",
+            "authorized_representative_1",
+        ] {
+            let it = self.end_user(c, t).await;
+            self.link(c, PROFILES, &p, &it).await;
+        }
+        p
+    }
+
+    /// Submits (as `c`) and approves (as the operator) a bundle.
+    pub async fn approve(&self, c: &Creds, kind: &str, bundle: &str) {
+        let (s, b) = self.set_status(c, kind, bundle, "pending-review").await;
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = self
+            .set_status(&Creds::operator(), kind, bundle, "twilio-approved")
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+
+    /// `(attest, reason)` from the preview endpoint, as the operator.
+    pub async fn preview(&self, account: &str, number: &str) -> (String, String) {
+        let (s, b) = self
+            .get(
+                "/v1/Attestation",
+                &Creds::operator(),
+                &[("AccountSid", account), ("PhoneNumber", number)],
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        (
+            b["attest"].as_str().unwrap().to_owned(),
+            b["reason"].as_str().unwrap().to_owned(),
+        )
+    }
+}

@@ -1,0 +1,139 @@
+//! SIPp as the test UAC and UAS: place calls through a harness whose upstream is a SIPp
+//! UAS, and read the Identity headers the UAS received from its message trace.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+use std::process::Command;
+
+use super::{Harness, verify_identity};
+
+/// A free loopback UDP port for SIPp, which cannot report the port it bound.
+pub fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn scenario(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// The Identity values of the INVITEs in a SIPp message trace.
+pub fn identities(trace: &str) -> Vec<String> {
+    trace
+        .split("\n\n")
+        .filter(|block| block.contains("INVITE sip:"))
+        .filter_map(|block| {
+            block
+                .lines()
+                .find(|l| l.starts_with("Identity:"))
+                .map(|l| l.trim_start_matches("Identity:").trim().to_string())
+        })
+        .collect()
+}
+
+/// Places `calls` SIPp calls from a UAC on `trunk_ip` with calling number `caller` to
+/// `target`, where the calls must end at a SIPp UAS on `uas_port`. Every call must
+/// complete; returns each INVITE the UAS received, as traced in `dir`.
+pub async fn invites_at_uas(
+    target: SocketAddr,
+    dir: &Path,
+    uas_port: u16,
+    caller: &str,
+    trunk_ip: &str,
+    calls: u32,
+    tag: &str,
+) -> Vec<String> {
+    let trace = dir.join(format!("uas_{tag}.log"));
+    let _ = std::fs::remove_file(&trace);
+    let mut uas = Command::new("sipp")
+        .args(["-sf", &scenario("uas.xml"), "-i", "127.0.0.1"])
+        .args(["-p", &uas_port.to_string()])
+        .args(["-m", &calls.to_string(), "-nostdin", "-timeout", "60s"])
+        .args(["-trace_msg", "-message_file", &trace.display().to_string()])
+        .arg("-trace_err")
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp is installed (Debian package sip-tester)");
+    // Should the UAC's first INVITE beat the UAS to its socket, the proxy's Timer A
+    // retransmission delivers it.
+    let uac_port = free_udp_port();
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.to_owned();
+        let (caller, trunk_ip) = (caller.to_string(), trunk_ip.to_string());
+        move || {
+            Command::new("sipp")
+                .args(["-sf", &scenario("uac.xml"), "-i", &trunk_ip])
+                .args(["-p", &uac_port.to_string()])
+                .args(["-key", "caller", &caller, "-s", "2155550131"])
+                .args(["-m", &calls.to_string(), "-r", "25", "-l", "25"])
+                .args([
+                    "-nostdin",
+                    "-timeout",
+                    "60s",
+                    "-timeout_error",
+                    "-trace_err",
+                ])
+                .arg(target.to_string())
+                .current_dir(&dir)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "SIPp UAC reported failed calls: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The UAS exits after its last call (bounded by its -timeout); its trace then holds
+    // every INVITE.
+    let uas_status = tokio::task::spawn_blocking(move || uas.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(uas_status.success(), "SIPp UAS reported failed calls");
+    let log = std::fs::read_to_string(&trace).unwrap();
+    let invites: Vec<String> = log
+        .split("\n\n")
+        .filter(|block| block.contains("INVITE sip:"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        invites.len() as u32,
+        calls,
+        "one INVITE per call at the UAS"
+    );
+    invites
+}
+
+/// Places `calls` SIPp calls from a UAC on `trunk_ip` with calling number `caller`
+/// through `h`, whose upstream must be a UAS on `uas_port`. Every call must complete;
+/// returns the verified claims of every INVITE the UAS received.
+pub async fn calls(
+    h: &Harness,
+    uas_port: u16,
+    caller: &str,
+    trunk_ip: &str,
+    calls: u32,
+    tag: &str,
+) -> Vec<serde_json::Value> {
+    let invites = invites_at_uas(h.udp, h.dir.path(), uas_port, caller, trunk_ip, calls, tag).await;
+    let ids = identities(&invites.join("\n\n"));
+    assert_eq!(
+        ids.len() as u32,
+        calls,
+        "one signed INVITE per call at the UAS"
+    );
+    ids.iter()
+        .map(|id| verify_identity(id, &h.leaf_public_key))
+        .collect()
+}

@@ -1,0 +1,146 @@
+//! Status callbacks against a local receiver: each status change of a bundle with a
+//! `StatusCallback` is POSTed there, a refused delivery is retried, and the API answers
+//! without waiting for the receiver.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use common::api::*;
+use common::*;
+use tokio::sync::mpsc;
+
+/// A receiver that refuses its first delivery with 500, then accepts; every body it
+/// sees goes to the channel.
+async fn receiver() -> (String, mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let seen = Arc::new(Mutex::new(0u32));
+    let app = Router::new().route(
+        "/status",
+        post(move |body: String| {
+            let tx = tx.clone();
+            let seen = Arc::clone(&seen);
+            async move {
+                let n = {
+                    let mut n = seen.lock().unwrap();
+                    *n += 1;
+                    *n
+                };
+                let _ = tx.send(body);
+                if n == 1 {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/status", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, rx)
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<String>) -> Vec<(String, String)> {
+    let body = tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .expect("a callback arrives")
+        .unwrap();
+    serde_urlencoded::from_str(&body).unwrap()
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn status_changes_are_posted_and_retried() {
+    let h = Harness::start(Options {
+        store_seed: Some("{}".into()),
+        ..Options::default()
+    })
+    .await;
+    let api = Api::new(h.http);
+    let (url, mut rx) = receiver().await;
+    let a = api.account(&Creds::operator(), "A").await;
+    let p = api.bundle(&a, PROFILES, PRIMARY, Some(&url)).await;
+    for t in [
+        "customer_profile_business_information",
+        "authorized_representative_1",
+    ] {
+        let it = api.end_user(&a, t).await;
+        api.link(&a, PROFILES, &p, &it).await;
+    }
+    let (s, _) = api.set_status(&a, PROFILES, &p, "pending-review").await;
+    assert_eq!(s, 200);
+
+    // The first delivery is refused (500) and retried after the backoff.
+    let first = next(&mut rx).await;
+    let retry = next(&mut rx).await;
+    assert_eq!(first, retry);
+    assert_eq!(field(&first, "BundleSid"), p);
+    assert_eq!(field(&first, "AccountSid"), a.sid);
+    assert_eq!(field(&first, "Status"), "pending-review");
+
+    let (s, _) = api
+        .post(
+            &format!("/v1/CustomerProfiles/{p}"),
+            &Creds::operator(),
+            &[("Status", "twilio-rejected"), ("Errors", r#"[{"code":1}]"#)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let rejected = next(&mut rx).await;
+    assert_eq!(field(&rejected, "Status"), "twilio-rejected");
+    assert_eq!(field(&rejected, "FailureReason"), r#"[{"code":1}]"#);
+
+    // A field edit without a status change sends nothing.
+    api.ok(
+        &format!("/v1/CustomerProfiles/{p}"),
+        &a,
+        &[("FriendlyName", "renamed")],
+    )
+    .await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), rx.recv())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_callback_does_not_delay_the_api() {
+    let h = Harness::start(Options {
+        store_seed: Some("{}".into()),
+        ..Options::default()
+    })
+    .await;
+    let api = Api::new(h.http);
+    // Nothing listens here: every attempt fails, and the API does not wait for them.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/gone", l.local_addr().unwrap())
+    };
+    let a = api.account(&Creds::operator(), "A").await;
+    let p = api.compliant_profile(&a, PRIMARY).await;
+    api.ok(
+        &format!("/v1/CustomerProfiles/{p}"),
+        &a,
+        &[("StatusCallback", &dead)],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    api.approve(&a, PROFILES, &p).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        api.preview(&a.sid, "+12155550100").await.1,
+        "b_number_not_owned"
+    );
+}

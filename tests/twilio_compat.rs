@@ -1,0 +1,102 @@
+//! Wire compatibility with Twilio's own client: the official `twilio` Python package
+//! (tests/python/twilio_compat.py) drives the Trust Hub API, and SIPp calls through the
+//! proxy show the `attest` claim before and after the operator's approval.
+//!
+//! Needs SIPp and a virtualenv with `twilio` (`scripts/test.sh` creates
+//! `target/twilio-venv` and installs it), so plain `cargo test` ignores it. The
+//! interpreter can be overridden with `CALLSIGN_TWILIO_PYTHON`.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::sipp::{calls, free_udp_port};
+use common::*;
+
+fn python() -> PathBuf {
+    std::env::var_os("CALLSIGN_TWILIO_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/twilio-venv/bin/python")
+        })
+}
+
+/// Runs one phase of the Python script against `h`; the state file carries SIDs and
+/// tokens from one phase to the next.
+async fn phase(h: &Harness, name: &str) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/twilio_compat.py");
+    let base = format!("http://{}", h.http);
+    let state = h.path("compat-state.json");
+    let name = name.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python())
+            .arg(script)
+            .args([name.as_str(), &base])
+            .arg(&state)
+            .env("OPERATOR_SID", OPERATOR_SID)
+            .env("OPERATOR_TOKEN", OPERATOR_TOKEN)
+            .output()
+            .expect("the twilio virtualenv exists (scripts/test.sh creates it)")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "twilio-python phase failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn state(h: &Harness) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(h.path("compat-state.json")).unwrap()).unwrap()
+}
+
+fn options(uas: SocketAddr, trunks: String) -> Options {
+    Options {
+        upstream_addr: Some(uas),
+        store_seed: Some("{}".into()),
+        extra_trunks: trunks,
+        ..Options::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs SIPp and the twilio Python package; run by scripts/test.sh"]
+async fn the_twilio_python_client_vets_a_customer_and_calls_change_level() {
+    let uas_port = free_udp_port();
+    let uas: SocketAddr = format!("127.0.0.1:{uas_port}").parse().unwrap();
+    let h = Harness::start(options(uas, String::new())).await;
+
+    // 1. The account and its sub-account, created through the client.
+    phase(&h, "accounts").await;
+    let s = state(&h);
+    let (account, sub) = (
+        s["account_sid"].as_str().unwrap().to_owned(),
+        s["sub_sid"].as_str().unwrap().to_owned(),
+    );
+    // Trunks name accounts in config, so the proxy restarts with trunks for the two new
+    // accounts; the store keeps everything the client wrote.
+    let trunks = format!(
+        "[[trunk]]\nname = \"compat\"\naccount_sid = \"{account}\"\nsources = [\"127.0.0.5/32\"]\n\
+         [[trunk]]\nname = \"compat-support\"\naccount_sid = \"{sub}\"\nsources = [\"127.0.0.6/32\"]\n"
+    );
+    let h = h.restart(options(uas, trunks)).await;
+
+    // 2-3. Numbers, profile, end users, trust product, assignments, submission.
+    phase(&h, "vet").await;
+    for claims in calls(&h, uas_port, "2155550121", "127.0.0.5", 3, "before").await {
+        assert_eq!(claims["attest"], "C", "submitted but not yet approved");
+    }
+    // The operator approves; the very next calls are signed A (B for the sub-account).
+    phase(&h, "approve").await;
+    for claims in calls(&h, uas_port, "2155550121", "127.0.0.5", 3, "after").await {
+        assert_eq!(claims["attest"], "A");
+        assert_eq!(claims["orig"]["tn"], "12155550121");
+    }
+    for claims in calls(&h, uas_port, "2155550131", "127.0.0.6", 2, "sub").await {
+        assert_eq!(claims["attest"], "B");
+    }
+}
