@@ -147,6 +147,34 @@ impl Hub {
         }
     }
 
+    /// The service as `[api]` configures it around `store` and `trust`, with its status
+    /// callbacks started on the current Tokio runtime.
+    pub fn from_config(
+        config: &crate::config::Config,
+        store: Arc<dyn Store>,
+        trust: Arc<Trust>,
+    ) -> Result<Hub, String> {
+        let api = &config.api;
+        let operator = api
+            .operator_sid
+            .as_deref()
+            .and_then(|s| Sid::parse(s, "AC").ok())
+            .zip(api.operator_auth_token.clone());
+        let callbacks = Callbacks::start(super::callbacks::Retry {
+            attempts: api.callback_attempts,
+            first_backoff: std::time::Duration::from_millis(api.callback_backoff_ms),
+            timeout: std::time::Duration::from_millis(api.callback_timeout_ms),
+        })?;
+        Ok(Hub::new(
+            store,
+            trust,
+            config.numbering.clone(),
+            operator,
+            Some(callbacks),
+            api.max_body_bytes,
+        ))
+    }
+
     /// Seconds since the epoch.
     pub fn now_unix(&self) -> i64 {
         SystemTime::now()
