@@ -5,6 +5,8 @@
 //! cargo build --release --example trust_index_rss
 //! /usr/bin/time -v target/release/examples/trust_index_rss           # from TrustData
 //! /usr/bin/time -v target/release/examples/trust_index_rss updates   # through upserts
+//! target/release/examples/trust_index_rss store /tmp/1m.db            # writes the store
+//! /usr/bin/time -v target/release/examples/trust_index_rss store /tmp/1m.db  # rebuilds from it
 //! ```
 //!
 //! `VmRSS` after the build is the index alone; `VmHWM` (and time's "Maximum resident
@@ -119,8 +121,44 @@ fn status(field: &str) -> String {
         .unwrap_or_else(|| format!("{field} unavailable"))
 }
 
+/// `store PATH`: writes a store of the synthetic data when PATH does not exist, else
+/// rebuilds the index from it, as `callsign serve` does at start-up.
+fn from_store(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
+    use callsign::store::{self, SqliteStore, Store};
+    let existed = path.exists();
+    let st = SqliteStore::open(path, callsign::config::Durability::Normal)?;
+    let started = Instant::now();
+    if !existed {
+        let mut data = synthetic(true);
+        store::prepare_import(&mut data, "2026-01-01T00:00:00Z");
+        st.replace_all(&data)?;
+        println!(
+            "store written in {:.2?}; run again to rebuild from it",
+            started.elapsed()
+        );
+        return Ok(());
+    }
+    println!("before: {}", status("VmRSS"));
+    let index = store::rebuild_index(&st)?;
+    println!(
+        "rebuilt {} numbers from the store in {:.2?}",
+        index.len_numbers(),
+        started.elapsed()
+    );
+    println!("after: {}", status("VmRSS"));
+    println!("peak:  {}", status("VmHWM"));
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let updates = std::env::args().nth(1).as_deref() == Some("updates");
+    let mode = std::env::args().nth(1);
+    if mode.as_deref() == Some("store") {
+        let path = std::env::args()
+            .nth(2)
+            .ok_or("usage: trust_index_rss store PATH")?;
+        return from_store(std::path::Path::new(&path));
+    }
+    let updates = mode.as_deref() == Some("updates");
     println!("before: {}", status("VmRSS"));
     let started = Instant::now();
     let index = if updates {

@@ -252,7 +252,8 @@ fn main() -> Result<()> {
                 Sid::parse(&account, "AC").map_err(|e| anyhow::anyhow!("--account: {e}"))?;
             let tn = callsign::tn::canonicalize(&number, &config.numbering)
                 .map_err(|e| anyhow::anyhow!("--number {number:?}: {e}"))?;
-            let index = match server::open_store(&config)? {
+            let now = callsign::api::render::iso(now_unix());
+            let index = match callsign::store::open_configured(&config.trust, &now)? {
                 Some(store) => callsign::store::rebuild_index(&store)?,
                 None => server::load_index(&config.trust.file.clone().unwrap_or_default())?,
             };

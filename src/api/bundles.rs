@@ -284,34 +284,7 @@ pub(super) async fn update(
             .transpose()?
             .unwrap_or(from);
         if to != from {
-            review::check_transition(from, to, operator).map_err(|e| match e {
-                TransitionError::OperatorOnly(s) => ApiError::Forbidden(format!(
-                    "Only the operator may set status {}",
-                    status_text(s)
-                )),
-                TransitionError::Illegal(f, t) => ApiError::invalid(format!(
-                    "Status: bundle {} cannot go from {} to {}",
-                    b.sid,
-                    status_text(f),
-                    status_text(t)
-                )),
-            })?;
-            if to == BundleStatus::PendingReview {
-                let (compliant, results) = review::evaluate(policy, &attached(hub, &b)?);
-                if !compliant {
-                    let missing: Vec<&str> = results
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|r| r["failure_reason"].as_str())
-                        .collect();
-                    return Err(ApiError::invalid(format!(
-                        "Bundle {} is noncompliant and cannot be submitted: {}",
-                        b.sid,
-                        missing.join("; ")
-                    )));
-                }
-            }
+            transition(hub, &b, policy, to, operator)?;
             b.status = to;
         }
         if p.get("ValidUntil").is_some() {
@@ -343,6 +316,45 @@ pub(super) async fn update(
         Ok(Reply::Ok(render::bundle(&req.base_url, kind, &b)))
     })
     .await
+}
+
+/// Checks a status change of `b` to `to`; a submission must also be compliant.
+fn transition(
+    hub: &Hub,
+    b: &Bundle,
+    policy: Policy,
+    to: BundleStatus,
+    operator: bool,
+) -> Result<(), ApiError> {
+    review::check_transition(b.status, to, operator).map_err(|e| match e {
+        TransitionError::OperatorOnly(s) => ApiError::Forbidden(format!(
+            "Only the operator may set status {}",
+            status_text(s)
+        )),
+        TransitionError::Illegal(f, t) => ApiError::invalid(format!(
+            "Status: bundle {} cannot go from {} to {}",
+            b.sid,
+            status_text(f),
+            status_text(t)
+        )),
+    })?;
+    if to == BundleStatus::PendingReview {
+        let (compliant, results) = review::evaluate(policy, &attached(hub, b)?);
+        if !compliant {
+            let missing: Vec<&str> = results
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["failure_reason"].as_str())
+                .collect();
+            return Err(ApiError::invalid(format!(
+                "Bundle {} is noncompliant and cannot be submitted: {}",
+                b.sid,
+                missing.join("; ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Creates (on first approval) or keeps in step the automatic SHAKEN/STIR trust product

@@ -147,6 +147,34 @@ impl Hub {
         }
     }
 
+    /// The service as `[api]` configures it around `store` and `trust`, with its status
+    /// callbacks started on the current Tokio runtime.
+    pub fn from_config(
+        config: &crate::config::Config,
+        store: Arc<dyn Store>,
+        trust: Arc<Trust>,
+    ) -> Result<Hub, String> {
+        let api = &config.api;
+        let operator = api
+            .operator_sid
+            .as_deref()
+            .and_then(|s| Sid::parse(s, "AC").ok())
+            .zip(api.operator_auth_token.clone());
+        let callbacks = Callbacks::start(super::callbacks::Retry {
+            attempts: api.callback_attempts,
+            first_backoff: std::time::Duration::from_millis(api.callback_backoff_ms),
+            timeout: std::time::Duration::from_millis(api.callback_timeout_ms),
+        })?;
+        Ok(Hub::new(
+            store,
+            trust,
+            config.numbering.clone(),
+            operator,
+            Some(callbacks),
+            api.max_body_bytes,
+        ))
+    }
+
     /// Seconds since the epoch.
     pub fn now_unix(&self) -> i64 {
         SystemTime::now()
@@ -293,6 +321,112 @@ pub fn new_token() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SqliteStore;
+    use crate::trust::{Index, TrustData};
+
+    const BLUEBIRD: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801";
+    const SUPPORT: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f802";
+    const QUICKDIAL: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f804";
+    const OPERATOR: &str = "AC0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
+
+    fn sid(s: &str) -> Sid {
+        Sid::parse_any(s).unwrap()
+    }
+
+    /// The sample data in an in-memory store, every account's token `t-<last digit>`.
+    fn hub() -> Hub {
+        let mut data = TrustData::from_json(include_str!("../../config/trust.json")).unwrap();
+        for a in &mut data.accounts {
+            let last = a.sid.to_string().chars().last().unwrap();
+            a.auth_token = Some(format!("t-{last}"));
+        }
+        data.accounts[3].status = AccountStatus::Suspended;
+        let store = SqliteStore::in_memory().unwrap();
+        store.seed(&data).unwrap();
+        let trust = Arc::new(Trust::new(Index::build(&data).unwrap()));
+        let operator = Some((sid(OPERATOR), "operator-secret".to_owned()));
+        Hub::new(
+            Arc::new(store),
+            trust,
+            Numbering::default(),
+            operator,
+            None,
+            1024,
+        )
+    }
+
+    fn creds(user: &str, password: &str) -> Option<(String, String)> {
+        Some((user.to_owned(), password.to_owned()))
+    }
+
+    #[test]
+    fn authenticates_the_operator_and_active_accounts_only() {
+        let hub = hub();
+        let auth = |u: &str, p: &str| hub.authenticate(creds(u, p).as_ref());
+        assert_eq!(auth(OPERATOR, "operator-secret"), Ok(Caller::Operator));
+        assert_eq!(auth(OPERATOR, "t-1"), Err(ApiError::Unauthenticated));
+        assert_eq!(
+            auth(SUPPORT, "t-2"),
+            Ok(Caller::Account {
+                sid: sid(SUPPORT),
+                parent: Some(sid(BLUEBIRD))
+            })
+        );
+        assert_eq!(auth(SUPPORT, "t-1"), Err(ApiError::Unauthenticated));
+        assert_eq!(auth("not-a-sid", "t-1"), Err(ApiError::Unauthenticated));
+        assert_eq!(
+            auth("AC00000000000000000000000000000077", "t-7"),
+            Err(ApiError::Unauthenticated)
+        );
+        assert_eq!(
+            auth(QUICKDIAL, "t-4"),
+            Err(ApiError::AccountInactive(QUICKDIAL.into()))
+        );
+        assert_eq!(hub.authenticate(None), Err(ApiError::Unauthenticated));
+    }
+
+    #[test]
+    fn accounts_see_themselves_and_their_sub_accounts() {
+        let hub = hub();
+        let parent = Caller::Account {
+            sid: sid(BLUEBIRD),
+            parent: None,
+        };
+        let sub = Caller::Account {
+            sid: sid(SUPPORT),
+            parent: Some(sid(BLUEBIRD)),
+        };
+        assert!(hub.sees(&parent, sid(BLUEBIRD)) && hub.sees(&parent, sid(SUPPORT)));
+        assert!(!hub.sees(&parent, sid(QUICKDIAL)));
+        assert!(hub.sees(&sub, sid(SUPPORT)) && !hub.sees(&sub, sid(BLUEBIRD)));
+        assert!(hub.sees(&Caller::Operator, sid(QUICKDIAL)));
+        assert_eq!(hub.list_scope(&Caller::Operator), None);
+        assert_eq!(hub.list_scope(&sub), Some(vec![sid(SUPPORT)]));
+    }
+
+    #[test]
+    fn a_failed_index_update_rebuilds_the_index_from_the_store() {
+        let hub = hub();
+        let before = hub.trust.load_full();
+        let tn = crate::tn::canonicalize("+19995550100", &Numbering::default()).unwrap();
+        let guard = hub.lock();
+        // The store change commits; the index refuses the (inconsistent) op.
+        let write = Write {
+            changes: vec![Change::DeleteNumber(sid(
+                "PN3c4d5e6f708192a3b4c5d6e7f80a1b51",
+            ))],
+            ops: vec![IndexOp::Assign(
+                tn,
+                sid("BU2b3c4d5e6f708192a3b4c5d6e7f80401"),
+            )],
+            callbacks: Vec::new(),
+        };
+        hub.commit(&guard, write).unwrap();
+        drop(guard);
+        let after = hub.trust.load_full();
+        assert!(!Arc::ptr_eq(&before, &after), "the index was replaced");
+        assert_eq!(after.len_numbers(), before.len_numbers() - 1);
+    }
 
     #[test]
     fn secrets_compare_exactly() {

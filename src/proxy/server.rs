@@ -17,14 +17,13 @@ use tracing::{error, info, warn};
 use super::context::Context;
 use super::core::Core;
 use super::transport::Shell;
-use crate::api::callbacks::{Callbacks, Retry};
 use crate::api::{self, HttpState, Hub, ServedCrl};
 use crate::certs::{self, CertError, SigningKey};
 use crate::config::{Config, ConfigError, CrlCheck, SigningConfig, VerifyConfig};
 use crate::metrics::Metrics;
 use crate::passport::{PassportError, Signer};
-use crate::store::{self, Store, StoreError};
-use crate::trust::{self, Index, Sid, Trust, TrustError};
+use crate::store::{self, StoreError};
+use crate::trust::{self, Index, Trust, TrustError};
 use crate::verify::{CrlMode, Verifier, VerifyError, VerifySettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -176,26 +175,11 @@ enum Source {
     },
 }
 
-/// Opens the configured store (seeding it on first run), as `callsign serve` and the
-/// CLI's `trust` and `attest` commands do.
-pub fn open_store(config: &Config) -> Result<Option<store::SqliteStore>, ServerError> {
-    let Some(path) = &config.trust.store else {
-        return Ok(None);
-    };
-    let now = crate::api::render::iso(now_unix());
-    Ok(Some(store::open_seeded(
-        path,
-        config.trust.seed.as_deref(),
-        config.trust.durability,
-        &now,
-    )?))
-}
-
 /// Loads the trust index and, in store mode, the Trust Hub service around it.
 async fn load_trust(config: &Config) -> Result<(Arc<Trust>, Source), ServerError> {
     let cfg = config.clone();
     let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
-        match open_store(&cfg)? {
+        match store::open_configured(&cfg.trust, &crate::api::render::iso(now_unix()))? {
             Some(st) => {
                 let index = store::rebuild_index(&st)?;
                 Ok((index, Some(st)))
@@ -208,27 +192,8 @@ async fn load_trust(config: &Config) -> Result<(Arc<Trust>, Source), ServerError
     match opened {
         (index, Some(st)) => {
             let trust = Arc::new(Trust::new(index));
-            let api = &config.api;
-            let operator = api
-                .operator_sid
-                .as_deref()
-                .and_then(|s| Sid::parse(s, "AC").ok())
-                .zip(api.operator_auth_token.clone());
-            let callbacks = Callbacks::start(Retry {
-                attempts: api.callback_attempts,
-                first_backoff: Duration::from_millis(api.callback_backoff_ms),
-                timeout: Duration::from_millis(api.callback_timeout_ms),
-            })
-            .map_err(ServerError::Callbacks)?;
-            let st: Arc<dyn Store> = Arc::new(st);
-            let hub = Hub::new(
-                st,
-                Arc::clone(&trust),
-                config.numbering.clone(),
-                operator,
-                Some(callbacks),
-                api.max_body_bytes,
-            );
+            let hub = Hub::from_config(config, Arc::new(st), Arc::clone(&trust))
+                .map_err(ServerError::Callbacks)?;
             Ok((trust, Source::Store(Arc::new(hub))))
         }
         (_, None) => {

@@ -197,6 +197,18 @@ pub fn open_seeded(
     Ok(store)
 }
 
+/// Opens the store `[trust]` configures, seeding it on first run; `None` in file mode.
+pub fn open_configured(
+    trust: &crate::config::TrustConfig,
+    now: &str,
+) -> Result<Option<SqliteStore>, StoreError> {
+    trust
+        .store
+        .as_deref()
+        .map(|path| open_seeded(path, trust.seed.as_deref(), trust.durability, now))
+        .transpose()
+}
+
 /// Readies imported data for the API: accounts without an auth token get a fresh one
 /// (the operator reads it with `GET /2010-04-01/Accounts/{Sid}.json`), and records
 /// without dates are dated `now`.

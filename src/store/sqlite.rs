@@ -178,8 +178,8 @@ impl SqliteStore {
     }
 }
 
-/// `column IN (?, ?, …)` for an account filter, or `1` when there is none.
-fn in_accounts(column: &str, accounts: Option<&[Sid]>, args: &mut Vec<String>) -> String {
+/// `column IN (?, ?, …)` for a SID filter, or `1` when there is none.
+fn in_list(column: &str, accounts: Option<&[Sid]>, args: &mut Vec<String>) -> String {
     match accounts {
         None => "1".into(),
         Some(list) => {
@@ -318,7 +318,7 @@ impl Store for SqliteStore {
         let mut args = Vec::new();
         let mut sql = format!(
             "SELECT * FROM accounts WHERE {}",
-            in_accounts("sid", q.accounts.as_deref(), &mut args)
+            in_list("sid", q.accounts.as_deref(), &mut args)
         );
         if let Some(parent) = &q.parent {
             sql.push_str(" AND parent_sid = ?");
@@ -377,7 +377,7 @@ impl Store for SqliteStore {
         let shaken = crate::trust::Policy::ShakenStir.sid_str();
         let mut sql = format!(
             "SELECT * FROM bundles WHERE {} AND policy_sid {} '{shaken}'",
-            in_accounts("account_sid", q.accounts.as_deref(), &mut args),
+            in_list("account_sid", q.accounts.as_deref(), &mut args),
             if q.profiles { "!=" } else { "=" },
         );
         for (column, value) in [
@@ -401,7 +401,7 @@ impl Store for SqliteStore {
         let mut args = Vec::new();
         let sql = format!(
             "SELECT * FROM end_users WHERE {}",
-            in_accounts("account_sid", accounts, &mut args)
+            in_list("account_sid", accounts, &mut args)
         );
         self.many(&sql, args, page)
     }
@@ -453,7 +453,7 @@ impl Store for SqliteStore {
             args.push(b.to_string());
         }
         if !endpoints.is_empty() {
-            let clause = in_accounts("channel_endpoint_sid", Some(endpoints), &mut args);
+            let clause = in_list("channel_endpoint_sid", Some(endpoints), &mut args);
             sql.push_str(&format!(" AND {clause}"));
         }
         self.many(&sql, args, page)
