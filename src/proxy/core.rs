@@ -290,7 +290,6 @@ impl Core {
                     to: f.dest.clone(),
                     bytes: f.bytes.clone(),
                 });
-                let branch_hash = pipeline::loop_hash(msg, self.ctx.secret);
                 let txn = Txn::new(
                     NewTxn {
                         id,
@@ -301,7 +300,7 @@ impl Core {
                         dest: f.dest,
                         forwarded: f.bytes,
                         trying,
-                        branch_hash,
+                        branch_hash: f.branch_hash,
                         to_tag: self.ctx.local_tag(id),
                     },
                     now,

@@ -43,6 +43,8 @@ pub struct Forward {
     pub dest: Dest,
     pub bytes: Vec<u8>,
     pub signing: Option<Signing>,
+    /// The loop hash in our branch, which responses must carry to match.
+    pub branch_hash: u64,
 }
 
 /// What happened to an initial INVITE from a trunk.
@@ -253,6 +255,7 @@ pub fn decide(
         dest,
         bytes,
         signing,
+        branch_hash: hash,
     })
 }
 
