@@ -106,6 +106,16 @@ fn method_of(msg: &str) -> String {
     method(msg).unwrap_or_default()
 }
 
+/// Places a new call from `uac` and asserts it is the very next message the UAS gets
+/// (so nothing sent before it reached the UAS), and that the caller got 100 Trying.
+async fn next_at_uas_is(h: &Harness, uac: &tokio::net::UdpSocket, call_id: &str) {
+    let inv = call(uac.local_addr().unwrap(), "UDP", call_id);
+    uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
+    assert_eq!(status(&recv(uac).await), 100);
+    let (next, _) = recv_from(h.uas_udp()).await;
+    assert_eq!(header(&next, HeaderName::CallId).as_deref(), Some(call_id));
+}
+
 /// Places a call from `uac` and has the UAS ring. Returns the INVITE as sent, the
 /// INVITE as the UAS received it, and the proxy address it came from.
 async fn ringing(
@@ -129,7 +139,6 @@ async fn ringing(
 async fn retransmitted_invite_is_absorbed_and_never_signed_again() {
     let h = Harness::start(Options::default()).await;
     let uac = uac("127.0.0.1").await;
-    let local = uac.local_addr().unwrap();
     let (inv, _, _) = ringing(&h, &uac, "call-rtx").await;
 
     // The retransmission gets the latest provisional again and goes no further.
@@ -137,13 +146,7 @@ async fn retransmitted_invite_is_absorbed_and_never_signed_again() {
     assert_eq!(status(&recv(&uac).await), 180);
 
     // The next thing the UAS sees is a later, different call: no second INVITE.
-    let marker = call(local, "UDP", "call-after");
-    uac.send_to(marker.as_bytes(), h.udp).await.unwrap();
-    let (next, _) = recv_from(h.uas_udp()).await;
-    assert_eq!(
-        header(&next, HeaderName::CallId).as_deref(),
-        Some("call-after")
-    );
+    next_at_uas_is(&h, &uac, "call-after").await;
     h.assert_metric("callsign_retransmissions_absorbed_total 1")
         .await;
 }
@@ -230,13 +233,7 @@ async fn unknown_source_is_refused_and_nothing_is_forwarded() {
     assert_eq!(status(&recv(&stranger).await), 403);
 
     let trunk = uac("127.0.0.1").await;
-    let ok = call(trunk.local_addr().unwrap(), "UDP", "call-ok");
-    trunk.send_to(ok.as_bytes(), h.udp).await.unwrap();
-    let (first, _) = recv_from(h.uas_udp()).await;
-    assert_eq!(
-        header(&first, HeaderName::CallId).as_deref(),
-        Some("call-ok")
-    );
+    next_at_uas_is(&h, &trunk, "call-ok").await;
     h.assert_metric("callsign_requests_rejected_total{cause=\"forbidden_source\"} 1")
         .await;
 }
@@ -290,14 +287,7 @@ async fn malformed_input_is_answered_or_dropped_and_service_continues() {
     uac.send_to(big.as_bytes(), h.udp).await.unwrap();
     assert_eq!(status(&recv(&uac).await), 513);
 
-    let ok = call(local, "UDP", "call-fine");
-    uac.send_to(ok.as_bytes(), h.udp).await.unwrap();
-    assert_eq!(status(&recv(&uac).await), 100);
-    let (fwd, _) = recv_from(h.uas_udp()).await;
-    assert_eq!(
-        header(&fwd, HeaderName::CallId).as_deref(),
-        Some("call-fine")
-    );
+    next_at_uas_is(&h, &uac, "call-fine").await;
     h.assert_metric("callsign_parse_errors_total{cause=\"request\"} 2")
         .await;
     h.assert_metric("callsign_parse_errors_total{cause=\"oversized\"} 1")
