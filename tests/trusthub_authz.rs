@@ -138,6 +138,18 @@ async fn world(api: &Api) -> World {
     }
 }
 
+/// A server on an empty store, and the world built in it (keep the harness alive).
+async fn start() -> (Harness, Api, World) {
+    let h = Harness::start(Options {
+        store_seed: Some("{}".into()),
+        ..Options::default()
+    })
+    .await;
+    let api = Api::new(h.http);
+    let w = world(&api).await;
+    (h, api, w)
+}
+
 async fn snapshot(api: &Api, paths: &[String]) -> Vec<Value> {
     let mut out = Vec::new();
     for path in paths {
@@ -161,13 +173,7 @@ async fn send(
 
 #[tokio::test]
 async fn strangers_get_401_or_404_and_change_nothing() {
-    let h = Harness::start(Options {
-        store_seed: Some("{}".into()),
-        ..Options::default()
-    })
-    .await;
-    let api = Api::new(h.http);
-    let w = world(&api).await;
+    let (_h, api, w) = start().await;
     let before = snapshot(&api, &w.snapshot).await;
     let wrong = Creds::new(&w.parent.sid, "0123456789abcdef0123456789abcdef");
     let unknown = Creds::new("AC0000000000000000000000000000beef", &w.parent.token);
@@ -223,13 +229,7 @@ async fn strangers_get_401_or_404_and_change_nothing() {
 
 #[tokio::test]
 async fn operator_only_actions_get_403_and_change_nothing() {
-    let h = Harness::start(Options {
-        store_seed: Some("{}".into()),
-        ..Options::default()
-    })
-    .await;
-    let api = Api::new(h.http);
-    let w = world(&api).await;
+    let (_h, api, w) = start().await;
     let before = snapshot(&api, &w.snapshot).await;
     let (_, list) = api.get("/v1/CustomerProfiles", &w.parent, &[]).await;
     let profile = list["results"][0]["sid"].as_str().unwrap().to_owned();
@@ -318,13 +318,7 @@ async fn operator_only_actions_get_403_and_change_nothing() {
 
 #[tokio::test]
 async fn parents_see_their_sub_accounts_resources() {
-    let h = Harness::start(Options {
-        store_seed: Some("{}".into()),
-        ..Options::default()
-    })
-    .await;
-    let api = Api::new(h.http);
-    let w = world(&api).await;
+    let (_h, api, w) = start().await;
     let secondary = api.bundle(&w.sub, PROFILES, SECONDARY, None).await;
     let path = format!("/v1/CustomerProfiles/{secondary}");
     let (s, _) = api.get(&path, &w.parent, &[]).await;

@@ -28,6 +28,12 @@ fn seed() -> String {
     .to_string()
 }
 
+/// Each account's trunk: the account SID and the source address its calls come from.
+const ACME_TRUNK: (&str, &str) = (ACME, "127.0.0.1");
+const BRANCH_TRUNK: (&str, &str) = (BRANCH, "127.0.0.2");
+const ISV_TRUNK: (&str, &str) = (ISV, "127.0.0.3");
+const UNVETTED_TRUNK: (&str, &str) = (UNVETTED, "127.0.0.9");
+
 fn creds(sid: &str, n: u32) -> Creds {
     Creds::new(sid, &format!("{n:032x}"))
 }
@@ -39,8 +45,9 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
-    /// Preview and a real call from the trunk at `ip` (account `account`) must agree.
-    async fn expect(&mut self, account: &str, ip: &str, number: &str, level: &str, reason: &str) {
+    /// Preview and a real call from `trunk` (account, source address) must agree.
+    async fn expect(&mut self, trunk: (&str, &str), number: &str, level: &str, reason: &str) {
+        let (account, ip) = trunk;
         let (attest, why) = self.api.preview(account, &format!("+1{number}")).await;
         assert_eq!(
             (attest.as_str(), why.as_str()),
@@ -86,7 +93,7 @@ sources = ["127.0.0.9/32"]
     let op = Creds::operator();
     let (acme, isv, unvetted) = (creds(ACME, 1), creds(ISV, 3), creds(UNVETTED, 9));
 
-    c.expect(ACME, "127.0.0.1", "2155550121", "C", "c_no_primary_profile")
+    c.expect(ACME_TRUNK, "2155550121", "C", "c_no_primary_profile")
         .await;
 
     // The operator's numbers.
@@ -108,28 +115,15 @@ sources = ["127.0.0.9/32"]
     for n in [&n0121, &n0122] {
         api.assign(&acme, PRODUCTS, &t, n).await;
     }
-    c.expect(
-        ACME,
-        "127.0.0.1",
-        "2155550121",
-        "C",
-        "c_primary_not_approved",
-    )
-    .await;
+    c.expect(ACME_TRUNK, "2155550121", "C", "c_primary_not_approved")
+        .await;
     api.set_status(&acme, PROFILES, &p, "pending-review").await;
     api.set_status(&acme, PRODUCTS, &t, "pending-review").await;
-    c.expect(
-        ACME,
-        "127.0.0.1",
-        "2155550121",
-        "C",
-        "c_primary_not_approved",
-    )
-    .await;
+    c.expect(ACME_TRUNK, "2155550121", "C", "c_primary_not_approved")
+        .await;
     api.set_status(&op, PROFILES, &p, "twilio-approved").await;
     c.expect(
-        ACME,
-        "127.0.0.1",
+        ACME_TRUNK,
         "2155550121",
         "C",
         "c_trust_product_not_approved",
@@ -139,33 +133,19 @@ sources = ["127.0.0.9/32"]
     api.set_status(&op, PRODUCTS, &t, "twilio-approved").await;
 
     // Direct customer: A for its numbers on both bundles, B otherwise.
-    c.expect(ACME, "127.0.0.1", "2155550121", "A", "a_full")
+    c.expect(ACME_TRUNK, "2155550121", "A", "a_full").await;
+    c.expect(ACME_TRUNK, "2155550122", "A", "a_full").await;
+    c.expect(ACME_TRUNK, "2155550123", "B", "b_number_not_on_product")
         .await;
-    c.expect(ACME, "127.0.0.1", "2155550122", "A", "a_full")
-        .await;
-    c.expect(
-        ACME,
-        "127.0.0.1",
-        "2155550123",
-        "B",
-        "b_number_not_on_product",
-    )
-    .await;
-    c.expect(ACME, "127.0.0.1", "2675550100", "B", "b_number_not_owned")
+    c.expect(ACME_TRUNK, "2675550100", "B", "b_number_not_owned")
         .await;
 
     // Sub-accounts inherit B from the parent's vetting, with any calling number.
-    c.expect(
-        BRANCH,
-        "127.0.0.2",
-        "2155550131",
-        "B",
-        "b_number_not_on_profile",
-    )
-    .await;
-    c.expect(BRANCH, "127.0.0.2", "2155550121", "B", "b_number_not_owned")
+    c.expect(BRANCH_TRUNK, "2155550131", "B", "b_number_not_on_profile")
         .await;
-    c.expect(BRANCH, "127.0.0.2", "2675550100", "B", "b_number_not_owned")
+    c.expect(BRANCH_TRUNK, "2155550121", "B", "b_number_not_owned")
+        .await;
+    c.expect(BRANCH_TRUNK, "2675550100", "B", "b_number_not_owned")
         .await;
 
     // The ISV's customer reaches A with a Secondary profile linked to acme's Primary.
@@ -175,68 +155,31 @@ sources = ["127.0.0.9/32"]
     let t2 = api.bundle(&isv, PRODUCTS, SHAKEN, None).await;
     api.link(&isv, PRODUCTS, &t2, &s).await;
     api.assign(&isv, PRODUCTS, &t2, &n0141).await;
-    c.expect(
-        ISV,
-        "127.0.0.3",
-        "2155550141",
-        "B",
-        "b_profile_not_approved",
-    )
-    .await;
-    api.approve(&isv, PROFILES, &s).await;
-    c.expect(
-        ISV,
-        "127.0.0.3",
-        "2155550141",
-        "B",
-        "b_trust_product_not_approved",
-    )
-    .await;
-    api.approve(&isv, PRODUCTS, &t2).await;
-    c.expect(ISV, "127.0.0.3", "2155550141", "A", "a_full")
+    c.expect(ISV_TRUNK, "2155550141", "B", "b_profile_not_approved")
         .await;
-    c.expect(
-        ISV,
-        "127.0.0.3",
-        "2155550142",
-        "B",
-        "b_number_not_on_profile",
-    )
-    .await;
+    api.approve(&isv, PROFILES, &s).await;
+    c.expect(ISV_TRUNK, "2155550141", "B", "b_trust_product_not_approved")
+        .await;
+    api.approve(&isv, PRODUCTS, &t2).await;
+    c.expect(ISV_TRUNK, "2155550141", "A", "a_full").await;
+    c.expect(ISV_TRUNK, "2155550142", "B", "b_number_not_on_profile")
+        .await;
 
     // Unvetted: a pending, then rejected, primary gives C.
     let u = api.compliant_profile(&unvetted, PRIMARY).await;
     api.assign(&unvetted, PROFILES, &u, &n0151).await;
     api.set_status(&unvetted, PROFILES, &u, "pending-review")
         .await;
-    c.expect(
-        UNVETTED,
-        "127.0.0.9",
-        "2155550151",
-        "C",
-        "c_primary_not_approved",
-    )
-    .await;
+    c.expect(UNVETTED_TRUNK, "2155550151", "C", "c_primary_not_approved")
+        .await;
     api.set_status(&op, PROFILES, &u, "twilio-rejected").await;
-    c.expect(
-        UNVETTED,
-        "127.0.0.9",
-        "2155550151",
-        "C",
-        "c_primary_not_approved",
-    )
-    .await;
+    c.expect(UNVETTED_TRUNK, "2155550151", "C", "c_primary_not_approved")
+        .await;
 
     // A rejected Secondary drops the ISV's customer to B.
     api.set_status(&op, PROFILES, &s, "twilio-rejected").await;
-    c.expect(
-        ISV,
-        "127.0.0.3",
-        "2155550141",
-        "B",
-        "b_profile_not_approved",
-    )
-    .await;
+    c.expect(ISV_TRUNK, "2155550141", "B", "b_profile_not_approved")
+        .await;
 
     // An expired trust product: nobody under acme keeps the B basis.
     let (status, body) = api
@@ -247,10 +190,8 @@ sources = ["127.0.0.9/32"]
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    c.expect(ACME, "127.0.0.1", "2155550121", "C", "c_expired")
-        .await;
-    c.expect(BRANCH, "127.0.0.2", "2155550131", "C", "c_expired")
-        .await;
+    c.expect(ACME_TRUNK, "2155550121", "C", "c_expired").await;
+    c.expect(BRANCH_TRUNK, "2155550131", "C", "c_expired").await;
     // Renewed: A again, on the very next call.
     api.post(
         &format!("/v1/TrustProducts/{t}"),
@@ -258,8 +199,7 @@ sources = ["127.0.0.9/32"]
         &[("ValidUntil", "2099-01-01T00:00:00Z")],
     )
     .await;
-    c.expect(ACME, "127.0.0.1", "2155550121", "A", "a_full")
-        .await;
+    c.expect(ACME_TRUNK, "2155550121", "A", "a_full").await;
 
     // Removing the number from the product takes A away at once.
     let (_, list) = api
@@ -277,14 +217,8 @@ sources = ["127.0.0.9/32"]
         )
         .await;
     assert_eq!(status, 204);
-    c.expect(
-        ACME,
-        "127.0.0.1",
-        "2155550121",
-        "B",
-        "b_number_not_on_product",
-    )
-    .await;
+    c.expect(ACME_TRUNK, "2155550121", "B", "b_number_not_on_product")
+        .await;
     h.assert_metric("callsign_calls_signed_total{level=\"A\",reason=\"a_full\"} 4")
         .await;
 }

@@ -8,15 +8,14 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::bundles::{
-    number_tn, on_a_product, policy_of, require_editable, visible, visible_child,
-};
+use super::bundles::{number_tn, on_a_product, policy_of, require_editable, visible};
 use super::error::ApiError;
-use super::hub::{Caller, Hub, IndexOp, Write, new_sid};
+use super::hub::{Hub, IndexOp, Write, new_sid};
 use super::render::{self, Kind};
 use super::request::{ApiRequest, parse_sid};
 use super::review;
 use super::routes::{Reply, run};
+use super::subresources::{self, Subresource, list_reply};
 use crate::store::{Change, Page};
 use crate::trust::{Bundle, ChannelEndpointAssignment, EntityAssignment, Policy, Sid};
 
@@ -122,11 +121,7 @@ pub(super) async fn create_entity(
                 callbacks: Vec::new(),
             },
         )?;
-        Ok(Reply::Created(render::entity_assignment(
-            &req.base_url,
-            kind,
-            &a,
-        )))
+        Ok(Reply::Created(a.render(&req.base_url, kind)))
     })
     .await
 }
@@ -167,43 +162,7 @@ pub(super) async fn list_entities(
             rows.drain(..start);
             rows.truncate(page.size + 1);
         }
-        let path = format!("/v1/{}/{}/EntityAssignments", kind.collection(), b.sid);
-        Ok(Reply::Ok(render::v1_list(
-            req,
-            &path,
-            page,
-            &rows,
-            |base, a| render::entity_assignment(base, kind, a),
-        )))
-    })
-    .await
-}
-
-fn visible_entity(
-    hub: &Hub,
-    caller: &Caller,
-    kind: Kind,
-    bundle: &str,
-    sid: &str,
-) -> Result<(Bundle, EntityAssignment), ApiError> {
-    let read = |st: &dyn crate::store::Store, s| st.entity_assignment(s);
-    visible_child(hub, caller, kind, bundle, sid, "BV", read, |a| a.bundle_sid)
-}
-
-pub(super) async fn fetch_entity(
-    State(hub): State<Arc<Hub>>,
-    Path((bundle, sid)): Path<(String, String)>,
-    req: ApiRequest,
-    kind: Kind,
-) -> Response {
-    run(hub, req, move |hub, caller, req| {
-        req.params.allow(&[], false)?;
-        let (_, a) = visible_entity(hub, caller, kind, &bundle, &sid)?;
-        Ok(Reply::Ok(render::entity_assignment(
-            &req.base_url,
-            kind,
-            &a,
-        )))
+        Ok(list_reply(req, kind, b.sid, page, &rows))
     })
     .await
 }
@@ -217,7 +176,7 @@ pub(super) async fn delete_entity(
     run(hub, req, move |hub, caller, req| {
         req.params.allow(&[], false)?;
         let guard = hub.lock();
-        let (b, a) = visible_entity(hub, caller, kind, &bundle, &sid)?;
+        let (b, a) = subresources::visible::<EntityAssignment>(hub, caller, kind, &bundle, &sid)?;
         require_editable(&b)?;
         hub.commit(
             &guard,
@@ -341,11 +300,7 @@ pub(super) async fn create_endpoint(
             write.ops.push(IndexOp::Assign(tn, auto));
         }
         hub.commit(&guard, write)?;
-        Ok(Reply::Created(render::channel_endpoint_assignment(
-            &req.base_url,
-            kind,
-            &a,
-        )))
+        Ok(Reply::Created(a.render(&req.base_url, kind)))
     })
     .await
 }
@@ -373,47 +328,7 @@ pub(super) async fn list_endpoints(
             &endpoints,
             render::store_page(page),
         )?;
-        let path = format!(
-            "/v1/{}/{}/ChannelEndpointAssignments",
-            kind.collection(),
-            b.sid
-        );
-        Ok(Reply::Ok(render::v1_list(
-            req,
-            &path,
-            page,
-            &rows,
-            |base, a| render::channel_endpoint_assignment(base, kind, a),
-        )))
-    })
-    .await
-}
-
-fn visible_endpoint(
-    hub: &Hub,
-    caller: &Caller,
-    kind: Kind,
-    bundle: &str,
-    sid: &str,
-) -> Result<(Bundle, ChannelEndpointAssignment), ApiError> {
-    let read = |st: &dyn crate::store::Store, s| st.channel_endpoint_assignment(s);
-    visible_child(hub, caller, kind, bundle, sid, "RA", read, |a| a.bundle_sid)
-}
-
-pub(super) async fn fetch_endpoint(
-    State(hub): State<Arc<Hub>>,
-    Path((bundle, sid)): Path<(String, String)>,
-    req: ApiRequest,
-    kind: Kind,
-) -> Response {
-    run(hub, req, move |hub, caller, req| {
-        req.params.allow(&[], false)?;
-        let (_, a) = visible_endpoint(hub, caller, kind, &bundle, &sid)?;
-        Ok(Reply::Ok(render::channel_endpoint_assignment(
-            &req.base_url,
-            kind,
-            &a,
-        )))
+        Ok(list_reply(req, kind, b.sid, page, &rows))
     })
     .await
 }
@@ -427,7 +342,8 @@ pub(super) async fn delete_endpoint(
     run(hub, req, move |hub, caller, req| {
         req.params.allow(&[], false)?;
         let guard = hub.lock();
-        let (b, a) = visible_endpoint(hub, caller, kind, &bundle, &sid)?;
+        let (b, a) =
+            subresources::visible::<ChannelEndpointAssignment>(hub, caller, kind, &bundle, &sid)?;
         let tn = number_tn(hub, a.channel_endpoint_sid)?;
         let mut write = Write {
             changes: vec![Change::DeleteChannelEndpointAssignment(a.sid)],

@@ -16,7 +16,7 @@ use super::render::{self, Kind};
 use super::request::{ApiRequest, parse_sid};
 use super::review::{self, Attached, TransitionError};
 use super::routes::{Reply, run};
-use crate::store::{BundleQuery, Change, Page, Store, StoreError};
+use crate::store::{BundleQuery, Change, Page};
 use crate::tn::Tn;
 use crate::trust::{
     Bundle, BundleStatus, ChannelEndpointAssignment, EntityAssignment, Policy, Sid,
@@ -37,29 +37,6 @@ pub fn visible(hub: &Hub, caller: &Caller, kind: Kind, sid: &str) -> Result<Bund
         return Err(not_found());
     }
     Ok(b)
-}
-
-/// A sub-resource (`prefix` SID `sid`) of the visible bundle `bundle`, read with `read`;
-/// 404 unless `owner` says it hangs off that bundle.
-#[allow(clippy::too_many_arguments)]
-pub fn visible_child<T>(
-    hub: &Hub,
-    caller: &Caller,
-    kind: Kind,
-    bundle: &str,
-    sid: &str,
-    prefix: &str,
-    read: impl FnOnce(&dyn Store, Sid) -> Result<Option<T>, StoreError>,
-    owner: impl Fn(&T) -> Sid,
-) -> Result<(Bundle, T), ApiError> {
-    let b = visible(hub, caller, kind, bundle)?;
-    let parsed = parse_sid("Sid", sid, prefix)?;
-    let child = read(hub.store.as_ref(), parsed)?
-        .filter(|c| owner(c) == b.sid)
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("/v1/{}/{}/…/{sid}", kind.collection(), b.sid))
-        })?;
-    Ok((b, child))
 }
 
 /// A 60711 unless the bundle's contents may change.

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::bundles::{attached, policy_of, visible, visible_child};
+use super::bundles::{attached, policy_of, visible};
 use super::error::ApiError;
 use super::hub::{Hub, Write, new_sid};
 use super::render::{self, Kind};
 use super::request::ApiRequest;
 use super::review;
 use super::routes::{Reply, run};
+use super::subresources::{Subresource, list_reply};
 use crate::store::{Change, Evaluation};
 
 pub(super) async fn create(
@@ -54,11 +55,7 @@ pub(super) async fn create(
             &guard,
             Write::store_only(Change::PutEvaluation(evaluation.clone())),
         )?;
-        Ok(Reply::Created(render::evaluation(
-            &req.base_url,
-            kind,
-            &evaluation,
-        )))
+        Ok(Reply::Created(evaluation.render(&req.base_url, kind)))
     })
     .await
 }
@@ -74,31 +71,7 @@ pub(super) async fn list(
         let page = req.params.page()?;
         let b = visible(hub, caller, kind, &bundle)?;
         let rows = hub.store.evaluations(b.sid, render::store_page(page))?;
-        let path = format!("/v1/{}/{}/Evaluations", kind.collection(), b.sid);
-        Ok(Reply::Ok(render::v1_list(
-            req,
-            &path,
-            page,
-            &rows,
-            |base, e| render::evaluation(base, kind, e),
-        )))
-    })
-    .await
-}
-
-pub(super) async fn fetch(
-    State(hub): State<Arc<Hub>>,
-    Path((bundle, sid)): Path<(String, String)>,
-    req: ApiRequest,
-    kind: Kind,
-) -> Response {
-    run(hub, req, move |hub, caller, req| {
-        req.params.allow(&[], false)?;
-        let read = |st: &dyn crate::store::Store, s| st.evaluation(s);
-        let (_, e) = visible_child(hub, caller, kind, &bundle, &sid, "EL", read, |e| {
-            e.bundle_sid
-        })?;
-        Ok(Reply::Ok(render::evaluation(&req.base_url, kind, &e)))
+        Ok(list_reply(req, kind, b.sid, page, &rows))
     })
     .await
 }

@@ -4,7 +4,8 @@
 //! - [`routes`]: the Trust Hub paths and the shared handler plumbing; [`hub`]: caller,
 //!   visibility and the write path (store commit, then index update).
 //! - One file per resource: [`accounts`], [`numbers`], [`bundles`], [`assignments`],
-//!   [`evaluations`], [`end_users`], [`policies`], [`attestation`].
+//!   [`evaluations`], [`end_users`], [`policies`], [`attestation`]; [`subresources`]: what
+//!   the three bundle sub-resources share.
 //! - [`review`]: status transitions, policy requirements, the automatic trust product.
 //! - [`request`], [`render`], [`error`]: parameters, Twilio JSON shapes, error bodies.
 //! - [`callbacks`]: status-callback delivery with retries.
@@ -24,6 +25,7 @@ pub mod render;
 pub mod request;
 pub mod review;
 pub mod routes;
+pub mod subresources;
 
 use std::sync::Arc;
 

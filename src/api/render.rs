@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 use super::request::{ApiRequest, PageRequest, Params};
+use super::subresources::Subresource;
 use crate::store::{Evaluation, Page};
 use crate::trust::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, PhoneNumber, Policy, Sid,
@@ -143,47 +144,56 @@ pub fn bundle(base: &str, kind: Kind, b: &Bundle) -> Value {
     })
 }
 
+/// A bundle sub-resource: its own `fields` plus its `url` and the `…_sid` field naming
+/// its bundle.
+fn under_bundle<T: Subresource>(
+    base: &str,
+    kind: Kind,
+    bundle: Sid,
+    sid: Sid,
+    fields: Value,
+) -> Value {
+    let mut v = fields;
+    v["url"] = json!(format!(
+        "{}/{}/{sid}",
+        bundle_url(base, kind, bundle),
+        T::SEGMENT
+    ));
+    v[kind.sid_field()] = json!(bundle);
+    v
+}
+
 pub fn entity_assignment(base: &str, kind: Kind, a: &EntityAssignment) -> Value {
-    let mut v = json!({
+    let fields = json!({
         "sid": a.sid,
         "account_sid": a.account_sid,
         "object_sid": a.object_sid,
         "date_created": a.date_created,
-        "url": format!("{}/EntityAssignments/{}", bundle_url(base, kind, a.bundle_sid), a.sid),
     });
-    v[kind.sid_field()] = json!(a.bundle_sid);
-    v
+    under_bundle::<EntityAssignment>(base, kind, a.bundle_sid, a.sid, fields)
 }
 
 pub fn channel_endpoint_assignment(base: &str, kind: Kind, a: &ChannelEndpointAssignment) -> Value {
-    let mut v = json!({
+    let fields = json!({
         "sid": a.sid,
         "account_sid": a.account_sid,
         "channel_endpoint_type": a.channel_endpoint_type,
         "channel_endpoint_sid": a.channel_endpoint_sid,
         "date_created": a.date_created,
-        "url": format!(
-            "{}/ChannelEndpointAssignments/{}",
-            bundle_url(base, kind, a.bundle_sid),
-            a.sid
-        ),
     });
-    v[kind.sid_field()] = json!(a.bundle_sid);
-    v
+    under_bundle::<ChannelEndpointAssignment>(base, kind, a.bundle_sid, a.sid, fields)
 }
 
 pub fn evaluation(base: &str, kind: Kind, e: &Evaluation) -> Value {
-    let mut v = json!({
+    let fields = json!({
         "sid": e.sid,
         "account_sid": e.account_sid,
         "policy_sid": e.policy_sid,
         "status": e.status,
         "results": e.results,
         "date_created": e.date_created,
-        "url": format!("{}/Evaluations/{}", bundle_url(base, kind, e.bundle_sid), e.sid),
     });
-    v[kind.sid_field()] = json!(e.bundle_sid);
-    v
+    under_bundle::<Evaluation>(base, kind, e.bundle_sid, e.sid, fields)
 }
 
 pub fn end_user(base: &str, u: &EndUser) -> Value {

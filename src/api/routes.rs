@@ -7,16 +7,19 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{MethodRouter, any, get};
 use serde_json::Value;
 
 use super::error::ApiError;
 use super::hub::{Caller, Hub};
 use super::render::Kind;
 use super::request::ApiRequest;
+use super::subresources::{self, Subresource};
 use super::{
     accounts, assignments, attestation, bundles, end_users, evaluations, numbers, policies,
 };
+use crate::store::Evaluation;
+use crate::trust::{ChannelEndpointAssignment, EntityAssignment};
 
 /// A successful answer.
 #[derive(Debug)]
@@ -89,47 +92,52 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .with_state(hub)
 }
 
+type HubRoute = MethodRouter<Arc<Hub>>;
+
+/// A bundle kind's routes: the collection, one bundle, and each sub-resource's collection
+/// and item under it.
 fn bundle_routes(r: Router<Arc<Hub>>, kind: Kind) -> Router<Arc<Hub>> {
     let base = format!("/v1/{}", kind.collection());
-    r.route(
-        &base,
-        get(move |s, q| bundles::list(s, q, kind)).post(move |s, q| bundles::create(s, q, kind)),
-    )
-    .route(
-        &format!("{base}/{{sid}}"),
-        get(move |s, p, q| bundles::fetch(s, p, q, kind))
-            .post(move |s, p, q| bundles::update(s, p, q, kind))
-            .delete(move |s, p, q| bundles::delete(s, p, q, kind)),
-    )
-    .route(
-        &format!("{base}/{{bundle}}/EntityAssignments"),
-        get(move |s, p, q| assignments::list_entities(s, p, q, kind))
-            .post(move |s, p, q| assignments::create_entity(s, p, q, kind)),
-    )
-    .route(
-        &format!("{base}/{{bundle}}/EntityAssignments/{{sid}}"),
-        get(move |s, p, q| assignments::fetch_entity(s, p, q, kind))
-            .delete(move |s, p, q| assignments::delete_entity(s, p, q, kind)),
-    )
-    .route(
-        &format!("{base}/{{bundle}}/ChannelEndpointAssignments"),
-        get(move |s, p, q| assignments::list_endpoints(s, p, q, kind))
-            .post(move |s, p, q| assignments::create_endpoint(s, p, q, kind)),
-    )
-    .route(
-        &format!("{base}/{{bundle}}/ChannelEndpointAssignments/{{sid}}"),
-        get(move |s, p, q| assignments::fetch_endpoint(s, p, q, kind))
-            .delete(move |s, p, q| assignments::delete_endpoint(s, p, q, kind)),
-    )
-    .route(
-        &format!("{base}/{{bundle}}/Evaluations"),
-        get(move |s, p, q| evaluations::list(s, p, q, kind))
-            .post(move |s, p, q| evaluations::create(s, p, q, kind)),
-    )
-    .route(
-        &format!("{base}/{{bundle}}/Evaluations/{{sid}}"),
-        get(move |s, p, q| evaluations::fetch(s, p, q, kind)),
-    )
+    let children: [(&str, HubRoute, HubRoute); 3] = [
+        (
+            EntityAssignment::SEGMENT,
+            get(move |s, p, q| assignments::list_entities(s, p, q, kind))
+                .post(move |s, p, q| assignments::create_entity(s, p, q, kind)),
+            get(move |s, p, q| subresources::fetch::<EntityAssignment>(s, p, q, kind))
+                .delete(move |s, p, q| assignments::delete_entity(s, p, q, kind)),
+        ),
+        (
+            ChannelEndpointAssignment::SEGMENT,
+            get(move |s, p, q| assignments::list_endpoints(s, p, q, kind))
+                .post(move |s, p, q| assignments::create_endpoint(s, p, q, kind)),
+            get(move |s, p, q| subresources::fetch::<ChannelEndpointAssignment>(s, p, q, kind))
+                .delete(move |s, p, q| assignments::delete_endpoint(s, p, q, kind)),
+        ),
+        (
+            Evaluation::SEGMENT,
+            get(move |s, p, q| evaluations::list(s, p, q, kind))
+                .post(move |s, p, q| evaluations::create(s, p, q, kind)),
+            get(move |s, p, q| subresources::fetch::<Evaluation>(s, p, q, kind)),
+        ),
+    ];
+    let mut r = r
+        .route(
+            &base,
+            get(move |s, q| bundles::list(s, q, kind))
+                .post(move |s, q| bundles::create(s, q, kind)),
+        )
+        .route(
+            &format!("{base}/{{sid}}"),
+            get(move |s, p, q| bundles::fetch(s, p, q, kind))
+                .post(move |s, p, q| bundles::update(s, p, q, kind))
+                .delete(move |s, p, q| bundles::delete(s, p, q, kind)),
+        );
+    for (segment, collection, item) in children {
+        r = r
+            .route(&format!("{base}/{{bundle}}/{segment}"), collection)
+            .route(&format!("{base}/{{bundle}}/{segment}/{{sid}}"), item);
+    }
+    r
 }
 
 /// In read-only file mode the Trust Hub paths answer 503 with the reason.
