@@ -15,104 +15,15 @@
 use std::time::Instant;
 
 use callsign::tn::{Numbering, canonicalize};
-use callsign::trust::{
-    Account, AccountStatus, Bundle, BundleStatus, ChannelEndpointAssignment, EntityAssignment,
-    Index, PhoneNumber, Policy, Sid, TrustData,
-};
+use callsign::trust::Index;
+
+// The benches' synthetic world, so the example measures the data they time.
+#[path = "../benches/synthetic/mod.rs"]
+mod synthetic;
+use synthetic::{phone, profile_and_product, synthetic};
 
 const NUMBERS: u64 = 1_000_000;
 const ACCOUNTS: u64 = 1_000;
-const FIRST: u64 = 2_000_000_000;
-
-fn sid(prefix: &str, n: u64) -> Sid {
-    Sid::from_u128(prefix, u128::from(n)).expect("valid prefix")
-}
-
-fn bundle(sid: Sid, account: Sid, policy: Policy) -> Bundle {
-    Bundle {
-        sid,
-        account_sid: account,
-        policy_sid: Sid::parse_any(policy.sid_str()).expect("policy sid"),
-        status: BundleStatus::TwilioApproved,
-        valid_until: None,
-        friendly_name: None,
-        email: None,
-        status_callback: None,
-        errors: None,
-        date_created: None,
-        date_updated: None,
-        url: None,
-        links: None,
-    }
-}
-
-fn phone(i: u64) -> PhoneNumber {
-    PhoneNumber {
-        sid: sid("PN", i),
-        account_sid: sid("AC", i % ACCOUNTS),
-        phone_number: format!("+1{}", FIRST + i),
-        friendly_name: None,
-        date_created: None,
-        date_updated: None,
-        uri: None,
-    }
-}
-
-fn profile_and_product(i: u64) -> [Sid; 2] {
-    let a = i % ACCOUNTS;
-    [sid("BU", 2 * a), sid("BU", 2 * a + 1)]
-}
-
-/// Accounts with an approved primary and product each; numbers only if `with_numbers`.
-fn synthetic(with_numbers: bool) -> TrustData {
-    let mut data = TrustData::default();
-    for a in 0..ACCOUNTS {
-        let account = sid("AC", a);
-        data.accounts.push(Account {
-            sid: account,
-            parent_sid: None,
-            friendly_name: None,
-            auth_token: None,
-            status: AccountStatus::Active,
-            account_type: None,
-            date_created: None,
-            date_updated: None,
-            uri: None,
-            subresource_uris: None,
-        });
-        let [profile, product] = profile_and_product(a);
-        data.customer_profiles
-            .push(bundle(profile, account, Policy::PrimaryCustomerProfile));
-        data.trust_products
-            .push(bundle(product, account, Policy::ShakenStir));
-        data.entity_assignments.push(EntityAssignment {
-            sid: sid("BV", a),
-            bundle_sid: product,
-            object_sid: profile,
-            account_sid: None,
-            date_created: None,
-            url: None,
-        });
-    }
-    if with_numbers {
-        for i in 0..NUMBERS {
-            data.phone_numbers.push(phone(i));
-            for (k, bundle) in profile_and_product(i).into_iter().enumerate() {
-                data.channel_endpoint_assignments
-                    .push(ChannelEndpointAssignment {
-                        sid: sid("RA", 2 * i + k as u64),
-                        bundle_sid: bundle,
-                        channel_endpoint_sid: sid("PN", i),
-                        channel_endpoint_type: "phone-number".to_owned(),
-                        account_sid: None,
-                        date_created: None,
-                        url: None,
-                    });
-            }
-        }
-    }
-    data
-}
 
 fn status(field: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
@@ -129,7 +40,7 @@ fn from_store(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> 
     let st = SqliteStore::open(path, callsign::config::Durability::Normal)?;
     let started = Instant::now();
     if !existed {
-        let mut data = synthetic(true);
+        let mut data = synthetic(NUMBERS, ACCOUNTS);
         store::prepare_import(&mut data, "2026-01-01T00:00:00Z");
         st.replace_all(&data)?;
         println!(
@@ -162,19 +73,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("before: {}", status("VmRSS"));
     let started = Instant::now();
     let index = if updates {
-        let index = Index::build(&synthetic(false))?;
+        let index = Index::build(&synthetic(0, ACCOUNTS))?;
         let plan = Numbering::default();
         for i in 0..NUMBERS {
-            let number = phone(i);
+            let number = phone(i, ACCOUNTS);
             index.upsert_number(&number)?;
             let tn = canonicalize(&number.phone_number, &plan)?;
-            for bundle in profile_and_product(i) {
+            for bundle in profile_and_product(i, ACCOUNTS) {
                 index.assign_number(tn, bundle)?;
             }
         }
         index
     } else {
-        let data = synthetic(true);
+        let data = synthetic(NUMBERS, ACCOUNTS);
         println!("trust data generated: {}", status("VmRSS"));
         Index::build(&data)?
     };

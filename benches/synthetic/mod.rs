@@ -31,7 +31,26 @@ pub fn bundle(sid: Sid, account: Sid, policy: Policy) -> Bundle {
     }
 }
 
-/// The synthetic world.
+/// Number `i`: owned by account `i % accounts`.
+pub fn phone(i: u64, accounts: u64) -> PhoneNumber {
+    PhoneNumber {
+        sid: sid("PN", i),
+        account_sid: sid("AC", i % accounts),
+        phone_number: format!("+1{}", FIRST + i),
+        friendly_name: None,
+        date_created: None,
+        date_updated: None,
+        uri: None,
+    }
+}
+
+/// The profile and trust product number `i` (or account `i`) is assigned to.
+pub fn profile_and_product(i: u64, accounts: u64) -> [Sid; 2] {
+    let a = i % accounts;
+    [sid("BU", 2 * a), sid("BU", 2 * a + 1)]
+}
+
+/// The synthetic world (`numbers = 0`: the accounts and their bundles only).
 pub fn synthetic(numbers: u64, accounts: u64) -> TrustData {
     let mut data = TrustData::default();
     for a in 0..accounts {
@@ -48,7 +67,7 @@ pub fn synthetic(numbers: u64, accounts: u64) -> TrustData {
             uri: None,
             subresource_uris: None,
         });
-        let (profile, product) = (sid("BU", 2 * a), sid("BU", 2 * a + 1));
+        let [profile, product] = profile_and_product(a, accounts);
         data.customer_profiles
             .push(bundle(profile, account, Policy::PrimaryCustomerProfile));
         data.trust_products
@@ -63,21 +82,10 @@ pub fn synthetic(numbers: u64, accounts: u64) -> TrustData {
         });
     }
     for i in 0..numbers {
-        let a = i % accounts;
-        let pn = sid("PN", i);
-        data.phone_numbers.push(PhoneNumber {
-            sid: pn,
-            account_sid: sid("AC", a),
-            phone_number: format!("+1{}", FIRST + i),
-            friendly_name: None,
-            date_created: None,
-            date_updated: None,
-            uri: None,
-        });
-        for (k, bundle) in [sid("BU", 2 * a), sid("BU", 2 * a + 1)]
-            .into_iter()
-            .enumerate()
-        {
+        let number = phone(i, accounts);
+        let pn = number.sid;
+        data.phone_numbers.push(number);
+        for (k, bundle) in profile_and_product(i, accounts).into_iter().enumerate() {
             data.channel_endpoint_assignments
                 .push(ChannelEndpointAssignment {
                     sid: sid("RA", 2 * i + k as u64),
