@@ -116,6 +116,23 @@ async fn a_changed_trust_file_is_reloaded_without_a_signal() {
     tokio::spawn(server::run(config, listeners, control));
     // HTTP is served only after the trust data is loaded: one answered request means
     // the watcher has its starting point.
+    let before = metrics(http).await;
+    assert!(!before.contains("callsign_trust_reloads_total{cause=\"ok\"}"));
+    // Change the file's size so the change is seen even within one mtime tick.
+    std::fs::write(dir.path().join("trust.json"), format!("{TRUST}\n")).unwrap();
+    tokio::time::timeout(WAIT, reloaded.changed())
+        .await
+        .expect("the watcher reloads the changed file")
+        .unwrap();
+    // The reload succeeded, not merely ran.
+    let after = metrics(http).await;
+    assert!(
+        after.contains("callsign_trust_reloads_total{cause=\"ok\"} 1"),
+        "{after}"
+    );
+}
+
+async fn metrics(http: std::net::SocketAddr) -> String {
     let mut s = tokio::net::TcpStream::connect(http).await.unwrap();
     s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         .await
@@ -125,10 +142,5 @@ async fn a_changed_trust_file_is_reloaded_without_a_signal() {
         .await
         .unwrap()
         .unwrap();
-    // Change the file's size so the change is seen even within one mtime tick.
-    std::fs::write(dir.path().join("trust.json"), format!("{TRUST}\n")).unwrap();
-    tokio::time::timeout(WAIT, reloaded.changed())
-        .await
-        .expect("the watcher reloads the changed file")
-        .unwrap();
+    answer
 }
