@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use callsign::certs::{SigningKey, dev};
-use callsign::config::{Config, Transport};
+use callsign::config::Config;
+use callsign::daemon::settings;
 use callsign::metrics::Metrics;
 use callsign::passport::Signer;
 use callsign::proxy::pipeline::{Action, decide};
-use callsign::proxy::{Context, Peer};
+use callsign::proxy::{Context, Peer, Transport};
 use callsign::sip::Message;
 use callsign::trust::{Index, Trust, TrustData};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -47,14 +48,13 @@ fn context() -> Context {
     let data = TrustData::from_json(TRUST).expect("sample trust data");
     let trust = Arc::new(Trust::new(Index::build(&data).expect("index")));
     Context::new(
-        &config,
+        settings::proxy(&config),
         Some(5060),
         Some(5060),
         signer,
         trust,
         Arc::new(Metrics::new()),
     )
-    .expect("context")
 }
 
 fn pipeline(c: &mut Criterion) {

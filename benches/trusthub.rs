@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use callsign::api::Hub;
-use callsign::config::Durability;
+use callsign::store::Durability;
 use callsign::store::{self, SqliteStore, Store};
 use callsign::tn::{Numbering, canonicalize};
 use callsign::trust::{Level, Policy, Sid, Trust};

@@ -37,7 +37,7 @@ fn status(field: &str) -> String {
 fn from_store(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     use callsign::store::{self, SqliteStore, Store};
     let existed = path.exists();
-    let st = SqliteStore::open(path, callsign::config::Durability::Normal)?;
+    let st = SqliteStore::open(path, callsign::store::Durability::Normal)?;
     let started = Instant::now();
     if !existed {
         let mut data = synthetic(NUMBERS, ACCOUNTS);

@@ -17,7 +17,9 @@
 
 pub mod api;
 pub mod certs;
+pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod identity;
 pub mod metrics;
 pub mod passport;

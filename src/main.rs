@@ -2,17 +2,18 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 use tokio::sync::{Notify, watch};
 use tracing_subscriber::EnvFilter;
 
-use callsign::config::Config;
-use callsign::proxy::server::{self, Control, Listeners};
+use callsign::clock::{self, now_unix};
+use callsign::config::{Config, VerifyConfig};
+use callsign::daemon::{self, Control, Listeners};
 use callsign::store::{SqliteStore, Store, StoreError};
 use callsign::trust::Sid;
+use callsign::verify::CrlMode;
 
 #[derive(Parser)]
 #[command(
@@ -104,18 +105,11 @@ struct VerifyArgs {
     #[arg(long, default_value_t = 2000)]
     timeout_ms: u64,
     /// CRL checking: best-effort (skip when unreachable), require, or off.
-    #[arg(long, value_enum, default_value_t = CrlArg::BestEffort)]
-    crl: CrlArg,
+    #[arg(long, default_value_t = CrlMode::BestEffort)]
+    crl: CrlMode,
     /// Config file whose [numbering] canonicalizes national numbers (default NANP).
     #[arg(long, short)]
     config: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum CrlArg {
-    BestEffort,
-    Require,
-    Off,
 }
 
 #[derive(clap::Args)]
@@ -197,13 +191,6 @@ enum CertsCommand {
     },
 }
 
-fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn init_logging(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // Logs go to stderr, coloured only on a terminal.
@@ -252,11 +239,7 @@ fn main() -> Result<()> {
                 Sid::parse(&account, "AC").map_err(|e| anyhow::anyhow!("--account: {e}"))?;
             let tn = callsign::tn::canonicalize(&number, &config.numbering)
                 .map_err(|e| anyhow::anyhow!("--number {number:?}: {e}"))?;
-            let now = callsign::api::render::iso(now_unix());
-            let index = match callsign::store::open_configured(&config.trust, &now)? {
-                Some(store) => callsign::store::rebuild_index(&store)?,
-                None => server::load_index(&config.trust.file.clone().unwrap_or_default())?,
-            };
+            let index = daemon::trust::index_of(&config.trust)?;
             let preview = callsign::api::preview(&index, account, tn, now_unix());
             print!("{}", preview.to_text());
             Ok(())
@@ -284,7 +267,7 @@ fn trust(command: TrustCommand) -> Result<()> {
             let config = Config::load(&config)?;
             let store = store_of(&config)?;
             let mut data = callsign::trust::load_file(&file)?;
-            callsign::store::prepare_import(&mut data, &callsign::api::render::iso(now_unix()));
+            callsign::store::prepare_import(&mut data, &clock::rfc3339(now_unix()));
             if !replace && !store.is_empty()? {
                 bail!(StoreError::NotEmpty);
             }
@@ -389,10 +372,7 @@ struct VerifyInput {
 
 /// `callsign verify`: a report per Identity header; exit 1 unless every input passed.
 fn verify(args: VerifyArgs) -> Result<()> {
-    use callsign::verify::{
-        CrlMode, Expected, FetchPolicy, Verifier, VerifySettings, expected_from_message,
-        identity_values,
-    };
+    use callsign::verify::{Expected, Verifier, expected_from_message, identity_values};
     if args.identity.is_empty() && args.sip.is_empty() {
         bail!("give --identity VALUE or --sip FILE");
     }
@@ -444,22 +424,15 @@ fn verify(args: VerifyArgs) -> Result<()> {
         });
     }
 
-    let anchors = std::fs::read_to_string(&args.trust_anchors)
-        .with_context(|| format!("reading {}", args.trust_anchors.display()))?;
-    let mut settings = VerifySettings::new(anchors);
-    settings.freshness_secs = args.freshness;
-    settings.crl = match args.crl {
-        CrlArg::BestEffort => CrlMode::BestEffort,
-        CrlArg::Require => CrlMode::Require,
-        CrlArg::Off => CrlMode::Off,
-    };
-    settings.fetch = FetchPolicy {
+    let settings = daemon::settings::verifier(&VerifyConfig {
+        freshness_secs: args.freshness,
+        crl: args.crl,
+        fetch_timeout_ms: args.timeout_ms,
         allow_http: args.allow_http,
         allow_loopback: args.allow_loopback,
         allow_private: args.allow_private,
-        timeout: std::time::Duration::from_millis(args.timeout_ms),
-        ..FetchPolicy::default()
-    };
+        ..VerifyConfig::with_anchors(args.trust_anchors.clone())
+    })?;
     let now = args.now.unwrap_or_else(now_unix);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -627,7 +600,7 @@ fn serve(path: PathBuf) -> Result<()> {
             .context("binding the listeners")?;
         let (control, stop_tx) = Control::new();
         spawn_signal_handlers(stop_tx, Arc::clone(&control.reload))?;
-        if let Err(e) = server::run(config, listeners, control).await {
+        if let Err(e) = daemon::run(config, listeners, control).await {
             bail!("refusing to run: {e}");
         }
         Ok(())

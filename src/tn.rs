@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Longest number E.164 allows.
@@ -91,7 +91,7 @@ impl fmt::Debug for Tn {
 }
 
 /// How national numbers are completed (the lead's config embeds this as `[numbering]`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Numbering {
     /// Prepended to national numbers, e.g. `"1"` for NANP.

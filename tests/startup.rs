@@ -5,7 +5,7 @@ mod common;
 
 use callsign::certs::CertError;
 use callsign::config::Config;
-use callsign::proxy::server::{self, Control, Listeners, ServerError};
+use callsign::daemon::{self, Control, Listeners, ServeError};
 use common::{ACME, TRUST, WAIT, now_unix};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -41,11 +41,11 @@ fn write_pki(dir: &std::path::Path, name: &str, now: i64) {
     callsign::certs::dev::write(&dir.join(name), &pki).unwrap();
 }
 
-async fn start(config: Config) -> Result<(), ServerError> {
+async fn start(config: Config) -> Result<(), ServeError> {
     let listeners = Listeners::bind(&config).await.unwrap();
     let (control, stop) = Control::new();
     // The server returns at once on a refusal; otherwise stop it after it has started.
-    let run = tokio::spawn(server::run(config, listeners, control));
+    let run = tokio::spawn(daemon::run(config, listeners, control));
     drop(stop);
     tokio::time::timeout(WAIT, run).await.unwrap().unwrap()
 }
@@ -58,7 +58,7 @@ async fn a_key_that_does_not_match_the_certificate_is_refused() {
     write_pki(dir.path(), "other", now_unix());
     let result = start(config(dir.path(), "other/leaf.key", 0)).await;
     assert!(
-        matches!(result, Err(ServerError::Cert(CertError::KeyMismatch))),
+        matches!(result, Err(ServeError::Cert(CertError::KeyMismatch))),
         "{result:?}"
     );
 }
@@ -71,7 +71,7 @@ async fn an_expired_certificate_is_refused() {
     write_pki(dir.path(), "pki", now_unix() - 5 * 365 * 86_400);
     let result = start(config(dir.path(), "pki/leaf.key", 0)).await;
     assert!(
-        matches!(result, Err(ServerError::Cert(CertError::Expired { .. }))),
+        matches!(result, Err(ServeError::Cert(CertError::Expired { .. }))),
         "{result:?}"
     );
 }
@@ -87,7 +87,7 @@ async fn a_chain_that_breaks_the_sti_profile_is_refused_with_the_reason() {
     std::fs::write(dir.path().join("pki/chain.pem"), format!("{leaf}{root}")).unwrap();
     let result = start(config(dir.path(), "pki/leaf.key", 0)).await;
     match result {
-        Err(ServerError::Cert(CertError::Profile(why))) => {
+        Err(ServeError::Cert(CertError::Profile(why))) => {
             assert!(why.contains("chain-order"), "{why}")
         }
         other => panic!("{other:?}"),
@@ -100,7 +100,7 @@ async fn a_broken_trust_file_is_refused_at_start() {
     std::fs::write(dir.path().join("trust.json"), "{\"accounts\": 7}").unwrap();
     write_pki(dir.path(), "pki", now_unix());
     let result = start(config(dir.path(), "pki/leaf.key", 0)).await;
-    assert!(matches!(result, Err(ServerError::Trust(_))), "{result:?}");
+    assert!(matches!(result, Err(ServeError::Trust(_))), "{result:?}");
 }
 
 #[tokio::test]
@@ -113,7 +113,7 @@ async fn a_changed_trust_file_is_reloaded_without_a_signal() {
     let http = listeners.http.as_ref().unwrap().local_addr().unwrap();
     let (control, _stop) = Control::new();
     let mut reloaded = control.reloaded.subscribe();
-    tokio::spawn(server::run(config, listeners, control));
+    tokio::spawn(daemon::run(config, listeners, control));
     // HTTP is served only after the trust data is loaded: one answered request means
     // the watcher has its starting point.
     let before = metrics(http).await;

@@ -742,7 +742,7 @@ async fn sighup_rebuilds_the_index_from_the_store() {
     // An import into the running server's store (as `callsign trust import` does) ...
     let store = callsign::store::SqliteStore::open(
         &h.path("callsign.db"),
-        callsign::config::Durability::Normal,
+        callsign::store::Durability::Normal,
     )
     .unwrap();
     let mut data = callsign::trust::TrustData::from_json(TRUST).unwrap();
@@ -774,13 +774,11 @@ async fn a_broken_seed_is_refused_at_start() {
          [trust]\nstore = \"callsign.db\"\nseed = \"seed.json\"\n[upstream]\naddress = \"127.0.0.1:9\"\n";
     std::fs::write(dir.path().join("callsign.toml"), text).unwrap();
     let config = callsign::config::Config::load(&dir.path().join("callsign.toml")).unwrap();
-    let listeners = callsign::proxy::server::Listeners::bind(&config)
-        .await
-        .unwrap();
-    let (control, _stop) = callsign::proxy::server::Control::new();
-    let result = callsign::proxy::server::run(config, listeners, control).await;
+    let listeners = callsign::daemon::Listeners::bind(&config).await.unwrap();
+    let (control, _stop) = callsign::daemon::Control::new();
+    let result = callsign::daemon::run(config, listeners, control).await;
     assert!(
-        matches!(result, Err(callsign::proxy::server::ServerError::Store(_))),
+        matches!(result, Err(callsign::daemon::ServeError::Store(_))),
         "{result:?}"
     );
 }

@@ -50,6 +50,14 @@ pub struct Retry {
     pub timeout: Duration,
 }
 
+/// Why the callback sender could not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    /// The HTTP client could not be built (its TLS set-up failed).
+    #[error("status callback HTTP client: {0}")]
+    Client(String),
+}
+
 /// The sending side of the callback queue.
 #[derive(Clone)]
 pub struct Callbacks {
@@ -58,13 +66,13 @@ pub struct Callbacks {
 
 impl Callbacks {
     /// Starts the delivery worker on the current Tokio runtime.
-    pub fn start(retry: Retry) -> Result<Callbacks, String> {
+    pub fn start(retry: Retry) -> Result<Callbacks, CallbackError> {
         // reqwest is built without a default TLS provider; install ring's once.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(retry.timeout)
             .build()
-            .map_err(|e| format!("status callback HTTP client: {e}"))?;
+            .map_err(|e| CallbackError::Client(e.to_string()))?;
         let (tx, mut rx) = mpsc::channel::<StatusChange>(QUEUE);
         tokio::spawn(async move {
             while let Some(change) = rx.recv().await {

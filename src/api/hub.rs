@@ -4,12 +4,11 @@
 //! after both, and the next INVITE already sees the change.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use time::OffsetDateTime;
 use tracing::{error, warn};
 
-use super::callbacks::{Callbacks, StatusChange};
+use super::callbacks::{CallbackError, Callbacks, Retry, StatusChange};
 use super::error::ApiError;
 use super::request::BodyLimit;
 use crate::store::{self, Change, Store, StoreError};
@@ -101,6 +100,18 @@ impl Write {
     }
 }
 
+/// How the Trust Hub service is set up.
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// The operator's SID and auth token, when the operator may use the API.
+    pub operator: Option<(Sid, String)>,
+    pub callbacks: Retry,
+    /// Larger request bodies get 413.
+    pub body_limit: usize,
+    /// How phone numbers in requests are canonicalized.
+    pub numbering: Numbering,
+}
+
 /// The Trust Hub service.
 pub struct Hub {
     pub store: Arc<dyn Store>,
@@ -147,39 +158,27 @@ impl Hub {
         }
     }
 
-    /// The service as `[api]` configures it around `store` and `trust`, with its status
-    /// callbacks started on the current Tokio runtime.
-    pub fn from_config(
-        config: &crate::config::Config,
+    /// The service around `store` and `trust`, with its status callbacks started on the
+    /// current Tokio runtime.
+    pub fn start(
+        settings: HubSettings,
         store: Arc<dyn Store>,
         trust: Arc<Trust>,
-    ) -> Result<Hub, String> {
-        let api = &config.api;
-        let operator = api
-            .operator_sid
-            .as_deref()
-            .and_then(|s| Sid::parse(s, "AC").ok())
-            .zip(api.operator_auth_token.clone());
-        let callbacks = Callbacks::start(super::callbacks::Retry {
-            attempts: api.callback_attempts,
-            first_backoff: std::time::Duration::from_millis(api.callback_backoff_ms),
-            timeout: std::time::Duration::from_millis(api.callback_timeout_ms),
-        })?;
+    ) -> Result<Hub, CallbackError> {
+        let callbacks = Callbacks::start(settings.callbacks)?;
         Ok(Hub::new(
             store,
             trust,
-            config.numbering.clone(),
-            operator,
+            settings.numbering,
+            settings.operator,
             Some(callbacks),
-            api.max_body_bytes,
+            settings.body_limit,
         ))
     }
 
     /// Seconds since the epoch.
     pub fn now_unix(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
+        crate::clock::now_unix()
     }
 
     pub fn now(&self) -> OffsetDateTime {

@@ -39,8 +39,9 @@ use axum::routing::get;
 use crate::metrics::Metrics;
 
 pub use attestation::{Preview, preview};
+pub use callbacks::{CallbackError, Retry};
 pub use error::ApiError;
-pub use hub::{Caller, Hub};
+pub use hub::{Caller, Hub, HubSettings};
 
 /// What the HTTP routes read.
 #[derive(Clone)]

@@ -8,8 +8,8 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
 
+use super::settings::{IdentityPolicy, OnFailure, Role, Settings, Timers};
 use super::{Peer, Transport};
-use crate::config::{Config, ConfigError, IdentityPolicy, OnFailure, Role, UpstreamConfig};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
@@ -33,22 +33,6 @@ pub enum Source<'c> {
     Trunk(&'c Trunk),
     Upstream,
     Unknown,
-}
-
-/// RFC 3261 timer base values.
-#[derive(Debug, Clone, Copy)]
-pub struct Timers {
-    pub t1: Duration,
-    pub t2: Duration,
-    pub t4: Duration,
-    pub timer_c: Duration,
-}
-
-impl Timers {
-    /// 64*T1: Timers B, F, H and J.
-    pub fn t64(&self) -> Duration {
-        self.t1 * 64
-    }
 }
 
 /// Read-mostly state shared by every message handler.
@@ -85,58 +69,55 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
 }
 
-fn upstream_peer(u: &UpstreamConfig) -> Peer {
-    Peer {
-        transport: u.transport,
-        addr: u.address,
-    }
-}
-
 impl Context {
     /// Builds the context. `udp_port`/`tcp_port` are the ports actually bound (tests bind
     /// port 0).
     pub fn new(
-        config: &Config,
+        settings: Settings,
         udp_port: Option<u16>,
         tcp_port: Option<u16>,
         signer: Signer,
         trust: Arc<Trust>,
         metrics: Arc<Metrics>,
-    ) -> Result<Context, ConfigError> {
-        let default_upstream = upstream_peer(&config.upstream);
+    ) -> Context {
+        let Settings {
+            host,
+            record_route,
+            identity_policy,
+            max_message_size,
+            timers,
+            max_transactions,
+            max_tcp_connections,
+            tcp_idle_timeout,
+            on_failure,
+            verify_max_wait,
+            numbering,
+            trunks: trunk_settings,
+            upstream: default_upstream,
+        } = settings;
         let mut trunks = Vec::new();
         let mut acl = Vec::new();
-        let mut upstream_sources: Vec<IpNet> = config.upstream.sources.clone();
-        upstream_sources.push(IpNet::from(config.upstream.address.ip()));
-        for (i, t) in config.trunks.iter().enumerate() {
-            let account = t
-                .account_sid
-                .as_deref()
-                .map(|sid| Sid::parse(sid, "AC"))
-                .transpose()
-                .map_err(|e| {
-                    ConfigError::Invalid(format!("trunk {:?}: account_sid: {e}", t.name))
-                })?;
-            let upstream = t
-                .upstream
-                .as_ref()
-                .map(upstream_peer)
-                .unwrap_or(default_upstream);
-            if let Some(u) = &t.upstream {
-                upstream_sources.push(IpNet::from(u.address.ip()));
-                upstream_sources.extend(u.sources.iter().copied());
-            }
+        let mut upstream_sources: Vec<IpNet> = default_upstream.sources.clone();
+        upstream_sources.push(IpNet::from(default_upstream.peer.addr.ip()));
+        for (i, t) in trunk_settings.into_iter().enumerate() {
+            let upstream = match &t.upstream {
+                Some(u) => {
+                    upstream_sources.push(IpNet::from(u.peer.addr.ip()));
+                    upstream_sources.extend(u.sources.iter().copied());
+                    u.peer
+                }
+                None => default_upstream.peer,
+            };
+            acl.extend(t.sources.iter().map(|net| (net.trunc(), i)));
             trunks.push(Trunk {
-                name: t.name.clone(),
+                name: t.name,
                 role: t.role,
-                account,
-                origid: t.origid().hyphenated().to_string(),
+                account: t.account,
+                origid: t.origid.hyphenated().to_string(),
                 upstream,
             });
-            acl.extend(t.sources.iter().map(|net| (net.trunc(), i)));
         }
         acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
-        let host = config.advertised_host();
         let sent_by = |t: Transport| {
             let port = match t {
                 Transport::Udp => udp_port,
@@ -150,42 +131,31 @@ impl Context {
         let record_route_value =
             transports.map(|t| format!("<sip:{};transport={};lr>", sent_by(t), t.param()));
         let random = uuid::Uuid::new_v4().as_u128();
-        Ok(Context {
+        Context {
             secret: random as u64,
             local_tag_prefix: format!("cs{:08x}", (random >> 64) as u32),
             via_prefix,
             record_route_value,
-            max_tcp_connections: config.sip.max_tcp_connections,
-            on_failure: config
-                .verify
-                .as_ref()
-                .map(|v| v.on_failure)
-                .unwrap_or_default(),
-            verify_max_wait: Duration::from_millis(
-                config.verify.as_ref().map_or(2000, |v| v.max_wait_ms),
-            ),
-            tcp_idle_timeout: config.sip.tcp_idle_timeout(),
+            max_tcp_connections,
+            on_failure,
+            verify_max_wait,
+            tcp_idle_timeout,
             host,
             udp_port,
             tcp_port,
-            record_route: config.sip.record_route,
-            identity_policy: config.sip.identity_policy,
-            timers: Timers {
-                t1: config.sip.t1(),
-                t2: config.sip.t2(),
-                t4: config.sip.t4(),
-                timer_c: config.sip.timer_c(),
-            },
-            max_transactions: config.sip.max_transactions,
-            max_message_size: config.sip.max_message_size,
-            numbering: config.numbering.clone(),
+            record_route,
+            identity_policy,
+            timers,
+            max_transactions,
+            max_message_size,
+            numbering,
             trunks,
             acl,
             upstream_sources,
             signer: ArcSwap::from_pointee(signer),
             trust,
             metrics,
-        })
+        }
     }
 
     /// Classifies a request's source address. Trunks win over the upstream when both match.

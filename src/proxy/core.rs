@@ -10,11 +10,11 @@ use super::context::Context;
 use super::context::Source;
 use super::pipeline::{self, Action, Signing};
 use super::route::via_peer;
+use super::settings::Role;
 use super::table::{Reservation, Table};
 use super::transaction::{Kind, NewTxn, ServerKey, Txn, pop_via};
 use super::verstat::Verdict;
 use super::{Output, Peer, Transport};
-use crate::config::Role;
 use crate::sip::{HeaderName, Message, Method, Rport, build_response};
 use crate::verify::{self, Expected};
 

@@ -9,7 +9,7 @@ pub mod core;
 pub mod pipeline;
 pub mod resolve;
 pub mod route;
-pub mod server;
+pub mod settings;
 pub mod table;
 pub mod transaction;
 pub mod transport;
@@ -20,9 +20,37 @@ mod testing;
 
 use std::net::SocketAddr;
 
-pub use crate::config::Transport;
+use serde::{Deserialize, Serialize};
+
 pub use context::{Context, Source, Trunk};
 pub use core::Core;
+pub use settings::{IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream};
+
+/// A SIP transport callsign speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    /// The Via transport token: `UDP`, `TCP`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        }
+    }
+
+    /// The `transport=` URI parameter value: `udp`, `tcp`.
+    pub fn param(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
 
 /// A transport-level peer: where a message came from or goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

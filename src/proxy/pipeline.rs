@@ -12,9 +12,9 @@ use tracing::{debug, info, warn};
 
 use super::context::{Context, Source, Trunk};
 use super::route::UriTarget;
+use super::settings::{IdentityPolicy, OnFailure, Role};
 use super::verstat::{self, Verdict};
 use super::{Dest, Peer, Transport};
-use crate::config::{IdentityPolicy, OnFailure, Role};
 use crate::passport::{Attest, Claims};
 use crate::sip::{Edits, HeaderName, Message, Method, NameAddr, Rport, split_list};
 use crate::tn::{self, Tn};

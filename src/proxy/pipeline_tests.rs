@@ -168,18 +168,12 @@ fn identity_from_a_trunk_follows_the_policy() {
     assert_eq!(values.len(), 1);
     assert!(!values[0].starts_with("a.b.c"));
 
-    let (keep, _) =
-        context_with(|c| c.replace("identity_policy = \"strip\"", "identity_policy = \"keep\""));
+    let (keep, _) = context_with(|s| s.identity_policy = IdentityPolicy::Keep);
     let values = count(&keep);
     assert_eq!(values.len(), 2);
     assert!(values[0].starts_with("a.b.c"));
 
-    let (reject, _) = context_with(|c| {
-        c.replace(
-            "identity_policy = \"strip\"",
-            "identity_policy = \"reject\"",
-        )
-    });
+    let (reject, _) = context_with(|s| s.identity_policy = IdentityPolicy::Reject);
     assert_eq!(
         refusal(&reject, &invite(forged), udp(TRUNK)),
         (403, "untrusted_identity")
@@ -259,7 +253,7 @@ fn tls_targets_are_refused_rather_than_downgraded() {
 
 #[test]
 fn streams_get_a_content_length() {
-    let (ctx, _) = context_with(|c| c.replace("transport = \"udp\"", "transport = \"tcp\""));
+    let (ctx, _) = context_with(|s| s.upstream.peer.transport = Transport::Tcp);
     let text = invite("").replace(&format!("Content-Length: {}\r\n", testing::SDP.len()), "");
     let out = String::from_utf8(forward(&ctx, &text, udp(TRUNK)).bytes).unwrap();
     let msg = Message::parse(out.as_bytes()).unwrap();
@@ -273,12 +267,10 @@ fn streams_get_a_content_length() {
 const CARRIER_IN: &str = "198.51.100.7:5060";
 
 /// The fixture with a verifying trunk for another carrier at [`CARRIER_IN`].
-fn verifying(on_failure: &str) -> Context {
-    context_with(|c| {
-        format!(
-            "{c}\n[verify]\ntrust_anchors = \"../certs/dev/root.pem\"\non_failure = \"{on_failure}\"\n\n\
-             [[trunk]]\nname = \"carrier-in\"\nrole = \"verify\"\nsources = [\"198.51.100.7/32\"]\n"
-        )
+fn verifying(on_failure: OnFailure) -> Context {
+    context_with(|s| {
+        s.on_failure = on_failure;
+        s.trunks.push(testing::verifying_trunk());
     })
     .0
 }
@@ -293,7 +285,7 @@ fn failed() -> Verdict {
 
 #[test]
 fn verifying_trunk_marks_verstat_and_keeps_the_identity() {
-    let ctx = verifying("forward");
+    let ctx = verifying(OnFailure::Forward);
     let text = invite("Identity: a.b.c;info=<https://sti.example/c.pem>;alg=ES256;ppt=shaken\r\n");
     let msg = Message::parse(text.as_bytes()).unwrap();
     let passed = Verdict::from_reports(&[]);
@@ -322,7 +314,7 @@ fn verifying_trunk_marks_verstat_and_keeps_the_identity() {
 
 #[test]
 fn verifying_trunk_can_reject_failures_with_their_code() {
-    let ctx = verifying("reject");
+    let ctx = verifying(OnFailure::Reject);
     let msg_text = invite("");
     let msg = Message::parse(msg_text.as_bytes()).unwrap();
     match decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&failed())) {

@@ -11,7 +11,7 @@ use dashmap::mapref::entry::Entry;
 use dashmap::{DashMap, DashSet};
 
 use super::Output;
-use super::context::Timers;
+use super::settings::Timers;
 use super::transaction::{Fired, ServerKey, Txn};
 
 /// Whether a new transaction was reserved or the key already had one.

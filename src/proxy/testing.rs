@@ -6,46 +6,113 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::context::Context;
+use super::settings::{IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream};
 use super::{Peer, Transport};
 use crate::certs::{SigningKey, dev};
-use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::passport::Signer;
-use crate::trust::{Index, Trust, TrustData};
+use crate::tn::Numbering;
+use crate::trust::{Index, Sid, Trust, TrustData};
 
 pub const NOW_UNIX: u64 = 1_790_000_000;
 /// Our SIP port in the fixture context.
 pub const PORT: u16 = 5060;
 /// The Bluebird trunk's source (vetted direct customer).
 pub const TRUNK: &str = "127.0.0.1:5070";
-/// The upstream carrier (moved off loopback so it is not mistaken for a trunk).
+/// The upstream carrier (off loopback, so it is not mistaken for a trunk).
 pub const CARRIER: &str = "192.0.2.50:5080";
+/// The x5u of the fixture's signer.
+pub const X5U: &str = "http://127.0.0.1:8080/certs/chain.pem";
 
 pub fn wall() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(NOW_UNIX)
 }
 
-/// The shipped config (upstream moved to [`CARRIER`]), the sample trust data and a dev
-/// PKI, as `callsign serve` would build them, with `edit` applied to the config text.
-pub fn context_with(edit: impl Fn(&str) -> String) -> (Context, Vec<u8>) {
-    let shipped = include_str!("../../config/callsign.toml").replace(
-        "address = \"127.0.0.1:5080\"",
-        &format!("address = \"{CARRIER}\""),
-    );
-    let config = Config::from_toml(&edit(&shipped)).expect("fixture config");
+/// The sample deployment of `config/callsign.toml`: its four trunks (Bluebird on
+/// 127.0.0.1, its support sub-account on .2, Harbor Dental on .3, Quickdial on .9) and
+/// the carrier at [`CARRIER`].
+pub fn settings() -> Settings {
+    let trunk = |name: &str, account: &str, source: &str| TrunkSettings {
+        name: name.into(),
+        role: Role::Sign,
+        account: Some(Sid::parse(account, "AC").expect("account")),
+        origid: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()),
+        sources: vec![source.parse().expect("range")],
+        upstream: None,
+    };
+    Settings {
+        host: "127.0.0.1".into(),
+        record_route: true,
+        identity_policy: IdentityPolicy::Strip,
+        max_message_size: 16 * 1024,
+        timers: Timers::default(),
+        max_transactions: 500_000,
+        max_tcp_connections: 4096,
+        tcp_idle_timeout: Duration::from_secs(600),
+        on_failure: OnFailure::Forward,
+        verify_max_wait: Duration::from_secs(2),
+        numbering: Numbering {
+            national_number_digits: Some(10),
+            ..Numbering::default()
+        },
+        trunks: vec![
+            trunk(
+                "bluebird",
+                "AC1a2b3c4d5e6f708192a3b4c5d6e7f801",
+                "127.0.0.1/32",
+            ),
+            trunk(
+                "bluebird-support",
+                "AC1a2b3c4d5e6f708192a3b4c5d6e7f802",
+                "127.0.0.2/32",
+            ),
+            trunk(
+                "harbor-dental",
+                "AC1a2b3c4d5e6f708192a3b4c5d6e7f803",
+                "127.0.0.3/32",
+            ),
+            trunk(
+                "quickdial",
+                "AC1a2b3c4d5e6f708192a3b4c5d6e7f804",
+                "127.0.0.9/32",
+            ),
+        ],
+        upstream: Upstream {
+            peer: udp(CARRIER),
+            sources: Vec::new(),
+        },
+    }
+}
+
+/// A carrier trunk on 198.51.100.7 whose calls are verified.
+pub fn verifying_trunk() -> TrunkSettings {
+    TrunkSettings {
+        name: "carrier-in".into(),
+        role: Role::Verify,
+        account: None,
+        origid: uuid::Uuid::nil(),
+        sources: vec!["198.51.100.7/32".parse().expect("range")],
+        upstream: None,
+    }
+}
+
+/// A context as `callsign serve` builds it, from [`settings`] changed by `edit`, the
+/// sample trust data and a fresh dev PKI. Returns the signer's public key too.
+pub fn context_with(edit: impl FnOnce(&mut Settings)) -> (Context, Vec<u8>) {
+    let mut settings = settings();
+    edit(&mut settings);
     let pki = dev::generate("1234", NOW_UNIX as i64).expect("dev PKI");
     let key = SigningKey::from_pem(&pki.leaf_key_pem).expect("leaf key");
-    let signer = Signer::new(&key, &config.signing.x5u).expect("signer");
+    let signer = Signer::new(&key, X5U).expect("signer");
     let data = TrustData::from_json(include_str!("../../config/trust.json")).expect("trust");
     let trust = Arc::new(Trust::new(Index::build(&data).expect("index")));
     let metrics = Arc::new(Metrics::new());
-    let ctx =
-        Context::new(&config, Some(PORT), Some(PORT), signer, trust, metrics).expect("context");
+    let ctx = Context::new(settings, Some(PORT), Some(PORT), signer, trust, metrics);
     (ctx, key.public_key_sec1())
 }
 
 pub fn context() -> (Context, Vec<u8>) {
-    context_with(str::to_string)
+    context_with(|_| {})
 }
 
 pub fn udp(addr: &str) -> Peer {

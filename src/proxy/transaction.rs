@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::context::Timers;
+use super::settings::Timers;
 use super::{Dest, Output, Peer, Transport};
 use crate::sip::{Edits, HeaderName, Message, Method, build_ack, build_cancel, build_response};
 

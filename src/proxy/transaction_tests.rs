@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::proxy::context::Timers;
+use crate::proxy::settings::Timers;
 use crate::proxy::testing::{CARRIER, TRUNK, invite, udp};
 
 fn timers() -> Timers {

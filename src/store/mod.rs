@@ -15,13 +15,23 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tracing::info;
 
-use crate::config::Durability;
 use crate::trust::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, Index, PhoneNumber,
     Policy, Sid, TrustData, TrustError,
 };
 
 pub use sqlite::SqliteStore;
+
+/// SQLite's `synchronous` setting for the store (WAL mode either way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Survives a killed process.
+    #[default]
+    Normal,
+    /// Also survives power loss, at the cost of an fsync per write.
+    Full,
+}
 
 /// Why the store could not do what was asked.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -195,18 +205,6 @@ pub fn open_seeded(
         }
     }
     Ok(store)
-}
-
-/// Opens the store `[trust]` configures, seeding it on first run; `None` in file mode.
-pub fn open_configured(
-    trust: &crate::config::TrustConfig,
-    now: &str,
-) -> Result<Option<SqliteStore>, StoreError> {
-    trust
-        .store
-        .as_deref()
-        .map(|path| open_seeded(path, trust.seed.as_deref(), trust.durability, now))
-        .transpose()
 }
 
 /// Readies imported data for the API: accounts without an auth token get a fresh one

@@ -10,9 +10,9 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
 
 use super::{
-    AccountQuery, BundleQuery, Change, Evaluation, NumberQuery, NumberRow, Page, Store, StoreError,
+    AccountQuery, BundleQuery, Change, Durability, Evaluation, NumberQuery, NumberRow, Page, Store,
+    StoreError,
 };
-use crate::config::Durability;
 use crate::trust::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, PhoneNumber, Sid,
     TrustData, TrustError,

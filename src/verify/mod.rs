@@ -31,7 +31,7 @@ pub use expected::{Expected, expected_from_message, identity_values};
 pub use policy::{FetchError, FetchPolicy, cache_ttl, check_url, is_special_purpose};
 pub use report::{Outcome, Report, Step, StepReport, Verstat, reason_phrase};
 pub use token::{Claims, Token, TokenError, check_attest, check_freshness, check_numbers};
-pub use verifier::{CrlMode, Verifier, VerifySettings};
+pub use verifier::{CrlMode, UnknownCrlMode, Verifier, VerifySettings};
 
 /// Errors from building a [`Verifier`]. Verification itself never fails: it returns a
 /// [`Report`].

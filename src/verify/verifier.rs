@@ -9,7 +9,9 @@ use super::{Credential, Expected, FetchError, FetchPolicy, Report, Step, VerifyE
 use crate::certs::{CertError, CertPath, Crl, TrustAnchors};
 
 /// What to do when a certificate's CRL cannot be had (revoked certificates always fail).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Written `best-effort`, `require` or `off` in the config and on the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum CrlMode {
     /// Check revocation when the CRL can be fetched; otherwise say so in the report and
     /// go on (the usual soft-fail of relying parties).
@@ -19,6 +21,40 @@ pub enum CrlMode {
     Require,
     /// Do not check revocation.
     Off,
+}
+
+impl CrlMode {
+    pub const ALL: [CrlMode; 3] = [CrlMode::BestEffort, CrlMode::Require, CrlMode::Off];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrlMode::BestEffort => "best-effort",
+            CrlMode::Require => "require",
+            CrlMode::Off => "off",
+        }
+    }
+}
+
+/// A CRL mode name that is none of the three.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a CRL mode: use best-effort, require or off")]
+pub struct UnknownCrlMode(pub String);
+
+impl std::str::FromStr for CrlMode {
+    type Err = UnknownCrlMode;
+
+    fn from_str(s: &str) -> Result<CrlMode, UnknownCrlMode> {
+        CrlMode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| UnknownCrlMode(s.to_owned()))
+    }
+}
+
+impl std::fmt::Display for CrlMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How a [`Verifier`] is set up.

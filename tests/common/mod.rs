@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use callsign::config::Config;
-use callsign::proxy::server::{self, Control, Listeners};
+use callsign::daemon::{self, Control, Listeners};
 use callsign::sip::{HeaderName, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -234,7 +234,7 @@ transport = "{transport}"
         let (control, stop) = Control::new();
         let c = control.clone();
         let server = tokio::spawn(async move {
-            if let Err(e) = server::run(config, listeners, c).await {
+            if let Err(e) = daemon::run(config, listeners, c).await {
                 panic!("server failed: {e}");
             }
         });

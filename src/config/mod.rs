@@ -1,0 +1,417 @@
+//! The TOML configuration of `callsign serve`: listeners, signing material, numbering,
+//! trust data, the Trust Hub API, the upstream carrier and the trunks.
+//!
+//! Every table denies unknown fields and defaults are named functions; [`Config::validate`]
+//! checks what serde cannot and names the key at fault ([`ConfigError`]). Relative paths
+//! are resolved against the directory holding the config file. The values are read here
+//! and nowhere else: the daemon converts them into each layer's own settings.
+
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::proxy::{IdentityPolicy, OnFailure, Role, Transport};
+use crate::store::Durability;
+use crate::tn::Numbering;
+use crate::trust::Sid;
+use crate::verify::CrlMode;
+
+pub use validate::ConfigError;
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub sip: SipConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    pub signing: SigningConfig,
+    #[serde(default)]
+    pub numbering: Numbering,
+    pub trust: TrustConfig,
+    #[serde(default)]
+    pub api: ApiConfig,
+    pub upstream: UpstreamConfig,
+    #[serde(default, rename = "trunk", skip_serializing_if = "Vec::is_empty")]
+    pub trunks: Vec<TrunkConfig>,
+    /// Settings for trunks with `role = "verify"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipConfig {
+    /// UDP listen address; absent disables UDP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub udp: Option<SocketAddr>,
+    /// TCP listen address; absent disables TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<SocketAddr>,
+    /// Host placed in our Via and Record-Route. Defaults to the listen IP when that is
+    /// not unspecified (0.0.0.0 / ::).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advertise: Option<String>,
+    #[serde(default = "default_true")]
+    pub record_route: bool,
+    #[serde(default)]
+    pub identity_policy: IdentityPolicy,
+    #[serde(default = "default_max_message_size")]
+    pub max_message_size: usize,
+    #[serde(default = "default_t1_ms")]
+    pub t1_ms: u64,
+    #[serde(default = "default_t2_ms")]
+    pub t2_ms: u64,
+    #[serde(default = "default_t4_ms")]
+    pub t4_ms: u64,
+    #[serde(default = "default_timer_c_secs")]
+    pub timer_c_secs: u64,
+    #[serde(default = "default_max_transactions")]
+    pub max_transactions: usize,
+    #[serde(default = "default_max_tcp_connections")]
+    pub max_tcp_connections: usize,
+    /// A TCP connection that sends nothing (not even a CRLF keep-alive) for this long is
+    /// closed.
+    #[serde(default = "default_tcp_idle_timeout_secs")]
+    pub tcp_idle_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// HTTP listen address for x5u, CRLs, `/metrics` and the Trust Hub API; absent
+    /// disables HTTP.
+    #[serde(default = "default_http_listen")]
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: default_http_listen(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningConfig {
+    /// PEM chain: the STI leaf first, then intermediates. Served at the x5u path.
+    pub certificate: PathBuf,
+    /// PEM private key of the leaf (SEC1 or PKCS#8).
+    pub key: PathBuf,
+    /// The public URL of the chain, placed in every PASSporT.
+    pub x5u: String,
+    /// `Cache-Control: max-age` for the served chain.
+    #[serde(default = "default_x5u_max_age")]
+    pub x5u_max_age_secs: u64,
+    /// CRL files (DER) served beside the chain, each at the x5u URL's directory plus its
+    /// file name, so that CRL Distribution Points under that directory resolve.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crls: Vec<PathBuf>,
+}
+
+/// Where the trust data lives. Exactly one of `store` (the system of record, written by
+/// the Trust Hub API) and `file` (a read-only JSON file, watched for changes) is set.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Read-only mode: JSON trust data (Twilio Trust Hub field names), reloaded when it
+    /// changes and on SIGHUP. The Trust Hub API is off in this mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// The SQLite database holding the trust data; created on first run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<PathBuf>,
+    /// JSON trust data imported into the store when the store is empty (first run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<PathBuf>,
+    /// How often to check `file` for changes; 0 disables watching (SIGHUP still works).
+    #[serde(default = "default_watch_ms")]
+    pub watch_interval_ms: u64,
+    /// `normal` (default) survives a killed process; `full` also survives power loss,
+    /// at the cost of an fsync per API write.
+    #[serde(default)]
+    pub durability: Durability,
+}
+
+/// The Trust Hub API: the operator's credential, request limits and status callbacks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// The operator's account SID (`AC…`) for HTTP basic auth. It is not an account in
+    /// the store: it approves bundles, owns the phone numbers and sees every account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_sid: Option<Sid>,
+    /// The operator's auth token; with `operator_sid`, enables the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_auth_token: Option<String>,
+    /// Larger request bodies get 413.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Status-callback POST attempts before giving up.
+    #[serde(default = "default_callback_attempts")]
+    pub callback_attempts: u32,
+    /// Delay before the first callback retry; doubled after each failed attempt.
+    #[serde(default = "default_callback_backoff_ms")]
+    pub callback_backoff_ms: u64,
+    /// Timeout of one callback POST.
+    #[serde(default = "default_callback_timeout_ms")]
+    pub callback_timeout_ms: u64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            operator_sid: None,
+            operator_auth_token: None,
+            max_body_bytes: default_max_body_bytes(),
+            callback_attempts: default_callback_attempts(),
+            callback_backoff_ms: default_callback_backoff_ms(),
+            callback_timeout_ms: default_callback_timeout_ms(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    pub address: SocketAddr,
+    #[serde(default = "default_transport")]
+    pub transport: Transport,
+    /// Extra source ranges the carrier sends in-dialog requests from (its own address
+    /// is always accepted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<IpNet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkConfig {
+    pub name: String,
+    #[serde(default)]
+    pub role: Role,
+    /// The customer account (required for signing trunks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_sid: Option<Sid>,
+    pub sources: Vec<IpNet>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<UpstreamConfig>,
+    /// Stable `origid`; derived from the trunk name when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origid: Option<Uuid>,
+}
+
+impl TrunkConfig {
+    /// The configured origid, or a name-based UUID (v5) that is stable across restarts.
+    pub fn origid(&self) -> Uuid {
+        self.origid
+            .unwrap_or_else(|| Uuid::new_v5(&ORIGID_NAMESPACE, self.name.as_bytes()))
+    }
+}
+
+/// Namespace for derived origids (a fixed random UUID, so derived values never collide
+/// with other v5 users).
+const ORIGID_NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_a7e2_3f0d_4e7b_9a55_1d2c_8e6f_4a10);
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// PEM bundle of the trusted STI roots.
+    pub trust_anchors: PathBuf,
+    #[serde(default = "default_freshness_secs")]
+    pub freshness_secs: i64,
+    #[serde(default)]
+    pub on_failure: OnFailure,
+    /// The longest a call waits for certificates to be fetched; past it the call goes on
+    /// as `No-TN-Validation`.
+    #[serde(default = "default_max_wait_ms")]
+    pub max_wait_ms: u64,
+    #[serde(default = "default_fetch_timeout_ms")]
+    pub fetch_timeout_ms: u64,
+    #[serde(default)]
+    pub crl: CrlMode,
+    /// Allow `http` x5u URLs (local testing only).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// Allow x5u hosts on loopback (local testing only).
+    #[serde(default)]
+    pub allow_loopback: bool,
+    /// Allow x5u hosts in private and other special-purpose ranges.
+    #[serde(default)]
+    pub allow_private: bool,
+}
+
+impl VerifyConfig {
+    /// The defaults, with these trust anchors.
+    pub fn with_anchors(trust_anchors: PathBuf) -> VerifyConfig {
+        VerifyConfig {
+            trust_anchors,
+            freshness_secs: default_freshness_secs(),
+            on_failure: OnFailure::default(),
+            max_wait_ms: default_max_wait_ms(),
+            fetch_timeout_ms: default_fetch_timeout_ms(),
+            crl: CrlMode::default(),
+            allow_http: false,
+            allow_loopback: false,
+            allow_private: false,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_max_message_size() -> usize {
+    16 * 1024
+}
+fn default_t1_ms() -> u64 {
+    500
+}
+fn default_t2_ms() -> u64 {
+    4000
+}
+fn default_t4_ms() -> u64 {
+    5000
+}
+/// RFC 3261 16.6 item 11: Timer C must be greater than 3 minutes.
+fn default_timer_c_secs() -> u64 {
+    181
+}
+fn default_max_transactions() -> usize {
+    500_000
+}
+fn default_freshness_secs() -> i64 {
+    60
+}
+fn default_max_wait_ms() -> u64 {
+    2000
+}
+fn default_fetch_timeout_ms() -> u64 {
+    2000
+}
+fn default_max_tcp_connections() -> usize {
+    4096
+}
+fn default_tcp_idle_timeout_secs() -> u64 {
+    600
+}
+fn default_http_listen() -> Option<SocketAddr> {
+    Some(SocketAddr::from(([127, 0, 0, 1], 8080)))
+}
+fn default_x5u_max_age() -> u64 {
+    86_400
+}
+fn default_watch_ms() -> u64 {
+    1000
+}
+fn default_max_body_bytes() -> usize {
+    64 * 1024
+}
+fn default_callback_attempts() -> u32 {
+    5
+}
+fn default_callback_backoff_ms() -> u64 {
+    1000
+}
+fn default_callback_timeout_ms() -> u64 {
+    5000
+}
+fn default_transport() -> Transport {
+    Transport::Udp
+}
+
+impl Config {
+    /// Reads, parses and validates a config file, resolving relative paths against its
+    /// directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_owned(),
+            kind: e.kind(),
+            reason: e.to_string(),
+        })?;
+        let mut config = Config::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { source, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        Ok(config)
+    }
+
+    /// Parses and validates config text (paths stay as written).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: PathBuf::new(),
+            source: Box::new(source),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The config as TOML text that [`Config::from_toml`] reads back unchanged.
+    pub fn to_toml(&self) -> String {
+        // Every field serializes to TOML (no maps with non-string keys, no NaN floats).
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let verify = self.verify.as_mut().map(|v| &mut v.trust_anchors);
+        let optional = [
+            self.trust.file.as_mut(),
+            self.trust.store.as_mut(),
+            self.trust.seed.as_mut(),
+            verify,
+        ];
+        let required = [&mut self.signing.certificate, &mut self.signing.key];
+        let crls = self.signing.crls.iter_mut();
+        for p in required
+            .into_iter()
+            .chain(optional.into_iter().flatten())
+            .chain(crls)
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+
+    /// The host we put in Via and Record-Route.
+    pub fn advertised_host(&self) -> String {
+        match &self.sip.advertise {
+            Some(h) => h.clone(),
+            None => {
+                let ip = self.sip.udp.or(self.sip.tcp).map(|a| a.ip());
+                match ip {
+                    Some(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
+                    Some(ip) => ip.to_string(),
+                    None => "127.0.0.1".into(),
+                }
+            }
+        }
+    }
+
+    /// The path part of the x5u URL, which the HTTP listener serves the chain at.
+    pub fn x5u_path(&self) -> String {
+        let rest = self
+            .signing
+            .x5u
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or("");
+        match rest.find('/') {
+            Some(i) => rest[i..].to_string(),
+            None => "/".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

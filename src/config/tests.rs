@@ -1,0 +1,284 @@
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+/// Every config file the project ships.
+fn shipped() -> Vec<(PathBuf, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(&dir)
+        .expect("config directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("readable");
+            (p, text)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_shipped_config_loads() {
+    let files = shipped();
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|(p, _)| p.file_name()?.to_str().map(str::to_owned))
+        .collect();
+    assert_eq!(names, ["callsign.toml", "verify.toml"]);
+    for (path, _) in &files {
+        let config = Config::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(config.signing.key.is_absolute(), "paths resolve");
+    }
+}
+
+#[test]
+fn the_sample_config_signs_from_a_seeded_store() {
+    let c = Config::load(&shipped()[0].0).unwrap();
+    assert_eq!(c.trunks.len(), 4);
+    assert_eq!(c.x5u_path(), "/certs/chain.pem");
+    assert!(c.trust.store.is_some() && c.trust.seed.is_some() && c.trust.file.is_none());
+    assert!(c.api.operator_sid.is_some());
+    assert!(c.trunks.iter().all(|t| t.role == Role::Sign));
+}
+
+#[test]
+fn the_verifying_example_verifies_its_carrier() {
+    let c = Config::load(&shipped()[1].0).unwrap();
+    let verify = c.verify.as_ref().expect("[verify]");
+    assert!(verify.trust_anchors.ends_with("certs/dev/root.pem"));
+    assert_eq!(verify.on_failure, OnFailure::Forward);
+    assert_eq!(verify.crl, CrlMode::BestEffort);
+    assert_eq!(c.trunks.len(), 1);
+    assert_eq!(c.trunks[0].role, Role::Verify);
+    assert!(c.trust.file.is_some());
+}
+
+/// Every table of `value` (arrays of tables element by element), by path.
+fn tables(value: &toml::Table, path: &str, out: &mut Vec<String>) {
+    out.push(path.to_owned());
+    for (key, v) in value {
+        let here = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match v {
+            toml::Value::Table(t) => tables(t, &here, out),
+            toml::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let toml::Value::Table(t) = item {
+                        tables(t, &format!("{here}.{i}"), out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn table_at<'t>(root: &'t mut toml::Table, path: &str) -> &'t mut toml::Table {
+    let mut parts = path.split('.').filter(|p| !p.is_empty());
+    let Some(first) = parts.next() else {
+        return root;
+    };
+    let mut value = root.get_mut(first).unwrap_or_else(|| panic!("no {first}"));
+    for part in parts {
+        value = match (value, part.parse::<usize>()) {
+            (toml::Value::Array(items), Ok(i)) => &mut items[i],
+            (toml::Value::Table(t), _) => t.get_mut(part).unwrap_or_else(|| panic!("no {part}")),
+            _ => panic!("no table at {path}"),
+        };
+    }
+    match value {
+        toml::Value::Table(t) => t,
+        _ => panic!("no table at {path}"),
+    }
+}
+
+#[test]
+fn an_unknown_key_in_any_table_is_refused_by_name() {
+    let mut checked = 0;
+    for (path, text) in shipped() {
+        let root: toml::Table = toml::from_str(&text).unwrap();
+        let mut paths = Vec::new();
+        tables(&root, "", &mut paths);
+        // Tables a file leaves to their defaults must refuse strangers too.
+        for absent in ["http", "numbering", "api"] {
+            if !root.contains_key(absent) {
+                paths.push(absent.to_owned());
+            }
+        }
+        for at in paths {
+            let mut corrupted = root.clone();
+            let key = "colour_of_the_bikeshed";
+            if at.split('.').count() == 1 && !at.is_empty() && !corrupted.contains_key(&at) {
+                corrupted.insert(at.clone(), toml::Value::Table(toml::Table::new()));
+            }
+            table_at(&mut corrupted, &at).insert(key.into(), toml::Value::Integer(1));
+            let text = toml::to_string(&corrupted).unwrap();
+            match Config::from_toml(&text) {
+                Err(ConfigError::Parse { source, .. }) => assert!(
+                    source.message().contains(key),
+                    "{}: [{at}]: {source}",
+                    path.display()
+                ),
+                other => panic!("{}: [{at}] accepted {key}: {other:?}", path.display()),
+            }
+            checked += 1;
+        }
+    }
+    // callsign.toml: root, sip, http, signing, numbering, trust, api, upstream, 4 trunks;
+    // verify.toml: root, sip, http, signing, trust, verify, upstream, 1 trunk, plus its
+    // absent numbering and api.
+    assert_eq!(checked, 12 + 10);
+}
+
+#[test]
+fn validation_names_the_problem() {
+    let shipped = &shipped()[0].1;
+    let sid = |s: &str| Sid::parse_any(s).unwrap();
+    let cases: Vec<(&str, &str, ConfigError)> = vec![
+        (
+            "udp = \"127.0.0.1:5060\"\ntcp = \"127.0.0.1:5060\"",
+            "",
+            ConfigError::NoSipListener,
+        ),
+        (
+            "udp = \"127.0.0.1:5060\"",
+            "udp = \"0.0.0.0:5060\"",
+            ConfigError::AdvertiseRequired("0.0.0.0:5060".parse().unwrap()),
+        ),
+        ("[sip]", "[sip]\nt1_ms = 0", ConfigError::ZeroT1),
+        (
+            "[sip]",
+            "[sip]\nt1_ms = 600\nt2_ms = 500",
+            ConfigError::T2BelowT1 {
+                t1_ms: 600,
+                t2_ms: 500,
+            },
+        ),
+        (
+            "[sip]",
+            "[sip]\ntimer_c_secs = 0",
+            ConfigError::ZeroDuration("timer_c_secs"),
+        ),
+        (
+            "[sip]",
+            "[sip]\ntcp_idle_timeout_secs = 0",
+            ConfigError::ZeroDuration("tcp_idle_timeout_secs"),
+        ),
+        (
+            "[sip]",
+            "[sip]\nmax_message_size = 100",
+            ConfigError::MessageSize(100),
+        ),
+        (
+            "x5u = \"http://",
+            "x5u = \"ftp://",
+            ConfigError::X5uNotHttp("ftp://127.0.0.1:8080/certs/chain.pem".into()),
+        ),
+        (
+            "store = ",
+            "file = \"trust.json\"\nstore = ",
+            ConfigError::TrustSource,
+        ),
+        (
+            "[trust]\nstore = \"../var/callsign.db\"",
+            "[trust]",
+            ConfigError::TrustSource,
+        ),
+        (
+            "store = \"../var/callsign.db\"",
+            "file = \"trust.json\"",
+            ConfigError::SeedWithoutStore,
+        ),
+        (
+            "operator_sid = \"AC",
+            "operator_sid = \"XX",
+            ConfigError::OperatorSidKind(sid("XX0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e")),
+        ),
+        (
+            "operator_auth_token = \"",
+            "operator_auth_token = \"x\" #",
+            ConfigError::OperatorTokenTooShort,
+        ),
+        (
+            "operator_auth_token = \"",
+            "#operator_auth_token = \"",
+            ConfigError::OperatorHalfSet,
+        ),
+        (
+            "[api]",
+            "[api]\nmax_body_bytes = 10",
+            ConfigError::BodyLimit(10),
+        ),
+        (
+            "name = \"bluebird-support\"",
+            "name = \"bluebird\"",
+            ConfigError::DuplicateTrunk("bluebird".into()),
+        ),
+        (
+            "sources = [\"127.0.0.9/32\"]",
+            "sources = []",
+            ConfigError::TrunkWithoutSources("quickdial".into()),
+        ),
+        (
+            "account_sid = \"AC1a2b3c4d5e6f708192a3b4c5d6e7f804\"",
+            "account_sid = \"XX1a2b3c4d5e6f708192a3b4c5d6e7f804\"",
+            ConfigError::TrunkAccountKind {
+                trunk: "quickdial".into(),
+                sid: sid("XX1a2b3c4d5e6f708192a3b4c5d6e7f804"),
+            },
+        ),
+        (
+            "account_sid = \"AC1a2b3c4d5e6f708192a3b4c5d6e7f804\"",
+            "",
+            ConfigError::SigningTrunkWithoutAccount("quickdial".into()),
+        ),
+        (
+            "name = \"quickdial\"",
+            "name = \"quickdial\"\nrole = \"verify\"",
+            ConfigError::VerifyingTrunkWithoutVerify("quickdial".into()),
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert!(shipped.contains(from), "the sample has {from:?}");
+        let text = shipped.replacen(from, to, 1);
+        assert_eq!(Config::from_toml(&text), Err(expected), "{to:?}");
+    }
+}
+
+#[test]
+fn a_missing_file_is_named_with_its_cause() {
+    let missing = Path::new("/nonexistent/callsign.toml");
+    match Config::load(missing) {
+        Err(ConfigError::Read { path, kind, .. }) => {
+            assert_eq!(path, missing);
+            assert_eq!(kind, std::io::ErrorKind::NotFound);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_config_written_back_reads_the_same() {
+    for (path, _) in shipped() {
+        let config = Config::load(&path).unwrap();
+        assert_eq!(Config::from_toml(&config.to_toml()).unwrap(), config);
+    }
+}
+
+#[test]
+fn derived_origid_is_stable_and_distinct() {
+    let t = |name: &str| TrunkConfig {
+        name: name.into(),
+        role: Role::Sign,
+        account_sid: None,
+        sources: vec![],
+        upstream: None,
+        origid: None,
+    };
+    assert_eq!(t("a").origid(), t("a").origid());
+    assert_ne!(t("a").origid(), t("b").origid());
+}

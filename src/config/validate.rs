@@ -1,0 +1,166 @@
+//! What serde cannot check in a config, and [`ConfigError`], whose variants name the
+//! problem and the key at fault.
+
+use std::collections::HashSet;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use super::Config;
+use crate::proxy::Role;
+use crate::trust::Sid;
+
+/// Why a config could not be used. Each validation variant names the key at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {reason}")]
+    Read {
+        path: PathBuf,
+        kind: io::ErrorKind,
+        reason: String,
+    },
+    #[error("invalid config {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("[sip] needs at least one of `udp` or `tcp`")]
+    NoSipListener,
+    #[error("[sip] listens on the unspecified address {0}: set `advertise`")]
+    AdvertiseRequired(SocketAddr),
+    #[error("[sip] `t1_ms` must be more than 0")]
+    ZeroT1,
+    #[error("[sip] `t2_ms` ({t2_ms}) must be at least `t1_ms` ({t1_ms})")]
+    T2BelowT1 { t1_ms: u64, t2_ms: u64 },
+    #[error("[sip] `{0}` must be more than 0")]
+    ZeroDuration(&'static str),
+    #[error("[sip] `max_message_size` must be within 1024..=65535, got {0}")]
+    MessageSize(usize),
+    #[error("[signing] `x5u` must be an http(s) URL, got {0:?}")]
+    X5uNotHttp(String),
+    #[error("[trust] needs exactly one of `store` or `file`")]
+    TrustSource,
+    #[error("[trust] `seed` goes with `store`, not `file`")]
+    SeedWithoutStore,
+    #[error("[api] `operator_sid` {0} is not an account (AC…) SID")]
+    OperatorSidKind(Sid),
+    #[error("[api] `operator_auth_token` needs at least 16 characters")]
+    OperatorTokenTooShort,
+    #[error("[api] set both `operator_sid` and `operator_auth_token`, or neither")]
+    OperatorHalfSet,
+    #[error("[api] `max_body_bytes` must be at least 1024, got {0}")]
+    BodyLimit(usize),
+    #[error("[[trunk]] {0:?} is defined twice (`name`)")]
+    DuplicateTrunk(String),
+    #[error("[[trunk]] {0:?} has no `sources`")]
+    TrunkWithoutSources(String),
+    #[error("[[trunk]] {trunk:?}: `account_sid` {sid} is not an account (AC…) SID")]
+    TrunkAccountKind { trunk: String, sid: Sid },
+    #[error("[[trunk]] {0:?} signs, so it needs an `account_sid`")]
+    SigningTrunkWithoutAccount(String),
+    #[error("[[trunk]] {0:?} verifies (`role`), so the config needs a [verify] table")]
+    VerifyingTrunkWithoutVerify(String),
+}
+
+impl Config {
+    /// Checks what the types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_sip()?;
+        if !(self.signing.x5u.starts_with("https://") || self.signing.x5u.starts_with("http://")) {
+            return Err(ConfigError::X5uNotHttp(self.signing.x5u.clone()));
+        }
+        match (&self.trust.file, &self.trust.store) {
+            (Some(_), Some(_)) | (None, None) => return Err(ConfigError::TrustSource),
+            (Some(_), None) if self.trust.seed.is_some() => {
+                return Err(ConfigError::SeedWithoutStore);
+            }
+            _ => {}
+        }
+        self.validate_api()?;
+        self.validate_trunks()
+    }
+
+    fn validate_sip(&self) -> Result<(), ConfigError> {
+        let sip = &self.sip;
+        if sip.udp.is_none() && sip.tcp.is_none() {
+            return Err(ConfigError::NoSipListener);
+        }
+        if sip.advertise.is_none()
+            && let Some(addr) = [sip.udp, sip.tcp]
+                .into_iter()
+                .flatten()
+                .find(|a| a.ip().is_unspecified())
+        {
+            return Err(ConfigError::AdvertiseRequired(addr));
+        }
+        if sip.t1_ms == 0 {
+            return Err(ConfigError::ZeroT1);
+        }
+        if sip.t2_ms < sip.t1_ms {
+            return Err(ConfigError::T2BelowT1 {
+                t1_ms: sip.t1_ms,
+                t2_ms: sip.t2_ms,
+            });
+        }
+        for (key, value) in [
+            ("timer_c_secs", sip.timer_c_secs),
+            ("tcp_idle_timeout_secs", sip.tcp_idle_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::ZeroDuration(key));
+            }
+        }
+        if !(1024..=65_535).contains(&sip.max_message_size) {
+            return Err(ConfigError::MessageSize(sip.max_message_size));
+        }
+        Ok(())
+    }
+
+    fn validate_api(&self) -> Result<(), ConfigError> {
+        let api = &self.api;
+        match (&api.operator_sid, &api.operator_auth_token) {
+            (Some(sid), Some(token)) => {
+                if !sid.is("AC") {
+                    return Err(ConfigError::OperatorSidKind(*sid));
+                }
+                if token.len() < 16 {
+                    return Err(ConfigError::OperatorTokenTooShort);
+                }
+            }
+            (None, None) => {}
+            _ => return Err(ConfigError::OperatorHalfSet),
+        }
+        if api.max_body_bytes < 1024 {
+            return Err(ConfigError::BodyLimit(api.max_body_bytes));
+        }
+        Ok(())
+    }
+
+    fn validate_trunks(&self) -> Result<(), ConfigError> {
+        let mut names = HashSet::new();
+        for t in &self.trunks {
+            if !names.insert(t.name.as_str()) {
+                return Err(ConfigError::DuplicateTrunk(t.name.clone()));
+            }
+            if t.sources.is_empty() {
+                return Err(ConfigError::TrunkWithoutSources(t.name.clone()));
+            }
+            match (t.account_sid, t.role) {
+                (Some(sid), _) if !sid.is("AC") => {
+                    return Err(ConfigError::TrunkAccountKind {
+                        trunk: t.name.clone(),
+                        sid,
+                    });
+                }
+                (None, Role::Sign) => {
+                    return Err(ConfigError::SigningTrunkWithoutAccount(t.name.clone()));
+                }
+                _ => {}
+            }
+            if t.role == Role::Verify && self.verify.is_none() {
+                return Err(ConfigError::VerifyingTrunkWithoutVerify(t.name.clone()));
+            }
+        }
+        Ok(())
+    }
+}

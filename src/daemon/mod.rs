@@ -1,0 +1,220 @@
+//! The composition root of `callsign serve`: the only module that knows every other. It
+//! turns the config into each layer's settings ([`settings`]), loads and checks the
+//! signing material ([`signing`]), opens the trust data ([`trust`]), wires the proxy, the
+//! verifier, the HTTP routes and the Trust Hub service together, and runs them until
+//! shutdown.
+
+pub mod settings;
+pub mod signing;
+pub mod trust;
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{Notify, watch};
+use tracing::{error, info};
+
+use crate::api::{self, CallbackError, HttpState};
+use crate::certs::CertError;
+use crate::clock;
+use crate::config::{Config, ConfigError};
+use crate::metrics::Metrics;
+use crate::passport::PassportError;
+use crate::proxy::transport::Shell;
+use crate::proxy::{Context, Core};
+use crate::store::StoreError;
+use crate::trust::TrustError;
+use crate::verify::{Verifier, VerifyError};
+use signing::Rotation;
+use trust::TrustSource;
+
+/// Why `callsign serve` refuses to run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("signing certificate or key: {0}")]
+    Cert(#[from] CertError),
+    #[error("signer: {0}")]
+    Signer(#[from] PassportError),
+    #[error("trust data: {0}")]
+    Trust(#[from] TrustError),
+    #[error("trust store: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Callbacks(#[from] CallbackError),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("verification: {0}")]
+    Verify(#[from] VerifyError),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+impl ServeError {
+    fn read(path: &Path, e: &io::Error) -> ServeError {
+        ServeError::Read {
+            path: path.to_owned(),
+            source: io::Error::new(e.kind(), e.to_string()),
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, ServeError> {
+    std::fs::read_to_string(path).map_err(|e| ServeError::read(path, &e))
+}
+
+/// Sockets bound before the server runs (tests bind port 0 and read the addresses).
+pub struct Listeners {
+    pub udp: Option<UdpSocket>,
+    pub tcp: Option<TcpListener>,
+    pub http: Option<TcpListener>,
+}
+
+impl Listeners {
+    pub async fn bind(config: &Config) -> io::Result<Listeners> {
+        let udp = match config.sip.udp {
+            Some(a) => Some(reuse_port_udp(a)?),
+            None => None,
+        };
+        let tcp = match config.sip.tcp {
+            Some(a) => Some(TcpListener::bind(a).await?),
+            None => None,
+        };
+        let http = match config.http.listen {
+            Some(a) => Some(TcpListener::bind(a).await?),
+            None => None,
+        };
+        Ok(Listeners { udp, tcp, http })
+    }
+}
+
+/// A UDP socket with SO_REUSEPORT, so that more sockets can share its port: the kernel
+/// then steers each source address to one socket, which keeps one peer's messages in
+/// order while several workers receive.
+pub fn reuse_port_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    // Bursts of load arrive faster than one scheduling slice drains them.
+    let _ = socket.set_recv_buffer_size(4 << 20);
+    let _ = socket.set_send_buffer_size(4 << 20);
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// How the outside drives a running server.
+#[derive(Clone)]
+pub struct Control {
+    /// Changes (or its sender drops) to stop the server.
+    pub shutdown: watch::Receiver<bool>,
+    /// Notified to re-read the signing pair and the trust data (SIGHUP).
+    pub reload: Arc<Notify>,
+    /// Counts finished reload attempts, successful or not, so callers can wait for one.
+    pub reloaded: Arc<watch::Sender<u64>>,
+}
+
+impl Control {
+    /// A control with its shutdown sender.
+    pub fn new() -> (Control, watch::Sender<bool>) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (reloaded, _) = watch::channel(0);
+        let control = Control {
+            shutdown: stop_rx,
+            reload: Arc::new(Notify::new()),
+            reloaded: Arc::new(reloaded),
+        };
+        (control, stop_tx)
+    }
+}
+
+/// Runs the proxy until shutdown.
+pub async fn run(config: Config, listeners: Listeners, control: Control) -> Result<(), ServeError> {
+    let shutdown = control.shutdown.clone();
+    let (signer, chain_pem) = signing::load(&config.signing, clock::now_unix())?;
+    let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
+    let (trust, source) = trust::load(&config).await?;
+    let metrics = Arc::new(Metrics::new());
+
+    let udp_addr = listeners.udp.as_ref().map(|s| s.local_addr()).transpose()?;
+    let tcp_addr = listeners.tcp.as_ref().map(|s| s.local_addr()).transpose()?;
+    let ctx = Context::new(
+        settings::proxy(&config),
+        udp_addr.map(|a| a.port()),
+        tcp_addr.map(|a| a.port()),
+        signer,
+        Arc::clone(&trust),
+        Arc::clone(&metrics),
+    );
+    let core = Arc::new(Core::new(ctx));
+    // One receiving socket per core on the same port (the first is the bound listener).
+    let mut udp = Vec::new();
+    if let (Some(first), Some(addr)) = (listeners.udp, udp_addr) {
+        udp.push(Arc::new(first));
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for _ in 1..workers {
+            udp.push(Arc::new(reuse_port_udp(addr)?));
+        }
+    }
+    let verifier = match &config.verify {
+        Some(v) => Some(Verifier::new(settings::verifier(v)?)?),
+        None => None,
+    };
+    let shell = Shell::new(Arc::clone(&core), udp.clone(), verifier, shutdown.clone());
+    info!(udp = ?udp_addr, tcp = ?tcp_addr, trunks = config.trunks.len(), "callsign serving");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for sock in udp {
+        tasks.spawn(Arc::clone(&shell).run_udp(sock));
+    }
+    if let Some(l) = listeners.tcp {
+        tasks.spawn(Arc::clone(&shell).run_tcp(l));
+    }
+    tasks.spawn(Arc::clone(&shell).run_timers());
+    if let Some(l) = listeners.http {
+        let state = HttpState {
+            chain_pem: Arc::clone(&served_chain),
+            x5u_max_age: config.signing.x5u_max_age_secs,
+            metrics: Arc::clone(&metrics),
+        };
+        let crls = signing::served_crls(&config)?;
+        let hub = match &source {
+            TrustSource::Store(hub) => Some(Arc::clone(hub)),
+            TrustSource::File { .. } => None,
+        };
+        let app = api::router(&config.x5u_path(), &crls, state, hub);
+        let mut stop = shutdown.clone();
+        info!(http = ?l.local_addr().ok(), "HTTP serving x5u, /metrics and the Trust Hub API");
+        tasks.spawn(async move {
+            let served = axum::serve(l, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.changed().await;
+                })
+                .await;
+            if let Err(e) = served {
+                error!(error = %e, "HTTP server failed");
+            }
+        });
+    }
+    let rotation = Rotation {
+        signing: config.signing.clone(),
+        core: Arc::clone(&core),
+        chain: served_chain,
+        metrics: Arc::clone(&metrics),
+    };
+    tasks.spawn(trust::reloader(
+        source,
+        rotation,
+        trust,
+        metrics,
+        control.clone(),
+    ));
+    while tasks.join_next().await.is_some() {}
+    info!("callsign stopped");
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! The signing material of `callsign serve`: the key and certificate chain, checked at
+//! start-up and again on every rotation (SIGHUP), and the CRL files served beside the
+//! chain.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tracing::{error, info, warn};
+
+use super::{ServeError, read, settings};
+use crate::api::ServedCrl;
+use crate::certs::{self, Crl, SigningKey};
+use crate::clock;
+use crate::config::{Config, SigningConfig};
+use crate::metrics::Metrics;
+use crate::passport::Signer;
+use crate::proxy::Core;
+
+/// Loads the key and chain and runs [`certs::check_signing`] on them: the key must match
+/// the leaf, the leaf must be valid now and carry a TNAuthList, every certificate must
+/// follow the STI profile (ATIS-1000080) and each must be issued by the next. Any failure
+/// refuses the material with the reason; under 30 days to expiry logs a warning. Returns
+/// the signer and the chain PEM.
+pub fn load(cfg: &SigningConfig, now: i64) -> Result<(Signer, String), ServeError> {
+    let key = SigningKey::from_pem(&read(&cfg.key)?)?;
+    let chain_pem = read(&cfg.certificate)?;
+    let chain = certs::load_chain_pem(&chain_pem)?;
+    let check = certs::check_signing(&key, &chain, None, now)?;
+    let info = &check.info;
+    if check.expires_soon() {
+        warn!(subject = %info.subject, days_left = check.days_left, not_after = info.not_after, "signing certificate expires soon");
+    }
+    info!(subject = %info.subject, spc = ?info.spc, not_after = info.not_after, "signing certificate loaded");
+    let signer = Signer::new(&key, &cfg.x5u)?;
+    Ok((signer, chain_pem))
+}
+
+/// The configured CRL files with the HTTP paths they are served at. Each must parse.
+pub fn served_crls(config: &Config) -> Result<Vec<ServedCrl>, ServeError> {
+    let mut out = Vec::new();
+    for path in &config.signing.crls {
+        let der = std::fs::read(path).map_err(|e| ServeError::read(path, &e))?;
+        Crl::parse(&der)?;
+        out.push(ServedCrl {
+            path: settings::crl_path(config, path),
+            der: Arc::new(der),
+        });
+    }
+    Ok(out)
+}
+
+/// Reloads the signing key and certificate chain with the start-up checks; a pair that
+/// fails them leaves the current one in use.
+pub struct Rotation {
+    pub signing: SigningConfig,
+    pub core: Arc<Core>,
+    /// The chain the HTTP listener serves at the x5u path.
+    pub chain: Arc<ArcSwap<String>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Rotation {
+    pub fn rotate(&self) {
+        match load(&self.signing, clock::now_unix()) {
+            Ok((signer, chain_pem)) => {
+                self.core.ctx.signer.store(Arc::new(signer));
+                self.chain.store(Arc::new(chain_pem));
+                self.metrics.signing_reload("ok");
+                info!("signing key and certificate reloaded");
+            }
+            Err(e) => {
+                self.metrics.signing_reload("error");
+                error!(error = %e, "signing key or certificate reload failed: keeping the current pair");
+            }
+        }
+    }
+}

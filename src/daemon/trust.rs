@@ -1,0 +1,184 @@
+//! Where the running server's trust data comes from: the store (the system of record,
+//! written through the Trust Hub API) or a read-only JSON file; and the reloader that
+//! re-reads it on SIGHUP (and, for a file, when it changes).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tracing::{error, info};
+
+use super::signing::Rotation;
+use super::{Control, ServeError, settings};
+use crate::api::Hub;
+use crate::clock;
+use crate::config::{Config, TrustConfig};
+use crate::metrics::Metrics;
+use crate::store::{self, SqliteStore, StoreError};
+use crate::trust::{self, Index, Trust, TrustError};
+
+/// Reads and indexes a trust-data file.
+pub fn load_index(path: &Path) -> Result<Index, TrustError> {
+    let data = trust::load_file(path)?;
+    Index::build(&data)
+}
+
+/// Opens the store `[trust]` names, seeding it on first run; `None` in file mode.
+pub fn open_store(trust: &TrustConfig) -> Result<Option<SqliteStore>, StoreError> {
+    let now = clock::rfc3339(clock::now_unix());
+    trust
+        .store
+        .as_deref()
+        .map(|path| store::open_seeded(path, trust.seed.as_deref(), trust.durability, &now))
+        .transpose()
+}
+
+/// The index a one-off command (`callsign attest`) reads: rebuilt from the store, or
+/// loaded from the file.
+pub fn index_of(trust: &TrustConfig) -> Result<Index, ServeError> {
+    match open_store(trust)? {
+        Some(st) => Ok(store::rebuild_index(&st)?),
+        None => Ok(load_index(&trust.file.clone().unwrap_or_default())?),
+    }
+}
+
+/// The trust data's origin in a running server.
+pub enum TrustSource {
+    /// The store, written through the Trust Hub API; SIGHUP rebuilds the index from it.
+    Store(Arc<Hub>),
+    /// A read-only JSON file, reloaded when it changes and on SIGHUP.
+    File {
+        path: PathBuf,
+        stamp: Option<(SystemTime, u64)>,
+        interval: Duration,
+    },
+}
+
+/// Loads the trust index and, in store mode, the Trust Hub service around it.
+pub async fn load(config: &Config) -> Result<(Arc<Trust>, TrustSource), ServeError> {
+    let cfg = config.trust.clone();
+    let opened = tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
+        match open_store(&cfg)? {
+            Some(st) => {
+                let index = store::rebuild_index(&st)?;
+                Ok(Some((index, st)))
+            }
+            None => Ok(None),
+        }
+    })
+    .await
+    .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
+    match opened {
+        Some((index, st)) => {
+            let trust = Arc::new(Trust::new(index));
+            let hub = Hub::start(settings::hub(config), Arc::new(st), Arc::clone(&trust))?;
+            Ok((trust, TrustSource::Store(Arc::new(hub))))
+        }
+        None => {
+            let path = config.trust.file.clone().unwrap_or_default();
+            // The stamp is taken before reading, so a change made during the load is seen.
+            let stamp = file_stamp(&path);
+            let trust = Arc::new(Trust::new(load_index(&path)?));
+            let interval = Duration::from_millis(config.trust.watch_interval_ms);
+            Ok((
+                trust,
+                TrustSource::File {
+                    path,
+                    stamp,
+                    interval,
+                },
+            ))
+        }
+    }
+}
+
+fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Reloads on `reload` (SIGHUP): the signing pair first, then the trust data. A file
+/// source is also re-read when it changes. Whatever fails to load leaves the current
+/// data in place.
+pub async fn reloader(
+    source: TrustSource,
+    rotation: Rotation,
+    trust: Arc<Trust>,
+    metrics: Arc<Metrics>,
+    control: Control,
+) {
+    let Control {
+        mut shutdown,
+        reload,
+        reloaded,
+    } = control;
+    let (poll, mut stamp) = match &source {
+        TrustSource::File {
+            interval, stamp, ..
+        } if !interval.is_zero() => (Some(*interval), *stamp),
+        TrustSource::File { stamp, .. } => (None, *stamp),
+        TrustSource::Store(_) => (None, None),
+    };
+    loop {
+        let forced = tokio::select! {
+            _ = reload.notified() => true,
+            _ = sleep_or_never(poll) => false,
+            _ = shutdown.changed() => return,
+        };
+        if forced {
+            rotation.rotate();
+        }
+        let loaded = match &source {
+            TrustSource::Store(hub) => {
+                let h = Arc::clone(hub);
+                Some(
+                    tokio::task::spawn_blocking(move || h.reload().map_err(ServeError::from)).await,
+                )
+            }
+            TrustSource::File { path, .. } => {
+                let now = file_stamp(path);
+                if !forced && now == stamp {
+                    None
+                } else {
+                    stamp = now;
+                    let p = path.clone();
+                    let t = Arc::clone(&trust);
+                    Some(
+                        tokio::task::spawn_blocking(move || {
+                            let index = load_index(&p)?;
+                            let numbers = index.len_numbers();
+                            t.replace(index);
+                            Ok(numbers)
+                        })
+                        .await,
+                    )
+                }
+            }
+        };
+        let Some(loaded) = loaded else {
+            continue;
+        };
+        match loaded {
+            Ok(Ok(numbers)) => {
+                metrics.reload("ok");
+                info!(numbers, "trust data reloaded");
+            }
+            Ok(Err(e)) => {
+                metrics.reload("error");
+                error!(error = %e, "trust data reload failed: keeping the current data");
+            }
+            Err(e) => {
+                metrics.reload("error");
+                error!(error = %e, "trust data reload task failed");
+            }
+        }
+        reloaded.send_modify(|n| *n += 1);
+    }
+}
+
+async fn sleep_or_never(every: Option<Duration>) {
+    match every {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}

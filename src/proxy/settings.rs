@@ -1,0 +1,123 @@
+//! What the proxy is told at start-up: its host, SIP limits and timers, the trunks with
+//! their roles and source ranges, and the upstream carrier. The daemon converts the TOML
+//! config into these once; the proxy never sees the config itself.
+
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Peer;
+use crate::tn::Numbering;
+use crate::trust::Sid;
+
+/// What callsign does with initial INVITEs from a trunk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Outbound calls from a customer: attest and sign.
+    #[default]
+    Sign,
+    /// Inbound calls from another carrier: verify their Identity and mark `verstat`.
+    Verify,
+}
+
+/// What to do with an `Identity` header that arrives from a signing trunk (it is
+/// untrusted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityPolicy {
+    /// Remove it, log the removal, and sign afresh.
+    #[default]
+    Strip,
+    /// Leave it in place and add ours after it.
+    Keep,
+    /// Refuse the request with 403.
+    Reject,
+}
+
+/// What a verifying trunk does with a call whose Identity fails verification.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// Forward it with `verstat=TN-Validation-Failed` and a `Reason` header.
+    #[default]
+    Forward,
+    /// Refuse it with the failure's 4xx code.
+    Reject,
+}
+
+/// RFC 3261 timer base values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timers {
+    pub t1: Duration,
+    pub t2: Duration,
+    pub t4: Duration,
+    pub timer_c: Duration,
+}
+
+impl Timers {
+    /// 64*T1: Timers B, F, H and J.
+    pub fn t64(&self) -> Duration {
+        self.t1 * 64
+    }
+}
+
+impl Default for Timers {
+    /// RFC 3261's values, and a Timer C just over the three minutes section 16.6 asks.
+    fn default() -> Self {
+        Timers {
+            t1: Duration::from_millis(500),
+            t2: Duration::from_secs(4),
+            t4: Duration::from_secs(5),
+            timer_c: Duration::from_secs(181),
+        }
+    }
+}
+
+/// A carrier calls are forwarded to, and the ranges its in-dialog requests come from
+/// (its own address is always accepted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    pub peer: Peer,
+    pub sources: Vec<IpNet>,
+}
+
+/// A customer or carrier trunk: requests from `sources` belong to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkSettings {
+    pub name: String,
+    pub role: Role,
+    /// The customer account; every signing trunk has one.
+    pub account: Option<Sid>,
+    /// Placed in every PASSporT signed for this trunk.
+    pub origid: Uuid,
+    pub sources: Vec<IpNet>,
+    /// Where this trunk's calls go instead of the default upstream.
+    pub upstream: Option<Upstream>,
+}
+
+/// Everything the proxy's decisions depend on besides the signer, the trust index and the
+/// ports actually bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The host placed in our Via and Record-Route.
+    pub host: String,
+    pub record_route: bool,
+    pub identity_policy: IdentityPolicy,
+    pub max_message_size: usize,
+    pub timers: Timers,
+    pub max_transactions: usize,
+    pub max_tcp_connections: usize,
+    /// A TCP connection silent for this long is closed.
+    pub tcp_idle_timeout: Duration,
+    /// How verifying trunks treat failures.
+    pub on_failure: OnFailure,
+    /// How long a verified call waits for its certificates before it goes on unverified.
+    pub verify_max_wait: Duration,
+    pub numbering: Numbering,
+    pub trunks: Vec<TrunkSettings>,
+    /// The default carrier.
+    pub upstream: Upstream,
+}
