@@ -10,11 +10,13 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callsign::api::Hub;
+use callsign::api::ApiState;
+use callsign::clock::SystemClock;
 use callsign::store::Durability;
-use callsign::store::{self, SqliteStore, Store};
+use callsign::store::{self, RecordStore, SqliteStore};
 use callsign::tn::{Numbering, canonicalize};
 use callsign::trust::{Level, Policy, Sid, Trust};
+use callsign::trusthub::Hub;
 use criterion::{Criterion, criterion_group, criterion_main};
 use synthetic::synthetic;
 
@@ -42,16 +44,19 @@ impl Server {
         let hub = Hub::new(
             Arc::new(st),
             Arc::clone(&trust),
+            Arc::new(SystemClock),
             Numbering::default(),
             operator,
             None,
-            65_536,
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let app = callsign::api::routes::router(Arc::new(hub));
+        let app = callsign::api::routes::router(ApiState {
+            hub: Arc::new(hub),
+            body_limit: 65_536,
+        });
         tokio::spawn(async move { axum::serve(listener, app).await });
         Server {
             base,
@@ -243,7 +248,7 @@ fn rebuild(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(30));
     group.bench_function(format!("rebuild_index_{numbers}_numbers"), |b| {
         b.iter(|| {
-            let index = store::rebuild_index(black_box(&st as &dyn Store)).expect("rebuild");
+            let index = store::rebuild_index(black_box(&st as &dyn RecordStore)).expect("rebuild");
             assert_eq!(index.len_numbers() as u64, numbers);
             index
         })

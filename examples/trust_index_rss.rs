@@ -15,7 +15,7 @@
 use std::time::Instant;
 
 use callsign::tn::{Numbering, canonicalize};
-use callsign::trust::Index;
+use callsign::trust::{Change, ChannelEndpointAssignment, Index, Sid};
 
 // The benches' synthetic world, so the example measures the data they time.
 #[path = "../benches/synthetic/mod.rs"]
@@ -35,7 +35,7 @@ fn status(field: &str) -> String {
 /// `store PATH`: writes a store of the synthetic data when PATH does not exist, else
 /// rebuilds the index from it, as `callsign serve` does at start-up.
 fn from_store(path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
-    use callsign::store::{self, SqliteStore, Store};
+    use callsign::store::{self, RecordStore, SqliteStore};
     let existed = path.exists();
     let st = SqliteStore::open(path, callsign::store::Durability::Normal)?;
     let started = Instant::now();
@@ -77,10 +77,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let plan = Numbering::default();
         for i in 0..NUMBERS {
             let number = phone(i, ACCOUNTS);
-            index.upsert_number(&number)?;
             let tn = canonicalize(&number.phone_number, &plan)?;
-            for bundle in profile_and_product(i, ACCOUNTS) {
-                index.assign_number(tn, bundle)?;
+            let pn = number.sid;
+            index.apply(&Change::PutNumber(number))?;
+            for (k, bundle) in profile_and_product(i, ACCOUNTS).into_iter().enumerate() {
+                let assignment = ChannelEndpointAssignment {
+                    sid: Sid::from_parts(*b"RA", (i as u128) << 1 | k as u128),
+                    bundle_sid: bundle,
+                    channel_endpoint_sid: pn,
+                    channel_endpoint_type: "phone-number".into(),
+                    account_sid: None,
+                    date_created: None,
+                    url: None,
+                };
+                index.apply(&Change::PutChannelEndpointAssignment(assignment, tn))?;
             }
         }
         index

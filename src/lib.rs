@@ -28,4 +28,5 @@ pub mod sip;
 pub mod store;
 pub mod tn;
 pub mod trust;
+pub mod trusthub;
 pub mod verify;

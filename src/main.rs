@@ -11,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 use callsign::clock::{self, now_unix};
 use callsign::config::{Config, VerifyConfig};
 use callsign::daemon::{self, Control, Listeners};
-use callsign::store::{SqliteStore, Store, StoreError};
+use callsign::store::{RecordStore, SqliteStore, StoreError};
 use callsign::trust::Sid;
 use callsign::verify::CrlMode;
 
@@ -240,7 +240,7 @@ fn main() -> Result<()> {
             let tn = callsign::tn::canonicalize(&number, &config.numbering)
                 .map_err(|e| anyhow::anyhow!("--number {number:?}: {e}"))?;
             let index = daemon::trust::index_of(&config.trust)?;
-            let preview = callsign::api::preview(&index, account, tn, now_unix());
+            let preview = callsign::trusthub::preview(&index, account, tn, now_unix());
             print!("{}", preview.to_text());
             Ok(())
         }
@@ -266,7 +266,7 @@ fn trust(command: TrustCommand) -> Result<()> {
         } => {
             let config = Config::load(&config)?;
             let store = store_of(&config)?;
-            let mut data = callsign::trust::load_file(&file)?;
+            let mut data = callsign::store::load_file(&file)?;
             callsign::store::prepare_import(&mut data, &clock::rfc3339(now_unix()));
             if !replace && !store.is_empty()? {
                 bail!(StoreError::NotEmpty);

@@ -179,7 +179,7 @@ fn export_import_round_trip_and_attest_from_the_store() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let exported = callsign::trust::load_file(&out).expect("the export is valid trust data");
+    let exported = callsign::store::load_file(&out).expect("the export is valid trust data");
     assert_eq!(exported.phone_numbers.len(), 7);
     assert!(exported.accounts.iter().all(|a| a.auth_token.is_some()));
 

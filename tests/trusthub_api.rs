@@ -747,7 +747,7 @@ async fn sighup_rebuilds_the_index_from_the_store() {
     .unwrap();
     let mut data = callsign::trust::TrustData::from_json(TRUST).unwrap();
     callsign::store::prepare_import(&mut data, "2026-01-01T00:00:00Z");
-    callsign::store::Store::replace_all(&store, &data).unwrap();
+    callsign::store::RecordStore::replace_all(&store, &data).unwrap();
     // The index does not know it yet ...
     assert_eq!(
         api.preview(ACME, "+12155550121").await.1,
@@ -778,7 +778,12 @@ async fn a_broken_seed_is_refused_at_start() {
     let (control, _stop) = callsign::daemon::Control::new();
     let result = callsign::daemon::run(config, listeners, control).await;
     assert!(
-        matches!(result, Err(callsign::daemon::ServeError::Store(_))),
+        matches!(
+            result,
+            Err(callsign::daemon::ServeError::Trust(
+                callsign::trust::TrustError::Json(_)
+            ))
+        ),
         "{result:?}"
     );
 }

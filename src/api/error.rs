@@ -1,67 +1,103 @@
-//! Trust Hub API errors: each maps to an HTTP status and a Twilio error code, and is
-//! sent as Twilio's error body `{"code","message","more_info","status"}`.
+//! Trust Hub API errors: what the HTTP layer itself refuses ([`ParamError`], size,
+//! method, path) and what the service refused ([`HubError`]). [`ApiError::status_and_code`]
+//! is the one place each becomes an HTTP status and a Twilio error code; the body is
+//! Twilio's `{"code","message","more_info","status"}`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use thiserror::Error;
 
-use crate::store::StoreError;
-use crate::trust::TrustError;
+use crate::trust::SidError;
+use crate::trusthub::HubError;
+
+/// A request parameter that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParamError {
+    #[error("malformed form data: {0}")]
+    Malformed(String),
+    #[error("Unknown parameter {0}")]
+    Unknown(String),
+    #[error("Required parameter {0} is missing")]
+    Missing(&'static str),
+    #[error("{name}: {error}")]
+    Sid { name: &'static str, error: SidError },
+    #[error("{name} must be an ISO 8601 date-time, got {value:?}")]
+    DateTime { name: &'static str, value: String },
+    #[error("{0} must be a number")]
+    NotANumber(&'static str),
+    #[error("PageSize must be within 1..=1000")]
+    PageSize,
+    #[error(
+        "Status must be draft, pending-review, in-review, twilio-approved or twilio-rejected, got {0:?}"
+    )]
+    BundleStatus(String),
+    #[error("Status must be active, suspended or closed, got {0:?}")]
+    AccountStatus(String),
+    #[error("Errors must be JSON: {0}")]
+    ErrorsNotJson(String),
+    #[error("Attributes must be a JSON object")]
+    AttributesNotObject,
+}
 
 /// Why a Trust Hub request failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ApiError {
-    /// No credentials, an unknown account or a wrong token.
-    #[error("Authentication Error - invalid username or password")]
-    Unauthenticated,
-    #[error("Account {0} is not active")]
-    AccountInactive(String),
-    /// Authenticated, but the action is the operator's (or a parent account's).
     #[error("{0}")]
-    Forbidden(String),
-    /// Absent, or not visible to the caller (existence is not revealed).
+    Param(#[from] ParamError),
+    #[error("{0}")]
+    Hub(#[from] HubError),
+    /// A path that names nothing, or nothing the caller may see.
     #[error("The requested resource {0} was not found")]
     NotFound(String),
-    #[error("{0}")]
-    InvalidParameter(String),
-    #[error("Phone number {0} is not a valid E.164 number")]
-    InvalidPhoneNumber(String),
-    #[error("Phone number {0} already exists")]
-    PhoneNumberExists(String),
-    #[error("Bundle {sid} is {status} and cannot be edited")]
-    NotEditable { sid: String, status: String },
     #[error("Request body larger than {0} bytes")]
     TooLarge(usize),
     #[error("Method not allowed")]
     MethodNotAllowed,
-    #[error("{0}")]
-    Unavailable(String),
+    #[error("The Trust Hub API needs [trust] store; this server reads its trust data from a file")]
+    FileMode,
+    /// The blocking task running the request failed.
     #[error("Internal error: {0}")]
-    Internal(String),
+    Task(String),
 }
 
 impl ApiError {
     /// HTTP status and Twilio error code.
     pub fn status_and_code(&self) -> (StatusCode, u32) {
+        use HubError as H;
+        let bad = StatusCode::BAD_REQUEST;
         match self {
-            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, 20003),
-            ApiError::AccountInactive(_) => (StatusCode::UNAUTHORIZED, 20005),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, 20403),
+            ApiError::Param(_) => (bad, 20001),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, 20404),
-            ApiError::InvalidParameter(_) => (StatusCode::BAD_REQUEST, 20001),
-            ApiError::InvalidPhoneNumber(_) => (StatusCode::BAD_REQUEST, 21421),
-            ApiError::PhoneNumberExists(_) => (StatusCode::BAD_REQUEST, 21422),
-            ApiError::NotEditable { .. } => (StatusCode::BAD_REQUEST, 60711),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 20001),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 20004),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, 20503),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
+            ApiError::FileMode => (StatusCode::SERVICE_UNAVAILABLE, 20503),
+            ApiError::Task(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
+            ApiError::Hub(e) => match e {
+                H::Unauthenticated => (StatusCode::UNAUTHORIZED, 20003),
+                H::AccountInactive(_) => (StatusCode::UNAUTHORIZED, 20005),
+                H::OperatorOnly(_)
+                | H::OperatorHasNoResources
+                | H::SubAccountCannotCreate
+                | H::OwnStatus
+                | H::StatusForOperator(_) => (StatusCode::FORBIDDEN, 20403),
+                H::NotFound(_) => (StatusCode::NOT_FOUND, 20404),
+                H::InvalidPhoneNumber(_) => (bad, 21421),
+                H::PhoneNumberExists(_) => (bad, 21422),
+                H::NotEditable { .. } => (bad, 60711),
+                H::CallingNumber { .. }
+                | H::IllegalTransition { .. }
+                | H::Noncompliant { .. }
+                | H::PolicyKind { .. }
+                | H::PolicyMismatch { .. }
+                | H::Link(_)
+                | H::UnknownObject(_)
+                | H::AlreadyLinked { .. }
+                | H::Assign(_)
+                | H::UnknownNumber(_)
+                | H::EndUserAssigned { .. } => (bad, 20001),
+                H::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
+            },
         }
-    }
-
-    /// Shorthand for [`ApiError::InvalidParameter`].
-    pub fn invalid(message: impl Into<String>) -> ApiError {
-        ApiError::InvalidParameter(message.into())
     }
 
     /// The JSON error body.
@@ -76,26 +112,10 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::Trust(t) => t.into(),
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
-}
-
-impl From<TrustError> for ApiError {
-    /// An index refusal is the client's fault: the write broke a model rule.
-    fn from(e: TrustError) -> ApiError {
-        ApiError::InvalidParameter(e.to_string())
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, _) = self.status_and_code();
-        if matches!(self, ApiError::Internal(_)) {
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, "Trust Hub API request failed");
         }
         let mut response = (status, axum::Json(self.body())).into_response();
@@ -112,13 +132,15 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::StoreError;
+    use crate::trust::{BundleStatus, Sid};
 
     #[test]
     fn body_has_twilio_fields() {
-        let body = ApiError::NotEditable {
-            sid: "BU1".into(),
-            status: "in-review".into(),
-        }
+        let body = ApiError::from(HubError::NotEditable {
+            sid: Sid::from_parts(*b"BU", 1),
+            status: BundleStatus::InReview,
+        })
         .body();
         assert_eq!(body["code"], 60711);
         assert_eq!(body["status"], 400);
@@ -131,18 +153,22 @@ mod tests {
 
     #[test]
     fn unauthenticated_asks_for_basic_auth() {
-        let r = ApiError::Unauthenticated.into_response();
+        let r = ApiError::from(HubError::Unauthenticated).into_response();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert!(r.headers().contains_key(header::WWW_AUTHENTICATE));
-        let r = ApiError::Forbidden("operator only".into()).into_response();
+        let r = ApiError::from(HubError::OperatorOnly("approve")).into_response();
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
 
     #[test]
-    fn store_errors_are_internal_but_model_errors_are_the_clients() {
-        let e: ApiError = StoreError::Backend("disk".into()).into();
-        assert_eq!(e.status_and_code().0, StatusCode::INTERNAL_SERVER_ERROR);
-        let e: ApiError = TrustError::TooMany("accounts").into();
-        assert_eq!(e.status_and_code().0, StatusCode::BAD_REQUEST);
+    fn store_failures_are_the_servers_and_parameters_the_clients() {
+        let e = ApiError::from(HubError::Store(StoreError::Backend("disk".into())));
+        assert_eq!(
+            e.status_and_code(),
+            (StatusCode::INTERNAL_SERVER_ERROR, 20500)
+        );
+        let e = ApiError::from(ParamError::Unknown("Colour".into()));
+        assert_eq!(e.status_and_code(), (StatusCode::BAD_REQUEST, 20001));
+        assert_eq!(e.to_string(), "Unknown parameter Colour");
     }
 }

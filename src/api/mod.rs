@@ -1,29 +1,28 @@
-//! The HTTP listener: the x5u certificate chain, Prometheus `/metrics`, and the Trust
-//! Hub API (Twilio's Trust Hub v1 and 2010 Accounts/IncomingPhoneNumbers shapes).
+//! The HTTP listener: the x5u certificate chain and the CRLs beside it, Prometheus
+//! `/metrics`, and the Trust Hub API in Twilio's Trust Hub v1 and 2010
+//! Accounts/IncomingPhoneNumbers shapes. The handlers only parse Twilio's parameters,
+//! call the [`crate::trusthub`] service and render Twilio's JSON.
 //!
-//! - [`routes`]: the Trust Hub paths and the shared handler plumbing; [`hub`]: caller,
-//!   visibility and the write path (store commit, then index update).
+//! - [`routes`]: the Trust Hub paths; [`reply`]: the plumbing every handler shares
+//!   (state, authentication, the answer).
 //! - One file per resource: [`accounts`], [`numbers`], [`bundles`], [`assignments`],
-//!   [`evaluations`], [`end_users`], [`policies`], [`attestation`]; [`subresources`]: what
-//!   the three bundle sub-resources share.
-//! - [`review`]: status transitions, policy requirements, the automatic trust product.
-//! - [`request`], [`render`], [`error`]: parameters, Twilio JSON shapes, error bodies.
-//! - [`callbacks`]: status-callback delivery with retries.
+//!   [`evaluations`], [`end_users`], [`policies`], [`attestation`]; [`subresources`]:
+//!   what the three bundle sub-resources share.
+//! - [`request`], [`render`], [`error`]: parameters, Twilio JSON shapes, error bodies
+//!   and the one mapping of every error to an HTTP status and Twilio code.
 
 pub mod accounts;
 pub mod assignments;
 pub mod attestation;
 pub mod bundles;
-pub mod callbacks;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;
-pub mod hub;
 pub mod numbers;
 pub mod policies;
 pub mod render;
+pub mod reply;
 pub mod request;
-pub mod review;
 pub mod routes;
 pub mod subresources;
 
@@ -38,10 +37,8 @@ use axum::routing::get;
 
 use crate::metrics::Metrics;
 
-pub use attestation::{Preview, preview};
-pub use callbacks::{CallbackError, Retry};
-pub use error::ApiError;
-pub use hub::{Caller, Hub, HubSettings};
+pub use error::{ApiError, ParamError};
+pub use reply::ApiState;
 
 /// What the HTTP routes read.
 #[derive(Clone)]
@@ -60,15 +57,15 @@ pub struct ServedCrl {
 }
 
 /// The router: `x5u_path` serves the chain, each CRL its own path, `/metrics` the
-/// counters, and the Trust Hub paths go to `hub` (or answer 503 when there is no store).
+/// counters, and the Trust Hub paths go to `api` (or answer 503 when there is no store).
 pub fn router(
     x5u_path: &str,
     crls: &[ServedCrl],
     state: HttpState,
-    hub: Option<Arc<Hub>>,
+    api: Option<ApiState>,
 ) -> Router {
-    let trust_hub = match hub {
-        Some(hub) => routes::router(hub),
+    let trust_hub = match api {
+        Some(api) => routes::router(api),
         None => routes::unavailable(),
     };
     let mut router = Router::new()

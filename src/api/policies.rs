@@ -1,31 +1,17 @@
 //! `/v1/Policies`: the three policies callsign knows (read-only), with their
 //! requirements.
 
-use std::sync::Arc;
-
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde_json::{Value, json};
 
-use super::error::ApiError;
-use super::hub::Hub;
 use super::render;
+use super::reply::{ApiState, Reply, run};
 use super::request::{ApiRequest, parse_sid};
-use super::review;
-use super::routes::{Reply, run};
 use crate::trust::Policy;
+use crate::trusthub::{HubError, Missing};
 
-fn policy(base: &str, p: Policy) -> Value {
-    json!({
-        "sid": p.sid_str(),
-        "friendly_name": p.to_string(),
-        "requirements": review::policy_requirements(p),
-        "url": format!("{base}/v1/Policies/{}", p.sid_str()),
-    })
-}
-
-pub(super) async fn list(State(hub): State<Arc<Hub>>, req: ApiRequest) -> Response {
-    run(hub, req, |_, _, req| {
+pub(super) async fn list(State(state): State<ApiState>, req: ApiRequest) -> Response {
+    run(state, req, |_, _, req| {
         req.params.allow(&[], true)?;
         let page = req.params.page()?;
         let start = page.page.saturating_mul(page.size).min(Policy::ALL.len());
@@ -35,23 +21,22 @@ pub(super) async fn list(State(hub): State<Arc<Hub>>, req: ApiRequest) -> Respon
             "/v1/Policies",
             page,
             rows,
-            |base, p| policy(base, *p),
+            |base, p| render::policy(base, *p),
         )))
     })
     .await
 }
 
 pub(super) async fn fetch(
-    State(hub): State<Arc<Hub>>,
+    State(state): State<ApiState>,
     Path(sid): Path<String>,
     req: ApiRequest,
 ) -> Response {
-    run(hub, req, move |_, _, req| {
+    run(state, req, move |_, _, req| {
         req.params.allow(&[], false)?;
-        let parsed = parse_sid("Sid", &sid, "RN")?;
-        let p = Policy::from_sid(parsed)
-            .ok_or_else(|| ApiError::NotFound(format!("/v1/Policies/{sid}")))?;
-        Ok(Reply::Ok(policy(&req.base_url, p)))
+        let sid = parse_sid("Sid", &sid, "RN")?;
+        let p = Policy::from_sid(sid).ok_or(HubError::NotFound(Missing::Policy(sid)))?;
+        Ok(Reply::Ok(render::policy(&req.base_url, p)))
     })
     .await
 }

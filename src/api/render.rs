@@ -6,59 +6,40 @@ use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 use super::request::{ApiRequest, PageRequest, Params};
-use super::subresources::Subresource;
-use crate::store::{Evaluation, Page};
+use crate::store::Page;
+use crate::trust::rules::{RequirementKind, requirements};
 use crate::trust::{
-    Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, PhoneNumber, Policy, Sid,
+    Account, Bundle, BundleKind, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
+    PhoneNumber, Policy, Sid,
 };
 
-/// The two kinds of bundle, which share everything but their paths and field names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Profile,
-    Product,
-}
-
-impl Kind {
-    pub fn collection(self) -> &'static str {
-        match self {
-            Kind::Profile => "CustomerProfiles",
-            Kind::Product => "TrustProducts",
-        }
-    }
-    /// The `…_sid` field naming the bundle in sub-resources.
-    pub fn sid_field(self) -> &'static str {
-        match self {
-            Kind::Profile => "customer_profile_sid",
-            Kind::Product => "trust_product_sid",
-        }
-    }
-    fn link_prefix(self) -> &'static str {
-        match self {
-            Kind::Profile => "customer_profiles",
-            Kind::Product => "trust_products",
-        }
-    }
-    /// Whether a bundle with `policy` belongs under this kind's path.
-    pub fn holds(self, policy: Policy) -> bool {
-        policy.is_customer_profile() == (self == Kind::Profile)
-    }
-    pub fn of(policy: Policy) -> Kind {
-        if policy.is_customer_profile() {
-            Kind::Profile
-        } else {
-            Kind::Product
-        }
+/// The path segment of a bundle kind's collection.
+pub fn collection(kind: BundleKind) -> &'static str {
+    match kind {
+        BundleKind::CustomerProfile => "CustomerProfiles",
+        BundleKind::TrustProduct => "TrustProducts",
     }
 }
 
-/// RFC 3339 text for a Unix time (the stored and v1 date format).
-pub fn iso(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
+/// The `…_sid` field naming the bundle in sub-resources.
+fn sid_field(kind: BundleKind) -> &'static str {
+    match kind {
+        BundleKind::CustomerProfile => "customer_profile_sid",
+        BundleKind::TrustProduct => "trust_product_sid",
+    }
 }
+
+fn link_prefix(kind: BundleKind) -> &'static str {
+    match kind {
+        BundleKind::CustomerProfile => "customer_profiles",
+        BundleKind::TrustProduct => "trust_products",
+    }
+}
+
+/// The path segments of a bundle's three sub-resources.
+pub const ENTITY_ASSIGNMENTS: &str = "EntityAssignments";
+pub const CHANNEL_ENDPOINT_ASSIGNMENTS: &str = "ChannelEndpointAssignments";
+pub const EVALUATIONS: &str = "Evaluations";
 
 /// A stored date as the 2010 API writes dates (RFC 2822).
 fn rfc2822(date: &Option<String>) -> Value {
@@ -116,13 +97,13 @@ pub fn number(n: &PhoneNumber, bundle: Option<Sid>) -> Value {
     })
 }
 
-pub fn bundle_url(base: &str, kind: Kind, sid: Sid) -> String {
-    format!("{base}/v1/{}/{sid}", kind.collection())
+pub fn bundle_url(base: &str, kind: BundleKind, sid: Sid) -> String {
+    format!("{base}/v1/{}/{sid}", collection(kind))
 }
 
-pub fn bundle(base: &str, kind: Kind, b: &Bundle) -> Value {
+pub fn bundle(base: &str, kind: BundleKind, b: &Bundle) -> Value {
     let url = bundle_url(base, kind, b.sid);
-    let p = kind.link_prefix();
+    let p = link_prefix(kind);
     json!({
         "sid": b.sid,
         "account_sid": b.account_sid,
@@ -144,36 +125,40 @@ pub fn bundle(base: &str, kind: Kind, b: &Bundle) -> Value {
     })
 }
 
-/// A bundle sub-resource: its own `fields` plus its `url` and the `…_sid` field naming
-/// its bundle.
-fn under_bundle<T: Subresource>(
+/// A bundle sub-resource at `segment`: its own `fields` plus its `url` and the `…_sid`
+/// field naming its bundle.
+fn under_bundle(
     base: &str,
-    kind: Kind,
+    kind: BundleKind,
+    segment: &str,
     bundle: Sid,
     sid: Sid,
     fields: Value,
 ) -> Value {
     let mut v = fields;
     v["url"] = json!(format!(
-        "{}/{}/{sid}",
-        bundle_url(base, kind, bundle),
-        T::SEGMENT
+        "{}/{segment}/{sid}",
+        bundle_url(base, kind, bundle)
     ));
-    v[kind.sid_field()] = json!(bundle);
+    v[sid_field(kind)] = json!(bundle);
     v
 }
 
-pub fn entity_assignment(base: &str, kind: Kind, a: &EntityAssignment) -> Value {
+pub fn entity_assignment(base: &str, kind: BundleKind, a: &EntityAssignment) -> Value {
     let fields = json!({
         "sid": a.sid,
         "account_sid": a.account_sid,
         "object_sid": a.object_sid,
         "date_created": a.date_created,
     });
-    under_bundle::<EntityAssignment>(base, kind, a.bundle_sid, a.sid, fields)
+    under_bundle(base, kind, ENTITY_ASSIGNMENTS, a.bundle_sid, a.sid, fields)
 }
 
-pub fn channel_endpoint_assignment(base: &str, kind: Kind, a: &ChannelEndpointAssignment) -> Value {
+pub fn channel_endpoint_assignment(
+    base: &str,
+    kind: BundleKind,
+    a: &ChannelEndpointAssignment,
+) -> Value {
     let fields = json!({
         "sid": a.sid,
         "account_sid": a.account_sid,
@@ -181,10 +166,17 @@ pub fn channel_endpoint_assignment(base: &str, kind: Kind, a: &ChannelEndpointAs
         "channel_endpoint_sid": a.channel_endpoint_sid,
         "date_created": a.date_created,
     });
-    under_bundle::<ChannelEndpointAssignment>(base, kind, a.bundle_sid, a.sid, fields)
+    under_bundle(
+        base,
+        kind,
+        CHANNEL_ENDPOINT_ASSIGNMENTS,
+        a.bundle_sid,
+        a.sid,
+        fields,
+    )
 }
 
-pub fn evaluation(base: &str, kind: Kind, e: &Evaluation) -> Value {
+pub fn evaluation(base: &str, kind: BundleKind, e: &Evaluation) -> Value {
     let fields = json!({
         "sid": e.sid,
         "account_sid": e.account_sid,
@@ -193,7 +185,36 @@ pub fn evaluation(base: &str, kind: Kind, e: &Evaluation) -> Value {
         "results": e.results,
         "date_created": e.date_created,
     });
-    under_bundle::<Evaluation>(base, kind, e.bundle_sid, e.sid, fields)
+    under_bundle(base, kind, EVALUATIONS, e.bundle_sid, e.sid, fields)
+}
+
+/// A policy with its `requirements` object.
+pub fn policy(base: &str, p: Policy) -> Value {
+    let mut end_user = Vec::new();
+    let mut profiles = Vec::new();
+    for r in requirements(p) {
+        match r.kind {
+            RequirementKind::EndUser(t) => end_user.push(json!({
+                "name": r.friendly_name, "type": t, "requirement_name": r.name,
+            })),
+            RequirementKind::PrimaryProfile | RequirementKind::CustomerProfile => {
+                profiles.push(json!({
+                    "name": r.friendly_name, "type": "customer_profile", "requirement_name": r.name,
+                }));
+            }
+        }
+    }
+    json!({
+        "sid": p.sid_str(),
+        "friendly_name": p.to_string(),
+        "requirements": {
+            "end_user": end_user,
+            "supporting_customer_profiles": profiles,
+            "supporting_trust_products": [],
+            "supporting_document": [],
+        },
+        "url": format!("{base}/v1/Policies/{}", p.sid_str()),
+    })
 }
 
 pub fn end_user(base: &str, u: &EndUser) -> Value {
@@ -338,8 +359,20 @@ mod tests {
     }
 
     #[test]
+    fn policies_list_their_requirements() {
+        let v = policy("http://h", Policy::PrimaryCustomerProfile);
+        assert_eq!(
+            v["requirements"]["end_user"][1]["type"],
+            "authorized_representative_1"
+        );
+        assert_eq!(
+            v["url"],
+            "http://h/v1/Policies/RN6433641899984f951173ef1738c3bdd0"
+        );
+    }
+
+    #[test]
     fn dates_convert_to_rfc2822_for_the_2010_api() {
-        assert_eq!(iso(1_893_456_000), "2030-01-01T00:00:00Z");
         assert_eq!(
             rfc2822(&Some("2030-01-01T00:00:00Z".into())),
             json!("Tue, 01 Jan 2030 00:00:00 +0000")

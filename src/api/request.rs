@@ -7,8 +7,8 @@ use base64::Engine;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::error::ApiError;
-use crate::trust::Sid;
+use super::error::{ApiError, ParamError};
+use crate::trust::{AccountStatus, BundleStatus, Sid};
 
 /// Paging parameters every list accepts.
 pub const PAGING: &[&str] = &["PageSize", "Page", "PageToken"];
@@ -97,9 +97,9 @@ pub struct PageRequest {
 }
 
 impl Params {
-    pub fn parse(bytes: &[u8]) -> Result<Params, ApiError> {
+    pub fn parse(bytes: &[u8]) -> Result<Params, ParamError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
-            .map_err(|e| ApiError::invalid(format!("malformed form data: {e}")))?;
+            .map_err(|e| ParamError::Malformed(e.to_string()))?;
         Ok(Params { pairs })
     }
 
@@ -113,11 +113,11 @@ impl Params {
     }
 
     /// Refuses any parameter not in `known` (or the paging parameters, when `paged`).
-    pub fn allow(&self, known: &[&str], paged: bool) -> Result<(), ApiError> {
+    pub fn allow(&self, known: &[&str], paged: bool) -> Result<(), ParamError> {
         for (name, _) in &self.pairs {
             let ok = known.contains(&name.as_str()) || (paged && PAGING.contains(&name.as_str()));
             if !ok {
-                return Err(ApiError::invalid(format!("Unknown parameter {name}")));
+                return Err(ParamError::Unknown(name.clone()));
             }
         }
         Ok(())
@@ -139,43 +139,65 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+    pub fn required(&self, name: &'static str) -> Result<&str, ParamError> {
         self.get(name)
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| ApiError::invalid(format!("Required parameter {name} is missing")))
+            .ok_or(ParamError::Missing(name))
     }
 
     /// A SID parameter of the given kind.
-    pub fn sid(&self, name: &str, prefix: &str) -> Result<Option<Sid>, ApiError> {
+    pub fn sid(&self, name: &'static str, prefix: &str) -> Result<Option<Sid>, ParamError> {
         self.get(name)
             .map(|v| parse_sid(name, v, prefix))
             .transpose()
     }
 
+    /// A required SID parameter of the given kind.
+    pub fn required_sid(&self, name: &'static str, prefix: &str) -> Result<Sid, ParamError> {
+        parse_sid(name, self.required(name)?, prefix)
+    }
+
     /// An ISO 8601 / RFC 3339 date-time parameter.
-    pub fn datetime(&self, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
+    pub fn datetime(&self, name: &'static str) -> Result<Option<OffsetDateTime>, ParamError> {
         self.get(name)
             .filter(|v| !v.is_empty())
             .map(|v| {
-                OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
-                    ApiError::invalid(format!("{name} must be an ISO 8601 date-time, got {v:?}"))
+                OffsetDateTime::parse(v, &Rfc3339).map_err(|_| ParamError::DateTime {
+                    name,
+                    value: v.to_owned(),
                 })
             })
             .transpose()
     }
 
-    pub fn page(&self) -> Result<PageRequest, ApiError> {
-        let number = |name: &str, default: usize| -> Result<usize, ApiError> {
+    /// A bundle `Status` parameter.
+    pub fn bundle_status(&self) -> Result<Option<BundleStatus>, ParamError> {
+        self.get("Status")
+            .map(|s| BundleStatus::parse(s).ok_or_else(|| ParamError::BundleStatus(s.to_owned())))
+            .transpose()
+    }
+
+    /// An account `Status` parameter.
+    pub fn account_status(&self) -> Result<Option<AccountStatus>, ParamError> {
+        self.get("Status")
+            .map(|s| AccountStatus::parse(s).ok_or_else(|| ParamError::AccountStatus(s.to_owned())))
+            .transpose()
+    }
+
+    /// An owned copy of parameter `name`.
+    pub fn owned(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
+    pub fn page(&self) -> Result<PageRequest, ParamError> {
+        let number = |name: &'static str, default: usize| -> Result<usize, ParamError> {
             self.get(name)
-                .map(|v| {
-                    v.parse::<usize>()
-                        .map_err(|_| ApiError::invalid(format!("{name} must be a number")))
-                })
+                .map(|v| v.parse::<usize>().map_err(|_| ParamError::NotANumber(name)))
                 .unwrap_or(Ok(default))
         };
         let size = number("PageSize", 50)?;
         if !(1..=1000).contains(&size) {
-            return Err(ApiError::invalid("PageSize must be within 1..=1000"));
+            return Err(ParamError::PageSize);
         }
         Ok(PageRequest {
             page: number("Page", 0)?,
@@ -196,16 +218,21 @@ impl Params {
 }
 
 /// Parses a SID from a path or a parameter; a malformed one is a 400.
-pub fn parse_sid(name: &str, value: &str, prefix: &str) -> Result<Sid, ApiError> {
-    Sid::parse(value, prefix).map_err(|e| ApiError::invalid(format!("{name}: {e}")))
+pub fn parse_sid(name: &'static str, value: &str, prefix: &str) -> Result<Sid, ParamError> {
+    let parsed = if prefix.is_empty() {
+        Sid::parse_any(value)
+    } else {
+        Sid::parse(value, prefix)
+    };
+    parsed.map_err(|error| ParamError::Sid { name, error })
 }
 
 /// A 2010 API path segment `{Sid}.json`.
-pub fn json_sid(name: &str, segment: &str, prefix: &str) -> Result<Sid, ApiError> {
+pub fn json_sid(name: &'static str, segment: &str, prefix: &str) -> Result<Sid, ApiError> {
     let sid = segment
         .strip_suffix(".json")
         .ok_or_else(|| ApiError::NotFound(segment.to_owned()))?;
-    parse_sid(name, sid, prefix)
+    Ok(parse_sid(name, sid, prefix)?)
 }
 
 #[cfg(test)]

@@ -2,62 +2,21 @@
 //! handler shares: authenticate, run the work off the async threads, and answer with
 //! JSON or a Twilio error body.
 
-use std::sync::Arc;
-
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, any, get};
-use serde_json::Value;
 
 use super::error::ApiError;
-use super::hub::{Caller, Hub};
-use super::render::Kind;
-use super::request::ApiRequest;
+use super::render;
+use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
     accounts, assignments, attestation, bundles, end_users, evaluations, numbers, policies,
 };
-use crate::store::Evaluation;
-use crate::trust::{ChannelEndpointAssignment, EntityAssignment};
+use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
-/// A successful answer.
-#[derive(Debug)]
-pub enum Reply {
-    Ok(Value),
-    Created(Value),
-    NoContent,
-}
-
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        match self {
-            Reply::Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
-            Reply::Created(v) => (StatusCode::CREATED, axum::Json(v)).into_response(),
-            Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
-        }
-    }
-}
-
-/// Authenticates the request and runs `work` on a blocking thread (store I/O).
-pub async fn run<F>(hub: Arc<Hub>, req: ApiRequest, work: F) -> Response
-where
-    F: FnOnce(&Hub, &Caller, &ApiRequest) -> Result<Reply, ApiError> + Send + 'static,
-{
-    let done = tokio::task::spawn_blocking(move || {
-        let caller = hub.authenticate(req.credentials.as_ref())?;
-        work(&hub, &caller, &req)
-    })
-    .await;
-    match done {
-        Ok(Ok(reply)) => reply.into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(e) => ApiError::Internal(e.to_string()).into_response(),
-    }
-}
-
-/// Every Trust Hub route, on `hub`.
-pub fn router(hub: Arc<Hub>) -> Router {
+/// Every Trust Hub route, on `state`.
+pub fn router(state: ApiState) -> Router {
     let mut r = Router::new()
         .route(
             "/2010-04-01/Accounts.json",
@@ -85,19 +44,19 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/v1/Policies", get(policies::list))
         .route("/v1/Policies/{sid}", get(policies::fetch))
         .route("/v1/Attestation", get(attestation::get));
-    for kind in [Kind::Profile, Kind::Product] {
+    for kind in [BundleKind::CustomerProfile, BundleKind::TrustProduct] {
         r = bundle_routes(r, kind);
     }
     r.method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
-        .with_state(hub)
+        .with_state(state)
 }
 
-type HubRoute = MethodRouter<Arc<Hub>>;
+type HubRoute = MethodRouter<ApiState>;
 
 /// A bundle kind's routes: the collection, one bundle, and each sub-resource's collection
 /// and item under it.
-fn bundle_routes(r: Router<Arc<Hub>>, kind: Kind) -> Router<Arc<Hub>> {
-    let base = format!("/v1/{}", kind.collection());
+fn bundle_routes(r: Router<ApiState>, kind: BundleKind) -> Router<ApiState> {
+    let base = format!("/v1/{}", render::collection(kind));
     let children: [(&str, HubRoute, HubRoute); 3] = [
         (
             EntityAssignment::SEGMENT,
@@ -142,13 +101,7 @@ fn bundle_routes(r: Router<Arc<Hub>>, kind: Kind) -> Router<Arc<Hub>> {
 
 /// In read-only file mode the Trust Hub paths answer 503 with the reason.
 pub fn unavailable() -> Router {
-    let answer = || async {
-        ApiError::Unavailable(
-            "The Trust Hub API needs [trust] store; this server reads its trust data from a file"
-                .into(),
-        )
-        .into_response()
-    };
+    let answer = || async { ApiError::FileMode.into_response() };
     Router::new()
         .route("/v1/{*rest}", any(answer))
         .route("/2010-04-01/{*rest}", any(answer))

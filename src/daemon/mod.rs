@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Notify, watch};
 use tracing::{error, info};
 
-use crate::api::{self, CallbackError, HttpState};
+use crate::api::{self, ApiState, HttpState};
 use crate::certs::CertError;
 use crate::clock;
 use crate::config::{Config, ConfigError};
@@ -28,6 +28,7 @@ use crate::proxy::transport::Shell;
 use crate::proxy::{Context, Core};
 use crate::store::StoreError;
 use crate::trust::TrustError;
+use crate::trusthub::callbacks::CallbackError;
 use crate::verify::{Verifier, VerifyError};
 use signing::Rotation;
 use trust::TrustSource;
@@ -44,7 +45,7 @@ pub enum ServeError {
     #[error("trust data: {0}")]
     Trust(#[from] TrustError),
     #[error("trust store: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error(transparent)]
     Callbacks(#[from] CallbackError),
     #[error("cannot read {path}: {source}")]
@@ -53,6 +54,16 @@ pub enum ServeError {
     Verify(#[from] VerifyError),
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+impl From<StoreError> for ServeError {
+    /// Trust data that breaks the rules is a trust-data problem, wherever it was read.
+    fn from(e: StoreError) -> ServeError {
+        match e {
+            StoreError::Trust(t) => ServeError::Trust(t),
+            other => ServeError::Store(other),
+        }
+    }
 }
 
 impl ServeError {
@@ -184,7 +195,10 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
         };
         let crls = signing::served_crls(&config)?;
         let hub = match &source {
-            TrustSource::Store(hub) => Some(Arc::clone(hub)),
+            TrustSource::Store(hub) => Some(ApiState {
+                hub: Arc::clone(hub),
+                body_limit: config.api.max_body_bytes,
+            }),
             TrustSource::File { .. } => None,
         };
         let app = api::router(&config.x5u_path(), &crls, state, hub);

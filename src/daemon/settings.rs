@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::ServeError;
-use crate::api::{HubSettings, Retry};
 use crate::config::{Config, UpstreamConfig, VerifyConfig};
 use crate::proxy::{self, Peer, Timers, TrunkSettings, Upstream};
+use crate::trusthub::HubSettings;
+use crate::trusthub::callbacks::Retry;
 use crate::verify::{FetchPolicy, VerifySettings};
 
 /// The proxy's settings.
@@ -85,7 +86,6 @@ pub fn hub(config: &Config) -> HubSettings {
             first_backoff: Duration::from_millis(api.callback_backoff_ms),
             timeout: Duration::from_millis(api.callback_timeout_ms),
         },
-        body_limit: api.max_body_bytes,
         numbering: config.numbering.clone(),
     }
 }

@@ -10,17 +10,17 @@ use tracing::{error, info};
 
 use super::signing::Rotation;
 use super::{Control, ServeError, settings};
-use crate::api::Hub;
 use crate::clock;
 use crate::config::{Config, TrustConfig};
 use crate::metrics::Metrics;
 use crate::store::{self, SqliteStore, StoreError};
-use crate::trust::{self, Index, Trust, TrustError};
+use crate::trust::{Index, Trust};
+use crate::trusthub::Hub;
 
 /// Reads and indexes a trust-data file.
-pub fn load_index(path: &Path) -> Result<Index, TrustError> {
-    let data = trust::load_file(path)?;
-    Index::build(&data)
+pub fn load_index(path: &Path) -> Result<Index, StoreError> {
+    let data = store::load_file(path)?;
+    Ok(Index::build(&data)?)
 }
 
 /// Opens the store `[trust]` names, seeding it on first run; `None` in file mode.

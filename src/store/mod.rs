@@ -1,10 +1,13 @@
-//! Persistence of the trust data: the [`Store`] trait (the system of record behind the
-//! Trust Hub API), its embedded SQLite implementation [`SqliteStore`], and rebuilding the
-//! in-memory [`Index`] from a store.
+//! Persistence of the trust data, the system of record behind the Trust Hub API: the
+//! [`RecordStore`] (what a write commits, records by SID, bulk import, export and the
+//! rebuild scan) and the [`Queries`] the API's lists and the Trust Hub rules ask; their
+//! embedded SQLite implementation [`SqliteStore`]; and rebuilding the in-memory [`Index`]
+//! from a store.
 //!
-//! A write is a list of [`Change`]s applied in one transaction: when [`Store::apply`]
-//! returns `Ok`, the write is committed. Reads return the model types of
-//! [`crate::trust::model`] (the JSON file's shape), so import and export are lossless.
+//! A write is a list of [`Change`]s applied in one transaction: when
+//! [`RecordStore::apply`] returns `Ok`, the write is committed. Reads return the model
+//! types of [`crate::trust::model`] (the JSON file's shape), so import and export are
+//! lossless. A second backend implements the two traits and nothing else.
 
 mod sqlite;
 
@@ -16,8 +19,8 @@ use thiserror::Error;
 use tracing::info;
 
 use crate::trust::{
-    Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, Index, PhoneNumber,
-    Policy, Sid, TrustData, TrustError,
+    Account, AccountStatus, Bundle, BundleKind, BundleStatus, Change, ChannelEndpointAssignment,
+    EndUser, EntityAssignment, Evaluation, Index, PhoneNumber, Policy, Sid, TrustData, TrustError,
 };
 
 pub use sqlite::SqliteStore;
@@ -44,38 +47,10 @@ pub enum StoreError {
     Corrupt { what: &'static str, message: String },
     #[error("the store already holds trust data; import replaces it only with --replace")]
     NotEmpty,
+    #[error("cannot read trust data {path}: {reason}")]
+    ReadFile { path: String, reason: String },
     #[error("{0}")]
     Trust(#[from] TrustError),
-}
-
-/// One mutation in a write. `Put*` inserts or replaces by SID.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    PutAccount(Account),
-    PutNumber(PhoneNumber),
-    DeleteNumber(Sid),
-    PutBundle(Bundle),
-    DeleteBundle(Sid),
-    PutEndUser(EndUser),
-    DeleteEndUser(Sid),
-    PutEntityAssignment(EntityAssignment),
-    DeleteEntityAssignment(Sid),
-    PutChannelEndpointAssignment(ChannelEndpointAssignment),
-    DeleteChannelEndpointAssignment(Sid),
-    PutEvaluation(Evaluation),
-}
-
-/// A stored Trust Hub evaluation (`EL…`) of a bundle against its policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evaluation {
-    pub sid: Sid,
-    pub account_sid: Sid,
-    pub policy_sid: Sid,
-    pub bundle_sid: Sid,
-    /// `compliant` or `noncompliant`.
-    pub status: String,
-    pub results: serde_json::Value,
-    pub date_created: String,
 }
 
 /// Which slice of a list to return.
@@ -92,15 +67,27 @@ impl Page {
     };
 }
 
-/// Filters for bundle lists. `accounts: None` lists every account's bundles.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Filters for bundle lists of one kind. `accounts: None` lists every account's bundles.
+#[derive(Debug, Clone, PartialEq)]
 pub struct BundleQuery {
     pub accounts: Option<Vec<Sid>>,
-    /// `true`: customer profiles (Primary and Secondary); `false`: trust products.
-    pub profiles: bool,
-    pub status: Option<String>,
+    pub kind: BundleKind,
+    pub status: Option<BundleStatus>,
     pub friendly_name: Option<String>,
     pub policy_sid: Option<Sid>,
+}
+
+impl BundleQuery {
+    /// Every bundle of `kind`.
+    pub fn of(kind: BundleKind) -> BundleQuery {
+        BundleQuery {
+            accounts: None,
+            kind,
+            status: None,
+            friendly_name: None,
+            policy_sid: None,
+        }
+    }
 }
 
 /// Filters for account lists. `accounts: None` lists every account.
@@ -110,7 +97,7 @@ pub struct AccountQuery {
     /// Only sub-accounts of this account.
     pub parent: Option<Sid>,
     pub friendly_name: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<AccountStatus>,
 }
 
 /// Filters for phone-number lists of one account.
@@ -131,9 +118,10 @@ pub struct NumberRow<'a> {
     pub bundles: &'a [Sid],
 }
 
-/// The trust data's system of record. Implementations serialize their own writes; the
-/// Trust Hub API additionally serializes whole read-check-write sequences.
-pub trait Store: Send + Sync {
+/// The trust data's records: what a write commits, each record by its SID, and the bulk
+/// paths. Implementations serialize their own writes; the Trust Hub service additionally
+/// serializes whole read-check-write sequences.
+pub trait RecordStore: Send + Sync {
     /// Applies `changes` in one transaction; `Ok` means committed.
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
     /// Whether the store holds no accounts and no numbers.
@@ -154,15 +142,27 @@ pub trait Store: Send + Sync {
     ) -> Result<usize, StoreError>;
 
     fn account(&self, sid: Sid) -> Result<Option<Account>, StoreError>;
-    fn accounts(&self, query: &AccountQuery, page: Page) -> Result<Vec<Account>, StoreError>;
     fn number(&self, sid: Sid) -> Result<Option<PhoneNumber>, StoreError>;
     fn number_by_e164(&self, e164: &str) -> Result<Option<PhoneNumber>, StoreError>;
-    fn numbers(&self, query: &NumberQuery, page: Page) -> Result<Vec<PhoneNumber>, StoreError>;
     fn bundle(&self, sid: Sid) -> Result<Option<Bundle>, StoreError>;
-    fn bundles(&self, query: &BundleQuery, page: Page) -> Result<Vec<Bundle>, StoreError>;
     fn end_user(&self, sid: Sid) -> Result<Option<EndUser>, StoreError>;
-    fn end_users(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<EndUser>, StoreError>;
     fn entity_assignment(&self, sid: Sid) -> Result<Option<EntityAssignment>, StoreError>;
+    fn channel_endpoint_assignment(
+        &self,
+        sid: Sid,
+    ) -> Result<Option<ChannelEndpointAssignment>, StoreError>;
+    fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError>;
+}
+
+/// The questions the Trust Hub asks besides "the record with this SID": the filters of
+/// the API's lists, and the relations its rules follow (what is assigned to a bundle,
+/// which bundles hold a number or link to an object). Rows come in the order they were
+/// first written.
+pub trait Queries: Send + Sync {
+    fn accounts(&self, query: &AccountQuery, page: Page) -> Result<Vec<Account>, StoreError>;
+    fn numbers(&self, query: &NumberQuery, page: Page) -> Result<Vec<PhoneNumber>, StoreError>;
+    fn bundles(&self, query: &BundleQuery, page: Page) -> Result<Vec<Bundle>, StoreError>;
+    fn end_users(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<EndUser>, StoreError>;
     /// Entity assignments of `bundle` (or naming `object`, when `bundle` is `None`).
     fn entity_assignments(
         &self,
@@ -170,10 +170,6 @@ pub trait Store: Send + Sync {
         object: Option<Sid>,
         page: Page,
     ) -> Result<Vec<EntityAssignment>, StoreError>;
-    fn channel_endpoint_assignment(
-        &self,
-        sid: Sid,
-    ) -> Result<Option<ChannelEndpointAssignment>, StoreError>;
     /// Assignments on `bundle` (any bundle when `None`), restricted to `endpoints` when
     /// that is not empty.
     fn channel_endpoint_assignments(
@@ -182,8 +178,22 @@ pub trait Store: Send + Sync {
         endpoints: &[Sid],
         page: Page,
     ) -> Result<Vec<ChannelEndpointAssignment>, StoreError>;
-    fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError>;
     fn evaluations(&self, bundle: Sid, page: Page) -> Result<Vec<Evaluation>, StoreError>;
+}
+
+/// A whole backend: records and queries.
+pub trait Store: RecordStore + Queries {}
+
+impl<T: RecordStore + Queries> Store for T {}
+
+/// Reads, parses and validates a trust-data JSON file (the format `callsign trust
+/// import` and `export` use, and the file mode serves from).
+pub fn load_file(path: &Path) -> Result<TrustData, StoreError> {
+    let json = std::fs::read_to_string(path).map_err(|e| StoreError::ReadFile {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(TrustData::from_json(&json)?)
 }
 
 /// Opens the store at `path` (creating it on first run) and, when it is empty, imports
@@ -198,7 +208,7 @@ pub fn open_seeded(
     if let Some(seed) = seed
         && store.is_empty()?
     {
-        let mut data = crate::trust::load_file(seed)?;
+        let mut data = load_file(seed)?;
         prepare_import(&mut data, now);
         if store.seed(&data)? {
             info!(store = %path.display(), seed = %seed.display(), "trust store seeded");
@@ -249,7 +259,7 @@ pub fn prepare_import(data: &mut TrustData, now: &str) {
 
 /// Builds a fresh index from the store: the graph first, then every number with its
 /// assignments, without holding the whole data set in memory.
-pub fn rebuild_index(store: &dyn Store) -> Result<Index, StoreError> {
+pub fn rebuild_index(store: &dyn RecordStore) -> Result<Index, StoreError> {
     let started = Instant::now();
     let graph = store.graph_data()?;
     let index = Index::build(&graph)?;

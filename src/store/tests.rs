@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::tn::{Numbering, canonicalize};
-use crate::trust::{AccountStatus, BundleStatus, Level};
+use crate::trust::{AccountStatus, BundleKind, BundleStatus, Level};
 
 const SAMPLE: &str = include_str!("../../config/trust.json");
 const NOW: &str = "2026-01-01T00:00:00Z";
@@ -46,6 +46,11 @@ fn seeding_happens_once_and_export_round_trips() {
 #[test]
 fn import_gives_every_account_a_token_and_dates() {
     let data = sample();
+    assert_eq!(
+        data.accounts.len(),
+        4,
+        "the sample's accounts are all checked"
+    );
     for a in &data.accounts {
         assert_eq!(a.auth_token.as_ref().map(String::len), Some(32));
         assert_eq!(a.date_created.as_deref(), Some(NOW));
@@ -92,21 +97,14 @@ fn rebuilt_index_decides_like_the_file() {
 fn lists_filter_and_page_in_insertion_order() {
     let store = seeded();
     let all = store
-        .bundles(
-            &BundleQuery {
-                profiles: true,
-                ..BundleQuery::default()
-            },
-            Page::ALL,
-        )
+        .bundles(&BundleQuery::of(BundleKind::CustomerProfile), Page::ALL)
         .unwrap();
     assert_eq!(all.len(), 3);
     let approved = store
         .bundles(
             &BundleQuery {
-                profiles: true,
-                status: Some("twilio-approved".into()),
-                ..BundleQuery::default()
+                status: Some(BundleStatus::TwilioApproved),
+                ..BundleQuery::of(BundleKind::CustomerProfile)
             },
             Page::ALL,
         )
@@ -114,10 +112,7 @@ fn lists_filter_and_page_in_insertion_order() {
     assert_eq!(approved.len(), 2);
     let second = store
         .bundles(
-            &BundleQuery {
-                profiles: true,
-                ..BundleQuery::default()
-            },
+            &BundleQuery::of(BundleKind::CustomerProfile),
             Page {
                 offset: 1,
                 limit: 1,
@@ -129,7 +124,7 @@ fn lists_filter_and_page_in_insertion_order() {
         .bundles(
             &BundleQuery {
                 accounts: Some(vec![sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f803")]),
-                ..BundleQuery::default()
+                ..BundleQuery::of(BundleKind::TrustProduct)
             },
             Page::ALL,
         )
@@ -217,7 +212,15 @@ fn committed_writes_survive_a_reopen_in_wal_mode() {
 fn deleting_a_bundle_removes_what_hangs_off_it() {
     let store = seeded();
     let primary = sid("BU2b3c4d5e6f708192a3b4c5d6e7f80401");
-    store.apply(&[Change::DeleteBundle(primary)]).unwrap();
+    let bundle = store.bundle(primary).unwrap().unwrap();
+    assert!(
+        !store
+            .channel_endpoint_assignments(Some(primary), &[], Page::ALL)
+            .unwrap()
+            .is_empty(),
+        "the bundle holds numbers before"
+    );
+    store.apply(&[Change::DeleteBundle(bundle)]).unwrap();
     assert_eq!(store.bundle(primary).unwrap(), None);
     assert!(
         store
@@ -226,7 +229,26 @@ fn deleting_a_bundle_removes_what_hangs_off_it() {
             .is_empty()
     );
     let number = sid("PN3c4d5e6f708192a3b4c5d6e7f80a1b51");
-    store.apply(&[Change::DeleteNumber(number)]).unwrap();
+    let record = store.number(number).unwrap().unwrap();
+    store.apply(&[Change::DeleteNumber(record)]).unwrap();
     assert_eq!(store.number(number).unwrap(), None);
     assert_eq!(store.number_by_e164("+12155550151").unwrap(), None);
+}
+
+#[test]
+fn load_file_names_the_path_it_could_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    match load_file(&missing) {
+        Err(StoreError::ReadFile { path, .. }) => assert!(path.ends_with("missing.json")),
+        other => panic!("{other:?}"),
+    }
+    let file = dir.path().join("trust.json");
+    std::fs::write(&file, "{}").unwrap();
+    assert_eq!(load_file(&file), Ok(TrustData::default()));
+    std::fs::write(&file, r#"{"numbers":[]}"#).unwrap();
+    assert!(matches!(
+        load_file(&file),
+        Err(StoreError::Trust(TrustError::Json(m))) if m.contains("numbers")
+    ));
 }

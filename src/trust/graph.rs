@@ -3,7 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::model::{Bundle, BundleStatus, Policy, TrustData};
+use super::model::{Bundle, BundleKind, BundleStatus, Policy, TrustData};
+use super::rules::{self, BundleFacts, LinkTarget};
 use super::{Sid, TrustError};
 use crate::tn::{self, Tn};
 
@@ -115,6 +116,23 @@ fn expect_kind(
     }
 }
 
+impl TrustData {
+    /// Parses and validates trust data. Every reference must resolve and every rule of
+    /// [`rules`] hold; see [`TrustError`].
+    pub fn from_json(json: &str) -> Result<TrustData, TrustError> {
+        let data: TrustData =
+            serde_json::from_str(json).map_err(|e| TrustError::Json(e.to_string()))?;
+        data.validate()?;
+        Ok(data)
+    }
+
+    /// Checks references, kinds, policies, numbers and the rules, as
+    /// [`super::Index::build`] does.
+    pub fn validate(&self) -> Result<(), TrustError> {
+        resolve(self).map(drop)
+    }
+}
+
 /// Checks everything in `data` and resolves references to dense ids.
 pub(super) fn resolve(data: &TrustData) -> Result<Resolved, TrustError> {
     let mut seen = HashSet::new();
@@ -173,12 +191,12 @@ pub(super) fn resolve(data: &TrustData) -> Result<Resolved, TrustError> {
         graph.bundles.push(node);
     }
 
-    let mut end_users = HashSet::new();
+    let mut end_users = HashMap::new();
     for u in &data.end_users {
         expect_kind(u.sid, "sid", u.sid, "IT")?;
         unique(u.sid)?;
         account_of(&graph, u.sid, "account_sid", u.account_sid)?;
-        end_users.insert(u.sid);
+        end_users.insert(u.sid, u.account_sid);
     }
 
     for ea in &data.entity_assignments {
@@ -214,7 +232,7 @@ pub(super) fn resolve(data: &TrustData) -> Result<Resolved, TrustError> {
     for cea in &data.channel_endpoint_assignments {
         expect_kind(cea.sid, "sid", cea.sid, "RA")?;
         unique(cea.sid)?;
-        if cea.channel_endpoint_type != "phone-number" {
+        if rules::check_channel_type(&cea.channel_endpoint_type).is_err() {
             return Err(TrustError::UnsupportedChannelEndpoint {
                 assignment: cea.sid,
                 found: cea.channel_endpoint_type.clone(),
@@ -330,59 +348,68 @@ pub(super) fn e164(pn: Sid, number: &str) -> Result<Tn, TrustError> {
     })
 }
 
-/// Records an entity assignment: product→profile or secondary→primary links; end users
-/// and supporting documents (`RD…`, not modelled) are checked or accepted and ignored.
+/// What the rules know of bundle `id`.
+fn facts(graph: &Graph, id: BundleId) -> Option<BundleFacts> {
+    let node = graph.bundle(id)?;
+    let account = graph.account(node.account)?;
+    Some(BundleFacts {
+        sid: node.sid,
+        account: account.sid,
+        parent: account.parent.and_then(|p| graph.account(p)).map(|p| p.sid),
+        policy: node.policy,
+    })
+}
+
+/// Records an entity assignment of `bundle_sid` to `object` once [`rules::check_link`]
+/// allows it: a trust product to a customer profile, a Secondary profile to a Primary.
+/// `end_users` maps the known end users to their accounts; links to them are checked but
+/// not kept.
 pub(super) fn link(
     graph: &mut Graph,
     assignment: Sid,
     bundle_sid: Sid,
     object: Sid,
-    end_users: &HashSet<Sid>,
+    end_users: &HashMap<Sid, Sid>,
 ) -> Result<(), TrustError> {
     let bundle = bundle_of(graph, assignment, bundle_sid)?;
-    let invalid = |why| TrustError::InvalidLink {
+    let from = facts(graph, bundle).ok_or(TrustError::UnknownBundle {
+        assignment,
+        bundle: bundle_sid,
+    })?;
+    let unknown = || TrustError::UnknownObject { assignment, object };
+    let (target, target_id) = if object.is("IT") {
+        let account = *end_users.get(&object).ok_or_else(unknown)?;
+        let target = LinkTarget::EndUser {
+            sid: object,
+            account,
+        };
+        (target, None)
+    } else if object.is("BU") {
+        let id = *graph.bundle_ids.get(&object).ok_or_else(unknown)?;
+        let to = facts(graph, id).ok_or_else(unknown)?;
+        let target = LinkTarget::Bundle {
+            sid: object,
+            account: to.account,
+            policy: to.policy,
+        };
+        (target, Some(id))
+    } else {
+        (LinkTarget::Other(object), None)
+    };
+    rules::check_link(&from, &target).map_err(|why| TrustError::InvalidLink {
         assignment,
         bundle: bundle_sid,
         object,
         why,
-    };
-    if object.is("IT") {
-        return if end_users.contains(&object) {
-            Ok(())
-        } else {
-            Err(TrustError::UnknownObject { assignment, object })
-        };
-    }
-    if object.is("RD") {
-        return Ok(());
-    }
-    if !object.is("BU") {
-        return Err(invalid(
-            "the object must be a bundle, an end user or a supporting document",
-        ));
-    }
-    let target = *graph
-        .bundle_ids
-        .get(&object)
-        .ok_or(TrustError::UnknownObject { assignment, object })?;
-    let policy_of = |id: BundleId| graph.bundle(id).map(|b| b.policy);
-    match (policy_of(bundle), policy_of(target)) {
-        (Some(Policy::ShakenStir), Some(p)) if p.is_customer_profile() => {
+    })?;
+    if let Some(target) = target_id {
+        if from.policy == Policy::ShakenStir {
             push_unique(graph, target, bundle, |b| &mut b.products);
-            Ok(())
-        }
-        (Some(Policy::SecondaryCustomerProfile), Some(Policy::PrimaryCustomerProfile)) => {
+        } else {
             push_unique(graph, bundle, target, |b| &mut b.primaries);
-            Ok(())
         }
-        (Some(Policy::ShakenStir), _) => {
-            Err(invalid("a trust product links only to a customer profile"))
-        }
-        (Some(Policy::SecondaryCustomerProfile), _) => Err(invalid(
-            "a secondary profile links only to a primary profile",
-        )),
-        _ => Err(invalid("a primary profile links to no other bundle")),
     }
+    Ok(())
 }
 
 fn push_unique(
@@ -399,29 +426,31 @@ fn push_unique(
     }
 }
 
-/// Puts a number on a bundle: one customer profile and one trust product at most.
+/// Puts a number on a bundle of its account or its account's parent
+/// ([`rules::check_owner`]), one customer profile and one trust product at most
+/// ([`rules::check_slot`]). File loads, rebuilds and live updates all come through here.
 pub(super) fn assign(
     graph: &Graph,
     entry: &mut NumberEntry,
     bundle: BundleId,
 ) -> Result<(), TrustError> {
-    let Some(node) = graph.bundle(bundle) else {
+    let (Some(node), Some(bundle_facts)) = (graph.bundle(bundle), facts(graph, bundle)) else {
         return Ok(());
     };
-    let (slot, kind) = if node.policy.is_customer_profile() {
-        (&mut entry.profile, "customer profile")
-    } else {
-        (&mut entry.product, "trust product")
+    let owner = graph.account(entry.account);
+    let owner_parent = owner.and_then(|a| a.parent).and_then(|p| graph.account(p));
+    rules::check_owner(
+        &bundle_facts,
+        entry.pn,
+        owner.map_or(entry.pn, |a| a.sid),
+        owner_parent.map(|a| a.sid),
+    )?;
+    let slot = match node.policy.kind() {
+        BundleKind::CustomerProfile => &mut entry.profile,
+        BundleKind::TrustProduct => &mut entry.product,
     };
-    if *slot != NO_BUNDLE && *slot != bundle {
-        let first = graph.bundle(*slot).map_or(node.sid, |b| b.sid);
-        return Err(TrustError::NumberAssignedTwice {
-            pn: entry.pn,
-            kind,
-            first,
-            second: node.sid,
-        });
-    }
+    let held = graph.bundle(*slot).map(|b| b.sid);
+    rules::check_slot(entry.pn, held)?;
     *slot = bundle;
     Ok(())
 }

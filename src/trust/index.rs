@@ -25,6 +25,30 @@ pub struct Index {
     writer: Mutex<()>,
 }
 
+/// An index's content by SID ([`Index::snapshot`]), for tests.
+#[cfg(test)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Snapshot {
+    /// Account: parent, Primary profiles in order.
+    pub accounts: std::collections::BTreeMap<Sid, (Option<Sid>, Vec<Sid>)>,
+    pub bundles: std::collections::BTreeMap<Sid, SnapshotBundle>,
+    /// Number: PN, owner, profile, product.
+    #[allow(clippy::type_complexity)]
+    pub numbers: std::collections::BTreeMap<u64, (Sid, Option<Sid>, Option<Sid>, Option<Sid>)>,
+}
+
+/// One bundle of a [`Snapshot`].
+#[cfg(test)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SnapshotBundle {
+    pub account: Sid,
+    pub policy: Policy,
+    pub status: BundleStatus,
+    pub valid_until: Option<i64>,
+    pub products: Vec<Sid>,
+    pub primaries: Vec<Sid>,
+}
+
 /// A phone number as the index sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NumberInfo {
@@ -117,6 +141,62 @@ impl Index {
         })
     }
 
+    /// Everything the index holds, by SID and number, independent of the order and ids it
+    /// was built with: two indexes that answer every lookup alike have equal snapshots.
+    #[cfg(test)]
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let graph = self.graph();
+        let sids = |ids: &[u32]| -> Vec<Sid> {
+            ids.iter()
+                .filter_map(|id| graph.bundle(*id).map(|b| b.sid))
+                .collect()
+        };
+        let accounts = graph
+            .account_ids
+            .iter()
+            .filter_map(|(sid, id)| {
+                let node = graph.account(*id)?;
+                let parent = node.parent.and_then(|p| graph.account(p)).map(|p| p.sid);
+                Some((*sid, (parent, sids(&node.primaries))))
+            })
+            .collect();
+        let bundles = graph
+            .bundle_ids
+            .iter()
+            .filter_map(|(sid, id)| {
+                let node = graph.bundle(*id)?;
+                let account = graph.account(node.account)?.sid;
+                let entry = SnapshotBundle {
+                    account,
+                    policy: node.policy,
+                    status: node.status,
+                    valid_until: node.valid_until,
+                    products: sids(&node.products),
+                    primaries: sids(&node.primaries),
+                };
+                Some((*sid, entry))
+            })
+            .collect();
+        let numbers = self
+            .numbers
+            .iter()
+            .map(|e| {
+                let n = *e.value();
+                let bundle = |id| graph.bundle(id).map(|b| b.sid);
+                let account = graph.account(n.account).map(|a| a.sid);
+                (
+                    *e.key(),
+                    (n.pn, account, bundle(n.profile), bundle(n.product)),
+                )
+            })
+            .collect();
+        Snapshot {
+            accounts,
+            bundles,
+            numbers,
+        }
+    }
+
     fn lock_writer(&self) -> MutexGuard<'_, ()> {
         // The guarded data is `()`, so a poisoned lock holds nothing broken.
         self.writer
@@ -127,7 +207,7 @@ impl Index {
     /// Adds a phone number, or moves an existing one (same `sid`) to another account,
     /// keeping its assignments. A number held by a different `PN…` is refused; to renumber
     /// a `PN…`, remove its old number first.
-    pub fn upsert_number(&self, number: &PhoneNumber) -> Result<(), TrustError> {
+    fn upsert_number(&self, number: &PhoneNumber) -> Result<(), TrustError> {
         let _writer = self.lock_writer();
         let tn = graph::e164(number.sid, &number.phone_number)?;
         let graph = self.graph();
@@ -158,7 +238,7 @@ impl Index {
     }
 
     /// Removes a number and its assignments.
-    pub fn remove_number(&self, tn: Tn) -> Result<(), TrustError> {
+    fn remove_number(&self, tn: Tn) -> Result<(), TrustError> {
         let _writer = self.lock_writer();
         self.numbers
             .remove(&tn.as_u64())
@@ -168,7 +248,7 @@ impl Index {
 
     /// Records a channel-endpoint assignment of `tn` to a customer profile or trust
     /// product. A number is on at most one of each.
-    pub fn assign_number(&self, tn: Tn, bundle: Sid) -> Result<(), TrustError> {
+    fn assign_number(&self, tn: Tn, bundle: Sid) -> Result<(), TrustError> {
         let _writer = self.lock_writer();
         let graph = self.graph();
         let id = *graph.bundle_ids.get(&bundle).ok_or(TrustError::NotFound {
@@ -183,7 +263,7 @@ impl Index {
     }
 
     /// Removes a channel-endpoint assignment of `tn` to `bundle`.
-    pub fn unassign_number(&self, tn: Tn, bundle: Sid) -> Result<(), TrustError> {
+    fn unassign_number(&self, tn: Tn, bundle: Sid) -> Result<(), TrustError> {
         let _writer = self.lock_writer();
         let graph = self.graph();
         let id = *graph.bundle_ids.get(&bundle).ok_or(TrustError::NotFound {
@@ -206,36 +286,13 @@ impl Index {
             sid: bundle,
         })
     }
-
-    /// Records a review decision: the next call sees the new status.
-    pub fn set_bundle_status(
-        &self,
-        bundle: Sid,
-        status: BundleStatus,
-        valid_until: Option<i64>,
-    ) -> Result<(), TrustError> {
-        let _writer = self.lock_writer();
-        let mut next = Graph::clone(&self.graph());
-        let node = next
-            .bundle_ids
-            .get(&bundle)
-            .copied()
-            .and_then(|id| next.bundles.get_mut(id as usize))
-            .ok_or(TrustError::NotFound {
-                kind: "bundle",
-                sid: bundle,
-            })?;
-        node.status = status;
-        node.valid_until = valid_until;
-        self.graph.store(std::sync::Arc::new(next));
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tn::{Numbering, canonicalize};
+    use crate::trust::AssignError;
 
     const AC1: &str = "AC00000000000000000000000000000001";
     const AC2: &str = "AC00000000000000000000000000000002";
@@ -351,15 +408,14 @@ mod tests {
         d.customer_profiles.push(second);
         let index = Index::build(&d).unwrap();
         let n1 = tn("+12155550121");
-        index.assign_number(n1, sid(BU_P)).unwrap();
+        let held = Err(TrustError::Assignment(AssignError::AlreadyAssigned {
+            pn: sid(PN1),
+            bundle: sid(BU_P),
+        }));
+        assert_eq!(index.assign_number(n1, sid(BU_P)), held);
         assert_eq!(
             index.assign_number(n1, sid("BU000000000000000000000000000000a2")),
-            Err(TrustError::NumberAssignedTwice {
-                pn: sid(PN1),
-                kind: "customer profile",
-                first: sid(BU_P),
-                second: sid("BU000000000000000000000000000000a2"),
-            })
+            held
         );
         assert_eq!(
             index.assign_number(n1, sid(AC1)),
@@ -367,22 +423,6 @@ mod tests {
                 kind: "bundle",
                 sid: sid(AC1)
             })
-        );
-    }
-
-    #[test]
-    fn status_change_is_visible_to_the_next_lookup() {
-        let index = Index::build(&data()).unwrap();
-        index
-            .set_bundle_status(sid(BU_T), BundleStatus::TwilioApproved, Some(2_000_000_000))
-            .unwrap();
-        let t = index.bundle(sid(BU_T)).unwrap();
-        assert_eq!(t.status, BundleStatus::TwilioApproved);
-        assert_eq!(t.valid_until, Some(2_000_000_000));
-        assert!(
-            index
-                .set_bundle_status(sid(AC1), BundleStatus::Draft, None)
-                .is_err()
         );
     }
 }

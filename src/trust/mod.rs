@@ -1,16 +1,23 @@
-//! Trust data and attestation: the Trust Hub model ([`model`]), its validation, the
+//! Trust data and attestation, free of I/O: the Trust Hub records, their rules, the
 //! in-memory [`Index`] that answers per-call lookups, and [`Index::attest`].
 //!
-//! - [`model`]: the JSON file (Twilio field names), [`TrustData::from_json`], [`load_file`].
-//! - `graph`: validation and resolution of references to dense ids.
-//! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole indexes.
-//!   Its incremental updates (numbers, accounts, bundles, links) serve Trust Hub API writes.
+//! - [`model`]: the records (Twilio field names) and [`TrustData`], the file's shape.
+//! - [`rules`]: the Trust Hub's rules, once: what may link to what, whose numbers a
+//!   bundle holds, status transitions, policy requirements.
+//! - [`Change`]: one committed mutation; the store persists it and [`Index::apply`]
+//!   derives the index update from it.
+//! - `graph`: validation ([`TrustData::from_json`]) and resolution of references to
+//!   dense ids.
+//! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole
+//!   indexes.
 //! - [`attest`]: DESIGN.md's attestation rules, [`Level`], [`Reason`], [`Attestation`].
 
 pub mod attest;
+mod change;
 mod graph;
 pub mod index;
 pub mod model;
+pub mod rules;
 mod sid;
 
 use std::sync::Arc;
@@ -21,11 +28,14 @@ use thiserror::Error;
 use crate::tn::{Tn, TnError};
 
 pub use attest::{Attestation, Level, Reason};
+pub use change::Change;
 pub use index::{AccountInfo, BundleInfo, Index, NumberInfo};
 pub use model::{
-    Account, AccountStatus, Bundle, BundleStatus, ChannelEndpointAssignment, CustomerProfile,
-    EndUser, EntityAssignment, PhoneNumber, Policy, TrustData, TrustProduct, load_file,
+    Account, AccountStatus, Bundle, BundleKind, BundleStatus, ChannelEndpointAssignment,
+    CustomerProfile, EndUser, EntityAssignment, Evaluation, PhoneNumber, Policy, TrustData,
+    TrustProduct,
 };
+pub use rules::{AssignError, LinkError, TransitionError};
 pub use sid::{Sid, SidError};
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names
@@ -33,8 +43,6 @@ pub use sid::{Sid, SidError};
 /// a reload); an update error is the client's fault (HTTP 4xx in the Trust Hub API).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TrustError {
-    #[error("cannot read trust data {path}: {message}")]
-    Io { path: String, message: String },
     #[error("trust data does not match the model: {0}")]
     Json(String),
     #[error("{field} of {sid} must be a {expected}… SID, found {found}")]
@@ -83,19 +91,14 @@ pub enum TrustError {
         assignment: Sid,
         bundle: Sid,
         object: Sid,
-        why: &'static str,
+        why: LinkError,
     },
     #[error(
         "channel endpoint assignment {assignment} has type `{found}`; only `phone-number` is supported"
     )]
     UnsupportedChannelEndpoint { assignment: Sid, found: String },
-    #[error("phone number {pn} is assigned to two {kind}s, {first} and {second}")]
-    NumberAssignedTwice {
-        pn: Sid,
-        kind: &'static str,
-        first: Sid,
-        second: Sid,
-    },
+    #[error("{0}")]
+    Assignment(#[from] AssignError),
     #[error("unknown {kind} {sid}")]
     NotFound { kind: &'static str, sid: Sid },
     #[error("number {0} is not in the index")]

@@ -1,14 +1,13 @@
-//! The trust-data file: accounts, phone numbers, Trust Hub bundles, end users and
-//! assignments, with Twilio's field names, plus JSON loading and validation.
+//! The Trust Hub records: accounts, phone numbers, bundles (customer profiles and trust
+//! products), end users, assignments and evaluations, with Twilio's field names, and
+//! [`TrustData`], the trust-data file's shape.
 
 use std::fmt;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::graph;
-use super::{Sid, TrustError};
+use super::Sid;
 
 /// Everything the trust index is built from. Each list may be omitted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -28,31 +27,6 @@ pub struct TrustData {
     pub entity_assignments: Vec<EntityAssignment>,
     #[serde(default)]
     pub channel_endpoint_assignments: Vec<ChannelEndpointAssignment>,
-}
-
-impl TrustData {
-    /// Parses and validates trust data. Every reference must resolve; see [`TrustError`].
-    pub fn from_json(json: &str) -> Result<TrustData, TrustError> {
-        let data: TrustData =
-            serde_json::from_str(json).map_err(|e| TrustError::Json(e.to_string()))?;
-        data.validate()?;
-        Ok(data)
-    }
-
-    /// Checks references, kinds, policies and numbers, as [`super::Index::build`] does.
-    pub fn validate(&self) -> Result<(), TrustError> {
-        graph::resolve(self).map(drop)
-    }
-}
-
-/// Reads, parses and validates a trust-data JSON file.
-pub fn load_file(path: impl AsRef<Path>) -> Result<TrustData, TrustError> {
-    let path = path.as_ref();
-    let json = std::fs::read_to_string(path).map_err(|e| TrustError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    TrustData::from_json(&json)
 }
 
 /// An account (`AC…`). A sub-account names its parent; Twilio calls that field
@@ -111,6 +85,28 @@ pub enum AccountStatus {
     Active,
     Suspended,
     Closed,
+}
+
+impl AccountStatus {
+    pub const ALL: [AccountStatus; 3] = [
+        AccountStatus::Active,
+        AccountStatus::Suspended,
+        AccountStatus::Closed,
+    ];
+
+    /// Twilio's name: `active`, `suspended`, `closed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Suspended => "suspended",
+            AccountStatus::Closed => "closed",
+        }
+    }
+
+    /// The status named `s`, if any.
+    pub fn parse(s: &str) -> Option<AccountStatus> {
+        AccountStatus::ALL.into_iter().find(|a| a.as_str() == s)
+    }
 }
 
 /// One of the operator's own numbers (`PN…`), owned by an account.
@@ -175,6 +171,61 @@ pub enum BundleStatus {
     TwilioRejected,
 }
 
+impl BundleStatus {
+    pub const ALL: [BundleStatus; 5] = [
+        BundleStatus::Draft,
+        BundleStatus::PendingReview,
+        BundleStatus::InReview,
+        BundleStatus::TwilioApproved,
+        BundleStatus::TwilioRejected,
+    ];
+
+    /// Twilio's name, e.g. `twilio-approved`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleStatus::Draft => "draft",
+            BundleStatus::PendingReview => "pending-review",
+            BundleStatus::InReview => "in-review",
+            BundleStatus::TwilioApproved => "twilio-approved",
+            BundleStatus::TwilioRejected => "twilio-rejected",
+        }
+    }
+
+    /// The status named `s`, if any.
+    pub fn parse(s: &str) -> Option<BundleStatus> {
+        BundleStatus::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+}
+
+impl fmt::Display for BundleStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The two kinds of bundle: customer profiles (Primary and Secondary policies) and trust
+/// products (the SHAKEN/STIR policy). They share everything but their paths and names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BundleKind {
+    CustomerProfile,
+    TrustProduct,
+}
+
+impl BundleKind {
+    /// What a bundle of this kind is called in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            BundleKind::CustomerProfile => "customer profile",
+            BundleKind::TrustProduct => "trust product",
+        }
+    }
+
+    /// Whether a bundle with `policy` is of this kind.
+    pub fn holds(self, policy: Policy) -> bool {
+        policy.kind() == self
+    }
+}
+
 /// The Trust Hub policies callsign knows, by Twilio's policy SIDs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Policy {
@@ -199,17 +250,34 @@ impl Policy {
         }
     }
 
+    /// Twilio's SID for this policy, as a [`Sid`].
+    pub fn sid(self) -> Sid {
+        let value = match self {
+            Policy::PrimaryCustomerProfile => 0x6433641899984f951173ef1738c3bdd0,
+            Policy::SecondaryCustomerProfile => 0xdfbf3fae0e1107f8aded0e7cead80bf5,
+            Policy::ShakenStir => 0x7a97559effdf62d00f4298208492a5ea,
+        };
+        Sid::from_parts(*b"RN", value)
+    }
+
     /// The policy with this SID, if callsign knows it.
     pub fn from_sid(sid: Sid) -> Option<Policy> {
-        Policy::ALL
-            .iter()
-            .copied()
-            .find(|p| Sid::parse_any(p.sid_str()).is_ok_and(|known| known == sid))
+        Policy::ALL.iter().copied().find(|p| p.sid() == sid)
     }
 
     /// Whether bundles with this policy are customer profiles (not trust products).
     pub fn is_customer_profile(self) -> bool {
-        !matches!(self, Policy::ShakenStir)
+        self.kind() == BundleKind::CustomerProfile
+    }
+
+    /// The kind of bundle this policy makes.
+    pub fn kind(self) -> BundleKind {
+        match self {
+            Policy::PrimaryCustomerProfile | Policy::SecondaryCustomerProfile => {
+                BundleKind::CustomerProfile
+            }
+            Policy::ShakenStir => BundleKind::TrustProduct,
+        }
     }
 }
 
@@ -279,9 +347,23 @@ pub struct ChannelEndpointAssignment {
     pub url: Option<String>,
 }
 
+/// A stored evaluation (`EL…`) of a bundle against its policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    pub policy_sid: Sid,
+    pub bundle_sid: Sid,
+    /// `compliant` or `noncompliant`.
+    pub status: String,
+    pub results: serde_json::Value,
+    pub date_created: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trust::TrustError;
 
     const AC: &str = "AC00000000000000000000000000000001";
 
@@ -322,6 +404,7 @@ mod tests {
     fn policies_round_trip_through_their_sids() {
         for p in Policy::ALL {
             let sid = Sid::parse_any(p.sid_str()).unwrap();
+            assert_eq!(sid, p.sid());
             assert_eq!(Policy::from_sid(sid), Some(*p));
         }
         assert!(Policy::PrimaryCustomerProfile.is_customer_profile());
@@ -349,18 +432,5 @@ mod tests {
             TrustData::from_json(r#"{"numbers":[]}"#),
             Err(TrustError::Json(m)) if m.contains("numbers")
         ));
-    }
-
-    #[test]
-    fn load_file_reports_the_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("missing.json");
-        match load_file(&missing) {
-            Err(TrustError::Io { path, .. }) => assert!(path.ends_with("missing.json")),
-            other => panic!("{other:?}"),
-        }
-        let file = dir.path().join("trust.json");
-        std::fs::write(&file, "{}").unwrap();
-        assert_eq!(load_file(&file), Ok(TrustData::default()));
     }
 }

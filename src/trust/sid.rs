@@ -71,6 +71,15 @@ impl Sid {
         })
     }
 
+    /// A SID of kind `prefix` (two capital letters, e.g. `*b"AC"`) with `value`.
+    pub const fn from_parts(prefix: [u8; 2], value: u128) -> Sid {
+        assert!(prefix[0].is_ascii_uppercase() && prefix[1].is_ascii_uppercase());
+        Sid {
+            prefix,
+            value: value.to_be_bytes(),
+        }
+    }
+
     /// The two-letter kind, e.g. `"AC"`.
     pub fn prefix(&self) -> &str {
         std::str::from_utf8(&self.prefix).unwrap_or("")

@@ -6,10 +6,10 @@ use rusqlite::{Row, Transaction, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::super::{Change, Evaluation, Page, StoreError};
+use super::super::{Page, StoreError};
 use crate::trust::{
-    Account, AccountStatus, Bundle, BundleStatus, ChannelEndpointAssignment, EndUser,
-    EntityAssignment, PhoneNumber, Sid,
+    Account, AccountStatus, Bundle, BundleStatus, Change, ChannelEndpointAssignment, EndUser,
+    EntityAssignment, Evaluation, PhoneNumber, Sid,
 };
 
 pub(super) fn backend(e: rusqlite::Error) -> StoreError {
@@ -274,7 +274,7 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 &n.date_updated,
             ],
         ),
-        Change::DeleteNumber(sid) => delete(tx, "DELETE FROM phone_numbers WHERE sid = ?", sid),
+        Change::DeleteNumber(n) => delete(tx, "DELETE FROM phone_numbers WHERE sid = ?", &n.sid),
         Change::PutBundle(b) => {
             let valid_until = b.valid_until.and_then(|t| t.format(&Rfc3339).ok());
             upsert(
@@ -308,7 +308,8 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 ],
             )
         }
-        Change::DeleteBundle(sid) => {
+        Change::DeleteBundle(b) => {
+            let sid = &b.sid;
             for sql in [
                 "DELETE FROM bundles WHERE sid = ?",
                 "DELETE FROM evaluations WHERE bundle_sid = ?",
@@ -341,7 +342,7 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 &u.date_updated,
             ],
         ),
-        Change::DeleteEndUser(sid) => delete(tx, "DELETE FROM end_users WHERE sid = ?", sid),
+        Change::DeleteEndUser(u) => delete(tx, "DELETE FROM end_users WHERE sid = ?", &u.sid),
         Change::PutEntityAssignment(a) => upsert(
             tx,
             "entity_assignments",
@@ -360,33 +361,14 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 &a.date_created,
             ],
         ),
-        Change::DeleteEntityAssignment(sid) => {
-            delete(tx, "DELETE FROM entity_assignments WHERE sid = ?", sid)
+        Change::DeleteEntityAssignment(a) => {
+            delete(tx, "DELETE FROM entity_assignments WHERE sid = ?", &a.sid)
         }
-        Change::PutChannelEndpointAssignment(a) => upsert(
-            tx,
-            "channel_endpoint_assignments",
-            &[
-                "sid",
-                "bundle_sid",
-                "channel_endpoint_sid",
-                "channel_endpoint_type",
-                "account_sid",
-                "date_created",
-            ],
-            &[
-                &s(&a.sid),
-                &s(&a.bundle_sid),
-                &s(&a.channel_endpoint_sid),
-                &a.channel_endpoint_type,
-                &os(&a.account_sid),
-                &a.date_created,
-            ],
-        ),
-        Change::DeleteChannelEndpointAssignment(sid) => delete(
+        Change::PutChannelEndpointAssignment(a, _) => put_channel_endpoint_assignment(tx, a),
+        Change::DeleteChannelEndpointAssignment(a, _) => delete(
             tx,
             "DELETE FROM channel_endpoint_assignments WHERE sid = ?",
-            sid,
+            &a.sid,
         ),
         Change::PutEvaluation(e) => upsert(
             tx,
@@ -411,4 +393,32 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
             ],
         ),
     }
+}
+
+/// Writes one channel endpoint assignment inside `tx` (a bulk import has no number to
+/// hand it with, and the store needs none).
+pub(super) fn put_channel_endpoint_assignment(
+    tx: &Transaction<'_>,
+    a: &ChannelEndpointAssignment,
+) -> Result<(), StoreError> {
+    upsert(
+        tx,
+        "channel_endpoint_assignments",
+        &[
+            "sid",
+            "bundle_sid",
+            "channel_endpoint_sid",
+            "channel_endpoint_type",
+            "account_sid",
+            "date_created",
+        ],
+        &[
+            &s(&a.sid),
+            &s(&a.bundle_sid),
+            &s(&a.channel_endpoint_sid),
+            &a.channel_endpoint_type,
+            &os(&a.account_sid),
+            &a.date_created,
+        ],
+    )
 }

@@ -355,7 +355,8 @@ fn every_rule_and_reason() {
         ("ISV, parent has no trust product", ISV.product(None), (A, AFull, s, x)),
         // B: the number
         ("direct, number not in data", DIRECT.owner(Owner::Nobody), (B, BNumberNotOwned, p, t)),
-        ("direct, number of another account", DIRECT.owner(Owner::Other), (B, BNumberNotOwned, p, t)),
+        // Another account's number cannot be on R's bundles (trust::rules::check_owner).
+        ("direct, number of another account", DIRECT.owner(Owner::Other).off_profile().off_product(), (B, BNumberNotOwned, p, t)),
         ("sub, number of the parent", SUB.owner(Owner::Parent), (B, BNumberNotOwned, p, t)),
         ("ISV, number not in data", ISV.owner(Owner::Nobody), (B, BNumberNotOwned, p, t)),
         ("direct, number on no profile", DIRECT.off_profile(), (B, BNumberNotOnProfile, p, t)),

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::tn::TnError;
+use crate::trust::{AssignError, LinkError};
 
 const SAMPLE: &str = include_str!("../../../config/trust.json");
 const PRIMARY: &str = "RN6433641899984f951173ef1738c3bdd0";
@@ -235,19 +236,27 @@ fn entity_assignments_must_resolve_and_make_sense() {
             d["entity_assignments"][0]["object_sid"] = json!(object.to_string());
         })
     };
-    for (bundle, object) in [
-        (product, isv_product),
-        (secondary, secondary),
-        (primary, secondary),
-        (primary, sid(NOBODY)),
+    let document = sid("RD000000000000000000000000000000ff");
+    for (bundle, object, why) in [
+        (product, isv_product, LinkError::ProductTarget),
+        (secondary, secondary, LinkError::SecondaryTarget),
+        (primary, secondary, LinkError::PrimaryTarget),
+        (primary, sid(NOBODY), LinkError::ObjectKind(sid(NOBODY))),
+        // Supporting documents are not served yet: the API refuses them, and so does a
+        // file.
+        (primary, document, LinkError::ObjectKind(document)),
     ] {
-        assert!(
-            matches!(invalid(bundle, object), Err(TrustError::InvalidLink { .. })),
+        assert_eq!(
+            invalid(bundle, object),
+            Err(TrustError::InvalidLink {
+                assignment: ea0,
+                bundle,
+                object,
+                why
+            }),
             "{bundle} -> {object}"
         );
     }
-    // Supporting documents are not modelled: accepted as they come.
-    assert!(invalid(primary, sid("RD000000000000000000000000000000ff")).is_ok());
 }
 
 #[test]
@@ -283,12 +292,13 @@ fn channel_endpoint_assignments_must_resolve() {
 fn a_number_is_on_one_profile_and_one_product() {
     let d = doc();
     let pn0 = sid_at(&d, "phone_numbers", 0, "sid");
-    let (primary, secondary) = (
-        sid_at(&d, "customer_profiles", 0, "sid"),
-        sid_at(&d, "customer_profiles", 1, "sid"),
-    );
+    let primary = sid_at(&d, "customer_profiles", 0, "sid");
+    let twin = sid("BU000000000000000000000000000000fd");
     let extra = |bundle: Sid, sid_hex: &str| {
         corrupt(|d| {
+            let mut profile = d["customer_profiles"][0].clone();
+            profile["sid"] = json!(twin.to_string());
+            d["customer_profiles"].as_array_mut().unwrap().push(profile);
             let list = d["channel_endpoint_assignments"].as_array_mut().unwrap();
             let mut copy = list[0].clone();
             copy["sid"] = json!(sid_hex);
@@ -296,17 +306,33 @@ fn a_number_is_on_one_profile_and_one_product() {
             list.push(copy);
         })
     };
+    let held = Err(TrustError::Assignment(AssignError::AlreadyAssigned {
+        pn: pn0,
+        bundle: primary,
+    }));
+    assert_eq!(extra(twin, "RA000000000000000000000000000000ff"), held);
+    // The same assignment twice is refused too, as the Trust Hub API refuses it.
+    assert_eq!(extra(primary, "RA000000000000000000000000000000fe"), held);
+}
+
+#[test]
+fn a_bundle_holds_numbers_of_its_account_and_its_sub_accounts_only() {
+    let d = doc();
+    let pn0 = sid_at(&d, "phone_numbers", 0, "sid");
+    // Harbor Dental's secondary profile may not hold a number of Bluebird, its parent.
+    let secondary = sid_at(&d, "customer_profiles", 1, "sid");
     assert_eq!(
-        extra(secondary, "RA000000000000000000000000000000ff"),
-        Err(TrustError::NumberAssignedTwice {
-            pn: pn0,
-            kind: "customer profile",
-            first: primary,
-            second: secondary
-        })
+        corrupt(|d| {
+            let list = d["channel_endpoint_assignments"].as_array_mut().unwrap();
+            let mut copy = list[0].clone();
+            copy["sid"] = json!("RA000000000000000000000000000000ff");
+            copy["bundle_sid"] = json!(secondary.to_string());
+            list.push(copy);
+        }),
+        Err(TrustError::Assignment(AssignError::NumberOfAnotherAccount(
+            pn0
+        )))
     );
-    // The same assignment twice is harmless.
-    assert!(extra(primary, "RA000000000000000000000000000000fe").is_ok());
 }
 
 #[test]

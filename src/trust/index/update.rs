@@ -1,18 +1,46 @@
-//! Incremental graph updates for Trust Hub API writes: accounts, bundles and entity
-//! links, plus the bulk number loader used when the index is rebuilt from the store.
+//! Incremental updates: [`Index::apply`] derives the update of each committed
+//! [`Change`] (accounts, bundles, entity links, numbers and their assignments), plus the
+//! bulk number loader used when the index is rebuilt from the store.
 //!
 //! Each graph write copies the (small) graph, edits the copy and swaps it in, so a call
 //! in flight finishes on the snapshot it started with and the next call sees the change.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::super::graph::{self, AccountNode, BundleNode, Graph, NO_BUNDLE, NumberEntry, dense_id};
 use super::super::model::{BundleStatus, Policy};
-use super::super::{Sid, TrustError};
+use super::super::{Change, Sid, TrustError};
 use super::Index;
 
 impl Index {
+    /// Applies a committed change. Records the index does not hold (end users,
+    /// evaluations) change nothing. An error means the change does not fit the index
+    /// (it broke a rule the writer should have checked): rebuild from the store.
+    pub fn apply(&self, change: &Change) -> Result<(), TrustError> {
+        match change {
+            Change::PutAccount(a) => self.upsert_account(a.sid, a.parent()),
+            Change::PutNumber(n) => self.upsert_number(n),
+            Change::DeleteNumber(n) => self.remove_number(graph::e164(n.sid, &n.phone_number)?),
+            Change::PutBundle(b) => {
+                let policy = Policy::from_sid(b.policy_sid).ok_or(TrustError::UnknownPolicy {
+                    sid: b.sid,
+                    policy: b.policy_sid,
+                })?;
+                let valid_until = b.valid_until.map(|t| t.unix_timestamp());
+                self.upsert_bundle(b.sid, b.account_sid, policy, b.status, valid_until)
+            }
+            Change::DeleteBundle(b) => self.remove_bundle(b.sid),
+            Change::PutEntityAssignment(a) => self.link(a.sid, a.bundle_sid, a.object_sid),
+            Change::DeleteEntityAssignment(a) => self.unlink(a.bundle_sid, a.object_sid),
+            Change::PutChannelEndpointAssignment(a, tn) => self.assign_number(*tn, a.bundle_sid),
+            Change::DeleteChannelEndpointAssignment(a, tn) => {
+                self.unassign_number(*tn, a.bundle_sid)
+            }
+            Change::PutEndUser(_) | Change::DeleteEndUser(_) | Change::PutEvaluation(_) => Ok(()),
+        }
+    }
+
     /// Copies the graph, lets `edit` change the copy, and publishes it if `edit` succeeds.
     fn edit_graph<T>(
         &self,
@@ -26,7 +54,7 @@ impl Index {
     }
 
     /// Adds an account; an existing account keeps its place (its parent cannot change).
-    pub fn upsert_account(&self, sid: Sid, parent: Option<Sid>) -> Result<(), TrustError> {
+    fn upsert_account(&self, sid: Sid, parent: Option<Sid>) -> Result<(), TrustError> {
         self.edit_graph(|g| {
             if g.account_ids.contains_key(&sid) {
                 return Ok(());
@@ -61,7 +89,7 @@ impl Index {
 
     /// Adds a bundle, or updates the status and `valid_until` (Unix seconds) of an
     /// existing one. Its account and policy cannot change.
-    pub fn upsert_bundle(
+    fn upsert_bundle(
         &self,
         sid: Sid,
         account: Sid,
@@ -111,7 +139,7 @@ impl Index {
     /// Removes a bundle and every link to or from it. Numbers assigned to it must be
     /// unassigned first ([`Index::unassign_number`]); the node stays behind as an
     /// unreachable, never-approved tombstone until the next rebuild.
-    pub fn remove_bundle(&self, sid: Sid) -> Result<(), TrustError> {
+    fn remove_bundle(&self, sid: Sid) -> Result<(), TrustError> {
         self.edit_graph(|g| {
             let id = g.bundle_ids.remove(&sid).ok_or(TrustError::NotFound {
                 kind: "bundle",
@@ -136,15 +164,15 @@ impl Index {
 
     /// Records an entity assignment between two bundles (trust product → customer
     /// profile, or secondary → primary profile). Links to end users are not indexed.
-    pub fn link(&self, assignment: Sid, bundle: Sid, object: Sid) -> Result<(), TrustError> {
-        if object.is("IT") || object.is("RD") {
+    fn link(&self, assignment: Sid, bundle: Sid, object: Sid) -> Result<(), TrustError> {
+        if !object.is("BU") {
             return Ok(());
         }
-        self.edit_graph(|g| graph::link(g, assignment, bundle, object, &HashSet::new()))
+        self.edit_graph(|g| graph::link(g, assignment, bundle, object, &HashMap::new()))
     }
 
     /// Removes an entity assignment between two bundles (a no-op for other objects).
-    pub fn unlink(&self, bundle: Sid, object: Sid) -> Result<(), TrustError> {
+    fn unlink(&self, bundle: Sid, object: Sid) -> Result<(), TrustError> {
         if !object.is("BU") {
             return Ok(());
         }

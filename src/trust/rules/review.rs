@@ -1,11 +1,14 @@
-//! Review rules, free of I/O: the bundle status transitions, what each policy requires
-//! (evaluations and the `Policies` resource), and the SID of the automatic SHAKEN/STIR
-//! trust product of an approved Primary profile.
+//! The review rules: the bundle status transitions and who may make them, what may
+//! change in which status, what each policy requires before submission (evaluations and
+//! the `Policies` resource), and the SID of the automatic SHAKEN/STIR trust product of an
+//! approved Primary profile.
 
 use serde_json::{Value, json};
+use thiserror::Error;
 use uuid::Uuid;
 
-use crate::trust::{BundleStatus, Policy, Sid};
+use super::super::Sid;
+use super::super::model::{BundleStatus, Policy};
 
 /// Whether a bundle's contents (fields, entity assignments) may change in this status.
 pub fn editable(status: BundleStatus) -> bool {
@@ -13,11 +16,13 @@ pub fn editable(status: BundleStatus) -> bool {
 }
 
 /// Why a status change was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum TransitionError {
     /// The target status is the operator's to set.
+    #[error("Only the operator may set status {}", .0.as_str())]
     OperatorOnly(BundleStatus),
     /// No one may go from the first status to the second.
+    #[error("cannot go from {} to {}", .0.as_str(), .1.as_str())]
     Illegal(BundleStatus, BundleStatus),
 }
 
@@ -164,30 +169,6 @@ pub fn evaluate(policy: Policy, attached: &Attached) -> (bool, Value) {
     (compliant, Value::Array(results))
 }
 
-/// The `requirements` object of the `Policies` resource.
-pub fn policy_requirements(policy: Policy) -> Value {
-    let mut end_user = Vec::new();
-    let mut profiles = Vec::new();
-    for r in requirements(policy) {
-        match r.kind {
-            RequirementKind::EndUser(t) => end_user.push(json!({
-                "name": r.friendly_name, "type": t, "requirement_name": r.name,
-            })),
-            RequirementKind::PrimaryProfile | RequirementKind::CustomerProfile => {
-                profiles.push(json!({
-                    "name": r.friendly_name, "type": "customer_profile", "requirement_name": r.name,
-                }));
-            }
-        }
-    }
-    json!({
-        "end_user": end_user,
-        "supporting_customer_profiles": profiles,
-        "supporting_trust_products": [],
-        "supporting_document": [],
-    })
-}
-
 /// Namespace of the automatic trust products' SIDs (a fixed random UUID).
 const AUTOMATIC_PRODUCT: Uuid = Uuid::from_u128(0x3c1e_55a0_8d4b_4f0e_a1b7_6c2d_9e84_f7a3);
 
@@ -305,9 +286,5 @@ mod tests {
         assert!(t.is("BU"));
         assert_eq!(t, automatic_product_sid(p));
         assert_ne!(t, automatic_product_sid(Sid::from_u128("BU", 8).unwrap()));
-        assert_eq!(
-            policy_requirements(Policy::PrimaryCustomerProfile)["end_user"][1]["type"],
-            "authorized_representative_1"
-        );
     }
 }

@@ -26,14 +26,10 @@ pub struct StatusChange {
 impl StatusChange {
     /// The form fields posted.
     pub fn form(&self) -> Vec<(&'static str, String)> {
-        let status = serde_json::to_value(self.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         let mut form = vec![
             ("AccountSid", self.account_sid.to_string()),
             ("BundleSid", self.bundle_sid.to_string()),
-            ("Status", status),
+            ("Status", self.status.as_str().to_owned()),
         ];
         if let Some(errors) = &self.errors {
             form.push(("FailureReason", errors.to_string()));

@@ -2,6 +2,7 @@
 //! resource with SIDs as text keys. Rows keep their insertion order (updates are upserts
 //! that keep the rowid), which is the order lists return.
 
+mod queries;
 mod rows;
 
 use std::path::Path;
@@ -9,15 +10,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
 
-use super::{
-    AccountQuery, BundleQuery, Change, Durability, Evaluation, NumberQuery, NumberRow, Page, Store,
-    StoreError,
-};
+use super::{Durability, NumberRow, Page, RecordStore, StoreError};
 use crate::trust::{
-    Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, PhoneNumber, Sid,
-    TrustData, TrustError,
+    Account, Bundle, Change, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
+    PhoneNumber, Sid, TrustData, TrustError,
 };
-use rows::{FromRow, backend, parse_sid, put, sql_limit};
+use rows::{FromRow, backend, parse_sid, put, put_channel_endpoint_assignment, sql_limit};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS accounts (
@@ -166,31 +164,18 @@ impl SqliteStore {
                     .map(Change::PutBundle),
             )
             .chain(data.end_users.iter().cloned().map(Change::PutEndUser))
-            .chain((data.entity_assignments.iter().cloned()).map(Change::PutEntityAssignment))
-            .chain(
-                (data.channel_endpoint_assignments.iter().cloned())
-                    .map(Change::PutChannelEndpointAssignment),
-            );
+            .chain((data.entity_assignments.iter().cloned()).map(Change::PutEntityAssignment));
         for change in changes {
             put(tx, &change)?;
+        }
+        for a in &data.channel_endpoint_assignments {
+            put_channel_endpoint_assignment(tx, a)?;
         }
         Ok(())
     }
 }
 
-/// `column IN (?, ?, …)` for a SID filter, or `1` when there is none.
-fn in_list(column: &str, accounts: Option<&[Sid]>, args: &mut Vec<String>) -> String {
-    match accounts {
-        None => "1".into(),
-        Some(list) => {
-            args.extend(list.iter().map(Sid::to_string));
-            let marks = vec!["?"; list.len()].join(",");
-            format!("{column} IN ({marks})")
-        }
-    }
-}
-
-impl Store for SqliteStore {
+impl RecordStore for SqliteStore {
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn
@@ -314,27 +299,6 @@ impl Store for SqliteStore {
         self.one("SELECT * FROM accounts WHERE sid = ?", &sid.to_string())
     }
 
-    fn accounts(&self, q: &AccountQuery, page: Page) -> Result<Vec<Account>, StoreError> {
-        let mut args = Vec::new();
-        let mut sql = format!(
-            "SELECT * FROM accounts WHERE {}",
-            in_list("sid", q.accounts.as_deref(), &mut args)
-        );
-        if let Some(parent) = &q.parent {
-            sql.push_str(" AND parent_sid = ?");
-            args.push(parent.to_string());
-        }
-        if let Some(name) = &q.friendly_name {
-            sql.push_str(" AND friendly_name = ?");
-            args.push(name.clone());
-        }
-        if let Some(status) = &q.status {
-            sql.push_str(" AND status = ?");
-            args.push(status.clone());
-        }
-        self.many(&sql, args, page)
-    }
-
     fn number(&self, sid: Sid) -> Result<Option<PhoneNumber>, StoreError> {
         self.one(
             "SELECT * FROM phone_numbers WHERE sid = ?",
@@ -346,64 +310,12 @@ impl Store for SqliteStore {
         self.one("SELECT * FROM phone_numbers WHERE phone_number = ?", e164)
     }
 
-    fn numbers(&self, q: &NumberQuery, page: Page) -> Result<Vec<PhoneNumber>, StoreError> {
-        let mut args = vec![q.account.to_string()];
-        let mut sql = "SELECT * FROM phone_numbers WHERE account_sid = ?".to_string();
-        if let Some(pattern) = &q.pattern {
-            let like: String = pattern
-                .chars()
-                .filter_map(|c| match c {
-                    '0'..='9' => Some(c),
-                    '*' => Some('_'),
-                    _ => None,
-                })
-                .collect();
-            sql.push_str(" AND phone_number LIKE ?");
-            args.push(format!("%{like}%"));
-        }
-        if let Some(name) = &q.friendly_name {
-            sql.push_str(" AND friendly_name = ?");
-            args.push(name.clone());
-        }
-        self.many(&sql, args, page)
-    }
-
     fn bundle(&self, sid: Sid) -> Result<Option<Bundle>, StoreError> {
         self.one("SELECT * FROM bundles WHERE sid = ?", &sid.to_string())
     }
 
-    fn bundles(&self, q: &BundleQuery, page: Page) -> Result<Vec<Bundle>, StoreError> {
-        let mut args = Vec::new();
-        let shaken = crate::trust::Policy::ShakenStir.sid_str();
-        let mut sql = format!(
-            "SELECT * FROM bundles WHERE {} AND policy_sid {} '{shaken}'",
-            in_list("account_sid", q.accounts.as_deref(), &mut args),
-            if q.profiles { "!=" } else { "=" },
-        );
-        for (column, value) in [
-            ("status", q.status.clone()),
-            ("friendly_name", q.friendly_name.clone()),
-            ("policy_sid", q.policy_sid.map(|s| s.to_string())),
-        ] {
-            if let Some(v) = value {
-                sql.push_str(&format!(" AND {column} = ?"));
-                args.push(v);
-            }
-        }
-        self.many(&sql, args, page)
-    }
-
     fn end_user(&self, sid: Sid) -> Result<Option<EndUser>, StoreError> {
         self.one("SELECT * FROM end_users WHERE sid = ?", &sid.to_string())
-    }
-
-    fn end_users(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<EndUser>, StoreError> {
-        let mut args = Vec::new();
-        let sql = format!(
-            "SELECT * FROM end_users WHERE {}",
-            in_list("account_sid", accounts, &mut args)
-        );
-        self.many(&sql, args, page)
     }
 
     fn entity_assignment(&self, sid: Sid) -> Result<Option<EntityAssignment>, StoreError> {
@@ -411,23 +323,6 @@ impl Store for SqliteStore {
             "SELECT * FROM entity_assignments WHERE sid = ?",
             &sid.to_string(),
         )
-    }
-
-    fn entity_assignments(
-        &self,
-        bundle: Option<Sid>,
-        object: Option<Sid>,
-        page: Page,
-    ) -> Result<Vec<EntityAssignment>, StoreError> {
-        let mut sql = "SELECT * FROM entity_assignments WHERE 1".to_string();
-        let mut args = Vec::new();
-        for (column, value) in [("bundle_sid", bundle), ("object_sid", object)] {
-            if let Some(v) = value {
-                sql.push_str(&format!(" AND {column} = ?"));
-                args.push(v.to_string());
-            }
-        }
-        self.many(&sql, args, page)
     }
 
     fn channel_endpoint_assignment(
@@ -440,34 +335,7 @@ impl Store for SqliteStore {
         )
     }
 
-    fn channel_endpoint_assignments(
-        &self,
-        bundle: Option<Sid>,
-        endpoints: &[Sid],
-        page: Page,
-    ) -> Result<Vec<ChannelEndpointAssignment>, StoreError> {
-        let mut sql = "SELECT * FROM channel_endpoint_assignments WHERE 1".to_string();
-        let mut args = Vec::new();
-        if let Some(b) = bundle {
-            sql.push_str(" AND bundle_sid = ?");
-            args.push(b.to_string());
-        }
-        if !endpoints.is_empty() {
-            let clause = in_list("channel_endpoint_sid", Some(endpoints), &mut args);
-            sql.push_str(&format!(" AND {clause}"));
-        }
-        self.many(&sql, args, page)
-    }
-
     fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError> {
         self.one("SELECT * FROM evaluations WHERE sid = ?", &sid.to_string())
-    }
-
-    fn evaluations(&self, bundle: Sid, page: Page) -> Result<Vec<Evaluation>, StoreError> {
-        self.many(
-            "SELECT * FROM evaluations WHERE bundle_sid = ?",
-            vec![bundle.to_string()],
-            page,
-        )
     }
 }

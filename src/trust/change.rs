@@ -1,0 +1,46 @@
+//! [`Change`]: one mutation of the trust data, as a write commits it. The store persists
+//! it and [`super::Index::apply`] derives the index update from it, so a write cannot
+//! reach the store without reaching the index.
+//!
+//! Deletions carry the record being deleted, and number assignments carry the number
+//! they assign, so that the index can find what to update without a reverse lookup.
+
+use super::Sid;
+use super::model::{
+    Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation, PhoneNumber,
+};
+use crate::tn::Tn;
+
+/// One mutation in a write. `Put*` inserts or replaces by SID.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    PutAccount(Account),
+    PutNumber(PhoneNumber),
+    DeleteNumber(PhoneNumber),
+    PutBundle(Bundle),
+    DeleteBundle(Bundle),
+    PutEndUser(EndUser),
+    DeleteEndUser(EndUser),
+    PutEntityAssignment(EntityAssignment),
+    DeleteEntityAssignment(EntityAssignment),
+    /// An assignment of the number `tn` (the assignment's `channel_endpoint_sid`).
+    PutChannelEndpointAssignment(ChannelEndpointAssignment, Tn),
+    DeleteChannelEndpointAssignment(ChannelEndpointAssignment, Tn),
+    PutEvaluation(Evaluation),
+}
+
+impl Change {
+    /// The SID of the record this change writes or deletes.
+    pub fn sid(&self) -> Sid {
+        match self {
+            Change::PutAccount(a) => a.sid,
+            Change::PutNumber(n) | Change::DeleteNumber(n) => n.sid,
+            Change::PutBundle(b) | Change::DeleteBundle(b) => b.sid,
+            Change::PutEndUser(u) | Change::DeleteEndUser(u) => u.sid,
+            Change::PutEntityAssignment(a) | Change::DeleteEntityAssignment(a) => a.sid,
+            Change::PutChannelEndpointAssignment(a, _)
+            | Change::DeleteChannelEndpointAssignment(a, _) => a.sid,
+            Change::PutEvaluation(e) => e.sid,
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The Trust Hub's rules, written once. The Trust Hub service checks every write against
+//! them before it commits, and loading trust data (a JSON file, or a rebuild from the
+//! store) checks the same invariants, so both accept exactly the same data.
+//!
+//! - Invariants of the data: what an entity assignment may link ([`check_link`]), whose
+//!   numbers a bundle may hold ([`check_owner`]), and one customer profile and one trust
+//!   product per number ([`check_slot`]).
+//! - Preconditions of a write ([`review`]): which status changes who may make, what may
+//!   change in which status, what a policy requires before submission, and the automatic
+//!   trust product of an approved Primary profile.
+
+pub mod review;
+
+use thiserror::Error;
+
+use super::Sid;
+use super::model::Policy;
+
+pub use review::{
+    Attached, Requirement, RequirementKind, TransitionError, automatic_product_sid,
+    check_transition, editable, evaluate, requirements,
+};
+
+/// A bundle as the rules see it: its account, that account's parent, and its policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BundleFacts {
+    pub sid: Sid,
+    pub account: Sid,
+    /// The parent of `account`, when `account` is a sub-account.
+    pub parent: Option<Sid>,
+    pub policy: Policy,
+}
+
+/// What an entity assignment's `object_sid` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// An end user (`IT…`) of this account.
+    EndUser { sid: Sid, account: Sid },
+    /// A customer profile or trust product.
+    Bundle {
+        sid: Sid,
+        account: Sid,
+        policy: Policy,
+    },
+    /// Anything else (supporting documents are not served yet).
+    Other(Sid),
+}
+
+/// Why an entity assignment may not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum LinkError {
+    #[error("{0} is neither an end user (IT…) nor a bundle (BU…)")]
+    ObjectKind(Sid),
+    #[error("end user {0} belongs to another account")]
+    EndUserOfAnotherAccount(Sid),
+    #[error("a trust product links to a customer profile of its own account or its parent account")]
+    ProductTarget,
+    #[error(
+        "a Secondary profile belongs to a sub-account and links to its parent account's Primary profile"
+    )]
+    SecondaryOfTopLevel,
+    #[error("a Secondary profile links only to its parent account's Primary profile")]
+    SecondaryTarget,
+    #[error("a Primary profile links to end users, not to other bundles")]
+    PrimaryTarget,
+}
+
+/// Whether `bundle` may be linked to `target`: a bundle to an end user of its own
+/// account; a trust product to a customer profile of its account or its parent's; a
+/// Secondary profile (of a sub-account) to its parent account's Primary profile.
+pub fn check_link(bundle: &BundleFacts, target: &LinkTarget) -> Result<(), LinkError> {
+    let (account, policy) = match *target {
+        LinkTarget::EndUser { sid, account } if account != bundle.account => {
+            return Err(LinkError::EndUserOfAnotherAccount(sid));
+        }
+        LinkTarget::EndUser { .. } => return Ok(()),
+        LinkTarget::Other(sid) => return Err(LinkError::ObjectKind(sid)),
+        LinkTarget::Bundle {
+            account, policy, ..
+        } => (account, policy),
+    };
+    match bundle.policy {
+        Policy::ShakenStir => {
+            let own_or_parent = account == bundle.account || Some(account) == bundle.parent;
+            if !policy.is_customer_profile() || !own_or_parent {
+                return Err(LinkError::ProductTarget);
+            }
+        }
+        Policy::SecondaryCustomerProfile => {
+            let Some(parent) = bundle.parent else {
+                return Err(LinkError::SecondaryOfTopLevel);
+            };
+            if policy != Policy::PrimaryCustomerProfile || account != parent {
+                return Err(LinkError::SecondaryTarget);
+            }
+        }
+        Policy::PrimaryCustomerProfile => return Err(LinkError::PrimaryTarget),
+    }
+    Ok(())
+}
+
+/// Why a phone number may not be assigned to a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AssignError {
+    #[error("{0} belongs to another account")]
+    NumberOfAnotherAccount(Sid),
+    #[error("{pn} is already assigned to {bundle}")]
+    AlreadyAssigned { pn: Sid, bundle: Sid },
+    #[error("assign {pn} to the customer profile linked to {product} first")]
+    ProfileFirst { pn: Sid, product: Sid },
+    #[error("ChannelEndpointType must be phone-number, got {0:?}")]
+    ChannelType(String),
+}
+
+/// The only channel endpoint type callsign assigns.
+pub const PHONE_NUMBER: &str = "phone-number";
+
+/// A bundle holds the numbers of its own account and of its sub-accounts.
+pub fn check_owner(
+    bundle: &BundleFacts,
+    pn: Sid,
+    owner: Sid,
+    owner_parent: Option<Sid>,
+) -> Result<(), AssignError> {
+    if owner == bundle.account || owner_parent == Some(bundle.account) {
+        Ok(())
+    } else {
+        Err(AssignError::NumberOfAnotherAccount(pn))
+    }
+}
+
+/// A number is on one customer profile and one trust product at most: `held` is the
+/// bundle of the same kind it is already on, if any.
+pub fn check_slot(pn: Sid, held: Option<Sid>) -> Result<(), AssignError> {
+    match held {
+        Some(bundle) => Err(AssignError::AlreadyAssigned { pn, bundle }),
+        None => Ok(()),
+    }
+}
+
+/// Only phone numbers are channel endpoints here.
+pub fn check_channel_type(found: &str) -> Result<(), AssignError> {
+    if found == PHONE_NUMBER {
+        Ok(())
+    } else {
+        Err(AssignError::ChannelType(found.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

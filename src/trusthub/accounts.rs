@@ -1,0 +1,122 @@
+//! Accounts: the operator creates top-level accounts, an account creates its
+//! sub-accounts (one level deep); an account sees itself and its sub-accounts, and the
+//! status of an account is set by its parent or the operator, never by itself.
+
+use super::{Caller, Hub, HubError, Missing, Write, new_sid, new_token};
+use crate::store::{AccountQuery, Page};
+use crate::trust::{Account, AccountStatus, Change, Sid};
+
+/// The fields an account update may change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountUpdate {
+    pub friendly_name: Option<String>,
+    pub status: Option<AccountStatus>,
+}
+
+/// Filters of the account list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    pub friendly_name: Option<String>,
+    pub status: Option<AccountStatus>,
+}
+
+impl Hub {
+    /// A new account: top-level when the operator asks, a sub-account of the caller
+    /// otherwise.
+    pub fn create_account(
+        &self,
+        caller: &Caller,
+        friendly_name: Option<String>,
+    ) -> Result<Account, HubError> {
+        let parent = match caller {
+            Caller::Operator => None,
+            Caller::Account { sid, parent: None } => Some(*sid),
+            Caller::Account {
+                parent: Some(_), ..
+            } => return Err(HubError::SubAccountCannotCreate),
+        };
+        let now = self.now_text();
+        let account = Account {
+            sid: new_sid(*b"AC"),
+            parent_sid: parent,
+            friendly_name: Some(
+                friendly_name.unwrap_or_else(|| format!("SubAccount Created at {now}")),
+            ),
+            auth_token: Some(new_token()),
+            status: AccountStatus::Active,
+            account_type: Some("Full".into()),
+            date_created: Some(now.clone()),
+            date_updated: Some(now),
+            uri: None,
+            subresource_uris: None,
+        };
+        let guard = self.lock();
+        self.commit(&guard, Write::of(Change::PutAccount(account.clone())))?;
+        Ok(account)
+    }
+
+    /// The accounts the caller sees: itself and its sub-accounts (every account for the
+    /// operator).
+    pub fn accounts(
+        &self,
+        caller: &Caller,
+        filter: &AccountFilter,
+        page: Page,
+    ) -> Result<Vec<Account>, HubError> {
+        let accounts = match caller {
+            Caller::Operator => None,
+            Caller::Account { sid, .. } => {
+                let family = self.store().accounts(
+                    &AccountQuery {
+                        parent: Some(*sid),
+                        ..AccountQuery::default()
+                    },
+                    Page::ALL,
+                )?;
+                Some(
+                    std::iter::once(*sid)
+                        .chain(family.into_iter().map(|a| a.sid))
+                        .collect(),
+                )
+            }
+        };
+        let query = AccountQuery {
+            accounts,
+            parent: None,
+            friendly_name: filter.friendly_name.clone(),
+            status: filter.status,
+        };
+        Ok(self.store().accounts(&query, page)?)
+    }
+
+    /// Account `sid`, if the caller sees it.
+    pub fn account(&self, caller: &Caller, sid: Sid) -> Result<Account, HubError> {
+        let missing = HubError::NotFound(Missing::Account(sid));
+        if !self.sees(caller, sid) {
+            return Err(missing);
+        }
+        self.store().account(sid)?.ok_or(missing)
+    }
+
+    pub fn update_account(
+        &self,
+        caller: &Caller,
+        sid: Sid,
+        update: AccountUpdate,
+    ) -> Result<Account, HubError> {
+        let guard = self.lock();
+        let mut account = self.account(caller, sid)?;
+        if let Some(name) = update.friendly_name {
+            account.friendly_name = Some(name);
+        }
+        if let Some(status) = update.status {
+            if matches!(caller, Caller::Account { sid, .. } if *sid == account.sid) {
+                return Err(HubError::OwnStatus);
+            }
+            account.status = status;
+        }
+        account.date_updated = Some(self.now_text());
+        self.commit(&guard, Write::of(Change::PutAccount(account.clone())))?;
+        Ok(account)
+    }
+}

@@ -1,0 +1,115 @@
+//! [`HubError`]: why the Trust Hub service refused a request, one variant per problem.
+//! The HTTP layer maps each to Twilio's status and error code in one place
+//! (`api::error`).
+
+use thiserror::Error;
+
+use crate::store::StoreError;
+use crate::tn::TnError;
+use crate::trust::{AssignError, BundleKind, BundleStatus, LinkError, Sid};
+
+/// What the caller asked for that does not exist, or that it may not see (the two look
+/// the same from outside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Account(Sid),
+    Number(Sid),
+    Bundle(Sid),
+    EndUser(Sid),
+    /// An entity assignment, channel endpoint assignment or evaluation of a bundle.
+    BundleChild {
+        bundle: Sid,
+        sid: Sid,
+    },
+    Policy(Sid),
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::Account(sid)
+            | Missing::Number(sid)
+            | Missing::Bundle(sid)
+            | Missing::EndUser(sid)
+            | Missing::Policy(sid) => write!(f, "{sid}"),
+            Missing::BundleChild { bundle, sid } => write!(f, "{sid} of {bundle}"),
+        }
+    }
+}
+
+/// Why the Trust Hub service refused a request.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum HubError {
+    /// No credentials, an unknown account or a wrong token.
+    #[error("Authentication Error - invalid username or password")]
+    Unauthenticated,
+    #[error("Account {0} is not active")]
+    AccountInactive(Sid),
+    #[error("Only the operator may {0}")]
+    OperatorOnly(&'static str),
+    #[error("The operator has no Trust Hub resources of its own; create them as the account")]
+    OperatorHasNoResources,
+    #[error("A sub-account cannot create sub-accounts")]
+    SubAccountCannotCreate,
+    #[error("An account cannot change its own status; its parent or the operator can")]
+    OwnStatus,
+    /// Absent, or not visible to the caller (existence is not revealed).
+    #[error("The requested resource {0} was not found")]
+    NotFound(Missing),
+    #[error("Phone number {0} is not a valid E.164 number")]
+    InvalidPhoneNumber(String),
+    #[error("Phone number {0} already exists")]
+    PhoneNumberExists(String),
+    #[error("PhoneNumber {number:?}: {error}")]
+    CallingNumber { number: String, error: TnError },
+    #[error("Bundle {sid} is {status} and cannot be edited")]
+    NotEditable { sid: Sid, status: BundleStatus },
+    #[error("Only the operator may set status {0}")]
+    StatusForOperator(BundleStatus),
+    #[error("Status: bundle {sid} cannot go from {from} to {to}")]
+    IllegalTransition {
+        sid: Sid,
+        from: BundleStatus,
+        to: BundleStatus,
+    },
+    #[error("Bundle {sid} is noncompliant and cannot be submitted: {}", missing.join("; "))]
+    Noncompliant { sid: Sid, missing: Vec<String> },
+    #[error("PolicySid {policy} is not a {} policy; see /v1/Policies", kind.name())]
+    PolicyKind { policy: Sid, kind: BundleKind },
+    #[error("PolicySid {policy} is not the policy of {bundle}")]
+    PolicyMismatch { policy: Sid, bundle: Sid },
+    #[error("ObjectSid: {0}")]
+    Link(LinkError),
+    #[error("ObjectSid: unknown object {0}")]
+    UnknownObject(Sid),
+    #[error("ObjectSid: {object} is already assigned to {bundle}")]
+    AlreadyLinked { object: Sid, bundle: Sid },
+    #[error("{}", assign_message(.0))]
+    Assign(AssignError),
+    #[error("ChannelEndpointSid: unknown phone number {0}")]
+    UnknownNumber(Sid),
+    #[error("End user {user} is assigned to {bundle}; remove the entity assignment first")]
+    EndUserAssigned { user: Sid, bundle: Sid },
+    #[error("trust store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// An assignment refusal, named after the parameter at fault.
+fn assign_message(e: &AssignError) -> String {
+    match e {
+        AssignError::ChannelType(_) => e.to_string(),
+        _ => format!("ChannelEndpointSid: {e}"),
+    }
+}
+
+impl From<LinkError> for HubError {
+    fn from(e: LinkError) -> HubError {
+        HubError::Link(e)
+    }
+}
+
+impl From<AssignError> for HubError {
+    fn from(e: AssignError) -> HubError {
+        HubError::Assign(e)
+    }
+}

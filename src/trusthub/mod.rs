@@ -1,0 +1,295 @@
+//! The Trust Hub service, with no HTTP in it: who the caller is, what it may see, and
+//! every read and write of accounts, numbers, bundles, assignments, end users and
+//! evaluations, checked against [`crate::trust::rules`]. The HTTP handlers in
+//! [`crate::api`] only parse Twilio's parameters, call this service and render its
+//! answers.
+//!
+//! A write holds one lock while it reads, checks, commits its [`Change`]s to the store
+//! and then applies the same changes to the live index ([`Index::apply`]), so that the
+//! response goes out only after both, and the next INVITE already sees the change.
+//!
+//! - [`accounts`], [`numbers`], [`bundles`], [`assignments`], [`end_users`],
+//!   [`evaluations`]: the operations, one file per resource.
+//! - [`attestation`]: the preview of what a call would get now.
+//! - [`callbacks`]: status-callback delivery with retries.
+//! - [`error`]: [`HubError`] and [`Missing`].
+
+pub mod accounts;
+pub mod assignments;
+pub mod attestation;
+pub mod bundles;
+pub mod callbacks;
+pub mod end_users;
+pub mod error;
+pub mod evaluations;
+pub mod numbers;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tracing::error;
+
+use crate::clock::{self, Clock, SystemClock};
+use crate::store::{self, Store, StoreError};
+use crate::tn::Numbering;
+use crate::trust::{AccountStatus, Change, Sid, Trust};
+use callbacks::{CallbackError, Callbacks, Retry, StatusChange};
+
+pub use attestation::{Preview, preview};
+pub use error::{HubError, Missing};
+
+/// Who is calling, after basic auth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// The operator credential from config: sees everything, reviews bundles, owns numbers.
+    Operator,
+    /// An account, with its parent when it is a sub-account.
+    Account { sid: Sid, parent: Option<Sid> },
+}
+
+impl Caller {
+    /// The caller's account; the operator has no Trust Hub resources of its own.
+    pub fn account(&self) -> Result<Sid, HubError> {
+        match self {
+            Caller::Account { sid, .. } => Ok(*sid),
+            Caller::Operator => Err(HubError::OperatorHasNoResources),
+        }
+    }
+
+    pub fn is_operator(&self) -> bool {
+        matches!(self, Caller::Operator)
+    }
+
+    /// Refused unless the caller is the operator; `action` completes "Only the operator
+    /// may …".
+    pub fn require_operator(&self, action: &'static str) -> Result<(), HubError> {
+        if self.is_operator() {
+            Ok(())
+        } else {
+            Err(HubError::OperatorOnly(action))
+        }
+    }
+}
+
+/// How the Trust Hub service is set up.
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// The operator's SID and auth token, when the operator may use the API.
+    pub operator: Option<(Sid, String)>,
+    pub callbacks: Retry,
+    /// How phone numbers in requests are canonicalized.
+    pub numbering: Numbering,
+}
+
+/// One write: the changes to commit, and the status callbacks to send once committed.
+#[derive(Debug, Default)]
+pub(crate) struct Write {
+    pub changes: Vec<Change>,
+    pub callbacks: Vec<StatusChange>,
+}
+
+impl Write {
+    pub fn of(change: Change) -> Write {
+        Write {
+            changes: vec![change],
+            callbacks: Vec::new(),
+        }
+    }
+}
+
+/// The Trust Hub service.
+pub struct Hub {
+    store: Arc<dyn Store>,
+    trust: Arc<Trust>,
+    clock: Arc<dyn Clock>,
+    numbering: Numbering,
+    operator: Option<(Sid, String)>,
+    callbacks: Option<Callbacks>,
+    write_lock: Mutex<()>,
+}
+
+/// Compares secrets in time that depends only on their lengths.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Hub {
+    /// The service around `store` and `trust`, reading `clock`; status changes are
+    /// reported through `callbacks` when given.
+    pub fn new(
+        store: Arc<dyn Store>,
+        trust: Arc<Trust>,
+        clock: Arc<dyn Clock>,
+        numbering: Numbering,
+        operator: Option<(Sid, String)>,
+        callbacks: Option<Callbacks>,
+    ) -> Hub {
+        Hub {
+            store,
+            trust,
+            clock,
+            numbering,
+            operator,
+            callbacks,
+            write_lock: Mutex::new(()),
+        }
+    }
+
+    /// The service on the wall clock, with its status callbacks started on the current
+    /// Tokio runtime.
+    pub fn start(
+        settings: HubSettings,
+        store: Arc<dyn Store>,
+        trust: Arc<Trust>,
+    ) -> Result<Hub, CallbackError> {
+        let callbacks = Callbacks::start(settings.callbacks)?;
+        Ok(Hub::new(
+            store,
+            trust,
+            Arc::new(SystemClock),
+            settings.numbering,
+            settings.operator,
+            Some(callbacks),
+        ))
+    }
+
+    /// The live index the proxy reads.
+    pub fn trust(&self) -> &Arc<Trust> {
+        &self.trust
+    }
+
+    /// How numbers in requests are canonicalized.
+    pub fn numbering(&self) -> &Numbering {
+        &self.numbering
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Seconds since the epoch, on the service's clock.
+    pub fn now_unix(&self) -> i64 {
+        self.clock.now_unix()
+    }
+
+    /// The record date of a write made now.
+    pub(crate) fn now_text(&self) -> String {
+        clock::rfc3339(self.now_unix())
+    }
+
+    /// Basic auth: the operator's credential, or an active account's SID and token.
+    pub fn authenticate(&self, credentials: Option<&(String, String)>) -> Result<Caller, HubError> {
+        let (user, password) = credentials.ok_or(HubError::Unauthenticated)?;
+        if let Some((sid, token)) = &self.operator
+            && same_secret(&sid.to_string(), user)
+        {
+            return if same_secret(token, password) {
+                Ok(Caller::Operator)
+            } else {
+                Err(HubError::Unauthenticated)
+            };
+        }
+        let sid = Sid::parse(user, "AC").map_err(|_| HubError::Unauthenticated)?;
+        let account = self.store.account(sid)?.ok_or(HubError::Unauthenticated)?;
+        let token = account.auth_token.as_deref().unwrap_or("");
+        if token.is_empty() || !same_secret(token, password) {
+            return Err(HubError::Unauthenticated);
+        }
+        if account.status != AccountStatus::Active {
+            return Err(HubError::AccountInactive(sid));
+        }
+        Ok(Caller::Account {
+            sid,
+            parent: account.parent(),
+        })
+    }
+
+    /// Whether `caller` may see resources of `account`: its own, its sub-accounts'.
+    pub fn sees(&self, caller: &Caller, account: Sid) -> bool {
+        match caller {
+            Caller::Operator => true,
+            Caller::Account { sid, .. } => *sid == account || self.parent_of(account) == Some(*sid),
+        }
+    }
+
+    /// The parent of `account`, from the index.
+    pub fn parent_of(&self, account: Sid) -> Option<Sid> {
+        self.trust.load().account(account).and_then(|a| a.parent)
+    }
+
+    /// The accounts whose resources a list shows: the caller's own (everything for the
+    /// operator).
+    pub fn list_scope(&self, caller: &Caller) -> Option<Vec<Sid>> {
+        match caller {
+            Caller::Operator => None,
+            Caller::Account { sid, .. } => Some(vec![*sid]),
+        }
+    }
+
+    /// Serializes writes; hold the guard from the first read a write depends on until
+    /// [`Hub::commit`] returns.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
+        self.write_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Commits `write` to the store, then derives the index update from each change and
+    /// queues the status callbacks. Call with the guard from [`Hub::lock`] held.
+    pub(crate) fn commit(&self, _guard: &MutexGuard<'_, ()>, write: Write) -> Result<(), HubError> {
+        self.store.apply(&write.changes)?;
+        let index = self.trust.load();
+        for change in &write.changes {
+            if let Err(e) = index.apply(change) {
+                // The store is the system of record: rebuild rather than run on a
+                // diverged index.
+                error!(error = %e, sid = %change.sid(), "index update failed after commit; rebuilding from the store");
+                drop(index);
+                self.rebuild_locked()?;
+                break;
+            }
+        }
+        if let Some(callbacks) = &self.callbacks {
+            for change in write.callbacks {
+                callbacks.notify(change);
+            }
+        }
+        Ok(())
+    }
+
+    fn rebuild_locked(&self) -> Result<usize, StoreError> {
+        let index = store::rebuild_index(self.store.as_ref())?;
+        let numbers = index.len_numbers();
+        self.trust.replace(index);
+        Ok(numbers)
+    }
+
+    /// Rebuilds the index from the store (SIGHUP), between writes.
+    pub fn reload(&self) -> Result<usize, StoreError> {
+        let _guard = self.lock();
+        self.rebuild_locked()
+    }
+
+    /// The index as the store would rebuild it now, for tests that compare it with the
+    /// live one.
+    #[cfg(test)]
+    pub(crate) fn rebuilt(&self) -> Result<crate::trust::Index, StoreError> {
+        store::rebuild_index(self.store.as_ref())
+    }
+}
+
+/// A fresh random SID of the given kind, e.g. `new_sid(*b"AC")`.
+pub(crate) fn new_sid(prefix: [u8; 2]) -> Sid {
+    Sid::from_parts(prefix, uuid::Uuid::new_v4().as_u128())
+}
+
+/// A fresh auth token: 32 lowercase hex digits.
+pub(crate) fn new_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+//! Phone numbers: the operator's own numbers, each owned by an account. Only the operator
+//! creates them; the account (or its parent) lists, fetches and releases them. Numbers
+//! are stored in E.164; releasing one removes its assignments too.
+
+use super::{Caller, Hub, HubError, Missing, Write, new_sid};
+use crate::store::{NumberQuery, Page};
+use crate::tn::{self, Tn};
+use crate::trust::{BundleKind, Change, PhoneNumber, Policy, Sid};
+
+/// Filters of the number list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberFilter {
+    /// Digits that must appear in the number; `*` matches any one digit.
+    pub pattern: Option<String>,
+    pub friendly_name: Option<String>,
+}
+
+/// Canonical E.164 (`+` and digits) for an owned number, which must be given with `+`.
+pub fn e164(raw: &str) -> Result<(Tn, String), HubError> {
+    let invalid = || HubError::InvalidPhoneNumber(raw.to_owned());
+    if !raw.trim_start().starts_with('+') {
+        return Err(invalid());
+    }
+    let tn = tn::canonicalize(raw, &tn::Numbering::default()).map_err(|_| invalid())?;
+    let digits = tn.as_str();
+    // E.164 numbers in use have 8 to 15 digits; North American ones exactly 11.
+    let plausible =
+        (8..=15).contains(&digits.len()) && (!digits.starts_with('1') || digits.len() == 11);
+    if !plausible {
+        return Err(invalid());
+    }
+    Ok((tn, format!("+{tn}")))
+}
+
+impl Hub {
+    /// Account `account`'s SID, if the caller sees it and it exists.
+    fn visible_account(&self, caller: &Caller, account: Sid) -> Result<Sid, HubError> {
+        if !self.sees(caller, account) || self.store().account(account)?.is_none() {
+            return Err(HubError::NotFound(Missing::Account(account)));
+        }
+        Ok(account)
+    }
+
+    /// The canonical number of a stored `PN…`.
+    pub(crate) fn number_tn(&self, number: &PhoneNumber) -> Result<Tn, HubError> {
+        Ok(e164(&number.phone_number)?.0)
+    }
+
+    /// The number `pn` with its canonical form, for an assignment change.
+    pub(crate) fn number_record(&self, pn: Sid) -> Result<(PhoneNumber, Tn), HubError> {
+        let number = self
+            .store()
+            .number(pn)?
+            .ok_or(HubError::UnknownNumber(pn))?;
+        let tn = self.number_tn(&number)?;
+        Ok((number, tn))
+    }
+
+    /// The customer profile a number is assigned to (the 2010 API's `bundle_sid`).
+    pub fn profile_of(&self, number: &PhoneNumber) -> Result<Option<Sid>, HubError> {
+        let assignments =
+            self.store()
+                .channel_endpoint_assignments(None, &[number.sid], Page::ALL)?;
+        for a in assignments {
+            if let Some(b) = self.store().bundle(a.bundle_sid)?
+                && Policy::from_sid(b.policy_sid).map(Policy::kind)
+                    == Some(BundleKind::CustomerProfile)
+            {
+                return Ok(Some(b.sid));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Gives number `raw` (E.164 with `+`) to `account`. Operator only.
+    pub fn create_number(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        raw: &str,
+        friendly_name: Option<String>,
+    ) -> Result<PhoneNumber, HubError> {
+        let account = self.visible_account(caller, account)?;
+        caller.require_operator("create phone numbers")?;
+        let (_, e164) = e164(raw)?;
+        let guard = self.lock();
+        if self.store().number_by_e164(&e164)?.is_some() {
+            return Err(HubError::PhoneNumberExists(e164));
+        }
+        let now = self.now_text();
+        let number = PhoneNumber {
+            sid: new_sid(*b"PN"),
+            account_sid: account,
+            phone_number: e164,
+            friendly_name,
+            date_created: Some(now.clone()),
+            date_updated: Some(now),
+            uri: None,
+        };
+        self.commit(&guard, Write::of(Change::PutNumber(number.clone())))?;
+        Ok(number)
+    }
+
+    /// `account`'s numbers, each with the customer profile it is on.
+    pub fn numbers(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        filter: &NumberFilter,
+        page: Page,
+    ) -> Result<Vec<(PhoneNumber, Option<Sid>)>, HubError> {
+        let account = self.visible_account(caller, account)?;
+        let query = NumberQuery {
+            account,
+            pattern: filter.pattern.clone(),
+            friendly_name: filter.friendly_name.clone(),
+        };
+        let mut rows = Vec::new();
+        for n in self.store().numbers(&query, page)? {
+            let profile = self.profile_of(&n)?;
+            rows.push((n, profile));
+        }
+        Ok(rows)
+    }
+
+    /// Number `sid` of `account`, if the caller sees it.
+    pub fn number(&self, caller: &Caller, account: Sid, sid: Sid) -> Result<PhoneNumber, HubError> {
+        let account = self.visible_account(caller, account)?;
+        self.store()
+            .number(sid)?
+            .filter(|n| n.account_sid == account)
+            .ok_or(HubError::NotFound(Missing::Number(sid)))
+    }
+
+    /// Releases a number and its assignments.
+    pub fn delete_number(&self, caller: &Caller, account: Sid, sid: Sid) -> Result<(), HubError> {
+        let guard = self.lock();
+        let n = self.number(caller, account, sid)?;
+        let tn = self.number_tn(&n)?;
+        let mut write = Write::default();
+        for a in self
+            .store()
+            .channel_endpoint_assignments(None, &[n.sid], Page::ALL)?
+        {
+            write
+                .changes
+                .push(Change::DeleteChannelEndpointAssignment(a, tn));
+        }
+        write.changes.push(Change::DeleteNumber(n));
+        self.commit(&guard, write)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_numbers_must_be_e164() {
+        assert_eq!(e164("+1 (215) 555-0121").unwrap().1, "+12155550121");
+        assert_eq!(e164("+442071838750").unwrap().1, "+442071838750");
+        for bad in [
+            "2155550121",
+            "+12",
+            "+1215555012a",
+            "",
+            "+0123456",
+            "+121555501212",
+        ] {
+            assert_eq!(
+                e164(bad).map(|(_, s)| s),
+                Err(HubError::InvalidPhoneNumber(bad.into())),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! The Trust Hub service without HTTP: authentication, visibility, the rules on each
+//! write, the clock, and the index kept equal to the store ([`model`]).
+
+mod model;
+
+use std::sync::Arc;
+
+use super::*;
+use crate::clock::FixedClock;
+use crate::store::{RecordStore as _, SqliteStore};
+use crate::tn::canonicalize;
+use crate::trust::{
+    Account, AssignError, BundleKind, BundleStatus, Level, LinkError, PhoneNumber, Policy,
+    TrustData,
+};
+use crate::trusthub::bundles::{BundleUpdate, NewBundle};
+
+const BLUEBIRD: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801";
+const SUPPORT: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f802";
+const HARBOR: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f803";
+const QUICKDIAL: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f804";
+const OPERATOR: &str = "AC0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
+/// Unix time of the fixed clock: 2027-01-15T08:00:00Z.
+const NOW: i64 = 1_800_000_000;
+
+fn sid(s: &str) -> Sid {
+    Sid::parse_any(s).unwrap()
+}
+
+fn account(s: &str) -> Caller {
+    let parent = match s {
+        SUPPORT | HARBOR => Some(sid(BLUEBIRD)),
+        _ => None,
+    };
+    Caller::Account {
+        sid: sid(s),
+        parent,
+    }
+}
+
+fn hub_with(data: TrustData) -> Hub {
+    let store = SqliteStore::in_memory().unwrap();
+    store.seed(&data).unwrap();
+    let trust = Arc::new(Trust::new(crate::trust::Index::build(&data).unwrap()));
+    let operator = Some((sid(OPERATOR), "operator-secret".to_owned()));
+    Hub::new(
+        Arc::new(store),
+        trust,
+        Arc::new(FixedClock::at(NOW)),
+        Numbering::default(),
+        operator,
+        None,
+    )
+}
+
+/// The sample data, every account's token `t-<last digit>`, Quickdial suspended.
+fn hub() -> Hub {
+    let mut data = TrustData::from_json(include_str!("../../../config/trust.json")).unwrap();
+    for a in &mut data.accounts {
+        let last = a.sid.to_string().chars().last().unwrap();
+        a.auth_token = Some(format!("t-{last}"));
+    }
+    data.accounts[3].status = AccountStatus::Suspended;
+    hub_with(data)
+}
+
+fn creds(user: &str, password: &str) -> Option<(String, String)> {
+    Some((user.to_owned(), password.to_owned()))
+}
+
+#[test]
+fn authenticates_the_operator_and_active_accounts_only() {
+    let hub = hub();
+    let auth = |u: &str, p: &str| hub.authenticate(creds(u, p).as_ref());
+    assert_eq!(auth(OPERATOR, "operator-secret"), Ok(Caller::Operator));
+    assert_eq!(auth(OPERATOR, "t-1"), Err(HubError::Unauthenticated));
+    assert_eq!(auth(SUPPORT, "t-2"), Ok(account(SUPPORT)));
+    assert_eq!(auth(SUPPORT, "t-1"), Err(HubError::Unauthenticated));
+    assert_eq!(auth("not-a-sid", "t-1"), Err(HubError::Unauthenticated));
+    assert_eq!(
+        auth("AC00000000000000000000000000000077", "t-7"),
+        Err(HubError::Unauthenticated)
+    );
+    assert_eq!(
+        auth(QUICKDIAL, "t-4"),
+        Err(HubError::AccountInactive(sid(QUICKDIAL)))
+    );
+    assert_eq!(hub.authenticate(None), Err(HubError::Unauthenticated));
+}
+
+#[test]
+fn accounts_see_themselves_and_their_sub_accounts() {
+    let hub = hub();
+    let (parent, sub) = (account(BLUEBIRD), account(SUPPORT));
+    assert!(hub.sees(&parent, sid(BLUEBIRD)) && hub.sees(&parent, sid(SUPPORT)));
+    assert!(!hub.sees(&parent, sid(QUICKDIAL)));
+    assert!(hub.sees(&sub, sid(SUPPORT)) && !hub.sees(&sub, sid(BLUEBIRD)));
+    assert!(hub.sees(&Caller::Operator, sid(QUICKDIAL)));
+    assert_eq!(hub.list_scope(&Caller::Operator), None);
+    assert_eq!(hub.list_scope(&sub), Some(vec![sid(SUPPORT)]));
+    assert_eq!(
+        hub.account(&sub, sid(BLUEBIRD)),
+        Err(HubError::NotFound(Missing::Account(sid(BLUEBIRD))))
+    );
+}
+
+#[test]
+fn writes_are_dated_by_the_service_clock() {
+    let hub = hub();
+    let user = hub
+        .create_end_user(
+            &account(BLUEBIRD),
+            end_users::NewEndUser {
+                friendly_name: "Bluebird".into(),
+                end_user_type: "customer_profile_business_information".into(),
+                attributes: serde_json::json!({}),
+            },
+        )
+        .unwrap();
+    assert_eq!(user.date_created.as_deref(), Some("2027-01-15T08:00:00Z"));
+}
+
+#[test]
+fn a_review_decision_reaches_the_next_attestation() {
+    let hub = hub();
+    let number = canonicalize("+12675550100", &Numbering::default()).unwrap();
+    let level = |hub: &Hub| hub.trust().load().attest(sid(QUICKDIAL), number, NOW).level;
+    assert_eq!(level(&hub), Level::C);
+    let profiles = hub
+        .bundles(
+            &Caller::Operator,
+            BundleKind::CustomerProfile,
+            &Default::default(),
+            crate::store::Page::ALL,
+        )
+        .unwrap();
+    let pending = profiles
+        .iter()
+        .find(|b| b.account_sid == sid(QUICKDIAL))
+        .expect("Quickdial has a profile under review");
+    for to in [BundleStatus::InReview, BundleStatus::TwilioApproved] {
+        if pending.status == to {
+            continue;
+        }
+        let update = BundleUpdate {
+            status: Some(to),
+            ..BundleUpdate::default()
+        };
+        hub.update_bundle(
+            &Caller::Operator,
+            BundleKind::CustomerProfile,
+            pending.sid,
+            update,
+        )
+        .unwrap();
+    }
+    // Approving the Primary made its automatic trust product: Quickdial now gets B.
+    assert_eq!(level(&hub), Level::B);
+}
+
+#[test]
+fn links_follow_the_one_rule_set() {
+    let hub = hub();
+    let bluebird = account(BLUEBIRD);
+    let new = |policy: Policy| NewBundle {
+        friendly_name: "x".into(),
+        email: "ops@x.example".into(),
+        policy_sid: policy.sid(),
+        status_callback: None,
+    };
+    let top_secondary = hub
+        .create_bundle(
+            &bluebird,
+            BundleKind::CustomerProfile,
+            new(Policy::SecondaryCustomerProfile),
+        )
+        .unwrap();
+    let primary = hub
+        .create_bundle(
+            &bluebird,
+            BundleKind::CustomerProfile,
+            new(Policy::PrimaryCustomerProfile),
+        )
+        .unwrap();
+    let profile = BundleKind::CustomerProfile;
+    assert_eq!(
+        hub.link(&bluebird, profile, top_secondary.sid, primary.sid),
+        Err(HubError::Link(LinkError::SecondaryOfTopLevel))
+    );
+    let document = Sid::from_parts(*b"RD", 1);
+    assert_eq!(
+        hub.link(&bluebird, profile, primary.sid, document),
+        Err(HubError::Link(LinkError::ObjectKind(document)))
+    );
+    // Quickdial's profile is another top-level account's: a product may not link to it.
+    let product = hub
+        .create_bundle(&bluebird, BundleKind::TrustProduct, new(Policy::ShakenStir))
+        .unwrap();
+    let stranger = hub
+        .create_bundle(
+            &account(QUICKDIAL),
+            BundleKind::CustomerProfile,
+            new(Policy::PrimaryCustomerProfile),
+        )
+        .unwrap();
+    assert_eq!(
+        hub.link(
+            &bluebird,
+            BundleKind::TrustProduct,
+            product.sid,
+            stranger.sid
+        ),
+        Err(HubError::Link(LinkError::ProductTarget))
+    );
+    // A number goes on the product only once it is on a linked profile.
+    let free = hub
+        .create_number(&Caller::Operator, sid(BLUEBIRD), "+12155550199", None)
+        .unwrap();
+    assert_eq!(
+        hub.assign_number(
+            &bluebird,
+            BundleKind::TrustProduct,
+            product.sid,
+            free.sid,
+            "phone-number"
+        ),
+        Err(HubError::Assign(AssignError::ProfileFirst {
+            pn: free.sid,
+            product: product.sid
+        }))
+    );
+}
+
+#[test]
+fn a_refused_index_update_rebuilds_the_index_from_the_store() {
+    let hub = hub();
+    // The store learns of an account behind the index's back (as an import without a
+    // SIGHUP would do) ...
+    let newcomer = Sid::from_parts(*b"AC", 0x77);
+    let record = Account {
+        sid: newcomer,
+        parent_sid: None,
+        friendly_name: None,
+        auth_token: None,
+        status: AccountStatus::Active,
+        account_type: None,
+        date_created: None,
+        date_updated: None,
+        uri: None,
+        subresource_uris: None,
+    };
+    hub.store().apply(&[Change::PutAccount(record)]).unwrap();
+    let before = hub.trust().load_full();
+    // ... so the index refuses a number of that account, and is rebuilt from the store.
+    let number = PhoneNumber {
+        sid: Sid::from_parts(*b"PN", 0x77),
+        account_sid: newcomer,
+        phone_number: "+12155550177".into(),
+        friendly_name: None,
+        date_created: None,
+        date_updated: None,
+        uri: None,
+    };
+    let guard = hub.lock();
+    hub.commit(&guard, Write::of(Change::PutNumber(number)))
+        .unwrap();
+    drop(guard);
+    let after = hub.trust().load_full();
+    assert!(!Arc::ptr_eq(&before, &after), "the index was replaced");
+    let tn = canonicalize("+12155550177", &Numbering::default()).unwrap();
+    assert_eq!(after.number(tn).map(|n| n.account), Some(newcomer));
+    assert_eq!(after.snapshot(), hub.rebuilt().unwrap().snapshot());
+}
+
+#[test]
+fn secrets_compare_exactly() {
+    assert!(same_secret("abc", "abc"));
+    assert!(!same_secret("abc", "abd"));
+    assert!(!same_secret("abc", "abcd"));
+}
+
+#[test]
+fn new_sids_are_of_their_kind_and_distinct() {
+    let a = new_sid(*b"AC");
+    assert!(a.is("AC"));
+    assert_ne!(a, new_sid(*b"AC"));
+    assert_eq!(new_token().len(), 32);
+}
+
+#[test]
+fn only_the_operator_passes_operator_checks() {
+    let customer = account(BLUEBIRD);
+    assert_eq!(
+        customer.require_operator("approve"),
+        Err(HubError::OperatorOnly("approve"))
+    );
+    assert_eq!(Caller::Operator.require_operator("approve"), Ok(()));
+    assert_eq!(
+        Caller::Operator.account(),
+        Err(HubError::OperatorHasNoResources)
+    );
+    assert_eq!(customer.account(), Ok(sid(BLUEBIRD)));
+}
