@@ -275,6 +275,8 @@ impl TestServer {
         let config = self.config(dir, address, transport);
         let path = dir.join("callsign.toml");
         std::fs::write(&path, config.to_toml()).unwrap();
+        let read = Config::load(&path).expect("the written config loads");
+        assert_eq!(read, config, "the written config reads back unchanged");
         path
     }
 
