@@ -1,30 +1,15 @@
 //! The `callsign` binary: subcommands that succeed, and bad input that fails with a
 //! message and a non-zero exit code.
 
-mod pki_server;
+mod common;
 
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use pki_server::{PkiServer, now_unix};
-
-fn callsign(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_callsign"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::binary::{assert_fails_saying, callsign, text};
+use common::now_unix;
+use common::pki_server::PkiServer;
 
 #[test]
 fn certs_dev_writes_a_pki_that_serve_accepts() {
@@ -52,16 +37,12 @@ fn certs_dev_writes_a_pki_that_serve_accepts() {
     let chain = std::fs::read_to_string(out.join("chain.pem")).unwrap();
     let key = callsign::certs::SigningKey::from_pem(&key).unwrap();
     let chain = callsign::certs::load_chain_pem(&chain).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let info = callsign::certs::check_signing_pair(&key, &chain, now).unwrap();
+    let info = callsign::certs::check_signing_pair(&key, &chain, now_unix()).unwrap();
     assert_eq!(info.spc.as_deref(), Some("777"));
 
     // Writing over an existing PKI is refused rather than silently replacing keys.
     let again = callsign(&["certs", "dev", "--out", out.to_str().unwrap()]);
-    assert!(!again.status.success());
+    assert_fails_saying(&again, "already exists");
 }
 
 #[test]
@@ -71,11 +52,7 @@ fn checked_in_dev_pki_matches_and_is_valid() {
     let chain = std::fs::read_to_string(dev.join("chain.pem")).unwrap();
     let key = callsign::certs::SigningKey::from_pem(&key).unwrap();
     let chain = callsign::certs::load_chain_pem(&chain).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let info = callsign::certs::check_signing_pair(&key, &chain, now)
+    let info = callsign::certs::check_signing_pair(&key, &chain, now_unix())
         .expect("certs/dev must be regenerated with `callsign certs dev --out certs/dev`");
     assert_eq!(info.spc.as_deref(), Some("1234"));
 }
@@ -311,8 +288,6 @@ fn bad_input_fails_with_a_message() {
             "--number",
         ),
     ] {
-        let o = callsign(&args);
-        assert!(!o.status.success(), "{args:?} succeeded");
-        assert!(text(&o).contains(needle), "{args:?}: {}", text(&o));
+        assert_fails_saying(&callsign(&args), needle);
     }
 }

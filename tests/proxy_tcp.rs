@@ -8,34 +8,37 @@ use common::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Reads one framed SIP message from a stream (`buf` keeps what follows it).
+/// Reads one framed SIP message from a stream (`buf` keeps what follows it), within
+/// [`WAIT`] in all.
 async fn read_msg(s: &mut TcpStream, buf: &mut Vec<u8>) -> String {
-    loop {
-        match frame(buf, 65_535).unwrap() {
-            Frame::Message(n) => {
-                let m = String::from_utf8(buf[..n].to_vec()).unwrap();
-                buf.drain(..n);
-                return m;
-            }
-            Frame::KeepAlive(n) => {
-                buf.drain(..n);
-            }
-            Frame::Incomplete => {
-                let mut chunk = [0u8; 8192];
-                let n = tokio::time::timeout(WAIT, s.read(&mut chunk))
-                    .await
-                    .expect("timed out reading TCP")
-                    .unwrap();
-                assert!(n > 0, "connection closed");
-                buf.extend_from_slice(&chunk[..n]);
+    let read = async {
+        loop {
+            match frame(buf, 65_535).unwrap() {
+                Frame::Message(n) => {
+                    let m = String::from_utf8(buf[..n].to_vec()).unwrap();
+                    buf.drain(..n);
+                    return m;
+                }
+                Frame::KeepAlive(n) => {
+                    buf.drain(..n);
+                }
+                Frame::Incomplete => {
+                    let mut chunk = [0u8; 8192];
+                    let n = s.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "connection closed");
+                    buf.extend_from_slice(&chunk[..n]);
+                }
             }
         }
-    }
+    };
+    tokio::time::timeout(WAIT, read)
+        .await
+        .expect("timed out reading TCP")
 }
 
 #[tokio::test]
 async fn tcp_trunk_reaches_udp_carrier_and_responses_return_on_the_connection() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let mut conn = TcpStream::connect(h.tcp).await.unwrap();
     let local = conn.local_addr().unwrap();
     let inv = call(local, "TCP", "tcp-1");
@@ -74,11 +77,7 @@ async fn tcp_trunk_reaches_udp_carrier_and_responses_return_on_the_connection() 
 
 #[tokio::test]
 async fn udp_trunk_reaches_tcp_carrier() {
-    let h = Harness::start(Options {
-        upstream_tcp: true,
-        ..Options::default()
-    })
-    .await;
+    let h = TestServer::new().upstream_tcp().start().await;
     let uac = uac("127.0.0.1").await;
     let inv = call(uac.local_addr().unwrap(), "UDP", "to-tcp");
     uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
@@ -110,7 +109,7 @@ async fn udp_trunk_reaches_tcp_carrier() {
 
 #[tokio::test]
 async fn broken_tcp_framing_is_refused_and_the_proxy_keeps_serving() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let mut bad = TcpStream::connect(h.tcp).await.unwrap();
     let local = bad.local_addr().unwrap();
     let inv = call(local, "TCP", "tcp-bad");
@@ -138,7 +137,7 @@ async fn broken_tcp_framing_is_refused_and_the_proxy_keeps_serving() {
 
 #[tokio::test]
 async fn tcp_connections_from_unknown_sources_are_closed() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind("127.0.0.3:0".parse().unwrap()).unwrap();
     let mut conn = socket.connect(h.tcp).await.unwrap();

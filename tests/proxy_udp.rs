@@ -11,7 +11,7 @@ const CALLEE: &str = "2155550131";
 
 #[tokio::test]
 async fn signed_invite_reaches_the_uas_and_the_dialog_completes() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let local = uac.local_addr().unwrap();
     let inv = call(local, "UDP", "call-1");
@@ -137,7 +137,7 @@ async fn ringing(
 
 #[tokio::test]
 async fn retransmitted_invite_is_absorbed_and_never_signed_again() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let (inv, _, _) = ringing(&h, &uac, "call-rtx").await;
 
@@ -153,7 +153,7 @@ async fn retransmitted_invite_is_absorbed_and_never_signed_again() {
 
 #[tokio::test]
 async fn cancel_is_answered_and_forwarded() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let local = uac.local_addr().unwrap();
     let (_, fwd, proxy) = ringing(&h, &uac, "call-cancel").await;
@@ -200,11 +200,7 @@ async fn cancel_is_answered_and_forwarded() {
 
 #[tokio::test]
 async fn silent_upstream_gets_408_after_timer_b() {
-    let h = Harness::start(Options {
-        t1_ms: 20,
-        ..Options::default()
-    })
-    .await;
+    let h = TestServer::new().t1_ms(20).start().await;
     let uac = uac("127.0.0.1").await;
     let local = uac.local_addr().unwrap();
     let inv = call(local, "UDP", "call-408");
@@ -225,7 +221,7 @@ async fn silent_upstream_gets_408_after_timer_b() {
 
 #[tokio::test]
 async fn unknown_source_is_refused_and_nothing_is_forwarded() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let stranger = uac("127.0.0.3").await;
     let local = stranger.local_addr().unwrap();
     let inv = call(local, "UDP", "call-403");
@@ -240,7 +236,7 @@ async fn unknown_source_is_refused_and_nothing_is_forwarded() {
 
 #[tokio::test]
 async fn max_forwards_zero_gets_483_and_loops_get_482() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let local = uac.local_addr().unwrap();
     let inv = call(local, "UDP", "call-483").replace("Max-Forwards: 70", "Max-Forwards: 0");
@@ -259,7 +255,7 @@ async fn max_forwards_zero_gets_483_and_loops_get_482() {
 
 #[tokio::test]
 async fn malformed_input_is_answered_or_dropped_and_service_continues() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let local = uac.local_addr().unwrap();
     uac.send_to(b"\x00\xffgarbage that is not SIP", h.udp)
@@ -296,7 +292,7 @@ async fn malformed_input_is_answered_or_dropped_and_service_continues() {
 
 #[tokio::test]
 async fn untrusted_identity_from_the_trunk_is_replaced() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let local = uac.local_addr().unwrap();
     let inv = invite(
@@ -319,7 +315,7 @@ async fn untrusted_identity_from_the_trunk_is_replaced() {
 
 #[tokio::test]
 async fn sub_account_gets_b_and_unparseable_numbers_are_forwarded_unsigned() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let sub = uac("127.0.0.2").await;
     let local = sub.local_addr().unwrap();
     let inv = invite(
@@ -357,7 +353,7 @@ async fn sub_account_gets_b_and_unparseable_numbers_are_forwarded_unsigned() {
 
 #[tokio::test]
 async fn trust_reload_changes_the_level_of_the_next_call() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let local = uac.local_addr().unwrap();
     let call = |id: &str| {
@@ -424,7 +420,7 @@ async fn trust_reload_changes_the_level_of_the_next_call() {
 
 #[tokio::test]
 async fn x5u_chain_is_served_with_its_content_type_and_cache_control() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let resp = h.http_get("/certs/chain.pem").await;
     let lower = resp.to_ascii_lowercase();
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
@@ -453,7 +449,7 @@ async fn x5u_chain_is_served_with_its_content_type_and_cache_control() {
 
 #[tokio::test]
 async fn forged_responses_are_dropped() {
-    let h = Harness::start(Options::default()).await;
+    let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let (_, fwd, proxy) = ringing(&h, &uac, "call-forged").await;
     // An attacker who guesses our transaction id but not the keyed hash in the branch.

@@ -3,7 +3,6 @@
 
 mod common;
 
-use callsign::sip::HeaderName;
 use common::*;
 
 fn leaf_key_of(pki: &std::path::Path) -> Vec<u8> {
@@ -13,38 +12,28 @@ fn leaf_key_of(pki: &std::path::Path) -> Vec<u8> {
         .public_key_sec1()
 }
 
-async fn signed_call(h: &Harness, id: &str) -> String {
-    let uac = uac("127.0.0.1").await;
-    uac.send_to(call(uac.local_addr().unwrap(), "UDP", id).as_bytes(), h.udp)
-        .await
-        .unwrap();
-    let (got, _) = recv_until(h.uas_udp(), |m| m.contains(&format!("Call-ID: {id}"))).await;
-    header(&got, HeaderName::Identity).unwrap()
+/// The Identity of one call from acme's trunk.
+async fn signed(h: &Harness, id: &str) -> String {
+    signed_invite(h, "127.0.0.1", "2155550121", "2155550131", id).await
 }
 
 #[tokio::test]
 async fn sighup_rotates_the_signing_pair_and_keeps_it_when_the_new_one_is_bad() {
     let dir = tempfile::tempdir().unwrap();
     let live = shared_pki(dir.path());
-    let h = Harness::start(Options {
-        pki: Some(live.clone()),
-        ..Options::default()
-    })
-    .await;
+    let h = TestServer::new().pki(&live).start().await;
     let old_key = leaf_key_of(&live);
-    verify_identity(&signed_call(&h, "before").await, &old_key);
+    verify_identity(&signed(&h, "before").await, &old_key);
 
     // A new, valid pair replaces the files; SIGHUP picks it up.
-    let next = dir.path().join("next");
-    let pki = callsign::certs::dev::generate("1234", now_unix()).unwrap();
-    callsign::certs::dev::write(&next, &pki).unwrap();
+    let next = dev_pki(&dir.path().join("next"), now_unix());
     for f in ["chain.pem", "leaf.key"] {
         std::fs::copy(next.join(f), live.join(f)).unwrap();
     }
     h.reload().await;
     let new_key = leaf_key_of(&next);
     assert_ne!(old_key, new_key);
-    verify_identity(&signed_call(&h, "after").await, &new_key);
+    verify_identity(&signed(&h, "after").await, &new_key);
     let served = h.http_get("/certs/chain.pem").await;
     assert!(served.ends_with(&std::fs::read_to_string(next.join("chain.pem")).unwrap()));
 
@@ -55,7 +44,7 @@ async fn sighup_rotates_the_signing_pair_and_keeps_it_when_the_new_one_is_bad() 
     )
     .unwrap();
     h.reload().await;
-    verify_identity(&signed_call(&h, "still").await, &new_key);
+    verify_identity(&signed(&h, "still").await, &new_key);
     h.assert_metric("callsign_signing_reloads_total{cause=\"error\"} 1")
         .await;
     h.assert_metric("callsign_signing_reloads_total{cause=\"ok\"} 1")

@@ -3,28 +3,14 @@
 //! root, and tokens that secsipidx signs with the dev leaf key pass `callsign verify`.
 //! Ignored by plain `cargo test`; `scripts/test.sh` installs secsipidx and runs them.
 
-mod pki_server;
+mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use pki_server::{DEST, ORIG, PkiServer, now_unix};
-
-fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::binary::{callsign, run, text};
+use common::now_unix;
+use common::pki_server::{DEST, ORIG, PkiServer};
 
 fn write(dir: &Path, name: &str, contents: &str) -> String {
     let path = dir.join(name);
@@ -73,10 +59,12 @@ fn callsign_tokens_pass_secsipidx_check_against_the_dev_root() {
     let other_root = write(dir.path(), "other-root.pem", &other.root_pem);
     let o = secsipidx_check(&identity, &leaf, &other_root, &intermediate);
     assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("unknown authority"), "{}", text(&o));
     // ...and so does its signature check on a stale token.
     let stale = server.identity("/chain.pem", now_unix() - 600);
     let o = secsipidx_check(&stale, &leaf, &root, &intermediate);
     assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("expired token"), "{}", text(&o));
 }
 
 #[test]
@@ -115,25 +103,22 @@ fn secsipidx_tokens_pass_callsign_verify() {
     assert!(identity.contains(";info=<"), "{identity}");
 
     let verify = |identity: &str, orig: &str| {
-        run(
-            env!("CARGO_BIN_EXE_callsign"),
-            &[
-                "verify",
-                "--identity",
-                identity,
-                "--trust-anchors",
-                &root,
-                "--allow-http",
-                "--allow-loopback",
-                "--crl",
-                "require",
-                "--orig",
-                orig,
-                "--dest",
-                DEST,
-                "--json",
-            ],
-        )
+        callsign(&[
+            "verify",
+            "--identity",
+            identity,
+            "--trust-anchors",
+            &root,
+            "--allow-http",
+            "--allow-loopback",
+            "--crl",
+            "require",
+            "--orig",
+            orig,
+            "--dest",
+            DEST,
+            "--json",
+        ])
     };
     let o = verify(&identity, ORIG);
     assert!(o.status.success(), "{}", text(&o));

@@ -2,161 +2,32 @@
 //! `callsign trust export`/`import` keep the JSON trust-data format, and `callsign
 //! attest` answers from the store.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+mod common;
 
-const OPERATOR: &str = "AC0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
-const TOKEN: &str = "operator-token-for-tests";
+use std::path::{Path, PathBuf};
+
+use common::api::{Api, Creds, sids};
+use common::binary::{assert_fails_saying, callsign, serve, text};
+use common::*;
+
 const BLUEBIRD: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801";
+/// The sample trust data the store is seeded from.
+const SAMPLE: &str = include_str!("../config/trust.json");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A config in `dir` for the checked-in dev PKI and a store (in a folder the store
+/// creates) seeded from the sample trust data.
+fn config(dir: &Path) -> PathBuf {
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev");
+    TestServer::new()
+        .pki(&dev)
+        .trunks(Vec::new())
+        .store(SAMPLE)
+        .store_db("data/callsign.db")
+        .write_config(dir)
 }
 
-/// A config in `dir` with a store seeded from the sample trust data.
-fn config(dir: &Path, http: u16) -> std::path::PathBuf {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let text = format!(
-        r#"
-[sip]
-udp = "127.0.0.1:{sip}"
-[http]
-listen = "127.0.0.1:{http}"
-[signing]
-certificate = "{root}/certs/dev/chain.pem"
-key = "{root}/certs/dev/leaf.key"
-x5u = "http://127.0.0.1/certs/chain.pem"
-[trust]
-store = "data/callsign.db"
-seed = "{root}/config/trust.json"
-[api]
-operator_sid = "{OPERATOR}"
-operator_auth_token = "{TOKEN}"
-[upstream]
-address = "127.0.0.1:9"
-"#,
-        sip = free_port(),
-    );
-    let path = dir.join("callsign.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn callsign(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_callsign"))
-        .args(args)
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// Starts `callsign serve` and waits for its "HTTP serving" log line.
-fn serve(config: &Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_callsign"))
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Logs go to stderr.
-    let out = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(out).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("the server logs that it serves HTTP")
-            .unwrap();
-        if line.contains("HTTP serving") {
-            break;
-        }
-    }
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    child
-}
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
-}
-
-#[tokio::test]
-async fn a_killed_server_loses_no_committed_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let http = free_port();
-    let cfg = config(dir.path(), http);
-    let mut server = serve(&cfg);
-    let c = client();
-    let mut created = Vec::new();
-    for i in 0..20 {
-        let r = c
-            .post(format!("http://127.0.0.1:{http}/2010-04-01/Accounts.json"))
-            .basic_auth(OPERATOR, Some(TOKEN))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("FriendlyName=account+{i}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
-        created.push(body["sid"].as_str().unwrap().to_owned());
-    }
-    // SIGKILL right after the last response: no shutdown, no checkpoint.
-    server.kill().unwrap();
-    server.wait().unwrap();
-
-    let exported = callsign(&["trust", "export", "--config", cfg.to_str().unwrap()]);
-    assert!(exported.status.success(), "{}", text(&exported));
-    let data: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
-    let sids: Vec<&str> = data["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["sid"].as_str().unwrap())
-        .collect();
-    for sid in &created {
-        assert!(sids.contains(&sid.as_str()), "{sid} lost");
-    }
-
-    // And a restarted server serves them (a fresh client: the old one pooled a
-    // connection to the killed server).
-    let mut server = serve(&cfg);
-    let r = client()
-        .get(format!(
-            "http://127.0.0.1:{http}/2010-04-01/Accounts/{}.json",
-            created.last().unwrap()
-        ))
-        .basic_auth(OPERATOR, Some(TOKEN))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    server.kill().unwrap();
-    server.wait().unwrap();
-}
-
-#[test]
-fn export_import_round_trip_and_attest_from_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = config(dir.path(), free_port());
-    let cfg = cfg.to_str().unwrap();
-
-    // The first use creates and seeds the store; attest reads it.
-    let o = callsign(&[
+fn attest_bluebird(cfg: &str) -> std::process::Output {
+    callsign(&[
         "attest",
         "--config",
         cfg,
@@ -164,53 +35,81 @@ fn export_import_round_trip_and_attest_from_the_store() {
         BLUEBIRD,
         "--number",
         "+12155550121",
-    ]);
+    ])
+}
+
+#[tokio::test]
+async fn a_killed_server_loses_no_committed_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let server = serve(&cfg);
+    let api = Api::new(server.http);
+    let mut created = Vec::new();
+    for i in 0..20 {
+        let name = format!("account {i}");
+        let form = [("FriendlyName", name.as_str())];
+        let (s, body) = api
+            .post("/2010-04-01/Accounts.json", &Creds::operator(), &form)
+            .await;
+        assert_eq!(s, 201, "{body}");
+        created.push(body["sid"].as_str().unwrap().to_owned());
+    }
+    // SIGKILL right after the last response: no shutdown, no checkpoint.
+    server.kill();
+
+    let exported = callsign(&["trust", "export", "--config", cfg.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", text(&exported));
+    let data: serde_json::Value = serde_json::from_slice(&exported.stdout).unwrap();
+    let exported = sids(&data, "accounts");
+    for sid in &created {
+        assert!(exported.contains(sid), "{sid} lost");
+    }
+
+    // And a restarted server serves them (a fresh client: the old one pooled a
+    // connection to the killed server).
+    let server = serve(&cfg);
+    let path = format!("/2010-04-01/Accounts/{}.json", created.last().unwrap());
+    let (s, body) = Api::new(server.http)
+        .get(&path, &Creds::operator(), &[])
+        .await;
+    assert_eq!(s, 200, "{body}");
+    server.kill();
+}
+
+#[test]
+fn export_import_round_trip_and_attest_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+
+    // The first use creates and seeds the store; attest reads it.
+    let o = attest_bluebird(cfg);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("level:   A"), "{}", text(&o));
     assert!(text(&o).contains("product: BU2b3c4d5e6f708192a3b4c5d6e7f80102"));
 
     let out = dir.path().join("export.json");
-    let o = callsign(&[
-        "trust",
-        "export",
-        "--config",
-        cfg,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let out_path = out.to_str().unwrap();
+    let o = callsign(&["trust", "export", "--config", cfg, "--out", out_path]);
     assert!(o.status.success(), "{}", text(&o));
     let exported = callsign::store::load_file(&out).expect("the export is valid trust data");
     assert_eq!(exported.phone_numbers.len(), 7);
+    assert_eq!(exported.accounts.len(), 4, "every sample account");
     assert!(exported.accounts.iter().all(|a| a.auth_token.is_some()));
 
     // Importing into a store that holds data needs --replace.
-    let o = callsign(&["trust", "import", "--config", cfg, out.to_str().unwrap()]);
-    assert!(!o.status.success());
-    assert!(text(&o).contains("--replace"), "{}", text(&o));
+    let o = callsign(&["trust", "import", "--config", cfg, out_path]);
+    assert_fails_saying(&o, "--replace");
     let mut data: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     data["trust_products"] = serde_json::json!([]);
     data["entity_assignments"] = serde_json::json!([]);
     data["channel_endpoint_assignments"] = serde_json::json!([]);
     std::fs::write(&out, data.to_string()).unwrap();
-    let o = callsign(&[
-        "trust",
-        "import",
-        "--replace",
-        "--config",
-        cfg,
-        out.to_str().unwrap(),
-    ]);
+    let replace = ["trust", "import", "--replace", "--config", cfg, out_path];
+    let o = callsign(&replace);
     assert!(o.status.success(), "{}", text(&o));
-    let o = callsign(&[
-        "attest",
-        "--config",
-        cfg,
-        "--account",
-        BLUEBIRD,
-        "--number",
-        "+12155550121",
-    ]);
+    let o = attest_bluebird(cfg);
     assert!(
         text(&o).contains("reason:  c_no_trust_product"),
         "{}",
@@ -219,23 +118,8 @@ fn export_import_round_trip_and_attest_from_the_store() {
 
     // A file that is not valid trust data is refused and the store is left alone.
     std::fs::write(&out, r#"{"accounts": [{"sid": "ACnope"}]}"#).unwrap();
-    let o = callsign(&[
-        "trust",
-        "import",
-        "--replace",
-        "--config",
-        cfg,
-        out.to_str().unwrap(),
-    ]);
-    assert!(!o.status.success());
-    let o = callsign(&[
-        "attest",
-        "--config",
-        cfg,
-        "--account",
-        BLUEBIRD,
-        "--number",
-        "+12155550121",
-    ]);
+    let o = callsign(&replace);
+    assert_fails_saying(&o, "ACnope");
+    let o = attest_bluebird(cfg);
     assert!(text(&o).contains("c_no_trust_product"), "{}", text(&o));
 }

@@ -12,6 +12,15 @@ use serde_json::Value;
 /// One request: method, path and form.
 type Endpoint = (&'static str, String, Vec<(&'static str, String)>);
 
+/// A list endpoint, where the parent and the other account each own one resource.
+struct List {
+    path: &'static str,
+    /// The key of the rows in the response.
+    key: &'static str,
+    parents: String,
+    others: String,
+}
+
 struct World {
     parent: Creds,
     sub: Creds,
@@ -20,6 +29,7 @@ struct World {
     endpoints: Vec<Endpoint>,
     /// GET paths whose answers must not change.
     snapshot: Vec<String>,
+    lists: Vec<List>,
 }
 
 async fn world(api: &Api) -> World {
@@ -44,6 +54,34 @@ async fn world(api: &Api) -> World {
         )
         .await;
     let eval = eval["sid"].as_str().unwrap().to_owned();
+    // The other account owns one of each listed resource too, so that its lists are
+    // not empty.
+    let lists = vec![
+        List {
+            path: "/2010-04-01/Accounts.json",
+            key: "accounts",
+            parents: parent.sid.clone(),
+            others: other.sid.clone(),
+        },
+        List {
+            path: "/v1/CustomerProfiles",
+            key: "results",
+            parents: profile.clone(),
+            others: api.bundle(&other, PROFILES, PRIMARY, None).await,
+        },
+        List {
+            path: "/v1/TrustProducts",
+            key: "results",
+            parents: product.clone(),
+            others: api.bundle(&other, PRODUCTS, SHAKEN, None).await,
+        },
+        List {
+            path: "/v1/EndUsers",
+            key: "results",
+            parents: user.clone(),
+            others: api.end_user(&other, "authorized_representative_1").await,
+        },
+    ];
 
     let cp = format!("/v1/CustomerProfiles/{profile}");
     let tp = format!("/v1/TrustProducts/{product}");
@@ -135,17 +173,13 @@ async fn world(api: &Api) -> World {
         other,
         endpoints,
         snapshot,
+        lists,
     }
 }
 
 /// A server on an empty store, and the world built in it (keep the harness alive).
 async fn start() -> (Harness, Api, World) {
-    let h = Harness::start(Options {
-        store_seed: Some("{}".into()),
-        ..Options::default()
-    })
-    .await;
-    let api = Api::new(h.http);
+    let (h, api) = hub().await;
     let w = world(&api).await;
     (h, api, w)
 }
@@ -191,10 +225,11 @@ async fn strangers_get_401_or_404_and_change_nothing() {
             assert_eq!(s, expected, "{who}: {method} {path}: {body}");
             let code = if expected == 401 { 20003 } else { 20404 };
             assert_eq!(body["code"], code, "{who}: {method} {path}: {body}");
-            assert!(body["more_info"].as_str().is_some());
+            let docs = format!("https://www.twilio.com/docs/errors/{code}");
+            assert_eq!(body["more_info"], docs.as_str(), "{who}: {method} {path}");
         }
     }
-    // Creating on the parent's behalf: lists and creates act on the caller's own data.
+    // Creates without credentials are refused.
     for (path, form) in [
         ("/2010-04-01/Accounts.json", vec![]),
         (
@@ -215,13 +250,33 @@ async fn strangers_get_401_or_404_and_change_nothing() {
         ),
         ("/v1/EndUsers", vec![("FriendlyName", "x"), ("Type", "t")]),
     ] {
-        let (s, _) = api.call("POST", path, None, &form).await;
-        assert_eq!(s, 401, "{path}");
-        let (s, body) = api.get(path, &w.other, &[]).await;
-        assert_eq!(s, 200);
+        let (s, body) = api.call("POST", path, None, &form).await;
+        assert_eq!((s, body["code"].as_u64()), (401, Some(20003)), "{path}");
+    }
+    // Lists act on the caller's own data: the operator sees the parent's resource, and
+    // the other account sees its own and nothing else.
+    assert_eq!(w.lists.len(), 4);
+    for list in &w.lists {
+        let (s, all) = api.get(list.path, &Creds::operator(), &[]).await;
+        assert_eq!(s, 200, "{all}");
+        assert!(
+            sids(&all, list.key).contains(&list.parents),
+            "{}: the parent's {} is missing: {all}",
+            list.path,
+            list.parents
+        );
+        let (s, body) = api.get(list.path, &w.other, &[]).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(
+            sids(&body, list.key),
+            std::slice::from_ref(&list.others),
+            "{} shows another account more than its own",
+            list.path
+        );
         assert!(
             !body.to_string().contains(&w.parent.sid),
-            "{path} leaks the parent's data to another account"
+            "{} leaks the parent's data to another account: {body}",
+            list.path
         );
     }
     assert_eq!(snapshot(&api, &w.snapshot).await, before, "data changed");
@@ -283,7 +338,7 @@ async fn operator_only_actions_get_403_and_change_nothing() {
         );
     }
     // The operator has no Trust Hub resources of its own to create.
-    let (s, _) = api
+    let (s, body) = api
         .post(
             "/v1/CustomerProfiles",
             &Creds::operator(),
@@ -294,7 +349,7 @@ async fn operator_only_actions_get_403_and_change_nothing() {
             ],
         )
         .await;
-    assert_eq!(s, 403);
+    assert_eq!((s, body["code"].as_u64()), (403, Some(20403)), "{body}");
     assert_eq!(snapshot(&api, &w.snapshot).await, before, "data changed");
 
     // The same actions succeed for those allowed to take them.
@@ -325,8 +380,8 @@ async fn parents_see_their_sub_accounts_resources() {
     assert_eq!(s, 200);
     api.ok(&path, &w.parent, &[("FriendlyName", "set by the parent")])
         .await;
-    let (s, _) = api.get(&path, &w.other, &[]).await;
-    assert_eq!(s, 404);
+    let (s, body) = api.get(&path, &w.other, &[]).await;
+    assert_eq!((s, body["code"].as_u64()), (404, Some(20404)));
     let (s, _) = api
         .get(
             &format!("/2010-04-01/Accounts/{}.json", w.sub.sid),

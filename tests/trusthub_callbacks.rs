@@ -62,12 +62,7 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 
 #[tokio::test]
 async fn status_changes_are_posted_and_retried() {
-    let h = Harness::start(Options {
-        store_seed: Some("{}".into()),
-        ..Options::default()
-    })
-    .await;
-    let api = Api::new(h.http);
+    let (_h, api) = hub().await;
     let (url, mut rx) = receiver().await;
     let a = api.account(&Creds::operator(), "A").await;
     let p = api.bundle(&a, PROFILES, PRIMARY, Some(&url)).await;
@@ -78,8 +73,7 @@ async fn status_changes_are_posted_and_retried() {
         let it = api.end_user(&a, t).await;
         api.link(&a, PROFILES, &p, &it).await;
     }
-    let (s, _) = api.set_status(&a, PROFILES, &p, "pending-review").await;
-    assert_eq!(s, 200);
+    api.move_to(&a, PROFILES, &p, "pending-review").await;
 
     // The first delivery is refused (500) and retried after the backoff.
     let first = next(&mut rx).await;
@@ -101,28 +95,23 @@ async fn status_changes_are_posted_and_retried() {
     assert_eq!(field(&rejected, "Status"), "twilio-rejected");
     assert_eq!(field(&rejected, "FailureReason"), r#"[{"code":1}]"#);
 
-    // A field edit without a status change sends nothing.
+    // A field edit without a status change sends nothing: the next callback is the
+    // resubmission that follows it.
     api.ok(
         &format!("/v1/CustomerProfiles/{p}"),
         &a,
         &[("FriendlyName", "renamed")],
     )
     .await;
-    assert!(
-        tokio::time::timeout(Duration::from_millis(300), rx.recv())
-            .await
-            .is_err()
-    );
+    api.move_to(&a, PROFILES, &p, "pending-review").await;
+    let resubmitted = next(&mut rx).await;
+    assert_eq!(field(&resubmitted, "Status"), "pending-review");
+    assert_eq!(field(&resubmitted, "BundleSid"), p);
 }
 
 #[tokio::test]
 async fn an_unreachable_callback_does_not_delay_the_api() {
-    let h = Harness::start(Options {
-        store_seed: Some("{}".into()),
-        ..Options::default()
-    })
-    .await;
-    let api = Api::new(h.http);
+    let (_h, api) = hub().await;
     // Nothing listens here: every attempt fails, and the API does not wait for them.
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

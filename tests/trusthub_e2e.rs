@@ -8,8 +8,6 @@ mod common;
 use common::api::*;
 use common::*;
 
-const ACME: &str = "AC00000000000000000000000000000001";
-const BRANCH: &str = "AC00000000000000000000000000000002";
 const ISV: &str = "AC00000000000000000000000000000003";
 const UNVETTED: &str = "AC00000000000000000000000000000009";
 
@@ -20,7 +18,7 @@ fn seed() -> String {
     serde_json::json!({
         "accounts": [
             {"sid": ACME, "friendly_name": "acme: direct customer", "auth_token": token(1)},
-            {"sid": BRANCH, "parent_sid": ACME, "friendly_name": "acme branch", "auth_token": token(2)},
+            {"sid": ACME_BRANCH, "parent_sid": ACME, "friendly_name": "acme branch", "auth_token": token(2)},
             {"sid": ISV, "parent_sid": ACME, "friendly_name": "harbor: the ISV's customer", "auth_token": token(3)},
             {"sid": UNVETTED, "friendly_name": "unvetted", "auth_token": token(9)},
         ]
@@ -30,7 +28,7 @@ fn seed() -> String {
 
 /// Each account's trunk: the account SID and the source address its calls come from.
 const ACME_TRUNK: (&str, &str) = (ACME, "127.0.0.1");
-const BRANCH_TRUNK: (&str, &str) = (BRANCH, "127.0.0.2");
+const BRANCH_TRUNK: (&str, &str) = (ACME_BRANCH, "127.0.0.2");
 const ISV_TRUNK: (&str, &str) = (ISV, "127.0.0.3");
 const UNVETTED_TRUNK: (&str, &str) = (UNVETTED, "127.0.0.9");
 
@@ -67,23 +65,12 @@ impl Check<'_> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_attestation_rule_through_the_api_and_real_calls() {
-    let h = Harness::start(Options {
-        store_seed: Some(seed()),
-        extra_trunks: r#"
-[[trunk]]
-name = "harbor"
-account_sid = "AC00000000000000000000000000000003"
-sources = ["127.0.0.3/32"]
-
-[[trunk]]
-name = "unvetted"
-account_sid = "AC00000000000000000000000000000009"
-sources = ["127.0.0.9/32"]
-"#
-        .into(),
-        ..Options::default()
-    })
-    .await;
+    let h = TestServer::new()
+        .store(seed())
+        .trunk(signing_trunk("harbor", ISV, ISV_TRUNK.1))
+        .trunk(signing_trunk("unvetted", UNVETTED, UNVETTED_TRUNK.1))
+        .start()
+        .await;
     let api = Api::new(h.http);
     let mut c = Check {
         h: &h,
@@ -100,7 +87,7 @@ sources = ["127.0.0.9/32"]
     let n0121 = api.number(ACME, "+12155550121").await;
     let n0122 = api.number(ACME, "+12155550122").await;
     let n0123 = api.number(ACME, "+12155550123").await;
-    api.number(BRANCH, "+12155550131").await;
+    api.number(ACME_BRANCH, "+12155550131").await;
     let n0141 = api.number(ISV, "+12155550141").await;
     api.number(ISV, "+12155550142").await;
     let n0151 = api.number(UNVETTED, "+12155550151").await;
@@ -117,11 +104,11 @@ sources = ["127.0.0.9/32"]
     }
     c.expect(ACME_TRUNK, "2155550121", "C", "c_primary_not_approved")
         .await;
-    api.set_status(&acme, PROFILES, &p, "pending-review").await;
-    api.set_status(&acme, PRODUCTS, &t, "pending-review").await;
+    api.move_to(&acme, PROFILES, &p, "pending-review").await;
+    api.move_to(&acme, PRODUCTS, &t, "pending-review").await;
     c.expect(ACME_TRUNK, "2155550121", "C", "c_primary_not_approved")
         .await;
-    api.set_status(&op, PROFILES, &p, "twilio-approved").await;
+    api.move_to(&op, PROFILES, &p, "twilio-approved").await;
     c.expect(
         ACME_TRUNK,
         "2155550121",
@@ -129,8 +116,8 @@ sources = ["127.0.0.9/32"]
         "c_trust_product_not_approved",
     )
     .await;
-    api.set_status(&op, PRODUCTS, &t, "in-review").await;
-    api.set_status(&op, PRODUCTS, &t, "twilio-approved").await;
+    api.move_to(&op, PRODUCTS, &t, "in-review").await;
+    api.move_to(&op, PRODUCTS, &t, "twilio-approved").await;
 
     // Direct customer: A for its numbers on both bundles, B otherwise.
     c.expect(ACME_TRUNK, "2155550121", "A", "a_full").await;
@@ -168,16 +155,15 @@ sources = ["127.0.0.9/32"]
     // Unvetted: a pending, then rejected, primary gives C.
     let u = api.compliant_profile(&unvetted, PRIMARY).await;
     api.assign(&unvetted, PROFILES, &u, &n0151).await;
-    api.set_status(&unvetted, PROFILES, &u, "pending-review")
-        .await;
+    api.move_to(&unvetted, PROFILES, &u, "pending-review").await;
     c.expect(UNVETTED_TRUNK, "2155550151", "C", "c_primary_not_approved")
         .await;
-    api.set_status(&op, PROFILES, &u, "twilio-rejected").await;
+    api.move_to(&op, PROFILES, &u, "twilio-rejected").await;
     c.expect(UNVETTED_TRUNK, "2155550151", "C", "c_primary_not_approved")
         .await;
 
     // A rejected Secondary drops the ISV's customer to B.
-    api.set_status(&op, PROFILES, &s, "twilio-rejected").await;
+    api.move_to(&op, PROFILES, &s, "twilio-rejected").await;
     c.expect(ISV_TRUNK, "2155550141", "B", "b_profile_not_approved")
         .await;
 
@@ -193,7 +179,7 @@ sources = ["127.0.0.9/32"]
     c.expect(ACME_TRUNK, "2155550121", "C", "c_expired").await;
     c.expect(BRANCH_TRUNK, "2155550131", "C", "c_expired").await;
     // Renewed: A again, on the very next call.
-    api.post(
+    api.ok(
         &format!("/v1/TrustProducts/{t}"),
         &op,
         &[("ValidUntil", "2099-01-01T00:00:00Z")],

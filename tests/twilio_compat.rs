@@ -54,13 +54,9 @@ fn state(h: &Harness) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(h.path("compat-state.json")).unwrap()).unwrap()
 }
 
-fn options(uas: SocketAddr, trunks: String) -> Options {
-    Options {
-        upstream_addr: Some(uas),
-        store_seed: Some("{}".into()),
-        extra_trunks: trunks,
-        ..Options::default()
-    }
+/// A server on an empty store whose calls go to the SIPp UAS at `uas`.
+fn server(uas: SocketAddr) -> TestServer {
+    TestServer::new().store("{}").upstream_at(uas)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +64,7 @@ fn options(uas: SocketAddr, trunks: String) -> Options {
 async fn the_twilio_python_client_vets_a_customer_and_calls_change_level() {
     let uas_port = free_udp_port();
     let uas: SocketAddr = format!("127.0.0.1:{uas_port}").parse().unwrap();
-    let h = Harness::start(options(uas, String::new())).await;
+    let h = server(uas).start().await;
 
     // 1. The account and its sub-account, created through the client.
     phase(&h, "accounts").await;
@@ -79,11 +75,10 @@ async fn the_twilio_python_client_vets_a_customer_and_calls_change_level() {
     );
     // Trunks name accounts in config, so the proxy restarts with trunks for the two new
     // accounts; the store keeps everything the client wrote.
-    let trunks = format!(
-        "[[trunk]]\nname = \"compat\"\naccount_sid = \"{account}\"\nsources = [\"127.0.0.5/32\"]\n\
-         [[trunk]]\nname = \"compat-support\"\naccount_sid = \"{sub}\"\nsources = [\"127.0.0.6/32\"]\n"
-    );
-    let h = h.restart(options(uas, trunks)).await;
+    let next = server(uas)
+        .trunk(signing_trunk("compat", &account, "127.0.0.5"))
+        .trunk(signing_trunk("compat-support", &sub, "127.0.0.6"));
+    let h = h.restart(next).await;
 
     // 2-3. Numbers, profile, end users, trust product, assignments, submission.
     phase(&h, "vet").await;

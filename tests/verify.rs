@@ -2,7 +2,7 @@
 //! passing call, and the negative suite of issue 4, each case asserting its exact code,
 //! failing step and verstat.
 
-mod pki_server;
+mod common;
 
 use std::time::Duration;
 
@@ -13,7 +13,8 @@ use callsign::certs::dev;
 use callsign::verify::{
     CrlMode, Expected, FetchPolicy, Report, Step, Verifier, VerifySettings, Verstat,
 };
-use pki_server::{DEST, ORIG, ORIGID, PkiServer, identity_with, now_unix, silent_server};
+use common::now_unix;
+use common::pki_server::{DEST, ORIG, ORIGID, PkiServer, identity_with, silent_server};
 
 fn settings(anchors_pem: &str) -> VerifySettings {
     let mut s = VerifySettings::new(anchors_pem);
@@ -72,6 +73,9 @@ async fn a_good_call_passes_every_step() {
     assert!(report.passed(), "{report}");
     assert_eq!(report.verstat, Verstat::Passed);
     assert_eq!(report.code, None);
+    // Every one of the eleven steps ran and passed.
+    let steps: Vec<Step> = report.steps.iter().map(|s| s.step).collect();
+    assert_eq!(steps, Step::ALL, "{report}");
     assert!(
         report
             .steps
@@ -318,7 +322,8 @@ async fn an_x5u_timeout_is_436() {
     let silent = silent_server();
     let now = now_unix();
     let key = server.leaf_key();
-    let id = identity_with(&key, &format!("http://{silent}/chain.pem"), now);
+    let x5u = format!("http://{}/chain.pem", silent.local_addr().unwrap());
+    let id = identity_with(&key, &x5u, now);
     let v = verifier(&server);
     let started = std::time::Instant::now();
     let report = v.verify(&id, &expected(), now).await;

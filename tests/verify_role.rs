@@ -4,8 +4,18 @@
 
 mod common;
 
+use std::net::SocketAddr;
+use std::path::Path;
+
+use callsign::proxy::OnFailure;
 use callsign::sip::{HeaderName, Message};
+use common::pki_server::silent_server;
 use common::*;
+
+/// A signing server with the verifier's PKI, forwarding to `next_hop`.
+fn signing_server(pki: &Path, next_hop: SocketAddr) -> TestServer {
+    TestServer::new().pki(pki).upstream_at(next_hop)
+}
 
 fn calling_party(msg: &str) -> String {
     let m = Message::parse(msg.as_bytes()).unwrap();
@@ -19,14 +29,13 @@ fn calling_party(msg: &str) -> String {
 async fn a_signed_call_is_verified_by_a_second_instance() {
     let dir = tempfile::tempdir().unwrap();
     let pki = shared_pki(dir.path());
-    let verifier = Harness::start(verifying(&pki, "forward")).await;
-    let signer = Harness::start(Options {
-        pki: Some(pki.clone()),
-        upstream_addr: Some(verifier.udp),
-        real_x5u: true,
-        ..Options::default()
-    })
-    .await;
+    let verifier = TestServer::verifying(&pki, OnFailure::Forward)
+        .start()
+        .await;
+    let signer = signing_server(&pki, verifier.udp)
+        .served_x5u()
+        .start()
+        .await;
     let uac = uac("127.0.0.1").await;
     let inv = call(uac.local_addr().unwrap(), "UDP", "two-hop");
     uac.send_to(inv.as_bytes(), signer.udp).await.unwrap();
@@ -43,23 +52,17 @@ async fn a_signed_call_is_verified_by_a_second_instance() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_token_is_marked_failed_or_refused() {
-    for on_failure in ["forward", "reject"] {
+    for on_failure in [OnFailure::Forward, OnFailure::Reject] {
         let dir = tempfile::tempdir().unwrap();
         let pki = shared_pki(dir.path());
-        let verifier = Harness::start(verifying(&pki, on_failure)).await;
+        let verifier = TestServer::verifying(&pki, on_failure).start().await;
         let relay = tampering_relay(verifier.udp, 40).await;
-        let signer = Harness::start(Options {
-            pki: Some(pki.clone()),
-            upstream_addr: Some(relay),
-            real_x5u: true,
-            ..Options::default()
-        })
-        .await;
+        let signer = signing_server(&pki, relay).served_x5u().start().await;
         let uac = uac("127.0.0.1").await;
         let inv = call(uac.local_addr().unwrap(), "UDP", "tampered");
         uac.send_to(inv.as_bytes(), signer.udp).await.unwrap();
 
-        if on_failure == "forward" {
+        if on_failure == OnFailure::Forward {
             let (got, _) = recv_from(verifier.uas_udp()).await;
             let party = calling_party(&got);
             assert!(party.contains(";verstat=TN-Validation-Failed@"), "{party}");
@@ -76,20 +79,16 @@ async fn a_tampered_token_is_marked_failed_or_refused() {
 async fn a_call_waits_no_longer_than_the_bound_for_a_silent_x5u_host() {
     let dir = tempfile::tempdir().unwrap();
     let pki = shared_pki(dir.path());
-    // Accepts connections (the kernel does) but never answers.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = silent_server();
     let x5u = format!("http://{}/chain.pem", silent.local_addr().unwrap());
-    let mut opts = verifying(&pki, "reject");
-    opts.extra_config
-        .push_str("max_wait_ms = 300\nfetch_timeout_ms = 10000\n");
-    let verifier = Harness::start(opts).await;
-    let signer = Harness::start(Options {
-        pki: Some(pki.clone()),
-        upstream_addr: Some(verifier.udp),
-        x5u: Some(x5u),
-        ..Options::default()
-    })
-    .await;
+    let verifier = TestServer::verifying(&pki, OnFailure::Reject)
+        .verify(|v| {
+            v.max_wait_ms = 300;
+            v.fetch_timeout_ms = 10_000;
+        })
+        .start()
+        .await;
+    let signer = signing_server(&pki, verifier.udp).x5u(&x5u).start().await;
     let uac = uac("127.0.0.1").await;
     let inv = call(uac.local_addr().unwrap(), "UDP", "slow-x5u");
     uac.send_to(inv.as_bytes(), signer.udp).await.unwrap();

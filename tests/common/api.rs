@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use serde_json::Value;
 
-use super::{OPERATOR_SID, OPERATOR_TOKEN};
+use super::{Harness, OPERATOR_SID, OPERATOR_TOKEN, TestServer};
 
 pub const PRIMARY: &str = "RN6433641899984f951173ef1738c3bdd0";
 pub const SECONDARY: &str = "RNdfbf3fae0e1107f8aded0e7cead80bf5";
@@ -28,6 +28,37 @@ impl Creds {
     pub fn operator() -> Creds {
         Creds::new(OPERATOR_SID, OPERATOR_TOKEN)
     }
+}
+
+/// A store-mode server on an empty store, and a client for it (keep the harness).
+pub async fn hub() -> (Harness, Api) {
+    let h = TestServer::new().store("{}").start().await;
+    let api = Api::new(h.http);
+    (h, api)
+}
+
+/// Asserts that a request was refused as invalid (400, Twilio code 20001) with a
+/// message that says `why`.
+#[track_caller]
+pub fn assert_refused(response: &(u16, Value), why: &str) {
+    let (status, body) = response;
+    assert_eq!(
+        (*status, body["code"].as_u64()),
+        (400, Some(20001)),
+        "{body}"
+    );
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains(why), "no {why:?} in {body}");
+}
+
+/// The SIDs in the list `key` of a list response, in order.
+pub fn sids(list: &Value, key: &str) -> Vec<String> {
+    list[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no list {key:?} in {list}"))
+        .iter()
+        .map(|r| r["sid"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 pub struct Api {
@@ -158,25 +189,40 @@ impl Api {
         body["sid"].as_str().unwrap().to_owned()
     }
 
-    pub async fn link(&self, c: &Creds, kind: &str, bundle: &str, object: &str) -> Value {
-        self.ok(
-            &format!("/v1/{kind}/{bundle}/EntityAssignments"),
-            c,
-            &[("ObjectSid", object)],
-        )
-        .await
+    /// Links `object` (an end user or a bundle) to `bundle`; returns the status and body.
+    pub async fn try_link(
+        &self,
+        c: &Creds,
+        kind: &str,
+        bundle: &str,
+        object: &str,
+    ) -> (u16, Value) {
+        let path = format!("/v1/{kind}/{bundle}/EntityAssignments");
+        self.post(&path, c, &[("ObjectSid", object)]).await
     }
 
+    /// [`Api::try_link`] that must succeed; returns the assignment.
+    pub async fn link(&self, c: &Creds, kind: &str, bundle: &str, object: &str) -> Value {
+        let (status, body) = self.try_link(c, kind, bundle, object).await;
+        assert_eq!(status, 201, "link {object} to {bundle}: {body}");
+        body
+    }
+
+    /// Assigns the phone number `pn` to `bundle`; returns the status and body.
+    pub async fn try_assign(&self, c: &Creds, kind: &str, bundle: &str, pn: &str) -> (u16, Value) {
+        let path = format!("/v1/{kind}/{bundle}/ChannelEndpointAssignments");
+        let form = [
+            ("ChannelEndpointType", "phone-number"),
+            ("ChannelEndpointSid", pn),
+        ];
+        self.post(&path, c, &form).await
+    }
+
+    /// [`Api::try_assign`] that must succeed; returns the assignment.
     pub async fn assign(&self, c: &Creds, kind: &str, bundle: &str, pn: &str) -> Value {
-        self.ok(
-            &format!("/v1/{kind}/{bundle}/ChannelEndpointAssignments"),
-            c,
-            &[
-                ("ChannelEndpointType", "phone-number"),
-                ("ChannelEndpointSid", pn),
-            ],
-        )
-        .await
+        let (status, body) = self.try_assign(c, kind, bundle, pn).await;
+        assert_eq!(status, 201, "assign {pn} to {bundle}: {body}");
+        body
     }
 
     pub async fn set_status(
@@ -188,6 +234,13 @@ impl Api {
     ) -> (u16, Value) {
         self.post(&format!("/v1/{kind}/{bundle}"), c, &[("Status", status)])
             .await
+    }
+
+    /// [`Api::set_status`] that must succeed.
+    pub async fn move_to(&self, c: &Creds, kind: &str, bundle: &str, status: &str) {
+        let (s, body) = self.set_status(c, kind, bundle, status).await;
+        assert_eq!(s, 200, "{bundle} -> {status}: {body}");
+        assert_eq!(body["status"], status, "{body}");
     }
 
     /// A draft customer profile with both end users attached (ready to submit).
@@ -205,12 +258,9 @@ impl Api {
 
     /// Submits (as `c`) and approves (as the operator) a bundle.
     pub async fn approve(&self, c: &Creds, kind: &str, bundle: &str) {
-        let (s, b) = self.set_status(c, kind, bundle, "pending-review").await;
-        assert_eq!(s, 200, "{b}");
-        let (s, b) = self
-            .set_status(&Creds::operator(), kind, bundle, "twilio-approved")
+        self.move_to(c, kind, bundle, "pending-review").await;
+        self.move_to(&Creds::operator(), kind, bundle, "twilio-approved")
             .await;
-        assert_eq!(s, 200, "{b}");
     }
 
     /// `(attest, reason)` from the preview endpoint, as the operator.

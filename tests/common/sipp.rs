@@ -24,11 +24,19 @@ fn scenario(name: &str) -> String {
         .to_string()
 }
 
-/// The Identity values of the INVITEs in a SIPp message trace.
-pub fn identities(trace: &str) -> Vec<String> {
+/// The INVITEs in a SIPp message trace, each as SIPp traced it.
+fn invites(trace: &str) -> Vec<String> {
     trace
         .split("\n\n")
         .filter(|block| block.contains("INVITE sip:"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The Identity value of each traced INVITE that has one.
+fn identities(invites: &[String]) -> Vec<String> {
+    invites
+        .iter()
         .filter_map(|block| {
             block
                 .lines()
@@ -101,12 +109,7 @@ pub async fn invites_at_uas(
         .await
         .unwrap();
     assert!(uas_status.success(), "SIPp UAS reported failed calls");
-    let log = std::fs::read_to_string(&trace).unwrap();
-    let invites: Vec<String> = log
-        .split("\n\n")
-        .filter(|block| block.contains("INVITE sip:"))
-        .map(str::to_string)
-        .collect();
+    let invites = invites(&std::fs::read_to_string(&trace).unwrap());
     assert_eq!(
         invites.len() as u32,
         calls,
@@ -127,7 +130,7 @@ pub async fn calls(
     tag: &str,
 ) -> Vec<serde_json::Value> {
     let invites = invites_at_uas(h.udp, h.dir.path(), uas_port, caller, trunk_ip, calls, tag).await;
-    let ids = identities(&invites.join("\n\n"));
+    let ids = identities(&invites);
     assert_eq!(
         ids.len() as u32,
         calls,

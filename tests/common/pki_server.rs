@@ -3,12 +3,9 @@
 //! sets (or a status code instead of a body). It runs on its own thread, so synchronous
 //! tests that spawn the binary can use it as well as async ones.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -20,13 +17,6 @@ use callsign::passport::{Attest, Claims, Signer};
 pub const ORIG: &str = "12155550121";
 pub const DEST: &str = "12155550131";
 pub const ORIGID: &str = "123e4567-e89b-12d3-a456-426655440000";
-
-pub fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 /// Path -> status, body and an optional Cache-Control value.
 type Files = Arc<Mutex<HashMap<String, (StatusCode, Vec<u8>, Option<String>)>>>;
@@ -140,15 +130,8 @@ async fn serve(State(files): State<Files>, uri: Uri) -> axum::response::Response
     }
 }
 
-/// A TCP server on 127.0.0.1:0 that accepts connections and never answers.
-pub fn silent_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    addr
+/// A TCP listener on 127.0.0.1:0 that never accepts: the kernel completes each
+/// connection and nothing ever answers. It is silent for as long as it is kept.
+pub fn silent_server() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").expect("bind")
 }

@@ -1,0 +1,107 @@
+//! Programs run as child processes: the `callsign` binary's subcommands, `callsign
+//! serve` on a config written by [`TestServer::write_config`](super::TestServer), and
+//! other tools (secsipidx).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+
+use super::WAIT;
+
+const CALLSIGN: &str = env!("CARGO_BIN_EXE_callsign");
+
+/// Runs `program` in the repository root (so `certs/dev/...` and the default config
+/// resolve) with logging down to errors.
+pub fn run(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"))
+}
+
+/// Runs the `callsign` binary.
+pub fn callsign(args: &[&str]) -> Output {
+    run(CALLSIGN, args)
+}
+
+/// Stdout and stderr together.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Asserts that a command failed with exit code 1 and said `needle`.
+#[track_caller]
+pub fn assert_fails_saying(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(1), "{}", text(o));
+    assert!(text(o).contains(needle), "no {needle:?} in: {}", text(o));
+}
+
+/// A running `callsign serve`; killed when dropped.
+pub struct Served {
+    child: Child,
+    /// The HTTP address it logged (it listens on port 0).
+    pub http: SocketAddr,
+}
+
+impl Served {
+    /// SIGKILL: no shutdown, no checkpoint. Waits until the process is gone.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `callsign serve --config <config>` and waits (at most [`WAIT`]) for the log
+/// line that says where it serves HTTP.
+pub fn serve(config: &Path) -> Served {
+    let mut child = Command::new(CALLSIGN)
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Logs go to stderr. A thread reads them, reports the HTTP address, and keeps
+    // draining so the server never blocks on a full pipe; it ends with the process.
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if line.contains("HTTP serving") {
+                let _ = tx.send(http_address(&line));
+            }
+        }
+    });
+    let http = match rx.recv_timeout(WAIT) {
+        Ok(addr) => addr,
+        Err(e) => {
+            let _ = child.kill();
+            panic!("the server did not log that it serves HTTP: {e}");
+        }
+    };
+    Served { child, http }
+}
+
+/// The address in the `http=Some(127.0.0.1:PORT)` field of the "HTTP serving" line.
+fn http_address(line: &str) -> SocketAddr {
+    let field = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http=Some("))
+        .unwrap_or_else(|| panic!("no http address in {line:?}"));
+    field.trim_end_matches(')').parse().unwrap()
+}
