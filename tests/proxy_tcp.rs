@@ -152,3 +152,95 @@ async fn tcp_connections_from_unknown_sources_are_closed() {
     h.assert_metric("callsign_requests_rejected_total{cause=\"forbidden_source_tcp\"} 1")
         .await;
 }
+
+/// Reads until the peer closes; returns the bytes read before the close. Fails the test
+/// if the connection is still open after [`WAIT`].
+async fn read_until_closed(s: &mut TcpStream) -> usize {
+    let mut total = 0;
+    let mut chunk = [0u8; 4096];
+    let read = async {
+        loop {
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return total,
+                Ok(n) => total += n,
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, read)
+        .await
+        .expect("the connection is closed")
+}
+
+#[tokio::test]
+async fn shutdown_closes_open_connections_before_run_returns() {
+    let h = TestServer::new().start().await;
+    let mut conn = TcpStream::connect(h.tcp).await.unwrap();
+    // A message through the connection proves its reader is running.
+    let inv = call(conn.local_addr().unwrap(), "TCP", "tcp-before-stop");
+    conn.write_all(inv.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    assert_eq!(status(&read_msg(&mut conn, &mut buf).await), 100);
+
+    h.stop().await;
+    // `run` has returned: the connection's tasks have ended, so its socket is closed
+    // without the client doing anything more.
+    let mut byte = [0u8; 1];
+    let n = tokio::time::timeout(std::time::Duration::from_millis(1), conn.read(&mut byte))
+        .await
+        .expect("the connection was closed before run returned")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn the_connection_limit_is_held_for_as_long_as_a_connection_lives() {
+    let h = TestServer::new()
+        .sip(|s| s.max_tcp_connections = 2)
+        .start()
+        .await;
+    let mut open = Vec::new();
+    for i in 0..2 {
+        let mut conn = TcpStream::connect(h.tcp).await.unwrap();
+        let inv = call(conn.local_addr().unwrap(), "TCP", &format!("tcp-held-{i}"));
+        conn.write_all(inv.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        assert_eq!(status(&read_msg(&mut conn, &mut buf).await), 100);
+        open.push(conn);
+    }
+
+    // A third connection while two live is closed unanswered.
+    let mut third = TcpStream::connect(h.tcp).await.unwrap();
+    let inv = call(third.local_addr().unwrap(), "TCP", "tcp-over-limit");
+    let _ = third.write_all(inv.as_bytes()).await;
+    assert_eq!(read_until_closed(&mut third).await, 0);
+    h.assert_metric("callsign_requests_rejected_total{cause=\"tcp_connection_limit\"} 1")
+        .await;
+
+    // Once one closes and the proxy has seen it end, its permit serves a new connection.
+    let mut closing = open.pop().unwrap();
+    closing.shutdown().await.unwrap();
+    read_until_closed(&mut closing).await;
+    let mut next = None;
+    for attempt in 0..50 {
+        let mut conn = TcpStream::connect(h.tcp).await.unwrap();
+        let inv = call(
+            conn.local_addr().unwrap(),
+            "TCP",
+            &format!("tcp-after-{attempt}"),
+        );
+        conn.write_all(inv.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        match tokio::time::timeout(WAIT, conn.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => {
+                buf.extend_from_slice(&chunk[..n]);
+                next = Some((conn, buf));
+                break;
+            }
+            // The proxy may not yet have seen the close; the permit comes back when it has.
+            _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    let (_conn, buf) = next.expect("a freed permit admits a new connection");
+    assert_eq!(status(&String::from_utf8(buf).unwrap()), 100);
+}

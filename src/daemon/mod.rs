@@ -16,6 +16,9 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{error, info};
 
 use crate::api::{self, ApiState, HttpState};
@@ -144,12 +147,53 @@ impl Control {
     }
 }
 
-/// Runs the proxy until shutdown.
+/// Runs the proxy until shutdown, then waits for every task it started (as mini-redis's
+/// server does): the listeners' loops, each TCP connection's reader and writer, outbound
+/// connects, name-resolution sends, verifications and status-callback deliveries.
 pub async fn run(config: Config, listeners: Listeners, control: Control) -> Result<(), ServeError> {
-    let shutdown = control.shutdown.clone();
+    let shutdown = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut stop = control.shutdown.clone();
+    let token = shutdown.clone();
+    tasks.spawn(async move {
+        // A change, or a dropped sender, stops the server.
+        tokio::select! {
+            _ = stop.changed() => token.cancel(),
+            _ = token.cancelled() => {}
+        }
+    });
+    let background = TaskTracker::new();
+    let served = serve(
+        config,
+        listeners,
+        control,
+        &shutdown,
+        &background,
+        &mut tasks,
+    )
+    .await;
+    if served.is_err() {
+        shutdown.cancel();
+    }
+    while tasks.join_next().await.is_some() {}
+    background.close();
+    background.wait().await;
+    info!("callsign stopped");
+    served
+}
+
+/// Starts everything on `tasks` and `background`, or says why it cannot.
+async fn serve(
+    config: Config,
+    listeners: Listeners,
+    control: Control,
+    shutdown: &CancellationToken,
+    background: &TaskTracker,
+    tasks: &mut JoinSet<()>,
+) -> Result<(), ServeError> {
     let (signer, chain_pem) = signing::load(&config.signing, clock::now_unix())?;
     let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
-    let (trust, source) = trust::load(&config).await?;
+    let (trust, source) = trust::load(&config, background, shutdown.clone()).await?;
     let metrics = Arc::new(Metrics::new());
 
     let udp_addr = listeners.udp.as_ref().map(|s| s.local_addr()).transpose()?;
@@ -179,7 +223,12 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
     let shell = Shell::new(Arc::clone(&core), udp.clone(), verifier, shutdown.clone());
     info!(udp = ?udp_addr, tcp = ?tcp_addr, trunks = config.trunks.len(), "callsign serving");
 
-    let mut tasks = tokio::task::JoinSet::new();
+    let waiting = Arc::clone(&shell);
+    let stopping = shutdown.clone();
+    tasks.spawn(async move {
+        stopping.cancelled().await;
+        waiting.stopped().await;
+    });
     for sock in udp {
         tasks.spawn(Arc::clone(&shell).run_udp(sock));
     }
@@ -202,14 +251,10 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
             TrustSource::File { .. } => None,
         };
         let app = api::router(&config.x5u_path(), &crls, state, hub);
-        let mut stop = shutdown.clone();
+        let stop = shutdown.clone().cancelled_owned();
         info!(http = ?l.local_addr().ok(), "HTTP serving x5u, /metrics and the Trust Hub API");
         tasks.spawn(async move {
-            let served = axum::serve(l, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.changed().await;
-                })
-                .await;
+            let served = axum::serve(l, app).with_graceful_shutdown(stop).await;
             if let Err(e) = served {
                 error!(error = %e, "HTTP server failed");
             }
@@ -226,9 +271,8 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
         rotation,
         trust,
         metrics,
-        control.clone(),
+        control,
+        shutdown.clone(),
     ));
-    while tasks.join_next().await.is_some() {}
-    info!("callsign stopped");
     Ok(())
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{error, info};
 
 use super::signing::Rotation;
@@ -54,8 +56,13 @@ pub enum TrustSource {
     },
 }
 
-/// Loads the trust index and, in store mode, the Trust Hub service around it.
-pub async fn load(config: &Config) -> Result<(Arc<Trust>, TrustSource), ServeError> {
+/// Loads the trust index and, in store mode, the Trust Hub service around it, whose
+/// background tasks `tasks` tracks until `shutdown`.
+pub async fn load(
+    config: &Config,
+    tasks: &TaskTracker,
+    shutdown: CancellationToken,
+) -> Result<(Arc<Trust>, TrustSource), ServeError> {
     let cfg = config.trust.clone();
     let opened = tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
         match open_store(&cfg)? {
@@ -71,7 +78,13 @@ pub async fn load(config: &Config) -> Result<(Arc<Trust>, TrustSource), ServeErr
     match opened {
         Some((index, st)) => {
             let trust = Arc::new(Trust::new(index));
-            let hub = Hub::start(settings::hub(config), Arc::new(st), Arc::clone(&trust))?;
+            let hub = Hub::start(
+                settings::hub(config),
+                Arc::new(st),
+                Arc::clone(&trust),
+                tasks,
+                shutdown,
+            )?;
             Ok((trust, TrustSource::Store(Arc::new(hub))))
         }
         None => {
@@ -106,11 +119,10 @@ pub async fn reloader(
     trust: Arc<Trust>,
     metrics: Arc<Metrics>,
     control: Control,
+    shutdown: CancellationToken,
 ) {
     let Control {
-        mut shutdown,
-        reload,
-        reloaded,
+        reload, reloaded, ..
     } = control;
     let (poll, mut stamp) = match &source {
         TrustSource::File {
@@ -123,7 +135,7 @@ pub async fn reloader(
         let forced = tokio::select! {
             _ = reload.notified() => true,
             _ = sleep_or_never(poll) => false,
-            _ = shutdown.changed() => return,
+            _ = shutdown.cancelled() => return,
         };
         if forced {
             rotation.rotate();

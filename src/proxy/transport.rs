@@ -1,5 +1,10 @@
 //! UDP and TCP transports: receive loops that feed the core, a TCP connection table
 //! (accepted and outgoing, keyed by remote address), and the sender for [`Output`]s.
+//!
+//! Every task the shell starts (connection readers and writers, outbound connects,
+//! name-resolution sends, verifications) is tracked, watches the shutdown token and is
+//! waited for by [`Shell::stopped`]. Each TCP connection, accepted or outgoing, holds one
+//! permit of the connection limit for as long as its reader runs.
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,7 +16,9 @@ use dashmap::mapref::entry::Entry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{debug, error, warn};
 
 use super::context::Source;
@@ -32,10 +39,14 @@ pub struct Shell {
     /// Sockets sharing our UDP port; sends go out through the first.
     udp: Vec<Arc<UdpSocket>>,
     conns: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    /// One permit per open TCP connection, accepted or outgoing.
+    tcp_permits: Arc<Semaphore>,
     resolver: Resolver,
     /// Verifies Identity headers for verifying trunks.
     verifier: Option<Verifier>,
-    shutdown: watch::Receiver<bool>,
+    /// Every task started here.
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
 }
 
 impl Shell {
@@ -43,16 +54,30 @@ impl Shell {
         core: Arc<Core>,
         udp: Vec<Arc<UdpSocket>>,
         verifier: Option<Verifier>,
-        shutdown: watch::Receiver<bool>,
+        shutdown: CancellationToken,
     ) -> Arc<Shell> {
+        let tcp_permits = Arc::new(Semaphore::new(core.ctx.max_tcp_connections));
         Arc::new(Shell {
             core,
             udp,
             verifier,
             conns: DashMap::new(),
+            tcp_permits,
             resolver: Resolver::default(),
+            tasks: TaskTracker::new(),
             shutdown,
         })
+    }
+
+    /// Waits, after shutdown, until every task the shell started has ended.
+    pub async fn stopped(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    /// Open TCP connections, accepted and outgoing.
+    pub fn tcp_connections(&self) -> usize {
+        self.core.ctx.max_tcp_connections - self.tcp_permits.available_permits()
     }
 
     /// Sends everything in `outs`.
@@ -75,8 +100,12 @@ impl Shell {
                 }
                 // Resolution may be slow: never hold up the receive loop for it.
                 let shell = Arc::clone(self);
-                tokio::spawn(async move {
-                    match shell.resolver.resolve(&host, port).await {
+                self.tasks.spawn(async move {
+                    let resolved = tokio::select! {
+                        r = shell.resolver.resolve(&host, port) => r,
+                        _ = shell.shutdown.cancelled() => return,
+                    };
+                    match resolved {
                         Ok(addr) => shell.send_to(Peer { transport, addr }, out.bytes).await,
                         Err(e) => {
                             warn!(%host, error = %e, "name resolution failed: message dropped")
@@ -102,7 +131,7 @@ impl Shell {
     }
 
     fn send_tcp(self: &Arc<Self>, addr: SocketAddr, bytes: Vec<u8>) {
-        let (mine, rx) = match self.conns.entry(addr) {
+        let (mine, rx, permit) = match self.conns.entry(addr) {
             Entry::Occupied(e) => {
                 if e.get().try_send(bytes).is_err() {
                     warn!(to = %addr, "TCP queue full or closed: message dropped");
@@ -110,19 +139,32 @@ impl Shell {
                 return;
             }
             Entry::Vacant(v) => {
+                let Ok(permit) = Arc::clone(&self.tcp_permits).try_acquire_owned() else {
+                    self.core.ctx.metrics.rejected("tcp_connection_limit");
+                    warn!(to = %addr, "TCP connection limit reached: message dropped");
+                    return;
+                };
                 let (tx, rx) = mpsc::channel(TCP_QUEUE);
                 let _ = tx.try_send(bytes);
                 v.insert(tx.clone());
-                (tx, rx)
+                (tx, rx, permit)
             }
         };
         let shell = Arc::clone(self);
-        tokio::spawn(async move {
-            match tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+        self.tasks.spawn(async move {
+            let connect = tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(addr));
+            let connected = tokio::select! {
+                c = connect => c,
+                _ = shell.shutdown.cancelled() => {
+                    shell.forget(addr, &mine);
+                    return;
+                }
+            };
+            match connected {
                 Ok(Ok(stream)) => {
                     let _ = stream.set_nodelay(true);
                     let (r, w) = stream.into_split();
-                    shell.spawn_connection(addr, r, w, mine, rx);
+                    shell.spawn_connection(addr, r, w, mine, rx, permit);
                 }
                 Ok(Err(e)) => {
                     warn!(to = %addr, error = %e, "TCP connect failed");
@@ -142,7 +184,8 @@ impl Shell {
         self.conns.remove_if(&addr, |_, tx| tx.same_channel(mine));
     }
 
-    /// Runs a connection: a writer draining its queue and a reader feeding the core.
+    /// Runs a connection: a writer draining its queue and a reader feeding the core. The
+    /// reader holds the connection's `permit` until the connection ends.
     fn spawn_connection(
         self: &Arc<Self>,
         addr: SocketAddr,
@@ -150,9 +193,18 @@ impl Shell {
         mut w: OwnedWriteHalf,
         mine: mpsc::Sender<Vec<u8>>,
         mut rx: mpsc::Receiver<Vec<u8>>,
+        permit: OwnedSemaphorePermit,
     ) {
-        tokio::spawn(async move {
-            while let Some(bytes) = rx.recv().await {
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(async move {
+            loop {
+                let bytes = tokio::select! {
+                    next = rx.recv() => match next {
+                        Some(bytes) => bytes,
+                        None => break,
+                    },
+                    _ = shutdown.cancelled() => break,
+                };
                 if let Err(e) = w.write_all(&bytes).await {
                     debug!(to = %addr, error = %e, "TCP write failed");
                     break;
@@ -160,26 +212,26 @@ impl Shell {
             }
         });
         let shell = Arc::clone(self);
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             if let Err(e) = shell.read_stream(addr, r).await {
                 debug!(from = %addr, error = %e, "TCP connection ended");
             }
             // Dropping the last sender ends the writer once its queue is flushed.
             shell.forget(addr, &mine);
+            drop(permit);
         });
     }
 
     /// Accepts TCP connections until shutdown: only from trunks and the upstream, and at
     /// most `max_tcp_connections` at a time.
     pub async fn run_tcp(self: Arc<Self>, listener: TcpListener) {
-        let mut shutdown = self.shutdown.clone();
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, addr)) => self.accept(stream, addr),
                     Err(e) => warn!(error = %e, "TCP accept failed"),
                 },
-                _ = shutdown.changed() => break,
+                _ = self.shutdown.cancelled() => break,
             }
         }
     }
@@ -191,16 +243,16 @@ impl Shell {
             warn!(from = %addr, "TCP connection from an unknown source refused");
             return;
         }
-        if self.conns.len() >= ctx.max_tcp_connections {
+        let Ok(permit) = Arc::clone(&self.tcp_permits).try_acquire_owned() else {
             ctx.metrics.rejected("tcp_connection_limit");
             warn!(from = %addr, "TCP connection limit reached: connection refused");
             return;
-        }
+        };
         let _ = stream.set_nodelay(true);
         let (r, w) = stream.into_split();
         let (tx, rx) = mpsc::channel(TCP_QUEUE);
         self.conns.insert(addr, tx.clone());
-        self.spawn_connection(addr, r, w, tx, rx);
+        self.spawn_connection(addr, r, w, tx, rx, permit);
     }
 
     /// Runs the core on one message; a panic is contained, logged and counted, and the
@@ -225,7 +277,7 @@ impl Shell {
     /// the configured wait, then lets the core finish it.
     fn spawn_verification(self: &Arc<Self>, deferred: Deferred) {
         let shell = Arc::clone(self);
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let verdict = shell.verify(&deferred).await;
             let mut outs = Vec::new();
             let core = &shell.core;
@@ -261,20 +313,25 @@ impl Shell {
         let expected = d.expected.clone();
         // Its own task, so that a call that stops waiting does not cancel the fetch:
         // the certificate still lands in the cache for the next call.
-        let all = tokio::spawn(async move {
+        let shutdown = self.shutdown.clone();
+        let all = self.tasks.spawn(async move {
             let mut reports = Vec::with_capacity(identities.len());
             for identity in &identities {
-                let report = verifier.verify(identity, &expected, now).await;
+                let report = tokio::select! {
+                    r = verifier.verify(identity, &expected, now) => r,
+                    _ = shutdown.cancelled() => return None,
+                };
                 let passed = report.passed();
                 reports.push(report);
                 if passed {
                     break;
                 }
             }
-            Verdict::from_reports(&reports)
+            Some(Verdict::from_reports(&reports))
         });
         match tokio::time::timeout(self.core.ctx.verify_max_wait, all).await {
-            Ok(Ok(verdict)) => verdict,
+            Ok(Ok(Some(verdict))) => verdict,
+            Ok(Ok(None)) => Verdict::no_validation(),
             Ok(Err(e)) => {
                 error!(error = %e, "verification task failed");
                 Verdict::no_validation()
@@ -300,7 +357,6 @@ impl Shell {
         let mut buf: Vec<u8> = Vec::with_capacity(8192);
         let mut chunk = vec![0u8; 16384];
         let mut outs = Vec::new();
-        let mut shutdown = self.shutdown.clone();
         loop {
             let idle = self.core.ctx.tcp_idle_timeout;
             let n = tokio::select! {
@@ -311,7 +367,7 @@ impl Shell {
                         return Ok(());
                     }
                 },
-                _ = shutdown.changed() => return Ok(()),
+                _ = self.shutdown.cancelled() => return Ok(()),
             };
             if n == 0 {
                 return Ok(());
@@ -355,7 +411,6 @@ impl Shell {
     pub async fn run_udp(self: Arc<Self>, sock: Arc<UdpSocket>) {
         let mut buf = vec![0u8; 65_536];
         let mut outs = Vec::new();
-        let mut shutdown = self.shutdown.clone();
         loop {
             let (n, src) = tokio::select! {
                 r = sock.recv_from(&mut buf) => match r {
@@ -366,7 +421,7 @@ impl Shell {
                         continue;
                     }
                 },
-                _ = shutdown.changed() => break,
+                _ = self.shutdown.cancelled() => break,
             };
             let peer = Peer {
                 transport: Transport::Udp,
@@ -385,11 +440,10 @@ impl Shell {
         let mut tick = tokio::time::interval(Duration::from_millis(10));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut outs = Vec::new();
-        let mut shutdown = self.shutdown.clone();
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                _ = shutdown.changed() => break,
+                _ = self.shutdown.cancelled() => break,
             }
             self.core.on_timers(Instant::now(), &mut outs);
             self.send_all(&mut outs).await;

@@ -6,6 +6,8 @@
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use crate::trust::{BundleStatus, Sid};
@@ -61,8 +63,13 @@ pub struct Callbacks {
 }
 
 impl Callbacks {
-    /// Starts the delivery worker on the current Tokio runtime.
-    pub fn start(retry: Retry) -> Result<Callbacks, CallbackError> {
+    /// Starts the delivery worker on the current Tokio runtime. Its tasks are tracked by
+    /// `tasks` and stop at `shutdown` (undelivered callbacks are dropped, with a warning).
+    pub fn start(
+        retry: Retry,
+        tasks: &TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Result<Callbacks, CallbackError> {
         // reqwest is built without a default TLS provider; install ring's once.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -70,9 +77,26 @@ impl Callbacks {
             .build()
             .map_err(|e| CallbackError::Client(e.to_string()))?;
         let (tx, mut rx) = mpsc::channel::<StatusChange>(QUEUE);
-        tokio::spawn(async move {
-            while let Some(change) = rx.recv().await {
-                tokio::spawn(deliver(client.clone(), change, retry));
+        let deliveries = tasks.clone();
+        tasks.spawn(async move {
+            loop {
+                let change = tokio::select! {
+                    next = rx.recv() => match next {
+                        Some(change) => change,
+                        None => return,
+                    },
+                    _ = shutdown.cancelled() => return,
+                };
+                let stop = shutdown.clone();
+                let delivery = deliver(client.clone(), change, retry);
+                deliveries.spawn(async move {
+                    tokio::select! {
+                        _ = delivery => {}
+                        _ = stop.cancelled() => {
+                            warn!("shutting down: a status callback was not delivered");
+                        }
+                    }
+                });
             }
         });
         Ok(Callbacks { tx })

@@ -26,6 +26,8 @@ pub mod numbers;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::error;
 
 use crate::clock::{self, Clock, SystemClock};
@@ -139,13 +141,15 @@ impl Hub {
     }
 
     /// The service on the wall clock, with its status callbacks started on the current
-    /// Tokio runtime.
+    /// Tokio runtime, tracked by `tasks` until `shutdown`.
     pub fn start(
         settings: HubSettings,
         store: Arc<dyn Store>,
         trust: Arc<Trust>,
+        tasks: &TaskTracker,
+        shutdown: CancellationToken,
     ) -> Result<Hub, CallbackError> {
-        let callbacks = Callbacks::start(settings.callbacks)?;
+        let callbacks = Callbacks::start(settings.callbacks, tasks, shutdown)?;
         Ok(Hub::new(
             store,
             trust,

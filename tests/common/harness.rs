@@ -77,6 +77,18 @@ impl Harness {
         next.start_in(dir).await
     }
 
+    /// Stops this server and waits until `run` has returned, which is after every task
+    /// it started has ended.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(WAIT, server)
+                .await
+                .expect("the server stops within WAIT")
+                .unwrap();
+        }
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
