@@ -5,7 +5,7 @@
 //! - **Pure core** (no sockets, no clock, no files): [`sip`] (zero-copy message view,
 //!   header access, byte-level editing, TCP framing), [`tn`] (telephone-number
 //!   canonicalization), [`trust`] (the Trust Hub data model, its index and the A/B/C
-//!   attestation rules), [`passport`] (canonical claims and ES256 signing), [`identity`]
+//!   attestation rules), [`passport`] (canonical claims and ES256 signing), [`sip::Identity`]
 //!   (the `Identity` header), [`certs`] (keys, chains, TNAuthList, dev PKI) and the
 //!   decision parts of [`proxy`] (`pipeline`, `transaction`, `core`) and [`verify`]
 //!   (the eleven verification steps).
@@ -20,7 +20,6 @@ pub mod certs;
 pub mod clock;
 pub mod config;
 pub mod daemon;
-pub mod identity;
 pub mod metrics;
 pub mod passport;
 pub mod proxy;

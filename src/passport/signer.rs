@@ -11,7 +11,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use super::claims::{header_json, payload_json};
 use super::{Claims, PassportError};
 use crate::certs::SigningKey;
-use crate::identity;
+use crate::sip::Identity;
 
 /// Room for a typical payload (one destination, a UUID origid) before base64.
 const PAYLOAD_CAPACITY: usize = 192;
@@ -67,9 +67,10 @@ impl Signer {
     /// Signs `claims` and returns the full Identity header value
     /// `<jws>;info=<x5u>;alg=ES256;ppt=shaken` (RFC 8224 section 4, full form).
     pub fn identity(&self, claims: &Claims<'_>) -> Result<String, PassportError> {
-        let mut out = String::with_capacity(self.jws_capacity() + identity::params_len(&self.x5u));
+        let params_len = Identity::shaken_params_len(&self.x5u);
+        let mut out = String::with_capacity(self.jws_capacity() + params_len);
         self.write_jws(claims, &mut out)?;
-        identity::push_params(&mut out, &self.x5u);
+        Identity::push_shaken_params(&mut out, &self.x5u);
         Ok(out)
     }
 
@@ -258,7 +259,7 @@ mod tests {
         assert_eq!(params, format!("info=<{X5U}>;alg=ES256;ppt=shaken"));
         let verified = verify_jws(jws, &key().public_key_sec1()).unwrap();
         assert_eq!(verified.claims.origid, ORIGID);
-        let parsed = identity::parse(&value).unwrap();
+        let parsed = Identity::parse(&value).unwrap();
         assert_eq!(parsed.jws, jws);
         assert_eq!(parsed.info, X5U);
         assert_eq!(signer.x5u(), X5U);

@@ -12,10 +12,10 @@ use super::pipeline::{self, Action, Signing};
 use super::route::via_peer;
 use super::settings::Role;
 use super::table::{Reservation, Table};
-use super::transaction::{Kind, NewTxn, ServerKey, Txn, pop_via};
+use super::transaction::{Kind, NewTxn, ServerKey, Txn, relay_response};
 use super::verstat::Verdict;
 use super::{Output, Peer, Transport};
-use crate::sip::{HeaderName, Message, Method, Rport, build_response};
+use crate::sip::{HeaderName, Message, Method, Rport, bare_response, build_response};
 use crate::verify::{self, Expected};
 
 /// An initial INVITE from a verifying trunk, answered `100 Trying` and waiting for the
@@ -190,7 +190,7 @@ impl Core {
             warn!(call_id = msg.call_id(), "transaction table full: 503");
             let tag = self.ctx.local_tag(id);
             let mut resp = Vec::with_capacity(512);
-            let extra = [("Retry-After", "5")];
+            let extra = [(HeaderName::RetryAfter, "5")];
             build_response(
                 msg,
                 503,
@@ -267,7 +267,7 @@ impl Core {
                 self.table.release(&key);
                 self.ctx.metrics.rejected(cause);
                 let tag = self.ctx.local_tag(id);
-                let extra: Vec<(&str, &str)> =
+                let extra: Vec<(HeaderName, &str)> =
                     headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
                 let mut resp = Vec::with_capacity(512);
                 build_response(msg, status, &reason, Some(&tag), &extra, &mut resp);
@@ -440,7 +440,7 @@ impl Core {
             .and_then(|v| via_peer(&v));
         match next {
             Some(peer) if matches!(self.ctx.classify(peer.addr.ip()), Source::Trunk(_)) => {
-                out.push(Output::to_peer(peer, pop_via(msg, peer.transport)));
+                out.push(Output::to_peer(peer, relay_response(msg, peer.transport)));
             }
             _ => self.ctx.metrics.parse_error("response_no_transaction"),
         }
@@ -461,44 +461,4 @@ fn response_peer(msg: &Message<'_>, src: Peer) -> Peer {
         },
         _ => src,
     }
-}
-
-/// A response to a request that could not be parsed (or is too large to process),
-/// built from its raw Via, From, To, Call-ID and CSeq lines. None when those cannot be
-/// found, since then the response could not be routed.
-pub fn bare_response(bytes: &[u8], status: u16, reason: &str) -> Option<Vec<u8>> {
-    // Responses are never answered, and neither is an ACK.
-    if bytes.starts_with(b"SIP/") || bytes.starts_with(b"ACK ") {
-        return None;
-    }
-    let end = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(bytes.len().min(8192));
-    let head = std::str::from_utf8(bytes.get(..end)?).ok()?;
-    let mut out = format!("SIP/2.0 {status} {reason}\r\n").into_bytes();
-    let mut have_via = false;
-    for line in head.split("\r\n").skip(1) {
-        let Some((name, _)) = line.split_once(':') else {
-            continue;
-        };
-        let keep = matches!(
-            HeaderName::parse(name.trim()),
-            HeaderName::Via
-                | HeaderName::From
-                | HeaderName::To
-                | HeaderName::CallId
-                | HeaderName::CSeq
-        );
-        if keep {
-            have_via |= HeaderName::parse(name.trim()) == HeaderName::Via;
-            out.extend_from_slice(line.as_bytes());
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-    if !have_via {
-        return None;
-    }
-    out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
-    Some(out)
 }

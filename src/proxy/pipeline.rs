@@ -5,18 +5,20 @@
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
-use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::{debug, info, warn};
 
 use super::context::{Context, Source, Trunk};
-use super::route::UriTarget;
+use super::route::{UriTarget, framing};
 use super::settings::{IdentityPolicy, OnFailure, Role};
 use super::verstat::{self, Verdict};
-use super::{Dest, Peer, Transport};
+use super::{Dest, Peer};
 use crate::passport::{Attest, Claims};
-use crate::sip::{Edits, HeaderName, Message, Method, NameAddr, Rport, split_list};
+use crate::sip::{
+    Date, Edits, HeaderName, MaxForwards, Message, Method, NameAddr, Route, split_list,
+    stamp_top_via,
+};
 use crate::tn::{self, Tn};
 use crate::trust::{Attestation, Level};
 use crate::verify::reason_phrase;
@@ -34,7 +36,7 @@ pub enum Action {
         reason: Cow<'static, str>,
         cause: &'static str,
         /// Extra header lines for the response (e.g. `Unsupported` with a 420).
-        headers: Vec<(&'static str, String)>,
+        headers: Vec<(HeaderName, String)>,
     },
 }
 
@@ -133,7 +135,7 @@ pub fn decide(
         Ok(m) => m,
         Err(e) => return respond(400, e.reason_phrase(), "malformed"),
     };
-    if max_forwards == Some(0) {
+    if max_forwards.is_some_and(MaxForwards::is_exhausted) {
         return respond(483, "Too Many Hops", "too_many_hops");
     }
 
@@ -147,7 +149,7 @@ pub fn decide(
             status: 420,
             reason: "Bad Extension".into(),
             cause: "bad_extension",
-            headers: vec![("Unsupported", required.join(", "))],
+            headers: vec![(HeaderName::Unsupported, required.join(", "))],
         };
     }
 
@@ -189,9 +191,9 @@ pub fn decide(
     let mut via = String::with_capacity(64);
     via.push_str(ctx.via_prefix(out_transport));
     via.push_str(&branch(hash, id));
-    edits.prepend("Via", via);
+    edits.prepend(HeaderName::Via, via);
     if let Err(e) = stamp_top_via(msg, src.addr, &mut edits) {
-        return respond(400, e, "malformed");
+        return respond(400, e.reason_phrase(), "malformed");
     }
     if ctx.record_route
         && initial
@@ -199,17 +201,17 @@ pub fn decide(
     {
         // Double Record-Route (RFC 5658) when the two sides use different transports:
         // the top entry faces the next hop, the second faces the previous one.
-        edits.prepend("Record-Route", ctx.record_route_for(out_transport));
+        edits.prepend(HeaderName::RecordRoute, ctx.record_route_for(out_transport));
         if src.transport != out_transport {
-            edits.prepend("Record-Route", ctx.record_route_for(src.transport));
+            edits.prepend(HeaderName::RecordRoute, ctx.record_route_for(src.transport));
         }
     }
     match msg.find_lines(HeaderName::MaxForwards).next() {
         Some(line) => {
-            let n = max_forwards.unwrap_or(70).saturating_sub(1);
-            edits.replace_value(line, n.to_string());
+            let next = max_forwards.unwrap_or(MaxForwards::DEFAULT).decremented();
+            edits.replace_value(line, next.to_string());
         }
-        None => edits.prepend("Max-Forwards", "70"),
+        None => edits.prepend(HeaderName::MaxForwards, MaxForwards::DEFAULT.to_string()),
     }
 
     let mut signing = None;
@@ -234,7 +236,7 @@ pub fn decide(
                 trunk = %trunk.name,
                 verstat = verdict.verstat.as_str(),
                 code = ?verdict.code,
-                reason = verdict.reason.as_deref().unwrap_or(""),
+                reason = %verdict.reason.map(|r| r.to_string()).unwrap_or_default(),
                 "verified"
             );
             if let (Some(code), OnFailure::Reject) = (verdict.code, ctx.on_failure) {
@@ -245,10 +247,7 @@ pub fn decide(
         _ => {}
     }
 
-    // Streams frame by Content-Length (RFC 3261 16.6 item 9, 18.3).
-    if out_transport == Transport::Tcp && msg.header(HeaderName::ContentLength).is_none() {
-        edits.append("Content-Length", msg.body().len().to_string());
-    }
+    edits.frame_for(msg, framing(out_transport));
     let mut bytes = Vec::with_capacity(msg.buf().len() + 800);
     edits.apply(msg, &mut bytes);
     Action::Forward(Forward {
@@ -266,78 +265,34 @@ fn strip_own_routes(
     msg: &Message<'_>,
     edits: &mut Edits,
 ) -> (bool, Option<UriTarget>) {
-    let lines: Vec<usize> = msg.find_lines(HeaderName::Route).collect();
     let mut removed = false;
-    for line in lines {
+    for line in msg.find_lines(HeaderName::Route) {
         let Some(h) = msg.headers().get(line) else {
             break;
         };
-        let value = h.value(msg.buf());
-        let elements: Vec<&str> = split_list(value).collect();
-        let ours = elements
-            .iter()
-            .take_while(|e| UriTarget::parse(e).is_some_and(|t| ctx.is_us(&t.host, t.port)))
-            .count();
+        let mut ours = 0;
+        let mut next = None;
+        for entry in Route::entries(msg.value_of(h)) {
+            let target = entry.ok().and_then(|e| UriTarget::parse(e.uri));
+            match target {
+                Some(t) if ctx.is_us(&t.host, t.port) => ours += 1,
+                other => {
+                    next = Some(other);
+                    break;
+                }
+            }
+        }
         removed |= ours > 0;
-        if ours == elements.len() {
+        let Some(next) = next else {
             edits.remove(line);
             continue;
+        };
+        for _ in 0..ours {
+            edits.remove_first_value(line);
         }
-        if ours > 0 {
-            edits.replace_value(line, elements[ours..].join(", "));
-        }
-        return (
-            removed,
-            elements.get(ours).and_then(|e| UriTarget::parse(e)),
-        );
+        return (removed, next);
     }
     (removed, None)
-}
-
-/// RFC 3261 18.2.1 and RFC 3581: note the source address in the sender's Via. Any
-/// `received` or `rport` value the sender wrote itself is replaced.
-fn stamp_top_via(
-    msg: &Message<'_>,
-    src: SocketAddr,
-    edits: &mut Edits,
-) -> Result<(), &'static str> {
-    let via = msg.top_via().map_err(|e| e.reason_phrase())?;
-    let src_ip = src.ip().to_string();
-    let rport = via.rport != Rport::Absent;
-    if via.host == src_ip && via.received.is_none() && !rport {
-        return Ok(());
-    }
-    let mut stamped = String::with_capacity(via.raw.len() + 40);
-    for (i, part) in via.raw.split(';').enumerate() {
-        let name = part.split('=').next().unwrap_or("").trim();
-        if i > 0 && (name.eq_ignore_ascii_case("rport") || name.eq_ignore_ascii_case("received")) {
-            continue;
-        }
-        if i > 0 {
-            stamped.push(';');
-        }
-        stamped.push_str(part);
-    }
-    if rport {
-        stamped.push_str(&format!(";rport={}", src.port()));
-    }
-    stamped.push_str(";received=");
-    stamped.push_str(&src_ip);
-    let Some(line) = msg.find_lines(HeaderName::Via).next() else {
-        return Err("Missing Via");
-    };
-    let single = msg
-        .headers()
-        .get(line)
-        .map(|h| split_list(h.value(msg.buf())).count() == 1)
-        .unwrap_or(true);
-    if single {
-        edits.replace_value(line, stamped);
-    } else {
-        edits.prepend("Via", stamped);
-        edits.remove_first_value(line);
-    }
-    Ok(())
 }
 
 /// An `Identity` header from a trunk is untrusted: strip, keep or refuse it by policy.
@@ -428,13 +383,13 @@ fn sign_invite(
     };
 
     let iat = unix_seconds(now);
-    match msg.header(HeaderName::Date).map(httpdate::parse_http_date) {
-        None => edits.append("Date", httpdate::fmt_http_date(now)),
-        Some(Ok(date)) if unix_seconds(date).abs_diff(iat) <= 60 => {}
+    match msg.header(HeaderName::Date).map(Date::parse) {
+        None => edits.append(HeaderName::Date, Date(now).to_string()),
+        Some(Ok(Date(date))) if unix_seconds(date).abs_diff(iat) <= 60 => {}
         Some(_) => {
             // RFC 8224 4.1: the Date must be accurate; a stale or garbled one is replaced.
             if let Some(line) = msg.find_lines(HeaderName::Date).next() {
-                edits.replace_value(line, httpdate::fmt_http_date(now));
+                edits.replace_value(line, Date(now).to_string());
             }
             info!(call_id, "inaccurate Date header replaced");
         }
@@ -466,7 +421,7 @@ fn sign_invite(
         }
     };
     tracing::trace!(call_id, identity = %identity, "PASSporT");
-    edits.append("Identity", identity);
+    edits.append(HeaderName::Identity, identity);
     ctx.metrics
         .signed(attestation.level.as_str(), attestation.reason.as_str());
     info!(

@@ -1,4 +1,5 @@
 use super::*;
+use crate::proxy::Transport;
 use crate::proxy::testing::{self, CARRIER, TRUNK, context, context_with, invite, udp, wall};
 use crate::sip::Rport;
 use crate::trust::Reason;
@@ -20,7 +21,7 @@ fn refusal(ctx: &Context, text: &str, src: Peer) -> (u16, &'static str) {
 }
 
 fn claims(value: &str, key: &[u8]) -> crate::passport::OwnedClaims {
-    let header = crate::identity::parse(value).expect("Identity parses");
+    let header = crate::sip::Identity::parse(value).expect("Identity parses");
     crate::passport::verify_jws(header.jws, key)
         .expect("signature verifies")
         .claims
@@ -117,7 +118,10 @@ fn refusals_carry_their_status() {
             status, headers, ..
         } => {
             assert_eq!(status, 420);
-            assert_eq!(headers, vec![("Unsupported", "foo, bar".to_string())]);
+            assert_eq!(
+                headers,
+                vec![(HeaderName::Unsupported, "foo, bar".to_string())]
+            );
         }
         Action::Forward(_) => panic!("forwarded"),
     }
@@ -180,24 +184,47 @@ fn identity_from_a_trunk_follows_the_policy() {
     );
 }
 
-#[test]
-fn in_dialog_request_from_the_carrier_follows_route_and_request_uri() {
-    let (ctx, _) = context();
-    let bye = format!(
+/// A BYE from the carrier in a call set up through us, with `route` as its Route value.
+fn carrier_bye(route: &str) -> String {
+    format!(
         "BYE sip:2155550121@127.0.0.1:5070;transport=udp SIP/2.0\r\n\
          Via: SIP/2.0/UDP {CARRIER};branch=z9hG4bK-bye\r\n\
-         Route: <sip:127.0.0.1:5060;transport=udp;lr>\r\n\
+         Route: {route}\r\n\
          Max-Forwards: 70\r\n\
          From: <sip:2155550131@carrier.example>;tag=b2\r\n\
          To: <sip:2155550121@127.0.0.1>;tag=a1\r\n\
          Call-ID: c1@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
-    );
+    )
+}
+
+#[test]
+fn in_dialog_request_from_the_carrier_follows_route_and_request_uri() {
+    let (ctx, _) = context();
+    let bye = carrier_bye("<sip:127.0.0.1:5060;transport=udp;lr>");
     let f = forward(&ctx, &bye, udp(CARRIER));
     assert_eq!(f.dest, Dest::Peer(udp(TRUNK)));
     assert_eq!(f.signing, None);
     let out = String::from_utf8(f.bytes).unwrap();
     assert!(!out.contains("Route:"), "our own Route is removed: {out}");
     assert!(!out.contains("Record-Route:"));
+}
+
+#[test]
+fn our_route_entry_goes_and_the_next_one_is_followed() {
+    let (ctx, _) = context();
+    let bye = carrier_bye(&format!(
+        "<sip:127.0.0.1:5060;transport=udp;lr>, <sip:{TRUNK};lr>,<sip:edge.example;lr>"
+    ));
+    let f = forward(&ctx, &bye, udp(CARRIER));
+    assert_eq!(f.dest, Dest::Peer(udp(TRUNK)));
+    let out = String::from_utf8(f.bytes).unwrap();
+    // The entries left are passed on as they were written.
+    assert!(
+        out.contains(&format!(
+            "\r\nRoute: <sip:{TRUNK};lr>,<sip:edge.example;lr>\r\nMax-Forwards: 69\r\n"
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -279,7 +306,7 @@ fn failed() -> Verdict {
     Verdict {
         verstat: crate::verify::Verstat::Failed,
         code: Some(438),
-        reason: Some("SIP;cause=438;text=\"Invalid Identity Header\"".into()),
+        reason: Some(crate::sip::Reason::sip(438, "Invalid Identity Header")),
     }
 }
 

@@ -1,10 +1,11 @@
 //! Where messages go: request targets from Route and Request-URI (RFC 3261 16.4-16.6),
-//! and response targets from Via (RFC 3261 18.2.2, RFC 3581 rport).
+//! response targets from Via (RFC 3261 18.2.2, RFC 3581 rport), and how each transport
+//! frames what it carries.
 
 use std::net::{IpAddr, SocketAddr};
 
 use super::{Dest, Peer, Transport};
-use crate::sip::{Rport, Via};
+use crate::sip::{Framing, Rport, Via};
 
 /// The parts of a SIP URI that routing needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +73,15 @@ impl UriTarget {
                 transport,
             },
         }
+    }
+}
+
+/// How messages sent over `transport` are delimited: UDP carries one per datagram, TCP
+/// is a stream.
+pub fn framing(transport: Transport) -> Framing {
+    match transport {
+        Transport::Udp => Framing::Datagram,
+        Transport::Tcp => Framing::Stream,
     }
 }
 

@@ -6,9 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use super::route::framing;
 use super::settings::Timers;
 use super::{Dest, Output, Peer, Transport};
-use crate::sip::{Edits, HeaderName, Message, Method, build_ack, build_cancel, build_response};
+use crate::sip::{self, Message, Method, build_ack, build_cancel, build_response};
 
 /// Identifies a server transaction (RFC 3261 17.2.3): branch, sent-by and method, with
 /// ACK and CANCEL matched against their INVITE by the caller.
@@ -170,33 +171,11 @@ fn due(t: Option<Instant>, now: Instant) -> bool {
     t.is_some_and(|t| t <= now)
 }
 
-/// The response with our (top) Via removed, for the previous hop on `to`. A response
-/// without Content-Length gets one when it goes onto a stream (RFC 3261 18.3). A 503
-/// becomes a 500 (RFC 3261 16.7 item 6): the next hop's overload is not ours to report.
-pub fn pop_via(resp: &Message<'_>, to: Transport) -> Vec<u8> {
-    let mut edits = Edits::new();
-    if let Some(line) = resp.find_lines(HeaderName::Via).next() {
-        edits.remove_first_value(line);
-    }
-    let length;
-    if to == Transport::Tcp && resp.header(HeaderName::ContentLength).is_none() {
-        length = resp.body().len().to_string();
-        edits.append("Content-Length", length.as_str());
-    }
-    let mut out = Vec::with_capacity(resp.buf().len() + 24);
-    if resp.status() == Some(503) {
-        out.extend_from_slice(b"SIP/2.0 500 Server Internal Error\r\n");
-        let mut rest = Vec::with_capacity(resp.buf().len());
-        edits.apply(resp, &mut rest);
-        let line_end = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(rest.len(), |i| i + 1);
-        out.extend_from_slice(&rest[line_end..]);
-    } else {
-        edits.apply(resp, &mut out);
-    }
-    out
+/// The response for the previous hop on `to`, our (top) Via removed. A 503 becomes a 500
+/// (RFC 3261 16.7 item 6): the next hop's overload is not ours to report.
+pub fn relay_response(resp: &Message<'_>, to: Transport) -> Vec<u8> {
+    let status = (resp.status() == Some(503)).then_some((500, "Server Internal Error"));
+    sip::pop_via(resp, framing(to), status)
 }
 
 /// Builds a response of our own to `request` bytes, with To-tag `tag`.
@@ -426,7 +405,7 @@ impl Txn {
             }
             // RFC 3261 16.7 step 5: 100 Trying is never forwarded.
             if status > 100 && self.server == Server::Proceeding {
-                let fwd = pop_via(resp, self.peer.transport);
+                let fwd = relay_response(resp, self.peer.transport);
                 self.last_response = fwd.clone();
                 out.push(Output::to_peer(self.peer, fwd));
             }
@@ -436,7 +415,7 @@ impl Txn {
             // 2xx: forwarded every time, retransmissions included (RFC 6026).
             out.push(Output::to_peer(
                 self.peer,
-                pop_via(resp, self.peer.transport),
+                relay_response(resp, self.peer.transport),
             ));
             if self.client != Client::Accepted {
                 self.client_done(true);
@@ -468,7 +447,7 @@ impl Txn {
                     // We gave up on this call at Timer C; the CANCEL's result is ours.
                     self.respond_final(408, "Request Timeout", now, t, out);
                 } else if self.server == Server::Proceeding {
-                    self.finish_server(pop_via(resp, self.peer.transport), now, t, out);
+                    self.finish_server(relay_response(resp, self.peer.transport), now, t, out);
                 } else if self.expire_at.is_none() {
                     self.expire_at = Some(now + t.t64());
                 }

@@ -22,11 +22,11 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, error, warn};
 
 use super::context::Source;
-use super::core::{Core, Deferred, bare_response};
+use super::core::{Core, Deferred};
 use super::resolve::Resolver;
 use super::verstat::Verdict;
 use super::{Dest, Output, Peer, Transport};
-use crate::sip::{Frame, FramingError, frame};
+use crate::sip::{Frame, FramingError, bare_response, frame};
 use crate::verify::Verifier;
 
 /// Messages queued per TCP connection before new ones are dropped.

@@ -2,7 +2,7 @@
 //! `verstat` parameter on the calling party's URI (3GPP TS 24.229, ATIS-1000074), and
 //! the `Reason` header of a call forwarded despite a failure. Pure.
 
-use crate::sip::{Edits, HeaderName, Message, NameAddr, split_list};
+use crate::sip::{Edits, HeaderName, Message, NameAddr, Reason, set_number_param, split_list};
 use crate::verify::{Report, Verstat};
 
 /// What verification concluded for one request.
@@ -12,7 +12,7 @@ pub struct Verdict {
     /// The failure's SIP status (436, 437, 438, 403), when there is one.
     pub code: Option<u16>,
     /// `Reason` header value for a forwarded failure (RFC 3326).
-    pub reason: Option<String>,
+    pub reason: Option<Reason<'static>>,
 }
 
 impl Verdict {
@@ -50,61 +50,13 @@ impl Verdict {
     }
 }
 
-/// Adds `;verstat=<v>` to a telephone-number URI, replacing any `verstat` already there
-/// (a value from upstream is not ours to pass on). In a `sip:`/`sips:` URI it is a
-/// user-part parameter (`sip:+12155550121;verstat=...@host`); in a `tel:` URI, a URI
-/// parameter. Other URIs, or a sip URI with no user part, give None.
-pub fn mark_uri(uri: &str, verstat: Verstat) -> Option<String> {
-    let lower = uri.get(..4)?.to_ascii_lowercase();
-    if lower == "tel:" {
-        let kept = strip_verstat(uri);
-        return Some(format!("{kept};verstat={}", verstat.as_str()));
-    }
-    let scheme_end = uri.find(':')?;
-    if !matches!(
-        uri.get(..scheme_end)?.to_ascii_lowercase().as_str(),
-        "sip" | "sips"
-    ) {
-        return None;
-    }
-    let at = uri.find('@')?;
-    let (user, rest) = uri.split_at(at);
-    Some(format!(
-        "{};verstat={}{rest}",
-        strip_verstat(user),
-        verstat.as_str()
-    ))
-}
-
-/// `s` without its `;verstat=...` parameters.
-fn strip_verstat(s: &str) -> String {
-    let mut parts = s.split(';');
-    let mut out = parts.next().unwrap_or("").to_string();
-    for p in parts {
-        let name = p.split('=').next().unwrap_or("").trim();
-        if !name.eq_ignore_ascii_case("verstat") {
-            out.push(';');
-            out.push_str(p);
-        }
-    }
-    out
-}
-
-/// One name-addr value with its URI marked, rewritten in name-addr form.
+/// One name-addr value with `;verstat=<v>` on its telephone number, replacing any
+/// `verstat` already there (a value from upstream is not ours to pass on); rewritten in
+/// name-addr form. `None` when the value holds no telephone-number URI.
 fn mark_value(value: &str, verstat: Verstat) -> Option<String> {
     let na = NameAddr::parse(value).ok()?;
-    let uri = mark_uri(na.uri, verstat)?;
-    let display = na
-        .display
-        .map(|d| {
-            if value.trim_start().starts_with('"') {
-                format!("\"{d}\" ")
-            } else {
-                format!("{d} ")
-            }
-        })
-        .unwrap_or_default();
-    Some(format!("{display}<{uri}>{}", na.params))
+    let uri = set_number_param(na.uri, "verstat", verstat.as_str())?;
+    Some(NameAddr { uri: &uri, ..na }.to_string())
 }
 
 /// Marks the calling party with the verdict: every telephone-number entry of the first
@@ -132,7 +84,7 @@ pub fn apply(msg: &Message<'_>, verdict: &Verdict, edits: &mut Edits) {
         }
     }
     if let Some(reason) = &verdict.reason {
-        edits.append("Reason", reason.clone());
+        edits.append(HeaderName::Reason, reason.to_string());
     }
 }
 
@@ -141,27 +93,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn verstat_goes_into_the_user_part_or_the_tel_uri() {
-        let passed = Verstat::Passed;
-        assert_eq!(
-            mark_uri("sip:+12155550121@example.com;user=phone", passed).as_deref(),
-            Some("sip:+12155550121;verstat=TN-Validation-Passed@example.com;user=phone")
+    fn verstat_replaces_one_from_upstream_and_skips_other_uris() {
+        let marked = mark_value(
+            "Bob <sip:+12155550121;verstat=TN-Validation-Passed@x>;tag=1",
+            Verstat::Failed,
         );
         assert_eq!(
-            mark_uri("tel:+12155550121", Verstat::Failed).as_deref(),
-            Some("tel:+12155550121;verstat=TN-Validation-Failed")
+            marked.as_deref(),
+            Some("Bob <sip:+12155550121;verstat=TN-Validation-Failed@x>;tag=1")
         );
-        // A forged value from upstream is replaced, not kept beside ours.
-        assert_eq!(
-            mark_uri(
-                "sip:+12155550121;verstat=TN-Validation-Passed@x",
-                Verstat::Failed
-            )
-            .as_deref(),
-            Some("sip:+12155550121;verstat=TN-Validation-Failed@x")
-        );
-        assert_eq!(mark_uri("sip:example.com", passed), None);
-        assert_eq!(mark_uri("mailto:a@b", passed), None);
+        assert_eq!(mark_value("<sip:example.com>", Verstat::Passed), None);
+        assert_eq!(mark_value("<mailto:a@b>", Verstat::Passed), None);
+        assert_eq!(mark_value("not an address", Verstat::Passed), None);
     }
 
     fn edited(text: &str, verdict: &Verdict) -> String {
@@ -197,7 +140,7 @@ mod tests {
         let verdict = Verdict {
             verstat: Verstat::Failed,
             code: Some(438),
-            reason: Some("SIP;cause=438;text=\"Invalid Identity Header\"".into()),
+            reason: Some(Reason::sip(438, "Invalid Identity Header")),
         };
         let out = edited(&text, &verdict);
         assert!(out.contains(

@@ -1,14 +1,18 @@
 //! Byte-level message editing: the output is the received bytes with header lines
-//! inserted, replaced or removed. Untouched lines, header order, unknown headers and the body
-//! are copied byte for byte, and Content-Length is never rewritten (the body never changes).
+//! inserted, replaced or removed, and at most the start line rewritten. Untouched lines,
+//! header order, unknown headers and the body are copied byte for byte, and an existing
+//! Content-Length is never rewritten (the body never changes).
 
 use std::borrow::Cow;
 
+use super::framing::Framing;
 use super::grammar::split_list;
-use super::message::Message;
+use super::header::{HeaderName, write_line};
+use super::message::{Message, write_status_line};
 
-/// A set of header-line edits for one message, applied in a single copy by
-/// [`Edits::apply`]. Line numbers are indices into [`Message::headers`].
+/// A set of edits for one message, applied in a single copy by [`Edits::apply`]. Line
+/// numbers are indices into [`Message::headers`]; new lines are written under the
+/// canonical name of their [`HeaderName`].
 ///
 /// Each existing line takes one edit: a later `remove` or `replace_value` for the same line
 /// supersedes an earlier one, while repeated `remove_first_value` calls accumulate (two
@@ -16,8 +20,9 @@ use super::message::Message;
 /// line breaks.
 #[derive(Debug, Clone, Default)]
 pub struct Edits<'e> {
-    prepend: Vec<(&'e str, Cow<'e, str>)>,
-    append: Vec<(&'e str, Cow<'e, str>)>,
+    status: Option<(u16, &'e str)>,
+    prepend: Vec<(HeaderName, Cow<'e, str>)>,
+    append: Vec<(HeaderName, Cow<'e, str>)>,
     lines: Vec<(usize, LineEdit<'e>)>,
 }
 
@@ -35,17 +40,33 @@ impl<'e> Edits<'e> {
 
     /// True when applying would copy the message unchanged.
     pub fn is_empty(&self) -> bool {
-        self.prepend.is_empty() && self.append.is_empty() && self.lines.is_empty()
+        self.status.is_none()
+            && self.prepend.is_empty()
+            && self.append.is_empty()
+            && self.lines.is_empty()
+    }
+
+    /// Replaces the start line of a response with `SIP/2.0 <status> <reason>`.
+    pub fn replace_status(&mut self, status: u16, reason: &'e str) {
+        self.status = Some((status, reason));
     }
 
     /// Adds a line right after the start line; several prepends keep their call order.
-    pub fn prepend(&mut self, name: &'e str, value: impl Into<Cow<'e, str>>) {
+    pub fn prepend(&mut self, name: HeaderName, value: impl Into<Cow<'e, str>>) {
         self.prepend.push((name, value.into()));
     }
 
     /// Adds a line just before the blank line; several appends keep their call order.
-    pub fn append(&mut self, name: &'e str, value: impl Into<Cow<'e, str>>) {
+    pub fn append(&mut self, name: HeaderName, value: impl Into<Cow<'e, str>>) {
         self.append.push((name, value.into()));
+    }
+
+    /// Adds the Content-Length a message needs on a stream (RFC 3261 18.3, 16.6 item 9)
+    /// when it has none. A datagram needs none.
+    pub fn frame_for(&mut self, msg: &Message, framing: Framing) {
+        if framing == Framing::Stream && msg.header(HeaderName::ContentLength).is_none() {
+            self.append(HeaderName::ContentLength, msg.body().len().to_string());
+        }
     }
 
     /// Removes a header line (with its continuation lines).
@@ -84,7 +105,7 @@ impl<'e> Edits<'e> {
             .prepend
             .iter()
             .chain(&self.append)
-            .map(|(name, value)| name.len() + value.len() + 4)
+            .map(|(name, value)| name.canonical().map_or(0, str::len) + value.len() + 4)
             .chain(self.lines.iter().map(|(_, edit)| match edit {
                 LineEdit::Replace(value) => value.len() + 32,
                 _ => 0,
@@ -93,9 +114,12 @@ impl<'e> Edits<'e> {
         out.reserve(buf.len() + added);
 
         let headers_start = msg.headers_start();
-        out.extend_from_slice(buf.get(..headers_start).unwrap_or_default());
+        match self.status {
+            Some((status, reason)) => write_status_line(out, status, reason),
+            None => out.extend_from_slice(buf.get(..headers_start).unwrap_or_default()),
+        }
         for (name, value) in &self.prepend {
-            write_line(out, name, value);
+            write_line(out, *name, value);
         }
 
         let mut copied = headers_start;
@@ -108,7 +132,11 @@ impl<'e> Edits<'e> {
             copied = range.end;
             match edit {
                 LineEdit::Remove => {}
-                LineEdit::Replace(value) => write_line(out, msg.name_of(line), value),
+                LineEdit::Replace(value) => {
+                    for part in [msg.name_of(line), ": ", value, "\r\n"] {
+                        out.extend_from_slice(part.as_bytes());
+                    }
+                }
                 LineEdit::DropFirst(n) => {
                     let mut elements = split_list(msg.value_of(line));
                     let kept = (0..*n).try_for_each(|_| elements.next_range().map(drop));
@@ -127,23 +155,15 @@ impl<'e> Edits<'e> {
         let blank_line = msg.blank_line();
         out.extend_from_slice(buf.get(copied..blank_line).unwrap_or_default());
         for (name, value) in &self.append {
-            write_line(out, name, value);
+            write_line(out, *name, value);
         }
         out.extend_from_slice(buf.get(blank_line..).unwrap_or_default());
     }
 }
 
-fn write_line(out: &mut Vec<u8>, name: &str, value: &str) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value.as_bytes());
-    out.extend_from_slice(b"\r\n");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sip::HeaderName;
 
     const INVITE: &[u8] = b"INVITE sip:+12155550131@carrier.example SIP/2.0\r\n\
 v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKpbx1, SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKinner\r\n\
@@ -195,15 +215,18 @@ v=0\r\no=- 1 1 IN IP4 x\r\n\r\n";
     #[test]
     fn typical_forwarding_edits_touch_only_their_lines() {
         let mut edits = Edits::new();
-        edits.prepend("Via", "SIP/2.0/UDP 203.0.113.1;branch=z9hG4bKproxy");
-        edits.prepend("Record-Route", "<sip:203.0.113.1;lr>");
+        edits.prepend(
+            HeaderName::Via,
+            "SIP/2.0/UDP 203.0.113.1;branch=z9hG4bKproxy",
+        );
+        edits.prepend(HeaderName::RecordRoute, "<sip:203.0.113.1;lr>");
         edits.replace_value(line(HeaderName::MaxForwards), "69");
         edits.remove(line(HeaderName::Identity));
         edits.append(
-            "Identity",
+            HeaderName::Identity,
             String::from("jws;info=<https://cert.example/c.pem>;alg=ES256;ppt=shaken"),
         );
-        edits.append("Date", "Thu, 01 Jan 2026 00:00:00 GMT");
+        edits.append(HeaderName::Date, "Thu, 01 Jan 2026 00:00:00 GMT");
 
         let expected = String::from_utf8(INVITE.to_vec())
             .unwrap()
@@ -279,6 +302,47 @@ Via: SIP/2.0/UDP pbx;branch=z9hG4bKq\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-
             b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP pbx;branch=z9hG4bKq\r\n\
 Call-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn the_status_line_is_replaced_and_the_rest_kept() {
+        let msg = b"SIP/2.0 503 Service Unavailable\nVia: SIP/2.0/UDP p;branch=z9hG4bKp\r\n\
+Call-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        let parsed = Message::parse(msg).unwrap();
+        let mut edits = Edits::new();
+        edits.replace_status(500, "Server Internal Error");
+        assert!(!edits.is_empty());
+        let mut out = Vec::new();
+        edits.apply(&parsed, &mut out);
+        assert_eq!(
+            out,
+            b"SIP/2.0 500 Server Internal Error\r\nVia: SIP/2.0/UDP p;branch=z9hG4bKp\r\n\
+Call-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn only_a_stream_gets_a_missing_content_length() {
+        let text = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP p;branch=z9hG4bKp\r\n\
+Call-ID: c\r\nCSeq: 1 INVITE\r\n\r\nbody";
+        let msg = Message::parse(text.as_bytes()).unwrap();
+        let framed = |framing| {
+            let mut edits = Edits::new();
+            edits.frame_for(&msg, framing);
+            let mut out = Vec::new();
+            edits.apply(&msg, &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(framed(Framing::Datagram), text);
+        assert_eq!(
+            framed(Framing::Stream),
+            text.replace("\r\n\r\n", "\r\nContent-Length: 4\r\n\r\n")
+        );
+        // One already there is left alone.
+        let msg = Message::parse(INVITE).unwrap();
+        let mut edits = Edits::new();
+        edits.frame_for(&msg, Framing::Stream);
+        assert!(edits.is_empty());
     }
 
     #[test]

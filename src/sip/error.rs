@@ -36,6 +36,10 @@ pub enum ParseError {
     MalformedTo,
     #[error("Malformed Address")]
     MalformedNameAddr,
+    #[error("Malformed Route")]
+    MalformedRoute,
+    #[error("Malformed Reason")]
+    MalformedReason,
     #[error("Bad Call-ID")]
     BadCallId,
     #[error("Bad CSeq")]
@@ -44,6 +48,8 @@ pub enum ParseError {
     CSeqMethodMismatch,
     #[error("Bad Max-Forwards")]
     BadMaxForwards,
+    #[error("Bad Date")]
+    BadDate,
     #[error("Bad Content-Length")]
     BadContentLength,
     #[error("Truncated Body")]
@@ -70,10 +76,13 @@ impl ParseError {
             ParseError::MalformedFrom => "Malformed From",
             ParseError::MalformedTo => "Malformed To",
             ParseError::MalformedNameAddr => "Malformed Address",
+            ParseError::MalformedRoute => "Malformed Route",
+            ParseError::MalformedReason => "Malformed Reason",
             ParseError::BadCallId => "Bad Call-ID",
             ParseError::BadCSeq => "Bad CSeq",
             ParseError::CSeqMethodMismatch => "CSeq Method Mismatch",
             ParseError::BadMaxForwards => "Bad Max-Forwards",
+            ParseError::BadDate => "Bad Date",
             ParseError::BadContentLength => "Bad Content-Length",
             ParseError::TruncatedBody => "Truncated Body",
         }
@@ -112,10 +121,13 @@ mod tests {
             ParseError::MalformedFrom,
             ParseError::MalformedTo,
             ParseError::MalformedNameAddr,
+            ParseError::MalformedRoute,
+            ParseError::MalformedReason,
             ParseError::BadCallId,
             ParseError::BadCSeq,
             ParseError::CSeqMethodMismatch,
             ParseError::BadMaxForwards,
+            ParseError::BadDate,
             ParseError::BadContentLength,
             ParseError::TruncatedBody,
         ];

@@ -1,8 +1,17 @@
 //! Stream framing (RFC 3261 18.3): finds where each message ends in a TCP/TLS byte stream,
 //! using the mandatory Content-Length, and spots CRLF keep-alives (RFC 5626 4.4.1).
+//! [`Framing`] says which kind of transport a message goes onto.
 
 use super::HeaderName;
 use super::lines::{LexError, Lexed, find_byte, lex};
+
+/// How a transport delimits messages: one per datagram (UDP), or one after another in a
+/// stream (TCP, TLS), where each must carry Content-Length (RFC 3261 18.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    Datagram,
+    Stream,
+}
 
 /// What the start of a stream buffer holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

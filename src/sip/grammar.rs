@@ -8,6 +8,15 @@ pub(crate) fn trim_lws(s: &str) -> &str {
     s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
 }
 
+/// A decimal number of at most 9 digits (so it fits any counter we keep); anything else,
+/// signs and spaces included, is rejected.
+pub(crate) fn parse_digits(v: &str) -> Option<u32> {
+    if v.is_empty() || v.len() > 9 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok()
+}
+
 /// Index of the `"` that closes the quoted string opening at `open`, honouring `\` escapes.
 pub(crate) fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
     let mut i = open + 1;
@@ -114,6 +123,24 @@ pub(crate) fn find_param<'a>(s: &'a str, name: &str) -> Option<Option<&'a str>> 
         .map(|(_, v)| v)
 }
 
+/// Appends `s` to `out` without its `;name[=value]` parameters whose name is one of
+/// `names` (case-insensitive). Everything else, the text before the first `;` included, is
+/// copied as written.
+pub(crate) fn push_without_params(out: &mut String, s: &str, names: &[&str]) {
+    let b = s.as_bytes();
+    let mut next = find_semicolon(b, 0);
+    out.push_str(s.get(..next.unwrap_or(b.len())).unwrap_or_default());
+    while let Some(start) = next {
+        next = find_semicolon(b, start + 1);
+        let segment = s.get(start..next.unwrap_or(b.len())).unwrap_or_default();
+        let name = segment.get(1..).unwrap_or_default();
+        let name = trim_lws(name.split_once('=').map_or(name, |(n, _)| n));
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            out.push_str(segment);
+        }
+    }
+}
+
 fn find_semicolon(b: &[u8], mut i: usize) -> Option<usize> {
     while let Some(&c) = b.get(i) {
         match c {
@@ -158,6 +185,29 @@ mod tests {
         assert_eq!(parts, ["a", r#""b, c"#]);
         let parts: Vec<_> = split_list(r#"a, "b\"#).collect();
         assert_eq!(parts, ["a", r#""b\"#]);
+    }
+
+    #[test]
+    fn push_without_params_drops_only_the_named_ones() {
+        let without = |s: &str, names: &[&str]| {
+            let mut out = String::from(">");
+            push_without_params(&mut out, s, names);
+            out
+        };
+        assert_eq!(
+            without("sip:+1;verstat=x;Verstat ;cpc=a", &["verstat"]),
+            ">sip:+1;cpc=a"
+        );
+        assert_eq!(
+            without(
+                "h ;rport;x=\"a;rport\";;received = 1",
+                &["rport", "received"]
+            ),
+            ">h ;x=\"a;rport\";"
+        );
+        assert_eq!(without("plain", &["x"]), ">plain");
+        assert_eq!(without("", &["x"]), ">");
+        assert_eq!(without("a;x=\"open", &["y"]), ">a;x=\"open");
     }
 
     #[test]

@@ -2,14 +2,14 @@
 //! lines, validates the headers every transaction needs and frames the body; everything
 //! else is read lazily from the borrowed bytes.
 
+use std::io::Write as _;
 use std::ops::Range;
 
+use super::Method;
 use super::error::ParseError;
-use super::grammar::split_list;
+use super::grammar::{parse_digits, split_list};
+use super::header::{CSeq, HeaderName, MaxForwards, NameAddr, Via, Vias};
 use super::lines::{LexError, Lexed, find_byte, is_lws, is_token, lex};
-use super::name_addr::NameAddr;
-use super::via::{Via, Vias};
-use super::{HeaderName, Method};
 
 /// One header line: its classified name and byte offsets into [`Message::buf`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,9 +76,8 @@ pub struct Message<'a> {
     blank_line: usize,
     headers: Vec<HeaderLine>,
     call_id: (usize, usize),
-    cseq: u32,
+    cseq: CSeq<'a>,
     cseq_method: Method,
-    cseq_method_range: (usize, usize),
 }
 
 impl<'a> Message<'a> {
@@ -141,9 +140,8 @@ impl<'a> Message<'a> {
             blank_line,
             headers,
             call_id: (0, 0),
-            cseq: 0,
+            cseq: CSeq { seq: 0, method: "" },
             cseq_method: Method::Other,
-            cseq_method_range: (0, 0),
         };
         msg.validate()?;
         let body_end = match msg.content_length()? {
@@ -174,30 +172,10 @@ impl<'a> Message<'a> {
         }
         self.call_id = (call_id.value_start, call_id.value_end);
 
-        let value = self.value_of(&cseq).as_bytes();
-        let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
-        let ws = value
-            .iter()
-            .skip(digits)
-            .take_while(|&&b| is_lws(b))
-            .count();
-        let method = value.get(digits + ws..).unwrap_or_default();
-        let num = std::str::from_utf8(value.get(..digits).unwrap_or_default())
-            .ok()
-            .and_then(|n| n.parse::<u32>().ok())
-            .filter(|&n| n < 1 << 31);
-        let Some(num) = num else {
-            return Err(ParseError::BadCSeq);
-        };
-        if ws == 0 || method.is_empty() || !method.iter().all(|&b| is_token(b)) {
-            return Err(ParseError::BadCSeq);
-        }
-        let method_start = cseq.value_start + digits + ws;
-        self.cseq = num;
-        self.cseq_method_range = (method_start, cseq.value_end);
-        self.cseq_method = Method::parse(self.cseq_method_str());
+        self.cseq = CSeq::parse(self.value_of(&cseq))?;
+        self.cseq_method = self.cseq.method_kind();
         if let Some(request_method) = self.method_str()
-            && request_method != self.cseq_method_str()
+            && request_method != self.cseq.method
         {
             return Err(ParseError::CSeqMethodMismatch);
         }
@@ -336,17 +314,17 @@ impl<'a> Message<'a> {
 
     /// The CSeq number and method, validated by [`parse`](Message::parse).
     pub fn cseq(&self) -> (u32, Method) {
-        (self.cseq, self.cseq_method)
+        (self.cseq.seq, self.cseq_method)
     }
 
     pub fn cseq_method_str(&self) -> &'a str {
-        self.slice(self.cseq_method_range)
+        self.cseq.method
     }
 
     /// Max-Forwards, if present.
-    pub fn max_forwards(&self) -> Result<Option<u32>, ParseError> {
+    pub fn max_forwards(&self) -> Result<Option<MaxForwards>, ParseError> {
         self.header(HeaderName::MaxForwards)
-            .map(|v| parse_digits(v).ok_or(ParseError::BadMaxForwards))
+            .map(MaxForwards::parse)
             .transpose()
     }
 
@@ -382,13 +360,10 @@ impl<'a> Message<'a> {
     }
 }
 
-/// A decimal number of at most 9 digits (so it fits any counter we keep); anything else,
-/// signs and spaces included, is rejected.
-fn parse_digits(v: &str) -> Option<u32> {
-    if v.is_empty() || v.len() > 9 || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    v.parse().ok()
+/// Appends the status line `SIP/2.0 <status> <reason>\r\n`.
+pub(crate) fn write_status_line(out: &mut Vec<u8>, status: u16, reason: &str) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "SIP/2.0 {status} {reason}\r\n");
 }
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {

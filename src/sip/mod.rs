@@ -1,14 +1,23 @@
 //! The pure SIP layer: a zero-copy message view, header access (compact forms, comma lists,
-//! folding), Via and name-addr values, byte-level editing, TCP framing and stateless responses.
+//! folding), typed header values, byte-level editing, TCP framing and the messages a proxy
+//! writes or relays.
 //!
 //! A forwarded message is the received bytes with header lines inserted, replaced or removed
-//! ([`Edits`]); nothing here re-serializes a parse tree. Map of the files:
+//! ([`Edits`]); nothing here re-serializes a parse tree. Headers are read and written under
+//! the same typed names ([`HeaderName`]). Map of the files:
 //!
 //! - `message`: [`Message::parse`] and the view over the bytes.
-//! - `lines`: the header-section line lexer shared by parsing, Via iteration and framing.
-//! - `grammar`: comma lists ([`split_list`]) and `;name=value` parameter lists.
-//! - `via`, `name_addr`: typed views of Via and From/To/Route-style values.
-//! - `edit`: [`Edits`]; `framing`: [`frame`] for streams; `build`: responses, ACK, CANCEL.
+//! - `lines`: the header-section line lexer shared by parsing, Via iteration, framing and
+//!   [`bare_response`].
+//! - `grammar`: comma lists ([`split_list`]), `;name=value` parameter lists, quoted strings.
+//! - `header/`: [`HeaderName`], and one file per typed value that parses and prints:
+//!   [`Via`], [`CSeq`], [`MaxForwards`], [`Route`], [`NameAddr`], [`Identity`], [`Reason`],
+//!   [`Date`].
+//! - `edit`: [`Edits`]; `framing`: [`frame`] and [`Framing`] for streams.
+//! - `relay`: the byte work of relaying: [`stamp_top_via`] (RFC 3261 18.2.1, RFC 3581) and
+//!   [`pop_via`] (16.7).
+//! - `build`: responses (stateless, and [`bare_response`] to unparseable requests), ACK,
+//!   CANCEL.
 //! - `error`: [`ParseError`], each variant a SIP reason phrase.
 
 mod build;
@@ -16,19 +25,22 @@ mod edit;
 mod error;
 mod framing;
 mod grammar;
+mod header;
 mod lines;
 mod message;
-mod name_addr;
-mod via;
+mod relay;
 
-pub use build::{build_ack, build_cancel, build_response};
+pub use build::{bare_response, build_ack, build_cancel, build_response};
 pub use edit::Edits;
 pub use error::ParseError;
-pub use framing::{Frame, FramingError, frame};
+pub use framing::{Frame, Framing, FramingError, frame};
 pub use grammar::{ListElements, split_list};
+pub use header::{
+    CSeq, Date, HeaderName, Identity, IdentityError, MaxForwards, NameAddr, Reason, Route,
+    RouteEntries, Rport, Via, Vias, set_number_param,
+};
 pub use message::{HeaderLine, Message};
-pub use name_addr::NameAddr;
-pub use via::{Rport, Via, Vias};
+pub use relay::{pop_via, stamp_top_via};
 
 /// A request method. Methods are case-sensitive (RFC 3261 7.1): `invite` is [`Method::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,159 +106,9 @@ impl Method {
     }
 }
 
-/// Canonical names of the headers the proxy reads or writes. Parsing is case-insensitive and
-/// maps compact forms (`v f t i m l c k`, and `y` for Identity per RFC 8224 section 4) to
-/// these. Compact forms of headers outside this enum (`e`, `s`, ...) are
-/// [`HeaderName::Other`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HeaderName {
-    Via,
-    From,
-    To,
-    CallId,
-    CSeq,
-    MaxForwards,
-    Contact,
-    ContentLength,
-    ContentType,
-    Route,
-    RecordRoute,
-    Identity,
-    Date,
-    PAssertedIdentity,
-    Supported,
-    Require,
-    ProxyRequire,
-    Other,
-}
-
-impl HeaderName {
-    /// Classifies a header name as written (case-insensitive, compact forms included).
-    pub fn parse(name: &str) -> HeaderName {
-        HeaderName::from_bytes(name.as_bytes())
-    }
-
-    pub(crate) fn from_bytes(b: &[u8]) -> HeaderName {
-        let is = |canonical: &str| b.eq_ignore_ascii_case(canonical.as_bytes());
-        match (b.len(), b.first().map(u8::to_ascii_lowercase)) {
-            (1, Some(c)) => match c {
-                b'v' => HeaderName::Via,
-                b'f' => HeaderName::From,
-                b't' => HeaderName::To,
-                b'i' => HeaderName::CallId,
-                b'm' => HeaderName::Contact,
-                b'l' => HeaderName::ContentLength,
-                b'c' => HeaderName::ContentType,
-                b'k' => HeaderName::Supported,
-                b'y' => HeaderName::Identity,
-                _ => HeaderName::Other,
-            },
-            (2, _) if is("To") => HeaderName::To,
-            (3, _) if is("Via") => HeaderName::Via,
-            (4, Some(b'f')) if is("From") => HeaderName::From,
-            (4, Some(b'c')) if is("CSeq") => HeaderName::CSeq,
-            (4, Some(b'd')) if is("Date") => HeaderName::Date,
-            (5, _) if is("Route") => HeaderName::Route,
-            (7, Some(b'c')) if is("Call-ID") => HeaderName::CallId,
-            (7, Some(b'c')) if is("Contact") => HeaderName::Contact,
-            (7, Some(b'r')) if is("Require") => HeaderName::Require,
-            (8, _) if is("Identity") => HeaderName::Identity,
-            (9, _) if is("Supported") => HeaderName::Supported,
-            (12, Some(b'm')) if is("Max-Forwards") => HeaderName::MaxForwards,
-            (12, Some(b'c')) if is("Content-Type") => HeaderName::ContentType,
-            (12, Some(b'r')) if is("Record-Route") => HeaderName::RecordRoute,
-            (13, _) if is("Proxy-Require") => HeaderName::ProxyRequire,
-            (14, _) if is("Content-Length") => HeaderName::ContentLength,
-            (19, _) if is("P-Asserted-Identity") => HeaderName::PAssertedIdentity,
-            _ => HeaderName::Other,
-        }
-    }
-
-    /// The canonical (long-form) name, or `None` for [`HeaderName::Other`].
-    pub fn canonical(self) -> Option<&'static str> {
-        Some(match self {
-            HeaderName::Via => "Via",
-            HeaderName::From => "From",
-            HeaderName::To => "To",
-            HeaderName::CallId => "Call-ID",
-            HeaderName::CSeq => "CSeq",
-            HeaderName::MaxForwards => "Max-Forwards",
-            HeaderName::Contact => "Contact",
-            HeaderName::ContentLength => "Content-Length",
-            HeaderName::ContentType => "Content-Type",
-            HeaderName::Route => "Route",
-            HeaderName::RecordRoute => "Record-Route",
-            HeaderName::Identity => "Identity",
-            HeaderName::Date => "Date",
-            HeaderName::PAssertedIdentity => "P-Asserted-Identity",
-            HeaderName::Supported => "Supported",
-            HeaderName::Require => "Require",
-            HeaderName::ProxyRequire => "Proxy-Require",
-            HeaderName::Other => return None,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ALL: [HeaderName; 17] = [
-        HeaderName::Via,
-        HeaderName::From,
-        HeaderName::To,
-        HeaderName::CallId,
-        HeaderName::CSeq,
-        HeaderName::MaxForwards,
-        HeaderName::Contact,
-        HeaderName::ContentLength,
-        HeaderName::ContentType,
-        HeaderName::Route,
-        HeaderName::RecordRoute,
-        HeaderName::Identity,
-        HeaderName::Date,
-        HeaderName::PAssertedIdentity,
-        HeaderName::Supported,
-        HeaderName::Require,
-        HeaderName::ProxyRequire,
-    ];
-
-    #[test]
-    fn canonical_names_round_trip_in_any_case() {
-        for name in ALL {
-            let canonical = name.canonical().unwrap();
-            assert_eq!(HeaderName::parse(canonical), name);
-            assert_eq!(HeaderName::parse(&canonical.to_ascii_lowercase()), name);
-            assert_eq!(HeaderName::parse(&canonical.to_ascii_uppercase()), name);
-        }
-        assert_eq!(HeaderName::Other.canonical(), None);
-    }
-
-    #[test]
-    fn compact_forms_map_to_canonical_names() {
-        let cases = [
-            ("v", HeaderName::Via),
-            ("F", HeaderName::From),
-            ("t", HeaderName::To),
-            ("i", HeaderName::CallId),
-            ("m", HeaderName::Contact),
-            ("L", HeaderName::ContentLength),
-            ("c", HeaderName::ContentType),
-            ("k", HeaderName::Supported),
-            ("y", HeaderName::Identity),
-            ("Y", HeaderName::Identity),
-        ];
-        for (compact, name) in cases {
-            assert_eq!(HeaderName::parse(compact), name, "{compact}");
-        }
-    }
-
-    #[test]
-    fn unknown_names_are_other() {
-        for other in ["e", "s", "X-Custom", "", "Vias", "Content-Encoding"] {
-            assert_eq!(HeaderName::parse(other), HeaderName::Other, "{other}");
-        }
-    }
 
     #[test]
     fn methods_are_case_sensitive() {

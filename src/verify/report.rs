@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::sip::Reason;
+
 /// The eleven verification steps, in the order the report lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -256,11 +258,10 @@ impl Report {
         self.code.map(reason_phrase)
     }
 
-    /// A `Reason` header value (RFC 3326) for a forwarded call that failed:
+    /// The `Reason` header (RFC 3326) for a forwarded call that failed:
     /// `SIP;cause=438;text="Invalid Identity Header"`.
-    pub fn sip_reason(&self) -> Option<String> {
-        self.code
-            .map(|code| format!("SIP;cause={code};text=\"{}\"", reason_phrase(code)))
+    pub fn sip_reason(&self) -> Option<Reason<'static>> {
+        self.code.map(|code| Reason::sip(code, reason_phrase(code)))
     }
 }
 
@@ -311,7 +312,7 @@ mod tests {
         assert_eq!(r.failed_step, Some(Step::Freshness));
         assert_eq!(r.reason, "Stale Date: iat is 61 s old");
         assert_eq!(
-            r.sip_reason().as_deref(),
+            r.sip_reason().map(|r| r.to_string()).as_deref(),
             Some("SIP;cause=403;text=\"Stale Date\"")
         );
         assert!(!r.passed());

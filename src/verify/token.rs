@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Expected;
-use crate::identity::{self, IdentityError};
 use crate::passport::JwsPart;
+use crate::sip::{Identity, IdentityError};
 
 /// Why a PASSporT fails one of the token steps.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,7 +96,7 @@ pub struct Token<'a> {
 impl<'a> Token<'a> {
     /// Step 1: parses an Identity header value (full form only) and its JWS.
     pub fn parse(identity_value: &'a str) -> Result<Token<'a>, TokenError> {
-        let header = identity::parse(identity_value)?;
+        let header = Identity::parse(identity_value)?;
         let mut token = Token::from_jws(header.jws)?;
         token.info = Some(header.info);
         token.id_alg = header.alg;

@@ -114,9 +114,10 @@ pub fn call(local: SocketAddr, transport: &str, call_id: &str) -> String {
 pub fn respond(req: &str, status: u16, reason: &str, extra: &str) -> String {
     let msg = Message::parse(req.as_bytes()).unwrap();
     let mut out = Vec::new();
-    let extras: Vec<(&str, &str)> = extra
+    let extras: Vec<(HeaderName, &str)> = extra
         .split("\r\n")
         .filter_map(|l| l.split_once(": "))
+        .map(|(name, value)| (HeaderName::parse(name), value))
         .collect();
     let tag = if status > 100 { Some("uas-tag") } else { None };
     callsign::sip::build_response(&msg, status, reason, tag, &extras, &mut out);

@@ -38,7 +38,7 @@ fn parses_a_typical_invite() {
     assert_eq!(m.call_id(), "3848276298220188511@pbx.example");
     assert_eq!(m.cseq(), (1, Method::Invite));
     assert_eq!(m.cseq_method_str(), "INVITE");
-    assert_eq!(m.max_forwards(), Ok(Some(70)));
+    assert_eq!(m.max_forwards(), Ok(Some(MaxForwards(70))));
     assert_eq!(m.from().unwrap().tag(), Some("9fxced76sl"));
     assert_eq!(m.from().unwrap().display, Some("Alice"));
     assert_eq!(
@@ -95,7 +95,7 @@ l: 2\r\n\r\nhi";
     assert_eq!(m.call_id(), "bye-1");
     assert_eq!(m.cseq(), (2, Method::Bye));
     assert_eq!(m.to_tag(), Some("2"));
-    assert_eq!(m.max_forwards(), Ok(Some(10)));
+    assert_eq!(m.max_forwards(), Ok(Some(MaxForwards(10))));
     assert_eq!(m.header(HeaderName::Contact), Some("<sip:a@h>"));
     assert_eq!(m.header(HeaderName::ContentType), Some("text/plain"));
     assert_eq!(m.header(HeaderName::Supported), Some("100rel"));
@@ -448,7 +448,7 @@ fn exercise(bytes: &[u8]) {
         let _ = NameAddr::parse(m.value_of(h)).map(|n| n.tag());
     }
     let mut edits = Edits::new();
-    edits.prepend("Via", "SIP/2.0/UDP p;branch=z9hG4bKx");
+    edits.prepend(HeaderName::Via, "SIP/2.0/UDP p;branch=z9hG4bKx");
     for i in 0..m.headers().len() {
         match i % 3 {
             0 => edits.remove_first_value(i),

@@ -1,9 +1,12 @@
-//! name-addr / addr-spec values (From, To, P-Asserted-Identity, Contact, Route,
-//! Record-Route): optional display name, the URI, and the header parameters after it.
+//! name-addr / addr-spec values (From, To, P-Asserted-Identity, Contact, and the entries
+//! of Route and Record-Route): optional display name, the URI, and the header parameters
+//! after it; and the telephone-number parameter edit of a URI ([`set_number_param`]).
 
-use super::error::ParseError;
-use super::grammar::{find_param, quoted_end, trim_lws};
-use super::lines::is_lws;
+use std::fmt;
+
+use crate::sip::error::ParseError;
+use crate::sip::grammar::{find_param, push_without_params, quoted_end, trim_lws};
+use crate::sip::lines::is_lws;
 
 /// One address value, borrowed from the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +14,8 @@ pub struct NameAddr<'a> {
     /// The display name: the text inside the quotes for a quoted name (escapes left as
     /// written), or the bare tokens before `<`. `None` when there is none.
     pub display: Option<&'a str>,
+    /// Whether the display name is a quoted string (and is printed as one).
+    pub quoted: bool,
     /// The URI without angle brackets: `sip:alice@example.com;user=phone`.
     pub uri: &'a str,
     /// Header parameters from the first `;` after the URI on (empty when none).
@@ -70,6 +75,7 @@ impl<'a> NameAddr<'a> {
         }
         Ok(NameAddr {
             display,
+            quoted: b.first() == Some(&b'"'),
             uri,
             params,
         })
@@ -85,6 +91,44 @@ impl<'a> NameAddr<'a> {
     pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
         find_param(self.params, name)
     }
+}
+
+/// Prints the name-addr form, `"Alice" <sip:a@b>;tag=1` (an addr-spec value gains its
+/// angle brackets): the display name as it was written, quoted or not, and the header
+/// parameters as written.
+impl fmt::Display for NameAddr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.display, self.quoted) {
+            (Some(name), true) => write!(f, "\"{name}\" ")?,
+            (Some(name), false) => write!(f, "{name} ")?,
+            (None, _) => {}
+        }
+        write!(f, "<{}>{}", self.uri, self.params)
+    }
+}
+
+/// Sets the parameter `name` of the telephone number in `uri` (RFC 3966 `par`), replacing
+/// any parameter of that name already there: in a `tel:` URI it is a URI parameter
+/// (`tel:+12155550121;name=value`); in a `sip:` or `sips:` URI, a parameter of the user
+/// part (`sip:+12155550121;name=value@host`), where 3GPP TS 24.229 puts `verstat`. Other
+/// URIs, and a sip URI without a user part, give `None`.
+pub fn set_number_param(uri: &str, name: &str, value: &str) -> Option<String> {
+    let (scheme, _) = uri.split_once(':')?;
+    let (number, rest) = if scheme.eq_ignore_ascii_case("tel") {
+        (uri, "")
+    } else if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        uri.split_at(uri.find('@')?)
+    } else {
+        return None;
+    };
+    let mut out = String::with_capacity(uri.len() + name.len() + value.len() + 2);
+    push_without_params(&mut out, number, &[name]);
+    out.push(';');
+    out.push_str(name);
+    out.push('=');
+    out.push_str(value);
+    out.push_str(rest);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -133,6 +177,50 @@ mod tests {
     fn a_comma_in_a_quoted_name_does_not_matter() {
         let n = NameAddr::parse(r#""Doe, John" <sip:j@d>"#).unwrap();
         assert_eq!((n.display, n.uri), (Some("Doe, John"), "sip:j@d"));
+    }
+
+    #[test]
+    fn print_then_parse_gives_the_same_value() {
+        for text in [
+            r#""Alice \"A\" Smith" <sip:alice@example.com;user=phone>;tag=1928301774"#,
+            "Bob Jones <tel:+12155550131>; tag = abc",
+            "<sip:+12155550121@carrier.example;user=phone>",
+            r#""" <sip:anonymous@anonymous.invalid>"#,
+        ] {
+            let n = NameAddr::parse(text).unwrap();
+            let printed = n.to_string();
+            assert_eq!(printed, text);
+            assert_eq!(NameAddr::parse(&printed), Ok(n));
+        }
+        // An addr-spec is printed in name-addr form, and parses back to the same value.
+        let n = NameAddr::parse("sip:bob@biloxi.example.com;tag=a6c85cf").unwrap();
+        assert_eq!(n.to_string(), "<sip:bob@biloxi.example.com>;tag=a6c85cf");
+        assert_eq!(NameAddr::parse(&n.to_string()), Ok(n));
+    }
+
+    #[test]
+    fn a_number_param_goes_into_the_user_part_or_the_tel_uri() {
+        let set = |uri| set_number_param(uri, "verstat", "TN-Validation-Passed");
+        assert_eq!(
+            set("sip:+12155550121@example.com;user=phone").as_deref(),
+            Some("sip:+12155550121;verstat=TN-Validation-Passed@example.com;user=phone")
+        );
+        assert_eq!(
+            set("TEL:+12155550121;phone-context=x").as_deref(),
+            Some("TEL:+12155550121;phone-context=x;verstat=TN-Validation-Passed")
+        );
+        // One already there is replaced, not kept beside the new one.
+        assert_eq!(
+            set("sips:+12155550121;VERSTAT=TN-Validation-Failed;cpc=x@h").as_deref(),
+            Some("sips:+12155550121;cpc=x;verstat=TN-Validation-Passed@h")
+        );
+        assert_eq!(
+            set("tel:+1;verstat=No-TN-Validation").as_deref(),
+            Some("tel:+1;verstat=TN-Validation-Passed")
+        );
+        for other in ["sip:example.com", "mailto:a@b", "urn:x", "", "tel"] {
+            assert_eq!(set(other), None, "{other:?}");
+        }
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Via header values (RFC 3261 20.42, RFC 3581 rport): sent-protocol, sent-by (IPv6
-//! references included) and parameters, and iteration over every Via of a message.
+//! references included) and parameters; the `received`/`rport` stamp a server adds to
+//! the sender's Via (RFC 3261 18.2.1, RFC 3581 section 4); and iteration over every Via
+//! of a message.
+
+use std::fmt::{self, Write as _};
+use std::net::SocketAddr;
 
 use super::HeaderName;
-use super::error::ParseError;
-use super::grammar::{ListElements, find_param, split_list, trim_lws};
-use super::lines::{Lexed, is_lws, is_token, lex};
+use crate::sip::error::ParseError;
+use crate::sip::grammar::{ListElements, find_param, push_without_params, split_list, trim_lws};
+use crate::sip::lines::{Lexed, is_lws, is_token, lex};
 
 /// One Via value, borrowed from the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +141,58 @@ impl<'a> Via<'a> {
     pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
         find_param(self.params, name)
     }
+
+    /// This Via as the server that received it over `src` must pass it on (RFC 3261
+    /// 18.2.1, RFC 3581 section 4): `;received=<source address>` added unless the sent-by
+    /// host already is that address, and `;rport=<source port>` when the sender asked for
+    /// it. Any `received` or `rport` the sender wrote itself is dropped first; the rest is
+    /// kept as written. `None` when nothing needs to change.
+    pub fn stamped(&self, src: SocketAddr) -> Option<String> {
+        let ip = src.ip();
+        if self.received.is_none() && self.rport == Rport::Absent && prints_as(ip, self.host) {
+            return None;
+        }
+        let mut out = String::with_capacity(self.raw.len() + 40);
+        let before_params = self.raw.len() - self.params.len();
+        out.push_str(self.raw.get(..before_params).unwrap_or(self.raw));
+        push_without_params(&mut out, self.params, &["rport", "received"]);
+        // Writing to a String cannot fail.
+        if self.rport != Rport::Absent {
+            let _ = write!(out, ";rport={}", src.port());
+        }
+        let _ = write!(out, ";received={ip}");
+        Some(out)
+    }
+}
+
+/// Prints `sent-protocol SP sent-by *(;via-params)`: the protocol and parameters as
+/// written, the host in brackets when it is an IPv6 address.
+impl fmt::Display for Via<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "{} [{}]", self.protocol, self.host)?;
+        } else {
+            write!(f, "{} {}", self.protocol, self.host)?;
+        }
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        f.write_str(self.params)
+    }
+}
+
+/// Whether `value` prints exactly as `text`, without allocating.
+fn prints_as(value: impl fmt::Display, text: &str) -> bool {
+    struct Compare<'t>(&'t str);
+    impl fmt::Write for Compare<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let rest = self.0.strip_prefix(s).ok_or(fmt::Error)?;
+            self.0 = rest;
+            Ok(())
+        }
+    }
+    let mut rest = Compare(text);
+    write!(rest, "{value}").is_ok() && rest.0.is_empty()
 }
 
 fn take_token<'b>(b: &'b [u8], i: &mut usize) -> &'b [u8] {
@@ -163,7 +220,7 @@ fn expect_slash(b: &[u8], i: &mut usize) -> Result<(), ParseError> {
 }
 
 /// Every Via value of a message, top first: comma-joined values are split, and Via lines
-/// are visited in order. Created by [`Message::vias`](super::Message::vias).
+/// are visited in order. Created by [`Message::vias`](crate::sip::Message::vias).
 #[derive(Debug, Clone)]
 pub struct Vias<'a> {
     head: &'a str,
@@ -272,6 +329,101 @@ mod tests {
         assert_eq!((v.transport, v.host, v.port), ("udp", "host", Some(5060)));
         assert_eq!(v.branch, Some("z9hG4bK1"));
         assert_eq!(v.param("lr"), Some(None));
+    }
+
+    #[test]
+    fn print_then_parse_gives_the_same_via() {
+        for text in [
+            "SIP/2.0/UDP pbx.example.com:5062;branch=z9hG4bK776asdhds",
+            "SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bKa;rport",
+            "SIP/2.0/TLS [::ffff:192.0.2.1];branch=z9hG4bKb",
+            "SIP/2.0/UDP 10.0.0.1;received=192.0.2.7;rport=40000;branch=z9hG4bKx",
+            "SIP/2.0/WS h",
+        ] {
+            let via = Via::parse(text).unwrap();
+            let printed = via.to_string();
+            assert_eq!(printed, text);
+            assert_eq!(Via::parse(&printed), Ok(via));
+        }
+        // Whitespace the sender wrote around sent-by is not printed back.
+        let via = Via::parse("SIP/2.0/UDP host : 5060 ;branch=z9hG4bK1").unwrap();
+        assert_eq!(via.to_string(), "SIP/2.0/UDP host:5060;branch=z9hG4bK1");
+    }
+
+    fn stamped(text: &str, src: &str) -> Option<String> {
+        Via::parse(text).unwrap().stamped(src.parse().unwrap())
+    }
+
+    #[test]
+    fn a_via_that_names_its_source_is_left_alone() {
+        assert_eq!(
+            stamped(
+                "SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK1",
+                "192.0.2.1:5062"
+            ),
+            None
+        );
+        assert_eq!(
+            stamped(
+                "SIP/2.0/UDP [2001:db8::1];branch=z9hG4bK1",
+                "[2001:db8::1]:5060"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn received_is_added_when_sent_by_is_not_the_source() {
+        assert_eq!(
+            stamped("SIP/2.0/UDP pbx.example;branch=z9hG4bK1", "192.0.2.1:5060").as_deref(),
+            Some("SIP/2.0/UDP pbx.example;branch=z9hG4bK1;received=192.0.2.1")
+        );
+        // The source is compared as printed: another spelling of it is not the same.
+        assert_eq!(
+            stamped(
+                "SIP/2.0/UDP [2001:DB8::1];branch=z9hG4bK1",
+                "[2001:db8::1]:5060"
+            )
+            .as_deref(),
+            Some("SIP/2.0/UDP [2001:DB8::1];branch=z9hG4bK1;received=2001:db8::1")
+        );
+    }
+
+    #[test]
+    fn rport_is_filled_in_and_values_from_the_sender_are_replaced() {
+        assert_eq!(
+            stamped(
+                "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport",
+                "192.0.2.1:40000"
+            )
+            .as_deref(),
+            Some("SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=40000;received=192.0.2.1")
+        );
+        // Even from the address it names, a Via asking for rport is stamped.
+        assert_eq!(
+            stamped(
+                "SIP/2.0/UDP 192.0.2.1 ;rport;branch=z9hG4bK1",
+                "192.0.2.1:40000"
+            )
+            .as_deref(),
+            Some("SIP/2.0/UDP 192.0.2.1 ;branch=z9hG4bK1;rport=40000;received=192.0.2.1")
+        );
+        assert_eq!(
+            stamped(
+                "SIP/2.0/UDP h;RECEIVED=6.6.6.6;x=\"a;b\";rport=1;branch=z9hG4bK1",
+                "192.0.2.1:40000"
+            )
+            .as_deref(),
+            Some("SIP/2.0/UDP h;x=\"a;b\";branch=z9hG4bK1;rport=40000;received=192.0.2.1")
+        );
+    }
+
+    #[test]
+    fn prints_as_compares_without_allocating() {
+        assert!(prints_as(5060, "5060"));
+        assert!(!prints_as(5060, "506"));
+        assert!(!prints_as(5060, "50600"));
+        assert!(prints_as("", ""));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The SIP Identity header value (RFC 8224 section 4): formatting what we sign and
-//! parsing what we receive.
+//! The SIP Identity header value (RFC 8224 section 4): printing what we sign and parsing
+//! what we receive.
 //!
 //! ```text
 //! Identity = "Identity" HCOLON signed-identity-digest SEMI ident-info *( SEMI ident-info-params )
@@ -8,14 +8,18 @@
 //! ident-info-params = ident-info-alg / ident-type / ident-info-extension
 //! ```
 
+use std::fmt;
+
+use crate::sip::lines::is_token;
+
 /// The parameters we append after the JWS, before the x5u.
 const INFO_PREFIX: &str = ";info=<";
 /// The parameters we append after the x5u.
 const PARAMS_SUFFIX: &str = ">;alg=ES256;ppt=shaken";
 
-/// A parsed Identity header value, borrowing from the input.
+/// One Identity header value, borrowing from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdentityHeader<'a> {
+pub struct Identity<'a> {
     /// The full-form compact JWS (`header.payload.signature`).
     pub jws: &'a str,
     /// The `info` URI without its angle brackets.
@@ -52,71 +56,95 @@ pub enum IdentityError {
     DuplicateParam(&'static str),
 }
 
-/// Formats an Identity header value: `<jws>;info=<x5u>;alg=ES256;ppt=shaken`.
-pub fn format(jws: &str, x5u: &str) -> String {
-    let mut out = String::with_capacity(jws.len() + params_len(x5u));
-    out.push_str(jws);
-    push_params(&mut out, x5u);
-    out
-}
-
-/// Length of what [`push_params`] appends.
-pub(crate) fn params_len(x5u: &str) -> usize {
-    INFO_PREFIX.len() + x5u.len() + PARAMS_SUFFIX.len()
-}
-
-/// Appends `;info=<x5u>;alg=ES256;ppt=shaken`.
-pub(crate) fn push_params(out: &mut String, x5u: &str) {
-    out.push_str(INFO_PREFIX);
-    out.push_str(x5u);
-    out.push_str(PARAMS_SUFFIX);
-}
-
-/// Parses an Identity header value (the part after `Identity:`, unfolded).
-///
-/// Tolerates whitespace around `;` and `=`, parameters in any order, names in any case,
-/// and quoted parameter values (`ppt="shaken"`).
-pub fn parse(value: &str) -> Result<IdentityHeader<'_>, IdentityError> {
-    let value = value.trim_matches(is_lws);
-    if value.is_empty() {
-        return Err(IdentityError::Empty);
-    }
-    let (jws, mut rest) = match value.find(';') {
-        Some(i) => (&value[..i], &value[i..]),
-        None => (value, ""),
-    };
-    let jws = jws.trim_end_matches(is_lws);
-    check_jws(jws)?;
-
-    let mut header = IdentityHeader {
-        jws,
-        info: "",
-        alg: None,
-        ppt: None,
-        params: Vec::new(),
-    };
-    let mut info = None;
-    while let Some(after_semi) = rest.strip_prefix(';') {
-        let offset = value.len() - after_semi.len();
-        let (param, next) = parse_param(after_semi, offset)?;
-        rest = next;
-        match param {
-            Param::Info(uri) => set_once(&mut info, uri, "info")?,
-            // `info=uri` without brackets, a quoted URI, or a bare `info`.
-            Param::Other(name, _) if name.eq_ignore_ascii_case("info") => {
-                return Err(IdentityError::InfoNotBracketed);
-            }
-            Param::Other(name, Some(v)) if name.eq_ignore_ascii_case("alg") => {
-                set_once(&mut header.alg, v, "alg")?;
-            }
-            Param::Other(name, Some(v)) if name.eq_ignore_ascii_case("ppt") => {
-                set_once(&mut header.ppt, v, "ppt")?;
-            }
-            Param::Other(name, v) => header.params.push((name, v)),
+impl<'a> Identity<'a> {
+    /// What a SHAKEN signer writes: `<jws>;info=<x5u>;alg=ES256;ppt=shaken`.
+    pub fn shaken(jws: &'a str, x5u: &'a str) -> Identity<'a> {
+        Identity {
+            jws,
+            info: x5u,
+            alg: Some("ES256"),
+            ppt: Some("shaken"),
+            params: Vec::new(),
         }
     }
-    header.info = info.ok_or(IdentityError::MissingInfo)?;
-    Ok(header)
+
+    /// Length of what [`Identity::push_shaken_params`] appends.
+    pub fn shaken_params_len(x5u: &str) -> usize {
+        INFO_PREFIX.len() + x5u.len() + PARAMS_SUFFIX.len()
+    }
+
+    /// Appends `;info=<x5u>;alg=ES256;ppt=shaken`, the part of [`Identity::shaken`] after
+    /// the JWS: the signer writes the JWS and these into one buffer.
+    pub fn push_shaken_params(out: &mut String, x5u: &str) {
+        out.push_str(INFO_PREFIX);
+        out.push_str(x5u);
+        out.push_str(PARAMS_SUFFIX);
+    }
+
+    /// Parses an Identity header value (the part after `Identity:`, unfolded).
+    ///
+    /// Tolerates whitespace around `;` and `=`, parameters in any order, names in any
+    /// case, and quoted parameter values (`ppt="shaken"`).
+    pub fn parse(value: &'a str) -> Result<Identity<'a>, IdentityError> {
+        let value = value.trim_matches(is_lws);
+        if value.is_empty() {
+            return Err(IdentityError::Empty);
+        }
+        let (jws, mut rest) = match value.find(';') {
+            Some(i) => (&value[..i], &value[i..]),
+            None => (value, ""),
+        };
+        let jws = jws.trim_end_matches(is_lws);
+        check_jws(jws)?;
+
+        let mut header = Identity {
+            jws,
+            info: "",
+            alg: None,
+            ppt: None,
+            params: Vec::new(),
+        };
+        let mut info = None;
+        while let Some(after_semi) = rest.strip_prefix(';') {
+            let offset = value.len() - after_semi.len();
+            let (param, next) = parse_param(after_semi, offset)?;
+            rest = next;
+            match param {
+                Param::Info(uri) => set_once(&mut info, uri, "info")?,
+                // `info=uri` without brackets, a quoted URI, or a bare `info`.
+                Param::Other(name, _) if name.eq_ignore_ascii_case("info") => {
+                    return Err(IdentityError::InfoNotBracketed);
+                }
+                Param::Other(name, Some(v)) if name.eq_ignore_ascii_case("alg") => {
+                    set_once(&mut header.alg, v, "alg")?;
+                }
+                Param::Other(name, Some(v)) if name.eq_ignore_ascii_case("ppt") => {
+                    set_once(&mut header.ppt, v, "ppt")?;
+                }
+                Param::Other(name, v) => header.params.push((name, v)),
+            }
+        }
+        header.info = info.ok_or(IdentityError::MissingInfo)?;
+        Ok(header)
+    }
+}
+
+/// Prints `<jws>;info=<uri>`, then `alg`, `ppt` and the other parameters in order. A
+/// value that is not a token is printed as a quoted string.
+impl fmt::Display for Identity<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{INFO_PREFIX}{}>", self.jws, self.info)?;
+        let named = [("alg", self.alg), ("ppt", self.ppt)];
+        let named = named.iter().filter_map(|(n, v)| v.map(|v| (*n, Some(v))));
+        for (name, value) in named.chain(self.params.iter().copied()) {
+            match value {
+                None => write!(f, ";{name}")?,
+                Some(v) if !v.is_empty() && v.bytes().all(is_token) => write!(f, ";{name}={v}")?,
+                Some(v) => write!(f, ";{name}=\"{v}\"")?,
+            }
+        }
+        Ok(())
+    }
 }
 
 enum Param<'a> {
@@ -130,7 +158,7 @@ fn parse_param(s: &str, offset: usize) -> Result<(Param<'_>, &str), IdentityErro
     let s = s.trim_start_matches(is_lws);
     let name_end = s.find(['=', ';']).unwrap_or(s.len());
     let name = s[..name_end].trim_end_matches(is_lws);
-    if name.is_empty() || !name.bytes().all(is_token_byte) {
+    if name.is_empty() || !name.bytes().all(is_token) {
         return Err(IdentityError::MalformedParam(offset));
     }
     let Some(after_eq) = s[name_end..].strip_prefix('=') else {
@@ -162,7 +190,7 @@ fn parse_param(s: &str, offset: usize) -> Result<(Param<'_>, &str), IdentityErro
     } else {
         let end = v.find(';').unwrap_or(v.len());
         let token = v[..end].trim_end_matches(is_lws);
-        if token.is_empty() || !token.bytes().all(is_token_byte) {
+        if token.is_empty() || !token.bytes().all(is_token) {
             return Err(IdentityError::MalformedParam(offset));
         }
         (Param::Other(name, Some(token)), &v[end..])
@@ -233,15 +261,6 @@ fn is_base64url_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
-/// RFC 3261 token characters.
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
-}
-
 /// Linear white space inside an unfolded header value.
 fn is_lws(c: char) -> bool {
     c == ' ' || c == '\t'
@@ -254,29 +273,33 @@ mod tests {
     const JWS: &str = "eyJhbGciOiJFUzI1NiJ9.eyJhdHRlc3QiOiJBIn0.c2lnbmF0dXJl";
     const X5U: &str = "https://cert.example.org/passport.cer";
 
-    #[test]
-    fn format_matches_rfc8224_full_form() {
-        assert_eq!(
-            format(JWS, X5U),
-            format!("{JWS};info=<{X5U}>;alg=ES256;ppt=shaken")
-        );
-        assert_eq!(format(JWS, X5U).len(), JWS.len() + params_len(X5U));
+    fn parse(value: &str) -> Result<Identity<'_>, IdentityError> {
+        Identity::parse(value)
     }
 
     #[test]
-    fn round_trip() {
-        let value = format(JWS, X5U);
-        let parsed = parse(&value).unwrap();
+    fn shaken_prints_the_rfc8224_full_form() {
+        let expected = format!("{JWS};info=<{X5U}>;alg=ES256;ppt=shaken");
+        assert_eq!(Identity::shaken(JWS, X5U).to_string(), expected);
+        let mut pushed = JWS.to_string();
+        Identity::push_shaken_params(&mut pushed, X5U);
+        assert_eq!(pushed, expected);
+        assert_eq!(pushed.len(), JWS.len() + Identity::shaken_params_len(X5U));
+    }
+
+    #[test]
+    fn print_then_parse_gives_the_same_value() {
+        let value = Identity::shaken(JWS, X5U).to_string();
+        assert_eq!(parse(&value), Ok(Identity::shaken(JWS, X5U)));
+
+        let odd = format!("{JWS};info=<{X5U}>;ppt=\"div\";x-flag;x-uri=<sip:a@b>;x=\"a;b\"");
+        let parsed = parse(&odd).unwrap();
+        let printed = parsed.to_string();
         assert_eq!(
-            parsed,
-            IdentityHeader {
-                jws: JWS,
-                info: X5U,
-                alg: Some("ES256"),
-                ppt: Some("shaken"),
-                params: vec![],
-            }
+            printed,
+            format!("{JWS};info=<{X5U}>;ppt=div;x-flag;x-uri=\"sip:a@b\";x=\"a;b\"")
         );
+        assert_eq!(parse(&printed), Ok(parsed));
     }
 
     #[test]
@@ -295,7 +318,7 @@ mod tests {
     #[test]
     fn info_uri_may_contain_semicolons() {
         let uri = "https://cert.example.org/c;v=1?a=b";
-        let value = format(JWS, uri);
+        let value = Identity::shaken(JWS, uri).to_string();
         let parsed = parse(&value).unwrap();
         assert_eq!(parsed.info, uri);
         assert_eq!(parsed.ppt, Some("shaken"));
