@@ -136,11 +136,9 @@ pub(crate) fn check_issuer_signature(
 /// Parses exactly one DER certificate.
 pub(crate) fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
     let (rest, cert) =
-        X509Certificate::from_der(der).map_err(|e| CertError::Certificate(e.to_string()))?;
+        X509Certificate::from_der(der).map_err(|e| CertError::CertificateParse(e.into()))?;
     if !rest.is_empty() {
-        return Err(CertError::Certificate(
-            "trailing bytes after the certificate".into(),
-        ));
+        return Err(CertError::CertificateTrailingBytes);
     }
     Ok(cert)
 }
@@ -213,6 +211,7 @@ fn push_escaped(out: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::certs::{x509_empty, x509_short_sequence};
 
     #[test]
     fn load_chain_keeps_order_and_skips_other_blocks() {
@@ -247,15 +246,28 @@ mod tests {
 
     #[test]
     fn cert_info_of_garbage_is_an_error() {
-        assert!(matches!(cert_info(b""), Err(CertError::Certificate(_))));
-        assert!(matches!(
+        assert_eq!(
+            cert_info(b""),
+            Err(CertError::CertificateParse(x509_empty()))
+        );
+        assert_eq!(
             cert_info(b"\x30\x03abc"),
-            Err(CertError::Certificate(_))
-        ));
+            Err(CertError::CertificateParse(x509_short_sequence()))
+        );
         let pki = crate::certs::dev::tests::pki();
         for end in (0..pki.leaf_der.len()).step_by(7) {
-            assert!(cert_info(&pki.leaf_der[..end]).is_err());
+            let err = cert_info(&pki.leaf_der[..end]).unwrap_err();
+            assert!(
+                matches!(err, CertError::CertificateParse(_)),
+                "{end}: {err:?}"
+            );
         }
+        let mut trailing = pki.leaf_der.clone();
+        trailing.push(0);
+        assert_eq!(
+            cert_info(&trailing),
+            Err(CertError::CertificateTrailingBytes)
+        );
     }
 
     #[test]
