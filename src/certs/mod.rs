@@ -19,7 +19,7 @@ pub use crl::Crl;
 pub use dev::DevPki;
 pub use key::SigningKey;
 pub use path::{CertPath, PathCert, TrustAnchors, build_path};
-pub use profile::{CertReport, ChainReport, Role, Violation, check_chain};
+pub use profile::{CertReport, CertRole, ChainReport, Violation, check_chain};
 pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing};
 pub use tnauthlist::TnAuthEntry;
 pub use x509_parser::error::X509Error;
