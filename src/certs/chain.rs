@@ -7,7 +7,8 @@ use x509_parser::pem::Pem;
 use x509_parser::prelude::FromDer as _;
 use x509_parser::x509::X509Name;
 
-use super::{CertError, SigningKey, TnAuthEntry, tnauthlist};
+use super::tnauthlist::{self, TnAuthListError};
+use super::{CertError, SigningKey, TnAuthEntry};
 
 pub(crate) const OID_ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -151,7 +152,7 @@ pub(crate) fn tn_auth_list(
     for ext in cert.extensions() {
         if ext.oid.to_id_string() == tnauthlist::OID_STR {
             if found.is_some() {
-                return Err(CertError::TnAuthList("extension appears twice"));
+                return Err(TnAuthListError::Duplicate.into());
             }
             found = Some(tnauthlist::decode(ext.value)?);
         }
@@ -267,6 +268,33 @@ mod tests {
         assert_eq!(
             cert_info(&trailing),
             Err(CertError::CertificateTrailingBytes)
+        );
+    }
+
+    #[test]
+    fn a_malformed_or_repeated_tn_auth_list_is_reported_beside_the_facts() {
+        let with = |lists: &[Vec<u8>]| {
+            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+            let mut params = rcgen::CertificateParams::default();
+            for list in lists {
+                let ext = rcgen::CustomExtension::from_oid_content(tnauthlist::OID, list.clone());
+                params.custom_extensions.push(ext);
+            }
+            let der = params.self_signed(&key).unwrap().der().to_vec();
+            cert_facts(&der).map(|(_, tn_auth_list)| tn_auth_list)
+        };
+        let spc = tnauthlist::encode_spc("1234");
+        assert_eq!(
+            with(std::slice::from_ref(&spc)),
+            Ok(Ok(Some(vec![TnAuthEntry::Spc("1234".into())])))
+        );
+        assert_eq!(
+            with(&[vec![0x30, 0x00]]),
+            Ok(Err(CertError::TnAuthList(TnAuthListError::Empty)))
+        );
+        assert_eq!(
+            with(&[spc.clone(), spc]),
+            Ok(Err(CertError::TnAuthList(TnAuthListError::Duplicate)))
         );
     }
 

@@ -21,7 +21,7 @@ pub use key::SigningKey;
 pub use path::{CertPath, PathCert, TrustAnchors, build_path};
 pub use profile::{CertReport, CertRole, ChainReport, Violation, check_chain};
 pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing};
-pub use tnauthlist::TnAuthEntry;
+pub use tnauthlist::{TnAuthEntry, TnAuthListError};
 pub use x509_parser::error::X509Error;
 
 /// Errors from loading keys and certificates, checking them, building certification
@@ -67,7 +67,7 @@ pub enum CertError {
     #[error("leaf certificate has no TNAuthList extension (1.3.6.1.5.5.7.1.26)")]
     MissingTnAuthList,
     #[error("TNAuthList is malformed: {0}")]
-    TnAuthList(&'static str),
+    TnAuthList(#[from] TnAuthListError),
     #[error("leaf certificate's TNAuthList has no service provider code entry")]
     NoSpc,
     #[error("certificate signature algorithm {0} is not supported (expected ecdsa-with-SHA256)")]
