@@ -235,6 +235,7 @@ mod tests {
             load_chain_pem(include_str!("../../tests/data/keys/p256-a.pub.pem")),
             Err(CertError::NoCertificates)
         );
+        // The PEM reader's own words; the variant is ours.
         assert!(matches!(
             load_chain_pem("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"),
             Err(CertError::Pem(_))
