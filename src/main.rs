@@ -536,11 +536,7 @@ fn render_chain_report(file: &str, report: &callsign::certs::ChainReport) -> Str
     use std::fmt::Write as _;
     let mut out = format!("{file}\n");
     for c in &report.certificates {
-        let _ = writeln!(
-            out,
-            "  certificate {} ({:?}): {}",
-            c.index, c.role, c.subject
-        );
+        let _ = writeln!(out, "  certificate {} ({}): {}", c.index, c.role, c.subject);
         if !c.issuer.is_empty() {
             let _ = writeln!(out, "    issuer: {}", c.issuer);
             let _ = writeln!(

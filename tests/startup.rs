@@ -44,8 +44,9 @@ async fn a_chain_that_breaks_the_sti_profile_is_refused_with_the_reason() {
     std::fs::write(pki.join("chain.pem"), format!("{leaf}{root}")).unwrap();
     let result = TestServer::new().try_start(dir.path()).await;
     match result {
-        Err(ServeError::Cert(CertError::Profile(why))) => {
-            assert!(why.contains("chain-order"), "{why}")
+        Err(ServeError::Cert(CertError::Profile(report))) => {
+            let rules: Vec<&str> = report.violations().map(|v| v.rule).collect();
+            assert_eq!(rules, ["chain-order"]);
         }
         other => panic!("{other:?}"),
     }

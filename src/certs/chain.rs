@@ -7,7 +7,8 @@ use x509_parser::pem::Pem;
 use x509_parser::prelude::FromDer as _;
 use x509_parser::x509::X509Name;
 
-use super::{CertError, SigningKey, TnAuthEntry, tnauthlist};
+use super::tnauthlist::{self, TnAuthListError};
+use super::{CertError, SigningKey, TnAuthEntry};
 
 pub(crate) const OID_ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -136,11 +137,9 @@ pub(crate) fn check_issuer_signature(
 /// Parses exactly one DER certificate.
 pub(crate) fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
     let (rest, cert) =
-        X509Certificate::from_der(der).map_err(|e| CertError::Certificate(e.to_string()))?;
+        X509Certificate::from_der(der).map_err(|e| CertError::CertificateParse(e.into()))?;
     if !rest.is_empty() {
-        return Err(CertError::Certificate(
-            "trailing bytes after the certificate".into(),
-        ));
+        return Err(CertError::CertificateTrailingBytes);
     }
     Ok(cert)
 }
@@ -153,7 +152,7 @@ pub(crate) fn tn_auth_list(
     for ext in cert.extensions() {
         if ext.oid.to_id_string() == tnauthlist::OID_STR {
             if found.is_some() {
-                return Err(CertError::TnAuthList("extension appears twice"));
+                return Err(TnAuthListError::Duplicate.into());
             }
             found = Some(tnauthlist::decode(ext.value)?);
         }
@@ -213,6 +212,7 @@ fn push_escaped(out: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::certs::{x509_empty, x509_short_sequence};
 
     #[test]
     fn load_chain_keeps_order_and_skips_other_blocks() {
@@ -235,6 +235,7 @@ mod tests {
             load_chain_pem(include_str!("../../tests/data/keys/p256-a.pub.pem")),
             Err(CertError::NoCertificates)
         );
+        // The PEM reader's own words; the variant is ours.
         assert!(matches!(
             load_chain_pem("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"),
             Err(CertError::Pem(_))
@@ -247,15 +248,55 @@ mod tests {
 
     #[test]
     fn cert_info_of_garbage_is_an_error() {
-        assert!(matches!(cert_info(b""), Err(CertError::Certificate(_))));
-        assert!(matches!(
+        assert_eq!(
+            cert_info(b""),
+            Err(CertError::CertificateParse(x509_empty()))
+        );
+        assert_eq!(
             cert_info(b"\x30\x03abc"),
-            Err(CertError::Certificate(_))
-        ));
+            Err(CertError::CertificateParse(x509_short_sequence()))
+        );
         let pki = crate::certs::dev::tests::pki();
         for end in (0..pki.leaf_der.len()).step_by(7) {
-            assert!(cert_info(&pki.leaf_der[..end]).is_err());
+            let err = cert_info(&pki.leaf_der[..end]).unwrap_err();
+            assert!(
+                matches!(err, CertError::CertificateParse(_)),
+                "{end}: {err:?}"
+            );
         }
+        let mut trailing = pki.leaf_der.clone();
+        trailing.push(0);
+        assert_eq!(
+            cert_info(&trailing),
+            Err(CertError::CertificateTrailingBytes)
+        );
+    }
+
+    #[test]
+    fn a_malformed_or_repeated_tn_auth_list_is_reported_beside_the_facts() {
+        let with = |lists: &[Vec<u8>]| {
+            let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+            let mut params = rcgen::CertificateParams::default();
+            for list in lists {
+                let ext = rcgen::CustomExtension::from_oid_content(tnauthlist::OID, list.clone());
+                params.custom_extensions.push(ext);
+            }
+            let der = params.self_signed(&key).unwrap().der().to_vec();
+            cert_facts(&der).map(|(_, tn_auth_list)| tn_auth_list)
+        };
+        let spc = tnauthlist::encode_spc("1234");
+        assert_eq!(
+            with(std::slice::from_ref(&spc)),
+            Ok(Ok(Some(vec![TnAuthEntry::Spc("1234".into())])))
+        );
+        assert_eq!(
+            with(&[vec![0x30, 0x00]]),
+            Ok(Err(CertError::TnAuthList(TnAuthListError::Empty)))
+        );
+        assert_eq!(
+            with(&[spc.clone(), spc]),
+            Ok(Err(CertError::TnAuthList(TnAuthListError::Duplicate)))
+        );
     }
 
     #[test]

@@ -5,13 +5,12 @@
 use std::collections::HashSet;
 
 use ring::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
-use x509_parser::certificate::X509Certificate;
 use x509_parser::pem::Pem;
 use x509_parser::prelude::FromDer as _;
 use x509_parser::revocation_list::CertificateRevocationList;
 
 use super::CertError;
-use super::chain::OID_ECDSA_WITH_SHA256;
+use super::chain::{OID_ECDSA_WITH_SHA256, parse};
 
 /// A parsed CRL: who issued it, when it was issued and when the next one is due, and the
 /// serial numbers it revokes. Its signature has not been checked until
@@ -41,16 +40,16 @@ impl Crl {
                     return Crl::from_der(&block.contents);
                 }
             }
-            return Err(CertError::Crl("no X509 CRL block in PEM".into()));
+            return Err(CertError::NoCrlInPem);
         }
         Crl::from_der(bytes)
     }
 
     fn from_der(der: &[u8]) -> Result<Crl, CertError> {
         let (rest, crl) =
-            CertificateRevocationList::from_der(der).map_err(|e| CertError::Crl(e.to_string()))?;
+            CertificateRevocationList::from_der(der).map_err(|e| CertError::CrlParse(e.into()))?;
         if !rest.is_empty() {
-            return Err(CertError::Crl("trailing bytes after the CRL".into()));
+            return Err(CertError::CrlTrailingBytes);
         }
         let revoked = crl
             .iter_revoked_certificates()
@@ -70,12 +69,9 @@ impl Crl {
     /// Checks that `issuer_der` (a CA certificate) issued this CRL: same name, and an
     /// ecdsa-with-SHA256 signature that verifies with its P-256 key.
     pub fn check_signed_by(&self, issuer_der: &[u8]) -> Result<(), CertError> {
-        let (_, issuer) = X509Certificate::from_der(issuer_der)
-            .map_err(|e| CertError::Certificate(e.to_string()))?;
+        let issuer = parse(issuer_der)?;
         if issuer.subject().as_raw() != self.issuer_der.as_slice() {
-            return Err(CertError::Crl(
-                "CRL issuer does not match the certificate's issuer".into(),
-            ));
+            return Err(CertError::CrlIssuerMismatch);
         }
         self.check_signature(&issuer.public_key().subject_public_key.data)
     }
@@ -83,13 +79,13 @@ impl Crl {
     /// Checks the signature with an issuer's P-256 public key (uncompressed SEC1 point).
     pub fn check_signature(&self, issuer_point: &[u8]) -> Result<(), CertError> {
         if self.algorithm != OID_ECDSA_WITH_SHA256 {
-            return Err(CertError::UnsupportedSignatureAlgorithm(
+            return Err(CertError::CrlUnsupportedSignatureAlgorithm(
                 self.algorithm.clone(),
             ));
         }
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, issuer_point)
             .verify(&self.tbs, &self.signature)
-            .map_err(|_| CertError::Crl("CRL signature does not verify".into()))
+            .map_err(|_| CertError::CrlBadSignature)
     }
 
     /// DER of the issuer Name.
@@ -116,9 +112,11 @@ fn strip_leading_zeros(serial: &[u8]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
+    use x509_parser::certificate::X509Certificate;
+
     use super::*;
-    use crate::certs::dev;
     use crate::certs::dev::tests::{NOW, pki};
+    use crate::certs::{dev, x509_empty, x509_short_sequence};
 
     fn serial_of(der: &[u8]) -> Vec<u8> {
         X509Certificate::from_der(der)
@@ -134,7 +132,10 @@ mod tests {
         let crl = Crl::parse(pki.intermediate_crl_pem.as_bytes()).unwrap();
         assert_eq!(crl.len_revoked(), 0);
         assert_eq!(crl.check_signed_by(&pki.intermediate_der), Ok(()));
-        assert!(crl.check_signed_by(&pki.root_der).is_err());
+        assert_eq!(
+            crl.check_signed_by(&pki.root_der),
+            Err(CertError::CrlIssuerMismatch)
+        );
         assert!(!crl.is_revoked(&serial_of(&pki.leaf_der)));
         assert!(crl.this_update <= NOW);
         assert!(crl.next_update.is_some_and(|n| n > NOW));
@@ -173,25 +174,39 @@ mod tests {
         if let Some(b) = crl.tbs.last_mut() {
             *b ^= 1;
         }
-        assert!(matches!(
+        assert_eq!(
             crl.check_signed_by(&pki.intermediate_der),
-            Err(CertError::Crl(_))
-        ));
+            Err(CertError::CrlBadSignature)
+        );
+        crl.algorithm = "1.2.840.10045.4.3.3".into();
+        assert_eq!(
+            crl.check_signed_by(&pki.intermediate_der),
+            Err(CertError::CrlUnsupportedSignatureAlgorithm(
+                "1.2.840.10045.4.3.3".into()
+            ))
+        );
     }
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(matches!(Crl::parse(b""), Err(CertError::Crl(_))));
-        assert!(matches!(Crl::parse(b"\x30\x03abc"), Err(CertError::Crl(_))));
-        assert!(matches!(
+        assert_eq!(Crl::parse(b""), Err(CertError::CrlParse(x509_empty())));
+        assert_eq!(
+            Crl::parse(b"\x30\x03abc"),
+            Err(CertError::CrlParse(x509_short_sequence()))
+        );
+        assert_eq!(
             Crl::parse(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
-            Err(CertError::Crl(_))
-        ));
+            Err(CertError::NoCrlInPem)
+        );
         let pki = pki();
         let der =
             dev::issue_crl(&pki.intermediate_pem, &pki.intermediate_key_pem, &[], NOW).unwrap();
         for end in 0..der.len() {
-            assert!(Crl::parse(&der[..end]).is_err());
+            let err = Crl::parse(&der[..end]).unwrap_err();
+            assert!(matches!(err, CertError::CrlParse(_)), "{end}: {err:?}");
         }
+        let mut trailing = der.clone();
+        trailing.push(0);
+        assert_eq!(Crl::parse(&trailing), Err(CertError::CrlTrailingBytes));
     }
 }

@@ -209,9 +209,7 @@ fn crl_uris(crl_url: &str) -> Result<(String, String), CertError> {
             .chars()
             .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '<' | '>'));
     if !ok {
-        return Err(CertError::Generate(format!(
-            "CRL URL {crl_url:?} must be an http or https URL prefix without query or fragment"
-        )));
+        return Err(CertError::InvalidCrlUrl(crl_url.to_owned()));
     }
     let sep = if crl_url.ends_with('/') { "" } else { "/" };
     Ok((

@@ -19,30 +19,45 @@ pub use crl::Crl;
 pub use dev::DevPki;
 pub use key::SigningKey;
 pub use path::{CertPath, PathCert, TrustAnchors, build_path};
-pub use profile::{CertReport, ChainReport, Role, Violation, check_chain};
+pub use profile::{CertReport, CertRole, ChainReport, Violation, check_chain};
 pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing};
-pub use tnauthlist::TnAuthEntry;
+pub use tnauthlist::{TnAuthEntry, TnAuthListError};
+pub use x509_parser::error::X509Error;
 
-/// Errors from loading keys and certificates, checking them, and generating a dev PKI.
+/// Errors from loading keys and certificates, checking them, building certification
+/// paths, reading CRLs, and generating a dev PKI. Each variant names one problem, so
+/// that tests can assert the exact reason.
 ///
-/// At start-up or reload these stop the (new) configuration from taking effect; in the
-/// verifier a certificate problem maps to SIP 437 Unsupported Credential or 438.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// At start-up or reload these stop the (new) configuration from taking effect. In the
+/// verifier the step that fails decides the SIP status ([`crate::verify::Step::failure_code`]):
+/// a certificate problem in steps 4 to 6 is 437 Unsupported Credential.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CertError {
+    // The private key.
     #[error("no private key found in PEM (expected EC PRIVATE KEY or PRIVATE KEY)")]
     NoPrivateKey,
     #[error("private key PEM is encrypted; decrypt it first (openssl pkey -in key.pem)")]
     EncryptedKey,
+    #[error("private key is in the OpenSSH format, which is not supported; convert it to PKCS#8")]
+    OpenSshKey,
     #[error("private key is not an ECDSA P-256 key ({0}); STI keys must be P-256")]
     NotP256(String),
+    #[error("private key is an EC key without a named curve; STI keys must be P-256")]
+    NoNamedCurve,
+    /// The key's encoding is broken; the text is the decoder's.
     #[error("private key could not be decoded: {0}")]
     InvalidKey(String),
+
+    // Certificates and their encoding.
     #[error("no CERTIFICATE found in PEM")]
     NoCertificates,
+    /// The PEM framing is broken; the text is the PEM reader's.
     #[error("PEM is malformed: {0}")]
     Pem(String),
     #[error("certificate could not be parsed: {0}")]
-    Certificate(String),
+    CertificateParse(X509Error),
+    #[error("certificate could not be parsed: trailing bytes after the certificate")]
+    CertificateTrailingBytes,
     #[error("signing key does not match the leaf certificate's public key")]
     KeyMismatch,
     #[error("leaf certificate expired at {not_after} (unix time)")]
@@ -52,27 +67,79 @@ pub enum CertError {
     #[error("leaf certificate has no TNAuthList extension (1.3.6.1.5.5.7.1.26)")]
     MissingTnAuthList,
     #[error("TNAuthList is malformed: {0}")]
-    TnAuthList(&'static str),
+    TnAuthList(#[from] TnAuthListError),
+    #[error("leaf certificate's TNAuthList has no service provider code entry")]
+    NoSpc,
     #[error("certificate signature algorithm {0} is not supported (expected ecdsa-with-SHA256)")]
     UnsupportedSignatureAlgorithm(String),
     #[error("certificate signature does not verify with the issuer's public key")]
     BadSignature,
+    /// The chain breaks the STI profile; the report names every broken rule.
+    #[error("certificate breaks the STI profile (ATIS-1000080): {}", .0.summary())]
+    Profile(ChainReport),
+
+    // Certification paths (RFC 5280 section 6).
+    #[error("certificate chain does not build: no trust anchor within {max} certificates")]
+    PathTooLong { max: usize },
+    #[error("certificate chain does not build: no issuer found for {subject} (issuer {issuer})")]
+    NoIssuer { subject: String, issuer: String },
+    #[error(
+        "certificate chain does not build: {subject}: signature does not verify with the trust anchor named as its issuer"
+    )]
+    AnchorSignatureMismatch { subject: String },
+    #[error("certificate chain does not build: {subject} is not a CA")]
+    NotACa { subject: String },
+    #[error(
+        "certificate chain does not build: {subject} allows {limit} intermediate(s) below it, the path has {below}"
+    )]
+    PathLenExceeded {
+        subject: String,
+        limit: u32,
+        below: usize,
+    },
+    #[error(
+        "certificate chain does not build: {subject} may not sign certificates (no keyCertSign)"
+    )]
+    NoKeyCertSign { subject: String },
+    #[error("certificate chain ends at {0}, which is not a trusted root")]
+    UntrustedRoot(String),
+    #[error("certificate {subject} on the path expired at {not_after} (unix time)")]
+    PathCertExpired { subject: String, not_after: i64 },
+    #[error("certificate {subject} on the path is not valid before {not_before} (unix time)")]
+    PathCertNotYetValid { subject: String, not_before: i64 },
+    #[error("certificate {0} is revoked")]
+    Revoked(String),
+
+    // CRLs (RFC 5280 section 5).
+    #[error("CRL: no X509 CRL block in PEM")]
+    NoCrlInPem,
+    #[error("CRL: could not be parsed: {0}")]
+    CrlParse(X509Error),
+    #[error("CRL: trailing bytes after the CRL")]
+    CrlTrailingBytes,
+    #[error("CRL: CRL issuer does not match the certificate's issuer")]
+    CrlIssuerMismatch,
+    #[error("CRL: signature algorithm {0} is not supported (expected ecdsa-with-SHA256)")]
+    CrlUnsupportedSignatureAlgorithm(String),
+    #[error("CRL: CRL signature does not verify")]
+    CrlBadSignature,
+    #[error("CRL: {subject} has no CRL distribution point")]
+    NoCrlDistributionPoint { subject: String },
+    #[error("CRL: the CRL for {subject} is not from its issuer")]
+    CrlNotFromIssuer { subject: String },
+    #[error("CRL: the CRL for {subject} is not current")]
+    CrlNotCurrent { subject: String },
+
+    // The dev PKI.
     #[error("service provider code {0:?} is invalid: expected 1 to 64 ASCII letters or digits")]
     InvalidSpc(String),
+    #[error("CRL URL {0:?} must be an http or https URL prefix without query or fragment")]
+    InvalidCrlUrl(String),
+    /// rcgen (or the clock) failed; the text is its.
     #[error("certificate generation failed: {0}")]
     Generate(String),
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },
-    #[error("CRL: {0}")]
-    Crl(String),
-    #[error("certificate chain does not build: {0}")]
-    Chain(String),
-    #[error("certificate chain ends at {0}, which is not a trusted root")]
-    UntrustedRoot(String),
-    #[error("certificate {0} is revoked")]
-    Revoked(String),
-    #[error("certificate breaks the STI profile (ATIS-1000080): {0}")]
-    Profile(String),
 }
 
 /// Test keys from tests/data/keys: 1 is `p256-a`, 2 is `p256-b`.
@@ -86,6 +153,19 @@ pub(crate) fn test_key(n: u8) -> SigningKey {
         Ok(key) => key,
         Err(e) => panic!("test key {n}: {e}"),
     }
+}
+
+/// What x509-parser says about an empty input: it needs one more byte.
+#[cfg(test)]
+pub(crate) fn x509_empty() -> X509Error {
+    let needed = x509_parser::nom::Needed::new(1);
+    X509Error::Der(x509_parser::der_parser::error::BerError::Incomplete(needed))
+}
+
+/// What x509-parser says about `30 03 61 62 63`: a SEQUENCE whose contents end early.
+#[cfg(test)]
+pub(crate) fn x509_short_sequence() -> X509Error {
+    X509Error::NomError(x509_parser::nom::error::ErrorKind::Eof)
 }
 
 /// The SubjectPublicKeyInfo PEM of [`test_key`].

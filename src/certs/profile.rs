@@ -2,6 +2,8 @@
 //! chain breaks, named, for `callsign certs check` and the start-up check of the
 //! signing certificate.
 
+use std::fmt;
+
 use serde::Serialize;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::ParsedExtension;
@@ -20,16 +22,28 @@ const OID_P256: &str = "1.2.840.10045.3.1.7";
 /// decodes itself.
 const TN_AUTH_LIST: &str = super::tnauthlist::OID_STR;
 
-/// What a certificate is on its chain.
+/// A certificate's position on its chain (not to be confused with a trunk's role in
+/// `proxy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub enum CertRole {
     /// The first certificate: the STI end-entity certificate.
     Leaf,
     /// A CA certificate that is not self-signed.
     Intermediate,
     /// A self-signed CA certificate.
     Root,
+}
+
+impl fmt::Display for CertRole {
+    /// `Leaf`, `Intermediate` or `Root`, as `callsign certs check` prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CertRole::Leaf => "Leaf",
+            CertRole::Intermediate => "Intermediate",
+            CertRole::Root => "Root",
+        })
+    }
 }
 
 /// One broken rule.
@@ -46,7 +60,7 @@ pub struct Violation {
 pub struct CertReport {
     /// Position in the chain, leaf first.
     pub index: usize,
-    pub role: Role,
+    pub role: CertRole,
     pub subject: String,
     pub issuer: String,
     /// Serial number, lowercase hex.
@@ -173,9 +187,9 @@ fn unparsable(index: usize, e: &CertError) -> CertReport {
     CertReport {
         index,
         role: if index == 0 {
-            Role::Leaf
+            CertRole::Leaf
         } else {
-            Role::Intermediate
+            CertRole::Intermediate
         },
         subject: String::new(),
         issuer: String::new(),
@@ -206,9 +220,9 @@ fn check_cert(index: usize, cert: &X509Certificate<'_>, now: i64) -> CertReport 
         .flatten()
         .is_some_and(|bc| bc.value.ca);
     let role = match (index, is_ca, self_signed) {
-        (0, false, _) => Role::Leaf,
-        (_, _, true) => Role::Root,
-        _ => Role::Intermediate,
+        (0, false, _) => CertRole::Leaf,
+        (_, _, true) => CertRole::Root,
+        _ => CertRole::Intermediate,
     };
     let mut v = Vec::new();
     check_algorithms(cert, &mut v);
@@ -305,7 +319,7 @@ fn check_validity(cert: &X509Certificate<'_>, now: i64, v: &mut Vec<Violation>) 
     }
 }
 
-fn check_extensions(cert: &X509Certificate<'_>, role: Role, v: &mut Vec<Violation>) {
+fn check_extensions(cert: &X509Certificate<'_>, role: CertRole, v: &mut Vec<Violation>) {
     match cert.basic_constraints() {
         Ok(Some(bc)) => {
             if !bc.critical {
@@ -314,13 +328,13 @@ fn check_extensions(cert: &X509Certificate<'_>, role: Role, v: &mut Vec<Violatio
                     "BasicConstraints must be critical",
                 ));
             }
-            if role == Role::Leaf && bc.value.ca {
+            if role == CertRole::Leaf && bc.value.ca {
                 v.push(violation(
                     "basic-constraints",
                     "the leaf must have cA FALSE",
                 ));
             }
-            if role != Role::Leaf && !bc.value.ca {
+            if role != CertRole::Leaf && !bc.value.ca {
                 v.push(violation(
                     "basic-constraints",
                     "a CA certificate must have cA TRUE",
@@ -339,13 +353,13 @@ fn check_extensions(cert: &X509Certificate<'_>, role: Role, v: &mut Vec<Violatio
                 v.push(violation("key-usage", "KeyUsage must be critical"));
             }
             let usage = ku.value;
-            if role == Role::Leaf && (!usage.digital_signature() || usage.flags != 1) {
+            if role == CertRole::Leaf && (!usage.digital_signature() || usage.flags != 1) {
                 v.push(violation(
                     "key-usage",
                     "the leaf must have digitalSignature only",
                 ));
             }
-            if role != Role::Leaf && !usage.key_cert_sign() {
+            if role != CertRole::Leaf && !usage.key_cert_sign() {
                 v.push(violation(
                     "key-usage",
                     "a CA certificate must have keyCertSign",
@@ -380,7 +394,7 @@ fn check_extensions(cert: &X509Certificate<'_>, role: Role, v: &mut Vec<Violatio
             "SubjectKeyIdentifier is missing",
         ));
     }
-    if role == Role::Root {
+    if role == CertRole::Root {
         return;
     }
     if !aki {
@@ -416,7 +430,7 @@ fn check_extensions(cert: &X509Certificate<'_>, role: Role, v: &mut Vec<Violatio
 
 fn check_tn_auth_list(
     cert: &X509Certificate<'_>,
-    role: Role,
+    role: CertRole,
     v: &mut Vec<Violation>,
 ) -> Option<Vec<TnAuthEntry>> {
     let entries = match tn_auth_list(cert) {
@@ -426,7 +440,7 @@ fn check_tn_auth_list(
             return None;
         }
     };
-    if role == Role::Leaf {
+    if role == CertRole::Leaf {
         match &entries {
             None => v.push(violation(
                 "tn-auth-list",
@@ -454,7 +468,7 @@ fn check_tn_auth_list(
 
 fn check_subject(
     name: &X509Name<'_>,
-    role: Role,
+    role: CertRole,
     tn_auth_list: Option<&[TnAuthEntry]>,
     v: &mut Vec<Violation>,
 ) {
@@ -474,7 +488,7 @@ fn check_subject(
             v.push(violation("subject", format!("subject has no {label}")));
         }
     }
-    if role != Role::Leaf {
+    if role != CertRole::Leaf {
         return;
     }
     let spc = tn_auth_list.and_then(|list| {

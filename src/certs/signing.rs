@@ -38,7 +38,7 @@ pub fn check_signing(
     let info = super::check_signing_pair(key, chain, now_unix)?;
     let report = super::check_chain(chain, now_unix);
     if !report.is_clean() {
-        return Err(CertError::Profile(report.summary()));
+        return Err(CertError::Profile(report));
     }
     if let Some(anchors) = anchors {
         build_path(chain, anchors)?.check_validity(now_unix)?;
@@ -90,14 +90,20 @@ mod tests {
         let other = dev::generate("1234", NOW).unwrap();
         let chain = vec![pki.leaf_der.clone(), other.intermediate_der.clone()];
         match check_signing(&key, &chain, None, NOW) {
-            Err(CertError::Profile(why)) => assert!(why.contains("chain-signature"), "{why}"),
+            Err(CertError::Profile(report)) => {
+                let rules: Vec<&str> = report.violations().map(|v| v.rule).collect();
+                assert_eq!(rules, ["chain-signature"]);
+                assert_eq!(report, crate::certs::check_chain(&chain, NOW));
+            }
             other => panic!("{other:?}"),
         }
         let chain = load_chain_pem(&pki.chain_pem()).unwrap();
         let anchors = TrustAnchors::from_pem(&other.root_pem).unwrap();
-        assert!(matches!(
-            check_signing(&key, &chain, Some(&anchors), NOW),
-            Err(CertError::Chain(_))
-        ));
+        assert_eq!(
+            check_signing(&key, &chain, Some(&anchors), NOW).map(|_| ()),
+            Err(CertError::AnchorSignatureMismatch {
+                subject: "CN=callsign dev STI intermediate, O=callsign dev, C=US".into()
+            })
+        );
     }
 }

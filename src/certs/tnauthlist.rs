@@ -15,7 +15,43 @@
 
 use x509_parser::asn1_rs::{Any, Class, FromDer as _, Ia5String, Integer, Sequence, Tag};
 
-use super::CertError;
+/// Why a TNAuthList extension does not decode. Wrapped as [`super::CertError::TnAuthList`];
+/// in the verifier it fails step 5 (437 Unsupported Credential).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TnAuthListError {
+    #[error("not a DER SEQUENCE")]
+    NotASequence,
+    #[error("trailing bytes after the SEQUENCE")]
+    TrailingBytes,
+    #[error("truncated or malformed entry")]
+    MalformedEntry,
+    #[error("empty list")]
+    Empty,
+    #[error("extension appears twice")]
+    Duplicate,
+    #[error("entry is not a context-specific [0], [1] or [2]")]
+    NotContextSpecific,
+    #[error("unknown entry tag [{0}] (expected [0], [1] or [2])")]
+    UnknownTag(u32),
+    #[error("empty service provider code")]
+    EmptySpc,
+    #[error("malformed telephone number range")]
+    MalformedRange,
+    #[error("trailing bytes in telephone number range")]
+    RangeTrailingBytes,
+    #[error("range count is negative or too large")]
+    RangeCountOutOfRange,
+    #[error("range count must be at least 2")]
+    RangeCountBelowTwo,
+    #[error("expected an IA5String")]
+    ExpectedIa5String,
+    #[error("trailing bytes after IA5String")]
+    Ia5StringTrailingBytes,
+    #[error("IA5String holds non-ASCII bytes")]
+    NonAscii,
+    #[error("telephone number must be 1 to 15 of 0-9, # and *")]
+    BadTelephoneNumber,
+}
 
 /// The extension OID, as components.
 pub const OID: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 26];
@@ -70,28 +106,25 @@ fn push_der_len(out: &mut Vec<u8>, len: usize) {
 }
 
 /// Decodes the DER value of a TNAuthList extension.
-pub fn decode(der: &[u8]) -> Result<Vec<TnAuthEntry>, CertError> {
-    let (rest, list) =
-        Sequence::from_der(der).map_err(|_| CertError::TnAuthList("not a DER SEQUENCE"))?;
+pub fn decode(der: &[u8]) -> Result<Vec<TnAuthEntry>, TnAuthListError> {
+    let (rest, list) = Sequence::from_der(der).map_err(|_| TnAuthListError::NotASequence)?;
     if !rest.is_empty() {
-        return Err(CertError::TnAuthList("trailing bytes after the SEQUENCE"));
+        return Err(TnAuthListError::TrailingBytes);
     }
     let mut entries = Vec::new();
     for item in list.der_iter::<Any, x509_parser::asn1_rs::Error>() {
-        let item = item.map_err(|_| CertError::TnAuthList("truncated or malformed entry"))?;
+        let item = item.map_err(|_| TnAuthListError::MalformedEntry)?;
         entries.push(decode_entry(&item)?);
     }
     if entries.is_empty() {
-        return Err(CertError::TnAuthList("empty list"));
+        return Err(TnAuthListError::Empty);
     }
     Ok(entries)
 }
 
-fn decode_entry(item: &Any<'_>) -> Result<TnAuthEntry, CertError> {
+fn decode_entry(item: &Any<'_>) -> Result<TnAuthEntry, TnAuthListError> {
     if item.class() != Class::ContextSpecific {
-        return Err(CertError::TnAuthList(
-            "entry is not a context-specific [0], [1] or [2]",
-        ));
+        return Err(TnAuthListError::NotContextSpecific);
     }
     let explicit = item.header.is_constructed();
     match item.tag().0 {
@@ -102,17 +135,17 @@ fn decode_entry(item: &Any<'_>) -> Result<TnAuthEntry, CertError> {
                 ia5_content(item.data)?
             };
             if spc.is_empty() {
-                return Err(CertError::TnAuthList("empty service provider code"));
+                return Err(TnAuthListError::EmptySpc);
             }
             Ok(TnAuthEntry::Spc(spc))
         }
         1 => {
             // EXPLICIT wraps a SEQUENCE; IMPLICIT replaces its tag with [1].
             let fields = if item.data.first() == Some(&0x30) {
-                let (rest, seq) = Any::from_der(item.data)
-                    .map_err(|_| CertError::TnAuthList("malformed telephone number range"))?;
+                let (rest, seq) =
+                    Any::from_der(item.data).map_err(|_| TnAuthListError::MalformedRange)?;
                 if !rest.is_empty() || seq.tag() != Tag::Sequence {
-                    return Err(CertError::TnAuthList("malformed telephone number range"));
+                    return Err(TnAuthListError::MalformedRange);
                 }
                 seq.data
             } else {
@@ -129,53 +162,47 @@ fn decode_entry(item: &Any<'_>) -> Result<TnAuthEntry, CertError> {
             check_tn(&tn)?;
             Ok(TnAuthEntry::Tn(tn))
         }
-        _ => Err(CertError::TnAuthList(
-            "unknown entry tag (expected [0], [1] or [2])",
-        )),
+        tag => Err(TnAuthListError::UnknownTag(tag)),
     }
 }
 
 /// `start TelephoneNumber, count INTEGER` (the contents of the range SEQUENCE).
-fn decode_range(fields: &[u8]) -> Result<TnAuthEntry, CertError> {
-    let malformed = |_| CertError::TnAuthList("malformed telephone number range");
+fn decode_range(fields: &[u8]) -> Result<TnAuthEntry, TnAuthListError> {
+    let malformed = |_| TnAuthListError::MalformedRange;
     let (rest, start) = Ia5String::from_der(fields).map_err(malformed)?;
     let (rest, count) = Integer::from_der(rest).map_err(malformed)?;
     if !rest.is_empty() {
-        return Err(CertError::TnAuthList(
-            "trailing bytes in telephone number range",
-        ));
+        return Err(TnAuthListError::RangeTrailingBytes);
     }
     let start = start.string();
     check_tn(&start)?;
     let count = count
         .as_u64()
-        .map_err(|_| CertError::TnAuthList("range count is negative or too large"))?;
+        .map_err(|_| TnAuthListError::RangeCountOutOfRange)?;
     if count < 2 {
-        return Err(CertError::TnAuthList("range count must be at least 2"));
+        return Err(TnAuthListError::RangeCountBelowTwo);
     }
     Ok(TnAuthEntry::Range { start, count })
 }
 
 /// Contents of an EXPLICIT tag that must be exactly one IA5String.
-fn exactly_one_ia5(data: &[u8]) -> Result<String, CertError> {
-    let (rest, s) =
-        Ia5String::from_der(data).map_err(|_| CertError::TnAuthList("expected an IA5String"))?;
+fn exactly_one_ia5(data: &[u8]) -> Result<String, TnAuthListError> {
+    let (rest, s) = Ia5String::from_der(data).map_err(|_| TnAuthListError::ExpectedIa5String)?;
     if !rest.is_empty() {
-        return Err(CertError::TnAuthList("trailing bytes after IA5String"));
+        return Err(TnAuthListError::Ia5StringTrailingBytes);
     }
     Ok(s.string())
 }
 
 /// Contents of an IMPLICIT IA5String.
-fn ia5_content(data: &[u8]) -> Result<String, CertError> {
+fn ia5_content(data: &[u8]) -> Result<String, TnAuthListError> {
     if !data.is_ascii() {
-        return Err(CertError::TnAuthList("IA5String holds non-ASCII bytes"));
+        return Err(TnAuthListError::NonAscii);
     }
-    String::from_utf8(data.to_vec())
-        .map_err(|_| CertError::TnAuthList("IA5String holds non-ASCII bytes"))
+    String::from_utf8(data.to_vec()).map_err(|_| TnAuthListError::NonAscii)
 }
 
-fn check_tn(tn: &str) -> Result<(), CertError> {
+fn check_tn(tn: &str) -> Result<(), TnAuthListError> {
     let ok = (1..=15).contains(&tn.len())
         && tn
             .bytes()
@@ -183,9 +210,7 @@ fn check_tn(tn: &str) -> Result<(), CertError> {
     if ok {
         Ok(())
     } else {
-        Err(CertError::TnAuthList(
-            "telephone number must be 1 to 15 of 0-9, # and *",
-        ))
+        Err(TnAuthListError::BadTelephoneNumber)
     }
 }
 
@@ -267,73 +292,60 @@ mod tests {
     fn truncated_inputs_are_errors_never_panics() {
         let good = encode_spc("1234");
         for end in 0..good.len() {
-            assert!(
-                matches!(decode(&good[..end]), Err(CertError::TnAuthList(_))),
-                "prefix of {end} bytes"
-            );
+            assert!(decode(&good[..end]).is_err(), "prefix of {end} bytes");
         }
         let mut long = encode_spc("1234");
         long.push(0);
-        assert_eq!(
-            decode(&long),
-            Err(CertError::TnAuthList("trailing bytes after the SEQUENCE"))
-        );
+        assert_eq!(decode(&long), Err(TnAuthListError::TrailingBytes));
     }
 
     #[test]
     fn malformed_entries_are_reported() {
-        let cases: &[(&[u8], &str)] = &[
-            (&[0x30, 0x00], "empty list"),
-            (&[0x04, 0x00], "not a DER SEQUENCE"),
+        let cases: &[(&[u8], TnAuthListError)] = &[
+            (&[0x30, 0x00], TnAuthListError::Empty),
+            (&[0x04, 0x00], TnAuthListError::NotASequence),
             (
                 &[0x30, 0x02, 0x16, 0x00],
-                "entry is not a context-specific [0], [1] or [2]",
+                TnAuthListError::NotContextSpecific,
             ),
-            (
-                &[0x30, 0x02, 0xa3, 0x00],
-                "unknown entry tag (expected [0], [1] or [2])",
-            ),
+            (&[0x30, 0x02, 0xa3, 0x00], TnAuthListError::UnknownTag(3)),
             (
                 &[0x30, 0x04, 0xa0, 0x02, 0x16, 0x00],
-                "empty service provider code",
+                TnAuthListError::EmptySpc,
             ),
             (
                 &[0x30, 0x04, 0xa0, 0x02, 0x04, 0x00],
-                "expected an IA5String",
+                TnAuthListError::ExpectedIa5String,
             ),
             (
                 &[0x30, 0x05, 0xa2, 0x03, 0x16, 0x01, b'x'],
-                "telephone number must be 1 to 15 of 0-9, # and *",
+                TnAuthListError::BadTelephoneNumber,
             ),
             (
                 &[
                     0x30, 0x09, 0xa1, 0x07, 0x30, 0x05, 0x16, 0x00, 0x02, 0x01, 0x05,
                 ],
-                "telephone number must be 1 to 15 of 0-9, # and *",
+                TnAuthListError::BadTelephoneNumber,
             ),
             (
                 &[
                     0x30, 0x0a, 0xa1, 0x08, 0x30, 0x06, 0x16, 0x01, b'1', 0x02, 0x01, 0x01,
                 ],
-                "range count must be at least 2",
+                TnAuthListError::RangeCountBelowTwo,
             ),
             (
                 &[
                     0x30, 0x0a, 0xa1, 0x08, 0x30, 0x06, 0x16, 0x01, b'1', 0x02, 0x01, 0xff,
                 ],
-                "range count is negative or too large",
+                TnAuthListError::RangeCountOutOfRange,
             ),
             (
                 &[0x30, 0x04, 0x80, 0x02, 0xc3, 0xa9],
-                "IA5String holds non-ASCII bytes",
+                TnAuthListError::NonAscii,
             ),
         ];
         for (der, reason) in cases {
-            assert_eq!(
-                decode(der),
-                Err(CertError::TnAuthList(reason)),
-                "{der:02x?}"
-            );
+            assert_eq!(decode(der), Err(*reason), "{der:02x?}");
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::certs::{
 };
 
 /// The leaf facts steps 5, 6 and 11 need.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Leaf {
     pub subject: String,
     /// Uncompressed P-256 point.
@@ -20,7 +20,7 @@ pub struct Leaf {
 }
 
 /// A certificate chain as fetched from x5u, with its path to the trust anchors built.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Credential {
     /// The leaf, or why the document holds no usable leaf.
     pub leaf: Result<Leaf, CertError>,
@@ -73,7 +73,7 @@ impl Credential {
                 TnAuthEntry::Spc(spc) => Some(spc.as_str()),
                 _ => None,
             })
-            .ok_or(CertError::TnAuthList("no service provider code entry"))
+            .ok_or(CertError::NoSpc)
     }
 
     /// Step 6: the leaf is valid at `iat`.
@@ -109,6 +109,7 @@ fn leaf(chain: &[Vec<u8>]) -> Result<Leaf, CertError> {
 mod tests {
     use super::*;
     use crate::certs::dev::tests::{NOW, pki};
+    use crate::certs::x509_short_sequence;
 
     fn anchors() -> TrustAnchors {
         TrustAnchors::from_pem(&pki().root_pem).unwrap()
@@ -128,10 +129,12 @@ mod tests {
                 not_after: leaf.not_after
             })
         );
-        assert!(matches!(
+        assert_eq!(
             c.check_valid_at(leaf.not_before - 1),
-            Err(CertError::NotYetValid { .. })
-        ));
+            Err(CertError::NotYetValid {
+                not_before: leaf.not_before
+            })
+        );
     }
 
     #[test]
@@ -140,25 +143,45 @@ mod tests {
         let c = Credential::from_x5u_body(&pki.leaf_der, &anchors());
         assert!(c.leaf.is_ok());
         // Without the intermediate the path cannot reach the root.
-        assert!(matches!(c.path, Err(CertError::Chain(_))), "{:?}", c.path);
+        assert_eq!(
+            c.path,
+            Err(CertError::NoIssuer {
+                subject: "CN=SHAKEN 1234, O=callsign dev, C=US".into(),
+                issuer: "CN=callsign dev STI intermediate, O=callsign dev, C=US".into(),
+            })
+        );
     }
 
     #[test]
     fn garbage_is_reported_not_panicked() {
-        for body in [
-            &b""[..],
-            b"hello",
-            b"\x30\x03abc",
-            b"-----BEGIN CERTIFICATE-----\n!!\n",
+        let unparsable = CertError::CertificateParse(x509_short_sequence());
+        for (body, expected) in [
+            (&b""[..], CertError::NoCertificates),
+            (b"hello", CertError::NoCertificates),
+            (b"\x30\x03abc", unparsable),
         ] {
             let c = Credential::from_x5u_body(body, &anchors());
-            assert!(c.leaf.is_err() && c.path.is_err());
-            assert!(c.check_tn_auth_list().is_err());
-            assert!(c.check_valid_at(NOW).is_err());
+            assert_eq!(c.leaf, Err(expected.clone()));
+            assert_eq!(c.path, Err(expected.clone()));
+            assert_eq!(c.check_tn_auth_list(), Err(expected.clone()));
+            assert_eq!(c.check_valid_at(NOW), Err(expected));
         }
+        let c = Credential::from_x5u_body(b"-----BEGIN CERTIFICATE-----\n!!\n", &anchors());
+        // The PEM reader's own words; the variant is what matters.
+        let Err(pem @ CertError::Pem(_)) = &c.path else {
+            panic!("{:?}", c.path);
+        };
+        assert_eq!(c.leaf, Err(pem.clone()));
+        assert_eq!(c.check_valid_at(NOW), Err(pem.clone()));
         // A CA certificate as the "leaf": no TNAuthList.
         let c = Credential::from_x5u_body(pki().intermediate_pem.as_bytes(), &anchors());
         assert_eq!(c.check_tn_auth_list(), Err(CertError::MissingTnAuthList));
+        // A TNAuthList that holds only a telephone number, no SPC.
+        let mut c = Credential::from_x5u_body(pki().chain_pem().as_bytes(), &anchors());
+        if let Ok(leaf) = c.leaf.as_mut() {
+            leaf.tn_auth_list = Ok(Some(vec![TnAuthEntry::Tn("12155550121".into())]));
+        }
+        assert_eq!(c.check_tn_auth_list(), Err(CertError::NoSpc));
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub use verifier::{CrlMode, UnknownCrlMode, Verifier, VerifySettings};
 
 /// Errors from building a [`Verifier`]. Verification itself never fails: it returns a
 /// [`Report`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum VerifyError {
     #[error("trust anchors: {0}")]
     Anchors(#[from] crate::certs::CertError),

@@ -67,8 +67,6 @@ pub enum FetchError {
     TooLarge(usize),
     #[error("HTTP request failed: {0}")]
     Http(String),
-    #[error("response is unusable: {0}")]
-    Unusable(String),
 }
 
 /// Checks a URL against the policy: http(s) only (http when allowed), no userinfo, no

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::fetch::{Cache, Fetcher};
 use super::steps::{precheck, with_credential};
 use super::{Credential, Expected, FetchError, FetchPolicy, Report, Step, VerifyError};
-use crate::certs::{CertError, CertPath, Crl, TrustAnchors};
+use crate::certs::{CertError, CertPath, Crl, PathCert, TrustAnchors};
 
 /// What to do when a certificate's CRL cannot be had (revoked certificates always fail).
 /// Written `best-effort`, `require` or `off` in the config and on the command line.
@@ -92,13 +92,48 @@ struct Inner {
     crl_mode: CrlMode,
     fetcher: Fetcher,
     x5u: Cache<Credential>,
-    crls: Cache<CheckedCrl>,
+    crls: Cache<CrlEntry>,
 }
+
+/// What a CRL URL yielded once fetched: a CRL whose signature verified with its
+/// issuer's key, or why the body is not one.
+type CrlEntry = Result<CheckedCrl, CertError>;
 
 /// A CRL whose signature verified with `issuer_der`.
 struct CheckedCrl {
     crl: Crl,
     issuer_der: Vec<u8>,
+}
+
+impl CheckedCrl {
+    /// Parses `body` as a CRL and checks that `issuer_der` signed it.
+    fn new(body: &[u8], issuer_der: &[u8]) -> Result<CheckedCrl, CertError> {
+        let crl = Crl::parse(body)?;
+        crl.check_signed_by(issuer_der)?;
+        Ok(CheckedCrl {
+            crl,
+            issuer_der: issuer_der.to_vec(),
+        })
+    }
+
+    /// Until when it may be cached: `ttl` from `now`, never past its nextUpdate.
+    fn until(&self, now: i64, ttl: i64) -> i64 {
+        let next = self.crl.next_update.unwrap_or(i64::MAX);
+        now.saturating_add(ttl).min(next)
+    }
+}
+
+/// Why step 4 fails once the path is built: a certificate on it is not valid now or is
+/// revoked, or (when CRLs are required) its CRL could not be had. Step 4 answers 437
+/// ([`Step::failure_code`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum PathCheckError {
+    #[error(transparent)]
+    Cert(#[from] CertError),
+    #[error("CRL: {url}: {source}")]
+    CrlUnavailable { url: String, source: FetchError },
+    #[error("CRL: {url}: not a CRL of the issuer: {source}")]
+    CrlUnusable { url: String, source: CertError },
 }
 
 impl std::fmt::Debug for Verifier {
@@ -178,19 +213,11 @@ impl Verifier {
         issuer_der: &[u8],
         now_unix: i64,
     ) -> Result<(), CertError> {
-        let crl = Crl::parse(body)?;
-        crl.check_signed_by(issuer_der)?;
-        let until = crl
-            .next_update
-            .unwrap_or(i64::MAX)
-            .min(now_unix.saturating_add(self.default_ttl()));
-        let entry = CheckedCrl {
-            crl,
-            issuer_der: issuer_der.to_vec(),
-        };
+        let entry = CheckedCrl::new(body, issuer_der)?;
+        let until = entry.until(now_unix, self.default_ttl());
         self.inner
             .crls
-            .insert(url, now_unix, Ok(Arc::new(entry)), until);
+            .insert(url, now_unix, Ok(Arc::new(Ok(entry))), until);
         Ok(())
     }
 
@@ -227,13 +254,14 @@ impl Verifier {
 
     /// Step 4 beyond the cached path: validity now, and revocation per the CRL mode.
     /// Returns the step's note.
-    async fn check_path(&self, path: &CertPath, now: i64) -> Result<String, CertError> {
+    async fn check_path(&self, path: &CertPath, now: i64) -> Result<String, PathCheckError> {
         path.check_validity(now)?;
         let mut notes = Vec::new();
         if self.inner.crl_mode != CrlMode::Off {
-            for (index, cert) in path.certs.iter().enumerate() {
-                if let Err(e) = self.check_revocation(path, index, now).await {
-                    if matches!(e, CertError::Revoked(_)) || self.inner.crl_mode == CrlMode::Require
+            for cert in &path.certs {
+                if let Err(e) = self.check_revocation(cert, now).await {
+                    if matches!(e, PathCheckError::Cert(CertError::Revoked(_)))
+                        || self.inner.crl_mode == CrlMode::Require
                     {
                         return Err(e);
                     }
@@ -252,62 +280,165 @@ impl Verifier {
         Ok(note)
     }
 
-    async fn check_revocation(
-        &self,
-        path: &CertPath,
-        index: usize,
-        now: i64,
-    ) -> Result<(), CertError> {
-        let cert = path
-            .certs
-            .get(index)
-            .ok_or_else(|| CertError::Chain(format!("no certificate {index}")))?;
-        let url = cert
-            .crl_urls
-            .first()
-            .ok_or_else(|| CertError::Crl("no CRL distribution point".into()))?;
+    /// Checks `cert` against the CRL at its first distribution point, fetched (or
+    /// cached) and checked against its issuer.
+    async fn check_revocation(&self, cert: &PathCert, now: i64) -> Result<(), PathCheckError> {
+        let url = cert.crl_url()?;
         let issuer_der = cert.issuer_der.as_slice();
-        let checked = self
+        let entry = self
             .inner
             .crls
             .get(url, now, || async move {
-                let fetched = match self.inner.fetcher.get(url).await {
-                    Ok(fetched) => fetched,
-                    Err(e) => return (Err(e), now + self.failure_ttl()),
-                };
-                let crl = Crl::parse(&fetched.body).and_then(|crl| {
-                    crl.check_signed_by(issuer_der)?;
-                    Ok(crl)
-                });
-                match crl {
-                    Ok(crl) => {
-                        let mut until = now.saturating_add(secs(fetched.ttl));
-                        if let Some(next) = crl.next_update {
-                            until = until.min(next);
+                match self.inner.fetcher.get(url).await {
+                    Ok(fetched) => match CheckedCrl::new(&fetched.body, issuer_der) {
+                        Ok(checked) => {
+                            let until = checked.until(now, secs(fetched.ttl));
+                            (Ok(Arc::new(Ok(checked))), until.max(now + 1))
                         }
-                        let entry = CheckedCrl {
-                            crl,
-                            issuer_der: issuer_der.to_vec(),
-                        };
-                        (Ok(Arc::new(entry)), until.max(now + 1))
-                    }
-                    Err(e) => (
-                        Err(FetchError::Unusable(format!(
-                            "not a CRL of the issuer: {e}"
-                        ))),
-                        now + self.failure_ttl(),
-                    ),
+                        Err(e) => (Ok(Arc::new(Err(e))), now + self.failure_ttl()),
+                    },
+                    Err(e) => (Err(e), now + self.failure_ttl()),
                 }
             })
             .await
-            .map_err(|e| CertError::Crl(format!("{url}: {e}")))?;
+            .map_err(|source| PathCheckError::CrlUnavailable {
+                url: url.to_owned(),
+                source,
+            })?;
+        let checked = entry
+            .as_ref()
+            .as_ref()
+            .map_err(|source| PathCheckError::CrlUnusable {
+                url: url.to_owned(),
+                source: source.clone(),
+            })?;
         if checked.issuer_der != issuer_der {
             checked.crl.check_signed_by(issuer_der)?;
         }
-        path.check_revocation(index, &checked.crl, now)
+        Ok(cert.check_revocation(&checked.crl, now)?)
     }
 }
 
 fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::certs::dev::tests::{NOW, pki};
+    use crate::certs::{build_path, dev, load_chain_pem};
+
+    const LEAF: &str = "CN=SHAKEN 1234, O=callsign dev, C=US";
+    const ROOT: &str = "CN=callsign dev STI root, O=callsign dev, C=US";
+    /// Where the dev leaf's CRL is: plain http, which the default policy refuses before
+    /// connecting.
+    const LEAF_CRL: &str = "http://127.0.0.1:8080/certs/intermediate.crl";
+    const ROOT_CRL: &str = "http://127.0.0.1:8080/certs/root.crl";
+
+    fn verifier(crl: CrlMode) -> Verifier {
+        let mut settings = VerifySettings::new(pki().root_pem.clone());
+        settings.crl = crl;
+        Verifier::new(settings).unwrap()
+    }
+
+    fn dev_path() -> CertPath {
+        let chain = load_chain_pem(&pki().chain_pem()).unwrap();
+        build_path(&chain, &TrustAnchors::from_pem(&pki().root_pem).unwrap()).unwrap()
+    }
+
+    fn insert_dev_crls(v: &Verifier, revoked: &[&[u8]]) {
+        let pki = pki();
+        let intermediate = dev::issue_crl(
+            &pki.intermediate_pem,
+            &pki.intermediate_key_pem,
+            revoked,
+            NOW,
+        )
+        .unwrap();
+        v.insert_crl(LEAF_CRL, &intermediate, &pki.intermediate_der, NOW)
+            .unwrap();
+        v.insert_crl(ROOT_CRL, pki.root_crl_pem.as_bytes(), &pki.root_der, NOW)
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_crl_that_cannot_be_fetched_fails_only_when_required() {
+        let path = dev_path();
+        let unavailable = PathCheckError::CrlUnavailable {
+            url: LEAF_CRL.into(),
+            source: FetchError::Scheme("http".into()),
+        };
+        assert_eq!(
+            verifier(CrlMode::Require).check_path(&path, NOW).await,
+            Err(unavailable.clone())
+        );
+        let note = verifier(CrlMode::BestEffort)
+            .check_path(&path, NOW)
+            .await
+            .unwrap();
+        let skipped = format!("revocation of {LEAF} not checked: {unavailable}");
+        assert!(note.contains(&skipped), "{note}");
+        assert_eq!(
+            verifier(CrlMode::Off).check_path(&path, NOW).await,
+            Ok(format!(
+                "path to trusted root {ROOT}; revocation not checked"
+            ))
+        );
+    }
+
+    #[tokio::test]
+    async fn current_crls_pass_and_a_revoked_leaf_fails_even_best_effort() {
+        let path = dev_path();
+        let v = verifier(CrlMode::Require);
+        insert_dev_crls(&v, &[]);
+        assert_eq!(
+            v.check_path(&path, NOW).await,
+            Ok(format!("path to trusted root {ROOT}"))
+        );
+        let v = verifier(CrlMode::BestEffort);
+        insert_dev_crls(&v, &[path.certs[0].serial.as_slice()]);
+        assert_eq!(
+            v.check_path(&path, NOW).await,
+            Err(PathCheckError::Cert(CertError::Revoked(LEAF.into())))
+        );
+    }
+
+    #[tokio::test]
+    async fn validity_is_checked_before_revocation() {
+        let path = dev_path();
+        let later = path.certs[0].not_after + 1;
+        assert_eq!(
+            verifier(CrlMode::Require).check_path(&path, later).await,
+            Err(PathCheckError::Cert(CertError::PathCertExpired {
+                subject: LEAF.into(),
+                not_after: path.certs[0].not_after
+            }))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_the_issuers_crl_is_unusable() {
+        let v = verifier(CrlMode::Require);
+        let failed: Arc<CrlEntry> = Arc::new(Err(CertError::CrlBadSignature));
+        v.inner.crls.insert(LEAF_CRL, NOW, Ok(failed), NOW + 30);
+        assert_eq!(
+            v.check_path(&dev_path(), NOW).await,
+            Err(PathCheckError::CrlUnusable {
+                url: LEAF_CRL.into(),
+                source: CertError::CrlBadSignature
+            })
+        );
+        // The root's CRL does not cover the leaf.
+        let pki = pki();
+        assert_eq!(
+            v.insert_crl(
+                LEAF_CRL,
+                pki.root_crl_pem.as_bytes(),
+                &pki.intermediate_der,
+                NOW
+            ),
+            Err(CertError::CrlIssuerMismatch)
+        );
+    }
 }

@@ -12,8 +12,11 @@ fn the_dev_pki_is_clean() {
     ];
     let report = check_chain(&chain, NOW);
     assert!(report.is_clean(), "{}", report.summary());
-    let roles: Vec<Role> = report.certificates.iter().map(|c| c.role).collect();
-    assert_eq!(roles, [Role::Leaf, Role::Intermediate, Role::Root]);
+    let roles: Vec<CertRole> = report.certificates.iter().map(|c| c.role).collect();
+    assert_eq!(
+        roles,
+        [CertRole::Leaf, CertRole::Intermediate, CertRole::Root]
+    );
     assert_eq!(
         report.certificates[0].tn_auth_list,
         Some(vec![TnAuthEntry::Spc("1234".into())])
@@ -50,8 +53,8 @@ fn wrong_order_is_reported() {
 fn a_ca_file_on_its_own_is_checked_as_a_ca() {
     let pki = pki();
     for (der, role) in [
-        (&pki.root_der, Role::Root),
-        (&pki.intermediate_der, Role::Intermediate),
+        (&pki.root_der, CertRole::Root),
+        (&pki.intermediate_der, CertRole::Intermediate),
     ] {
         let report = check_chain(std::slice::from_ref(der), NOW);
         assert!(report.is_clean(), "{}", report.summary());
@@ -94,7 +97,7 @@ fn leaf_cn_must_name_the_spc() {
     let leaf = parse(&pki.leaf_der).unwrap();
     check_subject(
         leaf.subject(),
-        Role::Leaf,
+        CertRole::Leaf,
         Some(&[TnAuthEntry::Spc("9999".into())]),
         &mut v,
     );
@@ -103,9 +106,18 @@ fn leaf_cn_must_name_the_spc() {
     v.clear();
     check_subject(
         leaf.subject(),
-        Role::Leaf,
+        CertRole::Leaf,
         Some(&[TnAuthEntry::Spc("1234".into())]),
         &mut v,
     );
     assert!(v.is_empty(), "{v:?}");
+}
+
+#[test]
+fn roles_print_capitalised_and_serialise_in_snake_case() {
+    let roles = [CertRole::Leaf, CertRole::Intermediate, CertRole::Root];
+    let shown: Vec<String> = roles.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["Leaf", "Intermediate", "Root"]);
+    let json = serde_json::to_value(roles).unwrap();
+    assert_eq!(json, serde_json::json!(["leaf", "intermediate", "root"]));
 }
