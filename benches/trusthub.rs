@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use callsign::api::ApiState;
 use callsign::clock::SystemClock;
+use callsign::passport::Attest;
 use callsign::store::Durability;
 use callsign::store::{self, RecordStore, SqliteStore};
 use callsign::tn::{Numbering, canonicalize};
-use callsign::trust::{Level, Policy, Sid, Trust};
+use callsign::trust::{Policy, Sid, Trust};
 use callsign::trusthub::Hub;
 use criterion::{Criterion, criterion_group, criterion_main};
 use synthetic::synthetic;
@@ -210,7 +211,7 @@ fn api(c: &mut Criterion) {
             worst_after_response = worst_after_response.max(seen.elapsed());
             assert_eq!(
                 level,
-                Level::A,
+                Attest::A,
                 "the write is visible when its response arrives"
             );
             rt.block_on(s.call(
@@ -219,7 +220,7 @@ fn api(c: &mut Criterion) {
                 (&sid, &token),
                 &[],
             ));
-            assert_eq!(s.trust.load().attest(account, tn, NOW).level, Level::B);
+            assert_eq!(s.trust.load().attest(account, tn, NOW).level, Attest::B);
         })
     });
     println!(

@@ -124,8 +124,8 @@ struct SignArgs {
     #[arg(long, required = true)]
     dest: Vec<String>,
     /// Attestation level: A, B or C.
-    #[arg(long, value_parser = ["A", "B", "C"])]
-    attest: String,
+    #[arg(long)]
+    attest: callsign::passport::Attest,
     /// The origid (default: a random UUID).
     #[arg(long)]
     origid: Option<uuid::Uuid>,
@@ -315,7 +315,7 @@ fn numbering(config: Option<&std::path::Path>) -> Result<callsign::tn::Numbering
 
 /// `callsign sign`: prints one Identity header value.
 fn sign(args: SignArgs) -> Result<()> {
-    use callsign::passport::{Attest, Claims, Signer};
+    use callsign::passport::{Claims, Signer};
     let config = match (&args.key, &args.x5u) {
         (Some(_), Some(_)) => None,
         _ => Some(Config::load(&args.config)?),
@@ -346,14 +346,9 @@ fn sign(args: SignArgs) -> Result<()> {
         .map(|d| canonical_arg("--dest", d, &numbering))
         .collect::<Result<Vec<_>>>()?;
     let dest_refs: Vec<&str> = dest.iter().map(String::as_str).collect();
-    let attest = match args.attest.as_str() {
-        "A" => Attest::A,
-        "B" => Attest::B,
-        _ => Attest::C,
-    };
     let origid = args.origid.unwrap_or_else(uuid::Uuid::new_v4).to_string();
     let claims = Claims {
-        attest,
+        attest: args.attest,
         dest: &dest_refs,
         iat: args.iat.unwrap_or_else(now_unix),
         orig: &orig,
@@ -372,7 +367,7 @@ struct VerifyInput {
 
 /// `callsign verify`: a report per Identity header; exit 1 unless every input passed.
 fn verify(args: VerifyArgs) -> Result<()> {
-    use callsign::verify::{Expected, Verifier, expected_from_message, identity_values};
+    use callsign::verify::{Expected, Verdict, Verifier, expected_from_message, identity_values};
     if args.identity.is_empty() && args.sip.is_empty() {
         bail!("give --identity VALUE or --sip FILE");
     }
@@ -453,7 +448,7 @@ fn verify(args: VerifyArgs) -> Result<()> {
 
     let passed = results
         .iter()
-        .all(|reports| reports.iter().any(|r| r.passed()));
+        .all(|reports| Verdict::from_reports(reports).passed());
     if args.json {
         let list: Vec<_> = inputs
             .iter()
@@ -461,7 +456,7 @@ fn verify(args: VerifyArgs) -> Result<()> {
             .map(|(input, reports)| {
                 serde_json::json!({
                     "source": input.source,
-                    "passed": reports.iter().any(|r| r.passed()),
+                    "passed": Verdict::from_reports(reports).passed(),
                     "reports": reports,
                 })
             })

@@ -116,9 +116,10 @@ fn is_valid_x5u(x5u: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::passport::{Attest, PassportError, verify_jws};
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    use crate::passport::{Attest, PassportError};
+    use jsonwebtoken::{Algorithm, DecodingKey, TokenData, Validation};
     use p256::ecdsa::signature::Verifier as _;
+    use serde_json::Value;
 
     const X5U: &str = "https://cert.example.org/passport.cer";
     const ORIGID: &str = "123e4567-e89b-12d3-a456-426655440000";
@@ -135,6 +136,20 @@ mod tests {
             orig: "12155550121",
             origid: ORIGID,
         }
+    }
+
+    /// Decodes with jsonwebtoken, the independent decoder: ES256 only, no registered
+    /// claims required (a PASSporT has no `exp`).
+    fn decode(jws: &str, key: &DecodingKey) -> jsonwebtoken::errors::Result<TokenData<Value>> {
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        jsonwebtoken::decode::<Value>(jws, key, &validation)
+    }
+
+    /// The SEC1 point as jsonwebtoken takes an EC public key.
+    fn decoding(key: &SigningKey) -> DecodingKey {
+        DecodingKey::from_ec_der(&key.public_key_sec1())
     }
 
     fn parts(jws: &str) -> (&str, &str, &str) {
@@ -164,11 +179,7 @@ mod tests {
     fn verifies_with_jsonwebtoken() {
         let key = key();
         let jws = Signer::new(&key, X5U).unwrap().sign(&claims()).unwrap();
-        let decoding = DecodingKey::from_ec_der(&key.public_key_sec1());
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        let data = jsonwebtoken::decode::<serde_json::Value>(&jws, &decoding, &validation).unwrap();
+        let data = decode(&jws, &decoding(&key)).unwrap();
         assert_eq!(data.header.alg, Algorithm::ES256);
         assert_eq!(data.header.typ.as_deref(), Some("passport"));
         assert_eq!(data.header.x5u.as_deref(), Some(X5U));
@@ -181,12 +192,9 @@ mod tests {
     fn verifies_with_jsonwebtoken_from_pem() {
         let key = key();
         let jws = Signer::new(&key, X5U).unwrap().sign(&claims()).unwrap();
-        let decoding =
+        let pem =
             DecodingKey::from_ec_pem(crate::certs::test_public_key_pem(1).as_bytes()).unwrap();
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        assert!(jsonwebtoken::decode::<serde_json::Value>(&jws, &decoding, &validation).is_ok());
+        assert!(decode(&jws, &pem).is_ok());
     }
 
     #[test]
@@ -228,16 +236,15 @@ mod tests {
         );
         let tampered = format!("{h}.{}.{s}", URL_SAFE_NO_PAD.encode(other));
 
+        let token = crate::verify::Token::from_jws(&tampered).unwrap();
         assert_eq!(
-            verify_jws(&tampered, &key.public_key_sec1()),
-            Err(PassportError::BadSignature)
+            token.check_signature(&key.public_key_sec1()),
+            Err(crate::verify::TokenError::BadSignature)
         );
-        let decoding = DecodingKey::from_ec_der(&key.public_key_sec1());
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        assert!(
-            jsonwebtoken::decode::<serde_json::Value>(&tampered, &decoding, &validation).is_err()
+        let err = decode(&tampered, &decoding(&key)).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            &jsonwebtoken::errors::ErrorKind::InvalidSignature
         );
     }
 
@@ -245,9 +252,10 @@ mod tests {
     fn another_key_does_not_verify() {
         let jws = Signer::new(&key(), X5U).unwrap().sign(&claims()).unwrap();
         let other = crate::certs::test_key(2);
+        let err = decode(&jws, &decoding(&other)).unwrap_err();
         assert_eq!(
-            verify_jws(&jws, &other.public_key_sec1()),
-            Err(PassportError::BadSignature)
+            err.kind(),
+            &jsonwebtoken::errors::ErrorKind::InvalidSignature
         );
     }
 
@@ -257,8 +265,8 @@ mod tests {
         let value = signer.identity(&claims()).unwrap();
         let (jws, params) = value.split_once(';').unwrap();
         assert_eq!(params, format!("info=<{X5U}>;alg=ES256;ppt=shaken"));
-        let verified = verify_jws(jws, &key().public_key_sec1()).unwrap();
-        assert_eq!(verified.claims.origid, ORIGID);
+        let verified = decode(jws, &decoding(&key())).unwrap();
+        assert_eq!(verified.claims["origid"], ORIGID);
         let parsed = Identity::parse(&value).unwrap();
         assert_eq!(parsed.jws, jws);
         assert_eq!(parsed.info, X5U);

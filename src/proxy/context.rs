@@ -29,7 +29,7 @@ pub struct Trunk {
 
 /// Who sent a request.
 #[derive(Debug, Clone, Copy)]
-pub enum Source<'c> {
+pub enum PeerClass<'c> {
     Trunk(&'c Trunk),
     Upstream,
     Unknown,
@@ -159,17 +159,17 @@ impl Context {
     }
 
     /// Classifies a request's source address. Trunks win over the upstream when both match.
-    pub fn classify(&self, ip: IpAddr) -> Source<'_> {
+    pub fn classify(&self, ip: IpAddr) -> PeerClass<'_> {
         let ip = canonical_ip(ip);
         if let Some((_, i)) = self.acl.iter().find(|(net, _)| net.contains(&ip))
             && let Some(t) = self.trunks.get(*i)
         {
-            return Source::Trunk(t);
+            return PeerClass::Trunk(t);
         }
         if self.upstream_sources.iter().any(|n| n.contains(&ip)) {
-            return Source::Upstream;
+            return PeerClass::Upstream;
         }
-        Source::Unknown
+        PeerClass::Unknown
     }
 
     /// Our port for a transport, if we listen on it.

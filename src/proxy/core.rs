@@ -7,15 +7,15 @@ use std::time::{Instant, SystemTime};
 use tracing::{debug, warn};
 
 use super::context::Context;
-use super::context::Source;
+use super::context::PeerClass;
 use super::pipeline::{self, Action, Signing};
 use super::route::via_peer;
 use super::settings::Role;
 use super::table::{Reservation, Table};
-use super::transaction::{Kind, NewTxn, ServerKey, Txn, relay_response};
-use super::verstat::Verdict;
+use super::transaction::{NewTxn, ServerKey, Txn, TxnKind, relay_response};
 use super::{Output, Peer, Transport};
 use crate::sip::{HeaderName, Message, Method, Rport, bare_response, build_response};
+use crate::verify::Verdict;
 use crate::verify::{self, Expected};
 
 /// An initial INVITE from a verifying trunk, answered `100 Trying` and waiting for the
@@ -202,8 +202,7 @@ impl Core {
             out.push(Output::to_peer(reply_to, resp));
             return None;
         }
-        let verifying =
-            matches!(self.ctx.classify(src.addr.ip()), Source::Trunk(t) if t.role == Role::Verify);
+        let verifying = matches!(self.ctx.classify(src.addr.ip()), PeerClass::Trunk(t) if t.role == Role::Verify);
         if verifying && method == Method::Invite && msg.to_tag().is_none() {
             // Verification may have to fetch certificates: answer 100 now, finish later.
             let mut trying = Vec::with_capacity(512);
@@ -275,12 +274,12 @@ impl Core {
             }
             Action::Forward(f) => {
                 let kind = if method == Method::Invite {
-                    Kind::Invite
+                    TxnKind::Invite
                 } else {
-                    Kind::NonInvite
+                    TxnKind::NonInvite
                 };
                 let mut trying = Vec::new();
-                if kind == Kind::Invite {
+                if kind == TxnKind::Invite {
                     build_response(msg, 100, "Trying", None, &[], &mut trying);
                     if !trying_sent {
                         out.push(Output::to_peer(reply_to, trying.clone()));
@@ -439,7 +438,7 @@ impl Core {
             .and_then(Result::ok)
             .and_then(|v| via_peer(&v));
         match next {
-            Some(peer) if matches!(self.ctx.classify(peer.addr.ip()), Source::Trunk(_)) => {
+            Some(peer) if matches!(self.ctx.classify(peer.addr.ip()), PeerClass::Trunk(_)) => {
                 out.push(Output::to_peer(peer, relay_response(msg, peer.transport)));
             }
             _ => self.ctx.metrics.parse_error("response_no_transaction"),

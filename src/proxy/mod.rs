@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-pub use context::{Context, Source, Trunk};
+pub use context::{Context, PeerClass, Trunk};
 pub use core::Core;
 pub use settings::{IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream};
 

@@ -9,18 +9,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::{debug, info, warn};
 
-use super::context::{Context, Source, Trunk};
+use super::context::{Context, PeerClass, Trunk};
 use super::route::{UriTarget, framing};
 use super::settings::{IdentityPolicy, OnFailure, Role};
-use super::verstat::{self, Verdict};
+use super::verstat;
 use super::{Dest, Peer};
-use crate::passport::{Attest, Claims};
+use crate::passport::Claims;
 use crate::sip::{
     Date, Edits, HeaderName, MaxForwards, Message, Method, NameAddr, Route, split_list,
     stamp_top_via,
 };
 use crate::tn::{self, Tn};
-use crate::trust::{Attestation, Level};
+use crate::trust::Attestation;
+use crate::verify::Verdict;
 use crate::verify::reason_phrase;
 
 /// Prefix of every branch we generate: RFC 3261 magic cookie plus our own marker.
@@ -119,13 +120,13 @@ pub fn decide(
     let initial = msg.to_tag().is_none();
     let source = ctx.classify(src.addr.ip());
     let trunk = match source {
-        Source::Trunk(t) => Some(t),
-        Source::Upstream if !initial || method == Method::Ack => None,
-        Source::Upstream => {
+        PeerClass::Trunk(t) => Some(t),
+        PeerClass::Upstream if !initial || method == Method::Ack => None,
+        PeerClass::Upstream => {
             warn!(call_id = msg.call_id(), src = %src.addr, "initial request from the upstream refused");
             return respond(403, "Forbidden", "upstream_initial_request");
         }
-        Source::Unknown => {
+        PeerClass::Unknown => {
             warn!(call_id = msg.call_id(), src = %src.addr, method = ?method, "request from an unknown source refused");
             return respond(403, "Forbidden", "forbidden_source");
         }
@@ -403,11 +404,7 @@ fn sign_invite(
     let attestation = ctx.trust.load().attest(account, orig, iat);
     let dest_list = [dest.as_str()];
     let claims = Claims {
-        attest: match attestation.level {
-            Level::A => Attest::A,
-            Level::B => Attest::B,
-            Level::C => Attest::C,
-        },
+        attest: attestation.level,
         dest: &dest_list,
         iat,
         orig: orig.as_str(),

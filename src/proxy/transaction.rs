@@ -49,7 +49,7 @@ impl ServerKey {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum TxnKind {
     Invite,
     NonInvite,
 }
@@ -107,7 +107,7 @@ pub struct Fired {
 pub struct NewTxn {
     pub id: u64,
     pub key: ServerKey,
-    pub kind: Kind,
+    pub kind: TxnKind,
     /// Where the request came from, and responses go.
     pub peer: Peer,
     /// The request as received.
@@ -128,7 +128,7 @@ pub struct NewTxn {
 pub struct Txn {
     pub id: u64,
     pub key: ServerKey,
-    pub kind: Kind,
+    pub kind: TxnKind,
     /// Where responses go.
     pub peer: Peer,
     /// Where the request went.
@@ -227,7 +227,7 @@ impl Txn {
             cancel_every: t.t1,
             cancel_until: None,
             timeout_at: Some(now + t.t64()),
-            timer_c_at: (kind == Kind::Invite).then(|| now + t.timer_c),
+            timer_c_at: (kind == TxnKind::Invite).then(|| now + t.timer_c),
             expire_at: None,
             scheduled: None,
         }
@@ -287,7 +287,7 @@ impl Txn {
 
     /// CANCEL from the previous hop (already answered 200 by the caller).
     pub fn on_cancel(&mut self, now: Instant, t: &Timers, out: &mut Vec<Output>) {
-        if self.kind != Kind::Invite || self.server != Server::Proceeding {
+        if self.kind != TxnKind::Invite || self.server != Server::Proceeding {
             return;
         }
         match (self.cancel == Cancel::None, self.client) {
@@ -340,12 +340,12 @@ impl Txn {
         self.server = Server::Completed;
         self.request = Vec::new();
         let udp = self.peer.transport == Transport::Udp;
-        if self.kind == Kind::Invite && udp {
+        if self.kind == TxnKind::Invite && udp {
             self.response_at = Some(now + t.t1);
             self.response_every = t.t1;
         }
         // Timer H (INVITE) or J (non-INVITE, UDP): keep answering retransmissions.
-        let linger = if self.kind == Kind::Invite || udp {
+        let linger = if self.kind == TxnKind::Invite || udp {
             t.t64()
         } else {
             t.t4
@@ -387,7 +387,7 @@ impl Txn {
             }
             self.client = Client::Proceeding;
             match self.kind {
-                Kind::Invite => {
+                TxnKind::Invite => {
                     // Timer B stops; Timer C restarts (RFC 3261 16.7 item 2).
                     self.timeout_at = None;
                     self.retransmit_at = None;
@@ -398,7 +398,7 @@ impl Txn {
                         self.send_cancel(now, t, out);
                     }
                 }
-                Kind::NonInvite => {
+                TxnKind::NonInvite => {
                     // Timer E continues at T2; Timer F keeps running (RFC 3261 17.1.2.2).
                     self.retransmit_every = t.t2;
                 }
@@ -411,7 +411,7 @@ impl Txn {
             }
             return;
         }
-        if self.kind == Kind::Invite && status < 300 {
+        if self.kind == TxnKind::Invite && status < 300 {
             // 2xx: forwarded every time, retransmissions included (RFC 6026).
             out.push(Output::to_peer(
                 self.peer,
@@ -430,7 +430,7 @@ impl Txn {
         }
         match self.client {
             Client::Trying | Client::Proceeding => {
-                if self.kind == Kind::Invite
+                if self.kind == TxnKind::Invite
                     && let Ok(invite) = Message::parse(&self.forwarded)
                 {
                     let mut ack = Vec::with_capacity(512);
@@ -452,7 +452,7 @@ impl Txn {
                     self.expire_at = Some(now + t.t64());
                 }
             }
-            Client::Completed if self.kind == Kind::Invite => {
+            Client::Completed if self.kind == TxnKind::Invite => {
                 // A retransmitted final response, or one arriving after we gave up: ACK it
                 // (again), do not forward it.
                 if self.ack.is_empty()
@@ -482,8 +482,8 @@ impl Txn {
                 bytes: self.forwarded.clone(),
             });
             self.retransmit_every = match self.kind {
-                Kind::Invite => self.retransmit_every * 2,
-                Kind::NonInvite => (self.retransmit_every * 2).min(t.t2),
+                TxnKind::Invite => self.retransmit_every * 2,
+                TxnKind::NonInvite => (self.retransmit_every * 2).min(t.t2),
             };
             self.retransmit_at = Some(now + self.retransmit_every);
         }
@@ -511,7 +511,7 @@ impl Txn {
             self.client = Client::Completed;
             if self.server == Server::Proceeding {
                 match self.kind {
-                    Kind::Invite => {
+                    TxnKind::Invite => {
                         let (status, reason) = if cancelled && !self.timer_c_fired {
                             (487, "Request Terminated")
                         } else {
@@ -522,7 +522,7 @@ impl Txn {
                         }
                         self.respond_final(status, reason, now, t, out);
                     }
-                    Kind::NonInvite => {
+                    TxnKind::NonInvite => {
                         // RFC 4320 section 4.2: never a 408 to a non-INVITE request; the
                         // sender's own Timer F ends it. Retransmissions are absorbed.
                         fired.expired = Some(Expiry::TimerF);

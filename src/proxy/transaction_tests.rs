@@ -32,7 +32,7 @@ fn txn(now: Instant) -> Txn {
         NewTxn {
             id: 7,
             key,
-            kind: Kind::Invite,
+            kind: TxnKind::Invite,
             peer: udp(TRUNK),
             request: request.clone().into_bytes(),
             dest: Dest::Peer(udp(CARRIER)),
@@ -262,7 +262,7 @@ fn timer_f_ends_a_non_invite_without_a_408() {
         NewTxn {
             id: 8,
             key: ServerKey::of(&msg, Method::Bye).unwrap(),
-            kind: Kind::NonInvite,
+            kind: TxnKind::NonInvite,
             peer: udp(TRUNK),
             request: bye.clone().into_bytes(),
             dest: Dest::Peer(udp(CARRIER)),

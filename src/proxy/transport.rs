@@ -21,12 +21,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, warn};
 
-use super::context::Source;
+use super::context::PeerClass;
 use super::core::{Core, Deferred};
 use super::resolve::Resolver;
-use super::verstat::Verdict;
 use super::{Dest, Output, Peer, Transport};
 use crate::sip::{Frame, FramingError, bare_response, frame};
+use crate::verify::Verdict;
 use crate::verify::Verifier;
 
 /// Messages queued per TCP connection before new ones are dropped.
@@ -238,7 +238,7 @@ impl Shell {
 
     fn accept(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr) {
         let ctx = &self.core.ctx;
-        if matches!(ctx.classify(addr.ip()), Source::Unknown) {
+        if matches!(ctx.classify(addr.ip()), PeerClass::Unknown) {
             ctx.metrics.rejected("forbidden_source_tcp");
             warn!(from = %addr, "TCP connection from an unknown source refused");
             return;

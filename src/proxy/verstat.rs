@@ -1,54 +1,8 @@
-//! The verifying role's edits: the verdict over a request's Identity headers, the
-//! `verstat` parameter on the calling party's URI (3GPP TS 24.229, ATIS-1000074), and
+//! The verifying role's edits: the `verstat` parameter on the calling party's URI (3GPP TS 24.229, ATIS-1000074), and
 //! the `Reason` header of a call forwarded despite a failure. Pure.
 
-use crate::sip::{Edits, HeaderName, Message, NameAddr, Reason, set_number_param, split_list};
-use crate::verify::{Report, Verstat};
-
-/// What verification concluded for one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub verstat: Verstat,
-    /// The failure's SIP status (436, 437, 438, 403), when there is one.
-    pub code: Option<u16>,
-    /// `Reason` header value for a forwarded failure (RFC 3326).
-    pub reason: Option<Reason<'static>>,
-}
-
-impl Verdict {
-    /// No Identity header, or verification did not finish in time.
-    pub fn no_validation() -> Verdict {
-        Verdict {
-            verstat: Verstat::NoValidation,
-            code: None,
-            reason: None,
-        }
-    }
-
-    /// Combines the reports of every Identity header of a request: one that passes is
-    /// enough (RFC 8224 section 6.2); otherwise the first failure speaks for the call.
-    pub fn from_reports(reports: &[Report]) -> Verdict {
-        if reports.iter().any(Report::passed) {
-            return Verdict {
-                verstat: Verstat::Passed,
-                code: None,
-                reason: None,
-            };
-        }
-        match reports.first() {
-            None => Verdict::no_validation(),
-            Some(r) => Verdict {
-                verstat: r.verstat,
-                code: r.code,
-                reason: r.sip_reason(),
-            },
-        }
-    }
-
-    pub fn failed(&self) -> bool {
-        self.code.is_some()
-    }
-}
+use crate::sip::{Edits, HeaderName, Message, NameAddr, set_number_param, split_list};
+use crate::verify::{Verdict, Verstat};
 
 /// One name-addr value with `;verstat=<v>` on its telephone number, replacing any
 /// `verstat` already there (a value from upstream is not ours to pass on); rewritten in
@@ -91,6 +45,7 @@ pub fn apply(msg: &Message<'_>, verdict: &Verdict, edits: &mut Edits) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sip::Reason;
 
     #[test]
     fn verstat_replaces_one_from_upstream_and_skips_other_uris() {

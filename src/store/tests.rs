@@ -2,8 +2,9 @@
 //! reopen, and an index rebuilt from the store decides as one built from the file.
 
 use super::*;
+use crate::passport::Attest;
 use crate::tn::{Numbering, canonicalize};
-use crate::trust::{AccountStatus, BundleKind, BundleStatus, Level};
+use crate::trust::{AccountStatus, BundleKind, BundleStatus};
 
 const SAMPLE: &str = include_str!("../../config/trust.json");
 const NOW: &str = "2026-01-01T00:00:00Z";
@@ -89,7 +90,7 @@ fn rebuilt_index_decides_like_the_file() {
     let main_line = canonicalize("+12155550121", &plan).unwrap();
     assert_eq!(
         rebuilt.attest(bluebird, main_line, 1_700_000_000).level,
-        Level::A
+        Attest::A
     );
 }
 

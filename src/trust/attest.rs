@@ -19,31 +19,8 @@ use super::Sid;
 use super::graph::{AccountId, Approval, BundleId, BundleNode, Graph, NumberEntry};
 use super::index::Index;
 use super::model::Policy;
+use crate::passport::Attest;
 use crate::tn::Tn;
-
-/// SHAKEN attestation level (RFC 8588 `attest`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Level {
-    A,
-    B,
-    C,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::A => "A",
-            Level::B => "B",
-            Level::C => "C",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Machine-readable reason for a decision. `b_*` say why A failed when B held; `c_*` say
 /// why the B basis failed.
@@ -104,22 +81,22 @@ impl Reason {
     }
 
     /// The level this reason goes with.
-    pub fn level(self) -> Level {
+    pub fn level(self) -> Attest {
         match self {
-            Reason::AFull => Level::A,
+            Reason::AFull => Attest::A,
             Reason::BNumberNotOwned
             | Reason::BNumberNotOnProfile
             | Reason::BProfileNotApproved
             | Reason::BNoTrustProduct
             | Reason::BTrustProductNotApproved
             | Reason::BNumberNotOnProduct
-            | Reason::BExpired => Level::B,
+            | Reason::BExpired => Attest::B,
             Reason::CUnknownAccount
             | Reason::CNoPrimaryProfile
             | Reason::CPrimaryNotApproved
             | Reason::CNoTrustProduct
             | Reason::CTrustProductNotApproved
-            | Reason::CExpired => Level::C,
+            | Reason::CExpired => Attest::C,
         }
     }
 }
@@ -135,7 +112,7 @@ impl fmt::Display for Reason {
 /// furthest B-basis candidate, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attestation {
-    pub level: Level,
+    pub level: Attest,
     pub reason: Reason,
     pub profile: Option<Sid>,
     pub product: Option<Sid>,
@@ -203,7 +180,7 @@ impl Index {
 fn decide(g: &Graph, account: Sid, number: Option<NumberEntry>, now: i64) -> Attestation {
     let Some(&x) = g.account_ids.get(&account) else {
         return Attestation {
-            level: Level::C,
+            level: Attest::C,
             reason: Reason::CUnknownAccount,
             profile: None,
             product: None,
@@ -213,7 +190,7 @@ fn decide(g: &Graph, account: Sid, number: Option<NumberEntry>, now: i64) -> Att
     let a_failure = match rule_a(g, x, r, number, now) {
         Ok((p, t)) => {
             return Attestation {
-                level: Level::A,
+                level: Attest::A,
                 reason: Reason::AFull,
                 profile: Some(p.sid),
                 product: Some(t.sid),
@@ -223,13 +200,13 @@ fn decide(g: &Graph, account: Sid, number: Option<NumberEntry>, now: i64) -> Att
     };
     match basis_b(g, r, now) {
         Ok((p, t)) => Attestation {
-            level: Level::B,
+            level: Attest::B,
             reason: a_failure.reason(),
             profile: Some(p.sid),
             product: Some(t.sid),
         },
         Err(best) => Attestation {
-            level: Level::C,
+            level: Attest::C,
             reason: best.reached.reason(),
             profile: best.profile.map(|b| b.sid),
             product: best.product.map(|b| b.sid),

@@ -10,7 +10,7 @@
 //!   dense ids.
 //! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole
 //!   indexes.
-//! - [`attest`]: DESIGN.md's attestation rules, [`Level`], [`Reason`], [`Attestation`].
+//! - [`attest`]: DESIGN.md's attestation rules, the level as [`crate::passport::Attest`], [`Reason`], [`Attestation`].
 
 pub mod attest;
 mod change;
@@ -27,7 +27,7 @@ use thiserror::Error;
 
 use crate::tn::{Tn, TnError};
 
-pub use attest::{Attestation, Level, Reason};
+pub use attest::{Attestation, Reason};
 pub use change::Change;
 pub use index::{AccountInfo, BundleInfo, Index, NumberInfo};
 pub use model::{

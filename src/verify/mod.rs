@@ -15,6 +15,7 @@
 //! - `fetch` (shell): the HTTP client with that policy, and a cache that fetches each
 //!   URL at most once at a time.
 //! - `steps` (pure): the steps that need no fetching, recorded into a report.
+//! - `verdict` (pure): [`Verdict`], what all the Identity headers of a request conclude.
 //! - `verifier` (shell): [`Verifier`], which runs the steps with fetching in between.
 
 mod credential;
@@ -24,13 +25,15 @@ mod policy;
 mod report;
 mod steps;
 mod token;
+mod verdict;
 mod verifier;
 
 pub use credential::Credential;
 pub use expected::{Expected, expected_from_message, identity_values};
 pub use policy::{FetchError, FetchPolicy, cache_ttl, check_url, is_special_purpose};
 pub use report::{Outcome, Report, Step, StepReport, Verstat, reason_phrase};
-pub use token::{Claims, Token, TokenError, check_attest, check_freshness, check_numbers};
+pub use token::{ReceivedClaims, Token, TokenError, check_attest, check_freshness, check_numbers};
+pub use verdict::Verdict;
 pub use verifier::{CrlMode, UnknownCrlMode, Verifier, VerifySettings};
 
 /// Errors from building a [`Verifier`]. Verification itself never fails: it returns a

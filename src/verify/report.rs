@@ -173,7 +173,7 @@ pub struct Report {
     /// The x5u of the PASSporT, once known.
     pub x5u: Option<String>,
     /// The decoded claims, once known.
-    pub claims: Option<super::Claims>,
+    pub claims: Option<super::ReceivedClaims>,
 }
 
 impl Report {

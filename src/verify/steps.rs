@@ -4,13 +4,15 @@
 use std::borrow::Cow;
 
 use super::token::check_attest;
-use super::{Claims, Credential, Expected, Report, Step, Token, check_freshness, check_numbers};
+use super::{
+    Credential, Expected, ReceivedClaims, Report, Step, Token, check_freshness, check_numbers,
+};
 
 /// What the steps before fetching yield when they all pass.
 pub(crate) struct Prechecked<'a> {
     pub token: Token<'a>,
     pub x5u: String,
-    pub claims: Claims,
+    pub claims: ReceivedClaims,
 }
 
 /// Steps 1, 2 and 7 to 10. Returns the token when none failed, so that the certificate

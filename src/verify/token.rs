@@ -2,6 +2,8 @@
 //! protected header (step 2), freshness (7), the claims (8, 9), the numbers (10) and the
 //! ES256 signature over the bytes as received (11). Pure: time comes in as an argument.
 
+use std::fmt;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
@@ -9,7 +11,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Expected;
-use crate::passport::JwsPart;
 use crate::sip::{Identity, IdentityError};
 
 /// Why a PASSporT fails one of the token steps.
@@ -67,9 +68,27 @@ pub enum TokenError {
     BadSignature,
 }
 
+/// One of the three dot-separated parts of a compact JWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwsPart {
+    Header,
+    Payload,
+    Signature,
+}
+
+impl fmt::Display for JwsPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JwsPart::Header => "protected header",
+            JwsPart::Payload => "payload",
+            JwsPart::Signature => "signature",
+        })
+    }
+}
+
 /// The SHAKEN claims of a PASSporT, as received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Claims {
+pub struct ReceivedClaims {
     pub attest: String,
     pub dest: Vec<String>,
     pub iat: i64,
@@ -171,7 +190,7 @@ impl<'a> Token<'a> {
 
     /// Step 8: the SHAKEN claims, present and well-typed. `iat` is checked first, and
     /// must be a JSON integer: a string or a fraction fails.
-    pub fn claims(&self) -> Result<Claims, TokenError> {
+    pub fn claims(&self) -> Result<ReceivedClaims, TokenError> {
         let iat = match self.payload.get("iat") {
             Some(Value::Number(n)) => {
                 n.as_i64().ok_or(TokenError::IatNotInteger(if n.is_f64() {
@@ -211,7 +230,7 @@ impl<'a> Token<'a> {
             _ => return Err(missing("dest")),
         };
         let origid = string_claim(&self.payload, "origid")?;
-        Ok(Claims {
+        Ok(ReceivedClaims {
             attest,
             dest,
             iat,
@@ -268,7 +287,7 @@ pub fn check_freshness(iat: i64, now: i64, window: i64) -> Result<(), TokenError
 /// one of the expected called numbers. Claim numbers are compared as digits (a `+` or
 /// visual separators in the claim are ignored). Returns `false` when there was nothing
 /// to compare.
-pub fn check_numbers(claims: &Claims, expected: &Expected) -> Result<bool, TokenError> {
+pub fn check_numbers(claims: &ReceivedClaims, expected: &Expected) -> Result<bool, TokenError> {
     if let Some(orig) = &expected.orig
         && digits(&claims.orig) != *orig
     {

@@ -278,7 +278,7 @@ fn build(spec: Spec) -> (Index, Sid) {
     (w.index(), caller)
 }
 
-type Want = (Level, Reason, Option<Sid>, Option<Sid>);
+type Want = (Attest, Reason, Option<Sid>, Option<Sid>);
 
 fn check(name: &str, spec: Spec, want: Want) {
     let (index, caller) = build(spec);
@@ -341,7 +341,7 @@ impl Spec {
 
 #[test]
 fn every_rule_and_reason() {
-    use Level::*;
+    use Attest::*;
     use Reason::*;
     use St::*;
     let (p, t, s, x) = (Some(rp()), Some(rt()), Some(sec()), Some(xt()));

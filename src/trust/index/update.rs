@@ -241,8 +241,9 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::passport::Attest;
     use crate::tn::{Numbering, Tn, canonicalize};
-    use crate::trust::{Level, Reason};
+    use crate::trust::Reason;
 
     const NOW: i64 = 1_700_000_000;
 
@@ -297,14 +298,14 @@ mod tests {
                 .upsert_bundle(b, a, Policy::ShakenStir, BundleStatus::TwilioApproved, None)
                 .unwrap();
         }
-        assert_eq!(index.attest(a, n, NOW).level, Level::A);
-        assert_eq!(index.attest(sid("AC", 2), n, NOW).level, Level::B);
+        assert_eq!(index.attest(a, n, NOW).level, Attest::A);
+        assert_eq!(index.attest(sid("AC", 2), n, NOW).level, Attest::B);
         index.unlink(sid("BU", 2), sid("BU", 1)).unwrap();
         assert_eq!(index.attest(a, n, NOW).reason, Reason::CNoTrustProduct);
         index
             .link(sid("BV", 2), sid("BU", 2), sid("BU", 1))
             .unwrap();
-        assert_eq!(index.attest(a, n, NOW).level, Level::A);
+        assert_eq!(index.attest(a, n, NOW).level, Attest::A);
     }
 
     #[test]

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use super::*;
 use crate::clock::FixedClock;
+use crate::passport::Attest;
 use crate::store::{RecordStore as _, SqliteStore};
 use crate::tn::canonicalize;
 use crate::trust::{
-    Account, AssignError, BundleKind, BundleStatus, Level, LinkError, PhoneNumber, Policy,
-    TrustData,
+    Account, AssignError, BundleKind, BundleStatus, LinkError, PhoneNumber, Policy, TrustData,
 };
 use crate::trusthub::bundles::{BundleUpdate, NewBundle};
 
@@ -125,7 +125,7 @@ fn a_review_decision_reaches_the_next_attestation() {
     let hub = hub();
     let number = canonicalize("+12675550100", &Numbering::default()).unwrap();
     let level = |hub: &Hub| hub.trust().load().attest(sid(QUICKDIAL), number, NOW).level;
-    assert_eq!(level(&hub), Level::C);
+    assert_eq!(level(&hub), Attest::C);
     let profiles = hub
         .bundles(
             &Caller::Operator,
@@ -155,7 +155,7 @@ fn a_review_decision_reaches_the_next_attestation() {
         .unwrap();
     }
     // Approving the Primary made its automatic trust product: Quickdial now gets B.
-    assert_eq!(level(&hub), Level::B);
+    assert_eq!(level(&hub), Attest::B);
 }
 
 #[test]

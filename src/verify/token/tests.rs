@@ -5,14 +5,31 @@ const X5U: &str = "https://cert.example.org/passport.cer";
 const HEADER: &str = r#"{"alg":"ES256","ppt":"shaken","typ":"passport","x5u":"https://cert.example.org/passport.cer"}"#;
 const PAYLOAD: &str = r#"{"attest":"A","dest":{"tn":["12155550131"]},"iat":1443208345,"orig":{"tn":"12155550121"},"origid":"123e4567-e89b-12d3-a456-426655440000"}"#;
 
-/// An Identity value over arbitrary header and payload text, validly signed, and the
-/// public key.
+/// An Identity value over arbitrary header and payload text, signed with test key 1
+/// directly through ring so that malformed content carries a valid signature, and the
+/// public key (uncompressed point).
 fn signed(header: &str, payload: &str) -> (String, Vec<u8>) {
-    let (jws, public) = crate::passport::sign_raw(header, payload);
-    (format!("{jws};info=<{X5U}>;alg=ES256;ppt=shaken"), public)
+    use ring::rand::SystemRandom;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
+
+    let key = crate::certs::test_key(1);
+    let rng = SystemRandom::new();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng)
+        .expect("test key");
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = pair.sign(&rng, input.as_bytes()).expect("signing");
+    let jws = format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()));
+    (
+        format!("{jws};info=<{X5U}>;alg=ES256;ppt=shaken"),
+        pair.public_key().as_ref().to_vec(),
+    )
 }
 
-fn claims_of(value: &str) -> Result<Claims, TokenError> {
+fn claims_of(value: &str) -> Result<ReceivedClaims, TokenError> {
     Token::parse(value)?.claims()
 }
 
@@ -34,7 +51,7 @@ fn signer_output_passes_every_token_step() {
     let claims = token.claims().unwrap();
     assert_eq!(
         claims,
-        Claims {
+        ReceivedClaims {
             attest: "B".into(),
             dest: vec!["12155550131".into(), "12155550132".into()],
             iat: 1_750_000_000,
@@ -171,7 +188,7 @@ fn freshness_holds_in_both_directions() {
 
 #[test]
 fn numbers_compare_digits() {
-    let claims = Claims {
+    let claims = ReceivedClaims {
         attest: "A".into(),
         dest: vec!["+1-215-555-0131".into(), "12155550132".into()],
         iat: 0,

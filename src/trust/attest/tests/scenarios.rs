@@ -10,7 +10,7 @@ fn unknown_account_is_c() {
     assert_eq!(
         got,
         Attestation {
-            level: Level::C,
+            level: Attest::C,
             reason: Reason::CUnknownAccount,
             profile: None,
             product: None
@@ -65,11 +65,14 @@ fn sub_account_product_on_parent_primary_reaches_a() {
     w.put(rp(), pn);
     w.put(xt(), pn);
     let got = w.index().attest(sub(), tn(NUMBER), NOW);
-    assert_eq!((got.level, got.reason), (Level::A, Reason::AFull));
+    assert_eq!((got.level, got.reason), (Attest::A, Reason::AFull));
     assert_eq!((got.profile, got.product), (Some(rp()), Some(xt())));
     // The B basis wants the product in R, so a number off the product gets C.
     let got = w.index().attest(sub(), tn("+12155550199"), NOW);
-    assert_eq!((got.level, got.reason), (Level::C, Reason::CNoTrustProduct));
+    assert_eq!(
+        (got.level, got.reason),
+        (Attest::C, Reason::CNoTrustProduct)
+    );
 }
 
 #[test]
@@ -103,7 +106,7 @@ fn the_furthest_candidate_is_reported() {
     let got = w.index().attest(r(), tn(NUMBER), NOW);
     assert_eq!(
         (got.level, got.profile, got.product),
-        (Level::B, Some(p2), Some(t2))
+        (Attest::B, Some(p2), Some(t2))
     );
 
     // Ties go to the first candidate in data order.
@@ -135,7 +138,7 @@ fn a_profile_with_two_products_reports_the_furthest() {
     let got = w.index().attest(r(), tn(NUMBER), NOW);
     assert_eq!(
         (got.level, got.reason),
-        (Level::B, Reason::BNumberNotOnProduct)
+        (Attest::B, Reason::BNumberNotOnProduct)
     );
     assert_eq!((got.profile, got.product), (Some(rp()), Some(t2)));
 }
@@ -160,14 +163,14 @@ fn a_secondary_linked_to_several_primaries_needs_one_approved() {
     // A fails on the expired primary; the B basis fails the same way.
     assert_eq!(
         (got.level, got.reason, got.profile),
-        (Level::C, Reason::CExpired, Some(p2))
+        (Attest::C, Reason::CExpired, Some(p2))
     );
 
     w.data.customer_profiles[0].status = BundleStatus::TwilioApproved;
     let got = w.index().attest(sub(), tn(NUMBER), NOW);
     assert_eq!(
         (got.level, got.reason, got.profile),
-        (Level::A, Reason::AFull, Some(sec()))
+        (Attest::A, Reason::AFull, Some(sec()))
     );
 }
 
@@ -177,9 +180,9 @@ fn expiry_is_judged_at_the_given_time() {
         r_primary: Some(St::Until),
         ..DIRECT
     });
-    assert_eq!(index.attest(caller, tn(NUMBER), NOW).level, Level::A);
+    assert_eq!(index.attest(caller, tn(NUMBER), NOW).level, Attest::A);
     let later = index.attest(caller, tn(NUMBER), NOW + 1);
-    assert_eq!((later.level, later.reason), (Level::C, Reason::CExpired));
+    assert_eq!((later.level, later.reason), (Attest::C, Reason::CExpired));
 }
 
 #[test]
@@ -188,7 +191,7 @@ fn review_decisions_apply_to_the_next_call() {
         r_product: Some(St::Pending),
         ..DIRECT
     });
-    assert_eq!(index.attest(caller, tn(NUMBER), NOW).level, Level::C);
+    assert_eq!(index.attest(caller, tn(NUMBER), NOW).level, Attest::C);
     let approved = Bundle {
         sid: rt(),
         account_sid: r(),
@@ -207,7 +210,7 @@ fn review_decisions_apply_to_the_next_call() {
     index
         .apply(&crate::trust::Change::PutBundle(approved))
         .unwrap();
-    assert_eq!(index.attest(caller, tn(NUMBER), NOW).level, Level::A);
+    assert_eq!(index.attest(caller, tn(NUMBER), NOW).level, Attest::A);
 }
 
 #[test]
@@ -217,13 +220,13 @@ fn reasons_are_listed_once_with_snake_codes() {
         assert!(seen.insert(r.as_str()));
         assert_eq!(r.to_string(), r.as_str());
         assert!(r.as_str().starts_with(match r.level() {
-            Level::A => "a_",
-            Level::B => "b_",
-            Level::C => "c_",
+            Attest::A => "a_",
+            Attest::B => "b_",
+            Attest::C => "c_",
         }));
     }
     assert_eq!(seen.len(), 14);
-    assert_eq!(Level::B.to_string(), "B");
+    assert_eq!(Attest::B.to_string(), "B");
 }
 
 /// The shipped sample, `config/trust.json`, decides as its friendly names say.
@@ -245,7 +248,7 @@ fn sample_trust_file() {
         (
             direct,
             "+12155550121",
-            Level::A,
+            Attest::A,
             Reason::AFull,
             primary,
             product,
@@ -253,7 +256,7 @@ fn sample_trust_file() {
         (
             direct,
             "+12155550122",
-            Level::A,
+            Attest::A,
             Reason::AFull,
             primary,
             product,
@@ -261,7 +264,7 @@ fn sample_trust_file() {
         (
             direct,
             "+12155550123",
-            Level::B,
+            Attest::B,
             Reason::BNumberNotOnProduct,
             primary,
             product,
@@ -269,7 +272,7 @@ fn sample_trust_file() {
         (
             direct,
             "+13105550100",
-            Level::B,
+            Attest::B,
             Reason::BNumberNotOwned,
             primary,
             product,
@@ -277,7 +280,7 @@ fn sample_trust_file() {
         (
             sub,
             "+12155550131",
-            Level::B,
+            Attest::B,
             Reason::BNumberNotOnProfile,
             primary,
             product,
@@ -285,7 +288,7 @@ fn sample_trust_file() {
         (
             sub,
             "+12155550121",
-            Level::B,
+            Attest::B,
             Reason::BNumberNotOwned,
             primary,
             product,
@@ -293,7 +296,7 @@ fn sample_trust_file() {
         (
             isv,
             "+12155550141",
-            Level::A,
+            Attest::A,
             Reason::AFull,
             secondary,
             isv_product,
@@ -301,7 +304,7 @@ fn sample_trust_file() {
         (
             isv,
             "+12155550142",
-            Level::B,
+            Attest::B,
             Reason::BNumberNotOnProfile,
             primary,
             product,
@@ -309,7 +312,7 @@ fn sample_trust_file() {
         (
             unvetted,
             "+12155550151",
-            Level::C,
+            Attest::C,
             Reason::CPrimaryNotApproved,
             bu("BU2b3c4d5e6f708192a3b4c5d6e7f80401"),
             None,
@@ -317,7 +320,7 @@ fn sample_trust_file() {
         (
             ac("AC1a2b3c4d5e6f708192a3b4c5d6e7f8ff"),
             "+12155550121",
-            Level::C,
+            Attest::C,
             Reason::CUnknownAccount,
             None,
             None,
