@@ -12,7 +12,7 @@ use crate::api::ServedCrl;
 use crate::certs::{self, Crl, SigningKey};
 use crate::clock;
 use crate::config::{Config, SigningConfig};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Reload};
 use crate::passport::Signer;
 use crate::proxy::Core;
 
@@ -65,11 +65,11 @@ impl Rotation {
             Ok((signer, chain_pem)) => {
                 self.core.ctx.signer.store(Arc::new(signer));
                 self.chain.store(Arc::new(chain_pem));
-                self.metrics.signing_reload("ok");
+                self.metrics.signing_reload(Reload::Ok);
                 info!("signing key and certificate reloaded");
             }
             Err(e) => {
-                self.metrics.signing_reload("error");
+                self.metrics.signing_reload(Reload::Error);
                 error!(error = %e, "signing key or certificate reload failed: keeping the current pair");
             }
         }

@@ -14,7 +14,7 @@ use super::signing::Rotation;
 use super::{Control, ServeError, settings};
 use crate::clock;
 use crate::config::{Config, TrustConfig};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Reload};
 use crate::store::{self, SqliteStore, StoreError};
 use crate::trust::{Index, Trust};
 use crate::trusthub::Hub;
@@ -172,15 +172,15 @@ pub async fn reloader(
         };
         match loaded {
             Ok(Ok(numbers)) => {
-                metrics.reload("ok");
+                metrics.reload(Reload::Ok);
                 info!(numbers, "trust data reloaded");
             }
             Ok(Err(e)) => {
-                metrics.reload("error");
+                metrics.reload(Reload::Error);
                 error!(error = %e, "trust data reload failed: keeping the current data");
             }
             Err(e) => {
-                metrics.reload("error");
+                metrics.reload(Reload::Error);
                 error!(error = %e, "trust data reload task failed");
             }
         }

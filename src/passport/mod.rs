@@ -21,6 +21,8 @@ pub enum Attest {
 }
 
 impl Attest {
+    pub const ALL: [Attest; 3] = [Attest::A, Attest::B, Attest::C];
+
     /// The claim value: `"A"`, `"B"` or `"C"`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -14,6 +14,7 @@ use super::settings::Role;
 use super::table::{Reservation, Table};
 use super::transaction::{NewTxn, ServerKey, Txn, TxnKind, relay_response};
 use super::{Output, Peer, Transport};
+use crate::metrics::{Discarded, Rejected};
 use crate::sip::{HeaderName, Message, Method, Rport, bare_response, build_response};
 use crate::verify::Verdict;
 use crate::verify::{self, Expected};
@@ -70,7 +71,7 @@ impl Core {
     ) -> Option<Deferred> {
         let started = Instant::now();
         if bytes.len() > self.ctx.max_message_size {
-            self.ctx.metrics.parse_error("oversized");
+            self.ctx.metrics.parse_error(Discarded::Oversized);
             warn!(src = %src.addr, len = bytes.len(), "oversized message");
             if let Some(resp) = bare_response(bytes, 513, "Message Too Large") {
                 out.push(Output::to_peer(src, resp));
@@ -81,9 +82,11 @@ impl Core {
             Ok(m) => m,
             Err(e) => {
                 let is_response = bytes.starts_with(b"SIP/");
-                self.ctx
-                    .metrics
-                    .parse_error(if is_response { "response" } else { "request" });
+                self.ctx.metrics.parse_error(if is_response {
+                    Discarded::Response
+                } else {
+                    Discarded::Request
+                });
                 warn!(src = %src.addr, error = %e, "malformed message");
                 if !is_response && let Some(resp) = bare_response(bytes, 400, e.reason_phrase()) {
                     out.push(Output::to_peer(src, resp));
@@ -129,7 +132,7 @@ impl Core {
             if let Some(fired) = self.table.fire(id, now, &self.ctx.timers, out)
                 && let Some(expiry) = fired.expired
             {
-                self.ctx.metrics.timeout(expiry.as_str());
+                self.ctx.metrics.timeout(expiry.into());
             }
         }
         self.ctx.metrics.transactions.set(self.table.len() as i64);
@@ -157,7 +160,7 @@ impl Core {
             _ => {}
         }
         let Some(key) = ServerKey::of(msg, method) else {
-            self.ctx.metrics.parse_error("request");
+            self.ctx.metrics.parse_error(Discarded::Request);
             return None;
         };
         let reply_to = response_peer(msg, src);
@@ -186,7 +189,7 @@ impl Core {
         let reply_to = response_peer(msg, src);
         if self.table.len() > self.ctx.max_transactions {
             self.table.release(&key);
-            self.ctx.metrics.rejected("overloaded");
+            self.ctx.metrics.rejected(Rejected::Overloaded);
             warn!(call_id = msg.call_id(), "transaction table full: 503");
             let tag = self.ctx.local_tag(id);
             let mut resp = Vec::with_capacity(512);
@@ -389,12 +392,12 @@ impl Core {
 
     fn on_response(&self, msg: &Message<'_>, now: Instant, out: &mut Vec<Output>) {
         let Ok(via) = msg.top_via() else {
-            self.ctx.metrics.parse_error("response");
+            self.ctx.metrics.parse_error(Discarded::Response);
             return;
         };
         let parts = via.branch.and_then(pipeline::branch_parts);
         let Some((hash, id)) = parts.filter(|_| self.ctx.is_us(via.host, via.port)) else {
-            self.ctx.metrics.parse_error("response_not_ours");
+            self.ctx.metrics.parse_error(Discarded::ResponseNotOurs);
             debug!(
                 call_id = msg.call_id(),
                 "response whose top Via is not ours dropped"
@@ -413,7 +416,7 @@ impl Core {
         match handled {
             Some(true) => {}
             Some(false) => {
-                self.ctx.metrics.parse_error("response_forged");
+                self.ctx.metrics.parse_error(Discarded::ResponseForged);
                 warn!(
                     call_id = msg.call_id(),
                     "response with a forged branch dropped"
@@ -429,7 +432,9 @@ impl Core {
     fn forward_stateless(&self, msg: &Message<'_>, out: &mut Vec<Output>) {
         let is_2xx = msg.status().is_some_and(|s| (200..300).contains(&s));
         if !is_2xx || msg.cseq().1 != Method::Invite {
-            self.ctx.metrics.parse_error("response_no_transaction");
+            self.ctx
+                .metrics
+                .parse_error(Discarded::ResponseNoTransaction);
             return;
         }
         let next = msg
@@ -441,7 +446,10 @@ impl Core {
             Some(peer) if matches!(self.ctx.classify(peer.addr.ip()), PeerClass::Trunk(_)) => {
                 out.push(Output::to_peer(peer, relay_response(msg, peer.transport)));
             }
-            _ => self.ctx.metrics.parse_error("response_no_transaction"),
+            _ => self
+                .ctx
+                .metrics
+                .parse_error(Discarded::ResponseNoTransaction),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use tracing::{debug, info, warn};
 
@@ -14,6 +14,8 @@ use super::route::{UriTarget, framing};
 use super::settings::{IdentityPolicy, OnFailure, Role};
 use super::verstat;
 use super::{Dest, Peer};
+use crate::clock::unix_seconds;
+use crate::metrics::{Rejected, Unsigned};
 use crate::passport::Claims;
 use crate::sip::{
     Date, Edits, HeaderName, MaxForwards, Message, Method, NameAddr, Route, split_list,
@@ -35,7 +37,7 @@ pub enum Action {
     Respond {
         status: u16,
         reason: Cow<'static, str>,
-        cause: &'static str,
+        cause: Rejected,
         /// Extra header lines for the response (e.g. `Unsupported` with a 420).
         headers: Vec<(HeaderName, String)>,
     },
@@ -55,7 +57,7 @@ pub struct Forward {
 pub enum Signing {
     Signed(Attestation),
     /// Forwarded without a signature; the cause is logged and counted.
-    Unsigned(&'static str),
+    Unsigned(Unsigned),
 }
 
 /// Builds our branch: the loop-detection hash of the request (RFC 3261 16.6 item 8) and a
@@ -94,7 +96,7 @@ pub fn loop_hash(msg: &Message<'_>, secret: u64) -> u64 {
     h.finish()
 }
 
-fn respond(status: u16, reason: impl Into<Cow<'static, str>>, cause: &'static str) -> Action {
+fn respond(status: u16, reason: impl Into<Cow<'static, str>>, cause: Rejected) -> Action {
     Action::Respond {
         status,
         reason: reason.into(),
@@ -115,7 +117,7 @@ pub fn decide(
     verdict: Option<&Verdict>,
 ) -> Action {
     let Some(method) = msg.method() else {
-        return respond(400, "Not A Request", "malformed");
+        return respond(400, "Not A Request", Rejected::Malformed);
     };
     let initial = msg.to_tag().is_none();
     let source = ctx.classify(src.addr.ip());
@@ -124,20 +126,20 @@ pub fn decide(
         PeerClass::Upstream if !initial || method == Method::Ack => None,
         PeerClass::Upstream => {
             warn!(call_id = msg.call_id(), src = %src.addr, "initial request from the upstream refused");
-            return respond(403, "Forbidden", "upstream_initial_request");
+            return respond(403, "Forbidden", Rejected::UpstreamInitialRequest);
         }
         PeerClass::Unknown => {
             warn!(call_id = msg.call_id(), src = %src.addr, method = ?method, "request from an unknown source refused");
-            return respond(403, "Forbidden", "forbidden_source");
+            return respond(403, "Forbidden", Rejected::ForbiddenSource);
         }
     };
 
     let max_forwards = match msg.max_forwards() {
         Ok(m) => m,
-        Err(e) => return respond(400, e.reason_phrase(), "malformed"),
+        Err(e) => return respond(400, e.reason_phrase(), Rejected::Malformed),
     };
     if max_forwards.is_some_and(MaxForwards::is_exhausted) {
-        return respond(483, "Too Many Hops", "too_many_hops");
+        return respond(483, "Too Many Hops", Rejected::TooManyHops);
     }
 
     // RFC 3261 16.3 item 4: we support no proxy extensions.
@@ -149,7 +151,7 @@ pub fn decide(
         return Action::Respond {
             status: 420,
             reason: "Bad Extension".into(),
-            cause: "bad_extension",
+            cause: Rejected::BadExtension,
             headers: vec![(HeaderName::Unsupported, required.join(", "))],
         };
     }
@@ -159,7 +161,7 @@ pub fn decide(
         let ours = via.branch.and_then(branch_parts).map(|(h, _)| h);
         if ours == Some(hash) && ctx.is_us(via.host, via.port) {
             warn!(call_id = msg.call_id(), "loop detected");
-            return respond(482, "Loop Detected", "loop_detected");
+            return respond(482, "Loop Detected", Rejected::LoopDetected);
         }
     }
 
@@ -169,7 +171,11 @@ pub fn decide(
         // In-dialog requests from a trunk must follow our Record-Route; anything else
         // would let a trunk send unsigned requests anywhere by inventing a To tag.
         warn!(call_id = msg.call_id(), src = %src.addr, "in-dialog request without our Route refused");
-        return respond(403, "Not In A Dialog Through This Proxy", "no_route_to_us");
+        return respond(
+            403,
+            "Not In A Dialog Through This Proxy",
+            Rejected::NoRouteToUs,
+        );
     }
     let dest = match (trunk, initial) {
         (Some(t), true) => Dest::Peer(t.upstream),
@@ -177,16 +183,16 @@ pub fn decide(
             let target = next_hop.or_else(|| msg.request_uri().and_then(UriTarget::parse));
             match target {
                 Some(t) if t.tls => {
-                    return respond(503, "TLS Not Supported", "tls_unsupported");
+                    return respond(503, "TLS Not Supported", Rejected::TlsUnsupported);
                 }
                 Some(t) => t.dest(),
-                None => return respond(416, "Unsupported URI Scheme", "unroutable"),
+                None => return respond(416, "Unsupported URI Scheme", Rejected::Unroutable),
             }
         }
     };
     let out_transport = dest.transport();
     if ctx.port(out_transport).is_none() {
-        return respond(503, "No Listener For Transport", "no_transport");
+        return respond(503, "No Listener For Transport", Rejected::NoTransport);
     }
 
     let mut via = String::with_capacity(64);
@@ -194,7 +200,7 @@ pub fn decide(
     via.push_str(&branch(hash, id));
     edits.prepend(HeaderName::Via, via);
     if let Err(e) = stamp_top_via(msg, src.addr, &mut edits) {
-        return respond(400, e.reason_phrase(), "malformed");
+        return respond(400, e.reason_phrase(), Rejected::Malformed);
     }
     if ctx.record_route
         && initial
@@ -231,7 +237,7 @@ pub fn decide(
         Some((trunk, Role::Verify)) if initial && method == Method::Invite => {
             let none = Verdict::no_validation();
             let verdict = verdict.unwrap_or(&none);
-            ctx.metrics.verified(verdict.verstat.as_str());
+            ctx.metrics.verified(verdict.verstat);
             info!(
                 call_id = msg.call_id(),
                 trunk = %trunk.name,
@@ -241,7 +247,7 @@ pub fn decide(
                 "verified"
             );
             if let (Some(code), OnFailure::Reject) = (verdict.code, ctx.on_failure) {
-                return respond(code, reason_phrase(code), "verification_failed");
+                return respond(code, reason_phrase(code), Rejected::VerificationFailed);
             }
             verstat::apply(msg, verdict, &mut edits);
         }
@@ -326,7 +332,7 @@ fn apply_identity_policy(
             Err(respond(
                 403,
                 "Identity Not Accepted From Trunk",
-                "untrusted_identity",
+                Rejected::UntrustedIdentity,
             ))
         }
     }
@@ -334,7 +340,7 @@ fn apply_identity_policy(
 
 /// The calling number: P-Asserted-Identity when present (its first entry that is a
 /// telephone number), else From.
-fn calling_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, &'static str> {
+fn calling_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {
     let mut had_pai = false;
     for value in msg.header_values(HeaderName::PAssertedIdentity) {
         for element in split_list(value) {
@@ -347,21 +353,15 @@ fn calling_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, &'static str> 
         }
     }
     if had_pai {
-        return Err("orig_not_a_number");
+        return Err(Unsigned::OrigNotANumber);
     }
-    let from = msg.from().map_err(|_| "orig_not_a_number")?;
-    tn::from_uri(from.uri, &ctx.numbering).map_err(|_| "orig_not_a_number")
+    let from = msg.from().map_err(|_| Unsigned::OrigNotANumber)?;
+    tn::from_uri(from.uri, &ctx.numbering).map_err(|_| Unsigned::OrigNotANumber)
 }
 
-fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, &'static str> {
-    let to = msg.to().map_err(|_| "dest_not_a_number")?;
-    tn::from_uri(to.uri, &ctx.numbering).map_err(|_| "dest_not_a_number")
-}
-
-fn unix_seconds(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {
+    let to = msg.to().map_err(|_| Unsigned::DestNotANumber)?;
+    tn::from_uri(to.uri, &ctx.numbering).map_err(|_| Unsigned::DestNotANumber)
 }
 
 /// Attests and signs an initial INVITE from a trunk, editing Identity and Date. An error
@@ -378,7 +378,7 @@ fn sign_invite(
         (Ok(o), Ok(d)) => (o, d),
         (Err(cause), _) | (_, Err(cause)) => {
             ctx.metrics.unsigned(cause);
-            warn!(call_id, trunk = %trunk.name, cause, "forwarded unsigned: number cannot be canonicalized");
+            warn!(call_id, trunk = %trunk.name, cause = cause.as_str(), "forwarded unsigned: number cannot be canonicalized");
             return Ok(Signing::Unsigned(cause));
         }
     };
@@ -398,8 +398,8 @@ fn sign_invite(
 
     let Some(account) = trunk.account else {
         // Config validation gives every signing trunk an account; never sign without one.
-        ctx.metrics.unsigned("no_account");
-        return Ok(Signing::Unsigned("no_account"));
+        ctx.metrics.unsigned(Unsigned::NoAccount);
+        return Ok(Signing::Unsigned(Unsigned::NoAccount));
     };
     let attestation = ctx.trust.load().attest(account, orig, iat);
     let dest_list = [dest.as_str()];
@@ -414,13 +414,12 @@ fn sign_invite(
         Ok(v) => v,
         Err(e) => {
             warn!(call_id, error = %e, "signing failed");
-            return Err(respond(500, "Signing Failed", "signing_failed"));
+            return Err(respond(500, "Signing Failed", Rejected::SigningFailed));
         }
     };
     tracing::trace!(call_id, identity = %identity, "PASSporT");
     edits.append(HeaderName::Identity, identity);
-    ctx.metrics
-        .signed(attestation.level.as_str(), attestation.reason.as_str());
+    ctx.metrics.signed(attestation.level, attestation.reason);
     info!(
         call_id,
         account = %account,

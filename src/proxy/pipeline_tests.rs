@@ -1,4 +1,5 @@
 use super::*;
+use crate::metrics::{Rejected, Unsigned};
 use crate::passport::Attest;
 use crate::proxy::Transport;
 use crate::proxy::testing::{self, CARRIER, TRUNK, context, context_with, invite, udp, wall};
@@ -13,7 +14,7 @@ fn forward(ctx: &Context, text: &str, src: Peer) -> Forward {
     }
 }
 
-fn refusal(ctx: &Context, text: &str, src: Peer) -> (u16, &'static str) {
+fn refusal(ctx: &Context, text: &str, src: Peer) -> (u16, Rejected) {
     let msg = Message::parse(text.as_bytes()).expect("test message parses");
     match decide(ctx, &msg, src, 42, wall(), None) {
         Action::Respond { status, cause, .. } => (status, cause),
@@ -101,12 +102,12 @@ fn unparseable_calling_number_is_forwarded_unsigned() {
     let (ctx, _) = context();
     let text = invite("").replace("<sip:2155550121@", "<sip:anonymous@");
     let f = forward(&ctx, &text, udp(TRUNK));
-    assert_eq!(f.signing, Some(Signing::Unsigned("orig_not_a_number")));
+    assert_eq!(f.signing, Some(Signing::Unsigned(Unsigned::OrigNotANumber)));
     let out = String::from_utf8(f.bytes).unwrap();
     assert!(!out.contains("\r\nIdentity:"));
     let text = invite("").replace("To: <sip:2155550131@", "To: <sip:bob@");
     let f = forward(&ctx, &text, udp(TRUNK));
-    assert_eq!(f.signing, Some(Signing::Unsigned("dest_not_a_number")));
+    assert_eq!(f.signing, Some(Signing::Unsigned(Unsigned::DestNotANumber)));
 }
 
 #[test]
@@ -114,10 +115,13 @@ fn refusals_carry_their_status() {
     let (ctx, _) = context();
     assert_eq!(
         refusal(&ctx, &invite(""), udp("192.0.2.7:5060")),
-        (403, "forbidden_source")
+        (403, Rejected::ForbiddenSource)
     );
     let zero = invite("").replace("Max-Forwards: 70", "Max-Forwards: 0");
-    assert_eq!(refusal(&ctx, &zero, udp(TRUNK)), (483, "too_many_hops"));
+    assert_eq!(
+        refusal(&ctx, &zero, udp(TRUNK)),
+        (483, Rejected::TooManyHops)
+    );
     let ext = invite("Proxy-Require: foo, bar\r\n");
     let msg = Message::parse(ext.as_bytes()).unwrap();
     match decide(&ctx, &msg, udp(TRUNK), 1, wall(), None) {
@@ -135,7 +139,7 @@ fn refusals_carry_their_status() {
     // The carrier may not start calls through the signing side.
     assert_eq!(
         refusal(&ctx, &invite(""), udp(CARRIER)),
-        (403, "upstream_initial_request")
+        (403, Rejected::UpstreamInitialRequest)
     );
 }
 
@@ -144,7 +148,10 @@ fn a_request_that_comes_back_is_a_loop_but_a_changed_one_is_a_spiral() {
     let (ctx, _) = context();
     let f = forward(&ctx, &invite(""), udp(TRUNK));
     let again = String::from_utf8(f.bytes).unwrap();
-    assert_eq!(refusal(&ctx, &again, udp(TRUNK)), (482, "loop_detected"));
+    assert_eq!(
+        refusal(&ctx, &again, udp(TRUNK)),
+        (482, Rejected::LoopDetected)
+    );
     // Same Via, different Request-URI: a spiral, which is forwarded.
     let spiral = again.replacen("INVITE sip:2155550131@", "INVITE sip:2155550132@", 1);
     forward(&ctx, &spiral, udp(TRUNK));
@@ -187,7 +194,7 @@ fn identity_from_a_trunk_follows_the_policy() {
     let (reject, _) = context_with(|s| s.identity_policy = IdentityPolicy::Reject);
     assert_eq!(
         refusal(&reject, &invite(forged), udp(TRUNK)),
-        (403, "untrusted_identity")
+        (403, Rejected::UntrustedIdentity)
     );
 }
 
@@ -263,7 +270,10 @@ fn in_dialog_request_from_a_trunk_must_come_through_our_record_route() {
         "To: <sip:2155550131@carrier.example>",
         "To: <sip:2155550131@carrier.example>;tag=made-up",
     );
-    assert_eq!(refusal(&ctx, &fake, udp(TRUNK)), (403, "no_route_to_us"));
+    assert_eq!(
+        refusal(&ctx, &fake, udp(TRUNK)),
+        (403, Rejected::NoRouteToUs)
+    );
     let routed = fake.replace(
         "Max-Forwards: 70\r\n",
         "Max-Forwards: 70\r\nRoute: <sip:127.0.0.1:5060;lr>\r\n",
@@ -282,7 +292,10 @@ fn tls_targets_are_refused_rather_than_downgraded() {
          From: <sip:2155550131@carrier.example>;tag=b2\r\nTo: <sip:2155550121@127.0.0.1>;tag=a1\r\n\
          Call-ID: c1@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
     );
-    assert_eq!(refusal(&ctx, &bye, udp(CARRIER)), (503, "tls_unsupported"));
+    assert_eq!(
+        refusal(&ctx, &bye, udp(CARRIER)),
+        (503, Rejected::TlsUnsupported)
+    );
 }
 
 #[test]
@@ -358,7 +371,7 @@ fn verifying_trunk_can_reject_failures_with_their_code() {
             cause,
             ..
         } => {
-            assert_eq!((status, cause), (438, "verification_failed"));
+            assert_eq!((status, cause), (438, Rejected::VerificationFailed));
             assert_eq!(reason, "Invalid Identity Header");
         }
         Action::Forward(_) => panic!("a failed call was forwarded in reject mode"),

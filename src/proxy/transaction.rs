@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::route::framing;
 use super::settings::Timers;
 use super::{Dest, Output, Peer, Transport};
+use crate::metrics::Timeout;
 use crate::sip::{self, Message, Method, build_ack, build_cancel, build_response};
 
 /// Identifies a server transaction (RFC 3261 17.2.3): branch, sent-by and method, with
@@ -85,12 +86,12 @@ pub enum Expiry {
     TimerF,
 }
 
-impl Expiry {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Expiry::TimerB => "timer_b",
-            Expiry::TimerC => "timer_c",
-            Expiry::TimerF => "timer_f",
+impl From<Expiry> for Timeout {
+    fn from(e: Expiry) -> Timeout {
+        match e {
+            Expiry::TimerB => Timeout::TimerB,
+            Expiry::TimerC => Timeout::TimerC,
+            Expiry::TimerF => Timeout::TimerF,
         }
     }
 }

@@ -25,6 +25,7 @@ use super::context::PeerClass;
 use super::core::{Core, Deferred};
 use super::resolve::Resolver;
 use super::{Dest, Output, Peer, Transport};
+use crate::metrics::{Discarded, Panic, Rejected, Timeout};
 use crate::sip::{Frame, FramingError, bare_response, frame};
 use crate::verify::Verdict;
 use crate::verify::Verifier;
@@ -140,7 +141,7 @@ impl Shell {
             }
             Entry::Vacant(v) => {
                 let Ok(permit) = Arc::clone(&self.tcp_permits).try_acquire_owned() else {
-                    self.core.ctx.metrics.rejected("tcp_connection_limit");
+                    self.core.ctx.metrics.rejected(Rejected::TcpConnectionLimit);
                     warn!(to = %addr, "TCP connection limit reached: message dropped");
                     return;
                 };
@@ -239,12 +240,12 @@ impl Shell {
     fn accept(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr) {
         let ctx = &self.core.ctx;
         if matches!(ctx.classify(addr.ip()), PeerClass::Unknown) {
-            ctx.metrics.rejected("forbidden_source_tcp");
+            ctx.metrics.rejected(Rejected::ForbiddenSourceTcp);
             warn!(from = %addr, "TCP connection from an unknown source refused");
             return;
         }
         let Ok(permit) = Arc::clone(&self.tcp_permits).try_acquire_owned() else {
-            ctx.metrics.rejected("tcp_connection_limit");
+            ctx.metrics.rejected(Rejected::TcpConnectionLimit);
             warn!(from = %addr, "TCP connection limit reached: connection refused");
             return;
         };
@@ -267,7 +268,7 @@ impl Shell {
             Ok(Some(deferred)) => self.spawn_verification(deferred),
             Err(_) => {
                 outs.clear();
-                core.ctx.metrics.parse_error("internal_panic");
+                core.ctx.metrics.panicked(Panic::Message);
                 error!(from = %peer.addr, "message handling panicked; message dropped");
             }
         }
@@ -292,7 +293,7 @@ impl Shell {
             });
             if std::panic::catch_unwind(run).is_err() {
                 outs.clear();
-                core.ctx.metrics.parse_error("internal_panic");
+                core.ctx.metrics.panicked(Panic::VerifiedRequest);
                 error!("completing a verified request panicked; request dropped");
             }
             shell.send_all(&mut outs).await;
@@ -306,9 +307,7 @@ impl Shell {
         if d.identities.is_empty() {
             return Verdict::no_validation();
         }
-        let now = SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |t| t.as_secs() as i64);
+        let now = crate::clock::now_unix();
         let identities = d.identities.clone();
         let expected = d.expected.clone();
         // Its own task, so that a call that stops waiting does not cancel the fetch:
@@ -337,7 +336,7 @@ impl Shell {
                 Verdict::no_validation()
             }
             Err(_) => {
-                self.core.ctx.metrics.timeout("verify_wait");
+                self.core.ctx.metrics.timeout(Timeout::VerifyWait);
                 Verdict::no_validation()
             }
         }
@@ -391,7 +390,7 @@ impl Shell {
                     }
                     Err(e) => {
                         // The stream cannot be resynchronised: answer if possible, then close.
-                        self.core.ctx.metrics.parse_error("framing");
+                        self.core.ctx.metrics.parse_error(Discarded::Framing);
                         warn!(from = %addr, error = %e, "TCP framing error: closing");
                         let (status, reason) = match e {
                             FramingError::TooLarge => (513, "Message Too Large"),

@@ -116,6 +116,8 @@ pub enum Verstat {
 }
 
 impl Verstat {
+    pub const ALL: [Verstat; 3] = [Verstat::Passed, Verstat::Failed, Verstat::NoValidation];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verstat::Passed => "TN-Validation-Passed",

@@ -1,6 +1,18 @@
 //! Prometheus metrics: signing decisions, rejections, parse errors and pipeline latency.
 //!
 //! One [`Metrics`] value is shared by the proxy and rendered by the HTTP `/metrics` route.
+//! Every label value is one of the typed values in [`labels`] (or a level, reason or
+//! verstat), so the set the code can emit is known and documented in the README.
+
+pub mod labels;
+#[cfg(test)]
+mod tests;
+
+pub use labels::{Discarded, Panic, Rejected, Reload, Timeout, Unsigned};
+
+use crate::passport::Attest;
+use crate::trust::Reason;
+use crate::verify::Verstat;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -25,6 +37,11 @@ pub struct CauseLabels {
     pub cause: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StageLabels {
+    pub stage: &'static str,
+}
+
 /// All counters callsign exports.
 pub struct Metrics {
     registry: Registry,
@@ -36,6 +53,7 @@ pub struct Metrics {
     pub timeouts: Family<CauseLabels, Counter>,
     pub trust_reloads: Family<CauseLabels, Counter>,
     pub signing_reloads: Family<CauseLabels, Counter>,
+    pub internal_panics: Family<StageLabels, Counter>,
     pub identity_stripped: Counter,
     pub retransmissions_absorbed: Counter,
     pub transactions: Gauge,
@@ -60,6 +78,7 @@ impl Metrics {
             timeouts: Family::default(),
             trust_reloads: Family::default(),
             signing_reloads: Family::default(),
+            internal_panics: Family::default(),
             identity_stripped: Counter::default(),
             retransmissions_absorbed: Counter::default(),
             transactions: Gauge::default(),
@@ -108,6 +127,11 @@ impl Metrics {
             m.signing_reloads.clone(),
         );
         registry.register(
+            "internal_panics",
+            "Panics caught while handling a message (the message is dropped), by stage",
+            m.internal_panics.clone(),
+        );
+        registry.register(
             "identity_stripped",
             "Untrusted Identity headers removed from trunk requests",
             m.identity_stripped.clone(),
@@ -130,50 +154,50 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
-    pub fn signed(&self, level: &'static str, reason: &'static str) {
-        self.calls_signed
-            .get_or_create(&SignedLabels { level, reason })
-            .inc();
+    pub fn signed(&self, level: Attest, reason: Reason) {
+        let labels = SignedLabels {
+            level: level.as_str(),
+            reason: reason.as_str(),
+        };
+        self.calls_signed.get_or_create(&labels).inc();
     }
 
-    pub fn unsigned(&self, cause: &'static str) {
-        self.calls_unsigned
-            .get_or_create(&CauseLabels { cause })
-            .inc();
+    pub fn unsigned(&self, cause: Unsigned) {
+        count(&self.calls_unsigned, cause.as_str());
     }
 
-    pub fn verified(&self, verstat: &'static str) {
-        self.calls_verified
-            .get_or_create(&VerstatLabels { verstat })
-            .inc();
+    pub fn verified(&self, verstat: Verstat) {
+        let labels = VerstatLabels {
+            verstat: verstat.as_str(),
+        };
+        self.calls_verified.get_or_create(&labels).inc();
     }
 
-    pub fn rejected(&self, cause: &'static str) {
-        self.requests_rejected
-            .get_or_create(&CauseLabels { cause })
-            .inc();
+    pub fn rejected(&self, cause: Rejected) {
+        count(&self.requests_rejected, cause.as_str());
     }
 
-    pub fn parse_error(&self, cause: &'static str) {
-        self.parse_errors
-            .get_or_create(&CauseLabels { cause })
-            .inc();
+    pub fn parse_error(&self, cause: Discarded) {
+        count(&self.parse_errors, cause.as_str());
     }
 
-    pub fn timeout(&self, cause: &'static str) {
-        self.timeouts.get_or_create(&CauseLabels { cause }).inc();
+    pub fn timeout(&self, cause: Timeout) {
+        count(&self.timeouts, cause.as_str());
     }
 
-    pub fn signing_reload(&self, cause: &'static str) {
-        self.signing_reloads
-            .get_or_create(&CauseLabels { cause })
-            .inc();
+    pub fn signing_reload(&self, result: Reload) {
+        count(&self.signing_reloads, result.as_str());
     }
 
-    pub fn reload(&self, cause: &'static str) {
-        self.trust_reloads
-            .get_or_create(&CauseLabels { cause })
-            .inc();
+    pub fn reload(&self, result: Reload) {
+        count(&self.trust_reloads, result.as_str());
+    }
+
+    pub fn panicked(&self, stage: Panic) {
+        let labels = StageLabels {
+            stage: stage.as_str(),
+        };
+        self.internal_panics.get_or_create(&labels).inc();
     }
 
     /// The OpenMetrics text exposition.
@@ -185,23 +209,6 @@ impl Metrics {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counters_appear_in_the_exposition() {
-        let m = Metrics::new();
-        m.signed("A", "a_full");
-        m.signed("A", "a_full");
-        m.rejected("forbidden_source");
-        m.pipeline_seconds.observe(20e-6);
-        let text = m.render();
-        assert!(
-            text.contains("callsign_calls_signed_total{level=\"A\",reason=\"a_full\"} 2"),
-            "{text}"
-        );
-        assert!(text.contains("callsign_requests_rejected_total{cause=\"forbidden_source\"} 1"));
-        assert!(text.contains("callsign_pipeline_seconds_count 1"));
-    }
+fn count(family: &Family<CauseLabels, Counter>, cause: &'static str) {
+    family.get_or_create(&CauseLabels { cause }).inc();
 }

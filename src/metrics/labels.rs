@@ -1,0 +1,141 @@
+//! The label values callsign's metrics can carry, one enum per label, each with one
+//! `as_str`. Counting goes through these types only, so the README's metrics section can
+//! be checked against [`ALL`](Rejected::ALL) lists that the compiler keeps complete.
+
+/// Declares a label enum: its variants, each variant's label text, and `ALL`.
+macro_rules! label {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The label text.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+label! {
+    /// Why a request was answered with an error instead of being forwarded
+    /// (`callsign_requests_rejected_total{cause}`).
+    Rejected {
+        /// Not a well-formed SIP request (400).
+        Malformed => "malformed",
+        /// An initial request from the upstream carrier, which only answers (403).
+        UpstreamInitialRequest => "upstream_initial_request",
+        /// A request from an address no trunk or upstream has (403).
+        ForbiddenSource => "forbidden_source",
+        /// A TCP connection from such an address, closed unanswered.
+        ForbiddenSourceTcp => "forbidden_source_tcp",
+        /// Max-Forwards reached zero (483).
+        TooManyHops => "too_many_hops",
+        /// Proxy-Require names an extension callsign lacks (420).
+        BadExtension => "bad_extension",
+        /// The request came back with the same loop hash (482).
+        LoopDetected => "loop_detected",
+        /// An in-dialog request whose Route does not name this proxy (403).
+        NoRouteToUs => "no_route_to_us",
+        /// The next hop needs TLS (503).
+        TlsUnsupported => "tls_unsupported",
+        /// The next hop's URI scheme cannot be routed (416).
+        Unroutable => "unroutable",
+        /// No listener for the next hop's transport (503).
+        NoTransport => "no_transport",
+        /// A trunk sent an Identity header and its policy refuses them (403).
+        UntrustedIdentity => "untrusted_identity",
+        /// Verification failed on a trunk whose policy rejects failures (436 to 438, 403).
+        VerificationFailed => "verification_failed",
+        /// The signer failed (500).
+        SigningFailed => "signing_failed",
+        /// The transaction table is full (503).
+        Overloaded => "overloaded",
+        /// The TCP connection limit is reached: the connection is closed, or a message
+        /// that needs a new connection is dropped.
+        TcpConnectionLimit => "tcp_connection_limit",
+    }
+}
+
+label! {
+    /// Why an initial INVITE from a signing trunk went on without a signature
+    /// (`callsign_calls_unsigned_total{cause}`).
+    Unsigned {
+        /// The calling number cannot be canonicalized.
+        OrigNotANumber => "orig_not_a_number",
+        /// The called number cannot be canonicalized.
+        DestNotANumber => "dest_not_a_number",
+        /// The trunk has no account.
+        NoAccount => "no_account",
+    }
+}
+
+label! {
+    /// Why a received message was discarded: it could not be parsed or matched
+    /// (`callsign_parse_errors_total{cause}`).
+    Discarded {
+        /// Larger than `max_message_size`.
+        Oversized => "oversized",
+        /// A request that does not parse.
+        Request => "request",
+        /// A response that does not parse.
+        Response => "response",
+        /// A response whose top Via is not one of ours.
+        ResponseNotOurs => "response_not_ours",
+        /// A response with our branch prefix that fails the keyed hash.
+        ResponseForged => "response_forged",
+        /// A response for a transaction that no longer exists.
+        ResponseNoTransaction => "response_no_transaction",
+        /// Broken Content-Length framing on a TCP stream (the connection is closed).
+        Framing => "framing",
+    }
+}
+
+label! {
+    /// Which timer fired (`callsign_timeouts_total{cause}`).
+    Timeout {
+        /// INVITE client transaction: no response (RFC 3261 Timer B).
+        TimerB => "timer_b",
+        /// INVITE: no final response after a provisional (RFC 3261 16.8 Timer C).
+        TimerC => "timer_c",
+        /// Non-INVITE client transaction: no response (Timer F).
+        TimerF => "timer_f",
+        /// Verification did not finish within `verify.wait_ms`: forwarded as No-TN-Validation.
+        VerifyWait => "verify_wait",
+    }
+}
+
+label! {
+    /// The result of a reload (`callsign_trust_reloads_total{cause}`,
+    /// `callsign_signing_reloads_total{cause}`).
+    Reload {
+        Ok => "ok",
+        /// The new data was refused; the current data stays.
+        Error => "error",
+    }
+}
+
+label! {
+    /// Where a panic was caught (`callsign_internal_panics_total{stage}`); the message
+    /// or request is dropped and the proxy goes on serving.
+    Panic {
+        /// Handling one received message.
+        Message => "message",
+        /// Completing a request after its verification.
+        VerifiedRequest => "verified_request",
+    }
+}
