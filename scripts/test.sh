@@ -36,3 +36,5 @@ cargo test --all-targets --no-run --quiet
 cargo test -- --include-ignored
 # Benchmarks must keep compiling; running them is a separate, manual step.
 cargo bench --no-run --quiet
+# The crate map in src/lib.rs and every module's docs must link to what exists.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet

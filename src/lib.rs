@@ -1,19 +1,57 @@
-//! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN (RFC 8224, 8225, 8588).
+//! callsign: a SIP proxy that signs outbound calls with STIR/SHAKEN (RFC 8224, 8225, 8588),
+//! verifies inbound ones, and serves the Trust Hub vetting behind the signature.
 //!
-//! The crate is laid out in three rings:
+//! # Crate map
 //!
-//! - **Pure core** (no sockets, no clock, no files): [`sip`] (zero-copy message view,
-//!   header access, byte-level editing, TCP framing), [`tn`] (telephone-number
-//!   canonicalization), [`trust`] (the Trust Hub data model, its index and the A/B/C
-//!   attestation rules), [`passport`] (canonical claims and ES256 signing), [`sip::Identity`]
-//!   (the `Identity` header), [`certs`] (keys, chains, TNAuthList, dev PKI) and the
-//!   decision parts of [`proxy`] (`pipeline`, `transaction`, `core`) and [`verify`]
-//!   (the eleven verification steps).
-//! - **I/O shell**: [`proxy::transport`] and [`proxy::server`] (UDP/TCP, timers, start-up,
-//!   trust reload), [`api`] (HTTP: x5u, CRLs, `/metrics` and the Trust Hub API), [`store`]
-//!   (the SQLite system of record for trust data), [`config`], [`metrics`], and the
-//!   x5u/CRL fetcher of [`verify::Verifier`].
-//! - **Binary**: `src/main.rs`, the `callsign` subcommands.
+//! The modules stand in three rings; a module imports only from its own ring or a lower
+//! one, and no two modules import each other.
+//!
+//! **Pure core**: no sockets, no files, no clock (time comes in as an argument), no
+//! tokio, and none of `config`, `api`, `store`:
+//!
+//! - [`sip`]: SIP syntax. A zero-copy [`sip::Message`] view, byte-level [`sip::Edits`],
+//!   TCP framing, the messages a proxy builds or relays, and one file per typed header in
+//!   `sip/header/` (Via, CSeq, Max-Forwards, Route, name-addr, Identity, Reason, Date),
+//!   each parsing and printing. **A new SIP header goes there**, with a round-trip test,
+//!   and its name in [`sip::HeaderName`].
+//! - [`tn`]: telephone-number canonicalization.
+//! - [`passport`]: PASSporT claims, canonical JSON, ES256 signing, and [`passport::Attest`],
+//!   the one attestation-level type.
+//! - [`trust`]: the Trust Hub records ([`trust::model`]), their rules, once
+//!   ([`trust::rules`]), the store change a write makes ([`trust::Change`]), the in-memory
+//!   [`trust::Index`] that applies it, and the A/B/C decision ([`trust::attest`]).
+//! - [`certs`]: keys, chains, the STI certificate profile, paths, CRLs, TNAuthList, dev PKI.
+//! - [`verify`]: the eleven checks of an Identity header, [`verify::Report`],
+//!   [`verify::Verdict`]; its fetcher ([`verify::Verifier`]) is the one shell part.
+//! - [`proxy`]'s decision modules: `pipeline` (one request in, one action out),
+//!   `transaction` (RFC 3261 state machines), `core` (both over a transaction table),
+//!   `verstat`, `route`, and `settings`, the proxy's own settings and domain enums.
+//! - [`clock`], [`metrics`]: the time conversions, and the typed metric labels.
+//!
+//! **Shell**: I/O around the core:
+//!
+//! - [`proxy::transport`]: UDP and TCP sockets, timers and the tasks that shutdown waits
+//!   for. **A new transport goes there** (beside `run_udp` and `run_tcp`), with its
+//!   variant in [`proxy::Transport`].
+//! - [`store`]: the system of record. The [`store::RecordStore`] and [`store::Queries`]
+//!   traits, and their SQLite implementation in `store/sqlite/`. **A new store backend**
+//!   implements those two traits in its own folder beside `sqlite/`; the tests in
+//!   `store/tests.rs` go through the traits, and their `seeded()` picks the backend.
+//! - [`trusthub`]: the Trust Hub service, with no HTTP: who the caller is, and every read
+//!   and write of accounts, numbers, bundles, assignments, end users, evaluations and
+//!   status callbacks, committed to the store and applied to the index together.
+//! - [`api`]: HTTP only. It parses Twilio's form parameters, calls [`trusthub`], renders
+//!   Twilio's JSON, and maps each error to one HTTP status and Twilio code. **A new Trust
+//!   Hub resource** is a service file in `trusthub/` (its rules in `trust/rules/` when it
+//!   has any), a handler file in `api/` and its paths in `api/routes.rs`.
+//! - [`config`]: the TOML file, validated, with errors that name the key.
+//!
+//! **Composition root**: [`daemon`] is the only library module that knows every other.
+//! It turns the config into each layer's settings, loads the signing material and the
+//! trust data, wires proxy, verifier, HTTP and Trust Hub together, runs the reloaders,
+//! and waits for every task on shutdown.
+//!
+//! **Binary**: `src/bin/callsign/`, one file per subcommand over the library.
 
 pub mod api;
 pub mod certs;

@@ -153,7 +153,7 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
 
 /// Issues a CRL signed by the CA `ca_pem` (whose key is `ca_key_pem`) that revokes the
 /// given serial numbers (content bytes, as `raw_serial()` gives them). It is valid from an
-/// hour before `now_unix` for [`LEAF_DAYS`] days. Returns DER.
+/// hour before `now_unix` for `LEAF_DAYS` days. Returns DER.
 pub fn issue_crl(
     ca_pem: &str,
     ca_key_pem: &str,

@@ -114,7 +114,8 @@ label! {
         TimerC => "timer_c",
         /// Non-INVITE client transaction: no response (Timer F).
         TimerF => "timer_f",
-        /// Verification did not finish within `verify.wait_ms`: forwarded as No-TN-Validation.
+        /// Verification did not finish within `[verify] max_wait_ms`: forwarded as
+        /// No-TN-Validation.
         VerifyWait => "verify_wait",
     }
 }

@@ -1,8 +1,8 @@
 //! The proxy: a pure per-message core (pipeline and transactions) and the I/O shell
-//! (UDP and TCP transports, timers, server start-up).
+//! (UDP and TCP transports and timers). The daemon builds it from [`Settings`].
 //!
 //! Bytes come in through [`Core::handle`] with their source and the time; what to send
-//! comes back as [`Output`]s. Only `transport` and `server` touch sockets.
+//! comes back as [`Output`]s. Only `transport` touches sockets.
 
 pub mod context;
 pub mod core;

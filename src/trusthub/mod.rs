@@ -5,14 +5,14 @@
 //! answers.
 //!
 //! A write holds one lock while it reads, checks, commits its [`Change`]s to the store
-//! and then applies the same changes to the live index ([`Index::apply`]), so that the
+//! and then applies the same changes to the live index ([`crate::trust::Index::apply`]), so that the
 //! response goes out only after both, and the next INVITE already sees the change.
 //!
 //! - [`accounts`], [`numbers`], [`bundles`], [`assignments`], [`end_users`],
 //!   [`evaluations`]: the operations, one file per resource.
 //! - [`attestation`]: the preview of what a call would get now.
 //! - [`callbacks`]: status-callback delivery with retries.
-//! - [`error`]: [`HubError`] and [`Missing`].
+//! - [`mod@error`]: [`HubError`] and [`Missing`].
 
 pub mod accounts;
 pub mod assignments;

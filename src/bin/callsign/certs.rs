@@ -1,0 +1,139 @@
+//! `callsign certs`: a development STI PKI, and checks against the STI profile.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::Subcommand;
+
+use callsign::clock::now_unix;
+
+#[derive(Subcommand)]
+pub enum CertsCommand {
+    /// Write a development STI PKI (root, intermediate, leaf with TNAuthList). Never use
+    /// it in production.
+    Dev {
+        #[arg(long, default_value = "certs/dev")]
+        out: PathBuf,
+        /// The service provider code placed in the leaf's TNAuthList.
+        #[arg(long, default_value = "1234")]
+        spc: String,
+        /// URL prefix the CRLs are published under: the leaf's CRL Distribution Point
+        /// is <URL>intermediate.crl, the intermediate's <URL>root.crl.
+        #[arg(long, default_value = callsign::certs::dev::DEFAULT_CRL_URL)]
+        crl_url: String,
+    },
+    /// Check certificates or chains (PEM or DER, leaf first) against the STI profile
+    /// (ATIS-1000080, RFC 8226). Exits non-zero on any violation.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Check validity at this unix time instead of now.
+        #[arg(long)]
+        now: Option<i64>,
+    },
+}
+
+pub fn run(command: CertsCommand) -> Result<()> {
+    match command {
+        CertsCommand::Check { files, json, now } => {
+            check(&files, json, now.unwrap_or_else(now_unix))
+        }
+        CertsCommand::Dev { out, spc, crl_url } => {
+            let pki = callsign::certs::dev::generate_with(&spc, &crl_url, now_unix())
+                .context("generating the development PKI")?;
+            callsign::certs::dev::write(&out, &pki)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "development STI PKI written to {} (SPC {spc}); never use it in production",
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `callsign certs check`: one report per file; exit 1 on any violation.
+fn check(files: &[PathBuf], json: bool, now: i64) -> Result<()> {
+    use callsign::certs::{ChainReport, check_chain, load_chain_pem};
+    let mut reports: Vec<(String, ChainReport)> = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let chain = match std::str::from_utf8(&bytes) {
+            Ok(text) if text.contains("-----BEGIN") => load_chain_pem(text)
+                .with_context(|| format!("{}: no certificate", file.display()))?,
+            _ => vec![bytes],
+        };
+        reports.push((file.display().to_string(), check_chain(&chain, now)));
+    }
+    let clean = reports.iter().all(|(_, r)| r.is_clean());
+    if json {
+        let list: Vec<_> = reports
+            .iter()
+            .map(|(file, report)| serde_json::json!({"file": file, "report": report}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for (file, report) in &reports {
+            print!("{}", render_chain_report(file, report));
+        }
+    }
+    if !clean {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn render_chain_report(file: &str, report: &callsign::certs::ChainReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("{file}\n");
+    for c in &report.certificates {
+        let _ = writeln!(out, "  certificate {} ({}): {}", c.index, c.role, c.subject);
+        if !c.issuer.is_empty() {
+            let _ = writeln!(out, "    issuer: {}", c.issuer);
+            let _ = writeln!(
+                out,
+                "    serial: {}  valid: {} .. {}",
+                c.serial, c.not_before, c.not_after
+            );
+        }
+        if let Some(list) = &c.tn_auth_list {
+            let entries: Vec<String> = list.iter().map(tn_auth_entry).collect();
+            let _ = writeln!(out, "    TNAuthList: {}", entries.join(", "));
+        }
+        for url in &c.crl_urls {
+            let _ = writeln!(out, "    CRL: {url}");
+        }
+        if c.violations.is_empty() {
+            let _ = writeln!(out, "    ok");
+        }
+        for v in &c.violations {
+            let _ = writeln!(out, "    VIOLATION {}: {}", v.rule, v.detail);
+        }
+    }
+    for v in &report.chain_violations {
+        let _ = writeln!(out, "  chain VIOLATION {}: {}", v.rule, v.detail);
+    }
+    let count = report.violations().count();
+    let _ = writeln!(
+        out,
+        "  {}",
+        if count == 0 {
+            "result: ok".to_string()
+        } else {
+            format!("result: {count} violation(s)")
+        }
+    );
+    out
+}
+
+fn tn_auth_entry(e: &callsign::certs::TnAuthEntry) -> String {
+    use callsign::certs::TnAuthEntry;
+    match e {
+        TnAuthEntry::Spc(s) => format!("SPC {s}"),
+        TnAuthEntry::Tn(t) => format!("TN {t}"),
+        TnAuthEntry::Range { start, count } => format!("range {start} (+{count})"),
+    }
+}

@@ -1,0 +1,164 @@
+//! The `callsign` binary: subcommands over the library. `serve` is here; each other
+//! subcommand has its own file.
+
+mod certs;
+mod sign;
+mod trust;
+mod verify;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+use tokio::sync::{Notify, watch};
+use tracing_subscriber::EnvFilter;
+
+use callsign::config::Config;
+use callsign::daemon::{self, Control, Listeners};
+use callsign::tn::Numbering;
+use certs::CertsCommand;
+use sign::SignArgs;
+use trust::TrustCommand;
+use verify::VerifyArgs;
+
+#[derive(Parser)]
+#[command(
+    name = "callsign",
+    version,
+    about = "A SIP proxy that signs outbound calls with STIR/SHAKEN"
+)]
+struct Cli {
+    /// Log as JSON lines instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the signing proxy.
+    Serve {
+        #[arg(long, short, default_value = "config/callsign.toml")]
+        config: PathBuf,
+    },
+    /// Certificate tools.
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
+    /// Verify Identity headers (RFC 8224 section 6.2, ATIS-1000074). Exits 0 only when
+    /// every given header, and every SIP request, passes.
+    Verify(VerifyArgs),
+    /// Sign a PASSporT and print the Identity header value.
+    Sign(SignArgs),
+    /// Trust data in the store: import or export the JSON trust-data format.
+    Trust {
+        #[command(subcommand)]
+        command: TrustCommand,
+    },
+    /// Show the attestation a call would get now, and why (the same logic as
+    /// `GET /v1/Attestation`).
+    Attest {
+        #[arg(long, short, default_value = "config/callsign.toml")]
+        config: PathBuf,
+        /// The account the call's trunk belongs to (AC...).
+        #[arg(long)]
+        account: String,
+        /// The calling number, in any form the proxy accepts.
+        #[arg(long)]
+        number: String,
+    },
+}
+
+fn init_logging(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Logs go to stderr, coloured only on a terminal.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_json);
+    match cli.command {
+        Command::Serve { config } => serve(config),
+        Command::Certs { command } => certs::run(command),
+        Command::Verify(args) => verify::run(args),
+        Command::Sign(args) => sign::run(args),
+        Command::Attest {
+            config,
+            account,
+            number,
+        } => trust::attest(&config, &account, &number),
+        Command::Trust { command } => trust::run(command),
+    }
+}
+
+/// A number given on the command line: a URI (`sip:`, `tel:`) or a dial string.
+fn canonical_arg(flag: &str, raw: &str, numbering: &Numbering) -> Result<String> {
+    let tn = if raw.contains(':') {
+        callsign::tn::from_uri(raw, numbering)
+    } else {
+        callsign::tn::canonicalize(raw, numbering)
+    };
+    tn.map(|t| t.as_str().to_owned())
+        .map_err(|e| anyhow::anyhow!("{flag} {raw:?}: {e}"))
+}
+
+/// The numbering plan of the config at `config`, or the default one.
+fn numbering(config: Option<&Path>) -> Result<Numbering> {
+    match config {
+        Some(path) => Ok(Config::load(path)?.numbering),
+        None => Ok(Numbering::default()),
+    }
+}
+
+fn serve(path: PathBuf) -> Result<()> {
+    let config = Config::load(&path)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listeners = Listeners::bind(&config)
+            .await
+            .context("binding the listeners")?;
+        let (control, stop_tx) = Control::new();
+        spawn_signal_handlers(stop_tx, Arc::clone(&control.reload))?;
+        if let Err(e) = daemon::run(config, listeners, control).await {
+            bail!("refusing to run: {e}");
+        }
+        Ok(())
+    })
+}
+
+fn spawn_signal_handlers(stop: watch::Sender<bool>, reload: Arc<Notify>) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP")?;
+    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM")?;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = hup.recv() => {
+                    tracing::info!("SIGHUP: reloading trust data");
+                    reload.notify_one();
+                }
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+    Ok(())
+}

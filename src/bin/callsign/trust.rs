@@ -1,0 +1,93 @@
+//! `callsign trust` (import and export of the store's trust data) and `callsign attest`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use clap::Subcommand;
+
+use callsign::clock::{self, now_unix};
+use callsign::config::Config;
+use callsign::daemon;
+use callsign::store::{RecordStore, SqliteStore, StoreError};
+use callsign::trust::Sid;
+
+#[derive(Subcommand)]
+pub enum TrustCommand {
+    /// Load a trust-data JSON file (config/trust.json's format) into the store. A running
+    /// server picks it up on SIGHUP.
+    Import {
+        #[arg(long, short, default_value = "config/callsign.toml")]
+        config: PathBuf,
+        /// The JSON trust-data file.
+        file: PathBuf,
+        /// Replace what the store holds (otherwise the store must be empty).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Write the store's trust data as JSON (to stdout unless --out is given).
+    Export {
+        #[arg(long, short, default_value = "config/callsign.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn store_of(config: &Config) -> Result<SqliteStore> {
+    let path = config
+        .trust
+        .store
+        .as_deref()
+        .context("[trust] store is not set in the config: there is no store to use")?;
+    Ok(SqliteStore::open(path, config.trust.durability)?)
+}
+
+pub fn run(command: TrustCommand) -> Result<()> {
+    match command {
+        TrustCommand::Import {
+            config,
+            file,
+            replace,
+        } => {
+            let config = Config::load(&config)?;
+            let store = store_of(&config)?;
+            let mut data = callsign::store::load_file(&file)?;
+            callsign::store::prepare_import(&mut data, &clock::rfc3339(now_unix()));
+            if !replace && !store.is_empty()? {
+                bail!(StoreError::NotEmpty);
+            }
+            store.replace_all(&data)?;
+            println!(
+                "imported {} accounts, {} numbers, {} bundles from {}",
+                data.accounts.len(),
+                data.phone_numbers.len(),
+                data.customer_profiles.len() + data.trust_products.len(),
+                file.display()
+            );
+            Ok(())
+        }
+        TrustCommand::Export { config, out } => {
+            let config = Config::load(&config)?;
+            let data = store_of(&config)?.export()?;
+            let json = serde_json::to_string_pretty(&data)? + "\n";
+            match out {
+                Some(path) => std::fs::write(&path, json)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{json}"),
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `callsign attest`: the attestation a call would get now, and why.
+pub fn attest(config: &Path, account: &str, number: &str) -> Result<()> {
+    let config = Config::load(config)?;
+    let account = Sid::parse(account, "AC").map_err(|e| anyhow::anyhow!("--account: {e}"))?;
+    let tn = callsign::tn::canonicalize(number, &config.numbering)
+        .map_err(|e| anyhow::anyhow!("--number {number:?}: {e}"))?;
+    let index = daemon::trust::index_of(&config.trust)?;
+    let preview = callsign::trusthub::preview(&index, account, tn, now_unix());
+    print!("{}", preview.to_text());
+    Ok(())
+}
