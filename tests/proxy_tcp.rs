@@ -244,3 +244,29 @@ async fn the_connection_limit_is_held_for_as_long_as_a_connection_lives() {
     let (_conn, buf) = next.expect("a freed permit admits a new connection");
     assert_eq!(status(&String::from_utf8(buf).unwrap()), 100);
 }
+
+#[tokio::test]
+async fn a_repeated_from_is_refused_over_tcp_and_the_connection_serves_on() {
+    let h = TestServer::new().start().await;
+    let mut conn = TcpStream::connect(h.tcp).await.unwrap();
+    let local = conn.local_addr().unwrap();
+    let from = "From: <sip:2155550121@127.0.0.1>";
+    let twice = call(local, "TCP", "tcp-two-from").replacen(
+        from,
+        &format!("{from};tag=x\r\nFrom: <sip:2155550199@127.0.0.1>"),
+        1,
+    );
+    conn.write_all(twice.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let got = read_msg(&mut conn, &mut buf).await;
+    assert_eq!(got.lines().next(), Some("SIP/2.0 400 Duplicate From"));
+
+    let fine = call(local, "TCP", "tcp-one-from");
+    conn.write_all(fine.as_bytes()).await.unwrap();
+    assert_eq!(status(&read_msg(&mut conn, &mut buf).await), 100);
+    let (fwd, _) = recv_from(h.uas_udp()).await;
+    assert_eq!(
+        header(&fwd, HeaderName::CallId).as_deref(),
+        Some("tcp-one-from")
+    );
+}

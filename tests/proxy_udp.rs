@@ -474,3 +474,47 @@ async fn forged_responses_are_dropped() {
     h.assert_metric("callsign_parse_errors_total{cause=\"response_forged\"} 1")
         .await;
 }
+
+#[tokio::test]
+async fn a_second_caller_identity_is_refused_with_its_name_and_never_forwarded() {
+    let h = TestServer::new().start().await;
+    let uac = uac("127.0.0.1").await;
+    let local = uac.local_addr().unwrap();
+    let from = "From: <sip:2155550121@127.0.0.1>";
+    let cases = [
+        (
+            "two-from",
+            format!("{from};tag=x\r\nf: <sip:2155550199@127.0.0.1>"),
+            "SIP/2.0 400 Duplicate From",
+        ),
+        (
+            "two-pai-sip",
+            format!(
+                "P-Asserted-Identity: <sip:+12155550121@a>\r\nP-Asserted-Identity: <sip:+12155550199@a>\r\n{from}"
+            ),
+            "SIP/2.0 400 Ambiguous P-Asserted-Identity",
+        ),
+        (
+            "pai-conflict",
+            format!("P-Asserted-Identity: <sip:+12155550121@a>, <tel:+12155550199>\r\n{from}"),
+            "SIP/2.0 400 Conflicting P-Asserted-Identity",
+        ),
+    ];
+    for (call_id, with, status_line) in cases {
+        let inv = call(local, "UDP", call_id).replacen(from, &with, 1);
+        uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
+        let got = recv_until(&uac, |m| status(m) != 100).await.0;
+        assert_eq!(got.lines().next(), Some(status_line), "{call_id}");
+    }
+    // RFC 3261 21.5.7: an unsupported version is 505, not 400.
+    let seven = call(local, "UDP", "sip-7").replacen("SIP/2.0", "SIP/7.0", 1);
+    uac.send_to(seven.as_bytes(), h.udp).await.unwrap();
+    let got = recv(&uac).await;
+    assert_eq!(got.lines().next(), Some("SIP/2.0 505 Version Not Supported"));
+    // The next call is the first thing the carrier sees.
+    next_at_uas_is(&h, &uac, "call-after").await;
+    h.assert_metric("callsign_requests_rejected_total{cause=\"conflicting_identity\"} 1")
+        .await;
+    h.assert_metric("callsign_parse_errors_total{cause=\"request\"} 3")
+        .await;
+}

@@ -57,6 +57,8 @@ label! {
         Unroutable => "unroutable",
         /// No listener for the next hop's transport (503).
         NoTransport => "no_transport",
+        /// P-Asserted-Identity's sip and tel values name different numbers (400).
+        ConflictingIdentity => "conflicting_identity",
         /// A trunk sent an Identity header and its policy refuses them (403).
         UntrustedIdentity => "untrusted_identity",
         /// Verification failed on a trunk whose policy rejects failures (436 to 438, 403).

@@ -18,13 +18,12 @@ use crate::clock::unix_seconds;
 use crate::metrics::{Rejected, Unsigned};
 use crate::passport::Claims;
 use crate::sip::{
-    Date, Edits, HeaderName, MaxForwards, Message, Method, NameAddr, Route, split_list,
-    stamp_top_via,
+    Date, Edits, HeaderName, MaxForwards, Message, Method, Route, split_list, stamp_top_via,
 };
 use crate::tn::{self, Tn};
 use crate::trust::Attestation;
-use crate::verify::Verdict;
 use crate::verify::reason_phrase;
+use crate::verify::{Verdict, calling_number};
 
 /// Prefix of every branch we generate: RFC 3261 magic cookie plus our own marker.
 pub const BRANCH_PREFIX: &str = "z9hG4bKcs";
@@ -221,6 +220,19 @@ pub fn decide(
         None => edits.prepend(HeaderName::MaxForwards, MaxForwards::DEFAULT.to_string()),
     }
 
+    if let Some(trunk) = trunk
+        && initial
+        && method == Method::Invite
+        && let Err(conflict) = calling_number(msg, &ctx.numbering)
+    {
+        warn!(call_id = msg.call_id(), trunk = %trunk.name, %conflict, "refused");
+        return respond(
+            400,
+            "Conflicting P-Asserted-Identity",
+            Rejected::ConflictingIdentity,
+        );
+    }
+
     let mut signing = None;
     match trunk.map(|t| (t, t.role)) {
         Some((trunk, Role::Sign)) => {
@@ -338,27 +350,6 @@ fn apply_identity_policy(
     }
 }
 
-/// The calling number: P-Asserted-Identity when present (its first entry that is a
-/// telephone number), else From.
-fn calling_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {
-    let mut had_pai = false;
-    for value in msg.header_values(HeaderName::PAssertedIdentity) {
-        for element in split_list(value) {
-            had_pai = true;
-            if let Ok(na) = NameAddr::parse(element)
-                && let Ok(n) = tn::from_uri(na.uri, &ctx.numbering)
-            {
-                return Ok(n);
-            }
-        }
-    }
-    if had_pai {
-        return Err(Unsigned::OrigNotANumber);
-    }
-    let from = msg.from().map_err(|_| Unsigned::OrigNotANumber)?;
-    tn::from_uri(from.uri, &ctx.numbering).map_err(|_| Unsigned::OrigNotANumber)
-}
-
 fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {
     let to = msg.to().map_err(|_| Unsigned::DestNotANumber)?;
     tn::from_uri(to.uri, &ctx.numbering).map_err(|_| Unsigned::DestNotANumber)
@@ -374,7 +365,12 @@ fn sign_invite(
     edits: &mut Edits,
 ) -> Result<Signing, Action> {
     let call_id = msg.call_id();
-    let (orig, dest) = match (calling_number(ctx, msg), called_number(ctx, msg)) {
+    let orig = match calling_number(msg, &ctx.numbering) {
+        Ok(number) => number.ok_or(Unsigned::OrigNotANumber),
+        // Refused in `decide` before signing.
+        Err(_) => Err(Unsigned::OrigNotANumber),
+    };
+    let (orig, dest) = match (orig, called_number(ctx, msg)) {
         (Ok(o), Ok(d)) => (o, d),
         (Err(cause), _) | (_, Err(cause)) => {
             ctx.metrics.unsigned(cause);

@@ -88,7 +88,7 @@ fn initial_invite_from_a_trunk_is_signed_and_edited_in_place() {
 fn p_asserted_identity_wins_over_from() {
     let (ctx, key) = context();
     let text = invite(
-        "P-Asserted-Identity: \"Desk\" <sip:+1-215-555-0122@example.com>, <tel:+12155550199>\r\n",
+        "P-Asserted-Identity: \"Desk\" <sip:+1-215-555-0122@example.com>, <tel:+12155550122>\r\n",
     );
     let f = forward(&ctx, &text, udp(TRUNK));
     let msg_text = String::from_utf8(f.bytes).unwrap();
@@ -375,5 +375,92 @@ fn verifying_trunk_can_reject_failures_with_their_code() {
             assert_eq!(reason, "Invalid Identity Header");
         }
         Action::Forward(_) => panic!("a failed call was forwarded in reject mode"),
+    }
+}
+
+#[test]
+fn an_asserted_identity_naming_two_numbers_is_refused_in_either_role() {
+    let pai = "P-Asserted-Identity: <sip:+12155550122@example.com>, <tel:+12155550199>\r\n";
+    let (ctx, _) = context();
+    assert_eq!(
+        refusal(&ctx, &invite(pai), udp(TRUNK)),
+        (400, Rejected::ConflictingIdentity)
+    );
+    // The same pair over two lines.
+    let two_lines = "P-Asserted-Identity: <tel:+12155550199>\r\nP-Asserted-Identity: <sip:+12155550122@example.com>\r\n";
+    assert_eq!(
+        refusal(&ctx, &invite(two_lines), udp(TRUNK)),
+        (400, Rejected::ConflictingIdentity)
+    );
+    // A verifying trunk would otherwise mark both numbers with the verdict for one.
+    let ctx = verifying(OnFailure::Forward);
+    let msg_text = invite(pai);
+    let msg = Message::parse(msg_text.as_bytes()).unwrap();
+    let passed = Verdict::from_reports(&[]);
+    let Action::Respond { status, cause, .. } =
+        decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&passed))
+    else {
+        panic!("forwarded")
+    };
+    assert_eq!((status, cause), (400, Rejected::ConflictingIdentity));
+}
+
+/// The calling number in every form a trunk may write it: what is signed is the number
+/// that the forwarded request names, read back from the forwarded bytes.
+#[test]
+fn the_signed_number_is_the_number_the_forwarded_request_carries() {
+    let (ctx, key) = context();
+    let from = "From: <sip:2155550121@127.0.0.1>;tag=a1\r\n";
+    let forms: [(&str, &str); 9] = [
+        (from, "f: <sip:2155550121@127.0.0.1>;tag=a1\r\n"),
+        (from, "FROM:sip:+1-215-555-0121@127.0.0.1;tag=a1\r\n"),
+        (
+            from,
+            "From:\r\n \"Front Desk\" <sip:2155550121@127.0.0.1>;tag=a1\r\n",
+        ),
+        (from, "From: \"Smith, J\" <tel:+12155550121>;tag=a1\r\n"),
+        (
+            "X-Unknown",
+            "P-Asserted-Identity: <sip:+12155550122@example.com>\r\nX-Unknown",
+        ),
+        (
+            "X-Unknown",
+            "P-Asserted-Identity: <sip:+12155550122@example.com>,\r\n\t<tel:+1-215-555-0122>\r\nX-Unknown",
+        ),
+        (
+            "X-Unknown",
+            "p-asserted-identity: <tel:+12155550122>\r\nP-Asserted-Identity: <sip:alice@example.com>\r\nX-Unknown",
+        ),
+        (
+            "X-Unknown",
+            "P-Asserted-Identity: \"Alice\" <sip:alice@example.com>, <tel:+12155550122;phone-context=+1>\r\nX-Unknown",
+        ),
+        (
+            "X-Unknown",
+            "P-Asserted-Identity:\r\n  <tel:+12155550122>\r\nX-Unknown",
+        ),
+    ];
+    for (what, with) in forms {
+        let text = invite("").replacen(what, with, 1);
+        let f = forward(&ctx, &text, udp(TRUNK));
+        assert!(
+            matches!(f.signing, Some(Signing::Signed(_))),
+            "{with:?}: {:?}",
+            f.signing
+        );
+        let out = String::from_utf8(f.bytes).unwrap();
+        let forwarded = Message::parse(out.as_bytes()).expect("the forwarded request parses");
+        let carried = crate::verify::calling_number(&forwarded, &ctx.numbering)
+            .expect("one caller")
+            .expect("a number");
+        let signed = claims(forwarded.header(HeaderName::Identity).unwrap(), &key);
+        assert_eq!(signed["orig"]["tn"], carried.as_str(), "{with:?}");
+        // And it is the number a reader of the caller sees, written here by hand.
+        let expected = if what == from {
+            "12155550121"
+        } else {
+            "12155550122"
+        };
+        assert_eq!(carried.as_str(), expected, "{with:?}");
     }
 }

@@ -54,6 +54,14 @@ pub enum ParseError {
     BadContentLength,
     #[error("Truncated Body")]
     TruncatedBody,
+    /// A single-instance header repeated (RFC 3261 section 7.3.1); the phrase names it.
+    #[error("{0}")]
+    Duplicate(&'static str),
+    #[error("Malformed P-Asserted-Identity")]
+    MalformedAssertedIdentity,
+    /// More than one sip/sips or more than one tel value (RFC 3325 section 9.1).
+    #[error("Ambiguous P-Asserted-Identity")]
+    AmbiguousAssertedIdentity,
 }
 
 impl ParseError {
@@ -85,6 +93,9 @@ impl ParseError {
             ParseError::BadDate => "Bad Date",
             ParseError::BadContentLength => "Bad Content-Length",
             ParseError::TruncatedBody => "Truncated Body",
+            ParseError::Duplicate(phrase) => phrase,
+            ParseError::MalformedAssertedIdentity => "Malformed P-Asserted-Identity",
+            ParseError::AmbiguousAssertedIdentity => "Ambiguous P-Asserted-Identity",
         }
     }
 
@@ -130,6 +141,9 @@ mod tests {
             ParseError::BadDate,
             ParseError::BadContentLength,
             ParseError::TruncatedBody,
+            ParseError::Duplicate("Duplicate From"),
+            ParseError::MalformedAssertedIdentity,
+            ParseError::AmbiguousAssertedIdentity,
         ];
         for e in all {
             assert_eq!(e.to_string(), e.reason_phrase());

@@ -8,8 +8,9 @@ use std::ops::Range;
 use super::Method;
 use super::error::ParseError;
 use super::grammar::{parse_digits, split_list};
-use super::header::{CSeq, HeaderName, MaxForwards, NameAddr, Via, Vias};
+use super::header::{AssertedIdentity, CSeq, HeaderName, MaxForwards, NameAddr, Via, Vias};
 use super::lines::{LexError, Lexed, find_byte, is_lws, is_token, lex};
+use super::single;
 
 /// One header line: its classified name and byte offsets into [`Message::buf`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +163,9 @@ impl<'a> Message<'a> {
         if self.is_request() {
             line(HeaderName::From, ParseError::MissingFrom)?;
             line(HeaderName::To, ParseError::MissingTo)?;
+            // What callsign reads must be the only value anyone downstream can read.
+            single::check(&self.headers, self.buf)?;
+            self.asserted_identity()?;
         }
         let call_id = line(HeaderName::CallId, ParseError::MissingCallId)?;
         let cseq = line(HeaderName::CSeq, ParseError::MissingCSeq)?;
@@ -338,6 +342,12 @@ impl<'a> Message<'a> {
     pub fn to(&self) -> Result<NameAddr<'a>, ParseError> {
         let v = self.header(HeaderName::To).ok_or(ParseError::MissingTo)?;
         NameAddr::parse(v).map_err(|_| ParseError::MalformedTo)
+    }
+
+    /// The P-Asserted-Identity values (RFC 3325), over all its lines; `None` without one.
+    /// A request that [`Message::parse`] accepted always gives `Ok`.
+    pub fn asserted_identity(&self) -> Result<Option<AssertedIdentity<'a>>, ParseError> {
+        AssertedIdentity::parse_lines(self.header_values(HeaderName::PAssertedIdentity))
     }
 
     /// The To tag, if the To header parses and carries one.

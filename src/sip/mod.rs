@@ -29,6 +29,7 @@ mod header;
 mod lines;
 mod message;
 mod relay;
+mod single;
 
 pub use build::{bare_response, build_ack, build_cancel, build_response};
 pub use edit::Edits;
@@ -36,8 +37,8 @@ pub use error::ParseError;
 pub use framing::{Frame, Framing, FramingError, frame};
 pub use grammar::{ListElements, split_list};
 pub use header::{
-    CSeq, Date, HeaderName, Identity, IdentityError, MaxForwards, NameAddr, Reason, Route,
-    RouteEntries, Rport, Via, Vias, set_number_param,
+    AssertedIdentity, CSeq, Date, HeaderName, Identity, IdentityError, MaxForwards, NameAddr,
+    Reason, Route, RouteEntries, Rport, Via, Vias, set_number_param,
 };
 pub use message::{HeaderLine, Message};
 pub use relay::{pop_via, stamp_top_via};

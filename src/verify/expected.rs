@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
-use crate::sip::{HeaderName, Message, NameAddr, split_list};
-use crate::tn::{self, Numbering};
+use crate::sip::{HeaderName, Message, NameAddr};
+use crate::tn::{self, Numbering, Tn};
 
 /// The canonical numbers (digits only, country code first) a PASSporT must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -17,20 +17,39 @@ pub struct Expected {
     pub dest: Vec<String>,
 }
 
-/// The expected numbers of a request: `orig` from the first P-Asserted-Identity entry
-/// that is a telephone number, else From; `dest` from To and the Request-URI. A header
-/// that holds no telephone number contributes nothing.
+/// P-Asserted-Identity's sip and tel values are both telephone numbers, and not the same.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("P-Asserted-Identity names two numbers: {sip} and {tel}")]
+pub struct ConflictingCaller {
+    pub sip: Tn,
+    pub tel: Tn,
+}
+
+/// The calling number of a request, for signing and verifying alike: P-Asserted-Identity
+/// when the request has one (its sip or tel value that is a telephone number), else From.
+/// `None` when that header holds no telephone number. A parsed request has one From and at
+/// most one sip and one tel asserted identity; when both of those are numbers they must
+/// be the same, or a device that shows the other would show a number nobody vouched for.
+pub fn calling_number(
+    msg: &Message<'_>,
+    numbering: &Numbering,
+) -> Result<Option<Tn>, ConflictingCaller> {
+    let number = |na: Option<NameAddr<'_>>| na.and_then(|na| tn::from_uri(na.uri, numbering).ok());
+    match msg.asserted_identity() {
+        Ok(Some(pai)) => match (number(pai.sip), number(pai.tel)) {
+            (Some(sip), Some(tel)) if sip != tel => Err(ConflictingCaller { sip, tel }),
+            (sip, tel) => Ok(sip.or(tel)),
+        },
+        Ok(None) => Ok(number(msg.from().ok())),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The expected numbers of a request: `orig` is [`calling_number`] (none when it
+/// conflicts: the proxy refuses such a request before it gets here); `dest` from To and the
+/// Request-URI. A header that holds no telephone number contributes nothing.
 pub fn expected_from_message(msg: &Message<'_>, numbering: &Numbering) -> Expected {
-    let from_pai = msg
-        .header_values(HeaderName::PAssertedIdentity)
-        .flat_map(split_list)
-        .filter_map(|element| NameAddr::parse(element).ok())
-        .find_map(|na| tn::from_uri(na.uri, numbering).ok());
-    let orig = from_pai.or_else(|| {
-        msg.from()
-            .ok()
-            .and_then(|f| tn::from_uri(f.uri, numbering).ok())
-    });
+    let orig = calling_number(msg, numbering).ok().flatten();
     let mut dest = Vec::new();
     let to = msg
         .to()

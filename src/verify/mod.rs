@@ -29,7 +29,9 @@ mod verdict;
 mod verifier;
 
 pub use credential::Credential;
-pub use expected::{Expected, expected_from_message, identity_values};
+pub use expected::{
+    ConflictingCaller, Expected, calling_number, expected_from_message, identity_values,
+};
 pub use policy::{FetchError, FetchPolicy, cache_ttl, check_url, is_special_purpose};
 pub use report::{Outcome, Report, Step, StepReport, Verstat, reason_phrase};
 pub use token::{ReceivedClaims, Token, TokenError, check_attest, check_freshness, check_numbers};

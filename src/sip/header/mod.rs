@@ -6,9 +6,12 @@
 //! - `cseq`: [`CSeq`]; `max_forwards`: [`MaxForwards`]; `date`: [`Date`].
 //! - `name_addr`: [`NameAddr`] (From, To, P-Asserted-Identity, Contact) and the
 //!   telephone-number parameter edit of a URI ([`set_number_param`]).
+//! - `asserted_identity`: [`AssertedIdentity`] (P-Asserted-Identity, RFC 3325): one sip
+//!   and one tel value at most.
 //! - `route`: [`Route`] (Route and Record-Route: comma-separated name-addr entries).
 //! - `identity`: [`Identity`] (RFC 8224); `reason`: [`Reason`] (RFC 3326).
 
+mod asserted_identity;
 mod cseq;
 mod date;
 mod identity;
@@ -18,6 +21,7 @@ mod reason;
 mod route;
 mod via;
 
+pub use asserted_identity::AssertedIdentity;
 pub use cseq::CSeq;
 pub use date::Date;
 pub use identity::{Identity, IdentityError};

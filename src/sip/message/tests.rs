@@ -355,7 +355,19 @@ fn every_parse_error_variant_is_reachable() {
         ),
         (
             r("Content-Length: 8", "Content-Length: 8\r\nl: 9"),
-            ParseError::BadContentLength,
+            ParseError::Duplicate("Duplicate Content-Length"),
+        ),
+        (
+            r("CSeq: 1 INVITE", "CSeq: 1 INVITE\r\nCSeq: 2 INVITE"),
+            ParseError::Duplicate("Duplicate CSeq"),
+        ),
+        (
+            r("To:", "P-Asserted-Identity: <mailto:a@b>\r\nTo:"),
+            ParseError::MalformedAssertedIdentity,
+        ),
+        (
+            r("To:", "P-Asserted-Identity: <tel:+1>, <tel:+2>\r\nTo:"),
+            ParseError::AmbiguousAssertedIdentity,
         ),
         (
             r("Content-Length: 8", "Content-Length: 9"),
@@ -384,9 +396,19 @@ fn every_parse_error_variant_is_reachable() {
 }
 
 #[test]
-fn duplicate_agreeing_content_lengths_are_accepted() {
-    let msg = INVITE.replacen("Content-Length: 8", "Content-Length: 8\r\nl: 8", 1);
-    assert_eq!(parse(&msg).unwrap().body().len(), 8);
+fn repeated_content_lengths_are_refused_in_requests_and_must_agree_in_responses() {
+    let request = INVITE.replacen("Content-Length: 8", "Content-Length: 8\r\nl: 8", 1);
+    assert_eq!(
+        parse(&request).err(),
+        Some(ParseError::Duplicate("Duplicate Content-Length"))
+    );
+    let response = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 2\r\nl: 2\r\n\r\nab";
+    assert_eq!(parse(response).unwrap().body(), b"ab");
+    let disagreeing = response.replace("l: 2", "l: 3");
+    assert_eq!(
+        parse(&disagreeing).err(),
+        Some(ParseError::BadContentLength)
+    );
 }
 
 /// Every prefix, and many single-byte mutations, of valid messages must parse or fail
