@@ -510,7 +510,10 @@ async fn a_second_caller_identity_is_refused_with_its_name_and_never_forwarded()
     let seven = call(local, "UDP", "sip-7").replacen("SIP/2.0", "SIP/7.0", 1);
     uac.send_to(seven.as_bytes(), h.udp).await.unwrap();
     let got = recv(&uac).await;
-    assert_eq!(got.lines().next(), Some("SIP/2.0 505 Version Not Supported"));
+    assert_eq!(
+        got.lines().next(),
+        Some("SIP/2.0 505 Version Not Supported")
+    );
     // The next call is the first thing the carrier sees.
     next_at_uas_is(&h, &uac, "call-after").await;
     h.assert_metric("callsign_requests_rejected_total{cause=\"conflicting_identity\"} 1")

@@ -88,7 +88,9 @@ impl Core {
                     Discarded::Request
                 });
                 warn!(src = %src.addr, error = %e, "malformed message");
-                if !is_response && let Some(resp) = bare_response(bytes, e.status(), e.reason_phrase()) {
+                if !is_response
+                    && let Some(resp) = bare_response(bytes, e.status(), e.reason_phrase())
+                {
                     out.push(Output::to_peer(src, resp));
                 }
                 return None;

@@ -35,6 +35,11 @@ impl HeaderLine {
         self.value_start..self.value_end
     }
 
+    /// The name as written.
+    pub(crate) fn name_range(&self) -> Range<usize> {
+        self.start..self.name_end
+    }
+
     /// The name as written (`v`, `VIA`, `Via`...). `buf` is the message's [`Message::buf`].
     pub fn name_str<'a>(&self, buf: &'a [u8]) -> &'a str {
         str_at(buf, self.start..self.name_end)
@@ -164,7 +169,7 @@ impl<'a> Message<'a> {
             line(HeaderName::From, ParseError::MissingFrom)?;
             line(HeaderName::To, ParseError::MissingTo)?;
             // What callsign reads must be the only value anyone downstream can read.
-            single::check(&self.headers, self.buf)?;
+            single::check(&self.headers, self.head)?;
             self.asserted_identity()?;
         }
         let call_id = line(HeaderName::CallId, ParseError::MissingCallId)?;

@@ -35,9 +35,11 @@ const SINGLE: &[(&str, &str, &str)] = &[
     ("User-Agent", "", "Duplicate User-Agent"),
 ];
 
-/// The place in [`SINGLE`] of a header line's name, whatever its case or form.
-fn single_index(line: &HeaderLine, buf: &[u8]) -> Option<usize> {
-    let known = match line.name {
+/// The place in [`SINGLE`] of a header line's name, whatever its case or form. Names
+/// outside [`HeaderName`] are matched on length and first letter before the bytes are
+/// compared, as [`HeaderName`] itself is: this runs on every request.
+fn single_index(line: &HeaderLine, head: &str) -> Option<usize> {
+    match line.name {
         HeaderName::From => Some(0),
         HeaderName::To => Some(1),
         HeaderName::CallId => Some(2),
@@ -47,30 +49,49 @@ fn single_index(line: &HeaderLine, buf: &[u8]) -> Option<usize> {
         HeaderName::ContentType => Some(6),
         HeaderName::Date => Some(7),
         HeaderName::RetryAfter => Some(8),
-        HeaderName::Other => None,
-        _ => return None,
-    };
-    known.or_else(|| {
-        let name = line.name_str(buf);
-        SINGLE.iter().position(|(full, compact, _)| {
-            name.eq_ignore_ascii_case(full)
-                || (!compact.is_empty() && name.eq_ignore_ascii_case(compact))
-        })
-    })
+        HeaderName::Other => other_index(head.as_bytes().get(line.name_range())?),
+        _ => None,
+    }
+}
+
+fn other_index(name: &[u8]) -> Option<usize> {
+    let is = |canonical: &str| name.eq_ignore_ascii_case(canonical.as_bytes());
+    match (name.len(), name.first().map(u8::to_ascii_lowercase)) {
+        (1, Some(b's')) => Some(17),
+        (6, Some(b's')) if is("Server") => Some(16),
+        (7, Some(b'e')) if is("Expires") => Some(10),
+        (7, Some(b's')) if is("Subject") => Some(17),
+        (8, Some(b'p')) if is("Priority") => Some(14),
+        (8, Some(b'r')) if is("Reply-To") => Some(15),
+        (9, Some(b't')) if is("Timestamp") => Some(18),
+        (10, Some(b'u')) if is("User-Agent") => Some(19),
+        (11, Some(b'm')) if is("Min-Expires") => Some(12),
+        (12, Some(b'm')) if is("MIME-Version") => Some(11),
+        (12, Some(b'o')) if is("Organization") => Some(13),
+        (19, Some(b'c')) if is("Content-Disposition") => Some(9),
+        _ => None,
+    }
+}
+
+/// Whether an address value holds more than one element. Most hold no comma at all, and
+/// that byte scan is all they cost.
+fn is_list(value: &str) -> bool {
+    value.as_bytes().contains(&b',') && split_list(value).nth(1).is_some()
 }
 
 /// Refuses a second line of a single-instance header, and a From or To value that is a
-/// comma-separated list of addresses (two identities on one line).
-pub(crate) fn check(headers: &[HeaderLine], buf: &[u8]) -> Result<(), ParseError> {
+/// comma-separated list of addresses (two identities on one line). `head` is the
+/// message's start line and headers, which the header lines index.
+pub(crate) fn check(headers: &[HeaderLine], head: &str) -> Result<(), ParseError> {
     let mut seen = 0u32;
     for line in headers {
-        let Some(i) = single_index(line, buf) else {
+        let Some(i) = single_index(line, head) else {
             continue;
         };
         let bit = 1u32 << i;
         let repeated = seen & bit != 0
             || (matches!(line.name, HeaderName::From | HeaderName::To)
-                && split_list(line.value(buf)).nth(1).is_some());
+                && is_list(head.get(line.value_range()).unwrap_or_default()));
         if repeated {
             return Err(ParseError::Duplicate(
                 SINGLE.get(i).map_or("Duplicate Header", |s| s.2),
