@@ -400,3 +400,65 @@ async fn parents_see_their_sub_accounts_resources() {
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["attest"], "C");
 }
+
+/// The SIDs in a world's endpoint paths and forms: every record of the parent's.
+fn parents_sids(w: &World) -> Vec<String> {
+    let mut sids: Vec<String> = Vec::new();
+    for (_, path, form) in &w.endpoints {
+        let values = form.iter().map(|(_, v)| v.as_str());
+        for token in path.split(['/', '.', '?', '=']).chain(values) {
+            let sid_shaped = token.len() == 34
+                && token.bytes().take(2).all(|b| b.is_ascii_uppercase())
+                && token.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
+            if sid_shaped && !sids.iter().any(|s| s == token) {
+                sids.push(token.to_owned());
+            }
+        }
+    }
+    sids
+}
+
+#[tokio::test]
+async fn the_attestation_preview_names_no_record_the_caller_may_not_see() {
+    let (_h, api, w) = start().await;
+    let secret = parents_sids(&w);
+    assert!(
+        secret.len() >= 6,
+        "the parent's account, number, bundles, assignment, link, end user, evaluation: {secret:?}"
+    );
+    // Another top-level account, and the parent's sub-account (which may know its parent's
+    // account SID, shown on its own account, but none of the parent's records), ask about
+    // the parent's number as their own caller ID.
+    for (who, caller, known) in [
+        ("other", &w.other, None),
+        ("sub", &w.sub, Some(w.parent.sid.as_str())),
+    ] {
+        let (s, body) = api
+            .get(
+                "/v1/Attestation",
+                caller,
+                &[("AccountSid", &caller.sid), ("PhoneNumber", "+12155550121")],
+            )
+            .await;
+        assert_eq!(s, 200, "{who}: {body}");
+        assert_ne!(body["attest"], "A", "{who}");
+        let text = body.to_string();
+        for sid in secret.iter().filter(|s| Some(s.as_str()) != known) {
+            assert!(!text.contains(sid.as_str()), "{who} learns {sid}: {body}");
+        }
+    }
+    // The owner itself still sees what decided its call.
+    let (s, body) = api
+        .get(
+            "/v1/Attestation",
+            &w.parent,
+            &[
+                ("AccountSid", &w.parent.sid),
+                ("PhoneNumber", "+12155550121"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body["phone_number_sid"].is_string(), "{body}");
+    assert_eq!(body["owner_account_sid"], w.parent.sid.as_str());
+}

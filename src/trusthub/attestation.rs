@@ -82,12 +82,23 @@ impl Hub {
         if !self.sees(caller, account) || self.store().account(account)?.is_none() {
             return Err(HubError::NotFound(Missing::Account(account)));
         }
-        Ok(preview(
-            &self.trust.load(),
-            account,
-            calling,
-            self.now_unix(),
-        ))
+        let index = self.trust.load();
+        let mut p = preview(&index, account, calling, self.now_unix());
+        // The decision may rest on records of accounts the caller may not see (another
+        // account owns the number; a sub-account's call rests on its parent's bundles):
+        // their SIDs are not the caller's to learn, so they are left out, not 404'd, as
+        // the level and reason are the caller's own.
+        let owner_seen = |owner: Option<Sid>| owner.is_some_and(|o| self.sees(caller, o));
+        if !owner_seen(p.owner_account_sid) {
+            p.owner_account_sid = None;
+            p.phone_number_sid = None;
+        }
+        for sid in [&mut p.customer_profile_sid, &mut p.trust_product_sid] {
+            if !owner_seen(sid.and_then(|s| index.bundle(s)).map(|b| b.account)) {
+                *sid = None;
+            }
+        }
+        Ok(p)
     }
 }
 
