@@ -62,7 +62,7 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 
 #[tokio::test]
 async fn status_changes_are_posted_and_retried() {
-    let (_h, api) = hub().await;
+    let (_h, api) = hub_on(TestServer::new().local_callbacks()).await;
     let (url, mut rx) = receiver().await;
     let a = api.account(&Creds::operator(), "A").await;
     let p = api.bundle(&a, PROFILES, PRIMARY, Some(&url)).await;
@@ -111,7 +111,7 @@ async fn status_changes_are_posted_and_retried() {
 
 #[tokio::test]
 async fn an_unreachable_callback_does_not_delay_the_api() {
-    let (_h, api) = hub().await;
+    let (_h, api) = hub_on(TestServer::new().local_callbacks()).await;
     // Nothing listens here: every attempt fails, and the API does not wait for them.
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -132,4 +132,68 @@ async fn an_unreachable_callback_does_not_delay_the_api() {
         api.preview(&a.sid, "+12155550100").await.1,
         "b_number_not_owned"
     );
+}
+
+#[tokio::test]
+async fn callback_urls_the_outbound_policy_refuses_are_refused_at_write_time() {
+    let (_h, api) = hub().await;
+    let a = api.account(&Creds::operator(), "A").await;
+    let p = api.bundle(&a, PROFILES, PRIMARY, None).await;
+    // Over the 4000-character limit, and under the test server's 4096-byte body limit.
+    let long = format!("https://example.com/{}", "a".repeat(3990));
+    for bad in [
+        "http://example.com/cb",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "https://user:secret@example.com/cb",
+        "https://127.0.0.1/cb",
+        "https://[::1]/cb",
+        "https://10.0.0.5/cb",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::ffff:127.0.0.1]/cb",
+        "not a url",
+        long.as_str(),
+    ] {
+        let path = format!("/v1/CustomerProfiles/{p}");
+        let (s, body) = api.post(&path, &a, &[("StatusCallback", bad)]).await;
+        assert_eq!(
+            (s, body["code"].as_u64()),
+            (400, Some(21609)),
+            "{bad}: {body}"
+        );
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("StatusCallback"), "{bad}: {message}");
+        // Nothing was stored.
+        let (_, got) = api.get(&path, &a, &[]).await;
+        assert_eq!(got["status_callback"], serde_json::Value::Null, "{bad}");
+        if bad.len() > 4000 {
+            // With the create's other fields it passes the test server's body limit.
+            continue;
+        }
+        let (s, body) = api
+            .post(
+                "/v1/CustomerProfiles",
+                &a,
+                &[
+                    ("FriendlyName", "x"),
+                    ("Email", "x@example.com"),
+                    ("PolicySid", PRIMARY),
+                    ("StatusCallback", bad),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_u64()),
+            (400, Some(21609)),
+            "{bad}: {body}"
+        );
+    }
+    // A public https URL, with a query, is taken.
+    let good = "https://hooks.example.com/trusthub?customer=42";
+    api.ok(
+        &format!("/v1/CustomerProfiles/{p}"),
+        &a,
+        &[("StatusCallback", good)],
+    )
+    .await;
 }

@@ -84,6 +84,7 @@ impl ApiError {
                 H::InvalidPhoneNumber(_) => (bad, 21421),
                 H::PhoneNumberExists(_) => (bad, 21422),
                 H::NotEditable { .. } => (bad, 60711),
+                H::StatusCallback(_) => (bad, 21609),
                 H::CallingNumber { .. }
                 | H::IllegalTransition { .. }
                 | H::Noncompliant { .. }

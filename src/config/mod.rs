@@ -162,6 +162,15 @@ pub struct ApiConfig {
     /// Timeout of one callback POST.
     #[serde(default = "default_callback_timeout_ms")]
     pub callback_timeout_ms: u64,
+    /// Development only: accept `http` status-callback URLs (production needs https).
+    #[serde(default)]
+    pub callback_allow_http: bool,
+    /// Development only: deliver callbacks to loopback addresses.
+    #[serde(default)]
+    pub callback_allow_loopback: bool,
+    /// Deliver callbacks to private and other special-purpose addresses (RFC 6890).
+    #[serde(default)]
+    pub callback_allow_private: bool,
 }
 
 impl Default for ApiConfig {
@@ -173,6 +182,9 @@ impl Default for ApiConfig {
             callback_attempts: default_callback_attempts(),
             callback_backoff_ms: default_callback_backoff_ms(),
             callback_timeout_ms: default_callback_timeout_ms(),
+            callback_allow_http: false,
+            callback_allow_loopback: false,
+            callback_allow_private: false,
         }
     }
 }

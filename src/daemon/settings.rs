@@ -84,7 +84,13 @@ pub fn hub(config: &Config) -> HubSettings {
         callbacks: Retry {
             attempts: api.callback_attempts,
             first_backoff: Duration::from_millis(api.callback_backoff_ms),
+        },
+        callback_policy: FetchPolicy {
+            allow_http: api.callback_allow_http,
+            allow_loopback: api.callback_allow_loopback,
+            allow_private: api.callback_allow_private,
             timeout: Duration::from_millis(api.callback_timeout_ms),
+            ..FetchPolicy::default()
         },
         numbering: config.numbering.clone(),
     }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::callbacks::StatusChange;
+use super::callbacks::{Callbacks, StatusChange};
 use super::{Caller, Hub, HubError, Missing, Write, new_sid};
 use crate::store::{BundleQuery, Page};
 use crate::trust::rules::{self, Attached, BundleFacts, TransitionError};
@@ -13,6 +13,7 @@ use crate::trust::{
     Bundle, BundleKind, BundleStatus, Change, ChannelEndpointAssignment, EntityAssignment, Policy,
     Sid,
 };
+use crate::verify::{FetchPolicy, check_callback_url};
 
 /// What a new bundle is given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +124,7 @@ impl Hub {
         new: NewBundle,
     ) -> Result<Bundle, HubError> {
         let account = caller.account()?;
+        self.check_status_callback(new.status_callback.as_deref())?;
         let policy = Policy::from_sid(new.policy_sid)
             .filter(|p| kind.holds(*p))
             .ok_or(HubError::PolicyKind {
@@ -174,6 +176,7 @@ impl Hub {
         sid: Sid,
         update: BundleUpdate,
     ) -> Result<Bundle, HubError> {
+        self.check_status_callback(update.status_callback.as_deref())?;
         let guard = self.lock();
         let mut b = self.bundle(caller, kind, sid)?;
         let policy = policy_of(&b)?;
@@ -388,5 +391,22 @@ impl Hub {
         }
         write.changes.push(Change::DeleteBundle(b));
         self.commit(&guard, write)
+    }
+}
+
+impl Hub {
+    /// Refuses a `StatusCallback` the outbound policy would never deliver to (a scheme
+    /// other than https, userinfo, an address literal in a special-purpose range, too
+    /// long). An empty value clears the callback. Host names are checked again, after
+    /// resolution, on every delivery.
+    fn check_status_callback(&self, url: Option<&str>) -> Result<(), HubError> {
+        let Some(url) = url.filter(|u| !u.is_empty()) else {
+            return Ok(());
+        };
+        let strict = FetchPolicy::default();
+        let policy = self.callbacks.as_ref().map_or(&strict, Callbacks::policy);
+        check_callback_url(url, policy)
+            .map(|_| ())
+            .map_err(HubError::StatusCallback)
     }
 }

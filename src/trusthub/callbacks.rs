@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use crate::trust::{BundleStatus, Sid};
+use crate::verify::{FetchPolicy, check_callback_url, outbound_client};
 
 /// How many callbacks may wait for a delivery task.
 const QUEUE: usize = 4096;
@@ -45,7 +46,6 @@ impl StatusChange {
 pub struct Retry {
     pub attempts: u32,
     pub first_backoff: Duration,
-    pub timeout: Duration,
 }
 
 /// Why the callback sender could not start.
@@ -60,23 +60,24 @@ pub enum CallbackError {
 #[derive(Clone)]
 pub struct Callbacks {
     tx: mpsc::Sender<StatusChange>,
+    policy: FetchPolicy,
 }
 
 impl Callbacks {
     /// Starts the delivery worker on the current Tokio runtime. Its tasks are tracked by
     /// `tasks` and stop at `shutdown` (undelivered callbacks are dropped, with a warning).
+    /// Deliveries follow `policy`, the x5u fetcher's outbound rules: https only unless it
+    /// allows http, no special-purpose addresses after resolution unless it allows them,
+    /// no redirects, its timeout on each attempt.
     pub fn start(
         retry: Retry,
+        policy: FetchPolicy,
         tasks: &TaskTracker,
         shutdown: CancellationToken,
     ) -> Result<Callbacks, CallbackError> {
-        // reqwest is built without a default TLS provider; install ring's once.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(retry.timeout)
-            .build()
-            .map_err(|e| CallbackError::Client(e.to_string()))?;
+        let client = outbound_client(&policy).map_err(CallbackError::Client)?;
         let (tx, mut rx) = mpsc::channel::<StatusChange>(QUEUE);
+        let deliveries_policy = policy.clone();
         let deliveries = tasks.clone();
         tasks.spawn(async move {
             loop {
@@ -88,7 +89,7 @@ impl Callbacks {
                     _ = shutdown.cancelled() => return,
                 };
                 let stop = shutdown.clone();
-                let delivery = deliver(client.clone(), change, retry);
+                let delivery = deliver(client.clone(), change, retry, policy.clone());
                 deliveries.spawn(async move {
                     tokio::select! {
                         _ = delivery => {}
@@ -99,7 +100,15 @@ impl Callbacks {
                 });
             }
         });
-        Ok(Callbacks { tx })
+        Ok(Callbacks {
+            tx,
+            policy: deliveries_policy,
+        })
+    }
+
+    /// The outbound rules a callback URL must meet.
+    pub fn policy(&self) -> &FetchPolicy {
+        &self.policy
     }
 
     /// Queues a callback without waiting.
@@ -110,7 +119,12 @@ impl Callbacks {
     }
 }
 
-async fn deliver(client: reqwest::Client, change: StatusChange, retry: Retry) {
+async fn deliver(client: reqwest::Client, change: StatusChange, retry: Retry, policy: FetchPolicy) {
+    // A URL stored before this rule, or imported from a file, is checked again here.
+    if let Err(e) = check_callback_url(&change.url, &policy) {
+        warn!(bundle = %change.bundle_sid, url = %change.url, error = %e, "status callback URL refused by the outbound policy: not sent");
+        return;
+    }
     let form = serde_urlencoded::to_string(change.form()).unwrap_or_default();
     let mut backoff = retry.first_backoff;
     for attempt in 1..=retry.attempts.max(1) {
@@ -143,6 +157,87 @@ async fn deliver(client: reqwest::Client, change: StatusChange, retry: Retry) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn change(url: String) -> StatusChange {
+        StatusChange {
+            url,
+            account_sid: Sid::from_u128("AC", 1).unwrap(),
+            bundle_sid: Sid::from_u128("BU", 2).unwrap(),
+            status: BundleStatus::TwilioApproved,
+            errors: None,
+        }
+    }
+
+    /// Delivers once to a listener on loopback under `policy`; returns whether the
+    /// listener was connected to.
+    async fn delivered(host: &str, policy: FetchPolicy) -> bool {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = outbound_client(&policy).unwrap();
+        let retry = Retry {
+            attempts: 1,
+            first_backoff: Duration::ZERO,
+        };
+        let url = format!("http://{host}:{port}/status");
+        deliver(client, change(url), retry, policy).await;
+        listener.accept().is_ok()
+    }
+
+    #[tokio::test]
+    async fn loopback_is_not_called_by_address_or_by_name_unless_allowed() {
+        let http_only = FetchPolicy {
+            allow_http: true,
+            timeout: Duration::from_secs(2),
+            ..FetchPolicy::default()
+        };
+        assert!(!delivered("127.0.0.1", http_only.clone()).await);
+        // A name passes the write-time check; its addresses are refused when resolved.
+        assert!(!delivered("localhost", http_only.clone()).await);
+        let local = FetchPolicy {
+            allow_loopback: true,
+            ..http_only
+        };
+        assert!(
+            delivered("127.0.0.1", local).await,
+            "the control: allowed, it connects"
+        );
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // A receiver that redirects to a second listener, which must never be called.
+        let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        target.set_nonblocking(true).unwrap();
+        let target_port = target.local_addr().unwrap().port();
+        let first = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = first.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = first.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let reply = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{target_port}/x\r\nContent-Length: 0\r\n\r\n"
+            );
+            s.write_all(reply.as_bytes()).await.unwrap();
+        });
+        let policy = FetchPolicy {
+            allow_http: true,
+            allow_loopback: true,
+            timeout: Duration::from_secs(2),
+            ..FetchPolicy::default()
+        };
+        let client = outbound_client(&policy).unwrap();
+        let retry = Retry {
+            attempts: 1,
+            first_backoff: Duration::ZERO,
+        };
+        let url = format!("http://127.0.0.1:{port}/status");
+        deliver(client, change(url), retry, policy).await;
+        server.await.unwrap();
+        assert!(target.accept().is_err(), "the redirect was followed");
+    }
 
     #[test]
     fn form_names_the_bundle_and_its_status() {

@@ -7,6 +7,7 @@ use thiserror::Error;
 use crate::store::StoreError;
 use crate::tn::TnError;
 use crate::trust::{AssignError, BundleKind, BundleStatus, LinkError, Sid};
+use crate::verify::FetchError;
 
 /// What the caller asked for that does not exist, or that it may not see (the two look
 /// the same from outside).
@@ -90,6 +91,9 @@ pub enum HubError {
     UnknownNumber(Sid),
     #[error("End user {user} is assigned to {bundle}; remove the entity assignment first")]
     EndUserAssigned { user: Sid, bundle: Sid },
+    /// A status-callback URL the outbound policy refuses.
+    #[error("StatusCallback: {0}")]
+    StatusCallback(FetchError),
     #[error("trust store: {0}")]
     Store(#[from] StoreError),
 }

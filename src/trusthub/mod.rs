@@ -34,6 +34,7 @@ use crate::clock::{self, Clock, SystemClock};
 use crate::store::{self, Store, StoreError};
 use crate::tn::Numbering;
 use crate::trust::{AccountStatus, Change, Sid, Trust};
+use crate::verify::FetchPolicy;
 use callbacks::{CallbackError, Callbacks, Retry, StatusChange};
 
 pub use attestation::{Preview, preview};
@@ -78,6 +79,8 @@ pub struct HubSettings {
     /// The operator's SID and auth token, when the operator may use the API.
     pub operator: Option<(Sid, String)>,
     pub callbacks: Retry,
+    /// The outbound rules status-callback URLs must meet, at write time and on delivery.
+    pub callback_policy: FetchPolicy,
     /// How phone numbers in requests are canonicalized.
     pub numbering: Numbering,
 }
@@ -149,7 +152,12 @@ impl Hub {
         tasks: &TaskTracker,
         shutdown: CancellationToken,
     ) -> Result<Hub, CallbackError> {
-        let callbacks = Callbacks::start(settings.callbacks, tasks, shutdown)?;
+        let callbacks = Callbacks::start(
+            settings.callbacks,
+            settings.callback_policy,
+            tasks,
+            shutdown,
+        )?;
         Ok(Hub::new(
             store,
             trust,

@@ -29,19 +29,7 @@ pub(crate) struct Fetched {
 
 impl Fetcher {
     pub(crate) fn new(policy: FetchPolicy) -> Result<Fetcher, VerifyError> {
-        // Installing fails only when a provider is already installed, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(PolicyResolver {
-                policy: policy.clone(),
-            }))
-            .connect_timeout(policy.timeout)
-            .timeout(policy.timeout)
-            .user_agent(concat!("callsign/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| VerifyError::Client(e.to_string()))?;
+        let client = outbound_client(&policy).map_err(VerifyError::Client)?;
         Ok(Fetcher { client, policy })
     }
 
@@ -91,6 +79,26 @@ impl Fetcher {
             .await
             .unwrap_or(Err(FetchError::Timeout(timeout.as_millis())))
     }
+}
+
+/// An HTTP client for every request callsign makes to a URL it was given (x5u, CRLs,
+/// status callbacks): no redirects, no proxy, host names resolved once and only to
+/// addresses the policy allows (the connection goes to those addresses), and the
+/// policy's timeout on connecting and on the whole request.
+pub fn outbound_client(policy: &FetchPolicy) -> Result<reqwest::Client, String> {
+    // Installing fails only when a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(PolicyResolver {
+            policy: policy.clone(),
+        }))
+        .connect_timeout(policy.timeout)
+        .timeout(policy.timeout)
+        .user_agent(concat!("callsign/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// A reqwest error as a [`FetchError`], with its causes (the resolver's refusal among

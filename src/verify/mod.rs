@@ -32,7 +32,11 @@ pub use credential::Credential;
 pub use expected::{
     ConflictingCaller, Expected, calling_number, expected_from_message, identity_values,
 };
-pub use policy::{FetchError, FetchPolicy, cache_ttl, check_url, is_special_purpose};
+pub use fetch::outbound_client;
+pub use policy::{
+    FetchError, FetchPolicy, MAX_CALLBACK_URL, cache_ttl, check_callback_url, check_url,
+    is_special_purpose,
+};
 pub use report::{Outcome, Report, Step, StepReport, Verstat, reason_phrase};
 pub use token::{ReceivedClaims, Token, TokenError, check_attest, check_freshness, check_numbers};
 pub use verdict::Verdict;

@@ -55,6 +55,8 @@ pub enum FetchError {
     Query,
     #[error("URL must not carry a fragment")]
     Fragment,
+    #[error("URL is longer than {0} characters")]
+    TooLong(usize),
     #[error("address {0} is in a special-purpose range")]
     SpecialAddress(IpAddr),
     #[error("{0}")]
@@ -73,6 +75,23 @@ pub enum FetchError {
 /// query, no fragment, and an IP-literal host outside the refused ranges. Host names are
 /// checked when they are resolved.
 pub fn check_url(url: &str, policy: &FetchPolicy) -> Result<Url, FetchError> {
+    check(url, policy, false)
+}
+
+/// Longest status-callback URL accepted (Twilio's limit for `StatusCallback`).
+pub const MAX_CALLBACK_URL: usize = 4000;
+
+/// Checks a status-callback URL against the same policy as [`check_url`], except that a
+/// query is allowed (receivers put their own routing there), and at most
+/// [`MAX_CALLBACK_URL`] characters long.
+pub fn check_callback_url(url: &str, policy: &FetchPolicy) -> Result<Url, FetchError> {
+    if url.len() > MAX_CALLBACK_URL {
+        return Err(FetchError::TooLong(MAX_CALLBACK_URL));
+    }
+    check(url, policy, true)
+}
+
+fn check(url: &str, policy: &FetchPolicy, query_allowed: bool) -> Result<Url, FetchError> {
     let parsed = Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_owned()))?;
     match parsed.scheme() {
         "https" => {}
@@ -82,7 +101,7 @@ pub fn check_url(url: &str, policy: &FetchPolicy) -> Result<Url, FetchError> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(FetchError::UserInfo);
     }
-    if parsed.query().is_some() {
+    if parsed.query().is_some() && !query_allowed {
         return Err(FetchError::Query);
     }
     if parsed.fragment().is_some() {

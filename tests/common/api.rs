@@ -32,7 +32,12 @@ impl Creds {
 
 /// A store-mode server on an empty store, and a client for it (keep the harness).
 pub async fn hub() -> (Harness, Api) {
-    let h = TestServer::new().store("{}").start().await;
+    hub_on(TestServer::new()).await
+}
+
+/// [`hub`], built from `server`.
+pub async fn hub_on(server: TestServer) -> (Harness, Api) {
+    let h = server.store("{}").start().await;
     let api = Api::new(h.http);
     (h, api)
 }

@@ -40,6 +40,8 @@ pub struct TestServer {
     upstream: UpstreamKind,
     trunks: Vec<TrunkConfig>,
     verify: Option<VerifyConfig>,
+    /// Status callbacks may go to http URLs on loopback (the test receivers).
+    local_callbacks: bool,
 }
 
 enum X5u {
@@ -95,7 +97,15 @@ impl TestServer {
                 signing_trunk("acme-branch", ACME_BRANCH, "127.0.0.2"),
             ],
             verify: None,
+            local_callbacks: false,
         }
+    }
+
+    /// Lets status callbacks reach the test's own http receiver on loopback, which the
+    /// production policy refuses.
+    pub fn local_callbacks(mut self) -> TestServer {
+        self.local_callbacks = true;
+        self
     }
 
     /// A verifying server: every source on 127.0.0.1 is a carrier whose calls are
@@ -317,6 +327,8 @@ impl TestServer {
                 api.operator_sid = Some(account(OPERATOR_SID));
                 api.operator_auth_token = Some(OPERATOR_TOKEN.to_owned());
                 api.callback_backoff_ms = 20;
+                api.callback_allow_http = self.local_callbacks;
+                api.callback_allow_loopback = self.local_callbacks;
                 api.max_body_bytes = 4096;
             }
         }
