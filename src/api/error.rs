@@ -13,8 +13,10 @@ use crate::trusthub::HubError;
 /// A request parameter that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParamError {
-    #[error("malformed form data: {0}")]
-    Malformed(String),
+    #[error("{0} is not valid UTF-8 once percent-decoded")]
+    NotUtf8(String),
+    #[error("{0} contains a control character")]
+    ControlCharacter(String),
     #[error("Unknown parameter {0}")]
     Unknown(String),
     #[error("Required parameter {0} is missing")]
@@ -58,6 +60,14 @@ pub enum ApiError {
     /// The blocking task running the request failed.
     #[error("Internal error: {0}")]
     Task(String),
+    #[error("Request URI longer than {0} bytes")]
+    UriTooLong(usize),
+    #[error("Request headers larger than {0} bytes")]
+    HeadersTooLarge(usize),
+    /// What the HTTP layer refused before a handler ran (an undecodable path, a body
+    /// that is not a form), with its own status and message.
+    #[error("{message}")]
+    Rejected { status: u16, message: String },
 }
 
 impl ApiError {
@@ -72,6 +82,20 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 20004),
             ApiError::FileMode => (StatusCode::SERVICE_UNAVAILABLE, 20503),
             ApiError::Task(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
+            ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, 20001),
+            ApiError::HeadersTooLarge(_) => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, 20001),
+            ApiError::Rejected { status, .. } => {
+                let status = StatusCode::from_u16(*status)
+                    .ok()
+                    .filter(|s| s.is_client_error() || s.is_server_error())
+                    .unwrap_or(bad);
+                let code = if status.is_server_error() {
+                    20500
+                } else {
+                    20001
+                };
+                (status, code)
+            }
             ApiError::Hub(e) => match e {
                 H::Unauthenticated => (StatusCode::UNAUTHORIZED, 20003),
                 H::AccountInactive(_) => (StatusCode::UNAUTHORIZED, 20005),

@@ -97,9 +97,23 @@ pub struct PageRequest {
 }
 
 impl Params {
+    /// Decodes `application/x-www-form-urlencoded` strictly: a name or value that is not
+    /// UTF-8 once percent-decoded, or holds a control character (NUL, CR, LF, ...), is
+    /// refused by its parameter's name rather than stored with replacement characters.
     pub fn parse(bytes: &[u8]) -> Result<Params, ParamError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
-            .map_err(|e| ParamError::Malformed(e.to_string()))?;
+        let mut pairs = Vec::new();
+        for pair in bytes.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            let name = decode(name).map_err(ParamError::NotUtf8)?;
+            let value = decode(value).map_err(|_| ParamError::NotUtf8(name.clone()))?;
+            if name.chars().chain(value.chars()).any(char::is_control) {
+                return Err(ParamError::ControlCharacter(name));
+            }
+            pairs.push((name, value));
+        }
         Ok(Params { pairs })
     }
 
@@ -235,6 +249,19 @@ pub fn json_sid(name: &'static str, segment: &str, prefix: &str) -> Result<Sid, 
     Ok(parse_sid(name, sid, prefix)?)
 }
 
+/// One percent-encoded form component, `+` as space; the raw text (lossy, for the error
+/// message) when it is not UTF-8.
+fn decode(component: &[u8]) -> Result<String, String> {
+    let spaced: Vec<u8> = component
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&spaced)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| String::from_utf8_lossy(component).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +273,29 @@ mod tests {
         assert!(p.allow(&["FriendlyName", "Colour"], true).is_ok());
         let err = p.allow(&["FriendlyName"], true).unwrap_err();
         assert!(err.to_string().contains("Colour"), "{err}");
+    }
+
+    #[test]
+    fn undecodable_and_control_character_values_are_refused_by_name() {
+        assert_eq!(
+            Params::parse(b"FriendlyName=a%FFb"),
+            Err(ParamError::NotUtf8("FriendlyName".into()))
+        );
+        assert_eq!(
+            Params::parse(b"Email=x%40y.z&Friendly%C3Name=a"),
+            Err(ParamError::NotUtf8("Friendly%C3Name".into()))
+        );
+        for control in ["%00", "%0A", "%0D", "%1B", "%7F"] {
+            let form = format!("Email=a&FriendlyName=a{control}b");
+            assert_eq!(
+                Params::parse(form.as_bytes()),
+                Err(ParamError::ControlCharacter("FriendlyName".into())),
+                "{control}"
+            );
+        }
+        // Multi-byte UTF-8 is kept exactly.
+        let p = Params::parse("FriendlyName=Caf%C3%A9+%E2%98%8E".as_bytes()).unwrap();
+        assert_eq!(p.get("FriendlyName"), Some("Café ☎"));
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! JSON or a Twilio error body.
 
 use axum::Router;
-use axum::response::IntoResponse;
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get};
 
 use super::error::ApiError;
@@ -48,7 +51,56 @@ pub fn router(state: ApiState) -> Router {
         r = bundle_routes(r, kind);
     }
     r.method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
+        .layer(axum::middleware::from_fn(twilio_shaped))
         .with_state(state)
+}
+
+/// Longest request URI the Trust Hub paths take (hyper itself cuts far longer ones).
+pub const MAX_URI: usize = 8 * 1024;
+/// Most header bytes (names and values) the Trust Hub paths take.
+pub const MAX_HEADERS: usize = 32 * 1024;
+
+/// Keeps every answer of the Trust Hub paths in Twilio's error shape: refuses oversized
+/// URIs and headers itself, and rewrites what axum's extractors refused (plain text)
+/// into a Twilio error body with the same status and message.
+async fn twilio_shaped(request: Request, next: Next) -> Response {
+    let uri_len = request.uri().to_string().len();
+    if uri_len > MAX_URI {
+        return ApiError::UriTooLong(MAX_URI).into_response();
+    }
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADERS {
+        return ApiError::HeadersTooLarge(MAX_HEADERS).into_response();
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let message = match text.trim() {
+        "" => status
+            .canonical_reason()
+            .unwrap_or("Request refused")
+            .to_owned(),
+        t => t.to_owned(),
+    };
+    ApiError::Rejected {
+        status: status.as_u16(),
+        message,
+    }
+    .into_response()
 }
 
 type HubRoute = MethodRouter<ApiState>;
