@@ -80,10 +80,7 @@ async fn incoming_phone_numbers() {
         .post(
             &path,
             &op,
-            &[
-                ("PhoneNumber", "+1 (215) 555-0100"),
-                ("FriendlyName", "main"),
-            ],
+            &[("PhoneNumber", "+12155550100"), ("FriendlyName", "main")],
         )
         .await;
     assert_eq!(s, 201, "{n}");
@@ -91,7 +88,13 @@ async fn incoming_phone_numbers() {
     assert_eq!(n["account_sid"], a.sid.as_str());
     let pn = n["sid"].as_str().unwrap().to_owned();
 
-    for bad in ["2155550100", "+1215555010", "+1-call-me", "+999"] {
+    for bad in [
+        "2155550100",
+        "+1215555010",
+        "+1-call-me",
+        "+999",
+        "+1 (215) 555-0100",
+    ] {
         let (s, body) = api.post(&path, &op, &[("PhoneNumber", bad)]).await;
         assert_eq!(
             (s, body["code"].as_u64()),

@@ -132,3 +132,116 @@ async fn form_values_twilio_would_not_take_are_refused_by_name_and_not_stored() 
     assert_eq!(s, 200);
     assert_eq!(list["results"].as_array().map(Vec::len), Some(0), "{list}");
 }
+
+#[tokio::test]
+async fn values_twilio_would_not_take_are_refused_and_not_stored() {
+    let (_h, api) = hub().await;
+    let a = api.account(&Creds::operator(), "A").await;
+    let op = Creds::operator();
+    let nums = format!("/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", a.sid);
+    let profile = |email: &'static str| {
+        vec![
+            ("FriendlyName", "x"),
+            ("Email", email),
+            ("PolicySid", PRIMARY),
+        ]
+    };
+    // Path, caller, form, Twilio code, start of the message.
+    type Case<'a> = (&'a str, &'a Creds, Vec<(&'a str, &'a str)>, u64, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "/v1/EndUsers",
+            &a,
+            vec![("FriendlyName", "x"), ("Type", "nonsense")],
+            20001,
+            "Type must be one of",
+        ),
+        (
+            "/v1/CustomerProfiles",
+            &a,
+            profile("not-an-email"),
+            20001,
+            "Email",
+        ),
+        (
+            "/v1/CustomerProfiles",
+            &a,
+            profile("a@b@c.com"),
+            20001,
+            "Email",
+        ),
+        (
+            "/v1/CustomerProfiles",
+            &a,
+            profile("ops@localhost"),
+            20001,
+            "Email",
+        ),
+        (
+            &nums,
+            &op,
+            vec![("PhoneNumber", "+1 (215) 555-0100")],
+            21421,
+            "Phone number",
+        ),
+        (
+            &nums,
+            &op,
+            vec![("PhoneNumber", "+1-215-555-0100")],
+            21421,
+            "Phone number",
+        ),
+        (
+            &nums,
+            &op,
+            vec![("PhoneNumber", "2155550100")],
+            21421,
+            "Phone number",
+        ),
+        (
+            &nums,
+            &op,
+            vec![("PhoneNumber", "+02155550100")],
+            21421,
+            "Phone number",
+        ),
+    ];
+    for (path, creds, form, code, says) in cases {
+        let (s, body) = api.call("POST", path, Some(creds), &form).await;
+        assert_eq!(
+            (s, body["code"].as_u64()),
+            (400, Some(code)),
+            "{form:?}: {body}"
+        );
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(says), "{form:?}: {message}");
+    }
+    // Nothing was stored; the strict forms are taken.
+    for path in ["/v1/EndUsers", "/v1/CustomerProfiles"] {
+        let (_, list) = api.get(path, &a, &[]).await;
+        assert_eq!(
+            list["results"].as_array().map(Vec::len),
+            Some(0),
+            "{path}: {list}"
+        );
+    }
+    let (_, numbers) = api.get(&nums, &op, &[]).await;
+    assert_eq!(
+        numbers["incoming_phone_numbers"].as_array().map(Vec::len),
+        Some(0)
+    );
+    api.ok(&nums, &op, &[("PhoneNumber", "+12155550100")]).await;
+    api.ok("/v1/CustomerProfiles", &a, &profile("ops@example.com"))
+        .await;
+    // An update is held to the same rule.
+    let (_, list) = api.get("/v1/CustomerProfiles", &a, &[]).await;
+    let sid = list["results"][0]["sid"].as_str().unwrap().to_owned();
+    let (s, body) = api
+        .post(
+            &format!("/v1/CustomerProfiles/{sid}"),
+            &a,
+            &[("Email", "nope")],
+        )
+        .await;
+    assert_eq!((s, body["code"].as_u64()), (400, Some(20001)), "{body}");
+}

@@ -119,7 +119,8 @@ impl ApiError {
                 | H::AlreadyLinked { .. }
                 | H::Assign(_)
                 | H::UnknownNumber(_)
-                | H::EndUserAssigned { .. } => (bad, 20001),
+                | H::EndUserAssigned { .. }
+                | H::Value(_) => (bad, 20001),
                 H::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
             },
         }

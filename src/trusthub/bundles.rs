@@ -125,6 +125,7 @@ impl Hub {
     ) -> Result<Bundle, HubError> {
         let account = caller.account()?;
         self.check_status_callback(new.status_callback.as_deref())?;
+        rules::check_email(&new.email)?;
         let policy = Policy::from_sid(new.policy_sid)
             .filter(|p| kind.holds(*p))
             .ok_or(HubError::PolicyKind {
@@ -177,6 +178,9 @@ impl Hub {
         update: BundleUpdate,
     ) -> Result<Bundle, HubError> {
         self.check_status_callback(update.status_callback.as_deref())?;
+        if let Some(email) = &update.email {
+            rules::check_email(email)?;
+        }
         let guard = self.lock();
         let mut b = self.bundle(caller, kind, sid)?;
         let policy = policy_of(&b)?;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Caller, Hub, HubError, Missing, Write, new_sid};
 use crate::store::Page;
-use crate::trust::{Change, EndUser, Sid};
+use crate::trust::{Change, EndUser, Sid, rules};
 
 /// What a new end user is given.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,7 @@ pub struct EndUserUpdate {
 impl Hub {
     pub fn create_end_user(&self, caller: &Caller, new: NewEndUser) -> Result<EndUser, HubError> {
         let account = caller.account()?;
+        rules::check_end_user_type(&new.end_user_type)?;
         let now = self.now_text();
         let user = EndUser {
             sid: new_sid(*b"IT"),

@@ -6,6 +6,7 @@ use thiserror::Error;
 
 use crate::store::StoreError;
 use crate::tn::TnError;
+use crate::trust::rules::ValueError;
 use crate::trust::{AssignError, BundleKind, BundleStatus, LinkError, Sid};
 use crate::verify::FetchError;
 
@@ -91,6 +92,8 @@ pub enum HubError {
     UnknownNumber(Sid),
     #[error("End user {user} is assigned to {bundle}; remove the entity assignment first")]
     EndUserAssigned { user: Sid, bundle: Sid },
+    #[error("{0}")]
+    Value(#[from] ValueError),
     /// A status-callback URL the outbound policy refuses.
     #[error("StatusCallback: {0}")]
     StatusCallback(FetchError),

@@ -18,7 +18,9 @@ pub struct NumberFilter {
 /// Canonical E.164 (`+` and digits) for an owned number, which must be given with `+`.
 pub fn e164(raw: &str) -> Result<(Tn, String), HubError> {
     let invalid = || HubError::InvalidPhoneNumber(raw.to_owned());
-    if !raw.trim_start().starts_with('+') {
+    // Strict E.164: `+`, a non-zero country code digit, nothing but digits after it.
+    let digits = raw.strip_prefix('+').ok_or_else(invalid)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
         return Err(invalid());
     }
     let tn = tn::canonicalize(raw, &tn::Numbering::default()).map_err(|_| invalid())?;
@@ -157,9 +159,12 @@ mod tests {
 
     #[test]
     fn owned_numbers_must_be_e164() {
-        assert_eq!(e164("+1 (215) 555-0121").unwrap().1, "+12155550121");
+        assert_eq!(e164("+12155550121").unwrap().1, "+12155550121");
         assert_eq!(e164("+442071838750").unwrap().1, "+442071838750");
         for bad in [
+            "+1 (215) 555-0121",
+            "+1-215-555-0121",
+            " +12155550121",
             "2155550121",
             "+12",
             "+1215555012a",

@@ -147,5 +147,70 @@ pub fn check_channel_type(found: &str) -> Result<(), AssignError> {
     }
 }
 
+/// The end-user types a Trust Hub bundle can use: the business information and the
+/// authorized representatives of Twilio's Primary and Secondary customer profiles.
+pub const END_USER_TYPES: &[&str] = &[
+    "customer_profile_business_information",
+    "authorized_representative_1",
+    "authorized_representative_2",
+];
+
+/// Why a field value is not one Twilio would take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("Type must be one of {types}, got {0:?}", types = END_USER_TYPES.join(", "))]
+    EndUserType(String),
+    #[error("Email {0:?} is not an email address")]
+    Email(String),
+}
+
+pub fn check_end_user_type(t: &str) -> Result<(), ValueError> {
+    if END_USER_TYPES.contains(&t) {
+        Ok(())
+    } else {
+        Err(ValueError::EndUserType(t.to_owned()))
+    }
+}
+
+/// An address of the form `local@domain`: one `@`, a non-empty local part, a domain of
+/// dot-separated labels (letters, digits, hyphens) with at least one dot, no spaces, and
+/// at most 254 characters (RFC 5321 section 4.5.3.1.3).
+pub fn check_email(email: &str) -> Result<(), ValueError> {
+    let bad = || ValueError::Email(email.to_owned());
+    let (local, domain) = email.split_once('@').ok_or_else(bad)?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'@' | b'"'
+                        | b'('
+                        | b')'
+                        | b','
+                        | b':'
+                        | b';'
+                        | b'<'
+                        | b'>'
+                        | b'['
+                        | b'\\'
+                        | b']'
+                )
+        });
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let domain_ok = domain.contains('.') && domain.split('.').all(label_ok);
+    if email.len() <= 254 && local_ok && domain_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -150,3 +150,48 @@ fn only_phone_numbers_are_channel_endpoints() {
         Err(AssignError::ChannelType("messaging-service".into()))
     );
 }
+
+#[test]
+fn emails_must_be_local_at_a_dotted_domain() {
+    for good in [
+        "ops@example.com",
+        "first.last+tag@mail.example.co.uk",
+        "a@b-c.io",
+    ] {
+        assert_eq!(check_email(good), Ok(()), "{good}");
+    }
+    for bad in [
+        "",
+        "not-an-email",
+        "a@b@c.com",
+        "@example.com",
+        "a@",
+        "a@localhost",
+        "a b@example.com",
+        "a@exa mple.com",
+        "a@-example.com",
+        "a@example..com",
+        "a\u{0}@example.com",
+        "\"quoted\"@example.com",
+    ] {
+        assert_eq!(
+            check_email(bad),
+            Err(ValueError::Email(bad.into())),
+            "{bad:?}"
+        );
+    }
+    let long = format!("{}@example.com", "a".repeat(250));
+    assert!(check_email(&long).is_err());
+}
+
+#[test]
+fn end_user_types_are_the_known_ones() {
+    for t in END_USER_TYPES {
+        assert_eq!(check_end_user_type(t), Ok(()));
+    }
+    assert_eq!(
+        check_end_user_type("nonsense"),
+        Err(ValueError::EndUserType("nonsense".into()))
+    );
+    assert!(check_end_user_type("Authorized_Representative_1").is_err());
+}
