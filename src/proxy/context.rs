@@ -8,6 +8,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
 
+use super::noise::{Admit, Noise};
 use super::settings::{IdentityPolicy, OnFailure, Role, Settings, Timers};
 use super::{Peer, Transport};
 use crate::metrics::Metrics;
@@ -49,6 +50,8 @@ pub struct Context {
     record_route_value: [String; 2],
     pub max_tcp_connections: usize,
     pub tcp_idle_timeout: Duration,
+    /// Limits the warnings outside peers can cause (see [`Noise`]).
+    pub noise: Noise,
     /// How verifying trunks treat failures, and how long a call waits for verification.
     pub on_failure: OnFailure,
     pub verify_max_wait: Duration,
@@ -70,6 +73,21 @@ pub struct Context {
 }
 
 impl Context {
+    /// Whether to write a warning about `kind` from `source` now (Unix seconds): at most
+    /// one line per source, kind and interval; `Some` holds how many events the line
+    /// stands for beyond itself.
+    pub fn noisy(
+        &self,
+        source: std::net::IpAddr,
+        kind: &'static str,
+        now_unix: i64,
+    ) -> Option<u64> {
+        match self.noise.admit(source, kind, now_unix) {
+            Admit::Log { suppressed } => Some(suppressed),
+            Admit::Quiet => None,
+        }
+    }
+
     /// Builds the context. `udp_port`/`tcp_port` are the ports actually bound (tests bind
     /// port 0).
     pub fn new(
@@ -137,6 +155,7 @@ impl Context {
             via_prefix,
             record_route_value,
             max_tcp_connections,
+            noise: Noise::default(),
             on_failure,
             verify_max_wait,
             tcp_idle_timeout,

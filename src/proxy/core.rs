@@ -14,6 +14,7 @@ use super::settings::Role;
 use super::table::{Reservation, Table};
 use super::transaction::{NewTxn, ServerKey, Txn, TxnKind, relay_response};
 use super::{Output, Peer, Transport};
+use crate::clock::unix_seconds;
 use crate::metrics::{Discarded, Rejected};
 use crate::sip::{HeaderName, Message, Method, Rport, bare_response, build_response};
 use crate::verify::Verdict;
@@ -72,7 +73,10 @@ impl Core {
         let started = Instant::now();
         if bytes.len() > self.ctx.max_message_size {
             self.ctx.metrics.parse_error(Discarded::Oversized);
-            warn!(src = %src.addr, len = bytes.len(), "oversized message");
+            let kind = Discarded::Oversized.as_str();
+            if let Some(suppressed) = self.ctx.noisy(src.addr.ip(), kind, unix_seconds(wall)) {
+                warn!(src = %src.addr, len = bytes.len(), suppressed, "oversized message");
+            }
             if let Some(resp) = bare_response(bytes, 513, "Message Too Large") {
                 out.push(Output::to_peer(src, resp));
             }
@@ -82,12 +86,18 @@ impl Core {
             Ok(m) => m,
             Err(e) => {
                 let is_response = bytes.starts_with(b"SIP/");
-                self.ctx.metrics.parse_error(if is_response {
+                let cause = if is_response {
                     Discarded::Response
                 } else {
                     Discarded::Request
-                });
-                warn!(src = %src.addr, error = %e, "malformed message");
+                };
+                self.ctx.metrics.parse_error(cause);
+                if let Some(suppressed) =
+                    self.ctx
+                        .noisy(src.addr.ip(), cause.as_str(), unix_seconds(wall))
+                {
+                    warn!(src = %src.addr, error = %e, suppressed, "malformed message");
+                }
                 if !is_response
                     && let Some(resp) = bare_response(bytes, e.status(), e.reason_phrase())
                 {
@@ -471,3 +481,6 @@ fn response_peer(msg: &Message<'_>, src: Peer) -> Peer {
         _ => src,
     }
 }
+
+#[cfg(test)]
+mod tests;

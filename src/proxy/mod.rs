@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod core;
+pub mod noise;
 pub mod pipeline;
 pub mod resolve;
 pub mod route;

@@ -124,12 +124,18 @@ pub fn decide(
         PeerClass::Trunk(t) => Some(t),
         PeerClass::Upstream if !initial || method == Method::Ack => None,
         PeerClass::Upstream => {
-            warn!(call_id = msg.call_id(), src = %src.addr, "initial request from the upstream refused");
-            return respond(403, "Forbidden", Rejected::UpstreamInitialRequest);
+            let cause = Rejected::UpstreamInitialRequest;
+            if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+                warn!(call_id = msg.call_id(), src = %src.addr, suppressed, "initial request from the upstream refused");
+            }
+            return respond(403, "Forbidden", cause);
         }
         PeerClass::Unknown => {
-            warn!(call_id = msg.call_id(), src = %src.addr, method = ?method, "request from an unknown source refused");
-            return respond(403, "Forbidden", Rejected::ForbiddenSource);
+            let cause = Rejected::ForbiddenSource;
+            if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+                warn!(call_id = msg.call_id(), src = %src.addr, method = ?method, suppressed, "request from an unknown source refused");
+            }
+            return respond(403, "Forbidden", cause);
         }
     };
 

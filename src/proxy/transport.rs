@@ -25,6 +25,7 @@ use super::context::PeerClass;
 use super::core::{Core, Deferred};
 use super::resolve::Resolver;
 use super::{Dest, Output, Peer, Transport};
+use crate::clock::now_unix;
 use crate::metrics::{Discarded, Panic, Rejected, Timeout};
 use crate::sip::{Frame, FramingError, bare_response, frame};
 use crate::verify::Verdict;
@@ -240,13 +241,19 @@ impl Shell {
     fn accept(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr) {
         let ctx = &self.core.ctx;
         if matches!(ctx.classify(addr.ip()), PeerClass::Unknown) {
-            ctx.metrics.rejected(Rejected::ForbiddenSourceTcp);
-            warn!(from = %addr, "TCP connection from an unknown source refused");
+            let cause = Rejected::ForbiddenSourceTcp;
+            ctx.metrics.rejected(cause);
+            if let Some(suppressed) = ctx.noisy(addr.ip(), cause.as_str(), now_unix()) {
+                warn!(from = %addr, suppressed, "TCP connection from an unknown source refused");
+            }
             return;
         }
         let Ok(permit) = Arc::clone(&self.tcp_permits).try_acquire_owned() else {
-            ctx.metrics.rejected(Rejected::TcpConnectionLimit);
-            warn!(from = %addr, "TCP connection limit reached: connection refused");
+            let cause = Rejected::TcpConnectionLimit;
+            ctx.metrics.rejected(cause);
+            if let Some(suppressed) = ctx.noisy(addr.ip(), cause.as_str(), now_unix()) {
+                warn!(from = %addr, suppressed, "TCP connection limit reached: connection refused");
+            }
             return;
         };
         let _ = stream.set_nodelay(true);
@@ -390,8 +397,12 @@ impl Shell {
                     }
                     Err(e) => {
                         // The stream cannot be resynchronised: answer if possible, then close.
-                        self.core.ctx.metrics.parse_error(Discarded::Framing);
-                        warn!(from = %addr, error = %e, "TCP framing error: closing");
+                        let ctx = &self.core.ctx;
+                        ctx.metrics.parse_error(Discarded::Framing);
+                        let kind = Discarded::Framing.as_str();
+                        if let Some(suppressed) = ctx.noisy(addr.ip(), kind, now_unix()) {
+                            warn!(from = %addr, error = %e, suppressed, "TCP framing error: closing");
+                        }
                         let (status, reason) = match e {
                             FramingError::TooLarge => (513, "Message Too Large"),
                             _ => (400, "Bad Content-Length"),
