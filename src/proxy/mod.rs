@@ -17,6 +17,8 @@ pub mod transport;
 pub mod verstat;
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod testing;
 
 use std::net::SocketAddr;
