@@ -146,6 +146,19 @@ pub fn decide(
     if max_forwards.is_some_and(MaxForwards::is_exhausted) {
         return respond(483, "Too Many Hops", Rejected::TooManyHops);
     }
+    // RFC 3261 8.2.2.1: a scheme callsign cannot route is 416, whoever sent it and
+    // wherever the request would go.
+    let routable = msg
+        .request_uri()
+        .and_then(|uri| uri.split_once(':'))
+        .is_some_and(|(scheme, _)| {
+            ["sip", "sips", "tel"]
+                .iter()
+                .any(|s| scheme.eq_ignore_ascii_case(s))
+        });
+    if !routable {
+        return respond(416, "Unsupported URI Scheme", Rejected::Unroutable);
+    }
 
     // RFC 3261 16.3 item 4: we support no proxy extensions.
     let required: Vec<&str> = msg

@@ -464,3 +464,25 @@ fn the_signed_number_is_the_number_the_forwarded_request_carries() {
         assert_eq!(carried.as_str(), expected, "{with:?}");
     }
 }
+
+#[test]
+fn a_request_uri_scheme_that_cannot_be_routed_is_416_even_from_a_trunk() {
+    let (ctx, _) = context();
+    for scheme in [
+        "mailto:bob@example.com",
+        "http://example.com/",
+        "urn:service:sos",
+    ] {
+        let text = invite("").replacen("sip:2155550131@carrier.example", scheme, 1);
+        assert_eq!(
+            refusal(&ctx, &text, udp(TRUNK)),
+            (416, Rejected::Unroutable),
+            "{scheme}"
+        );
+    }
+    let tel = invite("").replacen("sip:2155550131@carrier.example", "tel:+12155550131", 1);
+    assert!(matches!(
+        forward(&ctx, &tel, udp(TRUNK)).signing,
+        Some(Signing::Signed(_))
+    ));
+}

@@ -10,6 +10,8 @@ pub enum ParseError {
     NotUtf8,
     #[error("Malformed Request Line")]
     MalformedRequestLine,
+    #[error("Bad Request-URI")]
+    BadRequestUri,
     #[error("Malformed Status Line")]
     MalformedStatusLine,
     #[error("Version Not Supported")]
@@ -71,6 +73,7 @@ impl ParseError {
             ParseError::Empty => "Empty Message",
             ParseError::NotUtf8 => "Not UTF-8",
             ParseError::MalformedRequestLine => "Malformed Request Line",
+            ParseError::BadRequestUri => "Bad Request-URI",
             ParseError::MalformedStatusLine => "Malformed Status Line",
             ParseError::UnsupportedVersion => "Version Not Supported",
             ParseError::MalformedHeader => "Malformed Header",
@@ -119,6 +122,7 @@ mod tests {
             ParseError::Empty,
             ParseError::NotUtf8,
             ParseError::MalformedRequestLine,
+            ParseError::BadRequestUri,
             ParseError::MalformedStatusLine,
             ParseError::UnsupportedVersion,
             ParseError::MalformedHeader,

@@ -425,6 +425,20 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     {
         return Err(bad);
     }
+    // RFC 3261 25.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). A URI in angle
+    // brackets (RFC 4475 `ltgtruri`) fails here. Headers (`?Route=...`, `escruri`) have
+    // no meaning in a Request-URI and must not travel on.
+    let scheme = uri.split_once(':').map_or("", |(s, _)| s);
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok || uri.contains(['<', '>', '?']) {
+        return Err(ParseError::BadRequestUri);
+    }
     if !is_sip_version(version) {
         return Err(if looks_like_version(version) {
             ParseError::UnsupportedVersion

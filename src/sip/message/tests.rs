@@ -357,6 +357,24 @@ fn every_parse_error_variant_is_reachable() {
             r("Content-Length: 8", "Content-Length: 8\r\nl: 9"),
             ParseError::Duplicate("Duplicate Content-Length"),
         ),
+        // RFC 4475 3.1.2.7 `ltgtruri` and 3.1.2.10 `escruri`.
+        (
+            INVITE.replacen("INVITE sip:", "INVITE <sip:", 1).replacen(
+                "user=phone SIP/2.0",
+                "user=phone> SIP/2.0",
+                1,
+            ),
+            ParseError::BadRequestUri,
+        ),
+        (
+            INVITE.replacen(
+                "user=phone SIP/2.0",
+                "user=phone?Route=%3Csip:example.com%3E SIP/2.0",
+                1,
+            ),
+            ParseError::BadRequestUri,
+        ),
+        (r("INVITE sip:", "INVITE 1sip:"), ParseError::BadRequestUri),
         (
             r("CSeq: 1 INVITE", "CSeq: 1 INVITE\r\nCSeq: 2 INVITE"),
             ParseError::Duplicate("Duplicate CSeq"),
