@@ -38,6 +38,8 @@ pub enum ParseError {
     MalformedTo,
     #[error("Malformed Address")]
     MalformedNameAddr,
+    #[error("Malformed Contact")]
+    MalformedContact,
     #[error("Malformed Route")]
     MalformedRoute,
     #[error("Malformed Reason")]
@@ -87,6 +89,7 @@ impl ParseError {
             ParseError::MalformedFrom => "Malformed From",
             ParseError::MalformedTo => "Malformed To",
             ParseError::MalformedNameAddr => "Malformed Address",
+            ParseError::MalformedContact => "Malformed Contact",
             ParseError::MalformedRoute => "Malformed Route",
             ParseError::MalformedReason => "Malformed Reason",
             ParseError::BadCallId => "Bad Call-ID",
@@ -136,6 +139,7 @@ mod tests {
             ParseError::MalformedFrom,
             ParseError::MalformedTo,
             ParseError::MalformedNameAddr,
+            ParseError::MalformedContact,
             ParseError::MalformedRoute,
             ParseError::MalformedReason,
             ParseError::BadCallId,

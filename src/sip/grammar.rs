@@ -1,7 +1,7 @@
 //! Header value syntax shared by the typed views: top-level comma lists (Via, Route,
 //! Record-Route), `;name=value` parameter lists, quoted strings and linear whitespace.
 
-use super::lines::is_lws;
+use super::lines::{is_lws, is_token};
 
 /// Trims SP, HT and the CR/LF that folding leaves inside a value.
 pub(crate) fn trim_lws(s: &str) -> &str {
@@ -113,6 +113,59 @@ pub(crate) fn params(s: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
             }
         }
     })
+}
+
+/// Whether `s`, the parameters after a header value's main part, is empty or a run of
+/// `;name[=value]` with a token name and a token, host (`[v6]`, `a:b`) or terminated
+/// quoted-string value (RFC 3261 25.1 `generic-param`). Empty parameters (`;;`), an
+/// empty value (`;x=`) and an unterminated quote are not.
+pub(crate) fn params_well_formed(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let skip = |i: &mut usize| {
+        while b.get(*i).is_some_and(|&c| is_lws(c)) {
+            *i += 1;
+        }
+    };
+    skip(&mut i);
+    while i < b.len() {
+        if b[i] != b';' {
+            return false;
+        }
+        i += 1;
+        skip(&mut i);
+        let name = i;
+        while b.get(i).is_some_and(|&c| is_token(c)) {
+            i += 1;
+        }
+        if i == name {
+            return false;
+        }
+        skip(&mut i);
+        if b.get(i) == Some(&b'=') {
+            i += 1;
+            skip(&mut i);
+            if b.get(i) == Some(&b'"') {
+                match quoted_end(b, i) {
+                    Some(close) => i = close + 1,
+                    None => return false,
+                }
+            } else {
+                let value = i;
+                while b
+                    .get(i)
+                    .is_some_and(|&c| is_token(c) || matches!(c, b':' | b'[' | b']'))
+                {
+                    i += 1;
+                }
+                if i == value {
+                    return false;
+                }
+            }
+            skip(&mut i);
+        }
+    }
+    true
 }
 
 /// Looks up a parameter by name (case-insensitive): `None` when absent, `Some(None)` when

@@ -171,6 +171,24 @@ impl<'a> Message<'a> {
             // What callsign reads must be the only value anyone downstream can read.
             single::check(&self.headers, self.head)?;
             self.asserted_identity()?;
+            // A proxy must not pass on a broken header it has to understand (RFC 4475
+            // `badinv01`, `quotbal`, `baddn`): the addresses, every Via, every Contact.
+            self.from()?;
+            self.to()?;
+            for value in self.header_values(HeaderName::Via) {
+                for via in split_list(value) {
+                    Via::parse(via)?;
+                }
+            }
+            for value in self.header_values(HeaderName::Contact) {
+                let star = value.trim() == "*";
+                if !star
+                    && (split_list(value).next().is_none()
+                        || split_list(value).any(|c| NameAddr::parse(c).is_err()))
+                {
+                    return Err(ParseError::MalformedContact);
+                }
+            }
         }
         let call_id = line(HeaderName::CallId, ParseError::MissingCallId)?;
         let cseq = line(HeaderName::CSeq, ParseError::MissingCSeq)?;

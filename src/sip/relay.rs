@@ -110,9 +110,20 @@ Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
     fn a_via_naming_its_source_is_untouched_and_a_bad_one_is_an_error() {
         let text = INVITE.replace("pbx.example;rport;", "192.0.2.10:5062;");
         assert_eq!(stamped(&text, "192.0.2.10:5062").unwrap(), text);
+        // A request with a broken Via does not parse at all now; the stamp still refuses
+        // one on a message that got past parsing (a response).
         let text = INVITE.replace("SIP/2.0/UDP pbx.example", "SIP/2.0/UDP [::1");
         assert_eq!(
-            stamped(&text, "192.0.2.10:5062"),
+            Message::parse(text.as_bytes()).err(),
+            Some(ParseError::MalformedVia)
+        );
+        let response = text.replacen(
+            "INVITE sip:+12155550131@carrier.example SIP/2.0",
+            "SIP/2.0 200 OK",
+            1,
+        );
+        assert_eq!(
+            stamped(&response, "192.0.2.10:5062"),
             Err(ParseError::MalformedVia)
         );
     }

@@ -6,7 +6,7 @@
 
 use super::error::ParseError;
 use super::grammar::split_list;
-use super::header::HeaderName;
+use super::header::{HeaderName, NameAddr};
 use super::message::HeaderLine;
 
 /// Name, compact form (or `""`) and the reason phrase of a repeat, for every header
@@ -93,9 +93,14 @@ pub(crate) fn check(headers: &[HeaderLine], head: &str) -> Result<(), ParseError
             || (matches!(line.name, HeaderName::From | HeaderName::To)
                 && is_list(head.get(line.value_range()).unwrap_or_default()));
         if repeated {
-            return Err(ParseError::Duplicate(
-                SINGLE.get(i).map_or("Duplicate Header", |s| s.2),
-            ));
+            // `Bell, Alexander <sip:...>` is one broken address, not two (RFC 4475 `baddn`).
+            let value = head.get(line.value_range()).unwrap_or_default();
+            let broken = split_list(value).any(|e| NameAddr::parse(e).is_err());
+            return Err(match line.name {
+                HeaderName::From if broken => ParseError::MalformedFrom,
+                HeaderName::To if broken => ParseError::MalformedTo,
+                _ => ParseError::Duplicate(SINGLE.get(i).map_or("Duplicate Header", |s| s.2)),
+            });
         }
         seen |= bit;
     }

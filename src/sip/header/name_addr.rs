@@ -5,8 +5,10 @@
 use std::fmt;
 
 use crate::sip::error::ParseError;
-use crate::sip::grammar::{find_param, push_without_params, quoted_end, trim_lws};
-use crate::sip::lines::is_lws;
+use crate::sip::grammar::{
+    find_param, params_well_formed, push_without_params, quoted_end, trim_lws,
+};
+use crate::sip::lines::{is_lws, is_token};
 
 /// One address value, borrowed from the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +46,11 @@ impl<'a> NameAddr<'a> {
             match v.find('<') {
                 Some(i) => {
                     let name = trim_lws(v.get(..i).ok_or(bad)?);
+                    // An unquoted display name is tokens and whitespace (RFC 3261 25.1):
+                    // `Bell, Alexander <sip:...>` must be quoted.
+                    if !name.bytes().all(|c| is_token(c) || is_lws(c)) {
+                        return Err(bad);
+                    }
                     (Some(name).filter(|n| !n.is_empty()), Some(i))
                 }
                 None => (None, None),
@@ -56,7 +63,7 @@ impl<'a> NameAddr<'a> {
                 let close = rest.find('>').ok_or(bad)?;
                 let uri = trim_lws(rest.get(..close).ok_or(bad)?);
                 let params = trim_lws(rest.get(close + 1..).ok_or(bad)?);
-                if !params.is_empty() && !params.starts_with(';') {
+                if !params_well_formed(params) {
                     return Err(bad);
                 }
                 (uri, params)

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 
 use super::HeaderName;
 use crate::sip::error::ParseError;
-use crate::sip::grammar::{ListElements, find_param, push_without_params, split_list, trim_lws};
+use crate::sip::grammar::{
+    ListElements, find_param, params_well_formed, push_without_params, split_list, trim_lws,
+};
 use crate::sip::lines::{Lexed, is_lws, is_token, lex};
 
 /// One Via value, borrowed from the message.
@@ -108,7 +110,7 @@ impl<'a> Via<'a> {
             skip_lws(b, &mut i);
         }
         let params = raw.get(i..).ok_or(bad)?;
-        if !params.is_empty() && !params.starts_with(';') {
+        if !params_well_formed(params) {
             return Err(bad);
         }
 

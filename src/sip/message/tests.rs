@@ -232,7 +232,13 @@ fn unknown_methods_are_other_but_kept_as_strings() {
 
 #[test]
 fn lazy_accessors_report_their_own_errors() {
+    // A response: in a request these are refused by `parse` itself.
     let msg = INVITE
+        .replacen(
+            "INVITE sip:+12155550131@carrier.example;user=phone SIP/2.0",
+            "SIP/2.0 180 Ringing",
+            1,
+        )
         .replace("Max-Forwards: 70", "Max-Forwards: seventy")
         .replace("From: \"Alice\" <", "From: \"Alice <")
         .replace(
@@ -357,6 +363,28 @@ fn every_parse_error_variant_is_reachable() {
             r("Content-Length: 8", "Content-Length: 8\r\nl: 9"),
             ParseError::Duplicate("Duplicate Content-Length"),
         ),
+        // RFC 4475 `badinv01` (empty Via and Contact parameters), `quotbal`
+        // (unterminated quote) and `baddn` (unquoted display name with a comma).
+        (
+            r("branch=z9hG4bK74bf9;rport", "branch=z9hG4bK74bf9;;rport"),
+            ParseError::MalformedVia,
+        ),
+        (
+            r(
+                "Contact: <sip:alice@192.0.2.10:5060>",
+                "Contact: \"Joe\" <sip:joe@example.org>;;;;",
+            ),
+            ParseError::MalformedContact,
+        ),
+        (
+            r("To: <sip:", "To: \"Mr. J. User <sip:"),
+            ParseError::MalformedTo,
+        ),
+        (
+            r("From: \"Alice\" <", "From: Bell, Alexander <"),
+            ParseError::MalformedFrom,
+        ),
+        (r(";tag=9fxced76sl", ";tag="), ParseError::MalformedFrom),
         // RFC 4475 3.1.2.7 `ltgtruri` and 3.1.2.10 `escruri`.
         (
             INVITE.replacen("INVITE sip:", "INVITE <sip:", 1).replacen(
