@@ -35,11 +35,6 @@ impl HeaderLine {
         self.value_start..self.value_end
     }
 
-    /// The name as written.
-    pub(crate) fn name_range(&self) -> Range<usize> {
-        self.start..self.name_end
-    }
-
     /// The name as written (`v`, `VIA`, `Via`...). `buf` is the message's [`Message::buf`].
     pub fn name_str<'a>(&self, buf: &'a [u8]) -> &'a str {
         str_at(buf, self.start..self.name_end)
@@ -169,7 +164,11 @@ impl<'a> Message<'a> {
             line(HeaderName::From, ParseError::MissingFrom)?;
             line(HeaderName::To, ParseError::MissingTo)?;
             // What callsign reads must be the only value anyone downstream can read.
-            single::check(&self.headers, self.head)?;
+            single::check(
+                self.headers
+                    .iter()
+                    .map(|h| (h.name, self.slice((h.start, h.name_end)), self.value_of(h))),
+            )?;
             self.asserted_identity()?;
             // A proxy must not pass on a broken header it has to understand (RFC 4475
             // `badinv01`, `quotbal`, `baddn`): the addresses, every Via, every Contact.
