@@ -239,17 +239,24 @@ pub fn decide(
         None => edits.prepend(HeaderName::MaxForwards, MaxForwards::DEFAULT.to_string()),
     }
 
+    // The caller of an initial INVITE from a trunk, read once: refused when it is
+    // ambiguous, signed for otherwise.
+    let mut caller = None;
     if let Some(trunk) = trunk
         && initial
         && method == Method::Invite
-        && let Err(conflict) = calling_number(msg, &ctx.numbering)
     {
-        warn!(call_id = msg.call_id(), trunk = %trunk.name, %conflict, "refused");
-        return respond(
-            400,
-            "Conflicting P-Asserted-Identity",
-            Rejected::ConflictingIdentity,
-        );
+        match calling_number(msg, &ctx.numbering) {
+            Ok(number) => caller = number,
+            Err(conflict) => {
+                warn!(call_id = msg.call_id(), trunk = %trunk.name, %conflict, "refused");
+                return respond(
+                    400,
+                    "Conflicting P-Asserted-Identity",
+                    Rejected::ConflictingIdentity,
+                );
+            }
+        }
     }
 
     let mut signing = None;
@@ -259,7 +266,7 @@ pub fn decide(
                 return refusal;
             }
             if initial && method == Method::Invite {
-                match sign_invite(ctx, msg, trunk, now, &mut edits) {
+                match sign_invite(ctx, msg, trunk, caller, now, &mut edits) {
                     Ok(s) => signing = Some(s),
                     Err(action) => return action,
                 }
@@ -374,21 +381,18 @@ fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {
     tn::from_uri(to.uri, &ctx.numbering).map_err(|_| Unsigned::DestNotANumber)
 }
 
-/// Attests and signs an initial INVITE from a trunk, editing Identity and Date. An error
-/// is a response that refuses the request.
+/// Attests and signs an initial INVITE from a trunk for `caller` (its calling number, when
+/// it has one), editing Identity and Date. An error is a response that refuses the request.
 fn sign_invite(
     ctx: &Context,
     msg: &Message<'_>,
     trunk: &Trunk,
+    caller: Option<Tn>,
     now: SystemTime,
     edits: &mut Edits,
 ) -> Result<Signing, Action> {
     let call_id = msg.call_id();
-    let orig = match calling_number(msg, &ctx.numbering) {
-        Ok(number) => number.ok_or(Unsigned::OrigNotANumber),
-        // Refused in `decide` before signing.
-        Err(_) => Err(Unsigned::OrigNotANumber),
-    };
+    let orig = caller.ok_or(Unsigned::OrigNotANumber);
     let (orig, dest) = match (orig, called_number(ctx, msg)) {
         (Ok(o), Ok(d)) => (o, d),
         (Err(cause), _) | (_, Err(cause)) => {
