@@ -444,8 +444,9 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     }
     // RFC 3261 25.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). A URI in angle
     // brackets (RFC 4475 `ltgtruri`) fails here. Headers (`?Route=...`, `escruri`) have
-    // no meaning in a Request-URI and must not travel on.
-    let scheme = uri.split_once(':').map_or("", |(s, _)| s);
+    // no meaning in a Request-URI and must not travel on; a `?` in the user part of a
+    // sip URI is legal (`intmeth`), and schemes other than sip, sips and tel get 416.
+    let (scheme, rest) = uri.split_once(':').unwrap_or_default();
     let scheme_ok = scheme
         .bytes()
         .next()
@@ -453,7 +454,14 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         && scheme
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_ok || uri.contains(['<', '>', '?']) {
+    let after_user = if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        rest.split_once('@').map_or(rest, |(_, host)| host)
+    } else if scheme.eq_ignore_ascii_case("tel") {
+        rest
+    } else {
+        ""
+    };
+    if !scheme_ok || uri.contains(['<', '>']) || after_user.contains('?') {
         return Err(ParseError::BadRequestUri);
     }
     if !is_sip_version(version) {

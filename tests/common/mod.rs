@@ -8,6 +8,7 @@
 //! - [`api`]: a Trust Hub API client and the usual vetting steps.
 //! - [`binary`]: the `callsign` binary (and other programs) as child processes.
 //! - [`pki_server`]: a dev PKI published over HTTP, for verification.
+//! - [`rfc4475`]: the RFC 4475 torture messages of `tests/data/rfc4475/`.
 //! - [`sipp`]: SIPp as UAC and UAS.
 // Each test binary uses only part of this module.
 #![allow(dead_code, unused_imports)]
@@ -16,6 +17,7 @@ pub mod api;
 pub mod binary;
 pub mod harness;
 pub mod pki_server;
+pub mod rfc4475;
 pub mod server;
 pub mod sip;
 pub mod sipp;

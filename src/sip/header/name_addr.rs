@@ -61,7 +61,9 @@ impl<'a> NameAddr<'a> {
             Some(open) => {
                 let rest = v.get(open + 1..).ok_or(bad)?;
                 let close = rest.find('>').ok_or(bad)?;
-                let uri = trim_lws(rest.get(..close).ok_or(bad)?);
+                // LAQUOT and RAQUOT hold the URI tight (RFC 3261 25.1): `< sip:a@b >` is
+                // an addr-spec with spaces in it (RFC 4475 `badaspec`).
+                let uri = rest.get(..close).ok_or(bad)?;
                 let params = trim_lws(rest.get(close + 1..).ok_or(bad)?);
                 if !params_well_formed(params) {
                     return Err(bad);
@@ -71,6 +73,12 @@ impl<'a> NameAddr<'a> {
             None => {
                 let end = v.find(';').unwrap_or(v.len());
                 let uri = trim_lws(v.get(..end).ok_or(bad)?);
+                // RFC 3261 20.10: a URI with a comma, question mark or semicolon must be
+                // in angle brackets; bare, its headers would be read as the address's
+                // own (RFC 4475 `regbadct`).
+                if uri.contains([',', '?']) {
+                    return Err(bad);
+                }
                 (uri, v.get(end..).ok_or(bad)?)
             }
         };
@@ -178,6 +186,28 @@ mod tests {
         assert_eq!(n.uri, "sip:bob@biloxi.example.com");
         assert_eq!(n.tag(), Some("a6c85cf"));
         assert_eq!(n.param("lr"), Some(None));
+    }
+
+    #[test]
+    fn the_uri_sits_tight_in_its_brackets_and_a_bare_one_has_no_headers() {
+        for bad in [
+            r#""Watson, Thomas" < sip:t.watson@example.org >"#,
+            "<sip:a@b >",
+            "< sip:a@b>",
+            "sip:user@example.com?Route=%3Csip:sip.example.com%3E",
+            "sip:a@b,sip:c@d",
+        ] {
+            assert_eq!(
+                NameAddr::parse(bad),
+                Err(ParseError::MalformedNameAddr),
+                "{bad}"
+            );
+        }
+        let n = NameAddr::parse("<sip:user@example.com?Route=%3Csip:sip.example.com%3E>").unwrap();
+        assert_eq!(
+            n.uri,
+            "sip:user@example.com?Route=%3Csip:sip.example.com%3E"
+        );
     }
 
     #[test]
