@@ -79,6 +79,11 @@ pub struct Message<'a> {
     call_id: (usize, usize),
     cseq: CSeq<'a>,
     cseq_method: Method,
+    // The values the proxy reads several times per message, parsed once by `parse`.
+    from: Result<NameAddr<'a>, ParseError>,
+    to: Result<NameAddr<'a>, ParseError>,
+    top_via: Result<Via<'a>, ParseError>,
+    asserted: Result<Option<AssertedIdentity<'a>>, ParseError>,
 }
 
 impl<'a> Message<'a> {
@@ -143,6 +148,10 @@ impl<'a> Message<'a> {
             call_id: (0, 0),
             cseq: CSeq { seq: 0, method: "" },
             cseq_method: Method::Other,
+            from: Err(ParseError::MissingFrom),
+            to: Err(ParseError::MissingTo),
+            top_via: Err(ParseError::MissingVia),
+            asserted: Ok(None),
         };
         msg.validate()?;
         let body_end = match msg.content_length()? {
@@ -156,28 +165,57 @@ impl<'a> Message<'a> {
         Ok(msg)
     }
 
-    /// Checks the mandatory headers and caches Call-ID and CSeq.
+    /// Checks the mandatory headers, and caches Call-ID, CSeq, From, To, the top Via and
+    /// P-Asserted-Identity.
     fn validate(&mut self) -> Result<(), ParseError> {
         let line = |name, missing| self.first_line(name).copied().ok_or(missing);
-        line(HeaderName::Via, ParseError::MissingVia)?;
+        let via = line(HeaderName::Via, ParseError::MissingVia)?;
+        let address = |name, missing, malformed| {
+            let line = self.first_line(name).ok_or(missing)?;
+            NameAddr::parse(self.value_of(line)).map_err(|_| malformed)
+        };
+        let from = address(
+            HeaderName::From,
+            ParseError::MissingFrom,
+            ParseError::MalformedFrom,
+        );
+        let to = address(
+            HeaderName::To,
+            ParseError::MissingTo,
+            ParseError::MalformedTo,
+        );
+        let top_via = split_list(self.value_of(&via))
+            .next()
+            .ok_or(ParseError::MalformedVia)
+            .and_then(Via::parse);
+        let asserted =
+            AssertedIdentity::parse_lines(self.header_values(HeaderName::PAssertedIdentity));
+        let call_id = line(HeaderName::CallId, ParseError::MissingCallId);
+        let cseq = line(HeaderName::CSeq, ParseError::MissingCSeq);
+        (self.from, self.to, self.top_via, self.asserted) = (from, to, top_via, asserted);
         if self.is_request() {
-            line(HeaderName::From, ParseError::MissingFrom)?;
-            line(HeaderName::To, ParseError::MissingTo)?;
+            if let Err(e @ ParseError::MissingFrom) = from {
+                return Err(e);
+            }
+            if let Err(e @ ParseError::MissingTo) = to {
+                return Err(e);
+            }
             // What callsign reads must be the only value anyone downstream can read.
             single::check(
                 self.headers
                     .iter()
                     .map(|h| (h.name, self.slice((h.start, h.name_end)), self.value_of(h))),
             )?;
-            self.asserted_identity()?;
+            asserted?;
             // A proxy must not pass on a broken header it has to understand (RFC 4475
             // `badinv01`, `quotbal`, `baddn`): the addresses, every Via, every Contact.
-            self.from()?;
-            self.to()?;
-            for value in self.header_values(HeaderName::Via) {
-                for via in split_list(value) {
-                    Via::parse(via)?;
-                }
+            from?;
+            to?;
+            top_via?;
+            let mut vias = self.header_values(HeaderName::Via).flat_map(split_list);
+            vias.next();
+            for via in vias {
+                Via::parse(via)?;
             }
             for value in self.header_values(HeaderName::Contact) {
                 let star = value.trim() == "*";
@@ -189,8 +227,7 @@ impl<'a> Message<'a> {
                 }
             }
         }
-        let call_id = line(HeaderName::CallId, ParseError::MissingCallId)?;
-        let cseq = line(HeaderName::CSeq, ParseError::MissingCSeq)?;
+        let (call_id, cseq) = (call_id?, cseq?);
 
         let id = self.value_of(&call_id);
         if id.is_empty() || id.bytes().any(is_lws) {
@@ -325,13 +362,7 @@ impl<'a> Message<'a> {
 
     /// The first Via value (the first element of the first Via line).
     pub fn top_via(&self) -> Result<Via<'a>, ParseError> {
-        let line = self
-            .first_line(HeaderName::Via)
-            .ok_or(ParseError::MissingVia)?;
-        let first = split_list(self.value_of(line))
-            .next()
-            .ok_or(ParseError::MalformedVia)?;
-        Via::parse(first)
+        self.top_via
     }
 
     pub fn call_id(&self) -> &'a str {
@@ -354,22 +385,20 @@ impl<'a> Message<'a> {
             .transpose()
     }
 
+    /// The From address (always `Ok` for a request [`Message::parse`] accepted).
     pub fn from(&self) -> Result<NameAddr<'a>, ParseError> {
-        let v = self
-            .header(HeaderName::From)
-            .ok_or(ParseError::MissingFrom)?;
-        NameAddr::parse(v).map_err(|_| ParseError::MalformedFrom)
+        self.from
     }
 
+    /// The To address (always `Ok` for a request [`Message::parse`] accepted).
     pub fn to(&self) -> Result<NameAddr<'a>, ParseError> {
-        let v = self.header(HeaderName::To).ok_or(ParseError::MissingTo)?;
-        NameAddr::parse(v).map_err(|_| ParseError::MalformedTo)
+        self.to
     }
 
     /// The P-Asserted-Identity values (RFC 3325), over all its lines; `None` without one.
     /// A request that [`Message::parse`] accepted always gives `Ok`.
     pub fn asserted_identity(&self) -> Result<Option<AssertedIdentity<'a>>, ParseError> {
-        AssertedIdentity::parse_lines(self.header_values(HeaderName::PAssertedIdentity))
+        self.asserted
     }
 
     /// The To tag, if the To header parses and carries one.
