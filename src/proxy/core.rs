@@ -109,7 +109,7 @@ impl Core {
         if msg.is_request() {
             self.on_request(&msg, src, now, wall, started, out)
         } else {
-            self.on_response(&msg, now, out);
+            self.on_response(&msg, src, now, wall, out);
             None
         }
     }
@@ -201,8 +201,12 @@ impl Core {
         let reply_to = response_peer(msg, src);
         if self.table.len() > self.ctx.max_transactions {
             self.table.release(&key);
-            self.ctx.metrics.rejected(Rejected::Overloaded);
-            warn!(call_id = msg.call_id(), "transaction table full: 503");
+            let cause = Rejected::Overloaded;
+            self.ctx.metrics.rejected(cause);
+            let now_unix = unix_seconds(wall);
+            if let Some(suppressed) = self.ctx.noisy(src.addr.ip(), cause.as_str(), now_unix) {
+                warn!(call_id = msg.call_id(), src = %src.addr, suppressed, "transaction table full: 503");
+            }
             let tag = self.ctx.local_tag(id);
             let mut resp = Vec::with_capacity(512);
             let extra = [(HeaderName::RetryAfter, "5")];
@@ -402,7 +406,14 @@ impl Core {
         }
     }
 
-    fn on_response(&self, msg: &Message<'_>, now: Instant, out: &mut Vec<Output>) {
+    fn on_response(
+        &self,
+        msg: &Message<'_>,
+        src: Peer,
+        now: Instant,
+        wall: SystemTime,
+        out: &mut Vec<Output>,
+    ) {
         let Ok(via) = msg.top_via() else {
             self.ctx.metrics.parse_error(Discarded::Response);
             return;
@@ -428,11 +439,12 @@ impl Core {
         match handled {
             Some(true) => {}
             Some(false) => {
-                self.ctx.metrics.parse_error(Discarded::ResponseForged);
-                warn!(
-                    call_id = msg.call_id(),
-                    "response with a forged branch dropped"
-                );
+                let kind = Discarded::ResponseForged;
+                self.ctx.metrics.parse_error(kind);
+                let now_unix = unix_seconds(wall);
+                if let Some(suppressed) = self.ctx.noisy(src.addr.ip(), kind.as_str(), now_unix) {
+                    warn!(call_id = msg.call_id(), src = %src.addr, suppressed, "response with a forged branch dropped");
+                }
             }
             None => self.forward_stateless(msg, out),
         }

@@ -178,8 +178,11 @@ pub fn decide(
     for via in msg.vias().flatten() {
         let ours = via.branch.and_then(branch_parts).map(|(h, _)| h);
         if ours == Some(hash) && ctx.is_us(via.host, via.port) {
-            warn!(call_id = msg.call_id(), "loop detected");
-            return respond(482, "Loop Detected", Rejected::LoopDetected);
+            let cause = Rejected::LoopDetected;
+            if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+                warn!(call_id = msg.call_id(), src = %src.addr, suppressed, "loop detected");
+            }
+            return respond(482, "Loop Detected", cause);
         }
     }
 
@@ -188,12 +191,11 @@ pub fn decide(
     if trunk.is_some() && !initial && ctx.record_route && !routed_via_us {
         // In-dialog requests from a trunk must follow our Record-Route; anything else
         // would let a trunk send unsigned requests anywhere by inventing a To tag.
-        warn!(call_id = msg.call_id(), src = %src.addr, "in-dialog request without our Route refused");
-        return respond(
-            403,
-            "Not In A Dialog Through This Proxy",
-            Rejected::NoRouteToUs,
-        );
+        let cause = Rejected::NoRouteToUs;
+        if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+            warn!(call_id = msg.call_id(), src = %src.addr, suppressed, "in-dialog request without our Route refused");
+        }
+        return respond(403, "Not In A Dialog Through This Proxy", cause);
     }
     let dest = match (trunk, initial) {
         (Some(t), true) => Dest::Peer(t.upstream),
@@ -249,12 +251,13 @@ pub fn decide(
         match calling_number(msg, &ctx.numbering) {
             Ok(number) => caller = number,
             Err(conflict) => {
-                warn!(call_id = msg.call_id(), trunk = %trunk.name, %conflict, "refused");
-                return respond(
-                    400,
-                    "Conflicting P-Asserted-Identity",
-                    Rejected::ConflictingIdentity,
-                );
+                let cause = Rejected::ConflictingIdentity;
+                if let Some(suppressed) =
+                    ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now))
+                {
+                    warn!(call_id = msg.call_id(), trunk = %trunk.name, %conflict, suppressed, "refused");
+                }
+                return respond(400, "Conflicting P-Asserted-Identity", cause);
             }
         }
     }
@@ -262,11 +265,11 @@ pub fn decide(
     let mut signing = None;
     match trunk.map(|t| (t, t.role)) {
         Some((trunk, Role::Sign)) => {
-            if let Err(refusal) = apply_identity_policy(ctx, msg, trunk, &mut edits) {
+            if let Err(refusal) = apply_identity_policy(ctx, msg, src, trunk, now, &mut edits) {
                 return refusal;
             }
             if initial && method == Method::Invite {
-                match sign_invite(ctx, msg, trunk, caller, now, &mut edits) {
+                match sign_invite(ctx, msg, src, trunk, caller, now, &mut edits) {
                     Ok(s) => signing = Some(s),
                     Err(action) => return action,
                 }
@@ -344,7 +347,9 @@ fn strip_own_routes(
 fn apply_identity_policy(
     ctx: &Context,
     msg: &Message<'_>,
+    src: Peer,
     trunk: &Trunk,
+    now: SystemTime,
     edits: &mut Edits,
 ) -> Result<(), Action> {
     let lines: Vec<usize> = msg.find_lines(HeaderName::Identity).collect();
@@ -366,12 +371,11 @@ fn apply_identity_policy(
             Ok(())
         }
         IdentityPolicy::Reject => {
-            warn!(call_id, trunk = %trunk.name, "request with an Identity header refused by policy");
-            Err(respond(
-                403,
-                "Identity Not Accepted From Trunk",
-                Rejected::UntrustedIdentity,
-            ))
+            let cause = Rejected::UntrustedIdentity;
+            if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+                warn!(call_id, trunk = %trunk.name, suppressed, "request with an Identity header refused by policy");
+            }
+            Err(respond(403, "Identity Not Accepted From Trunk", cause))
         }
     }
 }
@@ -386,6 +390,7 @@ fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {
 fn sign_invite(
     ctx: &Context,
     msg: &Message<'_>,
+    src: Peer,
     trunk: &Trunk,
     caller: Option<Tn>,
     now: SystemTime,
@@ -397,7 +402,9 @@ fn sign_invite(
         (Ok(o), Ok(d)) => (o, d),
         (Err(cause), _) | (_, Err(cause)) => {
             ctx.metrics.unsigned(cause);
-            warn!(call_id, trunk = %trunk.name, cause = cause.as_str(), "forwarded unsigned: number cannot be canonicalized");
+            if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+                warn!(call_id, trunk = %trunk.name, cause = cause.as_str(), suppressed, "forwarded unsigned: number cannot be canonicalized");
+            }
             return Ok(Signing::Unsigned(cause));
         }
     };

@@ -110,7 +110,13 @@ impl Shell {
                     match resolved {
                         Ok(addr) => shell.send_to(Peer { transport, addr }, out.bytes).await,
                         Err(e) => {
-                            warn!(%host, error = %e, "name resolution failed: message dropped")
+                            // Request-URIs and Routes name the host: one line per interval
+                            // for all failures, whoever caused them.
+                            let anyone = std::net::IpAddr::from([0, 0, 0, 0]);
+                            let ctx = &shell.core.ctx;
+                            if let Some(suppressed) = ctx.noisy(anyone, "resolution", now_unix()) {
+                                warn!(%host, error = %e, suppressed, "name resolution failed: message dropped");
+                            }
                         }
                     }
                 });

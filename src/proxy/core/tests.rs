@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::proxy::testing::{context, udp, wall};
+use crate::proxy::testing::{TRUNK, context, udp, wall};
 
 /// A log sink that keeps every line written.
 #[derive(Clone, Default)]
@@ -32,19 +32,36 @@ impl Lines {
     }
 }
 
-#[test]
-fn a_barrage_of_malformed_datagrams_writes_a_bounded_number_of_lines() {
-    let (ctx, _) = context();
-    let core = Core::new(ctx);
+/// Runs `f` with a subscriber that keeps every line, and counts the lines.
+fn lines_written(f: impl FnOnce()) -> usize {
     let lines = Lines::default();
     let sink = lines.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || sink.clone())
         .with_ansi(false)
         .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    lines.count()
+}
+
+/// The sum of the counter samples whose names start with `prefix`.
+fn counted(core: &Core, prefix: &str) -> u64 {
+    core.ctx
+        .metrics
+        .render()
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn a_barrage_of_malformed_datagrams_writes_a_bounded_number_of_lines() {
+    let (ctx, _) = context();
+    let core = Core::new(ctx);
     let start = Instant::now();
     let mut out = Vec::new();
-    tracing::subscriber::with_default(subscriber, || {
+    let written = lines_written(|| {
         // 100,000 broken requests over 60 virtual seconds, from 50 trunk addresses and
         // from 5,000 strangers, oversized ones among them.
         for i in 0..100_000u32 {
@@ -63,18 +80,86 @@ fn a_barrage_of_malformed_datagrams_writes_a_bounded_number_of_lines() {
             core.handle(udp(&source), &bytes, start, wall, &mut out);
         }
     });
-    let written = lines.count();
     assert!(written > 0, "the barrage is logged at all");
     assert!(
         written <= 500,
         "{written} lines for 100,000 malformed datagrams"
     );
     // Every event is still counted.
+    assert_eq!(counted(&core, "callsign_parse_errors_total{"), 100_000);
+}
+
+/// Well-formed messages that callsign refuses or drops, each of which used to write a
+/// warning: responses with a forged branch, and from a trunk, calls with conflicting
+/// caller identities, in-dialog requests that bypass our Record-Route, and calls whose
+/// numbers cannot be signed.
+#[test]
+fn a_barrage_of_refused_calls_and_forged_responses_writes_a_bounded_number_of_lines() {
+    use crate::proxy::pipeline::{branch, branch_parts};
+    use crate::proxy::testing::invite;
+
+    let (ctx, _) = context();
+    let core = Core::new(ctx);
+    let start = Instant::now();
+    let mut out = Vec::new();
+    // One genuine call upstream, whose transaction the forged responses aim at.
+    core.handle(udp(TRUNK), invite("").as_bytes(), start, wall(), &mut out);
+    let forwarded = out.iter().find(|o| o.bytes.starts_with(b"INVITE")).unwrap();
+    let forwarded = Message::parse(&forwarded.bytes).unwrap();
+    let ours = forwarded.top_via().unwrap().branch.unwrap();
+    let (hash, id) = branch_parts(ours).unwrap();
+    let forged = branch(hash ^ 1, id);
+
+    let written = lines_written(|| {
+        for i in 0..100_000u32 {
+            let wall = wall() + Duration::from_millis(u64::from(i) * 60_000 / 100_000);
+            let call = format!("barrage-{i}@test");
+            let (source, bytes) = match i % 4 {
+                0 => (
+                    format!("198.51.100.{}:5060", i % 200),
+                    format!(
+                        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={forged}\r\n\
+                         From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: {call}\r\n\
+                         CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+                    ),
+                ),
+                1 => (
+                    TRUNK.to_owned(),
+                    invite(
+                        "P-Asserted-Identity: <sip:+12155550121@a.example>, <tel:+12155550199>\r\n",
+                    ),
+                ),
+                2 => (
+                    TRUNK.to_owned(),
+                    invite("").replace(
+                        "<sip:2155550131@carrier.example>\r\n",
+                        "<sip:2155550131@carrier.example>;tag=t\r\n",
+                    ),
+                ),
+                _ => (
+                    TRUNK.to_owned(),
+                    invite("").replace("<sip:2155550121@", "<sip:alice@"),
+                ),
+            };
+            let bytes = bytes
+                .replace("c1@test", &call)
+                .replace("z9hG4bK-1", &format!("z9hG4bK-barrage-{i}"));
+            out.clear();
+            core.handle(udp(&source), bytes.as_bytes(), start, wall, &mut out);
+        }
+    });
+    assert!(written > 0, "the barrage is logged at all");
+    assert!(
+        written <= 500,
+        "{written} lines for 100,000 refused or forged messages"
+    );
     let metrics = core.ctx.metrics.render();
-    let counted: u64 = metrics
-        .lines()
-        .filter(|l| l.starts_with("callsign_parse_errors_total{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum();
-    assert_eq!(counted, 100_000);
+    for sample in [
+        "callsign_parse_errors_total{cause=\"response_forged\"} 25000",
+        "callsign_requests_rejected_total{cause=\"conflicting_identity\"} 25000",
+        "callsign_requests_rejected_total{cause=\"no_route_to_us\"} 25000",
+    ] {
+        assert!(metrics.contains(sample), "{sample} missing from {metrics}");
+    }
+    assert_eq!(counted(&core, "callsign_calls_unsigned_total{"), 25_000);
 }
