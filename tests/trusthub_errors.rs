@@ -76,6 +76,9 @@ async fn what_the_http_layer_refuses_has_twilios_error_shape() {
     let (h, _api) = hub().await;
     let uri = format!("/v1/EndUsers?x={}", "a".repeat(20_000));
     let big_header = format!("X-Big: {}\r\n", "b".repeat(40_000));
+    let huge_uri = format!("/v1/EndUsers?x={}", "a".repeat(70_000));
+    let many_headers = "X-A: b\r\n".repeat(200);
+    let huge_header = format!("X-Big: {}\r\n", "b".repeat(500_000));
     let put =
         b"PUT /v1/EndUsers HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
@@ -84,6 +87,19 @@ async fn what_the_http_layer_refuses_has_twilios_error_shape() {
         ("long URI", get(&uri, ""), 414),
         ("large headers", get("/v1/EndUsers", &big_header), 431),
         ("wrong method", put.to_vec(), 405),
+        // What hyper refuses itself, before any router: a request line past 64 KiB, more
+        // than 100 header fields, a head past its buffer.
+        ("URI past hyper's limit", get(&huge_uri, ""), 414),
+        (
+            "too many header fields",
+            get("/v1/EndUsers", &many_headers),
+            431,
+        ),
+        (
+            "head past hyper's buffer",
+            get("/v1/EndUsers", &huge_header),
+            431,
+        ),
     ];
     for (what, request, want) in cases {
         let (status, body) = raw(&h, &request).await;

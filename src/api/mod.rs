@@ -10,6 +10,7 @@
 //!   what the three bundle sub-resources share.
 //! - [`request`], [`render`], [`error`]: parameters, Twilio JSON shapes, error bodies
 //!   and the one mapping of every error to an HTTP status and Twilio code.
+//! - [`listener`]: the TCP listener, which gives hyper's own refusals Twilio's body.
 
 pub mod accounts;
 pub mod assignments;
@@ -18,6 +19,7 @@ pub mod bundles;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;
+pub mod listener;
 pub mod numbers;
 pub mod policies;
 pub mod render;

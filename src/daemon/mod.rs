@@ -254,7 +254,9 @@ async fn serve(
         let stop = shutdown.clone().cancelled_owned();
         info!(http = ?l.local_addr().ok(), "HTTP serving x5u, /metrics and the Trust Hub API");
         tasks.spawn(async move {
-            let served = axum::serve(l, app).with_graceful_shutdown(stop).await;
+            let served = axum::serve(api::listener::Listener(l), app)
+                .with_graceful_shutdown(stop)
+                .await;
             if let Err(e) = served {
                 error!(error = %e, "HTTP server failed");
             }
