@@ -35,11 +35,12 @@ async fn assignment_rules() {
     assert_eq!(a1["customer_profile_sid"], p.as_str());
     api.assign(&parent, PRODUCTS, &t, &n1).await;
 
-    // One profile per number; numbers of other accounts are refused; type must match.
+    // One profile per number; numbers of other accounts are refused (as unknown: the
+    // answer does not tell them from numbers that do not exist); type must match.
     let refused = api.try_assign(&parent, PROFILES, &p2, &n1).await;
     assert_refused(&refused, "already");
     let refused = api.try_assign(&parent, PROFILES, &p, &theirs).await;
-    assert_refused(&refused, "another account");
+    assert_refused(&refused, "unknown phone number");
     let refused = api
         .post(
             &format!("/v1/CustomerProfiles/{p}/ChannelEndpointAssignments"),
@@ -86,7 +87,7 @@ async fn assignment_rules() {
     api.link(&sub, PRODUCTS, &sub_product, &secondary).await;
     let stranger_profile = api.bundle(&stranger, PROFILES, PRIMARY, None).await;
     let refused = api.try_link(&parent, PRODUCTS, &t, &stranger_profile).await;
-    assert_refused(&refused, "its own account or its parent");
+    assert_refused(&refused, "unknown object");
     let refused = api.try_link(&parent, PRODUCTS, &t, &p).await;
     assert_refused(&refused, "already assigned");
     let refused = api

@@ -1,181 +1,24 @@
-//! The authorization matrix: every Trust Hub endpoint, called with no credentials, a
+//! The authorization matrix. Every Trust Hub endpoint, called with no credentials, a
 //! wrong token, another account's credentials and a sub-account's credentials on its
 //! parent's resources, gets 401 or 404 (Twilio hides what the caller may not see), and
-//! operator-only actions get 403. Nothing any of them sends changes the data.
+//! operator-only actions get 403. Everything the other account and the sub-account may
+//! read, with every filter and paging parameter, names none of the parent's records in any
+//! field; a parent's SID, number or name put in a path, a form or a filter answers exactly
+//! as one that never existed; and nothing any of them sends changes the data.
 
 mod common;
+#[path = "trusthub_authz/probes.rs"]
+mod probes;
+#[path = "trusthub_authz/world.rs"]
+mod world;
+
+use std::collections::HashSet;
 
 use common::api::*;
 use common::*;
-use serde_json::Value;
-
-/// One request: method, path and form.
-type Endpoint = (&'static str, String, Vec<(&'static str, String)>);
-
-/// A list endpoint, where the parent and the other account each own one resource.
-struct List {
-    path: &'static str,
-    /// The key of the rows in the response.
-    key: &'static str,
-    parents: String,
-    others: String,
-}
-
-struct World {
-    parent: Creds,
-    sub: Creds,
-    other: Creds,
-    /// (method, path, form) of every endpoint on the parent's resources.
-    endpoints: Vec<Endpoint>,
-    /// GET paths whose answers must not change.
-    snapshot: Vec<String>,
-    lists: Vec<List>,
-}
-
-async fn world(api: &Api) -> World {
-    let op = Creds::operator();
-    let parent = api.account(&op, "Parent").await;
-    let sub = api.account(&parent, "Sub").await;
-    let other = api.account(&op, "Other").await;
-    let p = &parent.sid;
-    let pn = api.number(p, "+12155550121").await;
-    let profile = api.compliant_profile(&parent, PRIMARY).await;
-    let product = api.bundle(&parent, PRODUCTS, SHAKEN, None).await;
-    let link = api.link(&parent, PRODUCTS, &product, &profile).await;
-    let link = link["sid"].as_str().unwrap().to_owned();
-    let cea = api.assign(&parent, PROFILES, &profile, &pn).await;
-    let cea = cea["sid"].as_str().unwrap().to_owned();
-    let user = api.end_user(&parent, "authorized_representative_2").await;
-    let eval = api
-        .ok(
-            &format!("/v1/CustomerProfiles/{profile}/Evaluations"),
-            &parent,
-            &[("PolicySid", PRIMARY)],
-        )
-        .await;
-    let eval = eval["sid"].as_str().unwrap().to_owned();
-    // The other account owns one of each listed resource too, so that its lists are
-    // not empty.
-    let lists = vec![
-        List {
-            path: "/2010-04-01/Accounts.json",
-            key: "accounts",
-            parents: parent.sid.clone(),
-            others: other.sid.clone(),
-        },
-        List {
-            path: "/v1/CustomerProfiles",
-            key: "results",
-            parents: profile.clone(),
-            others: api.bundle(&other, PROFILES, PRIMARY, None).await,
-        },
-        List {
-            path: "/v1/TrustProducts",
-            key: "results",
-            parents: product.clone(),
-            others: api.bundle(&other, PRODUCTS, SHAKEN, None).await,
-        },
-        List {
-            path: "/v1/EndUsers",
-            key: "results",
-            parents: user.clone(),
-            others: api.end_user(&other, "authorized_representative_1").await,
-        },
-    ];
-
-    let cp = format!("/v1/CustomerProfiles/{profile}");
-    let tp = format!("/v1/TrustProducts/{product}");
-    let acct = format!("/2010-04-01/Accounts/{p}.json");
-    let nums = format!("/2010-04-01/Accounts/{p}/IncomingPhoneNumbers.json");
-    let num = format!("/2010-04-01/Accounts/{p}/IncomingPhoneNumbers/{pn}.json");
-    let f = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
-        pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
-    };
-    let endpoints = vec![
-        ("GET", acct.clone(), f(&[])),
-        ("POST", acct.clone(), f(&[("FriendlyName", "hijacked")])),
-        ("GET", nums.clone(), f(&[])),
-        ("POST", nums.clone(), f(&[("PhoneNumber", "+12155550199")])),
-        ("GET", num.clone(), f(&[])),
-        ("DELETE", num.clone(), f(&[])),
-        ("GET", cp.clone(), f(&[])),
-        ("POST", cp.clone(), f(&[("Status", "twilio-approved")])),
-        ("DELETE", cp.clone(), f(&[])),
-        ("GET", format!("{cp}/EntityAssignments"), f(&[])),
-        (
-            "POST",
-            format!("{cp}/EntityAssignments"),
-            f(&[("ObjectSid", &user)]),
-        ),
-        ("GET", format!("{cp}/ChannelEndpointAssignments"), f(&[])),
-        (
-            "POST",
-            format!("{cp}/ChannelEndpointAssignments"),
-            f(&[
-                ("ChannelEndpointType", "phone-number"),
-                ("ChannelEndpointSid", &pn),
-            ]),
-        ),
-        (
-            "GET",
-            format!("{cp}/ChannelEndpointAssignments/{cea}"),
-            f(&[]),
-        ),
-        (
-            "DELETE",
-            format!("{cp}/ChannelEndpointAssignments/{cea}"),
-            f(&[]),
-        ),
-        ("GET", format!("{cp}/Evaluations"), f(&[])),
-        (
-            "POST",
-            format!("{cp}/Evaluations"),
-            f(&[("PolicySid", PRIMARY)]),
-        ),
-        ("GET", format!("{cp}/Evaluations/{eval}"), f(&[])),
-        ("GET", tp.clone(), f(&[])),
-        ("POST", tp.clone(), f(&[("FriendlyName", "hijacked")])),
-        ("DELETE", tp.clone(), f(&[])),
-        ("GET", format!("{tp}/EntityAssignments/{link}"), f(&[])),
-        ("DELETE", format!("{tp}/EntityAssignments/{link}"), f(&[])),
-        ("GET", format!("/v1/EndUsers/{user}"), f(&[])),
-        (
-            "POST",
-            format!("/v1/EndUsers/{user}"),
-            f(&[("FriendlyName", "hijacked")]),
-        ),
-        ("DELETE", format!("/v1/EndUsers/{user}"), f(&[])),
-        (
-            "GET",
-            "/v1/Attestation".into(),
-            f(&[("AccountSid", p), ("PhoneNumber", "+12155550121")]),
-        ),
-    ];
-    let snapshot = vec![
-        acct,
-        nums,
-        num,
-        cp.clone(),
-        format!("{cp}/EntityAssignments"),
-        format!("{cp}/ChannelEndpointAssignments"),
-        format!("{cp}/Evaluations"),
-        tp.clone(),
-        format!("{tp}/EntityAssignments"),
-        format!("/v1/EndUsers/{user}"),
-        "/v1/CustomerProfiles".into(),
-        "/v1/TrustProducts".into(),
-        "/v1/EndUsers".into(),
-        "/2010-04-01/Accounts.json".into(),
-    ];
-    World {
-        parent,
-        sub,
-        other,
-        endpoints,
-        snapshot,
-        lists,
-    }
-}
+use probes::{check_probes, cross_probes, path_probes};
+use serde_json::{Value, json};
+use world::*;
 
 /// A server on an empty store, and the world built in it (keep the harness alive).
 async fn start() -> (Harness, Api, World) {
@@ -205,28 +48,66 @@ async fn send(
     api.call(method, path, creds, &form).await
 }
 
+#[test]
+fn the_walker_names_every_leaking_field() {
+    let v = json!({
+        "sid": "AC1",
+        "meta": {"next_page_url": "http://h/v1/X?FriendlyName=secret-1&Page=1", "page": 1},
+        "results": [{"ok": true}, {"attributes": {"name": "a secret-1 b"}}],
+        "secret-1": null,
+        "valid": [["x", "secret-2"]],
+    });
+    let mut found = leaks(&v, &["secret-1".into(), "secret-2".into()]);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "$.meta.next_page_url",
+            "$.results[1].attributes.name",
+            "$.secret-1",
+            "$.valid[0][1]"
+        ]
+    );
+    assert!(leaks(&v, &["AC2".into()]).is_empty());
+}
+
 #[tokio::test]
 async fn strangers_get_401_or_404_and_change_nothing() {
     let (_h, api, w) = start().await;
-    let before = snapshot(&api, &w.snapshot).await;
-    let wrong = Creds::new(&w.parent.sid, "0123456789abcdef0123456789abcdef");
-    let unknown = Creds::new("AC0000000000000000000000000000beef", &w.parent.token);
+    let everything = everything(&api).await;
+    let before = snapshot(&api, &everything).await;
+    let p = &w.parent.creds;
+    let wrong = Creds::new(&p.sid, "0123456789abcdef0123456789abcdef");
+    let unknown = Creds::new("AC0000000000000000000000000000beef", &p.token);
     let operator_wrong = Creds::new(&Creds::operator().sid, "nope");
-    for (method, path, form) in &w.endpoints {
-        for (who, creds, expected) in [
-            ("no credentials", None, 401),
-            ("wrong token", Some(&wrong), 401),
-            ("unknown account", Some(&unknown), 401),
-            ("operator SID, wrong token", Some(&operator_wrong), 401),
-            ("another account", Some(&w.other), 404),
-            ("sub-account on its parent", Some(&w.sub), 404),
-        ] {
-            let (s, body) = send(&api, creds, method, path, form).await;
-            assert_eq!(s, expected, "{who}: {method} {path}: {body}");
-            let code = if expected == 401 { 20003 } else { 20404 };
-            assert_eq!(body["code"], code, "{who}: {method} {path}: {body}");
-            let docs = format!("https://www.twilio.com/docs/errors/{code}");
-            assert_eq!(body["more_info"], docs.as_str(), "{who}: {method} {path}");
+    let sub_wrong = Creds::new(&w.sub.creds.sid, "0123456789abcdef0123456789abcdef");
+    let anyone = [
+        ("no credentials", None, 401),
+        ("unknown account", Some(&unknown), 401),
+        ("operator SID, wrong token", Some(&operator_wrong), 401),
+        ("another account", Some(&w.other.creds), 404),
+    ];
+    let targets = [
+        (
+            &w.parent,
+            vec![
+                ("wrong token", Some(&wrong), 401),
+                ("sub-account on its parent", Some(&w.sub.creds), 404),
+            ],
+        ),
+        (&w.sub, vec![("wrong token", Some(&sub_wrong), 401)]),
+    ];
+    for (target, extra) in targets {
+        let callers: Vec<_> = anyone.iter().cloned().chain(extra).collect();
+        for (method, path, form) in target.endpoints() {
+            for (who, creds, expected) in &callers {
+                let (s, body) = send(&api, *creds, method, &path, &form).await;
+                assert_eq!(s, *expected, "{who}: {method} {path}: {body}");
+                let code = if *expected == 401 { 20003 } else { 20404 };
+                assert_eq!(body["code"], code, "{who}: {method} {path}: {body}");
+                let docs = format!("https://www.twilio.com/docs/errors/{code}");
+                assert_eq!(body["more_info"], docs.as_str(), "{who}: {method} {path}");
+            }
         }
     }
     // Creates without credentials are refused.
@@ -236,7 +117,7 @@ async fn strangers_get_401_or_404_and_change_nothing() {
             "/v1/CustomerProfiles",
             vec![
                 ("FriendlyName", "x"),
-                ("Email", "e@x"),
+                ("Email", "e@x.example"),
                 ("PolicySid", PRIMARY),
             ],
         ),
@@ -244,7 +125,7 @@ async fn strangers_get_401_or_404_and_change_nothing() {
             "/v1/TrustProducts",
             vec![
                 ("FriendlyName", "x"),
-                ("Email", "e@x"),
+                ("Email", "e@x.example"),
                 ("PolicySid", SHAKEN),
             ],
         ),
@@ -253,79 +134,78 @@ async fn strangers_get_401_or_404_and_change_nothing() {
         let (s, body) = api.call("POST", path, None, &form).await;
         assert_eq!((s, body["code"].as_u64()), (401, Some(20003)), "{path}");
     }
-    // Lists act on the caller's own data: the operator sees the parent's resource, and
-    // the other account sees its own and nothing else.
-    assert_eq!(w.lists.len(), 4);
-    for list in &w.lists {
-        let (s, all) = api.get(list.path, &Creds::operator(), &[]).await;
+    // Lists act on the caller's own data: the operator sees the parent's records, and
+    // the other account and the sub-account see their own and nothing else.
+    let lists = |e: &Estate| {
+        [
+            (
+                "/2010-04-01/Accounts.json",
+                "accounts",
+                vec![e.creds.sid.clone()],
+            ),
+            ("/v1/CustomerProfiles", "results", vec![e.profile.clone()]),
+            ("/v1/TrustProducts", "results", vec![e.product.clone()]),
+            ("/v1/EndUsers", "results", e.users.clone()),
+        ]
+    };
+    for (path, key, parents) in lists(&w.parent) {
+        let (s, all) = api.get(path, &Creds::operator(), &[]).await;
         assert_eq!(s, 200, "{all}");
-        assert!(
-            sids(&all, list.key).contains(&list.parents),
-            "{}: the parent's {} is missing: {all}",
-            list.path,
-            list.parents
-        );
-        let (s, body) = api.get(list.path, &w.other, &[]).await;
-        assert_eq!(s, 200, "{body}");
-        assert_eq!(
-            sids(&body, list.key),
-            std::slice::from_ref(&list.others),
-            "{} shows another account more than its own",
-            list.path
-        );
-        assert!(
-            !body.to_string().contains(&w.parent.sid),
-            "{} leaks the parent's data to another account: {body}",
-            list.path
-        );
+        let all = sids(&all, key);
+        assert!(parents.iter().all(|p| all.contains(p)), "{path}: {all:?}");
     }
-    assert_eq!(snapshot(&api, &w.snapshot).await, before, "data changed");
+    for me in [&w.other, &w.sub] {
+        for (path, key, own) in lists(me) {
+            let (s, body) = api.get(path, &me.creds, &[]).await;
+            assert_eq!(s, 200, "{body}");
+            assert_eq!(sids(&body, key), own, "{path} as {}: {body}", me.tag);
+        }
+    }
+    assert_eq!(snapshot(&api, &everything).await, before, "data changed");
 }
 
 #[tokio::test]
 async fn operator_only_actions_get_403_and_change_nothing() {
     let (_h, api, w) = start().await;
-    let before = snapshot(&api, &w.snapshot).await;
-    let (_, list) = api.get("/v1/CustomerProfiles", &w.parent, &[]).await;
-    let profile = list["results"][0]["sid"].as_str().unwrap().to_owned();
+    let everything = everything(&api).await;
+    let before = snapshot(&api, &everything).await;
+    let (parent, sub) = (&w.parent.creds, &w.sub.creds);
+    let profile = &w.parent.profile;
     let cp = format!("/v1/CustomerProfiles/{profile}");
-    let nums = format!(
-        "/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
-        w.parent.sid
-    );
+    let nums = w.parent.numbers_path();
     type Case<'a> = (&'a Creds, &'a str, String, Vec<(&'a str, &'a str)>);
     let cases: Vec<Case> = vec![
         (
-            &w.parent,
+            parent,
             "POST",
             nums.clone(),
             vec![("PhoneNumber", "+12155550198")],
         ),
-        (&w.parent, "POST", cp.clone(), vec![("Status", "in-review")]),
+        (parent, "POST", cp.clone(), vec![("Status", "in-review")]),
         (
-            &w.parent,
+            parent,
             "POST",
             cp.clone(),
             vec![("Status", "twilio-approved")],
         ),
         (
-            &w.parent,
+            parent,
             "POST",
             cp.clone(),
             vec![("Status", "twilio-rejected")],
         ),
         (
-            &w.parent,
+            parent,
             "POST",
             cp.clone(),
             vec![("ValidUntil", "2099-01-01T00:00:00Z")],
         ),
-        (&w.parent, "POST", cp.clone(), vec![("Errors", "[]")]),
-        (&w.sub, "POST", "/2010-04-01/Accounts.json".into(), vec![]),
+        (parent, "POST", cp.clone(), vec![("Errors", "[]")]),
+        (sub, "POST", "/2010-04-01/Accounts.json".into(), vec![]),
         (
-            &w.parent,
+            parent,
             "POST",
-            format!("/2010-04-01/Accounts/{}.json", w.parent.sid),
+            w.parent.account_path(),
             vec![("Status", "closed")],
         ),
     ];
@@ -344,13 +224,13 @@ async fn operator_only_actions_get_403_and_change_nothing() {
             &Creds::operator(),
             &[
                 ("FriendlyName", "x"),
-                ("Email", "e@x"),
+                ("Email", "e@x.example"),
                 ("PolicySid", PRIMARY),
             ],
         )
         .await;
     assert_eq!((s, body["code"].as_u64()), (403, Some(20403)), "{body}");
-    assert_eq!(snapshot(&api, &w.snapshot).await, before, "data changed");
+    assert_eq!(snapshot(&api, &everything).await, before, "data changed");
 
     // The same actions succeed for those allowed to take them.
     let (s, _) = api
@@ -362,11 +242,11 @@ async fn operator_only_actions_get_403_and_change_nothing() {
         .await;
     assert_eq!(s, 201);
     let (s, _) = api
-        .set_status(&w.parent, PROFILES, &profile, "pending-review")
+        .set_status(parent, PROFILES, profile, "pending-review")
         .await;
     assert_eq!(s, 200);
     let (s, _) = api
-        .set_status(&Creds::operator(), PROFILES, &profile, "in-review")
+        .set_status(&Creds::operator(), PROFILES, profile, "in-review")
         .await;
     assert_eq!(s, 200);
 }
@@ -374,91 +254,257 @@ async fn operator_only_actions_get_403_and_change_nothing() {
 #[tokio::test]
 async fn parents_see_their_sub_accounts_resources() {
     let (_h, api, w) = start().await;
-    let secondary = api.bundle(&w.sub, PROFILES, SECONDARY, None).await;
-    let path = format!("/v1/CustomerProfiles/{secondary}");
-    let (s, _) = api.get(&path, &w.parent, &[]).await;
+    let parent = &w.parent.creds;
+    let path = format!("/v1/CustomerProfiles/{}", w.sub.profile);
+    let (s, _) = api.get(&path, parent, &[]).await;
     assert_eq!(s, 200);
-    api.ok(&path, &w.parent, &[("FriendlyName", "set by the parent")])
+    api.ok(&path, parent, &[("FriendlyName", "set by the parent")])
         .await;
-    let (s, body) = api.get(&path, &w.other, &[]).await;
+    let (s, body) = api.get(&path, &w.other.creds, &[]).await;
     assert_eq!((s, body["code"].as_u64()), (404, Some(20404)));
-    let (s, _) = api
-        .get(
-            &format!("/2010-04-01/Accounts/{}.json", w.sub.sid),
-            &w.parent,
-            &[],
-        )
-        .await;
+    let (s, _) = api.get(&w.sub.account_path(), parent, &[]).await;
     assert_eq!(s, 200);
+    // The parent sees which of its profiles holds its sub-account's number.
+    let held = &w.sub.numbers[1].0;
+    let (s, body) = api.get(&w.sub.number_path(held), parent, &[]).await;
+    assert_eq!((s, &body["bundle_sid"]), (200, &json!(w.parent.profile)));
     let (s, body) = api
         .get(
             "/v1/Attestation",
-            &w.parent,
-            &[("AccountSid", &w.sub.sid), ("PhoneNumber", "+12155550121")],
+            parent,
+            &[
+                ("AccountSid", &w.sub.creds.sid),
+                ("PhoneNumber", "+12155550121"),
+            ],
         )
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["attest"], "C");
 }
 
-/// The SIDs in a world's endpoint paths and forms: every record of the parent's.
-fn parents_sids(w: &World) -> Vec<String> {
-    let mut sids: Vec<String> = Vec::new();
-    for (_, path, form) in &w.endpoints {
-        let values = form.iter().map(|(_, v)| v.as_str());
-        for token in path.split(['/', '.', '?', '=']).chain(values) {
-            let sid_shaped = token.len() == 34
-                && token.bytes().take(2).all(|b| b.is_ascii_uppercase())
-                && token.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
-            if sid_shaped && !sids.iter().any(|s| s == token) {
-                sids.push(token.to_owned());
-            }
-        }
-    }
-    sids
-}
-
 #[tokio::test]
 async fn the_attestation_preview_names_no_record_the_caller_may_not_see() {
     let (_h, api, w) = start().await;
-    let secret = parents_sids(&w);
-    assert!(
-        secret.len() >= 6,
-        "the parent's account, number, bundles, assignment, link, end user, evaluation: {secret:?}"
-    );
-    // Another top-level account, and the parent's sub-account (which may know its parent's
-    // account SID, shown on its own account, but none of the parent's records), ask about
-    // the parent's number as their own caller ID.
-    for (who, caller, known) in [
-        ("other", &w.other, None),
-        ("sub", &w.sub, Some(w.parent.sid.as_str())),
+    // The parent's Primary is approved: a call of the sub-account's now rests on it.
+    api.approve(&w.parent.creds, PROFILES, &w.parent.profile)
+        .await;
+    let parents_number = &w.parent.numbers[0].1;
+    let held = &w.sub.numbers[1].1;
+    // Another top-level account and the parent's sub-account ask about the parent's
+    // number as their own caller ID, and the sub-account about its own number that sits
+    // on the parent's profile.
+    for (who, caller, number) in [
+        ("other", &w.other.creds, parents_number),
+        ("sub", &w.sub.creds, parents_number),
+        ("sub", &w.sub.creds, held),
     ] {
         let (s, body) = api
             .get(
                 "/v1/Attestation",
                 caller,
-                &[("AccountSid", &caller.sid), ("PhoneNumber", "+12155550121")],
+                &[("AccountSid", &caller.sid), ("PhoneNumber", number)],
             )
             .await;
         assert_eq!(s, 200, "{who}: {body}");
         assert_ne!(body["attest"], "A", "{who}");
-        let text = body.to_string();
-        for sid in secret.iter().filter(|s| Some(s.as_str()) != known) {
-            assert!(!text.contains(sid.as_str()), "{who} learns {sid}: {body}");
-        }
+        // The number is the caller's own question, echoed in `phone_number` and `url`.
+        let asked = number.trim_start_matches('+');
+        let secrets: Vec<String> = (w.parent.secrets().into_iter())
+            .filter(|s| s != asked)
+            .collect();
+        assert_eq!(
+            leaks(&body, &secrets),
+            Vec::<String>::new(),
+            "{who}: {body}"
+        );
     }
     // The owner itself still sees what decided its call.
     let (s, body) = api
         .get(
             "/v1/Attestation",
-            &w.parent,
+            &w.parent.creds,
             &[
-                ("AccountSid", &w.parent.sid),
-                ("PhoneNumber", "+12155550121"),
+                ("AccountSid", &w.parent.creds.sid),
+                ("PhoneNumber", parents_number),
             ],
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    assert!(body["phone_number_sid"].is_string(), "{body}");
-    assert_eq!(body["owner_account_sid"], w.parent.sid.as_str());
+    assert_eq!(body["phone_number_sid"], w.parent.numbers[0].0.as_str());
+    assert_eq!(body["owner_account_sid"], w.parent.creds.sid.as_str());
+    assert_eq!(body["customer_profile_sid"], w.parent.profile.as_str());
+}
+
+/// One of the parent's secrets that a caller may still see: in the answers to GETs of
+/// `under` (or below it), at the JSON paths `fields` (`[*]` for any index).
+struct Allowed {
+    secret: String,
+    under: Vec<String>,
+    fields: &'static [&'static str],
+}
+
+/// `$.results[3].valid[0]` as `$.results[*].valid[*]`.
+fn any_index(path: &str) -> String {
+    let mut out = String::new();
+    let mut digits = false;
+    for c in path.chars() {
+        if c.is_ascii_digit() && (digits || out.ends_with('[')) {
+            if !digits {
+                out.push('*');
+            }
+            digits = true;
+        } else {
+            digits = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reads everything `me` may read (every list with every filter, every link in every
+/// answer) and fails naming each field that holds one of `secrets`, or one of the
+/// `allowed` secrets outside its place. Returns how many GETs it made.
+async fn walk_view(api: &Api, me: &Estate, secrets: &[String], allowed: &[Allowed]) -> usize {
+    let reads = me.reads();
+    let seeds: Vec<String> = reads.iter().map(|(path, _)| path.clone()).collect();
+    let visits = crawl(api, &me.creds, &seeds).await;
+    let mut failures = Vec::new();
+    let mut used = vec![false; allowed.len()];
+    for v in &visits {
+        assert_eq!(v.status, 200, "{} GET {}: {}", me.tag, v.path, v.body);
+        for field in leaks(&v.body, secrets) {
+            failures.push(format!("GET {}: {field}", v.path));
+        }
+        for (a, used) in allowed.iter().zip(used.iter_mut()) {
+            let place = a.under.iter().any(|u| v.path.starts_with(u.as_str()));
+            for field in leaks(&v.body, std::slice::from_ref(&a.secret)) {
+                if place && a.fields.contains(&any_index(&field).as_str()) {
+                    *used = true;
+                } else {
+                    failures.push(format!("GET {}: {field}", v.path));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} learns what it may not, in {} fields:\n{}",
+        me.tag,
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(used.iter().all(|u| *u), "an allowance nothing needs");
+    // The view is not empty: every unfiltered list lists something, and the crawl
+    // reached every record of the caller's and every policy.
+    for (path, _) in reads.iter().filter(|(_, listed)| *listed) {
+        let v = visits.iter().find(|v| &v.path == path).unwrap();
+        let rows = ["results", "accounts", "incoming_phone_numbers"]
+            .iter()
+            .find_map(|k| v.body[k].as_array());
+        assert!(
+            rows.is_none_or(|r| !r.is_empty()),
+            "{path} lists nothing: {}",
+            v.body
+        );
+    }
+    let seen: HashSet<&str> = visits.iter().map(|v| v.path.as_str()).collect();
+    let policies = [PRIMARY, SECONDARY, SHAKEN].map(|p| format!("/v1/Policies/{p}"));
+    for path in me.fetch_paths().iter().chain(&policies) {
+        assert!(seen.contains(path.as_str()), "the crawl missed {path}");
+    }
+    visits.len()
+}
+
+#[tokio::test]
+async fn nothing_the_other_account_reads_names_the_parents_or_sub_accounts_records() {
+    let (_h, api, w) = start().await;
+    let secrets = [w.parent.secrets(), w.sub.secrets()].concat();
+    let gets = walk_view(&api, &w.other, &secrets, &[]).await;
+    assert!(gets > 150, "{gets} GETs");
+}
+
+#[tokio::test]
+async fn the_sub_account_reads_its_parents_sids_only_where_it_must() {
+    let (_h, api, w) = start().await;
+    // The parent's Primary approved, so that the sub-account's calls rest on it.
+    api.approve(&w.parent.creds, PROFILES, &w.parent.profile)
+        .await;
+    let (parent, sub) = (&w.parent, &w.sub);
+    let allowed = [
+        // Its own account record names its parent as owner, as Twilio's does.
+        Allowed {
+            secret: parent.creds.sid.clone(),
+            under: vec!["/2010-04-01/Accounts.json".into(), sub.account_path()],
+            fields: &["$.owner_account_sid", "$.accounts[*].owner_account_sid"],
+        },
+        // Its Secondary profile must link to its parent's Primary profile (Twilio's ISV
+        // flow hands that SID to the sub-account): the link and the evaluation that
+        // checks it name it. Nothing else of the parent's.
+        Allowed {
+            secret: parent.profile.clone(),
+            under: ["EntityAssignments", "Evaluations"]
+                .map(|s| format!("/v1/CustomerProfiles/{}/{s}", sub.profile))
+                .to_vec(),
+            fields: &[
+                "$.object_sid",
+                "$.results[*].object_sid",
+                "$.results[*].valid[*]",
+                "$.results[*].results[*].valid[*]",
+            ],
+        },
+    ];
+    let secrets: Vec<String> = (parent.secrets().into_iter())
+        .filter(|s| !allowed.iter().any(|a| &a.secret == s))
+        .collect();
+    let gets = walk_view(&api, sub, &secrets, &allowed).await;
+    assert!(gets > 150, "{gets} GETs");
+}
+
+#[tokio::test]
+async fn a_parents_sid_number_or_name_anywhere_answers_as_one_that_never_existed() {
+    let (_h, api, w) = start().await;
+    let everything = everything(&api).await;
+    let before = snapshot(&api, &everything).await;
+    let (parent, sub, other) = (&w.parent, &w.sub, &w.other);
+
+    // The other account, on the parent's and the sub-account's records.
+    let mut probes = path_probes(parent);
+    probes.extend(path_probes(sub));
+    probes.extend(cross_probes(other, parent, &[]));
+    probes.extend(cross_probes(other, sub, &[]));
+    let secrets = [parent.secrets(), sub.secrets()].concat();
+    let mut failures = check_probes(&api, other, &probes, &secrets).await;
+    let mut count = probes.len();
+
+    // The sub-account, on its parent's records. It may link its bundles to its parent's
+    // Primary profile (a Secondary must; a trust product may), so that one is no probe.
+    let mut probes = path_probes(parent);
+    probes.extend(cross_probes(sub, parent, &[&parent.profile]));
+    failures.extend(check_probes(&api, sub, &probes, &parent.secrets()).await);
+    count += probes.len();
+    assert!(count > 400, "{count} probes");
+
+    // Refusals of the sub-account's writes on its own records name nothing of its
+    // parent's: its number the parent holds on its profile cannot go on its own.
+    let held = &sub.numbers[1].0;
+    for (kind, bundle) in [(PROFILES, &sub.profile), (PRODUCTS, &sub.product)] {
+        let (status, body) = api.try_assign(&sub.creds, kind, bundle, held).await;
+        if (status, body["code"].as_u64()) != (400, Some(20001)) {
+            failures.push(format!(
+                "sub assigns {held} to its {bundle}: {status} {body}"
+            ));
+        }
+        for field in leaks(&body, &parent.secrets()) {
+            failures.push(format!(
+                "sub assigns {held} to its {bundle}: {field} in {body}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} answers tell the parent's records from ones that never existed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(snapshot(&api, &everything).await, before, "data changed");
 }

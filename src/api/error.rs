@@ -118,6 +118,7 @@ impl ApiError {
                 | H::UnknownObject(_)
                 | H::AlreadyLinked { .. }
                 | H::Assign(_)
+                | H::AssignedElsewhere { .. }
                 | H::UnknownNumber(_)
                 | H::EndUserAssigned { .. }
                 | H::Value(_) => (bad, 20001),

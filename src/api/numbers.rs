@@ -64,7 +64,7 @@ pub(super) async fn fetch(
         req.params.allow(&[], false)?;
         let account = parse_sid("AccountSid", &account, "AC")?;
         let n = hub.number(caller, account, json_sid("Sid", &segment, "PN")?)?;
-        Ok(Reply::Ok(render::number(&n, hub.profile_of(&n)?)))
+        Ok(Reply::Ok(render::number(&n, hub.profile_of(caller, &n)?)))
     })
     .await
 }

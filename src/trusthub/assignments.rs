@@ -101,7 +101,20 @@ impl Hub {
         Ok(LinkTarget::Other(object))
     }
 
-    /// Links bundle `bundle` to `object` (an end user or another bundle).
+    /// Whether the caller sees the account `target` belongs to.
+    fn sees_target(&self, caller: &Caller, target: &LinkTarget) -> bool {
+        match *target {
+            LinkTarget::EndUser { account, .. } | LinkTarget::Bundle { account, .. } => {
+                self.sees(caller, account)
+            }
+            LinkTarget::Other(_) => true,
+        }
+    }
+
+    /// Links bundle `bundle` to `object` (an end user or another bundle). A refused link
+    /// to an object the caller may not see is refused as if the object did not exist, so
+    /// that the answer does not tell another account's record from no record; the one
+    /// such link the rules allow (to the parent account's profile) is made.
     pub fn link(
         &self,
         caller: &Caller,
@@ -112,7 +125,14 @@ impl Hub {
         let guard = self.lock();
         let b = self.bundle(caller, kind, bundle)?;
         Self::require_editable(&b)?;
-        rules::check_link(&self.facts(&b)?, &self.link_target(object)?)?;
+        let target = self.link_target(object)?;
+        if let Err(refused) = rules::check_link(&self.facts(&b)?, &target) {
+            return Err(if self.sees_target(caller, &target) {
+                refused.into()
+            } else {
+                HubError::UnknownObject(object)
+            });
+        }
         if !self
             .store()
             .entity_assignments(Some(b.sid), Some(object), Page::ALL)?
@@ -173,7 +193,10 @@ impl Hub {
     }
 
     /// Puts number `pn` on bundle `bundle`. A number on a Primary profile follows it onto
-    /// the profile's automatic trust product.
+    /// the profile's automatic trust product. A number the caller may not see is refused
+    /// as unknown (every number a bundle it sees may hold is one it sees: its own, or a
+    /// sub-account's), and one already on a bundle the caller may not see (its parent's)
+    /// is refused without naming that bundle.
     pub fn assign_number(
         &self,
         caller: &Caller,
@@ -187,9 +210,20 @@ impl Hub {
         let b = self.bundle(caller, kind, bundle)?;
         let facts = self.facts(&b)?;
         let (number, tn) = self.number_record(pn)?;
+        if !self.sees(caller, number.account_sid) {
+            return Err(HubError::UnknownNumber(pn));
+        }
         let owner_parent = self.parent_of(number.account_sid);
         rules::check_owner(&facts, pn, number.account_sid, owner_parent)?;
-        rules::check_slot(pn, self.holding(pn, facts.policy.kind())?)?;
+        let held = self.holding(pn, facts.policy.kind())?;
+        if let Some(holder) = held {
+            let holder = self.store().bundle(holder)?;
+            if !holder.is_some_and(|h| self.sees(caller, h.account_sid)) {
+                let kind = facts.policy.kind();
+                return Err(HubError::AssignedElsewhere { pn, kind });
+            }
+        }
+        rules::check_slot(pn, held)?;
         if facts.policy == Policy::ShakenStir && !self.on_linked_profile(b.sid, pn)? {
             return Err(AssignError::ProfileFirst { pn, product: b.sid }.into());
         }

@@ -88,6 +88,10 @@ pub enum HubError {
     AlreadyLinked { object: Sid, bundle: Sid },
     #[error("{}", assign_message(.0))]
     Assign(AssignError),
+    /// The number is already on a bundle of `kind` that the caller may not see (its
+    /// parent's), which is not named.
+    #[error("ChannelEndpointSid: {pn} is already assigned to another {}", kind.name())]
+    AssignedElsewhere { pn: Sid, kind: BundleKind },
     #[error("ChannelEndpointSid: unknown phone number {0}")]
     UnknownNumber(Sid),
     #[error("End user {user} is assigned to {bundle}; remove the entity assignment first")]

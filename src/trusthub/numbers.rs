@@ -58,8 +58,14 @@ impl Hub {
         Ok((number, tn))
     }
 
-    /// The customer profile a number is assigned to (the 2010 API's `bundle_sid`).
-    pub fn profile_of(&self, number: &PhoneNumber) -> Result<Option<Sid>, HubError> {
+    /// The customer profile a number is assigned to (the 2010 API's `bundle_sid`), when
+    /// the caller sees it: a sub-account's number may be on its parent's profile, whose
+    /// SID is not the sub-account's to learn.
+    pub fn profile_of(
+        &self,
+        caller: &Caller,
+        number: &PhoneNumber,
+    ) -> Result<Option<Sid>, HubError> {
         let assignments =
             self.store()
                 .channel_endpoint_assignments(None, &[number.sid], Page::ALL)?;
@@ -68,7 +74,7 @@ impl Hub {
                 && Policy::from_sid(b.policy_sid).map(Policy::kind)
                     == Some(BundleKind::CustomerProfile)
             {
-                return Ok(Some(b.sid));
+                return Ok(self.sees(caller, b.account_sid).then_some(b.sid));
             }
         }
         Ok(None)
@@ -119,7 +125,7 @@ impl Hub {
         };
         let mut rows = Vec::new();
         for n in self.store().numbers(&query, page)? {
-            let profile = self.profile_of(&n)?;
+            let profile = self.profile_of(caller, &n)?;
             rows.push((n, profile));
         }
         Ok(rows)

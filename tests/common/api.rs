@@ -66,6 +66,40 @@ pub fn sids(list: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
+/// The JSON paths (`$.results[0].links.evaluations`) of every field of `value` whose name
+/// or value contains one of `secrets`, so that a failure names the field.
+pub fn leaks(value: &Value, secrets: &[String]) -> Vec<String> {
+    fn walk(v: &Value, path: String, secrets: &[String], out: &mut Vec<String>) {
+        let hit = |text: &str| secrets.iter().any(|s| text.contains(s.as_str()));
+        match v {
+            Value::Object(map) => {
+                for (name, child) in map {
+                    let path = format!("{path}.{name}");
+                    if hit(name) {
+                        out.push(path.clone());
+                    }
+                    walk(child, path, secrets, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    walk(child, format!("{path}[{i}]"), secrets, out);
+                }
+            }
+            Value::String(s) if hit(s) => out.push(path),
+            Value::Number(n) if hit(&n.to_string()) => out.push(path),
+            _ => {}
+        }
+    }
+    assert!(
+        secrets.iter().all(|s| !s.is_empty()),
+        "an empty secret matches everything"
+    );
+    let mut out = Vec::new();
+    walk(value, "$".into(), secrets, &mut out);
+    out
+}
+
 pub struct Api {
     base: String,
     client: reqwest::Client,
@@ -157,6 +191,14 @@ impl Api {
         let body = self
             .ok(&path, &Creds::operator(), &[("PhoneNumber", e164)])
             .await;
+        body["sid"].as_str().unwrap().to_owned()
+    }
+
+    /// [`Api::number`], with a friendly name.
+    pub async fn number_named(&self, account: &str, e164: &str, name: &str) -> String {
+        let path = format!("/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json");
+        let form = [("PhoneNumber", e164), ("FriendlyName", name)];
+        let body = self.ok(&path, &Creds::operator(), &form).await;
         body["sid"].as_str().unwrap().to_owned()
     }
 

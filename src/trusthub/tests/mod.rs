@@ -193,6 +193,8 @@ fn links_follow_the_one_rule_set() {
         Err(HubError::Link(LinkError::ObjectKind(document)))
     );
     // Quickdial's profile is another top-level account's: a product may not link to it.
+    // Bluebird is told it does not exist, as it may not see it; the operator, who sees
+    // everything, is told why.
     let product = hub
         .create_bundle(&bluebird, BundleKind::TrustProduct, new(Policy::ShakenStir))
         .unwrap();
@@ -203,13 +205,21 @@ fn links_follow_the_one_rule_set() {
             new(Policy::PrimaryCustomerProfile),
         )
         .unwrap();
+    let products = BundleKind::TrustProduct;
     assert_eq!(
-        hub.link(
-            &bluebird,
-            BundleKind::TrustProduct,
-            product.sid,
-            stranger.sid
-        ),
+        hub.link(&bluebird, products, product.sid, stranger.sid),
+        Err(HubError::UnknownObject(stranger.sid))
+    );
+    assert_eq!(
+        hub.link(&Caller::Operator, products, product.sid, stranger.sid),
+        Err(HubError::Link(LinkError::ProductTarget))
+    );
+    // A product of its own is not a customer profile: there the reason is Bluebird's.
+    let own_product = hub
+        .create_bundle(&bluebird, products, new(Policy::ShakenStir))
+        .unwrap();
+    assert_eq!(
+        hub.link(&bluebird, products, product.sid, own_product.sid),
         Err(HubError::Link(LinkError::ProductTarget))
     );
     // A number goes on the product only once it is on a linked profile.
@@ -300,4 +310,66 @@ fn only_the_operator_passes_operator_checks() {
         Err(HubError::OperatorHasNoResources)
     );
     assert_eq!(customer.account(), Ok(sid(BLUEBIRD)));
+}
+
+#[test]
+fn refusals_name_no_record_the_caller_may_not_see() {
+    let hub = hub();
+    let (bluebird, harbor) = (account(BLUEBIRD), account(HARBOR));
+    let profiles = BundleKind::CustomerProfile;
+    let primary = sid("BU2b3c4d5e6f708192a3b4c5d6e7f80101");
+    let secondary = sid("BU2b3c4d5e6f708192a3b4c5d6e7f80301");
+    let assign = |caller: &Caller, bundle: Sid, pn: Sid| {
+        hub.assign_number(caller, profiles, bundle, pn, "phone-number")
+    };
+    // Bluebird's number is as unknown to its sub-account as one that never existed.
+    let parents = sid("PN3c4d5e6f708192a3b4c5d6e7f80a1b03");
+    assert_eq!(
+        assign(&harbor, secondary, parents),
+        Err(HubError::UnknownNumber(parents))
+    );
+    // Bluebird holds Harbor's number on its Primary: Harbor learns that it is taken, not
+    // where; Bluebird is told where.
+    let harbors = sid("PN3c4d5e6f708192a3b4c5d6e7f80a1b42");
+    assign(&bluebird, primary, harbors).unwrap();
+    assert_eq!(
+        assign(&harbor, secondary, harbors),
+        Err(HubError::AssignedElsewhere {
+            pn: harbors,
+            kind: profiles
+        })
+    );
+    let new = NewBundle {
+        friendly_name: "x".into(),
+        email: "ops@x.example".into(),
+        policy_sid: Policy::PrimaryCustomerProfile.sid(),
+        status_callback: None,
+    };
+    let other_primary = hub.create_bundle(&bluebird, profiles, new).unwrap();
+    assert_eq!(
+        assign(&bluebird, other_primary.sid, harbors),
+        Err(HubError::Assign(AssignError::AlreadyAssigned {
+            pn: harbors,
+            bundle: primary
+        }))
+    );
+    // The 2010 API's `bundle_sid` of the number, as each of them sees it.
+    let number = hub.number(&harbor, sid(HARBOR), harbors).unwrap();
+    assert_eq!(hub.profile_of(&harbor, &number), Ok(None));
+    assert_eq!(hub.profile_of(&bluebird, &number), Ok(Some(primary)));
+    // A draft Secondary of Harbor's: Bluebird's end user is unknown to it, Bluebird's
+    // Primary (the one record of its parent's it must link to) is not.
+    let new = NewBundle {
+        friendly_name: "x".into(),
+        email: "ops@x.example".into(),
+        policy_sid: Policy::SecondaryCustomerProfile.sid(),
+        status_callback: None,
+    };
+    let draft = hub.create_bundle(&harbor, profiles, new).unwrap();
+    let parents_user = sid("IT4d5e6f708192a3b4c5d6e7f80a1b2c01");
+    assert_eq!(
+        hub.link(&harbor, profiles, draft.sid, parents_user),
+        Err(HubError::UnknownObject(parents_user))
+    );
+    hub.link(&harbor, profiles, draft.sid, primary).unwrap();
 }

@@ -1,0 +1,228 @@
+//! The probes of the authorization matrix: requests that put someone else's SID, number
+//! or name in a path, a form or a filter, each with a twin that puts in a value of the
+//! same shape that never existed, and the check that the two answers differ in nothing
+//! but that value.
+
+use serde_json::Value;
+
+use crate::common::api::*;
+use crate::send;
+use crate::world::*;
+
+/// A request holding one of someone else's values, and its twin holding a value of the
+/// same shape that never existed.
+pub struct Probe {
+    request: Endpoint,
+    value: String,
+    twin: Endpoint,
+    twin_value: String,
+}
+
+impl Probe {
+    fn new(request: Endpoint, value: &str, twin_value: String) -> Probe {
+        let (method, path, form) = &request;
+        let swap = |s: &str| s.replace(value, &twin_value);
+        let twin = (
+            *method,
+            swap(path),
+            form.iter().map(|(k, v)| (*k, swap(v))).collect(),
+        );
+        Probe {
+            value: value.to_owned(),
+            twin,
+            twin_value,
+            request,
+        }
+    }
+}
+
+/// A SID of `sid`'s kind that never existed.
+fn never_existing(sid: &str) -> String {
+    format!("{}{}", &sid[..2], uuid::Uuid::new_v4().simple())
+}
+
+/// Every request on `target`'s records, once for each of its SIDs in it.
+pub fn path_probes(target: &Estate) -> Vec<Probe> {
+    let records = target.records();
+    let mut out = Vec::new();
+    for request in target.endpoints() {
+        let (_, path, form) = &request;
+        for sid in &records {
+            if path.contains(sid.as_str()) || form.iter().any(|(_, v)| v.contains(sid.as_str())) {
+                out.push(Probe::new(request.clone(), sid, never_existing(sid)));
+            }
+        }
+    }
+    out
+}
+
+/// `me`'s own paths, forms and filters holding `target`'s SIDs, numbers and names; SIDs
+/// in `linkable` are left out of `ObjectSid` (`me` may link them).
+pub fn cross_probes(me: &Estate, target: &Estate, linkable: &[&str]) -> Vec<Probe> {
+    let mut out = Vec::new();
+    let mut sid = |request: Endpoint, sid: &str| {
+        out.push(Probe::new(request, sid, never_existing(sid)));
+    };
+    let f = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+        pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
+    };
+    for (kind, bundle, _) in me.bundles() {
+        let b = format!("/v1/{kind}/{bundle}");
+        for (_, segment, child) in target.children() {
+            let path = format!("{b}/{segment}/{child}");
+            sid(("GET", path.clone(), vec![]), child);
+            if segment != "Evaluations" {
+                sid(("DELETE", path, vec![]), child);
+            }
+        }
+        let objects = target
+            .users
+            .iter()
+            .chain([&target.profile, &target.product]);
+        for object in objects.filter(|o| !linkable.contains(&o.as_str())) {
+            let form = f(&[("ObjectSid", object)]);
+            sid(("POST", format!("{b}/EntityAssignments"), form), object);
+        }
+        let cea = format!("{b}/ChannelEndpointAssignments");
+        for (pn, _) in &target.numbers {
+            let assign = f(&[
+                ("ChannelEndpointType", "phone-number"),
+                ("ChannelEndpointSid", pn),
+            ]);
+            sid(("POST", cea.clone(), assign), pn);
+            sid(("GET", cea.clone(), f(&[("ChannelEndpointSid", pn)])), pn);
+            let both = format!("{},{pn}", me.numbers[0].0);
+            sid(
+                ("GET", cea.clone(), f(&[("ChannelEndpointSids", &both)])),
+                pn,
+            );
+        }
+        let evaluate = f(&[("PolicySid", &target.profile)]);
+        sid(
+            ("POST", format!("{b}/Evaluations"), evaluate),
+            &target.profile,
+        );
+    }
+    for (pn, _) in &target.numbers {
+        sid(("GET", me.number_path(pn), vec![]), pn);
+        sid(("DELETE", me.number_path(pn), vec![]), pn);
+    }
+    let theirs = format!(
+        "/2010-04-01/Accounts/{}/IncomingPhoneNumbers/{}.json",
+        target.creds.sid, me.numbers[0].0
+    );
+    sid(("GET", theirs, vec![]), &target.creds.sid);
+    let preview = f(&[
+        ("AccountSid", &target.creds.sid),
+        ("PhoneNumber", &me.numbers[0].1),
+    ]);
+    sid(
+        ("GET", "/v1/Attestation".into(), preview),
+        &target.creds.sid,
+    );
+    // Numbers and names, against ones nobody has.
+    for (i, (_, e164)) in target.numbers.iter().enumerate() {
+        let q = f(&[("PhoneNumber", e164)]);
+        out.push(Probe::new(
+            ("GET", me.numbers_path(), q),
+            e164,
+            UNOWNED.into(),
+        ));
+        let q = f(&[("AccountSid", &me.creds.sid), ("PhoneNumber", e164)]);
+        out.push(Probe::new(
+            ("GET", "/v1/Attestation".into(), q),
+            e164,
+            UNOWNED.into(),
+        ));
+        let name = format!("{}-number-{i}", target.tag);
+        let q = f(&[("FriendlyName", &name)]);
+        out.push(Probe::new(
+            ("GET", me.numbers_path(), q),
+            &name,
+            "never-named".into(),
+        ));
+    }
+    for (path, suffix) in [
+        ("/2010-04-01/Accounts.json", "account"),
+        ("/v1/CustomerProfiles", "profile"),
+        ("/v1/TrustProducts", "product"),
+    ] {
+        let name = format!("{}-{suffix}", target.tag);
+        let q = f(&[("FriendlyName", &name)]);
+        out.push(Probe::new(
+            ("GET", path.into(), q),
+            &name,
+            "never-named".into(),
+        ));
+    }
+    out
+}
+
+/// `v` with `value` (a number's digits, for a number) replaced and the preview's clock
+/// reading left out: what must not differ between a probe and its twin.
+fn normalized(v: &Value, value: &str) -> Value {
+    let needle = value.trim_start_matches('+');
+    match v {
+        Value::String(s) => Value::String(s.replace(needle, "{probe}")),
+        Value::Array(items) => items.iter().map(|i| normalized(i, value)).collect(),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(k, _)| k.as_str() != "evaluated_at")
+            .map(|(k, v)| (k.replace(needle, "{probe}"), normalized(v, value)))
+            .collect(),
+        other => other.clone(),
+    }
+}
+
+/// Sends each probe and its twin as `me`; returns what went wrong, one line each.
+pub async fn check_probes(
+    api: &Api,
+    me: &Estate,
+    probes: &[Probe],
+    secrets: &[String],
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for p in probes {
+        let (method, path, form) = &p.request;
+        let what = format!("{} {method} {path} {form:?}", me.tag);
+        let (status, body) = send(api, Some(&me.creds), method, path, form).await;
+        let (t_method, t_path, t_form) = &p.twin;
+        let (t_status, t_body) = send(api, Some(&me.creds), t_method, t_path, t_form).await;
+        let (got, twin) = (
+            (status, normalized(&body, &p.value)),
+            (t_status, normalized(&t_body, &p.twin_value)),
+        );
+        if got != twin {
+            failures.push(format!(
+                "{what}: {} answers\n    {got:?}\n  but one that never existed\n    {twin:?}",
+                p.value
+            ));
+        }
+        if ![200, 400, 403, 404].contains(&status) {
+            failures.push(format!("{what}: status {status}: {body}"));
+        }
+        if status >= 400 {
+            let keys: Vec<&String> = body
+                .as_object()
+                .map(|o| o.keys().collect())
+                .unwrap_or_default();
+            let docs = format!("https://www.twilio.com/docs/errors/{}", body["code"]);
+            if keys != ["code", "message", "more_info", "status"]
+                || body["status"] != status
+                || body["more_info"] != docs.as_str()
+            {
+                failures.push(format!("{what}: not a Twilio error body: {body}"));
+            }
+        }
+        // Beyond what the request itself holds, the answer names none of the secrets.
+        let asked = |s: &str| path.contains(s) || form.iter().any(|(_, v)| v.contains(s));
+        let others: Vec<String> = (secrets.iter())
+            .filter(|s| !asked(s.as_str()))
+            .cloned()
+            .collect();
+        for field in leaks(&body, &others) {
+            failures.push(format!("{what}: {field} in {body}"));
+        }
+    }
+    failures
+}
