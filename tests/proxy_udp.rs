@@ -480,28 +480,8 @@ async fn a_second_caller_identity_is_refused_with_its_name_and_never_forwarded()
     let h = TestServer::new().start().await;
     let uac = uac("127.0.0.1").await;
     let local = uac.local_addr().unwrap();
-    let from = "From: <sip:2155550121@127.0.0.1>";
-    let cases = [
-        (
-            "two-from",
-            format!("{from};tag=x\r\nf: <sip:2155550199@127.0.0.1>"),
-            "SIP/2.0 400 Duplicate From",
-        ),
-        (
-            "two-pai-sip",
-            format!(
-                "P-Asserted-Identity: <sip:+12155550121@a>\r\nP-Asserted-Identity: <sip:+12155550199@a>\r\n{from}"
-            ),
-            "SIP/2.0 400 Ambiguous P-Asserted-Identity",
-        ),
-        (
-            "pai-conflict",
-            format!("P-Asserted-Identity: <sip:+12155550121@a>, <tel:+12155550199>\r\n{from}"),
-            "SIP/2.0 400 Conflicting P-Asserted-Identity",
-        ),
-    ];
-    for (call_id, with, status_line) in cases {
-        let inv = call(local, "UDP", call_id).replacen(from, &with, 1);
+    for (call_id, with, status_line) in second_caller_identities() {
+        let inv = call(local, "UDP", call_id).replacen(CALL_FROM, &with, 1);
         uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
         let got = recv_until(&uac, |m| status(m) != 100).await.0;
         assert_eq!(got.lines().next(), Some(status_line), "{call_id}");

@@ -95,6 +95,34 @@ pub fn invite(
     )
 }
 
+/// The From line of [`call`].
+pub const CALL_FROM: &str = "From: <sip:2155550121@127.0.0.1>";
+
+/// Ways to give a call a second caller identity, each with the From line of [`call`] it
+/// replaces, a Call-ID, and the status line callsign must answer.
+pub fn second_caller_identities() -> [(&'static str, String, &'static str); 3] {
+    let from = CALL_FROM;
+    [
+        (
+            "two-from",
+            format!("{from};tag=x\r\nf: <sip:2155550199@127.0.0.1>"),
+            "SIP/2.0 400 Duplicate From",
+        ),
+        (
+            "two-pai-sip",
+            format!(
+                "P-Asserted-Identity: <sip:+12155550121@a>\r\nP-Asserted-Identity: <sip:+12155550199@a>\r\n{from}"
+            ),
+            "SIP/2.0 400 Ambiguous P-Asserted-Identity",
+        ),
+        (
+            "pai-conflict",
+            format!("P-Asserted-Identity: <sip:+12155550121@a>, <tel:+12155550199>\r\n{from}"),
+            "SIP/2.0 400 Conflicting P-Asserted-Identity",
+        ),
+    ]
+}
+
 /// An INVITE from the vetted customer's number +1 215 555 0121 to +1 215 555 0131, with
 /// branch `z9hG4bK-<call_id>`.
 pub fn call(local: SocketAddr, transport: &str, call_id: &str) -> String {
