@@ -20,7 +20,8 @@ use tracing::info;
 
 use crate::trust::{
     Account, AccountStatus, Bundle, BundleKind, BundleStatus, Change, ChannelEndpointAssignment,
-    EndUser, EntityAssignment, Evaluation, Index, PhoneNumber, Policy, Sid, TrustData, TrustError,
+    EndUser, EntityAssignment, Evaluation, Index, IpAccessControlList, IpAddress, PhoneNumber,
+    Policy, Sid, Trunk, TrunkAcl, TrustData, TrustError,
 };
 
 pub use sqlite::SqliteStore;
@@ -152,6 +153,9 @@ pub trait RecordStore: Send + Sync {
         sid: Sid,
     ) -> Result<Option<ChannelEndpointAssignment>, StoreError>;
     fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError>;
+    fn trunk(&self, sid: Sid) -> Result<Option<Trunk>, StoreError>;
+    fn ip_access_control_list(&self, sid: Sid) -> Result<Option<IpAccessControlList>, StoreError>;
+    fn ip_address(&self, sid: Sid) -> Result<Option<IpAddress>, StoreError>;
 }
 
 /// The questions the Trust Hub asks besides "the record with this SID": the filters of
@@ -179,6 +183,16 @@ pub trait Queries: Send + Sync {
         page: Page,
     ) -> Result<Vec<ChannelEndpointAssignment>, StoreError>;
     fn evaluations(&self, bundle: Sid, page: Page) -> Result<Vec<Evaluation>, StoreError>;
+    fn trunks(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<Trunk>, StoreError>;
+    fn ip_access_control_lists(
+        &self,
+        accounts: Option<&[Sid]>,
+        page: Page,
+    ) -> Result<Vec<IpAccessControlList>, StoreError>;
+    /// The addresses of list `list`.
+    fn ip_addresses(&self, list: Sid, page: Page) -> Result<Vec<IpAddress>, StoreError>;
+    /// The lists trunk `trunk` uses.
+    fn trunk_acls(&self, trunk: Sid, page: Page) -> Result<Vec<TrunkAcl>, StoreError>;
 }
 
 /// A whole backend: records and queries.
@@ -254,6 +268,22 @@ pub fn prepare_import(data: &mut TrustData, now: &str) {
     }
     for a in &mut data.channel_endpoint_assignments {
         stamp(&mut a.date_created);
+    }
+    let t = &mut data.trunking;
+    for r in &mut t.trunks {
+        stamp(&mut r.date_created);
+        stamp(&mut r.date_updated);
+    }
+    for r in &mut t.ip_access_control_lists {
+        stamp(&mut r.date_created);
+        stamp(&mut r.date_updated);
+    }
+    for r in &mut t.ip_addresses {
+        stamp(&mut r.date_created);
+        stamp(&mut r.date_updated);
+    }
+    for r in &mut t.trunk_ip_access_control_lists {
+        stamp(&mut r.date_created);
     }
 }
 

@@ -253,3 +253,108 @@ fn load_file_names_the_path_it_could_not_read() {
         Err(StoreError::Trust(TrustError::Json(m))) if m.contains("numbers")
     ));
 }
+
+/// The sample with a trunk of Bluebird's admitting 192.0.2.0/24 through one list.
+fn with_trunk() -> TrustData {
+    let mut data = sample();
+    let account = sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f801");
+    let trunking = serde_json::json!({
+        "trunks": [{"sid": "TK00000000000000000000000000000001", "account_sid": account,
+                    "friendly_name": "Bluebird PBX"}],
+        "ip_access_control_lists": [{"sid": "AL00000000000000000000000000000001",
+                                     "account_sid": account, "friendly_name": "office"}],
+        "ip_addresses": [{"sid": "IP00000000000000000000000000000001", "account_sid": account,
+                          "ip_access_control_list_sid": "AL00000000000000000000000000000001",
+                          "ip_address": "192.0.2.10", "cidr_prefix_length": 24}],
+        "trunk_ip_access_control_lists": [{"trunk_sid": "TK00000000000000000000000000000001",
+                                           "ip_access_control_list_sid": "AL00000000000000000000000000000001",
+                                           "account_sid": account}]
+    });
+    data.trunking = serde_json::from_value(trunking).unwrap();
+    prepare_import(&mut data, NOW);
+    data.validate().unwrap();
+    data
+}
+
+#[test]
+fn trunking_round_trips_lists_and_reaches_a_rebuilt_index() {
+    let expected = with_trunk();
+    let store = seeded_with(&expected);
+    assert_eq!(store.export().unwrap().trunking, expected.trunking);
+    let account = sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f801");
+    let list = sid("AL00000000000000000000000000000001");
+    let trunk = sid("TK00000000000000000000000000000001");
+    assert_eq!(store.trunks(Some(&[account]), Page::ALL).unwrap().len(), 1);
+    assert!(
+        store
+            .trunks(
+                Some(&[sid("AC00000000000000000000000000000009")]),
+                Page::ALL
+            )
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .ip_access_control_lists(None, Page::ALL)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.ip_addresses(list, Page::ALL).unwrap()[0].cidr_prefix_length,
+        24
+    );
+    assert_eq!(store.trunk_acls(trunk, Page::ALL).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .trunk(trunk)
+            .unwrap()
+            .unwrap()
+            .friendly_name
+            .as_deref(),
+        Some("Bluebird PBX")
+    );
+
+    let index = rebuild_index(&store).unwrap();
+    let hit = index.trunk_for("192.0.2.200".parse().unwrap()).unwrap();
+    assert_eq!((hit.sid, hit.account), (trunk, account));
+    assert!(index.trunk_for("192.0.3.1".parse().unwrap()).is_none());
+
+    // Deleting the use of the list takes the trunk off the table, in the store and the
+    // index alike.
+    let link = store.trunk_acls(trunk, Page::ALL).unwrap().remove(0);
+    let change = Change::DeleteTrunkAcl(link);
+    store.apply(std::slice::from_ref(&change)).unwrap();
+    index.apply(&change).unwrap();
+    assert!(index.trunk_for("192.0.2.200".parse().unwrap()).is_none());
+    assert!(
+        rebuild_index(&store)
+            .unwrap()
+            .trunk_for("192.0.2.200".parse().unwrap())
+            .is_none()
+    );
+}
+
+#[test]
+fn trunking_that_does_not_hold_together_is_refused() {
+    let good = with_trunk();
+    let mut bad = good.clone();
+    bad.trunking.ip_addresses[0].cidr_prefix_length = 4;
+    assert!(bad.validate().is_err(), "a /4");
+    let mut bad = good.clone();
+    bad.trunking.ip_addresses[0].account_sid = sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f802");
+    assert!(
+        bad.validate().is_err(),
+        "an address in another account's list"
+    );
+    let mut bad = good.clone();
+    bad.trunking.trunks[0].account_sid = sid("AC00000000000000000000000000000009");
+    assert!(bad.validate().is_err(), "an unknown account");
+    let mut bad = good;
+    let mut twin = bad.trunking.ip_addresses[0].clone();
+    twin.sid = sid("IP00000000000000000000000000000002");
+    bad.trunking.ip_addresses.push(twin.clone());
+    bad.trunking.ip_addresses.push(twin);
+    assert!(bad.validate().is_err(), "a duplicate SID");
+}

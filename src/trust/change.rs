@@ -9,6 +9,7 @@ use super::Sid;
 use super::model::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation, PhoneNumber,
 };
+use super::trunking::{IpAccessControlList, IpAddress, Trunk, TrunkAcl};
 use crate::tn::Tn;
 
 /// One mutation in a write. `Put*` inserts or replaces by SID.
@@ -27,6 +28,14 @@ pub enum Change {
     PutChannelEndpointAssignment(ChannelEndpointAssignment, Tn),
     DeleteChannelEndpointAssignment(ChannelEndpointAssignment, Tn),
     PutEvaluation(Evaluation),
+    PutTrunk(Trunk),
+    DeleteTrunk(Trunk),
+    PutIpAccessControlList(IpAccessControlList),
+    DeleteIpAccessControlList(IpAccessControlList),
+    PutIpAddress(IpAddress),
+    DeleteIpAddress(IpAddress),
+    PutTrunkAcl(TrunkAcl),
+    DeleteTrunkAcl(TrunkAcl),
 }
 
 impl Change {
@@ -41,6 +50,26 @@ impl Change {
             Change::PutChannelEndpointAssignment(a, _)
             | Change::DeleteChannelEndpointAssignment(a, _) => a.sid,
             Change::PutEvaluation(e) => e.sid,
+            Change::PutTrunk(t) | Change::DeleteTrunk(t) => t.sid,
+            Change::PutIpAccessControlList(l) | Change::DeleteIpAccessControlList(l) => l.sid,
+            Change::PutIpAddress(a) | Change::DeleteIpAddress(a) => a.sid,
+            // Twilio names a trunk's list by the list's SID.
+            Change::PutTrunkAcl(a) | Change::DeleteTrunkAcl(a) => a.ip_access_control_list_sid,
         }
+    }
+
+    /// Whether this change writes trunking records (trunks, access lists, addresses).
+    pub fn is_trunking(&self) -> bool {
+        matches!(
+            self,
+            Change::PutTrunk(_)
+                | Change::DeleteTrunk(_)
+                | Change::PutIpAccessControlList(_)
+                | Change::DeleteIpAccessControlList(_)
+                | Change::PutIpAddress(_)
+                | Change::DeleteIpAddress(_)
+                | Change::PutTrunkAcl(_)
+                | Change::DeleteTrunkAcl(_)
+        )
     }
 }

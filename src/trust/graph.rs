@@ -129,7 +129,11 @@ impl TrustData {
     /// Checks references, kinds, policies, numbers and the rules, as
     /// [`super::Index::build`] does.
     pub fn validate(&self) -> Result<(), TrustError> {
-        resolve(self).map(drop)
+        let resolved = resolve(self)?;
+        let accounts = &resolved.graph.account_ids;
+        self.trunking.validate(|a| accounts.contains_key(&a))?;
+        super::TrunkTable::build(&self.trunking)?;
+        Ok(())
     }
 }
 

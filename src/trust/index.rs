@@ -12,6 +12,7 @@ use dashmap::DashMap;
 
 use super::graph::{self, Graph, NO_BUNDLE, NumberEntry};
 use super::model::{BundleStatus, PhoneNumber, Policy, TrustData};
+use super::trunking::{TrunkHit, TrunkTable, Trunking};
 use super::{Sid, TrustError};
 use crate::tn::Tn;
 
@@ -21,8 +22,17 @@ pub struct Index {
     /// Keyed by [`Tn::as_u64`]: 8 + 32 bytes per number.
     numbers: DashMap<u64, NumberEntry>,
     graph: ArcSwap<Graph>,
+    /// Trunks and access lists, and the source-address table built from them.
+    trunking: ArcSwap<TrunkingState>,
     /// Serializes writers so a graph copy is never lost; readers never touch it.
     writer: Mutex<()>,
+}
+
+/// The trunking records and their table, swapped whole on each write.
+#[derive(Debug, Default)]
+pub(super) struct TrunkingState {
+    pub records: Trunking,
+    pub table: TrunkTable,
 }
 
 /// An index's content by SID ([`Index::snapshot`]), for tests.
@@ -84,11 +94,54 @@ impl Index {
         for (key, entry) in resolved.numbers {
             numbers.insert(key, entry);
         }
+        let accounts = &resolved.graph.account_ids;
+        data.trunking.validate(|a| accounts.contains_key(&a))?;
+        let table = TrunkTable::build(&data.trunking)?;
+        let trunking = TrunkingState {
+            records: data.trunking.clone(),
+            table,
+        };
         Ok(Index {
             numbers,
             graph: ArcSwap::from_pointee(resolved.graph),
+            trunking: ArcSwap::from_pointee(trunking),
             writer: Mutex::new(()),
         })
+    }
+
+    /// The provisioned trunk whose access lists admit `ip`.
+    pub fn trunk_for(&self, ip: std::net::IpAddr) -> Option<std::sync::Arc<TrunkHit>> {
+        self.trunking.load().table.lookup(ip).cloned()
+    }
+
+    /// The trunking records as they are now.
+    pub fn trunking(&self) -> Trunking {
+        self.trunking.load().records.clone()
+    }
+
+    /// Checks that `changes` would leave the trunking records consistent (references,
+    /// ranges, no two trunks sharing an address), without applying them.
+    pub fn check_trunking(&self, changes: &[super::Change]) -> Result<(), TrustError> {
+        self.trunking_after(changes).map(drop)
+    }
+
+    fn trunking_after(&self, changes: &[super::Change]) -> Result<TrunkingState, TrustError> {
+        let mut records = self.trunking.load().records.clone();
+        for change in changes {
+            records.apply(change);
+        }
+        let graph = self.graph();
+        records.validate(|a| graph.account_ids.contains_key(&a))?;
+        let table = TrunkTable::build(&records)?;
+        Ok(TrunkingState { records, table })
+    }
+
+    /// Applies one trunking change (see [`Index::apply`]).
+    pub(super) fn apply_trunking(&self, change: &super::Change) -> Result<(), TrustError> {
+        let _writer = self.lock_writer();
+        let next = self.trunking_after(std::slice::from_ref(change))?;
+        self.trunking.store(std::sync::Arc::new(next));
+        Ok(())
     }
 
     /// How many numbers are loaded.

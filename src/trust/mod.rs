@@ -10,6 +10,7 @@
 //!   dense ids.
 //! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole
 //!   indexes.
+//! - [`trunking`]: trunks, IP access control lists and the source-address table.
 //! - [`attest`]: DESIGN.md's attestation rules, the level as [`crate::passport::Attest`], [`Reason`], [`Attestation`].
 
 pub mod attest;
@@ -19,6 +20,7 @@ pub mod index;
 pub mod model;
 pub mod rules;
 mod sid;
+pub mod trunking;
 
 use std::sync::Arc;
 
@@ -37,6 +39,9 @@ pub use model::{
 };
 pub use rules::{AssignError, LinkError, TransitionError};
 pub use sid::{Sid, SidError};
+pub use trunking::{
+    IpAccessControlList, IpAddress, TableError, Trunk, TrunkAcl, TrunkHit, TrunkTable, Trunking,
+};
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names
 /// the SID and field at fault. A load error should stop start-up (or keep the old index on
@@ -105,6 +110,19 @@ pub enum TrustError {
     NumberNotFound(Tn),
     #[error("too many {0} for the index")]
     TooMany(&'static str),
+    #[error("{0}")]
+    Trunking(#[from] TableError),
+    #[error("{0}")]
+    Range(#[from] trunking::RangeError),
+    #[error("{what} {sid} names {field} {target}, which is not a {expected} of account {account}")]
+    TrunkingReference {
+        what: &'static str,
+        sid: Sid,
+        field: &'static str,
+        target: Sid,
+        expected: &'static str,
+        account: Sid,
+    },
 }
 
 /// The live trust index behind a lock-free pointer: readers take a snapshot with

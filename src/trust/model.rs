@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Sid;
+use super::trunking::Trunking;
 
 /// Everything the trust index is built from. Each list may be omitted.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,9 @@ pub struct TrustData {
     pub entity_assignments: Vec<EntityAssignment>,
     #[serde(default)]
     pub channel_endpoint_assignments: Vec<ChannelEndpointAssignment>,
+    /// Trunks and their access lists.
+    #[serde(default, skip_serializing_if = "Trunking::is_empty")]
+    pub trunking: Trunking,
 }
 
 /// An account (`AC…`). A sub-account names its parent; Twilio calls that field

@@ -4,6 +4,7 @@
 
 mod queries;
 mod rows;
+mod trunking;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -13,9 +14,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_i
 use super::{Durability, NumberRow, Page, RecordStore, StoreError};
 use crate::trust::{
     Account, Bundle, Change, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
-    PhoneNumber, Sid, TrustData, TrustError,
+    IpAccessControlList, IpAddress, PhoneNumber, Sid, Trunk, TrustData, TrustError,
 };
 use rows::{FromRow, backend, parse_sid, put, put_channel_endpoint_assignment, sql_limit};
+use trunking::Kind;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS accounts (
@@ -50,6 +52,11 @@ CREATE TABLE IF NOT EXISTS evaluations (
     bundle_sid TEXT NOT NULL, status TEXT NOT NULL, results TEXT NOT NULL,
     date_created TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS evaluations_bundle ON evaluations(bundle_sid);
+CREATE TABLE IF NOT EXISTS trunking (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, account_sid TEXT NOT NULL, parent_sid TEXT,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS trunking_kind_account ON trunking(kind, account_sid);
+CREATE INDEX IF NOT EXISTS trunking_kind_parent ON trunking(kind, parent_sid);
 ";
 
 const TABLES: &[&str] = &[
@@ -60,6 +67,7 @@ const TABLES: &[&str] = &[
     "entity_assignments",
     "channel_endpoint_assignments",
     "evaluations",
+    "trunking",
 ];
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway,
@@ -171,6 +179,9 @@ impl SqliteStore {
         for a in &data.channel_endpoint_assignments {
             put_channel_endpoint_assignment(tx, a)?;
         }
+        for change in trunking::changes(&data.trunking) {
+            put(tx, &change)?;
+        }
         Ok(())
     }
 }
@@ -248,6 +259,7 @@ impl RecordStore for SqliteStore {
         };
         // Parents before their sub-accounts, whatever order they were written in.
         data.accounts.sort_by_key(|a| a.parent().is_some());
+        data.trunking = self.trunking()?;
         super::split_bundles(self.all("bundles")?, &mut data);
         Ok(data)
     }
@@ -337,5 +349,17 @@ impl RecordStore for SqliteStore {
 
     fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError> {
         self.one("SELECT * FROM evaluations WHERE sid = ?", &sid.to_string())
+    }
+
+    fn trunk(&self, sid: Sid) -> Result<Option<Trunk>, StoreError> {
+        self.doc(Kind::Trunk, &sid.to_string())
+    }
+
+    fn ip_access_control_list(&self, sid: Sid) -> Result<Option<IpAccessControlList>, StoreError> {
+        self.doc(Kind::List, &sid.to_string())
+    }
+
+    fn ip_address(&self, sid: Sid) -> Result<Option<IpAddress>, StoreError> {
+        self.doc(Kind::Address, &sid.to_string())
     }
 }

@@ -2,10 +2,11 @@
 //! insertion (rowid) order with `LIMIT`/`OFFSET` paging.
 
 use super::SqliteStore;
+use super::trunking::Kind;
 use crate::store::{AccountQuery, BundleQuery, NumberQuery, Page, Queries, StoreError};
 use crate::trust::{
     Account, Bundle, BundleKind, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
-    PhoneNumber, Policy, Sid,
+    IpAccessControlList, IpAddress, PhoneNumber, Policy, Sid, Trunk, TrunkAcl,
 };
 
 /// `column IN (?, ?, …)` for a SID filter, or `1` when there is none.
@@ -139,5 +140,25 @@ impl Queries for SqliteStore {
             vec![bundle.to_string()],
             page,
         )
+    }
+
+    fn trunks(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<Trunk>, StoreError> {
+        self.docs(Kind::Trunk, accounts, None, page)
+    }
+
+    fn ip_access_control_lists(
+        &self,
+        accounts: Option<&[Sid]>,
+        page: Page,
+    ) -> Result<Vec<IpAccessControlList>, StoreError> {
+        self.docs(Kind::List, accounts, None, page)
+    }
+
+    fn ip_addresses(&self, list: Sid, page: Page) -> Result<Vec<IpAddress>, StoreError> {
+        self.docs(Kind::Address, None, Some(list), page)
+    }
+
+    fn trunk_acls(&self, trunk: Sid, page: Page) -> Result<Vec<TrunkAcl>, StoreError> {
+        self.docs(Kind::TrunkList, None, Some(trunk), page)
     }
 }

@@ -12,7 +12,7 @@ use crate::trust::{
     EntityAssignment, Evaluation, PhoneNumber, Sid,
 };
 
-pub(super) fn backend(e: rusqlite::Error) -> StoreError {
+pub(in crate::store) fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -229,6 +229,9 @@ fn delete(tx: &Transaction<'_>, sql: &str, sid: &Sid) -> Result<(), StoreError> 
 
 /// Writes one change inside `tx`.
 pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+    if change.is_trunking() {
+        return super::trunking::put(tx, change);
+    }
     match change {
         Change::PutAccount(a) => upsert(
             tx,
@@ -392,6 +395,15 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 &e.date_created,
             ],
         ),
+        // Written by `super::trunking::put` above.
+        Change::PutTrunk(_)
+        | Change::DeleteTrunk(_)
+        | Change::PutIpAccessControlList(_)
+        | Change::DeleteIpAccessControlList(_)
+        | Change::PutIpAddress(_)
+        | Change::DeleteIpAddress(_)
+        | Change::PutTrunkAcl(_)
+        | Change::DeleteTrunkAcl(_) => Ok(()),
     }
 }
 

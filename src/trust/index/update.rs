@@ -38,6 +38,14 @@ impl Index {
                 self.unassign_number(*tn, a.bundle_sid)
             }
             Change::PutEndUser(_) | Change::DeleteEndUser(_) | Change::PutEvaluation(_) => Ok(()),
+            Change::PutTrunk(_)
+            | Change::DeleteTrunk(_)
+            | Change::PutIpAccessControlList(_)
+            | Change::DeleteIpAccessControlList(_)
+            | Change::PutIpAddress(_)
+            | Change::DeleteIpAddress(_)
+            | Change::PutTrunkAcl(_)
+            | Change::DeleteTrunkAcl(_) => self.apply_trunking(change),
         }
     }
 

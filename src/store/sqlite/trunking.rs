@@ -1,0 +1,185 @@
+//! The trunking records in SQLite: one table, each record a JSON document keyed by its SID
+//! (a trunk's use of a list by both SIDs), with its kind, account and parent (an address's
+//! list, a list use's trunk) as columns for the lists to filter on.
+
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::SqliteStore;
+use super::rows::backend;
+use crate::store::{Page, StoreError};
+use crate::trust::{Change, Sid, TrunkAcl, Trunking};
+
+/// The kinds of trunking record, as the `kind` column holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Trunk,
+    List,
+    Address,
+    TrunkList,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Trunk => "trunk",
+            Kind::List => "ip_access_control_list",
+            Kind::Address => "ip_address",
+            Kind::TrunkList => "trunk_ip_access_control_list",
+        }
+    }
+}
+
+fn link_key(a: &TrunkAcl) -> String {
+    format!("{}/{}", a.trunk_sid, a.ip_access_control_list_sid)
+}
+
+/// The changes that write `data`, for a bulk import.
+pub(super) fn changes(data: &Trunking) -> Vec<Change> {
+    let t = data.trunks.iter().cloned().map(Change::PutTrunk);
+    let l = (data.ip_access_control_lists.iter().cloned()).map(Change::PutIpAccessControlList);
+    let a = data.ip_addresses.iter().cloned().map(Change::PutIpAddress);
+    let u = (data.trunk_ip_access_control_lists.iter().cloned()).map(Change::PutTrunkAcl);
+    t.chain(l).chain(a).chain(u).collect()
+}
+
+/// Writes one trunking change inside `tx`.
+pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+    match change {
+        Change::PutTrunk(t) => upsert(tx, Kind::Trunk, &t.sid.to_string(), t.account_sid, None, t),
+        Change::PutIpAccessControlList(l) => {
+            upsert(tx, Kind::List, &l.sid.to_string(), l.account_sid, None, l)
+        }
+        Change::PutIpAddress(a) => {
+            let list = Some(a.ip_access_control_list_sid);
+            upsert(
+                tx,
+                Kind::Address,
+                &a.sid.to_string(),
+                a.account_sid,
+                list,
+                a,
+            )
+        }
+        Change::PutTrunkAcl(a) => upsert(
+            tx,
+            Kind::TrunkList,
+            &link_key(a),
+            a.account_sid,
+            Some(a.trunk_sid),
+            a,
+        ),
+        Change::DeleteTrunk(t) => delete(tx, &t.sid.to_string()),
+        Change::DeleteIpAccessControlList(l) => delete(tx, &l.sid.to_string()),
+        Change::DeleteIpAddress(a) => delete(tx, &a.sid.to_string()),
+        Change::DeleteTrunkAcl(a) => delete(tx, &link_key(a)),
+        _ => Ok(()),
+    }
+}
+
+fn upsert<T: Serialize>(
+    tx: &Transaction<'_>,
+    kind: Kind,
+    key: &str,
+    account: Sid,
+    parent: Option<Sid>,
+    record: &T,
+) -> Result<(), StoreError> {
+    let doc = serde_json::to_string(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO trunking (key, kind, account_sid, parent_sid, doc) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(key) DO UPDATE SET account_sid = excluded.account_sid,
+                parent_sid = excluded.parent_sid, doc = excluded.doc",
+        )
+        .map_err(backend)?;
+    let parent = parent.map(|p| p.to_string());
+    stmt.execute(params![
+        key,
+        kind.as_str(),
+        account.to_string(),
+        parent,
+        doc
+    ])
+    .map_err(backend)?;
+    Ok(())
+}
+
+fn delete(tx: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
+    let mut stmt = tx
+        .prepare_cached("DELETE FROM trunking WHERE key = ?")
+        .map_err(backend)?;
+    stmt.execute(params![key]).map_err(backend)?;
+    Ok(())
+}
+
+fn parse<T: DeserializeOwned>(doc: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
+        what: "trunking record",
+        message: e.to_string(),
+    })
+}
+
+impl SqliteStore {
+    /// One record of `kind` by key.
+    pub(super) fn doc<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT doc FROM trunking WHERE kind = ? AND key = ?")
+            .map_err(backend)?;
+        let mut rows = stmt.query(params![kind.as_str(), key]).map_err(backend)?;
+        match rows.next().map_err(backend)? {
+            Some(row) => Ok(Some(parse(&row.get::<_, String>(0).map_err(backend)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records of `kind`, optionally of some accounts and of one parent, in write order.
+    pub(super) fn docs<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        accounts: Option<&[Sid]>,
+        parent: Option<Sid>,
+        page: Page,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut sql = "SELECT doc FROM trunking WHERE kind = ?".to_owned();
+        let mut args = vec![kind.as_str().to_owned()];
+        if let Some(accounts) = accounts {
+            let marks = vec!["?"; accounts.len()].join(",");
+            sql.push_str(&format!(" AND account_sid IN ({marks})"));
+            args.extend(accounts.iter().map(Sid::to_string));
+        }
+        if let Some(parent) = parent {
+            sql.push_str(" AND parent_sid = ?");
+            args.push(parent.to_string());
+        }
+        let (limit, offset) = super::rows::sql_limit(page);
+        sql.push_str(" ORDER BY rowid LIMIT ? OFFSET ?");
+        args.extend([limit.to_string(), offset.to_string()]);
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(args))
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(backend)? {
+            out.push(parse(&row.get::<_, String>(0).map_err(backend)?)?);
+        }
+        Ok(out)
+    }
+
+    /// Every trunking record.
+    pub(super) fn trunking(&self) -> Result<Trunking, StoreError> {
+        Ok(Trunking {
+            trunks: self.docs(Kind::Trunk, None, None, Page::ALL)?,
+            ip_access_control_lists: self.docs(Kind::List, None, None, Page::ALL)?,
+            ip_addresses: self.docs(Kind::Address, None, None, Page::ALL)?,
+            trunk_ip_access_control_lists: self.docs(Kind::TrunkList, None, None, Page::ALL)?,
+        })
+    }
+}

@@ -1,0 +1,594 @@
+//! Elastic SIP Trunking, in Twilio's shapes: trunks (`TK…`), IP access control lists
+//! (`AL…`) and their addresses (`IP…`), and which lists a trunk uses; and
+//! [`TrunkTable`], where the proxy looks up the trunk a request's source address belongs
+//! to.
+//!
+//! One source address maps to at most one trunk: [`TrunkTable::build`] refuses access
+//! lists of two trunks that overlap, so a write that would make them overlap is refused
+//! before it is committed. A trunk with no access list takes no traffic.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{Change, Sid, TrustError};
+
+/// A trunk (`TK…`): the account whose calls arrive from its access lists' addresses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trunk {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    /// `{name}.pstn.twilio.com` at Twilio; any host name here.
+    #[serde(default)]
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+}
+
+/// An IP access control list (`AL…`) of an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IpAccessControlList {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+}
+
+/// One address range (`IP…`) of an access list: `ip_address/cidr_prefix_length`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IpAddress {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    pub ip_access_control_list_sid: Sid,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    pub ip_address: String,
+    pub cidr_prefix_length: u8,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+}
+
+impl IpAddress {
+    /// The range this entry admits.
+    pub fn net(&self) -> Result<IpNet, RangeError> {
+        range(&self.ip_address, self.cidr_prefix_length)
+    }
+}
+
+/// That trunk `trunk_sid` admits the addresses of list `ip_access_control_list_sid`
+/// (Twilio's trunk `IpAccessControlList` resource, whose SID is the list's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkAcl {
+    pub trunk_sid: Sid,
+    pub ip_access_control_list_sid: Sid,
+    pub account_sid: Sid,
+    #[serde(default)]
+    pub date_created: Option<String>,
+}
+
+/// Why an address entry is not a range.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RangeError {
+    #[error("IpAddress: `{0}` is not an IPv4 or IPv6 address")]
+    Address(String),
+    #[error("CidrPrefixLength: {length} is not between {min} and {max} for {address}")]
+    Prefix {
+        address: String,
+        length: u8,
+        min: u8,
+        max: u8,
+    },
+}
+
+/// The shortest prefixes an entry may have: a list admits a carrier's network, not a
+/// sizeable part of the Internet.
+pub const MIN_PREFIX_V4: u8 = 8;
+pub const MIN_PREFIX_V6: u8 = 32;
+
+/// The range `address/length`, with the host bits of `address` cleared. IPv4-mapped
+/// IPv6 addresses are taken as the IPv4 address they map.
+pub fn range(address: &str, length: u8) -> Result<IpNet, RangeError> {
+    let ip: IpAddr = address
+        .trim()
+        .parse()
+        .map_err(|_| RangeError::Address(address.to_owned()))?;
+    let ip = canonical(ip);
+    let (min, max) = match ip {
+        IpAddr::V4(_) => (MIN_PREFIX_V4, 32),
+        IpAddr::V6(_) => (MIN_PREFIX_V6, 128),
+    };
+    if !(min..=max).contains(&length) {
+        return Err(RangeError::Prefix {
+            address: address.to_owned(),
+            length,
+            min,
+            max,
+        });
+    }
+    IpNet::new(ip, length)
+        .map(|n| n.trunc())
+        .map_err(|_| RangeError::Address(address.to_owned()))
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address; others unchanged.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Every trunking record, as the store and the trust-data file hold them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trunking {
+    #[serde(default)]
+    pub trunks: Vec<Trunk>,
+    #[serde(default)]
+    pub ip_access_control_lists: Vec<IpAccessControlList>,
+    #[serde(default)]
+    pub ip_addresses: Vec<IpAddress>,
+    #[serde(default)]
+    pub trunk_ip_access_control_lists: Vec<TrunkAcl>,
+}
+
+impl Trunking {
+    /// Applies one change to the records; changes to other records are ignored.
+    pub fn apply(&mut self, change: &Change) {
+        fn put<T: Clone>(list: &mut Vec<T>, item: &T, same: impl Fn(&T) -> bool) {
+            match list.iter_mut().find(|x| same(x)) {
+                Some(x) => *x = item.clone(),
+                None => list.push(item.clone()),
+            }
+        }
+        let link = |a: &TrunkAcl, b: &TrunkAcl| {
+            a.trunk_sid == b.trunk_sid
+                && a.ip_access_control_list_sid == b.ip_access_control_list_sid
+        };
+        match change {
+            Change::PutTrunk(t) => put(&mut self.trunks, t, |x| x.sid == t.sid),
+            Change::DeleteTrunk(t) => self.trunks.retain(|x| x.sid != t.sid),
+            Change::PutIpAccessControlList(l) => {
+                put(&mut self.ip_access_control_lists, l, |x| x.sid == l.sid)
+            }
+            Change::DeleteIpAccessControlList(l) => {
+                self.ip_access_control_lists.retain(|x| x.sid != l.sid)
+            }
+            Change::PutIpAddress(a) => put(&mut self.ip_addresses, a, |x| x.sid == a.sid),
+            Change::DeleteIpAddress(a) => self.ip_addresses.retain(|x| x.sid != a.sid),
+            Change::PutTrunkAcl(a) => {
+                put(&mut self.trunk_ip_access_control_lists, a, |x| link(x, a))
+            }
+            Change::DeleteTrunkAcl(a) => self.trunk_ip_access_control_lists.retain(|x| !link(x, a)),
+            _ => {}
+        }
+    }
+
+    /// Checks the records' SIDs and references: each record belongs to a known account
+    /// (`account_known`), an address to a list of its account, and a trunk uses only
+    /// lists of its own account.
+    pub fn validate(&self, account_known: impl Fn(Sid) -> bool) -> Result<(), TrustError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut lists = HashMap::new();
+        let mut trunks = HashMap::new();
+        let kind = |sid: Sid, field: &'static str, expected: &'static str| {
+            if sid.is(expected) {
+                Ok(())
+            } else {
+                Err(TrustError::WrongSidKind {
+                    sid,
+                    field,
+                    expected,
+                    found: sid,
+                })
+            }
+        };
+        let mut owned = |sid: Sid, prefix: &'static str, account: Sid| {
+            kind(sid, "sid", prefix)?;
+            if !seen.insert(sid) {
+                return Err(TrustError::DuplicateSid(sid));
+            }
+            if !account_known(account) {
+                return Err(TrustError::UnknownAccount {
+                    sid,
+                    field: "account_sid",
+                    account,
+                });
+            }
+            Ok(())
+        };
+        for t in &self.trunks {
+            owned(t.sid, "TK", t.account_sid)?;
+            trunks.insert(t.sid, t.account_sid);
+        }
+        for l in &self.ip_access_control_lists {
+            owned(l.sid, "AL", l.account_sid)?;
+            lists.insert(l.sid, l.account_sid);
+        }
+        let reference =
+            |what, sid, field, target: Sid, expected, account, of: &HashMap<Sid, Sid>| {
+                if of.get(&target) == Some(&account) {
+                    Ok(())
+                } else {
+                    Err(TrustError::TrunkingReference {
+                        what,
+                        sid,
+                        field,
+                        target,
+                        expected,
+                        account,
+                    })
+                }
+            };
+        for a in &self.ip_addresses {
+            owned(a.sid, "IP", a.account_sid)?;
+            a.net()?;
+            let (list, account) = (a.ip_access_control_list_sid, a.account_sid);
+            reference(
+                "address",
+                a.sid,
+                "ip_access_control_list_sid",
+                list,
+                "list",
+                account,
+                &lists,
+            )?;
+        }
+        for l in &self.trunk_ip_access_control_lists {
+            let (trunk, list, account) = (l.trunk_sid, l.ip_access_control_list_sid, l.account_sid);
+            reference(
+                "trunk list",
+                list,
+                "trunk_sid",
+                trunk,
+                "trunk",
+                account,
+                &trunks,
+            )?;
+            reference(
+                "trunk",
+                trunk,
+                "ip_access_control_list_sid",
+                list,
+                "list",
+                account,
+                &lists,
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.trunks.is_empty()
+            && self.ip_access_control_lists.is_empty()
+            && self.ip_addresses.is_empty()
+            && self.trunk_ip_access_control_lists.is_empty()
+    }
+}
+
+/// What the proxy knows of a provisioned trunk a request came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkHit {
+    pub sid: Sid,
+    pub account: Sid,
+    /// The friendly name, or the SID when it has none (for logs).
+    pub name: Arc<str>,
+    /// The `origid` of its calls: a UUID derived from the trunk's SID, stable forever.
+    pub origid: Arc<str>,
+}
+
+/// Why access lists cannot be in force together.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TableError {
+    #[error(
+        "{net} (in {list}) overlaps {other_net} (in {other_list}), which admits trunk {other_trunk}: one source address must belong to one trunk"
+    )]
+    Overlap {
+        net: IpNet,
+        list: Sid,
+        other_net: IpNet,
+        other_list: Sid,
+        other_trunk: Sid,
+    },
+    #[error("{0}")]
+    Range(#[from] RangeError),
+}
+
+/// Source address to trunk, by longest prefix: one hash map per prefix length in use.
+#[derive(Debug, Default)]
+pub struct TrunkTable {
+    /// (prefix length, masked address, is IPv6) -> trunk. Longest prefixes first.
+    by_length: Vec<(u8, bool, HashMap<u128, Arc<TrunkHit>>)>,
+    entries: usize,
+}
+
+impl TrunkTable {
+    /// Builds the table, refusing access lists of two different trunks that overlap.
+    pub fn build(data: &Trunking) -> Result<TrunkTable, TableError> {
+        let hits: HashMap<Sid, Arc<TrunkHit>> = data
+            .trunks
+            .iter()
+            .map(|t| (t.sid, Arc::new(hit(t))))
+            .collect();
+        let mut lists: HashMap<Sid, Vec<Sid>> = HashMap::new();
+        for link in &data.trunk_ip_access_control_lists {
+            if hits.contains_key(&link.trunk_sid) {
+                lists
+                    .entry(link.ip_access_control_list_sid)
+                    .or_default()
+                    .push(link.trunk_sid);
+            }
+        }
+        // Every (range, list, trunk) in force.
+        let mut ranges: Vec<(IpNet, Sid, Sid)> = Vec::new();
+        for entry in &data.ip_addresses {
+            let Some(trunks) = lists.get(&entry.ip_access_control_list_sid) else {
+                continue;
+            };
+            let net = entry.net()?;
+            for trunk in trunks {
+                ranges.push((net, entry.ip_access_control_list_sid, *trunk));
+            }
+        }
+        check_overlaps(&mut ranges)?;
+        let mut maps: HashMap<(u8, bool), HashMap<u128, Arc<TrunkHit>>> = HashMap::new();
+        for (net, _, trunk) in &ranges {
+            let (key, v6) = key(net.network());
+            maps.entry((net.prefix_len(), v6))
+                .or_default()
+                .insert(mask(key, net.prefix_len(), v6), Arc::clone(&hits[trunk]));
+        }
+        let mut by_length: Vec<_> = maps.into_iter().map(|((l, v6), m)| (l, v6, m)).collect();
+        by_length.sort_by_key(|(l, _, _)| std::cmp::Reverse(*l));
+        Ok(TrunkTable {
+            by_length,
+            entries: ranges.len(),
+        })
+    }
+
+    /// The trunk whose access lists admit `ip`.
+    pub fn lookup(&self, ip: IpAddr) -> Option<&Arc<TrunkHit>> {
+        let (addr, v6) = key(canonical(ip));
+        self.by_length
+            .iter()
+            .filter(|(_, is_v6, _)| *is_v6 == v6)
+            .find_map(|(len, _, map)| map.get(&mask(addr, *len, v6)))
+    }
+
+    /// How many (range, trunk) entries are in force.
+    pub fn len(&self) -> usize {
+        self.entries
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries == 0
+    }
+}
+
+fn hit(t: &Trunk) -> TrunkHit {
+    let origid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, t.sid.to_string().as_bytes());
+    TrunkHit {
+        sid: t.sid,
+        account: t.account_sid,
+        name: t
+            .friendly_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| t.sid.to_string())
+            .into(),
+        origid: origid.hyphenated().to_string().into(),
+    }
+}
+
+/// An address as a number, and whether it is IPv6.
+fn key(ip: IpAddr) -> (u128, bool) {
+    match ip {
+        IpAddr::V4(v4) => (u128::from(u32::from(v4)), false),
+        IpAddr::V6(v6) => (u128::from(v6), true),
+    }
+}
+
+fn mask(addr: u128, len: u8, v6: bool) -> u128 {
+    let bits = if v6 { 128 } else { 32 };
+    let host = u32::from(bits - len);
+    if host >= 128 {
+        0
+    } else {
+        (addr >> host) << host
+    }
+}
+
+/// Refuses two ranges of different trunks that share an address. Ranges sorted by start:
+/// when one overlaps an earlier range of another trunk, the furthest-reaching earlier
+/// range reaches it too, and if that one is of its own trunk, it overlaps the other one,
+/// which was caught when the later of the two was reached.
+fn check_overlaps(ranges: &mut [(IpNet, Sid, Sid)]) -> Result<(), TableError> {
+    let bounds = |net: &IpNet| {
+        let (start, v6) = key(net.network());
+        let (end, _) = key(net.broadcast());
+        (v6, start, end)
+    };
+    ranges.sort_by_key(|(net, _, _)| bounds(net));
+    let mut reach: Option<(bool, u128, usize)> = None;
+    for i in 0..ranges.len() {
+        let (v6, start, end) = bounds(&ranges[i].0);
+        if let Some((r_v6, r_end, j)) = reach
+            && r_v6 == v6
+            && start <= r_end
+            && ranges[j].2 != ranges[i].2
+        {
+            let (net, list, _) = ranges[i];
+            let (other_net, other_list, other_trunk) = ranges[j];
+            return Err(TableError::Overlap {
+                net,
+                list,
+                other_net,
+                other_list,
+                other_trunk,
+            });
+        }
+        if reach.is_none_or(|(r_v6, r_end, _)| r_v6 != v6 || end > r_end) {
+            reach = Some((v6, end, i));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sid(prefix: &str, n: u128) -> Sid {
+        Sid::from_u128(prefix, n).unwrap()
+    }
+
+    /// Trunk `t` with one list holding `ranges` ("a.b.c.d/len").
+    fn data(trunks: &[(u128, &[&str])]) -> Trunking {
+        let mut d = Trunking::default();
+        for (t, ranges) in trunks {
+            let account = sid("AC", *t);
+            d.trunks.push(Trunk {
+                sid: sid("TK", *t),
+                account_sid: account,
+                friendly_name: Some(format!("trunk {t}")),
+                domain_name: None,
+                date_created: None,
+                date_updated: None,
+            });
+            d.ip_access_control_lists.push(IpAccessControlList {
+                sid: sid("AL", *t),
+                account_sid: account,
+                friendly_name: None,
+                date_created: None,
+                date_updated: None,
+            });
+            d.trunk_ip_access_control_lists.push(TrunkAcl {
+                trunk_sid: sid("TK", *t),
+                ip_access_control_list_sid: sid("AL", *t),
+                account_sid: account,
+                date_created: None,
+            });
+            for (i, r) in ranges.iter().enumerate() {
+                let (ip, len) = r.split_once('/').unwrap();
+                d.ip_addresses.push(IpAddress {
+                    sid: sid("IP", *t * 1000 + i as u128),
+                    account_sid: account,
+                    ip_access_control_list_sid: sid("AL", *t),
+                    friendly_name: None,
+                    ip_address: ip.into(),
+                    cidr_prefix_length: len.parse().unwrap(),
+                    date_created: None,
+                    date_updated: None,
+                });
+            }
+        }
+        d
+    }
+
+    fn who(table: &TrunkTable, ip: &str) -> Option<Sid> {
+        table.lookup(ip.parse().unwrap()).map(|h| h.sid)
+    }
+
+    #[test]
+    fn the_longest_prefix_of_the_one_trunk_that_admits_an_address_wins() {
+        let table = TrunkTable::build(&data(&[
+            (1, &["192.0.2.0/24", "192.0.2.7/32"]),
+            (2, &["198.51.100.0/25", "2001:db8::/48"]),
+            (3, &["198.51.100.128/25"]),
+        ]))
+        .unwrap();
+        assert_eq!(table.len(), 5);
+        assert_eq!(who(&table, "192.0.2.7"), Some(sid("TK", 1)));
+        assert_eq!(who(&table, "192.0.2.255"), Some(sid("TK", 1)));
+        assert_eq!(who(&table, "::ffff:192.0.2.9"), Some(sid("TK", 1)));
+        assert_eq!(who(&table, "198.51.100.127"), Some(sid("TK", 2)));
+        assert_eq!(who(&table, "198.51.100.128"), Some(sid("TK", 3)));
+        assert_eq!(who(&table, "2001:db8:0:ffff::1"), Some(sid("TK", 2)));
+        assert_eq!(who(&table, "2001:db8:1::1"), None);
+        assert_eq!(who(&table, "192.0.3.1"), None);
+        let hit = table.lookup("192.0.2.1".parse().unwrap()).unwrap();
+        assert_eq!((hit.account, &*hit.name), (sid("AC", 1), "trunk 1"));
+        assert_eq!(hit.origid.len(), 36);
+    }
+
+    #[test]
+    fn a_trunk_without_a_list_or_a_list_without_a_trunk_admits_nothing() {
+        let mut d = data(&[(1, &["192.0.2.0/24"])]);
+        d.trunk_ip_access_control_lists.clear();
+        assert!(TrunkTable::build(&d).unwrap().is_empty());
+        let mut d = data(&[(1, &["192.0.2.0/24"])]);
+        d.trunks.clear();
+        assert!(TrunkTable::build(&d).unwrap().is_empty());
+    }
+
+    #[test]
+    fn lists_of_two_trunks_may_not_overlap_in_any_arrangement() {
+        for (a, b) in [
+            ("192.0.2.0/24", "192.0.2.128/25"),
+            ("192.0.2.128/25", "192.0.2.0/24"),
+            ("192.0.2.9/32", "192.0.2.9/32"),
+            ("10.0.0.0/8", "10.200.3.4/32"),
+            ("2001:db8::/32", "2001:db8:5::/48"),
+        ] {
+            let err = TrunkTable::build(&data(&[(1, &[a]), (2, &[b])])).unwrap_err();
+            assert!(matches!(err, TableError::Overlap { .. }), "{a} {b}: {err}");
+        }
+        // Nested ranges of one trunk, and a later trunk beyond a long one of the first.
+        let fine = data(&[
+            (1, &["10.0.0.0/8", "10.1.0.0/16", "10.1.2.3/32"]),
+            (2, &["11.0.0.0/8"]),
+            (3, &["9.255.255.255/32"]),
+        ]);
+        assert_eq!(TrunkTable::build(&fine).unwrap().len(), 5);
+        // The furthest-reaching earlier range is the trunk's own, the overlap is with
+        // another trunk's range before it.
+        let tricky = data(&[(1, &["10.0.0.0/16"]), (2, &["10.0.0.0/8", "10.0.128.0/24"])]);
+        assert!(TrunkTable::build(&tricky).is_err());
+        // IPv4 and IPv6 never overlap.
+        let mixed = data(&[(1, &["0.0.0.0/8"]), (2, &["::/32"])]);
+        assert!(TrunkTable::build(&mixed).is_ok());
+    }
+
+    #[test]
+    fn ranges_are_addresses_with_sane_prefixes() {
+        assert_eq!(
+            range(" 192.0.2.77 ", 24).unwrap().to_string(),
+            "192.0.2.0/24"
+        );
+        assert_eq!(
+            range("::ffff:192.0.2.1", 32).unwrap().to_string(),
+            "192.0.2.1/32"
+        );
+        for (address, length) in [
+            ("192.0.2.300", 32),
+            ("192.0.2.1/32", 32),
+            ("example.com", 32),
+            ("", 32),
+            ("192.0.2.1", 33),
+            ("192.0.2.1", 7),
+            ("0.0.0.0", 0),
+            ("2001:db8::", 16),
+            ("2001:db8::", 129),
+        ] {
+            assert!(range(address, length).is_err(), "{address}/{length}");
+        }
+    }
+}
