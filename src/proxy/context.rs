@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::borrow::Cow;
+
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
 
@@ -14,24 +16,27 @@ use super::{Peer, Transport};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
-use crate::trust::{Sid, Trust};
+use crate::trust::{Sid, TrunkHit, Trust};
 
-/// A customer trunk: requests from its sources belong to its account.
+/// A customer trunk: requests from its sources belong to its account. Either a
+/// `[[trunk]]` of the config, or one provisioned through the API (a [`TrunkHit`] of the
+/// trust index), which signs and sends its calls to the default upstream.
 #[derive(Debug, Clone)]
 pub struct Trunk {
-    pub name: String,
+    pub name: Arc<str>,
     pub role: Role,
     /// The customer account; always present on signing trunks (config validation).
     pub account: Option<Sid>,
     /// Hyphenated UUID placed in `origid`.
-    pub origid: String,
+    pub origid: Arc<str>,
     pub upstream: Peer,
 }
 
 /// Who sent a request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum PeerClass<'c> {
-    Trunk(&'c Trunk),
+    /// A trunk of the config (borrowed) or a provisioned one (built for this request).
+    Trunk(Cow<'c, Trunk>),
     Upstream,
     Unknown,
 }
@@ -67,6 +72,8 @@ pub struct Context {
     /// (range, trunk index), most specific first.
     acl: Vec<(IpNet, usize)>,
     upstream_sources: Vec<IpNet>,
+    /// Where provisioned trunks' calls go.
+    default_upstream: Peer,
     pub signer: ArcSwap<Signer>,
     pub trust: Arc<Trust>,
     pub metrics: Arc<Metrics>,
@@ -128,10 +135,10 @@ impl Context {
             };
             acl.extend(t.sources.iter().map(|net| (net.trunc(), i)));
             trunks.push(Trunk {
-                name: t.name,
+                name: t.name.into(),
                 role: t.role,
                 account: t.account,
-                origid: t.origid.hyphenated().to_string(),
+                origid: t.origid.hyphenated().to_string().into(),
                 upstream,
             });
         }
@@ -171,6 +178,7 @@ impl Context {
             trunks,
             acl,
             upstream_sources,
+            default_upstream: default_upstream.peer,
             signer: ArcSwap::from_pointee(signer),
             trust,
             metrics,
@@ -178,17 +186,33 @@ impl Context {
     }
 
     /// Classifies a request's source address. Trunks win over the upstream when both match.
+    /// The config's trunks come first, then those provisioned through the API.
     pub fn classify(&self, ip: IpAddr) -> PeerClass<'_> {
         let ip = canonical_ip(ip);
         if let Some((_, i)) = self.acl.iter().find(|(net, _)| net.contains(&ip))
             && let Some(t) = self.trunks.get(*i)
         {
-            return PeerClass::Trunk(t);
+            return PeerClass::Trunk(Cow::Borrowed(t));
+        }
+        if let Some(hit) = self.trust.load().trunk_for(ip) {
+            return PeerClass::Trunk(Cow::Owned(self.provisioned(&hit)));
         }
         if self.upstream_sources.iter().any(|n| n.contains(&ip)) {
             return PeerClass::Upstream;
         }
         PeerClass::Unknown
+    }
+
+    /// A provisioned trunk as the pipeline sees it: it signs, for its account, and its
+    /// calls go to the default upstream.
+    fn provisioned(&self, hit: &TrunkHit) -> Trunk {
+        Trunk {
+            name: Arc::clone(&hit.name),
+            role: Role::Sign,
+            account: Some(hit.account),
+            origid: Arc::clone(&hit.origid),
+            upstream: self.default_upstream,
+        }
     }
 
     /// Our port for a transport, if we listen on it.

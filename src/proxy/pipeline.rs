@@ -120,8 +120,8 @@ pub fn decide(
     };
     let initial = msg.to_tag().is_none();
     let source = ctx.classify(src.addr.ip());
-    let trunk = match source {
-        PeerClass::Trunk(t) => Some(t),
+    let trunk = match &source {
+        PeerClass::Trunk(t) => Some(&**t),
         PeerClass::Upstream if !initial || method == Method::Ack => None,
         PeerClass::Upstream => {
             let cause = Rejected::UpstreamInitialRequest;

@@ -4,7 +4,7 @@ use crate::passport::Attest;
 use crate::proxy::Transport;
 use crate::proxy::testing::{self, CARRIER, TRUNK, context, context_with, invite, udp, wall};
 use crate::sip::Rport;
-use crate::trust::Reason;
+use crate::trust::{Reason, Sid};
 
 fn forward(ctx: &Context, text: &str, src: Peer) -> Forward {
     let msg = Message::parse(text.as_bytes()).expect("test message parses");
@@ -81,7 +81,7 @@ fn initial_invite_from_a_trunk_is_signed_and_edited_in_place() {
     assert_eq!(c["orig"]["tn"], "12155550121");
     assert_eq!(c["dest"]["tn"], serde_json::json!(["12155550131"]));
     assert_eq!(c["iat"], testing::NOW_UNIX);
-    assert_eq!(c["origid"], ctx.trunks[0].origid);
+    assert_eq!(c["origid"], &*ctx.trunks[0].origid);
 }
 
 #[test]
@@ -485,4 +485,80 @@ fn a_request_uri_scheme_that_cannot_be_routed_is_416_even_from_a_trunk() {
         forward(&ctx, &tel, udp(TRUNK)).signing,
         Some(Signing::Signed(_))
     ));
+}
+
+/// A trunk provisioned for Bluebird's account (`AC…801`) admitting 198.51.100.0/24, put
+/// in the context's live index as the Trust Hub would after a write.
+fn provision_trunk(ctx: &Context) -> Sid {
+    use crate::trust::{Change, IpAccessControlList, IpAddress, Trunk, TrunkAcl};
+    let sid = |s: &str| Sid::parse_any(s).unwrap();
+    let account = sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f801");
+    let (trunk, list) = (
+        sid("TK00000000000000000000000000000007"),
+        sid("AL00000000000000000000000000000007"),
+    );
+    let changes = [
+        Change::PutTrunk(Trunk {
+            sid: trunk,
+            account_sid: account,
+            friendly_name: Some("branch office".into()),
+            domain_name: None,
+            date_created: None,
+            date_updated: None,
+        }),
+        Change::PutIpAccessControlList(IpAccessControlList {
+            sid: list,
+            account_sid: account,
+            friendly_name: None,
+            date_created: None,
+            date_updated: None,
+        }),
+        Change::PutIpAddress(IpAddress {
+            sid: sid("IP00000000000000000000000000000007"),
+            account_sid: account,
+            ip_access_control_list_sid: list,
+            friendly_name: None,
+            ip_address: "198.51.100.0".into(),
+            cidr_prefix_length: 24,
+            date_created: None,
+            date_updated: None,
+        }),
+        Change::PutTrunkAcl(TrunkAcl {
+            trunk_sid: trunk,
+            ip_access_control_list_sid: list,
+            account_sid: account,
+            date_created: None,
+        }),
+    ];
+    let index = ctx.trust.load();
+    for change in &changes {
+        index.apply(change).unwrap();
+    }
+    trunk
+}
+
+#[test]
+fn a_provisioned_trunk_signs_for_its_account_and_sends_to_the_default_upstream() {
+    let (ctx, key) = context();
+    let from = "198.51.100.40:5060";
+    let text = invite("").replace(TRUNK, from);
+    assert_eq!(
+        refusal(&ctx, &text, udp(from)),
+        (403, Rejected::ForbiddenSource)
+    );
+    let trunk = provision_trunk(&ctx);
+    let f = forward(&ctx, &text, udp(from));
+    assert_eq!(f.dest, Dest::Peer(udp(CARRIER)));
+    let msg_text = String::from_utf8(f.bytes).unwrap();
+    let msg = Message::parse(msg_text.as_bytes()).unwrap();
+    let c = claims(msg.header(HeaderName::Identity).unwrap(), &key);
+    assert_eq!(c["attest"], Attest::A.as_str(), "Bluebird's vetted number");
+    let origid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, trunk.to_string().as_bytes());
+    assert_eq!(c["origid"], origid.hyphenated().to_string());
+    // The config's trunks are unchanged, and other sources are still strangers.
+    let other = "198.51.101.1:5060";
+    assert_eq!(
+        refusal(&ctx, &invite("").replace(TRUNK, other), udp(other)),
+        (403, Rejected::ForbiddenSource)
+    );
 }
