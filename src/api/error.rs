@@ -121,7 +121,16 @@ impl ApiError {
                 | H::AssignedElsewhere { .. }
                 | H::UnknownNumber(_)
                 | H::EndUserAssigned { .. }
-                | H::Value(_) => (bad, 20001),
+                | H::Value(_)
+                | H::Trunking(_)
+                | H::TooLong { .. }
+                | H::Required { .. }
+                | H::DomainName(_)
+                | H::DomainTaken(_)
+                | H::UnknownList(_)
+                | H::ListOnTrunk { .. }
+                | H::AddressInList { .. }
+                | H::ListFull { .. } => (bad, 20001),
                 H::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
             },
         }

@@ -7,7 +7,7 @@ use thiserror::Error;
 use crate::store::StoreError;
 use crate::tn::TnError;
 use crate::trust::rules::ValueError;
-use crate::trust::{AssignError, BundleKind, BundleStatus, LinkError, Sid};
+use crate::trust::{AssignError, BundleKind, BundleStatus, LinkError, Sid, TrustError};
 use crate::verify::FetchError;
 
 /// What the caller asked for that does not exist, or that it may not see (the two look
@@ -24,6 +24,13 @@ pub enum Missing {
         sid: Sid,
     },
     Policy(Sid),
+    Trunk(Sid),
+    IpAccessControlList(Sid),
+    /// An address of a list, or a list of a trunk.
+    Child {
+        parent: Sid,
+        sid: Sid,
+    },
 }
 
 impl std::fmt::Display for Missing {
@@ -33,8 +40,11 @@ impl std::fmt::Display for Missing {
             | Missing::Number(sid)
             | Missing::Bundle(sid)
             | Missing::EndUser(sid)
-            | Missing::Policy(sid) => write!(f, "{sid}"),
+            | Missing::Policy(sid)
+            | Missing::Trunk(sid)
+            | Missing::IpAccessControlList(sid) => write!(f, "{sid}"),
             Missing::BundleChild { bundle, sid } => write!(f, "{sid} of {bundle}"),
+            Missing::Child { parent, sid } => write!(f, "{sid} of {parent}"),
         }
     }
 }
@@ -98,6 +108,30 @@ pub enum HubError {
     EndUserAssigned { user: Sid, bundle: Sid },
     #[error("{0}")]
     Value(#[from] ValueError),
+    /// A trunking write that would leave the records inconsistent: an address that is
+    /// not a range, or lists of two trunks that would share an address.
+    #[error("{0}")]
+    Trunking(TrustError),
+    #[error("{field}: longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field}: required")]
+    Required { field: &'static str },
+    #[error("DomainName: `{0}` is not a host name")]
+    DomainName(String),
+    #[error("DomainName: {0} is already the domain of another trunk")]
+    DomainTaken(String),
+    #[error("IpAccessControlListSid: unknown IP access control list {0}")]
+    UnknownList(Sid),
+    #[error("IpAccessControlListSid: {list} is already on trunk {trunk}")]
+    ListOnTrunk { list: Sid, trunk: Sid },
+    #[error("IpAddress: {address}/{length} is already in {list}")]
+    AddressInList {
+        list: Sid,
+        address: String,
+        length: u8,
+    },
+    #[error("IpAddress: {list} already holds {max} addresses")]
+    ListFull { list: Sid, max: usize },
     /// A status-callback URL the outbound policy refuses.
     #[error("StatusCallback: {0}")]
     StatusCallback(FetchError),

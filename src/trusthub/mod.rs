@@ -10,6 +10,7 @@
 //!
 //! - [`accounts`], [`numbers`], [`bundles`], [`assignments`], [`end_users`],
 //!   [`evaluations`]: the operations, one file per resource.
+//! - [`trunks`]: trunks, their IP access control lists and the lists' addresses.
 //! - [`attestation`]: the preview of what a call would get now.
 //! - [`callbacks`]: status-callback delivery with retries.
 //! - [`mod@error`]: [`HubError`] and [`Missing`].
@@ -23,6 +24,7 @@ pub mod end_users;
 pub mod error;
 pub mod evaluations;
 pub mod numbers;
+pub mod trunks;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

@@ -2,6 +2,7 @@
 //! write, the clock, and the index kept equal to the store ([`model`]).
 
 mod model;
+mod trunks;
 
 use std::sync::Arc;
 

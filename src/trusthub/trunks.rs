@@ -1,0 +1,469 @@
+//! Trunks and their IP access control lists, in Twilio's Elastic SIP Trunking shapes:
+//! an account's trunks (trunking v1), its access lists and their addresses (2010
+//! `SIP/IpAccessControlLists`), and which lists a trunk admits calls from.
+//!
+//! Every write is checked against the whole trunking data before it is committed
+//! ([`crate::trust::Index::check_trunking`]): an address must be a range with a sane
+//! prefix, and no source address may reach two trunks. The write reaches the live index
+//! with the commit, so the next INVITE from a newly admitted address is signed for the
+//! trunk's account, and one from an address just removed is refused.
+
+use super::{Caller, Hub, HubError, Missing, Write, new_sid};
+use crate::store::Page;
+use crate::trust::{Change, IpAccessControlList, IpAddress, Sid, Trunk, TrunkAcl, trunking};
+
+/// Twilio's limits on names: 64 characters for a trunk, 255 for lists and addresses.
+pub const TRUNK_NAME_MAX: usize = 64;
+pub const LIST_NAME_MAX: usize = 255;
+/// Addresses one list may hold.
+pub const ADDRESSES_PER_LIST: usize = 1000;
+
+/// What a new trunk is given, and what an update may change (`None`: unchanged; a
+/// domain of `Some("")` clears it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrunkFields {
+    pub friendly_name: Option<String>,
+    pub domain_name: Option<String>,
+}
+
+/// What a new address is given, and what an update may change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressFields {
+    pub friendly_name: Option<String>,
+    pub ip_address: Option<String>,
+    /// The whole address when absent on create.
+    pub cidr_prefix_length: Option<u8>,
+}
+
+fn check_name(field: &'static str, name: &str, max: usize) -> Result<(), HubError> {
+    if name.chars().count() > max {
+        return Err(HubError::TooLong { field, max });
+    }
+    Ok(())
+}
+
+/// A host name: dot-separated labels of letters, digits and hyphens, at most 253
+/// characters, compared without case.
+fn domain(name: &str) -> Result<String, HubError> {
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.len() > 253 || !name.split('.').all(label_ok) {
+        return Err(HubError::DomainName(name));
+    }
+    Ok(name)
+}
+
+impl Hub {
+    /// Commits `changes` after checking the trunking data they leave.
+    fn commit_trunking(
+        &self,
+        guard: &std::sync::MutexGuard<'_, ()>,
+        changes: Vec<Change>,
+    ) -> Result<(), HubError> {
+        self.trust
+            .load()
+            .check_trunking(&changes)
+            .map_err(HubError::Trunking)?;
+        self.commit(
+            guard,
+            Write {
+                changes,
+                callbacks: Vec::new(),
+            },
+        )
+    }
+
+    /// Refuses a domain another trunk has.
+    fn require_free_domain(&self, domain: &str, trunk: Sid) -> Result<(), HubError> {
+        let taken = self
+            .trust
+            .load()
+            .trunking()
+            .trunks
+            .iter()
+            .any(|t| t.sid != trunk && t.domain_name.as_deref().is_some_and(|d| d == domain));
+        if taken {
+            return Err(HubError::DomainTaken(domain.to_owned()));
+        }
+        Ok(())
+    }
+
+    pub fn create_trunk(&self, caller: &Caller, fields: TrunkFields) -> Result<Trunk, HubError> {
+        let account = caller.account()?;
+        let now = self.now_text();
+        let mut trunk = Trunk {
+            sid: new_sid(*b"TK"),
+            account_sid: account,
+            friendly_name: None,
+            domain_name: None,
+            date_created: Some(now.clone()),
+            date_updated: Some(now),
+        };
+        let guard = self.lock();
+        self.edit_trunk(&mut trunk, fields)?;
+        self.commit_trunking(&guard, vec![Change::PutTrunk(trunk.clone())])?;
+        Ok(trunk)
+    }
+
+    fn edit_trunk(&self, trunk: &mut Trunk, fields: TrunkFields) -> Result<(), HubError> {
+        if let Some(name) = fields.friendly_name {
+            check_name("FriendlyName", &name, TRUNK_NAME_MAX)?;
+            trunk.friendly_name = Some(name);
+        }
+        if let Some(name) = fields.domain_name {
+            trunk.domain_name = if name.is_empty() {
+                None
+            } else {
+                let name = domain(&name)?;
+                self.require_free_domain(&name, trunk.sid)?;
+                Some(name)
+            };
+        }
+        Ok(())
+    }
+
+    /// The caller's trunks (every account's for the operator).
+    pub fn trunks(&self, caller: &Caller, page: Page) -> Result<Vec<Trunk>, HubError> {
+        let scope = self.list_scope(caller);
+        Ok(self.store().trunks(scope.as_deref(), page)?)
+    }
+
+    /// Trunk `sid`, if the caller sees it.
+    pub fn trunk(&self, caller: &Caller, sid: Sid) -> Result<Trunk, HubError> {
+        self.store()
+            .trunk(sid)?
+            .filter(|t| self.sees(caller, t.account_sid))
+            .ok_or(HubError::NotFound(Missing::Trunk(sid)))
+    }
+
+    pub fn update_trunk(
+        &self,
+        caller: &Caller,
+        sid: Sid,
+        fields: TrunkFields,
+    ) -> Result<Trunk, HubError> {
+        let guard = self.lock();
+        let mut trunk = self.trunk(caller, sid)?;
+        self.edit_trunk(&mut trunk, fields)?;
+        trunk.date_updated = Some(self.now_text());
+        self.commit_trunking(&guard, vec![Change::PutTrunk(trunk.clone())])?;
+        Ok(trunk)
+    }
+
+    /// Deletes a trunk and its uses of lists (the lists stay).
+    pub fn delete_trunk(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
+        let guard = self.lock();
+        let trunk = self.trunk(caller, sid)?;
+        let mut changes: Vec<Change> = (self.store().trunk_acls(sid, Page::ALL)?)
+            .into_iter()
+            .map(Change::DeleteTrunkAcl)
+            .collect();
+        changes.push(Change::DeleteTrunk(trunk));
+        self.commit_trunking(&guard, changes)
+    }
+
+    /// The lists trunk `trunk` admits calls from.
+    pub fn trunk_lists(
+        &self,
+        caller: &Caller,
+        trunk: Sid,
+        page: Page,
+    ) -> Result<Vec<(TrunkAcl, IpAccessControlList)>, HubError> {
+        let trunk = self.trunk(caller, trunk)?;
+        let mut out = Vec::new();
+        for link in self.store().trunk_acls(trunk.sid, page)? {
+            if let Some(list) = self
+                .store()
+                .ip_access_control_list(link.ip_access_control_list_sid)?
+            {
+                out.push((link, list));
+            }
+        }
+        Ok(out)
+    }
+
+    /// List `list` as trunk `trunk` uses it.
+    pub fn trunk_list(
+        &self,
+        caller: &Caller,
+        trunk: Sid,
+        list: Sid,
+    ) -> Result<(TrunkAcl, IpAccessControlList), HubError> {
+        let missing = HubError::NotFound(Missing::Child {
+            parent: trunk,
+            sid: list,
+        });
+        self.trunk_lists(caller, trunk, Page::ALL)?
+            .into_iter()
+            .find(|(link, _)| link.ip_access_control_list_sid == list)
+            .ok_or(missing)
+    }
+
+    /// Lets trunk `trunk` admit calls from the addresses of list `list`, a list of the
+    /// trunk's own account (another's is as unknown as one that does not exist).
+    pub fn add_trunk_list(
+        &self,
+        caller: &Caller,
+        trunk: Sid,
+        list: Sid,
+    ) -> Result<(TrunkAcl, IpAccessControlList), HubError> {
+        let guard = self.lock();
+        let trunk = self.trunk(caller, trunk)?;
+        let acl = (self.store().ip_access_control_list(list)?)
+            .filter(|l| l.account_sid == trunk.account_sid)
+            .ok_or(HubError::UnknownList(list))?;
+        let used = self.store().trunk_acls(trunk.sid, Page::ALL)?;
+        if used.iter().any(|l| l.ip_access_control_list_sid == list) {
+            return Err(HubError::ListOnTrunk {
+                list,
+                trunk: trunk.sid,
+            });
+        }
+        let link = TrunkAcl {
+            trunk_sid: trunk.sid,
+            ip_access_control_list_sid: list,
+            account_sid: trunk.account_sid,
+            date_created: Some(self.now_text()),
+        };
+        self.commit_trunking(&guard, vec![Change::PutTrunkAcl(link.clone())])?;
+        Ok((link, acl))
+    }
+
+    pub fn remove_trunk_list(
+        &self,
+        caller: &Caller,
+        trunk: Sid,
+        list: Sid,
+    ) -> Result<(), HubError> {
+        let guard = self.lock();
+        let (link, _) = self.trunk_list(caller, trunk, list)?;
+        self.commit_trunking(&guard, vec![Change::DeleteTrunkAcl(link)])
+    }
+
+    /// Account `account`, when the caller may act on its resources.
+    fn acting_for(&self, caller: &Caller, account: Sid) -> Result<Sid, HubError> {
+        if !self.sees(caller, account) || self.store().account(account)?.is_none() {
+            return Err(HubError::NotFound(Missing::Account(account)));
+        }
+        Ok(account)
+    }
+
+    pub fn create_list(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        friendly_name: String,
+    ) -> Result<IpAccessControlList, HubError> {
+        let account = self.acting_for(caller, account)?;
+        check_name("FriendlyName", &friendly_name, LIST_NAME_MAX)?;
+        let now = self.now_text();
+        let list = IpAccessControlList {
+            sid: new_sid(*b"AL"),
+            account_sid: account,
+            friendly_name: Some(friendly_name),
+            date_created: Some(now.clone()),
+            date_updated: Some(now),
+        };
+        let guard = self.lock();
+        let change = Change::PutIpAccessControlList(list.clone());
+        self.commit_trunking(&guard, vec![change])?;
+        Ok(list)
+    }
+
+    /// Account `account`'s lists.
+    pub fn lists(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        page: Page,
+    ) -> Result<Vec<IpAccessControlList>, HubError> {
+        let account = self.acting_for(caller, account)?;
+        Ok(self
+            .store()
+            .ip_access_control_lists(Some(&[account]), page)?)
+    }
+
+    /// List `sid` of account `account`.
+    pub fn list(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        sid: Sid,
+    ) -> Result<IpAccessControlList, HubError> {
+        let account = self.acting_for(caller, account)?;
+        self.store()
+            .ip_access_control_list(sid)?
+            .filter(|l| l.account_sid == account)
+            .ok_or(HubError::NotFound(Missing::IpAccessControlList(sid)))
+    }
+
+    pub fn rename_list(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        sid: Sid,
+        friendly_name: String,
+    ) -> Result<IpAccessControlList, HubError> {
+        check_name("FriendlyName", &friendly_name, LIST_NAME_MAX)?;
+        let guard = self.lock();
+        let mut list = self.list(caller, account, sid)?;
+        list.friendly_name = Some(friendly_name);
+        list.date_updated = Some(self.now_text());
+        let change = Change::PutIpAccessControlList(list.clone());
+        self.commit_trunking(&guard, vec![change])?;
+        Ok(list)
+    }
+
+    /// Deletes a list, its addresses and the trunks' uses of it.
+    pub fn delete_list(&self, caller: &Caller, account: Sid, sid: Sid) -> Result<(), HubError> {
+        let guard = self.lock();
+        let list = self.list(caller, account, sid)?;
+        let records = self.trust.load().trunking();
+        let uses = (records.trunk_ip_access_control_lists.into_iter())
+            .filter(|l| l.ip_access_control_list_sid == sid)
+            .map(Change::DeleteTrunkAcl);
+        let addresses = (self.store().ip_addresses(sid, Page::ALL)?)
+            .into_iter()
+            .map(Change::DeleteIpAddress);
+        let mut changes: Vec<Change> = uses.chain(addresses).collect();
+        changes.push(Change::DeleteIpAccessControlList(list));
+        self.commit_trunking(&guard, changes)
+    }
+
+    pub fn create_address(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        list: Sid,
+        fields: AddressFields,
+    ) -> Result<IpAddress, HubError> {
+        let guard = self.lock();
+        let acl = self.list(caller, account, list)?;
+        let held = self.store().ip_addresses(acl.sid, Page::ALL)?;
+        if held.len() >= ADDRESSES_PER_LIST {
+            return Err(HubError::ListFull {
+                list: acl.sid,
+                max: ADDRESSES_PER_LIST,
+            });
+        }
+        let friendly_name = (fields.friendly_name.clone()).ok_or(HubError::Required {
+            field: "FriendlyName",
+        })?;
+        let ip_address =
+            (fields.ip_address.clone()).ok_or(HubError::Required { field: "IpAddress" })?;
+        let now = self.now_text();
+        let mut address = IpAddress {
+            sid: new_sid(*b"IP"),
+            account_sid: acl.account_sid,
+            ip_access_control_list_sid: acl.sid,
+            friendly_name: Some(friendly_name),
+            ip_address,
+            cidr_prefix_length: fields.cidr_prefix_length.unwrap_or(0),
+            date_created: Some(now.clone()),
+            date_updated: Some(now),
+        };
+        let fields = AddressFields {
+            friendly_name: None,
+            ip_address: None,
+            ..fields
+        };
+        edit_address(&mut address, fields, &held)?;
+        self.commit_trunking(&guard, vec![Change::PutIpAddress(address.clone())])?;
+        Ok(address)
+    }
+
+    /// The addresses of list `list` of account `account`.
+    pub fn addresses(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        list: Sid,
+        page: Page,
+    ) -> Result<Vec<IpAddress>, HubError> {
+        let acl = self.list(caller, account, list)?;
+        Ok(self.store().ip_addresses(acl.sid, page)?)
+    }
+
+    pub fn address(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        list: Sid,
+        sid: Sid,
+    ) -> Result<IpAddress, HubError> {
+        let acl = self.list(caller, account, list)?;
+        self.store()
+            .ip_address(sid)?
+            .filter(|a| a.ip_access_control_list_sid == acl.sid)
+            .ok_or(HubError::NotFound(Missing::Child { parent: list, sid }))
+    }
+
+    pub fn update_address(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        list: Sid,
+        sid: Sid,
+        fields: AddressFields,
+    ) -> Result<IpAddress, HubError> {
+        let guard = self.lock();
+        let mut address = self.address(caller, account, list, sid)?;
+        let held = self.store().ip_addresses(list, Page::ALL)?;
+        edit_address(&mut address, fields, &held)?;
+        address.date_updated = Some(self.now_text());
+        self.commit_trunking(&guard, vec![Change::PutIpAddress(address.clone())])?;
+        Ok(address)
+    }
+
+    pub fn delete_address(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        list: Sid,
+        sid: Sid,
+    ) -> Result<(), HubError> {
+        let guard = self.lock();
+        let address = self.address(caller, account, list, sid)?;
+        self.commit_trunking(&guard, vec![Change::DeleteIpAddress(address)])
+    }
+}
+
+/// Applies `fields` to `address` and checks it: a range (the whole address when the
+/// prefix is 0, Twilio's default), and not already in its list (`held`).
+fn edit_address(
+    address: &mut IpAddress,
+    fields: AddressFields,
+    held: &[IpAddress],
+) -> Result<(), HubError> {
+    if let Some(name) = fields.friendly_name {
+        check_name("FriendlyName", &name, LIST_NAME_MAX)?;
+        address.friendly_name = Some(name);
+    }
+    if let Some(ip) = fields.ip_address {
+        address.ip_address = ip.trim().to_owned();
+    }
+    if let Some(length) = fields.cidr_prefix_length {
+        address.cidr_prefix_length = length;
+    }
+    if address.cidr_prefix_length == 0 {
+        address.cidr_prefix_length = match address.ip_address.parse::<std::net::IpAddr>() {
+            Ok(ip) if trunking::canonical(ip).is_ipv6() => 128,
+            _ => 32,
+        };
+    }
+    let net = address.net().map_err(|e| HubError::Trunking(e.into()))?;
+    let same = |a: &IpAddress| a.sid != address.sid && a.net().is_ok_and(|n| n == net);
+    if held.iter().any(same) {
+        return Err(HubError::AddressInList {
+            list: address.ip_access_control_list_sid,
+            address: address.ip_address.clone(),
+            length: address.cidr_prefix_length,
+        });
+    }
+    Ok(())
+}
