@@ -10,6 +10,8 @@
 //!   what the three bundle sub-resources share.
 //! - [`request`], [`render`], [`error`]: parameters, Twilio JSON shapes, error bodies
 //!   and the one mapping of every error to an HTTP status and Twilio code.
+//! - [`trunking`]: trunks and their IP access control lists, in Twilio's Elastic SIP
+//!   Trunking shapes.
 //! - [`listener`]: the TCP listener, which gives hyper's own refusals Twilio's body.
 
 pub mod accounts;
@@ -27,6 +29,7 @@ pub mod reply;
 pub mod request;
 pub mod routes;
 pub mod subresources;
+pub mod trunking;
 
 use std::sync::Arc;
 

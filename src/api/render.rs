@@ -42,7 +42,7 @@ pub const CHANNEL_ENDPOINT_ASSIGNMENTS: &str = "ChannelEndpointAssignments";
 pub const EVALUATIONS: &str = "Evaluations";
 
 /// A stored date as the 2010 API writes dates (RFC 2822).
-fn rfc2822(date: &Option<String>) -> Value {
+pub(super) fn rfc2822(date: &Option<String>) -> Value {
     let Some(d) = date else {
         return Value::Null;
     };
@@ -246,9 +246,16 @@ fn page_link(path: &str, params: &Params, size: usize, page: usize) -> String {
 }
 
 /// Trust Hub v1's list envelope: `results` and `meta` with absolute page URLs.
-pub fn v1_page(
+pub fn v1_page(base: &str, path: &str, params: &Params, p: PageRequest, rows: Vec<Value>) -> Value {
+    v1_page_keyed(base, path, "results", params, p, rows)
+}
+
+/// A v1 list envelope whose rows are under `key` (trunking v1 names them after the
+/// resource: `trunks`, `ip_access_control_lists`).
+pub fn v1_page_keyed(
     base: &str,
     path: &str,
+    key: &str,
     params: &Params,
     p: PageRequest,
     mut rows: Vec<Value>,
@@ -256,8 +263,7 @@ pub fn v1_page(
     let more = rows.len() > p.size;
     rows.truncate(p.size);
     let url = |page| format!("{base}{}", page_link(path, params, p.size, page));
-    json!({
-        "results": rows,
+    let mut v = json!({
         "meta": {
             "page": p.page,
             "page_size": p.size,
@@ -265,9 +271,11 @@ pub fn v1_page(
             "previous_page_url": (p.page > 0).then(|| url(p.page - 1)),
             "url": url(p.page),
             "next_page_url": more.then(|| url(p.page + 1)),
-            "key": "results",
+            "key": key,
         }
-    })
+    });
+    v[key] = Value::Array(rows);
+    v
 }
 
 /// A v1 list of `rows` at `path`, each rendered by `one(base_url, row)`.

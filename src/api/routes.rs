@@ -15,6 +15,7 @@ use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
     accounts, assignments, attestation, bundles, end_users, evaluations, numbers, policies,
+    trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
@@ -46,7 +47,45 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/v1/Policies", get(policies::list))
         .route("/v1/Policies/{sid}", get(policies::fetch))
-        .route("/v1/Attestation", get(attestation::get));
+        .route("/v1/Attestation", get(attestation::get))
+        .route(
+            "/v1/Trunks",
+            get(trunking::list_trunks).post(trunking::create_trunk),
+        )
+        .route(
+            "/v1/Trunks/{trunk}",
+            get(trunking::fetch_trunk)
+                .post(trunking::update_trunk)
+                .delete(trunking::delete_trunk),
+        )
+        .route(
+            "/v1/Trunks/{trunk}/IpAccessControlLists",
+            get(trunking::list_trunk_lists).post(trunking::add_trunk_list),
+        )
+        .route(
+            "/v1/Trunks/{trunk}/IpAccessControlLists/{sid}",
+            get(trunking::fetch_trunk_list).delete(trunking::remove_trunk_list),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists.json",
+            get(trunking::list_lists).post(trunking::create_list),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{list}",
+            get(trunking::fetch_list)
+                .post(trunking::rename_list)
+                .delete(trunking::delete_list),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{list}/IpAddresses.json",
+            get(trunking::list_addresses).post(trunking::create_address),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{list}/IpAddresses/{sid}",
+            get(trunking::fetch_address)
+                .post(trunking::update_address)
+                .delete(trunking::delete_address),
+        );
     for kind in [BundleKind::CustomerProfile, BundleKind::TrustProduct] {
         r = bundle_routes(r, kind);
     }

@@ -1,0 +1,321 @@
+//! Trunks and IP access control lists over the API, in Twilio's shapes, applied to the
+//! running proxy from the next INVITE on: an account created through the API places no
+//! call until one of its trunks admits its address, and none once the list is gone.
+
+mod common;
+
+use common::api::*;
+use common::*;
+use serde_json::Value;
+
+/// A call from a UAC on `ip`: the status of the first final answer it gets.
+async fn refused_call(h: &Harness, ip: &str, call_id: &str) -> u16 {
+    let uac = uac(ip).await;
+    let local = uac.local_addr().unwrap();
+    uac.send_to(call(local, "UDP", call_id).as_bytes(), h.udp)
+        .await
+        .unwrap();
+    status(&recv_until(&uac, |m| status(m) >= 200).await.0)
+}
+
+fn lists_path(account: &str) -> String {
+    format!("/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists.json")
+}
+
+fn addresses_path(account: &str, list: &str) -> String {
+    format!("/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{list}/IpAddresses.json")
+}
+
+fn sid_of(v: &Value) -> String {
+    v["sid"].as_str().expect("a sid").to_owned()
+}
+
+/// An account's trunk admitting `ip` through one list: (trunk, list) SIDs.
+async fn provision(api: &Api, who: &Creds, ip: &str) -> (String, String) {
+    let trunk = sid_of(&api.ok("/v1/Trunks", who, &[("FriendlyName", "PBX")]).await);
+    let list = sid_of(
+        &api.ok(&lists_path(&who.sid), who, &[("FriendlyName", "office")])
+            .await,
+    );
+    api.ok(
+        &addresses_path(&who.sid, &list),
+        who,
+        &[("FriendlyName", "pbx"), ("IpAddress", ip)],
+    )
+    .await;
+    let path = format!("/v1/Trunks/{trunk}/IpAccessControlLists");
+    api.ok(&path, who, &[("IpAccessControlListSid", &list)])
+        .await;
+    (trunk, list)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_made_through_the_api_calls_once_its_trunk_admits_its_address() {
+    let (h, api) = hub().await;
+    let newco = api.account(&Creds::operator(), "Newco").await;
+    let ip = "127.0.0.5";
+    assert_eq!(refused_call(&h, ip, "newco-before").await, 403);
+
+    let trunk = sid_of(
+        &api.ok("/v1/Trunks", &newco, &[("FriendlyName", "Newco PBX")])
+            .await,
+    );
+    let list = sid_of(
+        &api.ok(
+            &lists_path(&newco.sid),
+            &newco,
+            &[("FriendlyName", "office")],
+        )
+        .await,
+    );
+    let address = api
+        .ok(
+            &addresses_path(&newco.sid, &list),
+            &newco,
+            &[("FriendlyName", "pbx"), ("IpAddress", ip)],
+        )
+        .await;
+    assert_eq!(address["cidr_prefix_length"], 32);
+    // A list no trunk uses admits nothing.
+    assert_eq!(refused_call(&h, ip, "newco-unused-list").await, 403);
+
+    let uses = format!("/v1/Trunks/{trunk}/IpAccessControlLists");
+    let used = api
+        .ok(&uses, &newco, &[("IpAccessControlListSid", &list)])
+        .await;
+    assert_eq!(used["sid"], list.as_str());
+    assert_eq!(used["trunk_sid"], trunk.as_str());
+    // The very next INVITE is signed for the trunk (an account without an approved
+    // profile gets C), with the trunk's own origid.
+    let claims = signed_call(&h, ip, "2155550177", "2155550199", "newco-1").await;
+    assert_eq!(claims["attest"], "C");
+    assert_eq!(claims["orig"]["tn"], "12155550177");
+    let origid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, trunk.as_bytes());
+    assert_eq!(claims["origid"], origid.hyphenated().to_string());
+
+    // The trunk now shows that it admits by IP access list.
+    let (s, fetched) = api.get(&format!("/v1/Trunks/{trunk}"), &newco, &[]).await;
+    assert_eq!(s, 200, "{fetched}");
+    assert_eq!(fetched["auth_type_set"], serde_json::json!(["IP_ACL"]));
+
+    // Taking the list off the trunk refuses the next INVITE.
+    let (s, _) = api.delete(&format!("{uses}/{list}"), &newco).await;
+    assert_eq!(s, 204);
+    assert_eq!(refused_call(&h, ip, "newco-after").await, 403);
+    h.assert_metric("callsign_requests_rejected_total{cause=\"forbidden_source\"} 3")
+        .await;
+}
+
+#[tokio::test]
+async fn the_resources_have_twilios_shapes() {
+    let (_h, api) = hub().await;
+    let newco = api.account(&Creds::operator(), "Newco").await;
+    let (trunk, list) = provision(&api, &newco, "127.0.0.6").await;
+
+    let (s, trunks) = api.get("/v1/Trunks", &newco, &[("PageSize", "1")]).await;
+    assert_eq!(s, 200, "{trunks}");
+    assert_eq!(trunks["meta"]["key"], "trunks");
+    assert_eq!(sids(&trunks, "trunks"), std::slice::from_ref(&trunk));
+    let t = &trunks["trunks"][0];
+    for field in [
+        "sid",
+        "account_sid",
+        "domain_name",
+        "friendly_name",
+        "secure",
+        "recording",
+        "transfer_mode",
+        "auth_type",
+        "auth_type_set",
+        "date_created",
+        "date_updated",
+        "url",
+        "links",
+    ] {
+        assert!(t.get(field).is_some(), "trunk has no {field}: {t}");
+    }
+    assert!(
+        t["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/v1/Trunks/{trunk}"))
+    );
+    assert!(
+        t["links"]["ip_access_control_lists"]
+            .as_str()
+            .unwrap()
+            .ends_with("/IpAccessControlLists")
+    );
+
+    let (s, lists) = api.get(&lists_path(&newco.sid), &newco, &[]).await;
+    assert_eq!(s, 200, "{lists}");
+    assert_eq!(
+        sids(&lists, "ip_access_control_lists"),
+        std::slice::from_ref(&list)
+    );
+    assert!(lists["next_page_uri"].is_null() && lists["page_size"] == 50);
+    let l = &lists["ip_access_control_lists"][0];
+    assert_eq!(
+        l["subresource_uris"]["ip_addresses"],
+        addresses_path(&newco.sid, &list).as_str()
+    );
+    assert!(
+        l["date_created"].as_str().unwrap().ends_with("+0000"),
+        "RFC 2822: {l}"
+    );
+
+    let (s, addresses) = api
+        .get(&addresses_path(&newco.sid, &list), &newco, &[])
+        .await;
+    assert_eq!(s, 200, "{addresses}");
+    let a = &addresses["ip_addresses"][0];
+    assert_eq!(
+        (a["ip_address"].as_str(), a["cidr_prefix_length"].as_u64()),
+        (Some("127.0.0.6"), Some(32))
+    );
+    let uri = a["uri"].as_str().unwrap();
+    let (s, fetched) = api.get(uri, &newco, &[]).await;
+    assert_eq!((s, &fetched), (200, a));
+
+    // Renaming, re-ranging and deleting.
+    let (s, renamed) = api
+        .post(
+            &format!(
+                "/2010-04-01/Accounts/{}/SIP/IpAccessControlLists/{list}.json",
+                newco.sid
+            ),
+            &newco,
+            &[("FriendlyName", "head office")],
+        )
+        .await;
+    assert_eq!(
+        (s, renamed["friendly_name"].as_str()),
+        (200, Some("head office"))
+    );
+    let (s, widened) = api.post(uri, &newco, &[("CidrPrefixLength", "30")]).await;
+    assert_eq!(
+        (s, widened["cidr_prefix_length"].as_u64()),
+        (200, Some(30)),
+        "{widened}"
+    );
+    let (s, _) = api.delete(&format!("/v1/Trunks/{trunk}"), &newco).await;
+    assert_eq!(s, 204);
+    let (s, gone) = api.get(&format!("/v1/Trunks/{trunk}"), &newco, &[]).await;
+    assert_eq!((s, gone["code"].as_u64()), (404, Some(20404)));
+}
+
+#[tokio::test]
+async fn bad_input_and_other_accounts_records_are_refused_and_change_nothing() {
+    let (h, api) = hub().await;
+    let op = Creds::operator();
+    let (newco, other) = (
+        api.account(&op, "Newco").await,
+        api.account(&op, "Other").await,
+    );
+    let (trunk, list) = provision(&api, &newco, "127.0.0.7").await;
+    let (their_trunk, their_list) = provision(&api, &other, "127.0.0.8").await;
+    api.post(
+        &format!("/v1/Trunks/{trunk}"),
+        &newco,
+        &[("DomainName", "pbx.newco.example")],
+    )
+    .await;
+    let before = api.get("/v1/Trunks", &op, &[]).await;
+    let addresses = addresses_path(&newco.sid, &list);
+
+    for (form, why) in [
+        (
+            vec![("FriendlyName", "x"), ("IpAddress", "127.0.0.300")],
+            "not an IPv4 or IPv6",
+        ),
+        (
+            vec![
+                ("FriendlyName", "x"),
+                ("IpAddress", "10.0.0.0"),
+                ("CidrPrefixLength", "4"),
+            ],
+            "CidrPrefixLength",
+        ),
+        (
+            vec![
+                ("FriendlyName", "x"),
+                ("IpAddress", "10.0.0.0"),
+                ("CidrPrefixLength", "-1"),
+            ],
+            "CidrPrefixLength",
+        ),
+        (
+            vec![("FriendlyName", "x"), ("IpAddress", "127.0.0.7")],
+            "already in",
+        ),
+        // Newco may not take the other account's address.
+        (
+            vec![("FriendlyName", "x"), ("IpAddress", "127.0.0.8")],
+            "overlaps",
+        ),
+        (
+            vec![
+                ("FriendlyName", "x"),
+                ("IpAddress", "127.0.0.0"),
+                ("CidrPrefixLength", "24"),
+            ],
+            "overlaps",
+        ),
+        (vec![("IpAddress", "127.0.0.9")], "FriendlyName"),
+        (vec![("FriendlyName", "x")], "IpAddress"),
+    ] {
+        let r = api.post(&addresses, &newco, &form).await;
+        assert_refused(&r, why);
+    }
+    let r = api
+        .post(
+            &format!("/v1/Trunks/{trunk}/IpAccessControlLists"),
+            &newco,
+            &[("IpAccessControlListSid", &their_list)],
+        )
+        .await;
+    assert_refused(&r, "unknown IP access control list");
+    let r = api
+        .post(
+            "/v1/Trunks",
+            &newco,
+            &[("FriendlyName", "x"), ("Secure", "true")],
+        )
+        .await;
+    assert_eq!(
+        r.0, 400,
+        "an unsupported setting is refused, not ignored: {}",
+        r.1
+    );
+    let r = api
+        .post(
+            &format!("/v1/Trunks/{their_trunk}"),
+            &other,
+            &[("DomainName", "PBX.newco.example")],
+        )
+        .await;
+    assert_refused(&r, "already the domain");
+
+    // Another account's records, in paths: as unknown as ones that never existed.
+    for path in [
+        format!("/v1/Trunks/{their_trunk}"),
+        format!("/v1/Trunks/{their_trunk}/IpAccessControlLists"),
+        lists_path(&other.sid),
+        addresses_path(&other.sid, &their_list),
+        addresses_path(&newco.sid, &their_list),
+    ] {
+        let (s, body) = api.get(&path, &newco, &[]).await;
+        assert_eq!(
+            (s, body["code"].as_u64()),
+            (404, Some(20404)),
+            "{path}: {body}"
+        );
+    }
+    let after = api.get("/v1/Trunks", &op, &[]).await;
+    assert_eq!(before, after, "a refused write changed the trunks");
+    // Both trunks still carry their own calls.
+    for (ip, id) in [("127.0.0.7", "newco-ok"), ("127.0.0.8", "other-ok")] {
+        let claims = signed_call(&h, ip, "2155550177", "2155550199", id).await;
+        assert_eq!(claims["attest"], "C");
+    }
+}
