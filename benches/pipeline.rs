@@ -14,8 +14,10 @@ use callsign::passport::Signer;
 use callsign::proxy::pipeline::{Action, decide};
 use callsign::proxy::{Context, Peer, Transport};
 use callsign::sip::Message;
-use callsign::trust::{Index, Trust, TrustData};
+use callsign::trust::{Index, Sid, Trust, TrustData};
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod synthetic;
 
 const NOW: u64 = 1_790_000_000;
 const CONFIG: &str = include_str!("../config/callsign.toml");
@@ -40,12 +42,22 @@ fn invite() -> Vec<u8> {
     .into_bytes()
 }
 
-fn context() -> Context {
+/// Bluebird, the sample's vetted account, which the provisioned trunks belong to.
+const BLUEBIRD: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801";
+/// Provisioned trunks and addresses for the loaded runs: 10,000 trunks with ten
+/// addresses each.
+const TRUNKS: u64 = 10_000;
+const PER_TRUNK: u64 = 10;
+
+/// The pipeline's context on the sample data, with `trunks` provisioned trunks.
+fn context(trunks: u64) -> Context {
     let config = Config::from_toml(CONFIG).expect("shipped config");
     let pki = dev::generate("1234", NOW as i64).expect("dev PKI");
     let key = SigningKey::from_pem(&pki.leaf_key_pem).expect("leaf key");
     let signer = Signer::new(&key, &config.signing.x5u).expect("signer");
-    let data = TrustData::from_json(TRUST).expect("sample trust data");
+    let mut data = TrustData::from_json(TRUST).expect("sample trust data");
+    let account = Sid::parse(BLUEBIRD, "AC").expect("Bluebird");
+    data.trunking = synthetic::trunking(account, trunks, PER_TRUNK);
     let trust = Arc::new(Trust::new(Index::build(&data).expect("index")));
     Context::new(
         settings::proxy(&config),
@@ -57,23 +69,43 @@ fn context() -> Context {
     )
 }
 
-fn pipeline(c: &mut Criterion) {
-    let ctx = context();
-    let bytes = invite();
-    let src = Peer {
-        transport: Transport::Udp,
-        addr: SocketAddr::from(([127, 0, 0, 1], 5070)),
-    };
+/// One INVITE from `src` through parse and decide, signed.
+fn one_call(ctx: &Context, bytes: &[u8], src: Peer) -> usize {
     let now = UNIX_EPOCH + Duration::from_secs(NOW);
+    let msg = Message::parse(black_box(bytes)).expect("valid INVITE");
+    match decide(ctx, &msg, src, 7, black_box(now), None) {
+        Action::Forward(f) => {
+            assert!(f.signing.is_some(), "signed");
+            f.bytes.len()
+        }
+        Action::Respond { status, .. } => panic!("refused with {status}"),
+    }
+}
+
+fn pipeline(c: &mut Criterion) {
+    let bytes = invite();
+    let peer = |ip: [u8; 4]| Peer {
+        transport: Transport::Udp,
+        addr: SocketAddr::from((ip, 5070)),
+    };
+    let config_trunk = peer([127, 0, 0, 1]);
+    // The last address of the last provisioned trunk.
+    let last = u32::try_from(TRUNKS * PER_TRUNK - 1).expect("fits");
+    let provisioned = peer((0x0a00_0000 + last).to_be_bytes());
+    let (plain, loaded) = (context(0), context(TRUNKS));
     c.bench_function("pipeline/initial_invite_signed_a", |b| {
-        b.iter(|| {
-            let msg = Message::parse(black_box(&bytes)).expect("valid INVITE");
-            match decide(&ctx, &msg, src, 7, black_box(now), None) {
-                Action::Forward(f) => f.bytes.len(),
-                Action::Respond { status, .. } => panic!("refused with {status}"),
-            }
-        })
+        b.iter(|| one_call(&plain, &bytes, config_trunk))
     });
+    // The same call with 10,000 provisioned trunks and 100,000 addresses loaded: from a
+    // config trunk, and from a provisioned one (the table's lookup on the call's path).
+    c.bench_function(
+        "pipeline/initial_invite_signed_a_100k_addresses_loaded",
+        |b| b.iter(|| one_call(&loaded, &bytes, config_trunk)),
+    );
+    c.bench_function(
+        "pipeline/initial_invite_from_a_provisioned_trunk_of_10k",
+        |b| b.iter(|| one_call(&loaded, &bytes, provisioned)),
+    );
     c.bench_function("pipeline/parse_only", |b| {
         b.iter(|| Message::parse(black_box(&bytes)).map(|m| m.headers().len()))
     });

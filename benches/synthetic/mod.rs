@@ -1,10 +1,13 @@
 //! Synthetic trust data shared by the benches: `accounts` vetted accounts (an approved
 //! primary and trust product each), `numbers` numbers spread over them, every number on
-//! its account's profile and product. Numbers are `+1` followed by `FIRST + i`.
+//! its account's profile and product. Numbers are `+1` followed by `FIRST + i`. And
+//! [`trunking`]: provisioned trunks with their access lists.
+// Each bench uses part of this module.
+#![allow(dead_code)]
 
 use callsign::trust::{
     Account, AccountStatus, Bundle, BundleStatus, ChannelEndpointAssignment, EntityAssignment,
-    PhoneNumber, Policy, Sid, TrustData,
+    IpAccessControlList, IpAddress, PhoneNumber, Policy, Sid, Trunk, TrunkAcl, Trunking, TrustData,
 };
 
 pub const FIRST: u64 = 2_000_000_000;
@@ -99,4 +102,49 @@ pub fn synthetic(numbers: u64, accounts: u64) -> TrustData {
         }
     }
     data
+}
+
+/// `trunks` trunks of `account`, each using its own list of `per_trunk` single
+/// addresses in 10.0.0.0/8 (trunk `t`, address `k`: `10.0.0.0 + t * per_trunk + k`).
+pub fn trunking(account: Sid, trunks: u64, per_trunk: u64) -> Trunking {
+    let mut t = Trunking::default();
+    for n in 0..trunks {
+        let (trunk, list) = (sid("TK", n), sid("AL", n));
+        t.trunks.push(Trunk {
+            sid: trunk,
+            account_sid: account,
+            friendly_name: None,
+            domain_name: None,
+            date_created: None,
+            date_updated: None,
+        });
+        t.ip_access_control_lists.push(IpAccessControlList {
+            sid: list,
+            account_sid: account,
+            friendly_name: None,
+            date_created: None,
+            date_updated: None,
+        });
+        t.trunk_ip_access_control_lists.push(TrunkAcl {
+            trunk_sid: trunk,
+            ip_access_control_list_sid: list,
+            account_sid: account,
+            date_created: None,
+        });
+        for k in 0..per_trunk {
+            let i = n * per_trunk + k;
+            let ip = std::net::Ipv4Addr::from(0x0a00_0000 + u32::try_from(i).expect("fits"));
+            t.ip_addresses.push(IpAddress {
+                sid: sid("IP", i),
+                account_sid: account,
+                ip_access_control_list_sid: list,
+                friendly_name: None,
+                ip_address: ip.to_string(),
+                cidr_prefix_length: 32,
+                date_created: None,
+                date_updated: None,
+            });
+        }
+    }
+    t
 }
