@@ -214,12 +214,6 @@ async fn bad_input_and_other_accounts_records_are_refused_and_change_nothing() {
     );
     let (trunk, list) = provision(&api, &newco, "127.0.0.7").await;
     let (their_trunk, their_list) = provision(&api, &other, "127.0.0.8").await;
-    api.post(
-        &format!("/v1/Trunks/{trunk}"),
-        &newco,
-        &[("DomainName", "pbx.newco.example")],
-    )
-    .await;
     let before = api.get("/v1/Trunks", &op, &[]).await;
     let addresses = addresses_path(&newco.sid, &list);
 
@@ -287,14 +281,6 @@ async fn bad_input_and_other_accounts_records_are_refused_and_change_nothing() {
         "an unsupported setting is refused, not ignored: {}",
         r.1
     );
-    let r = api
-        .post(
-            &format!("/v1/Trunks/{their_trunk}"),
-            &other,
-            &[("DomainName", "PBX.newco.example")],
-        )
-        .await;
-    assert_refused(&r, "already the domain");
 
     // Another account's records, in paths: as unknown as ones that never existed.
     for path in [
@@ -318,4 +304,33 @@ async fn bad_input_and_other_accounts_records_are_refused_and_change_nothing() {
         let claims = signed_call(&h, ip, "2155550177", "2155550199", id).await;
         assert_eq!(claims["attest"], "C");
     }
+
+    // A domain picks its trunk, so a trunk with one may share addresses with others;
+    // no two trunks may have one domain.
+    let (s, named) = api
+        .post(
+            &format!("/v1/Trunks/{trunk}"),
+            &newco,
+            &[("DomainName", "pbx.newco.example")],
+        )
+        .await;
+    assert_eq!(
+        (s, named["domain_name"].as_str()),
+        (200, Some("pbx.newco.example"))
+    );
+    let shared = [("FriendlyName", "shared"), ("IpAddress", "127.0.0.8")];
+    assert_eq!(api.post(&addresses, &newco, &shared).await.0, 201);
+    let r = api
+        .post(
+            &format!("/v1/Trunks/{their_trunk}"),
+            &other,
+            &[("DomainName", "PBX.newco.example")],
+        )
+        .await;
+    assert_refused(&r, "already the domain");
+    // The shared address is still the other account's for calls not addressed to
+    // Newco's domain.
+    let claims = signed_call(&h, "127.0.0.8", "2155550177", "2155550199", "other-shared").await;
+    let theirs = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, their_trunk.as_bytes());
+    assert_eq!(claims["origid"], theirs.hyphenated().to_string());
 }

@@ -186,17 +186,43 @@ impl Context {
     }
 
     /// Classifies a request's source address. Trunks win over the upstream when both match.
-    /// The config's trunks come first, then those provisioned through the API.
-    pub fn classify(&self, ip: IpAddr) -> PeerClass<'_> {
+    /// Classifies a request's source address, for a request addressed to `host` (the
+    /// Request-URI host, asked for only when a provisioned trunk has a domain). The
+    /// config's trunks come first, then those provisioned through the API.
+    pub fn classify_request<'h>(
+        &self,
+        ip: IpAddr,
+        host: impl FnOnce() -> Option<&'h str>,
+    ) -> PeerClass<'_> {
         let ip = canonical_ip(ip);
-        if let Some((_, i)) = self.acl.iter().find(|(net, _)| net.contains(&ip))
-            && let Some(t) = self.trunks.get(*i)
-        {
+        if let Some(t) = self.config_trunk(ip) {
             return PeerClass::Trunk(Cow::Borrowed(t));
         }
-        if let Some(hit) = self.trust.load().trunk_for(ip) {
+        if let Some(hit) = self.trust.load().trunk_for(ip, host) {
             return PeerClass::Trunk(Cow::Owned(self.provisioned(&hit)));
         }
+        self.upstream_or_unknown(ip)
+    }
+
+    /// Classifies an address that is not a request's source (a TCP connection, a
+    /// response's next hop): any trunk whose lists admit it.
+    pub fn classify(&self, ip: IpAddr) -> PeerClass<'_> {
+        let ip = canonical_ip(ip);
+        if let Some(t) = self.config_trunk(ip) {
+            return PeerClass::Trunk(Cow::Borrowed(t));
+        }
+        if let Some(hit) = self.trust.load().trunk_admitting(ip) {
+            return PeerClass::Trunk(Cow::Owned(self.provisioned(&hit)));
+        }
+        self.upstream_or_unknown(ip)
+    }
+
+    fn config_trunk(&self, ip: IpAddr) -> Option<&Trunk> {
+        let (_, i) = self.acl.iter().find(|(net, _)| net.contains(&ip))?;
+        self.trunks.get(*i)
+    }
+
+    fn upstream_or_unknown(&self, ip: IpAddr) -> PeerClass<'_> {
         if self.upstream_sources.iter().any(|n| n.contains(&ip)) {
             return PeerClass::Upstream;
         }

@@ -119,7 +119,7 @@ pub fn decide(
         return respond(400, "Not A Request", Rejected::Malformed);
     };
     let initial = msg.to_tag().is_none();
-    let source = ctx.classify(src.addr.ip());
+    let source = ctx.classify_request(src.addr.ip(), || request_host(msg));
     let trunk = match &source {
         PeerClass::Trunk(t) => Some(&**t),
         PeerClass::Upstream if !initial || method == Method::Ack => None,
@@ -304,6 +304,21 @@ pub fn decide(
         signing,
         branch_hash: hash,
     })
+}
+
+/// The host of a sip or sips Request-URI (`[...]` for an IPv6 reference), without port
+/// or parameters.
+fn request_host<'m>(msg: &Message<'m>) -> Option<&'m str> {
+    let (scheme, rest) = msg.request_uri()?.split_once(':')?;
+    if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
+        return None;
+    }
+    let hostport = rest.split_once('@').map_or(rest, |(_, host)| host);
+    let hostport = &hostport[..hostport.find([';', '?']).unwrap_or(hostport.len())];
+    if hostport.starts_with('[') {
+        return hostport.find(']').map(|end| &hostport[..=end]);
+    }
+    hostport.split(':').next()
 }
 
 /// Removes the Route entries at the top that name us; returns whether there were any,

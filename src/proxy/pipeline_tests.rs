@@ -562,3 +562,42 @@ fn a_provisioned_trunk_signs_for_its_account_and_sends_to_the_default_upstream()
         (403, Rejected::ForbiddenSource)
     );
 }
+
+#[test]
+fn a_trunks_domain_picks_it_for_requests_addressed_to_it_from_its_addresses() {
+    use crate::trust::Change;
+    let (ctx, _) = context();
+    let trunk = provision_trunk(&ctx);
+    let index = ctx.trust.load();
+    let mut record = index
+        .trunking()
+        .trunks
+        .into_iter()
+        .find(|t| t.sid == trunk)
+        .unwrap();
+    record.domain_name = Some("pbx.bluebird.example".into());
+    index.apply(&Change::PutTrunk(record)).unwrap();
+    let from = "198.51.100.40:5060";
+    let to_domain = invite("").replace(TRUNK, from).replace(
+        "INVITE sip:2155550131@carrier.example",
+        "INVITE sip:2155550131@PBX.bluebird.example:5060;user=phone",
+    );
+    // Addressed to its domain, from its address: the trunk's call, signed.
+    let f = forward(&ctx, &to_domain, udp(from));
+    assert!(matches!(f.signing, Some(Signing::Signed(_))));
+    // From its address but addressed elsewhere: a domain trunk is reached only
+    // through its domain.
+    assert_eq!(
+        refusal(&ctx, &invite("").replace(TRUNK, from), udp(from)),
+        (403, Rejected::ForbiddenSource)
+    );
+    // Addressed to its domain from an address it does not admit: no falling back.
+    let stranger = "192.0.2.99:5060";
+    assert_eq!(
+        refusal(&ctx, &to_domain.replace(from, stranger), udp(stranger)),
+        (403, Rejected::ForbiddenSource)
+    );
+    // A config trunk's source stays the config trunk's, whatever it calls.
+    let via_config = to_domain.replace(from, TRUNK);
+    assert!(forward(&ctx, &via_config, udp(TRUNK)).signing.is_some());
+}

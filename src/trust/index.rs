@@ -109,9 +109,25 @@ impl Index {
         })
     }
 
-    /// The provisioned trunk whose access lists admit `ip`.
-    pub fn trunk_for(&self, ip: std::net::IpAddr) -> Option<std::sync::Arc<TrunkHit>> {
-        self.trunking.load().table.lookup(ip).cloned()
+    /// The provisioned trunk a request from `ip` to `host` belongs to (see
+    /// [`TrunkTable::lookup`]); `host` is asked for only when some trunk has a domain.
+    pub fn trunk_for<'h>(
+        &self,
+        ip: std::net::IpAddr,
+        host: impl FnOnce() -> Option<&'h str>,
+    ) -> Option<std::sync::Arc<TrunkHit>> {
+        let state = self.trunking.load();
+        let host = if state.table.has_domains() {
+            host()
+        } else {
+            None
+        };
+        state.table.lookup(ip, host).cloned()
+    }
+
+    /// A provisioned trunk whose lists admit `ip`, with or without a domain.
+    pub fn trunk_admitting(&self, ip: std::net::IpAddr) -> Option<std::sync::Arc<TrunkHit>> {
+        self.trunking.load().table.admitting(ip).cloned()
     }
 
     /// The trunking records as they are now.

@@ -3,9 +3,13 @@
 //! [`TrunkTable`], where the proxy looks up the trunk a request's source address belongs
 //! to.
 //!
-//! One source address maps to at most one trunk: [`TrunkTable::build`] refuses access
-//! lists of two trunks that overlap, so a write that would make them overlap is refused
-//! before it is committed. A trunk with no access list takes no traffic.
+//! A trunk with a `domain_name` takes the requests addressed to that domain (the
+//! Request-URI host) from the addresses its lists admit; a trunk without one takes the
+//! requests from its addresses whatever they are addressed to. So one source address
+//! reaches at most one trunk without a domain: [`TrunkTable::build`] refuses lists of two
+//! such trunks that overlap, and a write that would make them overlap is refused before
+//! it is committed. A domain picks its trunk, so a domain trunk's lists may overlap any
+//! other's. A trunk with no access list takes no traffic.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -312,11 +316,15 @@ pub enum TableError {
     Range(#[from] RangeError),
 }
 
-/// Source address to trunk, by longest prefix: one hash map per prefix length in use.
+/// Source address to trunk, by longest prefix, with one hash map per prefix length in
+/// use; and domain to trunk.
 #[derive(Debug, Default)]
 pub struct TrunkTable {
-    /// (prefix length, masked address, is IPv6) -> trunk. Longest prefixes first.
+    /// Trunks without a domain: (prefix length, is IPv6, masked address -> trunk),
+    /// longest prefixes first.
     by_length: Vec<(u8, bool, HashMap<u128, Arc<TrunkHit>>)>,
+    /// Trunks with a domain (lowercase), and the ranges their lists admit.
+    by_domain: HashMap<String, (Arc<TrunkHit>, Vec<IpNet>)>,
     entries: usize,
 }
 
@@ -348,6 +356,25 @@ impl TrunkTable {
                 ranges.push((net, entry.ip_access_control_list_sid, *trunk));
             }
         }
+        let entries = ranges.len();
+        let domains: HashMap<Sid, String> = data
+            .trunks
+            .iter()
+            .filter_map(|t| Some((t.sid, t.domain_name.as_ref()?.to_ascii_lowercase())))
+            .collect();
+        let mut by_domain: HashMap<String, (Arc<TrunkHit>, Vec<IpNet>)> = domains
+            .iter()
+            .map(|(sid, d)| (d.clone(), (Arc::clone(&hits[sid]), Vec::new())))
+            .collect();
+        ranges.retain(|(net, _, trunk)| match domains.get(trunk) {
+            Some(d) => {
+                if let Some((_, nets)) = by_domain.get_mut(d) {
+                    nets.push(*net);
+                }
+                false
+            }
+            None => true,
+        });
         check_overlaps(&mut ranges)?;
         let mut maps: HashMap<(u8, bool), HashMap<u128, Arc<TrunkHit>>> = HashMap::new();
         for (net, _, trunk) in &ranges {
@@ -360,13 +387,51 @@ impl TrunkTable {
         by_length.sort_by_key(|(l, _, _)| std::cmp::Reverse(*l));
         Ok(TrunkTable {
             by_length,
-            entries: ranges.len(),
+            by_domain,
+            entries,
         })
     }
 
-    /// The trunk whose access lists admit `ip`.
-    pub fn lookup(&self, ip: IpAddr) -> Option<&Arc<TrunkHit>> {
-        let (addr, v6) = key(canonical(ip));
+    /// The trunk a request from `ip` addressed to `host` belongs to: the trunk of that
+    /// domain when there is one, if its lists admit `ip`; otherwise the trunk without a
+    /// domain whose lists admit `ip`.
+    pub fn lookup(&self, ip: IpAddr, host: Option<&str>) -> Option<&Arc<TrunkHit>> {
+        let ip = canonical(ip);
+        if let Some(host) = host
+            && let Some((hit, nets)) = self.domain(host)
+        {
+            return nets.iter().any(|n| n.contains(&ip)).then_some(hit);
+        }
+        self.by_source(ip)
+    }
+
+    /// A trunk whose lists admit `ip`, with or without a domain (for what is not
+    /// addressed to a domain: a TCP connection, a response).
+    pub fn admitting(&self, ip: IpAddr) -> Option<&Arc<TrunkHit>> {
+        let ip = canonical(ip);
+        self.by_source(ip).or_else(|| {
+            (self.by_domain.values())
+                .find(|(_, nets)| nets.iter().any(|n| n.contains(&ip)))
+                .map(|(hit, _)| hit)
+        })
+    }
+
+    /// Whether any trunk has a domain (when none does, requests need not be looked at).
+    pub fn has_domains(&self) -> bool {
+        !self.by_domain.is_empty()
+    }
+
+    fn domain(&self, host: &str) -> Option<&(Arc<TrunkHit>, Vec<IpNet>)> {
+        let host = host.trim_end_matches('.');
+        if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.by_domain.get(&host.to_ascii_lowercase())
+        } else {
+            self.by_domain.get(host)
+        }
+    }
+
+    fn by_source(&self, ip: IpAddr) -> Option<&Arc<TrunkHit>> {
+        let (addr, v6) = key(ip);
         self.by_length
             .iter()
             .filter(|(_, is_v6, _)| *is_v6 == v6)
@@ -504,7 +569,7 @@ mod tests {
     }
 
     fn who(table: &TrunkTable, ip: &str) -> Option<Sid> {
-        table.lookup(ip.parse().unwrap()).map(|h| h.sid)
+        table.lookup(ip.parse().unwrap(), None).map(|h| h.sid)
     }
 
     #[test]
@@ -524,7 +589,7 @@ mod tests {
         assert_eq!(who(&table, "2001:db8:0:ffff::1"), Some(sid("TK", 2)));
         assert_eq!(who(&table, "2001:db8:1::1"), None);
         assert_eq!(who(&table, "192.0.3.1"), None);
-        let hit = table.lookup("192.0.2.1".parse().unwrap()).unwrap();
+        let hit = table.lookup("192.0.2.1".parse().unwrap(), None).unwrap();
         assert_eq!((hit.account, &*hit.name), (sid("AC", 1), "trunk 1"));
         assert_eq!(hit.origid.len(), 36);
     }
@@ -565,6 +630,35 @@ mod tests {
         // IPv4 and IPv6 never overlap.
         let mixed = data(&[(1, &["0.0.0.0/8"]), (2, &["::/32"])]);
         assert!(TrunkTable::build(&mixed).is_ok());
+    }
+
+    #[test]
+    fn a_domain_picks_its_trunk_whose_lists_may_overlap_others() {
+        let mut d = data(&[
+            (1, &["192.0.2.0/24"]),
+            (2, &["192.0.2.0/24"]),
+            (3, &["198.51.100.0/24"]),
+        ]);
+        // Two trunks without a domain on one range: refused. With a domain, one of them
+        // is reached only through it.
+        assert!(TrunkTable::build(&d).is_err());
+        d.trunks[1].domain_name = Some("PBX.Example".into());
+        let table = TrunkTable::build(&d).unwrap();
+        let at = |ip: &str, host| table.lookup(ip.parse().unwrap(), host).map(|h| h.sid);
+        assert_eq!(at("192.0.2.5", None), Some(sid("TK", 1)));
+        assert_eq!(at("192.0.2.5", Some("carrier.example")), Some(sid("TK", 1)));
+        assert_eq!(at("192.0.2.5", Some("pbx.example")), Some(sid("TK", 2)));
+        assert_eq!(at("192.0.2.5", Some("PBX.EXAMPLE.")), Some(sid("TK", 2)));
+        // The domain's trunk must admit the source; there is no falling back.
+        assert_eq!(at("198.51.100.5", Some("pbx.example")), None);
+        assert_eq!(at("198.51.100.5", None), Some(sid("TK", 3)));
+        // A domain trunk's own address, not addressed to it, still belongs to a trunk.
+        d.ip_addresses[1].ip_address = "203.0.113.0".into();
+        let table = TrunkTable::build(&d).unwrap();
+        let admitting = |ip: &str| table.admitting(ip.parse().unwrap()).map(|h| h.sid);
+        assert_eq!(admitting("203.0.113.1"), Some(sid("TK", 2)));
+        assert_eq!(table.lookup("203.0.113.1".parse().unwrap(), None), None);
+        assert!(table.has_domains());
     }
 
     #[test]

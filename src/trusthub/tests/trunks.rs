@@ -24,7 +24,7 @@ fn at(ip: &str, length: Option<u8>) -> AddressFields {
 fn who(hub: &Hub, ip: &str) -> Option<Sid> {
     hub.trust
         .load()
-        .trunk_for(ip.parse().unwrap())
+        .trunk_for(ip.parse().unwrap(), || None)
         .map(|h| h.sid)
 }
 
