@@ -7,6 +7,7 @@
 pub mod context;
 pub mod core;
 pub mod noise;
+pub mod nonce;
 pub mod pipeline;
 pub mod resolve;
 pub mod route;

@@ -19,8 +19,10 @@
 //! - `build`: responses (stateless, and [`bare_response`] to unparseable requests), ACK,
 //!   CANCEL.
 //! - `error`: [`ParseError`], each variant a SIP reason phrase.
+//! - [`digest`]: digest authentication's credentials, responses and challenges.
 
 mod build;
+pub mod digest;
 mod edit;
 mod error;
 mod framing;
