@@ -268,7 +268,15 @@ fn with_trunk() -> TrustData {
                           "ip_address": "192.0.2.10", "cidr_prefix_length": 24}],
         "trunk_ip_access_control_lists": [{"trunk_sid": "TK00000000000000000000000000000001",
                                            "ip_access_control_list_sid": "AL00000000000000000000000000000001",
-                                           "account_sid": account}]
+                                           "account_sid": account}],
+        "credential_lists": [{"sid": "CL00000000000000000000000000000001", "account_sid": account}],
+        "credentials": [{"sid": "CR00000000000000000000000000000001", "account_sid": account,
+                         "credential_list_sid": "CL00000000000000000000000000000001",
+                         "username": "pbx", "realm": "callsign",
+                         "ha1_md5": "00", "ha1_sha256": "00"}],
+        "trunk_credential_lists": [{"trunk_sid": "TK00000000000000000000000000000001",
+                                    "credential_list_sid": "CL00000000000000000000000000000001",
+                                    "account_sid": account}]
     });
     data.trunking = serde_json::from_value(trunking).unwrap();
     prepare_import(&mut data, NOW);
@@ -361,6 +369,11 @@ fn trunking_that_does_not_hold_together_is_refused() {
     let mut bad = good.clone();
     bad.trunking.trunks[0].account_sid = sid("AC00000000000000000000000000000009");
     assert!(bad.validate().is_err(), "an unknown account");
+    let mut bad = good.clone();
+    let mut twin = bad.trunking.credentials[0].clone();
+    twin.sid = sid("CR00000000000000000000000000000002");
+    bad.trunking.credentials.push(twin);
+    assert!(bad.validate().is_err(), "a username twice in a list");
     let mut bad = good;
     let mut twin = bad.trunking.ip_addresses[0].clone();
     twin.sid = sid("IP00000000000000000000000000000002");

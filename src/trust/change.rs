@@ -9,7 +9,10 @@ use super::Sid;
 use super::model::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation, PhoneNumber,
 };
-use super::trunking::{IpAccessControlList, IpAddress, Trunk, TrunkAcl};
+use super::trunking::{
+    Credential, CredentialList, IpAccessControlList, IpAddress, Trunk, TrunkAcl,
+    TrunkCredentialList,
+};
 use crate::tn::Tn;
 
 /// One mutation in a write. `Put*` inserts or replaces by SID.
@@ -36,6 +39,12 @@ pub enum Change {
     DeleteIpAddress(IpAddress),
     PutTrunkAcl(TrunkAcl),
     DeleteTrunkAcl(TrunkAcl),
+    PutCredentialList(CredentialList),
+    DeleteCredentialList(CredentialList),
+    PutCredential(Credential),
+    DeleteCredential(Credential),
+    PutTrunkCredentialList(TrunkCredentialList),
+    DeleteTrunkCredentialList(TrunkCredentialList),
 }
 
 impl Change {
@@ -55,6 +64,11 @@ impl Change {
             Change::PutIpAddress(a) | Change::DeleteIpAddress(a) => a.sid,
             // Twilio names a trunk's list by the list's SID.
             Change::PutTrunkAcl(a) | Change::DeleteTrunkAcl(a) => a.ip_access_control_list_sid,
+            Change::PutCredentialList(l) | Change::DeleteCredentialList(l) => l.sid,
+            Change::PutCredential(c) | Change::DeleteCredential(c) => c.sid,
+            Change::PutTrunkCredentialList(a) | Change::DeleteTrunkCredentialList(a) => {
+                a.credential_list_sid
+            }
         }
     }
 
@@ -70,6 +84,12 @@ impl Change {
                 | Change::DeleteIpAddress(_)
                 | Change::PutTrunkAcl(_)
                 | Change::DeleteTrunkAcl(_)
+                | Change::PutCredentialList(_)
+                | Change::DeleteCredentialList(_)
+                | Change::PutCredential(_)
+                | Change::DeleteCredential(_)
+                | Change::PutTrunkCredentialList(_)
+                | Change::DeleteTrunkCredentialList(_)
         )
     }
 }

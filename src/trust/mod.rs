@@ -40,7 +40,8 @@ pub use model::{
 pub use rules::{AssignError, LinkError, TransitionError};
 pub use sid::{Sid, SidError};
 pub use trunking::{
-    IpAccessControlList, IpAddress, TableError, Trunk, TrunkAcl, TrunkHit, TrunkTable, Trunking,
+    Credential, CredentialList, IpAccessControlList, IpAddress, TableError, Trunk, TrunkAcl,
+    TrunkCredentialList, TrunkHit, TrunkTable, Trunking,
 };
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names
@@ -114,6 +115,8 @@ pub enum TrustError {
     Trunking(#[from] TableError),
     #[error("{0}")]
     Range(#[from] trunking::RangeError),
+    #[error("credential list {list} holds username {username} twice")]
+    DuplicateUsername { list: Sid, username: String },
     #[error("{what} {sid} names {field} {target}, which is not a {expected} of account {account}")]
     TrunkingReference {
         what: &'static str,

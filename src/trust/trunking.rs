@@ -88,6 +88,59 @@ pub struct TrunkAcl {
     pub date_created: Option<String>,
 }
 
+/// A credential list (`CL…`) of an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialList {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+}
+
+/// A username and password (`CR…`) of a credential list. The password is kept only as
+/// the digests `H(username:realm:password)` for MD5 and SHA-256 (RFC 8760), in `realm`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    pub credential_list_sid: Sid,
+    pub username: String,
+    pub realm: String,
+    pub ha1_md5: String,
+    pub ha1_sha256: String,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("sid", &self.sid)
+            .field("credential_list_sid", &self.credential_list_sid)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// That trunk `trunk_sid` accepts the credentials of list `credential_list_sid`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkCredentialList {
+    pub trunk_sid: Sid,
+    pub credential_list_sid: Sid,
+    pub account_sid: Sid,
+    #[serde(default)]
+    pub date_created: Option<String>,
+}
+
 /// Why an address entry is not a range.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RangeError {
@@ -152,6 +205,12 @@ pub struct Trunking {
     pub ip_addresses: Vec<IpAddress>,
     #[serde(default)]
     pub trunk_ip_access_control_lists: Vec<TrunkAcl>,
+    #[serde(default)]
+    pub credential_lists: Vec<CredentialList>,
+    #[serde(default)]
+    pub credentials: Vec<Credential>,
+    #[serde(default)]
+    pub trunk_credential_lists: Vec<TrunkCredentialList>,
 }
 
 impl Trunking {
@@ -182,6 +241,19 @@ impl Trunking {
                 put(&mut self.trunk_ip_access_control_lists, a, |x| link(x, a))
             }
             Change::DeleteTrunkAcl(a) => self.trunk_ip_access_control_lists.retain(|x| !link(x, a)),
+            Change::PutCredentialList(l) => put(&mut self.credential_lists, l, |x| x.sid == l.sid),
+            Change::DeleteCredentialList(l) => self.credential_lists.retain(|x| x.sid != l.sid),
+            Change::PutCredential(c) => put(&mut self.credentials, c, |x| x.sid == c.sid),
+            Change::DeleteCredential(c) => self.credentials.retain(|x| x.sid != c.sid),
+            Change::PutTrunkCredentialList(a) => {
+                let same = |x: &TrunkCredentialList| {
+                    x.trunk_sid == a.trunk_sid && x.credential_list_sid == a.credential_list_sid
+                };
+                put(&mut self.trunk_credential_lists, a, same)
+            }
+            Change::DeleteTrunkCredentialList(a) => self.trunk_credential_lists.retain(|x| {
+                x.trunk_sid != a.trunk_sid || x.credential_list_sid != a.credential_list_sid
+            }),
             _ => {}
         }
     }
@@ -277,6 +349,56 @@ impl Trunking {
                 &lists,
             )?;
         }
+        let mut credential_lists = HashMap::new();
+        for l in &self.credential_lists {
+            owned(l.sid, "CL", l.account_sid)?;
+            credential_lists.insert(l.sid, l.account_sid);
+        }
+        let mut usernames = std::collections::HashSet::new();
+        for c in &self.credentials {
+            owned(c.sid, "CR", c.account_sid)?;
+            let (list, account) = (c.credential_list_sid, c.account_sid);
+            let lists = &credential_lists;
+            let field = "credential_list_sid";
+            reference(
+                "credential",
+                c.sid,
+                field,
+                list,
+                "credential list",
+                account,
+                lists,
+            )?;
+            if !usernames.insert((list, c.username.as_str())) {
+                return Err(TrustError::DuplicateUsername {
+                    list,
+                    username: c.username.clone(),
+                });
+            }
+        }
+        for l in &self.trunk_credential_lists {
+            let (trunk, list, account) = (l.trunk_sid, l.credential_list_sid, l.account_sid);
+            let lists = &credential_lists;
+            let (t, c) = ("trunk", "credential list");
+            reference(
+                "trunk credential list",
+                list,
+                "trunk_sid",
+                trunk,
+                t,
+                account,
+                &trunks,
+            )?;
+            reference(
+                "trunk",
+                trunk,
+                "credential_list_sid",
+                list,
+                c,
+                account,
+                lists,
+            )?;
+        }
         Ok(())
     }
 
@@ -285,6 +407,9 @@ impl Trunking {
             && self.ip_access_control_lists.is_empty()
             && self.ip_addresses.is_empty()
             && self.trunk_ip_access_control_lists.is_empty()
+            && self.credential_lists.is_empty()
+            && self.credentials.is_empty()
+            && self.trunk_credential_lists.is_empty()
     }
 }
 

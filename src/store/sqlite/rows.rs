@@ -403,7 +403,13 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
         | Change::PutIpAddress(_)
         | Change::DeleteIpAddress(_)
         | Change::PutTrunkAcl(_)
-        | Change::DeleteTrunkAcl(_) => Ok(()),
+        | Change::DeleteTrunkAcl(_)
+        | Change::PutCredentialList(_)
+        | Change::DeleteCredentialList(_)
+        | Change::PutCredential(_)
+        | Change::DeleteCredential(_)
+        | Change::PutTrunkCredentialList(_)
+        | Change::DeleteTrunkCredentialList(_) => Ok(()),
     }
 }
 

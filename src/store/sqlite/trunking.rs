@@ -18,6 +18,9 @@ pub(super) enum Kind {
     List,
     Address,
     TrunkList,
+    CredentialList,
+    Credential,
+    TrunkCredentialList,
 }
 
 impl Kind {
@@ -27,6 +30,9 @@ impl Kind {
             Kind::List => "ip_access_control_list",
             Kind::Address => "ip_address",
             Kind::TrunkList => "trunk_ip_access_control_list",
+            Kind::CredentialList => "credential_list",
+            Kind::Credential => "credential",
+            Kind::TrunkCredentialList => "trunk_credential_list",
         }
     }
 }
@@ -41,7 +47,16 @@ pub(super) fn changes(data: &Trunking) -> Vec<Change> {
     let l = (data.ip_access_control_lists.iter().cloned()).map(Change::PutIpAccessControlList);
     let a = data.ip_addresses.iter().cloned().map(Change::PutIpAddress);
     let u = (data.trunk_ip_access_control_lists.iter().cloned()).map(Change::PutTrunkAcl);
-    t.chain(l).chain(a).chain(u).collect()
+    let cl = (data.credential_lists.iter().cloned()).map(Change::PutCredentialList);
+    let c = data.credentials.iter().cloned().map(Change::PutCredential);
+    let cu = (data.trunk_credential_lists.iter().cloned()).map(Change::PutTrunkCredentialList);
+    t.chain(l)
+        .chain(a)
+        .chain(u)
+        .chain(cl)
+        .chain(c)
+        .chain(cu)
+        .collect()
 }
 
 /// Writes one trunking change inside `tx`.
@@ -70,6 +85,41 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
             Some(a.trunk_sid),
             a,
         ),
+        Change::PutCredentialList(l) => upsert(
+            tx,
+            Kind::CredentialList,
+            &l.sid.to_string(),
+            l.account_sid,
+            None,
+            l,
+        ),
+        Change::PutCredential(c) => {
+            let list = Some(c.credential_list_sid);
+            upsert(
+                tx,
+                Kind::Credential,
+                &c.sid.to_string(),
+                c.account_sid,
+                list,
+                c,
+            )
+        }
+        Change::PutTrunkCredentialList(a) => {
+            let key = format!("{}/{}", a.trunk_sid, a.credential_list_sid);
+            upsert(
+                tx,
+                Kind::TrunkCredentialList,
+                &key,
+                a.account_sid,
+                Some(a.trunk_sid),
+                a,
+            )
+        }
+        Change::DeleteCredentialList(l) => delete(tx, &l.sid.to_string()),
+        Change::DeleteCredential(c) => delete(tx, &c.sid.to_string()),
+        Change::DeleteTrunkCredentialList(a) => {
+            delete(tx, &format!("{}/{}", a.trunk_sid, a.credential_list_sid))
+        }
         Change::DeleteTrunk(t) => delete(tx, &t.sid.to_string()),
         Change::DeleteIpAccessControlList(l) => delete(tx, &l.sid.to_string()),
         Change::DeleteIpAddress(a) => delete(tx, &a.sid.to_string()),
@@ -180,6 +230,9 @@ impl SqliteStore {
             ip_access_control_lists: self.docs(Kind::List, None, None, Page::ALL)?,
             ip_addresses: self.docs(Kind::Address, None, None, Page::ALL)?,
             trunk_ip_access_control_lists: self.docs(Kind::TrunkList, None, None, Page::ALL)?,
+            credential_lists: self.docs(Kind::CredentialList, None, None, Page::ALL)?,
+            credentials: self.docs(Kind::Credential, None, None, Page::ALL)?,
+            trunk_credential_lists: self.docs(Kind::TrunkCredentialList, None, None, Page::ALL)?,
         })
     }
 }

@@ -45,7 +45,13 @@ impl Index {
             | Change::PutIpAddress(_)
             | Change::DeleteIpAddress(_)
             | Change::PutTrunkAcl(_)
-            | Change::DeleteTrunkAcl(_) => self.apply_trunking(change),
+            | Change::DeleteTrunkAcl(_)
+            | Change::PutCredentialList(_)
+            | Change::DeleteCredentialList(_)
+            | Change::PutCredential(_)
+            | Change::DeleteCredential(_)
+            | Change::PutTrunkCredentialList(_)
+            | Change::DeleteTrunkCredentialList(_) => self.apply_trunking(change),
         }
     }
 
