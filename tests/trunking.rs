@@ -8,16 +8,6 @@ use common::api::*;
 use common::*;
 use serde_json::Value;
 
-/// A call from a UAC on `ip`: the status of the first final answer it gets.
-async fn refused_call(h: &Harness, ip: &str, call_id: &str) -> u16 {
-    let uac = uac(ip).await;
-    let local = uac.local_addr().unwrap();
-    uac.send_to(call(local, "UDP", call_id).as_bytes(), h.udp)
-        .await
-        .unwrap();
-    status(&recv_until(&uac, |m| status(m) >= 200).await.0)
-}
-
 fn lists_path(account: &str) -> String {
     format!("/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists.json")
 }
@@ -54,7 +44,7 @@ async fn an_account_made_through_the_api_calls_once_its_trunk_admits_its_address
     let (h, api) = hub().await;
     let newco = api.account(&Creds::operator(), "Newco").await;
     let ip = "127.0.0.5";
-    assert_eq!(refused_call(&h, ip, "newco-before").await, 403);
+    assert_eq!(final_answer(&h, ip, "newco-before").await, 403);
 
     let trunk = sid_of(
         &api.ok("/v1/Trunks", &newco, &[("FriendlyName", "Newco PBX")])
@@ -77,7 +67,7 @@ async fn an_account_made_through_the_api_calls_once_its_trunk_admits_its_address
         .await;
     assert_eq!(address["cidr_prefix_length"], 32);
     // A list no trunk uses admits nothing.
-    assert_eq!(refused_call(&h, ip, "newco-unused-list").await, 403);
+    assert_eq!(final_answer(&h, ip, "newco-unused-list").await, 403);
 
     let uses = format!("/v1/Trunks/{trunk}/IpAccessControlLists");
     let used = api
@@ -101,7 +91,7 @@ async fn an_account_made_through_the_api_calls_once_its_trunk_admits_its_address
     // Taking the list off the trunk refuses the next INVITE.
     let (s, _) = api.delete(&format!("{uses}/{list}"), &newco).await;
     assert_eq!(s, 204);
-    assert_eq!(refused_call(&h, ip, "newco-after").await, 403);
+    assert_eq!(final_answer(&h, ip, "newco-after").await, 403);
     h.assert_metric("callsign_requests_rejected_total{cause=\"forbidden_source\"} 3")
         .await;
 }

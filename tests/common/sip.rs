@@ -210,6 +210,16 @@ pub fn tamper(msg: &str) -> String {
     format!("{}{flipped}{}", &msg[..at], &msg[at + 1..])
 }
 
+/// The status of the first final answer to a call from a UAC on `ip`.
+pub async fn final_answer(h: &Harness, ip: &str, call_id: &str) -> u16 {
+    let uac = uac(ip).await;
+    let local = uac.local_addr().unwrap();
+    uac.send_to(call(local, "UDP", call_id).as_bytes(), h.udp)
+        .await
+        .unwrap();
+    status(&recv_until(&uac, |m| status(m) >= 200).await.0)
+}
+
 /// Places one call from a UAC on `ip` (a trunk's source) calling `from` → `to`, takes
 /// the forwarded INVITE at the harness UAS, answers it 486, and returns its Identity
 /// header value.
