@@ -70,6 +70,11 @@ label! {
         /// The TCP connection limit is reached: the connection is closed, or a message
         /// that needs a new connection is dropped.
         TcpConnectionLimit => "tcp_connection_limit",
+        /// A request to a trunk's domain from an address it does not admit, without
+        /// usable credentials: challenged (407).
+        AuthenticationRequired => "authentication_required",
+        /// Credentials that do not match, or a replayed nonce count (403).
+        AuthenticationFailed => "authentication_failed",
     }
 }
 

@@ -11,12 +11,13 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 
 use super::noise::{Admit, Noise};
+use super::nonce::Nonces;
 use super::settings::{IdentityPolicy, OnFailure, Role, Settings, Timers};
 use super::{Peer, Transport};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
-use crate::trust::{Sid, TrunkHit, Trust};
+use crate::trust::{DomainTrunk, Sid, TrunkFor, TrunkHit, Trust};
 
 /// A customer trunk: requests from its sources belong to its account. Either a
 /// `[[trunk]]` of the config, or one provisioned through the API (a [`TrunkHit`] of the
@@ -32,11 +33,19 @@ pub struct Trunk {
     pub upstream: Peer,
 }
 
+/// How long a digest challenge's nonce may be answered (RFC 8760 leaves it to us).
+pub const NONCE_LIFETIME_SECS: i64 = 300;
+/// Nonces whose counts are recorded at once.
+pub const MAX_NONCES: usize = 100_000;
+
 /// Who sent a request.
 #[derive(Debug, Clone)]
 pub enum PeerClass<'c> {
     /// A trunk of the config (borrowed) or a provisioned one (built for this request).
     Trunk(Cow<'c, Trunk>),
+    /// Addressed to a provisioned trunk's domain from an address its lists do not
+    /// admit: the trunk's if the request carries its credentials.
+    Authenticate(Arc<DomainTrunk>),
     Upstream,
     Unknown,
 }
@@ -74,6 +83,8 @@ pub struct Context {
     upstream_sources: Vec<IpNet>,
     /// Where provisioned trunks' calls go.
     default_upstream: Peer,
+    /// The nonces of digest challenges to requests for credential-list trunks.
+    pub nonces: Nonces,
     pub signer: ArcSwap<Signer>,
     pub trust: Arc<Trust>,
     pub metrics: Arc<Metrics>,
@@ -179,6 +190,7 @@ impl Context {
             acl,
             upstream_sources,
             default_upstream: default_upstream.peer,
+            nonces: Nonces::new(NONCE_LIFETIME_SECS, MAX_NONCES),
             signer: ArcSwap::from_pointee(signer),
             trust,
             metrics,
@@ -198,8 +210,10 @@ impl Context {
         if let Some(t) = self.config_trunk(ip) {
             return PeerClass::Trunk(Cow::Borrowed(t));
         }
-        if let Some(hit) = self.trust.load().trunk_for(ip, host) {
-            return PeerClass::Trunk(Cow::Owned(self.provisioned(&hit)));
+        match self.trust.load().trunk_for(ip, host) {
+            TrunkFor::Trunk(hit) => return PeerClass::Trunk(Cow::Owned(self.provisioned(&hit))),
+            TrunkFor::Authenticate(trunk) => return PeerClass::Authenticate(trunk),
+            TrunkFor::Nothing => {}
         }
         self.upstream_or_unknown(ip)
     }
@@ -231,7 +245,7 @@ impl Context {
 
     /// A provisioned trunk as the pipeline sees it: it signs, for its account, and its
     /// calls go to the default upstream.
-    fn provisioned(&self, hit: &TrunkHit) -> Trunk {
+    pub fn provisioned(&self, hit: &TrunkHit) -> Trunk {
         Trunk {
             name: Arc::clone(&hit.name),
             role: Role::Sign,

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use tracing::{debug, info, warn};
 
 use super::context::{Context, PeerClass, Trunk};
+use super::nonce::NonceCheck;
 use super::route::{UriTarget, framing};
 use super::settings::{IdentityPolicy, OnFailure, Role};
 use super::verstat;
@@ -17,11 +18,12 @@ use super::{Dest, Peer};
 use crate::clock::unix_seconds;
 use crate::metrics::{Rejected, Unsigned};
 use crate::passport::Claims;
+use crate::sip::digest::{self, Algorithm, Credentials};
 use crate::sip::{
     Date, Edits, HeaderName, MaxForwards, Message, Method, Route, split_list, stamp_top_via,
 };
 use crate::tn::{self, Tn};
-use crate::trust::Attestation;
+use crate::trust::{Attestation, DIGEST_REALM, DomainTrunk};
 use crate::verify::reason_phrase;
 use crate::verify::{Verdict, calling_number};
 
@@ -120,8 +122,18 @@ pub fn decide(
     };
     let initial = msg.to_tag().is_none();
     let source = ctx.classify_request(src.addr.ip(), || request_host(msg));
+    let authenticated: Trunk;
+    let mut used_credentials = Vec::new();
     let trunk = match &source {
         PeerClass::Trunk(t) => Some(&**t),
+        PeerClass::Authenticate(domain) => {
+            used_credentials = match authenticate(ctx, msg, method, src, domain, now) {
+                Ok(lines) => lines,
+                Err(refusal) => return refusal,
+            };
+            authenticated = ctx.provisioned(&domain.hit);
+            Some(&authenticated)
+        }
         PeerClass::Upstream if !initial || method == Method::Ack => None,
         PeerClass::Upstream => {
             let cause = Rejected::UpstreamInitialRequest;
@@ -187,6 +199,10 @@ pub fn decide(
     }
 
     let mut edits = Edits::new();
+    // Credentials for our realm stop here (RFC 3261 22.3).
+    for line in used_credentials {
+        edits.remove(line);
+    }
     let (routed_via_us, next_hop) = strip_own_routes(ctx, msg, &mut edits);
     if trunk.is_some() && !initial && ctx.record_route && !routed_via_us {
         // In-dialog requests from a trunk must follow our Record-Route; anything else
@@ -304,6 +320,85 @@ pub fn decide(
         signing,
         branch_hash: hash,
     })
+}
+
+/// Checks the credentials of a request addressed to a credential-list trunk from an
+/// address its lists do not admit (RFC 3261 22.3, RFC 8760): `Ok` with the lines of the
+/// Proxy-Authorization headers for our realm, or the answer: 407 with fresh challenges
+/// (SHA-256, then MD5) when there are no usable credentials or the nonce is stale or
+/// not ours, 403 when they are wrong or their nonce count was used before. ACK cannot be
+/// challenged (RFC 3261 22.1): it belongs to an INVITE that authenticated.
+fn authenticate(
+    ctx: &Context,
+    msg: &Message<'_>,
+    method: Method,
+    src: Peer,
+    trunk: &DomainTrunk,
+    now: SystemTime,
+) -> Result<Vec<usize>, Action> {
+    if method == Method::Ack {
+        return Ok(Vec::new());
+    }
+    let now_unix = unix_seconds(now);
+    let challenge = |stale: bool| {
+        let nonce = ctx.nonces.mint(now_unix);
+        let headers = [Algorithm::Sha256, Algorithm::Md5]
+            .map(|a| {
+                (
+                    HeaderName::ProxyAuthenticate,
+                    digest::challenge(a, DIGEST_REALM, &nonce, stale),
+                )
+            })
+            .to_vec();
+        Action::Respond {
+            status: 407,
+            reason: "Proxy Authentication Required".into(),
+            cause: Rejected::AuthenticationRequired,
+            headers,
+        }
+    };
+    let refuse = |why: &str| {
+        let cause = Rejected::AuthenticationFailed;
+        if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), now_unix) {
+            warn!(call_id = msg.call_id(), src = %src.addr, trunk = %trunk.hit.name, why, suppressed, "credentials refused");
+        }
+        respond(403, "Forbidden", cause)
+    };
+    let mut lines = Vec::new();
+    let mut ours = None;
+    for line in msg.find_lines(HeaderName::ProxyAuthorization) {
+        let Some(h) = msg.headers().get(line) else {
+            continue;
+        };
+        if let Ok(c) = Credentials::parse(msg.value_of(h))
+            && c.realm == DIGEST_REALM
+        {
+            lines.push(line);
+            ours.get_or_insert(c);
+        }
+    }
+    let Some(creds) = ours else {
+        return Err(challenge(false));
+    };
+    let Some(credential) = trunk.credential(creds.username) else {
+        return Err(refuse("unknown username"));
+    };
+    if Some(creds.uri) != msg.request_uri() {
+        return Err(refuse("credentials for another Request-URI"));
+    }
+    let ha1 = match creds.algorithm {
+        Algorithm::Md5 => &credential.ha1_md5,
+        Algorithm::Sha256 => &credential.ha1_sha256,
+    };
+    if credential.realm != DIGEST_REALM || !creds.verify(msg.method_str().unwrap_or(""), ha1) {
+        return Err(refuse("wrong response"));
+    }
+    match ctx.nonces.check(creds.nonce, creds.count(), now_unix) {
+        NonceCheck::Fresh => Ok(lines),
+        NonceCheck::Stale => Err(challenge(true)),
+        NonceCheck::Invalid => Err(challenge(false)),
+        NonceCheck::Replayed => Err(refuse("nonce count used before")),
+    }
 }
 
 /// The host of a sip or sips Request-URI (`[...]` for an IPv6 reference), without port

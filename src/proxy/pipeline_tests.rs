@@ -601,3 +601,172 @@ fn a_trunks_domain_picks_it_for_requests_addressed_to_it_from_its_addresses() {
     let via_config = to_domain.replace(from, TRUNK);
     assert!(forward(&ctx, &via_config, udp(TRUNK)).signing.is_some());
 }
+
+/// [`provision_trunk`], with a domain and a credential list holding `pbx`'s password.
+fn provision_credential_trunk(ctx: &Context) {
+    use crate::sip::digest::{Algorithm, ha1};
+    use crate::trust::{Change, Credential, CredentialList, DIGEST_REALM, TrunkCredentialList};
+    let trunk = provision_trunk(ctx);
+    let index = ctx.trust.load();
+    let mut record = (index.trunking().trunks.into_iter())
+        .find(|t| t.sid == trunk)
+        .unwrap();
+    record.domain_name = Some("pbx.bluebird.example".into());
+    let account = record.account_sid;
+    let list = Sid::parse_any("CL00000000000000000000000000000007").unwrap();
+    let password = "Secret-Passw0rd";
+    for change in [
+        Change::PutTrunk(record),
+        Change::PutCredentialList(CredentialList {
+            sid: list,
+            account_sid: account,
+            friendly_name: None,
+            date_created: None,
+            date_updated: None,
+        }),
+        Change::PutCredential(Credential {
+            sid: Sid::parse_any("CR00000000000000000000000000000007").unwrap(),
+            account_sid: account,
+            credential_list_sid: list,
+            username: "pbx".into(),
+            realm: DIGEST_REALM.into(),
+            ha1_md5: ha1(Algorithm::Md5, "pbx", DIGEST_REALM, password),
+            ha1_sha256: ha1(Algorithm::Sha256, "pbx", DIGEST_REALM, password),
+            date_created: None,
+            date_updated: None,
+        }),
+        Change::PutTrunkCredentialList(TrunkCredentialList {
+            trunk_sid: trunk,
+            credential_list_sid: list,
+            account_sid: account,
+            date_created: None,
+        }),
+    ] {
+        index.apply(&change).unwrap();
+    }
+}
+
+/// The request's `Proxy-Authorization` for `nonce`, answered with `password`.
+fn authorization(algorithm: &str, nonce: &str, nc: u32, password: &str, uri: &str) -> String {
+    use crate::sip::digest::{Algorithm, Credentials, ha1, response};
+    let alg = if algorithm == "MD5" {
+        Algorithm::Md5
+    } else {
+        Algorithm::Sha256
+    };
+    let nc = format!("{nc:08x}");
+    let partial = format!(
+        r#"Digest username="pbx", realm="callsign", nonce="{nonce}", uri="{uri}", response="0", algorithm={algorithm}, qop=auth, nc={nc}, cnonce="c0ffee""#
+    );
+    let creds = Credentials::parse(&partial).unwrap();
+    let answer = response(&creds, "INVITE", &ha1(alg, "pbx", "callsign", password));
+    partial.replace(r#"response="0""#, &format!(r#"response="{answer}""#))
+}
+
+#[test]
+fn a_credential_list_trunk_challenges_then_takes_its_password_once_per_count() {
+    let (ctx, _) = context();
+    provision_credential_trunk(&ctx);
+    let from = "203.0.113.9:5060";
+    let uri = "sip:2155550131@pbx.bluebird.example";
+    let to_domain = |extra: &str| {
+        invite(extra).replace(TRUNK, from).replace(
+            "INVITE sip:2155550131@carrier.example",
+            &format!("INVITE {uri}"),
+        )
+    };
+    let decide_at = |text: &str, secs: u64| {
+        let msg = Message::parse(text.as_bytes()).unwrap();
+        decide(
+            &ctx,
+            &msg,
+            udp(from),
+            9,
+            wall() + std::time::Duration::from_secs(secs),
+            None,
+        )
+    };
+    // No credentials: 407, with a SHA-256 and an MD5 challenge on one nonce.
+    let Action::Respond {
+        status,
+        cause,
+        headers,
+        ..
+    } = decide_at(&to_domain(""), 0)
+    else {
+        panic!("forwarded without credentials");
+    };
+    assert_eq!((status, cause), (407, Rejected::AuthenticationRequired));
+    assert_eq!(headers.len(), 2);
+    assert!(headers[0].1.contains("algorithm=SHA-256") && headers[1].1.contains("algorithm=MD5"));
+    let nonce = headers[0]
+        .1
+        .split("nonce=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let nonce = nonce.to_owned();
+
+    // The right password: forwarded, signed, and the credentials do not travel on.
+    let with = |alg, nc, password| {
+        let h = authorization(alg, &nonce, nc, password, uri);
+        to_domain(&format!("Proxy-Authorization: {h}\r\n"))
+    };
+    let Action::Forward(f) = decide_at(&with("SHA-256", 1, "Secret-Passw0rd"), 1) else {
+        panic!("refused the right password");
+    };
+    assert!(matches!(f.signing, Some(Signing::Signed(_))));
+    assert!(
+        !String::from_utf8(f.bytes)
+            .unwrap()
+            .contains("Proxy-Authorization")
+    );
+    // The same count again is a replay; the next count, in MD5, is fine.
+    let replay = decide_at(&with("SHA-256", 1, "Secret-Passw0rd"), 2);
+    assert!(matches!(
+        replay,
+        Action::Respond {
+            status: 403,
+            cause: Rejected::AuthenticationFailed,
+            ..
+        }
+    ));
+    assert!(matches!(
+        decide_at(&with("MD5", 2, "Secret-Passw0rd"), 3),
+        Action::Forward(_)
+    ));
+    // A wrong password, or credentials for another Request-URI: 403.
+    let wrong = decide_at(&with("SHA-256", 3, "secret-passw0rd"), 4);
+    assert!(matches!(wrong, Action::Respond { status: 403, .. }));
+    let elsewhere = authorization(
+        "SHA-256",
+        &nonce,
+        4,
+        "Secret-Passw0rd",
+        "sip:x@pbx.bluebird.example",
+    );
+    let elsewhere = decide_at(
+        &to_domain(&format!("Proxy-Authorization: {elsewhere}\r\n")),
+        5,
+    );
+    assert!(matches!(elsewhere, Action::Respond { status: 403, .. }));
+    // After the nonce's lifetime: challenged again, as stale.
+    let Action::Respond {
+        status, headers, ..
+    } = decide_at(&with("SHA-256", 5, "Secret-Passw0rd"), 301)
+    else {
+        panic!("a stale nonce was taken");
+    };
+    assert_eq!(status, 407);
+    assert!(headers[0].1.ends_with("stale=true"), "{headers:?}");
+    // From an address the trunk's list admits, no credentials are needed.
+    let admitted = "198.51.100.40:5060";
+    let text = to_domain("").replace(from, admitted);
+    let msg = Message::parse(text.as_bytes()).unwrap();
+    assert!(matches!(
+        decide(&ctx, &msg, udp(admitted), 9, wall(), None),
+        Action::Forward(_)
+    ));
+}

@@ -246,7 +246,11 @@ impl Shell {
 
     fn accept(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr) {
         let ctx = &self.core.ctx;
-        if matches!(ctx.classify(addr.ip()), PeerClass::Unknown) {
+        // A trunk with credential lists takes calls from anywhere that authenticates, so
+        // then any address may connect (within the connection limit); its requests are
+        // still refused or challenged one by one.
+        let unknown = matches!(ctx.classify(addr.ip()), PeerClass::Unknown);
+        if unknown && !ctx.trust.load().takes_credentials() {
             let cause = Rejected::ForbiddenSourceTcp;
             ctx.metrics.rejected(cause);
             if let Some(suppressed) = ctx.noisy(addr.ip(), cause.as_str(), now_unix()) {

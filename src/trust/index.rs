@@ -12,7 +12,7 @@ use dashmap::DashMap;
 
 use super::graph::{self, Graph, NO_BUNDLE, NumberEntry};
 use super::model::{BundleStatus, PhoneNumber, Policy, TrustData};
-use super::trunking::{TrunkHit, TrunkTable, Trunking};
+use super::trunking::{DomainTrunk, Found, TrunkHit, TrunkTable, Trunking};
 use super::{Sid, TrustError};
 use crate::tn::Tn;
 
@@ -26,6 +26,15 @@ pub struct Index {
     trunking: ArcSwap<TrunkingState>,
     /// Serializes writers so a graph copy is never lost; readers never touch it.
     writer: Mutex<()>,
+}
+
+/// What [`Index::trunk_for`] found: owned, to outlive the index snapshot.
+#[derive(Debug, Clone)]
+pub enum TrunkFor {
+    Trunk(std::sync::Arc<TrunkHit>),
+    /// A trunk's domain from an address its lists do not admit: credentials decide.
+    Authenticate(std::sync::Arc<DomainTrunk>),
+    Nothing,
 }
 
 /// The trunking records and their table, swapped whole on each write.
@@ -115,14 +124,24 @@ impl Index {
         &self,
         ip: std::net::IpAddr,
         host: impl FnOnce() -> Option<&'h str>,
-    ) -> Option<std::sync::Arc<TrunkHit>> {
+    ) -> TrunkFor {
         let state = self.trunking.load();
         let host = if state.table.has_domains() {
             host()
         } else {
             None
         };
-        state.table.lookup(ip, host).cloned()
+        match state.table.lookup(ip, host) {
+            Found::Trunk(hit) => TrunkFor::Trunk(std::sync::Arc::clone(hit)),
+            Found::Authenticate(t) => TrunkFor::Authenticate(std::sync::Arc::clone(t)),
+            Found::Nothing => TrunkFor::Nothing,
+        }
+    }
+
+    /// Whether some trunk takes requests on credentials (a domain and a credential
+    /// list), and so from any address.
+    pub fn takes_credentials(&self) -> bool {
+        self.trunking.load().table.takes_credentials()
     }
 
     /// A provisioned trunk whose lists admit `ip`, with or without a domain.

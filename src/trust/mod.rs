@@ -31,7 +31,7 @@ use crate::tn::{Tn, TnError};
 
 pub use attest::{Attestation, Reason};
 pub use change::Change;
-pub use index::{AccountInfo, BundleInfo, Index, NumberInfo};
+pub use index::{AccountInfo, BundleInfo, Index, NumberInfo, TrunkFor};
 pub use model::{
     Account, AccountStatus, Bundle, BundleKind, BundleStatus, ChannelEndpointAssignment,
     CustomerProfile, EndUser, EntityAssignment, Evaluation, PhoneNumber, Policy, TrustData,
@@ -40,8 +40,8 @@ pub use model::{
 pub use rules::{AssignError, LinkError, TransitionError};
 pub use sid::{Sid, SidError};
 pub use trunking::{
-    Credential, CredentialList, IpAccessControlList, IpAddress, TableError, Trunk, TrunkAcl,
-    TrunkCredentialList, TrunkHit, TrunkTable, Trunking,
+    Credential, CredentialList, DIGEST_REALM, DomainTrunk, IpAccessControlList, IpAddress,
+    TableError, Trunk, TrunkAcl, TrunkCredentialList, TrunkHit, TrunkTable, Trunking,
 };
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names

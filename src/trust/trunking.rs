@@ -441,6 +441,39 @@ pub enum TableError {
     Range(#[from] RangeError),
 }
 
+/// The realm credentials are created in and challenges name.
+pub const DIGEST_REALM: &str = "callsign";
+
+/// A trunk with a domain: the ranges its lists admit, and the credentials its
+/// credential lists hold, by username.
+#[derive(Debug)]
+pub struct DomainTrunk {
+    pub hit: Arc<TrunkHit>,
+    nets: Vec<IpNet>,
+    credentials: HashMap<String, Arc<Credential>>,
+}
+
+impl DomainTrunk {
+    /// The credential of `username`, if one of the trunk's lists holds it.
+    pub fn credential(&self, username: &str) -> Option<&Credential> {
+        self.credentials.get(username).map(|c| &**c)
+    }
+
+    fn admits(&self, ip: IpAddr) -> bool {
+        self.nets.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// Where a request goes, by its source and its Request-URI host.
+#[derive(Debug, Clone)]
+pub enum Found<'t> {
+    Trunk(&'t Arc<TrunkHit>),
+    /// Addressed to a trunk's domain from an address its lists do not admit: the trunk
+    /// takes it only with the credentials of one of its credential lists.
+    Authenticate(&'t Arc<DomainTrunk>),
+    Nothing,
+}
+
 /// Source address to trunk, by longest prefix, with one hash map per prefix length in
 /// use; and domain to trunk.
 #[derive(Debug, Default)]
@@ -448,8 +481,8 @@ pub struct TrunkTable {
     /// Trunks without a domain: (prefix length, is IPv6, masked address -> trunk),
     /// longest prefixes first.
     by_length: Vec<(u8, bool, HashMap<u128, Arc<TrunkHit>>)>,
-    /// Trunks with a domain (lowercase), and the ranges their lists admit.
-    by_domain: HashMap<String, (Arc<TrunkHit>, Vec<IpNet>)>,
+    /// Trunks with a domain (lowercase).
+    by_domain: HashMap<String, Arc<DomainTrunk>>,
     entries: usize,
 }
 
@@ -487,19 +520,52 @@ impl TrunkTable {
             .iter()
             .filter_map(|t| Some((t.sid, t.domain_name.as_ref()?.to_ascii_lowercase())))
             .collect();
-        let mut by_domain: HashMap<String, (Arc<TrunkHit>, Vec<IpNet>)> = domains
+        let mut credentials: HashMap<Sid, Vec<Arc<Credential>>> = HashMap::new();
+        for c in &data.credentials {
+            credentials
+                .entry(c.credential_list_sid)
+                .or_default()
+                .push(Arc::new(c.clone()));
+        }
+        let mut by_domain: HashMap<String, DomainTrunk> = domains
             .iter()
-            .map(|(sid, d)| (d.clone(), (Arc::clone(&hits[sid]), Vec::new())))
+            .map(|(sid, d)| {
+                let trunk = DomainTrunk {
+                    hit: Arc::clone(&hits[sid]),
+                    nets: Vec::new(),
+                    credentials: HashMap::new(),
+                };
+                (d.clone(), trunk)
+            })
             .collect();
+        for link in &data.trunk_credential_lists {
+            let Some(trunk) = domains
+                .get(&link.trunk_sid)
+                .and_then(|d| by_domain.get_mut(d))
+            else {
+                continue;
+            };
+            for c in credentials
+                .get(&link.credential_list_sid)
+                .into_iter()
+                .flatten()
+            {
+                trunk.credentials.insert(c.username.clone(), Arc::clone(c));
+            }
+        }
         ranges.retain(|(net, _, trunk)| match domains.get(trunk) {
             Some(d) => {
-                if let Some((_, nets)) = by_domain.get_mut(d) {
-                    nets.push(*net);
+                if let Some(t) = by_domain.get_mut(d) {
+                    t.nets.push(*net);
                 }
                 false
             }
             None => true,
         });
+        let by_domain = by_domain
+            .into_iter()
+            .map(|(d, t)| (d, Arc::new(t)))
+            .collect();
         check_overlaps(&mut ranges)?;
         let mut maps: HashMap<(u8, bool), HashMap<u128, Arc<TrunkHit>>> = HashMap::new();
         for (net, _, trunk) in &ranges {
@@ -518,16 +584,23 @@ impl TrunkTable {
     }
 
     /// The trunk a request from `ip` addressed to `host` belongs to: the trunk of that
-    /// domain when there is one, if its lists admit `ip`; otherwise the trunk without a
-    /// domain whose lists admit `ip`.
-    pub fn lookup(&self, ip: IpAddr, host: Option<&str>) -> Option<&Arc<TrunkHit>> {
+    /// domain when there is one, if its lists admit `ip` (or, when they do not and it
+    /// has credential lists, once the request authenticates); otherwise the trunk
+    /// without a domain whose lists admit `ip`.
+    pub fn lookup(&self, ip: IpAddr, host: Option<&str>) -> Found<'_> {
         let ip = canonical(ip);
         if let Some(host) = host
-            && let Some((hit, nets)) = self.domain(host)
+            && let Some(trunk) = self.domain(host)
         {
-            return nets.iter().any(|n| n.contains(&ip)).then_some(hit);
+            return if trunk.admits(ip) {
+                Found::Trunk(&trunk.hit)
+            } else if trunk.credentials.is_empty() {
+                Found::Nothing
+            } else {
+                Found::Authenticate(trunk)
+            };
         }
-        self.by_source(ip)
+        self.by_source(ip).map_or(Found::Nothing, Found::Trunk)
     }
 
     /// A trunk whose lists admit `ip`, with or without a domain (for what is not
@@ -536,9 +609,15 @@ impl TrunkTable {
         let ip = canonical(ip);
         self.by_source(ip).or_else(|| {
             (self.by_domain.values())
-                .find(|(_, nets)| nets.iter().any(|n| n.contains(&ip)))
-                .map(|(hit, _)| hit)
+                .find(|t| t.admits(ip))
+                .map(|t| &t.hit)
         })
+    }
+
+    /// Whether a trunk with a domain has credentials, and so takes requests from any
+    /// address that authenticates.
+    pub fn takes_credentials(&self) -> bool {
+        self.by_domain.values().any(|t| !t.credentials.is_empty())
     }
 
     /// Whether any trunk has a domain (when none does, requests need not be looked at).
@@ -546,7 +625,7 @@ impl TrunkTable {
         !self.by_domain.is_empty()
     }
 
-    fn domain(&self, host: &str) -> Option<&(Arc<TrunkHit>, Vec<IpNet>)> {
+    fn domain(&self, host: &str) -> Option<&Arc<DomainTrunk>> {
         let host = host.trim_end_matches('.');
         if host.bytes().any(|b| b.is_ascii_uppercase()) {
             self.by_domain.get(&host.to_ascii_lowercase())
@@ -694,7 +773,14 @@ mod tests {
     }
 
     fn who(table: &TrunkTable, ip: &str) -> Option<Sid> {
-        table.lookup(ip.parse().unwrap(), None).map(|h| h.sid)
+        found(table.lookup(ip.parse().unwrap(), None))
+    }
+
+    fn found(f: Found<'_>) -> Option<Sid> {
+        match f {
+            Found::Trunk(h) => Some(h.sid),
+            _ => None,
+        }
     }
 
     #[test]
@@ -714,7 +800,9 @@ mod tests {
         assert_eq!(who(&table, "2001:db8:0:ffff::1"), Some(sid("TK", 2)));
         assert_eq!(who(&table, "2001:db8:1::1"), None);
         assert_eq!(who(&table, "192.0.3.1"), None);
-        let hit = table.lookup("192.0.2.1".parse().unwrap(), None).unwrap();
+        let Found::Trunk(hit) = table.lookup("192.0.2.1".parse().unwrap(), None) else {
+            panic!("no trunk");
+        };
         assert_eq!((hit.account, &*hit.name), (sid("AC", 1), "trunk 1"));
         assert_eq!(hit.origid.len(), 36);
     }
@@ -769,7 +857,7 @@ mod tests {
         assert!(TrunkTable::build(&d).is_err());
         d.trunks[1].domain_name = Some("PBX.Example".into());
         let table = TrunkTable::build(&d).unwrap();
-        let at = |ip: &str, host| table.lookup(ip.parse().unwrap(), host).map(|h| h.sid);
+        let at = |ip: &str, host| found(table.lookup(ip.parse().unwrap(), host));
         assert_eq!(at("192.0.2.5", None), Some(sid("TK", 1)));
         assert_eq!(at("192.0.2.5", Some("carrier.example")), Some(sid("TK", 1)));
         assert_eq!(at("192.0.2.5", Some("pbx.example")), Some(sid("TK", 2)));
@@ -782,7 +870,10 @@ mod tests {
         let table = TrunkTable::build(&d).unwrap();
         let admitting = |ip: &str| table.admitting(ip.parse().unwrap()).map(|h| h.sid);
         assert_eq!(admitting("203.0.113.1"), Some(sid("TK", 2)));
-        assert_eq!(table.lookup("203.0.113.1".parse().unwrap(), None), None);
+        assert_eq!(
+            found(table.lookup("203.0.113.1".parse().unwrap(), None)),
+            None
+        );
         assert!(table.has_domains());
     }
 

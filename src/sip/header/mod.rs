@@ -57,6 +57,8 @@ pub enum HeaderName {
     Unsupported,
     Reason,
     RetryAfter,
+    ProxyAuthenticate,
+    ProxyAuthorization,
     Other,
 }
 
@@ -100,7 +102,9 @@ impl HeaderName {
             (12, Some(b'r')) if is("Record-Route") => HeaderName::RecordRoute,
             (13, _) if is("Proxy-Require") => HeaderName::ProxyRequire,
             (14, _) if is("Content-Length") => HeaderName::ContentLength,
+            (18, _) if is("Proxy-Authenticate") => HeaderName::ProxyAuthenticate,
             (19, _) if is("P-Asserted-Identity") => HeaderName::PAssertedIdentity,
+            (19, _) if is("Proxy-Authorization") => HeaderName::ProxyAuthorization,
             _ => HeaderName::Other,
         }
     }
@@ -129,6 +133,8 @@ impl HeaderName {
             HeaderName::Unsupported => "Unsupported",
             HeaderName::Reason => "Reason",
             HeaderName::RetryAfter => "Retry-After",
+            HeaderName::ProxyAuthenticate => "Proxy-Authenticate",
+            HeaderName::ProxyAuthorization => "Proxy-Authorization",
             HeaderName::Other => return None,
         })
     }
@@ -154,7 +160,7 @@ pub(crate) fn write_line(out: &mut Vec<u8>, name: HeaderName, value: &str) {
 mod tests {
     use super::*;
 
-    const ALL: [HeaderName; 20] = [
+    const ALL: [HeaderName; 22] = [
         HeaderName::Via,
         HeaderName::From,
         HeaderName::To,
@@ -175,6 +181,8 @@ mod tests {
         HeaderName::Unsupported,
         HeaderName::Reason,
         HeaderName::RetryAfter,
+        HeaderName::ProxyAuthenticate,
+        HeaderName::ProxyAuthorization,
     ];
 
     #[test]

@@ -22,10 +22,10 @@ fn at(ip: &str, length: Option<u8>) -> AddressFields {
 }
 
 fn who(hub: &Hub, ip: &str) -> Option<Sid> {
-    hub.trust
-        .load()
-        .trunk_for(ip.parse().unwrap(), || None)
-        .map(|h| h.sid)
+    match hub.trust.load().trunk_for(ip.parse().unwrap(), || None) {
+        crate::trust::TrunkFor::Trunk(hit) => Some(hit.sid),
+        _ => None,
+    }
 }
 
 #[test]
