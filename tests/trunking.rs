@@ -324,3 +324,199 @@ async fn bad_input_and_other_accounts_records_are_refused_and_change_nothing() {
     let theirs = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, their_trunk.as_bytes());
     assert_eq!(claims["origid"], theirs.hyphenated().to_string());
 }
+
+/// A call to `uri` from a UAC on `ip`, with `authorization` (a Proxy-Authorization value)
+/// when given: the first final answer, or the forwarded INVITE's Identity claims when it
+/// went through.
+async fn call_to(
+    h: &Harness,
+    ip: &str,
+    uri: &str,
+    call_id: &str,
+    authorization: Option<&str>,
+) -> Result<Value, (u16, String)> {
+    let uac = uac(ip).await;
+    let local = uac.local_addr().unwrap();
+    let extra = authorization.map_or(String::new(), |a| format!("Proxy-Authorization: {a}\r\n"));
+    let inv = invite(
+        local,
+        "UDP",
+        call_id,
+        &format!("z9hG4bK-{call_id}"),
+        "2155550177",
+        "2155550199",
+        &extra,
+    )
+    .replace(
+        "INVITE sip:2155550199@carrier.example",
+        &format!("INVITE {uri}"),
+    );
+    uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
+    let (answer, _) = recv_until(&uac, |m| status(m) >= 200 || status(m) == 100).await;
+    if status(&answer) == 100 {
+        let (fwd, proxy) = recv_until(h.uas_udp(), |m| {
+            m.contains(&format!("Call-ID: {call_id}\r\n"))
+        })
+        .await;
+        h.uas_udp()
+            .send_to(respond(&fwd, 486, "Busy Here", "").as_bytes(), proxy)
+            .await
+            .unwrap();
+        assert!(
+            !fwd.contains("Proxy-Authorization"),
+            "credentials went on: {fwd}"
+        );
+        let identity = header(&fwd, callsign::sip::HeaderName::Identity).expect("signed");
+        return Ok(verify_identity(&identity, &h.leaf_public_key));
+    }
+    Err((status(&answer), answer))
+}
+
+/// Answers `challenge` (a 407) for `uri` as `username` with `password`, count `nc`.
+fn answer(challenge: &str, uri: &str, username: &str, password: &str, nc: u32) -> String {
+    use callsign::sip::digest::{Algorithm, Credentials, ha1, response};
+    let line = challenge
+        .lines()
+        .find(|l| l.starts_with("Proxy-Authenticate: ") && l.contains("SHA-256"))
+        .expect("a SHA-256 challenge");
+    let nonce = line
+        .split("nonce=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let partial = format!(
+        r#"Digest username="{username}", realm="callsign", nonce="{nonce}", uri="{uri}", response="0", algorithm=SHA-256, qop=auth, nc={nc:08x}, cnonce="c0ffee""#
+    );
+    let creds = Credentials::parse(&partial).unwrap();
+    let key = ha1(Algorithm::Sha256, username, "callsign", password);
+    partial.replace(
+        r#"response="0""#,
+        &format!(r#"response="{}""#, response(&creds, "INVITE", &key)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_list_trunk_challenges_and_takes_the_right_password_only() {
+    let (h, api) = hub().await;
+    let newco = api.account(&Creds::operator(), "Newco").await;
+    let trunk = sid_of(
+        &api.ok(
+            "/v1/Trunks",
+            &newco,
+            &[
+                ("FriendlyName", "roaming PBX"),
+                ("DomainName", "newco.pbx.example"),
+            ],
+        )
+        .await,
+    );
+    let lists = format!(
+        "/2010-04-01/Accounts/{}/SIP/CredentialLists.json",
+        newco.sid
+    );
+    let list = sid_of(&api.ok(&lists, &newco, &[("FriendlyName", "phones")]).await);
+    let creds_path = format!(
+        "/2010-04-01/Accounts/{}/SIP/CredentialLists/{list}/Credentials.json",
+        newco.sid
+    );
+    for (form, why) in [
+        (
+            vec![("Username", "pbx"), ("Password", "short1A")],
+            "Password",
+        ),
+        (
+            vec![("Username", "pbx"), ("Password", "alllowercase123")],
+            "Password",
+        ),
+        (
+            vec![("Username", "a\"b"), ("Password", "Secret-Passw0rd")],
+            "Username",
+        ),
+    ] {
+        assert_refused(&api.post(&creds_path, &newco, &form).await, why);
+    }
+    let credential = api
+        .ok(
+            &creds_path,
+            &newco,
+            &[("Username", "pbx"), ("Password", "Secret-Passw0rd")],
+        )
+        .await;
+    assert_eq!(credential["username"], "pbx");
+    assert!(
+        !credential.to_string().contains("Secret-Passw0rd") && credential.get("password").is_none(),
+        "the password came back: {credential}"
+    );
+    let uri = "sip:2155550199@newco.pbx.example";
+    let ip = "127.0.0.11";
+    // Before the trunk takes the list: a domain with no way in.
+    assert_eq!(
+        call_to(&h, ip, uri, "cred-0", None).await.unwrap_err().0,
+        403
+    );
+    api.ok(
+        &format!("/v1/Trunks/{trunk}/CredentialLists"),
+        &newco,
+        &[("CredentialListSid", &list)],
+    )
+    .await;
+    let (s, t) = api.get(&format!("/v1/Trunks/{trunk}"), &newco, &[]).await;
+    assert_eq!(
+        (s, &t["auth_type_set"]),
+        (200, &serde_json::json!(["CREDENTIAL_LIST"]))
+    );
+
+    let (status, challenge) = call_to(&h, ip, uri, "cred-1", None).await.unwrap_err();
+    assert_eq!(status, 407, "{challenge}");
+    let right = answer(&challenge, uri, "pbx", "Secret-Passw0rd", 1);
+    let claims = call_to(&h, ip, uri, "cred-2", Some(&right)).await.unwrap();
+    let origid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, trunk.as_bytes());
+    assert_eq!(claims["origid"], origid.hyphenated().to_string());
+    // The same count again, a wrong password, another username: 403.
+    assert_eq!(
+        call_to(&h, ip, uri, "cred-3", Some(&right))
+            .await
+            .unwrap_err()
+            .0,
+        403
+    );
+    let wrong = answer(&challenge, uri, "pbx", "Secret-Passw0rD", 2);
+    assert_eq!(
+        call_to(&h, ip, uri, "cred-4", Some(&wrong))
+            .await
+            .unwrap_err()
+            .0,
+        403
+    );
+    let nobody = answer(&challenge, uri, "nobody", "Secret-Passw0rd", 3);
+    assert_eq!(
+        call_to(&h, ip, uri, "cred-5", Some(&nobody))
+            .await
+            .unwrap_err()
+            .0,
+        403
+    );
+    h.assert_metric("callsign_requests_rejected_total{cause=\"authentication_failed\"} 3")
+        .await;
+    // Deleting the list takes the way in with it.
+    let (s, _) = api
+        .delete(
+            &format!(
+                "/2010-04-01/Accounts/{}/SIP/CredentialLists/{list}.json",
+                newco.sid
+            ),
+            &newco,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let next = answer(&challenge, uri, "pbx", "Secret-Passw0rd", 4);
+    assert_eq!(
+        call_to(&h, ip, uri, "cred-6", Some(&next))
+            .await
+            .unwrap_err()
+            .0,
+        403
+    );
+}

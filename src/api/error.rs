@@ -130,7 +130,14 @@ impl ApiError {
                 | H::UnknownList(_)
                 | H::ListOnTrunk { .. }
                 | H::AddressInList { .. }
-                | H::ListFull { .. } => (bad, 20001),
+                | H::ListFull { .. }
+                | H::RangeTaken { .. }
+                | H::WeakPassword
+                | H::Username(_)
+                | H::CredentialListFull { .. }
+                | H::UsernameTaken { .. }
+                | H::UnknownCredentialList(_)
+                | H::CredentialListOnTrunk { .. } => (bad, 20001),
                 H::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
             },
         }

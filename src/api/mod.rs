@@ -10,14 +10,15 @@
 //!   what the three bundle sub-resources share.
 //! - [`request`], [`render`], [`error`]: parameters, Twilio JSON shapes, error bodies
 //!   and the one mapping of every error to an HTTP status and Twilio code.
-//! - [`trunking`]: trunks and their IP access control lists, in Twilio's Elastic SIP
-//!   Trunking shapes.
+//! - [`trunking`]: trunks and their IP access control lists, and [`credentials`]:
+//!   credential lists, in Twilio's Elastic SIP Trunking shapes.
 //! - [`listener`]: the TCP listener, which gives hyper's own refusals Twilio's body.
 
 pub mod accounts;
 pub mod assignments;
 pub mod attestation;
 pub mod bundles;
+pub mod credentials;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;

@@ -14,8 +14,8 @@ use super::render;
 use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
-    accounts, assignments, attestation, bundles, end_users, evaluations, numbers, policies,
-    trunking,
+    accounts, assignments, attestation, bundles, credentials, end_users, evaluations, numbers,
+    policies, trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
@@ -65,6 +65,34 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/v1/Trunks/{trunk}/IpAccessControlLists/{sid}",
             get(trunking::fetch_trunk_list).delete(trunking::remove_trunk_list),
+        )
+        .route(
+            "/v1/Trunks/{trunk}/CredentialLists",
+            get(credentials::list_trunk_lists).post(credentials::add_trunk_list),
+        )
+        .route(
+            "/v1/Trunks/{trunk}/CredentialLists/{sid}",
+            get(credentials::fetch_trunk_list).delete(credentials::remove_trunk_list),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/SIP/CredentialLists.json",
+            get(credentials::list_lists).post(credentials::create_list),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/SIP/CredentialLists/{list}",
+            get(credentials::fetch_list)
+                .post(credentials::rename_list)
+                .delete(credentials::delete_list),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/SIP/CredentialLists/{list}/Credentials.json",
+            get(credentials::list_credentials).post(credentials::create_credential),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/SIP/CredentialLists/{list}/Credentials/{sid}",
+            get(credentials::fetch_credential)
+                .post(credentials::update_credential)
+                .delete(credentials::delete_credential),
         )
         .route(
             "/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists.json",

@@ -23,10 +23,9 @@ fn trunk_url(base: &str, trunk: &Trunk) -> String {
     format!("{base}/v1/Trunks/{}", trunk.sid)
 }
 
-/// A trunk; `lists` says whether it admits calls from any IP access list.
-fn trunk(base: &str, t: &Trunk, lists: bool) -> Value {
+/// A trunk; `auth` names how it admits calls: `IP_ACL`, `CREDENTIAL_LIST`.
+fn trunk(base: &str, t: &Trunk, auth: &[&str]) -> Value {
     let url = trunk_url(base, t);
-    let auth: &[&str] = if lists { &["IP_ACL"] } else { &[] };
     json!({
         "sid": t.sid,
         "account_sid": t.account_sid,
@@ -104,13 +103,20 @@ fn address(a: &IpAddress) -> Value {
     })
 }
 
-/// Whether trunk `t` admits calls from any list.
-fn uses_lists(hub: &Hub, caller: &Caller, t: &Trunk) -> Result<bool, ApiError> {
+/// How trunk `t` admits calls: by IP access list, by credential list.
+fn auth_types(hub: &Hub, caller: &Caller, t: &Trunk) -> Result<Vec<&'static str>, ApiError> {
     let one = Page {
         offset: 0,
         limit: 1,
     };
-    Ok(!hub.trunk_lists(caller, t.sid, one)?.is_empty())
+    let mut auth = Vec::new();
+    if !hub.trunk_lists(caller, t.sid, one)?.is_empty() {
+        auth.push("IP_ACL");
+    }
+    if !hub.trunk_credential_lists(caller, t.sid, one)?.is_empty() {
+        auth.push("CREDENTIAL_LIST");
+    }
+    Ok(auth)
 }
 
 /// The account and list SIDs of a 2010 list path.
@@ -149,7 +155,7 @@ fn address_fields(p: &Params) -> Result<AddressFields, ParamError> {
 pub(super) async fn create_trunk(State(state): State<ApiState>, req: ApiRequest) -> Response {
     run(state, req, |hub, caller, req| {
         let t = hub.create_trunk(caller, trunk_fields(&req.params)?)?;
-        Ok(Reply::Created(trunk(&req.base_url, &t, false)))
+        Ok(Reply::Created(trunk(&req.base_url, &t, &[])))
     })
     .await
 }
@@ -160,7 +166,7 @@ pub(super) async fn list_trunks(State(state): State<ApiState>, req: ApiRequest) 
         let page = req.params.page()?;
         let mut rows = Vec::new();
         for t in hub.trunks(caller, render::store_page(page))? {
-            rows.push(trunk(&req.base_url, &t, uses_lists(hub, caller, &t)?));
+            rows.push(trunk(&req.base_url, &t, &auth_types(hub, caller, &t)?));
         }
         Ok(Reply::Ok(render::v1_page_keyed(
             &req.base_url,
@@ -185,7 +191,7 @@ pub(super) async fn fetch_trunk(
         Ok(Reply::Ok(trunk(
             &req.base_url,
             &t,
-            uses_lists(hub, caller, &t)?,
+            &auth_types(hub, caller, &t)?,
         )))
     })
     .await
@@ -202,7 +208,7 @@ pub(super) async fn update_trunk(
         Ok(Reply::Ok(trunk(
             &req.base_url,
             &t,
-            uses_lists(hub, caller, &t)?,
+            &auth_types(hub, caller, &t)?,
         )))
     })
     .await

@@ -427,12 +427,15 @@ pub struct TrunkHit {
 /// Why access lists cannot be in force together.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TableError {
+    /// Two ranges of two trunks without a domain share addresses. The message names both
+    /// sides; the Trust Hub names only what the caller may see.
     #[error(
-        "{net} (in {list}) overlaps {other_net} (in {other_list}), which admits trunk {other_trunk}: one source address must belong to one trunk"
+        "{net} (in {list}, admitted by trunk {trunk}) overlaps {other_net} (in {other_list}, admitted by trunk {other_trunk}): one source address must belong to one trunk"
     )]
     Overlap {
         net: IpNet,
         list: Sid,
+        trunk: Sid,
         other_net: IpNet,
         other_list: Sid,
         other_trunk: Sid,
@@ -704,11 +707,12 @@ fn check_overlaps(ranges: &mut [(IpNet, Sid, Sid)]) -> Result<(), TableError> {
             && start <= r_end
             && ranges[j].2 != ranges[i].2
         {
-            let (net, list, _) = ranges[i];
+            let (net, list, trunk) = ranges[i];
             let (other_net, other_list, other_trunk) = ranges[j];
             return Err(TableError::Overlap {
                 net,
                 list,
+                trunk,
                 other_net,
                 other_list,
                 other_trunk,

@@ -26,6 +26,7 @@ pub enum Missing {
     Policy(Sid),
     Trunk(Sid),
     IpAccessControlList(Sid),
+    CredentialList(Sid),
     /// An address of a list, or a list of a trunk.
     Child {
         parent: Sid,
@@ -42,7 +43,8 @@ impl std::fmt::Display for Missing {
             | Missing::EndUser(sid)
             | Missing::Policy(sid)
             | Missing::Trunk(sid)
-            | Missing::IpAccessControlList(sid) => write!(f, "{sid}"),
+            | Missing::IpAccessControlList(sid)
+            | Missing::CredentialList(sid) => write!(f, "{sid}"),
             Missing::BundleChild { bundle, sid } => write!(f, "{sid} of {bundle}"),
             Missing::Child { parent, sid } => write!(f, "{sid} of {parent}"),
         }
@@ -111,7 +113,7 @@ pub enum HubError {
     /// A trunking write that would leave the records inconsistent: an address that is
     /// not a range, or lists of two trunks that would share an address.
     #[error("{0}")]
-    Trunking(TrustError),
+    Trunking(Box<TrustError>),
     #[error("{field}: longer than {max} characters")]
     TooLong { field: &'static str, max: usize },
     #[error("{field}: required")]
@@ -130,8 +132,26 @@ pub enum HubError {
         address: String,
         length: u8,
     },
+    /// An overlap with a range of a trunk of an account the caller may not see, which is
+    /// not named.
+    #[error(
+        "IpAddress: {net} overlaps a range another trunk admits: one source address must belong to one trunk"
+    )]
+    RangeTaken { net: ipnet::IpNet },
     #[error("IpAddress: {list} already holds {max} addresses")]
     ListFull { list: Sid, max: usize },
+    #[error("Password: at least 12 characters, with a digit, a lowercase and an uppercase letter")]
+    WeakPassword,
+    #[error("Username: `{0}` must be 1 to 32 visible characters, without `\"`, `\\` or `:`")]
+    Username(String),
+    #[error("Username: {list} already holds {max} credentials")]
+    CredentialListFull { list: Sid, max: usize },
+    #[error("Username: {username} is already in {list}")]
+    UsernameTaken { list: Sid, username: String },
+    #[error("CredentialListSid: unknown credential list {0}")]
+    UnknownCredentialList(Sid),
+    #[error("CredentialListSid: {list} is already on trunk {trunk}")]
+    CredentialListOnTrunk { list: Sid, trunk: Sid },
     /// A status-callback URL the outbound policy refuses.
     #[error("StatusCallback: {0}")]
     StatusCallback(FetchError),

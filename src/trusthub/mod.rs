@@ -10,7 +10,8 @@
 //!
 //! - [`accounts`], [`numbers`], [`bundles`], [`assignments`], [`end_users`],
 //!   [`evaluations`]: the operations, one file per resource.
-//! - [`trunks`]: trunks, their IP access control lists and the lists' addresses.
+//! - [`trunks`]: trunks, their IP access control lists and the lists' addresses;
+//!   [`credentials`]: credential lists and their credentials.
 //! - [`attestation`]: the preview of what a call would get now.
 //! - [`callbacks`]: status-callback delivery with retries.
 //! - [`mod@error`]: [`HubError`] and [`Missing`].
@@ -20,6 +21,7 @@ pub mod assignments;
 pub mod attestation;
 pub mod bundles;
 pub mod callbacks;
+pub mod credentials;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;

@@ -10,7 +10,9 @@
 
 use super::{Caller, Hub, HubError, Missing, Write, new_sid};
 use crate::store::Page;
-use crate::trust::{Change, IpAccessControlList, IpAddress, Sid, Trunk, TrunkAcl, trunking};
+use crate::trust::{
+    Change, IpAccessControlList, IpAddress, Sid, TableError, Trunk, TrunkAcl, TrustError, trunking,
+};
 
 /// Twilio's limits on names: 64 characters for a trunk, 255 for lists and addresses.
 pub const TRUNK_NAME_MAX: usize = 64;
@@ -60,15 +62,14 @@ fn domain(name: &str) -> Result<String, HubError> {
 
 impl Hub {
     /// Commits `changes` after checking the trunking data they leave.
-    fn commit_trunking(
+    pub(super) fn commit_trunking(
         &self,
+        caller: &Caller,
         guard: &std::sync::MutexGuard<'_, ()>,
         changes: Vec<Change>,
     ) -> Result<(), HubError> {
-        self.trust
-            .load()
-            .check_trunking(&changes)
-            .map_err(HubError::Trunking)?;
+        let checked = self.trust.load().check_trunking(&changes);
+        checked.map_err(|e| self.trunking_refusal(caller, e))?;
         self.commit(
             guard,
             Write {
@@ -76,6 +77,33 @@ impl Hub {
                 callbacks: Vec::new(),
             },
         )
+    }
+
+    /// A refused trunking write as the caller may hear of it: an overlap with a trunk of
+    /// an account it does not see names only the caller's own range (that a range is
+    /// taken is what one source address per trunk means; whose it is, is not).
+    fn trunking_refusal(&self, caller: &Caller, e: TrustError) -> HubError {
+        let TrustError::Trunking(TableError::Overlap {
+            net,
+            list,
+            other_net,
+            other_list,
+            ..
+        }) = &e
+        else {
+            return HubError::Trunking(Box::new(e));
+        };
+        let records = self.trust.load().trunking();
+        let seen = |l: &Sid| {
+            (records.ip_access_control_lists.iter())
+                .find(|x| x.sid == *l)
+                .is_some_and(|x| self.sees(caller, x.account_sid))
+        };
+        match (seen(list), seen(other_list)) {
+            (true, true) => HubError::Trunking(Box::new(e)),
+            (true, false) => HubError::RangeTaken { net: *net },
+            (false, _) => HubError::RangeTaken { net: *other_net },
+        }
     }
 
     /// Refuses a domain another trunk has.
@@ -106,7 +134,7 @@ impl Hub {
         };
         let guard = self.lock();
         self.edit_trunk(&mut trunk, fields)?;
-        self.commit_trunking(&guard, vec![Change::PutTrunk(trunk.clone())])?;
+        self.commit_trunking(caller, &guard, vec![Change::PutTrunk(trunk.clone())])?;
         Ok(trunk)
     }
 
@@ -151,7 +179,7 @@ impl Hub {
         let mut trunk = self.trunk(caller, sid)?;
         self.edit_trunk(&mut trunk, fields)?;
         trunk.date_updated = Some(self.now_text());
-        self.commit_trunking(&guard, vec![Change::PutTrunk(trunk.clone())])?;
+        self.commit_trunking(caller, &guard, vec![Change::PutTrunk(trunk.clone())])?;
         Ok(trunk)
     }
 
@@ -164,7 +192,7 @@ impl Hub {
             .map(Change::DeleteTrunkAcl)
             .collect();
         changes.push(Change::DeleteTrunk(trunk));
-        self.commit_trunking(&guard, changes)
+        self.commit_trunking(caller, &guard, changes)
     }
 
     /// The lists trunk `trunk` admits calls from.
@@ -230,7 +258,7 @@ impl Hub {
             account_sid: trunk.account_sid,
             date_created: Some(self.now_text()),
         };
-        self.commit_trunking(&guard, vec![Change::PutTrunkAcl(link.clone())])?;
+        self.commit_trunking(caller, &guard, vec![Change::PutTrunkAcl(link.clone())])?;
         Ok((link, acl))
     }
 
@@ -242,11 +270,11 @@ impl Hub {
     ) -> Result<(), HubError> {
         let guard = self.lock();
         let (link, _) = self.trunk_list(caller, trunk, list)?;
-        self.commit_trunking(&guard, vec![Change::DeleteTrunkAcl(link)])
+        self.commit_trunking(caller, &guard, vec![Change::DeleteTrunkAcl(link)])
     }
 
     /// Account `account`, when the caller may act on its resources.
-    fn acting_for(&self, caller: &Caller, account: Sid) -> Result<Sid, HubError> {
+    pub(super) fn acting_for(&self, caller: &Caller, account: Sid) -> Result<Sid, HubError> {
         if !self.sees(caller, account) || self.store().account(account)?.is_none() {
             return Err(HubError::NotFound(Missing::Account(account)));
         }
@@ -271,7 +299,7 @@ impl Hub {
         };
         let guard = self.lock();
         let change = Change::PutIpAccessControlList(list.clone());
-        self.commit_trunking(&guard, vec![change])?;
+        self.commit_trunking(caller, &guard, vec![change])?;
         Ok(list)
     }
 
@@ -315,7 +343,7 @@ impl Hub {
         list.friendly_name = Some(friendly_name);
         list.date_updated = Some(self.now_text());
         let change = Change::PutIpAccessControlList(list.clone());
-        self.commit_trunking(&guard, vec![change])?;
+        self.commit_trunking(caller, &guard, vec![change])?;
         Ok(list)
     }
 
@@ -332,7 +360,7 @@ impl Hub {
             .map(Change::DeleteIpAddress);
         let mut changes: Vec<Change> = uses.chain(addresses).collect();
         changes.push(Change::DeleteIpAccessControlList(list));
-        self.commit_trunking(&guard, changes)
+        self.commit_trunking(caller, &guard, changes)
     }
 
     pub fn create_address(
@@ -373,7 +401,7 @@ impl Hub {
             ..fields
         };
         edit_address(&mut address, fields, &held)?;
-        self.commit_trunking(&guard, vec![Change::PutIpAddress(address.clone())])?;
+        self.commit_trunking(caller, &guard, vec![Change::PutIpAddress(address.clone())])?;
         Ok(address)
     }
 
@@ -416,7 +444,7 @@ impl Hub {
         let held = self.store().ip_addresses(list, Page::ALL)?;
         edit_address(&mut address, fields, &held)?;
         address.date_updated = Some(self.now_text());
-        self.commit_trunking(&guard, vec![Change::PutIpAddress(address.clone())])?;
+        self.commit_trunking(caller, &guard, vec![Change::PutIpAddress(address.clone())])?;
         Ok(address)
     }
 
@@ -429,7 +457,7 @@ impl Hub {
     ) -> Result<(), HubError> {
         let guard = self.lock();
         let address = self.address(caller, account, list, sid)?;
-        self.commit_trunking(&guard, vec![Change::DeleteIpAddress(address)])
+        self.commit_trunking(caller, &guard, vec![Change::DeleteIpAddress(address)])
     }
 }
 
@@ -456,7 +484,9 @@ fn edit_address(
             _ => 32,
         };
     }
-    let net = address.net().map_err(|e| HubError::Trunking(e.into()))?;
+    let net = address
+        .net()
+        .map_err(|e| HubError::Trunking(Box::new(e.into())))?;
     let same = |a: &IpAddress| a.sid != address.sid && a.net().is_ok_and(|n| n == net);
     if held.iter().any(same) {
         return Err(HubError::AddressInList {
