@@ -520,3 +520,59 @@ async fn a_credential_list_trunk_challenges_and_takes_the_right_password_only() 
         403
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunks_call_rate_is_set_through_the_api_and_enforced_with_503() {
+    let (h, api) = hub().await;
+    let newco = api.account(&Creds::operator(), "Newco").await;
+    let ip = "127.0.0.12";
+    let (trunk, _) = provision(&api, &newco, ip).await;
+    let path = format!("/v1/Trunks/{trunk}");
+    for (form, why) in [
+        (
+            vec![("CallsPerSecond", "0"), ("CallsBurst", "5")],
+            "CallsPerSecond",
+        ),
+        (vec![("CallsPerSecond", "20000")], "CallsPerSecond"),
+        (vec![("CallsPerSecond", "-1")], "CallsPerSecond"),
+        (vec![("CallsBurst", "2")], "CallsPerSecond"),
+    ] {
+        let r = api.post(&path, &newco, &form).await;
+        assert_eq!(r.0, 400, "{form:?}: {}", r.1);
+        assert!(r.1["message"].as_str().unwrap().contains(why), "{}", r.1);
+    }
+    let (s, t) = api
+        .post(
+            &path,
+            &newco,
+            &[("CallsPerSecond", "1"), ("CallsBurst", "1")],
+        )
+        .await;
+    assert_eq!(
+        (s, t["calls_per_second"].as_u64(), t["calls_burst"].as_u64()),
+        (200, Some(1), Some(1))
+    );
+    // Five calls back to back from a trunk allowed one a second: some are refused with
+    // 503 and Retry-After, however the machine schedules them.
+    let mut refused = 0;
+    for n in 0..5 {
+        let uac = uac(ip).await;
+        let local = uac.local_addr().unwrap();
+        uac.send_to(call(local, "UDP", &format!("rate-{n}")).as_bytes(), h.udp)
+            .await
+            .unwrap();
+        let (answer, _) = recv_until(&uac, |m| status(m) == 100 || status(m) >= 200).await;
+        if status(&answer) == 503 {
+            assert!(answer.contains("\r\nRetry-After: 1\r\n"), "{answer}");
+            refused += 1;
+        }
+    }
+    assert!(refused >= 3, "{refused} of 5 refused");
+    h.assert_metric(&format!(
+        "callsign_requests_rejected_total{{cause=\"rate_limited\"}} {refused}"
+    ))
+    .await;
+    // Removing the limit.
+    let (s, t) = api.post(&path, &newco, &[("CallsPerSecond", "0")]).await;
+    assert_eq!((s, &t["calls_per_second"]), (200, &Value::Null));
+}

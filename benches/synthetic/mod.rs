@@ -115,6 +115,7 @@ pub fn trunking(account: Sid, trunks: u64, per_trunk: u64) -> Trunking {
             account_sid: account,
             friendly_name: None,
             domain_name: None,
+            call_limit: None,
             date_created: None,
             date_updated: None,
         });

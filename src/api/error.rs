@@ -125,6 +125,7 @@ impl ApiError {
                 | H::Trunking(_)
                 | H::TooLong { .. }
                 | H::Required { .. }
+                | H::OutOfRange { .. }
                 | H::DomainName(_)
                 | H::DomainTaken(_)
                 | H::UnknownList(_)

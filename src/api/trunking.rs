@@ -41,6 +41,8 @@ fn trunk(base: &str, t: &Trunk, auth: &[&str]) -> Value {
         "transfer_caller_id": "from-transferee",
         "auth_type": auth.join(","),
         "auth_type_set": auth,
+        "calls_per_second": t.call_limit.map(|l| l.per_second),
+        "calls_burst": t.call_limit.map(|l| l.burst),
         "date_created": t.date_created,
         "date_updated": t.date_updated,
         "url": url,
@@ -128,10 +130,24 @@ fn account_and_list(account: &str, list: &str) -> Result<(Sid, Sid), ParamError>
 }
 
 fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
-    p.allow(&["FriendlyName", "DomainName"], false)?;
+    p.allow(
+        &["FriendlyName", "DomainName", "CallsPerSecond", "CallsBurst"],
+        false,
+    )?;
+    let number = |name: &'static str| {
+        p.get(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<u32>()
+                    .map_err(|_| ParamError::NotANumber(name))
+            })
+            .transpose()
+    };
     Ok(TrunkFields {
         friendly_name: p.owned("FriendlyName"),
         domain_name: p.owned("DomainName"),
+        calls_per_second: number("CallsPerSecond")?,
+        calls_burst: number("CallsBurst")?,
     })
 }
 

@@ -75,6 +75,8 @@ label! {
         AuthenticationRequired => "authentication_required",
         /// Credentials that do not match, or a replayed nonce count (403).
         AuthenticationFailed => "authentication_failed",
+        /// A trunk over its calls a second (503 with Retry-After).
+        RateLimited => "rate_limited",
     }
 }
 

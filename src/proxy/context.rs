@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
 
+use super::limiter::Limiter;
 use super::noise::{Admit, Noise};
 use super::nonce::Nonces;
 use super::settings::{IdentityPolicy, OnFailure, Role, Settings, Timers};
@@ -17,7 +18,7 @@ use super::{Peer, Transport};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
-use crate::trust::{DomainTrunk, Sid, TrunkFor, TrunkHit, Trust};
+use crate::trust::{CallLimit, DomainTrunk, Sid, TrunkFor, TrunkHit, Trust};
 
 /// A customer trunk: requests from its sources belong to its account. Either a
 /// `[[trunk]]` of the config, or one provisioned through the API (a [`TrunkHit`] of the
@@ -31,6 +32,8 @@ pub struct Trunk {
     /// Hyphenated UUID placed in `origid`.
     pub origid: Arc<str>,
     pub upstream: Peer,
+    /// The calls a second it may place (provisioned trunks).
+    pub call_limit: Option<CallLimit>,
 }
 
 /// How long a digest challenge's nonce may be answered (RFC 8760 leaves it to us).
@@ -85,6 +88,8 @@ pub struct Context {
     default_upstream: Peer,
     /// The nonces of digest challenges to requests for credential-list trunks.
     pub nonces: Nonces,
+    /// Trunks' call rates.
+    pub limiter: Limiter,
     pub signer: ArcSwap<Signer>,
     pub trust: Arc<Trust>,
     pub metrics: Arc<Metrics>,
@@ -151,6 +156,7 @@ impl Context {
                 account: t.account,
                 origid: t.origid.hyphenated().to_string().into(),
                 upstream,
+                call_limit: None,
             });
         }
         acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
@@ -191,6 +197,7 @@ impl Context {
             upstream_sources,
             default_upstream: default_upstream.peer,
             nonces: Nonces::new(NONCE_LIFETIME_SECS, MAX_NONCES),
+            limiter: Limiter::default(),
             signer: ArcSwap::from_pointee(signer),
             trust,
             metrics,
@@ -252,6 +259,7 @@ impl Context {
             account: Some(hit.account),
             origid: Arc::clone(&hit.origid),
             upstream: self.default_upstream,
+            call_limit: hit.call_limit,
         }
     }
 

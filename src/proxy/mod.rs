@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod core;
+pub mod limiter;
 pub mod noise;
 pub mod nonce;
 pub mod pipeline;

@@ -278,6 +278,25 @@ pub fn decide(
         }
     }
 
+    // A trunk's call rate counts the calls it places: initial INVITEs.
+    if let Some(trunk) = trunk
+        && initial
+        && method == Method::Invite
+        && let Some(limit) = trunk.call_limit
+        && !ctx.limiter.admit(&trunk.origid, limit, now)
+    {
+        let cause = Rejected::RateLimited;
+        if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+            warn!(call_id = msg.call_id(), trunk = %trunk.name, suppressed, "call rate exceeded: 503");
+        }
+        return Action::Respond {
+            status: 503,
+            reason: "Call Rate Exceeded".into(),
+            cause,
+            headers: vec![(HeaderName::RetryAfter, "1".into())],
+        };
+    }
+
     let mut signing = None;
     match trunk.map(|t| (t, t.role)) {
         Some((trunk, Role::Sign)) => {

@@ -503,6 +503,7 @@ fn provision_trunk(ctx: &Context) -> Sid {
             account_sid: account,
             friendly_name: Some("branch office".into()),
             domain_name: None,
+            call_limit: None,
             date_created: None,
             date_updated: None,
         }),
@@ -769,4 +770,43 @@ fn a_credential_list_trunk_challenges_then_takes_its_password_once_per_count() {
         decide(&ctx, &msg, udp(admitted), 9, wall(), None),
         Action::Forward(_)
     ));
+}
+
+#[test]
+fn a_trunk_over_its_call_rate_gets_503_until_its_bucket_refills() {
+    use crate::trust::{CallLimit, Change};
+    let (ctx, _) = context();
+    let trunk = provision_trunk(&ctx);
+    let index = ctx.trust.load();
+    let mut record = (index.trunking().trunks.into_iter())
+        .find(|t| t.sid == trunk)
+        .unwrap();
+    record.call_limit = Some(CallLimit {
+        per_second: 1,
+        burst: 2,
+    });
+    index.apply(&Change::PutTrunk(record)).unwrap();
+    let from = "198.51.100.40:5060";
+    let call = |n: u32, secs: u64| {
+        let text = invite("")
+            .replace(TRUNK, from)
+            .replace("c1@test", &format!("rate-{n}@test"));
+        let msg = Message::parse(text.as_bytes()).unwrap();
+        let at = wall() + std::time::Duration::from_secs(secs);
+        decide(&ctx, &msg, udp(from), u64::from(n), at, None)
+    };
+    assert!(matches!(call(1, 0), Action::Forward(_)));
+    assert!(matches!(call(2, 0), Action::Forward(_)));
+    let Action::Respond {
+        status,
+        cause,
+        headers,
+        ..
+    } = call(3, 0)
+    else {
+        panic!("a third call within the second went through");
+    };
+    assert_eq!((status, cause), (503, Rejected::RateLimited));
+    assert_eq!(headers, [(HeaderName::RetryAfter, "1".into())]);
+    assert!(matches!(call(4, 1), Action::Forward(_)), "refilled");
 }

@@ -32,10 +32,22 @@ pub struct Trunk {
     /// `{name}.pstn.twilio.com` at Twilio; any host name here.
     #[serde(default)]
     pub domain_name: Option<String>,
+    /// callsign's own: the calls (initial INVITEs) a second the trunk may place, and
+    /// how many more it may place at once after a quiet spell. Unlimited when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_limit: Option<CallLimit>,
     #[serde(default)]
     pub date_created: Option<String>,
     #[serde(default)]
     pub date_updated: Option<String>,
+}
+
+/// A trunk's call rate: `per_second` on average, `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallLimit {
+    pub per_second: u32,
+    pub burst: u32,
 }
 
 /// An IP access control list (`AL…`) of an account.
@@ -422,6 +434,7 @@ pub struct TrunkHit {
     pub name: Arc<str>,
     /// The `origid` of its calls: a UUID derived from the trunk's SID, stable forever.
     pub origid: Arc<str>,
+    pub call_limit: Option<CallLimit>,
 }
 
 /// Why access lists cannot be in force together.
@@ -667,6 +680,7 @@ fn hit(t: &Trunk) -> TrunkHit {
             .unwrap_or_else(|| t.sid.to_string())
             .into(),
         origid: origid.hyphenated().to_string().into(),
+        call_limit: t.call_limit,
     }
 }
 
@@ -743,6 +757,7 @@ mod tests {
                 account_sid: account,
                 friendly_name: Some(format!("trunk {t}")),
                 domain_name: None,
+                call_limit: None,
                 date_created: None,
                 date_updated: None,
             });

@@ -118,6 +118,8 @@ pub enum HubError {
     TooLong { field: &'static str, max: usize },
     #[error("{field}: required")]
     Required { field: &'static str },
+    #[error("{field}: must be between 1 and {max}")]
+    OutOfRange { field: &'static str, max: u32 },
     #[error("DomainName: `{0}` is not a host name")]
     DomainName(String),
     #[error("DomainName: {0} is already the domain of another trunk")]

@@ -11,7 +11,8 @@
 use super::{Caller, Hub, HubError, Missing, Write, new_sid};
 use crate::store::Page;
 use crate::trust::{
-    Change, IpAccessControlList, IpAddress, Sid, TableError, Trunk, TrunkAcl, TrustError, trunking,
+    CallLimit, Change, IpAccessControlList, IpAddress, Sid, TableError, Trunk, TrunkAcl,
+    TrustError, trunking,
 };
 
 /// Twilio's limits on names: 64 characters for a trunk, 255 for lists and addresses.
@@ -26,7 +27,14 @@ pub const ADDRESSES_PER_LIST: usize = 1000;
 pub struct TrunkFields {
     pub friendly_name: Option<String>,
     pub domain_name: Option<String>,
+    /// Calls a second; `Some(0)` removes the limit.
+    pub calls_per_second: Option<u32>,
+    /// Calls at once after a quiet spell (the rate when not given).
+    pub calls_burst: Option<u32>,
 }
+
+/// The highest call rate and burst a trunk may be given.
+pub const MAX_CALLS_PER_SECOND: u32 = 10_000;
 
 /// What a new address is given, and what an update may change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,6 +137,7 @@ impl Hub {
             account_sid: account,
             friendly_name: None,
             domain_name: None,
+            call_limit: None,
             date_created: Some(now.clone()),
             date_updated: Some(now),
         };
@@ -142,6 +151,30 @@ impl Hub {
         if let Some(name) = fields.friendly_name {
             check_name("FriendlyName", &name, TRUNK_NAME_MAX)?;
             trunk.friendly_name = Some(name);
+        }
+        match (fields.calls_per_second, fields.calls_burst) {
+            (Some(0), None) => trunk.call_limit = None,
+            (None, None) => {}
+            (rate, burst) => {
+                let rate =
+                    rate.or(trunk.call_limit.map(|l| l.per_second))
+                        .ok_or(HubError::Required {
+                            field: "CallsPerSecond",
+                        })?;
+                let burst = burst.unwrap_or(rate);
+                for (field, value) in [("CallsPerSecond", rate), ("CallsBurst", burst)] {
+                    if !(1..=MAX_CALLS_PER_SECOND).contains(&value) {
+                        return Err(HubError::OutOfRange {
+                            field,
+                            max: MAX_CALLS_PER_SECOND,
+                        });
+                    }
+                }
+                trunk.call_limit = Some(CallLimit {
+                    per_second: rate,
+                    burst,
+                });
+            }
         }
         if let Some(name) = fields.domain_name {
             trunk.domain_name = if name.is_empty() {

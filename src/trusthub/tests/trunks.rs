@@ -9,7 +9,7 @@ use crate::trusthub::trunks::{AddressFields, TrunkFields};
 fn named(name: &str) -> TrunkFields {
     TrunkFields {
         friendly_name: Some(name.into()),
-        domain_name: None,
+        ..TrunkFields::default()
     }
 }
 
@@ -168,8 +168,8 @@ fn what_would_make_a_source_ambiguous_or_cross_accounts_is_refused_and_changes_n
         })
     );
     let domain = |d: &str| TrunkFields {
-        friendly_name: None,
         domain_name: Some(d.into()),
+        ..TrunkFields::default()
     };
     hub.update_trunk(&bluebird, mine.sid, domain("PBX.Bluebird.example"))
         .unwrap();
