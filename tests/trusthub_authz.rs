@@ -1,23 +1,32 @@
-//! The authorization matrix. Every Trust Hub endpoint, called with no credentials, a
-//! wrong token, another account's credentials and a sub-account's credentials on its
-//! parent's resources, gets 401 or 404 (Twilio hides what the caller may not see), and
-//! operator-only actions get 403. Everything the other account and the sub-account may
-//! read, with every filter and paging parameter, names none of the parent's records in any
-//! field; a parent's SID, number or name put in a path, a form or a filter answers exactly
-//! as one that never existed; and nothing any of them sends changes the data.
+//! The authorization matrix. Every Trust Hub and trunking endpoint, called with no
+//! credentials, a wrong token, another account's credentials and a sub-account's
+//! credentials on its parent's resources, gets 401 or 404 (Twilio hides what the caller
+//! may not see), and operator-only actions get 403. Everything the other account and the
+//! sub-account may read, with every filter and paging parameter, at every GET route,
+//! names none of the parent's records in any field; a parent's SID, number or name put in
+//! a path, a form or a filter answers exactly as one that never existed; a parent's
+//! address range or trunk domain offered as one's own is refused saying only that it is
+//! taken; no answer to anyone, the operator and the owner included, holds a password;
+//! and nothing any of them sends changes the data.
 
 mod common;
+#[path = "trusthub_authz/credentials.rs"]
+mod credentials;
 #[path = "trusthub_authz/probes.rs"]
 mod probes;
+#[path = "trusthub_authz/trunking.rs"]
+mod trunking;
+#[path = "trusthub_authz/view.rs"]
+mod view;
 #[path = "trusthub_authz/world.rs"]
 mod world;
 
-use std::collections::HashSet;
-
 use common::api::*;
 use common::*;
-use probes::{check_probes, cross_probes, path_probes};
+use credentials::*;
+use probes::*;
 use serde_json::{Value, json};
+use view::{Allowed, everything, walk_view};
 use world::*;
 
 /// A server on an empty store, and the world built in it (keep the harness alive).
@@ -130,6 +139,7 @@ async fn strangers_get_401_or_404_and_change_nothing() {
             ],
         ),
         ("/v1/EndUsers", vec![("FriendlyName", "x"), ("Type", "t")]),
+        ("/v1/Trunks", vec![("FriendlyName", "x")]),
     ] {
         let (s, body) = api.call("POST", path, None, &form).await;
         assert_eq!((s, body["code"].as_u64()), (401, Some(20003)), "{path}");
@@ -139,24 +149,64 @@ async fn strangers_get_401_or_404_and_change_nothing() {
     let lists = |e: &Estate| {
         [
             (
-                "/2010-04-01/Accounts.json",
+                "/2010-04-01/Accounts.json".to_owned(),
                 "accounts",
                 vec![e.creds.sid.clone()],
             ),
-            ("/v1/CustomerProfiles", "results", vec![e.profile.clone()]),
-            ("/v1/TrustProducts", "results", vec![e.product.clone()]),
-            ("/v1/EndUsers", "results", e.users.clone()),
+            (
+                "/v1/CustomerProfiles".into(),
+                "results",
+                vec![e.profile.clone()],
+            ),
+            (
+                "/v1/TrustProducts".into(),
+                "results",
+                vec![e.product.clone()],
+            ),
+            ("/v1/EndUsers".into(), "results", e.users.clone()),
+            (
+                "/v1/Trunks".into(),
+                "trunks",
+                vec![e.trunk.clone(), e.domain_trunk.clone()],
+            ),
+            (
+                e.trunk_lists_path(),
+                "ip_access_control_lists",
+                vec![e.list.clone()],
+            ),
+            (
+                e.lists_path(),
+                "ip_access_control_lists",
+                vec![e.list.clone()],
+            ),
+            (e.addresses_path(), "ip_addresses", vec![e.address.clone()]),
+            (
+                e.trunk_credential_lists_path(),
+                "credential_lists",
+                vec![e.credential_list.clone()],
+            ),
+            (
+                e.credential_lists_path(),
+                "credential_lists",
+                vec![e.credential_list.clone()],
+            ),
+            (
+                e.credentials_path(),
+                "credentials",
+                vec![e.credential.clone()],
+            ),
         ]
     };
+    // The operator has no trunk of its own but lists every account's.
     for (path, key, parents) in lists(&w.parent) {
-        let (s, all) = api.get(path, &Creds::operator(), &[]).await;
+        let (s, all) = api.get(&path, &Creds::operator(), &[]).await;
         assert_eq!(s, 200, "{all}");
         let all = sids(&all, key);
         assert!(parents.iter().all(|p| all.contains(p)), "{path}: {all:?}");
     }
     for me in [&w.other, &w.sub] {
         for (path, key, own) in lists(me) {
-            let (s, body) = api.get(path, &me.creds, &[]).await;
+            let (s, body) = api.get(&path, &me.creds, &[]).await;
             assert_eq!(s, 200, "{body}");
             assert_eq!(sids(&body, key), own, "{path} as {}: {body}", me.tag);
         }
@@ -230,6 +280,10 @@ async fn operator_only_actions_get_403_and_change_nothing() {
         )
         .await;
     assert_eq!((s, body["code"].as_u64()), (403, Some(20403)), "{body}");
+    let (s, body) = api
+        .post("/v1/Trunks", &Creds::operator(), &[("FriendlyName", "x")])
+        .await;
+    assert_eq!((s, body["code"].as_u64()), (403, Some(20403)), "{body}");
     assert_eq!(snapshot(&api, &everything).await, before, "data changed");
 
     // The same actions succeed for those allowed to take them.
@@ -280,6 +334,19 @@ async fn parents_see_their_sub_accounts_resources() {
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["attest"], "C");
+    // And its trunks, lists, address and credential, at the sub-account's paths.
+    let paths = w.sub.trunking_fetch_paths().into_iter();
+    for path in paths.chain(w.sub.credential_fetch_paths()) {
+        let (s, body) = api.get(&path, parent, &[]).await;
+        assert_eq!((s, &body["account_sid"]), (200, &json!(w.sub.creds.sid)));
+    }
+    let (s, body) = api.get("/v1/Trunks", parent, &[]).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(
+        sids(&body, "trunks"),
+        [w.parent.trunk.clone(), w.parent.domain_trunk.clone()],
+        "its own only"
+    );
 }
 
 #[tokio::test]
@@ -335,92 +402,12 @@ async fn the_attestation_preview_names_no_record_the_caller_may_not_see() {
     assert_eq!(body["customer_profile_sid"], w.parent.profile.as_str());
 }
 
-/// One of the parent's secrets that a caller may still see: in the answers to GETs of
-/// `under` (or below it), at the JSON paths `fields` (`[*]` for any index).
-struct Allowed {
-    secret: String,
-    under: Vec<String>,
-    fields: &'static [&'static str],
-}
-
-/// `$.results[3].valid[0]` as `$.results[*].valid[*]`.
-fn any_index(path: &str) -> String {
-    let mut out = String::new();
-    let mut digits = false;
-    for c in path.chars() {
-        if c.is_ascii_digit() && (digits || out.ends_with('[')) {
-            if !digits {
-                out.push('*');
-            }
-            digits = true;
-        } else {
-            digits = false;
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Reads everything `me` may read (every list with every filter, every link in every
-/// answer) and fails naming each field that holds one of `secrets`, or one of the
-/// `allowed` secrets outside its place. Returns how many GETs it made.
-async fn walk_view(api: &Api, me: &Estate, secrets: &[String], allowed: &[Allowed]) -> usize {
-    let reads = me.reads();
-    let seeds: Vec<String> = reads.iter().map(|(path, _)| path.clone()).collect();
-    let visits = crawl(api, &me.creds, &seeds).await;
-    let mut failures = Vec::new();
-    let mut used = vec![false; allowed.len()];
-    for v in &visits {
-        assert_eq!(v.status, 200, "{} GET {}: {}", me.tag, v.path, v.body);
-        for field in leaks(&v.body, secrets) {
-            failures.push(format!("GET {}: {field}", v.path));
-        }
-        for (a, used) in allowed.iter().zip(used.iter_mut()) {
-            let place = a.under.iter().any(|u| v.path.starts_with(u.as_str()));
-            for field in leaks(&v.body, std::slice::from_ref(&a.secret)) {
-                if place && a.fields.contains(&any_index(&field).as_str()) {
-                    *used = true;
-                } else {
-                    failures.push(format!("GET {}: {field}", v.path));
-                }
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} learns what it may not, in {} fields:\n{}",
-        me.tag,
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(used.iter().all(|u| *u), "an allowance nothing needs");
-    // The view is not empty: every unfiltered list lists something, and the crawl
-    // reached every record of the caller's and every policy.
-    for (path, _) in reads.iter().filter(|(_, listed)| *listed) {
-        let v = visits.iter().find(|v| &v.path == path).unwrap();
-        let rows = ["results", "accounts", "incoming_phone_numbers"]
-            .iter()
-            .find_map(|k| v.body[k].as_array());
-        assert!(
-            rows.is_none_or(|r| !r.is_empty()),
-            "{path} lists nothing: {}",
-            v.body
-        );
-    }
-    let seen: HashSet<&str> = visits.iter().map(|v| v.path.as_str()).collect();
-    let policies = [PRIMARY, SECONDARY, SHAKEN].map(|p| format!("/v1/Policies/{p}"));
-    for path in me.fetch_paths().iter().chain(&policies) {
-        assert!(seen.contains(path.as_str()), "the crawl missed {path}");
-    }
-    visits.len()
-}
-
 #[tokio::test]
 async fn nothing_the_other_account_reads_names_the_parents_or_sub_accounts_records() {
     let (_h, api, w) = start().await;
     let secrets = [w.parent.secrets(), w.sub.secrets()].concat();
     let gets = walk_view(&api, &w.other, &secrets, &[]).await;
-    assert!(gets > 150, "{gets} GETs");
+    assert!(gets > 200, "{gets} GETs");
 }
 
 #[tokio::test]
@@ -457,7 +444,7 @@ async fn the_sub_account_reads_its_parents_sids_only_where_it_must() {
         .filter(|s| !allowed.iter().any(|a| &a.secret == s))
         .collect();
     let gets = walk_view(&api, sub, &secrets, &allowed).await;
-    assert!(gets > 150, "{gets} GETs");
+    assert!(gets > 200, "{gets} GETs");
 }
 
 #[tokio::test]
@@ -482,7 +469,19 @@ async fn a_parents_sid_number_or_name_anywhere_answers_as_one_that_never_existed
     probes.extend(cross_probes(sub, parent, &[&parent.profile]));
     failures.extend(check_probes(&api, sub, &probes, &parent.secrets()).await);
     count += probes.len();
-    assert!(count > 400, "{count} probes");
+    assert!(count > 600, "{count} probes");
+
+    // A trunk domain is one trunk's in the whole world, so offering the parent's (or the
+    // sub-account's) necessarily learns that it is taken, and nothing more.
+    for (me, target) in [(other, parent), (other, sub), (sub, parent)] {
+        let probes = domain_probes(me, target);
+        failures.extend(check_taken(&api, me, &probes, &target.secrets()).await);
+    }
+    // A username is one list's, so the parent's (or the sub-account's) is free in the
+    // caller's own list.
+    for (me, target) in [(other, parent), (other, sub), (sub, parent)] {
+        failures.extend(check_usernames_are_per_list(&api, me, target).await);
+    }
 
     // Refusals of the sub-account's writes on its own records name nothing of its
     // parent's: its number the parent holds on its profile cannot go on its own.
@@ -507,4 +506,71 @@ async fn a_parents_sid_number_or_name_anywhere_answers_as_one_that_never_existed
         failures.join("\n")
     );
     assert_eq!(snapshot(&api, &everything).await, before, "data changed");
+}
+
+/// One source address reaches at most one trunk without a domain (README, "Trunks."; an
+/// issue asks that "overlapping access lists between accounts are refused at write time
+/// with a clear error"), so an account offering, for its trunk without a domain, a range
+/// that another account's such trunk admits — as a new address, as its address, or by
+/// putting a list that holds it on that trunk — must be refused, and the refusal
+/// necessarily tells that the range is taken: nothing else keeps the source from reaching
+/// two trunks. What it must not do is name more of the other account's than that: not its
+/// list, not its trunk (records that answer 404 everywhere else), and not its range where
+/// the request did not hold it (the /24 around its /32 must not learn the /32).
+#[tokio::test]
+async fn an_overlap_refusal_names_no_list_trunk_or_range_of_another_account() {
+    let (_h, api, w) = start().await;
+    let everything = everything(&api).await;
+    let before = snapshot(&api, &everything).await;
+    let (parent, sub, other) = (&w.parent, &w.sub, &w.other);
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (me, target) in [(other, parent), (other, sub), (sub, parent)] {
+        let probes = range_probes(me, target);
+        count += probes.len() + 1;
+        failures.extend(check_taken(&api, me, &probes, &target.secrets()).await);
+        failures.extend(check_taken_list(&api, me, target).await);
+    }
+    assert_eq!(count, 15, "{count} probes");
+    assert!(
+        failures.is_empty(),
+        "{} overlap refusals name another account's records:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(snapshot(&api, &everything).await, before, "data changed");
+}
+
+/// A password goes in and never comes out, nor its digests: not in what the operator
+/// reads, not in what its owner (or the owner's parent) reads, not in the answer that
+/// sets it.
+#[tokio::test]
+async fn no_answer_to_anyone_holds_a_password() {
+    let (_h, api, w) = start().await;
+    let (parent, sub, other) = (&w.parent, &w.sub, &w.other);
+    let passwords = [parent.hidden(), sub.hidden(), other.hidden()].concat();
+    let everything = everything(&api).await;
+    for (path, body) in everything.iter().zip(snapshot(&api, &everything).await) {
+        let found = leaks(&body, &passwords);
+        assert!(found.is_empty(), "the operator GET {path}: {found:?}");
+    }
+    // The parent reads its sub-account's records and nothing of the other account's.
+    let secrets = [other.secrets(), sub.hidden()].concat();
+    let gets = walk_view(&api, parent, &secrets, &[]).await;
+    assert!(gets > 200, "{gets} GETs");
+    // A new password: the answer names the username only.
+    let set = [("Password", NEW_PASSWORD)];
+    let (s, body) = api
+        .post(&parent.credential_path(), &parent.creds, &set)
+        .await;
+    assert_eq!(
+        (s, &body["username"]),
+        (200, &json!(parent.username)),
+        "{body}"
+    );
+    let both = [hidden(&parent.username, NEW_PASSWORD), parent.hidden()].concat();
+    assert_eq!(leaks(&body, &both), Vec::<String>::new(), "{body}");
+    let (s, body) = api.get(&parent.credential_path(), &parent.creds, &[]).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(leaks(&body, &both), Vec::<String>::new(), "{body}");
 }

@@ -1,15 +1,16 @@
 //! The world of the authorization matrix: a Parent account with a Sub-account, and an
 //! Other account, each owning the same estate of records (numbers, a profile, a trust
-//! product, end users, assignments, evaluations), every friendly name, email, attribute
-//! and callback URL marked with the owner's tag. Also what a caller's view is made of:
-//! the GET requests it may make, the crawl that follows every link in their answers, and
-//! every request on someone's records.
-
-use std::collections::{HashSet, VecDeque};
+//! product, end users, assignments, evaluations, two trunks using an IP access control
+//! list with one address, and a credential list with one credential that the trunk with
+//! a domain uses), every friendly name, email, attribute, domain, username and callback
+//! URL marked with the owner's tag. Also what a caller's view is made of: the GET requests it
+//! may make, and every request on someone's records.
 
 use serde_json::{Value, json};
 
 use crate::common::api::*;
+use crate::credentials::provision_credentials;
+use crate::trunking::provision;
 
 /// Marks the parent's, the sub-account's and the other account's names, emails,
 /// attributes and callback URLs.
@@ -54,16 +55,32 @@ pub struct Estate {
     pub product_number: String,
     pub profile_evaluation: String,
     pub product_evaluation: String,
+    /// The first three octets of the account's documentation range (RFC 5737), which no
+    /// other account's overlaps; its address is `.10`.
+    pub range: &'static str,
+    /// A trunk without a domain and one with `domain`, both using `list`.
+    pub trunk: String,
+    pub domain_trunk: String,
+    pub domain: String,
+    /// An IP access control list holding `address` (`{range}.10/32`).
+    pub list: String,
+    pub address: String,
+    /// A credential list holding `credential`, `username` with `password`, which
+    /// `domain_trunk` uses.
+    pub credential_list: String,
+    pub credential: String,
+    pub username: String,
+    pub password: String,
 }
 
-fn sid_of(v: &Value) -> String {
+pub fn sid_of(v: &Value) -> String {
     v["sid"]
         .as_str()
         .unwrap_or_else(|| panic!("no sid in {v}"))
         .to_owned()
 }
 
-fn form(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+pub fn form(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
 }
 
@@ -84,6 +101,7 @@ async fn estate(
     e164s: [&str; 2],
     profile_policy: &'static str,
     primary: Option<&str>,
+    range: &'static str,
 ) -> Estate {
     let mut numbers = Vec::new();
     for (i, e164) in e164s.into_iter().enumerate() {
@@ -148,6 +166,8 @@ async fn estate(
     };
     let profile_evaluation = evaluate(PROFILES, &profile, profile_policy).await;
     let product_evaluation = evaluate(PRODUCTS, &product, SHAKEN).await;
+    let trunking = provision(api, &creds, tag, range).await;
+    let credentials = provision_credentials(api, &creds, tag, &trunking.domain_trunk).await;
     Estate {
         creds,
         tag,
@@ -162,6 +182,16 @@ async fn estate(
         product_number,
         profile_evaluation,
         product_evaluation,
+        range,
+        trunk: trunking.trunk,
+        domain_trunk: trunking.domain_trunk,
+        domain: trunking.domain,
+        list: trunking.list,
+        address: trunking.address,
+        credential_list: credentials.credential_list,
+        credential: credentials.credential,
+        username: credentials.username,
+        password: credentials.password,
     }
 }
 
@@ -229,11 +259,15 @@ impl Estate {
                 .into_iter()
                 .map(|(_, _, sid)| sid.to_owned()),
         );
+        out.extend(self.trunking_records());
+        out.extend(self.credential_records());
         out
     }
 
     /// What only the account and those above it may learn: its records' SIDs, its auth
-    /// token, its numbers (as digits, so `%2B…` and `+…` both match) and its tag.
+    /// token, its numbers (as digits, so `%2B…` and `+…` both match), its address, its
+    /// username and its tag (in every name and in the trunk's domain); and what nobody
+    /// may learn, its password and the password's digests.
     pub fn secrets(&self) -> Vec<String> {
         let mut out = self.records();
         out.push(self.creds.token.clone());
@@ -242,7 +276,10 @@ impl Estate {
                 .iter()
                 .map(|(_, e164)| e164.trim_start_matches('+').to_owned()),
         );
+        out.push(self.ip());
+        out.push(self.username.clone());
         out.push(self.tag.to_owned());
+        out.extend(self.hidden());
         out
     }
 
@@ -257,6 +294,8 @@ impl Estate {
         for (bundle, segment, sid) in self.children() {
             out.push(format!("{bundle}/{segment}/{sid}"));
         }
+        out.extend(self.trunking_fetch_paths());
+        out.extend(self.credential_fetch_paths());
         out
     }
 
@@ -324,6 +363,8 @@ impl Estate {
                 ("PhoneNumber", &self.numbers[0].1),
             ]),
         ));
+        out.extend(self.trunking_endpoints());
+        out.extend(self.credential_endpoints());
         out
     }
 
@@ -428,6 +469,10 @@ impl Estate {
         }
         add("/v1/EndUsers", &[&[], &[("PageSize", "1"), ("Page", "1")]]);
         add("/v1/Policies", &[&[], &[("PageSize", "1"), ("Page", "1")]]);
+        for (path, queries) in self.trunking_reads() {
+            add(&path, queries);
+        }
+        out.extend(self.credential_reads());
         for e164 in self
             .numbers
             .iter()
@@ -453,98 +498,24 @@ pub struct World {
 
 /// Builds the world in an empty store. The sub-account's Secondary profile links to the
 /// parent's Primary (as it must), and the parent holds the sub-account's second number on
-/// its own profile (as it may).
+/// its own profile (as it may). The parent's trunks admit 192.0.2.10, the sub-account's
+/// 198.51.100.10 and the other account's 203.0.113.10; each account's trunk with a domain
+/// also takes its credential.
 pub async fn world(api: &Api) -> World {
     let op = Creds::operator();
     let parent = api.account(&op, &format!("{PARENT_TAG}-account")).await;
     let sub = api.account(&parent, &format!("{SUB_TAG}-account")).await;
     let other = api.account(&op, &format!("{OTHER_TAG}-account")).await;
     let numbers = ["+12155550121", "+12155550122"];
-    let mut parent = estate(api, parent, PARENT_TAG, numbers, PRIMARY, None).await;
+    let mut parent = estate(api, parent, PARENT_TAG, numbers, PRIMARY, None, "192.0.2").await;
     let numbers = ["+12155550141", "+12155550142"];
     let primary = Some(parent.profile.as_str());
-    let sub = estate(api, sub, SUB_TAG, numbers, SECONDARY, primary).await;
+    let sub = estate(api, sub, SUB_TAG, numbers, SECONDARY, primary, "198.51.100").await;
     let numbers = ["+12155550131", "+12155550132"];
-    let other = estate(api, other, OTHER_TAG, numbers, PRIMARY, None).await;
+    let other = estate(api, other, OTHER_TAG, numbers, PRIMARY, None, "203.0.113").await;
     let held = api
         .assign(&parent.creds, PROFILES, &parent.profile, &sub.numbers[1].0)
         .await;
     parent.profile_numbers.push(sid_of(&held));
     World { parent, sub, other }
-}
-
-/// One GET of a crawl and its answer.
-pub struct Visit {
-    pub path: String,
-    pub status: u16,
-    pub body: Value,
-}
-
-/// GETs `seeds` as `creds`, then every link in the answers (`url`, `uri`, `…_url`,
-/// `…_uri`, and everything under `links` and `subresource_uris`) not yet visited: the
-/// caller's whole view, paging included.
-pub async fn crawl(api: &Api, creds: &Creds, seeds: &[String]) -> Vec<Visit> {
-    let mut queue: VecDeque<String> = seeds.iter().cloned().collect();
-    let mut seen: HashSet<String> = queue.iter().cloned().collect();
-    let mut visits = Vec::new();
-    while let Some(path) = queue.pop_front() {
-        let (status, body) = api.call("GET", &path, Some(creds), &[]).await;
-        let mut found = Vec::new();
-        links(&body, false, &mut found);
-        for link in found {
-            if seen.insert(link.clone()) {
-                queue.push_back(link);
-            }
-        }
-        visits.push(Visit { path, status, body });
-    }
-    visits
-}
-
-/// The links of `v` on this server, as path and query.
-fn links(v: &Value, all: bool, out: &mut Vec<String>) {
-    match v {
-        Value::Object(map) => {
-            for (name, child) in map {
-                let is_link = all
-                    || ["url", "uri"].contains(&name.as_str())
-                    || name.ends_with("_url")
-                    || name.ends_with("_uri");
-                let nested = matches!(name.as_str(), "links" | "subresource_uris");
-                match child {
-                    Value::String(s) if is_link => out.extend(local(s)),
-                    _ => links(child, nested, out),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| links(i, false, out)),
-        _ => {}
-    }
-}
-
-/// `http://host/path?q` or `/path?q` as `/path?q`; nothing for other schemes (callbacks).
-fn local(url: &str) -> Option<String> {
-    if url.starts_with('/') {
-        return Some(url.to_owned());
-    }
-    let rest = url.strip_prefix("http://")?;
-    rest.find('/').map(|i| rest[i..].to_owned())
-}
-
-/// Every record in the store, as the paths the operator reads them at.
-pub async fn everything(api: &Api) -> Vec<String> {
-    let seeds: Vec<String> = [
-        "/2010-04-01/Accounts.json",
-        "/v1/CustomerProfiles",
-        "/v1/TrustProducts",
-        "/v1/EndUsers",
-    ]
-    .iter()
-    .map(|p| with_query(p, &[("PageSize", "1000")]))
-    .collect();
-    let visits = crawl(api, &Creds::operator(), &seeds).await;
-    for v in &visits {
-        assert_eq!(v.status, 200, "the operator reads {}: {}", v.path, v.body);
-    }
-    visits.into_iter().map(|v| v.path).collect()
 }

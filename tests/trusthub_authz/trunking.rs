@@ -1,0 +1,223 @@
+//! The trunking part of an estate: an IP access control list holding one address of the
+//! account's own documentation range, used by two trunks, one without a domain (the one
+//! the source address picks, so no other such trunk may share it) and one with a domain
+//! (picked by the domain a request is addressed to, and which also takes the credential
+//! list of `credentials`), all named with the account's tag; their paths, every request
+//! on them and every GET of them.
+
+use crate::common::api::*;
+use crate::world::{Endpoint, Estate, form, sid_of};
+
+/// The query of one GET.
+pub type Query = &'static [(&'static str, &'static str)];
+
+/// A collection's GETs with every paging parameter (trunking collections take no
+/// filters).
+pub const PAGING: &[Query] = &[
+    &[],
+    &[("PageSize", "1")],
+    &[("PageSize", "1"), ("Page", "1")],
+    &[("PageToken", "PT0")],
+];
+
+/// The SIDs and the domain of [`provision`]'s records.
+pub struct TrunkRecords {
+    pub trunk: String,
+    pub domain_trunk: String,
+    pub domain: String,
+    pub list: String,
+    pub address: String,
+}
+
+/// Gives `creds`' account a list admitting `{range}.10`, used by a trunk without a domain
+/// and by one with the domain `{tag}.pstn.example`.
+pub async fn provision(api: &Api, creds: &Creds, tag: &str, range: &str) -> TrunkRecords {
+    let lists = lists_path(&creds.sid);
+    let list_name = format!("{tag}-list");
+    let list = sid_of(&api.ok(&lists, creds, &[("FriendlyName", &list_name)]).await);
+    let (address_name, ip) = (format!("{tag}-address"), format!("{range}.10"));
+    let form = [("FriendlyName", address_name.as_str()), ("IpAddress", &ip)];
+    let path = addresses_path(&creds.sid, &list);
+    let address = sid_of(&api.ok(&path, creds, &form).await);
+    let domain = format!("{tag}.pstn.example");
+    let mut trunks = Vec::new();
+    for (name, domain) in [
+        (format!("{tag}-trunk"), None),
+        (format!("{tag}-domain-trunk"), Some(domain.as_str())),
+    ] {
+        let mut form = vec![("FriendlyName", name.as_str())];
+        form.extend(domain.map(|d| ("DomainName", d)));
+        let trunk = sid_of(&api.ok("/v1/Trunks", creds, &form).await);
+        let use_list = [("IpAccessControlListSid", list.as_str())];
+        let used = api.ok(&trunk_lists_path(&trunk), creds, &use_list).await;
+        assert_eq!(used["trunk_sid"], trunk.as_str(), "{used}");
+        trunks.push(trunk);
+    }
+    let [trunk, domain_trunk] = <[String; 2]>::try_from(trunks).unwrap();
+    TrunkRecords {
+        trunk,
+        domain_trunk,
+        domain,
+        list,
+        address,
+    }
+}
+
+pub fn trunk_path(trunk: &str) -> String {
+    format!("/v1/Trunks/{trunk}")
+}
+
+/// The lists trunk `trunk` uses.
+pub fn trunk_lists_path(trunk: &str) -> String {
+    format!("/v1/Trunks/{trunk}/IpAccessControlLists")
+}
+
+/// An account's IP access control lists.
+pub fn lists_path(account: &str) -> String {
+    format!("/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists.json")
+}
+
+/// List `list` of account `account`.
+pub fn list_path(account: &str, list: &str) -> String {
+    format!("/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{list}.json")
+}
+
+/// The addresses of list `list` of account `account`.
+pub fn addresses_path(account: &str, list: &str) -> String {
+    format!("/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{list}/IpAddresses.json")
+}
+
+/// Address `ip` of list `list` of account `account`.
+pub fn address_path(account: &str, list: &str, ip: &str) -> String {
+    format!("/2010-04-01/Accounts/{account}/SIP/IpAccessControlLists/{list}/IpAddresses/{ip}.json")
+}
+
+impl Estate {
+    /// The trunk without a domain, then the one with.
+    pub fn trunks(&self) -> [&str; 2] {
+        [&self.trunk, &self.domain_trunk]
+    }
+
+    /// The trunk without a domain.
+    pub fn trunk_path(&self) -> String {
+        trunk_path(&self.trunk)
+    }
+
+    /// The lists the trunk without a domain uses.
+    pub fn trunk_lists_path(&self) -> String {
+        trunk_lists_path(&self.trunk)
+    }
+
+    pub fn lists_path(&self) -> String {
+        lists_path(&self.creds.sid)
+    }
+
+    pub fn list_path(&self) -> String {
+        list_path(&self.creds.sid, &self.list)
+    }
+
+    pub fn addresses_path(&self) -> String {
+        addresses_path(&self.creds.sid, &self.list)
+    }
+
+    pub fn address_path(&self) -> String {
+        address_path(&self.creds.sid, &self.list, &self.address)
+    }
+
+    /// The address in the list (a whole address, /32).
+    pub fn ip(&self) -> String {
+        format!("{}.10", self.range)
+    }
+
+    /// An address of the account's range that no list holds.
+    pub fn free_ip(&self) -> String {
+        format!("{}.99", self.range)
+    }
+
+    /// The SIDs of the trunks, the list and the address.
+    pub fn trunking_records(&self) -> [String; 4] {
+        [
+            self.trunk.clone(),
+            self.domain_trunk.clone(),
+            self.list.clone(),
+            self.address.clone(),
+        ]
+    }
+
+    /// The GET paths of the trunks, the list as each trunk uses it, the list and the
+    /// address.
+    pub fn trunking_fetch_paths(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for trunk in self.trunks() {
+            out.push(trunk_path(trunk));
+            out.push(format!("{}/{}", trunk_lists_path(trunk), self.list));
+        }
+        out.extend([self.list_path(), self.address_path()]);
+        out
+    }
+
+    /// [`Estate::endpoints`] of the trunks, the list and the address.
+    pub fn trunking_endpoints(&self) -> Vec<Endpoint> {
+        let mut out: Vec<Endpoint> = Vec::new();
+        for trunk in self.trunks() {
+            let (path, uses) = (trunk_path(trunk), trunk_lists_path(trunk));
+            let used = format!("{uses}/{}", self.list);
+            out.extend([
+                ("GET", path.clone(), vec![]),
+                ("POST", path.clone(), form(&[("FriendlyName", "hijacked")])),
+                (
+                    "POST",
+                    path.clone(),
+                    form(&[("DomainName", "hijacked.example")]),
+                ),
+                ("POST", path.clone(), form(&[("DomainName", "")])),
+                ("DELETE", path, vec![]),
+                ("GET", uses.clone(), vec![]),
+                (
+                    "POST",
+                    uses,
+                    form(&[("IpAccessControlListSid", &self.list)]),
+                ),
+                ("GET", used.clone(), vec![]),
+                ("DELETE", used, vec![]),
+            ]);
+        }
+        let (lists, list) = (self.lists_path(), self.list_path());
+        let (addresses, address) = (self.addresses_path(), self.address_path());
+        let free = self.free_ip();
+        out.extend([
+            ("GET", lists.clone(), vec![]),
+            ("POST", lists, form(&[("FriendlyName", "hijacked")])),
+            ("GET", list.clone(), vec![]),
+            ("POST", list.clone(), form(&[("FriendlyName", "hijacked")])),
+            ("DELETE", list, vec![]),
+            ("GET", addresses.clone(), vec![]),
+            (
+                "POST",
+                addresses,
+                form(&[("FriendlyName", "hijacked"), ("IpAddress", &free)]),
+            ),
+            ("GET", address.clone(), vec![]),
+            (
+                "POST",
+                address.clone(),
+                form(&[("FriendlyName", "hijacked")]),
+            ),
+            ("POST", address.clone(), form(&[("IpAddress", &free)])),
+            ("POST", address.clone(), form(&[("CidrPrefixLength", "24")])),
+            ("DELETE", address, vec![]),
+        ]);
+        out
+    }
+
+    /// The GETs of [`Estate::reads`] on the trunks, the list and the address: each
+    /// collection with every paging parameter (they take no filters), and each record.
+    pub fn trunking_reads(&self) -> Vec<(String, &'static [Query])> {
+        const ONCE: &[Query] = &[&[]];
+        let mut out = vec![("/v1/Trunks".to_owned(), PAGING)];
+        out.extend(self.trunks().map(|t| (trunk_lists_path(t), PAGING)));
+        out.extend([(self.lists_path(), PAGING), (self.addresses_path(), PAGING)]);
+        out.extend(self.trunking_fetch_paths().into_iter().map(|p| (p, ONCE)));
+        out
+    }
+}
