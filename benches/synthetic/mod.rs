@@ -149,3 +149,37 @@ pub fn trunking(account: Sid, trunks: u64, per_trunk: u64) -> Trunking {
     }
     t
 }
+
+/// Gives the first trunk of `t` the domain `domain` and a credential list holding
+/// `user`'s `password`.
+pub fn credentials(t: &mut Trunking, domain: &str, user: &str, password: &str) {
+    use callsign::sip::digest::{Algorithm, ha1};
+    use callsign::trust::{Credential, CredentialList, DIGEST_REALM, TrunkCredentialList};
+    let trunk = &mut t.trunks[0];
+    trunk.domain_name = Some(domain.to_owned());
+    let (account, list) = (trunk.account_sid, sid("CL", 0));
+    t.credential_lists.push(CredentialList {
+        sid: list,
+        account_sid: account,
+        friendly_name: None,
+        date_created: None,
+        date_updated: None,
+    });
+    t.credentials.push(Credential {
+        sid: sid("CR", 0),
+        account_sid: account,
+        credential_list_sid: list,
+        username: user.to_owned(),
+        realm: DIGEST_REALM.to_owned(),
+        ha1_md5: ha1(Algorithm::Md5, user, DIGEST_REALM, password),
+        ha1_sha256: ha1(Algorithm::Sha256, user, DIGEST_REALM, password),
+        date_created: None,
+        date_updated: None,
+    });
+    t.trunk_credential_lists.push(TrunkCredentialList {
+        trunk_sid: trunk.sid,
+        credential_list_sid: list,
+        account_sid: account,
+        date_created: None,
+    });
+}
