@@ -123,3 +123,96 @@ fn export_import_round_trip_and_attest_from_the_store() {
     let o = attest_bluebird(cfg);
     assert!(text(&o).contains("c_no_trust_product"), "{}", text(&o));
 }
+
+#[test]
+fn trunks_lists_and_credentials_travel_through_import_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+    // The first use seeds the store with the sample accounts.
+    assert!(attest_bluebird(cfg).status.success());
+    let out = dir.path().join("export.json");
+    let out_path = out.to_str().unwrap();
+    assert!(
+        callsign(&["trust", "export", "--config", cfg, "--out", out_path])
+            .status
+            .success()
+    );
+    let mut data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let account = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801";
+    let (trunk, acl, cl) = (
+        "TK00000000000000000000000000000001",
+        "AL00000000000000000000000000000001",
+        "CL00000000000000000000000000000001",
+    );
+    data["trunking"] = serde_json::json!({
+        "trunks": [{"sid": trunk, "account_sid": account, "friendly_name": "PBX",
+                    "domain_name": "pbx.bluebird.example",
+                    "call_limit": {"per_second": 5, "burst": 10}}],
+        "ip_access_control_lists": [{"sid": acl, "account_sid": account}],
+        "ip_addresses": [{"sid": "IP00000000000000000000000000000001", "account_sid": account,
+                          "ip_access_control_list_sid": acl, "ip_address": "192.0.2.10",
+                          "cidr_prefix_length": 32}],
+        "trunk_ip_access_control_lists": [{"trunk_sid": trunk, "ip_access_control_list_sid": acl,
+                                           "account_sid": account}],
+        "credential_lists": [{"sid": cl, "account_sid": account}],
+        "credentials": [{"sid": "CR00000000000000000000000000000001", "account_sid": account,
+                         "credential_list_sid": cl, "username": "pbx", "realm": "callsign",
+                         "ha1_md5": "0123", "ha1_sha256": "4567"}],
+        "trunk_credential_lists": [{"trunk_sid": trunk, "credential_list_sid": cl,
+                                    "account_sid": account}]
+    });
+    std::fs::write(&out, data.to_string()).unwrap();
+    let replace = ["trust", "import", "--replace", "--config", cfg, out_path];
+    let o = callsign(&replace);
+    assert!(o.status.success(), "{}", text(&o));
+    let again = dir.path().join("again.json");
+    let again_path = again.to_str().unwrap();
+    let o = callsign(&["trust", "export", "--config", cfg, "--out", again_path]);
+    assert!(o.status.success(), "{}", text(&o));
+    let back: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
+    for list in [
+        "trunks",
+        "ip_access_control_lists",
+        "ip_addresses",
+        "trunk_ip_access_control_lists",
+        "credential_lists",
+        "credentials",
+        "trunk_credential_lists",
+    ] {
+        let sent = &data["trunking"][list];
+        let got = &back["trunking"][list];
+        assert_eq!(got.as_array().map(Vec::len), Some(1), "{list}: {got}");
+        for (key, value) in sent[0].as_object().unwrap() {
+            assert_eq!(&got[0][key], value, "{list}.{key}");
+        }
+    }
+    // Lists of two trunks that overlap are refused, and the store is left alone.
+    let mut bad = data.clone();
+    let mut second = bad["trunking"]["trunks"][0].clone();
+    second["sid"] = "TK00000000000000000000000000000002".into();
+    second["domain_name"] = serde_json::Value::Null;
+    bad["trunking"]["trunks"][0]["domain_name"] = serde_json::Value::Null;
+    bad["trunking"]["trunks"]
+        .as_array_mut()
+        .unwrap()
+        .push(second);
+    let mut use_too = bad["trunking"]["trunk_ip_access_control_lists"][0].clone();
+    use_too["trunk_sid"] = "TK00000000000000000000000000000002".into();
+    bad["trunking"]["trunk_ip_access_control_lists"]
+        .as_array_mut()
+        .unwrap()
+        .push(use_too);
+    std::fs::write(&out, bad.to_string()).unwrap();
+    assert_fails_saying(&callsign(&replace), "overlaps");
+    let o = callsign(&["trust", "export", "--config", cfg, "--out", again_path]);
+    assert!(o.status.success(), "{}", text(&o));
+    let still: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
+    assert_eq!(
+        still["trunking"]["trunks"].as_array().map(Vec::len),
+        Some(1)
+    );
+}

@@ -372,31 +372,6 @@ async fn call_to(
     Err((status(&answer), answer))
 }
 
-/// Answers `challenge` (a 407) for `uri` as `username` with `password`, count `nc`.
-fn answer(challenge: &str, uri: &str, username: &str, password: &str, nc: u32) -> String {
-    use callsign::sip::digest::{Algorithm, Credentials, ha1, response};
-    let line = challenge
-        .lines()
-        .find(|l| l.starts_with("Proxy-Authenticate: ") && l.contains("SHA-256"))
-        .expect("a SHA-256 challenge");
-    let nonce = line
-        .split("nonce=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let partial = format!(
-        r#"Digest username="{username}", realm="callsign", nonce="{nonce}", uri="{uri}", response="0", algorithm=SHA-256, qop=auth, nc={nc:08x}, cnonce="c0ffee""#
-    );
-    let creds = Credentials::parse(&partial).unwrap();
-    let key = ha1(Algorithm::Sha256, username, "callsign", password);
-    partial.replace(
-        r#"response="0""#,
-        &format!(r#"response="{}""#, response(&creds, "INVITE", &key)),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_credential_list_trunk_challenges_and_takes_the_right_password_only() {
     let (h, api) = hub().await;
@@ -470,7 +445,7 @@ async fn a_credential_list_trunk_challenges_and_takes_the_right_password_only() 
 
     let (status, challenge) = call_to(&h, ip, uri, "cred-1", None).await.unwrap_err();
     assert_eq!(status, 407, "{challenge}");
-    let right = answer(&challenge, uri, "pbx", "Secret-Passw0rd", 1);
+    let right = digest_answer(&challenge, uri, "pbx", "Secret-Passw0rd", 1);
     let claims = call_to(&h, ip, uri, "cred-2", Some(&right)).await.unwrap();
     let origid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, trunk.as_bytes());
     assert_eq!(claims["origid"], origid.hyphenated().to_string());
@@ -482,7 +457,7 @@ async fn a_credential_list_trunk_challenges_and_takes_the_right_password_only() 
             .0,
         403
     );
-    let wrong = answer(&challenge, uri, "pbx", "Secret-Passw0rD", 2);
+    let wrong = digest_answer(&challenge, uri, "pbx", "Secret-Passw0rD", 2);
     assert_eq!(
         call_to(&h, ip, uri, "cred-4", Some(&wrong))
             .await
@@ -490,7 +465,7 @@ async fn a_credential_list_trunk_challenges_and_takes_the_right_password_only() 
             .0,
         403
     );
-    let nobody = answer(&challenge, uri, "nobody", "Secret-Passw0rd", 3);
+    let nobody = digest_answer(&challenge, uri, "nobody", "Secret-Passw0rd", 3);
     assert_eq!(
         call_to(&h, ip, uri, "cred-5", Some(&nobody))
             .await
@@ -511,7 +486,7 @@ async fn a_credential_list_trunk_challenges_and_takes_the_right_password_only() 
         )
         .await;
     assert_eq!(s, 204);
-    let next = answer(&challenge, uri, "pbx", "Secret-Passw0rd", 4);
+    let next = digest_answer(&challenge, uri, "pbx", "Secret-Passw0rd", 4);
     assert_eq!(
         call_to(&h, ip, uri, "cred-6", Some(&next))
             .await

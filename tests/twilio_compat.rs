@@ -2,7 +2,8 @@
 //! drives the Trust Hub API (tests/python/twilio_compat.py), and SIPp calls through the
 //! proxy show the `attest` claim before and after the operator's approval; it drives
 //! trunking (tests/python/trunking_compat.py), and a SIPp call from the address it
-//! provisioned is signed for the trunk until it takes the trunk down again.
+//! provisioned is signed for the trunk, as is a call to its other trunk's domain that
+//! authenticates with the password it set, until it takes both down again.
 //!
 //! Needs SIPp and a virtualenv with `twilio` (`scripts/test.sh` creates
 //! `target/twilio-venv` and installs it), so plain `cargo test` ignores it. The
@@ -14,8 +15,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use callsign::sip::HeaderName;
 use common::sipp::{calls, free_udp_port};
 use common::*;
+use tokio::net::UdpSocket;
 
 fn python() -> PathBuf {
     std::env::var_os("CALLSIGN_TWILIO_PYTHON")
@@ -74,6 +77,45 @@ fn state(h: &Harness, script: Script) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(h.path(script.state)).unwrap()).unwrap()
 }
 
+/// An address no list of the trunking script's names: its calls reach the trunk with a
+/// domain only by authenticating.
+const ROAMING: &str = "127.0.0.12";
+
+/// Sends an INVITE for `uri` from [`ROAMING`], with `authorization` as its
+/// Proxy-Authorization when given; returns the UAC, to read the answers on.
+async fn invite_to(
+    h: &Harness,
+    uri: &str,
+    call_id: &str,
+    authorization: Option<&str>,
+) -> UdpSocket {
+    let uac = uac(ROAMING).await;
+    let local = uac.local_addr().unwrap();
+    let extra = authorization.map_or(String::new(), |a| format!("Proxy-Authorization: {a}\r\n"));
+    let branch = format!("z9hG4bK-{call_id}");
+    let inv = invite(
+        local,
+        "UDP",
+        call_id,
+        &branch,
+        "2155550177",
+        "2155550199",
+        &extra,
+    )
+    .replace(
+        "INVITE sip:2155550199@carrier.example",
+        &format!("INVITE {uri}"),
+    );
+    uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
+    uac
+}
+
+/// The status of the final answer `uac` gets, and the answer.
+async fn final_status(uac: &UdpSocket) -> (u16, String) {
+    let (answer, _) = recv_until(uac, |m| status(m) >= 200).await;
+    (status(&answer), answer)
+}
+
 /// A server on an empty store whose calls go to the SIPp UAS at `uas`.
 fn server(uas: SocketAddr) -> TestServer {
     TestServer::new().store("{}").upstream_at(uas)
@@ -127,20 +169,54 @@ async fn the_twilio_python_client_provisions_a_trunk_that_then_carries_signed_ca
 
     // An account made through the client gives its trunk a list admitting the PBX.
     phase(&h, TRUNKING, "provision").await;
-    let trunk = state(&h, TRUNKING)["trunk_sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let origid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, trunk.as_bytes());
+    let s = state(&h, TRUNKING);
+    let text = |key: &str| s[key].as_str().unwrap().to_owned();
+    let origid = |trunk: &str| {
+        let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, text(trunk).as_bytes());
+        id.hyphenated().to_string()
+    };
     for claims in calls(&h, uas_port, "2155550177", pbx, 1, "trunk").await {
         // No approved profile yet: C, with the trunk's own origid.
         assert_eq!(claims["attest"], "C");
         assert_eq!(claims["orig"]["tn"], "12155550177");
-        assert_eq!(claims["origid"], origid.hyphenated().to_string());
+        assert_eq!(claims["origid"], origid("trunk_sid"));
     }
 
-    // Once the client has taken the list off the trunk and deleted it all, the PBX's
-    // next call is refused.
+    // Its other trunk has a domain and a credential list: a call addressed to the domain
+    // from an address no list names is challenged, refused with the password the client
+    // replaced, and signed for that trunk with the one it set.
+    let uri = format!("sip:2155550199@{}", text("domain"));
+    let (code, challenge) = final_status(&invite_to(&h, &uri, "roam-0", None).await).await;
+    assert_eq!(code, 407, "{challenge}");
+    let user = text("username");
+    let old = digest_answer(&challenge, &uri, &user, &text("old_password"), 1);
+    let refused = final_status(&invite_to(&h, &uri, "roam-1", Some(&old)).await).await;
+    assert_eq!(refused.0, 403, "{}", refused.1);
+    // SIPp's UAS has exited; this socket takes its place as the upstream.
+    let upstream = UdpSocket::bind(uas).await.unwrap();
+    let right = digest_answer(&challenge, &uri, &user, &text("password"), 2);
+    let uac = invite_to(&h, &uri, "roam-2", Some(&right)).await;
+    let (fwd, proxy) = recv_until(&upstream, |m| {
+        m.starts_with("INVITE ") && m.contains("Call-ID: roam-2\r\n")
+    })
+    .await;
+    assert!(
+        !fwd.contains("Proxy-Authorization"),
+        "credentials went on: {fwd}"
+    );
+    let identity = header(&fwd, HeaderName::Identity).expect("the INVITE is signed");
+    let claims = verify_identity(&identity, &h.leaf_public_key);
+    assert_eq!(claims["attest"], "C");
+    assert_eq!(claims["origid"], origid("backup_sid"));
+    let busy = respond(&fwd, 486, "Busy Here", "");
+    upstream.send_to(busy.as_bytes(), proxy).await.unwrap();
+    assert_eq!(final_status(&uac).await.0, 486);
+    drop(upstream);
+
+    // Once the client has taken the lists off the trunks and deleted it all, the PBX's
+    // next call is refused, and so is the next call to the domain, unchallenged.
     phase(&h, TRUNKING, "teardown").await;
     assert_eq!(final_answer(&h, pbx, "trunkco-after").await, 403);
+    let after = final_status(&invite_to(&h, &uri, "roam-3", None).await).await;
+    assert_eq!(after.0, 403, "{}", after.1);
 }

@@ -210,6 +210,36 @@ pub fn tamper(msg: &str) -> String {
     format!("{}{flipped}{}", &msg[..at], &msg[at + 1..])
 }
 
+/// Answers `challenge` (a 407 callsign sent) for `uri` as `username` with `password`,
+/// nonce count `nc`: a SHA-256 `Proxy-Authorization` value for an INVITE.
+pub fn digest_answer(
+    challenge: &str,
+    uri: &str,
+    username: &str,
+    password: &str,
+    nc: u32,
+) -> String {
+    use callsign::sip::digest::{Algorithm, Credentials, ha1, response};
+    let line = challenge
+        .lines()
+        .find(|l| l.starts_with("Proxy-Authenticate: ") && l.contains("SHA-256"))
+        .expect("a SHA-256 challenge");
+    let nonce = line
+        .split("nonce=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let partial = format!(
+        r#"Digest username="{username}", realm="callsign", nonce="{nonce}", uri="{uri}", response="0", algorithm=SHA-256, qop=auth, nc={nc:08x}, cnonce="c0ffee""#
+    );
+    let creds = Credentials::parse(&partial).unwrap();
+    let key = ha1(Algorithm::Sha256, username, "callsign", password);
+    let answer = response(&creds, "INVITE", &key);
+    partial.replace(r#"response="0""#, &format!(r#"response="{answer}""#))
+}
+
 /// The status of the first final answer to a call from a UAC on `ip`.
 pub async fn final_answer(h: &Harness, ip: &str, call_id: &str) -> u16 {
     let uac = uac(ip).await;

@@ -3,23 +3,30 @@
 Run by tests/twilio_compat.rs in two phases that share a JSON state file:
 
   provision BASE STATE   the operator creates two accounts. The neighbour takes
-                         127.0.0.9 on a trunk of its own. Trunk Co drives every call of
-                         the trunk, IP access control list and IP address lifecycle,
-                         and the refusals, and leaves its "PBX" trunk admitting
-                         127.0.0.5 through its "office" list.
-  teardown  BASE STATE   Trunk Co takes the list off the trunk and deletes the address,
-                         the lists and the trunk; each is gone afterwards.
+                         127.0.0.9 on a trunk of its own, and has a credential list.
+                         Trunk Co drives every call of the trunk, IP access control
+                         list, IP address, credential list, credential and trunk
+                         credential list lifecycle, and the refusals. It leaves its
+                         "PBX" trunk admitting 127.0.0.5 through its "office" list, and
+                         its "Backup" trunk (domain DOMAIN) taking the "staff"
+                         credential list, where alice's password is NEW_PASSWORD.
+  teardown  BASE STATE   Trunk Co takes the lists off the trunks and deletes the
+                         address, the credentials, the lists and the PBX trunk; each is
+                         gone afterwards.
 
-Between the phases the driver places a SIPp call from 127.0.0.5, and after teardown
-it checks that the next call from there is refused.
+Between the phases the driver places a SIPp call from 127.0.0.5, and a call addressed to
+DOMAIN that authenticates as alice; after teardown it checks that the next call of each
+kind is refused.
 
 BASE is callsign's HTTP address (http://127.0.0.1:PORT). The operator's credential
 comes from the environment (OPERATOR_SID, OPERATOR_TOKEN).
 
 Every create, fetch and update also checks the raw response: each field the client's
-instance reads must be in it, because the client reads a missing field as None.
+instance reads must be in it, because the client reads a missing field as None. No
+response, whether a record, a list page or an error, carries a password or its digest.
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -32,20 +39,29 @@ from twilio.rest import Client
 
 PBX_IP = "127.0.0.5"
 NEIGHBOUR_IP = "127.0.0.9"
+DOMAIN = "backup.trunkco.example"
+# The realm callsign keeps a password's digests in.
+REALM = "callsign"
+PASSWORDS = {"alice": "Alice-Passw0rd", "bob": "Bob-Passw0rd-1", "carol": "Carol-Passw0rd"}
+NEW_PASSWORD = "Alice-Passw0rd-2"
+# A list SID nobody has.
+NO_LIST = "CL" + "0" * 32
 
 
 class Recorder(TwilioHttpClient):
     """The client's own HTTP client, remembering each request's method, URL and query
-    parameters, and the last response."""
+    parameters, the last response, and every response body."""
 
     def __init__(self):
         super().__init__()
         self.requests = []
+        self.bodies = []
         self.last_response = None
 
     def request(self, method, url, *args, **kwargs):
         self.requests.append((method, url, kwargs.get("params") or {}))
         self.last_response = super().request(method, url, *args, **kwargs)
+        self.bodies.append(self.last_response.text or "")
         return self.last_response
 
 
@@ -63,23 +79,38 @@ def operator(base):
 def expect_error(status, code, call, what=""):
     """Asserts that `call` is refused with HTTP `status` and Twilio error `code`. The
     client raises TwilioRestException for a refused create, fetch, update or delete,
-    but a bare TwilioException carrying the response for a refused list page."""
+    but a bare TwilioException carrying the response for a refused list page. Returns
+    the server's message."""
     try:
         call()
     except TwilioRestException as e:
         got, text = (e.status, e.code), e.msg
     except TwilioException as e:
         response = e.args[1]
-        got = (response.status_code, json.loads(response.text).get("code"))
-        text = response.text
+        body = json.loads(response.text)
+        got, text = (response.status_code, body.get("code")), body.get("message")
     else:
         raise AssertionError(f"{what}: expected {status}/{code}, got success")
     assert got == (status, code), f"{what}: expected {status}/{code}, got {got}: {text}"
+    return text
 
 
 def raw(c):
     """The JSON body of the last response `c` received."""
     return json.loads(c.http_client.last_response.text)
+
+
+def digests(username, password):
+    """The MD5 and SHA-256 digests (HA1) callsign keeps of a password."""
+    secret = f"{username}:{REALM}:{password}".encode()
+    return [hashlib.md5(secret).hexdigest(), hashlib.sha256(secret).hexdigest()]
+
+
+def never_shown(c, secrets):
+    """Asserts that no response `c` has received carries any of `secrets`."""
+    for body in c.http_client.bodies:
+        shown = [s for s in secrets if s in body]
+        assert not shown, f"{shown} in a response: {body}"
 
 
 def complete(c, instance):
@@ -120,11 +151,11 @@ def is_sid(sid, prefix):
     return isinstance(sid, str) and len(sid) == 34 and sid.startswith(prefix)
 
 
-def check_trunk(base, account_sid, trunk, name, domain, lists):
+def check_trunk(base, account_sid, trunk, name, domain, auth):
+    """`auth` is how the trunk admits calls: [], ["IP_ACL"], ["IP_ACL", "CREDENTIAL_LIST"]."""
     assert is_sid(trunk.sid, "TK"), trunk.sid
     assert trunk.account_sid == account_sid
     assert (trunk.friendly_name, trunk.domain_name) == (name, domain)
-    auth = ["IP_ACL"] if lists else []
     assert (trunk.auth_type, trunk.auth_type_set) == (",".join(auth), auth)
     # Settings callsign does not act on answer with Twilio's defaults.
     assert trunk.secure is False
@@ -166,15 +197,43 @@ def check_address(account_sid, list_sid, a, name, ip, prefix):
     )
 
 
-def check_trunk_list(base, account_sid, trunk_sid, used, acl):
+def check_trunk_list(base, account_sid, trunk_sid, used, acl, kind="IpAccessControlLists"):
+    """A list as trunk `trunk_sid` uses it; `kind` is the trunk's path for such lists."""
     assert (used.sid, used.trunk_sid) == (acl.sid, trunk_sid)
     assert (used.account_sid, used.friendly_name) == (account_sid, acl.friendly_name)
     dated(used)
-    assert used.url == f"{base}/v1/Trunks/{trunk_sid}/IpAccessControlLists/{acl.sid}"
+    assert used.url == f"{base}/v1/Trunks/{trunk_sid}/{kind}/{acl.sid}"
+
+
+def check_credential_list(account_sid, cl, name):
+    assert is_sid(cl.sid, "CL"), cl.sid
+    assert (cl.account_sid, cl.friendly_name) == (account_sid, name)
+    dated(cl)
+    uri = f"/2010-04-01/Accounts/{account_sid}/SIP/CredentialLists/{cl.sid}"
+    assert cl.uri == f"{uri}.json"
+    assert cl.subresource_uris == {"credentials": f"{uri}/Credentials.json"}
+
+
+def check_credential(c, account_sid, list_sid, cr, username):
+    """A credential, and the response it came in: no field of it names a password."""
+    assert is_sid(cr.sid, "CR"), cr.sid
+    assert (cr.account_sid, cr.credential_list_sid) == (account_sid, list_sid)
+    assert cr.username == username
+    dated(cr)
+    assert cr.uri == (
+        f"/2010-04-01/Accounts/{account_sid}/SIP/CredentialLists/{list_sid}"
+        f"/Credentials/{cr.sid}.json"
+    )
+    body = raw(c)
+    rows = body.get("credentials", [body])
+    keys = {k for row in rows for k in row}
+    leaks = sorted(k for k in keys if any(w in k.lower() for w in ("pass", "ha1", "digest")))
+    assert not leaks, f"{leaks} in {body}"
 
 
 def neighbour(base, op):
-    """An account whose trunk admits NEIGHBOUR_IP: (account, trunk, list) SIDs."""
+    """An account whose trunk admits NEIGHBOUR_IP, with a credential list of its own:
+    (account, trunk, list, credential list) SIDs."""
     account = op.api.v2010.accounts.create(friendly_name="Neighbour Co")
     c = client(base, account.sid, account.auth_token)
     trunk = c.trunking.v1.trunks.create(friendly_name="Neighbour PBX")
@@ -185,38 +244,41 @@ def neighbour(base, op):
     c.trunking.v1.trunks(trunk.sid).ip_access_control_lists.create(
         ip_access_control_list_sid=acl.sid
     )
-    return account.sid, trunk.sid, acl.sid
+    cl = c.sip.credential_lists.create(friendly_name="neighbour phones")
+    c.sip.credential_lists(cl.sid).credentials.create(username="alice", password="Their-Passw0rd")
+    return account.sid, trunk.sid, acl.sid, cl.sid
 
 
 def trunks(base, c, account_sid):
-    """Trunk Co's trunks through their whole lifecycle; returns the "PBX" trunk."""
+    """Trunk Co's trunks through their whole lifecycle; returns the "PBX" trunk and the
+    "Backup" trunk, whose domain is DOMAIN."""
     v1 = c.trunking.v1
     # The PBX trunk has no domain, so it takes its addresses' calls whatever they are
     # addressed to (a trunk with a DomainName takes only those addressed to it).
     pbx = complete(c, v1.trunks.create(friendly_name="PBX"))
-    check_trunk(base, account_sid, pbx, "PBX", None, lists=False)
+    check_trunk(base, account_sid, pbx, "PBX", None, auth=[])
+    # callsign's own call limit, which the client neither sends nor reads: none.
+    assert (raw(c)["calls_per_second"], raw(c)["calls_burst"]) == (None, None), raw(c)
     spares = [
         complete(c, v1.trunks.create(friendly_name="Spare 1", domain_name="spare.trunkco.example")),
         complete(c, v1.trunks.create(friendly_name="Spare 2")),
     ]
-    check_trunk(base, account_sid, spares[0], "Spare 1", "spare.trunkco.example", lists=False)
-    check_trunk(base, account_sid, spares[1], "Spare 2", None, lists=False)
+    check_trunk(base, account_sid, spares[0], "Spare 1", "spare.trunkco.example", auth=[])
+    check_trunk(base, account_sid, spares[1], "Spare 2", None, auth=[])
 
     listed = paged(c, lambda: v1.trunks.stream(page_size=1), "trunks")
     assert [t.sid for t in listed] == [pbx.sid] + [s.sid for s in spares], listed
     assert [t.sid for t in v1.trunks.list(limit=2)] == [pbx.sid, spares[0].sid]
 
     fetched = complete(c, v1.trunks(pbx.sid).fetch())
-    check_trunk(base, account_sid, fetched, "PBX", None, lists=False)
+    check_trunk(base, account_sid, fetched, "PBX", None, auth=[])
     renamed = complete(
         c,
-        v1.trunks(spares[0].sid).update(
-            friendly_name="Backup", domain_name="backup.trunkco.example"
-        ),
+        v1.trunks(spares[0].sid).update(friendly_name="Backup", domain_name=DOMAIN),
     )
-    check_trunk(base, account_sid, renamed, "Backup", "backup.trunkco.example", lists=False)
+    check_trunk(base, account_sid, renamed, "Backup", DOMAIN, auth=[])
     assert renamed.date_created == spares[0].date_created
-    assert v1.trunks(spares[0].sid).fetch().domain_name == "backup.trunkco.example"
+    assert v1.trunks(spares[0].sid).fetch().domain_name == DOMAIN
     # Through the instance, too: the client's own fetch and update of what it holds.
     assert spares[1].update(friendly_name="Spare").friendly_name == "Spare"
     assert spares[1].fetch().friendly_name == "Spare"
@@ -225,11 +287,9 @@ def trunks(base, c, account_sid):
     expect_error(
         400,
         20001,
-        lambda: v1.trunks.create(friendly_name="x", domain_name="BACKUP.trunkco.example"),
+        lambda: v1.trunks.create(friendly_name="x", domain_name=DOMAIN.upper()),
     )
-    expect_error(
-        400, 20001, lambda: v1.trunks(spares[1].sid).update(domain_name="backup.trunkco.example")
-    )
+    expect_error(400, 20001, lambda: v1.trunks(spares[1].sid).update(domain_name=DOMAIN))
     expect_error(400, 20001, lambda: v1.trunks.create(friendly_name="x", secure=True))
     expect_error(400, 20001, lambda: v1.trunks(pbx.sid).update(transfer_mode="enable-all"))
 
@@ -237,7 +297,7 @@ def trunks(base, c, account_sid):
     expect_error(404, 20404, lambda: v1.trunks(spares[1].sid).fetch())
     expect_error(404, 20404, lambda: v1.trunks(spares[1].sid).delete())
     assert [t.sid for t in v1.trunks.list()] == [pbx.sid, spares[0].sid]
-    return pbx
+    return pbx, renamed
 
 
 def lists(c, account_sid):
@@ -327,7 +387,7 @@ def office_on_trunk(base, c, account_sid, pbx, office):
     used = complete(c, uses.create(ip_access_control_list_sid=office.sid))
     check_trunk_list(base, account_sid, pbx.sid, used, office)
     trunk = complete(c, c.trunking.v1.trunks(pbx.sid).fetch())
-    check_trunk(base, account_sid, trunk, "PBX", None, lists=True)
+    check_trunk(base, account_sid, trunk, "PBX", None, auth=["IP_ACL"])
 
 
 def trunk_lists(base, c, account_sid, pbx, acls, neighbour_list):
@@ -374,31 +434,210 @@ def trunk_lists(base, c, account_sid, pbx, acls, neighbour_list):
     assert [u.sid for u in uses.list()] == [acls["office"].sid, acls["branch"].sid]
 
 
-def others(c, neighbour_sid, neighbour_trunk):
+def credential_lists(c, account_sid, neighbour_cl):
+    """Trunk Co's credential lists "staff", "contractors" and "old staff", the last
+    renamed "alumni"; the neighbour's list is as unknown as one never made."""
+    sip = c.sip.credential_lists
+    made = []
+    for name in ("staff", "contractors", "old staff"):
+        cl = complete(c, sip.create(friendly_name=name))
+        check_credential_list(account_sid, cl, name)
+        made.append(cl)
+    listed = paged(c, lambda: sip.stream(page_size=1), "credential_lists")
+    assert [x.sid for x in listed] == [x.sid for x in made]
+    check_credential_list(account_sid, listed[1], "contractors")
+    # The same lists, reached through the account's path rather than the shortcut.
+    other_path = c.api.v2010.accounts(account_sid).sip.credential_lists
+    assert [x.sid for x in other_path.list()] == [x.sid for x in made]
+
+    fetched = complete(c, sip(made[2].sid).fetch())
+    check_credential_list(account_sid, fetched, "old staff")
+    renamed = complete(c, sip(made[2].sid).update(friendly_name="alumni"))
+    check_credential_list(account_sid, renamed, "alumni")
+    assert renamed.date_created == made[2].date_created
+    assert sip(made[2].sid).fetch().friendly_name == "alumni"
+    expect_error(400, 20001, lambda: sip.create(friendly_name="x" * 65), "a 65-character name")
+
+    for sid in (neighbour_cl, NO_LIST):
+        theirs = sip(sid)
+        expect_error(404, 20404, lambda: theirs.fetch(), sid)
+        expect_error(404, 20404, lambda: theirs.update(friendly_name="mine"), sid)
+        expect_error(404, 20404, lambda: theirs.delete(), sid)
+        expect_error(404, 20404, lambda: theirs.credentials.list(), sid)
+        expect_error(
+            404,
+            20404,
+            lambda: theirs.credentials.create(username="mallory", password="Mall0ry-Passw0rd"),
+            sid,
+        )
+    assert [x.friendly_name for x in sip.list()] == ["staff", "contractors", "alumni"]
+    return {x.friendly_name: x for x in (made[0], made[1], renamed)}
+
+
+def credentials(c, account_sid, cls):
+    """The credentials of the staff list, with every refusal: alice's password ends as
+    NEW_PASSWORD, bob's is changed through the instance, carol's credential is deleted.
+    Returns the secrets the server was given."""
+    creds = c.sip.credential_lists(cls["staff"].sid).credentials
+    made = []
+    for username, password in PASSWORDS.items():
+        cr = complete(c, creds.create(username=username, password=password))
+        check_credential(c, account_sid, cls["staff"].sid, cr, username)
+        made.append(cr)
+    alice, bob, carol = made
+    listed = paged(c, lambda: creds.stream(page_size=1), "credentials")
+    assert [x.sid for x in listed] == [x.sid for x in made]
+    check_credential(c, account_sid, cls["staff"].sid, listed[2], "carol")
+
+    fetched = complete(c, creds(alice.sid).fetch())
+    check_credential(c, account_sid, cls["staff"].sid, fetched, "alice")
+    updated = complete(c, creds(alice.sid).update(password=NEW_PASSWORD))
+    check_credential(c, account_sid, cls["staff"].sid, updated, "alice")
+    assert updated.date_created == alice.date_created
+    assert updated.date_updated >= alice.date_updated
+    # Through the instance, too.
+    assert complete(c, bob.update(password="Bob-Passw0rd-2")).username == "bob"
+
+    # Refused, each a 400 with code 20001 that changes nothing.
+    good = "Dave-Passw0rd"
+    refused = [
+        ("dave", "short", "a short password"),
+        ("dave", "Elev3n-Char", "11 characters"),
+        ("dave", "no-digits-Here", "no digit"),
+        ("dave", "n0-upper-case", "no uppercase letter"),
+        ("dave", "N0-LOWER-CASE", "no lowercase letter"),
+        ('da"ve', good, "a double quote"),
+        ("da:ve", good, "a colon"),
+        ("da\\ve", good, "a backslash"),
+        ("da ve", good, "a space"),
+        ("d" * 33, good, "33 characters"),
+        ("alice", good, "a username the list has"),
+    ]
+    for username, password, what in refused:
+        expect_error(
+            400, 20001, lambda: creds.create(username=username, password=password), what
+        )
+    expect_error(400, 20001, lambda: creds(alice.sid).update(password="short"), "a weak update")
+    assert creds(alice.sid).fetch().date_updated == updated.date_updated
+    assert [x.username for x in creds.list()] == ["alice", "bob", "carol"]
+
+    # A username is unique in its list only.
+    alumni = c.sip.credential_lists(cls["alumni"].sid).credentials
+    again = complete(c, alumni.create(username="alice", password="Alumni-Passw0rd"))
+    check_credential(c, account_sid, cls["alumni"].sid, again, "alice")
+    # Another list's credential is not this list's.
+    expect_error(404, 20404, lambda: creds(again.sid).fetch())
+    expect_error(404, 20404, lambda: alumni(alice.sid).update(password="Other-Passw0rd"))
+
+    assert creds(carol.sid).delete() is True
+    expect_error(404, 20404, lambda: creds(carol.sid).fetch())
+    expect_error(404, 20404, lambda: creds(carol.sid).delete())
+    assert [x.sid for x in creds.list()] == [alice.sid, bob.sid]
+
+    passwords = list(PASSWORDS.values()) + [NEW_PASSWORD, "Bob-Passw0rd-2", "Alumni-Passw0rd"]
+    passwords += [p for _, p, _ in refused] + ["Mall0ry-Passw0rd", "Other-Passw0rd"]
+    passwords.append("Their-Passw0rd")  # the neighbour's alice's
+    secrets = set(passwords)
+    for username in ("alice", "bob", "carol", "dave", "mallory"):
+        for password in passwords:
+            secrets.update(digests(username, password))
+    return again, secrets
+
+
+def trunk_credentials(base, c, account_sid, backup, cls, branch, neighbour_cl, alumnus):
+    """The Backup trunk, which has a domain, takes the branch IP access list and the
+    three credential lists; "contractors" is taken off again and "alumni" deleted, which
+    takes it off too."""
+    trunk = c.trunking.v1.trunks(backup.sid)
+    check_trunk(base, account_sid, trunk.fetch(), "Backup", DOMAIN, auth=[])
+    trunk.ip_access_control_lists.create(ip_access_control_list_sid=branch.sid)
+    check_trunk(base, account_sid, trunk.fetch(), "Backup", DOMAIN, auth=["IP_ACL"])
+
+    uses = trunk.credentials_lists
+    assert uses.list() == []
+    for name in ("staff", "contractors", "alumni"):
+        used = complete(c, uses.create(credential_list_sid=cls[name].sid))
+        check_trunk_list(base, account_sid, backup.sid, used, cls[name], "CredentialLists")
+    both = ["IP_ACL", "CREDENTIAL_LIST"]
+    check_trunk(base, account_sid, complete(c, trunk.fetch()), "Backup", DOMAIN, auth=both)
+    listed = paged(c, lambda: uses.stream(page_size=1), "credential_lists")
+    assert [u.sid for u in listed] == [cls[n].sid for n in ("staff", "contractors", "alumni")]
+    fetched = complete(c, uses(cls["contractors"].sid).fetch())
+    check_trunk_list(base, account_sid, backup.sid, fetched, cls["contractors"], "CredentialLists")
+    listed = c.trunking.v1.trunks.list()
+    assert [t.auth_type_set for t in listed] == [["IP_ACL"], both], listed
+    assert [t.auth_type for t in listed] == ["IP_ACL", "IP_ACL,CREDENTIAL_LIST"], listed
+
+    # Refused: a list the trunk already uses, an IP access list's SID, and another
+    # account's list. The trunk is the caller's, so the unknown list is a bad form
+    # value (400/20001), worded as for a list nobody has, rather than a 404 of the
+    # path.
+    expect_error(400, 20001, lambda: uses.create(credential_list_sid=cls["staff"].sid), "twice")
+    expect_error(400, 20001, lambda: uses.create(credential_list_sid=branch.sid), "an AL SID")
+    theirs = expect_error(400, 20001, lambda: uses.create(credential_list_sid=neighbour_cl))
+    nobodys = expect_error(400, 20001, lambda: uses.create(credential_list_sid=NO_LIST))
+    assert theirs.replace(neighbour_cl, NO_LIST) == nobodys, (theirs, nobodys)
+    expect_error(404, 20404, lambda: uses(neighbour_cl).fetch())
+    assert [u.sid for u in uses.list()] == [cls[n].sid for n in ("staff", "contractors", "alumni")]
+
+    assert uses(cls["contractors"].sid).delete() is True
+    expect_error(404, 20404, lambda: uses(cls["contractors"].sid).fetch())
+    expect_error(404, 20404, lambda: uses(cls["contractors"].sid).delete())
+    # Taken off the trunk only: the list and its name are still there.
+    assert c.sip.credential_lists(cls["contractors"].sid).fetch().friendly_name == "contractors"
+
+    # Deleting a list takes its credentials, and the trunk's use of it, with it.
+    alumni = c.sip.credential_lists(cls["alumni"].sid)
+    assert alumni.delete() is True
+    expect_error(404, 20404, lambda: alumni.fetch())
+    expect_error(404, 20404, lambda: alumni.credentials.list())
+    expect_error(404, 20404, lambda: alumni.credentials(alumnus.sid).fetch())
+    expect_error(404, 20404, lambda: uses(cls["alumni"].sid).fetch())
+    assert [u.sid for u in uses.list()] == [cls["staff"].sid]
+    assert [x.friendly_name for x in c.sip.credential_lists.list()] == ["staff", "contractors"]
+    check_trunk(base, account_sid, trunk.fetch(), "Backup", DOMAIN, auth=both)
+
+
+def others(c, neighbour_sid, neighbour_trunk, neighbour_cl):
     """Another account's trunk, and its lists, are as unknown as ones never made."""
     theirs = c.trunking.v1.trunks(neighbour_trunk)
     expect_error(404, 20404, lambda: theirs.fetch())
     expect_error(404, 20404, lambda: theirs.update(friendly_name="mine"))
     expect_error(404, 20404, lambda: theirs.delete())
     expect_error(404, 20404, lambda: theirs.ip_access_control_lists.list())
+    expect_error(404, 20404, lambda: theirs.credentials_lists.list())
+    expect_error(
+        404, 20404, lambda: theirs.credentials_lists.create(credential_list_sid=neighbour_cl)
+    )
     assert neighbour_trunk not in [t.sid for t in c.trunking.v1.trunks.list()]
     their_lists = c.api.v2010.accounts(neighbour_sid).sip.ip_access_control_lists
     expect_error(404, 20404, lambda: their_lists.list())
     expect_error(404, 20404, lambda: their_lists.create(friendly_name="mine"))
+    their_cls = c.api.v2010.accounts(neighbour_sid).sip.credential_lists
+    expect_error(404, 20404, lambda: their_cls.list())
+    expect_error(404, 20404, lambda: their_cls.create(friendly_name="mine"))
+    expect_error(404, 20404, lambda: their_cls(neighbour_cl).fetch())
+    expect_error(404, 20404, lambda: their_cls(neighbour_cl).credentials.list())
 
 
 def provision(base, state):
     op = operator(base)
-    neighbour_sid, neighbour_trunk, neighbour_list = neighbour(base, op)
+    neighbour_sid, neighbour_trunk, neighbour_list, neighbour_cl = neighbour(base, op)
     account = op.api.v2010.accounts.create(friendly_name="Trunk Co")
     c = client(base, account.sid, account.auth_token)
 
-    pbx = trunks(base, c, account.sid)
+    pbx, backup = trunks(base, c, account.sid)
     acls = lists(c, account.sid)
     office_on_trunk(base, c, account.sid, pbx, acls["office"])
     address = addresses(c, account.sid, acls["office"], neighbour_list)
     trunk_lists(base, c, account.sid, pbx, acls, neighbour_list)
-    others(c, neighbour_sid, neighbour_trunk)
+    cls = credential_lists(c, account.sid, neighbour_cl)
+    alumnus, secrets = credentials(c, account.sid, cls)
+    trunk_credentials(
+        base, c, account.sid, backup, cls, acls["branch"], neighbour_cl, alumnus
+    )
+    others(c, neighbour_sid, neighbour_trunk, neighbour_cl)
+    never_shown(c, secrets)
 
     # The operator sees both accounts' trunks.
     every = [t.sid for t in op.trunking.v1.trunks.list()]
@@ -410,6 +649,14 @@ def provision(base, state):
         office_sid=acls["office"].sid,
         branch_sid=acls["branch"].sid,
         address_sid=address.sid,
+        backup_sid=backup.sid,
+        staff_sid=cls["staff"].sid,
+        contractors_sid=cls["contractors"].sid,
+        # What the driver's call to DOMAIN authenticates with, and what it must not.
+        domain=DOMAIN,
+        username="alice",
+        password=NEW_PASSWORD,
+        old_password=PASSWORDS["alice"],
     )
 
 
@@ -418,15 +665,34 @@ def teardown(base, state):
     trunk = c.trunking.v1.trunks(state["trunk_sid"])
     office = c.sip.ip_access_control_lists(state["office_sid"])
 
+    # The Backup trunk's credential list comes off, and it admits by address alone.
+    backup = c.trunking.v1.trunks(state["backup_sid"])
+    assert backup.credentials_lists(state["staff_sid"]).delete() is True
+    assert backup.credentials_lists.list() == []
+    fetched = backup.fetch()
+    assert (fetched.auth_type, fetched.auth_type_set) == ("IP_ACL", ["IP_ACL"]), fetched
+    staff = c.sip.credential_lists(state["staff_sid"])
+    creds = staff.credentials.list()
+    assert [x.username for x in creds] == ["alice", "bob"], creds
+    assert staff.credentials(creds[0].sid).delete() is True
+    assert [x.username for x in staff.credentials.list()] == ["bob"]
+    # Deleting a list deletes the credentials it still holds.
+    assert staff.delete() is True
+    expect_error(404, 20404, lambda: staff.credentials(creds[1].sid).fetch())
+    assert c.sip.credential_lists(state["contractors_sid"]).delete() is True
+    assert c.sip.credential_lists.list() == []
+
     assert trunk.ip_access_control_lists(state["office_sid"]).delete() is True
     assert [u.sid for u in trunk.ip_access_control_lists.list()] == [state["branch_sid"]]
     assert office.ip_addresses(state["address_sid"]).delete() is True
     expect_error(404, 20404, lambda: office.ip_addresses(state["address_sid"]).fetch())
     assert office.delete() is True
     expect_error(404, 20404, lambda: office.fetch())
-    # Deleting a list a trunk uses takes it off the trunk.
+    # Deleting a list trunks use takes it off each of them.
     assert c.sip.ip_access_control_lists(state["branch_sid"]).delete() is True
     assert trunk.ip_access_control_lists.list() == []
+    assert backup.ip_access_control_lists.list() == []
+    assert backup.fetch().auth_type_set == []
     fetched = trunk.fetch()
     assert (fetched.auth_type, fetched.auth_type_set) == ("", []), fetched.auth_type_set
     assert trunk.delete() is True
@@ -435,6 +701,9 @@ def teardown(base, state):
     remaining = [t.friendly_name for t in c.trunking.v1.trunks.list()]
     assert remaining == ["Backup"], remaining
     assert c.sip.ip_access_control_lists.list() == []
+    secrets = [state["password"], state["old_password"]]
+    secrets += digests(state["username"], state["password"])
+    never_shown(c, secrets)
 
 
 def main():
