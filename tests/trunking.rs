@@ -551,3 +551,47 @@ async fn a_trunks_call_rate_is_set_through_the_api_and_enforced_with_503() {
     let (s, t) = api.post(&path, &newco, &[("CallsPerSecond", "0")]).await;
     assert_eq!((s, &t["calls_per_second"]), (200, &Value::Null));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunks_minimum_level_is_set_through_the_api_and_refuses_lower_calls() {
+    let (h, api) = hub().await;
+    let newco = api.account(&Creds::operator(), "Newco").await;
+    let ip = "127.0.0.13";
+    let (trunk, _) = provision(&api, &newco, ip).await;
+    let path = format!("/v1/Trunks/{trunk}");
+    for (form, why) in [
+        (vec![("MinimumAttestation", "D")], "MinimumAttestation"),
+        (
+            vec![("MinimumAttestation", "A"), ("BelowMinimumStatus", "500")],
+            "BelowMinimumStatus",
+        ),
+        (vec![("BelowMinimumStatus", "603")], "MinimumAttestation"),
+    ] {
+        let r = api.post(&path, &newco, &form).await;
+        assert_eq!(r.0, 400, "{form:?}: {}", r.1);
+        assert!(r.1["message"].as_str().unwrap().contains(why), "{}", r.1);
+    }
+    // Newco is unvetted: its calls are C, below a B floor.
+    let (s, t) = api
+        .post(
+            &path,
+            &newco,
+            &[("MinimumAttestation", "B"), ("BelowMinimumStatus", "603")],
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            t["minimum_attestation"].as_str(),
+            t["below_minimum_status"].as_u64()
+        ),
+        (200, Some("B"), Some(603))
+    );
+    assert_eq!(final_answer(&h, ip, "floor-1").await, 603);
+    h.assert_metric("callsign_requests_rejected_total{cause=\"below_minimum_level\"} 1")
+        .await;
+    let (s, t) = api.post(&path, &newco, &[("MinimumAttestation", "")]).await;
+    assert_eq!((s, &t["minimum_attestation"]), (200, &Value::Null));
+    let claims = signed_call(&h, ip, "2155550177", "2155550199", "floor-2").await;
+    assert_eq!(claims["attest"], "C");
+}

@@ -116,6 +116,7 @@ pub fn trunking(account: Sid, trunks: u64, per_trunk: u64) -> Trunking {
             friendly_name: None,
             domain_name: None,
             call_limit: None,
+            level_gate: None,
             date_created: None,
             date_updated: None,
         });

@@ -126,6 +126,8 @@ impl ApiError {
                 | H::TooLong { .. }
                 | H::Required { .. }
                 | H::OutOfRange { .. }
+                | H::MinimumAttestation(_)
+                | H::BelowMinimumStatus(_)
                 | H::DomainName(_)
                 | H::DomainTaken(_)
                 | H::UnknownList(_)

@@ -43,6 +43,8 @@ fn trunk(base: &str, t: &Trunk, auth: &[&str]) -> Value {
         "auth_type_set": auth,
         "calls_per_second": t.call_limit.map(|l| l.per_second),
         "calls_burst": t.call_limit.map(|l| l.burst),
+        "minimum_attestation": t.level_gate.map(|g| g.minimum.as_str()),
+        "below_minimum_status": t.level_gate.map(|g| g.status),
         "date_created": t.date_created,
         "date_updated": t.date_updated,
         "url": url,
@@ -131,7 +133,14 @@ fn account_and_list(account: &str, list: &str) -> Result<(Sid, Sid), ParamError>
 
 fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
     p.allow(
-        &["FriendlyName", "DomainName", "CallsPerSecond", "CallsBurst"],
+        &[
+            "FriendlyName",
+            "DomainName",
+            "CallsPerSecond",
+            "CallsBurst",
+            "MinimumAttestation",
+            "BelowMinimumStatus",
+        ],
         false,
     )?;
     let number = |name: &'static str| {
@@ -148,6 +157,9 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
         domain_name: p.owned("DomainName"),
         calls_per_second: number("CallsPerSecond")?,
         calls_burst: number("CallsBurst")?,
+        minimum_attestation: p.owned("MinimumAttestation"),
+        below_minimum_status: number("BelowMinimumStatus")?
+            .map(|n| u16::try_from(n).unwrap_or(u16::MAX)),
     })
 }
 

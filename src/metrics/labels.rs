@@ -77,6 +77,8 @@ label! {
         AuthenticationFailed => "authentication_failed",
         /// A trunk over its calls a second (503 with Retry-After).
         RateLimited => "rate_limited",
+        /// A call that would be signed below its trunk's minimum level (403 or 603).
+        BelowMinimumLevel => "below_minimum_level",
     }
 }
 

@@ -13,7 +13,9 @@ pub use signer::Signer;
 ///
 /// The one type for the level: the trust layer decides it (`trust::Attestation`), this
 /// module encodes it, metrics label calls with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Attest {
     A,
     B,

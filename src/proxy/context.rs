@@ -18,7 +18,7 @@ use super::{Peer, Transport};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
-use crate::trust::{CallLimit, DomainTrunk, Sid, TrunkFor, TrunkHit, Trust};
+use crate::trust::{CallLimit, DomainTrunk, LevelGate, Sid, TrunkFor, TrunkHit, Trust};
 
 /// A customer trunk: requests from its sources belong to its account. Either a
 /// `[[trunk]]` of the config, or one provisioned through the API (a [`TrunkHit`] of the
@@ -34,6 +34,8 @@ pub struct Trunk {
     pub upstream: Peer,
     /// The calls a second it may place (provisioned trunks).
     pub call_limit: Option<CallLimit>,
+    /// The lowest level its calls may be signed with (provisioned trunks).
+    pub level_gate: Option<LevelGate>,
 }
 
 /// How long a digest challenge's nonce may be answered (RFC 8760 leaves it to us).
@@ -157,6 +159,7 @@ impl Context {
                 origid: t.origid.hyphenated().to_string().into(),
                 upstream,
                 call_limit: None,
+                level_gate: None,
             });
         }
         acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
@@ -260,6 +263,7 @@ impl Context {
             origid: Arc::clone(&hit.origid),
             upstream: self.default_upstream,
             call_limit: hit.call_limit,
+            level_gate: hit.level_gate,
         }
     }
 

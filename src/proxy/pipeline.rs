@@ -557,6 +557,18 @@ fn sign_invite(
         return Ok(Signing::Unsigned(Unsigned::NoAccount));
     };
     let attestation = ctx.trust.load().attest(account, orig, iat);
+    if let Some(gate) = trunk.level_gate
+        && attestation.level > gate.minimum
+    {
+        let cause = Rejected::BelowMinimumLevel;
+        info!(call_id, trunk = %trunk.name, attest = %attestation.level, minimum = %gate.minimum, "refused below the trunk's minimum level");
+        let reason = if gate.status == 603 {
+            "Decline"
+        } else {
+            "Attestation Below Minimum"
+        };
+        return Err(respond(gate.status, reason, cause));
+    }
     let dest_list = [dest.as_str()];
     let claims = Claims {
         attest: attestation.level,

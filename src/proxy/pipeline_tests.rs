@@ -504,6 +504,7 @@ fn provision_trunk(ctx: &Context) -> Sid {
             friendly_name: Some("branch office".into()),
             domain_name: None,
             call_limit: None,
+            level_gate: None,
             date_created: None,
             date_updated: None,
         }),
@@ -809,4 +810,36 @@ fn a_trunk_over_its_call_rate_gets_503_until_its_bucket_refills() {
     assert_eq!((status, cause), (503, Rejected::RateLimited));
     assert_eq!(headers, [(HeaderName::RetryAfter, "1".into())]);
     assert!(matches!(call(4, 1), Action::Forward(_)), "refilled");
+}
+
+#[test]
+fn a_call_below_its_trunks_minimum_level_is_refused_with_the_trunks_status() {
+    use crate::trust::{Change, LevelGate};
+    let (ctx, _) = context();
+    let trunk = provision_trunk(&ctx);
+    let gate = |minimum, status| {
+        let index = ctx.trust.load();
+        let mut record = (index.trunking().trunks.into_iter())
+            .find(|t| t.sid == trunk)
+            .unwrap();
+        record.level_gate = Some(LevelGate { minimum, status });
+        index.apply(&Change::PutTrunk(record)).unwrap();
+    };
+    let from = "198.51.100.40:5060";
+    // Bluebird's own vetted number is A; a number it does not own is B.
+    let own = invite("").replace(TRUNK, from);
+    let foreign = own.replace("<sip:2155550121@127.0.0.1>", "<sip:2675550100@127.0.0.1>");
+    gate(Attest::A, 403);
+    assert!(forward(&ctx, &own, udp(from)).signing.is_some());
+    assert_eq!(
+        refusal(&ctx, &foreign, udp(from)),
+        (403, Rejected::BelowMinimumLevel)
+    );
+    gate(Attest::A, 603);
+    assert_eq!(
+        refusal(&ctx, &foreign, udp(from)),
+        (603, Rejected::BelowMinimumLevel)
+    );
+    gate(Attest::B, 603);
+    assert!(forward(&ctx, &foreign, udp(from)).signing.is_some());
 }

@@ -36,10 +36,22 @@ pub struct Trunk {
     /// how many more it may place at once after a quiet spell. Unlimited when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_limit: Option<CallLimit>,
+    /// callsign's own: the lowest level its calls may be signed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_gate: Option<LevelGate>,
     #[serde(default)]
     pub date_created: Option<String>,
     #[serde(default)]
     pub date_updated: Option<String>,
+}
+
+/// A trunk's floor on attestation: a call that would be signed below `minimum` (B or C
+/// under A) is refused with `status` (403 or 603) instead of being signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelGate {
+    pub minimum: crate::passport::Attest,
+    pub status: u16,
 }
 
 /// A trunk's call rate: `per_second` on average, `burst` at once.
@@ -435,6 +447,7 @@ pub struct TrunkHit {
     /// The `origid` of its calls: a UUID derived from the trunk's SID, stable forever.
     pub origid: Arc<str>,
     pub call_limit: Option<CallLimit>,
+    pub level_gate: Option<LevelGate>,
 }
 
 /// Why access lists cannot be in force together.
@@ -681,6 +694,7 @@ fn hit(t: &Trunk) -> TrunkHit {
             .into(),
         origid: origid.hyphenated().to_string().into(),
         call_limit: t.call_limit,
+        level_gate: t.level_gate,
     }
 }
 
@@ -758,6 +772,7 @@ mod tests {
                 friendly_name: Some(format!("trunk {t}")),
                 domain_name: None,
                 call_limit: None,
+                level_gate: None,
                 date_created: None,
                 date_updated: None,
             });

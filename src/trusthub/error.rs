@@ -120,6 +120,10 @@ pub enum HubError {
     Required { field: &'static str },
     #[error("{field}: must be between 1 and {max}")]
     OutOfRange { field: &'static str, max: u32 },
+    #[error("MinimumAttestation: must be A, B or C (empty to remove), got {0:?}")]
+    MinimumAttestation(String),
+    #[error("BelowMinimumStatus: must be 403 or 603, got {0}")]
+    BelowMinimumStatus(u16),
     #[error("DomainName: `{0}` is not a host name")]
     DomainName(String),
     #[error("DomainName: {0} is already the domain of another trunk")]

@@ -9,9 +9,10 @@
 //! trunk's account, and one from an address just removed is refused.
 
 use super::{Caller, Hub, HubError, Missing, Write, new_sid};
+use crate::passport::Attest;
 use crate::store::Page;
 use crate::trust::{
-    CallLimit, Change, IpAccessControlList, IpAddress, Sid, TableError, Trunk, TrunkAcl,
+    CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, Sid, TableError, Trunk, TrunkAcl,
     TrustError, trunking,
 };
 
@@ -31,6 +32,10 @@ pub struct TrunkFields {
     pub calls_per_second: Option<u32>,
     /// Calls at once after a quiet spell (the rate when not given).
     pub calls_burst: Option<u32>,
+    /// `A`, `B` or `C`; empty removes the floor.
+    pub minimum_attestation: Option<String>,
+    /// 403 (the default) or 603 for calls below the floor.
+    pub below_minimum_status: Option<u16>,
 }
 
 /// The highest call rate and burst a trunk may be given.
@@ -138,6 +143,7 @@ impl Hub {
             friendly_name: None,
             domain_name: None,
             call_limit: None,
+            level_gate: None,
             date_created: Some(now.clone()),
             date_updated: Some(now),
         };
@@ -174,6 +180,29 @@ impl Hub {
                     per_second: rate,
                     burst,
                 });
+            }
+        }
+        match (
+            fields.minimum_attestation.as_deref(),
+            fields.below_minimum_status,
+        ) {
+            (Some(""), None) => trunk.level_gate = None,
+            (None, None) => {}
+            (level, status) => {
+                let minimum = match level {
+                    Some("A") => Attest::A,
+                    Some("B") => Attest::B,
+                    Some("C") => Attest::C,
+                    None => (trunk.level_gate.map(|g| g.minimum)).ok_or(HubError::Required {
+                        field: "MinimumAttestation",
+                    })?,
+                    Some(other) => return Err(HubError::MinimumAttestation(other.to_owned())),
+                };
+                let status = status.or(trunk.level_gate.map(|g| g.status)).unwrap_or(403);
+                if !matches!(status, 403 | 603) {
+                    return Err(HubError::BelowMinimumStatus(status));
+                }
+                trunk.level_gate = Some(LevelGate { minimum, status });
             }
         }
         if let Some(name) = fields.domain_name {
