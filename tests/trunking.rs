@@ -592,6 +592,11 @@ async fn a_trunks_minimum_level_is_set_through_the_api_and_refuses_lower_calls()
         .await;
     let (s, t) = api.post(&path, &newco, &[("MinimumAttestation", "")]).await;
     assert_eq!((s, &t["minimum_attestation"]), (200, &Value::Null));
+    // The trunk's own Identity policy, shown and validated like the floor.
+    let r = api.post(&path, &newco, &[("IdentityPolicy", "drop")]).await;
+    assert_refused(&r, "IdentityPolicy");
+    let (s, t) = api.post(&path, &newco, &[("IdentityPolicy", "keep")]).await;
+    assert_eq!((s, t["identity_policy"].as_str()), (200, Some("keep")));
     let claims = signed_call(&h, ip, "2155550177", "2155550199", "floor-2").await;
     assert_eq!(claims["attest"], "C");
 }

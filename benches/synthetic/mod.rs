@@ -117,6 +117,7 @@ pub fn trunking(account: Sid, trunks: u64, per_trunk: u64) -> Trunking {
             domain_name: None,
             call_limit: None,
             level_gate: None,
+            identity_policy: None,
             date_created: None,
             date_updated: None,
         });

@@ -128,6 +128,7 @@ impl ApiError {
                 | H::OutOfRange { .. }
                 | H::MinimumAttestation(_)
                 | H::BelowMinimumStatus(_)
+                | H::IdentityPolicy(_)
                 | H::DomainName(_)
                 | H::DomainTaken(_)
                 | H::UnknownList(_)

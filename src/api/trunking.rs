@@ -45,6 +45,7 @@ fn trunk(base: &str, t: &Trunk, auth: &[&str]) -> Value {
         "calls_burst": t.call_limit.map(|l| l.burst),
         "minimum_attestation": t.level_gate.map(|g| g.minimum.as_str()),
         "below_minimum_status": t.level_gate.map(|g| g.status),
+        "identity_policy": t.identity_policy.map(|p| p.as_str()),
         "date_created": t.date_created,
         "date_updated": t.date_updated,
         "url": url,
@@ -140,6 +141,7 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
             "CallsBurst",
             "MinimumAttestation",
             "BelowMinimumStatus",
+            "IdentityPolicy",
         ],
         false,
     )?;
@@ -160,6 +162,7 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
         minimum_attestation: p.owned("MinimumAttestation"),
         below_minimum_status: number("BelowMinimumStatus")?
             .map(|n| u16::try_from(n).unwrap_or(u16::MAX)),
+        identity_policy: p.owned("IdentityPolicy"),
     })
 }
 

@@ -18,7 +18,9 @@ use super::{Peer, Transport};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
-use crate::trust::{CallLimit, DomainTrunk, LevelGate, Sid, TrunkFor, TrunkHit, Trust};
+use crate::trust::{
+    CallLimit, DomainTrunk, LevelGate, Sid, TrunkFor, TrunkHit, TrunkIdentityPolicy, Trust,
+};
 
 /// A customer trunk: requests from its sources belong to its account. Either a
 /// `[[trunk]]` of the config, or one provisioned through the API (a [`TrunkHit`] of the
@@ -36,6 +38,8 @@ pub struct Trunk {
     pub call_limit: Option<CallLimit>,
     /// The lowest level its calls may be signed with (provisioned trunks).
     pub level_gate: Option<LevelGate>,
+    /// Its own Identity policy, over `[sip] identity_policy` (provisioned trunks).
+    pub identity_policy: Option<IdentityPolicy>,
 }
 
 /// How long a digest challenge's nonce may be answered (RFC 8760 leaves it to us).
@@ -160,6 +164,7 @@ impl Context {
                 upstream,
                 call_limit: None,
                 level_gate: None,
+                identity_policy: None,
             });
         }
         acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
@@ -264,6 +269,11 @@ impl Context {
             upstream: self.default_upstream,
             call_limit: hit.call_limit,
             level_gate: hit.level_gate,
+            identity_policy: hit.identity_policy.map(|p| match p {
+                TrunkIdentityPolicy::Strip => IdentityPolicy::Strip,
+                TrunkIdentityPolicy::Keep => IdentityPolicy::Keep,
+                TrunkIdentityPolicy::Reject => IdentityPolicy::Reject,
+            }),
         }
     }
 

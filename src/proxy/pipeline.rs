@@ -486,7 +486,7 @@ fn apply_identity_policy(
         return Ok(());
     }
     let call_id = msg.call_id();
-    match ctx.identity_policy {
+    match trunk.identity_policy.unwrap_or(ctx.identity_policy) {
         IdentityPolicy::Strip => {
             for line in &lines {
                 edits.remove(*line);

@@ -505,6 +505,7 @@ fn provision_trunk(ctx: &Context) -> Sid {
             domain_name: None,
             call_limit: None,
             level_gate: None,
+            identity_policy: None,
             date_created: None,
             date_updated: None,
         }),
@@ -842,4 +843,38 @@ fn a_call_below_its_trunks_minimum_level_is_refused_with_the_trunks_status() {
     );
     gate(Attest::B, 603);
     assert!(forward(&ctx, &foreign, udp(from)).signing.is_some());
+}
+
+#[test]
+fn a_provisioned_trunks_own_identity_policy_overrides_the_proxys() {
+    use crate::trust::{Change, TrunkIdentityPolicy};
+    let (ctx, _) = context();
+    let trunk = provision_trunk(&ctx);
+    let policy = |p| {
+        let index = ctx.trust.load();
+        let mut record = (index.trunking().trunks.into_iter())
+            .find(|t| t.sid == trunk)
+            .unwrap();
+        record.identity_policy = p;
+        index.apply(&Change::PutTrunk(record)).unwrap();
+    };
+    let from = "198.51.100.40:5060";
+    let forged = "Identity: a.b.c;info=<https://evil.example/c.pem>;alg=ES256;ppt=shaken\r\n";
+    let text = invite(forged).replace(TRUNK, from);
+    let identities = |ctx: &Context| {
+        let out = String::from_utf8(forward(ctx, &text, udp(from)).bytes).unwrap();
+        let msg = Message::parse(out.as_bytes()).unwrap();
+        msg.header_values(HeaderName::Identity).count()
+    };
+    // The proxy's default (strip) until the trunk says otherwise.
+    assert_eq!(identities(&ctx), 1);
+    policy(Some(TrunkIdentityPolicy::Keep));
+    assert_eq!(identities(&ctx), 2);
+    policy(Some(TrunkIdentityPolicy::Reject));
+    assert_eq!(
+        refusal(&ctx, &text, udp(from)),
+        (403, Rejected::UntrustedIdentity)
+    );
+    policy(None);
+    assert_eq!(identities(&ctx), 1);
 }

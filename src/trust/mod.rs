@@ -41,8 +41,8 @@ pub use rules::{AssignError, LinkError, TransitionError};
 pub use sid::{Sid, SidError};
 pub use trunking::{
     CallLimit, Credential, CredentialList, DIGEST_REALM, DomainTrunk, IpAccessControlList,
-    IpAddress, LevelGate, TableError, Trunk, TrunkAcl, TrunkCredentialList, TrunkHit, TrunkTable,
-    Trunking,
+    IpAddress, LevelGate, TableError, Trunk, TrunkAcl, TrunkCredentialList, TrunkHit,
+    TrunkIdentityPolicy, TrunkTable, Trunking,
 };
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names

@@ -39,6 +39,10 @@ pub struct Trunk {
     /// callsign's own: the lowest level its calls may be signed with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level_gate: Option<LevelGate>,
+    /// callsign's own: what to do with an Identity header the trunk sends (`strip`,
+    /// `keep` or `reject`); `[sip] identity_policy` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_policy: Option<TrunkIdentityPolicy>,
     #[serde(default)]
     pub date_created: Option<String>,
     #[serde(default)]
@@ -52,6 +56,34 @@ pub struct Trunk {
 pub struct LevelGate {
     pub minimum: crate::passport::Attest,
     pub status: u16,
+}
+
+/// What a trunk's own Identity headers get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrunkIdentityPolicy {
+    Strip,
+    Keep,
+    Reject,
+}
+
+impl TrunkIdentityPolicy {
+    pub fn parse(s: &str) -> Option<TrunkIdentityPolicy> {
+        match s {
+            "strip" => Some(TrunkIdentityPolicy::Strip),
+            "keep" => Some(TrunkIdentityPolicy::Keep),
+            "reject" => Some(TrunkIdentityPolicy::Reject),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrunkIdentityPolicy::Strip => "strip",
+            TrunkIdentityPolicy::Keep => "keep",
+            TrunkIdentityPolicy::Reject => "reject",
+        }
+    }
 }
 
 /// A trunk's call rate: `per_second` on average, `burst` at once.
@@ -448,6 +480,7 @@ pub struct TrunkHit {
     pub origid: Arc<str>,
     pub call_limit: Option<CallLimit>,
     pub level_gate: Option<LevelGate>,
+    pub identity_policy: Option<TrunkIdentityPolicy>,
 }
 
 /// Why access lists cannot be in force together.
@@ -695,6 +728,7 @@ fn hit(t: &Trunk) -> TrunkHit {
         origid: origid.hyphenated().to_string().into(),
         call_limit: t.call_limit,
         level_gate: t.level_gate,
+        identity_policy: t.identity_policy,
     }
 }
 
@@ -773,6 +807,7 @@ mod tests {
                 domain_name: None,
                 call_limit: None,
                 level_gate: None,
+                identity_policy: None,
                 date_created: None,
                 date_updated: None,
             });

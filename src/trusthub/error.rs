@@ -124,6 +124,8 @@ pub enum HubError {
     MinimumAttestation(String),
     #[error("BelowMinimumStatus: must be 403 or 603, got {0}")]
     BelowMinimumStatus(u16),
+    #[error("IdentityPolicy: must be strip, keep or reject (empty for the default), got {0:?}")]
+    IdentityPolicy(String),
     #[error("DomainName: `{0}` is not a host name")]
     DomainName(String),
     #[error("DomainName: {0} is already the domain of another trunk")]

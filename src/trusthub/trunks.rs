@@ -13,7 +13,7 @@ use crate::passport::Attest;
 use crate::store::Page;
 use crate::trust::{
     CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, Sid, TableError, Trunk, TrunkAcl,
-    TrustError, trunking,
+    TrunkIdentityPolicy, TrustError, trunking,
 };
 
 /// Twilio's limits on names: 64 characters for a trunk, 255 for lists and addresses.
@@ -36,6 +36,8 @@ pub struct TrunkFields {
     pub minimum_attestation: Option<String>,
     /// 403 (the default) or 603 for calls below the floor.
     pub below_minimum_status: Option<u16>,
+    /// `strip`, `keep` or `reject`; empty returns to the proxy's default.
+    pub identity_policy: Option<String>,
 }
 
 /// The highest call rate and burst a trunk may be given.
@@ -144,6 +146,7 @@ impl Hub {
             domain_name: None,
             call_limit: None,
             level_gate: None,
+            identity_policy: None,
             date_created: Some(now.clone()),
             date_updated: Some(now),
         };
@@ -180,6 +183,16 @@ impl Hub {
                     per_second: rate,
                     burst,
                 });
+            }
+        }
+        match fields.identity_policy.as_deref() {
+            None => {}
+            Some("") => trunk.identity_policy = None,
+            Some(p) => {
+                trunk.identity_policy = Some(
+                    TrunkIdentityPolicy::parse(p)
+                        .ok_or_else(|| HubError::IdentityPolicy(p.to_owned()))?,
+                );
             }
         }
         match (
