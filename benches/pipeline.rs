@@ -16,7 +16,7 @@ use callsign::proxy::{Context, Peer, Transport};
 use callsign::sip::Message;
 use callsign::sip::digest::{Algorithm, Credentials, ha1, response};
 use callsign::trust::DIGEST_REALM;
-use callsign::trust::{Index, Sid, Trust, TrustData};
+use callsign::trust::{Index, Sid, SigningAssignment, SigningIdentity, Trust, TrustData};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 mod synthetic;
@@ -78,6 +78,36 @@ fn context(trunks: u64) -> Context {
         trust,
         Arc::new(Metrics::new()),
     )
+}
+
+/// [`context`] without provisioned trunks, where Bluebird's calls are signed by a
+/// signing identity of its own (another provider's key and x5u) instead of `[signing]`.
+fn context_with_identity() -> Context {
+    let mut ctx = context(0);
+    let sid = Sid::parse("SI00000000000000000000000000000001", "SI").expect("SID");
+    let account = Sid::parse(BLUEBIRD, "AC").expect("Bluebird");
+    let mut data = TrustData::from_json(TRUST).expect("sample trust data");
+    data.trunking.signing_identities.push(SigningIdentity {
+        sid,
+        friendly_name: None,
+        certificate_chain: String::new(),
+        private_key: "bench.pem".into(),
+        x5u: None,
+        date_created: None,
+        date_updated: None,
+    });
+    data.trunking.signing_assignments.push(SigningAssignment {
+        signing_identity_sid: sid,
+        assigned_sid: account,
+        date_created: None,
+    });
+    ctx.trust = Arc::new(Trust::new(Index::build(&data).expect("index")));
+    let pki = dev::generate("5678", NOW as i64).expect("dev PKI");
+    let key = SigningKey::from_pem(&pki.leaf_key_pem).expect("leaf key");
+    let signer = Signer::new(&key, "https://sti.example/5678.pem").expect("signer");
+    let signers = std::iter::once((sid, Arc::new(signer))).collect();
+    ctx.identity_signers.store(Arc::new(signers));
+    ctx
 }
 
 /// The bench INVITE to `uri` with SHA-256 credentials for `nonce` and count `nc`.
@@ -160,6 +190,11 @@ fn pipeline(c: &mut Criterion) {
             |bytes| one_call(&loaded, &bytes, roaming),
             BatchSize::SmallInput,
         )
+    });
+    // The same call signed by the account's own signing identity (FCC 24-120).
+    let identity = context_with_identity();
+    c.bench_function("pipeline/initial_invite_signed_by_assigned_identity", |b| {
+        b.iter(|| one_call(&identity, &bytes, config_trunk))
     });
     c.bench_function("pipeline/parse_only", |b| {
         b.iter(|| Message::parse(black_box(&bytes)).map(|m| m.headers().len()))

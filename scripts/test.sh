@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the external test peers when they are missing
-# (SIPp from Debian's sip-tester, secsipidx, and the official `twilio` Python package in
-# a virtualenv at target/twilio-venv), then runs every test, including the ones plain
+# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, and the official `twilio` Python
+# package in a virtualenv at target/twilio-venv), then runs every test, including the ones plain
 # `cargo test` leaves out because they need those peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v secsipidx >/dev/null 2>&1 || missing+=(secsipidx)
+# SoftHSM2's PKCS#11 library, for the HSM signing-identity test (tests/softhsm.rs).
+[ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

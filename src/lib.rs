@@ -44,6 +44,9 @@
 //!   Twilio's JSON, and maps each error to one HTTP status and Twilio code. **A new Trust
 //!   Hub resource** is a service file in `trusthub/` (its rules in `trust/rules/` when it
 //!   has any), a handler file in `api/` and its paths in `api/routes.rs`.
+//! - [`identities`]: signing identities made live: each one's key loaded from a file or
+//!   an HSM (PKCS#11), checked against its chain, and its signer published where the
+//!   proxy picks it per call ([`proxy::IdentitySigners`]).
 //! - [`config`]: the TOML file, validated, with errors that name the key.
 //!
 //! **Composition root**: [`daemon`] is the only library module that knows every other.
@@ -58,6 +61,7 @@ pub mod certs;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod identities;
 pub mod metrics;
 pub mod passport;
 pub mod proxy;

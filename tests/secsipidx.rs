@@ -5,40 +5,15 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
-use common::binary::{callsign, run, text};
+use common::binary::{callsign, run, secsipidx_check, text};
 use common::now_unix;
 use common::pki_server::{DEST, ORIG, PkiServer};
+use std::path::Path;
 
 fn write(dir: &Path, name: &str, contents: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
     path.to_str().unwrap().to_owned()
-}
-
-/// `secsipidx -check` with certificate verification mode 13: time validity (1), the
-/// custom root file (4) and the intermediate file (8).
-fn secsipidx_check(identity: &str, leaf: &str, root: &str, intermediate: &str) -> Output {
-    run(
-        "secsipidx",
-        &[
-            "-check",
-            "-identity",
-            identity,
-            "-fpubkey",
-            leaf,
-            "-expire",
-            "60",
-            "-cert-verify",
-            "13",
-            "-ca-file",
-            root,
-            "-ca-inter",
-            intermediate,
-        ],
-    )
 }
 
 #[test]

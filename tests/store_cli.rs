@@ -161,7 +161,12 @@ fn trunks_lists_and_credentials_travel_through_import_and_export() {
                          "credential_list_sid": cl, "username": "pbx", "realm": "callsign",
                          "ha1_md5": "0123", "ha1_sha256": "4567"}],
         "trunk_credential_lists": [{"trunk_sid": trunk, "credential_list_sid": cl,
-                                    "account_sid": account}]
+                                    "account_sid": account}],
+        "signing_identities": [{"sid": "SI00000000000000000000000000000001",
+                                "certificate_chain": "PEM",
+                                "private_key": "pkcs11:object=bluebird?pin-source=/etc/pin"}],
+        "signing_assignments": [{"signing_identity_sid": "SI00000000000000000000000000000001",
+                                 "assigned_sid": account}]
     });
     std::fs::write(&out, data.to_string()).unwrap();
     let replace = ["trust", "import", "--replace", "--config", cfg, out_path];
@@ -181,6 +186,8 @@ fn trunks_lists_and_credentials_travel_through_import_and_export() {
         "credential_lists",
         "credentials",
         "trunk_credential_lists",
+        "signing_identities",
+        "signing_assignments",
     ] {
         let sent = &data["trunking"][list];
         let got = &back["trunking"][list];

@@ -258,6 +258,20 @@ async fn operator_only_actions_get_403_and_change_nothing() {
             w.parent.account_path(),
             vec![("Status", "closed")],
         ),
+        // Signing identities are the operator's alone, to read as to write.
+        (
+            parent,
+            "POST",
+            "/v1/SigningIdentities".into(),
+            vec![("CertificateChain", "x"), ("PrivateKey", "x.pem")],
+        ),
+        (parent, "GET", "/v1/SigningIdentities".into(), vec![]),
+        (
+            sub,
+            "GET",
+            "/v1/SigningIdentities/SI00000000000000000000000000000001".into(),
+            vec![],
+        ),
     ];
     for (creds, method, path, form) in &cases {
         let (s, body) = api.call(method, path, Some(creds), form).await;

@@ -141,7 +141,12 @@ impl ApiError {
                 | H::CredentialListFull { .. }
                 | H::UsernameTaken { .. }
                 | H::UnknownCredentialList(_)
-                | H::CredentialListOnTrunk { .. } => (bad, 20001),
+                | H::CredentialListOnTrunk { .. }
+                | H::Identity(_)
+                | H::IdentityAssigned { .. }
+                | H::AssignTarget(_)
+                | H::AlreadySigned { .. }
+                | H::TooMany { .. } => (bad, 20001),
                 H::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
             },
         }

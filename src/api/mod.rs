@@ -22,6 +22,7 @@ pub mod credentials;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;
+pub mod identities;
 pub mod listener;
 pub mod numbers;
 pub mod policies;
@@ -41,6 +42,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::identities::Identities;
 use crate::metrics::Metrics;
 
 pub use error::{ApiError, ParamError};
@@ -53,6 +55,9 @@ pub struct HttpState {
     pub chain_pem: Arc<ArcSwap<String>>,
     pub x5u_max_age: u64,
     pub metrics: Arc<Metrics>,
+    /// The signing identities, whose chains are served under this path (ending in `/`)
+    /// as `<SID>.pem`.
+    pub identities: Option<(String, Arc<Identities>)>,
 }
 
 /// A CRL served over HTTP: its path and DER bytes.
@@ -77,6 +82,12 @@ pub fn router(
     let mut router = Router::new()
         .route(x5u_path, get(x5u))
         .route("/metrics", get(metrics));
+    if let Some((path, _)) = &state.identities
+        && path.starts_with('/')
+        && path.ends_with('/')
+    {
+        router = router.route(&format!("{path}{{file}}"), get(identity_chain));
+    }
     for crl in crls {
         let der = Arc::clone(&crl.der);
         let max_age = state.x5u_max_age;
@@ -107,6 +118,25 @@ pub fn router(
 
 async fn x5u(State(s): State<HttpState>) -> Response {
     let body = s.chain_pem.load().as_str().to_owned();
+    pem_chain(&s, body)
+}
+
+/// The chain of the signing identity `<SID>.pem`.
+async fn identity_chain(
+    State(s): State<HttpState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let loaded = (file.strip_suffix(".pem"))
+        .and_then(|sid| crate::trust::Sid::parse(sid, "SI").ok())
+        .zip(s.identities.as_ref())
+        .and_then(|(sid, (_, identities))| identities.get(sid));
+    match loaded {
+        Some(l) => pem_chain(&s, l.chain_pem.to_string()),
+        None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+    }
+}
+
+fn pem_chain(s: &HttpState, body: String) -> Response {
     let cache = HeaderValue::from_str(&format!("public, max-age={}", s.x5u_max_age))
         .unwrap_or(HeaderValue::from_static("public, max-age=86400"));
     (

@@ -96,6 +96,9 @@ pub struct PageRequest {
     pub size: usize,
 }
 
+/// The parameters whose values may hold line breaks (PEM documents).
+const MULTILINE: &[&str] = &["CertificateChain"];
+
 impl Params {
     /// Decodes `application/x-www-form-urlencoded` strictly: a name or value that is not
     /// UTF-8 once percent-decoded, or holds a control character (NUL, CR, LF, ...), is
@@ -109,7 +112,11 @@ impl Params {
             };
             let name = decode(name).map_err(ParamError::NotUtf8)?;
             let value = decode(value).map_err(|_| ParamError::NotUtf8(name.clone()))?;
-            if name.chars().chain(value.chars()).any(char::is_control) {
+            // A PEM document is lines; nothing else may break a line.
+            let line_break_ok = MULTILINE.contains(&name.as_str());
+            let bad_in_value =
+                |c: char| c.is_control() && !(line_break_ok && matches!(c, '\n' | '\r'));
+            if name.chars().any(char::is_control) || value.chars().any(bad_in_value) {
                 return Err(ParamError::ControlCharacter(name));
             }
             pairs.push((name, value));
@@ -296,6 +303,27 @@ mod tests {
         // Multi-byte UTF-8 is kept exactly.
         let p = Params::parse("FriendlyName=Caf%C3%A9+%E2%98%8E".as_bytes()).unwrap();
         assert_eq!(p.get("FriendlyName"), Some("Café ☎"));
+    }
+
+    #[test]
+    fn only_a_pem_parameter_may_break_lines() {
+        let p = Params::parse(b"CertificateChain=-----BEGIN%0D%0Aabc%0A-----END").unwrap();
+        assert_eq!(
+            p.get("CertificateChain"),
+            Some("-----BEGIN\r\nabc\n-----END")
+        );
+        for control in ["%00", "%1B", "%7F", "%09"] {
+            let form = format!("CertificateChain=a{control}b");
+            assert_eq!(
+                Params::parse(form.as_bytes()),
+                Err(ParamError::ControlCharacter("CertificateChain".into())),
+                "{control}"
+            );
+        }
+        assert_eq!(
+            Params::parse(b"PrivateKey=a%0Ab"),
+            Err(ParamError::ControlCharacter("PrivateKey".into()))
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ use super::render;
 use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
-    accounts, assignments, attestation, bundles, credentials, end_users, evaluations, numbers,
-    policies, trunking,
+    accounts, assignments, attestation, bundles, credentials, end_users, evaluations, identities,
+    numbers, policies, trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
@@ -51,6 +51,24 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/v1/Trunks",
             get(trunking::list_trunks).post(trunking::create_trunk),
+        )
+        .route(
+            "/v1/SigningIdentities",
+            get(identities::list).post(identities::create),
+        )
+        .route(
+            "/v1/SigningIdentities/{sid}",
+            get(identities::fetch)
+                .post(identities::update)
+                .delete(identities::delete),
+        )
+        .route(
+            "/v1/SigningIdentities/{sid}/Assignments",
+            get(identities::assignments).post(identities::assign),
+        )
+        .route(
+            "/v1/SigningIdentities/{sid}/Assignments/{target}",
+            get(identities::fetch_assignment).delete(identities::unassign),
         )
         .route(
             "/v1/Trunks/{trunk}",

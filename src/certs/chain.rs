@@ -67,9 +67,23 @@ pub fn check_signing_pair(
     chain: &[Vec<u8>],
     now_unix: i64,
 ) -> Result<CertInfo, CertError> {
+    check_signing_leaf(
+        |leaf_key| leaf_key == key.public_key_sec1_ref(),
+        chain,
+        now_unix,
+    )
+}
+
+/// [`check_signing_pair`] for a key held elsewhere (an HSM): `key_matches` is given the
+/// leaf's public key (SEC1) and says whether the signing key belongs to it.
+pub fn check_signing_leaf(
+    key_matches: impl FnOnce(&[u8]) -> bool,
+    chain: &[Vec<u8>],
+    now_unix: i64,
+) -> Result<CertInfo, CertError> {
     let leaf = chain.first().ok_or(CertError::NoCertificates)?;
     let (info, tn_auth_list) = info_and_tn_auth_list(&parse(leaf)?)?;
-    if info.public_key_sec1 != key.public_key_sec1_ref() {
+    if !key_matches(&info.public_key_sec1) {
         return Err(CertError::KeyMismatch);
     }
     if now_unix > info.not_after {

@@ -116,17 +116,7 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
     let intermediate_issuer = Issuer::new(intermediate, &intermediate_key);
 
     let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
-    let mut leaf = base_params(&format!("SHAKEN {spc}"), now, LEAF_DAYS, &rng)?;
-    // ExplicitNoCa writes basicConstraints (cA false) and the subject key identifier.
-    leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    non_root_extensions(&mut leaf, &intermediate_crl_uri);
-    leaf.custom_extensions
-        .push(CustomExtension::from_oid_content(
-            tnauthlist::OID,
-            tnauthlist::encode_spc(spc),
-        ));
-    let leaf_cert = leaf
+    let leaf_cert = leaf_params(spc, now, &intermediate_crl_uri, &rng)?
         .signed_by(&leaf_key, &intermediate_issuer)
         .map_err(generate_error)?;
     let root_crl = crl_params(now, &[])?
@@ -149,6 +139,58 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
         intermediate_der: intermediate_cert.der().to_vec(),
         leaf_der: leaf_cert.der().to_vec(),
     })
+}
+
+/// A SHAKEN leaf for `spc` over a public key held elsewhere (an HSM's), issued by the
+/// intermediate of `pki` and valid from an hour before `now_unix`. `public_key_sec1` is
+/// the uncompressed P-256 point. Returns the leaf in PEM.
+pub fn issue_leaf(
+    pki: &DevPki,
+    spc: &str,
+    public_key_sec1: &[u8],
+    now_unix: i64,
+) -> Result<String, CertError> {
+    /// The DER of SubjectPublicKeyInfo for id-ecPublicKey on prime256v1, up to the point.
+    const P256_SPKI_PREFIX: [u8; 26] = [
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    ];
+    if public_key_sec1.len() != 65 || public_key_sec1[0] != 0x04 {
+        return Err(generate_error("not an uncompressed P-256 point"));
+    }
+    let spki = [&P256_SPKI_PREFIX[..], public_key_sec1].concat();
+    let public_key = rcgen::SubjectPublicKeyInfo::from_der(&spki).map_err(generate_error)?;
+    let now = OffsetDateTime::from_unix_timestamp(now_unix).map_err(generate_error)?;
+    let key = KeyPair::from_pem(&pki.intermediate_key_pem).map_err(generate_error)?;
+    let issuer = Issuer::from_ca_cert_pem(&pki.intermediate_pem, key).map_err(generate_error)?;
+    let (_, intermediate_crl_uri) = crl_uris(DEFAULT_CRL_URL)?;
+    let leaf = leaf_params(spc, now, &intermediate_crl_uri, &SystemRandom::new())?
+        .signed_by(&public_key, &issuer)
+        .map_err(generate_error)?;
+    Ok(leaf.pem())
+}
+
+/// A SHAKEN leaf for `spc`: digitalSignature only, not a CA, with the TNAuthList.
+fn leaf_params(
+    spc: &str,
+    now: OffsetDateTime,
+    crl_uri: &str,
+    rng: &SystemRandom,
+) -> Result<CertificateParams, CertError> {
+    if spc.is_empty() || spc.len() > 64 || !spc.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(CertError::InvalidSpc(spc.to_owned()));
+    }
+    let mut leaf = base_params(&format!("SHAKEN {spc}"), now, LEAF_DAYS, rng)?;
+    // ExplicitNoCa writes basicConstraints (cA false) and the subject key identifier.
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    non_root_extensions(&mut leaf, crl_uri);
+    leaf.custom_extensions
+        .push(CustomExtension::from_oid_content(
+            tnauthlist::OID,
+            tnauthlist::encode_spc(spc),
+        ));
+    Ok(leaf)
 }
 
 /// Issues a CRL signed by the CA `ca_pem` (whose key is `ca_key_pem`) that revokes the

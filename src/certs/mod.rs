@@ -12,15 +12,15 @@ mod signing;
 pub mod tnauthlist;
 
 pub use chain::{
-    CertInfo, TnAuthListResult, cert_facts, cert_info, check_signing_pair, load_chain_pem,
-    verify_issued_by,
+    CertInfo, TnAuthListResult, cert_facts, cert_info, check_signing_leaf, check_signing_pair,
+    load_chain_pem, verify_issued_by,
 };
 pub use crl::Crl;
 pub use dev::DevPki;
 pub use key::SigningKey;
 pub use path::{CertPath, PathCert, TrustAnchors, build_path};
 pub use profile::{CertReport, CertRole, ChainReport, Violation, check_chain};
-pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing};
+pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing, check_signing_with};
 pub use tnauthlist::{TnAuthEntry, TnAuthListError};
 pub use x509_parser::error::X509Error;
 

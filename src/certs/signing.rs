@@ -35,7 +35,20 @@ pub fn check_signing(
     anchors: Option<&TrustAnchors>,
     now_unix: i64,
 ) -> Result<SigningCheck, CertError> {
-    let info = super::check_signing_pair(key, chain, now_unix)?;
+    let matches = |leaf_key: &[u8]| leaf_key == key.public_key_sec1_ref();
+    check_signing_with(matches, chain, anchors, now_unix)
+}
+
+/// [`check_signing`] for a key held elsewhere: `key_matches` is given the leaf's public
+/// key (SEC1) and says whether the signing key belongs to it (for an HSM key, by
+/// verifying a test signature with it).
+pub fn check_signing_with(
+    key_matches: impl FnOnce(&[u8]) -> bool,
+    chain: &[Vec<u8>],
+    anchors: Option<&TrustAnchors>,
+    now_unix: i64,
+) -> Result<SigningCheck, CertError> {
+    let info = super::check_signing_leaf(key_matches, chain, now_unix)?;
     let report = super::check_chain(chain, now_unix);
     if !report.is_clean() {
         return Err(CertError::Profile(report));

@@ -113,6 +113,18 @@ pub struct SigningConfig {
     /// file name, so that CRL Distribution Points under that directory resolve.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crls: Vec<PathBuf>,
+    /// Where signing identities' key files may be (`PrivateKey` paths are relative to
+    /// it and may not leave it). Without it, identities can only use PKCS#11 keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_key_dir: Option<PathBuf>,
+    /// The PKCS#11 libraries signing identities may load (`module-path` of a
+    /// `pkcs11:` URI), e.g. `/usr/lib/softhsm/libsofthsm2.so`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pkcs11_modules: Vec<PathBuf>,
+    /// The URL prefix of signing identities' chains (`<prefix><SID>.pem`), served by
+    /// the HTTP listener at its path. Default: `identities/` beside the x5u.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_x5u_base: Option<String>,
 }
 
 /// Where the trust data lives. Exactly one of `store` (the system of record, written by
@@ -380,6 +392,7 @@ impl Config {
             self.trust.file.as_mut(),
             self.trust.store.as_mut(),
             self.trust.seed.as_mut(),
+            self.signing.identity_key_dir.as_mut(),
             verify,
         ];
         let required = [&mut self.signing.certificate, &mut self.signing.key];
@@ -410,18 +423,38 @@ impl Config {
         }
     }
 
+    /// The URL prefix of signing identities' chains: `identity_x5u_base`, or
+    /// `identities/` in the x5u URL's directory.
+    pub fn identity_x5u_base(&self) -> String {
+        match &self.signing.identity_x5u_base {
+            Some(base) if base.ends_with('/') => base.clone(),
+            Some(base) => format!("{base}/"),
+            None => {
+                let x5u = &self.signing.x5u;
+                let dir = x5u.rsplit_once('/').map_or(x5u.as_str(), |(d, _)| d);
+                format!("{dir}/identities/")
+            }
+        }
+    }
+
+    /// The path part of [`Config::identity_x5u_base`], where the HTTP listener serves
+    /// the identities' chains.
+    pub fn identity_x5u_path(&self) -> String {
+        url_path(&self.identity_x5u_base())
+    }
+
     /// The path part of the x5u URL, which the HTTP listener serves the chain at.
     pub fn x5u_path(&self) -> String {
-        let rest = self
-            .signing
-            .x5u
-            .split_once("://")
-            .map(|(_, r)| r)
-            .unwrap_or("");
-        match rest.find('/') {
-            Some(i) => rest[i..].to_string(),
-            None => "/".to_string(),
-        }
+        url_path(&self.signing.x5u)
+    }
+}
+
+/// The path of an http(s) URL (`/` when it has none).
+fn url_path(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or("");
+    match rest.find('/') {
+        Some(i) => rest[i..].to_string(),
+        None => "/".to_string(),
     }
 }
 

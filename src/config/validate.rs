@@ -38,6 +38,8 @@ pub enum ConfigError {
     MessageSize(usize),
     #[error("[signing] `x5u` must be an http(s) URL, got {0:?}")]
     X5uNotHttp(String),
+    #[error("[signing] `identity_x5u_base` must be an http(s) URL, got {0:?}")]
+    IdentityX5uNotHttp(String),
     #[error("[trust] needs exactly one of `store` or `file`")]
     TrustSource,
     #[error("[trust] `seed` goes with `store`, not `file`")]
@@ -66,8 +68,14 @@ impl Config {
     /// Checks what the types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_sip()?;
-        if !(self.signing.x5u.starts_with("https://") || self.signing.x5u.starts_with("http://")) {
+        let http = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+        if !http(&self.signing.x5u) {
             return Err(ConfigError::X5uNotHttp(self.signing.x5u.clone()));
+        }
+        if let Some(base) = &self.signing.identity_x5u_base
+            && !http(base)
+        {
+            return Err(ConfigError::IdentityX5uNotHttp(base.clone()));
         }
         match (&self.trust.file, &self.trust.store) {
             (Some(_), Some(_)) | (None, None) => return Err(ConfigError::TrustSource),

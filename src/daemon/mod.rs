@@ -25,6 +25,7 @@ use crate::api::{self, ApiState, HttpState};
 use crate::certs::CertError;
 use crate::clock;
 use crate::config::{Config, ConfigError};
+use crate::identities::{Identities, IdentitySigners};
 use crate::metrics::Metrics;
 use crate::passport::PassportError;
 use crate::proxy::transport::Shell;
@@ -55,6 +56,11 @@ pub enum ServeError {
     Read { path: PathBuf, source: io::Error },
     #[error("verification: {0}")]
     Verify(#[from] VerifyError),
+    #[error("signing identity {sid}: {error}")]
+    Identity {
+        sid: crate::trust::Sid,
+        error: crate::identities::IdentityError,
+    },
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -76,6 +82,18 @@ impl ServeError {
             source: io::Error::new(e.kind(), e.to_string()),
         }
     }
+}
+
+/// Creates `dir` (owner-only on Unix) when it does not exist.
+fn create_private_dir(dir: &Path) -> Result<(), ServeError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| ServeError::read(dir, &e))
 }
 
 fn read(path: &Path) -> Result<String, ServeError> {
@@ -193,12 +211,28 @@ async fn serve(
 ) -> Result<(), ServeError> {
     let (signer, chain_pem) = signing::load(&config.signing, clock::now_unix())?;
     let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
-    let (trust, source) = trust::load(&config, background, shutdown.clone()).await?;
+    if let Some(dir) = &config.signing.identity_key_dir {
+        create_private_dir(dir)?;
+    }
+    let identity_signers = Arc::new(IdentitySigners::default());
+    let identities = Arc::new(Identities::new(
+        settings::identities(&config),
+        Arc::clone(&identity_signers),
+    ));
+    let (trust, source) = trust::load(&config, &identities, background, shutdown.clone()).await?;
+    // A signing identity that cannot sign stops the start, as the default pair does.
+    let (ids, t) = (Arc::clone(&identities), Arc::clone(&trust));
+    let failed = tokio::task::spawn_blocking(move || trust::sync_identities(&ids, &t))
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e)))?;
+    if let Some((sid, e)) = failed.into_iter().next() {
+        return Err(ServeError::Identity { sid, error: e });
+    }
     let metrics = Arc::new(Metrics::new());
 
     let udp_addr = listeners.udp.as_ref().map(|s| s.local_addr()).transpose()?;
     let tcp_addr = listeners.tcp.as_ref().map(|s| s.local_addr()).transpose()?;
-    let ctx = Context::new(
+    let mut ctx = Context::new(
         settings::proxy(&config),
         udp_addr.map(|a| a.port()),
         tcp_addr.map(|a| a.port()),
@@ -206,6 +240,7 @@ async fn serve(
         Arc::clone(&trust),
         Arc::clone(&metrics),
     );
+    ctx.identity_signers = identity_signers;
     let core = Arc::new(Core::new(ctx));
     // One receiving socket per core on the same port (the first is the bound listener).
     let mut udp = Vec::new();
@@ -241,6 +276,7 @@ async fn serve(
             chain_pem: Arc::clone(&served_chain),
             x5u_max_age: config.signing.x5u_max_age_secs,
             metrics: Arc::clone(&metrics),
+            identities: Some((config.identity_x5u_path(), Arc::clone(&identities))),
         };
         let crls = signing::served_crls(&config)?;
         let hub = match &source {
@@ -271,6 +307,7 @@ async fn serve(
     tasks.spawn(trust::reloader(
         source,
         rotation,
+        identities,
         trust,
         metrics,
         control,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::ServeError;
 use crate::config::{Config, UpstreamConfig, VerifyConfig};
+use crate::identities::IdentitySettings;
 use crate::proxy::{self, Peer, Timers, TrunkSettings, Upstream};
 use crate::trusthub::HubSettings;
 use crate::trusthub::callbacks::Retry;
@@ -102,6 +103,15 @@ pub fn crl_path(config: &Config, file: &Path) -> String {
     let dir = x5u_path.rsplit_once('/').map_or("", |(d, _)| d);
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("crl");
     format!("{dir}/{name}")
+}
+
+/// Where signing identities' keys may be and where their chains are published.
+pub fn identities(config: &Config) -> IdentitySettings {
+    IdentitySettings {
+        key_dir: config.signing.identity_key_dir.clone(),
+        pkcs11_modules: config.signing.pkcs11_modules.clone(),
+        x5u_base: config.identity_x5u_base(),
+    }
 }
 
 #[cfg(test)]

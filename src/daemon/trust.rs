@@ -14,6 +14,7 @@ use super::signing::Rotation;
 use super::{Control, ServeError, settings};
 use crate::clock;
 use crate::config::{Config, TrustConfig};
+use crate::identities::{Identities, IdentityError};
 use crate::metrics::{Metrics, Reload};
 use crate::store::{self, SqliteStore, StoreError};
 use crate::trust::{Index, Trust};
@@ -60,6 +61,7 @@ pub enum TrustSource {
 /// background tasks `tasks` tracks until `shutdown`.
 pub async fn load(
     config: &Config,
+    identities: &Arc<Identities>,
     tasks: &TaskTracker,
     shutdown: CancellationToken,
 ) -> Result<(Arc<Trust>, TrustSource), ServeError> {
@@ -84,7 +86,8 @@ pub async fn load(
                 Arc::clone(&trust),
                 tasks,
                 shutdown,
-            )?;
+            )?
+            .with_identities(Arc::clone(identities));
             Ok((trust, TrustSource::Store(Arc::new(hub))))
         }
         None => {
@@ -105,6 +108,20 @@ pub async fn load(
     }
 }
 
+/// Loads the signing identities of the trust data; those that fail keep their last
+/// good key (if any) and are logged. Returns the failures.
+pub fn sync_identities(
+    identities: &Identities,
+    trust: &Trust,
+) -> Vec<(crate::trust::Sid, IdentityError)> {
+    let records = trust.load().with_trunking(|t| t.signing_identities.clone());
+    let failed = identities.sync(&records, crate::clock::now_unix());
+    for (sid, e) in &failed {
+        error!(identity = %sid, error = %e, "signing identity cannot sign: keeping its last good key, if any");
+    }
+    failed
+}
+
 fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
@@ -116,6 +133,7 @@ fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
 pub async fn reloader(
     source: TrustSource,
     rotation: Rotation,
+    identities: Arc<Identities>,
     trust: Arc<Trust>,
     metrics: Arc<Metrics>,
     control: Control,
@@ -155,11 +173,13 @@ pub async fn reloader(
                     stamp = now;
                     let p = path.clone();
                     let t = Arc::clone(&trust);
+                    let ids = Arc::clone(&identities);
                     Some(
                         tokio::task::spawn_blocking(move || {
                             let index = load_index(&p)?;
                             let numbers = index.len_numbers();
                             t.replace(index);
+                            sync_identities(&ids, &t);
                             Ok(numbers)
                         })
                         .await,

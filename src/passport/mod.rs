@@ -7,7 +7,7 @@ mod signer;
 use std::fmt;
 
 pub use claims::{Claims, header_json, payload_json};
-pub use signer::Signer;
+pub use signer::{ExternalKey, Signer};
 
 /// SHAKEN attestation level (RFC 8588 section 4): full (A), partial (B) or gateway (C).
 ///

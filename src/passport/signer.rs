@@ -18,13 +18,30 @@ const PAYLOAD_CAPACITY: usize = 192;
 /// base64url of a 64-byte signature: ceil(64 * 4 / 3).
 const SIGNATURE_B64_LEN: usize = 86;
 
+/// A P-256 private key held outside the process, such as in an HSM: it signs with
+/// ECDSA over SHA-256 and never hands the key out.
+pub trait ExternalKey: Send + Sync {
+    /// The signature of `message` as `r || s`, 32 bytes each.
+    fn sign_es256(&self, message: &[u8]) -> Result<[u8; 64], String>;
+}
+
+// The local key stays inline: it signs every call, and one indirection fewer is worth
+// the size of the rare HSM variant.
+#[allow(clippy::large_enum_variant)]
+enum Key {
+    Local {
+        key_pair: EcdsaKeyPair,
+        rng: SystemRandom,
+    },
+    External(Box<dyn ExternalKey>),
+}
+
 /// Signs SHAKEN PASSporTs with one key and one x5u.
 ///
 /// Build it at start-up (and again on reload); `sign` and `identity` take `&self` and
 /// can be called from many tasks at once.
 pub struct Signer {
-    key_pair: EcdsaKeyPair,
-    rng: SystemRandom,
+    key: Key,
     /// base64url (no padding) of the canonical protected header.
     header_b64: String,
     x5u: String,
@@ -43,13 +60,37 @@ impl Signer {
         let key_pair =
             EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng)
                 .map_err(|e| PassportError::KeyRejected(e.to_string()))?;
-        let header_b64 = URL_SAFE_NO_PAD.encode(header_json(x5u));
+        Signer::with_key(Key::Local { key_pair, rng }, x5u)
+    }
+
+    /// Prepares a signer whose key is held elsewhere (an HSM), announcing `x5u`.
+    pub fn external(key: Box<dyn ExternalKey>, x5u: &str) -> Result<Signer, PassportError> {
+        Signer::with_key(Key::External(key), x5u)
+    }
+
+    fn with_key(key: Key, x5u: &str) -> Result<Signer, PassportError> {
+        if !is_valid_x5u(x5u) {
+            return Err(PassportError::InvalidX5u);
+        }
         Ok(Signer {
-            key_pair,
-            rng,
-            header_b64,
+            key,
+            header_b64: URL_SAFE_NO_PAD.encode(header_json(x5u)),
             x5u: x5u.to_owned(),
         })
+    }
+
+    /// An ES256 signature (`r || s`) of `message`, as the PASSporT gets it.
+    pub fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, PassportError> {
+        match &self.key {
+            Key::Local { key_pair, rng } => key_pair
+                .sign(rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| PassportError::Signing),
+            Key::External(key) => key.sign_es256(message).map(|s| s.to_vec()).map_err(|e| {
+                tracing::error!(error = %e, "external signing key failed");
+                PassportError::Signing
+            }),
+        }
     }
 
     /// The certificate URL this signer announces.
@@ -87,12 +128,9 @@ impl Signer {
         out.push_str(&self.header_b64);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(payload.as_bytes(), out);
-        let signature = self
-            .key_pair
-            .sign(&self.rng, out.as_bytes())
-            .map_err(|_| PassportError::Signing)?;
+        let signature = self.sign_raw(out.as_bytes())?;
         out.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), out);
+        URL_SAFE_NO_PAD.encode_string(&signature, out);
         Ok(())
     }
 }

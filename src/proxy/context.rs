@@ -28,6 +28,8 @@ use crate::trust::{
 #[derive(Debug, Clone)]
 pub struct Trunk {
     pub name: Arc<str>,
+    /// The SID of a provisioned trunk.
+    pub sid: Option<Sid>,
     pub role: Role,
     /// The customer account; always present on signing trunks (config validation).
     pub account: Option<Sid>,
@@ -41,6 +43,10 @@ pub struct Trunk {
     /// Its own Identity policy, over `[sip] identity_policy` (provisioned trunks).
     pub identity_policy: Option<IdentityPolicy>,
 }
+
+/// The signers of the signing identities, by SID: what a call assigned to one signs
+/// with (filled by [`crate::identities`]).
+pub type IdentitySigners = ArcSwap<std::collections::HashMap<Sid, Arc<Signer>>>;
 
 /// How long a digest challenge's nonce may be answered (RFC 8760 leaves it to us).
 pub const NONCE_LIFETIME_SECS: i64 = 300;
@@ -97,6 +103,9 @@ pub struct Context {
     /// Trunks' call rates.
     pub limiter: Limiter,
     pub signer: ArcSwap<Signer>,
+    /// The signing identities' signers, over `signer` for the trunks and accounts
+    /// assigned to them.
+    pub identity_signers: Arc<IdentitySigners>,
     pub trust: Arc<Trust>,
     pub metrics: Arc<Metrics>,
 }
@@ -158,6 +167,7 @@ impl Context {
             acl.extend(t.sources.iter().map(|net| (net.trunc(), i)));
             trunks.push(Trunk {
                 name: t.name.into(),
+                sid: None,
                 role: t.role,
                 account: t.account,
                 origid: t.origid.hyphenated().to_string().into(),
@@ -207,6 +217,7 @@ impl Context {
             nonces: Nonces::new(NONCE_LIFETIME_SECS, MAX_NONCES),
             limiter: Limiter::default(),
             signer: ArcSwap::from_pointee(signer),
+            identity_signers: Arc::default(),
             trust,
             metrics,
         }
@@ -263,6 +274,7 @@ impl Context {
     pub fn provisioned(&self, hit: &TrunkHit) -> Trunk {
         Trunk {
             name: Arc::clone(&hit.name),
+            sid: Some(hit.sid),
             role: Role::Sign,
             account: Some(hit.account),
             origid: Arc::clone(&hit.origid),

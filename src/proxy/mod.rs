@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-pub use context::{Context, PeerClass, Trunk};
+pub use context::{Context, IdentitySigners, PeerClass, Trunk};
 pub use core::Core;
 pub use settings::{IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream};
 

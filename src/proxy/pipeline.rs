@@ -556,7 +556,10 @@ fn sign_invite(
         ctx.metrics.unsigned(Unsigned::NoAccount);
         return Ok(Signing::Unsigned(Unsigned::NoAccount));
     };
-    let attestation = ctx.trust.load().attest(account, orig, iat);
+    let index = ctx.trust.load();
+    let attestation = index.attest(account, orig, iat);
+    let signing_identity = index.signing_identity(trunk.sid, Some(account));
+    drop(index);
     if let Some(gate) = trunk.level_gate
         && attestation.level > gate.minimum
     {
@@ -577,7 +580,15 @@ fn sign_invite(
         orig: orig.as_str(),
         origid: &trunk.origid,
     };
-    let identity = match ctx.signer.load().identity(&claims) {
+    let signed = match signing_identity {
+        None => ctx.signer.load().identity(&claims),
+        // FCC 24-120: the trunk's or account's own certificate, or no signature at all.
+        Some(sid) => match ctx.identity_signers.load().get(&sid) {
+            Some(signer) => signer.identity(&claims),
+            None => Err(crate::passport::PassportError::Signing),
+        },
+    };
+    let identity = match signed {
         Ok(v) => v,
         Err(e) => {
             warn!(call_id, error = %e, "signing failed");

@@ -276,7 +276,11 @@ fn with_trunk() -> TrustData {
                          "ha1_md5": "00", "ha1_sha256": "00"}],
         "trunk_credential_lists": [{"trunk_sid": "TK00000000000000000000000000000001",
                                     "credential_list_sid": "CL00000000000000000000000000000001",
-                                    "account_sid": account}]
+                                    "account_sid": account}],
+        "signing_identities": [{"sid": "SI00000000000000000000000000000001",
+                                "certificate_chain": "PEM", "private_key": "bluebird.pem"}],
+        "signing_assignments": [{"signing_identity_sid": "SI00000000000000000000000000000001",
+                                 "assigned_sid": "TK00000000000000000000000000000001"}]
     });
     data.trunking = serde_json::from_value(trunking).unwrap();
     prepare_import(&mut data, NOW);

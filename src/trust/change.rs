@@ -9,6 +9,7 @@ use super::Sid;
 use super::model::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation, PhoneNumber,
 };
+use super::signing::{SigningAssignment, SigningIdentity};
 use super::trunking::{
     Credential, CredentialList, IpAccessControlList, IpAddress, Trunk, TrunkAcl,
     TrunkCredentialList,
@@ -45,6 +46,10 @@ pub enum Change {
     DeleteCredential(Credential),
     PutTrunkCredentialList(TrunkCredentialList),
     DeleteTrunkCredentialList(TrunkCredentialList),
+    PutSigningIdentity(SigningIdentity),
+    DeleteSigningIdentity(SigningIdentity),
+    PutSigningAssignment(SigningAssignment),
+    DeleteSigningAssignment(SigningAssignment),
 }
 
 impl Change {
@@ -69,10 +74,14 @@ impl Change {
             Change::PutTrunkCredentialList(a) | Change::DeleteTrunkCredentialList(a) => {
                 a.credential_list_sid
             }
+            Change::PutSigningIdentity(i) | Change::DeleteSigningIdentity(i) => i.sid,
+            // An assignment is named by what it assigns to.
+            Change::PutSigningAssignment(a) | Change::DeleteSigningAssignment(a) => a.assigned_sid,
         }
     }
 
-    /// Whether this change writes trunking records (trunks, access lists, addresses).
+    /// Whether this change writes trunking records (trunks, access lists, addresses,
+    /// credentials, signing identities and their assignments).
     pub fn is_trunking(&self) -> bool {
         matches!(
             self,
@@ -90,6 +99,10 @@ impl Change {
                 | Change::DeleteCredential(_)
                 | Change::PutTrunkCredentialList(_)
                 | Change::DeleteTrunkCredentialList(_)
+                | Change::PutSigningIdentity(_)
+                | Change::DeleteSigningIdentity(_)
+                | Change::PutSigningAssignment(_)
+                | Change::DeleteSigningAssignment(_)
         )
     }
 }

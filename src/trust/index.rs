@@ -5,6 +5,7 @@
 //! read, and the graph is loaded through `arc_swap`. Numbers are updated in place; graph
 //! writes (rare: a review decision, a new bundle) copy the small graph and swap it in.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -42,6 +43,19 @@ pub enum TrunkFor {
 pub(super) struct TrunkingState {
     pub records: Trunking,
     pub table: TrunkTable,
+    /// Trunk or account to the signing identity assigned to it.
+    pub signs_for: HashMap<Sid, Sid>,
+}
+
+impl TrunkingState {
+    fn new(records: Trunking, table: TrunkTable) -> TrunkingState {
+        let signs_for = super::signing::assigned(&records.signing_assignments);
+        TrunkingState {
+            records,
+            table,
+            signs_for,
+        }
+    }
 }
 
 /// An index's content by SID ([`Index::snapshot`]), for tests.
@@ -106,10 +120,7 @@ impl Index {
         let accounts = &resolved.graph.account_ids;
         data.trunking.validate(|a| accounts.contains_key(&a))?;
         let table = TrunkTable::build(&data.trunking)?;
-        let trunking = TrunkingState {
-            records: data.trunking.clone(),
-            table,
-        };
+        let trunking = TrunkingState::new(data.trunking.clone(), table);
         Ok(Index {
             numbers,
             graph: ArcSwap::from_pointee(resolved.graph),
@@ -154,6 +165,25 @@ impl Index {
         self.trunking.load().records.clone()
     }
 
+    /// `read` of the trunking records as they are now, without copying them.
+    pub fn with_trunking<R>(&self, read: impl FnOnce(&Trunking) -> R) -> R {
+        read(&self.trunking.load().records)
+    }
+
+    /// The signing identity that signs a call of the provisioned trunk `trunk` for
+    /// `account`: the trunk's own, else the account's, else its parent's; `None` when
+    /// the default identity of `[signing]` signs.
+    pub fn signing_identity(&self, trunk: Option<Sid>, account: Option<Sid>) -> Option<Sid> {
+        let state = self.trunking.load();
+        if state.signs_for.is_empty() {
+            return None;
+        }
+        let of = |sid: Option<Sid>| sid.and_then(|s| state.signs_for.get(&s).copied());
+        of(trunk)
+            .or_else(|| of(account))
+            .or_else(|| of(account.and_then(|a| self.account(a)?.parent)))
+    }
+
     /// Checks that `changes` would leave the trunking records consistent (references,
     /// ranges, no two trunks sharing an address), without applying them.
     pub fn check_trunking(&self, changes: &[super::Change]) -> Result<(), TrustError> {
@@ -168,7 +198,7 @@ impl Index {
         let graph = self.graph();
         records.validate(|a| graph.account_ids.contains_key(&a))?;
         let table = TrunkTable::build(&records)?;
-        Ok(TrunkingState { records, table })
+        Ok(TrunkingState::new(records, table))
     }
 
     /// Applies one trunking change (see [`Index::apply`]).

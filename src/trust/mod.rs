@@ -11,6 +11,7 @@
 //! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole
 //!   indexes.
 //! - [`trunking`]: trunks, IP access control lists and the source-address table.
+//! - [`signing`]: signing identities and the trunks and accounts they sign for.
 //! - [`attest`]: DESIGN.md's attestation rules, the level as [`crate::passport::Attest`], [`Reason`], [`Attestation`].
 
 pub mod attest;
@@ -20,6 +21,7 @@ pub mod index;
 pub mod model;
 pub mod rules;
 mod sid;
+pub mod signing;
 pub mod trunking;
 
 use std::sync::Arc;
@@ -39,6 +41,7 @@ pub use model::{
 };
 pub use rules::{AssignError, LinkError, TransitionError};
 pub use sid::{Sid, SidError};
+pub use signing::{SigningAssignment, SigningIdentity};
 pub use trunking::{
     CallLimit, Credential, CredentialList, DIGEST_REALM, DomainTrunk, IpAccessControlList,
     IpAddress, LevelGate, TableError, Trunk, TrunkAcl, TrunkCredentialList, TrunkHit,
@@ -116,6 +119,8 @@ pub enum TrustError {
     Trunking(#[from] TableError),
     #[error("{0}")]
     Range(#[from] trunking::RangeError),
+    #[error("{0} already has a signing identity")]
+    AssignedTwice(Sid),
     #[error("credential list {list} holds username {username} twice")]
     DuplicateUsername { list: Sid, username: String },
     #[error("{what} {sid} names {field} {target}, which is not a {expected} of account {account}")]

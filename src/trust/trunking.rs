@@ -19,6 +19,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::signing::{SigningAssignment, SigningIdentity};
 use super::{Change, Sid, TrustError};
 
 /// A trunk (`TK…`): the account whose calls arrive from its access lists' addresses.
@@ -267,6 +268,10 @@ pub struct Trunking {
     pub credentials: Vec<Credential>,
     #[serde(default)]
     pub trunk_credential_lists: Vec<TrunkCredentialList>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signing_identities: Vec<SigningIdentity>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signing_assignments: Vec<SigningAssignment>,
 }
 
 impl Trunking {
@@ -310,6 +315,16 @@ impl Trunking {
             Change::DeleteTrunkCredentialList(a) => self.trunk_credential_lists.retain(|x| {
                 x.trunk_sid != a.trunk_sid || x.credential_list_sid != a.credential_list_sid
             }),
+            Change::PutSigningIdentity(i) => {
+                put(&mut self.signing_identities, i, |x| x.sid == i.sid)
+            }
+            Change::DeleteSigningIdentity(i) => self.signing_identities.retain(|x| x.sid != i.sid),
+            Change::PutSigningAssignment(a) => put(&mut self.signing_assignments, a, |x| {
+                x.assigned_sid == a.assigned_sid
+            }),
+            Change::DeleteSigningAssignment(a) => self
+                .signing_assignments
+                .retain(|x| x.assigned_sid != a.assigned_sid),
             _ => {}
         }
     }
@@ -455,7 +470,12 @@ impl Trunking {
                 lists,
             )?;
         }
-        Ok(())
+        super::signing::validate(
+            &self.signing_identities,
+            &self.signing_assignments,
+            |t| trunks.contains_key(&t),
+            &account_known,
+        )
     }
 
     pub fn is_empty(&self) -> bool {
@@ -466,6 +486,8 @@ impl Trunking {
             && self.credential_lists.is_empty()
             && self.credentials.is_empty()
             && self.trunk_credential_lists.is_empty()
+            && self.signing_identities.is_empty()
+            && self.signing_assignments.is_empty()
     }
 }
 

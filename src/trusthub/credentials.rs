@@ -326,6 +326,6 @@ impl Hub {
 }
 
 /// One page of `rows`, in write order.
-fn paged<T>(rows: impl Iterator<Item = T>, page: Page) -> Vec<T> {
+pub(super) fn paged<T>(rows: impl Iterator<Item = T>, page: Page) -> Vec<T> {
     rows.skip(page.offset).take(page.limit).collect()
 }

@@ -25,6 +25,7 @@ pub enum Missing {
     },
     Policy(Sid),
     Trunk(Sid),
+    SigningIdentity(Sid),
     IpAccessControlList(Sid),
     CredentialList(Sid),
     /// An address of a list, or a list of a trunk.
@@ -43,6 +44,7 @@ impl std::fmt::Display for Missing {
             | Missing::EndUser(sid)
             | Missing::Policy(sid)
             | Missing::Trunk(sid)
+            | Missing::SigningIdentity(sid)
             | Missing::IpAccessControlList(sid)
             | Missing::CredentialList(sid) => write!(f, "{sid}"),
             Missing::BundleChild { bundle, sid } => write!(f, "{sid} of {bundle}"),
@@ -156,6 +158,20 @@ pub enum HubError {
     CredentialListFull { list: Sid, max: usize },
     #[error("Username: {username} is already in {list}")]
     UsernameTaken { list: Sid, username: String },
+    /// A signing identity whose key or chain does not pass (the message names the
+    /// parameter and the rule).
+    #[error("{0}")]
+    Identity(String),
+    #[error(
+        "Signing identity {sid} is assigned to {assigned} trunks or accounts; remove the assignments first"
+    )]
+    IdentityAssigned { sid: Sid, assigned: usize },
+    #[error("Sid: `{0}` is not a trunk (TK…) or account (AC…) callsign knows")]
+    AssignTarget(String),
+    #[error("Sid: {target} is already signed for by {identity}; remove that assignment first")]
+    AlreadySigned { target: Sid, identity: Sid },
+    #[error("At most {max} {what} may exist")]
+    TooMany { what: &'static str, max: usize },
     #[error("CredentialListSid: unknown credential list {0}")]
     UnknownCredentialList(Sid),
     #[error("CredentialListSid: {list} is already on trunk {trunk}")]

@@ -11,7 +11,8 @@
 //! - [`accounts`], [`numbers`], [`bundles`], [`assignments`], [`end_users`],
 //!   [`evaluations`]: the operations, one file per resource.
 //! - [`trunks`]: trunks, their IP access control lists and the lists' addresses;
-//!   [`credentials`]: credential lists and their credentials.
+//!   [`credentials`]: credential lists and their credentials; [`identities`]: signing
+//!   identities and the trunks and accounts they sign for.
 //! - [`attestation`]: the preview of what a call would get now.
 //! - [`callbacks`]: status-callback delivery with retries.
 //! - [`mod@error`]: [`HubError`] and [`Missing`].
@@ -25,6 +26,7 @@ pub mod credentials;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;
+pub mod identities;
 pub mod numbers;
 pub mod trunks;
 
@@ -35,6 +37,7 @@ use tokio_util::task::TaskTracker;
 use tracing::error;
 
 use crate::clock::{self, Clock, SystemClock};
+use crate::identities::Identities;
 use crate::store::{self, Store, StoreError};
 use crate::tn::Numbering;
 use crate::trust::{AccountStatus, Change, Sid, Trust};
@@ -113,6 +116,8 @@ pub struct Hub {
     numbering: Numbering,
     operator: Option<(Sid, String)>,
     callbacks: Option<Callbacks>,
+    /// The live signing identities, when this server signs with them.
+    identities: Option<Arc<Identities>>,
     write_lock: Mutex<()>,
 }
 
@@ -143,8 +148,15 @@ impl Hub {
             numbering,
             operator,
             callbacks,
+            identities: None,
             write_lock: Mutex::new(()),
         }
+    }
+
+    /// The service managing `identities` (the signing identities the proxy signs with).
+    pub fn with_identities(mut self, identities: Arc<Identities>) -> Hub {
+        self.identities = Some(identities);
+        self
     }
 
     /// The service on the wall clock, with its status callbacks started on the current
@@ -280,6 +292,7 @@ impl Hub {
         let index = store::rebuild_index(self.store.as_ref())?;
         let numbers = index.len_numbers();
         self.trust.replace(index);
+        self.sync_identities();
         Ok(numbers)
     }
 

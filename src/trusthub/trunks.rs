@@ -258,7 +258,8 @@ impl Hub {
         Ok(trunk)
     }
 
-    /// Deletes a trunk and its uses of lists (the lists stay).
+    /// Deletes a trunk, its uses of access and credential lists (the lists stay) and
+    /// its signing identity assignment.
     pub fn delete_trunk(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
         let guard = self.lock();
         let trunk = self.trunk(caller, sid)?;
@@ -266,6 +267,17 @@ impl Hub {
             .into_iter()
             .map(Change::DeleteTrunkAcl)
             .collect();
+        self.trust.load().with_trunking(|records| {
+            let uses = (records.trunk_credential_lists.iter())
+                .filter(|u| u.trunk_sid == sid)
+                .cloned()
+                .map(Change::DeleteTrunkCredentialList);
+            let signs = (records.signing_assignments.iter())
+                .filter(|a| a.assigned_sid == sid)
+                .cloned()
+                .map(Change::DeleteSigningAssignment);
+            changes.extend(uses.chain(signs));
+        });
         changes.push(Change::DeleteTrunk(trunk));
         self.commit_trunking(caller, &guard, changes)
     }

@@ -175,6 +175,31 @@ impl Api {
     }
 
     /// Creates an account (a sub-account when `as_` is an account); returns its creds.
+    /// A trunk of `who` admitting calls from `ip` through a new access list: its SID.
+    pub async fn trunk_at(&self, who: &Creds, ip: &str) -> String {
+        let sid = |v: Value| v["sid"].as_str().expect("a sid").to_owned();
+        let trunk = sid(self.ok("/v1/Trunks", who, &[("FriendlyName", "PBX")]).await);
+        let lists = format!(
+            "/2010-04-01/Accounts/{}/SIP/IpAccessControlLists.json",
+            who.sid
+        );
+        let list = sid(self.ok(&lists, who, &[("FriendlyName", "office")]).await);
+        let addresses = format!(
+            "/2010-04-01/Accounts/{}/SIP/IpAccessControlLists/{list}/IpAddresses.json",
+            who.sid
+        );
+        self.ok(
+            &addresses,
+            who,
+            &[("FriendlyName", "pbx"), ("IpAddress", ip)],
+        )
+        .await;
+        let uses = format!("/v1/Trunks/{trunk}/IpAccessControlLists");
+        self.ok(&uses, who, &[("IpAccessControlListSid", &list)])
+            .await;
+        trunk
+    }
+
     pub async fn account(&self, as_: &Creds, name: &str) -> Creds {
         let body = self
             .ok("/2010-04-01/Accounts.json", as_, &[("FriendlyName", name)])

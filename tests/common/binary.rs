@@ -105,3 +105,26 @@ fn http_address(line: &str) -> SocketAddr {
         .unwrap_or_else(|| panic!("no http address in {line:?}"));
     field.trim_end_matches(')').parse().unwrap()
 }
+
+/// `secsipidx -check` with certificate verification mode 13: time validity (1), the
+/// custom root file (4) and the intermediate file (8).
+pub fn secsipidx_check(identity: &str, leaf: &str, root: &str, intermediate: &str) -> Output {
+    run(
+        "secsipidx",
+        &[
+            "-check",
+            "-identity",
+            identity,
+            "-fpubkey",
+            leaf,
+            "-expire",
+            "60",
+            "-cert-verify",
+            "13",
+            "-ca-file",
+            root,
+            "-ca-inter",
+            intermediate,
+        ],
+    )
+}

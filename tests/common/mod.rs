@@ -26,7 +26,10 @@ use std::time::Duration;
 
 pub use callsign::clock::now_unix;
 pub use harness::{Harness, Upstream};
-pub use server::{TestServer, dev_pki, shared_pki, signing_trunk, verifying_trunk};
+pub use server::{
+    PLACEHOLDER_X5U, TestServer, dev_pki, identity_key_dir, shared_pki, signing_trunk,
+    verifying_trunk,
+};
 pub use sip::*;
 
 /// The account of the `acme` trunk (127.0.0.1) in `tests/data/trust.json`.

@@ -42,6 +42,8 @@ pub struct TestServer {
     verify: Option<VerifyConfig>,
     /// Status callbacks may go to http URLs on loopback (the test receivers).
     local_callbacks: bool,
+    /// The PKCS#11 libraries signing identities may load.
+    pkcs11_modules: Vec<PathBuf>,
 }
 
 enum X5u {
@@ -98,7 +100,14 @@ impl TestServer {
             ],
             verify: None,
             local_callbacks: false,
+            pkcs11_modules: Vec::new(),
         }
+    }
+
+    /// Lets signing identities load keys through the PKCS#11 library `module`.
+    pub fn pkcs11_module(mut self, module: &Path) -> TestServer {
+        self.pkcs11_modules.push(module.to_owned());
+        self
     }
 
     /// Lets status callbacks reach the test's own http receiver on loopback, which the
@@ -348,6 +357,10 @@ impl TestServer {
                 // The documented default, which the x5u test expects to be served.
                 x5u_max_age_secs: 86_400,
                 crls: vec![pki.join("intermediate.crl")],
+                // Signing identities' key files: `identity-keys/` in the test's folder.
+                identity_key_dir: Some(identity_key_dir(dir)),
+                pkcs11_modules: self.pkcs11_modules,
+                identity_x5u_base: None,
             },
             numbering: Default::default(),
             trust,
@@ -389,6 +402,13 @@ pub fn verifying_trunk(name: &str, source: &str) -> TrunkConfig {
         upstream: None,
         origid: None,
     }
+}
+
+/// Where a test server in `dir` takes signing identities' key files from (created).
+pub fn identity_key_dir(dir: &Path) -> PathBuf {
+    let keys = dir.join("identity-keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    keys
 }
 
 /// Writes a fresh dev PKI (SPC 1234) issued at `issued_at` into the folder `path`.

@@ -323,3 +323,17 @@ fn write_creates_files_and_refuses_to_overwrite() {
     assert_eq!(read("leaf.key"), pki.leaf_key_pem);
     assert!(!dir.join("root.pem").exists());
 }
+
+#[test]
+fn a_leaf_for_a_key_held_elsewhere_passes_the_signing_check() {
+    let pki = pki();
+    let other = SigningKey::from_pem(&generate("9", NOW).unwrap().leaf_key_pem).unwrap();
+    let point = other.public_key_sec1();
+    let leaf = issue_leaf(pki, "5678", &point, NOW).unwrap();
+    let chain = load_chain_pem(&format!("{leaf}{}", pki.intermediate_pem)).unwrap();
+    let check = crate::certs::check_signing(&other, &chain, None, NOW).unwrap();
+    assert_eq!(check.info.spc.as_deref(), Some("5678"));
+    assert_eq!(check.info.public_key_sec1, point);
+    assert!(issue_leaf(pki, "5678", &point[1..], NOW).is_err());
+    assert!(issue_leaf(pki, "bad spc", &point, NOW).is_err());
+}

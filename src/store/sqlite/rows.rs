@@ -409,7 +409,11 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
         | Change::PutCredential(_)
         | Change::DeleteCredential(_)
         | Change::PutTrunkCredentialList(_)
-        | Change::DeleteTrunkCredentialList(_) => Ok(()),
+        | Change::DeleteTrunkCredentialList(_)
+        | Change::PutSigningIdentity(_)
+        | Change::DeleteSigningIdentity(_)
+        | Change::PutSigningAssignment(_)
+        | Change::DeleteSigningAssignment(_) => Ok(()),
     }
 }
 

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::SqliteStore;
 use super::rows::backend;
 use crate::store::{Page, StoreError};
-use crate::trust::{Change, Sid, TrunkAcl, Trunking};
+use crate::trust::{Change, Sid, SigningAssignment, TrunkAcl, Trunking};
 
 /// The kinds of trunking record, as the `kind` column holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub(super) enum Kind {
     CredentialList,
     Credential,
     TrunkCredentialList,
+    SigningIdentity,
+    SigningAssignment,
 }
 
 impl Kind {
@@ -33,8 +35,14 @@ impl Kind {
             Kind::CredentialList => "credential_list",
             Kind::Credential => "credential",
             Kind::TrunkCredentialList => "trunk_credential_list",
+            Kind::SigningIdentity => "signing_identity",
+            Kind::SigningAssignment => "signing_assignment",
         }
     }
+}
+
+fn assignment_key(a: &SigningAssignment) -> String {
+    format!("signs/{}", a.assigned_sid)
 }
 
 fn link_key(a: &TrunkAcl) -> String {
@@ -50,29 +58,45 @@ pub(super) fn changes(data: &Trunking) -> Vec<Change> {
     let cl = (data.credential_lists.iter().cloned()).map(Change::PutCredentialList);
     let c = data.credentials.iter().cloned().map(Change::PutCredential);
     let cu = (data.trunk_credential_lists.iter().cloned()).map(Change::PutTrunkCredentialList);
+    let si = (data.signing_identities.iter().cloned()).map(Change::PutSigningIdentity);
+    let sa = (data.signing_assignments.iter().cloned()).map(Change::PutSigningAssignment);
     t.chain(l)
         .chain(a)
         .chain(u)
         .chain(cl)
         .chain(c)
         .chain(cu)
+        .chain(si)
+        .chain(sa)
         .collect()
 }
 
 /// Writes one trunking change inside `tx`.
 pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
     match change {
-        Change::PutTrunk(t) => upsert(tx, Kind::Trunk, &t.sid.to_string(), t.account_sid, None, t),
-        Change::PutIpAccessControlList(l) => {
-            upsert(tx, Kind::List, &l.sid.to_string(), l.account_sid, None, l)
-        }
+        Change::PutTrunk(t) => upsert(
+            tx,
+            Kind::Trunk,
+            &t.sid.to_string(),
+            Some(t.account_sid),
+            None,
+            t,
+        ),
+        Change::PutIpAccessControlList(l) => upsert(
+            tx,
+            Kind::List,
+            &l.sid.to_string(),
+            Some(l.account_sid),
+            None,
+            l,
+        ),
         Change::PutIpAddress(a) => {
             let list = Some(a.ip_access_control_list_sid);
             upsert(
                 tx,
                 Kind::Address,
                 &a.sid.to_string(),
-                a.account_sid,
+                Some(a.account_sid),
                 list,
                 a,
             )
@@ -81,7 +105,7 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
             tx,
             Kind::TrunkList,
             &link_key(a),
-            a.account_sid,
+            Some(a.account_sid),
             Some(a.trunk_sid),
             a,
         ),
@@ -89,7 +113,7 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
             tx,
             Kind::CredentialList,
             &l.sid.to_string(),
-            l.account_sid,
+            Some(l.account_sid),
             None,
             l,
         ),
@@ -99,7 +123,7 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 tx,
                 Kind::Credential,
                 &c.sid.to_string(),
-                c.account_sid,
+                Some(c.account_sid),
                 list,
                 c,
             )
@@ -110,7 +134,7 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 tx,
                 Kind::TrunkCredentialList,
                 &key,
-                a.account_sid,
+                Some(a.account_sid),
                 Some(a.trunk_sid),
                 a,
             )
@@ -124,6 +148,20 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
         Change::DeleteIpAccessControlList(l) => delete(tx, &l.sid.to_string()),
         Change::DeleteIpAddress(a) => delete(tx, &a.sid.to_string()),
         Change::DeleteTrunkAcl(a) => delete(tx, &link_key(a)),
+        // Operator records: no account of their own.
+        Change::PutSigningIdentity(i) => {
+            upsert(tx, Kind::SigningIdentity, &i.sid.to_string(), None, None, i)
+        }
+        Change::DeleteSigningIdentity(i) => delete(tx, &i.sid.to_string()),
+        Change::PutSigningAssignment(a) => upsert(
+            tx,
+            Kind::SigningAssignment,
+            &assignment_key(a),
+            None,
+            Some(a.signing_identity_sid),
+            a,
+        ),
+        Change::DeleteSigningAssignment(a) => delete(tx, &assignment_key(a)),
         _ => Ok(()),
     }
 }
@@ -132,7 +170,7 @@ fn upsert<T: Serialize>(
     tx: &Transaction<'_>,
     kind: Kind,
     key: &str,
-    account: Sid,
+    account: Option<Sid>,
     parent: Option<Sid>,
     record: &T,
 ) -> Result<(), StoreError> {
@@ -145,14 +183,9 @@ fn upsert<T: Serialize>(
         )
         .map_err(backend)?;
     let parent = parent.map(|p| p.to_string());
-    stmt.execute(params![
-        key,
-        kind.as_str(),
-        account.to_string(),
-        parent,
-        doc
-    ])
-    .map_err(backend)?;
+    let account = account.map_or_else(String::new, |a| a.to_string());
+    stmt.execute(params![key, kind.as_str(), account, parent, doc])
+        .map_err(backend)?;
     Ok(())
 }
 
@@ -233,6 +266,8 @@ impl SqliteStore {
             credential_lists: self.docs(Kind::CredentialList, None, None, Page::ALL)?,
             credentials: self.docs(Kind::Credential, None, None, Page::ALL)?,
             trunk_credential_lists: self.docs(Kind::TrunkCredentialList, None, None, Page::ALL)?,
+            signing_identities: self.docs(Kind::SigningIdentity, None, None, Page::ALL)?,
+            signing_assignments: self.docs(Kind::SigningAssignment, None, None, Page::ALL)?,
         })
     }
 }

@@ -51,7 +51,11 @@ impl Index {
             | Change::PutCredential(_)
             | Change::DeleteCredential(_)
             | Change::PutTrunkCredentialList(_)
-            | Change::DeleteTrunkCredentialList(_) => self.apply_trunking(change),
+            | Change::DeleteTrunkCredentialList(_)
+            | Change::PutSigningIdentity(_)
+            | Change::DeleteSigningIdentity(_)
+            | Change::PutSigningAssignment(_)
+            | Change::DeleteSigningAssignment(_) => self.apply_trunking(change),
         }
     }
 
