@@ -4,6 +4,8 @@
 
 mod common;
 
+use callsign::proxy::OnFailure;
+use callsign::sip::HeaderName;
 use common::api::*;
 use common::*;
 use serde_json::Value;
@@ -599,4 +601,78 @@ async fn a_trunks_minimum_level_is_set_through_the_api_and_refuses_lower_calls()
     assert_eq!((s, t["identity_policy"].as_str()), (200, Some("keep")));
     let claims = signed_call(&h, ip, "2155550177", "2155550199", "floor-2").await;
     assert_eq!(claims["attest"], "C");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_may_carry_its_own_origid_and_only_the_roles_the_server_serves() {
+    let (h, api) = hub().await;
+    let newco = api.account(&Creds::operator(), "Newco").await;
+    let ip = "127.0.0.13";
+    let trunk = api.trunk_at(&newco, ip).await;
+    let path = format!("/v1/Trunks/{trunk}");
+    for (form, why) in [
+        (("Role", "verify"), "[verify]"),
+        (("Role", "redirect"), "reserved"),
+        (("Role", "Sign"), "Role"),
+        (("Origid", "not-a-uuid"), "Origid"),
+        (("Origid", "123e4567-e89b-12d3-a456"), "Origid"),
+    ] {
+        assert_refused(&api.post(&path, &newco, &[form]).await, why);
+    }
+    let derived = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, trunk.as_bytes());
+    let (_, t) = api.get(&path, &newco, &[]).await;
+    assert_eq!(t["role"], "sign");
+    assert_eq!(t["origid"], derived.hyphenated().to_string());
+
+    let origid = "123e4567-e89b-12d3-a456-426655440000";
+    let t = api.ok(&path, &newco, &[("Origid", origid)]).await;
+    assert_eq!(t["origid"], origid);
+    let claims = signed_call(&h, ip, "2155550177", "2155550199", "origid-own").await;
+    assert_eq!(claims["origid"], origid);
+    // Empty returns to the derived one.
+    let t = api.ok(&path, &newco, &[("Origid", "")]).await;
+    assert_eq!(t["origid"], derived.hyphenated().to_string());
+    let claims = signed_call(&h, ip, "2155550177", "2155550199", "origid-derived").await;
+    assert_eq!(claims["origid"], derived.hyphenated().to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifying_trunk_has_its_calls_verified_not_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = shared_pki(dir.path());
+    let server = TestServer::verifying(&pki, OnFailure::Forward).trunks(Vec::new());
+    let (h, api) = hub_on(server).await;
+    let carrier = api.account(&Creds::operator(), "Carrier").await;
+    let ip = "127.0.0.14";
+    let trunk = api.trunk_at(&carrier, ip).await;
+    let path = format!("/v1/Trunks/{trunk}");
+    let t = api.ok(&path, &carrier, &[("Role", "verify")]).await;
+    assert_eq!(t["role"], "verify");
+
+    let uac = uac(ip).await;
+    let inv = call(uac.local_addr().unwrap(), "UDP", "verify-trunk");
+    uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
+    let (got, _) = recv_from(h.uas_udp()).await;
+    let m = callsign::sip::Message::parse(got.as_bytes()).unwrap();
+    let party = m
+        .header(HeaderName::PAssertedIdentity)
+        .or(m.header(HeaderName::From))
+        .unwrap();
+    assert!(party.contains(";verstat=No-TN-Validation@"), "{party}");
+    assert!(header(&got, HeaderName::Identity).is_none(), "{got}");
+    h.assert_metric("callsign_calls_verified_total{verstat=\"No-TN-Validation\"} 1")
+        .await;
+
+    // A verifying trunk takes calls from its addresses only, never on credentials.
+    let lists = format!(
+        "/2010-04-01/Accounts/{}/SIP/CredentialLists.json",
+        carrier.sid
+    );
+    let list = sid_of(&api.ok(&lists, &carrier, &[("FriendlyName", "c")]).await);
+    let uses = format!("/v1/Trunks/{trunk}/CredentialLists");
+    assert_refused(
+        &api.post(&uses, &carrier, &[("CredentialListSid", &list)])
+            .await,
+        "verifies",
+    );
 }

@@ -118,6 +118,8 @@ pub fn trunking(account: Sid, trunks: u64, per_trunk: u64) -> Trunking {
             call_limit: None,
             level_gate: None,
             identity_policy: None,
+            role: None,
+            origid: None,
             date_created: None,
             date_updated: None,
         });

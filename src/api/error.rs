@@ -130,6 +130,8 @@ impl ApiError {
                 | H::BelowMinimumStatus(_)
                 | H::IdentityPolicy(_)
                 | H::DomainName(_)
+                | H::Role(_)
+                | H::Origid(_)
                 | H::DomainTaken(_)
                 | H::UnknownList(_)
                 | H::ListOnTrunk { .. }

@@ -46,6 +46,8 @@ fn trunk(base: &str, t: &Trunk, auth: &[&str]) -> Value {
         "minimum_attestation": t.level_gate.map(|g| g.minimum.as_str()),
         "below_minimum_status": t.level_gate.map(|g| g.status),
         "identity_policy": t.identity_policy.map(|p| p.as_str()),
+        "role": t.role().as_str(),
+        "origid": t.origid().hyphenated().to_string(),
         "date_created": t.date_created,
         "date_updated": t.date_updated,
         "url": url,
@@ -142,6 +144,8 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
             "MinimumAttestation",
             "BelowMinimumStatus",
             "IdentityPolicy",
+            "Role",
+            "Origid",
         ],
         false,
     )?;
@@ -163,6 +167,8 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
         below_minimum_status: number("BelowMinimumStatus")?
             .map(|n| u16::try_from(n).unwrap_or(u16::MAX)),
         identity_policy: p.owned("IdentityPolicy"),
+        role: p.owned("Role"),
+        origid: p.owned("Origid"),
     })
 }
 

@@ -94,6 +94,7 @@ pub fn hub(config: &Config) -> HubSettings {
             ..FetchPolicy::default()
         },
         numbering: config.numbering.clone(),
+        verifies: config.verify.is_some(),
     }
 }
 

@@ -19,7 +19,8 @@ use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
 use crate::trust::{
-    CallLimit, DomainTrunk, LevelGate, Sid, TrunkFor, TrunkHit, TrunkIdentityPolicy, Trust,
+    CallLimit, DomainTrunk, LevelGate, Sid, TrunkFor, TrunkHit, TrunkIdentityPolicy, TrunkRole,
+    Trust,
 };
 
 /// A customer trunk: requests from its sources belong to its account. Either a
@@ -275,7 +276,10 @@ impl Context {
         Trunk {
             name: Arc::clone(&hit.name),
             sid: Some(hit.sid),
-            role: Role::Sign,
+            role: match hit.role {
+                TrunkRole::Sign => Role::Sign,
+                TrunkRole::Verify => Role::Verify,
+            },
             account: Some(hit.account),
             origid: Arc::clone(&hit.origid),
             upstream: self.default_upstream,

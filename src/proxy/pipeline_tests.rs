@@ -506,6 +506,8 @@ fn provision_trunk(ctx: &Context) -> Sid {
             call_limit: None,
             level_gate: None,
             identity_policy: None,
+            role: None,
+            origid: None,
             date_created: None,
             date_updated: None,
         }),

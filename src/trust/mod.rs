@@ -45,7 +45,7 @@ pub use signing::{SigningAssignment, SigningIdentity};
 pub use trunking::{
     CallLimit, Credential, CredentialList, DIGEST_REALM, DomainTrunk, IpAccessControlList,
     IpAddress, LevelGate, TableError, Trunk, TrunkAcl, TrunkCredentialList, TrunkHit,
-    TrunkIdentityPolicy, TrunkTable, Trunking,
+    TrunkIdentityPolicy, TrunkRole, TrunkTable, Trunking,
 };
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names
@@ -119,6 +119,10 @@ pub enum TrustError {
     Trunking(#[from] TableError),
     #[error("{0}")]
     Range(#[from] trunking::RangeError),
+    #[error(
+        "trunk {0} verifies (Role verify): it takes calls from its IP access lists, not on credentials"
+    )]
+    VerifyingTrunkCredentials(Sid),
     #[error("{0} already has a signing identity")]
     AssignedTwice(Sid),
     #[error("credential list {list} holds username {username} twice")]

@@ -44,10 +44,48 @@ pub struct Trunk {
     /// `keep` or `reject`); `[sip] identity_policy` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_policy: Option<TrunkIdentityPolicy>,
+    /// callsign's own: `sign` (the default) signs the trunk's calls; `verify` verifies
+    /// them, as from another carrier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<TrunkRole>,
+    /// callsign's own: the `origid` of its calls; derived from the SID when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origid: Option<uuid::Uuid>,
     #[serde(default)]
     pub date_created: Option<String>,
     #[serde(default)]
     pub date_updated: Option<String>,
+}
+
+impl Trunk {
+    /// The `origid` its calls carry: its own, or a UUID derived from its SID, stable
+    /// forever.
+    pub fn origid(&self) -> uuid::Uuid {
+        self.origid.unwrap_or_else(|| {
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, self.sid.to_string().as_bytes())
+        })
+    }
+
+    pub fn role(&self) -> TrunkRole {
+        self.role.unwrap_or(TrunkRole::Sign)
+    }
+}
+
+/// What callsign does with a provisioned trunk's initial INVITEs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrunkRole {
+    Sign,
+    Verify,
+}
+
+impl TrunkRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrunkRole::Sign => "sign",
+            TrunkRole::Verify => "verify",
+        }
+    }
 }
 
 /// A trunk's floor on attestation: a call that would be signed below `minimum` (B or C
@@ -447,8 +485,15 @@ impl Trunking {
                 });
             }
         }
+        let verifying: std::collections::HashSet<Sid> = (self.trunks.iter())
+            .filter(|t| t.role() == TrunkRole::Verify)
+            .map(|t| t.sid)
+            .collect();
         for l in &self.trunk_credential_lists {
             let (trunk, list, account) = (l.trunk_sid, l.credential_list_sid, l.account_sid);
+            if verifying.contains(&trunk) {
+                return Err(TrustError::VerifyingTrunkCredentials(trunk));
+            }
             let lists = &credential_lists;
             let (t, c) = ("trunk", "credential list");
             reference(
@@ -498,11 +543,12 @@ pub struct TrunkHit {
     pub account: Sid,
     /// The friendly name, or the SID when it has none (for logs).
     pub name: Arc<str>,
-    /// The `origid` of its calls: a UUID derived from the trunk's SID, stable forever.
+    /// The `origid` of its calls: its own, or a UUID derived from the trunk's SID.
     pub origid: Arc<str>,
     pub call_limit: Option<CallLimit>,
     pub level_gate: Option<LevelGate>,
     pub identity_policy: Option<TrunkIdentityPolicy>,
+    pub role: TrunkRole,
 }
 
 /// Why access lists cannot be in force together.
@@ -737,7 +783,7 @@ impl TrunkTable {
 }
 
 fn hit(t: &Trunk) -> TrunkHit {
-    let origid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, t.sid.to_string().as_bytes());
+    let origid = t.origid();
     TrunkHit {
         sid: t.sid,
         account: t.account_sid,
@@ -751,6 +797,7 @@ fn hit(t: &Trunk) -> TrunkHit {
         call_limit: t.call_limit,
         level_gate: t.level_gate,
         identity_policy: t.identity_policy,
+        role: t.role(),
     }
 }
 
@@ -830,6 +877,8 @@ mod tests {
                 call_limit: None,
                 level_gate: None,
                 identity_policy: None,
+                role: None,
+                origid: None,
                 date_created: None,
                 date_updated: None,
             });

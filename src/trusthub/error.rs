@@ -128,6 +128,10 @@ pub enum HubError {
     BelowMinimumStatus(u16),
     #[error("IdentityPolicy: must be strip, keep or reject (empty for the default), got {0:?}")]
     IdentityPolicy(String),
+    #[error("Role: {0}")]
+    Role(String),
+    #[error("Origid: `{0}` is not a UUID")]
+    Origid(String),
     #[error("DomainName: `{0}` is not a host name")]
     DomainName(String),
     #[error("DomainName: {0} is already the domain of another trunk")]

@@ -90,6 +90,8 @@ pub struct HubSettings {
     pub callback_policy: FetchPolicy,
     /// How phone numbers in requests are canonicalized.
     pub numbering: Numbering,
+    /// The server verifies calls (`[verify]`), so trunks may take `Role=verify`.
+    pub verifies: bool,
 }
 
 /// One write: the changes to commit, and the status callbacks to send once committed.
@@ -118,6 +120,8 @@ pub struct Hub {
     callbacks: Option<Callbacks>,
     /// The live signing identities, when this server signs with them.
     identities: Option<Arc<Identities>>,
+    /// Whether trunks may verify (the server has a verifier).
+    verifies: bool,
     write_lock: Mutex<()>,
 }
 
@@ -149,6 +153,7 @@ impl Hub {
             operator,
             callbacks,
             identities: None,
+            verifies: false,
             write_lock: Mutex::new(()),
         }
     }
@@ -174,14 +179,16 @@ impl Hub {
             tasks,
             shutdown,
         )?;
-        Ok(Hub::new(
+        let mut hub = Hub::new(
             store,
             trust,
             Arc::new(SystemClock),
             settings.numbering,
             settings.operator,
             Some(callbacks),
-        ))
+        );
+        hub.verifies = settings.verifies;
+        Ok(hub)
     }
 
     /// The live index the proxy reads.

@@ -13,7 +13,7 @@ use crate::passport::Attest;
 use crate::store::Page;
 use crate::trust::{
     CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, Sid, TableError, Trunk, TrunkAcl,
-    TrunkIdentityPolicy, TrustError, trunking,
+    TrunkIdentityPolicy, TrunkRole, TrustError, trunking,
 };
 
 /// Twilio's limits on names: 64 characters for a trunk, 255 for lists and addresses.
@@ -38,6 +38,10 @@ pub struct TrunkFields {
     pub below_minimum_status: Option<u16>,
     /// `strip`, `keep` or `reject`; empty returns to the proxy's default.
     pub identity_policy: Option<String>,
+    /// `sign` or `verify` (`redirect` is reserved); empty returns to `sign`.
+    pub role: Option<String>,
+    /// A UUID; empty returns to the one derived from the SID.
+    pub origid: Option<String>,
 }
 
 /// The highest call rate and burst a trunk may be given.
@@ -147,6 +151,8 @@ impl Hub {
             call_limit: None,
             level_gate: None,
             identity_policy: None,
+            role: None,
+            origid: None,
             date_created: Some(now.clone()),
             date_updated: Some(now),
         };
@@ -216,6 +222,35 @@ impl Hub {
                     return Err(HubError::BelowMinimumStatus(status));
                 }
                 trunk.level_gate = Some(LevelGate { minimum, status });
+            }
+        }
+        match fields.role.as_deref() {
+            None => {}
+            Some("") | Some("sign") => trunk.role = None,
+            Some("verify") if self.verifies => trunk.role = Some(TrunkRole::Verify),
+            Some("verify") => {
+                return Err(HubError::Role(
+                    "verify needs a [verify] table in the server's config".into(),
+                ));
+            }
+            Some("redirect") => {
+                return Err(HubError::Role(
+                    "redirect is reserved and not served yet".into(),
+                ));
+            }
+            Some(other) => {
+                return Err(HubError::Role(format!(
+                    "must be sign or verify, got {other:?}"
+                )));
+            }
+        }
+        match fields.origid.as_deref() {
+            None => {}
+            Some("") => trunk.origid = None,
+            Some(text) => {
+                let id = uuid::Uuid::try_parse(text.trim())
+                    .map_err(|_| HubError::Origid(text.to_owned()))?;
+                trunk.origid = Some(id);
             }
         }
         if let Some(name) = fields.domain_name {
