@@ -162,6 +162,10 @@ fn trunks_lists_and_credentials_travel_through_import_and_export() {
                          "ha1_md5": "0123", "ha1_sha256": "4567"}],
         "trunk_credential_lists": [{"trunk_sid": trunk, "credential_list_sid": cl,
                                     "account_sid": account}],
+        "origination_urls": [{"sid": "OU00000000000000000000000000000001",
+                              "account_sid": account, "trunk_sid": trunk,
+                              "friendly_name": "carrier", "sip_url": "sip:198.51.100.7",
+                              "priority": 1, "weight": 2, "enabled": false}],
         "signing_identities": [{"sid": "SI00000000000000000000000000000001",
                                 "certificate_chain": "PEM",
                                 "private_key": "pkcs11:object=bluebird?pin-source=/etc/pin"}],
@@ -186,6 +190,7 @@ fn trunks_lists_and_credentials_travel_through_import_and_export() {
         "credential_lists",
         "credentials",
         "trunk_credential_lists",
+        "origination_urls",
         "signing_identities",
         "signing_assignments",
     ] {

@@ -27,6 +27,8 @@ pub enum ParamError {
     DateTime { name: &'static str, value: String },
     #[error("{0} must be a number")]
     NotANumber(&'static str),
+    #[error("{0} must be true or false")]
+    NotABool(&'static str),
     #[error("PageSize must be within 1..=1000")]
     PageSize,
     #[error(
@@ -131,6 +133,7 @@ impl ApiError {
                 | H::IdentityPolicy(_)
                 | H::DomainName(_)
                 | H::Role(_)
+                | H::OriginationAddress(_)
                 | H::Origid(_)
                 | H::DomainTaken(_)
                 | H::UnknownList(_)

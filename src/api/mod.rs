@@ -25,6 +25,7 @@ pub mod evaluations;
 pub mod identities;
 pub mod listener;
 pub mod numbers;
+pub mod origination;
 pub mod policies;
 pub mod render;
 pub mod reply;

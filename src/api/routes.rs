@@ -15,7 +15,7 @@ use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
     accounts, assignments, attestation, bundles, credentials, end_users, evaluations, identities,
-    numbers, policies, trunking,
+    numbers, origination, policies, trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
@@ -51,6 +51,16 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/v1/Trunks",
             get(trunking::list_trunks).post(trunking::create_trunk),
+        )
+        .route(
+            "/v1/Trunks/{trunk}/OriginationUrls",
+            get(origination::list).post(origination::create),
+        )
+        .route(
+            "/v1/Trunks/{trunk}/OriginationUrls/{sid}",
+            get(origination::fetch)
+                .post(origination::update)
+                .delete(origination::delete),
         )
         .route(
             "/v1/SigningIdentities",

@@ -183,6 +183,13 @@ pub struct ApiConfig {
     /// Deliver callbacks to private and other special-purpose addresses (RFC 6890).
     #[serde(default)]
     pub callback_allow_private: bool,
+    /// Let trunks' origination URLs name loopback addresses (development only).
+    #[serde(default)]
+    pub origination_allow_loopback: bool,
+    /// Let trunks' origination URLs name private and other special-purpose addresses
+    /// (RFC 6890), for carriers reached over a private interconnect.
+    #[serde(default)]
+    pub origination_allow_private: bool,
 }
 
 impl Default for ApiConfig {
@@ -197,6 +204,8 @@ impl Default for ApiConfig {
             callback_allow_http: false,
             callback_allow_loopback: false,
             callback_allow_private: false,
+            origination_allow_loopback: false,
+            origination_allow_private: false,
         }
     }
 }

@@ -95,6 +95,11 @@ pub fn hub(config: &Config) -> HubSettings {
         },
         numbering: config.numbering.clone(),
         verifies: config.verify.is_some(),
+        origination_policy: FetchPolicy {
+            allow_loopback: api.origination_allow_loopback,
+            allow_private: api.origination_allow_private,
+            ..FetchPolicy::default()
+        },
     }
 }
 

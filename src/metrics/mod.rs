@@ -56,6 +56,7 @@ pub struct Metrics {
     pub internal_panics: Family<StageLabels, Counter>,
     pub identity_stripped: Counter,
     pub retransmissions_absorbed: Counter,
+    pub origination_failovers: Counter,
     pub transactions: Gauge,
     pub pipeline_seconds: Histogram,
 }
@@ -81,6 +82,7 @@ impl Metrics {
             internal_panics: Family::default(),
             identity_stripped: Counter::default(),
             retransmissions_absorbed: Counter::default(),
+            origination_failovers: Counter::default(),
             transactions: Gauge::default(),
             // 5 µs .. ~80 ms in factor-2 steps.
             pipeline_seconds: Histogram::new(exponential_buckets(5e-6, 2.0, 15)),
@@ -140,6 +142,11 @@ impl Metrics {
             "retransmissions_absorbed",
             "Request retransmissions answered from transaction state",
             m.retransmissions_absorbed.clone(),
+        );
+        registry.register(
+            "origination_failovers",
+            "Calls moved to a trunk's next origination URL after a 503 or no answer",
+            m.origination_failovers.clone(),
         );
         registry.register(
             "transactions",

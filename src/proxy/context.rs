@@ -19,8 +19,8 @@ use crate::metrics::Metrics;
 use crate::passport::Signer;
 use crate::tn::Numbering;
 use crate::trust::{
-    CallLimit, DomainTrunk, LevelGate, Sid, TrunkFor, TrunkHit, TrunkIdentityPolicy, TrunkRole,
-    Trust,
+    CallLimit, DomainTrunk, LevelGate, OriginationTarget, Sid, TrunkFor, TrunkHit,
+    TrunkIdentityPolicy, TrunkRole, Trust,
 };
 
 /// A customer trunk: requests from its sources belong to its account. Either a
@@ -43,6 +43,9 @@ pub struct Trunk {
     pub level_gate: Option<LevelGate>,
     /// Its own Identity policy, over `[sip] identity_policy` (provisioned trunks).
     pub identity_policy: Option<IdentityPolicy>,
+    /// Where its calls go, by priority, instead of `upstream` (provisioned trunks with
+    /// origination URLs).
+    pub origination: Arc<[OriginationTarget]>,
 }
 
 /// The signers of the signing identities, by SID: what a call assigned to one signs
@@ -176,6 +179,7 @@ impl Context {
                 call_limit: None,
                 level_gate: None,
                 identity_policy: None,
+                origination: Arc::new([]),
             });
         }
         acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
@@ -264,7 +268,9 @@ impl Context {
     }
 
     fn upstream_or_unknown(&self, ip: IpAddr) -> PeerClass<'_> {
-        if self.upstream_sources.iter().any(|n| n.contains(&ip)) {
+        if self.upstream_sources.iter().any(|n| n.contains(&ip))
+            || self.trust.load().is_origination_source(ip)
+        {
             return PeerClass::Upstream;
         }
         PeerClass::Unknown
@@ -290,6 +296,7 @@ impl Context {
                 TrunkIdentityPolicy::Keep => IdentityPolicy::Keep,
                 TrunkIdentityPolicy::Reject => IdentityPolicy::Reject,
             }),
+            origination: Arc::clone(&hit.origination),
         }
     }
 

@@ -141,10 +141,14 @@ impl Core {
     /// Runs the transaction timers that are due.
     pub fn on_timers(&self, now: Instant, out: &mut Vec<Output>) {
         for id in self.table.due(now) {
-            if let Some(fired) = self.table.fire(id, now, &self.ctx.timers, out)
-                && let Some(expiry) = fired.expired
-            {
+            let Some(fired) = self.table.fire(id, now, &self.ctx.timers, out) else {
+                continue;
+            };
+            if let Some(expiry) = fired.expired {
                 self.ctx.metrics.timeout(expiry.into());
+            }
+            if fired.failed_over {
+                self.ctx.metrics.origination_failovers.inc();
             }
         }
         self.ctx.metrics.transactions.set(self.table.len() as i64);
@@ -320,6 +324,7 @@ impl Core {
                         trying,
                         branch_hash: f.branch_hash,
                         to_tag: self.ctx.local_tag(id),
+                        alternates: f.alternates,
                     },
                     now,
                     &self.ctx.timers,
@@ -419,6 +424,7 @@ impl Core {
             return;
         };
         let parts = via.branch.and_then(pipeline::branch_parts);
+        let attempt = via.branch.map_or(0, pipeline::branch_attempt);
         let Some((hash, id)) = parts.filter(|_| self.ctx.is_us(via.host, via.port)) else {
             self.ctx.metrics.parse_error(Discarded::ResponseNotOurs);
             debug!(
@@ -432,7 +438,11 @@ impl Core {
             // The branch must match in full: ids alone are guessable, the keyed hash is not.
             let genuine = txn.branch_hash == hash;
             if genuine {
-                txn.on_response(msg, now, t, out);
+                let before = txn.attempt();
+                txn.on_response(msg, attempt, now, t, out);
+                if txn.attempt() != before {
+                    self.ctx.metrics.origination_failovers.inc();
+                }
             }
             genuine
         });

@@ -3,6 +3,10 @@
 //!
 //! Pure: bytes, context and the time in; an [`Action`] out. No sockets, no clock.
 
+// A refusal is the `Action` that `decide` returns as it is; boxing it would only add an
+// allocation to every refused request.
+#![allow(clippy::result_large_err)]
+
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
@@ -14,7 +18,7 @@ use super::nonce::NonceCheck;
 use super::route::{UriTarget, framing};
 use super::settings::{IdentityPolicy, OnFailure, Role};
 use super::verstat;
-use super::{Dest, Peer};
+use super::{Dest, Peer, Transport};
 use crate::clock::unix_seconds;
 use crate::metrics::{Rejected, Unsigned};
 use crate::passport::Claims;
@@ -23,7 +27,7 @@ use crate::sip::{
     Date, Edits, HeaderName, MaxForwards, Message, Method, Route, split_list, stamp_top_via,
 };
 use crate::tn::{self, Tn};
-use crate::trust::{Attestation, DIGEST_REALM, DomainTrunk};
+use crate::trust::{Attestation, DIGEST_REALM, DomainTrunk, OriginationTarget};
 use crate::verify::reason_phrase;
 use crate::verify::{Verdict, calling_number};
 
@@ -48,6 +52,9 @@ pub enum Action {
 pub struct Forward {
     pub dest: Dest,
     pub bytes: Vec<u8>,
+    /// The next hops to try, in order, if `dest` answers 503 or not at all (a trunk's
+    /// other origination URLs), each with the request as it goes there.
+    pub alternates: Vec<(Dest, Vec<u8>)>,
     pub signing: Option<Signing>,
     /// The loop hash in our branch, which responses must carry to match.
     pub branch_hash: u64,
@@ -67,14 +74,69 @@ pub fn branch(loop_hash: u64, id: u64) -> String {
     format!("{BRANCH_PREFIX}{loop_hash:016x}.{id:x}")
 }
 
+/// The branch of attempt `attempt` (from 1) of a transaction that fails over to the
+/// next origination URL: a new client transaction, so a new branch (RFC 3261 16.6
+/// item 8), under the same transaction id.
+pub fn branch_for_attempt(loop_hash: u64, id: u64, attempt: u32) -> String {
+    match attempt {
+        0 => branch(loop_hash, id),
+        n => format!("{BRANCH_PREFIX}{loop_hash:016x}.{id:x}.{n:x}"),
+    }
+}
+
 /// The loop hash and transaction id inside one of our branches.
 pub fn branch_parts(branch: &str) -> Option<(u64, u64)> {
     let rest = branch.strip_prefix(BRANCH_PREFIX)?;
-    let (hash, id) = rest.split_once('.')?;
+    let (hash, rest) = rest.split_once('.')?;
+    let id = rest.split('.').next()?;
     Some((
         u64::from_str_radix(hash, 16).ok()?,
         u64::from_str_radix(id, 16).ok()?,
     ))
+}
+
+/// The attempt a branch of ours belongs to (0 for the first next hop).
+pub fn branch_attempt(branch: &str) -> u32 {
+    (branch.strip_prefix(BRANCH_PREFIX))
+        .and_then(|rest| rest.splitn(3, '.').nth(2))
+        .and_then(|n| u32::from_str_radix(n, 16).ok())
+        .unwrap_or(0)
+}
+
+/// The order in which a call tries `targets` (sorted by priority): lowest priority
+/// first, and within one priority a weighted random order drawn from `seed`.
+pub fn origination_order(targets: &[OriginationTarget], seed: u64) -> Vec<OriginationTarget> {
+    let mut state = seed;
+    // splitmix64: a well-spread draw per call from the request's keyed hash.
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut out = Vec::with_capacity(targets.len());
+    for group in targets.chunk_by(|a, b| a.priority == b.priority) {
+        let mut left: Vec<OriginationTarget> = group.to_vec();
+        while !left.is_empty() {
+            let total: u64 = left.iter().map(|t| u64::from(t.weight.max(1))).sum();
+            let mut pick = next() % total;
+            let i = left
+                .iter()
+                .position(|t| {
+                    let w = u64::from(t.weight.max(1));
+                    if pick < w {
+                        true
+                    } else {
+                        pick -= w;
+                        false
+                    }
+                })
+                .unwrap_or(0);
+            out.push(left.remove(i));
+        }
+    }
+    out
 }
 
 /// Hash of the fields RFC 3261 16.6 item 8 lists: a request that comes back to us with
@@ -213,7 +275,27 @@ pub fn decide(
         }
         return respond(403, "Not In A Dialog Through This Proxy", cause);
     }
+    let mut others = Vec::new();
     let dest = match (trunk, initial) {
+        (Some(t), true) if !t.origination.is_empty() => {
+            let peer = |o: &OriginationTarget| {
+                let transport = if o.tcp {
+                    Transport::Tcp
+                } else {
+                    Transport::Udp
+                };
+                Dest::Peer(Peer {
+                    transport,
+                    addr: o.addr,
+                })
+            };
+            let order = origination_order(&t.origination, hash);
+            // Only an INVITE fails over; other requests go to the first.
+            if method == Method::Invite {
+                others = order[1..].iter().map(peer).collect();
+            }
+            peer(&order[0])
+        }
         (Some(t), true) => Dest::Peer(t.upstream),
         _ => {
             let target = next_hop.or_else(|| msg.request_uri().and_then(UriTarget::parse));
@@ -333,12 +415,37 @@ pub fn decide(
     edits.frame_for(msg, framing(out_transport));
     let mut bytes = Vec::with_capacity(msg.buf().len() + 800);
     edits.apply(msg, &mut bytes);
+    // The same request for each other next hop: only our Via's branch differs (a
+    // trunk's origination URLs share one transport).
+    let first_via = format!("{}{}", ctx.via_prefix(out_transport), branch(hash, id));
+    let alternates = (others.into_iter().enumerate())
+        .map(|(i, d)| {
+            let via = format!(
+                "{}{}",
+                ctx.via_prefix(d.transport()),
+                branch_for_attempt(hash, id, i as u32 + 1)
+            );
+            (
+                d,
+                replace_first(&bytes, first_via.as_bytes(), via.as_bytes()),
+            )
+        })
+        .collect();
     Action::Forward(Forward {
         dest,
         bytes,
+        alternates,
         signing,
         branch_hash: hash,
     })
+}
+
+/// `bytes` with the first `from` replaced by `to`.
+fn replace_first(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    match bytes.windows(from.len()).position(|w| w == from) {
+        Some(at) => [&bytes[..at], to, &bytes[at + from.len()..]].concat(),
+        None => bytes.to_vec(),
+    }
 }
 
 /// Checks the credentials of a request addressed to a credential-list trunk from an

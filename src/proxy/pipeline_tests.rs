@@ -880,3 +880,42 @@ fn a_provisioned_trunks_own_identity_policy_overrides_the_proxys() {
     policy(None);
     assert_eq!(identities(&ctx), 1);
 }
+
+#[test]
+fn attempts_have_their_own_branches_under_one_id() {
+    let b = branch_for_attempt(0xdead_beef, 0x2a, 2);
+    assert_eq!(branch_parts(&b), Some((0xdead_beef, 0x2a)));
+    assert_eq!(branch_attempt(&b), 2);
+    assert_eq!(branch_attempt(&branch(0xdead_beef, 0x2a)), 0);
+    assert_eq!(branch_for_attempt(1, 2, 0), branch(1, 2));
+    assert_eq!(branch_attempt("z9hG4bKcs0000000000000001.2.zz"), 0);
+}
+
+#[test]
+fn origination_urls_go_by_priority_then_by_weight() {
+    use crate::trust::OriginationTarget;
+    let at = |last: u8, priority: u16, weight: u16| OriginationTarget {
+        addr: std::net::SocketAddr::from(([192, 0, 2, last], 5060)),
+        tcp: false,
+        priority,
+        weight,
+    };
+    // Sorted by priority, as the trust index keeps them.
+    let targets = [at(1, 1, 1), at(2, 1, 3), at(3, 2, 100)];
+    let mut first = [0u32; 4];
+    for seed in 0..4000u64 {
+        let order = origination_order(&targets, seed.wrapping_mul(0x9e37_79b9));
+        assert_eq!(order.len(), 3);
+        // Priority 2 only after both of priority 1.
+        assert_eq!(order[2], targets[2], "seed {seed}");
+        first[usize::from(order[0].addr.ip().to_string().ends_with(".2")) + 1] += 1;
+    }
+    // Weight 3 against 1: about three quarters of the calls try .2 first.
+    let share = f64::from(first[2]) / 4000.0;
+    assert!((0.70..0.80).contains(&share), "{share}");
+    // Every call draws its own order, but the same call always the same one.
+    assert_eq!(
+        origination_order(&targets, 7),
+        origination_order(&targets, 7)
+    );
+}

@@ -154,7 +154,10 @@ impl Table {
     pub fn fire(&self, id: u64, now: Instant, t: &Timers, out: &mut Vec<Output>) -> Option<Fired> {
         let fired = {
             let mut txn = self.txns.get_mut(&id)?;
-            txn.on_timer(now, t, out)
+            let attempt = txn.attempt();
+            let mut fired = txn.on_timer(now, t, out);
+            fired.failed_over = txn.attempt() != attempt;
+            fired
         };
         if fired.remove {
             if let Some((_, txn)) = self.txns.remove(&id) {

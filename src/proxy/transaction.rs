@@ -101,6 +101,8 @@ impl From<Expiry> for Timeout {
 pub struct Fired {
     pub remove: bool,
     pub expired: Option<Expiry>,
+    /// The request moved on to the next origination URL.
+    pub failed_over: bool,
 }
 
 /// What a new transaction starts from.
@@ -122,6 +124,18 @@ pub struct NewTxn {
     pub branch_hash: u64,
     /// To-tag for responses we generate in this transaction.
     pub to_tag: String,
+    /// Next hops to fail over to, in order, each with the request as it goes there.
+    pub alternates: Vec<(Dest, Vec<u8>)>,
+}
+
+/// A next hop given up for the next one: where it was, the request it got, and the ACK
+/// of its final response once there is one.
+#[derive(Debug)]
+struct Abandoned {
+    attempt: u32,
+    dest: Dest,
+    forwarded: Vec<u8>,
+    ack: Vec<u8>,
 }
 
 /// One proxied transaction.
@@ -158,6 +172,10 @@ pub struct Txn {
     timer_c_at: Option<Instant>,
     expire_at: Option<Instant>,
     scheduled: Option<Instant>,
+    /// Which next hop the client side talks to: 0 for the first, then one per failover.
+    attempt: u32,
+    alternates: std::collections::VecDeque<(Dest, Vec<u8>)>,
+    abandoned: Vec<Abandoned>,
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
@@ -202,6 +220,7 @@ impl Txn {
             trying,
             branch_hash,
             to_tag,
+            alternates,
         } = n;
         let udp_out = dest.transport() == Transport::Udp;
         Txn {
@@ -231,6 +250,82 @@ impl Txn {
             timer_c_at: (kind == TxnKind::Invite).then(|| now + t.timer_c),
             expire_at: None,
             scheduled: None,
+            attempt: 0,
+            alternates: alternates.into(),
+            abandoned: Vec::new(),
+        }
+    }
+
+    /// Which next hop the client side talks to: 0 for the first, one more per failover.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Whether a 503 or a silent next hop may send the request to the next one: there
+    /// is one, and the call is still wanted (not answered, cancelled or timed out).
+    fn can_fail_over(&self) -> bool {
+        self.kind == TxnKind::Invite
+            && !self.alternates.is_empty()
+            && self.server == Server::Proceeding
+            && self.cancel == Cancel::None
+            && !self.timer_c_fired
+    }
+
+    /// Gives up the current next hop (keeping what is needed to ACK its late final
+    /// response) and sends the request to the next one, as a new client transaction.
+    fn fail_over(&mut self, now: Instant, t: &Timers, out: &mut Vec<Output>) {
+        let Some((dest, forwarded)) = self.alternates.pop_front() else {
+            return;
+        };
+        self.abandoned.push(Abandoned {
+            attempt: self.attempt,
+            dest: std::mem::replace(&mut self.dest, dest),
+            forwarded: std::mem::replace(&mut self.forwarded, forwarded),
+            ack: std::mem::take(&mut self.ack),
+        });
+        self.attempt += 1;
+        self.client = Client::Trying;
+        out.push(Output {
+            to: self.dest.clone(),
+            bytes: self.forwarded.clone(),
+        });
+        let udp_out = self.dest.transport() == Transport::Udp;
+        self.retransmit_at = udp_out.then(|| now + t.t1);
+        self.retransmit_every = t.t1;
+        self.timeout_at = Some(now + t.t64());
+        self.timer_c_at = Some(now + t.timer_c);
+    }
+
+    /// A response from a next hop given up for another: its final non-2xx is ACKed
+    /// (again), its 2xx forwarded as any 2xx is (RFC 3261 16.7), the rest dropped.
+    fn on_abandoned_response(&mut self, resp: &Message<'_>, attempt: u32, out: &mut Vec<Output>) {
+        let Some(status) = resp.status() else {
+            return;
+        };
+        if (200..300).contains(&status) && resp.cseq().1 == Method::Invite {
+            out.push(Output::to_peer(
+                self.peer,
+                relay_response(resp, self.peer.transport),
+            ));
+            return;
+        }
+        if status < 300 || resp.cseq().1 != Method::Invite {
+            return;
+        }
+        let Some(old) = self.abandoned.iter_mut().find(|a| a.attempt == attempt) else {
+            return;
+        };
+        if old.ack.is_empty()
+            && let Ok(invite) = Message::parse(&old.forwarded)
+        {
+            build_ack(&invite, resp, &mut old.ack);
+            old.forwarded = Vec::new();
+        }
+        if !old.ack.is_empty() {
+            out.push(Output {
+                to: old.dest.clone(),
+                bytes: old.ack.clone(),
+            });
         }
     }
 
@@ -366,14 +461,20 @@ impl Txn {
         }
     }
 
-    /// A response from the next hop (already matched by branch).
+    /// A response from the next hop (already matched by branch), to the client
+    /// transaction of `attempt`.
     pub fn on_response(
         &mut self,
         resp: &Message<'_>,
+        attempt: u32,
         now: Instant,
         t: &Timers,
         out: &mut Vec<Output>,
     ) {
+        if attempt != self.attempt {
+            self.on_abandoned_response(resp, attempt, out);
+            return;
+        }
         let Some(status) = resp.status() else {
             return;
         };
@@ -442,6 +543,10 @@ impl Txn {
                     });
                     self.ack = ack;
                 }
+                if status == 503 && self.can_fail_over() {
+                    self.fail_over(now, t, out);
+                    return;
+                }
                 self.client_done(true);
                 self.client = Client::Completed;
                 if self.server == Server::Proceeding && self.timer_c_fired {
@@ -506,7 +611,11 @@ impl Txn {
                 _ => {}
             }
         }
-        if due(self.timeout_at, now) {
+        if due(self.timeout_at, now) && self.client == Client::Trying && self.can_fail_over() {
+            // Timer B with no answer at all: the next origination URL.
+            fired.expired = Some(Expiry::TimerB);
+            self.fail_over(now, t, out);
+        } else if due(self.timeout_at, now) {
             let cancelled = self.cancel != Cancel::None;
             self.client_done(false);
             self.client = Client::Completed;

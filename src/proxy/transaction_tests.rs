@@ -40,6 +40,7 @@ fn txn(now: Instant) -> Txn {
             trying,
             branch_hash: 0,
             to_tag: "cs-test".into(),
+            alternates: Vec::new(),
         },
         now,
         &timers(),
@@ -65,7 +66,7 @@ fn feed(t: &mut Txn, status: u16, now: Instant) -> Vec<Output> {
     let bytes = response(status, "INVITE");
     let msg = Message::parse(&bytes).unwrap();
     let mut out = Vec::new();
-    t.on_response(&msg, now, &timers(), &mut out);
+    t.on_response(&msg, 0, now, &timers(), &mut out);
     out
 }
 
@@ -199,7 +200,7 @@ fn cancel_waits_for_a_provisional_then_goes_upstream() {
     // The carrier's 200 to the CANCEL stops its retransmission.
     let ok = response(200, "CANCEL");
     let mut out = Vec::new();
-    t.on_response(&Message::parse(&ok).unwrap(), t0, &timers(), &mut out);
+    t.on_response(&Message::parse(&ok).unwrap(), 0, t0, &timers(), &mut out);
     assert!(out.is_empty());
     assert_eq!(t.cancel_at, None);
 }
@@ -270,6 +271,7 @@ fn timer_f_ends_a_non_invite_without_a_408() {
             trying: Vec::new(),
             branch_hash: 0,
             to_tag: "cs-test".into(),
+            alternates: Vec::new(),
         },
         t0,
         &timers(),
@@ -293,4 +295,137 @@ fn timer_f_ends_a_non_invite_without_a_408() {
     assert_eq!(expired, Some(Expiry::TimerF));
     assert_eq!(sent_to_trunk, 0, "RFC 4320: no 408 for a non-INVITE");
     assert!(now - t0 >= Duration::from_secs(32));
+}
+
+/// The second origination URL of the failover tests, and the INVITE as it goes there.
+const BACKUP: &str = "192.0.2.60:5080";
+
+fn txn_with_backup(now: Instant) -> Txn {
+    let mut t = txn(now);
+    let second = forwarded(&invite("")).replace(
+        "branch=z9hG4bKcs0000000000000000.7",
+        "branch=z9hG4bKcs0000000000000000.7.1",
+    );
+    t.alternates
+        .push_back((Dest::Peer(udp(BACKUP)), second.into_bytes()));
+    t
+}
+
+fn feed_attempt(t: &mut Txn, status: u16, attempt: u32, now: Instant) -> Vec<Output> {
+    let bytes = response(status, "INVITE");
+    let msg = Message::parse(&bytes).unwrap();
+    let mut out = Vec::new();
+    t.on_response(&msg, attempt, now, &timers(), &mut out);
+    out
+}
+
+fn lines(out: &[Output]) -> Vec<(Dest, String)> {
+    out.iter().map(|o| (o.to.clone(), first_line(o))).collect()
+}
+
+#[test]
+fn a_503_fails_over_to_the_next_origination_url() {
+    let t0 = Instant::now();
+    let mut t = txn_with_backup(t0);
+    let (carrier, backup, trunk) = (
+        Dest::Peer(udp(CARRIER)),
+        Dest::Peer(udp(BACKUP)),
+        Dest::Peer(udp(TRUNK)),
+    );
+    let out = feed_attempt(&mut t, 503, 0, t0);
+    let invite_line = first_line(&Output {
+        to: backup.clone(),
+        bytes: invite("").into_bytes(),
+    });
+    assert_eq!(
+        lines(&out),
+        [
+            (
+                carrier.clone(),
+                "ACK sip:2155550131@carrier.example SIP/2.0".into()
+            ),
+            (backup.clone(), invite_line.clone()),
+        ],
+        "the 503 is ACKed and the INVITE goes to the backup; the trunk hears nothing"
+    );
+    assert!(
+        String::from_utf8_lossy(&out[1].bytes).contains("branch=z9hG4bKcs0000000000000000.7.1"),
+        "a new branch for the new client transaction"
+    );
+    // The first carrier retransmits its 503: ACKed again, never relayed.
+    let out = feed_attempt(&mut t, 503, 0, t0 + Duration::from_millis(500));
+    assert_eq!(
+        lines(&out),
+        [(
+            carrier.clone(),
+            "ACK sip:2155550131@carrier.example SIP/2.0".into()
+        )]
+    );
+    // Retransmissions now go to the backup.
+    let mut out = Vec::new();
+    t.on_timer(t0 + Duration::from_millis(500), &timers(), &mut out);
+    assert_eq!(lines(&out), [(backup.clone(), invite_line)]);
+    // The backup answers: the trunk gets its answer.
+    let out = feed_attempt(&mut t, 200, 1, t0 + Duration::from_secs(1));
+    assert_eq!(lines(&out), [(trunk, "SIP/2.0 200 X".into())]);
+}
+
+#[test]
+fn the_last_origination_urls_503_reaches_the_trunk_as_500() {
+    let t0 = Instant::now();
+    let mut t = txn_with_backup(t0);
+    feed_attempt(&mut t, 503, 0, t0);
+    let out = feed_attempt(&mut t, 503, 1, t0);
+    let trunk = Dest::Peer(udp(TRUNK));
+    assert!(
+        lines(&out).contains(&(trunk, "SIP/2.0 500 Server Internal Error".into())),
+        "{:?}",
+        lines(&out)
+    );
+}
+
+#[test]
+fn a_silent_origination_url_is_given_up_at_timer_b() {
+    let t0 = Instant::now();
+    let mut t = txn_with_backup(t0);
+    let backup = Dest::Peer(udp(BACKUP));
+    let mut first_to_backup = None;
+    let mut answer = None;
+    while let Some(at) = t.next_deadline() {
+        let mut out = Vec::new();
+        let fired = t.on_timer(at, &timers(), &mut out);
+        for o in &out {
+            if o.to == backup && first_to_backup.is_none() {
+                first_to_backup = Some((at - t0, fired.expired));
+            } else if o.to == Dest::Peer(udp(TRUNK)) {
+                answer = Some((first_line(o), at - t0));
+            }
+        }
+        if answer.is_some() {
+            break;
+        }
+    }
+    assert_eq!(
+        first_to_backup,
+        Some((Duration::from_secs(32), Some(Expiry::TimerB)))
+    );
+    // The backup is silent too: 408 a Timer B later.
+    let (line, when) = answer.expect("408 to the trunk");
+    assert_eq!(line, "SIP/2.0 408 Request Timeout");
+    assert_eq!(when, Duration::from_secs(64));
+}
+
+#[test]
+fn a_cancelled_call_does_not_fail_over() {
+    let t0 = Instant::now();
+    let mut t = txn_with_backup(t0);
+    feed_attempt(&mut t, 180, 0, t0);
+    let mut out = Vec::new();
+    t.on_cancel(t0, &timers(), &mut out);
+    let out = feed_attempt(&mut t, 503, 0, t0);
+    assert!(
+        out.iter().all(|o| o.to != Dest::Peer(udp(BACKUP))),
+        "{:?}",
+        lines(&out)
+    );
 }

@@ -11,7 +11,7 @@ use super::model::{
 };
 use super::signing::{SigningAssignment, SigningIdentity};
 use super::trunking::{
-    Credential, CredentialList, IpAccessControlList, IpAddress, Trunk, TrunkAcl,
+    Credential, CredentialList, IpAccessControlList, IpAddress, OriginationUrl, Trunk, TrunkAcl,
     TrunkCredentialList,
 };
 use crate::tn::Tn;
@@ -46,6 +46,8 @@ pub enum Change {
     DeleteCredential(Credential),
     PutTrunkCredentialList(TrunkCredentialList),
     DeleteTrunkCredentialList(TrunkCredentialList),
+    PutOriginationUrl(OriginationUrl),
+    DeleteOriginationUrl(OriginationUrl),
     PutSigningIdentity(SigningIdentity),
     DeleteSigningIdentity(SigningIdentity),
     PutSigningAssignment(SigningAssignment),
@@ -74,6 +76,7 @@ impl Change {
             Change::PutTrunkCredentialList(a) | Change::DeleteTrunkCredentialList(a) => {
                 a.credential_list_sid
             }
+            Change::PutOriginationUrl(u) | Change::DeleteOriginationUrl(u) => u.sid,
             Change::PutSigningIdentity(i) | Change::DeleteSigningIdentity(i) => i.sid,
             // An assignment is named by what it assigns to.
             Change::PutSigningAssignment(a) | Change::DeleteSigningAssignment(a) => a.assigned_sid,
@@ -99,6 +102,8 @@ impl Change {
                 | Change::DeleteCredential(_)
                 | Change::PutTrunkCredentialList(_)
                 | Change::DeleteTrunkCredentialList(_)
+                | Change::PutOriginationUrl(_)
+                | Change::DeleteOriginationUrl(_)
                 | Change::PutSigningIdentity(_)
                 | Change::DeleteSigningIdentity(_)
                 | Change::PutSigningAssignment(_)

@@ -45,15 +45,23 @@ pub(super) struct TrunkingState {
     pub table: TrunkTable,
     /// Trunk or account to the signing identity assigned to it.
     pub signs_for: HashMap<Sid, Sid>,
+    /// The addresses of every origination URL: carriers, whose in-dialog requests and
+    /// responses are accepted as the upstream's.
+    pub origination_sources: std::collections::HashSet<std::net::IpAddr>,
 }
 
 impl TrunkingState {
     fn new(records: Trunking, table: TrunkTable) -> TrunkingState {
         let signs_for = super::signing::assigned(&records.signing_assignments);
+        let origination_sources = (records.origination_urls.iter())
+            .filter_map(|u| super::trunking::sip_url_target(&u.sip_url).ok())
+            .map(|(addr, _)| addr.ip())
+            .collect();
         TrunkingState {
             records,
             table,
             signs_for,
+            origination_sources,
         }
     }
 }
@@ -163,6 +171,15 @@ impl Index {
     /// The trunking records as they are now.
     pub fn trunking(&self) -> Trunking {
         self.trunking.load().records.clone()
+    }
+
+    /// Whether `ip` is the address of an origination URL (a carrier's).
+    pub fn is_origination_source(&self, ip: std::net::IpAddr) -> bool {
+        let state = self.trunking.load();
+        !state.origination_sources.is_empty()
+            && state
+                .origination_sources
+                .contains(&super::trunking::canonical(ip))
     }
 
     /// `read` of the trunking records as they are now, without copying them.

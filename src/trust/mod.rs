@@ -44,8 +44,8 @@ pub use sid::{Sid, SidError};
 pub use signing::{SigningAssignment, SigningIdentity};
 pub use trunking::{
     CallLimit, Credential, CredentialList, DIGEST_REALM, DomainTrunk, IpAccessControlList,
-    IpAddress, LevelGate, TableError, Trunk, TrunkAcl, TrunkCredentialList, TrunkHit,
-    TrunkIdentityPolicy, TrunkRole, TrunkTable, Trunking,
+    IpAddress, LevelGate, OriginationTarget, OriginationUrl, TableError, Trunk, TrunkAcl,
+    TrunkCredentialList, TrunkHit, TrunkIdentityPolicy, TrunkRole, TrunkTable, Trunking,
 };
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names
@@ -123,6 +123,10 @@ pub enum TrustError {
         "trunk {0} verifies (Role verify): it takes calls from its IP access lists, not on credentials"
     )]
     VerifyingTrunkCredentials(Sid),
+    #[error("{0}")]
+    SipUrl(#[from] trunking::SipUrlError),
+    #[error("trunk {0}: its origination URLs must all use one transport (UDP or TCP)")]
+    MixedTransports(Sid),
     #[error("{0} already has a signing identity")]
     AssignedTwice(Sid),
     #[error("credential list {list} holds username {username} twice")]

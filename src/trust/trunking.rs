@@ -236,6 +236,108 @@ pub struct TrunkCredentialList {
     pub date_created: Option<String>,
 }
 
+/// Where a trunk's calls go (`OU…`): a carrier's SIP URI, tried by `priority` (lowest
+/// first), spread by `weight` among equal priorities; the next one is tried when one
+/// answers 503 or not at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OriginationUrl {
+    pub sid: Sid,
+    pub account_sid: Sid,
+    pub trunk_sid: Sid,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    pub sip_url: String,
+    pub priority: u16,
+    pub weight: u16,
+    pub enabled: bool,
+    #[serde(default)]
+    pub date_created: Option<String>,
+    #[serde(default)]
+    pub date_updated: Option<String>,
+}
+
+/// An origination URL as the proxy uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OriginationTarget {
+    pub addr: std::net::SocketAddr,
+    pub tcp: bool,
+    pub priority: u16,
+    pub weight: u16,
+}
+
+/// Why a `SipUrl` cannot be called.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SipUrlError {
+    #[error("SipUrl: `{0}` is not a sip: URI with an IP address, an optional port and transport")]
+    Syntax(String),
+    #[error("SipUrl: `{0}` needs TLS, which callsign does not speak yet")]
+    Tls(String),
+    #[error(
+        "SipUrl: `{0}` names a host; give the carrier's IP address (host names are not resolved for origination yet)"
+    )]
+    HostName(String),
+}
+
+/// The address, and whether TCP is asked for, of a `SipUrl`: `sip:` (never `sips:`),
+/// an optional user part, an IPv4 or bracketed IPv6 address, an optional port (5060)
+/// and an optional `;transport=udp|tcp`.
+pub fn sip_url_target(url: &str) -> Result<(std::net::SocketAddr, bool), SipUrlError> {
+    let bad = || SipUrlError::Syntax(url.to_owned());
+    if url.len() > 255 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let (scheme, rest) = url.split_once(':').ok_or_else(bad)?;
+    if scheme.eq_ignore_ascii_case("sips") {
+        return Err(SipUrlError::Tls(url.to_owned()));
+    }
+    if !scheme.eq_ignore_ascii_case("sip") {
+        return Err(bad());
+    }
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let mut parts = rest.split(';');
+    let hostport = parts.next().ok_or_else(bad)?;
+    let mut tcp = false;
+    for param in parts {
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        if name.eq_ignore_ascii_case("transport") {
+            match value.to_ascii_lowercase().as_str() {
+                "udp" => tcp = false,
+                "tcp" => tcp = true,
+                "tls" => return Err(SipUrlError::Tls(url.to_owned())),
+                _ => return Err(bad()),
+            }
+        }
+    }
+    let (host, port) = match hostport.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').ok_or_else(bad)?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        },
+    };
+    let port = match port {
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?,
+        None => 5060,
+    };
+    let ip: IpAddr = match host.parse() {
+        Ok(ip) => ip,
+        Err(_)
+            if !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') =>
+        {
+            return Err(SipUrlError::HostName(url.to_owned()));
+        }
+        Err(_) => return Err(bad()),
+    };
+    Ok((std::net::SocketAddr::new(canonical(ip), port), tcp))
+}
+
 /// Why an address entry is not a range.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RangeError {
@@ -307,6 +409,8 @@ pub struct Trunking {
     #[serde(default)]
     pub trunk_credential_lists: Vec<TrunkCredentialList>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origination_urls: Vec<OriginationUrl>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signing_identities: Vec<SigningIdentity>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signing_assignments: Vec<SigningAssignment>,
@@ -353,6 +457,8 @@ impl Trunking {
             Change::DeleteTrunkCredentialList(a) => self.trunk_credential_lists.retain(|x| {
                 x.trunk_sid != a.trunk_sid || x.credential_list_sid != a.credential_list_sid
             }),
+            Change::PutOriginationUrl(u) => put(&mut self.origination_urls, u, |x| x.sid == u.sid),
+            Change::DeleteOriginationUrl(u) => self.origination_urls.retain(|x| x.sid != u.sid),
             Change::PutSigningIdentity(i) => {
                 put(&mut self.signing_identities, i, |x| x.sid == i.sid)
             }
@@ -515,6 +621,24 @@ impl Trunking {
                 lists,
             )?;
         }
+        let mut transports: HashMap<Sid, bool> = HashMap::new();
+        for u in &self.origination_urls {
+            owned(u.sid, "OU", u.account_sid)?;
+            let (trunk, account) = (u.trunk_sid, u.account_sid);
+            reference(
+                "origination URL",
+                u.sid,
+                "trunk_sid",
+                trunk,
+                "trunk",
+                account,
+                &trunks,
+            )?;
+            let (_, tcp) = sip_url_target(&u.sip_url)?;
+            if *transports.entry(trunk).or_insert(tcp) != tcp {
+                return Err(TrustError::MixedTransports(trunk));
+            }
+        }
         super::signing::validate(
             &self.signing_identities,
             &self.signing_assignments,
@@ -531,6 +655,7 @@ impl Trunking {
             && self.credential_lists.is_empty()
             && self.credentials.is_empty()
             && self.trunk_credential_lists.is_empty()
+            && self.origination_urls.is_empty()
             && self.signing_identities.is_empty()
             && self.signing_assignments.is_empty()
     }
@@ -549,6 +674,9 @@ pub struct TrunkHit {
     pub level_gate: Option<LevelGate>,
     pub identity_policy: Option<TrunkIdentityPolicy>,
     pub role: TrunkRole,
+    /// Its enabled origination URLs by priority, lowest first; empty: the default
+    /// upstream.
+    pub origination: Arc<[OriginationTarget]>,
 }
 
 /// Why access lists cannot be in force together.
@@ -619,10 +747,28 @@ pub struct TrunkTable {
 impl TrunkTable {
     /// Builds the table, refusing access lists of two different trunks that overlap.
     pub fn build(data: &Trunking) -> Result<TrunkTable, TableError> {
+        let mut targets: HashMap<Sid, Vec<OriginationTarget>> = HashMap::new();
+        for u in data.origination_urls.iter().filter(|u| u.enabled) {
+            if let Ok((addr, tcp)) = sip_url_target(&u.sip_url) {
+                targets
+                    .entry(u.trunk_sid)
+                    .or_default()
+                    .push(OriginationTarget {
+                        addr,
+                        tcp,
+                        priority: u.priority,
+                        weight: u.weight,
+                    });
+            }
+        }
         let hits: HashMap<Sid, Arc<TrunkHit>> = data
             .trunks
             .iter()
-            .map(|t| (t.sid, Arc::new(hit(t))))
+            .map(|t| {
+                let mut mine = targets.remove(&t.sid).unwrap_or_default();
+                mine.sort_by_key(|o| o.priority);
+                (t.sid, Arc::new(hit(t, mine.into())))
+            })
             .collect();
         let mut lists: HashMap<Sid, Vec<Sid>> = HashMap::new();
         for link in &data.trunk_ip_access_control_lists {
@@ -782,7 +928,7 @@ impl TrunkTable {
     }
 }
 
-fn hit(t: &Trunk) -> TrunkHit {
+fn hit(t: &Trunk, origination: Arc<[OriginationTarget]>) -> TrunkHit {
     let origid = t.origid();
     TrunkHit {
         sid: t.sid,
@@ -798,6 +944,7 @@ fn hit(t: &Trunk) -> TrunkHit {
         level_gate: t.level_gate,
         identity_policy: t.identity_policy,
         role: t.role(),
+        origination,
     }
 }
 

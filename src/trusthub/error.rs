@@ -128,6 +128,10 @@ pub enum HubError {
     BelowMinimumStatus(u16),
     #[error("IdentityPolicy: must be strip, keep or reject (empty for the default), got {0:?}")]
     IdentityPolicy(String),
+    #[error(
+        "SipUrl: {0} is a loopback, private or other special-purpose address, which origination URLs may not name here"
+    )]
+    OriginationAddress(std::net::IpAddr),
     #[error("Role: {0}")]
     Role(String),
     #[error("Origid: `{0}` is not a UUID")]

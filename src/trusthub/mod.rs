@@ -28,6 +28,7 @@ pub mod error;
 pub mod evaluations;
 pub mod identities;
 pub mod numbers;
+pub mod origination;
 pub mod trunks;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -92,6 +93,8 @@ pub struct HubSettings {
     pub numbering: Numbering,
     /// The server verifies calls (`[verify]`), so trunks may take `Role=verify`.
     pub verifies: bool,
+    /// The addresses trunks' origination URLs may name (loopback and private ranges).
+    pub origination_policy: FetchPolicy,
 }
 
 /// One write: the changes to commit, and the status callbacks to send once committed.
@@ -122,6 +125,8 @@ pub struct Hub {
     identities: Option<Arc<Identities>>,
     /// Whether trunks may verify (the server has a verifier).
     verifies: bool,
+    /// Which addresses origination URLs may name.
+    origination_policy: FetchPolicy,
     write_lock: Mutex<()>,
 }
 
@@ -154,6 +159,7 @@ impl Hub {
             callbacks,
             identities: None,
             verifies: false,
+            origination_policy: FetchPolicy::default(),
             write_lock: Mutex::new(()),
         }
     }
@@ -188,6 +194,7 @@ impl Hub {
             Some(callbacks),
         );
         hub.verifies = settings.verifies;
+        hub.origination_policy = settings.origination_policy;
         Ok(hub)
     }
 

@@ -293,8 +293,8 @@ impl Hub {
         Ok(trunk)
     }
 
-    /// Deletes a trunk, its uses of access and credential lists (the lists stay) and
-    /// its signing identity assignment.
+    /// Deletes a trunk, its uses of access and credential lists (the lists stay), its
+    /// origination URLs and its signing identity assignment.
     pub fn delete_trunk(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
         let guard = self.lock();
         let trunk = self.trunk(caller, sid)?;
@@ -311,7 +311,11 @@ impl Hub {
                 .filter(|a| a.assigned_sid == sid)
                 .cloned()
                 .map(Change::DeleteSigningAssignment);
-            changes.extend(uses.chain(signs));
+            let urls = (records.origination_urls.iter())
+                .filter(|u| u.trunk_sid == sid)
+                .cloned()
+                .map(Change::DeleteOriginationUrl);
+            changes.extend(uses.chain(signs).chain(urls));
         });
         changes.push(Change::DeleteTrunk(trunk));
         self.commit_trunking(caller, &guard, changes)

@@ -34,8 +34,8 @@ pub use expected::{
 };
 pub use fetch::outbound_client;
 pub use policy::{
-    FetchError, FetchPolicy, MAX_CALLBACK_URL, cache_ttl, check_callback_url, check_url,
-    is_special_purpose,
+    FetchError, FetchPolicy, MAX_CALLBACK_URL, cache_ttl, check_address, check_callback_url,
+    check_url, is_special_purpose,
 };
 pub use report::{Outcome, Report, Step, StepReport, Verstat, reason_phrase};
 pub use token::{ReceivedClaims, Token, TokenError, check_attest, check_freshness, check_numbers};

@@ -44,6 +44,8 @@ pub struct TestServer {
     local_callbacks: bool,
     /// The PKCS#11 libraries signing identities may load.
     pkcs11_modules: Vec<PathBuf>,
+    /// Trunks' origination URLs may name loopback addresses (the test carriers).
+    local_origination: bool,
 }
 
 enum X5u {
@@ -101,7 +103,15 @@ impl TestServer {
             verify: None,
             local_callbacks: false,
             pkcs11_modules: Vec::new(),
+            local_origination: false,
         }
+    }
+
+    /// Lets trunks' origination URLs name the test's carriers on loopback, which the
+    /// production policy refuses.
+    pub fn local_origination(mut self) -> TestServer {
+        self.local_origination = true;
+        self
     }
 
     /// Lets signing identities load keys through the PKCS#11 library `module`.
@@ -338,6 +348,7 @@ impl TestServer {
                 api.callback_backoff_ms = 20;
                 api.callback_allow_http = self.local_callbacks;
                 api.callback_allow_loopback = self.local_callbacks;
+                api.origination_allow_loopback = self.local_origination;
                 api.max_body_bytes = 4096;
             }
         }

@@ -177,6 +177,55 @@ def check_trunk(base, account_sid, trunk, name, domain, auth):
     }, trunk.links
 
 
+def origination_urls(c, account_sid):
+    """A trunk's origination URLs through their lifecycle, on a trunk of their own (its
+    calls would go to these carriers)."""
+    v1 = c.trunking.v1
+    trunk = v1.trunks.create(friendly_name="Carrier routes")
+    urls = v1.trunks(trunk.sid).origination_urls
+    first = complete(
+        c,
+        urls.create(
+            weight=10,
+            priority=10,
+            enabled=True,
+            friendly_name="primary",
+            sip_url="sip:93.184.216.34:5060",
+        ),
+    )
+    assert is_sid(first.sid, "OU"), first.sid
+    assert (first.trunk_sid, first.account_sid) == (trunk.sid, account_sid)
+    assert (first.weight, first.priority, first.enabled) == (10, 10, True)
+    assert first.sip_url == "sip:93.184.216.34:5060"
+    dated(first)
+    second = complete(
+        c,
+        urls.create(
+            weight=5,
+            priority=20,
+            enabled=False,
+            friendly_name="backup",
+            sip_url="sip:93.184.216.35",
+        ),
+    )
+    listed = paged(c, lambda: urls.stream(page_size=1), "origination_urls")
+    assert [u.sid for u in listed] == [first.sid, second.sid], listed
+    updated = complete(c, urls(second.sid).update(enabled=True, priority=15))
+    assert (updated.enabled, updated.priority, updated.weight) == (True, 15, 5)
+    assert complete(c, urls(first.sid).fetch()).friendly_name == "primary"
+    # An internal address is no carrier.
+    expect_error(
+        400,
+        20001,
+        lambda: urls.create(
+            weight=1, priority=1, enabled=True, friendly_name="x", sip_url="sip:10.0.0.1"
+        ),
+    )
+    assert urls(second.sid).delete() is True
+    expect_error(404, 20404, lambda: urls(second.sid).fetch())
+    assert v1.trunks(trunk.sid).delete() is True
+
+
 def check_list(account_sid, acl, name):
     assert is_sid(acl.sid, "AL"), acl.sid
     assert (acl.account_sid, acl.friendly_name) == (account_sid, name)
@@ -627,6 +676,7 @@ def provision(base, state):
     c = client(base, account.sid, account.auth_token)
 
     pbx, backup = trunks(base, c, account.sid)
+    origination_urls(c, account.sid)
     acls = lists(c, account.sid)
     office_on_trunk(base, c, account.sid, pbx, acls["office"])
     address = addresses(c, account.sid, acls["office"], neighbour_list)

@@ -27,6 +27,7 @@ pub struct TrunkRecords {
     pub domain: String,
     pub list: String,
     pub address: String,
+    pub origination: String,
 }
 
 /// Gives `creds`' account a list admitting `{range}.10`, used by a trunk without a domain
@@ -54,17 +55,38 @@ pub async fn provision(api: &Api, creds: &Creds, tag: &str, range: &str) -> Trun
         trunks.push(trunk);
     }
     let [trunk, domain_trunk] = <[String; 2]>::try_from(trunks).unwrap();
+    let carrier = format!("{tag}-carrier");
+    let origination = sid_of(
+        &api.ok(
+            &origination_path(&trunk),
+            creds,
+            &[
+                ("FriendlyName", carrier.as_str()),
+                ("SipUrl", "sip:93.184.216.34:5060"),
+                ("Priority", "10"),
+                ("Weight", "10"),
+                ("Enabled", "true"),
+            ],
+        )
+        .await,
+    );
     TrunkRecords {
         trunk,
         domain_trunk,
         domain,
         list,
         address,
+        origination,
     }
 }
 
 pub fn trunk_path(trunk: &str) -> String {
     format!("/v1/Trunks/{trunk}")
+}
+
+/// The origination URLs of trunk `trunk`.
+pub fn origination_path(trunk: &str) -> String {
+    format!("/v1/Trunks/{trunk}/OriginationUrls")
 }
 
 /// The lists trunk `trunk` uses.
@@ -135,13 +157,19 @@ impl Estate {
     }
 
     /// The SIDs of the trunks, the list and the address.
-    pub fn trunking_records(&self) -> [String; 4] {
+    pub fn trunking_records(&self) -> [String; 5] {
         [
             self.trunk.clone(),
             self.domain_trunk.clone(),
             self.list.clone(),
             self.address.clone(),
+            self.origination.clone(),
         ]
+    }
+
+    /// The trunk's origination URL.
+    pub fn origination_url_path(&self) -> String {
+        format!("{}/{}", origination_path(&self.trunk), self.origination)
     }
 
     /// The GET paths of the trunks, the list as each trunk uses it, the list and the
@@ -152,7 +180,11 @@ impl Estate {
             out.push(trunk_path(trunk));
             out.push(format!("{}/{}", trunk_lists_path(trunk), self.list));
         }
-        out.extend([self.list_path(), self.address_path()]);
+        out.extend([
+            self.list_path(),
+            self.address_path(),
+            self.origination_url_path(),
+        ]);
         out
     }
 
@@ -182,6 +214,29 @@ impl Estate {
                 ("DELETE", used, vec![]),
             ]);
         }
+        let (urls, url) = (origination_path(&self.trunk), self.origination_url_path());
+        out.extend([
+            ("GET", urls.clone(), vec![]),
+            (
+                "POST",
+                urls,
+                form(&[
+                    ("FriendlyName", "hijacked"),
+                    ("SipUrl", "sip:93.184.216.35"),
+                    ("Priority", "1"),
+                    ("Weight", "1"),
+                    ("Enabled", "true"),
+                ]),
+            ),
+            ("GET", url.clone(), vec![]),
+            (
+                "POST",
+                url.clone(),
+                form(&[("SipUrl", "sip:93.184.216.35")]),
+            ),
+            ("POST", url.clone(), form(&[("Enabled", "false")])),
+            ("DELETE", url, vec![]),
+        ]);
         let (lists, list) = (self.lists_path(), self.list_path());
         let (addresses, address) = (self.addresses_path(), self.address_path());
         let free = self.free_ip();
@@ -216,6 +271,7 @@ impl Estate {
         const ONCE: &[Query] = &[&[]];
         let mut out = vec![("/v1/Trunks".to_owned(), PAGING)];
         out.extend(self.trunks().map(|t| (trunk_lists_path(t), PAGING)));
+        out.extend(self.trunks().map(|t| (origination_path(t), PAGING)));
         out.extend([(self.lists_path(), PAGING), (self.addresses_path(), PAGING)]);
         out.extend(self.trunking_fetch_paths().into_iter().map(|p| (p, ONCE)));
         out

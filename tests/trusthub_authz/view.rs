@@ -14,7 +14,7 @@ use crate::world::*;
 
 /// Every GET route of the API, as [`route_of`] writes a path: what the crawl of an
 /// account's view reaches, no more and no less.
-pub const GET_ROUTES: [&str; 39] = [
+pub const GET_ROUTES: [&str; 41] = [
     "/2010-04-01/Accounts.json",
     "/2010-04-01/Accounts/{AC}.json",
     "/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers.json",
@@ -54,11 +54,13 @@ pub const GET_ROUTES: [&str; 39] = [
     "/v1/Trunks/{TK}/CredentialLists/{CL}",
     "/v1/Trunks/{TK}/IpAccessControlLists",
     "/v1/Trunks/{TK}/IpAccessControlLists/{AL}",
+    "/v1/Trunks/{TK}/OriginationUrls",
+    "/v1/Trunks/{TK}/OriginationUrls/{OU}",
 ];
 
 /// What a trunk links to that callsign does not serve yet (README, "Trunks."): a crawl
 /// finds these, and they answer 404 as any unknown path does.
-const UNSERVED: [&str; 2] = ["OriginationUrls", "PhoneNumbers"];
+const UNSERVED: [&str; 1] = ["PhoneNumbers"];
 
 /// The route of `path`: its query left out and each SID written as `{prefix}`
 /// (`/v1/Trunks/TK…/IpAccessControlLists?Page=1` as

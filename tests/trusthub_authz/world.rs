@@ -65,6 +65,8 @@ pub struct Estate {
     /// An IP access control list holding `address` (`{range}.10/32`).
     pub list: String,
     pub address: String,
+    /// An origination URL of `trunk`.
+    pub origination: String,
     /// A credential list holding `credential`, `username` with `password`, which
     /// `domain_trunk` uses.
     pub credential_list: String,
@@ -188,6 +190,7 @@ async fn estate(
         domain: trunking.domain,
         list: trunking.list,
         address: trunking.address,
+        origination: trunking.origination,
         credential_list: credentials.credential_list,
         credential: credentials.credential,
         username: credentials.username,

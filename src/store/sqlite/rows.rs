@@ -410,6 +410,8 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
         | Change::DeleteCredential(_)
         | Change::PutTrunkCredentialList(_)
         | Change::DeleteTrunkCredentialList(_)
+        | Change::PutOriginationUrl(_)
+        | Change::DeleteOriginationUrl(_)
         | Change::PutSigningIdentity(_)
         | Change::DeleteSigningIdentity(_)
         | Change::PutSigningAssignment(_)

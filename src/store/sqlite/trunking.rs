@@ -21,6 +21,7 @@ pub(super) enum Kind {
     CredentialList,
     Credential,
     TrunkCredentialList,
+    OriginationUrl,
     SigningIdentity,
     SigningAssignment,
 }
@@ -35,6 +36,7 @@ impl Kind {
             Kind::CredentialList => "credential_list",
             Kind::Credential => "credential",
             Kind::TrunkCredentialList => "trunk_credential_list",
+            Kind::OriginationUrl => "origination_url",
             Kind::SigningIdentity => "signing_identity",
             Kind::SigningAssignment => "signing_assignment",
         }
@@ -58,6 +60,7 @@ pub(super) fn changes(data: &Trunking) -> Vec<Change> {
     let cl = (data.credential_lists.iter().cloned()).map(Change::PutCredentialList);
     let c = data.credentials.iter().cloned().map(Change::PutCredential);
     let cu = (data.trunk_credential_lists.iter().cloned()).map(Change::PutTrunkCredentialList);
+    let ou = (data.origination_urls.iter().cloned()).map(Change::PutOriginationUrl);
     let si = (data.signing_identities.iter().cloned()).map(Change::PutSigningIdentity);
     let sa = (data.signing_assignments.iter().cloned()).map(Change::PutSigningAssignment);
     t.chain(l)
@@ -66,6 +69,7 @@ pub(super) fn changes(data: &Trunking) -> Vec<Change> {
         .chain(cl)
         .chain(c)
         .chain(cu)
+        .chain(ou)
         .chain(si)
         .chain(sa)
         .collect()
@@ -148,6 +152,15 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
         Change::DeleteIpAccessControlList(l) => delete(tx, &l.sid.to_string()),
         Change::DeleteIpAddress(a) => delete(tx, &a.sid.to_string()),
         Change::DeleteTrunkAcl(a) => delete(tx, &link_key(a)),
+        Change::PutOriginationUrl(u) => upsert(
+            tx,
+            Kind::OriginationUrl,
+            &u.sid.to_string(),
+            Some(u.account_sid),
+            Some(u.trunk_sid),
+            u,
+        ),
+        Change::DeleteOriginationUrl(u) => delete(tx, &u.sid.to_string()),
         // Operator records: no account of their own.
         Change::PutSigningIdentity(i) => {
             upsert(tx, Kind::SigningIdentity, &i.sid.to_string(), None, None, i)
@@ -266,6 +279,7 @@ impl SqliteStore {
             credential_lists: self.docs(Kind::CredentialList, None, None, Page::ALL)?,
             credentials: self.docs(Kind::Credential, None, None, Page::ALL)?,
             trunk_credential_lists: self.docs(Kind::TrunkCredentialList, None, None, Page::ALL)?,
+            origination_urls: self.docs(Kind::OriginationUrl, None, None, Page::ALL)?,
             signing_identities: self.docs(Kind::SigningIdentity, None, None, Page::ALL)?,
             signing_assignments: self.docs(Kind::SigningAssignment, None, None, Page::ALL)?,
         })

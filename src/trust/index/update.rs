@@ -52,6 +52,8 @@ impl Index {
             | Change::DeleteCredential(_)
             | Change::PutTrunkCredentialList(_)
             | Change::DeleteTrunkCredentialList(_)
+            | Change::PutOriginationUrl(_)
+            | Change::DeleteOriginationUrl(_)
             | Change::PutSigningIdentity(_)
             | Change::DeleteSigningIdentity(_)
             | Change::PutSigningAssignment(_)
