@@ -676,3 +676,81 @@ async fn a_verifying_trunk_has_its_calls_verified_not_signed() {
         "verifies",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_trunks_seed_a_new_store_and_win_until_removed() {
+    let h = TestServer::new().store(TRUST).start().await;
+    let api = Api::new(h.http);
+    let op = Creds::operator();
+    let (s, trunks) = api.get("/v1/Trunks", &op, &[]).await;
+    assert_eq!(s, 200, "{trunks}");
+    let acme = (trunks["trunks"].as_array().unwrap().iter())
+        .find(|t| t["friendly_name"] == "acme")
+        .unwrap_or_else(|| panic!("acme was not copied: {trunks}"))
+        .clone();
+    let config_origid = signing_trunk("acme", ACME, "127.0.0.1").origid();
+    assert_eq!(acme["account_sid"], ACME);
+    assert_eq!(acme["origid"], config_origid.hyphenated().to_string());
+    assert_eq!(acme["role"], "sign");
+    let trunk = sid_of(&acme);
+    let (_, lists) = api
+        .get(
+            &format!("/v1/Trunks/{trunk}/IpAccessControlLists"),
+            &op,
+            &[],
+        )
+        .await;
+    let list = lists["ip_access_control_lists"][0]["sid"].as_str().unwrap();
+    let (_, addresses) = api.get(&addresses_path(ACME, list), &op, &[]).await;
+    assert_eq!(addresses["ip_addresses"][0]["ip_address"], "127.0.0.1");
+    assert_eq!(addresses["ip_addresses"][0]["cidr_prefix_length"], 32);
+
+    // The config's table wins while it is there: the stored copy's policy is not used.
+    api.ok(
+        &format!("/v1/Trunks/{trunk}"),
+        &op,
+        &[("IdentityPolicy", "reject")],
+    )
+    .await;
+    let with_identity = "Identity: abc.def.ghi;info=<https://x.example/c.pem>\r\n";
+    let send = |h: &Harness, call_id: &'static str| {
+        let h = h.udp;
+        async move {
+            let uac = uac("127.0.0.1").await;
+            let local = uac.local_addr().unwrap();
+            let branch = format!("z9hG4bK-{call_id}");
+            let inv = invite(
+                local,
+                "UDP",
+                call_id,
+                &branch,
+                "2155550121",
+                "2155550131",
+                with_identity,
+            );
+            uac.send_to(inv.as_bytes(), h).await.unwrap();
+            uac
+        }
+    };
+    send(&h, "seeded-config-wins").await;
+    recv_until(h.uas_udp(), |m| {
+        m.contains("Call-ID: seeded-config-wins\r\n")
+    })
+    .await;
+
+    // Without the table, the stored trunk takes the same source, with the same origid.
+    let dir = h.stop_keeping_dir().await;
+    let h = TestServer::new()
+        .store(TRUST)
+        .trunks(Vec::new())
+        .start_in(dir)
+        .await;
+    let uac = send(&h, "seeded-store-rejects").await;
+    let (refused, _) = recv_until(&uac, |m| m.starts_with("SIP/2.0 4")).await;
+    assert!(
+        refused.starts_with("SIP/2.0 403 Identity Not Accepted From Trunk"),
+        "{refused}"
+    );
+    let claims = signed_call(&h, "127.0.0.1", "2155550121", "2155550131", "seeded-store").await;
+    assert_eq!(claims["origid"], config_origid.hyphenated().to_string());
+}

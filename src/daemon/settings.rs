@@ -1,13 +1,20 @@
 //! The one place the TOML config becomes each layer's settings: the proxy's, the
 //! verifier's, the Trust Hub service's and the HTTP routes'.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use uuid::Uuid;
+
 use super::ServeError;
-use crate::config::{Config, UpstreamConfig, VerifyConfig};
+use crate::config::{Config, TrunkConfig, UpstreamConfig, VerifyConfig};
 use crate::identities::IdentitySettings;
-use crate::proxy::{self, Peer, Timers, TrunkSettings, Upstream};
+use crate::proxy::{self, Peer, Role, Timers, TrunkSettings, Upstream};
+use crate::trust::{
+    IpAccessControlList, IpAddress, OriginationUrl, Sid, Trunk, TrunkAcl, TrunkRole, TrunkTable,
+    TrustData,
+};
 use crate::trusthub::HubSettings;
 use crate::trusthub::callbacks::Retry;
 use crate::verify::{FetchPolicy, VerifySettings};
@@ -120,6 +127,107 @@ pub fn identities(config: &Config) -> IdentitySettings {
     }
 }
 
+/// Copies the config's `[[trunk]]` tables into trust data that seeds a new store: each
+/// becomes a trunk of its account (SIDs derived from its name), with its role and
+/// origid, its sources as one IP access control list, and its own upstream as an
+/// origination URL. Returns the names copied, and those left config-only with why: no
+/// account (a verifying trunk), an account the seed lacks, or sources that overlap
+/// another trunk's or are wider than a list may hold.
+pub fn seed_trunking(
+    trunks: &[TrunkConfig],
+    data: &mut TrustData,
+) -> (Vec<String>, Vec<(String, &'static str)>) {
+    let accounts: HashSet<Sid> = data.accounts.iter().map(|a| a.sid).collect();
+    let (mut seeded, mut skipped) = (Vec::new(), Vec::new());
+    for t in trunks {
+        let name = t.name.clone();
+        let Some(account) = t.account_sid else {
+            skipped.push((name, "it has no account_sid"));
+            continue;
+        };
+        if !accounts.contains(&account) {
+            skipped.push((name, "its account is not in the seed"));
+            continue;
+        }
+        let sid = |kind: [u8; 2], what: &str| {
+            let key = format!("callsign [[trunk]] {} {what}", t.name);
+            Sid::from_parts(
+                kind,
+                Uuid::new_v5(&Uuid::NAMESPACE_OID, key.as_bytes()).as_u128(),
+            )
+        };
+        let (trunk_sid, list_sid) = (sid(*b"TK", "trunk"), sid(*b"AL", "sources"));
+        let mut next = data.trunking.clone();
+        next.trunks.push(Trunk {
+            sid: trunk_sid,
+            account_sid: account,
+            friendly_name: Some(t.name.clone()),
+            domain_name: None,
+            call_limit: None,
+            level_gate: None,
+            identity_policy: None,
+            role: Some(match t.role {
+                Role::Sign => TrunkRole::Sign,
+                Role::Verify => TrunkRole::Verify,
+            }),
+            origid: Some(t.origid()),
+            date_created: None,
+            date_updated: None,
+        });
+        next.ip_access_control_lists.push(IpAccessControlList {
+            sid: list_sid,
+            account_sid: account,
+            friendly_name: Some(format!("{} sources", t.name)),
+            date_created: None,
+            date_updated: None,
+        });
+        for (i, net) in t.sources.iter().enumerate() {
+            next.ip_addresses.push(IpAddress {
+                sid: sid(*b"IP", &format!("source {i}")),
+                account_sid: account,
+                ip_access_control_list_sid: list_sid,
+                friendly_name: None,
+                ip_address: net.network().to_string(),
+                cidr_prefix_length: net.prefix_len(),
+                date_created: None,
+                date_updated: None,
+            });
+        }
+        next.trunk_ip_access_control_lists.push(TrunkAcl {
+            trunk_sid,
+            ip_access_control_list_sid: list_sid,
+            account_sid: account,
+            date_created: None,
+        });
+        if let Some(up) = &t.upstream {
+            next.origination_urls.push(OriginationUrl {
+                sid: sid(*b"OU", "upstream"),
+                account_sid: account,
+                trunk_sid,
+                friendly_name: Some(format!("{} upstream", t.name)),
+                sip_url: format!("sip:{};transport={}", up.address, up.transport.param()),
+                priority: 10,
+                weight: 10,
+                enabled: true,
+                date_created: None,
+                date_updated: None,
+            });
+        }
+        let fits =
+            next.validate(|a| accounts.contains(&a)).is_ok() && TrunkTable::build(&next).is_ok();
+        if fits {
+            data.trunking = next;
+            seeded.push(name);
+        } else {
+            skipped.push((
+                name,
+                "its sources overlap another trunk's or are wider than a list may hold",
+            ));
+        }
+    }
+    (seeded, skipped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +251,54 @@ mod tests {
         assert_eq!(bluebird.account, config.trunks[0].account_sid);
         assert_eq!(s.upstream.peer.transport, Transport::Udp);
         assert_eq!(s.verify_max_wait, Duration::from_millis(2000));
+    }
+
+    #[test]
+    fn the_samples_trunks_seed_its_store_and_the_rest_stay_config_only() {
+        let mut config = sample();
+        let data_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/trust.json");
+        let mut data = TrustData::from_json(&std::fs::read_to_string(data_path).unwrap()).unwrap();
+        let mut carrier = config.trunks[0].clone();
+        carrier.name = "carrier".into();
+        carrier.role = Role::Verify;
+        carrier.account_sid = None;
+        let mut stranger = config.trunks[0].clone();
+        stranger.name = "stranger".into();
+        stranger.account_sid =
+            Some(Sid::parse("AC00000000000000000000000000000099", "AC").unwrap());
+        let mut overlapping = config.trunks[0].clone();
+        overlapping.name = "overlapping".into();
+        let mut routed = config.trunks[1].clone();
+        routed.upstream = Some(UpstreamConfig {
+            address: "192.0.2.80:5070".parse().unwrap(),
+            transport: Transport::Tcp,
+            sources: Vec::new(),
+        });
+        config.trunks[1] = routed;
+        config.trunks.extend([carrier, stranger, overlapping]);
+
+        let (seeded, skipped) = seed_trunking(&config.trunks, &mut data);
+        assert_eq!(
+            seeded,
+            ["bluebird", "bluebird-support", "harbor-dental", "quickdial"]
+        );
+        let skipped: Vec<&str> = skipped.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(skipped, ["carrier", "stranger", "overlapping"]);
+        let t = &data.trunking;
+        assert_eq!(t.trunks.len(), 4);
+        assert_eq!(t.trunks[0].origid, Some(config.trunks[0].origid()));
+        assert_eq!(t.ip_addresses[0].ip_address, "127.0.0.1");
+        assert_eq!(t.origination_urls.len(), 1);
+        assert_eq!(
+            t.origination_urls[0].sip_url,
+            "sip:192.0.2.80:5070;transport=tcp"
+        );
+        assert_eq!(t.origination_urls[0].trunk_sid, t.trunks[1].sid);
+        // The same tables give the same SIDs, run after run.
+        let mut again = TrustData::from_json(&serde_json::to_string(&data).unwrap()).unwrap();
+        again.trunking = Default::default();
+        seed_trunking(&config.trunks, &mut again);
+        assert_eq!(again.trunking, data.trunking);
     }
 
     #[test]

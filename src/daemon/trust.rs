@@ -8,12 +8,12 @@ use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::signing::Rotation;
 use super::{Control, ServeError, settings};
 use crate::clock;
-use crate::config::{Config, TrustConfig};
+use crate::config::{Config, TrunkConfig, TrustConfig};
 use crate::identities::{Identities, IdentityError};
 use crate::metrics::{Metrics, Reload};
 use crate::store::{self, SqliteStore, StoreError};
@@ -26,20 +26,41 @@ pub fn load_index(path: &Path) -> Result<Index, StoreError> {
     Ok(Index::build(&data)?)
 }
 
-/// Opens the store `[trust]` names, seeding it on first run; `None` in file mode.
-pub fn open_store(trust: &TrustConfig) -> Result<Option<SqliteStore>, StoreError> {
+/// Opens the store `[trust]` names, seeding it on first run with the seed file and the
+/// config's `[[trunk]]` tables; `None` in file mode.
+pub fn open_store(
+    trust: &TrustConfig,
+    trunks: &[TrunkConfig],
+) -> Result<Option<SqliteStore>, StoreError> {
     let now = clock::rfc3339(clock::now_unix());
+    let seed_trunks = |data: &mut crate::trust::TrustData| {
+        let (seeded, skipped) = settings::seed_trunking(trunks, data);
+        for (name, why) in skipped {
+            warn!(trunk = %name, why, "[[trunk]] not copied into the new store: it stays config-only");
+        }
+        if !seeded.is_empty() {
+            info!(trunks = ?seeded, "[[trunk]] tables copied into the new store");
+        }
+    };
     trust
         .store
         .as_deref()
-        .map(|path| store::open_seeded(path, trust.seed.as_deref(), trust.durability, &now))
+        .map(|path| {
+            store::open_seeded(
+                path,
+                trust.seed.as_deref(),
+                trust.durability,
+                &now,
+                seed_trunks,
+            )
+        })
         .transpose()
 }
 
 /// The index a one-off command (`callsign attest`) reads: rebuilt from the store, or
 /// loaded from the file.
-pub fn index_of(trust: &TrustConfig) -> Result<Index, ServeError> {
-    match open_store(trust)? {
+pub fn index_of(trust: &TrustConfig, trunks: &[TrunkConfig]) -> Result<Index, ServeError> {
+    match open_store(trust, trunks)? {
         Some(st) => Ok(store::rebuild_index(&st)?),
         None => Ok(load_index(&trust.file.clone().unwrap_or_default())?),
     }
@@ -66,8 +87,9 @@ pub async fn load(
     shutdown: CancellationToken,
 ) -> Result<(Arc<Trust>, TrustSource), ServeError> {
     let cfg = config.trust.clone();
+    let trunks = config.trunks.clone();
     let opened = tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
-        match open_store(&cfg)? {
+        match open_store(&cfg, &trunks)? {
             Some(st) => {
                 let index = store::rebuild_index(&st)?;
                 Ok(Some((index, st)))

@@ -211,18 +211,21 @@ pub fn load_file(path: &Path) -> Result<TrustData, StoreError> {
 }
 
 /// Opens the store at `path` (creating it on first run) and, when it is empty, imports
-/// the `seed` trust-data file into it. `now` (RFC 3339) dates the seeded records.
+/// the `seed` trust-data file into it, with the trunking records `also` adds to it (the
+/// config's trunks). `now` (RFC 3339) dates the seeded records.
 pub fn open_seeded(
     path: &Path,
     seed: Option<&Path>,
     durability: Durability,
     now: &str,
+    also: impl FnOnce(&mut TrustData),
 ) -> Result<SqliteStore, StoreError> {
     let store = SqliteStore::open(path, durability)?;
     if let Some(seed) = seed
         && store.is_empty()?
     {
         let mut data = load_file(seed)?;
+        also(&mut data);
         prepare_import(&mut data, now);
         if store.seed(&data)? {
             info!(store = %path.display(), seed = %seed.display(), "trust store seeded");
@@ -283,6 +286,28 @@ pub fn prepare_import(data: &mut TrustData, now: &str) {
         stamp(&mut r.date_updated);
     }
     for r in &mut t.trunk_ip_access_control_lists {
+        stamp(&mut r.date_created);
+    }
+    for r in &mut t.credential_lists {
+        stamp(&mut r.date_created);
+        stamp(&mut r.date_updated);
+    }
+    for r in &mut t.credentials {
+        stamp(&mut r.date_created);
+        stamp(&mut r.date_updated);
+    }
+    for r in &mut t.trunk_credential_lists {
+        stamp(&mut r.date_created);
+    }
+    for r in &mut t.origination_urls {
+        stamp(&mut r.date_created);
+        stamp(&mut r.date_updated);
+    }
+    for r in &mut t.signing_identities {
+        stamp(&mut r.date_created);
+        stamp(&mut r.date_updated);
+    }
+    for r in &mut t.signing_assignments {
         stamp(&mut r.date_created);
     }
 }

@@ -176,6 +176,7 @@ fn committed_writes_survive_a_reopen_in_wal_mode() {
             ))),
             Durability::Normal,
             NOW,
+            |_| {},
         )
         .unwrap();
         let mut b = store.bundle(bundle_sid).unwrap().unwrap();
@@ -195,7 +196,7 @@ fn committed_writes_survive_a_reopen_in_wal_mode() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    let store = open_seeded(&path, None, Durability::Full, NOW).unwrap();
+    let store = open_seeded(&path, None, Durability::Full, NOW, |_| {}).unwrap();
     assert_eq!(
         store.bundle(bundle_sid).unwrap().map(|b| b.status),
         Some(BundleStatus::TwilioApproved)

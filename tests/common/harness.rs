@@ -79,6 +79,13 @@ impl Harness {
 
     /// Stops this server and waits until `run` has returned, which is after every task
     /// it started has ended.
+    /// Stops the server and hands back its directory (PKI, store), for a restart.
+    pub async fn stop_keeping_dir(mut self) -> tempfile::TempDir {
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        self.stop().await;
+        dir
+    }
+
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
         if let Some(server) = self.server.take() {

@@ -86,7 +86,7 @@ pub fn attest(config: &Path, account: &str, number: &str) -> Result<()> {
     let account = Sid::parse(account, "AC").map_err(|e| anyhow::anyhow!("--account: {e}"))?;
     let tn = callsign::tn::canonicalize(number, &config.numbering)
         .map_err(|e| anyhow::anyhow!("--number {number:?}: {e}"))?;
-    let index = daemon::trust::index_of(&config.trust)?;
+    let index = daemon::trust::index_of(&config.trust, &config.trunks)?;
     let preview = callsign::trusthub::preview(&index, account, tn, now_unix());
     print!("{}", preview.to_text());
     Ok(())
