@@ -337,23 +337,9 @@ async fn call_to(
     call_id: &str,
     authorization: Option<&str>,
 ) -> Result<Value, (u16, String)> {
-    let uac = uac(ip).await;
-    let local = uac.local_addr().unwrap();
     let extra = authorization.map_or(String::new(), |a| format!("Proxy-Authorization: {a}\r\n"));
-    let inv = invite(
-        local,
-        "UDP",
-        call_id,
-        &format!("z9hG4bK-{call_id}"),
-        "2155550177",
-        "2155550199",
-        &extra,
-    )
-    .replace(
-        "INVITE sip:2155550199@carrier.example",
-        &format!("INVITE {uri}"),
-    );
-    uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
+    let numbers = ("2155550177", "2155550199");
+    let uac = send_invite(h.udp, ip, call_id, numbers, Some(uri), &extra).await;
     let (answer, _) = recv_until(&uac, |m| status(m) >= 200 || status(m) == 100).await;
     if status(&answer) == 100 {
         let (fwd, proxy) = recv_until(h.uas_udp(), |m| {
@@ -713,24 +699,9 @@ async fn config_trunks_seed_a_new_store_and_win_until_removed() {
     )
     .await;
     let with_identity = "Identity: abc.def.ghi;info=<https://x.example/c.pem>\r\n";
+    let numbers = ("2155550121", "2155550131");
     let send = |h: &Harness, call_id: &'static str| {
-        let h = h.udp;
-        async move {
-            let uac = uac("127.0.0.1").await;
-            let local = uac.local_addr().unwrap();
-            let branch = format!("z9hG4bK-{call_id}");
-            let inv = invite(
-                local,
-                "UDP",
-                call_id,
-                &branch,
-                "2155550121",
-                "2155550131",
-                with_identity,
-            );
-            uac.send_to(inv.as_bytes(), h).await.unwrap();
-            uac
-        }
+        send_invite(h.udp, "127.0.0.1", call_id, numbers, None, with_identity)
     };
     send(&h, "seeded-config-wins").await;
     recv_until(h.uas_udp(), |m| {

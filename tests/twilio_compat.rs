@@ -89,25 +89,9 @@ async fn invite_to(
     call_id: &str,
     authorization: Option<&str>,
 ) -> UdpSocket {
-    let uac = uac(ROAMING).await;
-    let local = uac.local_addr().unwrap();
     let extra = authorization.map_or(String::new(), |a| format!("Proxy-Authorization: {a}\r\n"));
-    let branch = format!("z9hG4bK-{call_id}");
-    let inv = invite(
-        local,
-        "UDP",
-        call_id,
-        &branch,
-        "2155550177",
-        "2155550199",
-        &extra,
-    )
-    .replace(
-        "INVITE sip:2155550199@carrier.example",
-        &format!("INVITE {uri}"),
-    );
-    uac.send_to(inv.as_bytes(), h.udp).await.unwrap();
-    uac
+    let numbers = ("2155550177", "2155550199");
+    send_invite(h.udp, ROAMING, call_id, numbers, Some(uri), &extra).await
 }
 
 /// The status of the final answer `uac` gets, and the answer.

@@ -279,3 +279,29 @@ pub async fn signed_call(
     let identity = signed_invite(h, ip, from, to, call_id).await;
     verify_identity(&identity, &h.leaf_public_key)
 }
+
+/// Sends an INVITE from `from` to `to` (numbers), with the header lines `extra`, from a
+/// fresh UAC on `ip` to the proxy at `proxy`, addressed to `uri` when given (else
+/// `sip:{to}@carrier.example`). Returns the UAC, to read the answers on.
+pub async fn send_invite(
+    proxy: SocketAddr,
+    ip: &str,
+    call_id: &str,
+    (from, to): (&str, &str),
+    uri: Option<&str>,
+    extra: &str,
+) -> UdpSocket {
+    let uac = uac(ip).await;
+    let local = uac.local_addr().unwrap();
+    let branch = format!("z9hG4bK-{call_id}");
+    let mut inv = invite(local, "UDP", call_id, &branch, from, to, extra);
+    if let Some(uri) = uri {
+        inv = inv.replacen(
+            &format!("INVITE sip:{to}@carrier.example"),
+            &format!("INVITE {uri}"),
+            1,
+        );
+    }
+    uac.send_to(inv.as_bytes(), proxy).await.unwrap();
+    uac
+}
