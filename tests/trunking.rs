@@ -725,3 +725,36 @@ async fn config_trunks_seed_a_new_store_and_win_until_removed() {
     let claims = signed_call(&h, "127.0.0.1", "2155550121", "2155550131", "seeded-store").await;
     assert_eq!(claims["origid"], config_origid.hyphenated().to_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_realm_is_the_operators_to_name() {
+    let server = TestServer::new().sip(|s| s.digest_realm = "pstn.carrier.example".into());
+    let (h, api) = hub_on(server).await;
+    let newco = api.account(&Creds::operator(), "Newco").await;
+    let form = [("FriendlyName", "PBX"), ("DomainName", "realm.pbx.example")];
+    let trunk = sid_of(&api.ok("/v1/Trunks", &newco, &form).await);
+    let lists = format!(
+        "/2010-04-01/Accounts/{}/SIP/CredentialLists.json",
+        newco.sid
+    );
+    let list = sid_of(&api.ok(&lists, &newco, &[("FriendlyName", "phones")]).await);
+    let creds_path = format!(
+        "/2010-04-01/Accounts/{}/SIP/CredentialLists/{list}/Credentials.json",
+        newco.sid
+    );
+    let password = ("Password", "Secret-Passw0rd");
+    api.ok(&creds_path, &newco, &[("Username", "pbx"), password])
+        .await;
+    let uses = format!("/v1/Trunks/{trunk}/CredentialLists");
+    api.ok(&uses, &newco, &[("CredentialListSid", &list)]).await;
+
+    let (uri, ip) = ("sip:2155550199@realm.pbx.example", "127.0.0.17");
+    let (status, challenge) = call_to(&h, ip, uri, "realm-1", None).await.unwrap_err();
+    assert_eq!(status, 407, "{challenge}");
+    assert!(
+        challenge.contains("realm=\"pstn.carrier.example\""),
+        "{challenge}"
+    );
+    let right = digest_answer(&challenge, uri, "pbx", "Secret-Passw0rd", 1);
+    call_to(&h, ip, uri, "realm-2", Some(&right)).await.unwrap();
+}

@@ -60,6 +60,10 @@ pub struct SipConfig {
     pub record_route: bool,
     #[serde(default)]
     pub identity_policy: IdentityPolicy,
+    /// The realm of digest challenges to credential-list trunks, and of the digests new
+    /// credentials are kept as.
+    #[serde(default = "default_digest_realm")]
+    pub digest_realm: String,
     #[serde(default = "default_max_message_size")]
     pub max_message_size: usize,
     #[serde(default = "default_t1_ms")]
@@ -298,6 +302,9 @@ impl VerifyConfig {
 
 fn default_true() -> bool {
     true
+}
+fn default_digest_realm() -> String {
+    crate::trust::DIGEST_REALM.to_owned()
 }
 fn default_max_message_size() -> usize {
     16 * 1024

@@ -174,6 +174,26 @@ fn validation_names_the_problem() {
             ConfigError::MessageSize(100),
         ),
         (
+            "[sip]",
+            "[sip]\ndigest_realm = \"a\\\"b\"",
+            ConfigError::DigestRealm("a\"b".into()),
+        ),
+        (
+            "[sip]",
+            "[sip]\ndigest_realm = \"\"",
+            ConfigError::DigestRealm(String::new()),
+        ),
+        (
+            "[sip]",
+            "[sip]\ndigest_realm = \"two words\"",
+            ConfigError::DigestRealm("two words".into()),
+        ),
+        (
+            "x5u = \"http://",
+            "identity_x5u_base = \"ftp://x/\"\nx5u = \"http://",
+            ConfigError::IdentityX5uNotHttp("ftp://x/".into()),
+        ),
+        (
             "x5u = \"http://",
             "x5u = \"ftp://",
             ConfigError::X5uNotHttp("ftp://127.0.0.1:8080/certs/chain.pem".into()),

@@ -34,6 +34,10 @@ pub enum ConfigError {
     T2BelowT1 { t1_ms: u64, t2_ms: u64 },
     #[error("[sip] `{0}` must be more than 0")]
     ZeroDuration(&'static str),
+    #[error(
+        "[sip] `digest_realm` must be 1 to 64 visible ASCII characters without `\"` or `\\`, got {0:?}"
+    )]
+    DigestRealm(String),
     #[error("[sip] `max_message_size` must be within 1024..=65535, got {0}")]
     MessageSize(usize),
     #[error("[signing] `x5u` must be an http(s) URL, got {0:?}")]
@@ -103,6 +107,14 @@ impl Config {
         }
         if sip.t1_ms == 0 {
             return Err(ConfigError::ZeroT1);
+        }
+        let realm = &sip.digest_realm;
+        let realm_ok = (1..=64).contains(&realm.len())
+            && realm
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+        if !realm_ok {
+            return Err(ConfigError::DigestRealm(realm.clone()));
         }
         if sip.t2_ms < sip.t1_ms {
             return Err(ConfigError::T2BelowT1 {

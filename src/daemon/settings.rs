@@ -28,6 +28,7 @@ pub fn proxy(config: &Config) -> proxy::Settings {
         host: config.advertised_host(),
         record_route: sip.record_route,
         identity_policy: sip.identity_policy,
+        digest_realm: sip.digest_realm.clone(),
         max_message_size: sip.max_message_size,
         timers: Timers {
             t1: Duration::from_millis(sip.t1_ms),
@@ -102,6 +103,7 @@ pub fn hub(config: &Config) -> HubSettings {
         },
         numbering: config.numbering.clone(),
         verifies: config.verify.is_some(),
+        digest_realm: config.sip.digest_realm.clone(),
         origination_policy: FetchPolicy {
             allow_loopback: api.origination_allow_loopback,
             allow_private: api.origination_allow_private,

@@ -27,7 +27,7 @@ use crate::sip::{
     Date, Edits, HeaderName, MaxForwards, Message, Method, Route, split_list, stamp_top_via,
 };
 use crate::tn::{self, Tn};
-use crate::trust::{Attestation, DIGEST_REALM, DomainTrunk, OriginationTarget};
+use crate::trust::{Attestation, DomainTrunk, OriginationTarget};
 use crate::verify::reason_phrase;
 use crate::verify::{Verdict, calling_number};
 
@@ -472,7 +472,7 @@ fn authenticate(
             .map(|a| {
                 (
                     HeaderName::ProxyAuthenticate,
-                    digest::challenge(a, DIGEST_REALM, &nonce, stale),
+                    digest::challenge(a, &ctx.digest_realm, &nonce, stale),
                 )
             })
             .to_vec();
@@ -497,7 +497,7 @@ fn authenticate(
             continue;
         };
         if let Ok(c) = Credentials::parse(msg.value_of(h))
-            && c.realm == DIGEST_REALM
+            && c.realm == ctx.digest_realm
         {
             lines.push(line);
             ours.get_or_insert(c);
@@ -516,7 +516,7 @@ fn authenticate(
         Algorithm::Md5 => &credential.ha1_md5,
         Algorithm::Sha256 => &credential.ha1_sha256,
     };
-    if credential.realm != DIGEST_REALM || !creds.verify(msg.method_str().unwrap_or(""), ha1) {
+    if credential.realm != ctx.digest_realm || !creds.verify(msg.method_str().unwrap_or(""), ha1) {
         return Err(refuse("wrong response"));
     }
     match ctx.nonces.check(creds.nonce, creds.count(), now_unix) {

@@ -106,6 +106,8 @@ pub struct Settings {
     pub host: String,
     pub record_route: bool,
     pub identity_policy: IdentityPolicy,
+    /// The realm of our digest challenges.
+    pub digest_realm: String,
     pub max_message_size: usize,
     pub timers: Timers,
     pub max_transactions: usize,

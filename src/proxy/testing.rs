@@ -44,6 +44,7 @@ pub fn settings() -> Settings {
         host: "127.0.0.1".into(),
         record_route: true,
         identity_policy: IdentityPolicy::Strip,
+        digest_realm: crate::trust::DIGEST_REALM.into(),
         max_message_size: 16 * 1024,
         timers: Timers::default(),
         max_transactions: 500_000,

@@ -1,12 +1,12 @@
 //! Credential lists and their credentials (2010 `SIP/CredentialLists`), and which lists a
 //! trunk takes credentials from (trunking v1). A password is checked against Twilio's
-//! rules and kept only as its MD5 and SHA-256 digests in [`DIGEST_REALM`]; it is never
+//! rules and kept only as its MD5 and SHA-256 digests in `[sip] digest_realm`; it is never
 //! stored or returned.
 
 use super::{Caller, Hub, HubError, Missing, new_sid};
 use crate::sip::digest::{Algorithm, ha1};
 use crate::store::Page;
-use crate::trust::{Change, Credential, CredentialList, DIGEST_REALM, Sid, TrunkCredentialList};
+use crate::trust::{Change, Credential, CredentialList, Sid, TrunkCredentialList};
 
 /// Twilio's limits: 64 characters for a list's name, 32 for a username.
 pub const CREDENTIAL_LIST_NAME_MAX: usize = 64;
@@ -169,10 +169,10 @@ impl Hub {
             sid: new_sid(*b"CR"),
             account_sid: list.account_sid,
             credential_list_sid: list.sid,
-            ha1_md5: ha1(Algorithm::Md5, &username, DIGEST_REALM, password),
-            ha1_sha256: ha1(Algorithm::Sha256, &username, DIGEST_REALM, password),
+            ha1_md5: ha1(Algorithm::Md5, &username, &self.digest_realm, password),
+            ha1_sha256: ha1(Algorithm::Sha256, &username, &self.digest_realm, password),
             username,
-            realm: DIGEST_REALM.to_owned(),
+            realm: self.digest_realm.clone(),
             date_created: Some(now.clone()),
             date_updated: Some(now),
         };
@@ -226,9 +226,9 @@ impl Hub {
         check_password(password)?;
         let guard = self.lock();
         let mut c = self.credential(caller, account, list, sid)?;
-        c.ha1_md5 = ha1(Algorithm::Md5, &c.username, DIGEST_REALM, password);
-        c.ha1_sha256 = ha1(Algorithm::Sha256, &c.username, DIGEST_REALM, password);
-        c.realm = DIGEST_REALM.to_owned();
+        c.ha1_md5 = ha1(Algorithm::Md5, &c.username, &self.digest_realm, password);
+        c.ha1_sha256 = ha1(Algorithm::Sha256, &c.username, &self.digest_realm, password);
+        c.realm = self.digest_realm.clone();
         c.date_updated = Some(self.now_text());
         self.commit_trunking(caller, &guard, vec![Change::PutCredential(c.clone())])?;
         Ok(c)

@@ -95,6 +95,8 @@ pub struct HubSettings {
     pub verifies: bool,
     /// The addresses trunks' origination URLs may name (loopback and private ranges).
     pub origination_policy: FetchPolicy,
+    /// The realm new credentials' digests are made in (`[sip] digest_realm`).
+    pub digest_realm: String,
 }
 
 /// One write: the changes to commit, and the status callbacks to send once committed.
@@ -127,6 +129,8 @@ pub struct Hub {
     verifies: bool,
     /// Which addresses origination URLs may name.
     origination_policy: FetchPolicy,
+    /// The realm credentials' digests are made in.
+    digest_realm: String,
     write_lock: Mutex<()>,
 }
 
@@ -160,6 +164,7 @@ impl Hub {
             identities: None,
             verifies: false,
             origination_policy: FetchPolicy::default(),
+            digest_realm: crate::trust::DIGEST_REALM.to_owned(),
             write_lock: Mutex::new(()),
         }
     }
@@ -195,6 +200,7 @@ impl Hub {
         );
         hub.verifies = settings.verifies;
         hub.origination_policy = settings.origination_policy;
+        hub.digest_realm = settings.digest_realm;
         Ok(hub)
     }
 

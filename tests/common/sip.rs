@@ -224,18 +224,21 @@ pub fn digest_answer(
         .lines()
         .find(|l| l.starts_with("Proxy-Authenticate: ") && l.contains("SHA-256"))
         .expect("a SHA-256 challenge");
-    let nonce = line
-        .split("nonce=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let quoted = |name: &str| {
+        let start = format!("{name}=\"");
+        line.split(start.as_str())
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+    };
+    let (nonce, realm) = (quoted("nonce"), quoted("realm"));
     let partial = format!(
-        r#"Digest username="{username}", realm="callsign", nonce="{nonce}", uri="{uri}", response="0", algorithm=SHA-256, qop=auth, nc={nc:08x}, cnonce="c0ffee""#
+        r#"Digest username="{username}", realm="{realm}", nonce="{nonce}", uri="{uri}", response="0", algorithm=SHA-256, qop=auth, nc={nc:08x}, cnonce="c0ffee""#
     );
     let creds = Credentials::parse(&partial).unwrap();
-    let key = ha1(Algorithm::Sha256, username, "callsign", password);
+    let key = ha1(Algorithm::Sha256, username, realm, password);
     let answer = response(&creds, "INVITE", &key);
     partial.replace(r#"response="0""#, &format!(r#"response="{answer}""#))
 }
