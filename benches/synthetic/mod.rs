@@ -111,17 +111,8 @@ pub fn trunking(account: Sid, trunks: u64, per_trunk: u64) -> Trunking {
     for n in 0..trunks {
         let (trunk, list) = (sid("TK", n), sid("AL", n));
         t.trunks.push(Trunk {
-            sid: trunk,
-            account_sid: account,
             friendly_name: None,
-            domain_name: None,
-            call_limit: None,
-            level_gate: None,
-            identity_policy: None,
-            role: None,
-            origid: None,
-            date_created: None,
-            date_updated: None,
+            ..Trunk::new(trunk, account)
         });
         t.ip_access_control_lists.push(IpAccessControlList {
             sid: list,

@@ -161,20 +161,13 @@ pub fn seed_trunking(
         let (trunk_sid, list_sid) = (sid(*b"TK", "trunk"), sid(*b"AL", "sources"));
         let mut next = data.trunking.clone();
         next.trunks.push(Trunk {
-            sid: trunk_sid,
-            account_sid: account,
             friendly_name: Some(t.name.clone()),
-            domain_name: None,
-            call_limit: None,
-            level_gate: None,
-            identity_policy: None,
             role: Some(match t.role {
                 Role::Sign => TrunkRole::Sign,
                 Role::Verify => TrunkRole::Verify,
             }),
             origid: Some(t.origid()),
-            date_created: None,
-            date_updated: None,
+            ..Trunk::new(trunk_sid, account)
         });
         next.ip_access_control_lists.push(IpAccessControlList {
             sid: list_sid,

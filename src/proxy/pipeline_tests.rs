@@ -499,17 +499,8 @@ fn provision_trunk(ctx: &Context) -> Sid {
     );
     let changes = [
         Change::PutTrunk(Trunk {
-            sid: trunk,
-            account_sid: account,
             friendly_name: Some("branch office".into()),
-            domain_name: None,
-            call_limit: None,
-            level_gate: None,
-            identity_policy: None,
-            role: None,
-            origid: None,
-            date_created: None,
-            date_updated: None,
+            ..Trunk::new(trunk, account)
         }),
         Change::PutIpAccessControlList(IpAccessControlList {
             sid: list,

@@ -38,6 +38,13 @@ pub enum TrunkFor {
     Nothing,
 }
 
+/// Trunking records and their table built for a write ([`Index::prepare_trunking`]).
+pub struct PreparedTrunking {
+    /// The state they were built from (held, so its address is not reused).
+    base: std::sync::Arc<TrunkingState>,
+    state: TrunkingState,
+}
+
 /// The trunking records and their table, swapped whole on each write.
 #[derive(Debug, Default)]
 pub(super) struct TrunkingState {
@@ -202,9 +209,28 @@ impl Index {
     }
 
     /// Checks that `changes` would leave the trunking records consistent (references,
-    /// ranges, no two trunks sharing an address), without applying them.
-    pub fn check_trunking(&self, changes: &[super::Change]) -> Result<(), TrustError> {
-        self.trunking_after(changes).map(drop)
+    /// ranges, no two trunks sharing an address), and keeps what it built:
+    /// [`Index::install_trunking`] makes it live once the changes are committed, so that
+    /// a write builds the source-address table once, not once per change.
+    pub fn prepare_trunking(
+        &self,
+        changes: &[super::Change],
+    ) -> Result<PreparedTrunking, TrustError> {
+        let base = self.trunking.load_full();
+        let state = self.trunking_after(changes)?;
+        Ok(PreparedTrunking { base, state })
+    }
+
+    /// Makes prepared trunking records live, if the records they were prepared from are
+    /// still the live ones; otherwise (another write came between) applies nothing and
+    /// returns false, and the caller applies its changes one by one.
+    pub fn install_trunking(&self, prepared: PreparedTrunking) -> bool {
+        let _writer = self.lock_writer();
+        if !std::sync::Arc::ptr_eq(&self.trunking.load_full(), &prepared.base) {
+            return false;
+        }
+        self.trunking.store(std::sync::Arc::new(prepared.state));
+        true
     }
 
     fn trunking_after(&self, changes: &[super::Change]) -> Result<TrunkingState, TrustError> {
@@ -559,6 +585,41 @@ mod tests {
                 sid: sid(AC1)
             })
         );
+    }
+
+    #[test]
+    fn a_prepared_trunking_write_goes_live_only_over_what_it_was_built_from() {
+        use crate::trust::{Change, Trunk};
+        let index = Index::build(&data()).unwrap();
+        let trunk = |n: &str| Trunk {
+            friendly_name: Some(n.into()),
+            ..Trunk::new(
+                sid(&format!("TK0000000000000000000000000000000{n}")),
+                sid(AC1),
+            )
+        };
+        let first = index
+            .prepare_trunking(&[Change::PutTrunk(trunk("1"))])
+            .unwrap();
+        assert!(index.install_trunking(first));
+        assert_eq!(index.with_trunking(|t| t.trunks.len()), 1);
+        // Prepared, then overtaken by another write: not installed.
+        let late = index
+            .prepare_trunking(&[Change::PutTrunk(trunk("2"))])
+            .unwrap();
+        index.apply(&Change::PutTrunk(trunk("3"))).unwrap();
+        assert!(!index.install_trunking(late));
+        let names: Vec<_> = index.with_trunking(|t| {
+            t.trunks
+                .iter()
+                .map(|t| t.friendly_name.clone().unwrap())
+                .collect()
+        });
+        assert_eq!(names, ["1", "3"]);
+        // A refused write prepares nothing.
+        let mut bad = trunk("4");
+        bad.account_sid = sid("AC00000000000000000000000000000099");
+        assert!(index.prepare_trunking(&[Change::PutTrunk(bad)]).is_err());
     }
 }
 

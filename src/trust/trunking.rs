@@ -58,6 +58,23 @@ pub struct Trunk {
 }
 
 impl Trunk {
+    /// A trunk of `account_sid` with nothing else set.
+    pub fn new(sid: Sid, account_sid: Sid) -> Trunk {
+        Trunk {
+            sid,
+            account_sid,
+            friendly_name: None,
+            domain_name: None,
+            call_limit: None,
+            level_gate: None,
+            identity_policy: None,
+            role: None,
+            origid: None,
+            date_created: None,
+            date_updated: None,
+        }
+    }
+
     /// The `origid` its calls carry: its own, or a UUID derived from its SID, stable
     /// forever.
     pub fn origid(&self) -> uuid::Uuid {
@@ -1017,17 +1034,8 @@ mod tests {
         for (t, ranges) in trunks {
             let account = sid("AC", *t);
             d.trunks.push(Trunk {
-                sid: sid("TK", *t),
-                account_sid: account,
                 friendly_name: Some(format!("trunk {t}")),
-                domain_name: None,
-                call_limit: None,
-                level_gate: None,
-                identity_policy: None,
-                role: None,
-                origid: None,
-                date_created: None,
-                date_updated: None,
+                ..Trunk::new(sid("TK", *t), account)
             });
             d.ip_access_control_lists.push(IpAccessControlList {
                 sid: sid("AL", *t),

@@ -82,11 +82,13 @@ impl Hub {
         page: Page,
     ) -> Result<Vec<CredentialList>, HubError> {
         let account = self.acting_for(caller, account)?;
-        let all = self.trust.load().trunking().credential_lists;
-        Ok(paged(
-            all.into_iter().filter(|l| l.account_sid == account),
-            page,
-        ))
+        Ok(self.trust.load().with_trunking(|t| {
+            let mine = t
+                .credential_lists
+                .iter()
+                .filter(|l| l.account_sid == account);
+            paged(mine.cloned(), page)
+        }))
     }
 
     pub fn credential_list(
@@ -96,9 +98,12 @@ impl Hub {
         sid: Sid,
     ) -> Result<CredentialList, HubError> {
         let account = self.acting_for(caller, account)?;
-        (self.trust.load().trunking().credential_lists.into_iter())
-            .find(|l| l.sid == sid && l.account_sid == account)
-            .ok_or(HubError::NotFound(Missing::CredentialList(sid)))
+        let found = self.trust.load().with_trunking(|t| {
+            (t.credential_lists.iter())
+                .find(|l| l.sid == sid && l.account_sid == account)
+                .cloned()
+        });
+        found.ok_or(HubError::NotFound(Missing::CredentialList(sid)))
     }
 
     pub fn rename_credential_list(
@@ -192,12 +197,13 @@ impl Hub {
         page: Page,
     ) -> Result<Vec<Credential>, HubError> {
         let list = self.credential_list(caller, account, list)?;
-        let all = self.trust.load().trunking().credentials;
-        Ok(paged(
-            all.into_iter()
-                .filter(|c| c.credential_list_sid == list.sid),
-            page,
-        ))
+        Ok(self.trust.load().with_trunking(|t| {
+            let held = t
+                .credentials
+                .iter()
+                .filter(|c| c.credential_list_sid == list.sid);
+            paged(held.cloned(), page)
+        }))
     }
 
     pub fn credential(
@@ -254,16 +260,17 @@ impl Hub {
         page: Page,
     ) -> Result<Vec<(TrunkCredentialList, CredentialList)>, HubError> {
         let trunk = self.trunk(caller, trunk)?;
-        let records = self.trust.load().trunking();
-        let rows = (records.trunk_credential_lists.into_iter())
-            .filter(|u| u.trunk_sid == trunk.sid)
-            .filter_map(|u| {
-                let list = (records.credential_lists.iter())
-                    .find(|l| l.sid == u.credential_list_sid)?
-                    .clone();
-                Some((u, list))
-            });
-        Ok(paged(rows, page))
+        Ok(self.trust.load().with_trunking(|records| {
+            let rows = (records.trunk_credential_lists.iter())
+                .filter(|u| u.trunk_sid == trunk.sid)
+                .filter_map(|u| {
+                    let list = (records.credential_lists.iter())
+                        .find(|l| l.sid == u.credential_list_sid)?
+                        .clone();
+                    Some((u.clone(), list))
+                });
+            paged(rows, page)
+        }))
     }
 
     pub fn trunk_credential_list(
@@ -292,9 +299,12 @@ impl Hub {
     ) -> Result<(TrunkCredentialList, CredentialList), HubError> {
         let guard = self.lock();
         let trunk = self.trunk(caller, trunk)?;
-        let acl = (self.trust.load().trunking().credential_lists.into_iter())
-            .find(|l| l.sid == list && l.account_sid == trunk.account_sid)
-            .ok_or(HubError::UnknownCredentialList(list))?;
+        let acl = self.trust.load().with_trunking(|t| {
+            (t.credential_lists.iter())
+                .find(|l| l.sid == list && l.account_sid == trunk.account_sid)
+                .cloned()
+        });
+        let acl = acl.ok_or(HubError::UnknownCredentialList(list))?;
         if self.trunk_credential_list(caller, trunk.sid, list).is_ok() {
             return Err(HubError::CredentialListOnTrunk {
                 list,

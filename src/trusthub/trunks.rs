@@ -3,12 +3,12 @@
 //! `SIP/IpAccessControlLists`), and which lists a trunk admits calls from.
 //!
 //! Every write is checked against the whole trunking data before it is committed
-//! ([`crate::trust::Index::check_trunking`]): an address must be a range with a sane
+//! ([`crate::trust::Index::prepare_trunking`]): an address must be a range with a sane
 //! prefix, and no source address may reach two trunks. The write reaches the live index
 //! with the commit, so the next INVITE from a newly admitted address is signed for the
 //! trunk's account, and one from an address just removed is refused.
 
-use super::{Caller, Hub, HubError, Missing, Write, new_sid};
+use super::{Caller, Hub, HubError, Missing, new_sid};
 use crate::passport::Attest;
 use crate::store::Page;
 use crate::trust::{
@@ -87,15 +87,22 @@ impl Hub {
         guard: &std::sync::MutexGuard<'_, ()>,
         changes: Vec<Change>,
     ) -> Result<(), HubError> {
-        let checked = self.trust.load().check_trunking(&changes);
-        checked.map_err(|e| self.trunking_refusal(caller, e))?;
-        self.commit(
-            guard,
-            Write {
-                changes,
-                callbacks: Vec::new(),
-            },
-        )
+        let index = self.trust.load_full();
+        let prepared = index.prepare_trunking(&changes);
+        let prepared = prepared.map_err(|e| self.trunking_refusal(caller, e))?;
+        self.store().apply(&changes)?;
+        if !index.install_trunking(prepared) {
+            // The index changed under us (it cannot while the guard is held, but the
+            // store is the system of record): apply the committed changes as usual.
+            let _ = guard;
+            for change in &changes {
+                if let Err(e) = self.trust.load().apply(change) {
+                    tracing::error!(error = %e, "trunking update failed after commit; rebuilding from the store");
+                    return Ok(self.rebuild_locked().map(drop)?);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A refused trunking write as the caller may hear of it: an overlap with a trunk of
@@ -127,13 +134,10 @@ impl Hub {
 
     /// Refuses a domain another trunk has.
     fn require_free_domain(&self, domain: &str, trunk: Sid) -> Result<(), HubError> {
-        let taken = self
-            .trust
-            .load()
-            .trunking()
-            .trunks
-            .iter()
-            .any(|t| t.sid != trunk && t.domain_name.as_deref().is_some_and(|d| d == domain));
+        let taken = self.trust.load().with_trunking(|records| {
+            (records.trunks.iter())
+                .any(|t| t.sid != trunk && t.domain_name.as_deref().is_some_and(|d| d == domain))
+        });
         if taken {
             return Err(HubError::DomainTaken(domain.to_owned()));
         }
@@ -144,17 +148,9 @@ impl Hub {
         let account = caller.account()?;
         let now = self.now_text();
         let mut trunk = Trunk {
-            sid: new_sid(*b"TK"),
-            account_sid: account,
-            friendly_name: None,
-            domain_name: None,
-            call_limit: None,
-            level_gate: None,
-            identity_policy: None,
-            role: None,
-            origid: None,
             date_created: Some(now.clone()),
             date_updated: Some(now),
+            ..Trunk::new(new_sid(*b"TK"), account)
         };
         let guard = self.lock();
         self.edit_trunk(&mut trunk, fields)?;
