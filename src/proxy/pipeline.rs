@@ -714,6 +714,8 @@ fn sign_invite(
         attest = %attestation.level,
         reason = attestation.reason.as_str(),
         origid = %trunk.origid,
+        // Which certificate signed (FCC 24-120): a signing identity, or `[signing]`'s.
+        signing_identity = signing_identity.map(|s| s.to_string()).as_deref().unwrap_or("default"),
         "signed"
     );
     Ok(Signing::Signed(attestation))
