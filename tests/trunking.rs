@@ -500,9 +500,7 @@ async fn a_trunks_call_rate_is_set_through_the_api_and_enforced_with_503() {
         (vec![("CallsPerSecond", "-1")], "CallsPerSecond"),
         (vec![("CallsBurst", "2")], "CallsPerSecond"),
     ] {
-        let r = api.post(&path, &newco, &form).await;
-        assert_eq!(r.0, 400, "{form:?}: {}", r.1);
-        assert!(r.1["message"].as_str().unwrap().contains(why), "{}", r.1);
+        assert_refused(&api.post(&path, &newco, &form).await, why);
     }
     let (s, t) = api
         .post(
@@ -555,9 +553,7 @@ async fn a_trunks_minimum_level_is_set_through_the_api_and_refuses_lower_calls()
         ),
         (vec![("BelowMinimumStatus", "603")], "MinimumAttestation"),
     ] {
-        let r = api.post(&path, &newco, &form).await;
-        assert_eq!(r.0, 400, "{form:?}: {}", r.1);
-        assert!(r.1["message"].as_str().unwrap().contains(why), "{}", r.1);
+        assert_refused(&api.post(&path, &newco, &form).await, why);
     }
     // Newco is unvetted: its calls are C, below a B floor.
     let (s, t) = api

@@ -80,13 +80,14 @@ impl Signer {
     }
 
     /// An ES256 signature (`r || s`) of `message`, as the PASSporT gets it.
-    pub fn sign_raw(&self, message: &[u8]) -> Result<Vec<u8>, PassportError> {
+    pub fn sign_raw(&self, message: &[u8]) -> Result<[u8; 64], PassportError> {
         match &self.key {
             Key::Local { key_pair, rng } => key_pair
                 .sign(rng, message)
-                .map(|s| s.as_ref().to_vec())
-                .map_err(|_| PassportError::Signing),
-            Key::External(key) => key.sign_es256(message).map(|s| s.to_vec()).map_err(|e| {
+                .ok()
+                .and_then(|s| s.as_ref().try_into().ok())
+                .ok_or(PassportError::Signing),
+            Key::External(key) => key.sign_es256(message).map_err(|e| {
                 tracing::error!(error = %e, "external signing key failed");
                 PassportError::Signing
             }),
@@ -130,7 +131,7 @@ impl Signer {
         URL_SAFE_NO_PAD.encode_string(payload.as_bytes(), out);
         let signature = self.sign_raw(out.as_bytes())?;
         out.push('.');
-        URL_SAFE_NO_PAD.encode_string(&signature, out);
+        URL_SAFE_NO_PAD.encode_string(signature, out);
         Ok(())
     }
 }

@@ -417,7 +417,11 @@ pub fn decide(
     edits.apply(msg, &mut bytes);
     // The same request for each other next hop: only our Via's branch differs (a
     // trunk's origination URLs share one transport).
-    let first_via = format!("{}{}", ctx.via_prefix(out_transport), branch(hash, id));
+    let first_via = if others.is_empty() {
+        String::new()
+    } else {
+        format!("{}{}", ctx.via_prefix(out_transport), branch(hash, id))
+    };
     let alternates = (others.into_iter().enumerate())
         .map(|(i, d)| {
             let via = format!(
