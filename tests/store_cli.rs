@@ -227,4 +227,31 @@ fn trunks_lists_and_credentials_travel_through_import_and_export() {
         still["trunking"]["trunks"].as_array().map(Vec::len),
         Some(1)
     );
+
+    // A verifying trunk with one of the account's numbers on it travels too; another
+    // account's number on it is refused.
+    let mut inbound = data.clone();
+    let pn = "PN3c4d5e6f708192a3b4c5d6e7f80a1b01";
+    inbound["trunking"]["trunks"].as_array_mut().unwrap().push(
+        serde_json::json!({"sid": "TK00000000000000000000000000000003",
+                                 "account_sid": account, "role": "verify"}),
+    );
+    inbound["trunking"]["trunk_phone_numbers"] = serde_json::json!([{
+        "trunk_sid": "TK00000000000000000000000000000003",
+        "phone_number_sid": pn, "account_sid": account}]);
+    std::fs::write(&out, inbound.to_string()).unwrap();
+    let o = callsign(&replace);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = callsign(&["trust", "export", "--config", cfg, "--out", again_path]);
+    assert!(o.status.success(), "{}", text(&o));
+    let back: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
+    assert_eq!(
+        back["trunking"]["trunk_phone_numbers"][0]["phone_number_sid"],
+        pn
+    );
+    inbound["trunking"]["trunk_phone_numbers"][0]["phone_number_sid"] =
+        "PN3c4d5e6f708192a3b4c5d6e7f80a1b31".into();
+    std::fs::write(&out, inbound.to_string()).unwrap();
+    assert_fails_saying(&callsign(&replace), "phone number");
 }

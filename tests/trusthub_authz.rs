@@ -21,6 +21,7 @@ mod view;
 #[path = "trusthub_authz/world.rs"]
 mod world;
 
+use callsign::proxy::OnFailure;
 use common::api::*;
 use common::*;
 use credentials::*;
@@ -29,9 +30,19 @@ use serde_json::{Value, json};
 use view::{Allowed, everything, walk_view};
 use world::*;
 
-/// A server on an empty store, and the world built in it (keep the harness alive).
+/// A server on an empty store, and the world built in it (keep the harness alive). The
+/// server verifies too (it has a `[verify]` table), so that trunks may take
+/// `Role=verify` and with it phone numbers; its config trunks are [`TestServer::new`]'s
+/// signing acme and acme-branch, not the verifying server's carrier.
 async fn start() -> (Harness, Api, World) {
-    let (h, api) = hub().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pki = shared_pki(dir.path());
+    let server = TestServer::verifying(&pki, OnFailure::Forward).trunks(vec![
+        signing_trunk("acme", ACME, "127.0.0.1"),
+        signing_trunk("acme-branch", ACME_BRANCH, "127.0.0.2"),
+    ]);
+    let h = server.store("{}").start_in(dir).await;
+    let api = Api::new(h.http);
     let w = world(&api).await;
     (h, api, w)
 }
@@ -167,7 +178,12 @@ async fn strangers_get_401_or_404_and_change_nothing() {
             (
                 "/v1/Trunks".into(),
                 "trunks",
-                vec![e.trunk.clone(), e.domain_trunk.clone()],
+                vec![e.trunk.clone(), e.domain_trunk.clone(), e.inbound.clone()],
+            ),
+            (
+                e.inbound_numbers_path(),
+                "phone_numbers",
+                vec![e.inbound_number().0.clone()],
             ),
             (
                 e.trunk_lists_path(),
@@ -348,7 +364,8 @@ async fn parents_see_their_sub_accounts_resources() {
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["attest"], "C");
-    // And its trunks, lists, address and credential, at the sub-account's paths.
+    // And its trunks, lists, address, credential and the number on its verifying trunk,
+    // at the sub-account's paths.
     let paths = w.sub.trunking_fetch_paths().into_iter();
     for path in paths.chain(w.sub.credential_fetch_paths()) {
         let (s, body) = api.get(&path, parent, &[]).await;
@@ -358,9 +375,44 @@ async fn parents_see_their_sub_accounts_resources() {
     assert_eq!(s, 200, "{body}");
     assert_eq!(
         sids(&body, "trunks"),
-        [w.parent.trunk.clone(), w.parent.domain_trunk.clone()],
+        [
+            w.parent.trunk.clone(),
+            w.parent.domain_trunk.clone(),
+            w.parent.inbound.clone()
+        ],
         "its own only"
     );
+    // The sub-account's number names the trunk it is on, to the parent as to its owner.
+    let on_trunk = &w.sub.inbound_number().0;
+    for who in [parent, &w.sub.creds] {
+        let (s, body) = api.get(&w.sub.number_path(on_trunk), who, &[]).await;
+        assert_eq!(
+            (s, &body["trunk_sid"]),
+            (200, &json!(w.sub.inbound)),
+            "{body}"
+        );
+    }
+    let (s, body) = api.get(&w.sub.inbound_numbers_path(), parent, &[]).await;
+    assert_eq!(s, 200, "{body}");
+    let just = std::slice::from_ref(on_trunk);
+    assert_eq!(sids(&body, "phone_numbers"), just, "{body}");
+    // A trunk takes its own account's numbers only: not the parent's on the sub-account's
+    // trunk, though the parent may act on both, nor the sub-account's on the parent's.
+    let theirs = [("PhoneNumberSid", w.parent.numbers[1].0.as_str())];
+    let refused = api
+        .post(&w.sub.inbound_numbers_path(), parent, &theirs)
+        .await;
+    assert_refused(&refused, "PhoneNumberSid");
+    let theirs = [("PhoneNumberSid", w.sub.numbers[0].0.as_str())];
+    let refused = api
+        .post(&w.parent.inbound_numbers_path(), parent, &theirs)
+        .await;
+    assert_refused(&refused, "PhoneNumberSid");
+    let (s, body) = api.get(&w.sub.inbound_numbers_path(), parent, &[]).await;
+    assert_eq!(sids(&body, "phone_numbers"), just, "{s} {body}");
+    let (s, body) = api.get(&w.parent.inbound_numbers_path(), parent, &[]).await;
+    let own = w.parent.inbound_number().0.clone();
+    assert_eq!(sids(&body, "phone_numbers"), [own], "{s} {body}");
 }
 
 #[tokio::test]

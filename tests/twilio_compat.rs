@@ -1,9 +1,10 @@
 //! Wire compatibility with Twilio's own client: the official `twilio` Python package
 //! drives the Trust Hub API (tests/python/twilio_compat.py), and SIPp calls through the
 //! proxy show the `attest` claim before and after the operator's approval; it drives
-//! trunking (tests/python/trunking_compat.py), and a SIPp call from the address it
-//! provisioned is signed for the trunk, as is a call to its other trunk's domain that
-//! authenticates with the password it set, until it takes both down again.
+//! trunking (tests/python/trunking_compat.py), including a verifying trunk's phone
+//! numbers, and a SIPp call from the address it provisioned is signed for the trunk, as
+//! is a call to its other trunk's domain that authenticates with the password it set,
+//! until it takes both down again.
 //!
 //! Needs SIPp and a virtualenv with `twilio` (`scripts/test.sh` creates
 //! `target/twilio-venv` and installs it), so plain `cargo test` ignores it. The
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use callsign::proxy::OnFailure;
 use callsign::sip::HeaderName;
 use common::sipp::{calls, free_udp_port};
 use common::*;
@@ -105,6 +107,19 @@ fn server(uas: SocketAddr) -> TestServer {
     TestServer::new().store("{}").upstream_at(uas)
 }
 
+/// [`server`], verifying too (a `[verify]` table trusting `pki`'s root), so that a trunk
+/// may take `Role=verify`, and phone numbers with it. Its config trunks stay
+/// [`TestServer::new`]'s signing acme and acme-branch: no source is a carrier.
+fn verifying_server(uas: SocketAddr, pki: &Path) -> TestServer {
+    TestServer::verifying(pki, OnFailure::Forward)
+        .trunks(vec![
+            signing_trunk("acme", ACME, "127.0.0.1"),
+            signing_trunk("acme-branch", ACME_BRANCH, "127.0.0.2"),
+        ])
+        .store("{}")
+        .upstream_at(uas)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs SIPp and the twilio Python package; run by scripts/test.sh"]
 async fn the_twilio_python_client_vets_a_customer_and_calls_change_level() {
@@ -147,11 +162,14 @@ async fn the_twilio_python_client_vets_a_customer_and_calls_change_level() {
 async fn the_twilio_python_client_provisions_a_trunk_that_then_carries_signed_calls() {
     let uas_port = free_udp_port();
     let uas: SocketAddr = format!("127.0.0.1:{uas_port}").parse().unwrap();
-    let h = server(uas).start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pki = shared_pki(dir.path());
+    let h = verifying_server(uas, &pki).start_in(dir).await;
     let pbx = "127.0.0.5";
     assert_eq!(final_answer(&h, pbx, "trunkco-before").await, 403);
 
-    // An account made through the client gives its trunk a list admitting the PBX.
+    // An account made through the client gives its trunk a list admitting the PBX (and
+    // takes a verifying trunk's numbers through their lifecycle on the way).
     phase(&h, TRUNKING, "provision").await;
     let s = state(&h, TRUNKING);
     let text = |key: &str| s[key].as_str().unwrap().to_owned();

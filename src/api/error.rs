@@ -147,6 +147,8 @@ impl ApiError {
                 | H::UsernameTaken { .. }
                 | H::UnknownCredentialList(_)
                 | H::CredentialListOnTrunk { .. }
+                | H::UnknownTrunkNumber(_)
+                | H::NumberOnTrunk { .. }
                 | H::Identity(_)
                 | H::IdentityAssigned { .. }
                 | H::AssignTarget(_)

@@ -32,6 +32,7 @@ pub mod reply;
 pub mod request;
 pub mod routes;
 pub mod subresources;
+pub mod trunk_numbers;
 pub mod trunking;
 
 use std::sync::Arc;

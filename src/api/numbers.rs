@@ -19,7 +19,7 @@ pub(super) async fn create(
         let account = parse_sid("AccountSid", &account, "AC")?;
         let raw = req.params.required("PhoneNumber")?;
         let number = hub.create_number(caller, account, raw, req.params.owned("FriendlyName"))?;
-        Ok(Reply::Created(render::number(&number, None)))
+        Ok(Reply::Created(render::number(&number, None, None)))
     })
     .await
 }
@@ -41,7 +41,7 @@ pub(super) async fn list(
         let rows = hub
             .numbers(caller, account, &filter, render::store_page(page))?
             .iter()
-            .map(|(n, profile)| render::number(n, *profile))
+            .map(|(n, profile)| render::number(n, *profile, hub.trunk_of_number(n.sid)))
             .collect();
         let path = format!("/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json");
         Ok(Reply::Ok(render::v2010_page(
@@ -64,7 +64,11 @@ pub(super) async fn fetch(
         req.params.allow(&[], false)?;
         let account = parse_sid("AccountSid", &account, "AC")?;
         let n = hub.number(caller, account, json_sid("Sid", &segment, "PN")?)?;
-        Ok(Reply::Ok(render::number(&n, hub.profile_of(caller, &n)?)))
+        Ok(Reply::Ok(render::number(
+            &n,
+            hub.profile_of(caller, &n)?,
+            hub.trunk_of_number(n.sid),
+        )))
     })
     .await
 }

@@ -71,8 +71,9 @@ pub fn account(a: &Account) -> Value {
     })
 }
 
-/// An incoming phone number; `bundle` is the customer profile it is assigned to.
-pub fn number(n: &PhoneNumber, bundle: Option<Sid>) -> Value {
+/// An incoming phone number; `bundle` is the customer profile it is assigned to, `trunk`
+/// the trunk it is on.
+pub fn number(n: &PhoneNumber, bundle: Option<Sid>, trunk: Option<Sid>) -> Value {
     json!({
         "account_sid": n.account_sid,
         "address_requirements": "none",
@@ -90,7 +91,7 @@ pub fn number(n: &PhoneNumber, bundle: Option<Sid>) -> Value {
         "phone_number": n.phone_number,
         "sid": n.sid,
         "status": "in-use",
-        "trunk_sid": null,
+        "trunk_sid": trunk,
         "uri": format!("/2010-04-01/Accounts/{}/IncomingPhoneNumbers/{}.json", n.account_sid, n.sid),
         "voice_url": null,
         "voice_method": "POST",

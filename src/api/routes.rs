@@ -15,7 +15,7 @@ use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
     accounts, assignments, attestation, bundles, credentials, end_users, evaluations, identities,
-    numbers, origination, policies, trunking,
+    numbers, origination, policies, trunk_numbers, trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
@@ -93,6 +93,14 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/v1/Trunks/{trunk}/IpAccessControlLists/{sid}",
             get(trunking::fetch_trunk_list).delete(trunking::remove_trunk_list),
+        )
+        .route(
+            "/v1/Trunks/{trunk}/PhoneNumbers",
+            get(trunk_numbers::list).post(trunk_numbers::add),
+        )
+        .route(
+            "/v1/Trunks/{trunk}/PhoneNumbers/{sid}",
+            get(trunk_numbers::fetch).delete(trunk_numbers::remove),
         )
         .route(
             "/v1/Trunks/{trunk}/CredentialLists",

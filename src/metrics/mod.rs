@@ -57,6 +57,7 @@ pub struct Metrics {
     pub identity_stripped: Counter,
     pub retransmissions_absorbed: Counter,
     pub origination_failovers: Counter,
+    pub number_routes: Counter,
     pub transactions: Gauge,
     pub pipeline_seconds: Histogram,
 }
@@ -83,6 +84,7 @@ impl Metrics {
             identity_stripped: Counter::default(),
             retransmissions_absorbed: Counter::default(),
             origination_failovers: Counter::default(),
+            number_routes: Counter::default(),
             transactions: Gauge::default(),
             // 5 µs .. ~80 ms in factor-2 steps.
             pipeline_seconds: Histogram::new(exponential_buckets(5e-6, 2.0, 15)),
@@ -147,6 +149,11 @@ impl Metrics {
             "origination_failovers",
             "Calls moved to a trunk's next origination URL after a 503 or no answer",
             m.origination_failovers.clone(),
+        );
+        registry.register(
+            "number_routes",
+            "Verified calls delivered to the origination URLs of the trunk their called number is on",
+            m.number_routes.clone(),
         );
         registry.register(
             "transactions",

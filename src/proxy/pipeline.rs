@@ -27,7 +27,7 @@ use crate::sip::{
     Date, Edits, HeaderName, MaxForwards, Message, Method, Route, split_list, stamp_top_via,
 };
 use crate::tn::{self, Tn};
-use crate::trust::{Attestation, DomainTrunk, OriginationTarget};
+use crate::trust::{Attestation, DomainTrunk, OriginationTarget, TrunkHit};
 use crate::verify::reason_phrase;
 use crate::verify::{Verdict, calling_number};
 
@@ -275,9 +275,24 @@ pub fn decide(
         }
         return respond(403, "Not In A Dialog Through This Proxy", cause);
     }
+    // A call to a number on a trunk, taken by a verifying trunk, goes to the number's
+    // trunk's origination URLs (the customer's) rather than the arriving trunk's.
+    let routed = match trunk {
+        Some(t) if initial && method == Method::Invite && t.role == Role::Verify => {
+            number_trunk(ctx, msg)
+        }
+        _ => None,
+    };
+    if let (Some(t), Some(to)) = (trunk, &routed) {
+        ctx.metrics.number_routes.inc();
+        debug!(call_id = msg.call_id(), trunk = %t.name, to_trunk = %to.name, "routed by called number");
+    }
     let mut others = Vec::new();
     let dest = match (trunk, initial) {
-        (Some(t), true) if !t.origination.is_empty() => {
+        (Some(t), true) if !t.origination.is_empty() || routed.is_some() => {
+            let targets = routed
+                .as_deref()
+                .map_or(&*t.origination, |h| &*h.origination);
             let peer = |o: &OriginationTarget| {
                 let transport = if o.tcp {
                     Transport::Tcp
@@ -289,7 +304,7 @@ pub fn decide(
                     addr: o.addr,
                 })
             };
-            let order = origination_order(&t.origination, hash);
+            let order = origination_order(targets, hash);
             // Only an INVITE fails over; other requests go to the first.
             if method == Method::Invite {
                 others = order[1..].iter().map(peer).collect();
@@ -618,6 +633,15 @@ fn apply_identity_policy(
             Err(respond(403, "Identity Not Accepted From Trunk", cause))
         }
     }
+}
+
+/// The trunk a call is delivered to by its called number (the Request-URI's, else the
+/// To's), when that number is on a trunk with origination URLs.
+fn number_trunk(ctx: &Context, msg: &Message<'_>) -> Option<std::sync::Arc<TrunkHit>> {
+    ctx.trust.load().number_trunk(|| {
+        let uri = msg.request_uri()?;
+        (tn::from_uri(uri, &ctx.numbering).ok()).or_else(|| called_number(ctx, msg).ok())
+    })
 }
 
 fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {

@@ -910,3 +910,97 @@ fn origination_urls_go_by_priority_then_by_weight() {
         origination_order(&targets, 7)
     );
 }
+
+/// Puts +1 215 555 0131 (the support sub-account's `PN…b31`) on a verifying trunk of that
+/// account whose origination URL is the customer's PBX at `pbx`; returns the change that
+/// takes it off again.
+fn route_number_to(ctx: &Context, pbx: &str) -> crate::trust::Change {
+    use crate::trust::{Change, OriginationUrl, Trunk, TrunkPhoneNumber, TrunkRole};
+    let sid = |s: &str| Sid::parse_any(s).unwrap();
+    let account = sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f802");
+    let trunk = sid("TK00000000000000000000000000000031");
+    let link = TrunkPhoneNumber {
+        trunk_sid: trunk,
+        phone_number_sid: sid("PN3c4d5e6f708192a3b4c5d6e7f80a1b31"),
+        account_sid: account,
+        date_created: None,
+    };
+    let changes = [
+        Change::PutTrunk(Trunk {
+            role: Some(TrunkRole::Verify),
+            ..Trunk::new(trunk, account)
+        }),
+        Change::PutOriginationUrl(OriginationUrl {
+            sid: sid("OU00000000000000000000000000000031"),
+            account_sid: account,
+            trunk_sid: trunk,
+            friendly_name: None,
+            sip_url: format!("sip:{pbx}"),
+            priority: 10,
+            weight: 10,
+            enabled: true,
+            date_created: None,
+            date_updated: None,
+        }),
+        Change::PutTrunkPhoneNumber(link.clone()),
+    ];
+    let index = ctx.trust.load();
+    for change in &changes {
+        index.apply(change).unwrap();
+    }
+    Change::DeleteTrunkPhoneNumber(link)
+}
+
+#[test]
+fn a_verified_call_goes_to_the_trunk_its_called_number_is_on() {
+    let ctx = verifying(OnFailure::Forward);
+    let pbx = "203.0.113.31:5060";
+    let text = invite("");
+    assert_eq!(
+        forward(&ctx, &text, udp(CARRIER_IN)).dest,
+        Dest::Peer(udp(CARRIER))
+    );
+    let unroute = route_number_to(&ctx, pbx);
+
+    let f = forward(&ctx, &text, udp(CARRIER_IN));
+    assert_eq!(f.dest, Dest::Peer(udp(pbx)), "the number's trunk's URL");
+    assert!(f.alternates.is_empty());
+    let out = String::from_utf8(f.bytes).unwrap();
+    assert!(
+        out.contains(";verstat=No-TN-Validation@"),
+        "still verified: {out}"
+    );
+    assert_eq!(ctx.metrics.number_routes.get(), 1);
+
+    // The Request-URI decides; the To only when the Request-URI has no number.
+    let other = text.replacen("INVITE sip:2155550131@", "INVITE sip:2155550199@", 1);
+    assert_eq!(
+        forward(&ctx, &other, udp(CARRIER_IN)).dest,
+        Dest::Peer(udp(CARRIER))
+    );
+    let no_number = text.replacen("INVITE sip:2155550131@", "INVITE sip:pbx@", 1);
+    assert_eq!(
+        forward(&ctx, &no_number, udp(CARRIER_IN)).dest,
+        Dest::Peer(udp(pbx))
+    );
+
+    // A signing trunk's call to the number still goes to its own carrier.
+    assert_eq!(
+        forward(&ctx, &text, udp(TRUNK)).dest,
+        Dest::Peer(udp(CARRIER))
+    );
+    // Other requests of a verifying trunk follow the arriving trunk's route.
+    let options = text
+        .replacen("INVITE sip:", "OPTIONS sip:", 1)
+        .replace("CSeq: 1 INVITE", "CSeq: 1 OPTIONS");
+    assert_eq!(
+        forward(&ctx, &options, udp(CARRIER_IN)).dest,
+        Dest::Peer(udp(CARRIER))
+    );
+
+    ctx.trust.load().apply(&unroute).unwrap();
+    assert_eq!(
+        forward(&ctx, &text, udp(CARRIER_IN)).dest,
+        Dest::Peer(udp(CARRIER))
+    );
+}

@@ -303,6 +303,9 @@ pub fn prepare_import(data: &mut TrustData, now: &str) {
         stamp(&mut r.date_created);
         stamp(&mut r.date_updated);
     }
+    for r in &mut t.trunk_phone_numbers {
+        stamp(&mut r.date_created);
+    }
     for r in &mut t.signing_identities {
         stamp(&mut r.date_created);
         stamp(&mut r.date_updated);

@@ -255,13 +255,16 @@ fn load_file_names_the_path_it_could_not_read() {
     ));
 }
 
-/// The sample with a trunk of Bluebird's admitting 192.0.2.0/24 through one list.
+/// The sample with a trunk of Bluebird's admitting 192.0.2.0/24 through one list, and a
+/// verifying trunk its main line is on.
 fn with_trunk() -> TrustData {
     let mut data = sample();
     let account = sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f801");
     let trunking = serde_json::json!({
         "trunks": [{"sid": "TK00000000000000000000000000000001", "account_sid": account,
-                    "friendly_name": "Bluebird PBX"}],
+                    "friendly_name": "Bluebird PBX"},
+                   {"sid": "TK00000000000000000000000000000002", "account_sid": account,
+                    "friendly_name": "Bluebird inbound", "role": "verify"}],
         "ip_access_control_lists": [{"sid": "AL00000000000000000000000000000001",
                                      "account_sid": account, "friendly_name": "office"}],
         "ip_addresses": [{"sid": "IP00000000000000000000000000000001", "account_sid": account,
@@ -282,6 +285,9 @@ fn with_trunk() -> TrustData {
                               "trunk_sid": "TK00000000000000000000000000000001",
                               "sip_url": "sip:198.51.100.7:5060", "priority": 10,
                               "weight": 10, "enabled": true}],
+        "trunk_phone_numbers": [{"trunk_sid": "TK00000000000000000000000000000002",
+                                 "phone_number_sid": "PN3c4d5e6f708192a3b4c5d6e7f80a1b01",
+                                 "account_sid": account}],
         "signing_identities": [{"sid": "SI00000000000000000000000000000001",
                                 "certificate_chain": "PEM", "private_key": "bluebird.pem"}],
         "signing_assignments": [{"signing_identity_sid": "SI00000000000000000000000000000001",
@@ -301,7 +307,7 @@ fn trunking_round_trips_lists_and_reaches_a_rebuilt_index() {
     let account = sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f801");
     let list = sid("AL00000000000000000000000000000001");
     let trunk = sid("TK00000000000000000000000000000001");
-    assert_eq!(store.trunks(Some(&[account]), Page::ALL).unwrap().len(), 1);
+    assert_eq!(store.trunks(Some(&[account]), Page::ALL).unwrap().len(), 2);
     assert!(
         store
             .trunks(
@@ -334,6 +340,8 @@ fn trunking_round_trips_lists_and_reaches_a_rebuilt_index() {
     );
 
     let index = rebuild_index(&store).unwrap();
+    let numbers = index.with_trunking(|t| t.trunk_phone_numbers.clone());
+    assert_eq!(numbers, expected.trunking.trunk_phone_numbers);
     let hit = index
         .trunk_admitting("192.0.2.200".parse().unwrap())
         .unwrap();

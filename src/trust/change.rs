@@ -12,7 +12,7 @@ use super::model::{
 use super::signing::{SigningAssignment, SigningIdentity};
 use super::trunking::{
     Credential, CredentialList, IpAccessControlList, IpAddress, OriginationUrl, Trunk, TrunkAcl,
-    TrunkCredentialList,
+    TrunkCredentialList, TrunkPhoneNumber,
 };
 use crate::tn::Tn;
 
@@ -48,6 +48,8 @@ pub enum Change {
     DeleteTrunkCredentialList(TrunkCredentialList),
     PutOriginationUrl(OriginationUrl),
     DeleteOriginationUrl(OriginationUrl),
+    PutTrunkPhoneNumber(TrunkPhoneNumber),
+    DeleteTrunkPhoneNumber(TrunkPhoneNumber),
     PutSigningIdentity(SigningIdentity),
     DeleteSigningIdentity(SigningIdentity),
     PutSigningAssignment(SigningAssignment),
@@ -77,6 +79,9 @@ impl Change {
                 a.credential_list_sid
             }
             Change::PutOriginationUrl(u) | Change::DeleteOriginationUrl(u) => u.sid,
+            Change::PutTrunkPhoneNumber(n) | Change::DeleteTrunkPhoneNumber(n) => {
+                n.phone_number_sid
+            }
             Change::PutSigningIdentity(i) | Change::DeleteSigningIdentity(i) => i.sid,
             // An assignment is named by what it assigns to.
             Change::PutSigningAssignment(a) | Change::DeleteSigningAssignment(a) => a.assigned_sid,
@@ -104,6 +109,8 @@ impl Change {
                 | Change::DeleteTrunkCredentialList(_)
                 | Change::PutOriginationUrl(_)
                 | Change::DeleteOriginationUrl(_)
+                | Change::PutTrunkPhoneNumber(_)
+                | Change::DeleteTrunkPhoneNumber(_)
                 | Change::PutSigningIdentity(_)
                 | Change::DeleteSigningIdentity(_)
                 | Change::PutSigningAssignment(_)

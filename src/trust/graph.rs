@@ -117,6 +117,17 @@ fn expect_kind(
 }
 
 impl TrustData {
+    /// Checks that each number on a trunk is one of the trunk's account's numbers. (Not
+    /// part of [`super::Index::build`], which a rebuild gives no numbers: they stream in
+    /// after it; the Trust Hub keeps this rule on every write.)
+    fn validate_trunk_numbers(&self) -> Result<(), TrustError> {
+        let owners: HashMap<Sid, Sid> = (self.phone_numbers.iter())
+            .map(|n| (n.sid, n.account_sid))
+            .collect();
+        self.trunking
+            .validate_numbers(|pn| owners.get(&pn).copied())
+    }
+
     /// Parses and validates trust data. Every reference must resolve and every rule of
     /// [`rules`] hold; see [`TrustError`].
     pub fn from_json(json: &str) -> Result<TrustData, TrustError> {
@@ -132,6 +143,7 @@ impl TrustData {
         let resolved = resolve(self)?;
         let accounts = &resolved.graph.account_ids;
         self.trunking.validate(|a| accounts.contains_key(&a))?;
+        self.validate_trunk_numbers()?;
         super::TrunkTable::build(&self.trunking)?;
         Ok(())
     }

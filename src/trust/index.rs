@@ -180,6 +180,21 @@ impl Index {
         self.trunking.load().records.clone()
     }
 
+    /// The trunk a call to number `tn` is delivered to: the trunk the number is on, when
+    /// that trunk has enabled origination URLs. `tn` is asked for only when some number
+    /// is on such a trunk.
+    pub fn number_trunk(
+        &self,
+        tn: impl FnOnce() -> Option<Tn>,
+    ) -> Option<std::sync::Arc<TrunkHit>> {
+        let state = self.trunking.load();
+        if !state.table.routes_numbers() {
+            return None;
+        }
+        let entry = self.number_entry(tn()?)?;
+        state.table.number_trunk(entry.pn).cloned()
+    }
+
     /// Whether `ip` is the address of an origination URL (a carrier's).
     pub fn is_origination_source(&self, ip: std::net::IpAddr) -> bool {
         let state = self.trunking.load();

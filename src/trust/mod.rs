@@ -45,7 +45,8 @@ pub use signing::{SigningAssignment, SigningIdentity};
 pub use trunking::{
     CallLimit, Credential, CredentialList, DIGEST_REALM, DomainTrunk, IpAccessControlList,
     IpAddress, LevelGate, OriginationTarget, OriginationUrl, TableError, Trunk, TrunkAcl,
-    TrunkCredentialList, TrunkHit, TrunkIdentityPolicy, TrunkRole, TrunkTable, Trunking,
+    TrunkCredentialList, TrunkHit, TrunkIdentityPolicy, TrunkPhoneNumber, TrunkRole, TrunkTable,
+    Trunking,
 };
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names
@@ -127,6 +128,12 @@ pub enum TrustError {
     SipUrl(#[from] trunking::SipUrlError),
     #[error("trunk {0}: its origination URLs must all use one transport (UDP or TCP)")]
     MixedTransports(Sid),
+    #[error(
+        "trunk {trunk} signs (Role sign), so it takes no phone numbers ({number}): calls to a number are delivered through a trunk with Role verify"
+    )]
+    NumberOnSigningTrunk { trunk: Sid, number: Sid },
+    #[error("phone number {0} is on two trunks; a number is on one trunk at most")]
+    NumberOnTwoTrunks(Sid),
     #[error("{0} already has a signing identity")]
     AssignedTwice(Sid),
     #[error("credential list {list} holds username {username} twice")]

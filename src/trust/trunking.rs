@@ -253,6 +253,20 @@ pub struct TrunkCredentialList {
     pub date_created: Option<String>,
 }
 
+/// That calls to number `phone_number_sid` (`PN…`, a number of the trunk's account) go
+/// to trunk `trunk_sid`: the inbound side. A number is on one trunk at most, and only a
+/// verifying trunk takes numbers: a call to the number that arrives on any verifying
+/// trunk is delivered to this trunk's origination URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkPhoneNumber {
+    pub trunk_sid: Sid,
+    pub phone_number_sid: Sid,
+    pub account_sid: Sid,
+    #[serde(default)]
+    pub date_created: Option<String>,
+}
+
 /// Where a trunk's calls go (`OU…`): a carrier's SIP URI, tried by `priority` (lowest
 /// first), spread by `weight` among equal priorities; the next one is tried when one
 /// answers 503 or not at all.
@@ -428,6 +442,8 @@ pub struct Trunking {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub origination_urls: Vec<OriginationUrl>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trunk_phone_numbers: Vec<TrunkPhoneNumber>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signing_identities: Vec<SigningIdentity>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signing_assignments: Vec<SigningAssignment>,
@@ -476,6 +492,12 @@ impl Trunking {
             }),
             Change::PutOriginationUrl(u) => put(&mut self.origination_urls, u, |x| x.sid == u.sid),
             Change::DeleteOriginationUrl(u) => self.origination_urls.retain(|x| x.sid != u.sid),
+            Change::PutTrunkPhoneNumber(n) => put(&mut self.trunk_phone_numbers, n, |x| {
+                x.phone_number_sid == n.phone_number_sid
+            }),
+            Change::DeleteTrunkPhoneNumber(n) => self
+                .trunk_phone_numbers
+                .retain(|x| x.phone_number_sid != n.phone_number_sid),
             Change::PutSigningIdentity(i) => {
                 put(&mut self.signing_identities, i, |x| x.sid == i.sid)
             }
@@ -656,12 +678,51 @@ impl Trunking {
                 return Err(TrustError::MixedTransports(trunk));
             }
         }
+        let mut numbers = std::collections::HashSet::new();
+        for n in &self.trunk_phone_numbers {
+            let (trunk, pn, account) = (n.trunk_sid, n.phone_number_sid, n.account_sid);
+            kind(pn, "phone_number_sid", "PN")?;
+            reference(
+                "trunk phone number",
+                pn,
+                "trunk_sid",
+                trunk,
+                "trunk",
+                account,
+                &trunks,
+            )?;
+            if !verifying.contains(&trunk) {
+                return Err(TrustError::NumberOnSigningTrunk { trunk, number: pn });
+            }
+            if !numbers.insert(pn) {
+                return Err(TrustError::NumberOnTwoTrunks(pn));
+            }
+        }
         super::signing::validate(
             &self.signing_identities,
             &self.signing_assignments,
             |t| trunks.contains_key(&t),
             &account_known,
         )
+    }
+
+    /// Checks that each number on a trunk is a number of the trunk's account: `owner`
+    /// gives a `PN…`'s account, `None` for an unknown number. (Numbers live with the
+    /// Trust Hub records, so [`Trunking::validate`] cannot see them.)
+    pub fn validate_numbers(&self, owner: impl Fn(Sid) -> Option<Sid>) -> Result<(), TrustError> {
+        for n in &self.trunk_phone_numbers {
+            if owner(n.phone_number_sid) != Some(n.account_sid) {
+                return Err(TrustError::TrunkingReference {
+                    what: "trunk",
+                    sid: n.trunk_sid,
+                    field: "phone_number_sid",
+                    target: n.phone_number_sid,
+                    expected: "phone number",
+                    account: n.account_sid,
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -673,6 +734,7 @@ impl Trunking {
             && self.credentials.is_empty()
             && self.trunk_credential_lists.is_empty()
             && self.origination_urls.is_empty()
+            && self.trunk_phone_numbers.is_empty()
             && self.signing_identities.is_empty()
             && self.signing_assignments.is_empty()
     }
@@ -758,6 +820,8 @@ pub struct TrunkTable {
     by_length: Vec<(u8, bool, HashMap<u128, Arc<TrunkHit>>)>,
     /// Trunks with a domain (lowercase).
     by_domain: HashMap<String, Arc<DomainTrunk>>,
+    /// A number (`PN…`) on a trunk with origination URLs, to that trunk.
+    by_number: HashMap<Sid, Arc<TrunkHit>>,
     entries: usize,
 }
 
@@ -869,9 +933,16 @@ impl TrunkTable {
         }
         let mut by_length: Vec<_> = maps.into_iter().map(|((l, v6), m)| (l, v6, m)).collect();
         by_length.sort_by_key(|(l, _, _)| std::cmp::Reverse(*l));
+        let by_number = (data.trunk_phone_numbers.iter())
+            .filter_map(|n| {
+                let hit = hits.get(&n.trunk_sid)?;
+                (!hit.origination.is_empty()).then(|| (n.phone_number_sid, Arc::clone(hit)))
+            })
+            .collect();
         Ok(TrunkTable {
             by_length,
             by_domain,
+            by_number,
             entries,
         })
     }
@@ -905,6 +976,17 @@ impl TrunkTable {
                 .find(|t| t.admits(ip))
                 .map(|t| &t.hit)
         })
+    }
+
+    /// The trunk that calls to number `pn` are delivered to, when the number is on a
+    /// trunk with enabled origination URLs.
+    pub fn number_trunk(&self, pn: Sid) -> Option<&Arc<TrunkHit>> {
+        self.by_number.get(&pn)
+    }
+
+    /// Whether any number is on a trunk that delivers its calls.
+    pub fn routes_numbers(&self) -> bool {
+        !self.by_number.is_empty()
     }
 
     /// Whether a trunk with a domain has credentials, and so takes requests from any
@@ -1195,5 +1277,87 @@ mod tests {
         ] {
             assert!(range(address, length).is_err(), "{address}/{length}");
         }
+    }
+
+    #[test]
+    fn a_number_is_on_one_verifying_trunk_of_its_account_and_routes_only_with_urls() {
+        let mut d = data(&[(1, &["192.0.2.0/24"]), (2, &[])]);
+        let account = sid("AC", 1);
+        d.trunks[1].account_sid = account;
+        d.ip_access_control_lists[1].account_sid = account;
+        d.trunk_ip_access_control_lists[1].account_sid = account;
+        let pn = sid("PN", 7);
+        let link = |trunk: u128| TrunkPhoneNumber {
+            trunk_sid: sid("TK", trunk),
+            phone_number_sid: pn,
+            account_sid: account,
+            date_created: None,
+        };
+        let known = |a: Sid| a == account || a == sid("AC", 2);
+        d.trunk_phone_numbers.push(link(2));
+        assert!(matches!(
+            d.validate(known),
+            Err(TrustError::NumberOnSigningTrunk { trunk, number }) if trunk == sid("TK", 2) && number == pn
+        ));
+        d.trunks[1].role = Some(TrunkRole::Verify);
+        d.validate(known).unwrap();
+        // Owned by the account: anything else is a reference to nothing.
+        d.validate_numbers(|n| (n == pn).then_some(account))
+            .unwrap();
+        for owner in [None, Some(sid("AC", 2))] {
+            assert!(matches!(
+                d.validate_numbers(|_| owner),
+                Err(TrustError::TrunkingReference {
+                    field: "phone_number_sid",
+                    ..
+                })
+            ));
+        }
+        // One trunk per number, even the same one twice.
+        d.trunk_phone_numbers.push(link(2));
+        assert_eq!(d.validate(known), Err(TrustError::NumberOnTwoTrunks(pn)));
+        d.trunk_phone_numbers.pop();
+        // Another account's trunk, or not a PN.
+        let mut other = d.clone();
+        other.trunk_phone_numbers[0].account_sid = sid("AC", 2);
+        assert!(matches!(
+            other.validate(known),
+            Err(TrustError::TrunkingReference {
+                field: "trunk_sid",
+                ..
+            })
+        ));
+        let mut wrong = d.clone();
+        wrong.trunk_phone_numbers[0].phone_number_sid = sid("TK", 9);
+        assert!(matches!(
+            wrong.validate(known),
+            Err(TrustError::WrongSidKind {
+                field: "phone_number_sid",
+                ..
+            })
+        ));
+
+        // The table routes the number only while its trunk has an enabled URL.
+        assert!(TrunkTable::build(&d).unwrap().number_trunk(pn).is_none());
+        let url = OriginationUrl {
+            sid: sid("OU", 1),
+            account_sid: account,
+            trunk_sid: sid("TK", 2),
+            friendly_name: None,
+            sip_url: "sip:203.0.113.5".into(),
+            priority: 1,
+            weight: 1,
+            enabled: false,
+            date_created: None,
+            date_updated: None,
+        };
+        d.origination_urls.push(url);
+        let table = TrunkTable::build(&d).unwrap();
+        assert!(!table.routes_numbers());
+        d.origination_urls[0].enabled = true;
+        let table = TrunkTable::build(&d).unwrap();
+        let hit = table.number_trunk(pn).expect("routed");
+        assert_eq!(hit.sid, sid("TK", 2));
+        assert_eq!(hit.origination[0].addr, "203.0.113.5:5060".parse().unwrap());
     }
 }

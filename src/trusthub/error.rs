@@ -182,6 +182,12 @@ pub enum HubError {
     TooMany { what: &'static str, max: usize },
     #[error("CredentialListSid: unknown credential list {0}")]
     UnknownCredentialList(Sid),
+    #[error("PhoneNumberSid: {0} is not a phone number of the trunk's account")]
+    UnknownTrunkNumber(Sid),
+    #[error(
+        "PhoneNumberSid: {number} is already on trunk {trunk}; a number is on one trunk at most"
+    )]
+    NumberOnTrunk { number: Sid, trunk: Sid },
     #[error("CredentialListSid: {list} is already on trunk {trunk}")]
     CredentialListOnTrunk { list: Sid, trunk: Sid },
     /// A status-callback URL the outbound policy refuses.

@@ -29,6 +29,7 @@ pub mod evaluations;
 pub mod identities;
 pub mod numbers;
 pub mod origination;
+pub mod trunk_numbers;
 pub mod trunks;
 
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -140,7 +140,7 @@ impl Hub {
             .ok_or(HubError::NotFound(Missing::Number(sid)))
     }
 
-    /// Releases a number and its assignments.
+    /// Releases a number, its assignments and its place on a trunk.
     pub fn delete_number(&self, caller: &Caller, account: Sid, sid: Sid) -> Result<(), HubError> {
         let guard = self.lock();
         let n = self.number(caller, account, sid)?;
@@ -154,6 +154,7 @@ impl Hub {
                 .changes
                 .push(Change::DeleteChannelEndpointAssignment(a, tn));
         }
+        self.unroute_number(n.sid, &mut write);
         write.changes.push(Change::DeleteNumber(n));
         self.commit(&guard, write)
     }

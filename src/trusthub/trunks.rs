@@ -290,7 +290,8 @@ impl Hub {
     }
 
     /// Deletes a trunk, its uses of access and credential lists (the lists stay), its
-    /// origination URLs and its signing identity assignment.
+    /// origination URLs, its numbers (they stay the account's) and its signing identity
+    /// assignment.
     pub fn delete_trunk(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
         let guard = self.lock();
         let trunk = self.trunk(caller, sid)?;
@@ -311,7 +312,11 @@ impl Hub {
                 .filter(|u| u.trunk_sid == sid)
                 .cloned()
                 .map(Change::DeleteOriginationUrl);
-            changes.extend(uses.chain(signs).chain(urls));
+            let numbers = (records.trunk_phone_numbers.iter())
+                .filter(|n| n.trunk_sid == sid)
+                .cloned()
+                .map(Change::DeleteTrunkPhoneNumber);
+            changes.extend(uses.chain(signs).chain(urls).chain(numbers));
         });
         changes.push(Change::DeleteTrunk(trunk));
         self.commit_trunking(caller, &guard, changes)

@@ -4,9 +4,10 @@ Run by tests/twilio_compat.rs in two phases that share a JSON state file:
 
   provision BASE STATE   the operator creates two accounts. The neighbour takes
                          127.0.0.9 on a trunk of its own, and has a credential list.
-                         Trunk Co drives every call of the trunk, IP access control
-                         list, IP address, credential list, credential and trunk
-                         credential list lifecycle, and the refusals. It leaves its
+                         Trunk Co drives every call of the trunk, origination URL,
+                         trunk phone number, IP access control list, IP address,
+                         credential list, credential and trunk credential list
+                         lifecycle, and the refusals. It leaves its
                          "PBX" trunk admitting 127.0.0.5 through its "office" list, and
                          its "Backup" trunk (domain DOMAIN) taking the "staff"
                          credential list, where alice's password is NEW_PASSWORD.
@@ -18,8 +19,9 @@ Between the phases the driver places a SIPp call from 127.0.0.5, and a call addr
 DOMAIN that authenticates as alice; after teardown it checks that the next call of each
 kind is refused.
 
-BASE is callsign's HTTP address (http://127.0.0.1:PORT). The operator's credential
-comes from the environment (OPERATOR_SID, OPERATOR_TOKEN).
+BASE is callsign's HTTP address (http://127.0.0.1:PORT), a server that verifies too (a
+[verify] table), so that a trunk may take callsign's own Role=verify, and numbers with it.
+The operator's credential comes from the environment (OPERATOR_SID, OPERATOR_TOKEN).
 
 Every create, fetch and update also checks the raw response: each field the client's
 instance reads must be in it, because the client reads a missing field as None. No
@@ -33,6 +35,7 @@ import sys
 from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
+from twilio.base import deserialize
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -46,6 +49,10 @@ PASSWORDS = {"alice": "Alice-Passw0rd", "bob": "Bob-Passw0rd-1", "carol": "Carol
 NEW_PASSWORD = "Alice-Passw0rd-2"
 # A list SID nobody has.
 NO_LIST = "CL" + "0" * 32
+# Trunk Co's numbers for its verifying trunk, the neighbour's, and a number SID nobody has.
+INBOUND_NUMBERS = ["+12155550161", "+12155550162", "+12155550163"]
+NEIGHBOUR_NUMBER = "+12155550169"
+NO_NUMBER = "PN" + "0" * 32
 
 
 class Recorder(TwilioHttpClient):
@@ -224,6 +231,178 @@ def origination_urls(c, account_sid):
     assert urls(second.sid).delete() is True
     expect_error(404, 20404, lambda: urls(second.sid).fetch())
     assert v1.trunks(trunk.sid).delete() is True
+
+
+def set_role(base, c, trunk_sid, role):
+    """Sets callsign's own `Role` of a trunk, which the client neither sends nor reads,
+    by a raw request through the client's own HTTP client; returns the status and the
+    JSON answer."""
+    response = c.request("POST", f"{base}/v1/Trunks/{trunk_sid}", data={"Role": role})
+    return response.status_code, json.loads(response.text)
+
+
+def verifying_trunk(base, c, account_sid, name):
+    """A trunk made by the client, then given Role=verify: it takes numbers."""
+    trunk = complete(c, c.trunking.v1.trunks.create(friendly_name=name))
+    check_trunk(base, account_sid, trunk, name, None, auth=[])
+    assert raw(c)["role"] == "sign", raw(c)
+    status, body = set_role(base, c, trunk.sid, "verify")
+    assert (status, body["role"], body["sid"]) == (200, "verify", trunk.sid), body
+    fetched = complete(c, c.trunking.v1.trunks(trunk.sid).fetch())
+    check_trunk(base, account_sid, fetched, name, None, auth=[])
+    assert raw(c)["role"] == "verify", raw(c)
+    return fetched
+
+
+def same_as(instance, row):
+    """Asserts that every field `instance` reads is the one in `row`, its JSON."""
+    for field in (k for k in vars(instance) if not k.startswith("_")):
+        want = row[field]
+        if field.startswith("date_"):
+            want = deserialize.iso8601_datetime(want)
+        assert getattr(instance, field) == want, (field, getattr(instance, field), row)
+
+
+def check_trunk_number(base, c, account_sid, trunk_sid, n, number, row):
+    """`n`, the number `number` (an IncomingPhoneNumber) as trunk `trunk_sid` has it,
+    read from `row`, its JSON."""
+    same_as(n, row)
+    assert (n.sid, n.trunk_sid, n.account_sid) == (number.sid, trunk_sid, account_sid)
+    assert (n.phone_number, n.friendly_name) == (number.phone_number, number.friendly_name)
+    dated(n)
+    assert (n.address_requirements, n.api_version, n.beta) == ("none", "2010-04-01", False)
+    assert n.capabilities == {"voice": True, "sms": False, "mms": False, "fax": False}
+    # callsign keeps no applications or webhooks of a number: the trunk takes its calls.
+    assert (n.voice_url, n.voice_fallback_url, n.voice_application_sid) == (None, None, None)
+    assert (n.voice_method, n.voice_fallback_method) == ("POST", "POST")
+    assert n.voice_caller_id_lookup is False
+    assert (n.sms_url, n.sms_fallback_url, n.sms_application_sid) == (None, None, None)
+    assert (n.sms_method, n.sms_fallback_method) == ("POST", "POST")
+    assert (n.status_callback, n.status_callback_method) == (None, "POST")
+    assert n.url == f"{base}/v1/Trunks/{trunk_sid}/PhoneNumbers/{number.sid}"
+    # Twilio's link to the number ends in .json, as every 2010 path does; it leads to it.
+    link = f"{base}/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{number.sid}.json"
+    assert n.links == {"phone_number": link}, n.links
+    response = c.request("GET", n.links["phone_number"])
+    assert response.status_code == 200, (n.links, response.status_code, response.text)
+    linked = json.loads(response.text)
+    assert (linked["sid"], linked["trunk_sid"]) == (number.sid, trunk_sid), linked
+
+
+def trunk_phone_numbers(base, c, op, account_sid, neighbour_sid, neighbour_trunk):
+    """A verifying trunk's phone numbers through their lifecycle, on trunks of their own
+    (a verified call to a number on a trunk goes to that trunk's origination URLs): the
+    operator gives Trunk Co the numbers, Trunk Co puts them on the trunk, pages, fetches
+    and takes them off again, and the 2010 API names the trunk a number is on. Another
+    account's number or trunk, a number already on a trunk and a signing trunk are
+    refused. The trunks and the numbers are gone again afterwards."""
+    v1 = c.trunking.v1
+    given = op.api.v2010.accounts(account_sid).incoming_phone_numbers
+    numbers = [given.create(phone_number=INBOUND_NUMBERS[0], friendly_name="Main line")]
+    numbers += [given.create(phone_number=e164) for e164 in INBOUND_NUMBERS[1:]]
+    assert [n.friendly_name for n in numbers] == ["Main line"] + INBOUND_NUMBERS[1:]
+    theirs = op.api.v2010.accounts(neighbour_sid).incoming_phone_numbers.create(
+        phone_number=NEIGHBOUR_NUMBER
+    ).sid
+    mine = c.incoming_phone_numbers
+    assert [mine(n.sid).fetch().trunk_sid for n in numbers] == [None] * 3
+
+    # A trunk that signs takes no numbers (its origination URLs lead to carriers).
+    signing = complete(c, v1.trunks.create(friendly_name="Outbound"))
+    assert raw(c)["role"] == "sign", raw(c)
+    said = expect_error(
+        400,
+        20001,
+        lambda: v1.trunks(signing.sid).phone_numbers.create(phone_number_sid=numbers[0].sid),
+        "a signing trunk",
+    )
+    assert "signs" in said, said
+    assert v1.trunks(signing.sid).phone_numbers.list() == []
+    assert mine(numbers[0].sid).fetch().trunk_sid is None
+
+    inbound = verifying_trunk(base, c, account_sid, "Inbound")
+    on = v1.trunks(inbound.sid).phone_numbers
+    assert on.list() == []
+    added = []
+    for number in numbers:
+        n = complete(c, on.create(phone_number_sid=number.sid))
+        check_trunk_number(base, c, account_sid, inbound.sid, n, number, raw(c))
+        added.append(n)
+    listed = paged(c, lambda: on.stream(page_size=1), "phone_numbers")
+    assert [n.sid for n in listed] == [n.sid for n in numbers], listed
+    page = raw(c)
+    assert page["meta"]["key"] == "phone_numbers", page["meta"]
+    check_trunk_number(
+        base, c, account_sid, inbound.sid, listed[2], numbers[2], page["phone_numbers"][0]
+    )
+    fetched = complete(c, on(numbers[1].sid).fetch())
+    check_trunk_number(base, c, account_sid, inbound.sid, fetched, numbers[1], raw(c))
+    assert fetched.date_created == added[1].date_created
+    # The 2010 API names the trunk, through the account's path and the shortcut alike.
+    assert [mine(n.sid).fetch().trunk_sid for n in numbers] == [inbound.sid] * 3
+    assert [n.trunk_sid for n in mine.list()] == [inbound.sid] * 3
+    assert given(numbers[0].sid).fetch().trunk_sid == inbound.sid
+
+    # Refused, each a 400 with code 20001 that changes nothing: another account's
+    # number (worded as one nobody has), a number already on a trunk (this one or
+    # another), and a trunk with numbers that would sign.
+    said = expect_error(400, 20001, lambda: on.create(phone_number_sid=theirs), "theirs")
+    nobodys = expect_error(400, 20001, lambda: on.create(phone_number_sid=NO_NUMBER))
+    assert "PhoneNumberSid" in said, said
+    assert said.replace(theirs, NO_NUMBER) == nobodys, (said, nobodys)
+    expect_error(400, 20001, lambda: on.create(phone_number_sid=inbound.sid), "a TK SID")
+    said = expect_error(400, 20001, lambda: on.create(phone_number_sid=numbers[0].sid), "twice")
+    assert "already on trunk" in said, said
+    second = verifying_trunk(base, c, account_sid, "Inbound 2")
+    said = expect_error(
+        400,
+        20001,
+        lambda: v1.trunks(second.sid).phone_numbers.create(phone_number_sid=numbers[0].sid),
+        "on another trunk",
+    )
+    assert "already on trunk" in said, said
+    status, body = set_role(base, c, inbound.sid, "sign")
+    assert (status, body["code"]) == (400, 20001) and "signs" in body["message"], body
+    v1.trunks(inbound.sid).fetch()
+    assert raw(c)["role"] == "verify", raw(c)
+    assert [n.sid for n in on.list()] == [n.sid for n in numbers]
+    assert v1.trunks(second.sid).phone_numbers.list() == []
+
+    # Another account's trunk, and a number not on this one, are not there at all.
+    their_trunk = v1.trunks(neighbour_trunk).phone_numbers
+    expect_error(404, 20404, lambda: their_trunk.list())
+    expect_error(404, 20404, lambda: their_trunk.create(phone_number_sid=numbers[0].sid))
+    expect_error(404, 20404, lambda: their_trunk(numbers[0].sid).fetch())
+    expect_error(404, 20404, lambda: their_trunk(numbers[0].sid).delete())
+    for sid in (theirs, NO_NUMBER):
+        expect_error(404, 20404, lambda: on(sid).fetch(), sid)
+        expect_error(404, 20404, lambda: on(sid).delete(), sid)
+    expect_error(404, 20404, lambda: v1.trunks(second.sid).phone_numbers(numbers[0].sid).fetch())
+
+    # Off the trunk: the number stays Trunk Co's, on no trunk, and may go on another.
+    assert on(numbers[1].sid).delete() is True
+    expect_error(404, 20404, lambda: on(numbers[1].sid).fetch())
+    expect_error(404, 20404, lambda: on(numbers[1].sid).delete())
+    assert [n.sid for n in on.list()] == [numbers[0].sid, numbers[2].sid]
+    assert mine(numbers[1].sid).fetch().trunk_sid is None
+    # Through the instance, too.
+    assert added[2].delete() is True
+    assert mine(numbers[2].sid).fetch().trunk_sid is None
+    assert [n.sid for n in on.list()] == [numbers[0].sid]
+    moved = complete(c, v1.trunks(second.sid).phone_numbers.create(phone_number_sid=numbers[1].sid))
+    check_trunk_number(base, c, account_sid, second.sid, moved, numbers[1], raw(c))
+    assert mine(numbers[1].sid).fetch().trunk_sid == second.sid
+    # Releasing a number takes it off its trunk; deleting a trunk leaves its numbers.
+    assert given(numbers[1].sid).delete() is True
+    assert v1.trunks(second.sid).phone_numbers.list() == []
+    assert v1.trunks(inbound.sid).delete() is True
+    expect_error(404, 20404, lambda: on.list())
+    assert mine(numbers[0].sid).fetch().trunk_sid is None
+    for trunk in (second, signing):
+        assert v1.trunks(trunk.sid).delete() is True
+    for number in (numbers[0], numbers[2]):
+        assert given(number.sid).delete() is True
+    assert mine.list() == []
 
 
 def check_list(account_sid, acl, name):
@@ -677,6 +856,7 @@ def provision(base, state):
 
     pbx, backup = trunks(base, c, account.sid)
     origination_urls(c, account.sid)
+    trunk_phone_numbers(base, c, op, account.sid, neighbour_sid, neighbour_trunk)
     acls = lists(c, account.sid)
     office_on_trunk(base, c, account.sid, pbx, acls["office"])
     address = addresses(c, account.sid, acls["office"], neighbour_list)

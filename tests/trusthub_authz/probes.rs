@@ -157,6 +157,15 @@ pub fn cross_probes(me: &Estate, target: &Estate, linkable: &[&str]) -> Vec<Prob
     ] {
         sid(("GET", path, vec![]), &target.creds.sid);
     }
+    // The target's numbers (one of them on the target's verifying trunk) added to,
+    // fetched from and taken off the caller's own verifying trunk.
+    let numbers = me.inbound_numbers_path();
+    for (pn, _) in &target.numbers {
+        let on = format!("{numbers}/{pn}");
+        sid(("GET", on.clone(), vec![]), pn);
+        sid(("DELETE", on, vec![]), pn);
+        sid(("POST", numbers.clone(), f(&[("PhoneNumberSid", pn)])), pn);
+    }
     // The same of the target's credential list (in a trunk's `CredentialListSid` too) and
     // its credential.
     let (list, credential) = (&target.credential_list, &target.credential);

@@ -2,8 +2,11 @@
 //! account's own documentation range, used by two trunks, one without a domain (the one
 //! the source address picks, so no other such trunk may share it) and one with a domain
 //! (picked by the domain a request is addressed to, and which also takes the credential
-//! list of `credentials`), all named with the account's tag; their paths, every request
-//! on them and every GET of them.
+//! list of `credentials`), and a verifying trunk (`Role=verify`, which only a server with
+//! a `[verify]` table takes) holding one of the account's numbers, all named with the
+//! account's tag; their paths, every request on them and every GET of them.
+
+use serde_json::json;
 
 use crate::common::api::*;
 use crate::world::{Endpoint, Estate, form, sid_of};
@@ -28,11 +31,19 @@ pub struct TrunkRecords {
     pub list: String,
     pub address: String,
     pub origination: String,
+    pub inbound: String,
 }
 
 /// Gives `creds`' account a list admitting `{range}.10`, used by a trunk without a domain
-/// and by one with the domain `{tag}.pstn.example`.
-pub async fn provision(api: &Api, creds: &Creds, tag: &str, range: &str) -> TrunkRecords {
+/// and by one with the domain `{tag}.pstn.example`, and a verifying trunk holding its
+/// number `number` (a `PN…`).
+pub async fn provision(
+    api: &Api,
+    creds: &Creds,
+    tag: &str,
+    range: &str,
+    number: &str,
+) -> TrunkRecords {
     let lists = lists_path(&creds.sid);
     let list_name = format!("{tag}-list");
     let list = sid_of(&api.ok(&lists, creds, &[("FriendlyName", &list_name)]).await);
@@ -70,6 +81,23 @@ pub async fn provision(api: &Api, creds: &Creds, tag: &str, range: &str) -> Trun
         )
         .await,
     );
+    let name = format!("{tag}-inbound-trunk");
+    let verifying = [("FriendlyName", name.as_str()), ("Role", "verify")];
+    let made = api.ok("/v1/Trunks", creds, &verifying).await;
+    assert_eq!(made["role"], "verify", "{made}");
+    let inbound = sid_of(&made);
+    let on = api
+        .ok(
+            &trunk_numbers_path(&inbound),
+            creds,
+            &[("PhoneNumberSid", number)],
+        )
+        .await;
+    assert_eq!(
+        (&on["sid"], &on["trunk_sid"]),
+        (&json!(number), &json!(inbound)),
+        "{on}"
+    );
     TrunkRecords {
         trunk,
         domain_trunk,
@@ -77,6 +105,7 @@ pub async fn provision(api: &Api, creds: &Creds, tag: &str, range: &str) -> Trun
         list,
         address,
         origination,
+        inbound,
     }
 }
 
@@ -87,6 +116,11 @@ pub fn trunk_path(trunk: &str) -> String {
 /// The origination URLs of trunk `trunk`.
 pub fn origination_path(trunk: &str) -> String {
     format!("/v1/Trunks/{trunk}/OriginationUrls")
+}
+
+/// The phone numbers of trunk `trunk`.
+pub fn trunk_numbers_path(trunk: &str) -> String {
+    format!("/v1/Trunks/{trunk}/PhoneNumbers")
 }
 
 /// The lists trunk `trunk` uses.
@@ -156,15 +190,33 @@ impl Estate {
         format!("{}.99", self.range)
     }
 
-    /// The SIDs of the trunks, the list and the address.
-    pub fn trunking_records(&self) -> [String; 5] {
+    /// The SIDs of the trunks, the list, the address and the origination URL (the
+    /// number on the verifying trunk is one of [`Estate::numbers`]).
+    pub fn trunking_records(&self) -> [String; 6] {
         [
             self.trunk.clone(),
             self.domain_trunk.clone(),
             self.list.clone(),
             self.address.clone(),
             self.origination.clone(),
+            self.inbound.clone(),
         ]
+    }
+
+    /// The number on the verifying trunk: `(PN…, E.164)`.
+    pub fn inbound_number(&self) -> &(String, String) {
+        &self.numbers[2]
+    }
+
+    /// The numbers of the verifying trunk.
+    pub fn inbound_numbers_path(&self) -> String {
+        trunk_numbers_path(&self.inbound)
+    }
+
+    /// The number on the verifying trunk, as the trunk has it.
+    pub fn inbound_number_path(&self) -> String {
+        let pn = &self.inbound_number().0;
+        format!("{}/{pn}", self.inbound_numbers_path())
     }
 
     /// The trunk's origination URL.
@@ -172,8 +224,8 @@ impl Estate {
         format!("{}/{}", origination_path(&self.trunk), self.origination)
     }
 
-    /// The GET paths of the trunks, the list as each trunk uses it, the list and the
-    /// address.
+    /// The GET paths of the trunks, the list as each trunk uses it, the list, the
+    /// address, the origination URL and the number on the verifying trunk.
     pub fn trunking_fetch_paths(&self) -> Vec<String> {
         let mut out = Vec::new();
         for trunk in self.trunks() {
@@ -184,6 +236,8 @@ impl Estate {
             self.list_path(),
             self.address_path(),
             self.origination_url_path(),
+            trunk_path(&self.inbound),
+            self.inbound_number_path(),
         ]);
         out
     }
@@ -237,6 +291,27 @@ impl Estate {
             ("POST", url.clone(), form(&[("Enabled", "false")])),
             ("DELETE", url, vec![]),
         ]);
+        // The verifying trunk, and its numbers: the number on nothing would go on it.
+        let inbound = trunk_path(&self.inbound);
+        let (numbers, number) = (self.inbound_numbers_path(), self.inbound_number_path());
+        out.extend([
+            ("GET", inbound.clone(), vec![]),
+            (
+                "POST",
+                inbound.clone(),
+                form(&[("FriendlyName", "hijacked")]),
+            ),
+            ("POST", inbound.clone(), form(&[("Role", "sign")])),
+            ("DELETE", inbound, vec![]),
+            ("GET", numbers.clone(), vec![]),
+            (
+                "POST",
+                numbers,
+                form(&[("PhoneNumberSid", &self.numbers[1].0)]),
+            ),
+            ("GET", number.clone(), vec![]),
+            ("DELETE", number, vec![]),
+        ]);
         let (lists, list) = (self.lists_path(), self.list_path());
         let (addresses, address) = (self.addresses_path(), self.address_path());
         let free = self.free_ip();
@@ -265,13 +340,15 @@ impl Estate {
         out
     }
 
-    /// The GETs of [`Estate::reads`] on the trunks, the list and the address: each
-    /// collection with every paging parameter (they take no filters), and each record.
+    /// The GETs of [`Estate::reads`] on the trunks, the list, the address, the
+    /// origination URLs and the verifying trunk's numbers: each collection with every
+    /// paging parameter (they take no filters), and each record.
     pub fn trunking_reads(&self) -> Vec<(String, &'static [Query])> {
         const ONCE: &[Query] = &[&[]];
         let mut out = vec![("/v1/Trunks".to_owned(), PAGING)];
         out.extend(self.trunks().map(|t| (trunk_lists_path(t), PAGING)));
         out.extend(self.trunks().map(|t| (origination_path(t), PAGING)));
+        out.push((self.inbound_numbers_path(), PAGING));
         out.extend([(self.lists_path(), PAGING), (self.addresses_path(), PAGING)]);
         out.extend(self.trunking_fetch_paths().into_iter().map(|p| (p, ONCE)));
         out

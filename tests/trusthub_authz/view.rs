@@ -14,7 +14,7 @@ use crate::world::*;
 
 /// Every GET route of the API, as [`route_of`] writes a path: what the crawl of an
 /// account's view reaches, no more and no less.
-pub const GET_ROUTES: [&str; 41] = [
+pub const GET_ROUTES: [&str; 43] = [
     "/2010-04-01/Accounts.json",
     "/2010-04-01/Accounts/{AC}.json",
     "/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers.json",
@@ -56,11 +56,9 @@ pub const GET_ROUTES: [&str; 41] = [
     "/v1/Trunks/{TK}/IpAccessControlLists/{AL}",
     "/v1/Trunks/{TK}/OriginationUrls",
     "/v1/Trunks/{TK}/OriginationUrls/{OU}",
+    "/v1/Trunks/{TK}/PhoneNumbers",
+    "/v1/Trunks/{TK}/PhoneNumbers/{PN}",
 ];
-
-/// What a trunk links to that callsign does not serve yet (README, "Trunks."): a crawl
-/// finds these, and they answer 404 as any unknown path does.
-const UNSERVED: [&str; 1] = ["PhoneNumbers"];
 
 /// The route of `path`: its query left out and each SID written as `{prefix}`
 /// (`/v1/Trunks/TK…/IpAccessControlLists?Page=1` as
@@ -82,22 +80,10 @@ pub fn route_of(path: &str) -> String {
     path.split('/').map(segment).collect::<Vec<_>>().join("/")
 }
 
-/// Whether `path` is one of a trunk's links that callsign does not serve.
-fn unserved(path: &str) -> bool {
-    let route = route_of(path);
-    UNSERVED
-        .iter()
-        .any(|s| route == format!("/v1/Trunks/{{TK}}/{s}"))
-}
-
-/// Fails unless `v` answered as it must: 200, or 404 (20404) for an unserved link.
+/// Fails unless `v` answered as it must: 200. Every link callsign gives is one it
+/// serves (a trunk's `phone_numbers` included, now that it does).
 fn assert_answered(who: &str, v: &Visit) {
-    if unserved(&v.path) {
-        let got = (v.status, v.body["code"].as_u64());
-        assert_eq!(got, (404, Some(20404)), "{who} GET {}: {}", v.path, v.body);
-    } else {
-        assert_eq!(v.status, 200, "{who} GET {}: {}", v.path, v.body);
-    }
+    assert_eq!(v.status, 200, "{who} GET {}: {}", v.path, v.body);
 }
 
 /// One GET of a crawl and its answer.
@@ -188,6 +174,7 @@ pub async fn everything(api: &Api) -> Vec<String> {
     for route in [
         "/v1/Trunks/{TK}",
         "/v1/Trunks/{TK}/CredentialLists/{CL}",
+        "/v1/Trunks/{TK}/PhoneNumbers/{PN}",
         "/2010-04-01/Accounts/{AC}/SIP/IpAccessControlLists/{AL}/IpAddresses/{IP}.json",
         "/2010-04-01/Accounts/{AC}/SIP/CredentialLists/{CL}/Credentials/{CR}.json",
     ] {
@@ -196,10 +183,7 @@ pub async fn everything(api: &Api) -> Vec<String> {
             "the operator's snapshot misses {route}"
         );
     }
-    (visits.into_iter())
-        .filter(|v| !unserved(&v.path))
-        .map(|v| v.path)
-        .collect()
+    visits.into_iter().map(|v| v.path).collect()
 }
 
 /// One of the parent's secrets that a caller may still see: in the answers to GETs of
@@ -276,6 +260,7 @@ pub async fn walk_view(api: &Api, me: &Estate, secrets: &[String], allowed: &[Al
             "ip_addresses",
             "credential_lists",
             "credentials",
+            "phone_numbers",
         ]
         .iter()
         .find_map(|k| v.body[k].as_array());
@@ -291,10 +276,7 @@ pub async fn walk_view(api: &Api, me: &Estate, secrets: &[String], allowed: &[Al
         assert!(seen.contains(path.as_str()), "the crawl missed {path}");
     }
     // Every GET route answered, and nothing but them.
-    let reached: BTreeSet<String> = (visits.iter())
-        .filter(|v| !unserved(&v.path))
-        .map(|v| route_of(&v.path))
-        .collect();
+    let reached: BTreeSet<String> = visits.iter().map(|v| route_of(&v.path)).collect();
     let routes: BTreeSet<String> = GET_ROUTES.iter().map(|r| (*r).to_owned()).collect();
     assert_eq!(reached, routes, "the routes {}'s crawl reached", me.tag);
     visits.len()

@@ -1,8 +1,8 @@
 //! The world of the authorization matrix: a Parent account with a Sub-account, and an
 //! Other account, each owning the same estate of records (numbers, a profile, a trust
 //! product, end users, assignments, evaluations, two trunks using an IP access control
-//! list with one address, and a credential list with one credential that the trunk with
-//! a domain uses), every friendly name, email, attribute, domain, username and callback
+//! list with one address, a credential list with one credential that the trunk with a
+//! domain uses, and a verifying trunk holding one of the numbers), every friendly name, email, attribute, domain, username and callback
 //! URL marked with the owner's tag. Also what a caller's view is made of: the GET requests it
 //! may make, and every request on someone's records.
 
@@ -35,7 +35,7 @@ pub struct Estate {
     pub creds: Creds,
     pub tag: &'static str,
     /// `(PN…, E.164)`; the first is on the profile and the product, the second on nothing
-    /// of this account's.
+    /// of this account's, the third on `inbound`.
     pub numbers: Vec<(String, String)>,
     /// A Primary profile (a Secondary one for the sub-account), in draft.
     pub profile: String,
@@ -67,6 +67,8 @@ pub struct Estate {
     pub address: String,
     /// An origination URL of `trunk`.
     pub origination: String,
+    /// A verifying trunk (`Role=verify`) holding the third number.
+    pub inbound: String,
     /// A credential list holding `credential`, `username` with `password`, which
     /// `domain_trunk` uses.
     pub credential_list: String,
@@ -100,7 +102,7 @@ async fn estate(
     api: &Api,
     creds: Creds,
     tag: &'static str,
-    e164s: [&str; 2],
+    e164s: [&str; 3],
     profile_policy: &'static str,
     primary: Option<&str>,
     range: &'static str,
@@ -168,7 +170,7 @@ async fn estate(
     };
     let profile_evaluation = evaluate(PROFILES, &profile, profile_policy).await;
     let product_evaluation = evaluate(PRODUCTS, &product, SHAKEN).await;
-    let trunking = provision(api, &creds, tag, range).await;
+    let trunking = provision(api, &creds, tag, range, &numbers[2].0).await;
     let credentials = provision_credentials(api, &creds, tag, &trunking.domain_trunk).await;
     Estate {
         creds,
@@ -191,6 +193,7 @@ async fn estate(
         list: trunking.list,
         address: trunking.address,
         origination: trunking.origination,
+        inbound: trunking.inbound,
         credential_list: credentials.credential_list,
         credential: credentials.credential,
         username: credentials.username,
@@ -503,18 +506,18 @@ pub struct World {
 /// parent's Primary (as it must), and the parent holds the sub-account's second number on
 /// its own profile (as it may). The parent's trunks admit 192.0.2.10, the sub-account's
 /// 198.51.100.10 and the other account's 203.0.113.10; each account's trunk with a domain
-/// also takes its credential.
+/// also takes its credential, and each account's verifying trunk its third number.
 pub async fn world(api: &Api) -> World {
     let op = Creds::operator();
     let parent = api.account(&op, &format!("{PARENT_TAG}-account")).await;
     let sub = api.account(&parent, &format!("{SUB_TAG}-account")).await;
     let other = api.account(&op, &format!("{OTHER_TAG}-account")).await;
-    let numbers = ["+12155550121", "+12155550122"];
+    let numbers = ["+12155550121", "+12155550122", "+12155550123"];
     let mut parent = estate(api, parent, PARENT_TAG, numbers, PRIMARY, None, "192.0.2").await;
-    let numbers = ["+12155550141", "+12155550142"];
+    let numbers = ["+12155550141", "+12155550142", "+12155550143"];
     let primary = Some(parent.profile.as_str());
     let sub = estate(api, sub, SUB_TAG, numbers, SECONDARY, primary, "198.51.100").await;
-    let numbers = ["+12155550131", "+12155550132"];
+    let numbers = ["+12155550131", "+12155550132", "+12155550133"];
     let other = estate(api, other, OTHER_TAG, numbers, PRIMARY, None, "203.0.113").await;
     let held = api
         .assign(&parent.creds, PROFILES, &parent.profile, &sub.numbers[1].0)

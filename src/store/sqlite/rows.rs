@@ -412,6 +412,8 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
         | Change::DeleteTrunkCredentialList(_)
         | Change::PutOriginationUrl(_)
         | Change::DeleteOriginationUrl(_)
+        | Change::PutTrunkPhoneNumber(_)
+        | Change::DeleteTrunkPhoneNumber(_)
         | Change::PutSigningIdentity(_)
         | Change::DeleteSigningIdentity(_)
         | Change::PutSigningAssignment(_)

@@ -22,6 +22,7 @@ pub(super) enum Kind {
     Credential,
     TrunkCredentialList,
     OriginationUrl,
+    TrunkPhoneNumber,
     SigningIdentity,
     SigningAssignment,
 }
@@ -37,6 +38,7 @@ impl Kind {
             Kind::Credential => "credential",
             Kind::TrunkCredentialList => "trunk_credential_list",
             Kind::OriginationUrl => "origination_url",
+            Kind::TrunkPhoneNumber => "trunk_phone_number",
             Kind::SigningIdentity => "signing_identity",
             Kind::SigningAssignment => "signing_assignment",
         }
@@ -61,6 +63,7 @@ pub(super) fn changes(data: &Trunking) -> Vec<Change> {
     let c = data.credentials.iter().cloned().map(Change::PutCredential);
     let cu = (data.trunk_credential_lists.iter().cloned()).map(Change::PutTrunkCredentialList);
     let ou = (data.origination_urls.iter().cloned()).map(Change::PutOriginationUrl);
+    let pn = (data.trunk_phone_numbers.iter().cloned()).map(Change::PutTrunkPhoneNumber);
     let si = (data.signing_identities.iter().cloned()).map(Change::PutSigningIdentity);
     let sa = (data.signing_assignments.iter().cloned()).map(Change::PutSigningAssignment);
     t.chain(l)
@@ -70,6 +73,7 @@ pub(super) fn changes(data: &Trunking) -> Vec<Change> {
         .chain(c)
         .chain(cu)
         .chain(ou)
+        .chain(pn)
         .chain(si)
         .chain(sa)
         .collect()
@@ -161,6 +165,18 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
             u,
         ),
         Change::DeleteOriginationUrl(u) => delete(tx, &u.sid.to_string()),
+        // Keyed by the number: it is on one trunk at most.
+        Change::PutTrunkPhoneNumber(n) => upsert(
+            tx,
+            Kind::TrunkPhoneNumber,
+            &format!("trunk_number/{}", n.phone_number_sid),
+            Some(n.account_sid),
+            Some(n.trunk_sid),
+            n,
+        ),
+        Change::DeleteTrunkPhoneNumber(n) => {
+            delete(tx, &format!("trunk_number/{}", n.phone_number_sid))
+        }
         // Operator records: no account of their own.
         Change::PutSigningIdentity(i) => {
             upsert(tx, Kind::SigningIdentity, &i.sid.to_string(), None, None, i)
@@ -280,6 +296,7 @@ impl SqliteStore {
             credentials: self.docs(Kind::Credential, None, None, Page::ALL)?,
             trunk_credential_lists: self.docs(Kind::TrunkCredentialList, None, None, Page::ALL)?,
             origination_urls: self.docs(Kind::OriginationUrl, None, None, Page::ALL)?,
+            trunk_phone_numbers: self.docs(Kind::TrunkPhoneNumber, None, None, Page::ALL)?,
             signing_identities: self.docs(Kind::SigningIdentity, None, None, Page::ALL)?,
             signing_assignments: self.docs(Kind::SigningAssignment, None, None, Page::ALL)?,
         })

@@ -54,6 +54,8 @@ impl Index {
             | Change::DeleteTrunkCredentialList(_)
             | Change::PutOriginationUrl(_)
             | Change::DeleteOriginationUrl(_)
+            | Change::PutTrunkPhoneNumber(_)
+            | Change::DeleteTrunkPhoneNumber(_)
             | Change::PutSigningIdentity(_)
             | Change::DeleteSigningIdentity(_)
             | Change::PutSigningAssignment(_)
