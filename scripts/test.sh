@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the external test peers when they are missing
-# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, and the official `twilio` Python
-# package in a virtualenv at target/twilio-venv), then runs every test, including the ones plain
-# `cargo test` leaves out because they need those peers.
+# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, and the official
+# `twilio` Python package in a virtualenv at target/twilio-venv), starts a throwaway
+# PostgreSQL cluster, then runs every test, including the ones plain `cargo test` leaves
+# out because they need those peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v secsipidx >/dev/null 2>&1 || missing+=(secsipidx)
 # SoftHSM2's PKCS#11 library, for the HSM signing-identity test (tests/softhsm.rs).
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
+# PostgreSQL's server, for the shared store (tests/postgres.rs, src/store/tests.rs).
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+[ -n "$(pg_bin)" ] || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -33,6 +37,26 @@ if ! "$venv/bin/python" -c 'import twilio' >/dev/null 2>&1; then
   fi
   "$venv/bin/pip" install -q twilio
 fi
+
+# A throwaway PostgreSQL cluster: initdb into a temp dir as an unprivileged user (initdb
+# refuses root), started on a free port on 127.0.0.1, stopped and removed on exit.
+pg="$(pg_bin)"
+pg_dir="$(mktemp -d)"
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres "$pg_dir"
+  as_pg=(runuser -u postgres --)
+fi
+pg_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"${as_pg[@]}" "$pg/initdb" -D "$pg_dir/data" -A trust -U callsign >/dev/null
+"${as_pg[@]}" "$pg/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1" start >/dev/null
+stop_pg() {
+  "${as_pg[@]}" "$pg/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+trap stop_pg EXIT
+export CALLSIGN_TEST_POSTGRES="postgres://callsign@127.0.0.1:$pg_port/postgres"
 
 cargo test --all-targets --no-run --quiet
 cargo test -- --include-ignored

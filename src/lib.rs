@@ -34,9 +34,11 @@
 //!   for. **A new transport goes there** (beside `run_udp` and `run_tcp`), with its
 //!   variant in [`proxy::Transport`].
 //! - [`store`]: the system of record. The [`store::RecordStore`] and [`store::Queries`]
-//!   traits, and their SQLite implementation in `store/sqlite/`. **A new store backend**
-//!   implements those two traits in its own folder beside `sqlite/`; the tests in
-//!   `store/tests.rs` go through the traits, and their `seeded()` picks the backend.
+//!   traits, implemented once in portable SQL by [`store::SqlStore`] (`store/sql/`) over
+//!   a backend: SQLite (`store/sqlite.rs`, the embedded default) or PostgreSQL
+//!   (`store/postgres.rs`, shared by several nodes, with migrations and a change log).
+//!   **A new SQL database** implements `store::sql::Backend` (a connection, a
+//!   transaction, its dialect); the tests in `store/tests.rs` run on every backend.
 //! - [`trusthub`]: the Trust Hub service, with no HTTP: who the caller is, and every read
 //!   and write of accounts, numbers, bundles, assignments, end users, evaluations and
 //!   status callbacks, committed to the store and applied to the index together.

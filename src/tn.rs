@@ -84,6 +84,20 @@ impl fmt::Display for Tn {
     }
 }
 
+/// As its digits, country code first: `"12155550121"`.
+impl Serialize for Tn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Tn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Tn, D::Error> {
+        let digits = String::deserialize(d)?;
+        Tn::from_global(digits.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Debug for Tn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tn({})", self.as_str())

@@ -140,7 +140,8 @@ pub struct TrustConfig {
     /// changes and on SIGHUP. The Trust Hub API is off in this mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
-    /// The SQLite database holding the trust data; created on first run.
+    /// The system of record: a SQLite database file (created on first run), or a
+    /// PostgreSQL URL (`postgres://user:password@host:port/db`) that several nodes share.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<PathBuf>,
     /// JSON trust data imported into the store when the store is empty (first run).
@@ -404,9 +405,11 @@ impl Config {
 
     fn resolve_paths(&mut self, base: &Path) {
         let verify = self.verify.as_mut().map(|v| &mut v.trust_anchors);
+        // A database URL is not a path.
+        let store = (self.trust.store.as_mut()).filter(|p| crate::store::database_url(p).is_none());
         let optional = [
             self.trust.file.as_mut(),
-            self.trust.store.as_mut(),
+            store,
             self.trust.seed.as_mut(),
             self.signing.identity_key_dir.as_mut(),
             verify,

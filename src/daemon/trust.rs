@@ -16,7 +16,7 @@ use crate::clock;
 use crate::config::{Config, TrunkConfig, TrustConfig};
 use crate::identities::{Identities, IdentityError};
 use crate::metrics::{Metrics, Reload};
-use crate::store::{self, SqliteStore, StoreError};
+use crate::store::{self, Store, StoreError};
 use crate::trust::{Index, Trust};
 use crate::trusthub::Hub;
 
@@ -31,7 +31,7 @@ pub fn load_index(path: &Path) -> Result<Index, StoreError> {
 pub fn open_store(
     trust: &TrustConfig,
     trunks: &[TrunkConfig],
-) -> Result<Option<SqliteStore>, StoreError> {
+) -> Result<Option<Box<dyn Store>>, StoreError> {
     let now = clock::rfc3339(clock::now_unix());
     let seed_trunks = |data: &mut crate::trust::TrustData| {
         let (seeded, skipped) = settings::seed_trunking(trunks, data);
@@ -61,7 +61,7 @@ pub fn open_store(
 /// loaded from the file.
 pub fn index_of(trust: &TrustConfig, trunks: &[TrunkConfig]) -> Result<Index, ServeError> {
     match open_store(trust, trunks)? {
-        Some(st) => Ok(store::rebuild_index(&st)?),
+        Some(st) => Ok(store::rebuild_index(st.as_ref())?),
         None => Ok(load_index(&trust.file.clone().unwrap_or_default())?),
     }
 }
@@ -91,7 +91,7 @@ pub async fn load(
     let opened = tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
         match open_store(&cfg, &trunks)? {
             Some(st) => {
-                let index = store::rebuild_index(&st)?;
+                let index = store::rebuild_index(st.as_ref())?;
                 Ok(Some((index, st)))
             }
             None => Ok(None),
@@ -104,7 +104,7 @@ pub async fn load(
             let trust = Arc::new(Trust::new(index));
             let hub = Hub::start(
                 settings::hub(config),
-                Arc::new(st),
+                Arc::from(st),
                 Arc::clone(&trust),
                 tasks,
                 shutdown,

@@ -9,6 +9,8 @@
 //! types of [`crate::trust::model`] (the JSON file's shape), so import and export are
 //! lossless. A second backend implements the two traits and nothing else.
 
+pub mod postgres;
+mod sql;
 mod sqlite;
 
 use std::path::Path;
@@ -24,7 +26,9 @@ use crate::trust::{
     Policy, Sid, Trunk, TrunkAcl, TrustData, TrustError,
 };
 
-pub use sqlite::SqliteStore;
+pub use postgres::{Postgres, PostgresStore};
+pub use sql::SqlStore;
+pub use sqlite::{Sqlite, SqliteStore};
 
 /// SQLite's `synchronous` setting for the store (WAL mode either way).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -210,17 +214,34 @@ pub fn load_file(path: &Path) -> Result<TrustData, StoreError> {
     Ok(TrustData::from_json(&json)?)
 }
 
-/// Opens the store at `path` (creating it on first run) and, when it is empty, imports
-/// the `seed` trust-data file into it, with the trunking records `also` adds to it (the
-/// config's trunks). `now` (RFC 3339) dates the seeded records.
+/// The PostgreSQL URL `location` is, when it is one (`postgres://` or `postgresql://`)
+/// rather than a SQLite file's path.
+pub fn database_url(location: &Path) -> Option<&str> {
+    let text = location.to_str()?;
+    (text.starts_with("postgres://") || text.starts_with("postgresql://")).then_some(text)
+}
+
+/// Opens the store at `location`: a PostgreSQL URL, or a SQLite file (created on first
+/// run, with `durability`).
+pub fn open(location: &Path, durability: Durability) -> Result<Box<dyn Store>, StoreError> {
+    match database_url(location) {
+        Some(url) => Ok(Box::new(PostgresStore::connect(url)?)),
+        None => Ok(Box::new(SqliteStore::open(location, durability)?)),
+    }
+}
+
+/// Opens the store at `location` (see [`open`]) and, when it is empty, imports the
+/// `seed` trust-data file into it, with the trunking records `also` adds to it (the
+/// config's trunks). `now` (RFC 3339) dates the seeded records. On a shared database
+/// only the first node to start seeds it.
 pub fn open_seeded(
-    path: &Path,
+    location: &Path,
     seed: Option<&Path>,
     durability: Durability,
     now: &str,
     also: impl FnOnce(&mut TrustData),
-) -> Result<SqliteStore, StoreError> {
-    let store = SqliteStore::open(path, durability)?;
+) -> Result<Box<dyn Store>, StoreError> {
+    let store = open(location, durability)?;
     if let Some(seed) = seed
         && store.is_empty()?
     {
@@ -228,7 +249,9 @@ pub fn open_seeded(
         also(&mut data);
         prepare_import(&mut data, now);
         if store.seed(&data)? {
-            info!(store = %path.display(), seed = %seed.display(), "trust store seeded");
+            let store = database_url(location)
+                .map_or_else(|| location.display().to_string(), postgres::redact);
+            info!(%store, seed = %seed.display(), "trust store seeded");
         }
     }
     Ok(store)

@@ -1,6 +1,7 @@
 //! Store tests: the sample data round-trips, lists filter and page, writes survive a
 //! reopen, and an index rebuilt from the store decides as one built from the file.
 
+use super::sql::Backend as _;
 use super::*;
 use crate::passport::Attest;
 use crate::tn::{Numbering, canonicalize};
@@ -19,20 +20,22 @@ fn sid(s: &str) -> Sid {
     Sid::parse_any(s).unwrap()
 }
 
-fn seeded() -> SqliteStore {
-    seeded_with(&sample())
+/// A new, empty store of the backend under test.
+type Fresh = fn() -> Box<dyn Store>;
+
+fn seeded(fresh: Fresh) -> Box<dyn Store> {
+    seeded_with(fresh, &sample())
 }
 
-fn seeded_with(data: &TrustData) -> SqliteStore {
-    let store = SqliteStore::in_memory().unwrap();
+fn seeded_with(fresh: Fresh, data: &TrustData) -> Box<dyn Store> {
+    let store = fresh();
     assert!(store.seed(data).unwrap());
     store
 }
 
-#[test]
-fn seeding_happens_once_and_export_round_trips() {
+fn seeding_happens_once_and_export_round_trips(fresh: Fresh) {
     let mut expected = sample();
-    let store = seeded_with(&expected);
+    let store = seeded_with(fresh, &expected);
     assert!(!store.is_empty().unwrap());
     assert!(!store.seed(&TrustData::default()).unwrap());
     let mut exported = store.export().unwrap();
@@ -58,10 +61,9 @@ fn import_gives_every_account_a_token_and_dates() {
     }
 }
 
-#[test]
-fn rebuilt_index_decides_like_the_file() {
-    let store = seeded();
-    let rebuilt = rebuild_index(&store).unwrap();
+fn rebuilt_index_decides_like_the_file(fresh: Fresh) {
+    let store = seeded(fresh);
+    let rebuilt = rebuild_index(store.as_ref()).unwrap();
     let built = Index::build(&TrustData::from_json(SAMPLE).unwrap()).unwrap();
     assert_eq!(rebuilt.len_numbers(), built.len_numbers());
     let plan = Numbering::default();
@@ -94,9 +96,8 @@ fn rebuilt_index_decides_like_the_file() {
     );
 }
 
-#[test]
-fn lists_filter_and_page_in_insertion_order() {
-    let store = seeded();
+fn lists_filter_and_page_in_insertion_order(fresh: Fresh) {
+    let store = seeded(fresh);
     let all = store
         .bundles(&BundleQuery::of(BundleKind::CustomerProfile), Page::ALL)
         .unwrap();
@@ -210,9 +211,8 @@ fn committed_writes_survive_a_reopen_in_wal_mode() {
     );
 }
 
-#[test]
-fn deleting_a_bundle_removes_what_hangs_off_it() {
-    let store = seeded();
+fn deleting_a_bundle_removes_what_hangs_off_it(fresh: Fresh) {
+    let store = seeded(fresh);
     let primary = sid("BU2b3c4d5e6f708192a3b4c5d6e7f80401");
     let bundle = store.bundle(primary).unwrap().unwrap();
     assert!(
@@ -299,10 +299,9 @@ fn with_trunk() -> TrustData {
     data
 }
 
-#[test]
-fn trunking_round_trips_lists_and_reaches_a_rebuilt_index() {
+fn trunking_round_trips_lists_and_reaches_a_rebuilt_index(fresh: Fresh) {
     let expected = with_trunk();
-    let store = seeded_with(&expected);
+    let store = seeded_with(fresh, &expected);
     assert_eq!(store.export().unwrap().trunking, expected.trunking);
     let account = sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f801");
     let list = sid("AL00000000000000000000000000000001");
@@ -339,7 +338,7 @@ fn trunking_round_trips_lists_and_reaches_a_rebuilt_index() {
         Some("Bluebird PBX")
     );
 
-    let index = rebuild_index(&store).unwrap();
+    let index = rebuild_index(store.as_ref()).unwrap();
     let numbers = index.with_trunking(|t| t.trunk_phone_numbers.clone());
     assert_eq!(numbers, expected.trunking.trunk_phone_numbers);
     let hit = index
@@ -364,7 +363,7 @@ fn trunking_round_trips_lists_and_reaches_a_rebuilt_index() {
             .is_none()
     );
     assert!(
-        rebuild_index(&store)
+        rebuild_index(store.as_ref())
             .unwrap()
             .trunk_admitting("192.0.2.200".parse().unwrap())
             .is_none()
@@ -398,3 +397,113 @@ fn trunking_that_does_not_hold_together_is_refused() {
     bad.trunking.ip_addresses.push(twin);
     assert!(bad.validate().is_err(), "a duplicate SID");
 }
+
+fn sqlite() -> Box<dyn Store> {
+    Box::new(SqliteStore::in_memory().unwrap())
+}
+
+/// A new database on the PostgreSQL server that `CALLSIGN_TEST_POSTGRES` names (the
+/// throwaway cluster `scripts/test.sh` starts).
+fn postgres() -> Box<dyn Store> {
+    Box::new(PostgresStore::connect(&postgres_database()).unwrap())
+}
+
+/// The URL of a new database on the test server.
+fn postgres_database() -> String {
+    let server = std::env::var("CALLSIGN_TEST_POSTGRES")
+        .expect("CALLSIGN_TEST_POSTGRES names a PostgreSQL server (scripts/test.sh starts one)");
+    let name = format!("store_{}", uuid::Uuid::new_v4().simple());
+    postgres::create_database(&server, &name).unwrap()
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+fn postgres_migrates_once_logs_every_write_and_refuses_a_newer_schema() {
+    let url = postgres_database();
+    // Nodes starting together: one migrates, the others wait for it and find it done.
+    let nodes: Vec<PostgresStore> = std::thread::scope(|s| {
+        let starts: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| PostgresStore::connect(&url)))
+            .collect();
+        starts
+            .into_iter()
+            .map(|t| t.join().unwrap().unwrap())
+            .collect()
+    });
+    let (first, second) = (&nodes[0], &nodes[1]);
+    assert!(first.seed(&sample()).unwrap());
+    assert!(!second.seed(&sample()).unwrap(), "seeded once");
+    assert!(!second.is_empty().unwrap());
+
+    // A write through one node is in the log another reads, in order, whole.
+    let mut account = second
+        .account(sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f804"))
+        .unwrap()
+        .unwrap();
+    account.status = AccountStatus::Suspended;
+    let write = vec![Change::PutAccount(account)];
+    first.apply(&write).unwrap();
+    let log = second.changes_after(0).unwrap();
+    assert_eq!(log.len(), 2, "the seed and the write: {log:?}");
+    assert_eq!(log[0].1, None, "a whole import says: reload");
+    assert_eq!(log[1].1.as_ref(), Some(&write));
+    assert!(log[0].0 < log[1].0);
+    assert_eq!(second.changes_after(log[0].0).unwrap().len(), 1);
+    assert!(second.changes_after(log[1].0).unwrap().is_empty());
+    // A write that fails commits nothing and logs nothing.
+    let clash = PhoneNumber {
+        sid: sid("PN00000000000000000000000000000009"),
+        ..first
+            .number(sid("PN3c4d5e6f708192a3b4c5d6e7f80a1b01"))
+            .unwrap()
+            .unwrap()
+    };
+    assert!(
+        first.apply(&[Change::PutNumber(clash)]).is_err(),
+        "one E.164 per number"
+    );
+    assert_eq!(second.changes_after(0).unwrap().len(), 2);
+
+    // A database a newer callsign migrated is refused, not written.
+    first
+        .backend()
+        .write(None, |tx| {
+            tx.execute("UPDATE callsign_schema SET version = 99", &[])?;
+            Ok(((), false))
+        })
+        .unwrap();
+    let refused = PostgresStore::connect(&url)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(refused.contains("version 99"), "{refused}");
+    assert!(refused.contains("newer"), "{refused}");
+}
+
+/// Each test of `$name`s, once on SQLite and once on PostgreSQL (left out of plain
+/// `cargo test`).
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(super::sqlite)
+            })*
+        }
+        mod on_postgres {
+            $(#[test]
+            #[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+            fn $name() {
+                super::$name(super::postgres)
+            })*
+        }
+    };
+}
+
+on_every_backend!(
+    seeding_happens_once_and_export_round_trips,
+    rebuilt_index_decides_like_the_file,
+    lists_filter_and_page_in_insertion_order,
+    deleting_a_bundle_removes_what_hangs_off_it,
+    trunking_round_trips_lists_and_reaches_a_rebuilt_index,
+);

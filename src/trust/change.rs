@@ -16,8 +16,9 @@ use super::trunking::{
 };
 use crate::tn::Tn;
 
-/// One mutation in a write. `Put*` inserts or replaces by SID.
-#[derive(Debug, Clone, PartialEq)]
+/// One mutation in a write. `Put*` inserts or replaces by SID. Serialized (as
+/// `{"PutAccount": {…}}`) in a shared store's change log, for the other nodes to apply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Change {
     PutAccount(Account),
     PutNumber(PhoneNumber),

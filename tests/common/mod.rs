@@ -43,3 +43,12 @@ pub const OPERATOR_TOKEN: &str = "operator-token-for-tests";
 pub const TRUST: &str = include_str!("../data/trust.json");
 /// How long any single wait in a test may take before it fails.
 pub const WAIT: Duration = Duration::from_secs(5);
+
+/// A new, empty database on the PostgreSQL server `CALLSIGN_TEST_POSTGRES` names (the
+/// throwaway cluster `scripts/test.sh` starts): its URL.
+pub fn fresh_database() -> String {
+    let server = std::env::var("CALLSIGN_TEST_POSTGRES")
+        .expect("CALLSIGN_TEST_POSTGRES names a PostgreSQL server (scripts/test.sh starts one)");
+    let name = format!("it_{}", uuid::Uuid::new_v4().simple());
+    callsign::store::postgres::create_database(&server, &name).unwrap()
+}

@@ -199,7 +199,8 @@ impl TestServer {
         self
     }
 
-    /// Store mode only: the store's path, relative to the test's directory.
+    /// Store mode only: the store's path, relative to the test's directory, or a
+    /// PostgreSQL URL.
     pub fn store_db(mut self, path: &str) -> TestServer {
         match &mut self.trust {
             Trust::Store { db, .. } => *db = path.into(),
@@ -341,7 +342,10 @@ impl TestServer {
             }
             Trust::Store { seed, db } => {
                 std::fs::write(dir.join("seed.json"), seed).unwrap();
-                trust.store = Some(dir.join(db));
+                trust.store = Some(match callsign::store::database_url(&db) {
+                    Some(_) => db.clone(),
+                    None => dir.join(db),
+                });
                 trust.seed = Some(dir.join("seed.json"));
                 api.operator_sid = Some(account(OPERATOR_SID));
                 api.operator_auth_token = Some(OPERATOR_TOKEN.to_owned());

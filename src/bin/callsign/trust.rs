@@ -8,7 +8,7 @@ use clap::Subcommand;
 use callsign::clock::{self, now_unix};
 use callsign::config::Config;
 use callsign::daemon;
-use callsign::store::{RecordStore, SqliteStore, StoreError};
+use callsign::store::{self, Store, StoreError};
 use callsign::trust::Sid;
 
 #[derive(Subcommand)]
@@ -33,13 +33,13 @@ pub enum TrustCommand {
     },
 }
 
-fn store_of(config: &Config) -> Result<SqliteStore> {
+fn store_of(config: &Config) -> Result<Box<dyn Store>> {
     let path = config
         .trust
         .store
         .as_deref()
         .context("[trust] store is not set in the config: there is no store to use")?;
-    Ok(SqliteStore::open(path, config.trust.durability)?)
+    Ok(store::open(path, config.trust.durability)?)
 }
 
 pub fn run(command: TrustCommand) -> Result<()> {

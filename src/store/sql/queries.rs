@@ -1,27 +1,27 @@
-//! The [`Queries`] of the SQLite store: list filters and relations, each one `SELECT` in
-//! insertion (rowid) order with `LIMIT`/`OFFSET` paging.
+//! [`SqlStore`]'s [`Queries`]: list filters and relations, each one `SELECT` in insertion
+//! (rowid) order with `LIMIT`/`OFFSET` paging.
 
-use super::SqliteStore;
 use super::trunking::Kind;
+use super::{Arg, Backend, SqlStore};
 use crate::store::{AccountQuery, BundleQuery, NumberQuery, Page, Queries, StoreError};
 use crate::trust::{
     Account, Bundle, BundleKind, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
     IpAccessControlList, IpAddress, PhoneNumber, Policy, Sid, Trunk, TrunkAcl,
 };
 
-/// `column IN (?, ?, …)` for a SID filter, or `1` when there is none.
-fn in_list(column: &str, accounts: Option<&[Sid]>, args: &mut Vec<String>) -> String {
+/// `column IN (?, ?, …)` for a SID filter, or `TRUE` when there is none.
+pub(super) fn in_list(column: &str, accounts: Option<&[Sid]>, args: &mut Vec<Arg>) -> String {
     match accounts {
-        None => "1".into(),
+        None => "TRUE".into(),
         Some(list) => {
-            args.extend(list.iter().map(Sid::to_string));
+            args.extend(list.iter().map(|s| Arg::Text(s.to_string())));
             let marks = vec!["?"; list.len()].join(",");
             format!("{column} IN ({marks})")
         }
     }
 }
 
-impl Queries for SqliteStore {
+impl<B: Backend> Queries for SqlStore<B> {
     fn accounts(&self, q: &AccountQuery, page: Page) -> Result<Vec<Account>, StoreError> {
         let mut args = Vec::new();
         let mut sql = format!(
@@ -30,21 +30,21 @@ impl Queries for SqliteStore {
         );
         if let Some(parent) = &q.parent {
             sql.push_str(" AND parent_sid = ?");
-            args.push(parent.to_string());
+            args.push(parent.to_string().into());
         }
         if let Some(name) = &q.friendly_name {
             sql.push_str(" AND friendly_name = ?");
-            args.push(name.clone());
+            args.push(name.into());
         }
         if let Some(status) = q.status {
             sql.push_str(" AND status = ?");
-            args.push(status.as_str().to_owned());
+            args.push(status.as_str().into());
         }
         self.many(&sql, args, page)
     }
 
     fn numbers(&self, q: &NumberQuery, page: Page) -> Result<Vec<PhoneNumber>, StoreError> {
-        let mut args = vec![q.account.to_string()];
+        let mut args = vec![Arg::Text(q.account.to_string())];
         let mut sql = "SELECT * FROM phone_numbers WHERE account_sid = ?".to_string();
         if let Some(pattern) = &q.pattern {
             let like: String = pattern
@@ -56,11 +56,11 @@ impl Queries for SqliteStore {
                 })
                 .collect();
             sql.push_str(" AND phone_number LIKE ?");
-            args.push(format!("%{like}%"));
+            args.push(Arg::Text(format!("%{like}%")));
         }
         if let Some(name) = &q.friendly_name {
             sql.push_str(" AND friendly_name = ?");
-            args.push(name.clone());
+            args.push(name.into());
         }
         self.many(&sql, args, page)
     }
@@ -83,7 +83,7 @@ impl Queries for SqliteStore {
         ] {
             if let Some(v) = value {
                 sql.push_str(&format!(" AND {column} = ?"));
-                args.push(v);
+                args.push(Arg::Text(v));
             }
         }
         self.many(&sql, args, page)
@@ -104,12 +104,12 @@ impl Queries for SqliteStore {
         object: Option<Sid>,
         page: Page,
     ) -> Result<Vec<EntityAssignment>, StoreError> {
-        let mut sql = "SELECT * FROM entity_assignments WHERE 1".to_string();
+        let mut sql = "SELECT * FROM entity_assignments WHERE TRUE".to_string();
         let mut args = Vec::new();
         for (column, value) in [("bundle_sid", bundle), ("object_sid", object)] {
             if let Some(v) = value {
                 sql.push_str(&format!(" AND {column} = ?"));
-                args.push(v.to_string());
+                args.push(Arg::Text(v.to_string()));
             }
         }
         self.many(&sql, args, page)
@@ -121,11 +121,11 @@ impl Queries for SqliteStore {
         endpoints: &[Sid],
         page: Page,
     ) -> Result<Vec<ChannelEndpointAssignment>, StoreError> {
-        let mut sql = "SELECT * FROM channel_endpoint_assignments WHERE 1".to_string();
+        let mut sql = "SELECT * FROM channel_endpoint_assignments WHERE TRUE".to_string();
         let mut args = Vec::new();
         if let Some(b) = bundle {
             sql.push_str(" AND bundle_sid = ?");
-            args.push(b.to_string());
+            args.push(Arg::Text(b.to_string()));
         }
         if !endpoints.is_empty() {
             let clause = in_list("channel_endpoint_sid", Some(endpoints), &mut args);
@@ -137,7 +137,7 @@ impl Queries for SqliteStore {
     fn evaluations(&self, bundle: Sid, page: Page) -> Result<Vec<Evaluation>, StoreError> {
         self.many(
             "SELECT * FROM evaluations WHERE bundle_sid = ?",
-            vec![bundle.to_string()],
+            vec![Arg::Text(bundle.to_string())],
             page,
         )
     }

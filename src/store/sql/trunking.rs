@@ -1,13 +1,11 @@
-//! The trunking records in SQLite: one table, each record a JSON document keyed by its SID
-//! (a trunk's use of a list by both SIDs), with its kind, account and parent (an address's
+//! The trunking records: one table, each record a JSON document keyed by its SID (a
+//! trunk's use of a list by both SIDs), with its kind, account and parent (an address's
 //! list, a list use's trunk) as columns for the lists to filter on.
 
-use rusqlite::{Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::SqliteStore;
-use super::rows::backend;
+use super::{Arg, Backend, Exec, SqlRow, SqlStore};
 use crate::store::{Page, StoreError};
 use crate::trust::{Change, Sid, SigningAssignment, TrunkAcl, Trunking};
 
@@ -80,7 +78,7 @@ pub(super) fn changes(data: &Trunking) -> Vec<Change> {
 }
 
 /// Writes one trunking change inside `tx`.
-pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+pub(super) fn put(tx: &mut dyn Exec, change: &Change) -> Result<(), StoreError> {
     match change {
         Change::PutTrunk(t) => upsert(
             tx,
@@ -196,7 +194,7 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
 }
 
 fn upsert<T: Serialize>(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Exec,
     kind: Kind,
     key: &str,
     account: Option<Sid>,
@@ -204,26 +202,40 @@ fn upsert<T: Serialize>(
     record: &T,
 ) -> Result<(), StoreError> {
     let doc = serde_json::to_string(record).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let mut stmt = tx
-        .prepare_cached(
-            "INSERT INTO trunking (key, kind, account_sid, parent_sid, doc) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT(key) DO UPDATE SET account_sid = excluded.account_sid,
-                parent_sid = excluded.parent_sid, doc = excluded.doc",
-        )
-        .map_err(backend)?;
     let parent = parent.map(|p| p.to_string());
     let account = account.map_or_else(String::new, |a| a.to_string());
-    stmt.execute(params![key, kind.as_str(), account, parent, doc])
-        .map_err(backend)?;
+    tx.execute(
+        "INSERT INTO trunking (key, kind, account_sid, parent_sid, doc) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET account_sid = excluded.account_sid,
+            parent_sid = excluded.parent_sid, doc = excluded.doc",
+        &[
+            key.into(),
+            kind.as_str().into(),
+            account.into(),
+            parent.into(),
+            doc.into(),
+        ],
+    )?;
     Ok(())
 }
 
-fn delete(tx: &Transaction<'_>, key: &str) -> Result<(), StoreError> {
-    let mut stmt = tx
-        .prepare_cached("DELETE FROM trunking WHERE key = ?")
-        .map_err(backend)?;
-    stmt.execute(params![key]).map_err(backend)?;
+fn delete(tx: &mut dyn Exec, key: &str) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM trunking WHERE key = ?", &[key.into()])?;
     Ok(())
+}
+
+/// The document of a `SELECT doc` row.
+fn doc_of<T: DeserializeOwned>(row: &dyn SqlRow) -> Result<T, StoreError> {
+    parse(&row.text_at(0)?.unwrap_or_default())
+}
+
+/// A trunking row's document, as read.
+struct Doc(String);
+
+impl super::rows::FromRow for Doc {
+    fn from_row(row: &dyn SqlRow) -> Result<Doc, StoreError> {
+        Ok(Doc(row.text("doc")?.unwrap_or_default()))
+    }
 }
 
 fn parse<T: DeserializeOwned>(doc: &str) -> Result<T, StoreError> {
@@ -233,22 +245,22 @@ fn parse<T: DeserializeOwned>(doc: &str) -> Result<T, StoreError> {
     })
 }
 
-impl SqliteStore {
+impl<B: Backend> SqlStore<B> {
     /// One record of `kind` by key.
     pub(super) fn doc<T: DeserializeOwned>(
         &self,
         kind: Kind,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT doc FROM trunking WHERE kind = ? AND key = ?")
-            .map_err(backend)?;
-        let mut rows = stmt.query(params![kind.as_str(), key]).map_err(backend)?;
-        match rows.next().map_err(backend)? {
-            Some(row) => Ok(Some(parse(&row.get::<_, String>(0).map_err(backend)?)?)),
-            None => Ok(None),
-        }
+        let sql = "SELECT doc FROM trunking WHERE kind = ? AND key = ?";
+        self.backend().read(|exec| {
+            let mut out = None;
+            exec.each(sql, &[kind.as_str().into(), key.into()], &mut |row| {
+                out = Some(doc_of(row)?);
+                Ok(())
+            })?;
+            Ok(out)
+        })
     }
 
     /// Records of `kind`, optionally of some accounts and of one parent, in write order.
@@ -259,30 +271,17 @@ impl SqliteStore {
         parent: Option<Sid>,
         page: Page,
     ) -> Result<Vec<T>, StoreError> {
-        let mut sql = "SELECT doc FROM trunking WHERE kind = ?".to_owned();
-        let mut args = vec![kind.as_str().to_owned()];
-        if let Some(accounts) = accounts {
-            let marks = vec!["?"; accounts.len()].join(",");
-            sql.push_str(&format!(" AND account_sid IN ({marks})"));
-            args.extend(accounts.iter().map(Sid::to_string));
-        }
+        let mut args = vec![Arg::from(kind.as_str())];
+        let mut sql = format!(
+            "SELECT doc FROM trunking WHERE kind = ? AND {}",
+            super::queries::in_list("account_sid", accounts, &mut args)
+        );
         if let Some(parent) = parent {
             sql.push_str(" AND parent_sid = ?");
-            args.push(parent.to_string());
+            args.push(parent.to_string().into());
         }
-        let (limit, offset) = super::rows::sql_limit(page);
-        sql.push_str(" ORDER BY rowid LIMIT ? OFFSET ?");
-        args.extend([limit.to_string(), offset.to_string()]);
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(args))
-            .map_err(backend)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(backend)? {
-            out.push(parse(&row.get::<_, String>(0).map_err(backend)?)?);
-        }
-        Ok(out)
+        let docs: Vec<Doc> = self.many(&sql, args, page)?;
+        docs.iter().map(|d| parse(&d.0)).collect()
     }
 
     /// Every trunking record.

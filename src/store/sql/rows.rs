@@ -1,20 +1,15 @@
-//! Mapping between SQLite rows and the trust model: reading rows by column name and
-//! writing one [`Change`].
+//! Mapping between rows and the trust model: reading rows by column name and writing one
+//! [`Change`].
 
-use rusqlite::types::ToSql;
-use rusqlite::{Row, Transaction, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::super::{Page, StoreError};
+use super::{Arg, Exec, SqlRow};
 use crate::trust::{
     Account, AccountStatus, Bundle, BundleStatus, Change, ChannelEndpointAssignment, EndUser,
     EntityAssignment, Evaluation, PhoneNumber, Sid,
 };
-
-pub(in crate::store) fn backend(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
 
 fn corrupt(what: &'static str, message: impl ToString) -> StoreError {
     StoreError::Corrupt {
@@ -27,7 +22,7 @@ pub(super) fn parse_sid(s: &str) -> Result<Sid, StoreError> {
     Sid::parse_any(s).map_err(|e| corrupt("SID", e))
 }
 
-/// `LIMIT`/`OFFSET` values SQLite accepts.
+/// `LIMIT`/`OFFSET` values every backend accepts.
 pub(super) fn sql_limit(page: Page) -> (i64, i64) {
     let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     (clamp(page.limit), clamp(page.offset))
@@ -35,26 +30,26 @@ pub(super) fn sql_limit(page: Page) -> (i64, i64) {
 
 /// Reads a model value from a `SELECT *` row.
 pub(super) trait FromRow: Sized {
-    fn from_row(row: &Row<'_>) -> Result<Self, StoreError>;
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError>;
 }
 
-fn text(row: &Row<'_>, column: &str) -> Result<Option<String>, StoreError> {
-    row.get::<_, Option<String>>(column).map_err(backend)
+fn text(row: &dyn SqlRow, column: &str) -> Result<Option<String>, StoreError> {
+    row.text(column)
 }
 
-fn required(row: &Row<'_>, column: &'static str) -> Result<String, StoreError> {
+fn required(row: &dyn SqlRow, column: &'static str) -> Result<String, StoreError> {
     text(row, column)?.ok_or_else(|| corrupt(column, "missing"))
 }
 
-fn sid(row: &Row<'_>, column: &'static str) -> Result<Sid, StoreError> {
+fn sid(row: &dyn SqlRow, column: &'static str) -> Result<Sid, StoreError> {
     parse_sid(&required(row, column)?)
 }
 
-fn opt_sid(row: &Row<'_>, column: &'static str) -> Result<Option<Sid>, StoreError> {
+fn opt_sid(row: &dyn SqlRow, column: &'static str) -> Result<Option<Sid>, StoreError> {
     text(row, column)?.as_deref().map(parse_sid).transpose()
 }
 
-fn json(row: &Row<'_>, column: &'static str) -> Result<Option<serde_json::Value>, StoreError> {
+fn json(row: &dyn SqlRow, column: &'static str) -> Result<Option<serde_json::Value>, StoreError> {
     text(row, column)?
         .map(|t| serde_json::from_str(&t).map_err(|e| corrupt(column, e)))
         .transpose()
@@ -62,7 +57,7 @@ fn json(row: &Row<'_>, column: &'static str) -> Result<Option<serde_json::Value>
 
 /// A serde enum written as its JSON string, e.g. `"twilio-approved"`.
 fn enum_from<T: serde::de::DeserializeOwned>(
-    row: &Row<'_>,
+    row: &dyn SqlRow,
     column: &'static str,
 ) -> Result<T, StoreError> {
     let s = required(row, column)?;
@@ -77,7 +72,7 @@ fn enum_text<T: serde::Serialize>(value: &T) -> String {
 }
 
 impl FromRow for Account {
-    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
         Ok(Account {
             sid: sid(row, "sid")?,
             parent_sid: opt_sid(row, "parent_sid")?,
@@ -94,7 +89,7 @@ impl FromRow for Account {
 }
 
 impl FromRow for PhoneNumber {
-    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
         Ok(PhoneNumber {
             sid: sid(row, "sid")?,
             account_sid: sid(row, "account_sid")?,
@@ -108,7 +103,7 @@ impl FromRow for PhoneNumber {
 }
 
 impl FromRow for Bundle {
-    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
         let valid_until = text(row, "valid_until")?
             .map(|t| OffsetDateTime::parse(&t, &Rfc3339).map_err(|e| corrupt("valid_until", e)))
             .transpose()?;
@@ -131,7 +126,7 @@ impl FromRow for Bundle {
 }
 
 impl FromRow for EndUser {
-    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
         Ok(EndUser {
             sid: sid(row, "sid")?,
             account_sid: sid(row, "account_sid")?,
@@ -146,7 +141,7 @@ impl FromRow for EndUser {
 }
 
 impl FromRow for EntityAssignment {
-    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
         Ok(EntityAssignment {
             sid: sid(row, "sid")?,
             bundle_sid: sid(row, "bundle_sid")?,
@@ -159,7 +154,7 @@ impl FromRow for EntityAssignment {
 }
 
 impl FromRow for ChannelEndpointAssignment {
-    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
         Ok(ChannelEndpointAssignment {
             sid: sid(row, "sid")?,
             bundle_sid: sid(row, "bundle_sid")?,
@@ -173,7 +168,7 @@ impl FromRow for ChannelEndpointAssignment {
 }
 
 impl FromRow for Evaluation {
-    fn from_row(row: &Row<'_>) -> Result<Self, StoreError> {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
         Ok(Evaluation {
             sid: sid(row, "sid")?,
             account_sid: sid(row, "account_sid")?,
@@ -186,24 +181,24 @@ impl FromRow for Evaluation {
     }
 }
 
-fn s(sid: &Sid) -> String {
-    sid.to_string()
+fn s(sid: &Sid) -> Arg {
+    Arg::Text(sid.to_string())
 }
 
-fn os(sid: &Option<Sid>) -> Option<String> {
-    sid.as_ref().map(Sid::to_string)
+fn os(sid: &Option<Sid>) -> Arg {
+    sid.as_ref().map_or(Arg::Null, s)
 }
 
-fn js(v: &Option<serde_json::Value>) -> Option<String> {
-    v.as_ref().map(serde_json::Value::to_string)
+fn js(v: &Option<serde_json::Value>) -> Arg {
+    v.as_ref().map(serde_json::Value::to_string).into()
 }
 
 /// Upserts keep the rowid, so a row keeps its place in lists when it changes.
 fn upsert(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Exec,
     table: &str,
     columns: &[&str],
-    values: &[&dyn ToSql],
+    values: &[Arg],
 ) -> Result<(), StoreError> {
     let marks = vec!["?"; columns.len()].join(",");
     let updates = columns
@@ -216,19 +211,17 @@ fn upsert(
         "INSERT INTO {table} ({}) VALUES ({marks}) ON CONFLICT(sid) DO UPDATE SET {updates}",
         columns.join(",")
     );
-    let mut stmt = tx.prepare_cached(&sql).map_err(backend)?;
-    stmt.execute(values).map_err(backend)?;
+    tx.execute(&sql, values)?;
     Ok(())
 }
 
-fn delete(tx: &Transaction<'_>, sql: &str, sid: &Sid) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(sql).map_err(backend)?;
-    stmt.execute(params![sid.to_string()]).map_err(backend)?;
+fn delete(tx: &mut dyn Exec, sql: &str, sid: &Sid) -> Result<(), StoreError> {
+    tx.execute(sql, &[s(sid)])?;
     Ok(())
 }
 
 /// Writes one change inside `tx`.
-pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreError> {
+pub(super) fn put(tx: &mut dyn Exec, change: &Change) -> Result<(), StoreError> {
     if change.is_trunking() {
         return super::trunking::put(tx, change);
     }
@@ -247,14 +240,14 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 "date_updated",
             ],
             &[
-                &s(&a.sid),
-                &os(&a.parent()),
-                &a.friendly_name,
-                &a.auth_token,
-                &enum_text(&a.status),
-                &a.account_type,
-                &a.date_created,
-                &a.date_updated,
+                s(&a.sid),
+                os(&a.parent()),
+                Arg::from(&a.friendly_name),
+                Arg::from(&a.auth_token),
+                Arg::Text(enum_text(&a.status)),
+                Arg::from(&a.account_type),
+                Arg::from(&a.date_created),
+                Arg::from(&a.date_updated),
             ],
         ),
         Change::PutNumber(n) => upsert(
@@ -269,12 +262,12 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 "date_updated",
             ],
             &[
-                &s(&n.sid),
-                &s(&n.account_sid),
-                &n.phone_number,
-                &n.friendly_name,
-                &n.date_created,
-                &n.date_updated,
+                s(&n.sid),
+                s(&n.account_sid),
+                Arg::from(&n.phone_number),
+                Arg::from(&n.friendly_name),
+                Arg::from(&n.date_created),
+                Arg::from(&n.date_updated),
             ],
         ),
         Change::DeleteNumber(n) => delete(tx, "DELETE FROM phone_numbers WHERE sid = ?", &n.sid),
@@ -297,17 +290,17 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                     "date_updated",
                 ],
                 &[
-                    &s(&b.sid),
-                    &s(&b.account_sid),
-                    &s(&b.policy_sid),
-                    &enum_text(&b.status),
-                    &valid_until,
-                    &b.friendly_name,
-                    &b.email,
-                    &b.status_callback,
-                    &js(&b.errors),
-                    &b.date_created,
-                    &b.date_updated,
+                    s(&b.sid),
+                    s(&b.account_sid),
+                    s(&b.policy_sid),
+                    Arg::Text(enum_text(&b.status)),
+                    Arg::from(&valid_until),
+                    Arg::from(&b.friendly_name),
+                    Arg::from(&b.email),
+                    Arg::from(&b.status_callback),
+                    js(&b.errors),
+                    Arg::from(&b.date_created),
+                    Arg::from(&b.date_updated),
                 ],
             )
         }
@@ -336,13 +329,13 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 "date_updated",
             ],
             &[
-                &s(&u.sid),
-                &s(&u.account_sid),
-                &u.friendly_name,
-                &u.end_user_type,
-                &u.attributes.to_string(),
-                &u.date_created,
-                &u.date_updated,
+                s(&u.sid),
+                s(&u.account_sid),
+                Arg::from(&u.friendly_name),
+                Arg::from(&u.end_user_type),
+                Arg::Text(u.attributes.to_string()),
+                Arg::from(&u.date_created),
+                Arg::from(&u.date_updated),
             ],
         ),
         Change::DeleteEndUser(u) => delete(tx, "DELETE FROM end_users WHERE sid = ?", &u.sid),
@@ -357,11 +350,11 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 "date_created",
             ],
             &[
-                &s(&a.sid),
-                &s(&a.bundle_sid),
-                &s(&a.object_sid),
-                &os(&a.account_sid),
-                &a.date_created,
+                s(&a.sid),
+                s(&a.bundle_sid),
+                s(&a.object_sid),
+                os(&a.account_sid),
+                Arg::from(&a.date_created),
             ],
         ),
         Change::DeleteEntityAssignment(a) => {
@@ -386,13 +379,13 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
                 "date_created",
             ],
             &[
-                &s(&e.sid),
-                &s(&e.account_sid),
-                &s(&e.policy_sid),
-                &s(&e.bundle_sid),
-                &e.status,
-                &e.results.to_string(),
-                &e.date_created,
+                s(&e.sid),
+                s(&e.account_sid),
+                s(&e.policy_sid),
+                s(&e.bundle_sid),
+                Arg::from(&e.status),
+                Arg::Text(e.results.to_string()),
+                Arg::from(&e.date_created),
             ],
         ),
         // Written by `super::trunking::put` above.
@@ -424,7 +417,7 @@ pub(super) fn put(tx: &Transaction<'_>, change: &Change) -> Result<(), StoreErro
 /// Writes one channel endpoint assignment inside `tx` (a bulk import has no number to
 /// hand it with, and the store needs none).
 pub(super) fn put_channel_endpoint_assignment(
-    tx: &Transaction<'_>,
+    tx: &mut dyn Exec,
     a: &ChannelEndpointAssignment,
 ) -> Result<(), StoreError> {
     upsert(
@@ -439,12 +432,12 @@ pub(super) fn put_channel_endpoint_assignment(
             "date_created",
         ],
         &[
-            &s(&a.sid),
-            &s(&a.bundle_sid),
-            &s(&a.channel_endpoint_sid),
-            &a.channel_endpoint_type,
-            &os(&a.account_sid),
-            &a.date_created,
+            s(&a.sid),
+            s(&a.bundle_sid),
+            s(&a.channel_endpoint_sid),
+            Arg::from(&a.channel_endpoint_type),
+            os(&a.account_sid),
+            Arg::from(&a.date_created),
         ],
     )
 }

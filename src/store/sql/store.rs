@@ -1,0 +1,228 @@
+//! [`SqlStore`]'s [`RecordStore`]: writes, bulk import and export, the rebuild scan and
+//! records by SID.
+
+use super::rows::{FromRow, parse_sid, put, put_channel_endpoint_assignment, sql_limit};
+use super::trunking::{self, Kind};
+use super::{Arg, Backend, Exec, SqlStore, TABLES, scalar};
+use crate::store::{NumberRow, Page, RecordStore, StoreError};
+use crate::trust::{
+    Account, Bundle, Change, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
+    IpAccessControlList, IpAddress, PhoneNumber, Sid, Trunk, TrustData, TrustError,
+};
+
+const COUNT: &str = "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM phone_numbers)";
+
+impl<B: Backend> SqlStore<B> {
+    fn one<T: FromRow>(&self, sql: &str, key: &str) -> Result<Option<T>, StoreError> {
+        self.backend().read(|exec| {
+            let mut out = None;
+            exec.each(sql, &[key.into()], &mut |row| {
+                if out.is_none() {
+                    out = Some(T::from_row(row)?);
+                }
+                Ok(())
+            })?;
+            Ok(out)
+        })
+    }
+
+    /// The rows of `sql` (a `SELECT` with `?` for `args`), in insertion order, paged.
+    pub(super) fn many<T: FromRow>(
+        &self,
+        sql: &str,
+        mut args: Vec<Arg>,
+        page: Page,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = format!("{sql} ORDER BY rowid LIMIT ? OFFSET ?");
+        let (limit, offset) = sql_limit(page);
+        args.extend([Arg::Int(limit), Arg::Int(offset)]);
+        self.backend().read(|exec| {
+            let mut out = Vec::new();
+            exec.each(&sql, &args, &mut |row| {
+                out.push(T::from_row(row)?);
+                Ok(())
+            })?;
+            Ok(out)
+        })
+    }
+
+    fn all<T: FromRow>(&self, table: &str) -> Result<Vec<T>, StoreError> {
+        self.many(&format!("SELECT * FROM {table}"), Vec::new(), Page::ALL)
+    }
+
+    fn insert_all(tx: &mut dyn Exec, data: &TrustData) -> Result<(), StoreError> {
+        let changes = data
+            .accounts
+            .iter()
+            .cloned()
+            .map(Change::PutAccount)
+            .chain(data.phone_numbers.iter().cloned().map(Change::PutNumber))
+            .chain(
+                (data.customer_profiles.iter().chain(&data.trust_products))
+                    .cloned()
+                    .map(Change::PutBundle),
+            )
+            .chain(data.end_users.iter().cloned().map(Change::PutEndUser))
+            .chain((data.entity_assignments.iter().cloned()).map(Change::PutEntityAssignment));
+        for change in changes {
+            put(tx, &change)?;
+        }
+        for a in &data.channel_endpoint_assignments {
+            put_channel_endpoint_assignment(tx, a)?;
+        }
+        for change in trunking::changes(&data.trunking) {
+            put(tx, &change)?;
+        }
+        Ok(())
+    }
+}
+
+impl<B: Backend> RecordStore for SqlStore<B> {
+    fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
+        self.backend().write(Some(changes), |tx| {
+            for change in changes {
+                put(tx, change)?;
+            }
+            Ok(((), !changes.is_empty()))
+        })
+    }
+
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        let n = self.backend().read(|exec| scalar(exec, COUNT, &[]))?;
+        Ok(n.unwrap_or(0) == 0)
+    }
+
+    fn replace_all(&self, data: &TrustData) -> Result<(), StoreError> {
+        self.backend().write(None, |tx| {
+            for table in TABLES {
+                tx.execute(&format!("DELETE FROM {table}"), &[])?;
+            }
+            Self::insert_all(tx, data)?;
+            Ok(((), true))
+        })
+    }
+
+    fn seed(&self, data: &TrustData) -> Result<bool, StoreError> {
+        self.backend().write(None, |tx| {
+            if scalar(tx, COUNT, &[])?.unwrap_or(0) != 0 {
+                return Ok((false, false));
+            }
+            Self::insert_all(tx, data)?;
+            Ok((true, true))
+        })
+    }
+
+    fn export(&self) -> Result<TrustData, StoreError> {
+        let mut data = self.graph_data()?;
+        data.phone_numbers = self.all("phone_numbers")?;
+        data.channel_endpoint_assignments = self.all("channel_endpoint_assignments")?;
+        Ok(data)
+    }
+
+    fn graph_data(&self) -> Result<TrustData, StoreError> {
+        let mut data = TrustData {
+            accounts: self.all("accounts")?,
+            end_users: self.all("end_users")?,
+            entity_assignments: self.all("entity_assignments")?,
+            ..TrustData::default()
+        };
+        // Parents before their sub-accounts, whatever order they were written in.
+        data.accounts.sort_by_key(|a| a.parent().is_some());
+        data.trunking = self.trunking()?;
+        crate::store::split_bundles(self.all("bundles")?, &mut data);
+        Ok(data)
+    }
+
+    fn scan_numbers(
+        &self,
+        visit: &mut dyn FnMut(NumberRow<'_>) -> Result<(), TrustError>,
+    ) -> Result<usize, StoreError> {
+        let joined = B::DIALECT.comma_join.replace("{}", "c.bundle_sid");
+        let sql = format!(
+            "SELECT n.sid, n.account_sid, n.phone_number,
+                (SELECT {joined} FROM channel_endpoint_assignments c
+                 WHERE c.channel_endpoint_sid = n.sid)
+             FROM phone_numbers n"
+        );
+        self.backend().read(|exec| {
+            let mut bundles = Vec::with_capacity(2);
+            let mut count = 0;
+            exec.each(&sql, &[], &mut |row| {
+                let sid = parse_sid(row.text_at(0)?.as_deref().unwrap_or(""))?;
+                let account = parse_sid(row.text_at(1)?.as_deref().unwrap_or(""))?;
+                let number = row.text_at(2)?.unwrap_or_default();
+                bundles.clear();
+                if let Some(list) = row.text_at(3)? {
+                    for b in list.split(',') {
+                        bundles.push(parse_sid(b)?);
+                    }
+                }
+                visit(NumberRow {
+                    sid,
+                    account_sid: account,
+                    phone_number: &number,
+                    bundles: &bundles,
+                })?;
+                count += 1;
+                Ok(())
+            })?;
+            Ok(count)
+        })
+    }
+
+    fn account(&self, sid: Sid) -> Result<Option<Account>, StoreError> {
+        self.one("SELECT * FROM accounts WHERE sid = ?", &sid.to_string())
+    }
+
+    fn number(&self, sid: Sid) -> Result<Option<PhoneNumber>, StoreError> {
+        self.one(
+            "SELECT * FROM phone_numbers WHERE sid = ?",
+            &sid.to_string(),
+        )
+    }
+
+    fn number_by_e164(&self, e164: &str) -> Result<Option<PhoneNumber>, StoreError> {
+        self.one("SELECT * FROM phone_numbers WHERE phone_number = ?", e164)
+    }
+
+    fn bundle(&self, sid: Sid) -> Result<Option<Bundle>, StoreError> {
+        self.one("SELECT * FROM bundles WHERE sid = ?", &sid.to_string())
+    }
+
+    fn end_user(&self, sid: Sid) -> Result<Option<EndUser>, StoreError> {
+        self.one("SELECT * FROM end_users WHERE sid = ?", &sid.to_string())
+    }
+
+    fn entity_assignment(&self, sid: Sid) -> Result<Option<EntityAssignment>, StoreError> {
+        self.one(
+            "SELECT * FROM entity_assignments WHERE sid = ?",
+            &sid.to_string(),
+        )
+    }
+
+    fn channel_endpoint_assignment(
+        &self,
+        sid: Sid,
+    ) -> Result<Option<ChannelEndpointAssignment>, StoreError> {
+        self.one(
+            "SELECT * FROM channel_endpoint_assignments WHERE sid = ?",
+            &sid.to_string(),
+        )
+    }
+
+    fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError> {
+        self.one("SELECT * FROM evaluations WHERE sid = ?", &sid.to_string())
+    }
+
+    fn trunk(&self, sid: Sid) -> Result<Option<Trunk>, StoreError> {
+        self.doc(Kind::Trunk, &sid.to_string())
+    }
+
+    fn ip_access_control_list(&self, sid: Sid) -> Result<Option<IpAccessControlList>, StoreError> {
+        self.doc(Kind::List, &sid.to_string())
+    }
+
+    fn ip_address(&self, sid: Sid) -> Result<Option<IpAddress>, StoreError> {
+        self.doc(Kind::Address, &sid.to_string())
+    }
+}

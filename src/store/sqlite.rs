@@ -1,0 +1,207 @@
+//! The embedded SQLite backend: one file in WAL mode, created on first run, with one
+//! connection behind a mutex (SQLite serializes writers anyway, and every statement is
+//! short). Tables keep SQLite's implicit `rowid`, the insertion order lists return.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, TransactionBehavior, params_from_iter};
+
+use super::sql::{Arg, Backend, Dialect, Exec, SqlRow, SqlStore};
+use super::{Durability, StoreError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS accounts (
+    sid TEXT PRIMARY KEY, parent_sid TEXT, friendly_name TEXT, auth_token TEXT,
+    status TEXT NOT NULL, type TEXT, date_created TEXT, date_updated TEXT);
+CREATE INDEX IF NOT EXISTS accounts_parent ON accounts(parent_sid);
+CREATE TABLE IF NOT EXISTS phone_numbers (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, phone_number TEXT NOT NULL UNIQUE,
+    friendly_name TEXT, date_created TEXT, date_updated TEXT);
+CREATE INDEX IF NOT EXISTS phone_numbers_account ON phone_numbers(account_sid);
+CREATE TABLE IF NOT EXISTS bundles (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, policy_sid TEXT NOT NULL,
+    status TEXT NOT NULL, valid_until TEXT, friendly_name TEXT, email TEXT,
+    status_callback TEXT, errors TEXT, date_created TEXT, date_updated TEXT);
+CREATE INDEX IF NOT EXISTS bundles_account ON bundles(account_sid);
+CREATE TABLE IF NOT EXISTS end_users (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, friendly_name TEXT, type TEXT NOT NULL,
+    attributes TEXT, date_created TEXT, date_updated TEXT);
+CREATE INDEX IF NOT EXISTS end_users_account ON end_users(account_sid);
+CREATE TABLE IF NOT EXISTS entity_assignments (
+    sid TEXT PRIMARY KEY, bundle_sid TEXT NOT NULL, object_sid TEXT NOT NULL,
+    account_sid TEXT, date_created TEXT);
+CREATE INDEX IF NOT EXISTS entity_assignments_bundle ON entity_assignments(bundle_sid);
+CREATE INDEX IF NOT EXISTS entity_assignments_object ON entity_assignments(object_sid);
+CREATE TABLE IF NOT EXISTS channel_endpoint_assignments (
+    sid TEXT PRIMARY KEY, bundle_sid TEXT NOT NULL, channel_endpoint_sid TEXT NOT NULL,
+    channel_endpoint_type TEXT NOT NULL, account_sid TEXT, date_created TEXT);
+CREATE INDEX IF NOT EXISTS cea_bundle ON channel_endpoint_assignments(bundle_sid);
+CREATE INDEX IF NOT EXISTS cea_endpoint ON channel_endpoint_assignments(channel_endpoint_sid);
+CREATE TABLE IF NOT EXISTS evaluations (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, policy_sid TEXT NOT NULL,
+    bundle_sid TEXT NOT NULL, status TEXT NOT NULL, results TEXT NOT NULL,
+    date_created TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS evaluations_bundle ON evaluations(bundle_sid);
+CREATE TABLE IF NOT EXISTS trunking (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, account_sid TEXT NOT NULL, parent_sid TEXT,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS trunking_kind_account ON trunking(kind, account_sid);
+CREATE INDEX IF NOT EXISTS trunking_kind_parent ON trunking(kind, parent_sid);
+";
+
+/// The SQLite store.
+pub type SqliteStore = SqlStore<Sqlite>;
+
+/// The SQLite database of a [`SqliteStore`].
+pub struct Sqlite {
+    conn: Mutex<Connection>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqlStore<Sqlite> {
+    /// Opens (creating the file, its directory and the schema when missing) the store.
+    pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
+        let fail = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        }
+        let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
+        let sync = match durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| fail(e.to_string()))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| fail(e.to_string()))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(fail(format!("journal_mode is {mode}, not wal")));
+        }
+        conn.execute_batch(&format!("PRAGMA synchronous={sync};"))
+            .map_err(|e| fail(e.to_string()))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(SqlStore::new(Sqlite {
+            conn: Mutex::new(conn),
+        }))
+    }
+
+    /// An in-memory store, for tests.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory().map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(SqlStore::new(Sqlite {
+            conn: Mutex::new(conn),
+        }))
+    }
+}
+
+impl Sqlite {
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-statement leaves SQLite consistent (the transaction rolls back).
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Backend for Sqlite {
+    const DIALECT: Dialect = Dialect {
+        comma_join: "group_concat({})",
+    };
+
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&mut dyn Exec) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn();
+        read(&mut On(&conn))
+    }
+
+    fn write<T>(
+        &self,
+        _changes: Option<&[crate::trust::Change]>,
+        write: impl FnOnce(&mut dyn Exec) -> Result<(T, bool), StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let (out, _) = write(&mut On(&tx))?;
+        tx.commit().map_err(backend)?;
+        Ok(out)
+    }
+}
+
+/// Statements on one connection (a transaction derefs to its connection).
+struct On<'c>(&'c Connection);
+
+fn values(args: &[Arg]) -> impl Iterator<Item = Value> + '_ {
+    args.iter().map(|a| match a {
+        Arg::Text(s) => Value::Text(s.clone()),
+        Arg::Int(i) => Value::Integer(*i),
+        Arg::Null => Value::Null,
+    })
+}
+
+impl Exec for On<'_> {
+    fn execute(&mut self, sql: &str, args: &[Arg]) -> Result<u64, StoreError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(backend)?;
+        let n = stmt
+            .execute(params_from_iter(values(args)))
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    fn each(
+        &mut self,
+        sql: &str,
+        args: &[Arg],
+        visit: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(backend)?;
+        let mut rows = stmt
+            .query(params_from_iter(values(args)))
+            .map_err(backend)?;
+        while let Some(row) = rows.next().map_err(backend)? {
+            visit(&Row(row))?;
+        }
+        Ok(())
+    }
+}
+
+struct Row<'r, 's>(&'r rusqlite::Row<'s>);
+
+fn text(value: ValueRef<'_>) -> Result<Option<String>, StoreError> {
+    match value {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
+        other => Err(StoreError::Corrupt {
+            what: "text column",
+            message: format!("holds {:?}", other.data_type()),
+        }),
+    }
+}
+
+impl SqlRow for Row<'_, '_> {
+    fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        text(self.0.get_ref(column).map_err(backend)?)
+    }
+
+    fn text_at(&self, index: usize) -> Result<Option<String>, StoreError> {
+        text(self.0.get_ref(index).map_err(backend)?)
+    }
+
+    fn int_at(&self, index: usize) -> Result<i64, StoreError> {
+        self.0.get(index).map_err(backend)
+    }
+}
