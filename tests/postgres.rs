@@ -28,6 +28,17 @@ fn config(dir: &Path, store: &str) -> PathBuf {
         .write_config(dir)
 }
 
+/// Gives `who` an approved Primary profile and SHAKEN trust product, both holding `pn`.
+async fn vet(api: &Api, who: &Creds, pn: &str) {
+    let p = api.compliant_profile(who, PRIMARY).await;
+    api.assign(who, PROFILES, &p, pn).await;
+    let t = api.bundle(who, PRODUCTS, SHAKEN, None).await;
+    api.link(who, PRODUCTS, &t, &p).await;
+    api.assign(who, PRODUCTS, &t, pn).await;
+    api.approve(who, PROFILES, &p).await;
+    api.approve(who, PRODUCTS, &t).await;
+}
+
 fn export(cfg: &Path, out: &Path) -> serde_json::Value {
     let o = callsign(&[
         "trust",
@@ -62,13 +73,7 @@ async fn a_server_on_postgres_serves_the_api_and_signs_from_it() {
     api.trunk_at(&newco, ip).await;
     let claims = signed_call(&h, ip, "2155550177", "2155550199", "pg-1").await;
     assert_eq!(claims["attest"], "C", "not vetted yet");
-    let p = api.compliant_profile(&newco, PRIMARY).await;
-    api.assign(&newco, PROFILES, &p, &pn).await;
-    let t = api.bundle(&newco, PRODUCTS, SHAKEN, None).await;
-    api.link(&newco, PRODUCTS, &t, &p).await;
-    api.assign(&newco, PRODUCTS, &t, &pn).await;
-    api.approve(&newco, PROFILES, &p).await;
-    api.approve(&newco, PRODUCTS, &t).await;
+    vet(&api, &newco, &pn).await;
     let claims = signed_call(&h, ip, "2155550177", "2155550199", "pg-2").await;
     assert_eq!(claims["attest"], "A");
     // Every write reached the change log, in order, for the other nodes.
@@ -115,4 +120,100 @@ fn export_and_import_move_an_installation_between_sqlite_and_postgres() {
     let o = callsign(&["trust", "export", "--config", bad_cfg.to_str().unwrap()]);
     assert_fails_saying(&o, "cannot open the store");
     assert!(!text(&o).contains("hunter2"), "{}", text(&o));
+}
+
+/// Tries `attempt` every 20 ms until it returns true, for at most `limit`: how long it
+/// took, or `None`.
+async fn within(
+    limit: std::time::Duration,
+    mut attempt: impl AsyncFnMut() -> bool,
+) -> Option<std::time::Duration> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if attempt().await {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+async fn two_nodes_on_one_database_see_each_others_writes_on_their_calls() {
+    let url = fresh_database();
+    let one = TestServer::new().store("{}").store_db(&url).start().await;
+    let two = TestServer::new().store("{}").store_db(&url).start().await;
+    let (api1, api2) = (Api::new(one.http), Api::new(two.http));
+    let op = Creds::operator();
+
+    // Built and vetted through node 1.
+    let newco = api1.account(&op, "Newco").await;
+    let pn = api1.number(&newco.sid, "+12155550178").await;
+    let ip = "127.0.0.18";
+    let trunk = api1.trunk_at(&newco, ip).await;
+    vet(&api1, &newco, &pn).await;
+    let at_one = signed_call(&one, ip, "2155550178", "2155550199", "n1-a").await;
+    assert_eq!(at_one["attest"], "A");
+    // Node 2 signs the same call A, from its own index, once the feed brings it.
+    let mut n = 0;
+    let seen = within(std::time::Duration::from_secs(5), async || {
+        n += 1;
+        let call = format!("n2-{n}");
+        let uac = send_invite(two.udp, ip, &call, ("2155550178", "2155550199"), None, "").await;
+        let (m, _) = recv_until_any(&uac, two.uas_udp(), &call).await;
+        m.starts_with("INVITE ")
+            && verify_identity(
+                &header(&m, callsign::sip::HeaderName::Identity).unwrap_or_default(),
+                &two.leaf_public_key,
+            )["attest"]
+                == "A"
+    })
+    .await;
+    let took = seen.expect("node 2 signs A within 5 s of node 1's writes");
+    eprintln!("node 1's writes reached node 2's calls in {took:?}");
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+
+    // Taken off the trunk through node 2, the source is refused by node 1 too.
+    let uses = format!("/v1/Trunks/{trunk}/IpAccessControlLists");
+    let (_, lists) = api2.get(&uses, &newco, &[]).await;
+    let list = lists["ip_access_control_lists"][0]["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = api2.delete(&format!("{uses}/{list}"), &newco).await;
+    assert_eq!(s, 204);
+    let mut n = 0;
+    let refused = within(std::time::Duration::from_secs(5), async || {
+        n += 1;
+        let call = format!("n1-off-{n}");
+        let uac = send_invite(one.udp, ip, &call, ("2155550178", "2155550199"), None, "").await;
+        let (m, _) = recv_until_any(&uac, one.uas_udp(), &call).await;
+        m.starts_with("SIP/2.0 403")
+    })
+    .await;
+    refused.expect("node 1 refuses the source within 5 s of node 2's write");
+    one.assert_metric("callsign_trust_feed_lag 0").await;
+}
+
+/// The first of: call `call`'s INVITE reaching `uas` (answered 486), or a final
+/// answer reaching `uac`.
+async fn recv_until_any(
+    uac: &tokio::net::UdpSocket,
+    uas: &tokio::net::UdpSocket,
+    call: &str,
+) -> (String, std::net::SocketAddr) {
+    let id = format!("Call-ID: {call}\r\n");
+    let at_uas = recv_until(uas, |m| m.starts_with("INVITE ") && m.contains(&id));
+    let at_uac = recv_until(uac, |m| {
+        m.starts_with("SIP/2.0 ") && !m.starts_with("SIP/2.0 100")
+    });
+    tokio::select! {
+        (m, from) = at_uas => {
+            let busy = respond(&m, 486, "Busy Here", "");
+            uas.send_to(busy.as_bytes(), from).await.unwrap();
+            (m, from)
+        }
+        got = at_uac => got,
+    }
 }

@@ -154,6 +154,14 @@ pub struct TrustConfig {
     /// at the cost of an fsync per API write.
     #[serde(default)]
     pub durability: Durability,
+    /// On a PostgreSQL store: how often to read the change log besides its
+    /// notifications, which are not guaranteed to arrive.
+    #[serde(default = "default_feed_poll_ms")]
+    pub feed_poll_ms: u64,
+}
+
+fn default_feed_poll_ms() -> u64 {
+    1000
 }
 
 /// The Trust Hub API: the operator's credential, request limits and status callbacks.

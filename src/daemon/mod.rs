@@ -229,6 +229,10 @@ async fn serve(
         return Err(ServeError::Identity { sid, error: e });
     }
     let metrics = Arc::new(Metrics::new());
+    if let trust::TrustSource::Store(hub) = &source {
+        let poll = std::time::Duration::from_millis(config.trust.feed_poll_ms);
+        hub.follow(Arc::clone(&metrics), poll, background, shutdown.clone());
+    }
 
     let udp_addr = listeners.udp.as_ref().map(|s| s.local_addr()).transpose()?;
     let tcp_addr = listeners.tcp.as_ref().map(|s| s.local_addr()).transpose()?;

@@ -91,8 +91,11 @@ pub async fn load(
     let opened = tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
         match open_store(&cfg, &trunks)? {
             Some(st) => {
+                // Where in a shared store's change log the index stands: read first,
+                // so no write committed during the rebuild is missed.
+                let seq = st.feed().map(|f| f.head()).transpose()?.unwrap_or(0);
                 let index = store::rebuild_index(st.as_ref())?;
-                Ok(Some((index, st)))
+                Ok(Some((index, st, seq)))
             }
             None => Ok(None),
         }
@@ -100,7 +103,7 @@ pub async fn load(
     .await
     .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
     match opened {
-        Some((index, st)) => {
+        Some((index, st, seq)) => {
             let trust = Arc::new(Trust::new(index));
             let hub = Hub::start(
                 settings::hub(config),
@@ -109,7 +112,8 @@ pub async fn load(
                 tasks,
                 shutdown,
             )?
-            .with_identities(Arc::clone(identities));
+            .with_identities(Arc::clone(identities))
+            .with_feed_position(seq);
             Ok((trust, TrustSource::Store(Arc::new(hub))))
         }
         None => {

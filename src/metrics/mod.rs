@@ -58,6 +58,9 @@ pub struct Metrics {
     pub retransmissions_absorbed: Counter,
     pub origination_failovers: Counter,
     pub number_routes: Counter,
+    pub trust_index_seq: Gauge,
+    pub trust_feed_lag: Gauge,
+    pub trust_feed_reconnects: Counter,
     pub transactions: Gauge,
     pub pipeline_seconds: Histogram,
 }
@@ -85,6 +88,9 @@ impl Metrics {
             retransmissions_absorbed: Counter::default(),
             origination_failovers: Counter::default(),
             number_routes: Counter::default(),
+            trust_index_seq: Gauge::default(),
+            trust_feed_lag: Gauge::default(),
+            trust_feed_reconnects: Counter::default(),
             transactions: Gauge::default(),
             // 5 µs .. ~80 ms in factor-2 steps.
             pipeline_seconds: Histogram::new(exponential_buckets(5e-6, 2.0, 15)),
@@ -154,6 +160,21 @@ impl Metrics {
             "number_routes",
             "Verified calls delivered to the origination URLs of the trunk their called number is on",
             m.number_routes.clone(),
+        );
+        registry.register(
+            "trust_index_seq",
+            "The shared store's change-log seq the trust index has applied (0 on SQLite)",
+            m.trust_index_seq.clone(),
+        );
+        registry.register(
+            "trust_feed_lag",
+            "Changes committed to the shared store that the trust index has not applied yet",
+            m.trust_feed_lag.clone(),
+        );
+        registry.register(
+            "trust_feed_reconnects",
+            "Times the shared store's change listener reconnected",
+            m.trust_feed_reconnects.clone(),
         );
         registry.register(
             "transactions",

@@ -160,6 +160,30 @@ pub trait RecordStore: Send + Sync {
     fn trunk(&self, sid: Sid) -> Result<Option<Trunk>, StoreError>;
     fn ip_access_control_list(&self, sid: Sid) -> Result<Option<IpAccessControlList>, StoreError>;
     fn ip_address(&self, sid: Sid) -> Result<Option<IpAddress>, StoreError>;
+    /// The change feed, when other processes write this store too.
+    fn feed(&self) -> Option<&dyn Feed> {
+        None
+    }
+}
+
+/// The change feed of a store that several nodes share: how one node keeps its index
+/// current with the writes the others commit.
+pub trait Feed: Send + Sync {
+    /// Takes the lock every node's Trust Hub writes hold from their first read to their
+    /// commit, so that writes are ordered across nodes and each checks its rules on an
+    /// index that has caught up. Released when the guard drops.
+    fn lock_writes(&self) -> Result<Box<dyn Send>, StoreError>;
+    /// The last committed write's `seq` (0 when there is none).
+    fn head(&self) -> Result<i64, StoreError>;
+    /// The committed writes after `seq`, in order: `(seq, changes)`, `None` when the
+    /// whole data set was replaced; writes this process committed are left out (they
+    /// are in its index already).
+    #[allow(clippy::type_complexity)]
+    fn changes_after(&self, seq: i64) -> Result<Vec<(i64, Option<Vec<Change>>)>, StoreError>;
+    /// Wakes the receiver when another write may have been committed (and after each
+    /// reconnection, when some may have been missed); `reconnects` counts those.
+    fn subscribe(&self, reconnects: Box<dyn Fn() + Send + Sync>)
+    -> tokio::sync::mpsc::Receiver<()>;
 }
 
 /// The questions the Trust Hub asks besides "the record with this SID": the filters of

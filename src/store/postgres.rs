@@ -18,8 +18,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
-use super::StoreError;
 use super::sql::{Arg, Backend, Dialect, Exec, SqlRow, SqlStore};
+use super::{Feed, StoreError};
 use crate::trust::Change;
 
 /// The store on PostgreSQL.
@@ -79,6 +79,13 @@ CREATE TABLE change_log (
 
 /// Serializes schema migrations between nodes starting together.
 const MIGRATION_LOCK: i64 = 0x6361_6c6c_7369_676e; // "callsign"
+/// Held by a Trust Hub write from its first read to its commit, on every node.
+const WRITE_LOCK: i64 = MIGRATION_LOCK + 1;
+/// Held by a transaction from its change-log row to its commit, so that `seq` order is
+/// commit order and a node that has read up to `seq` never meets a smaller one later.
+const LOG_LOCK: i64 = MIGRATION_LOCK + 2;
+/// The longest wait before reconnecting the listener.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Connections a store opens at most.
 const POOL_SIZE: usize = 8;
@@ -88,6 +95,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The PostgreSQL database of a [`PostgresStore`].
 pub struct Postgres {
     pool: Pool,
+    /// For the listening connection, outside the pool.
+    config: tokio_postgres::Config,
+    /// The `seq`s of writes this process committed and has not met in the log yet.
+    own: std::sync::Mutex<std::collections::BTreeSet<i64>>,
     /// Drives the connections; shut down without blocking when the store goes.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -120,7 +131,7 @@ impl SqlStore<Postgres> {
             .build()
             .map_err(|e| fail(e.to_string()))?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -135,6 +146,8 @@ impl SqlStore<Postgres> {
             .map_err(|e| fail(e.to_string()))?;
         let pg = Postgres {
             pool,
+            config,
+            own: Default::default(),
             runtime: Some(runtime),
         };
         pg.migrate().map_err(|e| fail(e.to_string()))?;
@@ -294,6 +307,10 @@ impl Backend for Postgres {
         comma_join: "string_agg({}, ',')",
     };
 
+    fn feed(&self) -> Option<&dyn Feed> {
+        Some(self)
+    }
+
     fn read<T>(
         &self,
         read: impl FnOnce(&mut dyn Exec) -> Result<T, StoreError>,
@@ -317,6 +334,7 @@ impl Backend for Postgres {
             }
             // A whole import is logged as `null`: the other nodes reload.
             let logged = serde_json::to_string(&changes).map_err(backend)?;
+            on.wait(client.execute("SELECT pg_advisory_xact_lock($1)", &[&LOG_LOCK]))?;
             let row = on.wait(client.query_one(
                 "INSERT INTO change_log (changes) VALUES ($1::text::jsonb) RETURNING seq",
                 &[&logged],
@@ -324,12 +342,124 @@ impl Backend for Postgres {
             let seq: i64 = row.try_get(0).map_err(backend)?;
             on.wait(client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &seq.to_string()]))?;
             on.simple("COMMIT")?;
+            self.own_set().insert(seq);
             Ok(out)
         });
         if done.is_err() {
             let _ = on.simple("ROLLBACK");
         }
         done
+    }
+}
+
+impl Postgres {
+    fn own_set(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<i64>> {
+        self.own.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// [`WRITE_LOCK`], held on one pooled connection until dropped (or until that
+/// connection dies, when the server releases it).
+struct WriteLock(Option<Object>);
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let on = On(&client);
+            if on
+                .wait(client.execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK]))
+                .is_err()
+            {
+                // Not knowing whether it is still held, the connection must not be
+                // reused: it closes, and the server releases the lock with it.
+                let _ = Object::take(client);
+            }
+        }
+    }
+}
+
+impl Feed for Postgres {
+    fn lock_writes(&self) -> Result<Box<dyn Send>, StoreError> {
+        let client = self.client()?;
+        On(&client).wait(client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK]))?;
+        Ok(Box::new(WriteLock(Some(client))))
+    }
+
+    fn head(&self) -> Result<i64, StoreError> {
+        let client = self.client()?;
+        let row = On(&client)
+            .wait(client.query_one("SELECT coalesce(max(seq), 0)::bigint FROM change_log", &[]))?;
+        row.try_get(0).map_err(backend)
+    }
+
+    fn changes_after(&self, seq: i64) -> Result<Vec<(i64, Option<Vec<Change>>)>, StoreError> {
+        let all = Postgres::changes_after(self, seq)?;
+        let mut own = self.own_set();
+        let theirs = all.into_iter().filter(|(s, _)| !own.remove(s)).collect();
+        // What is at or below `seq` will not be asked for again.
+        own.retain(|s| *s > seq);
+        Ok(theirs)
+    }
+
+    fn subscribe(
+        &self,
+        reconnects: Box<dyn Fn() + Send + Sync>,
+    ) -> tokio::sync::mpsc::Receiver<()> {
+        let (wake, woken) = tokio::sync::mpsc::channel(1);
+        let config = self.config.clone();
+        let rt = self.runtime.as_ref().expect("runtime until drop");
+        rt.spawn(listen(config, wake, reconnects));
+        woken
+    }
+}
+
+/// Listens for [`CHANNEL`] on a connection of its own, waking `wake` for each
+/// notification and after each (re)connection, until `wake`'s receiver is gone.
+async fn listen(
+    config: tokio_postgres::Config,
+    wake: tokio::sync::mpsc::Sender<()>,
+    reconnects: Box<dyn Fn() + Send + Sync>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    let mut first = true;
+    while !wake.is_closed() {
+        if !first {
+            reconnects();
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+        first = false;
+        let Ok((client, mut connection)) = config.connect(NoTls).await else {
+            continue;
+        };
+        let notify = wake.clone();
+        let driver = tokio::spawn(async move {
+            while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                match message {
+                    Ok(tokio_postgres::AsyncMessage::Notification(_)) => {
+                        // A wake-up already pending covers this one too.
+                        let _ = notify.try_send(());
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        });
+        if client
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .await
+            .is_ok()
+        {
+            backoff = Duration::from_millis(100);
+            // Whatever was committed while we were not listening.
+            let _ = wake.try_send(());
+            let closed = wake.clone();
+            tokio::select! {
+                _ = driver => {}
+                _ = closed.closed() => return,
+            }
+        }
+        drop(client);
     }
 }
 

@@ -50,7 +50,7 @@ impl Hub {
             uri: None,
             subresource_uris: None,
         };
-        let guard = self.lock();
+        let guard = self.lock()?;
         self.commit(&guard, Write::of(Change::PutAccount(account.clone())))?;
         Ok(account)
     }
@@ -104,7 +104,7 @@ impl Hub {
         sid: Sid,
         update: AccountUpdate,
     ) -> Result<Account, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut account = self.account(caller, sid)?;
         if let Some(name) = update.friendly_name {
             account.friendly_name = Some(name);

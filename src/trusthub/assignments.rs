@@ -122,7 +122,7 @@ impl Hub {
         bundle: Sid,
         object: Sid,
     ) -> Result<EntityAssignment, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let b = self.bundle(caller, kind, bundle)?;
         Self::require_editable(&b)?;
         let target = self.link_target(object)?;
@@ -186,7 +186,7 @@ impl Hub {
         bundle: Sid,
         sid: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let (b, a) = self.bundle_child::<EntityAssignment>(caller, kind, bundle, sid)?;
         Self::require_editable(&b)?;
         self.commit(&guard, Write::of(Change::DeleteEntityAssignment(a)))
@@ -206,7 +206,7 @@ impl Hub {
         channel_type: &str,
     ) -> Result<ChannelEndpointAssignment, HubError> {
         rules::check_channel_type(channel_type)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         let b = self.bundle(caller, kind, bundle)?;
         let facts = self.facts(&b)?;
         let (number, tn) = self.number_record(pn)?;
@@ -295,7 +295,7 @@ impl Hub {
         bundle: Sid,
         sid: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let (b, a) = self.bundle_child::<ChannelEndpointAssignment>(caller, kind, bundle, sid)?;
         let (_, tn) = self.number_record(a.channel_endpoint_sid)?;
         let auto = rules::automatic_product_sid(b.sid);

@@ -148,7 +148,7 @@ impl Hub {
             url: None,
             links: None,
         };
-        let guard = self.lock();
+        let guard = self.lock()?;
         self.commit(&guard, Write::of(Change::PutBundle(bundle.clone())))?;
         Ok(bundle)
     }
@@ -181,7 +181,7 @@ impl Hub {
         if let Some(email) = &update.email {
             rules::check_email(email)?;
         }
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut b = self.bundle(caller, kind, sid)?;
         let policy = policy_of(&b)?;
         let operator = caller.is_operator();
@@ -367,7 +367,7 @@ impl Hub {
         kind: BundleKind,
         sid: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let b = self.bundle(caller, kind, sid)?;
         if !caller.is_operator() {
             Self::require_editable(&b)?;

@@ -69,7 +69,7 @@ impl Hub {
             date_created: Some(now.clone()),
             date_updated: Some(now),
         };
-        let guard = self.lock();
+        let guard = self.lock()?;
         let change = Change::PutCredentialList(list.clone());
         self.commit_trunking(caller, &guard, vec![change])?;
         Ok(list)
@@ -114,7 +114,7 @@ impl Hub {
         friendly_name: String,
     ) -> Result<CredentialList, HubError> {
         check_name(&friendly_name)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut list = self.credential_list(caller, account, sid)?;
         list.friendly_name = Some(friendly_name);
         list.date_updated = Some(self.now_text());
@@ -130,7 +130,7 @@ impl Hub {
         account: Sid,
         sid: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let list = self.credential_list(caller, account, sid)?;
         let records = self.trust.load().trunking();
         let uses = (records.trunk_credential_lists.into_iter())
@@ -154,7 +154,7 @@ impl Hub {
     ) -> Result<Credential, HubError> {
         check_username(&username)?;
         check_password(password)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         let list = self.credential_list(caller, account, list)?;
         let held = self.credentials(caller, account, list.sid, Page::ALL)?;
         if held.len() >= CREDENTIALS_PER_LIST {
@@ -230,7 +230,7 @@ impl Hub {
         password: &str,
     ) -> Result<Credential, HubError> {
         check_password(password)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut c = self.credential(caller, account, list, sid)?;
         c.ha1_md5 = ha1(Algorithm::Md5, &c.username, &self.digest_realm, password);
         c.ha1_sha256 = ha1(Algorithm::Sha256, &c.username, &self.digest_realm, password);
@@ -247,7 +247,7 @@ impl Hub {
         list: Sid,
         sid: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let c = self.credential(caller, account, list, sid)?;
         self.commit_trunking(caller, &guard, vec![Change::DeleteCredential(c)])
     }
@@ -297,7 +297,7 @@ impl Hub {
         trunk: Sid,
         list: Sid,
     ) -> Result<(TrunkCredentialList, CredentialList), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let trunk = self.trunk(caller, trunk)?;
         let acl = self.trust.load().with_trunking(|t| {
             (t.credential_lists.iter())
@@ -328,7 +328,7 @@ impl Hub {
         trunk: Sid,
         list: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let (usage, _) = self.trunk_credential_list(caller, trunk, list)?;
         let change = Change::DeleteTrunkCredentialList(usage);
         self.commit_trunking(caller, &guard, vec![change])

@@ -40,7 +40,7 @@ impl Hub {
             date_updated: Some(now),
             url: None,
         };
-        let guard = self.lock();
+        let guard = self.lock()?;
         self.commit(&guard, Write::of(Change::PutEndUser(user.clone())))?;
         Ok(user)
     }
@@ -78,7 +78,7 @@ impl Hub {
         sid: Sid,
         update: EndUserUpdate,
     ) -> Result<EndUser, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut user = self.end_user(caller, sid)?;
         self.require_unlocked(&user)?;
         if let Some(name) = update.friendly_name {
@@ -93,7 +93,7 @@ impl Hub {
     }
 
     pub fn delete_end_user(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let user = self.end_user(caller, sid)?;
         let assigned = self
             .store()

@@ -15,7 +15,7 @@ impl Hub {
         bundle: Sid,
         policy_sid: Sid,
     ) -> Result<Evaluation, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let b = self.bundle(caller, kind, bundle)?;
         if policy_sid != b.policy_sid {
             return Err(HubError::PolicyMismatch {

@@ -71,7 +71,7 @@ impl Hub {
         fields: IdentityFields,
     ) -> Result<IdentityView, HubError> {
         caller.require_operator(ACTION)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         let count = self
             .trust
             .load()
@@ -140,7 +140,7 @@ impl Hub {
         fields: IdentityFields,
     ) -> Result<IdentityView, HubError> {
         caller.require_operator(ACTION)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut record = self.identity_record(sid)?;
         let reload = fields.certificate_chain.is_some()
             || fields.private_key.is_some()
@@ -167,7 +167,7 @@ impl Hub {
     /// Deletes an identity no trunk or account is assigned to.
     pub fn delete_identity(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
         caller.require_operator(ACTION)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         let record = self.identity_record(sid)?;
         let assigned = self.trust.load().with_trunking(|t| {
             (t.signing_assignments.iter())
@@ -190,7 +190,7 @@ impl Hub {
         target: &str,
     ) -> Result<SigningAssignment, HubError> {
         caller.require_operator(ACTION)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         self.identity_record(sid)?;
         let target = Sid::parse_any(target)
             .ok()
@@ -266,7 +266,7 @@ impl Hub {
         sid: Sid,
         target: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let assignment = self.identity_assignment(caller, sid, target)?;
         let change = Change::DeleteSigningAssignment(assignment);
         self.commit_trunking(caller, &guard, vec![change])

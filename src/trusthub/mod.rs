@@ -26,17 +26,19 @@ pub mod credentials;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;
+mod feed;
 pub mod identities;
 pub mod numbers;
 pub mod origination;
 pub mod trunk_numbers;
 pub mod trunks;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::error;
+use tracing::{error, warn};
 
 use crate::clock::{self, Clock, SystemClock};
 use crate::identities::Identities;
@@ -116,6 +118,14 @@ impl Write {
     }
 }
 
+/// [`Hub::lock`]'s guard: this process's write lock and, on a shared store, every
+/// node's.
+pub(crate) struct WriteGuard<'h> {
+    // Released before the local lock.
+    _shared: Option<Box<dyn Send>>,
+    _local: MutexGuard<'h, ()>,
+}
+
 /// The Trust Hub service.
 pub struct Hub {
     store: Arc<dyn Store>,
@@ -133,6 +143,8 @@ pub struct Hub {
     /// The realm credentials' digests are made in.
     digest_realm: String,
     write_lock: Mutex<()>,
+    /// On a shared store: the `seq` of the last change-log entry in the index.
+    applied: AtomicI64,
 }
 
 /// Compares secrets in time that depends only on their lengths.
@@ -167,6 +179,7 @@ impl Hub {
             origination_policy: FetchPolicy::default(),
             digest_realm: crate::trust::DIGEST_REALM.to_owned(),
             write_lock: Mutex::new(()),
+            applied: AtomicI64::new(0),
         }
     }
 
@@ -279,16 +292,87 @@ impl Hub {
     }
 
     /// Serializes writes; hold the guard from the first read a write depends on until
-    /// [`Hub::commit`] returns.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
-        self.write_lock
+    /// [`Hub::commit`] returns. On a store several nodes share, the guard also holds the
+    /// store's write lock, and the index has caught up with every write committed
+    /// before it was taken, so the write's rules are checked on the current data.
+    pub(crate) fn lock(&self) -> Result<WriteGuard<'_>, HubError> {
+        let local = self
+            .write_lock
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let shared = match self.store.feed() {
+            Some(feed) => {
+                let shared = feed.lock_writes()?;
+                self.catch_up_locked(feed)?;
+                Some(shared)
+            }
+            None => None,
+        };
+        Ok(WriteGuard {
+            _shared: shared,
+            _local: local,
+        })
+    }
+
+    /// Applies the writes other nodes committed after the last one the index has, in
+    /// order; a whole replaced data set, or a change that does not fit the index,
+    /// rebuilds it. Call with both locks held ([`Hub::lock`]).
+    fn catch_up_locked(&self, feed: &dyn crate::store::Feed) -> Result<(), StoreError> {
+        let from = self.applied.load(Ordering::Acquire);
+        let mut identities = false;
+        for (seq, changes) in feed.changes_after(from)? {
+            let Some(changes) = changes else {
+                return self.rebuild_from_feed(feed);
+            };
+            let index = self.trust.load();
+            for change in &changes {
+                identities |= matches!(
+                    change,
+                    Change::PutSigningIdentity(_) | Change::DeleteSigningIdentity(_)
+                );
+                if let Err(e) = index.apply(change) {
+                    warn!(error = %e, seq, "a change from the feed does not fit the index; rebuilding from the store");
+                    drop(index);
+                    return self.rebuild_from_feed(feed);
+                }
+            }
+            self.applied.store(seq, Ordering::Release);
+        }
+        if identities {
+            self.sync_identities();
+        }
+        Ok(())
+    }
+
+    fn rebuild_from_feed(&self, feed: &dyn crate::store::Feed) -> Result<(), StoreError> {
+        let head = feed.head()?;
+        self.rebuild_locked()?;
+        self.applied.store(head, Ordering::Release);
+        Ok(())
+    }
+
+    /// The `seq` of the last write of the shared store's change log in the index.
+    pub fn applied_seq(&self) -> i64 {
+        self.applied.load(Ordering::Acquire)
+    }
+
+    /// Sets where the index stands in the store's change log: the head read before the
+    /// index was built (writes after it may be in the index already; applying them
+    /// again is harmless, or rebuilds).
+    pub fn with_feed_position(self, seq: i64) -> Hub {
+        self.applied.store(seq, Ordering::Release);
+        self
+    }
+
+    /// Catches the index up with the other nodes' writes now (what the follower does on
+    /// each notification and poll).
+    pub fn catch_up(&self) -> Result<(), HubError> {
+        self.lock().map(drop)
     }
 
     /// Commits `write` to the store, then derives the index update from each change and
     /// queues the status callbacks. Call with the guard from [`Hub::lock`] held.
-    pub(crate) fn commit(&self, _guard: &MutexGuard<'_, ()>, write: Write) -> Result<(), HubError> {
+    pub(crate) fn commit(&self, _guard: &WriteGuard<'_>, write: Write) -> Result<(), HubError> {
         self.store.apply(&write.changes)?;
         let index = self.trust.load();
         for change in &write.changes {
@@ -319,8 +403,16 @@ impl Hub {
 
     /// Rebuilds the index from the store (SIGHUP), between writes.
     pub fn reload(&self) -> Result<usize, StoreError> {
-        let _guard = self.lock();
-        self.rebuild_locked()
+        let _guard = self.lock().map_err(|e| match e {
+            HubError::Store(e) => e,
+            other => StoreError::Backend(other.to_string()),
+        })?;
+        let head = self.store.feed().map(|feed| feed.head()).transpose()?;
+        let numbers = self.rebuild_locked()?;
+        if let Some(head) = head {
+            self.applied.store(head, Ordering::Release);
+        }
+        Ok(numbers)
     }
 
     /// The index as the store would rebuild it now, for tests that compare it with the

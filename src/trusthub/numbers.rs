@@ -91,7 +91,7 @@ impl Hub {
         let account = self.visible_account(caller, account)?;
         caller.require_operator("create phone numbers")?;
         let (_, e164) = e164(raw)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         if self.store().number_by_e164(&e164)?.is_some() {
             return Err(HubError::PhoneNumberExists(e164));
         }
@@ -142,7 +142,7 @@ impl Hub {
 
     /// Releases a number, its assignments and its place on a trunk.
     pub fn delete_number(&self, caller: &Caller, account: Sid, sid: Sid) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let n = self.number(caller, account, sid)?;
         let tn = self.number_tn(&n)?;
         let mut write = Write::default();

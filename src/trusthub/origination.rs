@@ -44,7 +44,7 @@ impl Hub {
         trunk: Sid,
         fields: OriginationFields,
     ) -> Result<OriginationUrl, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let trunk = self.trunk(caller, trunk)?;
         for (field, given) in [
             ("FriendlyName", fields.friendly_name.is_some()),
@@ -115,7 +115,7 @@ impl Hub {
         sid: Sid,
         fields: OriginationFields,
     ) -> Result<OriginationUrl, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut url = self.origination_url(caller, trunk, sid)?;
         self.edit_url(&mut url, fields)?;
         url.date_updated = Some(self.now_text());
@@ -130,7 +130,7 @@ impl Hub {
         trunk: Sid,
         sid: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let url = self.origination_url(caller, trunk, sid)?;
         self.commit_trunking(caller, &guard, vec![Change::DeleteOriginationUrl(url)])
     }

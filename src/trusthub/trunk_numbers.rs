@@ -64,7 +64,7 @@ impl Hub {
         trunk: Sid,
         pn: Sid,
     ) -> Result<(TrunkPhoneNumber, PhoneNumber), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let trunk = self.trunk(caller, trunk)?;
         let number = (self.store().number(pn)?)
             .filter(|n| n.account_sid == trunk.account_sid)
@@ -93,7 +93,7 @@ impl Hub {
         trunk: Sid,
         pn: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let (link, _) = self.trunk_number(caller, trunk, pn)?;
         let change = Change::DeleteTrunkPhoneNumber(link);
         self.commit_trunking(caller, &guard, vec![change])

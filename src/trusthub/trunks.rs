@@ -84,7 +84,7 @@ impl Hub {
     pub(super) fn commit_trunking(
         &self,
         caller: &Caller,
-        guard: &std::sync::MutexGuard<'_, ()>,
+        guard: &super::WriteGuard<'_>,
         changes: Vec<Change>,
     ) -> Result<(), HubError> {
         let index = self.trust.load_full();
@@ -152,7 +152,7 @@ impl Hub {
             date_updated: Some(now),
             ..Trunk::new(new_sid(*b"TK"), account)
         };
-        let guard = self.lock();
+        let guard = self.lock()?;
         self.edit_trunk(&mut trunk, fields)?;
         self.commit_trunking(caller, &guard, vec![Change::PutTrunk(trunk.clone())])?;
         Ok(trunk)
@@ -281,7 +281,7 @@ impl Hub {
         sid: Sid,
         fields: TrunkFields,
     ) -> Result<Trunk, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut trunk = self.trunk(caller, sid)?;
         self.edit_trunk(&mut trunk, fields)?;
         trunk.date_updated = Some(self.now_text());
@@ -293,7 +293,7 @@ impl Hub {
     /// origination URLs, its numbers (they stay the account's) and its signing identity
     /// assignment.
     pub fn delete_trunk(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let trunk = self.trunk(caller, sid)?;
         let mut changes: Vec<Change> = (self.store().trunk_acls(sid, Page::ALL)?)
             .into_iter()
@@ -367,7 +367,7 @@ impl Hub {
         trunk: Sid,
         list: Sid,
     ) -> Result<(TrunkAcl, IpAccessControlList), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let trunk = self.trunk(caller, trunk)?;
         let acl = (self.store().ip_access_control_list(list)?)
             .filter(|l| l.account_sid == trunk.account_sid)
@@ -395,7 +395,7 @@ impl Hub {
         trunk: Sid,
         list: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let (link, _) = self.trunk_list(caller, trunk, list)?;
         self.commit_trunking(caller, &guard, vec![Change::DeleteTrunkAcl(link)])
     }
@@ -424,7 +424,7 @@ impl Hub {
             date_created: Some(now.clone()),
             date_updated: Some(now),
         };
-        let guard = self.lock();
+        let guard = self.lock()?;
         let change = Change::PutIpAccessControlList(list.clone());
         self.commit_trunking(caller, &guard, vec![change])?;
         Ok(list)
@@ -465,7 +465,7 @@ impl Hub {
         friendly_name: String,
     ) -> Result<IpAccessControlList, HubError> {
         check_name("FriendlyName", &friendly_name, LIST_NAME_MAX)?;
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut list = self.list(caller, account, sid)?;
         list.friendly_name = Some(friendly_name);
         list.date_updated = Some(self.now_text());
@@ -476,7 +476,7 @@ impl Hub {
 
     /// Deletes a list, its addresses and the trunks' uses of it.
     pub fn delete_list(&self, caller: &Caller, account: Sid, sid: Sid) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let list = self.list(caller, account, sid)?;
         let records = self.trust.load().trunking();
         let uses = (records.trunk_ip_access_control_lists.into_iter())
@@ -497,7 +497,7 @@ impl Hub {
         list: Sid,
         fields: AddressFields,
     ) -> Result<IpAddress, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let acl = self.list(caller, account, list)?;
         let held = self.store().ip_addresses(acl.sid, Page::ALL)?;
         if held.len() >= ADDRESSES_PER_LIST {
@@ -566,7 +566,7 @@ impl Hub {
         sid: Sid,
         fields: AddressFields,
     ) -> Result<IpAddress, HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let mut address = self.address(caller, account, list, sid)?;
         let held = self.store().ip_addresses(list, Page::ALL)?;
         edit_address(&mut address, fields, &held)?;
@@ -582,7 +582,7 @@ impl Hub {
         list: Sid,
         sid: Sid,
     ) -> Result<(), HubError> {
-        let guard = self.lock();
+        let guard = self.lock()?;
         let address = self.address(caller, account, list, sid)?;
         self.commit_trunking(caller, &guard, vec![Change::DeleteIpAddress(address)])
     }

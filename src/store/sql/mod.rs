@@ -98,6 +98,10 @@ pub struct Dialect {
 /// A database the store runs on: a connection for reads, a transaction for writes.
 pub trait Backend: Send + Sync {
     const DIALECT: Dialect;
+    /// The change feed, for a database several nodes share.
+    fn feed(&self) -> Option<&dyn super::Feed> {
+        None
+    }
     /// Runs `read` on a connection.
     fn read<T>(
         &self,

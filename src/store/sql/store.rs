@@ -78,6 +78,10 @@ impl<B: Backend> SqlStore<B> {
 }
 
 impl<B: Backend> RecordStore for SqlStore<B> {
+    fn feed(&self) -> Option<&dyn crate::store::Feed> {
+        self.backend().feed()
+    }
+
     fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
         self.backend().write(Some(changes), |tx| {
             for change in changes {

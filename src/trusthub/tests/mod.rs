@@ -272,7 +272,7 @@ fn a_refused_index_update_rebuilds_the_index_from_the_store() {
         date_updated: None,
         uri: None,
     };
-    let guard = hub.lock();
+    let guard = hub.lock().unwrap();
     hub.commit(&guard, Write::of(Change::PutNumber(number)))
         .unwrap();
     drop(guard);
