@@ -217,3 +217,70 @@ async fn recv_until_any(
         got = at_uac => got,
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+async fn while_postgres_is_down_calls_keep_their_level_and_writes_get_503() {
+    let pg = common::postgres::Cluster::start();
+    let h = TestServer::new()
+        .store("{}")
+        .store_db(&pg.url())
+        .start()
+        .await;
+    let api = Api::new(h.http);
+    let op = Creds::operator();
+    let newco = api.account(&op, "Newco").await;
+    let pn = api.number(&newco.sid, "+12155550179").await;
+    let ip = "127.0.0.19";
+    api.trunk_at(&newco, ip).await;
+    vet(&api, &newco, &pn).await;
+    assert_eq!(
+        signed_call(&h, ip, "2155550179", "2155550199", "down-0").await["attest"],
+        "A"
+    );
+
+    pg.stop();
+    // Calls are signed from the index, at the level they had.
+    for n in 1..=3 {
+        let call = format!("down-{n}");
+        assert_eq!(
+            signed_call(&h, ip, "2155550179", "2155550199", &call).await["attest"],
+            "A"
+        );
+    }
+    // A write is refused as Twilio refuses when it cannot serve: 503, code 20503.
+    let accounts = "/2010-04-01/Accounts.json";
+    let (status, body) = api.post(accounts, &op, &[("FriendlyName", "Later")]).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (503, &serde_json::json!(20503)),
+        "{body}"
+    );
+    assert_eq!(body["status"], 503);
+
+    // Back up, writes go through again (the pool reconnects), and the listener too.
+    pg.start_again();
+    let mut made = None;
+    within(std::time::Duration::from_secs(15), async || {
+        let (status, body) = api.post(accounts, &op, &[("FriendlyName", "Later")]).await;
+        if status == 201 {
+            made = Some(body);
+        }
+        status == 201
+    })
+    .await
+    .expect("writes work again once PostgreSQL is back");
+    assert_eq!(made.unwrap()["friendly_name"], "Later");
+    let reconnected = within(std::time::Duration::from_secs(15), async || {
+        let metrics = h.http_get("/metrics").await;
+        metrics
+            .lines()
+            .any(|l| l.starts_with("callsign_trust_feed_reconnects_total ") && !l.ends_with(" 0"))
+    })
+    .await;
+    reconnected.expect("the change listener reconnected");
+    assert_eq!(
+        signed_call(&h, ip, "2155550179", "2155550199", "up-1").await["attest"],
+        "A"
+    );
+}

@@ -154,6 +154,9 @@ impl ApiError {
                 | H::AssignTarget(_)
                 | H::AlreadySigned { .. }
                 | H::TooMany { .. } => (bad, 20001),
+                H::Store(crate::store::StoreError::Unavailable(_)) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, 20503)
+                }
                 H::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
             },
         }

@@ -48,6 +48,9 @@ pub enum StoreError {
     Open { path: String, message: String },
     #[error("store: {0}")]
     Backend(String),
+    /// The database cannot be reached now; the write was not made. Worth retrying.
+    #[error("the store's database is unreachable: {0}")]
+    Unavailable(String),
     #[error("store holds a malformed {what}: {message}")]
     Corrupt { what: &'static str, message: String },
     #[error("the store already holds trust data; import replaces it only with --replace")]

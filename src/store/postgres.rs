@@ -89,8 +89,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Connections a store opens at most.
 const POOL_SIZE: usize = 8;
-/// How long a statement may wait for a connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a statement may wait for a connection, and a connection to be made.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The PostgreSQL database of a [`PostgresStore`].
 pub struct Postgres {
@@ -123,7 +123,10 @@ impl SqlStore<Postgres> {
             path: redact(url),
             message,
         };
-        let config = tokio_postgres::Config::from_str(url).map_err(|e| fail(e.to_string()))?;
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| fail(e.to_string()))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("callsign-postgres")
@@ -230,7 +233,7 @@ impl Postgres {
     fn client(&self) -> Result<Object, StoreError> {
         let pool = self.pool.clone();
         self.block(async move { pool.get().await })?
-            .map_err(|e| StoreError::Backend(format!("no database connection: {e}")))
+            .map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))
     }
 
     /// The schema version the database is at (0: empty).
@@ -473,7 +476,7 @@ impl On<'_> {
     ) -> Result<T, StoreError> {
         // A client's futures only talk to its connection task (on the store's runtime)
         // through channels, so any thread may wait for them.
-        futures_executor::block_on(fut).map_err(|e| StoreError::Backend(describe(&e)))
+        futures_executor::block_on(fut).map_err(|e| failure(&e))
     }
 
     fn simple(&self, sql: &str) -> Result<(), StoreError> {
@@ -507,6 +510,16 @@ impl On<'_> {
                 }
             })
             .collect()
+    }
+}
+
+/// A failed statement: unavailable when the connection is gone (the statement did not
+/// run, or its transaction was rolled back with it), a backend error otherwise.
+fn failure(e: &tokio_postgres::Error) -> StoreError {
+    if e.is_closed() || (e.as_db_error().is_none() && e.code().is_none()) {
+        StoreError::Unavailable(describe(e))
+    } else {
+        StoreError::Backend(describe(e))
     }
 }
 

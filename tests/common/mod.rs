@@ -17,6 +17,7 @@ pub mod api;
 pub mod binary;
 pub mod harness;
 pub mod pki_server;
+pub mod postgres;
 pub mod rfc4475;
 pub mod server;
 pub mod sip;
