@@ -4,7 +4,8 @@
 //! 1,000,000 numbers.
 //!
 //! Run with `cargo bench --bench trusthub`. Set `CALLSIGN_BENCH_NUMBERS` to bench the
-//! rebuild with fewer numbers.
+//! rebuild with fewer numbers, and `CALLSIGN_TEST_POSTGRES` (a PostgreSQL server, as
+//! `scripts/test.sh` starts one) to bench the writes on PostgreSQL beside SQLite.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use callsign::api::ApiState;
 use callsign::clock::SystemClock;
 use callsign::passport::Attest;
 use callsign::store::Durability;
-use callsign::store::{self, RecordStore, SqliteStore};
+use callsign::store::{self, RecordStore, SqliteStore, Store};
 use callsign::tn::{Numbering, canonicalize};
 use callsign::trust::{Policy, Sid, Trust};
 use callsign::trusthub::Hub;
@@ -31,19 +32,40 @@ const NOW: i64 = 1_700_000_000;
 struct Server {
     base: String,
     trust: Arc<Trust>,
+    hub: Arc<Hub>,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
     async fn start(durability: Durability) -> Server {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let st = SqliteStore::open(&dir.path().join("bench.db"), durability).expect("store");
-        let trust = Arc::new(Trust::new(store::rebuild_index(&st).expect("index")));
+        Server::on(Box::new(st), dir).await
+    }
+
+    /// On a new database of the PostgreSQL server `CALLSIGN_TEST_POSTGRES` names, if set.
+    async fn postgres() -> Option<Server> {
+        Some(Server::on_database(postgres_database()?).await)
+    }
+
+    /// On the PostgreSQL database `url`.
+    async fn on_database(url: String) -> Server {
+        let st = tokio::task::spawn_blocking(move || store::PostgresStore::connect(&url))
+            .await
+            .expect("connect")
+            .expect("store");
+        Server::on(Box::new(st), tempfile::tempdir().expect("tempdir")).await
+    }
+
+    async fn on(st: Box<dyn Store>, dir: tempfile::TempDir) -> Server {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let trust = Arc::new(Trust::new(
+            store::rebuild_index(st.as_ref()).expect("index"),
+        ));
         let operator = Some((Sid::parse(OPERATOR, "AC").expect("sid"), TOKEN.to_owned()));
         let hub = Hub::new(
-            Arc::new(st),
+            Arc::from(st),
             Arc::clone(&trust),
             Arc::new(SystemClock),
             Numbering::default(),
@@ -54,14 +76,16 @@ impl Server {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let hub = Arc::new(hub);
         let app = callsign::api::routes::router(ApiState {
-            hub: Arc::new(hub),
+            hub: Arc::clone(&hub),
             body_limit: 65_536,
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
         Server {
             base,
             trust,
+            hub,
             client: reqwest::Client::new(),
             _dir: dir,
         }
@@ -94,6 +118,13 @@ impl Server {
     }
 }
 
+/// A new database on the server `CALLSIGN_TEST_POSTGRES` names, if it is set.
+fn postgres_database() -> Option<String> {
+    let server = std::env::var("CALLSIGN_TEST_POSTGRES").ok()?;
+    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    Some(store::postgres::create_database(&server, &name).expect("database"))
+}
+
 fn sid_of(v: &Value) -> String {
     v["sid"].as_str().expect("sid").to_owned()
 }
@@ -121,7 +152,7 @@ async fn vetted(s: &Server) -> (String, String, String, String) {
             a,
             &[
                 ("FriendlyName", "p"),
-                ("Email", "e@x"),
+                ("Email", "bench@example.com"),
                 ("PolicySid", Policy::PrimaryCustomerProfile.sid_str()),
             ],
         )
@@ -165,27 +196,52 @@ fn api(c: &mut Criterion) {
         .expect("runtime");
     let mut group = c.benchmark_group("trusthub");
     group.measurement_time(Duration::from_secs(5));
-    for (name, durability) in [("normal", Durability::Normal), ("full", Durability::Full)] {
-        let s = rt.block_on(Server::start(durability));
-        let (sid, token, _, _) = rt.block_on(vetted(&s));
-        if durability == Durability::Normal {
+    let mut servers = vec![
+        ("normal", rt.block_on(Server::start(Durability::Normal))),
+        ("full", rt.block_on(Server::start(Durability::Full))),
+    ];
+    match rt.block_on(Server::postgres()) {
+        Some(s) => servers.push(("postgres", s)),
+        None => println!("write_end_user_postgres left out: CALLSIGN_TEST_POSTGRES is not set"),
+    }
+    for (name, s) in &servers {
+        let (sid, token, _, _) = rt.block_on(vetted(s));
+        if *name == "normal" {
             // An account is also a graph write: the index copies its (small) graph.
             group.bench_function("write_account_normal", |b| {
                 b.iter(|| rt.block_on(s.post("/2010-04-01/Accounts.json", (OPERATOR, TOKEN), &[])))
             });
         }
+        let form = [
+            ("FriendlyName", "bench"),
+            ("Type", "authorized_representative_2"),
+        ];
         group.bench_function(format!("write_end_user_{name}"), |b| {
-            b.iter(|| {
-                rt.block_on(s.post(
-                    "/v1/EndUsers",
-                    (&sid, &token),
-                    &[
-                        ("FriendlyName", "bench"),
-                        ("Type", "authorized_representative_2"),
-                    ],
-                ))
-            })
+            b.iter(|| rt.block_on(s.post("/v1/EndUsers", (&sid, &token), &form)))
         });
+        if *name != "full" {
+            // Sixteen clients at once: one iteration is sixteen committed writes.
+            let body = serde_urlencoded::to_string(form).expect("form");
+            group.bench_function(format!("write_end_user_{name}_x16"), |b| {
+                b.iter(|| {
+                    rt.block_on(async {
+                        let mut clients = tokio::task::JoinSet::new();
+                        for _ in 0..16 {
+                            let request = (s.client)
+                                .post(format!("{}/v1/EndUsers", s.base))
+                                .basic_auth(&sid, Some(&token))
+                                .header("content-type", "application/x-www-form-urlencoded")
+                                .body(body.clone());
+                            clients.spawn(async move {
+                                let resp = request.send().await.expect("request");
+                                assert!(resp.status().is_success(), "{}", resp.status());
+                            });
+                        }
+                        clients.join_all().await
+                    })
+                })
+            });
+        }
     }
 
     // Assign a number to a vetted profile (and so to its automatic trust product), then
@@ -229,6 +285,90 @@ fn api(c: &mut Criterion) {
     group.finish();
 }
 
+/// Two nodes on one PostgreSQL database: the time from a write's response on node 1 to
+/// node 2's index giving the new level (node 2 follows the change log as `serve` does).
+fn visibility(c: &mut Criterion) {
+    let Some(url) = postgres_database() else {
+        println!("write_visible_on_other_node left out: CALLSIGN_TEST_POSTGRES is not set");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let one = rt.block_on(Server::on_database(url.clone()));
+    let (sid, token, p, pn) = rt.block_on(vetted(&one));
+    let two = rt.block_on(Server::on_database(url));
+    let (tasks, shutdown) = (
+        tokio_util::task::TaskTracker::new(),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let metrics = Arc::new(callsign::metrics::Metrics::new());
+    rt.block_on(async {
+        two.hub.follow(
+            metrics,
+            Duration::from_millis(1000),
+            &tasks,
+            shutdown.clone(),
+        )
+    });
+    let account = Sid::parse(&sid, "AC").expect("sid");
+    let tn = canonicalize("+12155550121", &Numbering::default()).expect("tn");
+    let path = format!("/v1/CustomerProfiles/{p}/ChannelEndpointAssignments");
+    let seen_by_two = |level: Attest| {
+        let started = Instant::now();
+        while two.trust.load().attest(account, tn, NOW).level != level {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "node 2 never saw it"
+            );
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        started.elapsed()
+    };
+    let mut samples = Vec::new();
+    let mut group = c.benchmark_group("trusthub");
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("write_visible_on_other_node", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let ra = rt.block_on(one.post(
+                    &path,
+                    (&sid, &token),
+                    &[
+                        ("ChannelEndpointType", "phone-number"),
+                        ("ChannelEndpointSid", &pn),
+                    ],
+                ));
+                let took = seen_by_two(Attest::A);
+                samples.push(took);
+                total += took;
+                rt.block_on(one.call(
+                    reqwest::Method::DELETE,
+                    &format!("{path}/{}", sid_of(&ra)),
+                    (&sid, &token),
+                    &[],
+                ));
+                seen_by_two(Attest::B);
+            }
+            total
+        })
+    });
+    group.finish();
+    shutdown.cancel();
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize];
+    println!(
+        "write_visible_on_other_node: {} writes, p50 {:?}, p99 {:?}, max {:?}",
+        samples.len(),
+        at(0.5),
+        at(0.99),
+        samples.last().copied().unwrap_or_default()
+    );
+}
+
 fn rebuild(c: &mut Criterion) {
     let numbers = std::env::var("CALLSIGN_BENCH_NUMBERS")
         .ok()
@@ -257,5 +397,5 @@ fn rebuild(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, api, rebuild);
+criterion_group!(benches, api, visibility, rebuild);
 criterion_main!(benches);
