@@ -284,3 +284,90 @@ async fn while_postgres_is_down_calls_keep_their_level_and_writes_get_503() {
         "A"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+async fn a_node_killed_mid_stream_loses_no_acknowledged_write() {
+    let url = fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = TestServer::new()
+        .store("{}")
+        .store_db(&url)
+        .write_config(dir.path());
+    let one = common::binary::serve(&cfg);
+    let two = TestServer::new().store("{}").store_db(&url).start().await;
+    let api2 = Api::new(two.http);
+    let op = Creds::operator();
+    // A vetted account with a trunk: its own numbers on no bundle are signed B.
+    let newco = api2.account(&op, "Newco").await;
+    let ip = "127.0.0.20";
+    api2.trunk_at(&newco, ip).await;
+    let p = api2.compliant_profile(&newco, PRIMARY).await;
+    api2.approve(&newco, PROFILES, &p).await;
+
+    // Numbers written through node 1, one after another, until it is killed.
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stream = {
+        let (acked, account) = (std::sync::Arc::clone(&acked), newco.sid.clone());
+        let url = format!(
+            "http://{}/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json",
+            one.http
+        );
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for i in 0..500 {
+                let e164 = format!("+1215556{i:04}");
+                let sent = client
+                    .post(&url)
+                    .basic_auth(OPERATOR_SID, Some(OPERATOR_TOKEN))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(format!("PhoneNumber=%2B{}", &e164[1..]))
+                    .send()
+                    .await;
+                // The kill ends the stream: a refused or cut request was not acknowledged.
+                match sent {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        acked.lock().unwrap().push(e164[2..].to_owned())
+                    }
+                    _ => break,
+                }
+            }
+        })
+    };
+    within(std::time::Duration::from_secs(20), async || {
+        acked.lock().unwrap().len() >= 20
+    })
+    .await
+    .expect("node 1 takes writes");
+    one.kill();
+    stream.await.unwrap();
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 20 && acked.len() < 500,
+        "{} writes",
+        acked.len()
+    );
+
+    // Every acknowledged number is in the database, and node 2 signs for it as the
+    // account's (B), not as a stranger's (C).
+    let store = callsign::store::open(Path::new(&url), Default::default()).unwrap();
+    for number in &acked {
+        assert!(
+            store
+                .number_by_e164(&format!("+1{number}"))
+                .unwrap()
+                .is_some(),
+            "{number} lost"
+        );
+    }
+    for number in &acked {
+        let mut n = 0;
+        let signed_b = within(std::time::Duration::from_secs(5), async || {
+            n += 1;
+            let call = format!("kill-{number}-{n}");
+            signed_call(&two, ip, number, "2155550199", &call).await["attest"] == "B"
+        })
+        .await;
+        signed_b.unwrap_or_else(|| panic!("node 2 does not know {number}"));
+    }
+}
