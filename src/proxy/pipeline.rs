@@ -644,6 +644,19 @@ fn number_trunk(ctx: &Context, msg: &Message<'_>) -> Option<std::sync::Arc<Trunk
     })
 }
 
+/// A signing identity's SID in the log, or `default` for `[signing]`'s pair, written
+/// without a per-call allocation.
+struct SignedWith(Option<crate::trust::Sid>);
+
+impl std::fmt::Display for SignedWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(sid) => sid.fmt(f),
+            None => f.write_str("default"),
+        }
+    }
+}
+
 fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {
     let to = msg.to().map_err(|_| Unsigned::DestNotANumber)?;
     tn::from_uri(to.uri, &ctx.numbering).map_err(|_| Unsigned::DestNotANumber)
@@ -743,7 +756,7 @@ fn sign_invite(
         reason = attestation.reason.as_str(),
         origid = %trunk.origid,
         // Which certificate signed (FCC 24-120): a signing identity, or `[signing]`'s.
-        signing_identity = signing_identity.map(|s| s.to_string()).as_deref().unwrap_or("default"),
+        signing_identity = %SignedWith(signing_identity),
         "signed"
     );
     Ok(Signing::Signed(attestation))

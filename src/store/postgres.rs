@@ -570,3 +570,36 @@ impl SqlRow for Row<'_> {
         self.0.try_get(index).map_err(backend)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_named_without_its_password() {
+        let named = redact("postgres://callsign:s3cr3t@db.example:5432/trust?sslmode=disable");
+        assert_eq!(
+            named,
+            "postgres://callsign:***@db.example:5432/trust?sslmode=disable"
+        );
+        // An '@' in the password: everything before the last one is hidden.
+        assert!(!redact("postgres://u:p@ss@h/db").contains("p@ss"));
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_is_refused_without_its_password() {
+        for url in [
+            "postgres://u:s3cr3t@h:notaport/db",
+            "postgres://u:s3cr3t@h/db?sslmode=bogus",
+            "postgres://u:s3cr3t@h/db?unknown_option=1",
+        ] {
+            let e = PostgresStore::connect(url)
+                .err()
+                .expect("refused")
+                .to_string();
+            assert!(e.contains("cannot open the store"), "{e}");
+            assert!(!e.contains("s3cr3t"), "{url}: {e}");
+        }
+    }
+}

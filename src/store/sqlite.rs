@@ -184,7 +184,13 @@ struct Row<'r, 's>(&'r rusqlite::Row<'s>);
 fn text(value: ValueRef<'_>) -> Result<Option<String>, StoreError> {
     match value {
         ValueRef::Null => Ok(None),
-        ValueRef::Text(t) => Ok(Some(String::from_utf8_lossy(t).into_owned())),
+        // Not lossy: a malformed value is reported, never read with replacements.
+        ValueRef::Text(t) => std::str::from_utf8(t)
+            .map(|t| Some(t.to_owned()))
+            .map_err(|e| StoreError::Corrupt {
+                what: "text column",
+                message: e.to_string(),
+            }),
         other => Err(StoreError::Corrupt {
             what: "text column",
             message: format!("holds {:?}", other.data_type()),

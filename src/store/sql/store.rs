@@ -14,9 +14,18 @@ const COUNT: &str = "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) F
 
 impl<B: Backend> SqlStore<B> {
     fn one<T: FromRow>(&self, sql: &str, key: &str) -> Result<Option<T>, StoreError> {
+        self.first(sql, &[key.into()])
+    }
+
+    /// The first row of `sql` with `args`.
+    pub(super) fn first<T: FromRow>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<T>, StoreError> {
         self.backend().read(|exec| {
             let mut out = None;
-            exec.each(sql, &[key.into()], &mut |row| {
+            exec.each(sql, args, &mut |row| {
                 if out.is_none() {
                     out = Some(T::from_row(row)?);
                 }

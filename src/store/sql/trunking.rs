@@ -224,11 +224,6 @@ fn delete(tx: &mut dyn Exec, key: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The document of a `SELECT doc` row.
-fn doc_of<T: DeserializeOwned>(row: &dyn SqlRow) -> Result<T, StoreError> {
-    parse(&row.text_at(0)?.unwrap_or_default())
-}
-
 /// A trunking row's document, as read.
 struct Doc(String);
 
@@ -253,14 +248,8 @@ impl<B: Backend> SqlStore<B> {
         key: &str,
     ) -> Result<Option<T>, StoreError> {
         let sql = "SELECT doc FROM trunking WHERE kind = ? AND key = ?";
-        self.backend().read(|exec| {
-            let mut out = None;
-            exec.each(sql, &[kind.as_str().into(), key.into()], &mut |row| {
-                out = Some(doc_of(row)?);
-                Ok(())
-            })?;
-            Ok(out)
-        })
+        let doc: Option<Doc> = self.first(sql, &[kind.as_str().into(), key.into()])?;
+        doc.map(|d| parse(&d.0)).transpose()
     }
 
     /// Records of `kind`, optionally of some accounts and of one parent, in write order.
