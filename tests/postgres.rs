@@ -10,8 +10,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use callsign::store::{PostgresStore, RecordStore};
 use common::api::*;
-use common::binary::{assert_fails_saying, callsign, text};
+use common::binary::{Served, assert_fails_saying, callsign, serve, text};
+use common::sipp::{Target, calls_to, free_udp_port};
 use common::*;
 
 const SAMPLE: &str = include_str!("../config/trust.json");
@@ -28,8 +33,9 @@ fn config(dir: &Path, store: &str) -> PathBuf {
         .write_config(dir)
 }
 
-/// Gives `who` an approved Primary profile and SHAKEN trust product, both holding `pn`.
-async fn vet(api: &Api, who: &Creds, pn: &str) {
+/// Gives `who` an approved Primary profile and SHAKEN trust product, both holding `pn`;
+/// returns the profile's SID.
+async fn vet(api: &Api, who: &Creds, pn: &str) -> String {
     let p = api.compliant_profile(who, PRIMARY).await;
     api.assign(who, PROFILES, &p, pn).await;
     let t = api.bundle(who, PRODUCTS, SHAKEN, None).await;
@@ -37,6 +43,7 @@ async fn vet(api: &Api, who: &Creds, pn: &str) {
     api.assign(who, PRODUCTS, &t, pn).await;
     api.approve(who, PROFILES, &p).await;
     api.approve(who, PRODUCTS, &t).await;
+    p
 }
 
 fn export(cfg: &Path, out: &Path) -> serde_json::Value {
@@ -369,5 +376,216 @@ async fn a_node_killed_mid_stream_loses_no_acknowledged_write() {
         })
         .await;
         signed_b.unwrap_or_else(|| panic!("node 2 does not know {number}"));
+    }
+}
+
+/// The dev PKI's folder, which every node of a multi-node test signs with.
+fn dev_pki_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev")
+}
+
+/// A `callsign serve` process on the store `url` with its config in `dir`, signing with
+/// the dev PKI, whose calls go to a UAS on `uas_port`.
+fn node(dir: &Path, url: &str, uas_port: u16) -> Served {
+    std::fs::create_dir_all(dir).unwrap();
+    let uas: SocketAddr = format!("127.0.0.1:{uas_port}").parse().unwrap();
+    let cfg = TestServer::new()
+        .pki(&dev_pki_dir())
+        .trunks(Vec::new())
+        .store("{}")
+        .store_db(url)
+        .upstream_at(uas)
+        .write_config(dir);
+    serve(&cfg)
+}
+
+/// Places `n` SIPp calls from `ip` with calling number `caller` through `node`, whose
+/// upstream is a SIPp UAS on `uas_port`: every call must complete; the level of each.
+async fn levels(
+    node: &Served,
+    dir: &Path,
+    uas_port: u16,
+    caller: &str,
+    ip: &str,
+    n: u32,
+    tag: &str,
+) -> Vec<String> {
+    let chain = std::fs::read_to_string(dev_pki_dir().join("chain.pem")).unwrap();
+    let key = common::harness::leaf_public_key(&chain);
+    let at = Target {
+        sip: node.udp,
+        dir,
+        leaf_public_key: &key,
+    };
+    let claims = calls_to(&at, uas_port, caller, ip, n, tag).await;
+    claims
+        .iter()
+        .map(|c| c["attest"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// How long after `since` each of `nodes` applied `log`'s change log up to its head now.
+async fn seen_by(log: &PostgresStore, nodes: &[&Served], since: Instant) -> Vec<Duration> {
+    let nodes: Vec<SocketAddr> = nodes.iter().map(|n| n.http).collect();
+    applied_everywhere(log.feed().unwrap().head().unwrap(), &nodes, since).await
+}
+
+/// Asserts that the writes made up to `written` reached each of `nodes` (numbered) within
+/// a second, and that five SIPp calls through each (`calls`: the trace folder, the UAS's
+/// port, the trunk's address) are then signed `level`. How long each took.
+async fn reaches(
+    log: &PostgresStore,
+    nodes: &[(usize, &Served)],
+    written: Instant,
+    (dir, uas_port, ip): (&Path, u16, &str),
+    level: &str,
+) -> Vec<Duration> {
+    let served: Vec<&Served> = nodes.iter().map(|(_, n)| *n).collect();
+    let took = seen_by(log, &served, written).await;
+    assert!(took.iter().all(|t| *t < Duration::from_secs(1)), "{took:?}");
+    for (n, node) in nodes {
+        let tag = format!("{level}{n}");
+        let got = levels(node, dir, uas_port, "2155550181", ip, 5, &tag).await;
+        assert_eq!(got, [level; 5], "node {n}");
+    }
+    took
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian package postgresql) and SIPp; run by scripts/test.sh"]
+async fn three_nodes_sign_from_one_database_and_follow_each_others_writes() {
+    let url = fresh_database();
+    let dir = tempfile::tempdir().unwrap();
+    let uas_port = free_udp_port();
+    let nodes: Vec<Served> = (1..=3)
+        .map(|n| node(&dir.path().join(format!("node{n}")), &url, uas_port))
+        .collect();
+    let [one, two, three] = [&nodes[0], &nodes[1], &nodes[2]];
+    let log = PostgresStore::connect(&url).unwrap();
+    let op = Creds::operator();
+    let (api1, api3) = (Api::new(one.http), Api::new(three.http));
+
+    // Through node 1: an account, its number, a trunk, an approved profile and product.
+    let newco = api1.account(&op, "Newco").await;
+    let pn = api1.number(&newco.sid, "+12155550181").await;
+    let ip = "127.0.0.21";
+    api1.trunk_at(&newco, ip).await;
+    let profile = vet(&api1, &newco, &pn).await;
+    let calls = (dir.path(), uas_port, ip);
+    // Nodes 2 and 3 sign A, from their own indexes.
+    let took = reaches(&log, &[(2, two), (3, three)], Instant::now(), calls, "A").await;
+    eprintln!("node 1's last write reached nodes 2 and 3 in {took:?}");
+
+    // The operator rejects the profile through node 3: nodes 1 and 2 sign C.
+    let written = Instant::now();
+    api3.move_to(&op, PROFILES, &profile, "twilio-rejected")
+        .await;
+    let took = reaches(&log, &[(1, one), (2, two)], written, calls, "C").await;
+    eprintln!("node 3's rejection reached nodes 1 and 2 in {took:?}");
+    for node in &nodes {
+        assert_eq!(
+            metric(node.http, "callsign_trust_feed_lag").await,
+            Some(0.0)
+        );
+        assert_eq!(
+            metric(node.http, "callsign_trust_store_up").await,
+            Some(1.0)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian package postgresql) and SIPp; run by scripts/test.sh"]
+async fn with_postgres_stopped_mid_stream_two_nodes_fail_no_call_and_converge_after() {
+    let pg = std::sync::Arc::new(common::postgres::Cluster::start());
+    let url = pg.url();
+    let dir = tempfile::tempdir().unwrap();
+    let uas = [free_udp_port(), free_udp_port()];
+    let nodes = [
+        node(&dir.path().join("node1"), &url, uas[0]),
+        node(&dir.path().join("node2"), &url, uas[1]),
+    ];
+    let apis = [Api::new(nodes[0].http), Api::new(nodes[1].http)];
+    let op = Creds::operator();
+    let newco = apis[0].account(&op, "Newco").await;
+    let pn = apis[0].number(&newco.sid, "+12155550182").await;
+    let ip = "127.0.0.22";
+    apis[0].trunk_at(&newco, ip).await;
+    vet(&apis[0], &newco, &pn).await;
+    seen_by(
+        &PostgresStore::connect(&url).unwrap(),
+        &[&nodes[1]],
+        Instant::now(),
+    )
+    .await;
+
+    // 100 calls through each node at 25 a second; PostgreSQL stops a second in.
+    let (d1, d2) = (dir.path().join("node1"), dir.path().join("node2"));
+    let first = levels(&nodes[0], &d1, uas[0], "2155550182", ip, 100, "during");
+    let second = levels(&nodes[1], &d2, uas[1], "2155550182", ip, 100, "during");
+    let stop = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let pg = std::sync::Arc::clone(&pg);
+        tokio::task::spawn_blocking(move || pg.stop())
+            .await
+            .unwrap()
+    };
+    let (first, second, ()) = tokio::join!(first, second, stop);
+    assert_eq!(first, vec!["A"; 100], "node 1 while PostgreSQL stopped");
+    assert_eq!(second, vec!["A"; 100], "node 2 while PostgreSQL stopped");
+
+    // Writes are refused cleanly on both, and the metrics say why.
+    for (n, api) in apis.iter().enumerate() {
+        let path = format!(
+            "/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+            newco.sid
+        );
+        let (status, body) = api
+            .post(&path, &op, &[("PhoneNumber", "+12155550183")])
+            .await;
+        assert_eq!(
+            (status, &body["code"]),
+            (503, &serde_json::json!(20503)),
+            "node {n}: {body}"
+        );
+    }
+    for node in &nodes {
+        let down = async || metric(node.http, "callsign_trust_store_up").await == Some(0.0);
+        within(Duration::from_secs(10), down)
+            .await
+            .expect("callsign_trust_store_up says the store is down");
+        let stale = metric(node.http, "callsign_trust_feed_lag_seconds").await;
+        assert!(stale > Some(0.0), "{stale:?}");
+    }
+
+    // Back up: a write through each node, and both indexes converge on the same data.
+    pg.start_again();
+    for (api, e164) in apis.iter().zip(["+12155550184", "+12155550185"]) {
+        let path = format!(
+            "/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+            newco.sid
+        );
+        within(Duration::from_secs(15), async || {
+            api.post(&path, &op, &[("PhoneNumber", e164)]).await.0 == 201
+        })
+        .await
+        .expect("writes work again once PostgreSQL is back");
+    }
+    let log = PostgresStore::connect(&url).unwrap();
+    seen_by(&log, &[&nodes[0], &nodes[1]], Instant::now()).await;
+    let expected = [
+        ("+12155550182", "A"),
+        ("+12155550184", "B"),
+        ("+12155550185", "B"),
+    ];
+    for (number, level) in expected {
+        for api in &apis {
+            let (attest, reason) = api.preview(&newco.sid, number).await;
+            assert_eq!(attest, level, "{number}: {reason}");
+        }
+    }
+    for (i, d) in [(0, &d1), (1, &d2)] {
+        let got = levels(&nodes[i], d, uas[i], "2155550185", ip, 3, "after").await;
+        assert_eq!(got, ["B"; 3], "node {} after the outage", i + 1);
     }
 }

@@ -6,9 +6,13 @@
 //! is a call to its other trunk's domain that authenticates with the password it set,
 //! until it takes both down again.
 //!
+//! The first also runs on two nodes sharing a PostgreSQL store: the client writes
+//! through one, the other's calls change level.
+//!
 //! Needs SIPp and a virtualenv with `twilio` (`scripts/test.sh` creates
-//! `target/twilio-venv` and installs it), so plain `cargo test` ignores it. The
-//! interpreter can be overridden with `CALLSIGN_TWILIO_PYTHON`.
+//! `target/twilio-venv` and installs it; and PostgreSQL for the two nodes), so plain
+//! `cargo test` ignores it. The interpreter can be overridden with
+//! `CALLSIGN_TWILIO_PYTHON`.
 
 mod common;
 
@@ -49,7 +53,12 @@ const TRUNKING: Script = Script {
 
 /// Runs one phase of `script` against `h`.
 async fn phase(h: &Harness, script: Script, name: &str) {
-    let base = format!("http://{}", h.http);
+    phase_via(h, h.http, script, name).await
+}
+
+/// Runs one phase of `script` against the API at `api`, with its state in `h`'s folder.
+async fn phase_via(h: &Harness, api: SocketAddr, script: Script, name: &str) {
+    let base = format!("http://{api}");
     let state = h.path(script.state);
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
@@ -153,6 +162,61 @@ async fn the_twilio_python_client_vets_a_customer_and_calls_change_level() {
         assert_eq!(claims["orig"]["tn"], "12155550121");
     }
     for claims in calls(&h, uas_port, "2155550131", "127.0.0.6", 2, "sub").await {
+        assert_eq!(claims["attest"], "B");
+    }
+}
+
+/// Waits until every node of `nodes` has applied the change log of the PostgreSQL store
+/// at `url` up to its head.
+async fn converged(url: &str, nodes: &[&Harness]) {
+    use callsign::store::RecordStore;
+    let store = callsign::store::PostgresStore::connect(url).unwrap();
+    let head = store.feed().expect("a shared store").head().unwrap();
+    let https: Vec<SocketAddr> = nodes.iter().map(|h| h.http).collect();
+    applied_everywhere(head, &https, std::time::Instant::now()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs SIPp, the twilio Python package and PostgreSQL; run by scripts/test.sh"]
+async fn on_two_postgres_nodes_the_client_vets_through_one_and_the_other_signs() {
+    let url = fresh_database();
+    let uas_port = free_udp_port();
+    let uas: SocketAddr = format!("127.0.0.1:{uas_port}").parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pki = shared_pki(dir.path());
+    let one = server(uas).pki(&pki).store_db(&url).start().await;
+    let two = server(uas).pki(&pki).store_db(&url).start().await;
+
+    // The client makes the accounts through node 1; their trunks are made through node 2's
+    // API (no config, no restart), with the tokens the client was given.
+    phase_via(&one, one.http, TRUST_HUB, "accounts").await;
+    let s = state(&one, TRUST_HUB);
+    let creds = |sid: &str, token: &str| {
+        common::api::Creds::new(s[sid].as_str().unwrap(), s[token].as_str().unwrap())
+    };
+    let api2 = common::api::Api::new(two.http);
+    api2.trunk_at(&creds("account_sid", "account_token"), "127.0.0.5")
+        .await;
+    api2.trunk_at(&creds("sub_sid", "sub_token"), "127.0.0.6")
+        .await;
+
+    // Vetted and submitted through node 2: node 1's calls are still C.
+    phase_via(&one, two.http, TRUST_HUB, "vet").await;
+    converged(&url, &[&one, &two]).await;
+    for claims in calls(&one, uas_port, "2155550121", "127.0.0.5", 3, "before").await {
+        assert_eq!(claims["attest"], "C", "submitted but not yet approved");
+    }
+    // Approved through node 1: node 2 signs A, and B for the sub-account.
+    phase_via(&one, one.http, TRUST_HUB, "approve").await;
+    converged(&url, &[&one, &two]).await;
+    for claims in calls(&two, uas_port, "2155550121", "127.0.0.5", 3, "after").await {
+        assert_eq!(claims["attest"], "A");
+        assert_eq!(claims["orig"]["tn"], "12155550121");
+    }
+    for claims in calls(&two, uas_port, "2155550131", "127.0.0.6", 2, "sub").await {
+        assert_eq!(claims["attest"], "B");
+    }
+    for claims in calls(&one, uas_port, "2155550131", "127.0.0.6", 2, "sub-1").await {
         assert_eq!(claims["attest"], "B");
     }
 }

@@ -60,6 +60,8 @@ pub struct Metrics {
     pub number_routes: Counter,
     pub trust_index_seq: Gauge,
     pub trust_feed_lag: Gauge,
+    pub trust_feed_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub trust_store_up: Gauge,
     pub trust_feed_reconnects: Counter,
     pub transactions: Gauge,
     pub pipeline_seconds: Histogram,
@@ -90,6 +92,8 @@ impl Metrics {
             number_routes: Counter::default(),
             trust_index_seq: Gauge::default(),
             trust_feed_lag: Gauge::default(),
+            trust_feed_lag_seconds: Gauge::default(),
+            trust_store_up: Gauge::default(),
             trust_feed_reconnects: Counter::default(),
             transactions: Gauge::default(),
             // 5 µs .. ~80 ms in factor-2 steps.
@@ -170,6 +174,16 @@ impl Metrics {
             "trust_feed_lag",
             "Changes committed to the shared store that the trust index has not applied yet",
             m.trust_feed_lag.clone(),
+        );
+        registry.register(
+            "trust_feed_lag_seconds",
+            "Seconds since the trust index was last seen at the shared store's change-log head",
+            m.trust_feed_lag_seconds.clone(),
+        );
+        registry.register(
+            "trust_store_up",
+            "Whether the last read of the shared store's change log succeeded (1) or not (0)",
+            m.trust_store_up.clone(),
         );
         registry.register(
             "trust_feed_reconnects",

@@ -179,8 +179,8 @@ pub trait Feed: Send + Sync {
     /// The last committed write's `seq` (0 when there is none).
     fn head(&self) -> Result<i64, StoreError>;
     /// The committed writes after `seq`, in order: `(seq, changes)`, `None` when the
-    /// whole data set was replaced; writes this process committed are left out (they
-    /// are in its index already).
+    /// whole data set was replaced; writes this process committed come with no changes
+    /// (they are in its index already).
     #[allow(clippy::type_complexity)]
     fn changes_after(&self, seq: i64) -> Result<Vec<(i64, Option<Vec<Change>>)>, StoreError>;
     /// Wakes the receiver when another write may have been committed (and after each
@@ -397,4 +397,4 @@ pub(crate) fn split_bundles(bundles: Vec<Bundle>, data: &mut TrustData) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

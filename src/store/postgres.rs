@@ -398,10 +398,18 @@ impl Feed for Postgres {
     fn changes_after(&self, seq: i64) -> Result<Vec<(i64, Option<Vec<Change>>)>, StoreError> {
         let all = Postgres::changes_after(self, seq)?;
         let mut own = self.own_set();
-        let theirs = all.into_iter().filter(|(s, _)| !own.remove(s)).collect();
+        // This process's own writes come back with no changes: its index has them
+        // already, and the reader must move past them, or a later read would replay
+        // them over newer writes.
+        let entries = (all.into_iter())
+            .map(|(s, changes)| match own.remove(&s) {
+                true => (s, Some(Vec::new())),
+                false => (s, changes),
+            })
+            .collect();
         // What is at or below `seq` will not be asked for again.
         own.retain(|s| *s > seq);
-        Ok(theirs)
+        Ok(entries)
     }
 
     fn subscribe(

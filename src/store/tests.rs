@@ -404,7 +404,7 @@ fn sqlite() -> Box<dyn Store> {
 
 /// A new database on the PostgreSQL server that `CALLSIGN_TEST_POSTGRES` names (the
 /// throwaway cluster `scripts/test.sh` starts).
-fn postgres() -> Box<dyn Store> {
+pub(crate) fn postgres() -> Box<dyn Store> {
     Box::new(PostgresStore::connect(&postgres_database()).unwrap())
 }
 
@@ -450,6 +450,13 @@ fn postgres_migrates_once_logs_every_write_and_refuses_a_newer_schema() {
     assert!(log[0].0 < log[1].0);
     assert_eq!(second.changes_after(log[0].0).unwrap().len(), 1);
     assert!(second.changes_after(log[1].0).unwrap().is_empty());
+    // Through the feed, the writer's own entries come back empty: its index has them,
+    // and its reader moves past them rather than replaying them after later writes.
+    let own = first.feed().unwrap().changes_after(0).unwrap();
+    let seqs = (log[0].0, log[1].0);
+    assert_eq!(own, [(seqs.0, Some(vec![])), (seqs.1, Some(vec![]))]);
+    let theirs = second.feed().unwrap().changes_after(0).unwrap();
+    assert_eq!(theirs, log, "another node's reader gets them whole");
     // A write that fails commits nothing and logs nothing.
     let clash = PhoneNumber {
         sid: sid("PN00000000000000000000000000000009"),

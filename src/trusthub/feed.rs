@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::{Hub, HubError};
 use crate::metrics::Metrics;
@@ -27,6 +27,7 @@ impl Hub {
         let Some(feed) = self.store.feed() else {
             return;
         };
+        metrics.trust_store_up.set(1);
         let reconnects = Arc::clone(&metrics);
         let mut woken = Some(feed.subscribe(Box::new(move || {
             reconnects.trust_feed_reconnects.inc();
@@ -34,6 +35,8 @@ impl Hub {
         let hub = Arc::clone(self);
         let poll = poll.max(Duration::from_millis(10));
         tasks.spawn(async move {
+            // When the index was last seen at the log's head.
+            let mut current = std::time::Instant::now();
             loop {
                 let wake = async {
                     match woken.as_mut() {
@@ -56,16 +59,32 @@ impl Hub {
                     Ok((h.applied_seq(), head))
                 })
                 .await;
-                match caught_up {
+                let read = match caught_up {
                     Ok(Ok((seq, head))) => {
+                        let lag = head.unwrap_or(seq).saturating_sub(seq);
                         metrics.trust_index_seq.set(seq);
-                        metrics.trust_feed_lag.set(head.unwrap_or(seq).saturating_sub(seq));
+                        metrics.trust_feed_lag.set(lag);
+                        if lag == 0 {
+                            current = std::time::Instant::now();
+                        }
+                        true
                     }
                     Ok(Err(e)) => {
-                        warn!(error = %e, "cannot read the shared store's change log; calls go on with the index as it is");
+                        if metrics.trust_store_up.get() == 1 {
+                            warn!(error = %e, "cannot read the shared store's change log; calls go on with the index as it is");
+                        }
+                        false
                     }
-                    Err(e) => warn!(error = %e, "change-log reader failed"),
+                    Err(e) => {
+                        warn!(error = %e, "change-log reader failed");
+                        false
+                    }
+                };
+                if read && metrics.trust_store_up.get() == 0 {
+                    info!("the shared store's change log is readable again; the index has caught up");
                 }
+                metrics.trust_store_up.set(i64::from(read));
+                metrics.trust_feed_lag_seconds.set(current.elapsed().as_secs_f64());
             }
         });
     }

@@ -49,6 +49,8 @@ pub struct Served {
     child: Child,
     /// The HTTP address it logged (it listens on port 0).
     pub http: SocketAddr,
+    /// The SIP UDP address it logged.
+    pub udp: SocketAddr,
 }
 
 impl Served {
@@ -67,7 +69,7 @@ impl Drop for Served {
 }
 
 /// Starts `callsign serve --config <config>` and waits (at most [`WAIT`]) for the log
-/// line that says where it serves HTTP.
+/// lines that say where it serves SIP over UDP and HTTP.
 pub fn serve(config: &Path) -> Served {
     let mut child = Command::new(CALLSIGN)
         .args(["serve", "--config", config.to_str().unwrap()])
@@ -76,34 +78,47 @@ pub fn serve(config: &Path) -> Served {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Logs go to stderr. A thread reads them, reports the HTTP address, and keeps
+    // Logs go to stderr. A thread reads them, reports the addresses, and keeps
     // draining so the server never blocks on a full pipe; it ends with the process.
     let lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in lines.map_while(Result::ok) {
-            if line.contains("HTTP serving") {
-                let _ = tx.send(http_address(&line));
+            if line.contains("callsign serving") {
+                let _ = tx.send(("udp", address(&line, "udp")));
+            } else if line.contains("HTTP serving") {
+                let _ = tx.send(("http", address(&line, "http")));
             }
         }
     });
-    let http = match rx.recv_timeout(WAIT) {
-        Ok(addr) => addr,
-        Err(e) => {
-            let _ = child.kill();
-            panic!("the server did not log that it serves HTTP: {e}");
+    let (mut http, mut udp) = (None, None);
+    let deadline = std::time::Instant::now() + WAIT;
+    while http.is_none() || udp.is_none() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(("http", addr)) => http = Some(addr),
+            Ok((_, addr)) => udp = Some(addr),
+            Err(e) => {
+                let _ = child.kill();
+                panic!("the server did not log where it serves SIP and HTTP: {e}");
+            }
         }
-    };
-    Served { child, http }
+    }
+    Served {
+        child,
+        http: http.unwrap(),
+        udp: udp.unwrap(),
+    }
 }
 
-/// The address in the `http=Some(127.0.0.1:PORT)` field of the "HTTP serving" line.
-fn http_address(line: &str) -> SocketAddr {
-    let field = line
+/// The address in the `field=Some(127.0.0.1:PORT)` field of a log line.
+fn address(line: &str, field: &str) -> SocketAddr {
+    let prefix = format!("{field}=Some(");
+    let value = line
         .split_whitespace()
-        .find_map(|w| w.strip_prefix("http=Some("))
-        .unwrap_or_else(|| panic!("no http address in {line:?}"));
-    field.trim_end_matches(')').parse().unwrap()
+        .find_map(|w| w.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("no {field} address in {line:?}"));
+    value.trim_end_matches(')').parse().unwrap()
 }
 
 /// `secsipidx -check` with certificate verification mode 13: time validity (1), the

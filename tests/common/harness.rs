@@ -152,7 +152,8 @@ impl Drop for Harness {
     }
 }
 
-fn leaf_public_key(chain_pem: &str) -> Vec<u8> {
+/// The public key of the first certificate of a PEM chain: the key a server signs with.
+pub fn leaf_public_key(chain_pem: &str) -> Vec<u8> {
     let (_, pem) = x509_parser::pem::parse_x509_pem(chain_pem.as_bytes()).unwrap();
     let cert = pem.parse_x509().unwrap();
     cert.public_key().subject_public_key.data.to_vec()

@@ -53,3 +53,40 @@ pub fn fresh_database() -> String {
     let name = format!("it_{}", uuid::Uuid::new_v4().simple());
     callsign::store::postgres::create_database(&server, &name).unwrap()
 }
+
+/// A metric's value on the server whose HTTP address is `http`, when it answers.
+pub async fn metric(http: std::net::SocketAddr, name: &str) -> Option<f64> {
+    let text = reqwest::get(format!("http://{http}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// How long after `since` each server at `nodes` (HTTP addresses) had applied a shared
+/// store's change log up to `seq`: write-to-visibility, read from
+/// `callsign_trust_index_seq` every 2 ms. Fails after 5 s.
+pub async fn applied_everywhere(
+    seq: i64,
+    nodes: &[std::net::SocketAddr],
+    since: std::time::Instant,
+) -> Vec<Duration> {
+    let mut took = Vec::new();
+    for &node in nodes {
+        loop {
+            if metric(node, "callsign_trust_index_seq").await >= Some(seq as f64) {
+                took.push(since.elapsed());
+                break;
+            }
+            assert!(
+                since.elapsed() < WAIT,
+                "{node} has not applied seq {seq} after {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    took
+}

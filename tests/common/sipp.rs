@@ -129,7 +129,32 @@ pub async fn calls(
     calls: u32,
     tag: &str,
 ) -> Vec<serde_json::Value> {
-    let invites = invites_at_uas(h.udp, h.dir.path(), uas_port, caller, trunk_ip, calls, tag).await;
+    let at = Target {
+        sip: h.udp,
+        dir: h.dir.path(),
+        leaf_public_key: &h.leaf_public_key,
+    };
+    calls_to(&at, uas_port, caller, trunk_ip, calls, tag).await
+}
+
+/// A proxy SIPp calls through: where it takes SIP, a folder for SIPp's traces, and the
+/// public key it signs with.
+pub struct Target<'a> {
+    pub sip: SocketAddr,
+    pub dir: &'a Path,
+    pub leaf_public_key: &'a [u8],
+}
+
+/// [`calls`] through any proxy, e.g. a `callsign serve` process.
+pub async fn calls_to(
+    at: &Target<'_>,
+    uas_port: u16,
+    caller: &str,
+    trunk_ip: &str,
+    calls: u32,
+    tag: &str,
+) -> Vec<serde_json::Value> {
+    let invites = invites_at_uas(at.sip, at.dir, uas_port, caller, trunk_ip, calls, tag).await;
     let ids = identities(&invites);
     assert_eq!(
         ids.len() as u32,
@@ -137,6 +162,6 @@ pub async fn calls(
         "one signed INVITE per call at the UAS"
     );
     ids.iter()
-        .map(|id| verify_identity(id, &h.leaf_public_key))
+        .map(|id| verify_identity(id, at.leaf_public_key))
         .collect()
 }

@@ -374,3 +374,37 @@ fn refusals_name_no_record_the_caller_may_not_see() {
     );
     hub.link(&harbor, profiles, draft.sid, primary).unwrap();
 }
+
+#[test]
+#[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+fn on_a_shared_store_catching_up_never_replays_the_nodes_own_writes() {
+    let store = crate::store::tests::postgres();
+    let data = TrustData::from_json(include_str!("../../../config/trust.json")).unwrap();
+    store.seed(&data).unwrap();
+    let head = store.feed().unwrap().head().unwrap();
+    let trust = Arc::new(Trust::new(crate::trust::Index::build(&data).unwrap()));
+    let clock = Arc::new(FixedClock::at(NOW));
+    let hub = Hub::new(
+        Arc::from(store),
+        trust,
+        clock,
+        Numbering::default(),
+        None,
+        None,
+    )
+    .with_feed_position(head);
+    // A number made, read back by this node's follower, then deleted: catching up
+    // again must not bring it back into the index.
+    let n = (hub.create_number(&Caller::Operator, sid(BLUEBIRD), "+12155550199", None)).unwrap();
+    hub.catch_up().unwrap();
+    hub.delete_number(&Caller::Operator, sid(BLUEBIRD), n.sid)
+        .unwrap();
+    hub.catch_up().unwrap();
+    let tn = canonicalize("+12155550199", &Numbering::default()).unwrap();
+    assert!(hub.trust().load().number(tn).is_none(), "replayed");
+    assert_eq!(
+        hub.trust().load().snapshot(),
+        hub.rebuilt().unwrap().snapshot()
+    );
+    assert_eq!(hub.applied_seq(), head + 2, "moved past its own writes");
+}
