@@ -239,14 +239,83 @@ async fn while_postgres_is_down_calls_keep_their_level_and_writes_get_503() {
     let newco = api.account(&op, "Newco").await;
     let pn = api.number(&newco.sid, "+12155550179").await;
     let ip = "127.0.0.19";
-    api.trunk_at(&newco, ip).await;
+    let trunk = api.trunk_at(&newco, ip).await;
     vet(&api, &newco, &pn).await;
     assert_eq!(
         signed_call(&h, ip, "2155550179", "2155550199", "down-0").await["attest"],
         "A"
     );
+    // What the index holds whole: trunks, access lists and their addresses.
+    let (_, lists) = api
+        .get(
+            &format!("/v1/Trunks/{trunk}/IpAccessControlLists"),
+            &newco,
+            &[],
+        )
+        .await;
+    let list = lists["ip_access_control_lists"][0]["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sip = format!("/2010-04-01/Accounts/{}/SIP", newco.sid);
+    let readable = [
+        "/v1/Trunks".to_owned(),
+        format!("/v1/Trunks/{trunk}"),
+        format!("/v1/Trunks/{trunk}/IpAccessControlLists"),
+        format!("/v1/Trunks/{trunk}/IpAccessControlLists/{list}"),
+        format!("{sip}/IpAccessControlLists.json"),
+        format!("{sip}/IpAccessControlLists/{list}.json"),
+        format!("{sip}/IpAccessControlLists/{list}/IpAddresses.json"),
+        format!("{sip}/CredentialLists.json"),
+    ];
+    let mut before = Vec::new();
+    for path in &readable {
+        for who in [&newco, &op] {
+            let (status, body) = api.get(path, who, &[]).await;
+            assert_eq!(status, 200, "{path}: {body}");
+            before.push(body);
+        }
+    }
+    // An account that has not been seen since it was made, and one suspended since.
+    let stranger = api.account(&op, "Stranger").await;
+    let gone = api.account(&op, "Gone").await;
+    assert_eq!(api.get("/v1/Trunks", &gone, &[]).await.0, 200);
+    let suspend = [("Status", "suspended")];
+    let path = format!("/2010-04-01/Accounts/{}.json", gone.sid);
+    assert_eq!(api.post(&path, &op, &suspend).await.0, 200);
 
     pg.stop();
+    // Reads the index can answer are answered from it, the same as before, for the
+    // operator and for an account this node has seen; the rest are 503.
+    let mut after = Vec::new();
+    for path in &readable {
+        for who in [&newco, &op] {
+            let (status, body) = api.get(path, who, &[]).await;
+            assert_eq!(status, 200, "{path} while PostgreSQL is down: {body}");
+            after.push(body);
+        }
+    }
+    assert_eq!(after, before, "read from the index as from the database");
+    let wrong = Creds::new(&newco.sid, "not-the-token");
+    assert_eq!(api.get("/v1/Trunks", &wrong, &[]).await.0, 401);
+    for who in [&stranger, &gone] {
+        let (status, body) = api.get("/v1/Trunks", who, &[]).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (503, &serde_json::json!(20503)),
+            "{body}"
+        );
+    }
+    let numbers = format!(
+        "/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+        newco.sid
+    );
+    let (status, body) = api.get(&numbers, &newco, &[]).await;
+    assert_eq!(
+        (status, &body["code"]),
+        (503, &serde_json::json!(20503)),
+        "{body}"
+    );
     // Calls are signed from the index, at the level they had.
     for n in 1..=3 {
         let call = format!("down-{n}");

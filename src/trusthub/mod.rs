@@ -145,6 +145,19 @@ pub struct Hub {
     write_lock: Mutex<()>,
     /// On a shared store: the `seq` of the last change-log entry in the index.
     applied: AtomicI64,
+    /// The accounts that authenticated, as the store last said: who may still read
+    /// while the database is unreachable. A write to an account drops it.
+    seen: dashmap::DashMap<Sid, Seen>,
+    /// Counts [`Hub::forget_seen`]s, so that a read racing a write is not kept.
+    seen_generation: std::sync::atomic::AtomicU64,
+}
+
+/// What authenticating an account needs, kept from its last read.
+#[derive(Debug, Clone)]
+struct Seen {
+    token: String,
+    active: bool,
+    parent: Option<Sid>,
 }
 
 /// Compares secrets in time that depends only on their lengths.
@@ -180,6 +193,8 @@ impl Hub {
             digest_realm: crate::trust::DIGEST_REALM.to_owned(),
             write_lock: Mutex::new(()),
             applied: AtomicI64::new(0),
+            seen: dashmap::DashMap::new(),
+            seen_generation: Default::default(),
         }
     }
 
@@ -255,18 +270,72 @@ impl Hub {
             };
         }
         let sid = Sid::parse(user, "AC").map_err(|_| HubError::Unauthenticated)?;
-        let account = self.store.account(sid)?.ok_or(HubError::Unauthenticated)?;
-        let token = account.auth_token.as_deref().unwrap_or("");
-        if token.is_empty() || !same_secret(token, password) {
+        let generation = self.seen_generation.load(Ordering::Acquire);
+        let seen = match self.store.account(sid) {
+            Ok(account) => {
+                let account = account.ok_or(HubError::Unauthenticated)?;
+                let seen = Seen {
+                    token: account.auth_token.clone().unwrap_or_default(),
+                    active: account.status == AccountStatus::Active,
+                    parent: account.parent(),
+                };
+                self.seen.insert(sid, seen.clone());
+                if self.seen_generation.load(Ordering::Acquire) != generation {
+                    // A write to some account came in meanwhile: this read may be older.
+                    self.seen.remove(&sid);
+                }
+                seen
+            }
+            // The database is down: an account this node has seen since its last
+            // change may go on reading what the index holds.
+            Err(e @ StoreError::Unavailable(_)) => match self.seen.get(&sid) {
+                Some(seen) => seen.clone(),
+                None => return Err(e.into()),
+            },
+            Err(e) => return Err(e.into()),
+        };
+        if seen.token.is_empty() || !same_secret(&seen.token, password) {
             return Err(HubError::Unauthenticated);
         }
-        if account.status != AccountStatus::Active {
+        if !seen.active {
             return Err(HubError::AccountInactive(sid));
         }
         Ok(Caller::Account {
             sid,
-            parent: account.parent(),
+            parent: seen.parent,
         })
+    }
+
+    /// Forgets what authenticating the accounts `changes` write needs (their next
+    /// request reads it from the store again); everything, after a whole reload.
+    fn forget_seen(&self, changes: Option<&[Change]>) {
+        self.seen_generation.fetch_add(1, Ordering::AcqRel);
+        match changes {
+            Some(changes) => {
+                for change in changes {
+                    if let Change::PutAccount(a) = change {
+                        self.seen.remove(&a.sid);
+                    }
+                }
+            }
+            None => self.seen.clear(),
+        }
+    }
+
+    /// `read` from the store or, when the database is unreachable, `from_index` from the
+    /// trunking records the index holds (the last state this node saw).
+    pub(crate) fn or_index<T>(
+        &self,
+        read: Result<T, StoreError>,
+        from_index: impl FnOnce(&crate::trust::Trunking) -> T,
+    ) -> Result<T, HubError> {
+        match read {
+            Err(StoreError::Unavailable(_)) => Ok(self
+                .trust
+                .load()
+                .with_trunking(|records| from_index(records))),
+            other => Ok(other?),
+        }
     }
 
     /// Whether `caller` may see resources of `account`: its own, its sub-accounts'.
@@ -324,6 +393,7 @@ impl Hub {
             let Some(changes) = changes else {
                 return self.rebuild_from_feed(feed);
             };
+            self.forget_seen(Some(&changes));
             let index = self.trust.load();
             for change in &changes {
                 identities |= matches!(
@@ -374,6 +444,7 @@ impl Hub {
     /// queues the status callbacks. Call with the guard from [`Hub::lock`] held.
     pub(crate) fn commit(&self, _guard: &WriteGuard<'_>, write: Write) -> Result<(), HubError> {
         self.store.apply(&write.changes)?;
+        self.forget_seen(Some(&write.changes));
         let index = self.trust.load();
         for change in &write.changes {
             if let Err(e) = index.apply(change) {
@@ -395,6 +466,7 @@ impl Hub {
 
     fn rebuild_locked(&self) -> Result<usize, StoreError> {
         let index = store::rebuild_index(self.store.as_ref())?;
+        self.forget_seen(None);
         let numbers = index.len_numbers();
         self.trust.replace(index);
         self.sync_identities();

@@ -10,7 +10,7 @@
 
 use super::{Caller, Hub, HubError, Missing, new_sid};
 use crate::passport::Attest;
-use crate::store::Page;
+use crate::store::{Page, StoreError};
 use crate::trust::{
     CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, Sid, TableError, Trunk, TrunkAcl,
     TrunkIdentityPolicy, TrunkRole, TrustError, trunking,
@@ -264,15 +264,21 @@ impl Hub {
     /// The caller's trunks (every account's for the operator).
     pub fn trunks(&self, caller: &Caller, page: Page) -> Result<Vec<Trunk>, HubError> {
         let scope = self.list_scope(caller);
-        Ok(self.store().trunks(scope.as_deref(), page)?)
+        let read = self.store().trunks(scope.as_deref(), page);
+        self.or_index(read, |records| {
+            let theirs = |t: &&Trunk| scope.as_ref().is_none_or(|s| s.contains(&t.account_sid));
+            paged(records.trunks.iter().filter(theirs), page)
+        })
     }
 
     /// Trunk `sid`, if the caller sees it.
     pub fn trunk(&self, caller: &Caller, sid: Sid) -> Result<Trunk, HubError> {
-        self.store()
-            .trunk(sid)?
-            .filter(|t| self.sees(caller, t.account_sid))
-            .ok_or(HubError::NotFound(Missing::Trunk(sid)))
+        let read = self.store().trunk(sid);
+        self.or_index(read, |records| {
+            records.trunks.iter().find(|t| t.sid == sid).cloned()
+        })?
+        .filter(|t| self.sees(caller, t.account_sid))
+        .ok_or(HubError::NotFound(Missing::Trunk(sid)))
     }
 
     pub fn update_trunk(
@@ -331,11 +337,16 @@ impl Hub {
     ) -> Result<Vec<(TrunkAcl, IpAccessControlList)>, HubError> {
         let trunk = self.trunk(caller, trunk)?;
         let mut out = Vec::new();
-        for link in self.store().trunk_acls(trunk.sid, page)? {
-            if let Some(list) = self
-                .store()
-                .ip_access_control_list(link.ip_access_control_list_sid)?
-            {
+        let read = self.store().trunk_acls(trunk.sid, page);
+        let links = self.or_index(read, |records| {
+            let uses = |l: &&TrunkAcl| l.trunk_sid == trunk.sid;
+            paged(
+                records.trunk_ip_access_control_lists.iter().filter(uses),
+                page,
+            )
+        })?;
+        for link in links {
+            if let Some(list) = self.ip_list(link.ip_access_control_list_sid)? {
                 out.push((link, list));
             }
         }
@@ -402,10 +413,25 @@ impl Hub {
 
     /// Account `account`, when the caller may act on its resources.
     pub(super) fn acting_for(&self, caller: &Caller, account: Sid) -> Result<Sid, HubError> {
-        if !self.sees(caller, account) || self.store().account(account)?.is_none() {
+        let exists = match self.store().account(account) {
+            Ok(found) => found.is_some(),
+            // The database is down: the index knows the account, or does not.
+            Err(StoreError::Unavailable(_)) => self.trust.load().account(account).is_some(),
+            Err(e) => return Err(e.into()),
+        };
+        if !self.sees(caller, account) || !exists {
             return Err(HubError::NotFound(Missing::Account(account)));
         }
         Ok(account)
+    }
+
+    /// IP access control list `sid`, from the store or, while it is down, the index.
+    fn ip_list(&self, sid: Sid) -> Result<Option<IpAccessControlList>, HubError> {
+        let read = self.store().ip_access_control_list(sid);
+        self.or_index(read, |records| {
+            let this = |l: &&IpAccessControlList| l.sid == sid;
+            records.ip_access_control_lists.iter().find(this).cloned()
+        })
     }
 
     pub fn create_list(
@@ -438,9 +464,11 @@ impl Hub {
         page: Page,
     ) -> Result<Vec<IpAccessControlList>, HubError> {
         let account = self.acting_for(caller, account)?;
-        Ok(self
-            .store()
-            .ip_access_control_lists(Some(&[account]), page)?)
+        let read = self.store().ip_access_control_lists(Some(&[account]), page);
+        self.or_index(read, |records| {
+            let theirs = |l: &&IpAccessControlList| l.account_sid == account;
+            paged(records.ip_access_control_lists.iter().filter(theirs), page)
+        })
     }
 
     /// List `sid` of account `account`.
@@ -451,8 +479,7 @@ impl Hub {
         sid: Sid,
     ) -> Result<IpAccessControlList, HubError> {
         let account = self.acting_for(caller, account)?;
-        self.store()
-            .ip_access_control_list(sid)?
+        self.ip_list(sid)?
             .filter(|l| l.account_sid == account)
             .ok_or(HubError::NotFound(Missing::IpAccessControlList(sid)))
     }
@@ -541,7 +568,11 @@ impl Hub {
         page: Page,
     ) -> Result<Vec<IpAddress>, HubError> {
         let acl = self.list(caller, account, list)?;
-        Ok(self.store().ip_addresses(acl.sid, page)?)
+        let read = self.store().ip_addresses(acl.sid, page);
+        self.or_index(read, |records| {
+            let held = |a: &&IpAddress| a.ip_access_control_list_sid == acl.sid;
+            paged(records.ip_addresses.iter().filter(held), page)
+        })
     }
 
     pub fn address(
@@ -552,10 +583,12 @@ impl Hub {
         sid: Sid,
     ) -> Result<IpAddress, HubError> {
         let acl = self.list(caller, account, list)?;
-        self.store()
-            .ip_address(sid)?
-            .filter(|a| a.ip_access_control_list_sid == acl.sid)
-            .ok_or(HubError::NotFound(Missing::Child { parent: list, sid }))
+        let read = self.store().ip_address(sid);
+        self.or_index(read, |records| {
+            records.ip_addresses.iter().find(|a| a.sid == sid).cloned()
+        })?
+        .filter(|a| a.ip_access_control_list_sid == acl.sid)
+        .ok_or(HubError::NotFound(Missing::Child { parent: list, sid }))
     }
 
     pub fn update_address(
@@ -623,4 +656,9 @@ fn edit_address(
         });
     }
     Ok(())
+}
+
+/// The `page` of `items`, as a store list would return it.
+fn paged<'a, T: Clone + 'a>(items: impl Iterator<Item = &'a T>, page: Page) -> Vec<T> {
+    items.skip(page.offset).take(page.limit).cloned().collect()
 }
