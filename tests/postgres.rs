@@ -658,3 +658,78 @@ async fn with_postgres_stopped_mid_stream_two_nodes_fail_no_call_and_converge_af
         assert_eq!(got, ["B"; 3], "node {} after the outage", i + 1);
     }
 }
+
+/// The SID of number `e164` of `account` in the index of the server `api` talks to
+/// (empty when the index has no such number), from the attestation preview.
+async fn indexed(api: &Api, account: &Creds, e164: &str) -> String {
+    let query = [("AccountSid", account.sid.as_str()), ("PhoneNumber", e164)];
+    let (status, body) = api.get("/v1/Attestation", &Creds::operator(), &query).await;
+    assert_eq!(status, 200, "{body}");
+    body["phone_number_sid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+async fn a_node_whose_change_log_went_back_rebuilds_from_the_store() {
+    let url = fresh_database();
+    let h = TestServer::new().store("{}").store_db(&url).start().await;
+    let api = Api::new(h.http);
+    let op = Creds::operator();
+    let newco = api.account(&op, "Newco").await;
+    let store = PostgresStore::connect(&url).unwrap();
+    let before = store.feed().unwrap().head().unwrap();
+    let pn = api.number(&newco.sid, "+12155550186").await;
+    applied_everywhere(
+        store.feed().unwrap().head().unwrap(),
+        &[h.http],
+        Instant::now(),
+    )
+    .await;
+    assert_eq!(indexed(&api, &newco, "+12155550186").await, pn);
+
+    // The database goes back to before the number, as a restored backup or a failover
+    // that lost the last writes would: the number and its log entries are gone.
+    let number = store
+        .number(callsign::trust::Sid::parse_any(&pn).unwrap())
+        .unwrap()
+        .unwrap();
+    store
+        .apply(&[callsign::trust::Change::DeleteNumber(number)])
+        .unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let rewind = format!(
+        "DELETE FROM change_log WHERE seq > {before}; \
+         SELECT setval(pg_get_serial_sequence('change_log', 'seq'), {before});"
+    );
+    client.batch_execute(&rewind).await.unwrap();
+    drop(client);
+
+    // The node sees the log behind its index and rebuilds from what the store holds.
+    let rebuilt = within(Duration::from_secs(5), async || {
+        metric(h.http, "callsign_trust_index_seq").await == Some(before as f64)
+    })
+    .await;
+    rebuilt.expect("the node went back to the log's head");
+    assert_eq!(
+        indexed(&api, &newco, "+12155550186").await,
+        "",
+        "still indexed"
+    );
+    // And follows the log from there.
+    api.number(&newco.sid, "+12155550187").await;
+    let other = TestServer::new().store("{}").store_db(&url).start().await;
+    let head = store.feed().unwrap().head().unwrap();
+    assert_eq!(head, before + 1);
+    applied_everywhere(head, &[h.http, other.http], Instant::now()).await;
+    for server in [&h, &other] {
+        let api = Api::new(server.http);
+        assert_ne!(indexed(&api, &newco, "+12155550187").await, "");
+        assert_eq!(indexed(&api, &newco, "+12155550186").await, "");
+    }
+}

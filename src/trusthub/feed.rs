@@ -56,6 +56,17 @@ impl Hub {
                 let caught_up = tokio::task::spawn_blocking(move || -> Result<_, HubError> {
                     h.catch_up()?;
                     let head = h.store.feed().map(|f| f.head()).transpose()?;
+                    if let Some(head) = head
+                        && head < h.applied_seq()
+                    {
+                        // Only a log that lost entries is behind what was read from it.
+                        warn!(
+                            head,
+                            applied = h.applied_seq(),
+                            "the change log is behind this node's index (a restored backup, or a failover that lost writes); rebuilding the index from the store"
+                        );
+                        h.reload()?;
+                    }
                     Ok((h.applied_seq(), head))
                 })
                 .await;
