@@ -104,6 +104,22 @@ async fn assignment_rules() {
         .get(&ea, &parent, &[("ObjectType", "customer_profile")])
         .await;
     assert_eq!((s, sids(&list, "results").len()), (200, 0), "{list}");
+    // An end-user type, as Twilio takes it, keeps the end users of that type only.
+    for end_user_type in [
+        "authorized_representative_1",
+        "customer_profile_business_information",
+    ] {
+        let (_, list) = api
+            .get(&ea, &parent, &[("ObjectType", end_user_type)])
+            .await;
+        let objects = sids(&list, "results");
+        assert_eq!(objects.len(), 1, "{end_user_type}: {list}");
+        let object = list["results"][0]["object_sid"].as_str().unwrap();
+        let (_, user) = api
+            .get(&format!("/v1/EndUsers/{object}"), &parent, &[])
+            .await;
+        assert_eq!(user["type"], end_user_type, "{user}");
+    }
     let (_, list) = api
         .get(
             &format!("/v1/TrustProducts/{t}/EntityAssignments"),

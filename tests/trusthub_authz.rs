@@ -127,6 +127,11 @@ async fn strangers_get_401_or_404_and_change_nothing() {
                 assert_eq!(body["code"], code, "{who}: {method} {path}: {body}");
                 let docs = format!("https://www.twilio.com/docs/errors/{code}");
                 assert_eq!(body["more_info"], docs.as_str(), "{who}: {method} {path}");
+                if *expected == 404 {
+                    // Twilio names the whole path asked for, not the SID alone.
+                    let message = format!("The requested resource {path} was not found");
+                    assert_eq!(body["message"], message.as_str(), "{who}: {method}");
+                }
             }
         }
     }
@@ -639,4 +644,46 @@ async fn no_answer_to_anyone_holds_a_password() {
     let (s, body) = api.get(&parent.credential_path(), &parent.creds, &[]).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(leaks(&body, &both), Vec::<String>::new(), "{body}");
+}
+
+#[tokio::test]
+async fn an_update_that_names_nothing_is_refused_and_changes_nothing() {
+    let (_h, api, w) = start().await;
+    let everything = everything(&api).await;
+    let before = snapshot(&api, &everything).await;
+    let mut updates = Vec::new();
+    for estate in [&w.parent, &w.sub] {
+        let records = estate.fetch_paths();
+        for (method, path, _) in estate.endpoints() {
+            if method == "POST" && records.contains(&path) && !updates.contains(&path) {
+                let (s, body) = api.call("POST", &path, Some(&estate.creds), &[]).await;
+                assert_eq!(
+                    (s, body["code"].as_u64()),
+                    (400, Some(20001)),
+                    "POST {path} with no parameter: {body}"
+                );
+                updates.push(path);
+            }
+        }
+    }
+    // Accounts, bundles, end users, trunks, their lists, addresses and credentials,
+    // origination URLs: each kind of record is among them.
+    for kind in [
+        "/Accounts/AC",
+        "/CustomerProfiles/",
+        "/TrustProducts/",
+        "/EndUsers/",
+        "/Trunks/TK",
+        "/IpAccessControlLists/AL",
+        "/IpAddresses/IP",
+        "/CredentialLists/CL",
+        "/Credentials/CR",
+        "/OriginationUrls/",
+    ] {
+        assert!(
+            updates.iter().any(|p| p.contains(kind)),
+            "no update of {kind}: {updates:?}"
+        );
+    }
+    assert_eq!(snapshot(&api, &everything).await, before);
 }

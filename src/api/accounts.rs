@@ -61,6 +61,7 @@ pub(super) async fn update(
 ) -> Response {
     run(state, req, move |hub, caller, req| {
         req.params.allow(&["FriendlyName", "Status"], false)?;
+        req.params.some()?;
         let sid = json_sid("Sid", &segment, "AC")?;
         let update = AccountUpdate {
             friendly_name: req.params.owned("FriendlyName"),

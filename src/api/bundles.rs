@@ -94,6 +94,7 @@ pub(super) async fn update(
             ],
             false,
         )?;
+        p.some()?;
         let sid = parse_sid("Sid", &sid, "BU")?;
         let errors = match p.get("Errors") {
             None => None,

@@ -73,6 +73,7 @@ pub(super) async fn update(
     run(state, req, move |hub, caller, req| {
         let p = &req.params;
         p.allow(&["FriendlyName", "Attributes"], false)?;
+        p.some()?;
         let update = EndUserUpdate {
             friendly_name: p.owned("FriendlyName"),
             attributes: attributes(p.get("Attributes"))?,

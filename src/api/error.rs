@@ -21,6 +21,8 @@ pub enum ParamError {
     Unknown(String),
     #[error("Required parameter {0} is missing")]
     Missing(&'static str),
+    #[error("The request names nothing to update")]
+    NothingToUpdate,
     #[error("{name}: {error}")]
     Sid { name: &'static str, error: SidError },
     #[error("{name} must be an ISO 8601 date-time, got {value:?}")]

@@ -109,6 +109,7 @@ pub(super) async fn update(
 ) -> Response {
     run(state, req, move |hub, caller, req| {
         req.params.allow(FIELDS, false)?;
+        req.params.some()?;
         let sid = parse_sid("Sid", &sid, "SI")?;
         let v = hub.update_identity(caller, sid, fields(req))?;
         Ok(Reply::Ok(identity(&req.base_url, &v)))

@@ -118,6 +118,7 @@ pub(super) async fn update(
 ) -> Response {
     run(state, req, move |hub, caller, req| {
         let f = fields(&req.params)?;
+        req.params.some()?;
         let trunk = parse_sid("TrunkSid", &trunk, "TK")?;
         let sid = parse_sid("Sid", &sid, "OU")?;
         let u = hub.update_origination_url(caller, trunk, sid, f)?;

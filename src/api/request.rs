@@ -144,6 +144,15 @@ impl Params {
         Ok(())
     }
 
+    /// Refuses an update that names no field: it would answer success with nothing
+    /// changed. Call after [`Params::allow`], which refuses the names it does not know.
+    pub fn some(&self) -> Result<(), ParamError> {
+        match self.pairs.is_empty() {
+            true => Err(ParamError::NothingToUpdate),
+            false => Ok(()),
+        }
+    }
+
     /// The last value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs

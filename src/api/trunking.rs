@@ -241,6 +241,7 @@ pub(super) async fn update_trunk(
 ) -> Response {
     run(state, req, move |hub, caller, req| {
         let fields = trunk_fields(&req.params)?;
+        req.params.some()?;
         let t = hub.update_trunk(caller, parse_sid("Sid", &sid, "TK")?, fields)?;
         Ok(Reply::Ok(trunk(
             &req.base_url,
@@ -483,6 +484,7 @@ pub(super) async fn update_address(
 ) -> Response {
     run(state, req, move |hub, caller, req| {
         let fields = address_fields(&req.params)?;
+        req.params.some()?;
         let (account, list) = account_and_list(&account, &list)?;
         let sid = json_sid("Sid", &segment, "IP")?;
         let a = hub.update_address(caller, account, list, sid, fields)?;

@@ -46,16 +46,24 @@ impl BundleChild for Evaluation {
     }
 }
 
-/// Twilio's `ObjectType` filter values, by SID kind.
-fn object_type_matches(object: Sid, object_type: &str) -> bool {
-    match object_type {
-        "end_user" | "customer_profile_business_information" | "authorized_representative_1" => {
-            object.is("IT")
-        }
+/// Whether `object` is of `object_type`: an end-user type's machine name (Twilio's
+/// values, e.g. `authorized_representative_1`) matches end users of that type; callsign
+/// also takes a kind (`end_user`, `customer_profile`, `trust_product`, `bundle`,
+/// `supporting_document`) for every object of it.
+fn object_type_matches(
+    store: &dyn Store,
+    object: Sid,
+    object_type: &str,
+) -> Result<bool, StoreError> {
+    Ok(match object_type {
+        "end_user" => object.is("IT"),
         "customer_profile" | "trust_product" | "bundle" => object.is("BU"),
         "supporting_document" => object.is("RD"),
+        end_user_type if object.is("IT") => store
+            .end_user(object)?
+            .is_some_and(|u| u.end_user_type == end_user_type),
         _ => false,
-    }
+    })
 }
 
 impl Hub {
@@ -169,10 +177,16 @@ impl Hub {
         let Some(object_type) = object_type else {
             return Ok(self.store().entity_assignments(Some(b.sid), None, page)?);
         };
-        let mut rows = self
+        let rows = self
             .store()
             .entity_assignments(Some(b.sid), None, Page::ALL)?;
-        rows.retain(|a| object_type_matches(a.object_sid, object_type));
+        let mut kept = Vec::with_capacity(rows.len());
+        for a in rows {
+            if object_type_matches(self.store(), a.object_sid, object_type)? {
+                kept.push(a);
+            }
+        }
+        let mut rows = kept;
         let start = page.offset.min(rows.len());
         rows.drain(..start);
         rows.truncate(page.limit);
