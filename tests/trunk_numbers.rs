@@ -220,3 +220,134 @@ async fn bad_trunk_numbers_are_refused_and_change_nothing() {
     assert_eq!((s, &number["trunk_sid"]), (200, &Value::Null), "{number}");
     api.ok(&numbers, &newco, &[("PhoneNumberSid", &pn2)]).await;
 }
+
+/// Every property of `api.v2010.account.incoming_phone_number` in Twilio's OpenAPI spec
+/// (`twilio_api_v2010.json`).
+const INCOMING_PHONE_NUMBER: [&str; 35] = [
+    "account_sid",
+    "address_sid",
+    "address_requirements",
+    "api_version",
+    "beta",
+    "capabilities",
+    "date_created",
+    "date_updated",
+    "friendly_name",
+    "identity_sid",
+    "phone_number",
+    "origin",
+    "sid",
+    "sms_application_sid",
+    "sms_fallback_method",
+    "sms_fallback_url",
+    "sms_method",
+    "sms_url",
+    "status_callback",
+    "status_callback_method",
+    "trunk_sid",
+    "uri",
+    "voice_receive_mode",
+    "voice_application_sid",
+    "voice_caller_id_lookup",
+    "voice_fallback_method",
+    "voice_fallback_url",
+    "voice_method",
+    "voice_url",
+    "emergency_status",
+    "emergency_address_sid",
+    "emergency_address_status",
+    "bundle_sid",
+    "status",
+    "type",
+];
+
+#[tokio::test]
+async fn the_2010_api_renames_a_number_and_puts_it_on_a_trunk_or_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_h, api) = verifying_hub(dir.path()).await;
+    let op = Creds::operator();
+    let newco = api.account(&op, "Newco").await;
+    let other = api.account(&op, "Other").await;
+    let pn = api.number(&newco.sid, "+12155550161").await;
+    let inbound = inbound_trunk(&api, &newco, "sip:pbx@127.0.0.1:5999").await;
+    let theirs = inbound_trunk(&api, &other, "sip:pbx@127.0.0.1:5998").await;
+    let signing = sid_of(
+        &api.ok("/v1/Trunks", &newco, &[("FriendlyName", "out")])
+            .await,
+    );
+    let path = format!(
+        "/2010-04-01/Accounts/{}/IncomingPhoneNumbers/{pn}.json",
+        newco.sid
+    );
+    let (_, got) = api.get(&path, &newco, &[]).await;
+    for field in INCOMING_PHONE_NUMBER {
+        assert!(got.get(field).is_some(), "no {field} in {got}");
+    }
+
+    let form = [
+        ("FriendlyName", "Main line"),
+        ("TrunkSid", inbound.as_str()),
+    ];
+    let (s, updated) = api.post(&path, &newco, &form).await;
+    assert_eq!(s, 200, "{updated}");
+    assert_eq!(updated["friendly_name"], "Main line");
+    assert_eq!(updated["trunk_sid"], inbound.as_str());
+    let on = format!("/v1/Trunks/{inbound}/PhoneNumbers");
+    let (_, listed) = api.get(&on, &newco, &[]).await;
+    assert_eq!(sids(&listed, "phone_numbers"), std::slice::from_ref(&pn));
+
+    // Refused with 400, changing nothing: a signing trunk, another account's trunk
+    // (worded as one that does not exist), a field callsign does not keep, nothing.
+    let nobodys = "TK00000000000000000000000000000000";
+    let refusals: [(&[(&str, &str)], &str); 5] = [
+        (&[("TrunkSid", &signing)], "sign"),
+        (
+            &[("TrunkSid", &theirs)],
+            "is not a trunk of the number's account",
+        ),
+        (
+            &[("TrunkSid", nobodys)],
+            "is not a trunk of the number's account",
+        ),
+        (
+            &[("VoiceUrl", "https://example.com/voice")],
+            "Unknown parameter VoiceUrl",
+        ),
+        (&[], "names nothing to update"),
+    ];
+    for (form, why) in refusals {
+        let (s, body) = api.post(&path, &newco, form).await;
+        assert_eq!(
+            (s, body["code"].as_u64()),
+            (400, Some(20001)),
+            "{form:?}: {body}"
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(why), "{form:?}: {message}");
+    }
+    let mut said = Vec::new();
+    for sid in [theirs.as_str(), nobodys] {
+        let (_, body) = api.post(&path, &newco, &[("TrunkSid", sid)]).await;
+        said.push(body["message"].as_str().unwrap().replace(sid, "TK…"));
+    }
+    assert_eq!(
+        said[0], said[1],
+        "another account's trunk is as unknown as none"
+    );
+    // Another account does not see the number at all.
+    let (s, _) = api
+        .post(&path, &other, &[("FriendlyName", "Mine now")])
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(api.get(&path, &newco, &[]).await.1, updated);
+
+    // An empty TrunkSid takes it off; the name stays.
+    let (s, off) = api.post(&path, &newco, &[("TrunkSid", "")]).await;
+    assert_eq!(s, 200, "{off}");
+    assert_eq!(
+        (&off["trunk_sid"], &off["friendly_name"]),
+        (&Value::Null, &updated["friendly_name"])
+    );
+    let (_, listed) = api.get(&on, &newco, &[]).await;
+    assert!(sids(&listed, "phone_numbers").is_empty(), "{listed}");
+}

@@ -150,6 +150,7 @@ impl ApiError {
                 | H::UnknownCredentialList(_)
                 | H::CredentialListOnTrunk { .. }
                 | H::UnknownTrunkNumber(_)
+                | H::UnknownTrunk(_)
                 | H::NumberOnTrunk { .. }
                 | H::Identity(_)
                 | H::IdentityAssigned { .. }

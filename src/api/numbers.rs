@@ -7,7 +7,7 @@ use axum::response::Response;
 use super::render;
 use super::reply::{ApiState, Reply, run};
 use super::request::{ApiRequest, json_sid, parse_sid};
-use crate::trusthub::numbers::NumberFilter;
+use crate::trusthub::numbers::{NumberFilter, NumberUpdate};
 
 pub(super) async fn create(
     State(state): State<ApiState>,
@@ -64,6 +64,38 @@ pub(super) async fn fetch(
         req.params.allow(&[], false)?;
         let account = parse_sid("AccountSid", &account, "AC")?;
         let n = hub.number(caller, account, json_sid("Sid", &segment, "PN")?)?;
+        Ok(Reply::Ok(render::number(
+            &n,
+            hub.profile_of(caller, &n)?,
+            hub.trunk_of_number(n.sid),
+        )))
+    })
+    .await
+}
+
+/// `FriendlyName` and `TrunkSid` (empty takes the number off its trunk), the fields of
+/// Twilio's update callsign keeps; the voice and messaging webhooks it has no use for
+/// are refused by name rather than dropped.
+pub(super) async fn update(
+    State(state): State<ApiState>,
+    Path((account, segment)): Path<(String, String)>,
+    req: ApiRequest,
+) -> Response {
+    run(state, req, move |hub, caller, req| {
+        let p = &req.params;
+        p.allow(&["FriendlyName", "TrunkSid"], false)?;
+        p.some()?;
+        let account = parse_sid("AccountSid", &account, "AC")?;
+        let trunk = match p.get("TrunkSid") {
+            None => None,
+            Some("") => Some(None),
+            Some(sid) => Some(Some(parse_sid("TrunkSid", sid, "TK")?)),
+        };
+        let update = NumberUpdate {
+            friendly_name: p.owned("FriendlyName"),
+            trunk,
+        };
+        let n = hub.update_number(caller, account, json_sid("Sid", &segment, "PN")?, update)?;
         Ok(Reply::Ok(render::number(
             &n,
             hub.profile_of(caller, &n)?,

@@ -36,7 +36,9 @@ pub fn router(state: ApiState) -> Router {
         )
         .route(
             "/2010-04-01/Accounts/{account}/IncomingPhoneNumbers/{sid}",
-            get(numbers::fetch).delete(numbers::delete),
+            get(numbers::fetch)
+                .post(numbers::update)
+                .delete(numbers::delete),
         )
         .route("/v1/EndUsers", get(end_users::list).post(end_users::create))
         .route(

@@ -184,6 +184,8 @@ pub enum HubError {
     UnknownCredentialList(Sid),
     #[error("PhoneNumberSid: {0} is not a phone number of the trunk's account")]
     UnknownTrunkNumber(Sid),
+    #[error("TrunkSid: {0} is not a trunk of the number's account")]
+    UnknownTrunk(Sid),
     #[error(
         "PhoneNumberSid: {number} is already on trunk {trunk}; a number is on one trunk at most"
     )]

@@ -5,7 +5,18 @@
 use super::{Caller, Hub, HubError, Missing, Write, new_sid};
 use crate::store::{NumberQuery, Page};
 use crate::tn::{self, Tn};
-use crate::trust::{BundleKind, Change, PhoneNumber, Policy, Sid};
+use crate::trust::{BundleKind, Change, PhoneNumber, Policy, Sid, TrunkPhoneNumber};
+
+/// The longest `FriendlyName` of a number, in characters (Twilio's limit).
+pub const NUMBER_NAME_MAX: usize = 64;
+
+/// What an update of a number changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberUpdate {
+    pub friendly_name: Option<String>,
+    /// `Some(None)` takes the number off its trunk.
+    pub trunk: Option<Option<Sid>>,
+}
 
 /// Filters of the number list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,6 +149,49 @@ impl Hub {
             .number(sid)?
             .filter(|n| n.account_sid == account)
             .ok_or(HubError::NotFound(Missing::Number(sid)))
+    }
+
+    /// Renames number `sid` of `account` and puts it on a trunk of its account, or takes
+    /// it off its trunk, in one write.
+    pub fn update_number(
+        &self,
+        caller: &Caller,
+        account: Sid,
+        sid: Sid,
+        update: NumberUpdate,
+    ) -> Result<PhoneNumber, HubError> {
+        let guard = self.lock()?;
+        let mut n = self.number(caller, account, sid)?;
+        if let Some(name) = update.friendly_name {
+            super::trunks::check_name("FriendlyName", &name, NUMBER_NAME_MAX)?;
+            n.friendly_name = Some(name);
+        }
+        n.date_updated = Some(self.now_text());
+        let mut write = Write::of(Change::PutNumber(n.clone()));
+        if let Some(trunk) = update.trunk
+            && trunk != self.trunk_of_number(n.sid)
+        {
+            self.unroute_number(n.sid, &mut write);
+            if let Some(trunk) = trunk {
+                // Another account's trunk is as unknown as one that does not exist.
+                let trunk = (self.trunk(caller, trunk).ok())
+                    .filter(|t| t.account_sid == n.account_sid)
+                    .ok_or(HubError::UnknownTrunk(trunk))?;
+                write
+                    .changes
+                    .push(Change::PutTrunkPhoneNumber(TrunkPhoneNumber {
+                        trunk_sid: trunk.sid,
+                        phone_number_sid: n.sid,
+                        account_sid: n.account_sid,
+                        date_created: Some(self.now_text()),
+                    }));
+            }
+            // The trunking rules (only a verifying trunk takes numbers) on what it leaves.
+            (self.trust.load().prepare_trunking(&write.changes))
+                .map_err(|e| HubError::Trunking(Box::new(e)))?;
+        }
+        self.commit(&guard, write)?;
+        Ok(n)
     }
 
     /// Releases a number, its assignments and its place on a trunk.

@@ -56,7 +56,7 @@ pub struct AddressFields {
     pub cidr_prefix_length: Option<u8>,
 }
 
-fn check_name(field: &'static str, name: &str, max: usize) -> Result<(), HubError> {
+pub(super) fn check_name(field: &'static str, name: &str, max: usize) -> Result<(), HubError> {
     if name.chars().count() > max {
         return Err(HubError::TooLong { field, max });
     }

@@ -392,6 +392,18 @@ def trunk_phone_numbers(base, c, op, account_sid, neighbour_sid, neighbour_trunk
     moved = complete(c, v1.trunks(second.sid).phone_numbers.create(phone_number_sid=numbers[1].sid))
     check_trunk_number(base, c, account_sid, second.sid, moved, numbers[1], raw(c))
     assert mine(numbers[1].sid).fetch().trunk_sid == second.sid
+    # The 2010 API's update names a number and puts it on a trunk, or takes it off.
+    renamed = mine(numbers[2].sid).update(friendly_name="Support line", trunk_sid=second.sid)
+    assert (renamed.friendly_name, renamed.trunk_sid) == ("Support line", second.sid)
+    on_second = v1.trunks(second.sid).phone_numbers.list()
+    assert [n.sid for n in on_second] == [numbers[1].sid, numbers[2].sid], on_second
+    for trunk_sid, why in ((signing.sid, "signs"), (neighbour_trunk, "TrunkSid")):
+        said = expect_error(400, 20001, lambda: mine(numbers[2].sid).update(trunk_sid=trunk_sid))
+        assert why in said, said
+    expect_error(400, 20001, lambda: mine(numbers[2].sid).update(voice_url="https://x.test/v"))
+    expect_error(404, 20404, lambda: mine(theirs).update(friendly_name="Mine now"))
+    off = mine(numbers[2].sid).update(trunk_sid="")
+    assert (off.friendly_name, off.trunk_sid) == ("Support line", None), off
     # Releasing a number takes it off its trunk; deleting a trunk leaves its numbers.
     assert given(numbers[1].sid).delete() is True
     assert v1.trunks(second.sid).phone_numbers.list() == []
