@@ -139,3 +139,67 @@ async fn incoming_phone_numbers() {
         "c_no_primary_profile"
     );
 }
+
+#[tokio::test]
+async fn closing_an_account_is_final_and_stops_its_traffic() {
+    let (h, api) = hub().await;
+    let op = Creds::operator();
+    let newco = api.account(&op, "Newco").await;
+    let sub = api.account(&newco, "Newco support").await;
+    let pn = api.number(&newco.sid, "+12155550171").await;
+    api.number(&sub.sid, "+12155550172").await;
+    api.trunk_at(&newco, "127.0.0.31").await;
+    api.trunk_at(&sub, "127.0.0.32").await;
+    let claims = common::signed_call(&h, "127.0.0.31", "2155550171", "2155550199", "open").await;
+    assert_eq!(claims["attest"], "C", "its trunk's calls are signed");
+
+    let path = |a: &Creds| format!("/2010-04-01/Accounts/{}.json", a.sid);
+    let (s, closed) = api.post(&path(&newco), &op, &[("Status", "closed")]).await;
+    assert_eq!((s, &closed["status"]), (200, &"closed".into()), "{closed}");
+    let (_, sub_now) = api.get(&path(&sub), &op, &[]).await;
+    assert_eq!(
+        sub_now["status"], "closed",
+        "its sub-account closes with it"
+    );
+
+    // Neither trunk takes a call; the numbers are released, free for another account.
+    for (ip, call) in [("127.0.0.31", "closed-1"), ("127.0.0.32", "closed-2")] {
+        assert_eq!(common::final_answer(&h, ip, call).await, 403, "{ip}");
+    }
+    for a in [&newco, &sub] {
+        let numbers = format!("/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", a.sid);
+        let (_, list) = api.get(&numbers, &op, &[]).await;
+        assert!(sids(&list, "incoming_phone_numbers").is_empty(), "{list}");
+    }
+    let (s, _) = api
+        .get(
+            &format!(
+                "/2010-04-01/Accounts/{}/IncomingPhoneNumbers/{pn}.json",
+                newco.sid
+            ),
+            &op,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 404);
+    let other = api.account(&op, "Other").await;
+    api.number(&other.sid, "+12155550171").await;
+
+    // Closed is final: reopening or suspending is refused, for either account.
+    for (a, status) in [(&newco, "active"), (&newco, "suspended"), (&sub, "active")] {
+        let (s, body) = api.post(&path(a), &op, &[("Status", status)]).await;
+        assert_eq!((s, body["code"].as_u64()), (400, Some(20001)), "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot be reopened"),
+            "{body}"
+        );
+    }
+    let (_, still) = api.get(&path(&newco), &op, &[]).await;
+    assert_eq!(still["status"], "closed");
+    // And its credentials open nothing.
+    let (s, body) = api.get(&path(&newco), &newco, &[]).await;
+    assert_eq!((s, body["code"].as_u64()), (401, Some(20005)), "{body}");
+}

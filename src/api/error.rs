@@ -109,6 +109,7 @@ impl ApiError {
                 | H::OwnStatus
                 | H::StatusForOperator(_) => (StatusCode::FORBIDDEN, 20403),
                 H::NotFound(_) => (StatusCode::NOT_FOUND, 20404),
+                H::AccountClosed(_) => (bad, 20001),
                 H::InvalidPhoneNumber(_) => (bad, 21421),
                 H::PhoneNumberExists(_) => (bad, 21422),
                 H::NotEditable { .. } => (bad, 60711),

@@ -3,7 +3,7 @@
 //! status of an account is set by its parent or the operator, never by itself.
 
 use super::{Caller, Hub, HubError, Missing, Write, new_sid, new_token};
-use crate::store::{AccountQuery, Page};
+use crate::store::{AccountQuery, NumberQuery, Page};
 use crate::trust::{Account, AccountStatus, Change, Sid};
 
 /// The fields an account update may change.
@@ -109,14 +109,55 @@ impl Hub {
         if let Some(name) = update.friendly_name {
             account.friendly_name = Some(name);
         }
+        let mut closing = false;
         if let Some(status) = update.status {
             if matches!(caller, Caller::Account { sid, .. } if *sid == account.sid) {
                 return Err(HubError::OwnStatus);
             }
+            if account.status == AccountStatus::Closed && status != AccountStatus::Closed {
+                return Err(HubError::AccountClosed(sid));
+            }
+            closing = status == AccountStatus::Closed && account.status != AccountStatus::Closed;
             account.status = status;
         }
         account.date_updated = Some(self.now_text());
-        self.commit(&guard, Write::of(Change::PutAccount(account.clone())))?;
+        let mut write = Write::default();
+        if closing {
+            // Closed with it: its sub-accounts, which cannot outlive it.
+            let subs = AccountQuery {
+                parent: Some(sid),
+                ..Default::default()
+            };
+            for mut sub in self.store().accounts(&subs, Page::ALL)? {
+                self.close_out(sub.sid, &mut write)?;
+                if sub.status != AccountStatus::Closed {
+                    sub.status = AccountStatus::Closed;
+                    sub.date_updated = account.date_updated.clone();
+                    write.changes.push(Change::PutAccount(sub));
+                }
+            }
+            self.close_out(sid, &mut write)?;
+        }
+        write.changes.push(Change::PutAccount(account.clone()));
+        self.commit(&guard, write)?;
         Ok(account)
+    }
+
+    /// The changes that shut a closing account down, as Twilio does: its numbers are
+    /// released and its trunks deleted, so nothing of it takes traffic again. Its
+    /// bundles, end users and lists stay, for the record.
+    fn close_out(&self, account: Sid, write: &mut Write) -> Result<(), HubError> {
+        let numbers = NumberQuery {
+            account,
+            pattern: None,
+            friendly_name: None,
+        };
+        for n in self.store().numbers(&numbers, Page::ALL)? {
+            self.release_number(n, write)?;
+        }
+        for trunk in self.store().trunks(Some(&[account]), Page::ALL)? {
+            write.changes.extend(self.trunk_removal(trunk)?);
+        }
+        Ok(())
     }
 }

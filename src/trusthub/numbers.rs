@@ -198,8 +198,15 @@ impl Hub {
     pub fn delete_number(&self, caller: &Caller, account: Sid, sid: Sid) -> Result<(), HubError> {
         let guard = self.lock()?;
         let n = self.number(caller, account, sid)?;
-        let tn = self.number_tn(&n)?;
         let mut write = Write::default();
+        self.release_number(n, &mut write)?;
+        self.commit(&guard, write)
+    }
+
+    /// The changes that release number `n`: its assignments, its place on a trunk, and
+    /// the number.
+    pub(super) fn release_number(&self, n: PhoneNumber, write: &mut Write) -> Result<(), HubError> {
+        let tn = self.number_tn(&n)?;
         for a in self
             .store()
             .channel_endpoint_assignments(None, &[n.sid], Page::ALL)?
@@ -208,9 +215,9 @@ impl Hub {
                 .changes
                 .push(Change::DeleteChannelEndpointAssignment(a, tn));
         }
-        self.unroute_number(n.sid, &mut write);
+        self.unroute_number(n.sid, write);
         write.changes.push(Change::DeleteNumber(n));
-        self.commit(&guard, write)
+        Ok(())
     }
 }
 

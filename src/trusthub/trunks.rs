@@ -301,6 +301,13 @@ impl Hub {
     pub fn delete_trunk(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
         let guard = self.lock()?;
         let trunk = self.trunk(caller, sid)?;
+        let changes = self.trunk_removal(trunk)?;
+        self.commit_trunking(caller, &guard, changes)
+    }
+
+    /// The changes that delete `trunk` and everything that hangs off it.
+    pub(super) fn trunk_removal(&self, trunk: Trunk) -> Result<Vec<Change>, HubError> {
+        let sid = trunk.sid;
         let mut changes: Vec<Change> = (self.store().trunk_acls(sid, Page::ALL)?)
             .into_iter()
             .map(Change::DeleteTrunkAcl)
@@ -325,7 +332,7 @@ impl Hub {
             changes.extend(uses.chain(signs).chain(urls).chain(numbers));
         });
         changes.push(Change::DeleteTrunk(trunk));
-        self.commit_trunking(caller, &guard, changes)
+        Ok(changes)
     }
 
     /// The lists trunk `trunk` admits calls from.

@@ -53,6 +53,13 @@ def accounts(base, state):
     assert listed == [account.sid, sub.sid], listed
     fetched = customer.api.v2010.accounts(sub.sid).fetch()
     assert fetched.friendly_name == "Compat Co support"
+    # An account the operator closes stays closed, with its number released.
+    gone = op.api.v2010.accounts.create(friendly_name="Compat Co gone")
+    op.api.v2010.accounts(gone.sid).incoming_phone_numbers.create(phone_number="+12155550141")
+    assert op.api.v2010.accounts(gone.sid).update(status="closed").status == "closed"
+    assert op.api.v2010.accounts(gone.sid).incoming_phone_numbers.list() == []
+    expect_error(20001, lambda: op.api.v2010.accounts(gone.sid).update(status="active"))
+    assert op.api.v2010.accounts(gone.sid).fetch().status == "closed"
     state.update(
         account_sid=account.sid,
         account_token=account.auth_token,

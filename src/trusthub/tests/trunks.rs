@@ -226,3 +226,76 @@ fn a_parent_manages_its_sub_accounts_lists_but_the_operator_has_no_trunks() {
     );
     assert_eq!(hub.trunks(&Caller::Operator, Page::ALL).unwrap(), [trunk]);
 }
+
+#[test]
+fn closing_an_account_releases_its_numbers_and_trunks_and_its_sub_accounts_for_good() {
+    let hub = hub();
+    let support = account(SUPPORT);
+    // Bluebird's sub-account Support has a trunk of its own, admitting an address.
+    let trunk = hub.create_trunk(&support, named("Support PBX")).unwrap();
+    let acl = (hub.create_list(&support, sid(SUPPORT), "office".into())).unwrap();
+    (hub.create_address(&support, sid(SUPPORT), acl.sid, at("203.0.113.9", None))).unwrap();
+    hub.add_trunk_list(&support, trunk.sid, acl.sid).unwrap();
+    assert_eq!(who(&hub, "203.0.113.9"), Some(trunk.sid));
+    let numbered = |a: &str| {
+        let filter = crate::trusthub::numbers::NumberFilter::default();
+        let numbers = hub.numbers(&Caller::Operator, sid(a), &filter, Page::ALL);
+        numbers.unwrap().len()
+    };
+    assert!(numbered(BLUEBIRD) > 0 && numbered(SUPPORT) > 0);
+
+    let close = |status| crate::trusthub::accounts::AccountUpdate {
+        friendly_name: None,
+        status: Some(status),
+    };
+    let closed = (hub.update_account(
+        &Caller::Operator,
+        sid(BLUEBIRD),
+        close(AccountStatus::Closed),
+    ))
+    .unwrap();
+    assert_eq!(closed.status, AccountStatus::Closed);
+    let sub = hub.account(&Caller::Operator, sid(SUPPORT)).unwrap();
+    assert_eq!(sub.status, AccountStatus::Closed, "closed with its parent");
+    assert_eq!(
+        (numbered(BLUEBIRD), numbered(SUPPORT)),
+        (0, 0),
+        "numbers released"
+    );
+    assert_eq!(who(&hub, "203.0.113.9"), None, "its trunk takes no traffic");
+    assert!(
+        hub.trunks(&Caller::Operator, Page::ALL)
+            .unwrap()
+            .iter()
+            .all(|t| t.sid != trunk.sid)
+    );
+    // The index is what the store rebuilds, trunking and numbers alike.
+    assert_eq!(
+        hub.rebuilt().unwrap().trunking(),
+        hub.trust.load().trunking()
+    );
+    assert_eq!(
+        hub.rebuilt().unwrap().snapshot(),
+        hub.trust.load().snapshot()
+    );
+
+    // Closed is final, for the operator too; and a closed account authenticates no more.
+    for status in [AccountStatus::Active, AccountStatus::Suspended] {
+        assert_eq!(
+            hub.update_account(&Caller::Operator, sid(BLUEBIRD), close(status)),
+            Err(HubError::AccountClosed(sid(BLUEBIRD)))
+        );
+    }
+    assert_eq!(
+        hub.update_account(
+            &Caller::Operator,
+            sid(SUPPORT),
+            close(AccountStatus::Active)
+        ),
+        Err(HubError::AccountClosed(sid(SUPPORT)))
+    );
+    assert_eq!(
+        hub.authenticate(creds(BLUEBIRD, "t-1").as_ref()),
+        Err(HubError::AccountInactive(sid(BLUEBIRD)))
+    );
+}
