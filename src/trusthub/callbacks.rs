@@ -1,8 +1,11 @@
 //! Status callbacks: when a bundle with a `status_callback` changes status, POST the new
 //! status there (form-encoded `AccountSid`, `BundleSid`, `Status`, `FailureReason`).
-//! Deliveries run on their own tasks with exponential backoff; queuing never blocks the
-//! API or the proxy, and a full queue drops the callback with a warning.
+//! Deliveries run on their own tasks with exponential backoff. One bundle's callbacks go
+//! out one at a time, in the order of its status changes, retries included; different
+//! bundles do not wait for each other. Queuing never blocks the API or the proxy, and a
+//! full queue drops the callback with a warning.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -80,15 +83,13 @@ impl Callbacks {
         let deliveries_policy = policy.clone();
         let deliveries = tasks.clone();
         tasks.spawn(async move {
-            loop {
-                let change = tokio::select! {
-                    next = rx.recv() => match next {
-                        Some(change) => change,
-                        None => return,
-                    },
-                    _ = shutdown.cancelled() => return,
-                };
-                let stop = shutdown.clone();
+            // The bundles with a delivery under way, each with the changes waiting behind
+            // it; and the deliveries' reports that they are done.
+            let mut waiting: HashMap<Sid, VecDeque<StatusChange>> = HashMap::new();
+            let mut queued = 0usize;
+            let (done_tx, mut done) = mpsc::unbounded_channel::<Sid>();
+            let start = |change: StatusChange| {
+                let (stop, done_tx, bundle) = (shutdown.clone(), done_tx.clone(), change.bundle_sid);
                 let delivery = deliver(client.clone(), change, retry, policy.clone());
                 deliveries.spawn(async move {
                     tokio::select! {
@@ -97,7 +98,40 @@ impl Callbacks {
                             warn!("shutting down: a status callback was not delivered");
                         }
                     }
+                    let _ = done_tx.send(bundle);
                 });
+            };
+            loop {
+                tokio::select! {
+                    next = rx.recv() => match next {
+                        Some(change) => match waiting.get_mut(&change.bundle_sid) {
+                            Some(_) if queued >= QUEUE => {
+                                warn!(bundle = %change.bundle_sid, "status callback queue full: callback dropped");
+                            }
+                            Some(behind) => {
+                                behind.push_back(change);
+                                queued += 1;
+                            }
+                            None => {
+                                waiting.insert(change.bundle_sid, VecDeque::new());
+                                start(change);
+                            }
+                        },
+                        None => return,
+                    },
+                    Some(bundle) = done.recv() => {
+                        match waiting.get_mut(&bundle).and_then(VecDeque::pop_front) {
+                            Some(next) => {
+                                queued -= 1;
+                                start(next);
+                            }
+                            None => {
+                                waiting.remove(&bundle);
+                            }
+                        }
+                    }
+                    _ = shutdown.cancelled() => return,
+                }
             }
         });
         Ok(Callbacks {
@@ -237,6 +271,132 @@ mod tests {
         deliver(client, change(url), retry, policy).await;
         server.await.unwrap();
         assert!(target.accept().is_err(), "the redirect was followed");
+    }
+
+    /// A receiver that records the callbacks it accepts, in order. It holds the first
+    /// callback of bundle `held` until `release` says so, and answers 500 once to the
+    /// second (so that it is retried).
+    struct Receiver {
+        held: Sid,
+        got: std::sync::Mutex<Vec<(String, String)>>,
+        requests: std::sync::atomic::AtomicUsize,
+        release: tokio::sync::watch::Receiver<bool>,
+        arrived: tokio::sync::Notify,
+    }
+
+    impl Receiver {
+        fn got(&self) -> Vec<(String, String)> {
+            self.got.lock().unwrap().clone()
+        }
+
+        /// Waits (at most 10 s) until `n` callbacks have been accepted.
+        async fn wait_until(&self, n: usize) {
+            let enough = async {
+                loop {
+                    let arrived = self.arrived.notified();
+                    if self.got().len() >= n {
+                        return;
+                    }
+                    arrived.await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(10), enough)
+                .await
+                .unwrap_or_else(|_| panic!("{n} callbacks never arrived: {:?}", self.got()));
+        }
+    }
+
+    async fn receive(
+        axum::extract::State(r): axum::extract::State<std::sync::Arc<Receiver>>,
+        axum::Form(form): axum::Form<HashMap<String, String>>,
+    ) -> axum::http::StatusCode {
+        let bundle = form["BundleSid"].clone();
+        if bundle == r.held.to_string() {
+            let n = r.requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n == 0 {
+                let _ = r.release.clone().wait_for(|open| *open).await;
+            } else if n == 1 {
+                return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            }
+        }
+        r.got.lock().unwrap().push((bundle, form["Status"].clone()));
+        r.arrived.notify_waiters();
+        axum::http::StatusCode::OK
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_bundles_callbacks_arrive_in_order_and_others_do_not_wait_for_them() {
+        let (a, b) = (
+            Sid::from_u128("BU", 0xa).unwrap(),
+            Sid::from_u128("BU", 0xb).unwrap(),
+        );
+        let (open, release) = tokio::sync::watch::channel(false);
+        let receiver = std::sync::Arc::new(Receiver {
+            held: a,
+            got: Default::default(),
+            requests: Default::default(),
+            release,
+            arrived: tokio::sync::Notify::new(),
+        });
+        let app = axum::Router::new()
+            .route("/status", axum::routing::post(receive))
+            .with_state(std::sync::Arc::clone(&receiver));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/status", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let policy = FetchPolicy {
+            allow_http: true,
+            allow_loopback: true,
+            timeout: Duration::from_secs(10),
+            ..FetchPolicy::default()
+        };
+        let retry = Retry {
+            attempts: 3,
+            first_backoff: Duration::from_millis(1),
+        };
+        let (tasks, shutdown) = (TaskTracker::new(), CancellationToken::new());
+        let callbacks = Callbacks::start(retry, policy, &tasks, shutdown.clone()).unwrap();
+        let got = || receiver.got();
+        // Twelve status changes of bundle A, then one of bundle B.
+        let cycle = [
+            BundleStatus::PendingReview,
+            BundleStatus::InReview,
+            BundleStatus::TwilioRejected,
+            BundleStatus::Draft,
+        ];
+        let sent: Vec<BundleStatus> = cycle.iter().cycle().take(12).copied().collect();
+        let notify = |bundle: Sid, status: BundleStatus| {
+            callbacks.notify(StatusChange {
+                bundle_sid: bundle,
+                status,
+                url: url.clone(),
+                ..change(url.clone())
+            })
+        };
+        for status in &sent {
+            notify(a, *status);
+        }
+        notify(b, BundleStatus::TwilioApproved);
+        // B's arrives while A's first is held: bundles do not wait for each other.
+        receiver.wait_until(1).await;
+        assert_eq!(got(), [(b.to_string(), "twilio-approved".to_owned())]);
+        open.send(true).unwrap();
+        receiver.wait_until(13).await;
+        let of_a: Vec<String> = (got().into_iter())
+            .filter(|(bundle, _)| *bundle == a.to_string())
+            .map(|(_, status)| status)
+            .collect();
+        let expected: Vec<&str> = sent.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            of_a, expected,
+            "in the order of the changes, the retried one included"
+        );
+        assert_eq!(
+            receiver.requests.load(std::sync::atomic::Ordering::SeqCst),
+            13
+        );
+        shutdown.cancel();
+        tasks.close();
     }
 
     #[test]
