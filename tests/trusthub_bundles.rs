@@ -293,4 +293,52 @@ async fn end_users_and_policies() {
         .get("/v1/Policies/RN00000000000000000000000000000000", &a, &[])
         .await;
     assert_eq!(s, 404);
+
+    // The end-user types, in Twilio's catalogue shape, two to a page.
+    let (s, types) = api.get("/v1/EndUserTypes", &a, &[("PageSize", "2")]).await;
+    assert_eq!(s, 200, "{types}");
+    assert_eq!(types["meta"]["key"], "end_user_types");
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        (v["end_user_types"].as_array().unwrap().iter())
+            .map(|t| t["machine_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(&types),
+        [
+            "customer_profile_business_information",
+            "authorized_representative_1"
+        ]
+    );
+    let next = types["meta"]["next_page_url"]
+        .as_str()
+        .expect("a second page");
+    let next = &next[next.find("/v1/").unwrap()..];
+    let (_, rest) = api.get(next, &a, &[]).await;
+    assert_eq!(names(&rest), ["authorized_representative_2"]);
+    assert!(rest["meta"]["next_page_url"].is_null());
+    let representative = &types["end_user_types"][1];
+    let fields: Vec<&str> = (representative["fields"].as_array().unwrap().iter())
+        .map(|f| f["machine_name"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"first_name") && fields.contains(&"email"),
+        "{fields:?}"
+    );
+    let url = representative["url"].as_str().unwrap();
+    let (s, fetched) = api.get(&url[url.find("/v1/").unwrap()..], &a, &[]).await;
+    assert_eq!((s, &fetched), (200, representative));
+    let missing = "/v1/EndUserTypes/OY00000000000000000000000000000000";
+    let (s, body) = api.get(missing, &a, &[]).await;
+    assert_eq!((s, body["code"].as_u64()), (404, Some(20404)), "{body}");
+    let (s, _) = api
+        .get(
+            "/v1/EndUserTypes/RN00000000000000000000000000000000",
+            &a,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 400, "another kind of SID");
+    let (s, _) = api.call("GET", "/v1/EndUserTypes", None, &[]).await;
+    assert_eq!(s, 401);
 }

@@ -6,7 +6,8 @@
 //! - [`routes`]: the Trust Hub paths; [`reply`]: the plumbing every handler shares
 //!   (state, authentication, the answer).
 //! - One file per resource: [`accounts`], [`numbers`], [`bundles`], [`assignments`],
-//!   [`evaluations`], [`end_users`], [`policies`], [`attestation`]; [`subresources`]:
+//!   [`evaluations`], [`end_users`], [`end_user_types`], [`policies`], [`attestation`];
+//!   [`subresources`]:
 //!   what the three bundle sub-resources share.
 //! - [`request`], [`render`], [`error`]: parameters, Twilio JSON shapes, error bodies
 //!   and the one mapping of every error to an HTTP status and Twilio code.
@@ -19,6 +20,7 @@ pub mod assignments;
 pub mod attestation;
 pub mod bundles;
 pub mod credentials;
+pub mod end_user_types;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;

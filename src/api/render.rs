@@ -233,6 +233,21 @@ pub fn policy(base: &str, p: Policy) -> Value {
     })
 }
 
+pub fn end_user_type(base: &str, t: &crate::trust::rules::EndUserType) -> Value {
+    let fields: Vec<Value> = (t.fields.iter())
+        .map(|(machine_name, friendly_name)| {
+            json!({"machine_name": machine_name, "friendly_name": friendly_name, "constraint": "String"})
+        })
+        .collect();
+    json!({
+        "sid": t.sid(),
+        "friendly_name": t.friendly_name,
+        "machine_name": t.machine_name,
+        "fields": fields,
+        "url": format!("{base}/v1/EndUserTypes/{}", t.sid()),
+    })
+}
+
 pub fn end_user(base: &str, u: &EndUser) -> Value {
     json!({
         "sid": u.sid,

@@ -14,8 +14,8 @@ use super::render;
 use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
-    accounts, assignments, attestation, bundles, credentials, end_users, evaluations, identities,
-    numbers, origination, policies, trunk_numbers, trunking,
+    accounts, assignments, attestation, bundles, credentials, end_user_types, end_users,
+    evaluations, identities, numbers, origination, policies, trunk_numbers, trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
@@ -47,6 +47,8 @@ pub fn router(state: ApiState) -> Router {
                 .post(end_users::update)
                 .delete(end_users::delete),
         )
+        .route("/v1/EndUserTypes", get(end_user_types::list))
+        .route("/v1/EndUserTypes/{sid}", get(end_user_types::fetch))
         .route("/v1/Policies", get(policies::list))
         .route("/v1/Policies/{sid}", get(policies::fetch))
         .route("/v1/Attestation", get(attestation::get))

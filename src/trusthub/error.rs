@@ -18,6 +18,7 @@ pub enum Missing {
     Number(Sid),
     Bundle(Sid),
     EndUser(Sid),
+    EndUserType(Sid),
     /// An entity assignment, channel endpoint assignment or evaluation of a bundle.
     BundleChild {
         bundle: Sid,
@@ -42,6 +43,7 @@ impl std::fmt::Display for Missing {
             | Missing::Number(sid)
             | Missing::Bundle(sid)
             | Missing::EndUser(sid)
+            | Missing::EndUserType(sid)
             | Missing::Policy(sid)
             | Missing::Trunk(sid)
             | Missing::SigningIdentity(sid)

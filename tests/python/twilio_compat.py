@@ -140,6 +140,10 @@ def vet(base, state):
     pending = hub.customer_profiles.list(status="pending-review")
     assert [p.sid for p in pending] == [profile.sid]
     assert [p.sid for p in hub.policies.list()][0] == PRIMARY
+    types = {t.machine_name: t for t in hub.end_user_types.list(page_size=1)}
+    assert "authorized_representative_1" in types, types
+    fetched = hub.end_user_types(types["authorized_representative_1"].sid).fetch()
+    assert "email" in [f["machine_name"] for f in fetched.fields], fetched.fields
     state.update(profile_sid=profile.sid, product_sid=product.sid)
 
 

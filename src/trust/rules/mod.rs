@@ -155,6 +155,80 @@ pub const END_USER_TYPES: &[&str] = &[
     "authorized_representative_2",
 ];
 
+/// An end-user type of the catalogue (`/v1/EndUserTypes`): Twilio's machine name and
+/// name for it, and the attributes an end user of it holds (machine name, name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndUserType {
+    pub machine_name: &'static str,
+    pub friendly_name: &'static str,
+    pub fields: &'static [(&'static str, &'static str)],
+}
+
+const REPRESENTATIVE_FIELDS: &[(&str, &str)] = &[
+    ("first_name", "First Name"),
+    ("last_name", "Last Name"),
+    ("email", "Email"),
+    ("phone_number", "Phone Number"),
+    ("business_title", "Business Title"),
+    ("job_position", "Job Position"),
+];
+
+/// The end-user types of [`END_USER_TYPES`], in that order, as the catalogue shows them.
+pub const END_USER_TYPE_CATALOGUE: &[EndUserType] = &[
+    EndUserType {
+        machine_name: "customer_profile_business_information",
+        friendly_name: "Business Information for a Customer Profile",
+        fields: &[
+            ("business_name", "Business Name"),
+            ("business_identity", "Business Identity"),
+            ("business_type", "Business Type"),
+            ("business_industry", "Business Industry"),
+            (
+                "business_registration_identifier",
+                "Business Registration Identifier",
+            ),
+            (
+                "business_registration_number",
+                "Business Registration Number",
+            ),
+            (
+                "business_regions_of_operation",
+                "Business Regions of Operation",
+            ),
+            ("website_url", "Website URL"),
+            ("social_media_profile_urls", "Social Media Profile URLs"),
+        ],
+    },
+    EndUserType {
+        machine_name: "authorized_representative_1",
+        friendly_name: "Authorized Representative one",
+        fields: REPRESENTATIVE_FIELDS,
+    },
+    EndUserType {
+        machine_name: "authorized_representative_2",
+        friendly_name: "Authorized Representative two",
+        fields: REPRESENTATIVE_FIELDS,
+    },
+];
+
+/// The namespace of end-user type SIDs: each is `OY` and the UUID v5 of its machine
+/// name in it, the same on every installation.
+const END_USER_TYPE_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6f79_2d65_6e64_2d75_7365_722d_7479_7065);
+
+impl EndUserType {
+    /// Its SID (`OY…`).
+    pub fn sid(&self) -> Sid {
+        let id = uuid::Uuid::new_v5(&END_USER_TYPE_NAMESPACE, self.machine_name.as_bytes());
+        Sid::from_parts(*b"OY", id.as_u128())
+    }
+
+    /// The type whose SID is `sid`.
+    pub fn by_sid(sid: Sid) -> Option<&'static EndUserType> {
+        END_USER_TYPE_CATALOGUE.iter().find(|t| t.sid() == sid)
+    }
+}
+
 /// Why a field value is not one Twilio would take.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {

@@ -195,3 +195,26 @@ fn end_user_types_are_the_known_ones() {
     );
     assert!(check_end_user_type("Authorized_Representative_1").is_err());
 }
+
+#[test]
+fn the_end_user_type_catalogue_is_the_types_bundles_take() {
+    let names: Vec<&str> = END_USER_TYPE_CATALOGUE
+        .iter()
+        .map(|t| t.machine_name)
+        .collect();
+    assert_eq!(names, END_USER_TYPES);
+    let sids: std::collections::HashSet<Sid> =
+        END_USER_TYPE_CATALOGUE.iter().map(|t| t.sid()).collect();
+    assert_eq!(sids.len(), END_USER_TYPE_CATALOGUE.len(), "one SID each");
+    for t in END_USER_TYPE_CATALOGUE {
+        assert!(t.sid().is("OY"));
+        assert_eq!(EndUserType::by_sid(t.sid()), Some(t));
+        assert!(!t.fields.is_empty());
+    }
+    // The same SIDs on every installation and every version.
+    assert_eq!(
+        END_USER_TYPE_CATALOGUE[1].sid().to_string(),
+        "OY7ee20c9772cd5b66baf418334d9ae83b"
+    );
+    assert_eq!(EndUserType::by_sid(Sid::from_parts(*b"OY", 1)), None);
+}
