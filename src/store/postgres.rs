@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::sql::{Arg, Backend, Dialect, Exec, SqlRow, SqlStore};
 use super::{Feed, StoreError};
@@ -308,6 +309,7 @@ impl Postgres {
 impl Backend for Postgres {
     const DIALECT: Dialect = Dialect {
         comma_join: "string_agg({}, ',')",
+        scan_grouped: true,
     };
 
     fn feed(&self) -> Option<&dyn Feed> {
@@ -555,11 +557,54 @@ impl Exec for On<'_> {
     ) -> Result<(), StoreError> {
         let stmt = self.wait(self.0.prepare_cached(&Self::numbered(sql)))?;
         let params = Self::params(args);
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
-        for row in self.wait(self.0.query(&stmt, &refs))? {
-            visit(&Row(&row))?;
+        let refs = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync));
+        // Rows as the server sends them, never all of them at once (a rebuild reads
+        // every number).
+        let rows = self.wait(self.0.query_raw(&stmt, refs))?;
+        for row in futures_executor::block_on_stream(Box::pin(rows)) {
+            visit(&Row(&row.map_err(|e| failure(&e))?))?;
         }
         Ok(())
+    }
+
+    /// One `COPY … FROM STDIN (FORMAT binary)`: the rows stream to the server without a
+    /// round trip each.
+    fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Arg>>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+            columns.join(",")
+        );
+        // Every column the store writes is text.
+        let types = vec![Type::TEXT; columns.len()];
+        let client = self.0;
+        futures_executor::block_on(async {
+            let sink = client.copy_in(&sql).await.map_err(|e| failure(&e))?;
+            let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
+            for row in rows {
+                let values: Vec<Option<String>> = row
+                    .into_iter()
+                    .map(|a| match a {
+                        Arg::Text(s) => Some(s),
+                        Arg::Int(i) => Some(i.to_string()),
+                        Arg::Null => None,
+                    })
+                    .collect();
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                writer
+                    .as_mut()
+                    .write(&refs)
+                    .await
+                    .map_err(|e| failure(&e))?;
+            }
+            writer.finish().await.map_err(|e| failure(&e))?;
+            Ok(())
+        })
     }
 }
 

@@ -117,6 +117,7 @@ impl Sqlite {
 impl Backend for Sqlite {
     const DIALECT: Dialect = Dialect {
         comma_join: "group_concat({})",
+        scan_grouped: false,
     };
 
     fn read<T>(

@@ -86,6 +86,25 @@ pub trait Exec {
         args: &[Arg],
         visit: &mut dyn FnMut(&dyn SqlRow) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+    /// Inserts `rows`, each the values of `columns` in order, into `table`, which holds
+    /// none of their keys: a bulk import. One prepared `INSERT` per row, which costs
+    /// little on an embedded database; a server backend streams them instead.
+    fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Arg>>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            columns.join(","),
+            vec!["?"; columns.len()].join(",")
+        );
+        for row in rows {
+            self.execute(&sql, &row)?;
+        }
+        Ok(())
+    }
 }
 
 /// What differs between databases in the SQL this module writes.
@@ -93,6 +112,11 @@ pub trait Exec {
 pub struct Dialect {
     /// Joins a column's values with commas: `{}` is the column.
     pub comma_join: &'static str,
+    /// How the rebuild scan finds each number's bundles: `false`, a subquery per number
+    /// (an index probe each, cheap in-process); `true`, one join with the assignments
+    /// grouped by number (two index scans merged). With 1,000,000 numbers the join
+    /// halves PostgreSQL's time for the query, and takes SQLite half as long again.
+    pub scan_grouped: bool,
 }
 
 /// A database the store runs on: a connection for reads, a transaction for writes.

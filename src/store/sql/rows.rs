@@ -193,13 +193,193 @@ fn js(v: &Option<serde_json::Value>) -> Arg {
     v.as_ref().map(serde_json::Value::to_string).into()
 }
 
+/// A table the bulk import fills, with its columns (the key first).
+pub(super) struct Table {
+    pub name: &'static str,
+    pub columns: &'static [&'static str],
+}
+
+pub(super) const ACCOUNTS: Table = Table {
+    name: "accounts",
+    columns: &[
+        "sid",
+        "parent_sid",
+        "friendly_name",
+        "auth_token",
+        "status",
+        "type",
+        "date_created",
+        "date_updated",
+    ],
+};
+
+pub(super) const PHONE_NUMBERS: Table = Table {
+    name: "phone_numbers",
+    columns: &[
+        "sid",
+        "account_sid",
+        "phone_number",
+        "friendly_name",
+        "date_created",
+        "date_updated",
+    ],
+};
+
+pub(super) const BUNDLES: Table = Table {
+    name: "bundles",
+    columns: &[
+        "sid",
+        "account_sid",
+        "policy_sid",
+        "status",
+        "valid_until",
+        "friendly_name",
+        "email",
+        "status_callback",
+        "errors",
+        "date_created",
+        "date_updated",
+    ],
+};
+
+pub(super) const END_USERS: Table = Table {
+    name: "end_users",
+    columns: &[
+        "sid",
+        "account_sid",
+        "friendly_name",
+        "type",
+        "attributes",
+        "date_created",
+        "date_updated",
+    ],
+};
+
+pub(super) const ENTITY_ASSIGNMENTS: Table = Table {
+    name: "entity_assignments",
+    columns: &[
+        "sid",
+        "bundle_sid",
+        "object_sid",
+        "account_sid",
+        "date_created",
+    ],
+};
+
+pub(super) const CHANNEL_ENDPOINT_ASSIGNMENTS: Table = Table {
+    name: "channel_endpoint_assignments",
+    columns: &[
+        "sid",
+        "bundle_sid",
+        "channel_endpoint_sid",
+        "channel_endpoint_type",
+        "account_sid",
+        "date_created",
+    ],
+};
+
+const EVALUATIONS: Table = Table {
+    name: "evaluations",
+    columns: &[
+        "sid",
+        "account_sid",
+        "policy_sid",
+        "bundle_sid",
+        "status",
+        "results",
+        "date_created",
+    ],
+};
+
+pub(super) fn account_row(a: &Account) -> Vec<Arg> {
+    vec![
+        s(&a.sid),
+        os(&a.parent()),
+        Arg::from(&a.friendly_name),
+        Arg::from(&a.auth_token),
+        Arg::Text(enum_text(&a.status)),
+        Arg::from(&a.account_type),
+        Arg::from(&a.date_created),
+        Arg::from(&a.date_updated),
+    ]
+}
+
+pub(super) fn number_row(n: &PhoneNumber) -> Vec<Arg> {
+    vec![
+        s(&n.sid),
+        s(&n.account_sid),
+        Arg::from(&n.phone_number),
+        Arg::from(&n.friendly_name),
+        Arg::from(&n.date_created),
+        Arg::from(&n.date_updated),
+    ]
+}
+
+pub(super) fn bundle_row(b: &Bundle) -> Vec<Arg> {
+    let valid_until = b.valid_until.and_then(|t| t.format(&Rfc3339).ok());
+    vec![
+        s(&b.sid),
+        s(&b.account_sid),
+        s(&b.policy_sid),
+        Arg::Text(enum_text(&b.status)),
+        Arg::from(valid_until),
+        Arg::from(&b.friendly_name),
+        Arg::from(&b.email),
+        Arg::from(&b.status_callback),
+        js(&b.errors),
+        Arg::from(&b.date_created),
+        Arg::from(&b.date_updated),
+    ]
+}
+
+pub(super) fn end_user_row(u: &EndUser) -> Vec<Arg> {
+    vec![
+        s(&u.sid),
+        s(&u.account_sid),
+        Arg::from(&u.friendly_name),
+        Arg::from(&u.end_user_type),
+        Arg::Text(u.attributes.to_string()),
+        Arg::from(&u.date_created),
+        Arg::from(&u.date_updated),
+    ]
+}
+
+pub(super) fn entity_assignment_row(a: &EntityAssignment) -> Vec<Arg> {
+    vec![
+        s(&a.sid),
+        s(&a.bundle_sid),
+        s(&a.object_sid),
+        os(&a.account_sid),
+        Arg::from(&a.date_created),
+    ]
+}
+
+pub(super) fn channel_endpoint_assignment_row(a: &ChannelEndpointAssignment) -> Vec<Arg> {
+    vec![
+        s(&a.sid),
+        s(&a.bundle_sid),
+        s(&a.channel_endpoint_sid),
+        Arg::from(&a.channel_endpoint_type),
+        os(&a.account_sid),
+        Arg::from(&a.date_created),
+    ]
+}
+
+fn evaluation_row(e: &Evaluation) -> Vec<Arg> {
+    vec![
+        s(&e.sid),
+        s(&e.account_sid),
+        s(&e.policy_sid),
+        s(&e.bundle_sid),
+        Arg::from(&e.status),
+        Arg::Text(e.results.to_string()),
+        Arg::from(&e.date_created),
+    ]
+}
+
 /// Upserts keep the rowid, so a row keeps its place in lists when it changes.
-fn upsert(
-    tx: &mut dyn Exec,
-    table: &str,
-    columns: &[&str],
-    values: &[Arg],
-) -> Result<(), StoreError> {
+fn upsert(tx: &mut dyn Exec, table: &Table, values: &[Arg]) -> Result<(), StoreError> {
+    let columns = table.columns;
     let marks = vec!["?"; columns.len()].join(",");
     let updates = columns
         .iter()
@@ -208,7 +388,8 @@ fn upsert(
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
-        "INSERT INTO {table} ({}) VALUES ({marks}) ON CONFLICT(sid) DO UPDATE SET {updates}",
+        "INSERT INTO {} ({}) VALUES ({marks}) ON CONFLICT(sid) DO UPDATE SET {updates}",
+        table.name,
         columns.join(",")
     );
     tx.execute(&sql, values)?;
@@ -226,84 +407,10 @@ pub(super) fn put(tx: &mut dyn Exec, change: &Change) -> Result<(), StoreError> 
         return super::trunking::put(tx, change);
     }
     match change {
-        Change::PutAccount(a) => upsert(
-            tx,
-            "accounts",
-            &[
-                "sid",
-                "parent_sid",
-                "friendly_name",
-                "auth_token",
-                "status",
-                "type",
-                "date_created",
-                "date_updated",
-            ],
-            &[
-                s(&a.sid),
-                os(&a.parent()),
-                Arg::from(&a.friendly_name),
-                Arg::from(&a.auth_token),
-                Arg::Text(enum_text(&a.status)),
-                Arg::from(&a.account_type),
-                Arg::from(&a.date_created),
-                Arg::from(&a.date_updated),
-            ],
-        ),
-        Change::PutNumber(n) => upsert(
-            tx,
-            "phone_numbers",
-            &[
-                "sid",
-                "account_sid",
-                "phone_number",
-                "friendly_name",
-                "date_created",
-                "date_updated",
-            ],
-            &[
-                s(&n.sid),
-                s(&n.account_sid),
-                Arg::from(&n.phone_number),
-                Arg::from(&n.friendly_name),
-                Arg::from(&n.date_created),
-                Arg::from(&n.date_updated),
-            ],
-        ),
+        Change::PutAccount(a) => upsert(tx, &ACCOUNTS, &account_row(a)),
+        Change::PutNumber(n) => upsert(tx, &PHONE_NUMBERS, &number_row(n)),
         Change::DeleteNumber(n) => delete(tx, "DELETE FROM phone_numbers WHERE sid = ?", &n.sid),
-        Change::PutBundle(b) => {
-            let valid_until = b.valid_until.and_then(|t| t.format(&Rfc3339).ok());
-            upsert(
-                tx,
-                "bundles",
-                &[
-                    "sid",
-                    "account_sid",
-                    "policy_sid",
-                    "status",
-                    "valid_until",
-                    "friendly_name",
-                    "email",
-                    "status_callback",
-                    "errors",
-                    "date_created",
-                    "date_updated",
-                ],
-                &[
-                    s(&b.sid),
-                    s(&b.account_sid),
-                    s(&b.policy_sid),
-                    Arg::Text(enum_text(&b.status)),
-                    Arg::from(&valid_until),
-                    Arg::from(&b.friendly_name),
-                    Arg::from(&b.email),
-                    Arg::from(&b.status_callback),
-                    js(&b.errors),
-                    Arg::from(&b.date_created),
-                    Arg::from(&b.date_updated),
-                ],
-            )
-        }
+        Change::PutBundle(b) => upsert(tx, &BUNDLES, &bundle_row(b)),
         Change::DeleteBundle(b) => {
             let sid = &b.sid;
             for sql in [
@@ -316,78 +423,25 @@ pub(super) fn put(tx: &mut dyn Exec, change: &Change) -> Result<(), StoreError> 
             }
             Ok(())
         }
-        Change::PutEndUser(u) => upsert(
-            tx,
-            "end_users",
-            &[
-                "sid",
-                "account_sid",
-                "friendly_name",
-                "type",
-                "attributes",
-                "date_created",
-                "date_updated",
-            ],
-            &[
-                s(&u.sid),
-                s(&u.account_sid),
-                Arg::from(&u.friendly_name),
-                Arg::from(&u.end_user_type),
-                Arg::Text(u.attributes.to_string()),
-                Arg::from(&u.date_created),
-                Arg::from(&u.date_updated),
-            ],
-        ),
+        Change::PutEndUser(u) => upsert(tx, &END_USERS, &end_user_row(u)),
         Change::DeleteEndUser(u) => delete(tx, "DELETE FROM end_users WHERE sid = ?", &u.sid),
-        Change::PutEntityAssignment(a) => upsert(
-            tx,
-            "entity_assignments",
-            &[
-                "sid",
-                "bundle_sid",
-                "object_sid",
-                "account_sid",
-                "date_created",
-            ],
-            &[
-                s(&a.sid),
-                s(&a.bundle_sid),
-                s(&a.object_sid),
-                os(&a.account_sid),
-                Arg::from(&a.date_created),
-            ],
-        ),
+        Change::PutEntityAssignment(a) => {
+            upsert(tx, &ENTITY_ASSIGNMENTS, &entity_assignment_row(a))
+        }
         Change::DeleteEntityAssignment(a) => {
             delete(tx, "DELETE FROM entity_assignments WHERE sid = ?", &a.sid)
         }
-        Change::PutChannelEndpointAssignment(a, _) => put_channel_endpoint_assignment(tx, a),
+        Change::PutChannelEndpointAssignment(a, _) => upsert(
+            tx,
+            &CHANNEL_ENDPOINT_ASSIGNMENTS,
+            &channel_endpoint_assignment_row(a),
+        ),
         Change::DeleteChannelEndpointAssignment(a, _) => delete(
             tx,
             "DELETE FROM channel_endpoint_assignments WHERE sid = ?",
             &a.sid,
         ),
-        Change::PutEvaluation(e) => upsert(
-            tx,
-            "evaluations",
-            &[
-                "sid",
-                "account_sid",
-                "policy_sid",
-                "bundle_sid",
-                "status",
-                "results",
-                "date_created",
-            ],
-            &[
-                s(&e.sid),
-                s(&e.account_sid),
-                s(&e.policy_sid),
-                s(&e.bundle_sid),
-                Arg::from(&e.status),
-                Arg::Text(e.results.to_string()),
-                Arg::from(&e.date_created),
-            ],
-        ),
+        Change::PutEvaluation(e) => upsert(tx, &EVALUATIONS, &evaluation_row(e)),
         // Written by `super::trunking::put` above.
         Change::PutTrunk(_)
         | Change::DeleteTrunk(_)
@@ -412,32 +466,4 @@ pub(super) fn put(tx: &mut dyn Exec, change: &Change) -> Result<(), StoreError> 
         | Change::PutSigningAssignment(_)
         | Change::DeleteSigningAssignment(_) => Ok(()),
     }
-}
-
-/// Writes one channel endpoint assignment inside `tx` (a bulk import has no number to
-/// hand it with, and the store needs none).
-pub(super) fn put_channel_endpoint_assignment(
-    tx: &mut dyn Exec,
-    a: &ChannelEndpointAssignment,
-) -> Result<(), StoreError> {
-    upsert(
-        tx,
-        "channel_endpoint_assignments",
-        &[
-            "sid",
-            "bundle_sid",
-            "channel_endpoint_sid",
-            "channel_endpoint_type",
-            "account_sid",
-            "date_created",
-        ],
-        &[
-            s(&a.sid),
-            s(&a.bundle_sid),
-            s(&a.channel_endpoint_sid),
-            Arg::from(&a.channel_endpoint_type),
-            os(&a.account_sid),
-            Arg::from(&a.date_created),
-        ],
-    )
 }

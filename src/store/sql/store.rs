@@ -1,7 +1,11 @@
 //! [`SqlStore`]'s [`RecordStore`]: writes, bulk import and export, the rebuild scan and
 //! records by SID.
 
-use super::rows::{FromRow, parse_sid, put, put_channel_endpoint_assignment, sql_limit};
+use super::rows::{
+    ACCOUNTS, BUNDLES, CHANNEL_ENDPOINT_ASSIGNMENTS, END_USERS, ENTITY_ASSIGNMENTS, FromRow,
+    PHONE_NUMBERS, Table, account_row, bundle_row, channel_endpoint_assignment_row, end_user_row,
+    entity_assignment_row, number_row, parse_sid, put, sql_limit,
+};
 use super::trunking::{self, Kind};
 use super::{Arg, Backend, Exec, SqlStore, TABLES, scalar};
 use crate::store::{NumberRow, Page, RecordStore, StoreError};
@@ -9,6 +13,9 @@ use crate::trust::{
     Account, Bundle, Change, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
     IpAccessControlList, IpAddress, PhoneNumber, Sid, Trunk, TrustData, TrustError,
 };
+
+/// A table's rows for a bulk insert.
+type Rows<'a> = Box<dyn Iterator<Item = Vec<Arg>> + 'a>;
 
 const COUNT: &str = "SELECT (SELECT count(*) FROM accounts) + (SELECT count(*) FROM phone_numbers)";
 
@@ -59,25 +66,32 @@ impl<B: Backend> SqlStore<B> {
         self.many(&format!("SELECT * FROM {table}"), Vec::new(), Page::ALL)
     }
 
+    /// Writes `data` into empty tables: each table's rows in one bulk insert.
     fn insert_all(tx: &mut dyn Exec, data: &TrustData) -> Result<(), StoreError> {
-        let changes = data
-            .accounts
-            .iter()
-            .cloned()
-            .map(Change::PutAccount)
-            .chain(data.phone_numbers.iter().cloned().map(Change::PutNumber))
-            .chain(
-                (data.customer_profiles.iter().chain(&data.trust_products))
-                    .cloned()
-                    .map(Change::PutBundle),
-            )
-            .chain(data.end_users.iter().cloned().map(Change::PutEndUser))
-            .chain((data.entity_assignments.iter().cloned()).map(Change::PutEntityAssignment));
-        for change in changes {
-            put(tx, &change)?;
-        }
-        for a in &data.channel_endpoint_assignments {
-            put_channel_endpoint_assignment(tx, a)?;
+        let bundles = data.customer_profiles.iter().chain(&data.trust_products);
+        let cea = &data.channel_endpoint_assignments;
+        let tables: [(&Table, Rows<'_>); 6] = [
+            (&ACCOUNTS, Box::new(data.accounts.iter().map(account_row))),
+            (
+                &PHONE_NUMBERS,
+                Box::new(data.phone_numbers.iter().map(number_row)),
+            ),
+            (&BUNDLES, Box::new(bundles.map(bundle_row))),
+            (
+                &END_USERS,
+                Box::new(data.end_users.iter().map(end_user_row)),
+            ),
+            (
+                &ENTITY_ASSIGNMENTS,
+                Box::new(data.entity_assignments.iter().map(entity_assignment_row)),
+            ),
+            (
+                &CHANNEL_ENDPOINT_ASSIGNMENTS,
+                Box::new(cea.iter().map(channel_endpoint_assignment_row)),
+            ),
+        ];
+        for (table, mut rows) in tables {
+            tx.insert_rows(table.name, table.columns, &mut rows)?;
         }
         for change in trunking::changes(&data.trunking) {
             put(tx, &change)?;
@@ -151,12 +165,22 @@ impl<B: Backend> RecordStore for SqlStore<B> {
         visit: &mut dyn FnMut(NumberRow<'_>) -> Result<(), TrustError>,
     ) -> Result<usize, StoreError> {
         let joined = B::DIALECT.comma_join.replace("{}", "c.bundle_sid");
-        let sql = format!(
-            "SELECT n.sid, n.account_sid, n.phone_number,
-                (SELECT {joined} FROM channel_endpoint_assignments c
-                 WHERE c.channel_endpoint_sid = n.sid)
-             FROM phone_numbers n"
-        );
+        let sql = if B::DIALECT.scan_grouped {
+            format!(
+                "SELECT n.sid, n.account_sid, n.phone_number, g.bundles
+                 FROM phone_numbers n LEFT JOIN
+                    (SELECT c.channel_endpoint_sid, {joined} AS bundles
+                     FROM channel_endpoint_assignments c GROUP BY c.channel_endpoint_sid) g
+                 ON g.channel_endpoint_sid = n.sid"
+            )
+        } else {
+            format!(
+                "SELECT n.sid, n.account_sid, n.phone_number,
+                    (SELECT {joined} FROM channel_endpoint_assignments c
+                     WHERE c.channel_endpoint_sid = n.sid)
+                 FROM phone_numbers n"
+            )
+        };
         self.backend().read(|exec| {
             let mut bundles = Vec::with_capacity(2);
             let mut count = 0;
