@@ -12,7 +12,8 @@ command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v secsipidx >/dev/null 2>&1 || missing+=(secsipidx)
 # SoftHSM2's PKCS#11 library, for the HSM signing-identity test (tests/softhsm.rs).
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
-# PostgreSQL's server, for the shared store (tests/postgres.rs, src/store/tests.rs).
+# PostgreSQL's server, for the shared store (tests/postgres.rs, src/store/tests.rs) and
+# TLS to it (tests/postgres_tls.rs, whose clusters have their own certificates).
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -n "$(pg_bin)" ] || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then

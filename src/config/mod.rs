@@ -6,6 +6,7 @@
 //! are resolved against the directory holding the config file. The values are read here
 //! and nowhere else: the daemon converts them into each layer's own settings.
 
+mod postgres;
 mod validate;
 
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use crate::tn::Numbering;
 use crate::trust::Sid;
 use crate::verify::CrlMode;
 
+pub use postgres::PostgresConfig;
 pub use validate::ConfigError;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -158,6 +160,10 @@ pub struct TrustConfig {
     /// notifications, which are not guaranteed to arrive.
     #[serde(default = "default_feed_poll_ms")]
     pub feed_poll_ms: u64,
+    /// `[trust.postgres]`: a PostgreSQL store's connection settings, instead of a URL in
+    /// `store` or added to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<PostgresConfig>,
 }
 
 fn default_feed_poll_ms() -> u64 {
@@ -383,15 +389,14 @@ impl Config {
             kind: e.kind(),
             reason: e.to_string(),
         })?;
-        let mut config = Config::from_toml(&text).map_err(|e| match e {
-            ConfigError::Parse { source, .. } => ConfigError::Parse {
-                path: path.to_owned(),
-                source,
-            },
-            other => other,
+        let mut config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
         })?;
+        // Before validation, which reads some of the files named.
         let base = path.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
+        config.validate()?;
         Ok(config)
     }
 
@@ -415,9 +420,15 @@ impl Config {
         let verify = self.verify.as_mut().map(|v| &mut v.trust_anchors);
         // A database URL is not a path.
         let store = (self.trust.store.as_mut()).filter(|p| crate::store::database_url(p).is_none());
+        let pg = self.trust.postgres.as_mut();
+        let (password_file, ca) = pg.map_or((None, None), |p| {
+            (p.password_file.as_mut(), p.sslrootcert.as_mut())
+        });
         let optional = [
             self.trust.file.as_mut(),
             store,
+            password_file,
+            ca,
             self.trust.seed.as_mut(),
             self.signing.identity_key_dir.as_mut(),
             verify,

@@ -262,7 +262,45 @@ fn validation_names_the_problem() {
             ConfigError::VerifyingTrunkWithoutVerify("quickdial".into()),
         ),
     ];
-    for (from, to, expected) in cases {
+    // A PostgreSQL store given by a [trust.postgres] table instead of `store`.
+    let trust = "store = \"../var/callsign.db\"\n\
+        # Imported into the store on first run, so a fresh clone has the sample customers.\n\
+        seed = \"trust.json\"";
+    let table = |keys: &str| format!("seed = \"trust.json\"\n[trust.postgres]\n{keys}");
+    let postgres_cases = [
+        (
+            "seed = \"trust.json\"".to_owned(),
+            table("host = \"db\""),
+            ConfigError::PostgresWithSqlite("../var/callsign.db".into()),
+        ),
+        (
+            trust.to_owned(),
+            table("host = \"db\"\npassword = \"x\"\npassword_file = \"pw\""),
+            ConfigError::PasswordTwice,
+        ),
+        (
+            trust.to_owned(),
+            table("host = \"db\"\npool_size = 0"),
+            ConfigError::Postgres("`pool_size` must be at least 1".into()),
+        ),
+        (
+            trust.to_owned(),
+            table("dbname = \"trust\""),
+            ConfigError::Postgres(
+                "no database host: set `host` in [trust.postgres] or a postgres:// URL in `store`"
+                    .into(),
+            ),
+        ),
+        (
+            trust.to_owned(),
+            "file = \"trust.json\"\n[trust.postgres]\nhost = \"db\"".to_owned(),
+            ConfigError::TrustSource,
+        ),
+    ];
+    let postgres_cases = postgres_cases
+        .iter()
+        .map(|(from, to, e)| (from.as_str(), to.as_str(), e.clone()));
+    for (from, to, expected) in cases.into_iter().chain(postgres_cases) {
         assert!(shipped.contains(from), "the sample has {from:?}");
         let text = shipped.replacen(from, to, 1);
         assert_eq!(Config::from_toml(&text), Err(expected), "{to:?}");

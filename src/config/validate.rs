@@ -44,8 +44,18 @@ pub enum ConfigError {
     X5uNotHttp(String),
     #[error("[signing] `identity_x5u_base` must be an http(s) URL, got {0:?}")]
     IdentityX5uNotHttp(String),
-    #[error("[trust] needs exactly one of `store` or `file`")]
+    #[error("[trust] needs exactly one of `store` (or a [trust.postgres] table) or `file`")]
     TrustSource,
+    #[error("[trust.postgres] goes with a PostgreSQL store, but `store` names a SQLite file ({0})")]
+    PostgresWithSqlite(PathBuf),
+    #[error("[trust.postgres] set `password` or `password_file`, not both")]
+    PasswordTwice,
+    #[error("[trust.postgres] cannot read `password_file` {path}: {reason}")]
+    PasswordFile { path: PathBuf, reason: String },
+    #[error("[trust] PostgreSQL store: {0}")]
+    Postgres(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("[trust] `seed` goes with `store`, not `file`")]
     SeedWithoutStore,
     #[error("[api] `operator_sid` {0} is not an account (AC…) SID")]
@@ -81,12 +91,17 @@ impl Config {
         {
             return Err(ConfigError::IdentityX5uNotHttp(base.clone()));
         }
-        match (&self.trust.file, &self.trust.store) {
-            (Some(_), Some(_)) | (None, None) => return Err(ConfigError::TrustSource),
-            (Some(_), None) if self.trust.seed.is_some() => {
+        let store = self.trust.store.is_some() || self.trust.postgres.is_some();
+        match (&self.trust.file, store) {
+            (Some(_), true) | (None, false) => return Err(ConfigError::TrustSource),
+            (Some(_), false) if self.trust.seed.is_some() => {
                 return Err(ConfigError::SeedWithoutStore);
             }
             _ => {}
+        }
+        // A table is checked whole here; a URL alone, when the store opens.
+        if self.trust.postgres.is_some() {
+            self.trust.location()?;
         }
         self.validate_api()?;
         self.validate_trunks()

@@ -31,7 +31,7 @@ pub fn load_index(path: &Path) -> Result<Index, StoreError> {
 pub fn open_store(
     trust: &TrustConfig,
     trunks: &[TrunkConfig],
-) -> Result<Option<Box<dyn Store>>, StoreError> {
+) -> Result<Option<Box<dyn Store>>, ServeError> {
     let now = clock::rfc3339(clock::now_unix());
     let seed_trunks = |data: &mut crate::trust::TrustData| {
         let (seeded, skipped) = settings::seed_trunking(trunks, data);
@@ -42,19 +42,17 @@ pub fn open_store(
             info!(trunks = ?seeded, "[[trunk]] tables copied into the new store");
         }
     };
-    trust
-        .store
-        .as_deref()
-        .map(|path| {
-            store::open_seeded(
-                path,
-                trust.seed.as_deref(),
-                trust.durability,
-                &now,
-                seed_trunks,
-            )
-        })
-        .transpose()
+    let Some(location) = trust.location()? else {
+        return Ok(None);
+    };
+    let store = store::open_seeded(
+        &location,
+        trust.seed.as_deref(),
+        trust.durability,
+        &now,
+        seed_trunks,
+    )?;
+    Ok(Some(store))
 }
 
 /// The index a one-off command (`callsign attest`) reads: rebuilt from the store, or

@@ -248,27 +248,62 @@ pub fn database_url(location: &Path) -> Option<&str> {
     (text.starts_with("postgres://") || text.starts_with("postgresql://")).then_some(text)
 }
 
-/// Opens the store at `location`: a PostgreSQL URL, or a SQLite file (created on first
-/// run, with `durability`).
-pub fn open(location: &Path, durability: Durability) -> Result<Box<dyn Store>, StoreError> {
-    match database_url(location) {
-        Some(url) => Ok(Box::new(PostgresStore::connect(url)?)),
-        None => Ok(Box::new(SqliteStore::open(location, durability)?)),
+/// Where a store is.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A SQLite file (created on first run).
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database.
+    Postgres(Box<postgres::Target>),
+}
+
+impl Location {
+    /// `path` as a location: a PostgreSQL URL (see [`database_url`]) or a SQLite file.
+    pub fn parse(path: &Path) -> Result<Location, StoreError> {
+        match database_url(path) {
+            Some(url) => Ok(Location::Postgres(Box::new(postgres::Target::from_url(
+                url,
+            )?))),
+            None => Ok(Location::Sqlite(path.to_owned())),
+        }
+    }
+
+    /// The location for messages, without any password.
+    pub fn name(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(target) => target.name(),
+        }
     }
 }
 
-/// Opens the store at `location` (see [`open`]) and, when it is empty, imports the
+/// Opens the store at `location`: a PostgreSQL URL, or a SQLite file (created on first
+/// run, with `durability`).
+pub fn open(location: &Path, durability: Durability) -> Result<Box<dyn Store>, StoreError> {
+    open_at(&Location::parse(location)?, durability)
+}
+
+/// Opens the store at `location` (a SQLite file with `durability`, created on first
+/// run).
+pub fn open_at(location: &Location, durability: Durability) -> Result<Box<dyn Store>, StoreError> {
+    match location {
+        Location::Postgres(target) => Ok(Box::new(PostgresStore::connect_to(target)?)),
+        Location::Sqlite(path) => Ok(Box::new(SqliteStore::open(path, durability)?)),
+    }
+}
+
+/// Opens the store at `location` (see [`open_at`]) and, when it is empty, imports the
 /// `seed` trust-data file into it, with the trunking records `also` adds to it (the
 /// config's trunks). `now` (RFC 3339) dates the seeded records. On a shared database
 /// only the first node to start seeds it.
 pub fn open_seeded(
-    location: &Path,
+    location: &Location,
     seed: Option<&Path>,
     durability: Durability,
     now: &str,
     also: impl FnOnce(&mut TrustData),
 ) -> Result<Box<dyn Store>, StoreError> {
-    let store = open(location, durability)?;
+    let store = open_at(location, durability)?;
     if let Some(seed) = seed
         && store.is_empty()?
     {
@@ -276,8 +311,7 @@ pub fn open_seeded(
         also(&mut data);
         prepare_import(&mut data, now);
         if store.seed(&data)? {
-            let store = database_url(location)
-                .map_or_else(|| location.display().to_string(), postgres::redact);
+            let store = location.name();
             info!(%store, seed = %seed.display(), "trust store seeded");
         }
     }

@@ -167,10 +167,11 @@ fn lists_filter_and_page_in_insertion_order(fresh: Fresh) {
 fn committed_writes_survive_a_reopen_in_wal_mode() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/callsign.db");
+    let location = Location::Sqlite(path.clone());
     let bundle_sid = sid("BU2b3c4d5e6f708192a3b4c5d6e7f80401");
     {
         let store = open_seeded(
-            &path,
+            &location,
             Some(Path::new(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/config/trust.json"
@@ -197,7 +198,7 @@ fn committed_writes_survive_a_reopen_in_wal_mode() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    let store = open_seeded(&path, None, Durability::Full, NOW, |_| {}).unwrap();
+    let store = open_seeded(&location, None, Durability::Full, NOW, |_| {}).unwrap();
     assert_eq!(
         store.bundle(bundle_sid).unwrap().map(|b| b.status),
         Some(BundleStatus::TwilioApproved)

@@ -34,12 +34,11 @@ pub enum TrustCommand {
 }
 
 fn store_of(config: &Config) -> Result<Box<dyn Store>> {
-    let path = config
+    let location = config
         .trust
-        .store
-        .as_deref()
+        .location()?
         .context("[trust] store is not set in the config: there is no store to use")?;
-    Ok(store::open(path, config.trust.durability)?)
+    Ok(store::open_at(&location, config.trust.durability)?)
 }
 
 pub fn run(command: TrustCommand) -> Result<()> {

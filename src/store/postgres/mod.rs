@@ -11,17 +11,21 @@
 //! transaction under an advisory lock (several nodes may start at once), and a database
 //! whose schema is newer than this build knows is refused.
 
-use std::str::FromStr;
-use std::time::Duration;
+mod feed;
+mod target;
+mod tls;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::sql::{Arg, Backend, Dialect, Exec, SqlRow, SqlStore};
 use super::{Feed, StoreError};
 use crate::trust::Change;
+
+pub use target::{Settings, Target, reason, redact};
+pub use tls::SslMode;
 
 /// The store on PostgreSQL.
 pub type PostgresStore = SqlStore<Postgres>;
@@ -85,19 +89,13 @@ const WRITE_LOCK: i64 = MIGRATION_LOCK + 1;
 /// Held by a transaction from its change-log row to its commit, so that `seq` order is
 /// commit order and a node that has read up to `seq` never meets a smaller one later.
 const LOG_LOCK: i64 = MIGRATION_LOCK + 2;
-/// The longest wait before reconnecting the listener.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
-
-/// Connections a store opens at most.
-const POOL_SIZE: usize = 8;
-/// How long a statement may wait for a connection, and a connection to be made.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The PostgreSQL database of a [`PostgresStore`].
 pub struct Postgres {
     pool: Pool,
     /// For the listening connection, outside the pool.
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     /// The `seq`s of writes this process committed and has not met in the log yet.
     own: std::sync::Mutex<std::collections::BTreeSet<i64>>,
     /// Drives the connections; shut down without blocking when the store goes.
@@ -117,17 +115,20 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl SqlStore<Postgres> {
-    /// Connects to the database at `url` (`postgres://user:password@host:port/db`),
-    /// bringing its schema up to date. The password never appears in an error.
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, with
+    /// libpq's `sslmode` and `sslrootcert` when wanted), bringing its schema up to date.
+    /// The password never appears in an error.
     pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_to(&Target::from_url(url)?)
+    }
+
+    /// Connects to `target`, bringing its schema up to date.
+    pub fn connect_to(target: &Target) -> Result<PostgresStore, StoreError> {
         let fail = |message: String| StoreError::Open {
-            path: redact(url),
+            path: target.name(),
             message,
         };
-        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| fail(e.to_string()))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
+        let tls = target.connector().map_err(fail)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("callsign-postgres")
@@ -135,28 +136,49 @@ impl SqlStore<Postgres> {
             .build()
             .map_err(|e| fail(e.to_string()))?;
         let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
+            target.config.clone(),
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(target.pool_size)
             .runtime(deadpool_postgres::Runtime::Tokio1)
-            .wait_timeout(Some(CONNECT_TIMEOUT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(target.connect_timeout))
+            .create_timeout(Some(target.connect_timeout))
             .build()
             .map_err(|e| fail(e.to_string()))?;
+        if !target.ssl_mode.verifies() && !on_this_machine(&target.config) {
+            tracing::warn!(
+                store = %target.name(),
+                "the PostgreSQL server's certificate is not checked: set sslmode verify-full and sslrootcert"
+            );
+        }
         let pg = Postgres {
             pool,
-            config,
+            config: target.config.clone(),
+            tls,
             own: Default::default(),
             runtime: Some(runtime),
         };
         pg.migrate().map_err(|e| fail(e.to_string()))?;
         Ok(SqlStore::new(pg))
     }
+}
+
+/// Whether every host of `config` is a Unix socket or a loopback address.
+fn on_this_machine(config: &tokio_postgres::Config) -> bool {
+    config.get_hosts().iter().all(|h| match h {
+        tokio_postgres::config::Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        tokio_postgres::config::Host::Unix(_) => true,
+    })
 }
 
 impl SqlStore<Postgres> {
@@ -176,7 +198,9 @@ pub fn create_database(url: &str, name: &str) -> Result<String, StoreError> {
             "not a database name: {name:?}"
         )));
     }
-    let config = tokio_postgres::Config::from_str(url).map_err(backend)?;
+    let target = Target::from_url(url)?;
+    let tls = target.connector().map_err(StoreError::Backend)?;
+    let config = target.config.clone();
     let sql = format!("CREATE DATABASE {name}");
     // On a thread of its own: the caller may be on a runtime's thread.
     std::thread::spawn(move || {
@@ -185,7 +209,7 @@ pub fn create_database(url: &str, name: &str) -> Result<String, StoreError> {
             .build()
             .map_err(backend)?;
         runtime.block_on(async {
-            let (client, connection) = config.connect(NoTls).await.map_err(backend)?;
+            let (client, connection) = config.connect(tls).await.map_err(backend)?;
             let driver = tokio::spawn(connection);
             let created =
                 (client.batch_execute(&sql).await).map_err(|e| StoreError::Backend(describe(&e)));
@@ -209,18 +233,6 @@ pub fn create_database(url: &str, name: &str) -> Result<String, StoreError> {
     })
 }
 
-/// `url` without its password.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 impl Postgres {
     /// Runs `fut` on the store's runtime and waits for it, from any thread.
     fn block<T: Send + 'static>(
@@ -233,8 +245,13 @@ impl Postgres {
 
     fn client(&self) -> Result<Object, StoreError> {
         let pool = self.pool.clone();
-        self.block(async move { pool.get().await })?
-            .map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))
+        self.block(async move { pool.get().await })?.map_err(|e| {
+            let why = match &e {
+                deadpool_postgres::PoolError::Backend(e) => describe(e),
+                other => other.to_string(),
+            };
+            StoreError::Unavailable(format!("no database connection: {why}"))
+        })
     }
 
     /// The schema version the database is at (0: empty).
@@ -357,125 +374,6 @@ impl Backend for Postgres {
     }
 }
 
-impl Postgres {
-    fn own_set(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<i64>> {
-        self.own.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// [`WRITE_LOCK`], held on one pooled connection until dropped (or until that
-/// connection dies, when the server releases it).
-struct WriteLock(Option<Object>);
-
-impl Drop for WriteLock {
-    fn drop(&mut self) {
-        if let Some(client) = self.0.take() {
-            let on = On(&client);
-            if on
-                .wait(client.execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK]))
-                .is_err()
-            {
-                // Not knowing whether it is still held, the connection must not be
-                // reused: it closes, and the server releases the lock with it.
-                let _ = Object::take(client);
-            }
-        }
-    }
-}
-
-impl Feed for Postgres {
-    fn lock_writes(&self) -> Result<Box<dyn Send>, StoreError> {
-        let client = self.client()?;
-        On(&client).wait(client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK]))?;
-        Ok(Box::new(WriteLock(Some(client))))
-    }
-
-    fn head(&self) -> Result<i64, StoreError> {
-        let client = self.client()?;
-        let row = On(&client)
-            .wait(client.query_one("SELECT coalesce(max(seq), 0)::bigint FROM change_log", &[]))?;
-        row.try_get(0).map_err(backend)
-    }
-
-    fn changes_after(&self, seq: i64) -> Result<Vec<(i64, Option<Vec<Change>>)>, StoreError> {
-        let all = Postgres::changes_after(self, seq)?;
-        let mut own = self.own_set();
-        // This process's own writes come back with no changes: its index has them
-        // already, and the reader must move past them, or a later read would replay
-        // them over newer writes.
-        let entries = (all.into_iter())
-            .map(|(s, changes)| match own.remove(&s) {
-                true => (s, Some(Vec::new())),
-                false => (s, changes),
-            })
-            .collect();
-        // What is at or below `seq` will not be asked for again.
-        own.retain(|s| *s > seq);
-        Ok(entries)
-    }
-
-    fn subscribe(
-        &self,
-        reconnects: Box<dyn Fn() + Send + Sync>,
-    ) -> tokio::sync::mpsc::Receiver<()> {
-        let (wake, woken) = tokio::sync::mpsc::channel(1);
-        let config = self.config.clone();
-        let rt = self.runtime.as_ref().expect("runtime until drop");
-        rt.spawn(listen(config, wake, reconnects));
-        woken
-    }
-}
-
-/// Listens for [`CHANNEL`] on a connection of its own, waking `wake` for each
-/// notification and after each (re)connection, until `wake`'s receiver is gone.
-async fn listen(
-    config: tokio_postgres::Config,
-    wake: tokio::sync::mpsc::Sender<()>,
-    reconnects: Box<dyn Fn() + Send + Sync>,
-) {
-    let mut backoff = Duration::from_millis(100);
-    let mut first = true;
-    while !wake.is_closed() {
-        if !first {
-            reconnects();
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-        }
-        first = false;
-        let Ok((client, mut connection)) = config.connect(NoTls).await else {
-            continue;
-        };
-        let notify = wake.clone();
-        let driver = tokio::spawn(async move {
-            while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                match message {
-                    Ok(tokio_postgres::AsyncMessage::Notification(_)) => {
-                        // A wake-up already pending covers this one too.
-                        let _ = notify.try_send(());
-                    }
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
-            }
-        });
-        if client
-            .batch_execute(&format!("LISTEN {CHANNEL}"))
-            .await
-            .is_ok()
-        {
-            backoff = Duration::from_millis(100);
-            // Whatever was committed while we were not listening.
-            let _ = wake.try_send(());
-            let closed = wake.clone();
-            tokio::select! {
-                _ = driver => {}
-                _ = closed.closed() => return,
-            }
-        }
-        drop(client);
-    }
-}
-
 /// Statements on one pooled connection.
 struct On<'c>(&'c Object);
 
@@ -533,11 +431,20 @@ fn failure(e: &tokio_postgres::Error) -> StoreError {
     }
 }
 
-/// A database error with its detail (the plain `Display` says only "db error").
-fn describe(e: &tokio_postgres::Error) -> String {
+/// A database error with its detail (the plain `Display` says only "db error", or
+/// "error performing TLS handshake" without the reason).
+pub(super) fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
+        None => {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                text = format!("{text}: {c}");
+                cause = c.source();
+            }
+            text
+        }
     }
 }
 
