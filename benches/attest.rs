@@ -2,14 +2,20 @@
 //!
 //! Needs `[[bench]] name = "attest" harness = false` in Cargo.toml. Run with
 //! `cargo bench --bench attest`. The clock is pinned: every call uses the same `now`.
+//!
+//! With `CALLSIGN_TEST_POSTGRES` set, `attest/store` also rebuilds the index from a
+//! SQLite store and from a PostgreSQL store of the same data
+//! (`CALLSIGN_BENCH_NUMBERS`, 100,000 by default) and times the same lookups on each:
+//! no call touches the store, so the two must match within noise.
 
 use std::hint::black_box;
 use std::time::Instant;
 
+use callsign::store::{self, Durability, RecordStore, SqliteStore};
 use callsign::tn::{Numbering, Tn, canonicalize};
 use callsign::trust::{Index, Sid};
 use criterion::{Criterion, criterion_group, criterion_main};
-use synthetic::{FIRST, sid, synthetic};
+use synthetic::{FIRST, postgres_database, sid, synthetic};
 
 mod synthetic;
 
@@ -71,5 +77,53 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The same lookups on indexes rebuilt from a SQLite and a PostgreSQL store.
+fn on_stores(c: &mut Criterion) {
+    let Some(url) = postgres_database() else {
+        return;
+    };
+    let numbers = std::env::var("CALLSIGN_BENCH_NUMBERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000u64);
+    let mut data = synthetic(numbers, ACCOUNTS);
+    store::prepare_import(&mut data, "2026-01-01T00:00:00Z");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = SqliteStore::open(&dir.path().join("attest.db"), Durability::Normal);
+    let postgres = store::PostgresStore::connect(&url).expect("PostgreSQL");
+    let stores: [(&str, Box<dyn RecordStore>); 2] = [
+        ("sqlite", Box::new(sqlite.expect("SQLite"))),
+        ("postgres", Box::new(postgres)),
+    ];
+    let calls: Vec<(Sid, Tn)> = (0..1024)
+        .map(|k| {
+            let i = (k * 7919) % numbers;
+            (sid("AC", i % ACCOUNTS), tn(i))
+        })
+        .collect();
+    let mut group = c.benchmark_group("attest/store");
+    let mut decided = Vec::new();
+    for (name, st) in &stores {
+        st.replace_all(&data).expect("import");
+        let index = store::rebuild_index(st.as_ref()).expect("rebuild");
+        decided.push(
+            calls
+                .iter()
+                .map(|(a, n)| index.attest(*a, *n, NOW).level)
+                .collect::<Vec<_>>(),
+        );
+        group.bench_function(format!("a_full_{name}"), |b| {
+            let mut k = 0;
+            b.iter(|| {
+                k = (k + 1) & 1023;
+                let (account, number) = calls[k];
+                black_box(index.attest(black_box(account), black_box(number), NOW))
+            })
+        });
+    }
+    group.finish();
+    assert_eq!(decided[0], decided[1], "both stores' indexes decide alike");
+}
+
+criterion_group!(benches, bench, on_stores);
 criterion_main!(benches);

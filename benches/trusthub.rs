@@ -21,7 +21,7 @@ use callsign::tn::{Numbering, canonicalize};
 use callsign::trust::{Policy, Sid, Trust};
 use callsign::trusthub::Hub;
 use criterion::{Criterion, criterion_group, criterion_main};
-use synthetic::synthetic;
+use synthetic::{postgres_database, synthetic};
 
 mod synthetic;
 use serde_json::Value;
@@ -120,12 +120,6 @@ impl Server {
 }
 
 /// A new database on the server `CALLSIGN_TEST_POSTGRES` names, if it is set.
-fn postgres_database() -> Option<String> {
-    let server = std::env::var("CALLSIGN_TEST_POSTGRES").ok()?;
-    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    Some(store::postgres::create_database(&server, &name).expect("database"))
-}
-
 fn sid_of(v: &Value) -> String {
     v["sid"].as_str().expect("sid").to_owned()
 }

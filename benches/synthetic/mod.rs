@@ -178,3 +178,12 @@ pub fn credentials(t: &mut Trunking, domain: &str, user: &str, password: &str) {
         date_created: None,
     });
 }
+
+/// A new database on the PostgreSQL server `CALLSIGN_TEST_POSTGRES` names, when it is
+/// set: its URL.
+pub fn postgres_database() -> Option<String> {
+    let server = std::env::var("CALLSIGN_TEST_POSTGRES").ok()?;
+    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let url = callsign::store::postgres::create_database(&server, &name);
+    Some(url.expect("a database on CALLSIGN_TEST_POSTGRES"))
+}
