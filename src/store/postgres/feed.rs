@@ -28,7 +28,7 @@ impl Drop for WriteLock {
         if let Some(client) = self.0.take() {
             let on = On(&client);
             if on
-                .wait(client.execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK]))
+                .run("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])
                 .is_err()
             {
                 // Not knowing whether it is still held, the connection must not be
@@ -42,14 +42,13 @@ impl Drop for WriteLock {
 impl Feed for Postgres {
     fn lock_writes(&self) -> Result<Box<dyn Send>, StoreError> {
         let client = self.client()?;
-        On(&client).wait(client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK]))?;
+        On(&client).run("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
         Ok(Box::new(WriteLock(Some(client))))
     }
 
     fn head(&self) -> Result<i64, StoreError> {
         let client = self.client()?;
-        let row = On(&client)
-            .wait(client.query_one("SELECT coalesce(max(seq), 0)::bigint FROM change_log", &[]))?;
+        let row = On(&client).one("SELECT coalesce(max(seq), 0)::bigint FROM change_log", &[])?;
         row.try_get(0).map_err(backend)
     }
 

@@ -90,6 +90,13 @@ const WRITE_LOCK: i64 = MIGRATION_LOCK + 1;
 /// commit order and a node that has read up to `seq` never meets a smaller one later.
 const LOG_LOCK: i64 = MIGRATION_LOCK + 2;
 
+/// Appends a write's entry to the change log and announces it, in one round trip: the
+/// lock that keeps `seq` in commit order ([`LOG_LOCK`], held to the end of the
+/// transaction), the row, and the notification (sent at commit).
+const LOG_WRITE: &str = "WITH locked AS (SELECT pg_advisory_xact_lock($1)), \
+     entry AS (INSERT INTO change_log (changes) SELECT $2::text::jsonb FROM locked RETURNING seq) \
+     SELECT seq, pg_notify($3, seq::text)::text FROM entry";
+
 /// The PostgreSQL database of a [`PostgresStore`].
 pub struct Postgres {
     pool: Pool,
@@ -304,11 +311,10 @@ impl Postgres {
     #[allow(clippy::type_complexity)]
     pub fn changes_after(&self, seq: i64) -> Result<Vec<(i64, Option<Vec<Change>>)>, StoreError> {
         let client = self.client()?;
-        let on = On(&client);
-        let rows = on.wait(client.query(
+        let rows = On(&client).rows(
             "SELECT seq, changes::text FROM change_log WHERE seq > $1 ORDER BY seq",
             &[&seq],
-        ))?;
+        )?;
         rows.iter()
             .map(|row| {
                 let seq: i64 = row.try_get(0).map_err(backend)?;
@@ -356,13 +362,8 @@ impl Backend for Postgres {
             }
             // A whole import is logged as `null`: the other nodes reload.
             let logged = serde_json::to_string(&changes).map_err(backend)?;
-            on.wait(client.execute("SELECT pg_advisory_xact_lock($1)", &[&LOG_LOCK]))?;
-            let row = on.wait(client.query_one(
-                "INSERT INTO change_log (changes) VALUES ($1::text::jsonb) RETURNING seq",
-                &[&logged],
-            ))?;
+            let row = on.one(LOG_WRITE, &[&LOG_LOCK, &logged, &CHANNEL])?;
             let seq: i64 = row.try_get(0).map_err(backend)?;
-            on.wait(client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &seq.to_string()]))?;
             on.simple("COMMIT")?;
             self.own_set().insert(seq);
             Ok(out)
@@ -389,6 +390,33 @@ impl On<'_> {
 
     fn simple(&self, sql: &str) -> Result<(), StoreError> {
         self.wait(self.0.batch_execute(sql))
+    }
+
+    /// Runs `sql` (with `$n` placeholders), prepared once per connection: one round trip
+    /// each time after the first.
+    fn run(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let stmt = self.wait(self.0.prepare_cached(sql))?;
+        self.wait(self.0.execute(&stmt, params))
+    }
+
+    /// The rows of `sql`, prepared as [`On::run`] prepares.
+    fn rows(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+        let stmt = self.wait(self.0.prepare_cached(sql))?;
+        self.wait(self.0.query(&stmt, params))
+    }
+
+    /// The one row of `sql`, prepared as [`On::run`] prepares.
+    fn one(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<tokio_postgres::Row, StoreError> {
+        let stmt = self.wait(self.0.prepare_cached(sql))?;
+        self.wait(self.0.query_one(&stmt, params))
     }
 
     /// `sql` with `?` placeholders numbered for PostgreSQL (`$1`, `$2`, …). The SQL this
