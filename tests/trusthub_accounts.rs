@@ -199,6 +199,15 @@ async fn closing_an_account_is_final_and_stops_its_traffic() {
     }
     let (_, still) = api.get(&path(&newco), &op, &[]).await;
     assert_eq!(still["status"], "closed");
+    // Nor is it given a number again, by the operator either.
+    let numbers = format!(
+        "/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+        newco.sid
+    );
+    let (s, body) = api
+        .post(&numbers, &op, &[("PhoneNumber", "+12155550173")])
+        .await;
+    assert_eq!((s, body["code"].as_u64()), (400, Some(20001)), "{body}");
     // And its credentials open nothing.
     let (s, body) = api.get(&path(&newco), &newco, &[]).await;
     assert_eq!((s, body["code"].as_u64()), (401, Some(20005)), "{body}");

@@ -178,6 +178,12 @@ pub trait Feed: Send + Sync {
     fn lock_writes(&self) -> Result<Box<dyn Send>, StoreError>;
     /// The last committed write's `seq` (0 when there is none).
     fn head(&self) -> Result<i64, StoreError>;
+    /// Whether the log still holds entry `seq` (entries are never deleted: one that is
+    /// gone means the log lost writes, e.g. in a failover or a restore).
+    fn holds(&self, seq: i64) -> Result<bool, StoreError>;
+    /// Forgets which entries this process wrote, before the index is rebuilt from the
+    /// store (a lost write of its own must not hide another's that reuses its `seq`).
+    fn reset(&self);
     /// The committed writes after `seq`, in order: `(seq, changes)`, `None` when the
     /// whole data set was replaced; writes this process committed come with no changes
     /// (they are in its index already).

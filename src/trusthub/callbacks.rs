@@ -92,13 +92,14 @@ impl Callbacks {
                 let (stop, done_tx, bundle) = (shutdown.clone(), done_tx.clone(), change.bundle_sid);
                 let delivery = deliver(client.clone(), change, retry, policy.clone());
                 deliveries.spawn(async move {
+                    // Reports the bundle free however the delivery ends, a panic included.
+                    let _done = Done(done_tx, bundle);
                     tokio::select! {
                         _ = delivery => {}
                         _ = stop.cancelled() => {
                             warn!("shutting down: a status callback was not delivered");
                         }
                     }
-                    let _ = done_tx.send(bundle);
                 });
             };
             loop {
@@ -130,7 +131,12 @@ impl Callbacks {
                             }
                         }
                     }
-                    _ = shutdown.cancelled() => return,
+                    _ = shutdown.cancelled() => {
+                        if queued > 0 {
+                            warn!(queued, "shutting down: queued status callbacks were not delivered");
+                        }
+                        return;
+                    }
                 }
             }
         });
@@ -150,6 +156,15 @@ impl Callbacks {
         if let Err(e) = self.tx.try_send(change) {
             warn!(error = %e, "status callback queue full or closed: callback dropped");
         }
+    }
+}
+
+/// Tells the dispatcher, when dropped, that the delivery for a bundle has ended.
+struct Done(mpsc::UnboundedSender<Sid>, Sid);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        let _ = self.0.send(self.1);
     }
 }
 

@@ -71,7 +71,7 @@ pub enum HubError {
     SubAccountCannotCreate,
     #[error("An account cannot change its own status; its parent or the operator can")]
     OwnStatus,
-    #[error("Account {0} is closed; a closed account cannot be reopened")]
+    #[error("Account {0} is closed; a closed account cannot be reopened or given anything new")]
     AccountClosed(Sid),
     /// Absent, or not visible to the caller (existence is not revealed).
     #[error("The requested resource {0} was not found")]

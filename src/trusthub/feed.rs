@@ -56,13 +56,19 @@ impl Hub {
                 let caught_up = tokio::task::spawn_blocking(move || -> Result<_, HubError> {
                     h.catch_up()?;
                     let head = h.store.feed().map(|f| f.head()).transpose()?;
-                    if let Some(head) = head
-                        && head < h.applied_seq()
-                    {
-                        // Only a log that lost entries is behind what was read from it.
+                    let applied = h.applied_seq();
+                    let lost = match (h.store.feed(), head) {
+                        (Some(feed), Some(head)) => {
+                            head < applied || (applied > 0 && !feed.holds(applied)?)
+                        }
+                        _ => false,
+                    };
+                    if lost {
+                        // Only a log that lost entries is behind what was read from it,
+                        // or misses the entry last read (new writes may have passed it).
                         warn!(
-                            head,
-                            applied = h.applied_seq(),
+                            head = ?head,
+                            applied,
                             "the change log is behind this node's index (a restored backup, or a failover that lost writes); rebuilding the index from the store"
                         );
                         h.reload()?;

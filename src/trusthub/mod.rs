@@ -415,6 +415,7 @@ impl Hub {
     }
 
     fn rebuild_from_feed(&self, feed: &dyn crate::store::Feed) -> Result<(), StoreError> {
+        feed.reset();
         let head = feed.head()?;
         self.rebuild_locked()?;
         self.applied.store(head, Ordering::Release);
@@ -443,10 +444,24 @@ impl Hub {
     /// Commits `write` to the store, then derives the index update from each change and
     /// queues the status callbacks. Call with the guard from [`Hub::lock`] held.
     pub(crate) fn commit(&self, _guard: &WriteGuard<'_>, write: Write) -> Result<(), HubError> {
+        // Trunking changes build the trunking table once for the whole write, not once
+        // each (a closing account deletes many records at once).
+        let index = self.trust.load_full();
+        let prepared = match write.changes.iter().any(Change::is_trunking) {
+            true => Some(
+                index
+                    .prepare_trunking(&write.changes)
+                    .map_err(|e| HubError::Trunking(Box::new(e)))?,
+            ),
+            false => None,
+        };
         self.store.apply(&write.changes)?;
         self.forget_seen(Some(&write.changes));
-        let index = self.trust.load();
+        let installed = prepared.is_some_and(|p| index.install_trunking(p));
         for change in &write.changes {
+            if installed && change.is_trunking() {
+                continue;
+            }
             if let Err(e) = index.apply(change) {
                 // The store is the system of record: rebuild rather than run on a
                 // diverged index.
@@ -479,6 +494,9 @@ impl Hub {
             HubError::Store(e) => e,
             other => StoreError::Backend(other.to_string()),
         })?;
+        if let Some(feed) = self.store.feed() {
+            feed.reset();
+        }
         let head = self.store.feed().map(|feed| feed.head()).transpose()?;
         let numbers = self.rebuild_locked()?;
         if let Some(head) = head {

@@ -54,6 +54,16 @@ impl Hub {
         Ok(account)
     }
 
+    /// Refuses to give a closed account anything new: closing is final.
+    pub(super) fn require_open(&self, account: Sid) -> Result<(), HubError> {
+        let closed = (self.store().account(account)?)
+            .is_some_and(|a| a.status == crate::trust::AccountStatus::Closed);
+        match closed {
+            true => Err(HubError::AccountClosed(account)),
+            false => Ok(()),
+        }
+    }
+
     /// The canonical number of a stored `PN…`.
     pub(crate) fn number_tn(&self, number: &PhoneNumber) -> Result<Tn, HubError> {
         Ok(e164(&number.phone_number)?.0)
@@ -103,6 +113,7 @@ impl Hub {
         caller.require_operator("create phone numbers")?;
         let (_, e164) = e164(raw)?;
         let guard = self.lock()?;
+        self.require_open(account)?;
         if self.store().number_by_e164(&e164)?.is_some() {
             return Err(HubError::PhoneNumberExists(e164));
         }
@@ -174,8 +185,12 @@ impl Hub {
             self.unroute_number(n.sid, &mut write);
             if let Some(trunk) = trunk {
                 // Another account's trunk is as unknown as one that does not exist.
-                let trunk = (self.trunk(caller, trunk).ok())
-                    .filter(|t| t.account_sid == n.account_sid)
+                let found = match self.trunk(caller, trunk) {
+                    Ok(t) => Some(t),
+                    Err(HubError::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                };
+                let trunk = (found.filter(|t| t.account_sid == n.account_sid))
                     .ok_or(HubError::UnknownTrunk(trunk))?;
                 write
                     .changes
@@ -186,9 +201,6 @@ impl Hub {
                         date_created: Some(self.now_text()),
                     }));
             }
-            // The trunking rules (only a verifying trunk takes numbers) on what it leaves.
-            (self.trust.load().prepare_trunking(&write.changes))
-                .map_err(|e| HubError::Trunking(Box::new(e)))?;
         }
         self.commit(&guard, write)?;
         Ok(n)

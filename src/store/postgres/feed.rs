@@ -52,6 +52,17 @@ impl Feed for Postgres {
         row.try_get(0).map_err(backend)
     }
 
+    fn holds(&self, seq: i64) -> Result<bool, StoreError> {
+        let client = self.client()?;
+        let sql = "SELECT EXISTS (SELECT 1 FROM change_log WHERE seq = $1)";
+        let row = On(&client).one(sql, &[&seq])?;
+        row.try_get(0).map_err(backend)
+    }
+
+    fn reset(&self) {
+        self.own_set().clear();
+    }
+
     fn changes_after(&self, seq: i64) -> Result<Vec<(i64, Option<Vec<Change>>)>, StoreError> {
         let all = Postgres::changes_after(self, seq)?;
         let mut own = self.own_set();
