@@ -299,8 +299,20 @@ async fn the_2010_api_renames_a_number_and_puts_it_on_a_trunk_or_off() {
     // Refused with 400, changing nothing: a signing trunk, another account's trunk
     // (worded as one that does not exist), a field callsign does not keep, nothing.
     let nobodys = "TK00000000000000000000000000000000";
-    let refusals: [(&[(&str, &str)], &str); 5] = [
+    let long_name = "n".repeat(65);
+    let refusals: [(&[(&str, &str)], &str); 9] = [
         (&[("TrunkSid", &signing)], "sign"),
+        (&[("TrunkSid", "TKnot-a-sid")], "TrunkSid"),
+        (&[("TrunkSid", &pn)], "TrunkSid"),
+        (&[("FriendlyName", &long_name)], "FriendlyName"),
+        (
+            &[
+                ("FriendlyName", "x"),
+                ("FriendlyName", "y"),
+                ("Colour", "red"),
+            ],
+            "Colour",
+        ),
         (
             &[("TrunkSid", &theirs)],
             "is not a trunk of the number's account",
