@@ -81,6 +81,7 @@ impl Server {
         let app = callsign::api::routes::router(ApiState {
             hub: Arc::clone(&hub),
             body_limit: 65_536,
+            document_limit: 1 << 20,
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
         Server {
@@ -168,6 +169,27 @@ async fn vetted(s: &Server) -> (String, String, String, String) {
         )
         .await;
     }
+    let address = sid_of(
+        &s.post(
+            "/v1/SupportingDocuments",
+            a,
+            &[
+                ("FriendlyName", "hq"),
+                ("Type", "customer_profile_address"),
+                (
+                    "Attributes",
+                    r#"{"address_sids":"AD0123456789abcdef0123456789abcdef"}"#,
+                ),
+            ],
+        )
+        .await,
+    );
+    s.post(
+        &format!("/v1/CustomerProfiles/{p}/EntityAssignments"),
+        a,
+        &[("ObjectSid", &address)],
+    )
+    .await;
     s.post(
         &format!("/v1/CustomerProfiles/{p}"),
         a,

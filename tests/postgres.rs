@@ -203,6 +203,51 @@ async fn two_nodes_on_one_database_see_each_others_writes_on_their_calls() {
     one.assert_metric("callsign_trust_feed_lag 0").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+async fn a_document_uploaded_through_one_node_is_served_by_the_other() {
+    let url = fresh_database();
+    let one = TestServer::new().store("{}").store_db(&url).start().await;
+    let two = TestServer::new().store("{}").store_db(&url).start().await;
+    let (api1, api2) = (Api::new(one.http), Api::new(two.http));
+    let op = Creds::operator();
+    let newco = api1.account(&op, "Newco").await;
+    let rival = api1.account(&op, "Rival").await;
+    let pdf = b"%PDF-1.4\n% Newco's proof of address\n%%EOF\n";
+    let attributes = serde_json::json!({"address_sids": ADDRESS}).to_string();
+    let (s, doc) = api1
+        .upload(
+            "/v1/SupportingDocuments",
+            Some(&newco),
+            &[
+                ("FriendlyName", "hq"),
+                ("Type", "customer_profile_address"),
+                ("Attributes", &attributes),
+            ],
+            Some(("hq.pdf", "application/pdf", pdf)),
+        )
+        .await;
+    assert_eq!(s, 201, "{doc}");
+    let file = format!(
+        "/v1/SupportingDocuments/{}/File",
+        doc["sid"].as_str().unwrap()
+    );
+    let (s, headers, bytes) = api2.download(&file, &newco).await;
+    assert_eq!((s, bytes.as_slice()), (200, &pdf[..]));
+    assert_eq!(headers["content-type"], "application/pdf");
+    let (s, _, _) = api2.download(&file, &rival).await;
+    assert_eq!(s, 404);
+    // The change log carries the record, never the file.
+    let log = PostgresStore::connect(&url).unwrap();
+    let logged = log.feed().unwrap().changes_after(0).unwrap();
+    let text = serde_json::to_string(&logged).unwrap();
+    assert!(text.contains(doc["sid"].as_str().unwrap()), "{text}");
+    assert!(
+        !text.contains("proof of address") && !text.contains("JVBERi"),
+        "{text}"
+    );
+}
+
 /// The first of: call `call`'s INVITE reaching `uas` (answered 486), or a final
 /// answer reaching `uac`.
 async fn recv_until_any(

@@ -181,6 +181,11 @@ async fn strangers_get_401_or_404_and_change_nothing() {
             ),
             ("/v1/EndUsers".into(), "results", e.users.clone()),
             (
+                "/v1/SupportingDocuments".into(),
+                "results",
+                vec![e.document.clone()],
+            ),
+            (
                 "/v1/Trunks".into(),
                 "trunks",
                 vec![e.trunk.clone(), e.domain_trunk.clone(), e.inbound.clone()],

@@ -71,10 +71,21 @@ async fn bundle_lifecycle_legal_and_illegal_transitions() {
         let it = api.end_user(&a, t).await;
         api.link(&a, PROFILES, &p, &it).await;
     }
+    // The business address is the last requirement missing.
+    let e1 = api.ok(&eval_path, &a, &[("PolicySid", PRIMARY)]).await;
+    assert_eq!(e1["status"], "noncompliant");
+    assert_eq!(
+        e1["results"][2]["requirement_name"],
+        "customer_profile_address"
+    );
+    assert_eq!(e1["results"][2]["passed"], false);
+    let rd = api.address_document(&a).await;
+    api.link(&a, PROFILES, &p, &rd).await;
     let e2 = api.ok(&eval_path, &a, &[("PolicySid", PRIMARY)]).await;
     assert_eq!(e2["status"], "compliant");
+    assert_eq!(e2["results"][2]["valid"][0], rd.as_str());
     let (_, list) = api.get(&eval_path, &a, &[]).await;
-    assert_eq!(list["results"].as_array().unwrap().len(), 2);
+    assert_eq!(list["results"].as_array().unwrap().len(), 3);
     let (s, fetched) = api
         .get(
             &format!("{eval_path}/{}", e["sid"].as_str().unwrap()),
@@ -268,6 +279,8 @@ async fn end_users_and_policies() {
     api.link(&a, PROFILES, &p, &it).await;
     let rep = api.end_user(&a, "authorized_representative_1").await;
     api.link(&a, PROFILES, &p, &rep).await;
+    let rd = api.address_document(&a).await;
+    api.link(&a, PROFILES, &p, &rd).await;
     api.move_to(&a, PROFILES, &p, "pending-review").await;
     let (s, body) = api.post(&path, &a, &[("FriendlyName", "x")]).await;
     assert_eq!((s, body["code"].as_u64()), (400, Some(60711)));

@@ -73,6 +73,8 @@ async fn status_changes_are_posted_and_retried() {
         let it = api.end_user(&a, t).await;
         api.link(&a, PROFILES, &p, &it).await;
     }
+    let rd = api.address_document(&a).await;
+    api.link(&a, PROFILES, &p, &rd).await;
     api.move_to(&a, PROFILES, &p, "pending-review").await;
 
     // The first delivery is refused (500) and retried after the backoff.

@@ -14,20 +14,13 @@ pub(super) async fn list(State(state): State<ApiState>, req: ApiRequest) -> Resp
     run(state, req, |_, _, req| {
         req.params.allow(&[], true)?;
         let page = req.params.page()?;
-        let all = END_USER_TYPE_CATALOGUE;
-        let start = page.page.saturating_mul(page.size).min(all.len());
-        let rows = all[start..]
-            .iter()
-            .map(|t| render::end_user_type(&req.base_url, t))
-            .collect();
-        let path = "/v1/EndUserTypes";
-        Ok(Reply::Ok(render::v1_page_keyed(
-            &req.base_url,
-            path,
+        Ok(Reply::Ok(render::catalogue_page(
+            req,
+            "/v1/EndUserTypes",
             "end_user_types",
-            &req.params,
             page,
-            rows,
+            END_USER_TYPE_CATALOGUE,
+            render::end_user_type,
         )))
     })
     .await
@@ -40,8 +33,17 @@ pub(super) async fn fetch(
 ) -> Response {
     run(state, req, move |_, _, req| {
         req.params.allow(&[], false)?;
-        let sid = parse_sid("Sid", &sid, "OY")?;
-        let t = EndUserType::by_sid(sid).ok_or(HubError::NotFound(Missing::EndUserType(sid)))?;
+        // By SID, or by machine name as the policies' requirements link to it.
+        let by_name = END_USER_TYPE_CATALOGUE
+            .iter()
+            .find(|t| t.machine_name == sid);
+        let t = match by_name {
+            Some(t) => t,
+            None => {
+                let sid = parse_sid("Sid", &sid, "OY")?;
+                EndUserType::by_sid(sid).ok_or(HubError::NotFound(Missing::EndUserType(sid)))?
+            }
+        };
         Ok(Reply::Ok(render::end_user_type(&req.base_url, t)))
     })
     .await

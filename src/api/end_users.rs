@@ -2,24 +2,11 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use serde_json::Value;
 
-use super::error::ParamError;
 use super::render;
 use super::reply::{ApiState, Reply, run};
 use super::request::{ApiRequest, parse_sid};
 use crate::trusthub::end_users::{EndUserUpdate, NewEndUser};
-
-/// The `Attributes` parameter: a JSON object.
-fn attributes(raw: Option<&str>) -> Result<Option<Value>, ParamError> {
-    raw.map(|a| {
-        serde_json::from_str::<Value>(a)
-            .ok()
-            .filter(Value::is_object)
-            .ok_or(ParamError::AttributesNotObject)
-    })
-    .transpose()
-}
 
 pub(super) async fn create(State(state): State<ApiState>, req: ApiRequest) -> Response {
     run(state, req, |hub, caller, req| {
@@ -28,7 +15,7 @@ pub(super) async fn create(State(state): State<ApiState>, req: ApiRequest) -> Re
         let new = NewEndUser {
             friendly_name: p.required("FriendlyName")?.to_owned(),
             end_user_type: p.required("Type")?.to_owned(),
-            attributes: attributes(p.get("Attributes"))?.unwrap_or(serde_json::json!({})),
+            attributes: p.attributes()?.unwrap_or(serde_json::json!({})),
         };
         let user = hub.create_end_user(caller, new)?;
         Ok(Reply::Created(render::end_user(&req.base_url, &user)))
@@ -76,7 +63,7 @@ pub(super) async fn update(
         p.some()?;
         let update = EndUserUpdate {
             friendly_name: p.owned("FriendlyName"),
-            attributes: attributes(p.get("Attributes"))?,
+            attributes: p.attributes()?,
         };
         let user = hub.update_end_user(caller, parse_sid("Sid", &sid, "IT")?, update)?;
         Ok(Reply::Ok(render::end_user(&req.base_url, &user)))

@@ -43,6 +43,14 @@ pub enum ParamError {
     ErrorsNotJson(String),
     #[error("Attributes must be a JSON object")]
     AttributesNotObject,
+    #[error("{0} may be given once")]
+    Repeated(String),
+    #[error("The multipart body cannot be read: {0}")]
+    Multipart(String),
+    #[error(
+        "Status must be one of DRAFT, PENDING_REVIEW, REJECTED, APPROVED, EXPIRED, PROVISIONALLY_APPROVED, got {0:?}"
+    )]
+    DocumentStatus(String),
 }
 
 /// Why a Trust Hub request failed.
@@ -126,6 +134,8 @@ impl ApiError {
                 | H::AssignedElsewhere { .. }
                 | H::UnknownNumber(_)
                 | H::EndUserAssigned { .. }
+                | H::DocumentAssigned { .. }
+                | H::File(_)
                 | H::Value(_)
                 | H::Trunking(_)
                 | H::TooLong { .. }

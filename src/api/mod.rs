@@ -20,6 +20,7 @@ pub mod assignments;
 pub mod attestation;
 pub mod bundles;
 pub mod credentials;
+pub mod documents;
 pub mod end_user_types;
 pub mod end_users;
 pub mod error;

@@ -7,10 +7,11 @@ use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 use super::request::{ApiRequest, PageRequest, Params};
 use crate::store::Page;
+use crate::trust::documents::DocumentType;
 use crate::trust::rules::{RequirementKind, requirements};
 use crate::trust::{
     Account, Bundle, BundleKind, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
-    PhoneNumber, Policy, Sid,
+    PhoneNumber, Policy, Sid, SupportingDocument,
 };
 
 /// The path segment of a bundle kind's collection.
@@ -208,11 +209,40 @@ pub fn evaluation(base: &str, kind: BundleKind, e: &Evaluation) -> Value {
 pub fn policy(base: &str, p: Policy) -> Value {
     let mut end_user = Vec::new();
     let mut profiles = Vec::new();
+    let mut documents = Vec::new();
     for r in requirements(p) {
         match r.kind {
-            RequirementKind::EndUser(t) => end_user.push(json!({
-                "name": r.friendly_name, "type": t, "requirement_name": r.name,
-            })),
+            RequirementKind::EndUser(t) => {
+                let fields: Vec<&str> = (crate::trust::rules::END_USER_TYPE_CATALOGUE.iter())
+                    .find(|e| e.machine_name == t)
+                    .map(|e| e.fields.iter().map(|(f, _)| *f).collect())
+                    .unwrap_or_default();
+                end_user.push(json!({
+                    "name": r.friendly_name, "type": t, "requirement_name": r.name,
+                    "url": format!("{base}/v1/EndUserTypes/{t}"), "fields": fields,
+                }));
+            }
+            RequirementKind::Document(types) => {
+                let accepted: Vec<Value> = (types.iter())
+                    .filter_map(|t| DocumentType::by_name(t))
+                    .map(|t| {
+                        let fields: Vec<&str> = t.fields.iter().map(|(f, _, _)| *f).collect();
+                        json!({
+                            "url": format!("{base}/v1/SupportingDocumentTypes/{}", t.machine_name),
+                            "fields": fields,
+                            "type": t.machine_name,
+                            "name": r.friendly_name,
+                        })
+                    })
+                    .collect();
+                documents.push(json!({
+                    "description": r.friendly_name,
+                    "type": "document",
+                    "name": r.friendly_name,
+                    "accepted_documents": accepted,
+                    "requirement_name": r.name,
+                }));
+            }
             RequirementKind::PrimaryProfile | RequirementKind::CustomerProfile => {
                 profiles.push(json!({
                     "name": r.friendly_name, "type": "customer_profile", "requirement_name": r.name,
@@ -227,7 +257,7 @@ pub fn policy(base: &str, p: Policy) -> Value {
             "end_user": end_user,
             "supporting_customer_profiles": profiles,
             "supporting_trust_products": [],
-            "supporting_document": [],
+            "supporting_document": [documents],
         },
         "url": format!("{base}/v1/Policies/{}", p.sid_str()),
     })
@@ -245,6 +275,38 @@ pub fn end_user_type(base: &str, t: &crate::trust::rules::EndUserType) -> Value 
         "machine_name": t.machine_name,
         "fields": fields,
         "url": format!("{base}/v1/EndUserTypes/{}", t.sid()),
+    })
+}
+
+pub fn supporting_document_type(base: &str, t: &DocumentType) -> Value {
+    let fields: Vec<Value> = (t.fields.iter())
+        .map(|(machine_name, friendly_name, constraint)| {
+            json!({"machine_name": machine_name, "friendly_name": friendly_name, "constraint": constraint})
+        })
+        .collect();
+    json!({
+        "sid": t.sid(),
+        "friendly_name": t.friendly_name,
+        "machine_name": t.machine_name,
+        "fields": fields,
+        "url": format!("{base}/v1/SupportingDocumentTypes/{}", t.sid()),
+    })
+}
+
+/// A supporting document with its status at `now` (`EXPIRED` once past `valid_until`).
+pub fn supporting_document(base: &str, d: &SupportingDocument, now: OffsetDateTime) -> Value {
+    json!({
+        "sid": d.sid,
+        "account_sid": d.account_sid,
+        "friendly_name": d.friendly_name,
+        "mime_type": d.mime_type,
+        "status": d.status_at(now).as_str(),
+        "type": d.document_type,
+        "attributes": d.attributes,
+        "valid_until": d.valid_until.and_then(|t| t.format(&Rfc3339).ok()),
+        "date_created": d.date_created,
+        "date_updated": d.date_updated,
+        "url": format!("{base}/v1/SupportingDocuments/{}", d.sid),
     })
 }
 
@@ -283,6 +345,21 @@ pub fn v1_page(base: &str, path: &str, params: &Params, p: PageRequest, rows: Ve
 
 /// A v1 list envelope whose rows are under `key` (trunking v1 names them after the
 /// resource: `trunks`, `ip_access_control_lists`).
+/// One page of a fixed catalogue (`all`, in order) under `key`, each entry rendered by
+/// `one`.
+pub fn catalogue_page<T>(
+    req: &ApiRequest,
+    path: &str,
+    key: &str,
+    p: PageRequest,
+    all: &[T],
+    one: impl Fn(&str, &T) -> Value,
+) -> Value {
+    let start = p.page.saturating_mul(p.size).min(all.len());
+    let rows = all[start..].iter().map(|t| one(&req.base_url, t)).collect();
+    v1_page_keyed(&req.base_url, path, key, &req.params, p, rows)
+}
+
 pub fn v1_page_keyed(
     base: &str,
     path: &str,

@@ -12,12 +12,14 @@ use super::error::ApiError;
 use super::request::{ApiRequest, BodyLimit};
 use crate::trusthub::{Caller, Hub, HubError};
 
-/// The Trust Hub routes' state: the service and the request size limit.
+/// The Trust Hub routes' state: the service and the request size limits.
 #[derive(Clone)]
 pub struct ApiState {
     pub hub: Arc<Hub>,
     /// Larger request bodies get 413.
     pub body_limit: usize,
+    /// Larger supporting-document files get 413.
+    pub document_limit: usize,
 }
 
 impl BodyLimit for ApiState {
@@ -32,6 +34,12 @@ pub enum Reply {
     Ok(Value),
     Created(Value),
     NoContent,
+    /// A stored file, for download only: never rendered by the browser.
+    File {
+        mime_type: String,
+        name: String,
+        content: Vec<u8>,
+    },
 }
 
 impl IntoResponse for Reply {
@@ -40,6 +48,27 @@ impl IntoResponse for Reply {
             Reply::Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
             Reply::Created(v) => (StatusCode::CREATED, axum::Json(v)).into_response(),
             Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
+            Reply::File {
+                mime_type,
+                name,
+                content,
+            } => {
+                use axum::http::header;
+                let headers = [
+                    (header::CONTENT_TYPE, mime_type),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+                    (
+                        header::CONTENT_SECURITY_POLICY,
+                        "default-src 'none'; sandbox".to_owned(),
+                    ),
+                    (header::CACHE_CONTROL, "private, no-store".to_owned()),
+                ];
+                (StatusCode::OK, headers, content).into_response()
+            }
         }
     }
 }

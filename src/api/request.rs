@@ -52,19 +52,26 @@ impl<S: BodyLimit + Send + Sync> FromRequest<S> for ApiRequest {
         if !bytes.is_empty() {
             params.pairs.extend(Params::parse(&bytes)?.pairs);
         }
+        Ok(ApiRequest::from_parts(&parts, params))
+    }
+}
+
+impl ApiRequest {
+    /// The request whose head is `parts`, with `params` read from its query and body.
+    pub fn from_parts(parts: &axum::http::request::Parts, params: Params) -> ApiRequest {
         let host = parts
             .headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()))
             .unwrap_or("localhost");
-        Ok(ApiRequest {
+        ApiRequest {
             method: parts.method.clone(),
             credentials: credentials(&parts.headers),
             params,
             base_url: format!("http://{host}"),
             path: parts.uri.path().to_owned(),
-        })
+        }
     }
 }
 
@@ -112,16 +119,17 @@ impl Params {
             };
             let name = decode(name).map_err(ParamError::NotUtf8)?;
             let value = decode(value).map_err(|_| ParamError::NotUtf8(name.clone()))?;
-            // A PEM document is lines; nothing else may break a line.
-            let line_break_ok = MULTILINE.contains(&name.as_str());
-            let bad_in_value =
-                |c: char| c.is_control() && !(line_break_ok && matches!(c, '\n' | '\r'));
-            if name.chars().any(char::is_control) || value.chars().any(bad_in_value) {
-                return Err(ParamError::ControlCharacter(name));
-            }
-            pairs.push((name, value));
+            pairs.push(checked(name, value)?);
         }
         Ok(Params { pairs })
+    }
+
+    /// Adds a parameter read from elsewhere (a multipart form's text field), checked as
+    /// [`Params::parse`] checks a form's: UTF-8 and no control characters.
+    pub fn push(&mut self, name: String, value: Vec<u8>) -> Result<(), ParamError> {
+        let value = String::from_utf8(value).map_err(|_| ParamError::NotUtf8(name.clone()))?;
+        self.pairs.push(checked(name, value)?);
+        Ok(())
     }
 
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Params {
@@ -214,6 +222,18 @@ impl Params {
             .transpose()
     }
 
+    /// The `Attributes` parameter: a JSON object.
+    pub fn attributes(&self) -> Result<Option<serde_json::Value>, ParamError> {
+        self.get("Attributes")
+            .map(|a| {
+                serde_json::from_str::<serde_json::Value>(a)
+                    .ok()
+                    .filter(serde_json::Value::is_object)
+                    .ok_or(ParamError::AttributesNotObject)
+            })
+            .transpose()
+    }
+
     /// An owned copy of parameter `name`.
     pub fn owned(&self, name: &str) -> Option<String> {
         self.get(name).map(str::to_owned)
@@ -245,6 +265,17 @@ impl Params {
             .collect();
         serde_urlencoded::to_string(filters).unwrap_or_default()
     }
+}
+
+/// A parameter as decoded, refused if its name or value holds a control character
+/// (only a PEM document's value may break lines).
+fn checked(name: String, value: String) -> Result<(String, String), ParamError> {
+    let line_break_ok = MULTILINE.contains(&name.as_str());
+    let bad_in_value = |c: char| c.is_control() && !(line_break_ok && matches!(c, '\n' | '\r'));
+    if name.chars().any(char::is_control) || value.chars().any(bad_in_value) {
+        return Err(ParamError::ControlCharacter(name));
+    }
+    Ok((name, value))
 }
 
 /// Parses a SID from a path or a parameter; a malformed one is a 400.

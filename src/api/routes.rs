@@ -14,7 +14,7 @@ use super::render;
 use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
-    accounts, assignments, attestation, bundles, credentials, end_user_types, end_users,
+    accounts, assignments, attestation, bundles, credentials, documents, end_user_types, end_users,
     evaluations, identities, numbers, origination, policies, trunk_numbers, trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
@@ -46,6 +46,22 @@ pub fn router(state: ApiState) -> Router {
             get(end_users::fetch)
                 .post(end_users::update)
                 .delete(end_users::delete),
+        )
+        .route(
+            "/v1/SupportingDocuments",
+            get(documents::list).post(documents::create),
+        )
+        .route(
+            "/v1/SupportingDocuments/{sid}",
+            get(documents::fetch)
+                .post(documents::update)
+                .delete(documents::delete),
+        )
+        .route("/v1/SupportingDocuments/{sid}/File", get(documents::file))
+        .route("/v1/SupportingDocumentTypes", get(documents::list_types))
+        .route(
+            "/v1/SupportingDocumentTypes/{sid}",
+            get(documents::fetch_type),
         )
         .route("/v1/EndUserTypes", get(end_user_types::list))
         .route("/v1/EndUserTypes/{sid}", get(end_user_types::fetch))

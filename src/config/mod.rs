@@ -184,6 +184,9 @@ pub struct ApiConfig {
     /// Larger request bodies get 413.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// Larger supporting-document files get 413 (Twilio takes up to 10 MB).
+    #[serde(default = "default_max_document_bytes")]
+    pub max_document_bytes: usize,
     /// Status-callback POST attempts before giving up.
     #[serde(default = "default_callback_attempts")]
     pub callback_attempts: u32,
@@ -217,6 +220,7 @@ impl Default for ApiConfig {
             operator_sid: None,
             operator_auth_token: None,
             max_body_bytes: default_max_body_bytes(),
+            max_document_bytes: default_max_document_bytes(),
             callback_attempts: default_callback_attempts(),
             callback_backoff_ms: default_callback_backoff_ms(),
             callback_timeout_ms: default_callback_timeout_ms(),
@@ -366,6 +370,9 @@ fn default_watch_ms() -> u64 {
 }
 fn default_max_body_bytes() -> usize {
     64 * 1024
+}
+fn default_max_document_bytes() -> usize {
+    10 * 1024 * 1024
 }
 fn default_callback_attempts() -> u32 {
     5

@@ -234,6 +234,16 @@ fn validation_names_the_problem() {
             ConfigError::BodyLimit(10),
         ),
         (
+            "[api]",
+            "[api]\nmax_document_bytes = 100",
+            ConfigError::DocumentLimit(100),
+        ),
+        (
+            "[api]",
+            "[api]\nmax_document_bytes = 1000000000",
+            ConfigError::DocumentLimit(1_000_000_000),
+        ),
+        (
             "name = \"bluebird-support\"",
             "name = \"bluebird\"",
             ConfigError::DuplicateTrunk("bluebird".into()),

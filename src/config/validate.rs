@@ -10,6 +10,9 @@ use super::Config;
 use crate::proxy::Role;
 use crate::trust::Sid;
 
+/// The largest `[api] max_document_bytes`: 64 MiB.
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
 /// Why a config could not be used. Each validation variant names the key at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -66,6 +69,11 @@ pub enum ConfigError {
     OperatorHalfSet,
     #[error("[api] `max_body_bytes` must be at least 1024, got {0}")]
     BodyLimit(usize),
+    #[error(
+        "[api] `max_document_bytes` must be between 1024 and {max} (files are held in memory while they are checked and stored), got {0}",
+        max = MAX_DOCUMENT_BYTES
+    )]
+    DocumentLimit(usize),
     #[error("[[trunk]] {0:?} is defined twice (`name`)")]
     DuplicateTrunk(String),
     #[error("[[trunk]] {0:?} has no `sources`")]
@@ -167,6 +175,9 @@ impl Config {
         }
         if api.max_body_bytes < 1024 {
             return Err(ConfigError::BodyLimit(api.max_body_bytes));
+        }
+        if !(1024..=MAX_DOCUMENT_BYTES).contains(&api.max_document_bytes) {
+            return Err(ConfigError::DocumentLimit(api.max_document_bytes));
         }
         Ok(())
     }

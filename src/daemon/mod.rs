@@ -287,6 +287,7 @@ async fn serve(
             TrustSource::Store(hub) => Some(ApiState {
                 hub: Arc::clone(hub),
                 body_limit: config.api.max_body_bytes,
+                document_limit: config.api.max_document_bytes,
             }),
             TrustSource::File { .. } => None,
         };

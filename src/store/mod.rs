@@ -22,8 +22,8 @@ use tracing::info;
 
 use crate::trust::{
     Account, AccountStatus, Bundle, BundleKind, BundleStatus, Change, ChannelEndpointAssignment,
-    EndUser, EntityAssignment, Evaluation, Index, IpAccessControlList, IpAddress, PhoneNumber,
-    Policy, Sid, Trunk, TrunkAcl, TrustData, TrustError,
+    DocumentFile, EndUser, EntityAssignment, Evaluation, Index, IpAccessControlList, IpAddress,
+    PhoneNumber, Policy, Sid, SupportingDocument, Trunk, TrunkAcl, TrustData, TrustError,
 };
 
 pub use postgres::{Postgres, PostgresStore};
@@ -131,7 +131,12 @@ pub struct NumberRow<'a> {
 /// serializes whole read-check-write sequences.
 pub trait RecordStore: Send + Sync {
     /// Applies `changes` in one transaction; `Ok` means committed.
-    fn apply(&self, changes: &[Change]) -> Result<(), StoreError>;
+    fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
+        self.apply_with(changes, &[])
+    }
+    /// Applies `changes` and writes `files` (documents' uploads) in one transaction. The
+    /// files are not in the change log: another node reads them from the store.
+    fn apply_with(&self, changes: &[Change], files: &[DocumentFile]) -> Result<(), StoreError>;
     /// Whether the store holds no accounts and no numbers.
     fn is_empty(&self) -> Result<bool, StoreError>;
     /// Replaces everything with `data` (validated by the caller) in one transaction.
@@ -160,6 +165,9 @@ pub trait RecordStore: Send + Sync {
         sid: Sid,
     ) -> Result<Option<ChannelEndpointAssignment>, StoreError>;
     fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError>;
+    fn supporting_document(&self, sid: Sid) -> Result<Option<SupportingDocument>, StoreError>;
+    /// The file uploaded with document `sid`, if any.
+    fn document_file(&self, sid: Sid) -> Result<Option<DocumentFile>, StoreError>;
     fn trunk(&self, sid: Sid) -> Result<Option<Trunk>, StoreError>;
     fn ip_access_control_list(&self, sid: Sid) -> Result<Option<IpAccessControlList>, StoreError>;
     fn ip_address(&self, sid: Sid) -> Result<Option<IpAddress>, StoreError>;
@@ -204,6 +212,11 @@ pub trait Queries: Send + Sync {
     fn numbers(&self, query: &NumberQuery, page: Page) -> Result<Vec<PhoneNumber>, StoreError>;
     fn bundles(&self, query: &BundleQuery, page: Page) -> Result<Vec<Bundle>, StoreError>;
     fn end_users(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<EndUser>, StoreError>;
+    fn supporting_documents(
+        &self,
+        accounts: Option<&[Sid]>,
+        page: Page,
+    ) -> Result<Vec<SupportingDocument>, StoreError>;
     /// Entity assignments of `bundle` (or naming `object`, when `bundle` is `None`).
     fn entity_assignments(
         &self,
@@ -355,6 +368,10 @@ pub fn prepare_import(data: &mut TrustData, now: &str) {
     for u in &mut data.end_users {
         stamp(&mut u.date_created);
         stamp(&mut u.date_updated);
+    }
+    for d in &mut data.supporting_documents {
+        stamp(&mut d.date_created);
+        stamp(&mut d.date_updated);
     }
     for a in &mut data.entity_assignments {
         stamp(&mut a.date_created);

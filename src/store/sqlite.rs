@@ -49,6 +49,10 @@ CREATE TABLE IF NOT EXISTS trunking (
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS trunking_kind_account ON trunking(kind, account_sid);
 CREATE INDEX IF NOT EXISTS trunking_kind_parent ON trunking(kind, parent_sid);
+CREATE TABLE IF NOT EXISTS supporting_documents (
+    sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS supporting_documents_account ON supporting_documents(account_sid);
+CREATE TABLE IF NOT EXISTS document_files (sid TEXT PRIMARY KEY, content TEXT NOT NULL);
 ";
 
 /// The SQLite store.

@@ -6,6 +6,7 @@
 //! they assign, so that the index can find what to update without a reverse lookup.
 
 use super::Sid;
+use super::documents::SupportingDocument;
 use super::model::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation, PhoneNumber,
 };
@@ -33,6 +34,10 @@ pub enum Change {
     PutChannelEndpointAssignment(ChannelEndpointAssignment, Tn),
     DeleteChannelEndpointAssignment(ChannelEndpointAssignment, Tn),
     PutEvaluation(Evaluation),
+    /// A document's record; its file, if any, is written with it and never logged.
+    PutSupportingDocument(SupportingDocument),
+    /// Deletes the document and its file.
+    DeleteSupportingDocument(SupportingDocument),
     PutTrunk(Trunk),
     DeleteTrunk(Trunk),
     PutIpAccessControlList(IpAccessControlList),
@@ -69,6 +74,7 @@ impl Change {
             Change::PutChannelEndpointAssignment(a, _)
             | Change::DeleteChannelEndpointAssignment(a, _) => a.sid,
             Change::PutEvaluation(e) => e.sid,
+            Change::PutSupportingDocument(d) | Change::DeleteSupportingDocument(d) => d.sid,
             Change::PutTrunk(t) | Change::DeleteTrunk(t) => t.sid,
             Change::PutIpAccessControlList(l) | Change::DeleteIpAccessControlList(l) => l.sid,
             Change::PutIpAddress(a) | Change::DeleteIpAddress(a) => a.sid,

@@ -207,6 +207,7 @@ pub(super) fn resolve(data: &TrustData) -> Result<Resolved, TrustError> {
         graph.bundles.push(node);
     }
 
+    // End users and supporting documents, by SID: their accounts, for the link rules.
     let mut end_users = HashMap::new();
     for u in &data.end_users {
         expect_kind(u.sid, "sid", u.sid, "IT")?;
@@ -214,6 +215,13 @@ pub(super) fn resolve(data: &TrustData) -> Result<Resolved, TrustError> {
         account_of(&graph, u.sid, "account_sid", u.account_sid)?;
         end_users.insert(u.sid, u.account_sid);
     }
+    for d in &data.supporting_documents {
+        expect_kind(d.sid, "sid", d.sid, "RD")?;
+        unique(d.sid)?;
+        account_of(&graph, d.sid, "account_sid", d.account_sid)?;
+        end_users.insert(d.sid, d.account_sid);
+    }
+    check_files(data)?;
 
     for ea in &data.entity_assignments {
         expect_kind(ea.sid, "sid", ea.sid, "BV")?;
@@ -378,8 +386,8 @@ fn facts(graph: &Graph, id: BundleId) -> Option<BundleFacts> {
 
 /// Records an entity assignment of `bundle_sid` to `object` once [`rules::check_link`]
 /// allows it: a trust product to a customer profile, a Secondary profile to a Primary.
-/// `end_users` maps the known end users to their accounts; links to them are checked but
-/// not kept.
+/// `end_users` maps the known end users and supporting documents to their accounts;
+/// links to them are checked but not kept.
 pub(super) fn link(
     graph: &mut Graph,
     assignment: Sid,
@@ -393,11 +401,17 @@ pub(super) fn link(
         bundle: bundle_sid,
     })?;
     let unknown = || TrustError::UnknownObject { assignment, object };
-    let (target, target_id) = if object.is("IT") {
+    let (target, target_id) = if object.is("IT") || object.is("RD") {
         let account = *end_users.get(&object).ok_or_else(unknown)?;
-        let target = LinkTarget::EndUser {
-            sid: object,
-            account,
+        let target = match object.is("IT") {
+            true => LinkTarget::EndUser {
+                sid: object,
+                account,
+            },
+            false => LinkTarget::Document {
+                sid: object,
+                account,
+            },
         };
         (target, None)
     } else if object.is("BU") {
@@ -423,6 +437,33 @@ pub(super) fn link(
             push_unique(graph, target, bundle, |b| &mut b.products);
         } else {
             push_unique(graph, bundle, target, |b| &mut b.primaries);
+        }
+    }
+    Ok(())
+}
+
+/// Each file belongs to a document of the data, once, and is the file that document
+/// describes (its length and SHA-256).
+fn check_files(data: &TrustData) -> Result<(), TrustError> {
+    let mut seen = HashSet::new();
+    for f in &data.document_files {
+        let bad = |why: &str| TrustError::DocumentFile {
+            sid: f.sid,
+            why: why.to_owned(),
+        };
+        if !seen.insert(f.sid) {
+            return Err(bad("is given twice"));
+        }
+        let doc = (data.supporting_documents.iter())
+            .find(|d| d.sid == f.sid)
+            .ok_or_else(|| bad("names no supporting document"))?;
+        let size = u64::try_from(f.content.len()).unwrap_or(u64::MAX);
+        if doc.file_size != Some(size)
+            || doc.file_sha256.as_deref() != Some(&super::documents::sha256_hex(&f.content))
+        {
+            return Err(bad(
+                "does not match its document's file_size and file_sha256",
+            ));
         }
     }
     Ok(())

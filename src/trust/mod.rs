@@ -10,12 +10,14 @@
 //!   dense ids.
 //! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole
 //!   indexes.
+//! - [`documents`]: supporting documents, their statuses, types and files.
 //! - [`trunking`]: trunks, IP access control lists and the source-address table.
 //! - [`signing`]: signing identities and the trunks and accounts they sign for.
 //! - [`attest`]: DESIGN.md's attestation rules, the level as [`crate::passport::Attest`], [`Reason`], [`Attestation`].
 
 pub mod attest;
 mod change;
+pub mod documents;
 mod graph;
 pub mod index;
 pub mod model;
@@ -33,6 +35,7 @@ use crate::tn::{Tn, TnError};
 
 pub use attest::{Attestation, Reason};
 pub use change::Change;
+pub use documents::{DocumentFile, DocumentStatus, SupportingDocument};
 pub use index::{AccountInfo, BundleInfo, Index, NumberInfo, TrunkFor};
 pub use model::{
     Account, AccountStatus, Bundle, BundleKind, BundleStatus, ChannelEndpointAssignment,
@@ -97,6 +100,8 @@ pub enum TrustError {
     UnknownBundle { assignment: Sid, bundle: Sid },
     #[error("assignment {assignment} names unknown object {object}")]
     UnknownObject { assignment: Sid, object: Sid },
+    #[error("the file of supporting document {sid} {why}")]
+    DocumentFile { sid: Sid, why: String },
     #[error("entity assignment {assignment} cannot link {bundle} to {object}: {why}")]
     InvalidLink {
         assignment: Sid,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Sid;
+use super::documents::{DocumentFile, SupportingDocument};
 use super::trunking::Trunking;
 
 /// Everything the trust index is built from. Each list may be omitted.
@@ -28,6 +29,11 @@ pub struct TrustData {
     pub entity_assignments: Vec<EntityAssignment>,
     #[serde(default)]
     pub channel_endpoint_assignments: Vec<ChannelEndpointAssignment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supporting_documents: Vec<SupportingDocument>,
+    /// The documents' uploaded files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub document_files: Vec<DocumentFile>,
     /// Trunks and their access lists.
     #[serde(default, skip_serializing_if = "Trunking::is_empty")]
     pub trunking: Trunking,

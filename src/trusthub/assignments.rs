@@ -95,6 +95,16 @@ impl Hub {
                 account: user.account_sid,
             });
         }
+        if object.is("RD") {
+            let doc = self
+                .store()
+                .supporting_document(object)?
+                .ok_or(HubError::UnknownObject(object))?;
+            return Ok(LinkTarget::Document {
+                sid: object,
+                account: doc.account_sid,
+            });
+        }
         if object.is("BU") {
             let target = self
                 .store()
@@ -112,14 +122,15 @@ impl Hub {
     /// Whether the caller sees the account `target` belongs to.
     fn sees_target(&self, caller: &Caller, target: &LinkTarget) -> bool {
         match *target {
-            LinkTarget::EndUser { account, .. } | LinkTarget::Bundle { account, .. } => {
-                self.sees(caller, account)
-            }
+            LinkTarget::EndUser { account, .. }
+            | LinkTarget::Document { account, .. }
+            | LinkTarget::Bundle { account, .. } => self.sees(caller, account),
             LinkTarget::Other(_) => true,
         }
     }
 
-    /// Links bundle `bundle` to `object` (an end user or another bundle). A refused link
+    /// Links bundle `bundle` to `object` (an end user, a supporting document or another
+    /// bundle). A refused link
     /// to an object the caller may not see is refused as if the object did not exist, so
     /// that the answer does not tell another account's record from no record; the one
     /// such link the rules allow (to the parent account's profile) is made.

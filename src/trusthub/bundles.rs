@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use super::callbacks::{Callbacks, StatusChange};
 use super::{Caller, Hub, HubError, Missing, Write, new_sid};
 use crate::store::{BundleQuery, Page};
-use crate::trust::rules::{self, Attached, BundleFacts, TransitionError};
+use crate::trust::documents;
+use crate::trust::rules::{self, Attached, AttachedDocument, BundleFacts, TransitionError};
 use crate::trust::{
     Bundle, BundleKind, BundleStatus, Change, ChannelEndpointAssignment, EntityAssignment, Policy,
     Sid,
@@ -102,6 +103,7 @@ impl Hub {
     /// What is attached to `b`, for its evaluation.
     pub(crate) fn attached(&self, b: &Bundle) -> Result<Attached, HubError> {
         let mut out = Attached::default();
+        let now = self.now_time();
         for a in self
             .store()
             .entity_assignments(Some(b.sid), None, Page::ALL)?
@@ -109,6 +111,15 @@ impl Hub {
             if a.object_sid.is("IT") {
                 if let Some(u) = self.store().end_user(a.object_sid)? {
                     out.end_users.push((u.sid, u.end_user_type));
+                }
+            } else if a.object_sid.is("RD") {
+                if let Some(d) = self.store().supporting_document(a.object_sid)? {
+                    out.documents.push(AttachedDocument {
+                        sid: d.sid,
+                        status: d.status_at(now),
+                        problem: documents::attribute_problem(&d.document_type, &d.attributes),
+                        document_type: d.document_type,
+                    });
                 }
             } else if let Some(linked) = self.store().bundle(a.object_sid)? {
                 out.bundles.push((linked.sid, policy_of(&linked)?));
@@ -220,6 +231,7 @@ impl Hub {
         let mut write = Write::of(Change::PutBundle(b.clone()));
         if to != from {
             write.callbacks.extend(callback(&b));
+            self.documents_follow(b.sid, to, &mut write)?;
         }
         if policy == Policy::PrimaryCustomerProfile {
             self.automatic_product(&b, &mut write)?;

@@ -19,6 +19,8 @@ pub enum Missing {
     Bundle(Sid),
     EndUser(Sid),
     EndUserType(Sid),
+    SupportingDocument(Sid),
+    SupportingDocumentType(Sid),
     /// An entity assignment, channel endpoint assignment or evaluation of a bundle.
     BundleChild {
         bundle: Sid,
@@ -44,6 +46,8 @@ impl std::fmt::Display for Missing {
             | Missing::Bundle(sid)
             | Missing::EndUser(sid)
             | Missing::EndUserType(sid)
+            | Missing::SupportingDocument(sid)
+            | Missing::SupportingDocumentType(sid)
             | Missing::Policy(sid)
             | Missing::Trunk(sid)
             | Missing::SigningIdentity(sid)
@@ -114,6 +118,13 @@ pub enum HubError {
     UnknownNumber(Sid),
     #[error("End user {user} is assigned to {bundle}; remove the entity assignment first")]
     EndUserAssigned { user: Sid, bundle: Sid },
+    #[error(
+        "Supporting document {document} is assigned to {bundle}; remove the entity assignment first"
+    )]
+    DocumentAssigned { document: Sid, bundle: Sid },
+    /// An uploaded file callsign does not keep: empty, or not a PDF, PNG or JPEG.
+    #[error("File: {0}")]
+    File(String),
     #[error("{0}")]
     Value(#[from] ValueError),
     /// A trunking write that would leave the records inconsistent: an address that is

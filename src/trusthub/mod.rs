@@ -23,6 +23,7 @@ pub mod attestation;
 pub mod bundles;
 pub mod callbacks;
 pub mod credentials;
+pub mod documents;
 pub mod end_users;
 pub mod error;
 pub mod evaluations;
@@ -102,10 +103,12 @@ pub struct HubSettings {
     pub digest_realm: String,
 }
 
-/// One write: the changes to commit, and the status callbacks to send once committed.
+/// One write: the changes to commit, the documents' files to store with them, and the
+/// status callbacks to send once committed.
 #[derive(Debug, Default)]
 pub(crate) struct Write {
     pub changes: Vec<Change>,
+    pub files: Vec<crate::trust::DocumentFile>,
     pub callbacks: Vec<StatusChange>,
 }
 
@@ -113,7 +116,7 @@ impl Write {
     pub fn of(change: Change) -> Write {
         Write {
             changes: vec![change],
-            callbacks: Vec::new(),
+            ..Write::default()
         }
     }
 }
@@ -455,7 +458,7 @@ impl Hub {
             ),
             false => None,
         };
-        self.store.apply(&write.changes)?;
+        self.store.apply_with(&write.changes, &write.files)?;
         self.forget_seen(Some(&write.changes));
         let installed = prepared.is_some_and(|p| index.install_trunking(p));
         for change in &write.changes {

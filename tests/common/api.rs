@@ -100,6 +100,36 @@ pub fn leaks(value: &Value, secrets: &[String]) -> Vec<String> {
     out
 }
 
+/// An address SID for business-address documents (callsign checks its form only).
+pub const ADDRESS: &str = "AD0123456789abcdef0123456789abcdef";
+
+/// A `multipart/form-data` body of text `fields` and an optional `file` (name, declared
+/// type, bytes): the content type (with its boundary) and the bytes.
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "callsign-test-boundary-7d0e";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, content_type, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"File\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 pub struct Api {
     base: String,
     client: reqwest::Client,
@@ -261,6 +291,90 @@ impl Api {
         body["sid"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a supporting document of `kind` with `attributes`; returns its SID.
+    pub async fn document(&self, c: &Creds, kind: &str, attributes: &Value) -> String {
+        let attributes = attributes.to_string();
+        let body = self
+            .ok(
+                "/v1/SupportingDocuments",
+                c,
+                &[
+                    ("FriendlyName", kind),
+                    ("Type", kind),
+                    ("Attributes", &attributes),
+                ],
+            )
+            .await;
+        body["sid"].as_str().unwrap().to_owned()
+    }
+
+    /// A business-address document naming one address, as customer profiles need.
+    pub async fn address_document(&self, c: &Creds) -> String {
+        let attributes = serde_json::json!({"address_sids": ADDRESS});
+        self.document(c, "customer_profile_address", &attributes)
+            .await
+    }
+
+    /// Posts a `multipart/form-data` body of `fields` and `file` (name, declared type,
+    /// bytes) to `path`, as `curl -F` does; returns the status and the JSON body.
+    pub async fn upload(
+        &self,
+        path: &str,
+        c: Option<&Creds>,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> (u16, Value) {
+        let (content_type, body) = multipart(fields, file);
+        self.raw("POST", path, c, &content_type, body).await
+    }
+
+    /// Sends `body` as `content_type`; returns the status and the JSON body.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        c: Option<&Creds>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(c) = c {
+            req = req.basic_auth(&c.sid, Some(&c.token));
+        }
+        let resp = tokio::time::timeout(super::WAIT, req.send())
+            .await
+            .expect("API answered in time")
+            .unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    /// GET of a file: the status, the headers and the bytes.
+    pub async fn download(
+        &self,
+        path: &str,
+        c: &Creds,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let req = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .basic_auth(&c.sid, Some(&c.token));
+        let resp = tokio::time::timeout(super::WAIT, req.send())
+            .await
+            .expect("API answered in time")
+            .unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        (status, headers, resp.bytes().await.unwrap().to_vec())
+    }
+
     /// Links `object` (an end user or a bundle) to `bundle`; returns the status and body.
     pub async fn try_link(
         &self,
@@ -315,7 +429,8 @@ impl Api {
         assert_eq!(body["status"], status, "{body}");
     }
 
-    /// A draft customer profile with both end users attached (ready to submit).
+    /// A draft customer profile with both end users and an address document attached
+    /// (ready to submit).
     pub async fn compliant_profile(&self, c: &Creds, policy: &str) -> String {
         let p = self.bundle(c, PROFILES, policy, None).await;
         for t in [
@@ -325,6 +440,8 @@ impl Api {
             let it = self.end_user(c, t).await;
             self.link(c, PROFILES, &p, &it).await;
         }
+        let rd = self.address_document(c).await;
+        self.link(c, PROFILES, &p, &rd).await;
         p
     }
 

@@ -46,6 +46,8 @@ pub struct TestServer {
     pkcs11_modules: Vec<PathBuf>,
     /// Trunks' origination URLs may name loopback addresses (the test carriers).
     local_origination: bool,
+    /// `[api] max_document_bytes`, when not the default.
+    max_document_bytes: Option<usize>,
 }
 
 enum X5u {
@@ -104,7 +106,14 @@ impl TestServer {
             local_callbacks: false,
             pkcs11_modules: Vec::new(),
             local_origination: false,
+            max_document_bytes: None,
         }
+    }
+
+    /// Sets `[api] max_document_bytes`, the largest supporting-document file.
+    pub fn max_document_bytes(mut self, n: usize) -> TestServer {
+        self.max_document_bytes = Some(n);
+        self
     }
 
     /// Lets trunks' origination URLs name the test's carriers on loopback, which the
@@ -354,6 +363,9 @@ impl TestServer {
                 api.callback_allow_loopback = self.local_callbacks;
                 api.origination_allow_loopback = self.local_origination;
                 api.max_body_bytes = 4096;
+                if let Some(n) = self.max_document_bytes {
+                    api.max_document_bytes = n;
+                }
             }
         }
         let x5u = match self.x5u {

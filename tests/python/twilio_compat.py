@@ -106,6 +106,40 @@ def vet(base, state):
         hub.customer_profiles(profile.sid).customer_profiles_entity_assignments.create(
             object_sid=user.sid
         )
+    # The business address, as a supporting document; the types list what it holds.
+    doc_types = {t.machine_name: t for t in hub.supporting_document_types.list(page_size=1)}
+    address_type = doc_types["customer_profile_address"]
+    assert [f["machine_name"] for f in address_type.fields] == ["address_sids"]
+    assert hub.supporting_document_types(address_type.sid).fetch().sid == address_type.sid
+    expect_error(
+        20001,
+        lambda: hub.supporting_documents.create(friendly_name="x", type="utility_bill"),
+    )
+    address = hub.supporting_documents.create(
+        friendly_name="HQ",
+        type="customer_profile_address",
+        attributes={"address_sids": ["AD0123456789abcdef0123456789abcdef"]},
+    )
+    assert address.status == "DRAFT" and address.mime_type is None, address
+    assert address.sid.startswith("RD") and address.account_sid == state["account_sid"]
+    renamed = hub.supporting_documents(address.sid).update(friendly_name="Headquarters")
+    assert renamed.friendly_name == "Headquarters"
+    assert hub.supporting_documents(address.sid).fetch().attributes == {
+        "address_sids": ["AD0123456789abcdef0123456789abcdef"]
+    }
+    spare = hub.supporting_documents.create(friendly_name="spare", type="customer_profile_address")
+    docs = list(hub.supporting_documents.stream(page_size=1))
+    assert [d.sid for d in docs] == [address.sid, spare.sid], docs
+    assert hub.supporting_documents(spare.sid).delete()
+    assert [d.sid for d in hub.supporting_documents.list()] == [address.sid]
+    hub.customer_profiles(profile.sid).customer_profiles_entity_assignments.create(
+        object_sid=address.sid
+    )
+    documents = hub.customer_profiles(profile.sid).customer_profiles_entity_assignments.list(
+        object_type="supporting_document"
+    )
+    assert [d.object_sid for d in documents] == [address.sid]
+    expect_error(20001, lambda: hub.supporting_documents(address.sid).delete())
     for n in (main, other):
         hub.customer_profiles(profile.sid).customer_profiles_channel_endpoint_assignment.create(
             channel_endpoint_type="phone-number", channel_endpoint_sid=n.sid
@@ -134,6 +168,10 @@ def vet(base, state):
     assert [x.channel_endpoint_sid for x in assigned] == [main.sid]
 
     hub.customer_profiles(profile.sid).update(status="pending-review")
+    assert hub.supporting_documents(address.sid).fetch().status == "PENDING_REVIEW"
+    expect_error(
+        60711, lambda: hub.supporting_documents(address.sid).update(attributes={"address_sids": []})
+    )
     tp.update(status="pending-review")
     expect_error(60711, lambda: hub.customer_profiles(profile.sid).update(friendly_name="x"))
     expect_error(20403, lambda: tp.update(status="twilio-approved"))
@@ -144,7 +182,7 @@ def vet(base, state):
     assert "authorized_representative_1" in types, types
     fetched = hub.end_user_types(types["authorized_representative_1"].sid).fetch()
     assert "email" in [f["machine_name"] for f in fetched.fields], fetched.fields
-    state.update(profile_sid=profile.sid, product_sid=product.sid)
+    state.update(profile_sid=profile.sid, product_sid=product.sid, document_sid=address.sid)
 
 
 def approve(base, state):
@@ -155,6 +193,7 @@ def approve(base, state):
     hub.customer_profiles(state["profile_sid"]).update(status="in-review")
     approved = hub.customer_profiles(state["profile_sid"]).update(status="twilio-approved")
     assert approved.status == "twilio-approved"
+    assert hub.supporting_documents(state["document_sid"]).fetch().status == "APPROVED"
     hub.trust_products(state["product_sid"]).update(status="twilio-approved")
     answer = op.request(
         "GET",

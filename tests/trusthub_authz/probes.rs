@@ -79,10 +79,8 @@ pub fn cross_probes(me: &Estate, target: &Estate, linkable: &[&str]) -> Vec<Prob
                 sid(("DELETE", path, vec![]), child);
             }
         }
-        let objects = target
-            .users
-            .iter()
-            .chain([&target.profile, &target.product]);
+        let objects =
+            (target.users.iter()).chain([&target.document, &target.profile, &target.product]);
         for object in objects.filter(|o| !linkable.contains(&o.as_str())) {
             let form = f(&[("ObjectSid", object)]);
             sid(("POST", format!("{b}/EntityAssignments"), form), object);

@@ -14,7 +14,7 @@ use crate::world::*;
 
 /// Every GET route of the API, as [`route_of`] writes a path: what the crawl of an
 /// account's view reaches, no more and no less.
-pub const GET_ROUTES: [&str; 43] = [
+pub const GET_ROUTES: [&str; 52] = [
     "/2010-04-01/Accounts.json",
     "/2010-04-01/Accounts/{AC}.json",
     "/2010-04-01/Accounts/{AC}/IncomingPhoneNumbers.json",
@@ -36,18 +36,19 @@ pub const GET_ROUTES: [&str; 43] = [
     "/v1/CustomerProfiles/{BU}/EntityAssignments/{BV}",
     "/v1/CustomerProfiles/{BU}/Evaluations",
     "/v1/CustomerProfiles/{BU}/Evaluations/{EL}",
+    "/v1/EndUserTypes/authorized_representative_1",
+    "/v1/EndUserTypes/customer_profile_business_information",
+    "/v1/EndUserTypes/{OY}",
     "/v1/EndUsers",
     "/v1/EndUsers/{IT}",
     "/v1/Policies",
     "/v1/Policies/{RN}",
-    "/v1/TrustProducts",
-    "/v1/TrustProducts/{BU}",
-    "/v1/TrustProducts/{BU}/ChannelEndpointAssignments",
-    "/v1/TrustProducts/{BU}/ChannelEndpointAssignments/{RA}",
-    "/v1/TrustProducts/{BU}/EntityAssignments",
-    "/v1/TrustProducts/{BU}/EntityAssignments/{BV}",
-    "/v1/TrustProducts/{BU}/Evaluations",
-    "/v1/TrustProducts/{BU}/Evaluations/{EL}",
+    "/v1/SupportingDocumentTypes",
+    "/v1/SupportingDocumentTypes/customer_profile_address",
+    "/v1/SupportingDocumentTypes/{OY}",
+    "/v1/SupportingDocuments",
+    "/v1/SupportingDocuments/{RD}",
+    "/v1/SupportingDocuments/{RD}/File",
     "/v1/Trunks",
     "/v1/Trunks/{TK}",
     "/v1/Trunks/{TK}/CredentialLists",
@@ -58,6 +59,14 @@ pub const GET_ROUTES: [&str; 43] = [
     "/v1/Trunks/{TK}/OriginationUrls/{OU}",
     "/v1/Trunks/{TK}/PhoneNumbers",
     "/v1/Trunks/{TK}/PhoneNumbers/{PN}",
+    "/v1/TrustProducts",
+    "/v1/TrustProducts/{BU}",
+    "/v1/TrustProducts/{BU}/ChannelEndpointAssignments",
+    "/v1/TrustProducts/{BU}/ChannelEndpointAssignments/{RA}",
+    "/v1/TrustProducts/{BU}/EntityAssignments",
+    "/v1/TrustProducts/{BU}/EntityAssignments/{BV}",
+    "/v1/TrustProducts/{BU}/Evaluations",
+    "/v1/TrustProducts/{BU}/Evaluations/{EL}",
 ];
 
 /// The route of `path`: its query left out and each SID written as `{prefix}`

@@ -44,8 +44,11 @@ pub struct Estate {
     pub product: String,
     /// Business information and representative 1 (on the profile), representative 2.
     pub users: Vec<String>,
-    /// The profile's entity assignments: its two end users (and, for a Secondary, the
-    /// parent's Primary).
+    /// A business-address document, on the profile, uploaded with a PDF that names the
+    /// account's tag (so that its bytes reaching anyone else is a leak the walk sees).
+    pub document: String,
+    /// The profile's entity assignments: its two end users, its document (and, for a
+    /// Secondary, the parent's Primary).
     pub profile_links: Vec<String>,
     /// The product's entity assignment of the profile.
     pub product_link: String,
@@ -149,8 +152,25 @@ async fn estate(
         .await;
         users.push(user);
     }
+    let pdf = format!("%PDF-1.4\n% {tag} proof of address\n%%EOF\n");
+    let attributes = json!({"address_sids": ADDRESS}).to_string();
+    let (status, body) = api
+        .upload(
+            "/v1/SupportingDocuments",
+            Some(&creds),
+            &[
+                ("FriendlyName", &format!("{tag}-address")),
+                ("Type", "customer_profile_address"),
+                ("Attributes", &attributes),
+            ],
+            Some(("address.pdf", "application/pdf", pdf.as_bytes())),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let document = sid_of(&body);
     let mut profile_links = Vec::new();
-    for object in users[..2].iter().map(String::as_str).chain(primary) {
+    let own = users[..2].iter().chain([&document]).map(String::as_str);
+    for object in own.chain(primary) {
         profile_links.push(sid_of(&api.link(&creds, PROFILES, &profile, object).await));
     }
     let callback = format!("https://{tag}.example.com/status");
@@ -180,6 +200,7 @@ async fn estate(
         profile_policy,
         product,
         users,
+        document,
         profile_links,
         product_link,
         profile_numbers,
@@ -260,6 +281,7 @@ impl Estate {
         ];
         out.extend(self.numbers.iter().map(|(pn, _)| pn.clone()));
         out.extend(self.users.iter().cloned());
+        out.push(self.document.clone());
         out.extend(
             self.children()
                 .into_iter()
@@ -297,6 +319,7 @@ impl Estate {
             out.push(format!("/v1/{kind}/{bundle}"));
         }
         out.extend(self.users.iter().map(|u| format!("/v1/EndUsers/{u}")));
+        out.push(format!("/v1/SupportingDocuments/{}", self.document));
         for (bundle, segment, sid) in self.children() {
             out.push(format!("{bundle}/{segment}/{sid}"));
         }
@@ -361,6 +384,15 @@ impl Estate {
                 ("DELETE", path, vec![]),
             ]);
         }
+        let doc = format!("/v1/SupportingDocuments/{}", self.document);
+        out.extend([
+            ("GET", doc.clone(), vec![]),
+            ("GET", format!("{doc}/File"), vec![]),
+            ("POST", doc.clone(), form(&[("FriendlyName", "hijacked")])),
+            ("POST", doc.clone(), form(&[("Attributes", "{}")])),
+            ("POST", doc.clone(), form(&[("Status", "APPROVED")])),
+            ("DELETE", doc, vec![]),
+        ]);
         out.push((
             "GET",
             "/v1/Attestation".into(),
@@ -474,6 +506,18 @@ impl Estate {
             );
         }
         add("/v1/EndUsers", &[&[], &[("PageSize", "1"), ("Page", "1")]]);
+        add(
+            "/v1/SupportingDocuments",
+            &[&[], &[("PageSize", "1"), ("Page", "1")]],
+        );
+        add(
+            &format!("/v1/SupportingDocuments/{}/File", self.document),
+            &[&[]],
+        );
+        add(
+            "/v1/SupportingDocumentTypes",
+            &[&[], &[("PageSize", "1"), ("Page", "1")]],
+        );
         add("/v1/Policies", &[&[], &[("PageSize", "1"), ("Page", "1")]]);
         for (path, queries) in self.trunking_reads() {
             add(&path, queries);

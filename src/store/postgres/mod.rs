@@ -36,7 +36,8 @@ pub const CHANNEL: &str = "callsign_changes";
 /// The schema, one step per version (version `i + 1` is `MIGRATIONS[i]`). Tables mirror
 /// the SQLite schema with an explicit `rowid` for insertion order. Never edit a step
 /// that has shipped: add one.
-pub const MIGRATIONS: &[&str] = &["
+pub const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE accounts (
     rowid bigserial UNIQUE, sid text PRIMARY KEY, parent_sid text, friendly_name text,
     auth_token text, status text NOT NULL, type text, date_created text, date_updated text);
@@ -80,7 +81,16 @@ CREATE INDEX trunking_kind_parent ON trunking(kind, parent_sid);
 CREATE TABLE change_log (
     seq bigserial PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT now(),
     changes jsonb NOT NULL);
-"];
+",
+    "
+CREATE TABLE supporting_documents (
+    rowid bigserial UNIQUE, sid text PRIMARY KEY, account_sid text NOT NULL,
+    doc text NOT NULL);
+CREATE INDEX supporting_documents_account ON supporting_documents(account_sid);
+CREATE TABLE document_files (
+    rowid bigserial UNIQUE, sid text PRIMARY KEY, content text NOT NULL);
+",
+];
 
 /// Serializes schema migrations between nodes starting together.
 const MIGRATION_LOCK: i64 = 0x6361_6c6c_7369_676e; // "callsign"

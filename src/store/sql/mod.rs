@@ -25,6 +25,8 @@ pub(super) const TABLES: &[&str] = &[
     "channel_endpoint_assignments",
     "evaluations",
     "trunking",
+    "supporting_documents",
+    "document_files",
 ];
 
 /// A value bound to a `?` placeholder.

@@ -6,7 +6,7 @@ use super::{Arg, Backend, SqlStore};
 use crate::store::{AccountQuery, BundleQuery, NumberQuery, Page, Queries, StoreError};
 use crate::trust::{
     Account, Bundle, BundleKind, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
-    IpAccessControlList, IpAddress, PhoneNumber, Policy, Sid, Trunk, TrunkAcl,
+    IpAccessControlList, IpAddress, PhoneNumber, Policy, Sid, SupportingDocument, Trunk, TrunkAcl,
 };
 
 /// `column IN (?, ?, …)` for a SID filter, or `TRUE` when there is none.
@@ -93,6 +93,19 @@ impl<B: Backend> Queries for SqlStore<B> {
         let mut args = Vec::new();
         let sql = format!(
             "SELECT * FROM end_users WHERE {}",
+            in_list("account_sid", accounts, &mut args)
+        );
+        self.many(&sql, args, page)
+    }
+
+    fn supporting_documents(
+        &self,
+        accounts: Option<&[Sid]>,
+        page: Page,
+    ) -> Result<Vec<SupportingDocument>, StoreError> {
+        let mut args = Vec::new();
+        let sql = format!(
+            "SELECT * FROM supporting_documents WHERE {}",
             in_list("account_sid", accounts, &mut args)
         );
         self.many(&sql, args, page)

@@ -7,8 +7,8 @@ use time::format_description::well_known::Rfc3339;
 use super::super::{Page, StoreError};
 use super::{Arg, Exec, SqlRow};
 use crate::trust::{
-    Account, AccountStatus, Bundle, BundleStatus, Change, ChannelEndpointAssignment, EndUser,
-    EntityAssignment, Evaluation, PhoneNumber, Sid,
+    Account, AccountStatus, Bundle, BundleStatus, Change, ChannelEndpointAssignment, DocumentFile,
+    EndUser, EntityAssignment, Evaluation, PhoneNumber, Sid, SupportingDocument,
 };
 
 fn corrupt(what: &'static str, message: impl ToString) -> StoreError {
@@ -121,6 +121,27 @@ impl FromRow for Bundle {
             date_updated: text(row, "date_updated")?,
             url: None,
             links: None,
+        })
+    }
+}
+
+/// A document is kept whole as JSON: only its SID and account are queried.
+impl FromRow for SupportingDocument {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
+        serde_json::from_str(&required(row, "doc")?).map_err(|e| corrupt("doc", e))
+    }
+}
+
+/// A file is kept as base64 text, like every other column a text column.
+impl FromRow for DocumentFile {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
+        use base64::Engine;
+        let content = base64::engine::general_purpose::STANDARD
+            .decode(required(row, "content")?)
+            .map_err(|e| corrupt("content", e))?;
+        Ok(DocumentFile {
+            sid: sid(row, "sid")?,
+            content,
         })
     }
 }
@@ -278,6 +299,16 @@ pub(super) const CHANNEL_ENDPOINT_ASSIGNMENTS: Table = Table {
     ],
 };
 
+pub(super) const SUPPORTING_DOCUMENTS: Table = Table {
+    name: "supporting_documents",
+    columns: &["sid", "account_sid", "doc"],
+};
+
+pub(super) const DOCUMENT_FILES: Table = Table {
+    name: "document_files",
+    columns: &["sid", "content"],
+};
+
 const EVALUATIONS: Table = Table {
     name: "evaluations",
     columns: &[
@@ -365,6 +396,22 @@ pub(super) fn channel_endpoint_assignment_row(a: &ChannelEndpointAssignment) -> 
     ]
 }
 
+pub(super) fn supporting_document_row(d: &SupportingDocument) -> Vec<Arg> {
+    let doc = serde_json::to_string(d).unwrap_or_default();
+    vec![s(&d.sid), s(&d.account_sid), Arg::Text(doc)]
+}
+
+pub(super) fn document_file_row(f: &DocumentFile) -> Vec<Arg> {
+    use base64::Engine;
+    let content = base64::engine::general_purpose::STANDARD.encode(&f.content);
+    vec![s(&f.sid), Arg::Text(content)]
+}
+
+/// Writes a document's file inside `tx`, replacing any it had.
+pub(super) fn put_file(tx: &mut dyn Exec, file: &DocumentFile) -> Result<(), StoreError> {
+    upsert(tx, &DOCUMENT_FILES, &document_file_row(file))
+}
+
 fn evaluation_row(e: &Evaluation) -> Vec<Arg> {
     vec![
         s(&e.sid),
@@ -442,6 +489,18 @@ pub(super) fn put(tx: &mut dyn Exec, change: &Change) -> Result<(), StoreError> 
             &a.sid,
         ),
         Change::PutEvaluation(e) => upsert(tx, &EVALUATIONS, &evaluation_row(e)),
+        Change::PutSupportingDocument(d) => {
+            upsert(tx, &SUPPORTING_DOCUMENTS, &supporting_document_row(d))
+        }
+        Change::DeleteSupportingDocument(d) => {
+            for sql in [
+                "DELETE FROM supporting_documents WHERE sid = ?",
+                "DELETE FROM document_files WHERE sid = ?",
+            ] {
+                delete(tx, sql, &d.sid)?;
+            }
+            Ok(())
+        }
         // Written by `super::trunking::put` above.
         Change::PutTrunk(_)
         | Change::DeleteTrunk(_)

@@ -2,16 +2,18 @@
 //! records by SID.
 
 use super::rows::{
-    ACCOUNTS, BUNDLES, CHANNEL_ENDPOINT_ASSIGNMENTS, END_USERS, ENTITY_ASSIGNMENTS, FromRow,
-    PHONE_NUMBERS, Table, account_row, bundle_row, channel_endpoint_assignment_row, end_user_row,
-    entity_assignment_row, number_row, parse_sid, put, sql_limit,
+    ACCOUNTS, BUNDLES, CHANNEL_ENDPOINT_ASSIGNMENTS, DOCUMENT_FILES, END_USERS, ENTITY_ASSIGNMENTS,
+    FromRow, PHONE_NUMBERS, SUPPORTING_DOCUMENTS, Table, account_row, bundle_row,
+    channel_endpoint_assignment_row, document_file_row, end_user_row, entity_assignment_row,
+    number_row, parse_sid, put, put_file, sql_limit, supporting_document_row,
 };
 use super::trunking::{self, Kind};
 use super::{Arg, Backend, Exec, SqlStore, TABLES, scalar};
 use crate::store::{NumberRow, Page, RecordStore, StoreError};
 use crate::trust::{
-    Account, Bundle, Change, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
-    IpAccessControlList, IpAddress, PhoneNumber, Sid, Trunk, TrustData, TrustError,
+    Account, Bundle, Change, ChannelEndpointAssignment, DocumentFile, EndUser, EntityAssignment,
+    Evaluation, IpAccessControlList, IpAddress, PhoneNumber, Sid, SupportingDocument, Trunk,
+    TrustData, TrustError,
 };
 
 /// A table's rows for a bulk insert.
@@ -70,7 +72,7 @@ impl<B: Backend> SqlStore<B> {
     fn insert_all(tx: &mut dyn Exec, data: &TrustData) -> Result<(), StoreError> {
         let bundles = data.customer_profiles.iter().chain(&data.trust_products);
         let cea = &data.channel_endpoint_assignments;
-        let tables: [(&Table, Rows<'_>); 6] = [
+        let tables: [(&Table, Rows<'_>); 8] = [
             (&ACCOUNTS, Box::new(data.accounts.iter().map(account_row))),
             (
                 &PHONE_NUMBERS,
@@ -89,6 +91,18 @@ impl<B: Backend> SqlStore<B> {
                 &CHANNEL_ENDPOINT_ASSIGNMENTS,
                 Box::new(cea.iter().map(channel_endpoint_assignment_row)),
             ),
+            (
+                &SUPPORTING_DOCUMENTS,
+                Box::new(
+                    data.supporting_documents
+                        .iter()
+                        .map(supporting_document_row),
+                ),
+            ),
+            (
+                &DOCUMENT_FILES,
+                Box::new(data.document_files.iter().map(document_file_row)),
+            ),
         ];
         for (table, mut rows) in tables {
             tx.insert_rows(table.name, table.columns, &mut rows)?;
@@ -105,12 +119,15 @@ impl<B: Backend> RecordStore for SqlStore<B> {
         self.backend().feed()
     }
 
-    fn apply(&self, changes: &[Change]) -> Result<(), StoreError> {
+    fn apply_with(&self, changes: &[Change], files: &[DocumentFile]) -> Result<(), StoreError> {
         self.backend().write(Some(changes), |tx| {
             for change in changes {
                 put(tx, change)?;
             }
-            Ok(((), !changes.is_empty()))
+            for file in files {
+                put_file(tx, file)?;
+            }
+            Ok(((), !changes.is_empty() || !files.is_empty()))
         })
     }
 
@@ -143,6 +160,7 @@ impl<B: Backend> RecordStore for SqlStore<B> {
         let mut data = self.graph_data()?;
         data.phone_numbers = self.all("phone_numbers")?;
         data.channel_endpoint_assignments = self.all("channel_endpoint_assignments")?;
+        data.document_files = self.all("document_files")?;
         Ok(data)
     }
 
@@ -151,6 +169,7 @@ impl<B: Backend> RecordStore for SqlStore<B> {
             accounts: self.all("accounts")?,
             end_users: self.all("end_users")?,
             entity_assignments: self.all("entity_assignments")?,
+            supporting_documents: self.all("supporting_documents")?,
             ..TrustData::default()
         };
         // Parents before their sub-accounts, whatever order they were written in.
@@ -249,6 +268,20 @@ impl<B: Backend> RecordStore for SqlStore<B> {
 
     fn evaluation(&self, sid: Sid) -> Result<Option<Evaluation>, StoreError> {
         self.one("SELECT * FROM evaluations WHERE sid = ?", &sid.to_string())
+    }
+
+    fn supporting_document(&self, sid: Sid) -> Result<Option<SupportingDocument>, StoreError> {
+        self.one(
+            "SELECT * FROM supporting_documents WHERE sid = ?",
+            &sid.to_string(),
+        )
+    }
+
+    fn document_file(&self, sid: Sid) -> Result<Option<DocumentFile>, StoreError> {
+        self.one(
+            "SELECT * FROM document_files WHERE sid = ?",
+            &sid.to_string(),
+        )
     }
 
     fn trunk(&self, sid: Sid) -> Result<Option<Trunk>, StoreError> {

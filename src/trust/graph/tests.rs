@@ -225,26 +225,26 @@ fn entity_assignments_must_resolve_and_make_sense() {
             object: sid(ghost)
         })
     );
-    let ghost_user = "IT000000000000000000000000000000ff";
-    assert!(matches!(
-        corrupt(|d| d["entity_assignments"][0]["object_sid"] = json!(ghost_user)),
-        Err(TrustError::UnknownObject { .. })
-    ));
+    for ghost in [
+        "IT000000000000000000000000000000ff",
+        "RD000000000000000000000000000000ff",
+    ] {
+        assert!(matches!(
+            corrupt(|d| d["entity_assignments"][0]["object_sid"] = json!(ghost)),
+            Err(TrustError::UnknownObject { .. })
+        ));
+    }
     let invalid = |bundle: Sid, object: Sid| {
         corrupt(|d| {
             d["entity_assignments"][0]["bundle_sid"] = json!(bundle.to_string());
             d["entity_assignments"][0]["object_sid"] = json!(object.to_string());
         })
     };
-    let document = sid("RD000000000000000000000000000000ff");
     for (bundle, object, why) in [
         (product, isv_product, LinkError::ProductTarget),
         (secondary, secondary, LinkError::SecondaryTarget),
         (primary, secondary, LinkError::PrimaryTarget),
         (primary, sid(NOBODY), LinkError::ObjectKind(sid(NOBODY))),
-        // Supporting documents are not served yet: the API refuses them, and so does a
-        // file.
-        (primary, document, LinkError::ObjectKind(document)),
     ] {
         assert_eq!(
             invalid(bundle, object),

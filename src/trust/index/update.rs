@@ -37,7 +37,11 @@ impl Index {
             Change::DeleteChannelEndpointAssignment(a, tn) => {
                 self.unassign_number(*tn, a.bundle_sid)
             }
-            Change::PutEndUser(_) | Change::DeleteEndUser(_) | Change::PutEvaluation(_) => Ok(()),
+            Change::PutEndUser(_)
+            | Change::DeleteEndUser(_)
+            | Change::PutEvaluation(_)
+            | Change::PutSupportingDocument(_)
+            | Change::DeleteSupportingDocument(_) => Ok(()),
             Change::PutTrunk(_)
             | Change::DeleteTrunk(_)
             | Change::PutIpAccessControlList(_)

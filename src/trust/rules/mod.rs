@@ -17,8 +17,8 @@ use super::Sid;
 use super::model::Policy;
 
 pub use review::{
-    Attached, Requirement, RequirementKind, TransitionError, automatic_product_sid,
-    check_transition, editable, evaluate, requirements,
+    Attached, AttachedDocument, Requirement, RequirementKind, TransitionError,
+    automatic_product_sid, check_transition, editable, evaluate, requirements,
 };
 
 /// A bundle as the rules see it: its account, that account's parent, and its policy.
@@ -42,17 +42,21 @@ pub enum LinkTarget {
         account: Sid,
         policy: Policy,
     },
-    /// Anything else (supporting documents are not served yet).
+    /// A supporting document (`RD…`) of this account.
+    Document { sid: Sid, account: Sid },
+    /// Anything else.
     Other(Sid),
 }
 
 /// Why an entity assignment may not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum LinkError {
-    #[error("{0} is neither an end user (IT…) nor a bundle (BU…)")]
+    #[error("{0} is neither an end user (IT…), a supporting document (RD…) nor a bundle (BU…)")]
     ObjectKind(Sid),
     #[error("end user {0} belongs to another account")]
     EndUserOfAnotherAccount(Sid),
+    #[error("supporting document {0} belongs to another account")]
+    DocumentOfAnotherAccount(Sid),
     #[error("a trust product links to a customer profile of its own account or its parent account")]
     ProductTarget,
     #[error(
@@ -65,8 +69,8 @@ pub enum LinkError {
     PrimaryTarget,
 }
 
-/// Whether `bundle` may be linked to `target`: a bundle to an end user of its own
-/// account; a trust product to a customer profile of its account or its parent's; a
+/// Whether `bundle` may be linked to `target`: a bundle to an end user or a supporting
+/// document of its own account; a trust product to a customer profile of its account or its parent's; a
 /// Secondary profile (of a sub-account) to its parent account's Primary profile.
 pub fn check_link(bundle: &BundleFacts, target: &LinkTarget) -> Result<(), LinkError> {
     let (account, policy) = match *target {
@@ -74,6 +78,10 @@ pub fn check_link(bundle: &BundleFacts, target: &LinkTarget) -> Result<(), LinkE
             return Err(LinkError::EndUserOfAnotherAccount(sid));
         }
         LinkTarget::EndUser { .. } => return Ok(()),
+        LinkTarget::Document { sid, account } if account != bundle.account => {
+            return Err(LinkError::DocumentOfAnotherAccount(sid));
+        }
+        LinkTarget::Document { .. } => return Ok(()),
         LinkTarget::Other(sid) => return Err(LinkError::ObjectKind(sid)),
         LinkTarget::Bundle {
             account, policy, ..
@@ -236,6 +244,26 @@ pub enum ValueError {
     EndUserType(String),
     #[error("Email {0:?} is not an email address")]
     Email(String),
+    #[error("Type must be one of {types}, got {0:?}", types = document_type_names())]
+    DocumentType(String),
+    #[error(
+        "Status must be APPROVED, REJECTED or PROVISIONALLY_APPROVED (set ValidUntil to expire a document), got {0:?}"
+    )]
+    DocumentStatus(String),
+}
+
+fn document_type_names() -> String {
+    let names: Vec<&str> = (super::documents::DOCUMENT_TYPES.iter())
+        .map(|t| t.machine_name)
+        .collect();
+    names.join(", ")
+}
+
+pub fn check_document_type(t: &str) -> Result<(), ValueError> {
+    match super::documents::DocumentType::by_name(t) {
+        Some(_) => Ok(()),
+        None => Err(ValueError::DocumentType(t.to_owned())),
+    }
 }
 
 pub fn check_end_user_type(t: &str) -> Result<(), ValueError> {

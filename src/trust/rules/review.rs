@@ -8,6 +8,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::super::Sid;
+use super::super::documents::DocumentStatus;
 use super::super::model::{BundleStatus, Policy};
 
 /// Whether a bundle's contents (fields, entity assignments) may change in this status.
@@ -68,6 +69,9 @@ pub enum RequirementKind {
     PrimaryProfile,
     /// A linked customer profile, Primary or Secondary.
     CustomerProfile,
+    /// An attached supporting document of one of these types, still evidence (not
+    /// rejected, not expired) and with the fields its type needs.
+    Document(&'static [&'static str]),
 }
 
 const BUSINESS: Requirement = Requirement {
@@ -81,13 +85,22 @@ const REPRESENTATIVE: Requirement = Requirement {
     kind: RequirementKind::EndUser("authorized_representative_1"),
 };
 
+/// Twilio's customer profiles need the business's physical address as a supporting
+/// document.
+const ADDRESS: Requirement = Requirement {
+    name: "customer_profile_address",
+    friendly_name: "Physical Business Address",
+    kind: RequirementKind::Document(&["customer_profile_address"]),
+};
+
 /// What a bundle with `policy` needs before it can be submitted.
 pub fn requirements(policy: Policy) -> &'static [Requirement] {
     match policy {
-        Policy::PrimaryCustomerProfile => &[BUSINESS, REPRESENTATIVE],
+        Policy::PrimaryCustomerProfile => &[BUSINESS, REPRESENTATIVE, ADDRESS],
         Policy::SecondaryCustomerProfile => &[
             BUSINESS,
             REPRESENTATIVE,
+            ADDRESS,
             Requirement {
                 name: "primary_customer_profile",
                 friendly_name: "Primary Customer Profile of the parent account",
@@ -109,6 +122,37 @@ pub struct Attached {
     pub end_users: Vec<(Sid, String)>,
     /// Linked bundles: SID and policy.
     pub bundles: Vec<(Sid, Policy)>,
+    /// Supporting documents.
+    pub documents: Vec<AttachedDocument>,
+}
+
+/// A supporting document attached to a bundle, as of the evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedDocument {
+    pub sid: Sid,
+    pub document_type: String,
+    /// Its status at the time of the evaluation.
+    pub status: DocumentStatus,
+    /// Why its attributes are not evidence of its type, if they are not.
+    pub problem: Option<String>,
+}
+
+impl AttachedDocument {
+    /// Why it does not count as evidence, if it does not.
+    fn refusal(&self) -> Option<String> {
+        match self.status {
+            DocumentStatus::Expired => {
+                Some(format!("Supporting document {} has expired", self.sid))
+            }
+            DocumentStatus::Rejected => {
+                Some(format!("Supporting document {} was rejected", self.sid))
+            }
+            _ => self
+                .problem
+                .as_ref()
+                .map(|p| format!("Supporting document {}: {p}", self.sid)),
+        }
+    }
 }
 
 /// Evaluates a bundle: `(compliant, results)`, one result per requirement with the SIDs
@@ -118,7 +162,29 @@ pub fn evaluate(policy: Policy, attached: &Attached) -> (bool, Value) {
     let results: Vec<Value> = requirements(policy)
         .iter()
         .map(|r| {
+            let mut invalid = Vec::new();
             let (object_type, valid): (&str, Vec<String>) = match r.kind {
+                RequirementKind::Document(types) => {
+                    let mut valid = Vec::new();
+                    for d in &attached.documents {
+                        if !types.contains(&d.document_type.as_str()) {
+                            continue;
+                        }
+                        match d.refusal() {
+                            None => valid.push(d.sid.to_string()),
+                            Some(reason) => invalid.push(json!({
+                                "object_sid": d.sid,
+                                "status": d.status.as_str(),
+                                "failure_reason": reason,
+                                "error_code": 22214,
+                            })),
+                        }
+                    }
+                    (
+                        types.first().copied().unwrap_or("supporting_document"),
+                        valid,
+                    )
+                }
                 RequirementKind::EndUser(t) => (
                     t,
                     (attached.end_users.iter())
@@ -153,6 +219,16 @@ pub fn evaluate(policy: Policy, attached: &Attached) -> (bool, Value) {
                 RequirementKind::CustomerProfile => {
                     "No Customer Profile is assigned to the trust product".to_owned()
                 }
+                RequirementKind::Document(types) => match invalid.first() {
+                    Some(first) => first["failure_reason"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    None => format!(
+                        "No supporting document of type {} is assigned to the bundle",
+                        types.join(" or ")
+                    ),
+                },
             });
             json!({
                 "requirement_name": r.name,
@@ -162,7 +238,7 @@ pub fn evaluate(policy: Policy, attached: &Attached) -> (bool, Value) {
                 "failure_reason": failure,
                 "error_code": if passed { Value::Null } else { json!(22214) },
                 "valid": valid,
-                "invalid": [],
+                "invalid": invalid,
             })
         })
         .collect();
@@ -234,13 +310,22 @@ mod tests {
         assert!(!editable(PendingReview) && !editable(InReview) && !editable(TwilioApproved));
     }
 
+    fn address(n: u128, status: DocumentStatus, problem: Option<&str>) -> AttachedDocument {
+        AttachedDocument {
+            sid: Sid::from_u128("RD", n).unwrap(),
+            document_type: "customer_profile_address".into(),
+            status,
+            problem: problem.map(str::to_owned),
+        }
+    }
+
     #[test]
-    fn a_primary_needs_business_information_and_a_representative() {
+    fn a_primary_needs_business_information_a_representative_and_an_address() {
         let it = |n| Sid::from_u128("IT", n).unwrap();
         let mut attached = Attached::default();
         let (ok, results) = evaluate(Policy::PrimaryCustomerProfile, &attached);
         assert!(!ok);
-        assert_eq!(results.as_array().unwrap().len(), 2);
+        assert_eq!(results.as_array().unwrap().len(), 3);
         assert_eq!(results[0]["passed"], false);
         assert!(
             results[0]["failure_reason"]
@@ -262,7 +347,76 @@ mod tests {
         attached
             .end_users
             .push((it(2), "authorized_representative_1".into()));
-        assert!(evaluate(Policy::PrimaryCustomerProfile, &attached).0);
+        let (ok, results) = evaluate(Policy::PrimaryCustomerProfile, &attached);
+        assert!(!ok);
+        assert_eq!(results[2]["requirement_name"], "customer_profile_address");
+        assert!(
+            results[2]["failure_reason"]
+                .as_str()
+                .unwrap()
+                .contains("customer_profile_address")
+        );
+        attached
+            .documents
+            .push(address(1, DocumentStatus::Draft, None));
+        let (ok, results) = evaluate(Policy::PrimaryCustomerProfile, &attached);
+        assert!(ok);
+        assert_eq!(
+            results[2]["valid"][0],
+            attached.documents[0].sid.to_string()
+        );
+    }
+
+    #[test]
+    fn expired_rejected_and_incomplete_documents_are_not_evidence() {
+        let base = Attached {
+            end_users: vec![
+                (
+                    Sid::from_u128("IT", 1).unwrap(),
+                    "customer_profile_business_information".into(),
+                ),
+                (
+                    Sid::from_u128("IT", 2).unwrap(),
+                    "authorized_representative_1".into(),
+                ),
+            ],
+            ..Attached::default()
+        };
+        for (doc, reason) in [
+            (address(1, DocumentStatus::Expired, None), "has expired"),
+            (address(1, DocumentStatus::Rejected, None), "was rejected"),
+            (
+                address(1, DocumentStatus::Approved, Some("address_sids is missing")),
+                "address_sids is missing",
+            ),
+        ] {
+            let mut attached = base.clone();
+            attached.documents.push(doc.clone());
+            let (ok, results) = evaluate(Policy::PrimaryCustomerProfile, &attached);
+            assert!(!ok, "{doc:?}");
+            let r = &results[2];
+            assert_eq!(r["passed"], false);
+            assert_eq!(r["valid"], json!([]));
+            assert_eq!(r["invalid"][0]["object_sid"], doc.sid.to_string());
+            assert!(
+                r["failure_reason"].as_str().unwrap().contains(reason),
+                "{r}"
+            );
+            // One good document among bad ones satisfies the requirement.
+            attached
+                .documents
+                .push(address(2, DocumentStatus::ProvisionallyApproved, None));
+            let (ok, results) = evaluate(Policy::PrimaryCustomerProfile, &attached);
+            assert!(ok);
+            assert_eq!(results[2]["invalid"].as_array().unwrap().len(), 1);
+        }
+        // A document of another type does not count.
+        let mut attached = base;
+        attached.documents.push(AttachedDocument {
+            document_type: "government_issued_proof_of_authorized_representative".into(),
+            ..address(3, DocumentStatus::Approved, None)
+        });
+        assert!(!evaluate(Policy::PrimaryCustomerProfile, &attached).0);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The Trust Hub service without HTTP: authentication, visibility, the rules on each
 //! write, the clock, and the index kept equal to the store ([`model`]).
 
+mod documents;
 mod model;
 mod trunks;
 
@@ -191,7 +192,12 @@ fn links_follow_the_one_rule_set() {
     let document = Sid::from_parts(*b"RD", 1);
     assert_eq!(
         hub.link(&bluebird, profile, primary.sid, document),
-        Err(HubError::Link(LinkError::ObjectKind(document)))
+        Err(HubError::UnknownObject(document))
+    );
+    let not_an_object = Sid::from_parts(*b"PN", 1);
+    assert_eq!(
+        hub.link(&bluebird, profile, primary.sid, not_an_object),
+        Err(HubError::Link(LinkError::ObjectKind(not_an_object)))
     );
     // Quickdial's profile is another top-level account's: a product may not link to it.
     // Bluebird is told it does not exist, as it may not see it; the operator, who sees
