@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the external test peers when they are missing
-# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, and the official
-# `twilio` Python package in a virtualenv at target/twilio-venv), starts a throwaway
+# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, Node.js, and the
+# official `twilio` Python package in a virtualenv at target/twilio-venv and npm package
+# in target/twilio-node), starts a throwaway
 # PostgreSQL cluster, then runs every test, including the ones plain `cargo test` leaves
 # out because they need those peers.
 set -euo pipefail
@@ -16,6 +17,9 @@ command -v secsipidx >/dev/null 2>&1 || missing+=(secsipidx)
 # TLS to it (tests/postgres_tls.rs, whose clusters have their own certificates).
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -n "$(pg_bin)" ] || missing+=(postgresql)
+# Node.js and npm, for Twilio's Node.js helper library (tests/twilio_compat.rs).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -37,6 +41,14 @@ if ! "$venv/bin/python" -c 'import twilio' >/dev/null 2>&1; then
     python3 -m venv --clear "$venv"
   fi
   "$venv/bin/pip" install -q twilio
+fi
+
+# Twilio's Node.js helper library, for the same test, in target/twilio-node.
+node_dir=target/twilio-node
+if ! NODE_PATH="$node_dir/node_modules" node -e 'require("twilio")' >/dev/null 2>&1; then
+  echo "installing the twilio npm package into $node_dir"
+  mkdir -p "$node_dir"
+  npm install --prefix "$node_dir" --no-audit --no-fund --silent twilio
 fi
 
 # A throwaway PostgreSQL cluster: initdb into a temp dir as an unprivileged user (initdb

@@ -9,10 +9,15 @@
 //! The first also runs on two nodes sharing a PostgreSQL store: the client writes
 //! through one, the other's calls change level.
 //!
+//! Twilio's Node.js library (the `twilio` npm package) builds the same world through
+//! its own code paths and pages through every list one record at a time
+//! (tests/node/twilio_compat.js).
+//!
 //! Needs SIPp and a virtualenv with `twilio` (`scripts/test.sh` creates
-//! `target/twilio-venv` and installs it; and PostgreSQL for the two nodes), so plain
-//! `cargo test` ignores it. The interpreter can be overridden with
-//! `CALLSIGN_TWILIO_PYTHON`.
+//! `target/twilio-venv` and installs it; and PostgreSQL for the two nodes), and Node.js
+//! with the npm package in `target/twilio-node`, so plain `cargo test` ignores them. The
+//! interpreter can be overridden with `CALLSIGN_TWILIO_PYTHON`, the npm packages' folder
+//! with `CALLSIGN_TWILIO_NODE_MODULES`.
 
 mod common;
 
@@ -31,6 +36,16 @@ fn python() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("target/twilio-venv/bin/python")
+        })
+}
+
+/// Where the `twilio` npm package is installed (`scripts/test.sh` puts it in
+/// `target/twilio-node`); `CALLSIGN_TWILIO_NODE_MODULES` overrides it.
+fn node_modules() -> PathBuf {
+    std::env::var_os("CALLSIGN_TWILIO_NODE_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/twilio-node/node_modules")
         })
 }
 
@@ -164,6 +179,32 @@ async fn the_twilio_python_client_vets_a_customer_and_calls_change_level() {
     for claims in calls(&h, uas_port, "2155550131", "127.0.0.6", 2, "sub").await {
         assert_eq!(claims["attest"], "B");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Node.js and the twilio npm package; run by scripts/test.sh"]
+async fn the_twilio_node_client_builds_the_attestation_world_and_pages_every_list() {
+    let h = TestServer::new().store("{}").start().await;
+    let base = format!("http://{}", h.http);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/twilio_compat.js");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .arg(&base)
+            .env("NODE_PATH", node_modules())
+            .env("OPERATOR_SID", OPERATOR_SID)
+            .env("OPERATOR_TOKEN", OPERATOR_TOKEN)
+            .output()
+            .expect("node runs (scripts/test.sh installs Node.js)")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "twilio-node failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Waits until every node of `nodes` has applied the change log of the PostgreSQL store
