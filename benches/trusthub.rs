@@ -78,11 +78,7 @@ impl Server {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let hub = Arc::new(hub);
-        let app = callsign::api::routes::router(ApiState {
-            hub: Arc::clone(&hub),
-            body_limit: 65_536,
-            document_limit: 1 << 20,
-        });
+        let app = callsign::api::routes::router(ApiState::new(Arc::clone(&hub), 65_536, 1 << 20));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Server {
             base,

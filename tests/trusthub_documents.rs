@@ -183,15 +183,35 @@ async fn an_uploaded_file_is_served_to_its_account_and_the_operator_only() {
         let (s, _) = api.delete(&format!("{DOCS}/{rd}"), who).await;
         assert_eq!(s, 404);
     }
-    // Nor may they attach it to their bundles.
+    // Nor may they attach it to their bundles: refused as a document that never
+    // existed is.
     let theirs = api.bundle(&b, PROFILES, PRIMARY, None).await;
     let (s, body) = api.try_link(&b, PROFILES, &theirs, &rd).await;
-    assert_eq!((s, body["code"].as_u64()), (400, Some(20001)), "{body}");
-    assert!(!body.to_string().contains("A-sub"), "{body}");
+    let never = "RD00000000000000000000000000000000";
+    let (s2, body2) = api.try_link(&b, PROFILES, &theirs, never).await;
+    assert_eq!((s, s2), (400, 400), "{body} {body2}");
+    assert_eq!(
+        body["message"].as_str().unwrap().replace(&rd, never),
+        body2["message"].as_str().unwrap()
+    );
     // A document without a file has none to serve.
     let bare = api.document(&a, ADDRESS_TYPE, &json!({})).await;
     let (s, _, _) = api.download(&format!("{DOCS}/{bare}/File"), &a).await;
     assert_eq!(s, 404);
+    // Aliases tools send are taken for their type.
+    let jpeg = [0xff, 0xd8, 0xff, 0xe0, 0, 0x10];
+    let (s, doc) = upload_as(
+        &api,
+        Some(&a),
+        &address_fields("photo"),
+        Some(("photo.jpg", "image/jpg", &jpeg)),
+    )
+    .await;
+    assert_eq!(
+        (s, doc["mime_type"].as_str()),
+        (201, Some("image/jpeg")),
+        "{doc}"
+    );
     // PNG and JPEG too, recorded by their bytes; a declaration of octet-stream is fine.
     for (bytes, mime) in [
         (&b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..], "image/png"),
@@ -280,7 +300,27 @@ async fn hostile_uploads_are_refused_and_store_nothing() {
         .collect();
     let (s, answer) = api.raw("POST", DOCS, Some(&a), &ct, not_utf8).await;
     assert_eq!(s, 400, "not UTF-8: {answer}");
-    // No credentials, or wrong ones: refused before the body is read.
+    // Every field under its own limit, the whole body over the sum (4 KiB for the file
+    // and 4 KiB for the rest): refused while it streams.
+    let long = "x".repeat(3000);
+    let fat = [
+        ("FriendlyName", long.clone()),
+        ("Type", long.clone()),
+        ("Attributes", long),
+    ];
+    let (s, body) = upload_as(&api, Some(&a), &fat, None).await;
+    assert_eq!(s, 413, "{body}");
+    // Parameters in the query are held to the form's rules too.
+    let (ct, body) = multipart(&[("FriendlyName", "hq"), ("Type", ADDRESS_TYPE)], None);
+    let query = format!("{DOCS}?Colour=blue");
+    let (s, answer) = api.raw("POST", &query, Some(&a), &ct, body).await;
+    assert_eq!(s, 400, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("Colour"),
+        "{answer}"
+    );
+    // No credentials, or wrong ones: refused before the body is read, so a body over
+    // every limit gets 401, not 413.
     let content = pdf("A");
     let file = Some(("a.pdf", "application/pdf", &content[..]));
     let (s, body) = upload_as(&api, None, &fields, file).await;
@@ -288,6 +328,10 @@ async fn hostile_uploads_are_refused_and_store_nothing() {
     let wrong = Creds::new(&a.sid, "not-the-token");
     let (s, _) = upload_as(&api, Some(&wrong), &fields, file).await;
     assert_eq!(s, 401);
+    let huge = vec![b'%'; 4 * limit];
+    let huge = Some(("a.pdf", "application/pdf", &huge[..]));
+    let (s, body) = upload_as(&api, None, &fields, huge).await;
+    assert_eq!((s, body["code"].as_u64()), (401, Some(20003)), "{body}");
 
     // Nothing was stored, and the service still takes a good upload.
     assert!(listed(&api, &a).await.is_empty());
@@ -320,11 +364,11 @@ async fn the_types_catalogue_and_the_policies_name_the_address_document() {
             .await;
         assert_eq!((s, t["sid"].as_str()), (200, Some(sid)), "{key}");
     }
-    for key in ["OY00000000000000000000000000000000", "utility_bill"] {
-        let (s, _) = api
-            .get(&format!("/v1/SupportingDocumentTypes/{key}"), &a, &[])
-            .await;
-        assert!(s == 404 || s == 400, "{key}: {s}");
+    for key in ["OY00000000000000000000000000000000", "utility_bill", "RD1"] {
+        let path = format!("/v1/SupportingDocumentTypes/{key}");
+        let (s, body) = api.get(&path, &a, &[]).await;
+        assert_eq!((s, body["code"].as_u64()), (404, Some(20404)), "{key}");
+        assert!(body["message"].as_str().unwrap().contains(&path), "{body}");
     }
     let (_, policy) = api.get(&format!("/v1/Policies/{PRIMARY}"), &a, &[]).await;
     let doc = &policy["requirements"]["supporting_document"][0][0];
@@ -404,4 +448,59 @@ async fn documents_and_their_files_survive_a_restart_and_an_export_and_import() 
     let refused = import(&other_cfg, &file_json);
     assert!(!refused.status.success());
     assert!(text(&refused).contains("file_sha256"), "{}", text(&refused));
+}
+
+#[tokio::test]
+async fn file_transfers_are_bounded_and_a_slow_reader_holds_one_until_it_goes() {
+    let size = 16 << 20;
+    let (_h, api) = hub_on(TestServer::new().max_document_bytes(size)).await;
+    let a = api.account(&Creds::operator(), "A").await;
+    let mut content = b"%PDF-1.4\n".to_vec();
+    content.resize(size, b'x');
+    let (s, doc) = upload_as(
+        &api,
+        Some(&a),
+        &address_fields("big"),
+        Some(("big.pdf", "application/pdf", &content)),
+    )
+    .await;
+    assert_eq!(s, 201, "{doc}");
+    let file = format!("{DOCS}/{}/File", doc["sid"].as_str().unwrap());
+    // Downloads whose bodies nobody reads: each holds a transfer until it is dropped.
+    let mut stalled = Vec::new();
+    for _ in 0..callsign::api::reply::FILE_TRANSFERS {
+        let (s, response) = api.start_download(&file, &a).await;
+        assert_eq!(s, 200);
+        stalled.push(response);
+    }
+    let (s, _, _) = api.download(&file, &a).await;
+    assert_eq!(s, 429, "one transfer more than the bound");
+    let (s, body) = upload_as(&api, Some(&a), &address_fields("more"), None).await;
+    assert_eq!(s, 429, "a multipart body may hold a file: {body}");
+    let (s, body) = api
+        .post(
+            DOCS,
+            &a,
+            &[("FriendlyName", "more"), ("Type", ADDRESS_TYPE)],
+        )
+        .await;
+    assert_eq!(s, 201, "a form needs no transfer: {body}");
+    let (s, body) = api
+        .get(&format!("{DOCS}/{}", doc["sid"].as_str().unwrap()), &a, &[])
+        .await;
+    assert_eq!(s, 200, "the record is not a transfer: {body}");
+    drop(stalled);
+    // The connections close; their transfers come back (bounded wait for the server to
+    // see the closes, not a timer under test).
+    let mut status = 0;
+    for _ in 0..100 {
+        let (s, _, bytes) = api.download(&file, &a).await;
+        status = s;
+        if s == 200 {
+            assert_eq!(bytes.len(), size);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 200);
 }

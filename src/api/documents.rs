@@ -16,23 +16,19 @@ use super::error::{ApiError, ParamError};
 use super::render;
 use super::reply::{ApiState, Reply, run};
 use super::request::{ApiRequest, Params, credentials, parse_sid};
-use crate::trust::DocumentStatus;
 use crate::trust::documents::{DOCUMENT_TYPES, DocumentType};
+use crate::trust::{DocumentStatus, Sid};
 use crate::trusthub::documents::{DocumentUpdate, NewDocument, Upload};
-use crate::trusthub::{HubError, Missing};
 
 const CREATE_FIELDS: &[&str] = &["FriendlyName", "Type", "Attributes"];
 
 /// A document type by its SID (`OY…`) or its machine name (the policies' links use
 /// the name).
-fn document_type(key: &str) -> Result<&'static DocumentType, ApiError> {
-    if let Some(t) = DocumentType::by_name(key) {
-        return Ok(t);
-    }
-    let sid = parse_sid("Sid", key, "OY")?;
-    DocumentType::by_sid(sid).ok_or(ApiError::Hub(HubError::NotFound(
-        Missing::SupportingDocumentType(sid),
-    )))
+fn document_type(key: &str, path: &str) -> Result<&'static DocumentType, ApiError> {
+    let by_sid = || Sid::parse(key, "OY").ok().and_then(DocumentType::by_sid);
+    DocumentType::by_name(key)
+        .or_else(by_sid)
+        .ok_or_else(|| ApiError::NotFound(path.to_owned()))
 }
 
 /// Whether the request carries a multipart body.
@@ -47,16 +43,31 @@ fn is_multipart(req: &Request) -> bool {
         })
 }
 
-/// A multipart upload's failure, as the API answers it.
-fn multipart_error(e: multer::Error, limit: usize) -> ApiError {
+/// A multipart upload's failure, as the API answers it: a field over its limit names
+/// that limit (the file's, or any other field's).
+fn multipart_error(e: multer::Error, state: &ApiState) -> ApiError {
     match e {
         multer::Error::UnknownField { field_name } => {
             ParamError::Unknown(field_name.unwrap_or_default()).into()
         }
-        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => {
-            ApiError::TooLarge(limit)
+        multer::Error::FieldSizeExceeded { field_name, .. } => match field_name.as_deref() {
+            Some("File") => ApiError::TooLarge(state.document_limit),
+            _ => ApiError::TooLarge(state.body_limit),
+        },
+        multer::Error::StreamSizeExceeded { .. } => {
+            ApiError::TooLarge(state.document_limit.saturating_add(state.body_limit))
         }
         other => ParamError::Multipart(other.to_string()).into(),
+    }
+}
+
+/// The declared type a file's bytes must agree with: aliases browsers and tools send
+/// are taken for their type.
+fn declared_type(essence: &str) -> String {
+    match essence.to_ascii_lowercase().as_str() {
+        "image/jpg" | "image/pjpeg" => "image/jpeg".to_owned(),
+        "application/x-pdf" => "application/pdf".to_owned(),
+        other => other.to_owned(),
     }
 }
 
@@ -91,28 +102,28 @@ async fn read_multipart(
         .size_limit(limits);
     let mut form =
         multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
-    let mut params = Params::default();
+    // The query's parameters count as the form's, as they do for a form body.
+    let mut params = Params::parse(parts.uri.query().unwrap_or("").as_bytes())?;
     let mut file = None;
-    let limit = state.document_limit;
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(|e| multipart_error(e, limit))?
+        .map_err(|e| multipart_error(e, state))?
     {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "File" {
             if file.is_some() {
                 return Err(ParamError::Repeated(name).into());
             }
-            let declared_type = field.content_type().map(|m| m.essence_str().to_owned());
-            let content = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
+            let declared_type = field.content_type().map(|m| declared_type(m.essence_str()));
+            let content = field.bytes().await.map_err(|e| multipart_error(e, state))?;
             file = Some(Upload {
-                content: content.to_vec(),
+                content: Vec::from(content),
                 declared_type,
             });
         } else {
-            let value = field.bytes().await.map_err(|e| multipart_error(e, limit))?;
-            params.push(name, value.to_vec())?;
+            let value = field.bytes().await.map_err(|e| multipart_error(e, state))?;
+            params.push(name, Vec::from(value))?;
         }
     }
     let req = ApiRequest::from_parts(&parts, params);
@@ -131,8 +142,13 @@ pub(super) async fn create(State(state): State<ApiState>, req: Request<Body>) ->
             Ok(Err(e)) => return ApiError::from(e).into_response(),
             Err(e) => return ApiError::Task(e.to_string()).into_response(),
         }
+        // The file is held whole from here until it is stored.
+        let permit = match state.file_permit() {
+            Ok(permit) => permit,
+            Err(e) => return e.into_response(),
+        };
         match read_multipart(&state, req).await {
-            Ok(read) => read,
+            Ok((req, file)) => (req, file.map(|f| (f, permit))),
             Err(e) => return e.into_response(),
         }
     } else {
@@ -148,7 +164,7 @@ pub(super) async fn create(State(state): State<ApiState>, req: Request<Body>) ->
             friendly_name: p.required("FriendlyName")?.to_owned(),
             document_type: p.required("Type")?.to_owned(),
             attributes: p.attributes()?.unwrap_or(serde_json::json!({})),
-            file,
+            file: file.map(|(upload, _permit)| upload),
         };
         let doc = hub.create_document(caller, new)?;
         Ok(Reply::Created(render::supporting_document(
@@ -200,6 +216,10 @@ pub(super) async fn file(
     Path(sid): Path<String>,
     req: ApiRequest,
 ) -> Response {
+    let permit = match state.file_permit() {
+        Ok(permit) => permit,
+        Err(e) => return e.into_response(),
+    };
     run(state, req, move |hub, caller, req| {
         req.params.allow(&[], false)?;
         let (doc, content) = hub.document_file(caller, parse_sid("Sid", &sid, "RD")?)?;
@@ -216,6 +236,7 @@ pub(super) async fn file(
             mime_type,
             name: format!("{}.{extension}", doc.sid),
             content,
+            permit: Some(permit),
         })
     })
     .await
@@ -295,7 +316,7 @@ pub(super) async fn fetch_type(
 ) -> Response {
     run(state, req, move |_, _, req| {
         req.params.allow(&[], false)?;
-        let t = document_type(&key)?;
+        let t = document_type(&key, &req.path)?;
         Ok(Reply::Ok(render::supporting_document_type(
             &req.base_url,
             t,

@@ -65,6 +65,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("Request body larger than {0} bytes")]
     TooLarge(usize),
+    /// Too many document files are being sent or received at once.
+    #[error("Too many supporting-document files are in transfer; retry shortly")]
+    Busy,
     #[error("Method not allowed")]
     MethodNotAllowed,
     #[error("The Trust Hub API needs [trust] store; this server reads its trust data from a file")]
@@ -91,6 +94,7 @@ impl ApiError {
             ApiError::Param(_) => (bad, 20001),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, 20404),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 20001),
+            ApiError::Busy => (StatusCode::TOO_MANY_REQUESTS, 20429),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 20004),
             ApiError::FileMode => (StatusCode::SERVICE_UNAVAILABLE, 20503),
             ApiError::Task(_) => (StatusCode::INTERNAL_SERVER_ERROR, 20500),
@@ -200,6 +204,9 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"callsign\""),
             );
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            (response.headers_mut()).insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -20,6 +20,31 @@ pub struct ApiState {
     pub body_limit: usize,
     /// Larger supporting-document files get 413.
     pub document_limit: usize,
+    /// One permit per document file in transfer (an upload being read and stored, a
+    /// download being sent): files are held in memory whole, so their number is
+    /// bounded; past it, 429.
+    pub file_transfers: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many document files may be in transfer at once.
+pub const FILE_TRANSFERS: usize = 4;
+
+impl ApiState {
+    pub fn new(hub: Arc<Hub>, body_limit: usize, document_limit: usize) -> ApiState {
+        ApiState {
+            hub,
+            body_limit,
+            document_limit,
+            file_transfers: Arc::new(tokio::sync::Semaphore::new(FILE_TRANSFERS)),
+        }
+    }
+
+    /// A permit for one file in transfer, or 429.
+    pub fn file_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        (self.file_transfers.clone())
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy)
+    }
 }
 
 impl BodyLimit for ApiState {
@@ -34,11 +59,13 @@ pub enum Reply {
     Ok(Value),
     Created(Value),
     NoContent,
-    /// A stored file, for download only: never rendered by the browser.
+    /// A stored file, for download only: never rendered by the browser. `permit` is
+    /// held until the body has been sent.
     File {
         mime_type: String,
         name: String,
         content: Vec<u8>,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
     },
 }
 
@@ -52,6 +79,7 @@ impl IntoResponse for Reply {
                 mime_type,
                 name,
                 content,
+                permit,
             } => {
                 use axum::http::header;
                 let headers = [
@@ -67,7 +95,21 @@ impl IntoResponse for Reply {
                     ),
                     (header::CACHE_CONTROL, "private, no-store".to_owned()),
                 ];
-                (StatusCode::OK, headers, content).into_response()
+                // Sent in 64 KiB pieces; the permit goes when the last one has been
+                // taken by the connection.
+                let content = axum::body::Bytes::from(content);
+                let pieces: Vec<axum::body::Bytes> = (0..content.len())
+                    .step_by(64 * 1024)
+                    .map(|at| content.slice(at..content.len().min(at + 64 * 1024)))
+                    .collect();
+                let body = futures_util::stream::unfold(
+                    (pieces.into_iter(), permit),
+                    |(mut pieces, permit)| async move {
+                        let piece = pieces.next()?;
+                        Some((Ok::<_, std::io::Error>(piece), (pieces, permit)))
+                    },
+                );
+                (StatusCode::OK, headers, axum::body::Body::from_stream(body)).into_response()
             }
         }
     }

@@ -284,11 +284,11 @@ async fn serve(
         };
         let crls = signing::served_crls(&config)?;
         let hub = match &source {
-            TrustSource::Store(hub) => Some(ApiState {
-                hub: Arc::clone(hub),
-                body_limit: config.api.max_body_bytes,
-                document_limit: config.api.max_document_bytes,
-            }),
+            TrustSource::Store(hub) => Some(ApiState::new(
+                Arc::clone(hub),
+                config.api.max_body_bytes,
+                config.api.max_document_bytes,
+            )),
             TrustSource::File { .. } => None,
         };
         let app = api::router(&config.x5u_path(), &crls, state, hub);

@@ -5,7 +5,7 @@ use super::sql::Backend as _;
 use super::*;
 use crate::passport::Attest;
 use crate::tn::{Numbering, canonicalize};
-use crate::trust::{AccountStatus, BundleKind, BundleStatus};
+use crate::trust::{AccountStatus, BundleKind, BundleStatus, DocumentFile, SupportingDocument};
 
 const SAMPLE: &str = include_str!("../../config/trust.json");
 const NOW: &str = "2026-01-01T00:00:00Z";
@@ -488,6 +488,109 @@ fn postgres_migrates_once_logs_every_write_and_refuses_a_newer_schema() {
     assert!(refused.contains("newer"), "{refused}");
 }
 
+/// A supporting document of the sample's first account with `content` as its file.
+fn document(content: &[u8]) -> (SupportingDocument, DocumentFile) {
+    let doc = SupportingDocument {
+        sid: sid("RD000000000000000000000000000000d1"),
+        account_sid: sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f801"),
+        friendly_name: Some("HQ".into()),
+        document_type: "customer_profile_address".into(),
+        attributes: serde_json::json!({"address_sids": "AD0123456789abcdef0123456789abcdef"}),
+        status: crate::trust::DocumentStatus::Draft,
+        valid_until: None,
+        mime_type: Some("application/pdf".into()),
+        file_size: Some(content.len() as u64),
+        file_sha256: Some(crate::trust::documents::sha256_hex(content)),
+        date_created: Some("2026-12-03T00:00:00Z".into()),
+        date_updated: Some("2026-12-03T00:00:00Z".into()),
+        url: None,
+    };
+    let file = DocumentFile {
+        sid: doc.sid,
+        content: content.to_vec(),
+    };
+    (doc, file)
+}
+
+fn documents_and_their_files_round_trip(make: fn() -> Box<dyn Store>) {
+    let store = make();
+    store.seed(&sample()).unwrap();
+    // Every byte value survives, not only text.
+    let content: Vec<u8> = b"%PDF-".iter().copied().chain(0..=255).collect();
+    let (doc, file) = document(&content);
+    (store.apply_with(
+        &[Change::PutSupportingDocument(doc.clone())],
+        std::slice::from_ref(&file),
+    ))
+    .unwrap();
+    assert_eq!(
+        store.supporting_document(doc.sid).unwrap(),
+        Some(doc.clone())
+    );
+    assert_eq!(store.document_file(doc.sid).unwrap(), Some(file.clone()));
+    let mine = [doc.account_sid];
+    let listed = store.supporting_documents(Some(&mine), Page::ALL).unwrap();
+    assert_eq!(listed, std::slice::from_ref(&doc));
+    let others = [sid("AC1a2b3c4d5e6f708192a3b4c5d6e7f803")];
+    assert!(
+        store
+            .supporting_documents(Some(&others), Page::ALL)
+            .unwrap()
+            .is_empty()
+    );
+    // Exported with its file, imported whole into another store.
+    let exported = store.export().unwrap();
+    assert_eq!(exported.supporting_documents, std::slice::from_ref(&doc));
+    assert_eq!(exported.document_files, std::slice::from_ref(&file));
+    let again = make();
+    again.replace_all(&exported).unwrap();
+    assert_eq!(again.export().unwrap(), exported);
+    // Deleted, its file goes with it.
+    store
+        .apply(&[Change::DeleteSupportingDocument(doc.clone())])
+        .unwrap();
+    assert_eq!(store.supporting_document(doc.sid).unwrap(), None);
+    assert_eq!(store.document_file(doc.sid).unwrap(), None);
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
+fn postgres_brings_a_version_1_database_with_data_up_to_version_2() {
+    let url = postgres_database();
+    let store = PostgresStore::connect(&url).unwrap();
+    assert!(store.seed(&sample()).unwrap());
+    let before = store.export().unwrap();
+    // Back to what version 1 made, with its data.
+    (store.backend())
+        .write(None, |tx| {
+            tx.execute("DROP TABLE supporting_documents, document_files", &[])?;
+            tx.execute("UPDATE callsign_schema SET version = 1", &[])?;
+            Ok(((), false))
+        })
+        .unwrap();
+    drop(store);
+    let store = PostgresStore::connect(&url).unwrap();
+    assert_eq!(store.export().unwrap(), before, "the data is kept");
+    let (doc, file) = document(b"%PDF-1.4");
+    (store.apply_with(&[Change::PutSupportingDocument(doc.clone())], &[file])).unwrap();
+    assert_eq!(store.supporting_document(doc.sid).unwrap(), Some(doc));
+    let version = (store.backend())
+        .read(|exec| super::sql::scalar(exec, "SELECT version::bigint FROM callsign_schema", &[]))
+        .unwrap();
+    assert_eq!(version, Some(postgres::MIGRATIONS.len() as i64));
+    // A change log entry this build cannot read (a newer node's, during a rolling
+    // upgrade) reads as a whole new data set: the follower rebuilds, it does not stop.
+    (store.backend())
+        .write(None, |tx| {
+            let sql = "INSERT INTO change_log (changes) VALUES ('[{\"PutHologram\":{}}]'::jsonb)";
+            tx.execute(sql, &[])?;
+            Ok(((), false))
+        })
+        .unwrap();
+    let log = store.changes_after(0).unwrap();
+    assert_eq!(log.last().map(|(_, c)| c.clone()), Some(None), "{log:?}");
+}
+
 /// Each test of `$name`s, once on SQLite and once on PostgreSQL (left out of plain
 /// `cargo test`).
 macro_rules! on_every_backend {
@@ -514,4 +617,5 @@ on_every_backend!(
     lists_filter_and_page_in_insertion_order,
     deleting_a_bundle_removes_what_hangs_off_it,
     trunking_round_trips_lists_and_reaches_a_rebuilt_index,
+    documents_and_their_files_round_trip,
 );

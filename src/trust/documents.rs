@@ -105,11 +105,6 @@ impl DocumentStatus {
             .into_iter()
             .find(|d| d.as_str() == upper)
     }
-
-    /// Whether a document in this status counts as evidence in an evaluation.
-    pub fn is_evidence(self) -> bool {
-        !matches!(self, DocumentStatus::Rejected | DocumentStatus::Expired)
-    }
 }
 
 impl fmt::Display for DocumentStatus {

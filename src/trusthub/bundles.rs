@@ -240,7 +240,8 @@ impl Hub {
         Ok(b)
     }
 
-    /// Checks a status change of `b` to `to`; a submission must also be compliant.
+    /// Checks a status change of `b` to `to`; a submission must also be compliant, and an
+    /// approval must not rest on a rejected or expired document.
     fn check_submission(
         &self,
         b: &Bundle,
@@ -256,6 +257,19 @@ impl Hub {
                 to,
             },
         })?;
+        // What was evidence at submission may not be by the time of the decision: a
+        // bundle is not approved on a document the operator rejected, or that expired.
+        if to == BundleStatus::TwilioApproved {
+            let missing: Vec<String> = (self.attached(b)?.documents.iter())
+                .filter_map(AttachedDocument::refusal)
+                .collect();
+            if !missing.is_empty() {
+                return Err(HubError::Noncompliant {
+                    sid: b.sid,
+                    missing,
+                });
+            }
+        }
         if to == BundleStatus::PendingReview {
             let (compliant, results) = rules::evaluate(policy, &self.attached(b)?);
             if !compliant {

@@ -1,7 +1,8 @@
 //! Supporting documents: the evidence attached to bundles, with an optional uploaded
 //! file. A document follows the review of the bundles it is on (submitted with one, it
-//! is pending review; approved with it, or back to draft when the bundle is rejected),
-//! the operator may approve or reject it alone and set when it expires, and its file is shown to its own account and the operator
+//! is pending review; approved with one; a draft again when the last bundle reviewing
+//! or approving it rejects it), the operator may approve or reject it alone and set
+//! when it expires, and its file is shown to its own account and the operator
 //! only.
 
 use serde_json::Value;
@@ -49,6 +50,11 @@ pub struct DocumentUpdate {
     pub valid_until: Option<Option<OffsetDateTime>>,
 }
 
+/// Supporting documents one account may hold.
+pub const MAX_DOCUMENTS: usize = 200;
+/// The bytes of files one account's documents may hold together.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
 /// The statuses the operator sets by hand: review outcomes. `EXPIRED` comes from
 /// `ValidUntil`, and the others from the bundles' review.
 const OPERATOR_STATUSES: &[DocumentStatus] = &[
@@ -78,16 +84,36 @@ fn check_upload(upload: &Upload) -> Result<&'static str, HubError> {
     }
 }
 
-/// The status a document on a bundle takes when the bundle moves to `to`, if it
-/// changes.
-fn follow(bundle_to: BundleStatus, doc: DocumentStatus) -> Option<DocumentStatus> {
+/// The status a document takes when a bundle holding it moves to `to`, if it changes;
+/// `others` are the statuses of the other bundles holding it. One status serves every
+/// bundle: a document under review on another bundle stays under review when this one
+/// is rejected, and an approval another bundle still holds stands when this one's is
+/// revoked.
+fn follow(
+    to: BundleStatus,
+    doc: DocumentStatus,
+    others: &[BundleStatus],
+) -> Option<DocumentStatus> {
+    use BundleStatus as B;
     use DocumentStatus as D;
-    let next = match (bundle_to, doc) {
-        (BundleStatus::PendingReview, D::Draft | D::Rejected) => D::PendingReview,
-        (BundleStatus::TwilioApproved, D::PendingReview | D::ProvisionallyApproved) => D::Approved,
-        // The bundle's rejection is no verdict on the document (the operator rejects a
-        // document itself with its Status): it goes back to draft with the bundle.
-        (BundleStatus::TwilioRejected, D::PendingReview) => D::Draft,
+    let reviewing = others
+        .iter()
+        .any(|s| matches!(s, B::PendingReview | B::InReview));
+    let approved = others.contains(&B::TwilioApproved);
+    let next = match (to, doc) {
+        (B::PendingReview, D::Draft | D::Rejected) => D::PendingReview,
+        (B::TwilioApproved, D::Draft | D::PendingReview | D::ProvisionallyApproved) => D::Approved,
+        // A bundle's rejection is no verdict on the document (the operator rejects a
+        // document itself with its Status): it is a draft again, unless another bundle
+        // still has it under review or approved.
+        (B::TwilioRejected, D::PendingReview) if !reviewing && !approved => D::Draft,
+        (B::TwilioRejected, D::PendingReview) if approved => D::Approved,
+        // A revoked approval takes the document's with it, unless another bundle's
+        // stands; a document still under review elsewhere stays so.
+        (B::TwilioRejected, D::Approved) if !approved => match reviewing {
+            true => D::PendingReview,
+            false => D::Draft,
+        },
         _ => return None,
     };
     Some(next)
@@ -137,6 +163,22 @@ impl Hub {
             .changes
             .push(Change::PutSupportingDocument(doc.clone()));
         let guard = self.lock()?;
+        let held = self
+            .store()
+            .supporting_documents(Some(&[account]), Page::ALL)?;
+        if held.len() >= MAX_DOCUMENTS {
+            return Err(HubError::TooMany {
+                what: "supporting documents per account",
+                max: MAX_DOCUMENTS,
+            });
+        }
+        let used: u64 = held.iter().filter_map(|d| d.file_size).sum();
+        if used.saturating_add(doc.file_size.unwrap_or(0)) > MAX_FILE_BYTES {
+            return Err(HubError::File(format!(
+                "the account's files would pass {} MiB; delete the documents it no longer needs",
+                MAX_FILE_BYTES >> 20
+            )));
+        }
         self.commit(&guard, write)?;
         Ok(doc)
     }
@@ -221,8 +263,10 @@ impl Hub {
             && attributes != doc.attributes
         {
             doc.attributes = attributes;
-            // New content is new evidence, to be reviewed again.
+            // New content is new evidence, to be reviewed again, and the expiry the
+            // operator set for the old one does not carry over.
             doc.status = DocumentStatus::Draft;
+            doc.valid_until = None;
         }
         if let Some(status) = update.status {
             doc.status = status;
@@ -269,7 +313,16 @@ impl Hub {
             let Some(mut doc) = self.store().supporting_document(a.object_sid)? else {
                 continue;
             };
-            if let Some(next) = follow(to, doc.status) {
+            let mut others = Vec::new();
+            for held in self.bundles_holding(doc.sid)? {
+                if held == bundle {
+                    continue;
+                }
+                if let Some(b) = self.store().bundle(held)? {
+                    others.push(b.status);
+                }
+            }
+            if let Some(next) = follow(to, doc.status, &others) {
                 doc.status = next;
                 doc.date_updated = Some(now.clone());
                 write.changes.push(Change::PutSupportingDocument(doc));
@@ -321,27 +374,67 @@ mod tests {
 
     #[test]
     fn documents_follow_their_bundles_review() {
+        use BundleStatus as B;
         use DocumentStatus as D;
+        let alone: &[B] = &[];
         assert_eq!(
-            follow(BundleStatus::PendingReview, D::Draft),
+            follow(B::PendingReview, D::Draft, alone),
             Some(D::PendingReview)
         );
         assert_eq!(
-            follow(BundleStatus::PendingReview, D::Rejected),
+            follow(B::PendingReview, D::Rejected, alone),
             Some(D::PendingReview)
         );
-        assert_eq!(follow(BundleStatus::PendingReview, D::Approved), None);
+        assert_eq!(follow(B::PendingReview, D::Approved, alone), None);
         assert_eq!(
-            follow(BundleStatus::TwilioApproved, D::PendingReview),
+            follow(B::TwilioApproved, D::PendingReview, alone),
             Some(D::Approved)
         );
         assert_eq!(
-            follow(BundleStatus::TwilioRejected, D::PendingReview),
+            follow(B::TwilioApproved, D::Draft, alone),
+            Some(D::Approved)
+        );
+        assert_eq!(
+            follow(B::TwilioRejected, D::PendingReview, alone),
             Some(D::Draft)
         );
-        // The operator's own verdict on a document stands.
-        assert_eq!(follow(BundleStatus::TwilioRejected, D::Approved), None);
-        assert_eq!(follow(BundleStatus::TwilioApproved, D::Rejected), None);
-        assert_eq!(follow(BundleStatus::InReview, D::PendingReview), None);
+        // The operator's own rejection of a document stands through any bundle's move
+        // but a resubmission.
+        assert_eq!(follow(B::TwilioApproved, D::Rejected, alone), None);
+        assert_eq!(follow(B::TwilioRejected, D::Rejected, alone), None);
+        assert_eq!(follow(B::InReview, D::PendingReview, alone), None);
+        // A revoked approval takes the document's with it.
+        assert_eq!(
+            follow(B::TwilioRejected, D::Approved, alone),
+            Some(D::Draft)
+        );
+    }
+
+    #[test]
+    fn a_document_on_several_bundles_keeps_what_the_others_hold() {
+        use BundleStatus as B;
+        use DocumentStatus as D;
+        // Rejected on one bundle, still under review on another.
+        for other in [B::PendingReview, B::InReview] {
+            assert_eq!(follow(B::TwilioRejected, D::PendingReview, &[other]), None);
+            assert_eq!(
+                follow(B::TwilioRejected, D::Approved, &[other]),
+                Some(D::PendingReview)
+            );
+        }
+        // Approved on another: the approval stands.
+        assert_eq!(
+            follow(B::TwilioRejected, D::PendingReview, &[B::TwilioApproved]),
+            Some(D::Approved)
+        );
+        assert_eq!(
+            follow(B::TwilioRejected, D::Approved, &[B::TwilioApproved]),
+            None
+        );
+        // Drafts elsewhere change nothing.
+        assert_eq!(
+            follow(B::TwilioRejected, D::PendingReview, &[B::Draft]),
+            Some(D::Draft)
+        );
     }
 }

@@ -356,21 +356,27 @@ impl Api {
         (status, body)
     }
 
-    /// GET of a file: the status, the headers and the bytes.
-    pub async fn download(
-        &self,
-        path: &str,
-        c: &Creds,
-    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-        let req = self
-            .client
+    /// GET of a file whose body is left unread: the status and the response, which
+    /// keeps the connection (and the server's transfer) open until it is dropped.
+    pub async fn start_download(&self, path: &str, c: &Creds) -> (u16, reqwest::Response) {
+        // A client of its own, so that the connection is not pooled for other requests.
+        let req = reqwest::Client::new()
             .get(format!("{}{path}", self.base))
             .basic_auth(&c.sid, Some(&c.token));
         let resp = tokio::time::timeout(super::WAIT, req.send())
             .await
             .expect("API answered in time")
             .unwrap();
-        let status = resp.status().as_u16();
+        (resp.status().as_u16(), resp)
+    }
+
+    /// GET of a file: the status, the headers and the bytes.
+    pub async fn download(
+        &self,
+        path: &str,
+        c: &Creds,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let (status, resp) = self.start_download(path, c).await;
         let headers = resp.headers().clone();
         (status, headers, resp.bytes().await.unwrap().to_vec())
     }

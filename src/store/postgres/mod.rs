@@ -329,10 +329,14 @@ impl Postgres {
             .map(|row| {
                 let seq: i64 = row.try_get(0).map_err(backend)?;
                 let text: String = row.try_get(1).map_err(backend)?;
-                let changes = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-                    what: "change log entry",
-                    message: e.to_string(),
-                })?;
+                // An entry this build cannot read (written by a newer callsign during a
+                // rolling upgrade, or damaged) is read as a replacement of the whole
+                // data set: the node rebuilds its index from the tables, the system of
+                // record, rather than stop following the log.
+                let changes = serde_json::from_str(&text).unwrap_or_else(|e| {
+                    tracing::warn!(seq, error = %e, "change log entry unreadable; rebuilding from the store");
+                    None
+                });
                 Ok((seq, changes))
             })
             .collect()

@@ -396,9 +396,9 @@ pub(super) fn channel_endpoint_assignment_row(a: &ChannelEndpointAssignment) -> 
     ]
 }
 
-pub(super) fn supporting_document_row(d: &SupportingDocument) -> Vec<Arg> {
-    let doc = serde_json::to_string(d).unwrap_or_default();
-    vec![s(&d.sid), s(&d.account_sid), Arg::Text(doc)]
+pub(super) fn supporting_document_row(d: &SupportingDocument) -> Result<Vec<Arg>, StoreError> {
+    let doc = serde_json::to_string(d).map_err(|e| corrupt("doc", e))?;
+    Ok(vec![s(&d.sid), s(&d.account_sid), Arg::Text(doc)])
 }
 
 pub(super) fn document_file_row(f: &DocumentFile) -> Vec<Arg> {
@@ -490,7 +490,7 @@ pub(super) fn put(tx: &mut dyn Exec, change: &Change) -> Result<(), StoreError> 
         ),
         Change::PutEvaluation(e) => upsert(tx, &EVALUATIONS, &evaluation_row(e)),
         Change::PutSupportingDocument(d) => {
-            upsert(tx, &SUPPORTING_DOCUMENTS, &supporting_document_row(d))
+            upsert(tx, &SUPPORTING_DOCUMENTS, &supporting_document_row(d)?)
         }
         Change::DeleteSupportingDocument(d) => {
             for sql in [

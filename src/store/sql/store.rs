@@ -71,6 +71,9 @@ impl<B: Backend> SqlStore<B> {
     /// Writes `data` into empty tables: each table's rows in one bulk insert.
     fn insert_all(tx: &mut dyn Exec, data: &TrustData) -> Result<(), StoreError> {
         let bundles = data.customer_profiles.iter().chain(&data.trust_products);
+        let documents = (data.supporting_documents.iter())
+            .map(supporting_document_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let cea = &data.channel_endpoint_assignments;
         let tables: [(&Table, Rows<'_>); 8] = [
             (&ACCOUNTS, Box::new(data.accounts.iter().map(account_row))),
@@ -91,14 +94,7 @@ impl<B: Backend> SqlStore<B> {
                 &CHANNEL_ENDPOINT_ASSIGNMENTS,
                 Box::new(cea.iter().map(channel_endpoint_assignment_row)),
             ),
-            (
-                &SUPPORTING_DOCUMENTS,
-                Box::new(
-                    data.supporting_documents
-                        .iter()
-                        .map(supporting_document_row),
-                ),
-            ),
+            (&SUPPORTING_DOCUMENTS, Box::new(documents.into_iter())),
             (
                 &DOCUMENT_FILES,
                 Box::new(data.document_files.iter().map(document_file_row)),

@@ -352,3 +352,80 @@ fn malformed_fields_are_json_errors() {
 fn secondary_policy_is_a_customer_profile() {
     assert!(corrupt(|d| d["customer_profiles"][2]["policy_sid"] = json!(SECONDARY)).is_ok());
 }
+
+/// The sample with one supporting document of `account` carrying `content`, linked to
+/// the first customer profile.
+fn with_document(d: &mut Value, account: &str, content: &[u8]) -> Sid {
+    let rd = "RD000000000000000000000000000000d1";
+    d["supporting_documents"] = json!([{
+        "sid": rd, "account_sid": account, "type": "customer_profile_address",
+        "attributes": {"address_sids": "AD0123456789abcdef0123456789abcdef"},
+        "status": "APPROVED", "mime_type": "application/pdf",
+        "file_size": content.len(),
+        "file_sha256": crate::trust::documents::sha256_hex(content),
+    }]);
+    let profile = d["customer_profiles"][0]["sid"].clone();
+    d["entity_assignments"].as_array_mut().unwrap().push(json!({
+        "sid": "BV000000000000000000000000000000d1", "bundle_sid": profile, "object_sid": rd,
+    }));
+    sid(rd)
+}
+
+#[test]
+fn documents_and_their_files_must_belong_and_match() {
+    use base64::Engine;
+    let owner = doc()["customer_profiles"][0]["account_sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pdf = b"%PDF-1.4 proof";
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pdf);
+    let data = corrupt(|d| {
+        let rd = with_document(d, &owner, pdf);
+        d["document_files"] = json!([{"sid": rd.to_string(), "content": encoded}]);
+    })
+    .unwrap();
+    assert_eq!(data.document_files[0].content, pdf);
+    // Linked to a profile of another account.
+    let other = doc()["customer_profiles"][1]["account_sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(matches!(
+        corrupt(|d| {
+            with_document(d, &other, pdf);
+        }),
+        Err(TrustError::InvalidLink {
+            why: LinkError::DocumentOfAnotherAccount(_),
+            ..
+        })
+    ));
+    // A file given twice, for no document, or not the document's.
+    let bad = |files: Value| {
+        corrupt(|d| {
+            with_document(d, &owner, pdf);
+            d["document_files"] = files;
+        })
+    };
+    let rd = "RD000000000000000000000000000000d1";
+    let nobody = "RD000000000000000000000000000000d2";
+    let other_bytes = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 forged");
+    for (files, why) in [
+        (
+            json!([{"sid": rd, "content": encoded}, {"sid": rd, "content": encoded}]),
+            "twice",
+        ),
+        (
+            json!([{"sid": nobody, "content": encoded}]),
+            "no supporting document",
+        ),
+        (json!([{"sid": rd, "content": other_bytes}]), "file_sha256"),
+    ] {
+        match bad(files) {
+            Err(TrustError::DocumentFile { why: message, .. }) => {
+                assert!(message.contains(why), "{message}")
+            }
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+}

@@ -139,7 +139,7 @@ pub struct AttachedDocument {
 
 impl AttachedDocument {
     /// Why it does not count as evidence, if it does not.
-    fn refusal(&self) -> Option<String> {
+    pub fn refusal(&self) -> Option<String> {
         match self.status {
             DocumentStatus::Expired => {
                 Some(format!("Supporting document {} has expired", self.sid))

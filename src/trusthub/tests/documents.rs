@@ -273,3 +273,105 @@ fn a_document_on_a_bundle_cannot_be_deleted_and_its_file_goes_with_it() {
         hub.rebuilt().unwrap().snapshot()
     );
 }
+
+#[test]
+fn a_document_on_two_bundles_keeps_the_status_the_other_holds() {
+    let (hub, _) = hub_and_clock();
+    let me = account(QUICKDIAL);
+    let op = Caller::Operator;
+    let rd = address(&hub, &me);
+    let (a, b) = (profile_with(&hub, &me, rd), profile_with(&hub, &me, rd));
+    set_status(&hub, &me, a, BundleStatus::PendingReview);
+    set_status(&hub, &me, b, BundleStatus::PendingReview);
+    // Rejected with A, still under review with B.
+    set_status(&hub, &op, a, BundleStatus::TwilioRejected);
+    assert_eq!(status_of(&hub, rd), DocumentStatus::PendingReview);
+    set_status(&hub, &op, b, BundleStatus::TwilioApproved);
+    assert_eq!(status_of(&hub, rd), DocumentStatus::Approved);
+    // A's resubmission and rejection leave B's approval standing.
+    set_status(&hub, &me, a, BundleStatus::PendingReview);
+    assert_eq!(status_of(&hub, rd), DocumentStatus::Approved);
+    set_status(&hub, &op, a, BundleStatus::TwilioRejected);
+    assert_eq!(status_of(&hub, rd), DocumentStatus::Approved);
+    // Revoking B's approval, the last one, makes it a draft.
+    set_status(&hub, &op, b, BundleStatus::TwilioRejected);
+    assert_eq!(status_of(&hub, rd), DocumentStatus::Draft);
+}
+
+#[test]
+fn a_bundle_is_not_approved_on_a_rejected_or_expired_document() {
+    let (hub, clock) = hub_and_clock();
+    let me = account(QUICKDIAL);
+    let op = Caller::Operator;
+    let rd = address(&hub, &me);
+    let p = profile_with(&hub, &me, rd);
+    set_status(&hub, &me, p, BundleStatus::PendingReview);
+    let approve = BundleUpdate {
+        status: Some(BundleStatus::TwilioApproved),
+        ..BundleUpdate::default()
+    };
+    let reject = DocumentUpdate {
+        status: Some(DocumentStatus::Rejected),
+        ..DocumentUpdate::default()
+    };
+    hub.update_document(&op, rd, reject).unwrap();
+    let refused = hub.update_bundle(&op, BundleKind::CustomerProfile, p, approve.clone());
+    assert!(
+        matches!(&refused, Err(HubError::Noncompliant { missing, .. }) if missing[0].contains("rejected")),
+        "{refused:?}"
+    );
+    // Approved by the operator again, but expiring before the decision.
+    let until = OffsetDateTime::from_unix_timestamp(NOW + 60).unwrap();
+    let update = DocumentUpdate {
+        status: Some(DocumentStatus::Approved),
+        valid_until: Some(Some(until)),
+        ..DocumentUpdate::default()
+    };
+    hub.update_document(&op, rd, update).unwrap();
+    clock.advance(60);
+    let refused = hub.update_bundle(&op, BundleKind::CustomerProfile, p, approve.clone());
+    assert!(
+        matches!(&refused, Err(HubError::Noncompliant { missing, .. }) if missing[0].contains("expired")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        hub.bundle(&op, BundleKind::CustomerProfile, p)
+            .unwrap()
+            .status,
+        BundleStatus::PendingReview
+    );
+    // Rejected, the customer sends new content: a draft with no expiry, and it goes.
+    set_status(&hub, &op, p, BundleStatus::TwilioRejected);
+    let edit = DocumentUpdate {
+        attributes: Some(json!({"address_sids": "AD00000000000000000000000000000003"})),
+        ..DocumentUpdate::default()
+    };
+    let doc = hub.update_document(&me, rd, edit).unwrap();
+    assert_eq!((doc.status, doc.valid_until), (DocumentStatus::Draft, None));
+    set_status(&hub, &me, p, BundleStatus::PendingReview);
+    hub.update_bundle(&op, BundleKind::CustomerProfile, p, approve)
+        .unwrap();
+    assert_eq!(status_of(&hub, rd), DocumentStatus::Approved);
+}
+
+#[test]
+fn an_account_holds_a_bounded_number_of_documents() {
+    let (hub, _) = hub_and_clock();
+    let me = account(QUICKDIAL);
+    for _ in 0..crate::trusthub::documents::MAX_DOCUMENTS {
+        address(&hub, &me);
+    }
+    let new = NewDocument {
+        friendly_name: "one too many".into(),
+        document_type: "customer_profile_address".into(),
+        attributes: json!({}),
+        file: None,
+    };
+    assert_eq!(
+        hub.create_document(&me, new),
+        Err(HubError::TooMany {
+            what: "supporting documents per account",
+            max: crate::trusthub::documents::MAX_DOCUMENTS
+        })
+    );
+}
