@@ -291,3 +291,128 @@ fn bad_input_fails_with_a_message() {
         assert_fails_saying(&callsign(&args), needle);
     }
 }
+
+const BIN: &str = env!("CARGO_BIN_EXE_callsign");
+
+/// Runs the binary in `dir` with `env`, logging errors only.
+fn in_dir(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "error")
+        .env_remove("CALLSIGN_CONFIG");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn version_names_the_build() {
+    let o = callsign(&["--version"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let line = String::from_utf8(o.stdout).unwrap();
+    let (name, rest) = line.trim().split_once(' ').unwrap();
+    assert_eq!(name, "callsign");
+    let (version, revision) = rest.split_once(' ').unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    let revision = revision.trim_matches(|c| c == '(' || c == ')');
+    assert!(
+        revision == "unknown"
+            || (revision.len() == 12 && revision.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_config_is_found_where_the_operator_puts_it_and_named_when_it_is_not() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = in_dir(empty.path(), &["serve"], &[]);
+    assert_fails_saying(&o, "no config file found");
+    assert!(
+        text(&o).contains("config/callsign.toml")
+            && text(&o).contains("/etc/callsign/callsign.toml"),
+        "names the places it tried: {}",
+        text(&o)
+    );
+    let missing = empty.path().join("nowhere.toml");
+    let missing = missing.to_str().unwrap();
+    for env in [[("CALLSIGN_CONFIG", missing)].as_slice(), &[]] {
+        let args: &[&str] = match env.is_empty() {
+            true => &["serve", "--config", missing],
+            false => &["serve"],
+        };
+        assert_fails_saying(&in_dir(empty.path(), args, env), missing);
+    }
+    // CALLSIGN_CONFIG names the file, from anywhere (its paths are the file's own).
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = repo.join("config/callsign.toml");
+    let shipped = shipped.to_str().unwrap();
+    let o = in_dir(
+        empty.path(),
+        &["config", "check"],
+        &[("CALLSIGN_CONFIG", shipped)],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        printed.starts_with(&format!("# {shipped}: valid")),
+        "{printed}"
+    );
+    // In a source checkout, its own config is found without being named.
+    let o = in_dir(repo, &["config", "check"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let printed = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        printed.starts_with("# config/callsign.toml: valid"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("max_document_bytes = 10485760"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("operator_auth_token = \"***\""),
+        "{printed}"
+    );
+    assert!(!printed.contains("dev-operator-token"), "{printed}");
+}
+
+#[test]
+fn config_check_refuses_what_serve_refuses_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = std::fs::read_to_string(repo.join("config/callsign.toml")).unwrap();
+    let bad = shipped.replacen("[api]", "[api]\nmax_body_bytes = 10", 1);
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, bad).unwrap();
+    let o = in_dir(repo, &["config", "check", file.to_str().unwrap()], &[]);
+    assert_fails_saying(&o, "max_body_bytes");
+    // The files it names are checked as serve checks them.
+    let moved = shipped.replace("../certs/dev/leaf.key", "../certs/dev/gone.key");
+    let moved = moved.replace(
+        "certificate = \"",
+        &format!("certificate = \"{}/config/", repo.display()),
+    );
+    std::fs::write(&file, moved).unwrap();
+    let o = in_dir(repo, &["config", "check", file.to_str().unwrap()], &[]);
+    assert_fails_saying(&o, "[signing]");
+    assert!(text(&o).contains("gone.key"), "{}", text(&o));
+}
+
+#[test]
+fn an_address_in_use_names_the_key_that_set_it() {
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = common::TestServer::new()
+        .sip(|s| s.udp = Some(addr))
+        .write_config(dir.path());
+    let o = in_dir(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["serve", "--config", cfg.to_str().unwrap()],
+        &[],
+    );
+    assert_fails_saying(&o, &format!("[sip] udp = {addr}"));
+    assert!(text(&o).to_lowercase().contains("in use"), "{}", text(&o));
+}

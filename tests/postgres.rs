@@ -248,6 +248,15 @@ async fn a_document_uploaded_through_one_node_is_served_by_the_other() {
     );
 }
 
+/// GET `path` of the HTTP listener at `http`: the status and the JSON body.
+async fn probe(http: SocketAddr, path: &str) -> (u16, serde_json::Value) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let response = reqwest::get(format!("http://{http}{path}")).await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
 /// The first of: call `call`'s INVITE reaching `uas` (answered 486), or a final
 /// answer reaching `uac`.
 async fn recv_until_any(
@@ -670,6 +679,13 @@ async fn with_postgres_stopped_mid_stream_two_nodes_fail_no_call_and_converge_af
             .expect("callsign_trust_store_up says the store is down");
         let stale = metric(node.http, "callsign_trust_feed_lag_seconds").await;
         assert!(stale > Some(0.0), "{stale:?}");
+        // Not ready (a load balancer takes it out), still alive.
+        let (status, body) = probe(node.http, "/ready").await;
+        assert_eq!(
+            (status, &body["checks"]["store"]),
+            (503, &serde_json::json!(false))
+        );
+        assert_eq!(probe(node.http, "/health").await.0, 200);
     }
 
     // Back up: a write through each node, and both indexes converge on the same data.
@@ -687,6 +703,12 @@ async fn with_postgres_stopped_mid_stream_two_nodes_fail_no_call_and_converge_af
     }
     let log = PostgresStore::connect(&url).unwrap();
     seen_by(&log, &[&nodes[0], &nodes[1]], Instant::now()).await;
+    for node in &nodes {
+        let ready = async || probe(node.http, "/ready").await.0 == 200;
+        within(Duration::from_secs(10), ready)
+            .await
+            .expect("ready again once PostgreSQL is back");
+    }
     let expected = [
         ("+12155550182", "A"),
         ("+12155550184", "B"),

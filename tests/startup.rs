@@ -83,3 +83,28 @@ async fn a_changed_trust_file_is_reloaded_without_a_signal() {
     h.assert_metric("callsign_trust_reloads_total{cause=\"ok\"} 1")
         .await;
 }
+
+#[tokio::test]
+async fn health_and_readiness_answer_once_serving() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    for server in [TestServer::new(), TestServer::new().store("{}")] {
+        let h = server.start().await;
+        for (path, body) in [
+            ("/health", serde_json::json!({"status": "ok"})),
+            (
+                "/ready",
+                serde_json::json!({"status": "ready", "checks": {"listeners": true, "index": true, "store": true}}),
+            ),
+        ] {
+            let response = reqwest::get(format!("http://{}{path}", h.http))
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{path}");
+            let text = response.text().await.unwrap();
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+                body
+            );
+        }
+    }
+}

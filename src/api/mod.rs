@@ -63,6 +63,9 @@ pub struct HttpState {
     /// The signing identities, whose chains are served under this path (ending in `/`)
     /// as `<SID>.pem`.
     pub identities: Option<(String, Arc<Identities>)>,
+    /// Whether the trust data comes from a store other nodes share (PostgreSQL), whose
+    /// reachability `/ready` reports (`trust_store_up`, kept by the change feed).
+    pub shared_store: bool,
 }
 
 /// A CRL served over HTTP: its path and DER bytes.
@@ -86,7 +89,9 @@ pub fn router(
     };
     let mut router = Router::new()
         .route(x5u_path, get(x5u))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .route("/health", get(health))
+        .route("/ready", get(ready));
     if let Some((path, _)) = &state.identities
         && path.starts_with('/')
         && path.ends_with('/')
@@ -119,6 +124,27 @@ pub fn router(
         .fallback(not_found)
         .with_state(state)
         .merge(trust_hub)
+}
+
+/// Liveness: the process answers HTTP.
+async fn health() -> Response {
+    axum::Json(serde_json::json!({"status": "ok"})).into_response()
+}
+
+/// Readiness: the HTTP listener serves only once every listener is bound and the index
+/// is built, so what is left to check is the store: reachable, when other nodes share
+/// it (an embedded SQLite file is always there). 503 while it is not.
+async fn ready(State(s): State<HttpState>) -> Response {
+    let store = !s.shared_store || s.metrics.trust_store_up.get() == 1;
+    let body = serde_json::json!({
+        "status": if store { "ready" } else { "unavailable" },
+        "checks": {"listeners": true, "index": true, "store": store},
+    });
+    let status = match store {
+        true => StatusCode::OK,
+        false => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 async fn x5u(State(s): State<HttpState>) -> Response {

@@ -108,17 +108,26 @@ pub struct Listeners {
 }
 
 impl Listeners {
+    /// Binds every listener the config names; a failure names the address and the key
+    /// that set it (`[sip] udp = 127.0.0.1:5060: Address already in use`).
     pub async fn bind(config: &Config) -> io::Result<Listeners> {
+        fn named(key: &'static str, a: SocketAddr) -> impl FnOnce(io::Error) -> io::Error {
+            move |e| io::Error::new(e.kind(), format!("{key} = {a}: {e}"))
+        }
         let udp = match config.sip.udp {
-            Some(a) => Some(reuse_port_udp(a)?),
+            Some(a) => Some(reuse_port_udp(a).map_err(named("[sip] udp", a))?),
             None => None,
         };
         let tcp = match config.sip.tcp {
-            Some(a) => Some(TcpListener::bind(a).await?),
+            Some(a) => Some(TcpListener::bind(a).await.map_err(named("[sip] tcp", a))?),
             None => None,
         };
         let http = match config.http.listen {
-            Some(a) => Some(TcpListener::bind(a).await?),
+            Some(a) => Some(
+                TcpListener::bind(a)
+                    .await
+                    .map_err(named("[http] listen", a))?,
+            ),
             None => None,
         };
         Ok(Listeners { udp, tcp, http })
@@ -281,6 +290,7 @@ async fn serve(
             x5u_max_age: config.signing.x5u_max_age_secs,
             metrics: Arc::clone(&metrics),
             identities: Some((config.identity_x5u_path(), Arc::clone(&identities))),
+            shared_store: matches!(&source, TrustSource::Store(hub) if hub.store().feed().is_some()),
         };
         let crls = signing::served_crls(&config)?;
         let hub = match &source {

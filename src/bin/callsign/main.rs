@@ -2,6 +2,7 @@
 //! subcommand has its own file.
 
 mod certs;
+mod settings;
 mod sign;
 mod trust;
 mod verify;
@@ -22,10 +23,18 @@ use sign::SignArgs;
 use trust::TrustCommand;
 use verify::VerifyArgs;
 
+/// The version and the git revision built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("CALLSIGN_GIT_REVISION"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "callsign",
-    version,
+    version = VERSION,
     about = "A SIP proxy that signs outbound calls with STIR/SHAKEN"
 )]
 struct Cli {
@@ -40,8 +49,15 @@ struct Cli {
 enum Command {
     /// Run the signing proxy.
     Serve {
-        #[arg(long, short, default_value = "config/callsign.toml")]
-        config: PathBuf,
+        /// The config file; otherwise `CALLSIGN_CONFIG`, `config/callsign.toml` (a
+        /// source checkout) or `/etc/callsign/callsign.toml`, the first that exists.
+        #[arg(long, short, env = "CALLSIGN_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Check a config.
+    Config {
+        #[command(subcommand)]
+        command: settings::ConfigCommand,
     },
     /// Certificate tools.
     Certs {
@@ -61,8 +77,8 @@ enum Command {
     /// Show the attestation a call would get now, and why (the same logic as
     /// `GET /v1/Attestation`).
     Attest {
-        #[arg(long, short, default_value = "config/callsign.toml")]
-        config: PathBuf,
+        #[arg(long, short, env = "CALLSIGN_CONFIG")]
+        config: Option<PathBuf>,
         /// The account the call's trunk belongs to (AC...).
         #[arg(long)]
         account: String,
@@ -92,6 +108,7 @@ fn main() -> Result<()> {
     init_logging(cli.log_json);
     match cli.command {
         Command::Serve { config } => serve(config),
+        Command::Config { command } => settings::run(command),
         Command::Certs { command } => certs::run(command),
         Command::Verify(args) => verify::run(args),
         Command::Sign(args) => sign::run(args),
@@ -99,7 +116,7 @@ fn main() -> Result<()> {
             config,
             account,
             number,
-        } => trust::attest(&config, &account, &number),
+        } => trust::attest(config, &account, &number),
         Command::Trust { command } => trust::run(command),
     }
 }
@@ -123,8 +140,8 @@ fn numbering(config: Option<&Path>) -> Result<Numbering> {
     }
 }
 
-fn serve(path: PathBuf) -> Result<()> {
-    let config = Config::load(&path)?;
+fn serve(path: Option<PathBuf>) -> Result<()> {
+    let config = settings::load(path)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -5,15 +5,14 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result, bail};
 
 use callsign::clock::now_unix;
-use callsign::config::Config;
 
 use super::canonical_arg;
 
 #[derive(clap::Args)]
 pub struct SignArgs {
     /// Config file for the key, x5u and numbering (not read when --key and --x5u are given).
-    #[arg(long, short, default_value = "config/callsign.toml")]
-    config: PathBuf,
+    #[arg(long, short, env = "CALLSIGN_CONFIG")]
+    config: Option<PathBuf>,
     /// The calling number.
     #[arg(long)]
     orig: String,
@@ -42,7 +41,7 @@ pub fn run(args: SignArgs) -> Result<()> {
     use callsign::passport::{Claims, Signer};
     let config = match (&args.key, &args.x5u) {
         (Some(_), Some(_)) => None,
-        _ => Some(Config::load(&args.config)?),
+        _ => Some(crate::settings::load(args.config.clone())?),
     };
     let numbering = config
         .as_ref()

@@ -1,6 +1,6 @@
 //! `callsign trust` (import and export of the store's trust data) and `callsign attest`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
@@ -16,8 +16,8 @@ pub enum TrustCommand {
     /// Load a trust-data JSON file (config/trust.json's format) into the store. A running
     /// server picks it up on SIGHUP.
     Import {
-        #[arg(long, short, default_value = "config/callsign.toml")]
-        config: PathBuf,
+        #[arg(long, short, env = "CALLSIGN_CONFIG")]
+        config: Option<PathBuf>,
         /// The JSON trust-data file.
         file: PathBuf,
         /// Replace what the store holds (otherwise the store must be empty).
@@ -26,8 +26,8 @@ pub enum TrustCommand {
     },
     /// Write the store's trust data as JSON (to stdout unless --out is given).
     Export {
-        #[arg(long, short, default_value = "config/callsign.toml")]
-        config: PathBuf,
+        #[arg(long, short, env = "CALLSIGN_CONFIG")]
+        config: Option<PathBuf>,
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -48,7 +48,7 @@ pub fn run(command: TrustCommand) -> Result<()> {
             file,
             replace,
         } => {
-            let config = Config::load(&config)?;
+            let config = crate::settings::load(config)?;
             let store = store_of(&config)?;
             let mut data = callsign::store::load_file(&file)?;
             callsign::store::prepare_import(&mut data, &clock::rfc3339(now_unix()));
@@ -66,7 +66,7 @@ pub fn run(command: TrustCommand) -> Result<()> {
             Ok(())
         }
         TrustCommand::Export { config, out } => {
-            let config = Config::load(&config)?;
+            let config = crate::settings::load(config)?;
             let data = store_of(&config)?.export()?;
             let json = serde_json::to_string_pretty(&data)? + "\n";
             match out {
@@ -80,8 +80,8 @@ pub fn run(command: TrustCommand) -> Result<()> {
 }
 
 /// `callsign attest`: the attestation a call would get now, and why.
-pub fn attest(config: &Path, account: &str, number: &str) -> Result<()> {
-    let config = Config::load(config)?;
+pub fn attest(config: Option<PathBuf>, account: &str, number: &str) -> Result<()> {
+    let config = crate::settings::load(config)?;
     let account = Sid::parse(account, "AC").map_err(|e| anyhow::anyhow!("--account: {e}"))?;
     let tn = callsign::tn::canonicalize(number, &config.numbering)
         .map_err(|e| anyhow::anyhow!("--number {number:?}: {e}"))?;
