@@ -255,3 +255,24 @@ fn trunks_lists_and_credentials_travel_through_import_and_export() {
     std::fs::write(&out, inbound.to_string()).unwrap();
     assert_fails_saying(&callsign(&replace), "phone number");
 }
+
+#[test]
+fn the_store_and_its_exports_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let out = dir.path().join("export.json");
+    let o = callsign(&[
+        "trust",
+        "export",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for file in [dir.path().join("data/callsign.db"), out] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{}: {mode:o}", file.display());
+    }
+}

@@ -28,6 +28,10 @@ pub use validate::ConfigError;
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// A development machine: the public dev key, the sample operator token and a
+    /// plain-http x5u are allowed on listeners beyond loopback.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub development: bool,
     pub sip: SipConfig,
     #[serde(default)]
     pub http: HttpConfig,

@@ -350,3 +350,74 @@ fn derived_origid_is_stable_and_distinct() {
     assert_eq!(t("a").origid(), t("a").origid());
     assert_ne!(t("a").origid(), t("b").origid());
 }
+
+/// The shipped config with each `(from, to)` replaced, its paths made absolute, loaded
+/// from a file.
+fn load_edited(edits: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let (_, text) = &shipped()[0];
+    let mut text = text.clone();
+    for (from, to) in edits {
+        assert!(text.contains(from), "the sample has {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let text = text.replace("\"../", &format!("\"{repo}/"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsign.toml");
+    std::fs::write(&path, text).unwrap();
+    Config::load(&path)
+}
+
+#[test]
+fn development_settings_beyond_loopback_are_refused_naming_each() {
+    let udp = "udp = \"127.0.0.1:5060\"";
+    let exposed = "udp = \"192.0.2.10:5060\"";
+    // On loopback, the sample is fine as it is.
+    assert!(load_edited(&[]).is_ok());
+    let problems = |edits: &[(&str, &str)]| match load_edited(edits) {
+        Err(ConfigError::UnsafeExposure { listen, problems }) => {
+            assert_eq!(listen, "192.0.2.10:5060".parse().unwrap());
+            problems
+        }
+        other => panic!("{other:?}"),
+    };
+    let all = problems(&[(udp, exposed)]);
+    for needle in [
+        "[signing] key is the public development key",
+        "[api] operator_auth_token is the sample token",
+        "[signing] x5u is plain http",
+    ] {
+        assert!(all.contains(needle), "{all}");
+    }
+    let message = load_edited(&[(udp, exposed)]).unwrap_err().to_string();
+    assert!(message.contains("development = true"), "{message}");
+    // With its own token and an https x5u, the key is what is left to change.
+    let token = "operator_auth_token = \"dev-operator-token-change-me\"";
+    let x5u = "x5u = \"http://127.0.0.1:8080/certs/chain.pem\"";
+    let left = problems(&[
+        (udp, exposed),
+        (
+            token,
+            "operator_auth_token = \"a-secret-of-our-own-0123456789\"",
+        ),
+        (x5u, "x5u = \"https://certs.example.net/chain.pem\""),
+    ]);
+    assert!(
+        left.starts_with("[signing] key is the public development key"),
+        "{left}"
+    );
+    assert!(!left.contains("token") && !left.contains("x5u"), "{left}");
+    // Said to be a development machine, it runs.
+    let dev = format!("development = true\n[sip]\n{exposed}");
+    assert!(load_edited(&[(&format!("[sip]\n{udp}"), &dev)]).is_ok());
+}
+
+#[test]
+fn timer_c_must_exceed_three_minutes() {
+    let sip = "[sip]";
+    assert_eq!(
+        load_edited(&[(sip, "[sip]\ntimer_c_secs = 180")]).unwrap_err(),
+        ConfigError::TimerC(180)
+    );
+    assert!(load_edited(&[(sip, "[sip]\ntimer_c_secs = 181")]).is_ok());
+}

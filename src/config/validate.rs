@@ -10,6 +10,11 @@ use super::Config;
 use crate::proxy::Role;
 use crate::trust::Sid;
 
+/// The checked-in development signing key, public in the repository.
+const DEV_LEAF_KEY: &str = include_str!("../../certs/dev/leaf.key");
+/// The operator token of the shipped sample config.
+pub const SAMPLE_OPERATOR_TOKEN: &str = "dev-operator-token-change-me";
+
 /// The largest `[api] max_document_bytes`: 64 MiB.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -70,6 +75,17 @@ pub enum ConfigError {
     #[error("[api] `max_body_bytes` must be at least 1024, got {0}")]
     BodyLimit(usize),
     #[error(
+        "[sip] `timer_c_secs` must be more than 180 (RFC 3261 section 16.8: Timer C exceeds 3 minutes), got {0}"
+    )]
+    TimerC(u64),
+    #[error(
+        "listening on {listen}, beyond loopback, with development settings: {problems}; or set `development = true` at the top of the config if this is a development machine"
+    )]
+    UnsafeExposure {
+        listen: SocketAddr,
+        problems: String,
+    },
+    #[error(
         "[api] `max_document_bytes` must be between 1024 and {max} (files are held in memory while they are checked and stored), got {0}",
         max = MAX_DOCUMENT_BYTES
     )]
@@ -112,7 +128,48 @@ impl Config {
             self.trust.location()?;
         }
         self.validate_api()?;
-        self.validate_trunks()
+        self.validate_trunks()?;
+        self.validate_exposure()
+    }
+
+    /// Listening beyond loopback with what is only for development (the public dev key,
+    /// the sample operator token, a plain-http x5u) is refused unless `development =
+    /// true` says it is meant; the error names each thing to change.
+    fn validate_exposure(&self) -> Result<(), ConfigError> {
+        let exposed: Vec<SocketAddr> = [self.sip.udp, self.sip.tcp, self.http.listen]
+            .into_iter()
+            .flatten()
+            .filter(|a| !a.ip().is_loopback())
+            .collect();
+        let Some(first) = exposed.first() else {
+            return Ok(());
+        };
+        if self.development {
+            return Ok(());
+        }
+        let mut problems = Vec::new();
+        let dev_key = std::fs::read_to_string(&self.signing.key)
+            .is_ok_and(|k| k.trim() == DEV_LEAF_KEY.trim());
+        if dev_key {
+            problems.push(
+                "[signing] key is the public development key (certs/dev/leaf.key): sign with \
+                 your own key and STI-CA certificate",
+            );
+        }
+        if self.api.operator_auth_token.as_deref() == Some(SAMPLE_OPERATOR_TOKEN) {
+            problems
+                .push("[api] operator_auth_token is the sample token: set a secret of your own");
+        }
+        if self.signing.x5u.starts_with("http://") {
+            problems.push("[signing] x5u is plain http: verifiers fetch certificates over https");
+        }
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(ConfigError::UnsafeExposure {
+                listen: *first,
+                problems: problems.join("; "),
+            }),
+        }
     }
 
     fn validate_sip(&self) -> Result<(), ConfigError> {
@@ -152,6 +209,10 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::ZeroDuration(key));
             }
+        }
+        // RFC 3261 section 16.8: Timer C is greater than 3 minutes.
+        if sip.timer_c_secs <= 180 && sip.timer_c_secs != 0 {
+            return Err(ConfigError::TimerC(sip.timer_c_secs));
         }
         if !(1024..=65_535).contains(&sip.max_message_size) {
             return Err(ConfigError::MessageSize(sip.max_message_size));

@@ -58,6 +58,22 @@ CREATE TABLE IF NOT EXISTS document_files (sid TEXT PRIMARY KEY, content TEXT NO
 /// The SQLite store.
 pub type SqliteStore = SqlStore<Sqlite>;
 
+/// Creates `path` empty with mode 0600 unless it exists (an existing file keeps the
+/// permissions its owner gave it).
+pub fn create_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The SQLite database of a [`SqliteStore`].
 pub struct Sqlite {
     conn: Mutex<Connection>,
@@ -77,6 +93,9 @@ impl SqlStore<Sqlite> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         }
+        // It holds auth tokens: readable by its owner only. SQLite gives its -wal and
+        // -shm files the database file's permissions.
+        create_private(path).map_err(|e| fail(e.to_string()))?;
         let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         let sync = match durability {
             Durability::Normal => "NORMAL",

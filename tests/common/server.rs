@@ -373,6 +373,7 @@ impl TestServer {
             X5u::Placeholder | X5u::Served => PLACEHOLDER_X5U.to_owned(),
         };
         let config = Config {
+            development: false,
             sip: self.sip,
             http: HttpConfig {
                 listen: Some(loopback()),

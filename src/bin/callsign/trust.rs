@@ -70,8 +70,20 @@ pub fn run(command: TrustCommand) -> Result<()> {
             let data = store_of(&config)?.export()?;
             let json = serde_json::to_string_pretty(&data)? + "\n";
             match out {
-                Some(path) => std::fs::write(&path, json)
-                    .with_context(|| format!("writing {}", path.display()))?,
+                // Exports hold auth tokens: readable by their owner only.
+                Some(path) => {
+                    use std::io::Write as _;
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let mut file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .mode(0o600)
+                        .open(&path)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    file.write_all(json.as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
                 None => print!("{json}"),
             }
             Ok(())
