@@ -106,5 +106,15 @@ async fn health_and_readiness_answer_once_serving() {
                 body
             );
         }
+        // The signing certificate's time left, and the build, in /metrics.
+        let name = "callsign_certificate_expiry_seconds{identity=\"default\"}";
+        let left = metric(h.http, name).await.expect("the default certificate");
+        assert!(left > 86_400.0, "{left}");
+        h.assert_metric(&format!(
+            "callsign_build_info{{version=\"{}\",revision=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            env!("CALLSIGN_GIT_REVISION")
+        ))
+        .await;
     }
 }

@@ -184,6 +184,14 @@ fn pem_chain(s: &HttpState, body: String) -> Response {
 }
 
 async fn metrics(State(s): State<HttpState>) -> Response {
+    // Seconds to expiry are as of this scrape.
+    let identities: Vec<(String, i64)> = match &s.identities {
+        Some((_, identities)) => (identities.all().iter())
+            .map(|l| (l.record.sid.to_string(), l.check.info.not_after))
+            .collect(),
+        None => Vec::new(),
+    };
+    (s.metrics).certificates_expire(&identities, crate::clock::now_unix());
     (
         [(
             header::CONTENT_TYPE,

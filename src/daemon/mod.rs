@@ -218,7 +218,7 @@ async fn serve(
     background: &TaskTracker,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), ServeError> {
-    let (signer, chain_pem) = signing::load(&config.signing, clock::now_unix())?;
+    let (signer, chain_pem, not_after) = signing::load(&config.signing, clock::now_unix())?;
     let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
     if let Some(dir) = &config.signing.identity_key_dir {
         create_private_dir(dir)?;
@@ -238,6 +238,7 @@ async fn serve(
         return Err(ServeError::Identity { sid, error: e });
     }
     let metrics = Arc::new(Metrics::new());
+    (metrics.default_not_after).store(not_after, std::sync::atomic::Ordering::Relaxed);
     if let trust::TrustSource::Store(hub) = &source {
         let poll = std::time::Duration::from_millis(config.trust.feed_poll_ms);
         hub.follow(Arc::clone(&metrics), poll, background, shutdown.clone());

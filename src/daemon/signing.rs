@@ -20,8 +20,8 @@ use crate::proxy::Core;
 /// the leaf, the leaf must be valid now and carry a TNAuthList, every certificate must
 /// follow the STI profile (ATIS-1000080) and each must be issued by the next. Any failure
 /// refuses the material with the reason; under 30 days to expiry logs a warning. Returns
-/// the signer and the chain PEM.
-pub fn load(cfg: &SigningConfig, now: i64) -> Result<(Signer, String), ServeError> {
+/// the signer, the chain PEM and when the leaf expires.
+pub fn load(cfg: &SigningConfig, now: i64) -> Result<(Signer, String, i64), ServeError> {
     let key = SigningKey::from_pem(&read(&cfg.key)?)?;
     let chain_pem = read(&cfg.certificate)?;
     let chain = certs::load_chain_pem(&chain_pem)?;
@@ -32,7 +32,7 @@ pub fn load(cfg: &SigningConfig, now: i64) -> Result<(Signer, String), ServeErro
     }
     info!(subject = %info.subject, spc = ?info.spc, not_after = info.not_after, "signing certificate loaded");
     let signer = Signer::new(&key, &cfg.x5u)?;
-    Ok((signer, chain_pem))
+    Ok((signer, chain_pem, info.not_after))
 }
 
 /// The configured CRL files with the HTTP paths they are served at. Each must parse.
@@ -62,7 +62,9 @@ pub struct Rotation {
 impl Rotation {
     pub fn rotate(&self) {
         match load(&self.signing, clock::now_unix()) {
-            Ok((signer, chain_pem)) => {
+            Ok((signer, chain_pem, not_after)) => {
+                (self.metrics.default_not_after)
+                    .store(not_after, std::sync::atomic::Ordering::Relaxed);
                 self.core.ctx.signer.store(Arc::new(signer));
                 self.chain.store(Arc::new(chain_pem));
                 self.metrics.signing_reload(Reload::Ok);

@@ -178,6 +178,11 @@ impl Identities {
         failed
     }
 
+    /// Every live identity.
+    pub fn all(&self) -> Vec<Arc<Loaded>> {
+        self.lock().values().cloned().collect()
+    }
+
     /// The live identity `sid`.
     pub fn get(&self, sid: Sid) -> Option<Arc<Loaded>> {
         self.lock().get(&sid).cloned()

@@ -42,6 +42,25 @@ pub struct StageLabels {
     pub stage: &'static str,
 }
 
+/// A signing certificate: `default` for `[signing]`'s, else the signing identity's SID.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CertificateLabels {
+    pub identity: String,
+}
+
+/// The build: its version and the git revision it was built from.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    pub version: &'static str,
+    pub revision: &'static str,
+}
+
+/// The version and git revision of this build.
+pub const BUILD: BuildLabels = BuildLabels {
+    version: env!("CARGO_PKG_VERSION"),
+    revision: env!("CALLSIGN_GIT_REVISION"),
+};
+
 /// All counters callsign exports.
 pub struct Metrics {
     registry: Registry,
@@ -65,6 +84,12 @@ pub struct Metrics {
     pub trust_feed_reconnects: Counter,
     pub transactions: Gauge,
     pub pipeline_seconds: Histogram,
+    pub build_info: Family<BuildLabels, Gauge>,
+    /// Seconds until each signing certificate expires, as of the scrape
+    /// ([`Metrics::certificates_expire`]).
+    pub certificate_expiry_seconds: Family<CertificateLabels, Gauge>,
+    /// When `[signing]`'s certificate expires (Unix time; 0 before it is loaded).
+    pub default_not_after: std::sync::atomic::AtomicI64,
 }
 
 impl Default for Metrics {
@@ -98,8 +123,22 @@ impl Metrics {
             transactions: Gauge::default(),
             // 5 µs .. ~80 ms in factor-2 steps.
             pipeline_seconds: Histogram::new(exponential_buckets(5e-6, 2.0, 15)),
+            build_info: Family::default(),
+            certificate_expiry_seconds: Family::default(),
+            default_not_after: std::sync::atomic::AtomicI64::new(0),
             registry: Registry::default(),
         };
+        m.build_info.get_or_create(&BUILD).set(1);
+        registry.register(
+            "build_info",
+            "The build: version and git revision (always 1)",
+            m.build_info.clone(),
+        );
+        registry.register(
+            "certificate_expiry_seconds",
+            "Seconds until each signing certificate expires (negative once expired), by identity",
+            m.certificate_expiry_seconds.clone(),
+        );
         registry.register(
             "calls_signed",
             "Initial INVITEs signed, by attestation level and reason",
@@ -250,6 +289,22 @@ impl Metrics {
     }
 
     /// The OpenMetrics text exposition.
+    /// Sets [`Metrics::certificate_expiry_seconds`] at `now` for `[signing]`'s
+    /// certificate and `identities` (SID and not-after), dropping any other identity.
+    pub fn certificates_expire(&self, identities: &[(String, i64)], now: i64) {
+        let family = &self.certificate_expiry_seconds;
+        family.clear();
+        let default = self
+            .default_not_after
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let defaults = (default != 0).then(|| ("default".to_owned(), default));
+        for (identity, not_after) in identities.iter().cloned().chain(defaults) {
+            family
+                .get_or_create(&CertificateLabels { identity })
+                .set(not_after - now);
+        }
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.

@@ -51,6 +51,11 @@ fn every_label_counted() -> Metrics {
     m.identity_stripped.inc();
     m.retransmissions_absorbed.inc();
     m.pipeline_seconds.observe(1e-5);
+    (m.default_not_after).store(2_000, std::sync::atomic::Ordering::Relaxed);
+    m.certificates_expire(
+        &[("SI00000000000000000000000000000001".into(), 1_500)],
+        1_000,
+    );
     m
 }
 
@@ -101,6 +106,13 @@ fn every_metric_and_label_value_is_documented_in_the_readme() {
             .lines()
             .find(|l| l.starts_with('|') && l.contains(&format!("`{documented}`")))
             .unwrap_or_else(|| panic!("README metrics table has no row for `{documented}`"));
+        // Labels whose values are the build's or a record's are documented by name.
+        if ["callsign_build_info", "callsign_certificate_expiry_seconds"].contains(&documented) {
+            for (label, _) in &labels {
+                assert!(row.contains(&format!("`{label}`")), "{row}");
+            }
+            continue;
+        }
         for (label, value) in labels.iter().filter(|(k, _)| k != "le") {
             assert!(
                 row.contains(&format!("`{label}`")) && row.contains(&format!("`{value}`")),
@@ -119,4 +131,36 @@ fn every_metric_and_label_value_is_documented_in_the_readme() {
         + Reload::ALL.len() * 2
         + Panic::ALL.len();
     assert_eq!(checked, expected);
+}
+
+#[test]
+fn certificate_expiry_is_as_of_the_scrape_and_forgets_removed_identities() {
+    let m = Metrics::new();
+    let si = "SI00000000000000000000000000000001".to_owned();
+    m.certificates_expire(&[(si.clone(), 5_000)], 1_000);
+    let text = m.render();
+    assert!(
+        text.contains(&format!(
+            "callsign_certificate_expiry_seconds{{identity=\"{si}\"}} 4000"
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains("identity=\"default\""),
+        "not loaded yet: {text}"
+    );
+    (m.default_not_after).store(900, std::sync::atomic::Ordering::Relaxed);
+    m.certificates_expire(&[], 1_000);
+    let text = m.render();
+    assert!(
+        text.contains("callsign_certificate_expiry_seconds{identity=\"default\"} -100"),
+        "{text}"
+    );
+    assert!(!text.contains(&si), "a removed identity is dropped: {text}");
+    let build = format!(
+        "callsign_build_info{{version=\"{}\",revision=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION"),
+        env!("CALLSIGN_GIT_REVISION")
+    );
+    assert!(text.contains(&build), "{text}");
 }
