@@ -276,3 +276,25 @@ fn the_store_and_its_exports_are_readable_by_their_owner_only() {
         assert_eq!(mode & 0o077, 0, "{}: {mode:o}", file.display());
     }
 }
+
+#[test]
+fn a_trunk_of_an_account_the_trust_data_lacks_is_warned_of_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let ghost = "AC0000000000000000000000000000beef";
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev");
+    let cfg = TestServer::new()
+        .pki(&dev)
+        .trunks(vec![common::signing_trunk("typo", ghost, "127.0.0.44")])
+        .store(SAMPLE)
+        .store_db("data/callsign.db")
+        .write_config(dir.path());
+    let server = serve(&cfg);
+    // The warning comes before the listeners' lines the helper waited for.
+    let warnings = server.warnings.lock().unwrap().join("\n");
+    assert!(
+        warnings.contains("names an account the trust data does not have")
+            && warnings.contains(ghost)
+            && warnings.contains("typo"),
+        "{warnings}"
+    );
+}

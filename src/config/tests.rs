@@ -421,3 +421,25 @@ fn timer_c_must_exceed_three_minutes() {
     );
     assert!(load_edited(&[(sip, "[sip]\ntimer_c_secs = 181")]).is_ok());
 }
+
+#[test]
+fn trunks_may_not_share_source_addresses() {
+    let widened = load_edited(&[(
+        "sources = [\"127.0.0.9/32\"]",
+        "sources = [\"127.0.0.0/24\"]",
+    )]);
+    match widened {
+        Err(ConfigError::TrunkSourcesOverlap { first, second, .. }) => assert_ne!(first, second),
+        other => panic!("{other:?}"),
+    }
+    let message = load_edited(&[(
+        "sources = [\"127.0.0.9/32\"]",
+        "sources = [\"127.0.0.0/24\"]",
+    )])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        message.contains("127.0.0.0/24") && message.contains("[[trunk]]"),
+        "{message}"
+    );
+}

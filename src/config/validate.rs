@@ -10,6 +10,11 @@ use super::Config;
 use crate::proxy::Role;
 use crate::trust::Sid;
 
+/// Whether two address ranges share an address.
+fn overlap(a: &ipnet::IpNet, b: &ipnet::IpNet) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
 /// The checked-in development signing key, public in the repository.
 const DEV_LEAF_KEY: &str = include_str!("../../certs/dev/leaf.key");
 /// The operator token of the shipped sample config.
@@ -74,6 +79,15 @@ pub enum ConfigError {
     OperatorHalfSet,
     #[error("[api] `max_body_bytes` must be at least 1024, got {0}")]
     BodyLimit(usize),
+    #[error(
+        "[[trunk]] {first:?} and {second:?} share addresses ({first_net} and {second_net} in `sources`): one source address must belong to one trunk"
+    )]
+    TrunkSourcesOverlap {
+        first: String,
+        first_net: String,
+        second: String,
+        second_net: String,
+    },
     #[error(
         "[sip] `timer_c_secs` must be more than 180 (RFC 3261 section 16.8: Timer C exceeds 3 minutes), got {0}"
     )]
@@ -266,6 +280,22 @@ impl Config {
             }
             if t.role == Role::Verify && self.verify.is_none() {
                 return Err(ConfigError::VerifyingTrunkWithoutVerify(t.name.clone()));
+            }
+        }
+        // One source address belongs to one trunk: which trunk a request is from must
+        // not depend on the order of the table.
+        for (i, a) in self.trunks.iter().enumerate() {
+            for b in &self.trunks[i + 1..] {
+                for x in &a.sources {
+                    if let Some(y) = b.sources.iter().find(|y| overlap(x, y)) {
+                        return Err(ConfigError::TrunkSourcesOverlap {
+                            first: a.name.clone(),
+                            first_net: x.to_string(),
+                            second: b.name.clone(),
+                            second_net: y.to_string(),
+                        });
+                    }
+                }
             }
         }
         Ok(())

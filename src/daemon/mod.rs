@@ -19,7 +19,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::api::{self, ApiState, HttpState};
 use crate::certs::CertError;
@@ -236,6 +236,15 @@ async fn serve(
         .map_err(|e| ServeError::Io(std::io::Error::other(e)))?;
     if let Some((sid, e)) = failed.into_iter().next() {
         return Err(ServeError::Identity { sid, error: e });
+    }
+    // A trunk of an account the trust data lacks signs its calls C ("unknown account"):
+    // likely a typo in the SID, said once here rather than on every call.
+    for t in &config.trunks {
+        if let Some(account) = t.account_sid
+            && trust.load().account(account).is_none()
+        {
+            warn!(trunk = %t.name, account = %account, "[[trunk]] names an account the trust data does not have: its calls are signed C");
+        }
     }
     let metrics = Arc::new(Metrics::new());
     (metrics.default_not_after).store(not_after, std::sync::atomic::Ordering::Relaxed);

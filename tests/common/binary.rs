@@ -51,6 +51,8 @@ pub struct Served {
     pub http: SocketAddr,
     /// The SIP UDP address it logged.
     pub udp: SocketAddr,
+    /// The WARN lines it has logged so far.
+    pub warnings: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Served {
@@ -82,8 +84,13 @@ pub fn serve(config: &Path) -> Served {
     // draining so the server never blocks on a full pipe; it ends with the process.
     let lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let (tx, rx) = mpsc::channel();
+    let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let logged = std::sync::Arc::clone(&warnings);
     std::thread::spawn(move || {
         for line in lines.map_while(Result::ok) {
+            if line.contains("WARN") {
+                logged.lock().unwrap().push(line.clone());
+            }
             if line.contains("callsign serving") {
                 let _ = tx.send(("udp", address(&line, "udp")));
             } else if line.contains("HTTP serving") {
@@ -108,6 +115,7 @@ pub fn serve(config: &Path) -> Served {
         child,
         http: http.unwrap(),
         udp: udp.unwrap(),
+        warnings,
     }
 }
 
