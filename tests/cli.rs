@@ -416,3 +416,33 @@ fn an_address_in_use_names_the_key_that_set_it() {
     assert_fails_saying(&o, &format!("[sip] udp = {addr}"));
     assert!(text(&o).to_lowercase().contains("in use"), "{}", text(&o));
 }
+
+#[test]
+fn verify_trims_a_pasted_value_and_says_how_to_reach_a_dev_x5u() {
+    let signed = callsign(&[
+        "sign",
+        "--orig",
+        "2155550121",
+        "--dest",
+        "2155550131",
+        "--attest",
+        "A",
+    ]);
+    assert!(signed.status.success(), "{}", text(&signed));
+    let identity = String::from_utf8(signed.stdout).unwrap();
+    // As pasted from a SIPp log: the header line's carriage return and a space.
+    let pasted = format!("{}\r ", identity.trim());
+    let o = callsign(&[
+        "verify",
+        "--trust-anchors",
+        "certs/dev/root.pem",
+        "--identity",
+        &pasted,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1. ok   parse"), "{out}");
+    assert!(out.contains("FAIL fetch_x5u"), "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--allow-http --allow-loopback"), "{err}");
+}

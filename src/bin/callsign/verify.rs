@@ -95,7 +95,8 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     for (i, value) in args.identity.iter().enumerate() {
         inputs.push(VerifyInput {
             source: format!("--identity #{}", i + 1),
-            identities: vec![value.clone()],
+            // Pasted from a log, a value often ends in a carriage return or spaces.
+            identities: vec![value.trim().to_owned()],
             expected: given(Expected::default()),
         });
     }
@@ -149,6 +150,21 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     let passed = results
         .iter()
         .all(|reports| Verdict::from_reports(reports).passed());
+    // A certificate URL refused by the fetch policy is, on a development machine, the
+    // dev PKI served over http on loopback: say which flags allow it.
+    let refused_fetch = results.iter().flatten().any(|report| {
+        let report = serde_json::to_value(report).unwrap_or_default();
+        report["failed_step"] == "fetch_x5u"
+            && report["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("not allowed"))
+    });
+    if refused_fetch && !(args.allow_http && args.allow_loopback) {
+        eprintln!(
+            "hint: the x5u fetch policy refused the certificate URL (https only, no loopback or private addresses); \
+             to verify against a development PKI served over http on this machine, add --allow-http --allow-loopback"
+        );
+    }
     if args.json {
         let list: Vec<_> = inputs
             .iter()
