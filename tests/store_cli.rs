@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::api::{Api, Creds, sids};
-use common::binary::{assert_fails_saying, callsign, serve, text};
+use common::binary::{assert_fails_saying, callsign, serve, serve_with, text};
 use common::*;
 
 const BLUEBIRD: &str = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801";
@@ -297,4 +297,28 @@ fn a_trunk_of_an_account_the_trust_data_lacks_is_warned_of_at_start() {
             && warnings.contains("typo"),
         "{warnings}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_tells_systemd_when_it_is_ready_and_when_it_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let path = dir.path().join("notify.sock");
+    let systemd = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    systemd.set_read_timeout(Some(common::WAIT)).unwrap();
+    let server = serve_with(&cfg, &[("NOTIFY_SOCKET", path.to_str().unwrap())]);
+    let mut buf = [0u8; 256];
+    let n = systemd.recv(&mut buf).expect("READY=1 within the wait");
+    let ready = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(ready.lines().any(|l| l == "READY=1"), "{ready:?}");
+    // It is ready when it says so: its API answers.
+    let api = Api::new(server.http);
+    let (status, _) = api
+        .get("/2010-04-01/Accounts.json", &Creds::operator(), &[])
+        .await;
+    assert_eq!(status, 200);
+    let exit = server.terminate();
+    let n = systemd.recv(&mut buf).expect("STOPPING=1 on SIGTERM");
+    assert_eq!(&buf[..n], b"STOPPING=1");
+    assert!(exit.success(), "{exit:?}");
 }

@@ -4,6 +4,7 @@
 //! verifier, the HTTP routes and the Trust Hub service together, and runs them until
 //! shutdown.
 
+pub mod notify;
 pub mod settings;
 pub mod signing;
 pub mod trust;
@@ -188,6 +189,7 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
             _ = stop.changed() => token.cancel(),
             _ = token.cancelled() => {}
         }
+        notify::send("STOPPING=1");
     });
     let background = TaskTracker::new();
     let served = serve(
@@ -199,8 +201,12 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
         &mut tasks,
     )
     .await;
-    if served.is_err() {
-        shutdown.cancel();
+    match &served {
+        // Listeners bound, index built, every task started.
+        Ok(()) => {
+            notify::send("READY=1\nSTATUS=serving calls");
+        }
+        Err(_) => shutdown.cancel(),
     }
     while tasks.join_next().await.is_some() {}
     background.close();

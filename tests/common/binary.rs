@@ -56,6 +56,14 @@ pub struct Served {
 }
 
 impl Served {
+    /// SIGTERM, the orderly stop; waits for the process and returns how it ended.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        self.child.wait().unwrap()
+    }
+
     /// SIGKILL: no shutdown, no checkpoint. Waits until the process is gone.
     pub fn kill(mut self) {
         self.child.kill().unwrap();
@@ -73,8 +81,14 @@ impl Drop for Served {
 /// Starts `callsign serve --config <config>` and waits (at most [`WAIT`]) for the log
 /// lines that say where it serves SIP over UDP and HTTP.
 pub fn serve(config: &Path) -> Served {
+    serve_with(config, &[])
+}
+
+/// [`serve`] with `env` set for the process.
+pub fn serve_with(config: &Path, env: &[(&str, &str)]) -> Served {
     let mut child = Command::new(CALLSIGN)
         .args(["serve", "--config", config.to_str().unwrap()])
+        .envs(env.iter().copied())
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
