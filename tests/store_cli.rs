@@ -322,3 +322,85 @@ async fn serve_tells_systemd_when_it_is_ready_and_when_it_stops() {
     assert_eq!(&buf[..n], b"STOPPING=1");
     assert!(exit.success(), "{exit:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_trust_hub_write_and_refused_login_is_in_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(&config(dir.path()));
+    let api = Api::new(server.http);
+    let op = Creds::operator();
+    let newco = api.account(&op, "Newco").await;
+    let lists = format!(
+        "/2010-04-01/Accounts/{}/SIP/CredentialLists.json",
+        newco.sid
+    );
+    let list = api.ok(&lists, &newco, &[("FriendlyName", "pbx")]).await;
+    let creds = format!(
+        "/2010-04-01/Accounts/{}/SIP/CredentialLists/{}/Credentials.json",
+        newco.sid,
+        list["sid"].as_str().unwrap()
+    );
+    let secret = "Sup3rSecretPassw0rd";
+    api.ok(
+        &creds,
+        &newco,
+        &[("Username", "pbx1"), ("Password", secret)],
+    )
+    .await;
+    let wrong = Creds::new(&newco.sid, "not-the-token");
+    let (s, _) = api
+        .post("/v1/Trunks", &wrong, &[("FriendlyName", "x")])
+        .await;
+    assert_eq!(s, 401);
+    let (s, _) = api.get("/v1/Trunks", &newco, &[]).await;
+    assert_eq!(s, 200);
+    // Lines are read on a thread: wait (bounded) for the last one to be in.
+    let mut log = String::new();
+    for _ in 0..100 {
+        log = server.lines.lock().unwrap().join("\n");
+        if log.contains("login refused") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let audit: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("callsign::audit"))
+        .collect();
+    let created = audit
+        .iter()
+        .find(|l| l.contains("who=operator") && l.contains("path=/2010-04-01/Accounts.json"))
+        .unwrap_or_else(|| panic!("the account's creation: {log}"));
+    assert!(
+        created.contains("method=POST") && created.contains("status=201"),
+        "{created}"
+    );
+    let credential = audit
+        .iter()
+        .find(|l| l.contains("Credentials.json"))
+        .unwrap_or_else(|| panic!("the credential's creation: {log}"));
+    assert!(
+        credential.contains(&format!("who={}", newco.sid)),
+        "{credential}"
+    );
+    assert!(
+        credential.contains("params=Username,Password"),
+        "{credential}"
+    );
+    let refused = audit
+        .iter()
+        .find(|l| l.contains("login refused"))
+        .unwrap_or_else(|| panic!("the refused login: {log}"));
+    assert!(
+        refused.contains(&format!("user={}", newco.sid)),
+        "{refused}"
+    );
+    assert!(
+        !log.contains(secret) && !log.contains("not-the-token"),
+        "{log}"
+    );
+    assert!(
+        !audit.iter().any(|l| l.contains("method=GET")),
+        "reads are not writes"
+    );
+}

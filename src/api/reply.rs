@@ -69,6 +69,17 @@ pub enum Reply {
     },
 }
 
+impl Reply {
+    /// The status it is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Reply::Ok(_) | Reply::File { .. } => StatusCode::OK,
+            Reply::Created(_) => StatusCode::CREATED,
+            Reply::NoContent => StatusCode::NO_CONTENT,
+        }
+    }
+}
+
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         match self {
@@ -124,11 +135,21 @@ where
 {
     let hub = state.hub;
     let done = tokio::task::spawn_blocking(move || {
-        let caller = hub.authenticate(req.credentials.as_ref())?;
-        work(&hub, &caller, &req).map_err(|e| match e {
+        let caller = match hub.authenticate(req.credentials.as_ref()) {
+            Ok(caller) => caller,
+            Err(e) => {
+                audit_refused(&req, &e);
+                return Err(e.into());
+            }
+        };
+        let result = work(&hub, &caller, &req).map_err(|e| match e {
             ApiError::Hub(HubError::NotFound(_)) => ApiError::NotFound(req.path.clone()),
             other => other,
-        })
+        });
+        if req.method != axum::http::Method::GET {
+            audit_write(&req, &caller, &result);
+        }
+        result
     })
     .await;
     match done {
@@ -136,4 +157,44 @@ where
         Ok(Err(e)) => e.into_response(),
         Err(e) => ApiError::Task(e.to_string()).into_response(),
     }
+}
+
+/// The audit log (target `callsign::audit`): every Trust Hub write attempted, with who
+/// asked, what (method, path, the names of the parameters, never their values, which
+/// may be passwords or keys) and the answer's status; the time is the log line's.
+fn audit_write(req: &ApiRequest, caller: &Caller, result: &Result<Reply, ApiError>) {
+    let who = match caller {
+        Caller::Operator => "operator".to_owned(),
+        Caller::Account { sid, .. } => sid.to_string(),
+    };
+    let status = match result {
+        Ok(reply) => reply.status().as_u16(),
+        Err(e) => e.status_and_code().0.as_u16(),
+    };
+    tracing::info!(
+        target: "callsign::audit",
+        who = %who,
+        method = %req.method,
+        path = %req.path,
+        params = %req.params.names().join(","),
+        status,
+        "Trust Hub write"
+    );
+}
+
+/// A request refused before any work: who it claimed to be (the user name, never the
+/// password) and why.
+fn audit_refused(req: &ApiRequest, e: &HubError) {
+    let user = req
+        .credentials
+        .as_ref()
+        .map_or("", |(user, _)| user.as_str());
+    tracing::warn!(
+        target: "callsign::audit",
+        user = %user,
+        method = %req.method,
+        path = %req.path,
+        reason = %e,
+        "Trust Hub login refused"
+    );
 }

@@ -161,6 +161,17 @@ impl Params {
         }
     }
 
+    /// The parameters' names, in order, each once.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for (name, _) in &self.pairs {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
     /// The last value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs

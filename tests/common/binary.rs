@@ -53,6 +53,8 @@ pub struct Served {
     pub udp: SocketAddr,
     /// The WARN lines it has logged so far.
     pub warnings: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Every line it has logged so far.
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Served {
@@ -100,8 +102,11 @@ pub fn serve_with(config: &Path, env: &[(&str, &str)]) -> Served {
     let (tx, rx) = mpsc::channel();
     let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let logged = std::sync::Arc::clone(&warnings);
+    let all = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = std::sync::Arc::clone(&all);
     std::thread::spawn(move || {
         for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(line.clone());
             if line.contains("WARN") {
                 logged.lock().unwrap().push(line.clone());
             }
@@ -130,6 +135,7 @@ pub fn serve_with(config: &Path, env: &[(&str, &str)]) -> Served {
         http: http.unwrap(),
         udp: udp.unwrap(),
         warnings,
+        lines: all,
     }
 }
 
