@@ -403,4 +403,22 @@ async fn every_trust_hub_write_and_refused_login_is_in_the_audit_log() {
         !audit.iter().any(|l| l.contains("method=GET")),
         "reads are not writes"
     );
+    // Values print as an operator reads them, not as Rust's debug output.
+    let serving = log
+        .lines()
+        .find(|l| l.contains("callsign serving"))
+        .unwrap();
+    assert!(
+        serving.contains(&format!("udp={}", server.udp)),
+        "{serving}"
+    );
+    assert!(!log.contains("Some("), "{log}");
+    let loaded = log
+        .lines()
+        .find(|l| l.contains("signing certificate loaded"))
+        .unwrap();
+    assert!(
+        loaded.contains("spc=") && loaded.contains("not_after=20"),
+        "{loaded}"
+    );
 }

@@ -175,6 +175,11 @@ impl Control {
     }
 }
 
+/// An address as an operator reads it in a log line: `127.0.0.1:5060`, or `off`.
+fn shown(addr: Option<std::net::SocketAddr>) -> String {
+    addr.map_or_else(|| "off".to_owned(), |a| a.to_string())
+}
+
 /// Runs the proxy until shutdown, then waits for every task it started (as mini-redis's
 /// server does): the listeners' loops, each TCP connection's reader and writer, outbound
 /// connects, name-resolution sends, verifications and status-callback deliveries.
@@ -285,7 +290,7 @@ async fn serve(
         None => None,
     };
     let shell = Shell::new(Arc::clone(&core), udp.clone(), verifier, shutdown.clone());
-    info!(udp = ?udp_addr, tcp = ?tcp_addr, trunks = config.trunks.len(), "callsign serving");
+    info!(udp = %shown(udp_addr), tcp = %shown(tcp_addr), trunks = config.trunks.len(), "callsign serving");
 
     let waiting = Arc::clone(&shell);
     let stopping = shutdown.clone();
@@ -319,7 +324,7 @@ async fn serve(
         };
         let app = api::router(&config.x5u_path(), &crls, state, hub);
         let stop = shutdown.clone().cancelled_owned();
-        info!(http = ?l.local_addr().ok(), "HTTP serving x5u, /metrics and the Trust Hub API");
+        info!(http = %shown(l.local_addr().ok()), "HTTP serving x5u, /metrics and the Trust Hub API");
         tasks.spawn(async move {
             let served = axum::serve(api::listener::Listener(l), app)
                 .with_graceful_shutdown(stop)

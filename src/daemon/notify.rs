@@ -25,7 +25,7 @@ pub fn send(state: &str) -> bool {
     match sent {
         Ok(_) => true,
         Err(e) => {
-            tracing::warn!(error = %e, socket = ?target, "cannot notify systemd");
+            tracing::warn!(error = %e, socket = %target.to_string_lossy(), "cannot notify systemd");
             false
         }
     }

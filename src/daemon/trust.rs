@@ -39,7 +39,7 @@ pub fn open_store(
             warn!(trunk = %name, why, "[[trunk]] not copied into the new store: it stays config-only");
         }
         if !seeded.is_empty() {
-            info!(trunks = ?seeded, "[[trunk]] tables copied into the new store");
+            info!(trunks = %seeded.join(","), "[[trunk]] tables copied into the new store");
         }
     };
     let Some(location) = trust.location()? else {

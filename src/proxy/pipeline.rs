@@ -207,7 +207,7 @@ pub fn decide(
         PeerClass::Unknown => {
             let cause = Rejected::ForbiddenSource;
             if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
-                warn!(call_id = msg.call_id(), src = %src.addr, method = ?method, suppressed, "request from an unknown source refused");
+                warn!(call_id = msg.call_id(), src = %src.addr, method = msg.method_str().unwrap_or("?"), suppressed, "request from an unknown source refused");
             }
             return respond(403, "Forbidden", cause);
         }

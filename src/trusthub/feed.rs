@@ -67,7 +67,7 @@ impl Hub {
                         // Only a log that lost entries is behind what was read from it,
                         // or misses the entry last read (new writes may have passed it).
                         warn!(
-                            head = ?head,
+                            head = head.unwrap_or(0),
                             applied,
                             "the change log is behind this node's index (a restored backup, or a failover that lost writes); rebuilding the index from the store"
                         );

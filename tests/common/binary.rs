@@ -139,14 +139,14 @@ pub fn serve_with(config: &Path, env: &[(&str, &str)]) -> Served {
     }
 }
 
-/// The address in the `field=Some(127.0.0.1:PORT)` field of a log line.
+/// The address in the `field=127.0.0.1:PORT` field of a log line.
 fn address(line: &str, field: &str) -> SocketAddr {
-    let prefix = format!("{field}=Some(");
+    let prefix = format!("{field}=");
     let value = line
         .split_whitespace()
         .find_map(|w| w.strip_prefix(prefix.as_str()))
         .unwrap_or_else(|| panic!("no {field} address in {line:?}"));
-    value.trim_end_matches(')').parse().unwrap()
+    value.parse().unwrap()
 }
 
 /// `secsipidx -check` with certificate verification mode 13: time validity (1), the
