@@ -321,6 +321,15 @@ async fn serve_tells_systemd_when_it_is_ready_and_when_it_stops() {
     let n = systemd.recv(&mut buf).expect("STOPPING=1 on SIGTERM");
     assert_eq!(&buf[..n], b"STOPPING=1");
     assert!(exit.success(), "{exit:?}");
+    // A socket that is not there is said once and changes nothing else.
+    let nowhere = dir.path().join("gone/notify.sock");
+    let server = serve_with(&cfg, &[("NOTIFY_SOCKET", nowhere.to_str().unwrap())]);
+    let (status, _) = Api::new(server.http)
+        .get("/2010-04-01/Accounts.json", &Creds::operator(), &[])
+        .await;
+    assert_eq!(status, 200);
+    let warnings = server.warnings.lock().unwrap().join("\n");
+    assert!(warnings.contains("cannot notify systemd"), "{warnings}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -108,10 +108,7 @@ pub(super) async fn update(
             friendly_name: p.owned("FriendlyName"),
             email: p.owned("Email"),
             status_callback: p.owned("StatusCallback"),
-            valid_until: match p.get("ValidUntil") {
-                None => None,
-                Some(_) => Some(p.datetime("ValidUntil")?),
-            },
+            valid_until: p.clearable_datetime("ValidUntil")?,
             errors,
         };
         let b = hub.update_bundle(caller, kind, sid, update)?;

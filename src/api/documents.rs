@@ -16,8 +16,8 @@ use super::error::{ApiError, ParamError};
 use super::render;
 use super::reply::{ApiState, Reply, run};
 use super::request::{ApiRequest, Params, credentials, parse_sid};
+use crate::trust::Sid;
 use crate::trust::documents::{DOCUMENT_TYPES, DocumentType};
-use crate::trust::{DocumentStatus, Sid};
 use crate::trusthub::documents::{DocumentUpdate, NewDocument, Upload};
 
 const CREATE_FIELDS: &[&str] = &["FriendlyName", "Type", "Attributes"];
@@ -160,11 +160,16 @@ pub(super) async fn create(State(state): State<ApiState>, req: Request<Body>) ->
     run(state, req, move |hub, caller, req| {
         let p = &req.params;
         p.allow(CREATE_FIELDS, false)?;
+        // The transfer's permit is held until the file is stored.
+        let (file, _permit) = match file {
+            Some((upload, permit)) => (Some(upload), Some(permit)),
+            None => (None, None),
+        };
         let new = NewDocument {
             friendly_name: p.required("FriendlyName")?.to_owned(),
             document_type: p.required("Type")?.to_owned(),
             attributes: p.attributes()?.unwrap_or(serde_json::json!({})),
-            file: file.map(|(upload, _permit)| upload),
+            file,
         };
         let doc = hub.create_document(caller, new)?;
         Ok(Reply::Created(render::supporting_document(
@@ -254,21 +259,11 @@ pub(super) async fn update(
             false,
         )?;
         p.some()?;
-        let status = p
-            .get("Status")
-            .map(|s| {
-                DocumentStatus::parse(s).ok_or_else(|| ParamError::DocumentStatus(s.to_owned()))
-            })
-            .transpose()?;
-        let valid_until = match p.get("ValidUntil") {
-            None => None,
-            Some(_) => Some(p.datetime("ValidUntil")?),
-        };
         let update = DocumentUpdate {
             friendly_name: p.owned("FriendlyName"),
             attributes: p.attributes()?,
-            status,
-            valid_until,
+            status: p.document_status()?,
+            valid_until: p.clearable_datetime("ValidUntil")?,
         };
         let doc = hub.update_document(caller, parse_sid("Sid", &sid, "RD")?, update)?;
         Ok(Reply::Ok(render::supporting_document(

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::error::{ApiError, ParamError};
-use crate::trust::{AccountStatus, BundleStatus, Sid};
+use crate::trust::{AccountStatus, BundleStatus, DocumentStatus, Sid};
 
 /// Paging parameters every list accepts.
 pub const PAGING: &[&str] = &["PageSize", "Page", "PageToken"];
@@ -215,6 +215,26 @@ impl Params {
                     name,
                     value: v.to_owned(),
                 })
+            })
+            .transpose()
+    }
+
+    /// A date-time parameter an update may clear: absent `None`, empty `Some(None)`.
+    pub fn clearable_datetime(
+        &self,
+        name: &'static str,
+    ) -> Result<Option<Option<OffsetDateTime>>, ParamError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(_) => self.datetime(name).map(Some),
+        }
+    }
+
+    /// A supporting document's `Status` parameter, in either of Twilio's spellings.
+    pub fn document_status(&self) -> Result<Option<DocumentStatus>, ParamError> {
+        self.get("Status")
+            .map(|s| {
+                DocumentStatus::parse(s).ok_or_else(|| ParamError::DocumentStatus(s.to_owned()))
             })
             .transpose()
     }

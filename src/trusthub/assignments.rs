@@ -83,6 +83,25 @@ impl Hub {
         Ok((b, child))
     }
 
+    /// The bundles `object` (an end user or a supporting document) is linked to.
+    pub(crate) fn bundles_holding(&self, object: Sid) -> Result<Vec<Sid>, HubError> {
+        let assigned = self
+            .store()
+            .entity_assignments(None, Some(object), Page::ALL)?;
+        Ok(assigned.into_iter().map(|a| a.bundle_sid).collect())
+    }
+
+    /// Refused (60711) if `object` is on a bundle whose contents cannot change: what a
+    /// bundle under review or approved rests on cannot change under it.
+    pub(crate) fn require_unlocked(&self, object: Sid) -> Result<(), HubError> {
+        for bundle in self.bundles_holding(object)? {
+            if let Some(b) = self.store().bundle(bundle)? {
+                Self::require_editable(&b)?;
+            }
+        }
+        Ok(())
+    }
+
     /// What `object` is, for the link rules.
     fn link_target(&self, object: Sid) -> Result<LinkTarget, HubError> {
         if object.is("IT") {

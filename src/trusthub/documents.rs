@@ -133,6 +133,7 @@ impl Hub {
         let account = caller.account()?;
         rules::check_document_type(&new.document_type)?;
         let sid = new_sid(*b"RD");
+        let now = self.now_text();
         let mut write = Write::default();
         let mut doc = SupportingDocument {
             sid,
@@ -145,8 +146,8 @@ impl Hub {
             mime_type: None,
             file_size: None,
             file_sha256: None,
-            date_created: Some(self.now_text()),
-            date_updated: Some(self.now_text()),
+            date_created: Some(now.clone()),
+            date_updated: Some(now),
             url: None,
         };
         if let Some(upload) = new.file {
@@ -215,14 +216,6 @@ impl Hub {
         Ok((doc, file.content))
     }
 
-    /// The bundles document `sid` is on.
-    fn bundles_holding(&self, sid: Sid) -> Result<Vec<Sid>, HubError> {
-        let assigned = self
-            .store()
-            .entity_assignments(None, Some(sid), Page::ALL)?;
-        Ok(assigned.into_iter().map(|a| a.bundle_sid).collect())
-    }
-
     pub fn update_document(
         &self,
         caller: &Caller,
@@ -247,14 +240,8 @@ impl Hub {
                 status.as_str().to_owned(),
             )));
         }
-        let edits = update.friendly_name.is_some() || update.attributes.is_some();
-        if edits {
-            // What a bundle under review or approved rests on cannot change under it.
-            for bundle in self.bundles_holding(doc.sid)? {
-                if let Some(b) = self.store().bundle(bundle)? {
-                    Self::require_editable(&b)?;
-                }
-            }
+        if update.friendly_name.is_some() || update.attributes.is_some() {
+            self.require_unlocked(doc.sid)?;
         }
         if let Some(name) = update.friendly_name {
             doc.friendly_name = Some(name);

@@ -59,19 +59,6 @@ impl Hub {
             .ok_or(HubError::NotFound(Missing::EndUser(sid)))
     }
 
-    /// Refused (60711) if the end user is on a bundle that cannot change.
-    fn require_unlocked(&self, user: &EndUser) -> Result<(), HubError> {
-        for a in self
-            .store()
-            .entity_assignments(None, Some(user.sid), Page::ALL)?
-        {
-            if let Some(b) = self.store().bundle(a.bundle_sid)? {
-                Self::require_editable(&b)?;
-            }
-        }
-        Ok(())
-    }
-
     pub fn update_end_user(
         &self,
         caller: &Caller,
@@ -80,7 +67,7 @@ impl Hub {
     ) -> Result<EndUser, HubError> {
         let guard = self.lock()?;
         let mut user = self.end_user(caller, sid)?;
-        self.require_unlocked(&user)?;
+        self.require_unlocked(user.sid)?;
         if let Some(name) = update.friendly_name {
             user.friendly_name = Some(name);
         }
@@ -95,13 +82,10 @@ impl Hub {
     pub fn delete_end_user(&self, caller: &Caller, sid: Sid) -> Result<(), HubError> {
         let guard = self.lock()?;
         let user = self.end_user(caller, sid)?;
-        let assigned = self
-            .store()
-            .entity_assignments(None, Some(user.sid), Page::ALL)?;
-        if let Some(a) = assigned.first() {
+        if let Some(bundle) = self.bundles_holding(user.sid)?.first() {
             return Err(HubError::EndUserAssigned {
                 user: user.sid,
-                bundle: a.bundle_sid,
+                bundle: *bundle,
             });
         }
         self.commit(&guard, Write::of(Change::DeleteEndUser(user)))
