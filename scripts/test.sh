@@ -71,6 +71,10 @@ stop_pg() {
 trap stop_pg EXIT
 export CALLSIGN_TEST_POSTGRES="postgres://callsign@127.0.0.1:$pg_port/postgres"
 
+# A clean CI clone builds once: incremental state would only take disk.
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL=0
+fi
 cargo test --all-targets --no-run --quiet
 cargo test -- --include-ignored
 # Benchmarks must keep compiling; running them is a separate, manual step.
