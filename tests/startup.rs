@@ -93,7 +93,7 @@ async fn health_and_readiness_answer_once_serving() {
             ("/health", serde_json::json!({"status": "ok"})),
             (
                 "/ready",
-                serde_json::json!({"status": "ready", "checks": {"listeners": true, "index": true, "store": true}}),
+                serde_json::json!({"status": "ready", "checks": {"listeners": true, "index": true, "store": true, "draining": false}}),
             ),
         ] {
             let response = reqwest::get(format!("http://{}{path}", h.http))

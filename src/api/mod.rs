@@ -133,14 +133,21 @@ async fn health() -> Response {
 
 /// Readiness: the HTTP listener serves only once every listener is bound and the index
 /// is built, so what is left to check is the store: reachable, when other nodes share
-/// it (an embedded SQLite file is always there). 503 while it is not.
+/// it (an embedded SQLite file is always there). 503 while it is not, and while the
+/// server drains before stopping, so that load balancers send calls elsewhere.
 async fn ready(State(s): State<HttpState>) -> Response {
     let store = !s.shared_store || s.metrics.trust_store_up.get() == 1;
+    let draining = s.metrics.draining.get() == 1;
+    let status = match (store, draining) {
+        (_, true) => "draining",
+        (false, false) => "unavailable",
+        (true, false) => "ready",
+    };
     let body = serde_json::json!({
-        "status": if store { "ready" } else { "unavailable" },
-        "checks": {"listeners": true, "index": true, "store": store},
+        "status": status,
+        "checks": {"listeners": true, "index": true, "store": store, "draining": draining},
     });
-    let status = match store {
+    let status = match store && !draining {
         true => StatusCode::OK,
         false => StatusCode::SERVICE_UNAVAILABLE,
     };

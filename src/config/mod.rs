@@ -88,6 +88,10 @@ pub struct SipConfig {
     /// closed.
     #[serde(default = "default_tcp_idle_timeout_secs")]
     pub tcp_idle_timeout_secs: u64,
+    /// On SIGTERM, how long the transactions in flight may take to finish while new
+    /// requests are refused (503); 0 stops at once.
+    #[serde(default = "default_drain_secs")]
+    pub drain_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -362,6 +366,10 @@ fn default_max_tcp_connections() -> usize {
 }
 fn default_tcp_idle_timeout_secs() -> u64 {
     600
+}
+/// Long enough for Timer B's 32 s, within systemd's default 90 s stop timeout.
+fn default_drain_secs() -> u64 {
+    32
 }
 fn default_http_listen() -> Option<SocketAddr> {
     Some(SocketAddr::from(([127, 0, 0, 1], 8080)))

@@ -413,6 +413,24 @@ fn development_settings_beyond_loopback_are_refused_naming_each() {
 }
 
 #[test]
+fn the_drain_is_32_seconds_unless_set_and_at_most_an_hour() {
+    let sip = "[sip]";
+    assert_eq!(load_edited(&[]).unwrap().sip.drain_secs, 32);
+    let none = load_edited(&[(sip, "[sip]\ndrain_secs = 0")]).unwrap();
+    assert_eq!(none.sip.drain_secs, 0);
+    assert!(load_edited(&[(sip, "[sip]\ndrain_secs = 3600")]).is_ok());
+    let err = load_edited(&[(sip, "[sip]\ndrain_secs = 3601")]).unwrap_err();
+    assert_eq!(err, ConfigError::DrainTooLong(3601));
+    assert!(
+        err.to_string()
+            .starts_with("[sip] `drain_secs` must be at most 3600"),
+        "{err}"
+    );
+    let negative = load_edited(&[(sip, "[sip]\ndrain_secs = -1")]).unwrap_err();
+    assert!(negative.to_string().contains("drain_secs"), "{negative}");
+}
+
+#[test]
 fn timer_c_must_exceed_three_minutes() {
     let sip = "[sip]";
     assert_eq!(

@@ -20,6 +20,9 @@ const DEV_LEAF_KEY: &str = include_str!("../../certs/dev/leaf.key");
 /// The operator token of the shipped sample config.
 pub const SAMPLE_OPERATOR_TOKEN: &str = "dev-operator-token-change-me";
 
+/// The longest `[sip] drain_secs` accepted.
+const MAX_DRAIN_SECS: u64 = 3600;
+
 /// The largest `[api] max_document_bytes`: 64 MiB.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -88,6 +91,10 @@ pub enum ConfigError {
         second: String,
         second_net: String,
     },
+    #[error(
+        "[sip] `drain_secs` must be at most 3600 (an hour), got {0}: a stop should not wait longer than that"
+    )]
+    DrainTooLong(u64),
     #[error(
         "[sip] `timer_c_secs` must be more than 180 (RFC 3261 section 16.8: Timer C exceeds 3 minutes), got {0}"
     )]
@@ -227,6 +234,9 @@ impl Config {
         // RFC 3261 section 16.8: Timer C is greater than 3 minutes.
         if sip.timer_c_secs <= 180 && sip.timer_c_secs != 0 {
             return Err(ConfigError::TimerC(sip.timer_c_secs));
+        }
+        if sip.drain_secs > MAX_DRAIN_SECS {
+            return Err(ConfigError::DrainTooLong(sip.drain_secs));
         }
         if !(1024..=65_535).contains(&sip.max_message_size) {
             return Err(ConfigError::MessageSize(sip.max_message_size));

@@ -9,10 +9,14 @@ pub mod settings;
 pub mod signing;
 pub mod trust;
 
+#[cfg(test)]
+mod tests;
+
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use tokio::net::{TcpListener, UdpSocket};
@@ -150,11 +154,23 @@ pub fn reuse_port_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
     UdpSocket::from_std(socket.into())
 }
 
+/// What the outside asks of a running server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Go on serving.
+    Run,
+    /// Drain, then stop (SIGTERM): refuse new requests with 503, let the transactions in
+    /// flight finish within `[sip] drain_secs`.
+    Drain,
+    /// Stop at once (a second SIGTERM; or the sender dropped).
+    Now,
+}
+
 /// How the outside drives a running server.
 #[derive(Clone)]
 pub struct Control {
-    /// Changes (or its sender drops) to stop the server.
-    pub shutdown: watch::Receiver<bool>,
+    /// Set to [`Stop::Drain`] or [`Stop::Now`] (or its sender dropped) to stop the server.
+    pub shutdown: watch::Receiver<Stop>,
     /// Notified to re-read the signing pair and the trust data (SIGHUP).
     pub reload: Arc<Notify>,
     /// Counts finished reload attempts, successful or not, so callers can wait for one.
@@ -163,8 +179,8 @@ pub struct Control {
 
 impl Control {
     /// A control with its shutdown sender.
-    pub fn new() -> (Control, watch::Sender<bool>) {
-        let (stop_tx, stop_rx) = watch::channel(false);
+    pub fn new() -> (Control, watch::Sender<Stop>) {
+        let (stop_tx, stop_rx) = watch::channel(Stop::Run);
         let (reloaded, _) = watch::channel(0);
         let control = Control {
             shutdown: stop_rx,
@@ -186,16 +202,18 @@ fn shown(addr: Option<std::net::SocketAddr>) -> String {
 pub async fn run(config: Config, listeners: Listeners, control: Control) -> Result<(), ServeError> {
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let mut stop = control.shutdown.clone();
-    let token = shutdown.clone();
-    tasks.spawn(async move {
-        // A change, or a dropped sender, stops the server.
-        tokio::select! {
-            _ = stop.changed() => token.cancel(),
-            _ = token.cancelled() => {}
-        }
-        notify::send("STOPPING=1");
-    });
+    let core = Arc::new(OnceLock::new());
+    let drain = Draining {
+        grace: Duration::from_secs(config.sip.drain_secs),
+        // The ACK and BYE that follow an answer come within a round trip or two.
+        quiet: 2 * Duration::from_millis(config.sip.t1_ms),
+    };
+    tasks.spawn(stop_when_asked(
+        control.shutdown.clone(),
+        shutdown.clone(),
+        Arc::clone(&core),
+        drain,
+    ));
     let background = TaskTracker::new();
     let served = serve(
         config,
@@ -206,18 +224,96 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
         &mut tasks,
     )
     .await;
-    match &served {
-        // Listeners bound, index built, every task started.
-        Ok(()) => {
-            notify::send("READY=1\nSTATUS=serving calls");
+    match served {
+        Ok(c) => {
+            let _ = core.set(c);
         }
-        Err(_) => shutdown.cancel(),
+        Err(e) => {
+            shutdown.cancel();
+            while tasks.join_next().await.is_some() {}
+            background.close();
+            background.wait().await;
+            return Err(e);
+        }
     }
+    // Listeners bound, index built, every task started.
+    notify::send("READY=1\nSTATUS=serving calls");
     while tasks.join_next().await.is_some() {}
     background.close();
     background.wait().await;
     info!("callsign stopped");
-    served
+    Ok(())
+}
+
+/// How a drain ends: after `grace` at the latest; sooner once nothing is in flight and
+/// no request of an existing dialog came for `quiet`.
+#[derive(Debug, Clone, Copy)]
+pub struct Draining {
+    pub grace: Duration,
+    pub quiet: Duration,
+}
+
+/// How often a drain looks at what is left in flight.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
+
+/// Waits until the outside asks the server to stop, drains `core` when asked to (and
+/// when the server got as far as having one), then cancels `shutdown`, which stops every
+/// task. A `shutdown` cancelled first (a failed start) ends it too.
+async fn stop_when_asked(
+    mut stop: watch::Receiver<Stop>,
+    shutdown: CancellationToken,
+    core: Arc<OnceLock<Arc<Core>>>,
+    drain: Draining,
+) {
+    let asked = tokio::select! {
+        asked = stop.wait_for(|s| *s != Stop::Run) => asked.map_or(Stop::Now, |s| *s),
+        _ = shutdown.cancelled() => Stop::Now,
+    };
+    notify::send("STOPPING=1");
+    if asked == Stop::Drain
+        && let Some(core) = core.get()
+    {
+        drain_core(core, drain, &mut stop).await;
+    }
+    shutdown.cancel();
+}
+
+/// Drains `core`: new requests get 503 while the transactions in flight finish. Returns
+/// once nothing is left, when `drain.grace` is over, or when asked to stop at once.
+/// Time is tokio's, so tests run it on a paused clock.
+pub async fn drain_core(core: &Core, drain: Draining, stop: &mut watch::Receiver<Stop>) {
+    let started = tokio::time::Instant::now();
+    let deadline = started + drain.grace;
+    core.start_drain(drain.grace.as_secs());
+    core.ctx.metrics.draining.set(1);
+    info!(
+        grace_secs = drain.grace.as_secs(),
+        in_flight = core.table.in_flight(),
+        "draining: new requests get 503 while the transactions in flight finish"
+    );
+    loop {
+        let now = tokio::time::Instant::now();
+        if core.drained(now.into_std(), drain.quiet) {
+            let ms = now.duration_since(started).as_millis() as u64;
+            info!(elapsed_ms = ms, "drained: nothing left in flight");
+            return;
+        }
+        if now >= deadline {
+            warn!(
+                in_flight = core.table.in_flight(),
+                grace_secs = drain.grace.as_secs(),
+                "drain grace period over: stopping with transactions in flight"
+            );
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(DRAIN_POLL.min(deadline - now)) => {}
+            _ = stop.wait_for(|s| *s == Stop::Now) => {
+                warn!(in_flight = core.table.in_flight(), "asked to stop at once: drain cut short");
+                return;
+            }
+        }
+    }
 }
 
 /// Starts everything on `tasks` and `background`, or says why it cannot.
@@ -228,7 +324,7 @@ async fn serve(
     shutdown: &CancellationToken,
     background: &TaskTracker,
     tasks: &mut JoinSet<()>,
-) -> Result<(), ServeError> {
+) -> Result<Arc<Core>, ServeError> {
     let (signer, chain_pem, not_after) = signing::load(&config.signing, clock::now_unix())?;
     let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
     if let Some(dir) = &config.signing.identity_key_dir {
@@ -349,5 +445,5 @@ async fn serve(
         control,
         shutdown.clone(),
     ));
-    Ok(())
+    Ok(core)
 }

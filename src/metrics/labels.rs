@@ -67,6 +67,8 @@ label! {
         SigningFailed => "signing_failed",
         /// The transaction table is full (503).
         Overloaded => "overloaded",
+        /// A new request while the server drains before stopping (503 with Retry-After).
+        Draining => "draining",
         /// The TCP connection limit is reached: the connection is closed, or a message
         /// that needs a new connection is dropped.
         TcpConnectionLimit => "tcp_connection_limit",

@@ -83,6 +83,8 @@ pub struct Metrics {
     pub trust_store_up: Gauge,
     pub trust_feed_reconnects: Counter,
     pub transactions: Gauge,
+    /// 1 while the server drains before stopping (SIGTERM), else 0.
+    pub draining: Gauge,
     pub pipeline_seconds: Histogram,
     pub build_info: Family<BuildLabels, Gauge>,
     /// Seconds until each signing certificate expires, as of the scrape
@@ -121,6 +123,7 @@ impl Metrics {
             trust_store_up: Gauge::default(),
             trust_feed_reconnects: Counter::default(),
             transactions: Gauge::default(),
+            draining: Gauge::default(),
             // 5 µs .. ~80 ms in factor-2 steps.
             pipeline_seconds: Histogram::new(exponential_buckets(5e-6, 2.0, 15)),
             build_info: Family::default(),
@@ -228,6 +231,11 @@ impl Metrics {
             "trust_feed_reconnects",
             "Times the shared store's change listener reconnected",
             m.trust_feed_reconnects.clone(),
+        );
+        registry.register(
+            "draining",
+            "1 while the server drains before stopping: new requests get 503, those in flight finish",
+            m.draining.clone(),
         );
         registry.register(
             "transactions",

@@ -2,7 +2,9 @@
 //! pipeline, and returns what to send. Shared by every transport task; no sockets.
 
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use tracing::{debug, warn};
 
@@ -49,6 +51,25 @@ struct Job {
 pub struct Core {
     pub ctx: Context,
     pub table: Table,
+    drain: Drain,
+}
+
+/// Whether the proxy is draining ([`Core::start_drain`]).
+#[derive(Default)]
+struct Drain {
+    on: AtomicBool,
+    /// The `Retry-After` of the 503s that refuse new requests.
+    retry_after: OnceLock<String>,
+    /// When the last request of an existing dialog arrived while draining.
+    last_request: Mutex<Option<Instant>>,
+}
+
+impl Drain {
+    fn saw_request(&self, now: Instant) {
+        if let Ok(mut last) = self.last_request.lock() {
+            *last = Some(last.map_or(now, |at| at.max(now)));
+        }
+    }
 }
 
 impl Core {
@@ -56,6 +77,7 @@ impl Core {
         Core {
             ctx,
             table: Table::new(),
+            drain: Drain::default(),
         }
     }
 
@@ -154,6 +176,41 @@ impl Core {
         self.ctx.metrics.transactions.set(self.table.len() as i64);
     }
 
+    /// Answers `msg` 503 Service Unavailable with `Retry-After`, counted under `cause`.
+    fn unavailable(
+        &self,
+        msg: &Message<'_>,
+        id: u64,
+        reply_to: Peer,
+        cause: Rejected,
+        retry_after: &str,
+        out: &mut Vec<Output>,
+    ) {
+        self.ctx.metrics.rejected(cause);
+        let tag = self.ctx.local_tag(id);
+        let mut resp = Vec::with_capacity(512);
+        let extra = [(HeaderName::RetryAfter, retry_after)];
+        let reason = "Service Unavailable";
+        build_response(msg, 503, reason, Some(&tag), &extra, &mut resp);
+        out.push(Output::to_peer(reply_to, resp));
+    }
+
+    /// Starts draining: from now on new requests (those without a To tag) are refused
+    /// with 503 and `Retry-After: retry_after_secs`, so that callers try another node,
+    /// while the transactions in flight and the requests of existing dialogs go on.
+    pub fn start_drain(&self, retry_after_secs: u64) {
+        let _ = self.drain.retry_after.set(retry_after_secs.to_string());
+        self.drain.on.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a drain has nothing left to wait for at `now`: no transaction awaits its
+    /// final response, and no request of an existing dialog arrived within `quiet` (the
+    /// ACK and BYE that follow an answer).
+    pub fn drained(&self, now: Instant, quiet: Duration) -> bool {
+        let last = self.drain.last_request.lock().map_or(None, |l| *l);
+        self.table.in_flight() == 0 && last.is_none_or(|at| now >= at + quiet)
+    }
+
     fn on_request(
         &self,
         msg: &Message<'_>,
@@ -202,27 +259,26 @@ impl Core {
             }
             Reservation::New(id) => id,
         };
-        let reply_to = response_peer(msg, src);
+        if self.drain.on.load(Ordering::Relaxed) {
+            if msg.to_tag().is_none() {
+                // A new dialog or a standalone request: another node should take it.
+                self.table.release(&key);
+                debug!(call_id = msg.call_id(), src = %src.addr, "draining: 503");
+                let retry_after = self.drain.retry_after.get().map_or("0", String::as_str);
+                self.unavailable(msg, id, reply_to, Rejected::Draining, retry_after, out);
+                return None;
+            }
+            // A request within a dialog set up before the drain goes on as usual.
+            self.drain.saw_request(now);
+        }
         if self.table.len() > self.ctx.max_transactions {
             self.table.release(&key);
             let cause = Rejected::Overloaded;
-            self.ctx.metrics.rejected(cause);
             let now_unix = unix_seconds(wall);
             if let Some(suppressed) = self.ctx.noisy(src.addr.ip(), cause.as_str(), now_unix) {
                 warn!(call_id = msg.call_id(), src = %src.addr, suppressed, "transaction table full: 503");
             }
-            let tag = self.ctx.local_tag(id);
-            let mut resp = Vec::with_capacity(512);
-            let extra = [(HeaderName::RetryAfter, "5")];
-            build_response(
-                msg,
-                503,
-                "Service Unavailable",
-                Some(&tag),
-                &extra,
-                &mut resp,
-            );
-            out.push(Output::to_peer(reply_to, resp));
+            self.unavailable(msg, id, reply_to, cause, "5", out);
             return None;
         }
         let verifying = matches!(self.ctx.classify(src.addr.ip()), PeerClass::Trunk(t) if t.role == Role::Verify);

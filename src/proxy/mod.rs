@@ -21,7 +21,7 @@ pub mod verstat;
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use std::net::SocketAddr;
 

@@ -64,6 +64,14 @@ impl Table {
         self.len() == 0
     }
 
+    /// Transactions whose previous hop still waits for a final response: those held
+    /// (reserved keys not inserted yet, such as INVITEs being verified) and those
+    /// proceeding. Walks every shard: for draining, not for the hot path.
+    pub fn in_flight(&self) -> usize {
+        let held = self.len().saturating_sub(self.txns.len());
+        held + self.txns.iter().filter(|t| t.awaits_final()).count()
+    }
+
     pub fn lookup(&self, key: &ServerKey) -> Option<u64> {
         self.index.get(key).map(|e| *e)
     }

@@ -257,6 +257,11 @@ impl Txn {
     }
 
     /// Which next hop the client side talks to: 0 for the first, one more per failover.
+    /// Whether the previous hop still waits for this transaction's final response.
+    pub fn awaits_final(&self) -> bool {
+        self.server == Server::Proceeding
+    }
+
     pub fn attempt(&self) -> u32 {
         self.attempt
     }

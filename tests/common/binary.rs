@@ -59,11 +59,33 @@ pub struct Served {
 
 impl Served {
     /// SIGTERM, the orderly stop; waits for the process and returns how it ended.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        self.wait()
+    }
+
+    /// Sends the signal `name` (`TERM`, `HUP`, ...) without waiting.
+    pub fn signal(&self, name: &str) {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success(), "kill -TERM {pid}");
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name} {pid}");
+    }
+
+    /// Waits for the process to end (it must end by itself) and returns how it ended.
+    pub fn wait(mut self) -> std::process::ExitStatus {
         self.child.wait().unwrap()
+    }
+
+    /// Whether it has logged a line containing `needle`.
+    pub fn logged(&self, needle: &str) -> bool {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(needle))
     }
 
     /// SIGKILL: no shutdown, no checkpoint. Waits until the process is gone.

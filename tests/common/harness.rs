@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use callsign::config::Config;
-use callsign::daemon::{self, Control, Listeners};
+use callsign::daemon::{self, Control, Listeners, Stop};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::watch;
@@ -30,7 +30,7 @@ pub struct Harness {
     pub control: Control,
     /// The public key (SEC1) of the certificate the server signs with.
     pub leaf_public_key: Vec<u8>,
-    stop: watch::Sender<bool>,
+    stop: watch::Sender<Stop>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -69,7 +69,7 @@ impl Harness {
     /// Stops this server, waits until it has, and starts `next` on the same directory
     /// (and so the same PKI and store).
     pub async fn restart(mut self, next: TestServer) -> Harness {
-        let _ = self.stop.send(true);
+        let _ = self.stop.send(Stop::Now);
         if let Some(server) = self.server.take() {
             tokio::time::timeout(WAIT, server).await.unwrap().unwrap();
         }
@@ -87,7 +87,7 @@ impl Harness {
     }
 
     pub async fn stop(mut self) {
-        let _ = self.stop.send(true);
+        let _ = self.stop.send(Stop::Now);
         if let Some(server) = self.server.take() {
             tokio::time::timeout(WAIT, server)
                 .await
@@ -148,7 +148,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
+        let _ = self.stop.send(Stop::Now);
     }
 }
 

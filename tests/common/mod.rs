@@ -54,9 +54,17 @@ pub fn fresh_database() -> String {
     callsign::store::postgres::create_database(&server, &name).unwrap()
 }
 
+/// An HTTP client, with the TLS provider reqwest needs installed first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A metric's value on the server whose HTTP address is `http`, when it answers.
 pub async fn metric(http: std::net::SocketAddr, name: &str) -> Option<f64> {
-    let text = reqwest::get(format!("http://{http}/metrics"))
+    let text = http_client()
+        .get(format!("http://{http}/metrics"))
+        .send()
         .await
         .ok()?
         .text()

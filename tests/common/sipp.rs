@@ -16,7 +16,8 @@ pub fn free_udp_port() -> u16 {
         .port()
 }
 
-fn scenario(name: &str) -> String {
+/// The path of the SIPp scenario `name` in tests/sipp.
+pub fn scenario(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sipp")
         .join(name)
@@ -60,7 +61,7 @@ pub async fn invites_at_uas(
 ) -> Vec<String> {
     let trace = dir.join(format!("uas_{tag}.log"));
     let _ = std::fs::remove_file(&trace);
-    let mut uas = Command::new("sipp")
+    let uas = Command::new("sipp")
         .args(["-sf", &scenario("uas.xml"), "-i", "127.0.0.1"])
         .args(["-p", &uas_port.to_string()])
         .args(["-m", &calls.to_string(), "-nostdin", "-timeout", "60s"])
@@ -72,43 +73,10 @@ pub async fn invites_at_uas(
         .expect("sipp is installed (Debian package sip-tester)");
     // Should the UAC's first INVITE beat the UAS to its socket, the proxy's Timer A
     // retransmission delivers it.
-    let uac_port = free_udp_port();
-    let out = tokio::task::spawn_blocking({
-        let dir = dir.to_owned();
-        let (caller, trunk_ip) = (caller.to_string(), trunk_ip.to_string());
-        move || {
-            Command::new("sipp")
-                .args(["-sf", &scenario("uac.xml"), "-i", &trunk_ip])
-                .args(["-p", &uac_port.to_string()])
-                .args(["-key", "caller", &caller, "-s", "2155550131"])
-                .args(["-m", &calls.to_string(), "-r", "25", "-l", "25"])
-                .args([
-                    "-nostdin",
-                    "-timeout",
-                    "60s",
-                    "-timeout_error",
-                    "-trace_err",
-                ])
-                .arg(target.to_string())
-                .current_dir(&dir)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "SIPp UAC reported failed calls: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = uac_calls(target, dir, trunk_ip, caller, calls, 25).await;
     // The UAS exits after its last call (bounded by its -timeout); its trace then holds
     // every INVITE.
-    let uas_status = tokio::task::spawn_blocking(move || uas.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(uas_status.success(), "SIPp UAS reported failed calls");
+    every_call_completed(out, uas).await;
     let invites = invites(&std::fs::read_to_string(&trace).unwrap());
     assert_eq!(
         invites.len() as u32,
@@ -116,6 +84,58 @@ pub async fn invites_at_uas(
         "one INVITE per call at the UAS"
     );
     invites
+}
+
+/// Runs SIPp's UAC (tests/sipp/uac.xml) on `trunk_ip`: `calls` calls from `caller` to
+/// 2155550131 through `target`, `rate` a second with at most `rate` at once (or all of
+/// them, when fewer), tracing errors in `dir`. Its output once it has finished.
+pub async fn uac_calls(
+    target: SocketAddr,
+    dir: &Path,
+    trunk_ip: &str,
+    caller: &str,
+    calls: u32,
+    rate: u32,
+) -> std::process::Output {
+    let uac_port = free_udp_port();
+    let dir = dir.to_owned();
+    let (caller, trunk_ip) = (caller.to_string(), trunk_ip.to_string());
+    let (calls, rate) = (calls.to_string(), rate.to_string());
+    tokio::task::spawn_blocking(move || {
+        Command::new("sipp")
+            .args(["-sf", &scenario("uac.xml"), "-i", &trunk_ip])
+            .args(["-p", &uac_port.to_string()])
+            .args(["-key", "caller", &caller, "-s", "2155550131"])
+            .args(["-m", &calls, "-r", &rate, "-l", &rate])
+            .args([
+                "-nostdin",
+                "-timeout",
+                "60s",
+                "-timeout_error",
+                "-trace_err",
+            ])
+            .arg(target.to_string())
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// Asserts that every call of a finished SIPp UAC (its output `uac`) and of the SIPp UAS
+/// `uas` completed, waiting for the UAS to exit (bounded by its `-timeout`).
+pub async fn every_call_completed(uac: std::process::Output, mut uas: std::process::Child) {
+    assert!(
+        uac.status.success(),
+        "SIPp UAC reported failed calls: {}\n{}",
+        String::from_utf8_lossy(&uac.stdout),
+        String::from_utf8_lossy(&uac.stderr)
+    );
+    let uas_status = tokio::task::spawn_blocking(move || uas.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(uas_status.success(), "SIPp UAS reported failed calls");
 }
 
 /// Places `calls` SIPp calls from a UAC on `trunk_ip` with calling number `caller`

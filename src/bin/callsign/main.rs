@@ -16,7 +16,7 @@ use tokio::sync::{Notify, watch};
 use tracing_subscriber::EnvFilter;
 
 use callsign::config::Config;
-use callsign::daemon::{self, Control, Listeners};
+use callsign::daemon::{self, Control, Listeners, Stop};
 use callsign::tn::Numbering;
 use certs::CertsCommand;
 use sign::SignArgs;
@@ -159,23 +159,35 @@ fn serve(path: Option<PathBuf>) -> Result<()> {
     })
 }
 
-fn spawn_signal_handlers(stop: watch::Sender<bool>, reload: Arc<Notify>) -> Result<()> {
+/// SIGHUP reloads. The first SIGTERM or SIGINT drains (new requests get 503 while those in
+/// flight finish, within `[sip] drain_secs`); a second one stops at once.
+fn spawn_signal_handlers(stop: watch::Sender<Stop>, reload: Arc<Notify>) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP")?;
     let mut term = signal(SignalKind::terminate()).context("installing SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT")?;
     tokio::spawn(async move {
         loop {
-            tokio::select! {
+            let signal = tokio::select! {
                 _ = hup.recv() => {
                     tracing::info!("SIGHUP: reloading trust data");
                     reload.notify_one();
+                    continue;
                 }
-                _ = term.recv() => break,
-                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            if *stop.borrow() == Stop::Run {
+                tracing::info!(
+                    signal,
+                    "shutting down: draining first (send it again to stop at once)"
+                );
+                let _ = stop.send(Stop::Drain);
+            } else {
+                tracing::warn!(signal, "stopping at once");
+                let _ = stop.send(Stop::Now);
             }
         }
-        tracing::info!("shutting down");
-        let _ = stop.send(true);
     });
     Ok(())
 }

@@ -1,11 +1,12 @@
-//! The core under a barrage: what an attacker can make it log.
+//! The core under a barrage (what an attacker can make it log), and draining.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::proxy::testing::{TRUNK, context, udp, wall};
+use crate::proxy::Dest;
+use crate::proxy::testing::{CARRIER, TRUNK, context, invite, udp, wall};
 
 /// A log sink that keeps every line written.
 #[derive(Clone, Default)]
@@ -96,7 +97,6 @@ fn a_barrage_of_malformed_datagrams_writes_a_bounded_number_of_lines() {
 #[test]
 fn a_barrage_of_refused_calls_and_forged_responses_writes_a_bounded_number_of_lines() {
     use crate::proxy::pipeline::{branch, branch_parts};
-    use crate::proxy::testing::invite;
 
     let (ctx, _) = context();
     let core = Core::new(ctx);
@@ -162,4 +162,130 @@ fn a_barrage_of_refused_calls_and_forged_responses_writes_a_bounded_number_of_li
         assert!(metrics.contains(sample), "{sample} missing from {metrics}");
     }
     assert_eq!(counted(&core, "callsign_calls_unsigned_total{"), 25_000);
+}
+
+/// The first line of each output, with where it goes.
+fn sent(out: &[Output]) -> Vec<(String, String)> {
+    out.iter()
+        .map(|o| {
+            let text = String::from_utf8_lossy(&o.bytes);
+            let line = text.lines().next().unwrap_or_default().to_owned();
+            (format!("{:?}", o.to), line)
+        })
+        .collect()
+}
+
+/// The carrier's answer `status` to the request forwarded in `out`.
+fn carrier_answer(out: &[Output], status: u16, reason: &str) -> Vec<u8> {
+    let forwarded = out
+        .iter()
+        .find(|o| o.bytes.starts_with(b"INVITE "))
+        .expect("a forwarded INVITE");
+    let msg = Message::parse(&forwarded.bytes).unwrap();
+    let mut resp = Vec::new();
+    build_response(&msg, status, reason, Some("b2"), &[], &mut resp);
+    resp
+}
+
+#[test]
+fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
+    let (ctx, _) = context();
+    let core = Core::new(ctx);
+    let quiet = Duration::from_secs(1);
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    core.handle(udp(TRUNK), invite("").as_bytes(), t0, wall(), &mut out);
+    assert_eq!(core.table.in_flight(), 1);
+    let answer = carrier_answer(&out, 200, "OK");
+
+    core.start_drain(32);
+    // A new call is refused, and told when to come back.
+    let second = invite("")
+        .replace("c1@test", "c2@test")
+        .replace("z9hG4bK-1", "z9hG4bK-2");
+    out.clear();
+    core.handle(udp(TRUNK), second.as_bytes(), t0, wall(), &mut out);
+    let refusal = String::from_utf8(out[0].bytes.clone()).unwrap();
+    assert!(
+        refusal.starts_with("SIP/2.0 503 Service Unavailable\r\n"),
+        "{refusal}"
+    );
+    assert!(refusal.contains("\r\nRetry-After: 32\r\n"), "{refusal}");
+    assert!(refusal.contains("Call-ID: c2@test"), "{refusal}");
+    assert_eq!(
+        counted(
+            &core,
+            "callsign_requests_rejected_total{cause=\"draining\"}"
+        ),
+        1
+    );
+    // The call in flight goes on: its retransmission is absorbed, not refused.
+    out.clear();
+    core.handle(udp(TRUNK), invite("").as_bytes(), t0, wall(), &mut out);
+    assert_eq!(sent(&out).len(), 1);
+    assert_eq!(sent(&out)[0].1, "SIP/2.0 100 Trying");
+    assert_eq!(core.table.in_flight(), 1);
+    assert!(!core.drained(t0 + Duration::from_secs(60), quiet));
+
+    // Its answer reaches the trunk, and then nothing is in flight.
+    out.clear();
+    core.handle(udp(CARRIER), &answer, t0, wall(), &mut out);
+    assert_eq!(
+        sent(&out),
+        [(
+            format!("{:?}", Dest::Peer(udp(TRUNK))),
+            "SIP/2.0 200 OK".to_owned()
+        )]
+    );
+    assert_eq!(core.table.in_flight(), 0);
+    assert!(core.drained(t0, quiet));
+
+    // The call's BYE is forwarded, and the drain waits `quiet` for what follows it.
+    let bye = format!(
+        "BYE sip:2155550121@127.0.0.1:5070;transport=udp SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {CARRIER};branch=z9hG4bK-bye\r\n\
+         Route: <sip:127.0.0.1:5060;transport=udp;lr>\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:2155550131@carrier.example>;tag=b2\r\n\
+         To: <sip:2155550121@127.0.0.1>;tag=a1\r\n\
+         Call-ID: c1@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    );
+    let t1 = t0 + Duration::from_millis(300);
+    out.clear();
+    core.handle(udp(CARRIER), bye.as_bytes(), t1, wall(), &mut out);
+    assert_eq!(sent(&out).len(), 1, "{:?}", sent(&out));
+    assert!(sent(&out)[0].1.starts_with("BYE "), "{:?}", sent(&out));
+    assert_eq!(core.table.in_flight(), 1);
+    assert!(
+        !core.drained(t1 + quiet, quiet),
+        "the BYE awaits its answer"
+    );
+    let bye_fwd = Message::parse(&out[0].bytes).unwrap();
+    let mut ok = Vec::new();
+    build_response(&bye_fwd, 200, "OK", None, &[], &mut ok);
+    out.clear();
+    core.handle(udp(TRUNK), &ok, t1, wall(), &mut out);
+    assert_eq!(sent(&out)[0].1, "SIP/2.0 200 OK");
+    assert_eq!(core.table.in_flight(), 0);
+    assert!(
+        !core.drained(t1 + quiet / 2, quiet),
+        "within the quiet period"
+    );
+    assert!(core.drained(t1 + quiet, quiet));
+}
+
+#[test]
+fn a_core_that_is_not_draining_takes_new_calls() {
+    let (ctx, _) = context();
+    let core = Core::new(ctx);
+    let mut out = Vec::new();
+    core.handle(
+        udp(TRUNK),
+        invite("").as_bytes(),
+        Instant::now(),
+        wall(),
+        &mut out,
+    );
+    assert!(sent(&out).iter().any(|(_, l)| l.starts_with("INVITE ")));
+    assert_eq!(counted(&core, "callsign_requests_rejected_total"), 0);
 }

@@ -1,0 +1,94 @@
+//! Draining on a virtual clock: how long a drain waits, and what ends it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::{DRAIN_POLL, Draining, Stop, drain_core};
+use crate::proxy::Core;
+use crate::proxy::testing::{CARRIER, TRUNK, context, invite, udp, wall};
+use crate::sip::{Message, build_response};
+
+const DRAIN: Draining = Draining {
+    grace: Duration::from_secs(30),
+    quiet: Duration::from_secs(1),
+};
+
+/// A core with one call in flight: the trunk's INVITE forwarded, unanswered. Returns the
+/// carrier's 200 for it too.
+fn core_with_a_call() -> (Arc<Core>, Vec<u8>) {
+    let (ctx, _) = context();
+    let core = Core::new(ctx);
+    let mut out = Vec::new();
+    let now = Instant::now().into_std();
+    core.handle(udp(TRUNK), invite("").as_bytes(), now, wall(), &mut out);
+    let forwarded = out
+        .iter()
+        .find(|o| o.bytes.starts_with(b"INVITE "))
+        .expect("the INVITE is forwarded");
+    let mut answer = Vec::new();
+    let msg = Message::parse(&forwarded.bytes).unwrap();
+    build_response(&msg, 200, "OK", Some("b2"), &[], &mut answer);
+    assert_eq!(core.table.in_flight(), 1);
+    (Arc::new(core), answer)
+}
+
+/// Drains `core` in a task of its own.
+fn spawn_drain(core: &Arc<Core>, mut stop: watch::Receiver<Stop>) -> JoinHandle<()> {
+    let core = Arc::clone(core);
+    tokio::spawn(async move { drain_core(&core, DRAIN, &mut stop).await })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_drain_gives_up_on_a_call_in_flight_at_its_grace_period() {
+    let (core, _) = core_with_a_call();
+    let (_keep, mut stop) = watch::channel(Stop::Drain);
+    let started = Instant::now();
+    drain_core(&core, DRAIN, &mut stop).await;
+    assert_eq!(started.elapsed(), DRAIN.grace);
+    assert_eq!(core.table.in_flight(), 1);
+    assert_eq!(core.ctx.metrics.draining.get(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_drain_ends_once_the_call_in_flight_is_answered() {
+    let (core, answer) = core_with_a_call();
+    let (_keep, stop) = watch::channel(Stop::Drain);
+    let started = Instant::now();
+    let draining = spawn_drain(&core, stop);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(!draining.is_finished());
+    let mut out = Vec::new();
+    let now = Instant::now().into_std();
+    core.handle(udp(CARRIER), &answer, now, wall(), &mut out);
+    assert_eq!(out.len(), 1, "the 200 goes to the trunk");
+    draining.await.unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(5), "{took:?}");
+    assert!(took <= Duration::from_secs(5) + DRAIN_POLL, "{took:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_drain_ends_at_once() {
+    let (ctx, _) = context();
+    let core = Core::new(ctx);
+    let (_keep, mut stop) = watch::channel(Stop::Drain);
+    let started = Instant::now();
+    drain_core(&core, DRAIN, &mut stop).await;
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_now_cuts_a_drain_short() {
+    let (core, _) = core_with_a_call();
+    let (tx, stop) = watch::channel(Stop::Drain);
+    let started = Instant::now();
+    let draining = spawn_drain(&core, stop);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    tx.send(Stop::Now).unwrap();
+    draining.await.unwrap();
+    assert_eq!(started.elapsed(), Duration::from_secs(3));
+}
