@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the external test peers when they are missing
-# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, Node.js, and the
+# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, Node.js, promtool
+# from Debian's prometheus package, and the
 # official `twilio` Python package in a virtualenv at target/twilio-venv and npm package
 # in target/twilio-node), starts a throwaway
 # PostgreSQL cluster, then runs every test, including the ones plain `cargo test` leaves
@@ -26,6 +27,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing test peers: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+# promtool, for the alerting rules in deploy/prometheus (src/metrics/tests.rs): taken
+# out of Debian's prometheus package into target/promtool rather than installing the
+# package, which would start a Prometheus server and a node exporter on fixed ports.
+if command -v promtool >/dev/null 2>&1; then
+  export CALLSIGN_PROMTOOL="$(command -v promtool)"
+else
+  promtool=target/promtool/usr/bin/promtool
+  if [ ! -x "$promtool" ]; then
+    echo "extracting promtool from Debian's prometheus package into target/promtool"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    mkdir -p target/promtool
+    (cd target/promtool && apt-get download -qq prometheus 2>/dev/null \
+      && dpkg-deb -x prometheus_*.deb . && rm -f prometheus_*.deb usr/bin/prometheus)
+  fi
+  export CALLSIGN_PROMTOOL="$PWD/$promtool"
 fi
 
 # Twilio's Python helper library, for the wire-compatibility test (tests/twilio_compat.rs).

@@ -108,6 +108,18 @@ async fn what_the_http_layer_refuses_has_twilios_error_shape() {
     // The server goes on serving.
     let (status, _) = raw(&h, &get("/v1/EndUsers", "")).await;
     assert_eq!(status, 200);
+    // What reached the router is counted by status; hyper's own refusals cannot be.
+    for (status, n) in [(400, 1), (404, 1), (405, 1)] {
+        h.assert_metric(&format!(
+            "callsign_api_errors_total{{status=\"{status}\"}} {n}"
+        ))
+        .await;
+    }
+    let metrics = h.http_get("/metrics").await;
+    assert!(
+        !metrics.contains("callsign_api_errors_total{status=\"200\"}"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

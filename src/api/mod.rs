@@ -87,6 +87,7 @@ pub fn router(
         Some(api) => routes::router(api),
         None => routes::unavailable(),
     };
+    let counted = Arc::clone(&state.metrics);
     let mut router = Router::new()
         .route(x5u_path, get(x5u))
         .route("/metrics", get(metrics))
@@ -124,6 +125,24 @@ pub fn router(
         .fallback(not_found)
         .with_state(state)
         .merge(trust_hub)
+        .layer(axum::middleware::from_fn_with_state(counted, count_errors))
+}
+
+/// Counts the Trust Hub API's error responses by status (`callsign_api_errors_total`):
+/// those to paths under `/v1/` and `/2010-04-01/`, routed or not.
+async fn count_errors(
+    State(metrics): State<Arc<Metrics>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    let api = path.starts_with("/v1/") || path.starts_with("/2010-04-01/");
+    let response = next.run(request).await;
+    let status = response.status();
+    if api && (status.is_client_error() || status.is_server_error()) {
+        metrics.api_error(status.as_u16());
+    }
+    response
 }
 
 /// Liveness: the process answers HTTP.

@@ -38,6 +38,11 @@ pub struct CauseLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StageLabels {
     pub stage: &'static str,
 }
@@ -73,6 +78,7 @@ pub struct Metrics {
     pub trust_reloads: Family<CauseLabels, Counter>,
     pub signing_reloads: Family<CauseLabels, Counter>,
     pub internal_panics: Family<StageLabels, Counter>,
+    pub api_errors: Family<StatusLabels, Counter>,
     pub identity_stripped: Counter,
     pub retransmissions_absorbed: Counter,
     pub origination_failovers: Counter,
@@ -113,6 +119,7 @@ impl Metrics {
             trust_reloads: Family::default(),
             signing_reloads: Family::default(),
             internal_panics: Family::default(),
+            api_errors: Family::default(),
             identity_stripped: Counter::default(),
             retransmissions_absorbed: Counter::default(),
             origination_failovers: Counter::default(),
@@ -186,6 +193,11 @@ impl Metrics {
             "internal_panics",
             "Panics caught while handling a message (the message is dropped), by stage",
             m.internal_panics.clone(),
+        );
+        registry.register(
+            "api_errors",
+            "Trust Hub API responses with a 4xx or 5xx status, by status",
+            m.api_errors.clone(),
         );
         registry.register(
             "identity_stripped",
@@ -273,6 +285,13 @@ impl Metrics {
         count(&self.requests_rejected, cause.as_str());
     }
 
+    /// A Trust Hub API response with a 4xx or 5xx status.
+    pub fn api_error(&self, status: u16) {
+        self.api_errors
+            .get_or_create(&StatusLabels { status })
+            .inc();
+    }
+
     pub fn parse_error(&self, cause: Discarded) {
         count(&self.parse_errors, cause.as_str());
     }
@@ -296,7 +315,6 @@ impl Metrics {
         self.internal_panics.get_or_create(&labels).inc();
     }
 
-    /// The OpenMetrics text exposition.
     /// Sets [`Metrics::certificate_expiry_seconds`] at `now` for `[signing]`'s
     /// certificate and `identities` (SID and not-after), dropping any other identity.
     pub fn certificates_expire(&self, identities: &[(String, i64)], now: i64) {
@@ -313,6 +331,7 @@ impl Metrics {
         }
     }
 
+    /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.

@@ -164,3 +164,145 @@ fn certificate_expiry_is_as_of_the_scrape_and_forgets_removed_identities() {
     );
     assert!(text.contains(&build), "{text}");
 }
+
+/// The base names (no `_total`, `_bucket`, `_sum`, `_count`) of the `callsign_` metrics
+/// named in `text`, including those a name regex such as `callsign_calls_(a|b)_total`
+/// stands for.
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let word = |t: &str| -> String {
+        t.chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect()
+    };
+    let mut names = std::collections::BTreeSet::new();
+    for (at, _) in text.match_indices("callsign_") {
+        // A metric name starts the token: not the tail of a longer word.
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let head = word(&text[at..]);
+        let rest = &text[at + head.len()..];
+        let full: Vec<String> = match rest.strip_prefix('(').and_then(|r| r.split_once(')')) {
+            Some((alternatives, after)) => {
+                let tail = word(after);
+                let alternatives = alternatives.split('|');
+                alternatives.map(|a| format!("{head}{a}{tail}")).collect()
+            }
+            None => vec![head],
+        };
+        for name in full {
+            let base = ["_total", "_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .unwrap_or(&name);
+            names.insert(base.to_owned());
+        }
+    }
+    names
+}
+
+/// The metrics callsign exports, by base name, from their `# TYPE` lines once every
+/// labelled family has a sample (an empty family is not rendered).
+fn exported() -> std::collections::BTreeSet<String> {
+    let m = Metrics::new();
+    m.signed(Attest::A, Reason::AFull);
+    m.unsigned(Unsigned::ALL[0]);
+    m.verified(crate::verify::Verstat::Passed);
+    m.rejected(Rejected::ALL[0]);
+    m.api_error(404);
+    m.parse_error(Discarded::ALL[0]);
+    m.timeout(Timeout::ALL[0]);
+    m.signing_reload(Reload::Ok);
+    m.reload(Reload::Ok);
+    m.panicked(Panic::ALL[0]);
+    m.default_not_after
+        .store(1, std::sync::atomic::Ordering::Relaxed);
+    m.certificates_expire(&[], 0);
+    let names: std::collections::BTreeSet<String> = m
+        .render()
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .map(str::to_owned)
+        .collect();
+    // One name per registration: a family added without a sample above fails here.
+    let registered = include_str!("mod.rs").matches("registry.register(").count();
+    assert_eq!(names.len(), registered, "{names:?}");
+    names
+}
+
+fn deploy_file(path: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_dashboard_and_the_alerts_name_only_metrics_callsign_exports() {
+    let exported = exported();
+    assert!(exported.contains("callsign_calls_signed"), "{exported:?}");
+    for file in [
+        "deploy/grafana/callsign.json",
+        "deploy/prometheus/callsign-rules.yml",
+    ] {
+        let named = metric_names(&deploy_file(file));
+        assert!(named.len() >= 8, "{file} names {named:?}");
+        let unknown: Vec<_> = named.difference(&exported).collect();
+        assert!(
+            unknown.is_empty(),
+            "{file} names metrics callsign lacks: {unknown:?}"
+        );
+    }
+}
+
+#[test]
+fn the_dashboard_charts_every_metric_callsign_exports() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&deploy_file("deploy/grafana/callsign.json")).unwrap();
+    let exprs: Vec<&str> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+        .filter_map(|t| t["expr"].as_str())
+        .collect();
+    let charted = metric_names(&exprs.join("\n"));
+    let missing: Vec<_> = exported().difference(&charted).cloned().collect();
+    assert!(missing.is_empty(), "not on the dashboard: {missing:?}");
+    // Every query is scoped to the chosen nodes and names a data source variable.
+    for p in dashboard["panels"].as_array().unwrap() {
+        for t in p["targets"].as_array().into_iter().flatten() {
+            let expr = t["expr"].as_str().unwrap();
+            assert!(expr.contains("instance=~\"$instance\""), "{expr}");
+            assert_eq!(t["datasource"]["uid"], "${datasource}", "{t}");
+        }
+    }
+}
+
+/// Runs `promtool` with `args` in deploy/prometheus.
+fn promtool(args: &[&str]) -> std::process::Output {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/prometheus");
+    let promtool = std::env::var("CALLSIGN_PROMTOOL").unwrap_or_else(|_| "promtool".to_owned());
+    std::process::Command::new(promtool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("promtool is on PATH or named by CALLSIGN_PROMTOOL (scripts/test.sh extracts it)")
+}
+
+#[test]
+#[ignore = "needs promtool (Debian package prometheus); run by the README test command"]
+fn the_alerting_rules_pass_promtool_and_their_tests() {
+    for args in [
+        &["check", "rules", "callsign-rules.yml"][..],
+        &["test", "rules", "callsign-rules.test.yml"][..],
+    ] {
+        let out = promtool(args);
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
