@@ -446,3 +446,98 @@ fn verify_trims_a_pasted_value_and_says_how_to_reach_a_dev_x5u() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--allow-http --allow-loopback"), "{err}");
 }
+
+#[test]
+fn man_writes_a_page_for_callsign_and_each_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("man1");
+    let o = callsign(&["man", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut pages: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    pages.sort();
+    // Every subcommand `callsign --help` lists has its page, and so do theirs.
+    let help = text(&callsign(&["--help"]));
+    let listed: Vec<&str> = help
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .take_while(|w| !w.starts_with("Options"))
+        .filter(|w| *w != "help")
+        .collect();
+    assert!(
+        listed.contains(&"serve") && listed.contains(&"verify"),
+        "{help}"
+    );
+    for command in listed {
+        let page = format!("callsign-{command}.1");
+        assert!(pages.contains(&page), "no {page} in {pages:?}");
+    }
+    for page in [
+        "callsign.1",
+        "callsign-config-check.1",
+        "callsign-trust-import.1",
+    ] {
+        assert!(pages.contains(&page.to_owned()), "no {page} in {pages:?}");
+    }
+    assert!(text(&o).contains(&format!("wrote {} manual pages", pages.len())));
+    // Each is a man page named for its command; the main one documents files,
+    // environment and signals.
+    for page in &pages {
+        let roff = std::fs::read_to_string(out.join(page)).unwrap();
+        let name = page.trim_end_matches(".1");
+        assert!(
+            roff.starts_with(&format!(
+                ".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n.TH {name} 1 "
+            )),
+            "{page}: {}",
+            &roff[..200.min(roff.len())]
+        );
+    }
+    let main = std::fs::read_to_string(out.join("callsign.1")).unwrap();
+    for section in [
+        ".SH FILES",
+        ".SH ENVIRONMENT",
+        ".SH SIGNALS",
+        ".SH \"EXIT STATUS\"",
+    ] {
+        assert!(main.contains(section), "no {section}");
+    }
+    assert!(main.contains("/etc/callsign/callsign.toml") && main.contains("drain_secs"));
+}
+
+#[test]
+fn completions_are_scripts_each_shell_reads() {
+    for (shell, marker) in [
+        ("bash", "complete -F _callsign"),
+        ("zsh", "#compdef callsign"),
+        ("fish", "complete -c callsign"),
+    ] {
+        let o = callsign(&["completions", shell]);
+        assert!(o.status.success(), "{}", text(&o));
+        let script = String::from_utf8(o.stdout).unwrap();
+        assert!(script.contains(marker), "{shell}: no {marker:?}");
+        // Fish names long options without their dashes (`-l config`).
+        for word in ["serve", "verify", "config", "log-json"] {
+            assert!(script.contains(word), "{shell}: no {word:?}");
+        }
+    }
+    // bash parses its script.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsign.bash");
+    std::fs::write(&path, callsign(&["completions", "bash"]).stdout).unwrap();
+    let parsed = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(parsed.status.success(), "{}", text(&parsed));
+    // A shell it does not know is a usage error that lists the ones it does.
+    let o = callsign(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("[possible values: bash, elvish, fish, powershell, zsh]"),
+        "{}",
+        text(&o)
+    );
+}

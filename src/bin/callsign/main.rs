@@ -2,6 +2,7 @@
 //! subcommand has its own file.
 
 mod certs;
+mod docs;
 mod settings;
 mod sign;
 mod trust;
@@ -48,6 +49,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the signing proxy.
+    ///
+    /// Takes SIP on `[sip] udp` and `tcp`, and serves the x5u chain, /metrics, /health,
+    /// /ready and the Trust Hub API on `[http] listen`. SIGHUP reloads the signing pair
+    /// and the trust data. SIGTERM drains (new requests get 503 while those in flight
+    /// finish, for at most `[sip] drain_secs`), then exits 0; a second SIGTERM stops at
+    /// once.
     Serve {
         /// The config file; otherwise `CALLSIGN_CONFIG`, `config/callsign.toml` (a
         /// source checkout) or `/etc/callsign/callsign.toml`, the first that exists.
@@ -86,6 +93,18 @@ enum Command {
         #[arg(long)]
         number: String,
     },
+    /// Write the manual pages of callsign and of each subcommand into a directory.
+    Man {
+        /// Where to write them (created when missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Print a shell completion script: `callsign completions bash >
+    /// /etc/bash_completion.d/callsign`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn init_logging(json: bool) {
@@ -118,6 +137,11 @@ fn main() -> Result<()> {
             number,
         } => trust::attest(config, &account, &number),
         Command::Trust { command } => trust::run(command),
+        Command::Man { out } => docs::man(&out),
+        Command::Completions { shell } => {
+            docs::completions(shell);
+            Ok(())
+        }
     }
 }
 
