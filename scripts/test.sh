@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the external test peers when they are missing
-# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, Node.js, promtool
-# from Debian's prometheus package, and the
+# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, Node.js, lintian,
+# promtool from Debian's prometheus package, cargo-deb, and the
 # official `twilio` Python package in a virtualenv at target/twilio-venv and npm package
 # in target/twilio-node), starts a throwaway
 # PostgreSQL cluster, then runs every test, including the ones plain `cargo test` leaves
@@ -18,6 +18,8 @@ command -v secsipidx >/dev/null 2>&1 || missing+=(secsipidx)
 # TLS to it (tests/postgres_tls.rs, whose clusters have their own certificates).
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -n "$(pg_bin)" ] || missing+=(postgresql)
+# lintian, for the Debian package (tests/package.rs).
+command -v lintian >/dev/null 2>&1 || missing+=(lintian)
 # Node.js and npm, for Twilio's Node.js helper library (tests/twilio_compat.rs).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
@@ -96,6 +98,9 @@ if [ -n "${CI:-}" ]; then
   export CARGO_INCREMENTAL=0
 fi
 cargo test --all-targets --no-run --quiet
+# The Debian package (cargo-deb, installed when missing), for tests/package.rs.
+CALLSIGN_DEB="$(./scripts/package.sh)"
+export CALLSIGN_DEB
 cargo test -- --include-ignored
 # Benchmarks must keep compiling; running them is a separate, manual step.
 cargo bench --no-run --quiet
