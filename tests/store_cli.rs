@@ -431,3 +431,181 @@ async fn every_trust_hub_write_and_refused_login_is_in_the_audit_log() {
         "{loaded}"
     );
 }
+
+/// `callsign trust <command> --config <cfg>` with `rest`.
+fn trust(command: &str, cfg: &str, rest: &[&str]) -> std::process::Output {
+    let args: Vec<&str> = ["trust", command, "--config", cfg]
+        .into_iter()
+        .chain(rest.iter().copied())
+        .collect();
+    callsign(&args)
+}
+
+/// How many phone numbers the SQLite file at `path` holds, after checking it is whole.
+fn numbers_in(path: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok", "{}", path.display());
+    // Consistent: no number without its account.
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM phone_numbers WHERE account_sid NOT IN (SELECT sid FROM accounts)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    conn.query_row("SELECT count(*) FROM phone_numbers", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_serving_writes_restores_to_that_moment() {
+    const WRITES: usize = 120;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let store = dir.path().join("data/callsign.db");
+    let server = serve(&cfg);
+    let api = Api::new(server.http);
+    let loadco = api.account(&Creds::operator(), "Loadco").await;
+    let sample = numbers_in(&store);
+    // The API writes numbers, one after another, while the backup is taken.
+    let writer = tokio::spawn({
+        let (api, account) = (Api::new(server.http), loadco.sid.clone());
+        async move {
+            for i in 0..WRITES {
+                api.number(&account, &format!("+1215556{i:04}")).await;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + common::WAIT;
+    while numbers_in(&store) < sample + 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writes did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let backup = dir.path().join("backup.db");
+    let taken = {
+        let (cfg, backup) = (cfg.clone(), backup.clone());
+        tokio::task::spawn_blocking(move || {
+            trust(
+                "backup",
+                cfg.to_str().unwrap(),
+                &["--out", backup.to_str().unwrap()],
+            )
+        })
+        .await
+        .unwrap()
+    };
+    assert!(taken.status.success(), "{}", text(&taken));
+    writer.await.unwrap();
+    let all = sample + WRITES as i64;
+    assert_eq!(numbers_in(&store), all);
+    // The backup is whole and holds the store as it was at one moment of the writes.
+    let backed_up = numbers_in(&backup);
+    assert!(
+        (sample + 10..=all).contains(&backed_up),
+        "{backed_up} numbers"
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&backup).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    // A backup never replaces a file.
+    let again = trust(
+        "backup",
+        cfg.to_str().unwrap(),
+        &["--out", backup.to_str().unwrap()],
+    );
+    assert_fails_saying(&again, "exists: move it away or name another file");
+    // Restored while serving, the store is the backup's, and the store as it was is kept.
+    let restored = trust(
+        "restore",
+        cfg.to_str().unwrap(),
+        &[backup.to_str().unwrap()],
+    );
+    assert!(restored.status.success(), "{}", text(&restored));
+    assert_eq!(numbers_in(&store), backed_up);
+    let kept: Vec<PathBuf> = std::fs::read_dir(dir.path().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".before-restore-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(numbers_in(&kept[0]), all);
+    assert!(
+        text(&restored).contains(kept[0].to_str().unwrap()),
+        "{}",
+        text(&restored)
+    );
+    // After SIGHUP the server answers from the restored data.
+    server.signal("HUP");
+    let path = format!(
+        "/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json",
+        loadco.sid
+    );
+    let want = (backed_up - sample) as usize;
+    let deadline = std::time::Instant::now() + common::WAIT;
+    loop {
+        let (status, page) = api
+            .get(&path, &Creds::operator(), &[("PageSize", "1000")])
+            .await;
+        assert_eq!(status, 200);
+        let listed = page["incoming_phone_numbers"].as_array().unwrap().len();
+        if listed == want {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{listed} numbers listed, want {want}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[test]
+fn restore_refuses_what_is_not_a_callsign_store_and_leaves_the_store_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+    // The store exists once something has opened it.
+    assert!(
+        trust(
+            "export",
+            cfg,
+            &["--out", dir.path().join("x.json").to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
+    let store = dir.path().join("data/callsign.db");
+    let before = numbers_in(&store);
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all, just bytes").unwrap();
+    let o = trust("restore", cfg, &[junk.to_str().unwrap()]);
+    assert_fails_saying(&o, "junk.db");
+    let empty = dir.path().join("empty.db");
+    rusqlite::Connection::open(&empty)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let o = trust("restore", cfg, &[empty.to_str().unwrap()]);
+    assert_fails_saying(&o, "not a callsign store");
+    let o = trust("restore", cfg, &["/nonexistent/backup.db"]);
+    assert_fails_saying(&o, "no such file");
+    assert_eq!(numbers_in(&store), before);
+    let kept = std::fs::read_dir(dir.path().join("data"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("before-restore")
+        })
+        .count();
+    assert_eq!(kept, 0, "nothing was restored, so nothing was set aside");
+}

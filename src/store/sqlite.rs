@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, TransactionBehavior, params_from_iter};
+use tracing::info;
 
 use super::sql::{Arg, Backend, Dialect, Exec, SqlRow, SqlStore};
 use super::{Durability, StoreError};
@@ -55,8 +56,172 @@ CREATE INDEX IF NOT EXISTS supporting_documents_account ON supporting_documents(
 CREATE TABLE IF NOT EXISTS document_files (sid TEXT PRIMARY KEY, content TEXT NOT NULL);
 ";
 
+/// The schema version this build writes, kept in `PRAGMA user_version`. Version 1 is
+/// [`SCHEMA`]; callsign 0.1.0 made the same tables and left the version at 0. Each later
+/// version adds its step to [`MIGRATIONS`].
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The step from version `n` to `n + 1` is `MIGRATIONS[n]`.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [SCHEMA];
+
 /// The SQLite store.
 pub type SqliteStore = SqlStore<Sqlite>;
+
+/// Opens the SQLite file at `path` as it is (no migration), after checking that it is a
+/// callsign store this build can read: its integrity, its tables, its schema version.
+fn open_checked(path: &Path, flags: rusqlite::OpenFlags) -> Result<Connection, String> {
+    if !path.is_file() {
+        return Err(format!("{}: no such file", path.display()));
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| e.to_string())?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    let not_a_store =
+        |e: rusqlite::Error| format!("{}: not a callsign store ({e})", path.display());
+    let integrity: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(not_a_store)?;
+    if integrity != "ok" {
+        return Err(format!("{}: damaged: {integrity}", path.display()));
+    }
+    conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get::<_, i64>(0))
+        .map_err(not_a_store)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(not_a_store)?;
+    if version > SCHEMA_VERSION {
+        return Err(format!(
+            "{}: schema version {version} is newer than this callsign knows ({SCHEMA_VERSION})",
+            path.display()
+        ));
+    }
+    Ok(conn)
+}
+
+/// Writes a consistent copy of the SQLite store at `store` to the new file `to`, while
+/// a server may be reading and writing it.
+pub fn backup(store: &Path, to: &Path) -> Result<(), StoreError> {
+    let fail = |message: String| StoreError::Backend(message);
+    let conn = open_checked(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(fail)?;
+    backup_to(&conn, to).map_err(fail)
+}
+
+/// Puts the backup `from` back as the SQLite store at `store`, after copying the store
+/// as it is to the new file `keep`. The copy into the store is one SQLite backup: other
+/// connections see the old data or the new, never a mix. The restored store is then
+/// brought to this build's schema.
+pub fn restore(from: &Path, store: &Path, keep: &Path) -> Result<(), StoreError> {
+    let fail = |message: String| StoreError::Backend(message);
+    let source = open_checked(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(fail)?;
+    let mut live =
+        open_checked(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(fail)?;
+    backup_to(&live, keep).map_err(fail)?;
+    let copied = rusqlite::backup::Backup::new(&source, &mut live).and_then(|b| copy_whole(&b));
+    copied.map_err(|e| {
+        fail(format!(
+            "restoring {} into {}: {e}",
+            from.display(),
+            store.display()
+        ))
+    })?;
+    drop(live);
+    SqliteStore::open(store, Durability::Full).map(drop)
+}
+
+/// Where a store at schema version `from` is copied before it is migrated:
+/// `callsign.db` -> `callsign.db.v0.bak`.
+pub fn pre_migration_backup(path: &Path, from: i64) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".v{from}.bak"));
+    name.into()
+}
+
+/// Brings `conn`'s schema to [`SCHEMA_VERSION`]. A store with tables (one an earlier
+/// callsign made) is first copied beside itself with SQLite's online backup; a store
+/// whose version is newer than this build's is refused, untouched.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), String> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if version > SCHEMA_VERSION {
+        return Err(format!(
+            "its schema is version {version}, newer than this callsign knows ({SCHEMA_VERSION}); \
+             upgrade callsign, or restore the backup made before it was migrated"
+        ));
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| e.to_string())?;
+    if tables > 0 {
+        let copy = pre_migration_backup(path, version);
+        backup_to(conn, &copy).map_err(|e| format!("backing it up before migrating: {e}"))?;
+        info!(from = version, to = SCHEMA_VERSION, backup = %copy.display(), "migrating the trust store");
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Exclusive)
+        .map_err(|e| e.to_string())?;
+    for step in &MIGRATIONS[version as usize..] {
+        tx.execute_batch(step).map_err(|e| e.to_string())?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(|e| e.to_string())?;
+    tx.commit().map_err(|e| e.to_string())
+}
+
+/// Runs `backup` in one step, under one read transaction of the source: in WAL mode its
+/// writers go on meanwhile, where a copy made batch by batch would start over at each of
+/// their writes. Waits out a busy or locked database for up to 10 s.
+fn copy_whole(backup: &rusqlite::backup::Backup<'_, '_>) -> Result<(), rusqlite::Error> {
+    use rusqlite::backup::StepResult;
+    for _ in 0..1000 {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(()),
+            StepResult::More | StepResult::Busy | StepResult::Locked => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            _ => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    }
+    Err(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+        Some("the database stayed busy for 10 s".to_owned()),
+    ))
+}
+
+/// Copies the database `conn` has open into a new file `to` (mode 0600), consistently,
+/// with SQLite's online backup: other connections may read and write meanwhile. An
+/// existing `to` is left alone.
+pub fn backup_to(conn: &Connection, to: &Path) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                format!("{} exists: move it away or name another file", to.display())
+            }
+            _ => format!("{}: {e}", to.display()),
+        })?;
+    let copy = || -> Result<(), rusqlite::Error> {
+        let mut dst = Connection::open(to)?;
+        copy_whole(&rusqlite::backup::Backup::new(conn, &mut dst)?)?;
+        // One self-contained file, whatever journal mode the source has.
+        dst.query_row("PRAGMA journal_mode=DELETE", [], |_| Ok(()))
+    };
+    copy().map_err(|e| {
+        let _ = std::fs::remove_file(to);
+        format!("{}: {e}", to.display())
+    })
+}
 
 /// Creates `path` empty with mode 0600 unless it exists (an existing file keeps the
 /// permissions its owner gave it).
@@ -96,7 +261,7 @@ impl SqlStore<Sqlite> {
         // It holds auth tokens: readable by its owner only. SQLite gives its -wal and
         // -shm files the database file's permissions.
         create_private(path).map_err(|e| fail(e.to_string()))?;
-        let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
+        let mut conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         let sync = match durability {
             Durability::Normal => "NORMAL",
             Durability::Full => "FULL",
@@ -111,8 +276,7 @@ impl SqlStore<Sqlite> {
         }
         conn.execute_batch(&format!("PRAGMA synchronous={sync};"))
             .map_err(|e| fail(e.to_string()))?;
-        conn.execute_batch(SCHEMA)
-            .map_err(|e| fail(e.to_string()))?;
+        migrate(&mut conn, path).map_err(fail)?;
         Ok(SqlStore::new(Sqlite {
             conn: Mutex::new(conn),
         }))
@@ -120,8 +284,8 @@ impl SqlStore<Sqlite> {
 
     /// An in-memory store, for tests.
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        let conn = Connection::open_in_memory().map_err(backend)?;
-        conn.execute_batch(SCHEMA).map_err(backend)?;
+        let mut conn = Connection::open_in_memory().map_err(backend)?;
+        migrate(&mut conn, Path::new(":memory:")).map_err(StoreError::Backend)?;
         Ok(SqlStore::new(Sqlite {
             conn: Mutex::new(conn),
         }))

@@ -619,3 +619,106 @@ on_every_backend!(
     trunking_round_trips_lists_and_reaches_a_rebuilt_index,
     documents_and_their_files_round_trip,
 );
+
+/// The `PRAGMA user_version` of the SQLite file at `path`.
+fn user_version(path: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A store as callsign 0.1.0 left it: the same tables, holding `sample()`, and no
+/// schema version (0.1.0 never set one). What it holds.
+fn store_of_0_1_0(path: &std::path::Path) -> TrustData {
+    let store = sqlite::SqliteStore::open(path, Durability::Normal).unwrap();
+    store.replace_all(&sample()).unwrap();
+    let held = store.export().unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "user_version", 0).unwrap();
+    held
+}
+
+#[test]
+fn a_sqlite_store_of_the_previous_release_is_backed_up_then_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsign.db");
+    let held = store_of_0_1_0(&path);
+    let before = sqlite::SqliteStore::open(&path, Durability::Normal).unwrap();
+    // Opening it migrated it: the current version, the same data.
+    assert_eq!(user_version(&path), sqlite::SCHEMA_VERSION);
+    assert!(
+        before.export().unwrap() == held,
+        "the data survives the migration"
+    );
+    // The copy made first is the store as it was, version and data.
+    let copy = sqlite::pre_migration_backup(&path, 0);
+    assert_eq!(copy, dir.path().join("callsign.db.v0.bak"));
+    assert_eq!(user_version(&copy), 0);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "it holds auth tokens");
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    let numbers: i64 = conn
+        .query_row("SELECT count(*) FROM phone_numbers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(numbers as usize, sample().phone_numbers.len());
+    // Opening it again changes nothing and copies nothing.
+    drop(before);
+    std::fs::remove_file(&copy).unwrap();
+    drop(sqlite::SqliteStore::open(&path, Durability::Normal).unwrap());
+    assert!(!copy.exists());
+}
+
+#[test]
+fn a_new_sqlite_store_starts_at_the_current_version_without_a_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsign.db");
+    drop(sqlite::SqliteStore::open(&path, Durability::Normal).unwrap());
+    assert_eq!(user_version(&path), sqlite::SCHEMA_VERSION);
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(files.iter().all(|f| {
+        !f.as_ref()
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".bak")
+    }));
+}
+
+#[test]
+fn a_sqlite_store_of_a_newer_callsign_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsign.db");
+    drop(sqlite::SqliteStore::open(&path, Durability::Normal).unwrap());
+    let newer = sqlite::SCHEMA_VERSION + 1;
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", newer)
+        .unwrap();
+    let refused = sqlite::SqliteStore::open(&path, Durability::Normal)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        refused.contains(&format!(
+            "schema is version {newer}, newer than this callsign knows"
+        )),
+        "{refused}"
+    );
+    assert!(refused.contains(&path.display().to_string()), "{refused}");
+    assert_eq!(user_version(&path), newer);
+}
+
+#[test]
+fn a_backup_never_overwrites_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsign.db");
+    drop(sqlite::SqliteStore::open(&path, Durability::Normal).unwrap());
+    let target = dir.path().join("taken");
+    std::fs::write(&target, b"keep me").unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let refused = sqlite::backup_to(&conn, &target).unwrap_err();
+    assert!(refused.contains("exists"), "{refused}");
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep me");
+}

@@ -31,6 +31,35 @@ pub enum TrustCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Copy the SQLite store to a new file, consistently, while callsign serves from it
+    /// (SQLite's online backup). For PostgreSQL, use pg_dump.
+    Backup {
+        #[arg(long, short, env = "CALLSIGN_CONFIG")]
+        config: Option<PathBuf>,
+        /// The backup file to create (it must not exist); readable by its owner only.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup back as the SQLite store. The store as it was is first copied to
+    /// `<store>.before-restore-<unix time>.bak`. A running server serves the restored data
+    /// after SIGHUP (`systemctl reload callsign`).
+    Restore {
+        #[arg(long, short, env = "CALLSIGN_CONFIG")]
+        config: Option<PathBuf>,
+        /// The backup file `trust backup` wrote.
+        file: PathBuf,
+    },
+}
+
+/// The SQLite file the config's store is, or why `what` cannot be done to it.
+fn sqlite_store(config: &Config, what: &str) -> Result<PathBuf> {
+    match config.trust.location()? {
+        Some(callsign::store::Location::Sqlite(path)) => Ok(path),
+        Some(callsign::store::Location::Postgres(_)) => bail!(
+            "trust {what} works on the SQLite store; this config's store is PostgreSQL: use pg_dump and pg_restore"
+        ),
+        None => bail!("[trust] store is not set in the config: there is no store to {what}"),
+    }
 }
 
 fn store_of(config: &Config) -> Result<Box<dyn Store>> {
@@ -62,6 +91,28 @@ pub fn run(command: TrustCommand) -> Result<()> {
                 data.phone_numbers.len(),
                 data.customer_profiles.len() + data.trust_products.len(),
                 file.display()
+            );
+            Ok(())
+        }
+        TrustCommand::Backup { config, out } => {
+            let config = crate::settings::load(config)?;
+            let store = sqlite_store(&config, "backup")?;
+            callsign::store::backup_sqlite(&store, &out)?;
+            println!("backed up {} to {}", store.display(), out.display());
+            Ok(())
+        }
+        TrustCommand::Restore { config, file } => {
+            let config = crate::settings::load(config)?;
+            let store = sqlite_store(&config, "restore")?;
+            let mut keep = store.clone().into_os_string();
+            keep.push(format!(".before-restore-{}.bak", now_unix()));
+            let keep = PathBuf::from(keep);
+            callsign::store::restore_sqlite(&file, &store, &keep)?;
+            println!(
+                "restored {} from {} (the store as it was is in {}); a running callsign serves it after SIGHUP",
+                store.display(),
+                file.display(),
+                keep.display()
             );
             Ok(())
         }
