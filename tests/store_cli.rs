@@ -594,6 +594,14 @@ fn restore_refuses_what_is_not_a_callsign_store_and_leaves_the_store_alone() {
         .unwrap();
     let o = trust("restore", cfg, &[empty.to_str().unwrap()]);
     assert_fails_saying(&o, "not a callsign store");
+    let newer = dir.path().join("newer.db");
+    std::fs::copy(&store, &newer).unwrap();
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let o = trust("restore", cfg, &[newer.to_str().unwrap()]);
+    assert_fails_saying(&o, "schema version 99 is newer than this callsign knows");
     let o = trust("restore", cfg, &["/nonexistent/backup.db"]);
     assert_fails_saying(&o, "no such file");
     assert_eq!(numbers_in(&store), before);

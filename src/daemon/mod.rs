@@ -224,25 +224,23 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
         &mut tasks,
     )
     .await;
-    match served {
+    let served = match served {
+        // Listeners bound, index built, every task started.
         Ok(c) => {
             let _ = core.set(c);
+            notify::send("READY=1\nSTATUS=serving calls");
+            Ok(())
         }
         Err(e) => {
             shutdown.cancel();
-            while tasks.join_next().await.is_some() {}
-            background.close();
-            background.wait().await;
-            return Err(e);
+            Err(e)
         }
-    }
-    // Listeners bound, index built, every task started.
-    notify::send("READY=1\nSTATUS=serving calls");
+    };
     while tasks.join_next().await.is_some() {}
     background.close();
     background.wait().await;
     info!("callsign stopped");
-    Ok(())
+    served
 }
 
 /// How a drain ends: after `grace` at the latest; sooner once nothing is in flight and

@@ -9,8 +9,7 @@ use tokio::time::Instant;
 
 use super::{DRAIN_POLL, Draining, Stop, drain_core};
 use crate::proxy::Core;
-use crate::proxy::testing::{CARRIER, TRUNK, context, invite, udp, wall};
-use crate::sip::{Message, build_response};
+use crate::proxy::testing::{CARRIER, TRUNK, answer_forwarded, context, invite, udp, wall};
 
 const DRAIN: Draining = Draining {
     grace: Duration::from_secs(30),
@@ -25,13 +24,7 @@ fn core_with_a_call() -> (Arc<Core>, Vec<u8>) {
     let mut out = Vec::new();
     let now = Instant::now().into_std();
     core.handle(udp(TRUNK), invite("").as_bytes(), now, wall(), &mut out);
-    let forwarded = out
-        .iter()
-        .find(|o| o.bytes.starts_with(b"INVITE "))
-        .expect("the INVITE is forwarded");
-    let mut answer = Vec::new();
-    let msg = Message::parse(&forwarded.bytes).unwrap();
-    build_response(&msg, 200, "OK", Some("b2"), &[], &mut answer);
+    let answer = answer_forwarded(&out, 200, "OK");
     assert_eq!(core.table.in_flight(), 1);
     (Arc::new(core), answer)
 }

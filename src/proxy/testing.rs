@@ -143,3 +143,15 @@ pub fn invite(extra: &str) -> String {
         SDP.len()
     )
 }
+
+/// The carrier's answer `status` (To-tag `b2`) to the INVITE forwarded in `out`.
+pub fn answer_forwarded(out: &[super::Output], status: u16, reason: &str) -> Vec<u8> {
+    let forwarded = out
+        .iter()
+        .find(|o| o.bytes.starts_with(b"INVITE "))
+        .expect("a forwarded INVITE");
+    let msg = crate::sip::Message::parse(&forwarded.bytes).expect("the forwarded INVITE parses");
+    let mut resp = Vec::new();
+    crate::sip::build_response(&msg, status, reason, Some("b2"), &[], &mut resp);
+    resp
+}

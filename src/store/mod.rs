@@ -28,7 +28,7 @@ use crate::trust::{
 
 pub use postgres::{Postgres, PostgresStore};
 pub use sql::SqlStore;
-pub use sqlite::{Sqlite, SqliteStore, backup as backup_sqlite, restore as restore_sqlite};
+pub use sqlite::{Sqlite, SqliteStore, backup as backup_sqlite, beside, restore as restore_sqlite};
 
 /// SQLite's `synchronous` setting for the store (WAL mode either way).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]

@@ -128,12 +128,17 @@ pub fn restore(from: &Path, store: &Path, keep: &Path) -> Result<(), StoreError>
     SqliteStore::open(store, Durability::Full).map(drop)
 }
 
+/// `path` with `suffix` appended to its file name: the copies kept beside a store.
+pub fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
 /// Where a store at schema version `from` is copied before it is migrated:
 /// `callsign.db` -> `callsign.db.v0.bak`.
 pub fn pre_migration_backup(path: &Path, from: i64) -> std::path::PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".v{from}.bak"));
-    name.into()
+    beside(path, &format!(".v{from}.bak"))
 }
 
 /// Brings `conn`'s schema to [`SCHEMA_VERSION`]. A store with tables (one an earlier

@@ -104,9 +104,8 @@ pub fn run(command: TrustCommand) -> Result<()> {
         TrustCommand::Restore { config, file } => {
             let config = crate::settings::load(config)?;
             let store = sqlite_store(&config, "restore")?;
-            let mut keep = store.clone().into_os_string();
-            keep.push(format!(".before-restore-{}.bak", now_unix()));
-            let keep = PathBuf::from(keep);
+            let keep =
+                callsign::store::beside(&store, &format!(".before-restore-{}.bak", now_unix()));
             callsign::store::restore_sqlite(&file, &store, &keep)?;
             println!(
                 "restored {} from {} (the store as it was is in {}); a running callsign serves it after SIGHUP",

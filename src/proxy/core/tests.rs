@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::proxy::Dest;
-use crate::proxy::testing::{CARRIER, TRUNK, context, invite, udp, wall};
+use crate::proxy::testing::{CARRIER, TRUNK, answer_forwarded, context, invite, udp, wall};
 
 /// A log sink that keeps every line written.
 #[derive(Clone, Default)]
@@ -175,18 +175,6 @@ fn sent(out: &[Output]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The carrier's answer `status` to the request forwarded in `out`.
-fn carrier_answer(out: &[Output], status: u16, reason: &str) -> Vec<u8> {
-    let forwarded = out
-        .iter()
-        .find(|o| o.bytes.starts_with(b"INVITE "))
-        .expect("a forwarded INVITE");
-    let msg = Message::parse(&forwarded.bytes).unwrap();
-    let mut resp = Vec::new();
-    build_response(&msg, status, reason, Some("b2"), &[], &mut resp);
-    resp
-}
-
 #[test]
 fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
     let (ctx, _) = context();
@@ -196,7 +184,7 @@ fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
     let mut out = Vec::new();
     core.handle(udp(TRUNK), invite("").as_bytes(), t0, wall(), &mut out);
     assert_eq!(core.table.in_flight(), 1);
-    let answer = carrier_answer(&out, 200, "OK");
+    let answer = answer_forwarded(&out, 200, "OK");
 
     core.start_drain(32);
     // A new call is refused, and told when to come back.
