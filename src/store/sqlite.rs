@@ -57,8 +57,10 @@ CREATE TABLE IF NOT EXISTS document_files (sid TEXT PRIMARY KEY, content TEXT NO
 ";
 
 /// The schema version this build writes, kept in `PRAGMA user_version`. Version 1 is
-/// [`SCHEMA`]; callsign 0.1.0 made the same tables and left the version at 0. Each later
-/// version adds its step to [`MIGRATIONS`].
+/// [`SCHEMA`]; callsign 0.1.0 made its tables but for the supporting documents' two, and
+/// left the version at 0, so the step to 1 is [`SCHEMA`] itself (every table `IF NOT
+/// EXISTS`; `tests/upgrade.rs` runs it on a store 0.1.0 wrote). Each later version adds
+/// its step to [`MIGRATIONS`].
 pub const SCHEMA_VERSION: i64 = 1;
 
 /// The step from version `n` to `n + 1` is `MIGRATIONS[n]`.
