@@ -4,11 +4,15 @@
 //! embedded SQLite implementation [`SqliteStore`]; and rebuilding the in-memory [`Index`]
 //! from a store.
 //!
+//! The trust-data file streams in and out through [`import_file`] and [`export_to`],
+//! never whole in memory.
+//!
 //! A write is a list of [`Change`]s applied in one transaction: when
 //! [`RecordStore::apply`] returns `Ok`, the write is committed. Reads return the model
 //! types of [`crate::trust::model`] (the JSON file's shape), so import and export are
 //! lossless. A second backend implements the two traits and nothing else.
 
+mod file;
 pub mod postgres;
 mod sql;
 mod sqlite;
@@ -26,6 +30,7 @@ use crate::trust::{
     PhoneNumber, Policy, Sid, SupportingDocument, Trunk, TrunkAcl, TrustData, TrustError,
 };
 
+pub use file::{Counts, Progress, export_to, import_file};
 pub use postgres::{Postgres, PostgresStore};
 pub use sql::SqlStore;
 pub use sqlite::{Sqlite, SqliteStore, backup as backup_sqlite, beside, restore as restore_sqlite};
@@ -57,6 +62,8 @@ pub enum StoreError {
     NotEmpty,
     #[error("cannot read trust data {path}: {reason}")]
     ReadFile { path: String, reason: String },
+    #[error("cannot write the trust data: {0}")]
+    Write(String),
     #[error("{0}")]
     Trust(#[from] TrustError),
 }
@@ -144,8 +151,29 @@ pub trait RecordStore: Send + Sync {
     /// Imports `data` only when the store is empty, atomically with that check; returns
     /// whether it did.
     fn seed(&self, data: &TrustData) -> Result<bool, StoreError>;
+    /// Replaces everything, in one transaction, with what `fill` writes: the bulk lists
+    /// in batches through the [`BulkWriter`] it is given, then the rest, which it
+    /// returns (validated). Nothing is written unless `fill` returns `Ok`. With
+    /// `replace` false the store must be empty ([`StoreError::NotEmpty`], before `fill`
+    /// is called).
+    fn import(&self, replace: bool, fill: Box<Fill<'_>>) -> Result<(), StoreError>;
     /// Everything, in the JSON file's shape.
     fn export(&self) -> Result<TrustData, StoreError>;
+    /// Visits every number, in the order [`RecordStore::export`] lists them.
+    fn each_number(
+        &self,
+        visit: &mut dyn FnMut(PhoneNumber) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// Visits every channel endpoint assignment, in the order [`RecordStore::export`]
+    /// lists them.
+    fn each_channel_endpoint_assignment(
+        &self,
+        visit: &mut dyn FnMut(ChannelEndpointAssignment) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// How many numbers and channel endpoint assignments there are.
+    fn bulk_counts(&self) -> Result<(u64, u64), StoreError>;
+    /// The documents' uploaded files, in the order [`RecordStore::export`] lists them.
+    fn document_files(&self) -> Result<Vec<DocumentFile>, StoreError>;
     /// Accounts, bundles, end users and entity assignments: everything but the numbers.
     fn graph_data(&self) -> Result<TrustData, StoreError>;
     /// Visits every number with its assigned bundles.
@@ -175,6 +203,19 @@ pub trait RecordStore: Send + Sync {
     fn feed(&self) -> Option<&dyn Feed> {
         None
     }
+}
+
+/// What [`RecordStore::import`] runs inside its transaction.
+pub type Fill<'a> = dyn FnOnce(&mut dyn BulkWriter) -> Result<TrustData, StoreError> + 'a;
+
+/// Where [`RecordStore::import`] takes the two lists that run to millions of rows, a
+/// batch at a time, inside its transaction.
+pub trait BulkWriter {
+    fn numbers(&mut self, batch: &[PhoneNumber]) -> Result<(), StoreError>;
+    fn channel_endpoint_assignments(
+        &mut self,
+        batch: &[ChannelEndpointAssignment],
+    ) -> Result<(), StoreError>;
 }
 
 /// The change feed of a store that several nodes share: how one node keeps its index
@@ -341,11 +382,7 @@ pub fn open_seeded(
 /// (the operator reads it with `GET /2010-04-01/Accounts/{Sid}.json`), and records
 /// without dates are dated `now`.
 pub fn prepare_import(data: &mut TrustData, now: &str) {
-    let stamp = |d: &mut Option<String>| {
-        if d.is_none() {
-            *d = Some(now.to_owned());
-        }
-    };
+    let stamp = |d: &mut Option<String>| stamp(d, now);
     for a in &mut data.accounts {
         if a.auth_token.as_deref().is_none_or(str::is_empty) {
             a.auth_token = Some(uuid::Uuid::new_v4().simple().to_string());
@@ -354,8 +391,7 @@ pub fn prepare_import(data: &mut TrustData, now: &str) {
         stamp(&mut a.date_updated);
     }
     for n in &mut data.phone_numbers {
-        stamp(&mut n.date_created);
-        stamp(&mut n.date_updated);
+        prepare_number(n, now);
     }
     for b in data
         .customer_profiles
@@ -377,7 +413,7 @@ pub fn prepare_import(data: &mut TrustData, now: &str) {
         stamp(&mut a.date_created);
     }
     for a in &mut data.channel_endpoint_assignments {
-        stamp(&mut a.date_created);
+        prepare_assignment(a, now);
     }
     let t = &mut data.trunking;
     for r in &mut t.trunks {
@@ -420,6 +456,23 @@ pub fn prepare_import(data: &mut TrustData, now: &str) {
     for r in &mut t.signing_assignments {
         stamp(&mut r.date_created);
     }
+}
+
+fn stamp(date: &mut Option<String>, now: &str) {
+    if date.is_none() {
+        *date = Some(now.to_owned());
+    }
+}
+
+/// [`prepare_import`] for one number.
+fn prepare_number(n: &mut PhoneNumber, now: &str) {
+    stamp(&mut n.date_created, now);
+    stamp(&mut n.date_updated, now);
+}
+
+/// [`prepare_import`] for one channel endpoint assignment.
+fn prepare_assignment(a: &mut ChannelEndpointAssignment, now: &str) {
+    stamp(&mut a.date_created, now);
 }
 
 /// Builds a fresh index from the store: the graph first, then every number with its

@@ -1,8 +1,10 @@
 //! The resolved trust graph (accounts, bundles and their links, by dense ids) and its
-//! construction from [`TrustData`], which is where every validation rule lives.
+//! construction from [`TrustData`]: the validation rules, which [`Checker`] applies in
+//! order.
 
 use std::collections::{HashMap, HashSet};
 
+use super::check::Checker;
 use super::model::{Bundle, BundleKind, BundleStatus, Policy, TrustData};
 use super::rules::{self, BundleFacts, LinkTarget};
 use super::{Sid, TrustError};
@@ -98,7 +100,7 @@ pub(super) fn dense_id(len: usize, what: &'static str) -> Result<u32, TrustError
         .ok_or(TrustError::TooMany(what))
 }
 
-fn expect_kind(
+pub(super) fn expect_kind(
     sid: Sid,
     field: &'static str,
     found: Sid,
@@ -117,17 +119,6 @@ fn expect_kind(
 }
 
 impl TrustData {
-    /// Checks that each number on a trunk is one of the trunk's account's numbers. (Not
-    /// part of [`super::Index::build`], which a rebuild gives no numbers: they stream in
-    /// after it; the Trust Hub keeps this rule on every write.)
-    fn validate_trunk_numbers(&self) -> Result<(), TrustError> {
-        let owners: HashMap<Sid, Sid> = (self.phone_numbers.iter())
-            .map(|n| (n.sid, n.account_sid))
-            .collect();
-        self.trunking
-            .validate_numbers(|pn| owners.get(&pn).copied())
-    }
-
     /// Parses and validates trust data. Every reference must resolve and every rule of
     /// [`rules`] hold; see [`TrustError`].
     pub fn from_json(json: &str) -> Result<TrustData, TrustError> {
@@ -138,165 +129,32 @@ impl TrustData {
     }
 
     /// Checks references, kinds, policies, numbers and the rules, as
-    /// [`super::Index::build`] does.
+    /// [`super::Index::build`] does, and that each number on a trunk is one of the
+    /// trunk's account's numbers (not part of the build, which a rebuild gives no
+    /// numbers: they stream in after it; the Trust Hub keeps this rule on every write).
     pub fn validate(&self) -> Result<(), TrustError> {
-        let resolved = resolve(self)?;
-        let accounts = &resolved.graph.account_ids;
-        self.trunking.validate(|a| accounts.contains_key(&a))?;
-        self.validate_trunk_numbers()?;
-        super::TrunkTable::build(&self.trunking)?;
-        Ok(())
+        checker(self)?.finish(&self.trunking)
     }
 }
 
-/// Checks everything in `data` and resolves references to dense ids.
-pub(super) fn resolve(data: &TrustData) -> Result<Resolved, TrustError> {
-    let mut seen = HashSet::new();
-    let mut unique = |sid: Sid| {
-        if seen.insert(sid) {
-            Ok(())
-        } else {
-            Err(TrustError::DuplicateSid(sid))
-        }
-    };
-    let mut graph = Graph::default();
-
-    for a in &data.accounts {
-        expect_kind(a.sid, "sid", a.sid, "AC")?;
-        unique(a.sid)?;
-        let id = dense_id(graph.accounts.len(), "accounts")?;
-        graph.account_ids.insert(a.sid, id);
-        graph.accounts.push(AccountNode {
-            sid: a.sid,
-            parent: None,
-            primaries: Vec::new(),
-        });
-    }
-    for a in &data.accounts {
-        let Some(parent_sid) = a.parent() else {
-            continue;
-        };
-        let parent = account_of(&graph, a.sid, "parent_sid", parent_sid)?;
-        // Account ids are positions in `data.accounts`.
-        let grandparent = data.accounts.get(parent as usize).and_then(|p| p.parent());
-        if grandparent.is_some() {
-            return Err(TrustError::NestedSubAccount {
-                account: a.sid,
-                parent: parent_sid,
-            });
-        }
-        if let Some(&id) = graph.account_ids.get(&a.sid)
-            && let Some(node) = graph.accounts.get_mut(id as usize)
-        {
-            node.parent = Some(parent);
-        }
-    }
-
-    let bundles = (data.customer_profiles.iter().map(|b| (b, true)))
-        .chain(data.trust_products.iter().map(|b| (b, false)));
-    for (b, listed_as_profile) in bundles {
-        let node = bundle_node(&graph, b, listed_as_profile)?;
-        unique(b.sid)?;
-        let id = dense_id(graph.bundles.len(), "bundles")?;
-        if node.policy == Policy::PrimaryCustomerProfile
-            && let Some(owner) = graph.accounts.get_mut(node.account as usize)
-        {
-            owner.primaries.push(id);
-        }
-        graph.bundle_ids.insert(b.sid, id);
-        graph.bundles.push(node);
-    }
-
-    // End users and supporting documents, by SID: their accounts, for the link rules.
-    let mut end_users = HashMap::new();
-    for u in &data.end_users {
-        expect_kind(u.sid, "sid", u.sid, "IT")?;
-        unique(u.sid)?;
-        account_of(&graph, u.sid, "account_sid", u.account_sid)?;
-        end_users.insert(u.sid, u.account_sid);
-    }
-    for d in &data.supporting_documents {
-        expect_kind(d.sid, "sid", d.sid, "RD")?;
-        unique(d.sid)?;
-        account_of(&graph, d.sid, "account_sid", d.account_sid)?;
-        end_users.insert(d.sid, d.account_sid);
-    }
-    check_files(data)?;
-
-    for ea in &data.entity_assignments {
-        expect_kind(ea.sid, "sid", ea.sid, "BV")?;
-        unique(ea.sid)?;
-        link(&mut graph, ea.sid, ea.bundle_sid, ea.object_sid, &end_users)?;
-    }
-
-    let mut numbers: Vec<(u64, NumberEntry)> = Vec::with_capacity(data.phone_numbers.len());
+/// A [`Checker`] that has seen all of `data` but its trunking.
+fn checker(data: &TrustData) -> Result<Checker, TrustError> {
+    let mut checker = Checker::new(data)?;
     for p in &data.phone_numbers {
-        expect_kind(p.sid, "sid", p.sid, "PN")?;
-        unique(p.sid)?;
-        let account = account_of(&graph, p.sid, "account_sid", p.account_sid)?;
-        let tn = e164(p.sid, &p.phone_number)?;
-        numbers.push((
-            tn.as_u64(),
-            NumberEntry {
-                pn: p.sid,
-                account,
-                profile: NO_BUNDLE,
-                product: NO_BUNDLE,
-            },
-        ));
+        checker.number(p)?;
     }
-    // Sorted lists rather than hash maps keep a million-number load compact.
-    let mut by_pn: Vec<(Sid, usize)> = numbers
-        .iter()
-        .enumerate()
-        .map(|(i, (_, entry))| (entry.pn, i))
-        .collect();
-    by_pn.sort_unstable();
-
     for cea in &data.channel_endpoint_assignments {
-        expect_kind(cea.sid, "sid", cea.sid, "RA")?;
-        unique(cea.sid)?;
-        if rules::check_channel_type(&cea.channel_endpoint_type).is_err() {
-            return Err(TrustError::UnsupportedChannelEndpoint {
-                assignment: cea.sid,
-                found: cea.channel_endpoint_type.clone(),
-            });
-        }
-        let bundle = bundle_of(&graph, cea.sid, cea.bundle_sid)?;
-        let pn = cea.channel_endpoint_sid;
-        expect_kind(cea.sid, "channel_endpoint_sid", pn, "PN")?;
-        let entry = by_pn
-            .binary_search_by_key(&pn, |(sid, _)| *sid)
-            .ok()
-            .and_then(|at| by_pn.get(at))
-            .and_then(|(_, i)| numbers.get_mut(*i))
-            .map(|(_, entry)| entry)
-            .ok_or(TrustError::UnknownObject {
-                assignment: cea.sid,
-                object: pn,
-            })?;
-        assign(&graph, entry, bundle)?;
+        checker.channel_endpoint_assignment(cea)?;
     }
-    drop(by_pn);
-
-    // A stable sort keeps data order among equal numbers, so `first` is listed first.
-    numbers.sort_by_key(|(key, _)| *key);
-    for pair in numbers.windows(2) {
-        if let [(a, first), (b, second)] = pair
-            && let Some(number) = Tn::from_u64(*b).filter(|_| a == b)
-        {
-            return Err(TrustError::NumberOwnedTwice {
-                number,
-                first: first.pn,
-                second: second.pn,
-            });
-        }
-    }
-
-    Ok(Resolved { graph, numbers })
+    Ok(checker)
 }
 
-fn account_of(
+/// Checks everything in `data` but its trunking and resolves references to dense ids.
+pub(super) fn resolve(data: &TrustData) -> Result<Resolved, TrustError> {
+    checker(data)?.resolved()
+}
+
+pub(super) fn account_of(
     graph: &Graph,
     sid: Sid,
     field: &'static str,
@@ -314,7 +172,7 @@ fn account_of(
         })
 }
 
-fn bundle_node(
+pub(super) fn bundle_node(
     graph: &Graph,
     b: &Bundle,
     listed_as_profile: bool,
@@ -348,7 +206,11 @@ fn bundle_node(
     })
 }
 
-fn bundle_of(graph: &Graph, assignment: Sid, bundle: Sid) -> Result<BundleId, TrustError> {
+pub(super) fn bundle_of(
+    graph: &Graph,
+    assignment: Sid,
+    bundle: Sid,
+) -> Result<BundleId, TrustError> {
     expect_kind(assignment, "bundle_sid", bundle, "BU")?;
     graph
         .bundle_ids
@@ -444,7 +306,7 @@ pub(super) fn link(
 
 /// Each file belongs to a document of the data, once, and is the file that document
 /// describes (its length and SHA-256).
-fn check_files(data: &TrustData) -> Result<(), TrustError> {
+pub(super) fn check_files(data: &TrustData) -> Result<(), TrustError> {
     let mut seen = HashSet::new();
     for f in &data.document_files {
         let bad = |why: &str| TrustError::DocumentFile {

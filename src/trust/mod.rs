@@ -7,7 +7,8 @@
 //! - [`Change`]: one committed mutation; the store persists it and [`Index::apply`]
 //!   derives the index update from it.
 //! - `graph`: validation ([`TrustData::from_json`]) and resolution of references to
-//!   dense ids.
+//!   dense ids; `check`: the same validation a list at a time ([`Checker`]), for a file
+//!   that streams past.
 //! - [`index`]: the number map plus a swappable graph snapshot; [`Trust`] swaps whole
 //!   indexes.
 //! - [`documents`]: supporting documents, their statuses, types and files.
@@ -17,6 +18,7 @@
 
 pub mod attest;
 mod change;
+mod check;
 pub mod documents;
 mod graph;
 pub mod index;
@@ -35,6 +37,7 @@ use crate::tn::{Tn, TnError};
 
 pub use attest::{Attestation, Reason};
 pub use change::Change;
+pub use check::Checker;
 pub use documents::{DocumentFile, DocumentStatus, SupportingDocument};
 pub use index::{AccountInfo, BundleInfo, Index, NumberInfo, TrunkFor};
 pub use model::{

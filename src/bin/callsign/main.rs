@@ -3,6 +3,7 @@
 
 mod certs;
 mod docs;
+mod progress;
 mod settings;
 mod sign;
 mod trust;

@@ -8,13 +8,17 @@ use clap::Subcommand;
 use callsign::clock::{self, now_unix};
 use callsign::config::Config;
 use callsign::daemon;
-use callsign::store::{self, Store, StoreError};
+use callsign::store::{self, Store};
 use callsign::trust::Sid;
+
+use crate::progress::Reporter;
 
 #[derive(Subcommand)]
 pub enum TrustCommand {
-    /// Load a trust-data JSON file (config/trust.json's format) into the store. A running
-    /// server picks it up on SIGHUP.
+    /// Load a trust-data JSON file (config/trust.json's format) into the store, in one
+    /// transaction: a file with any error leaves the store unchanged. The file is
+    /// streamed, not held in memory; progress goes to stderr. A running server picks it
+    /// up on SIGHUP.
     Import {
         #[arg(long, short, env = "CALLSIGN_CONFIG")]
         config: Option<PathBuf>,
@@ -24,7 +28,8 @@ pub enum TrustCommand {
         #[arg(long)]
         replace: bool,
     },
-    /// Write the store's trust data as JSON (to stdout unless --out is given).
+    /// Write the store's trust data as JSON (to stdout unless --out is given), streamed
+    /// from the store; progress goes to stderr.
     Export {
         #[arg(long, short, env = "CALLSIGN_CONFIG")]
         config: Option<PathBuf>,
@@ -79,17 +84,25 @@ pub fn run(command: TrustCommand) -> Result<()> {
         } => {
             let config = crate::settings::load(config)?;
             let store = store_of(&config)?;
-            let mut data = callsign::store::load_file(&file)?;
-            callsign::store::prepare_import(&mut data, &clock::rfc3339(now_unix()));
-            if !replace && !store.is_empty()? {
-                bail!(StoreError::NotEmpty);
-            }
-            store.replace_all(&data)?;
+            let mut progress = Reporter::new("imported");
+            let now = clock::rfc3339(now_unix());
+            let counts =
+                store::import_file(&*store, &file, replace, &now, &mut |p| progress.update(p));
+            progress.finish();
+            // One line: the store's errors repeat their causes in their messages.
+            let counts = counts.map_err(|e| {
+                // The transaction rolled back, unless the database went away mid-commit.
+                let unchanged = match e {
+                    store::StoreError::Unavailable(_) => "",
+                    _ => " (the store is unchanged)",
+                };
+                anyhow::anyhow!("importing {}{unchanged}: {e}", file.display())
+            })?;
             println!(
                 "imported {} accounts, {} numbers, {} bundles from {}",
-                data.accounts.len(),
-                data.phone_numbers.len(),
-                data.customer_profiles.len() + data.trust_products.len(),
+                counts.accounts,
+                counts.numbers,
+                counts.bundles,
                 file.display()
             );
             Ok(())
@@ -117,28 +130,48 @@ pub fn run(command: TrustCommand) -> Result<()> {
         }
         TrustCommand::Export { config, out } => {
             let config = crate::settings::load(config)?;
-            let data = store_of(&config)?.export()?;
-            let json = serde_json::to_string_pretty(&data)? + "\n";
+            let store = store_of(&config)?;
             match out {
-                // Exports hold auth tokens: readable by their owner only.
-                Some(path) => {
-                    use std::io::Write as _;
-                    use std::os::unix::fs::OpenOptionsExt;
-                    let mut file = std::fs::OpenOptions::new()
-                        .write(true)
-                        .create(true)
-                        .truncate(true)
-                        .mode(0o600)
-                        .open(&path)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    file.write_all(json.as_bytes())
-                        .with_context(|| format!("writing {}", path.display()))?;
+                Some(path) => export_file(&*store, &path),
+                None => {
+                    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+                    export(&*store, &mut stdout)
                 }
-                None => print!("{json}"),
             }
-            Ok(())
         }
     }
+}
+
+/// Writes the store's trust data to `out`, showing progress on stderr.
+fn export(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut progress = Reporter::new("exported");
+    let written = store::export_to(store, out, &mut |p| progress.update(p));
+    progress.finish();
+    written?;
+    Ok(())
+}
+
+/// Writes the store's trust data to the file `path`, readable by its owner only (exports
+/// hold auth tokens): first to a file beside it, renamed into place once complete, so
+/// that a failed export leaves `path` as it was.
+fn export_file(store: &dyn Store, path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let partial = store::beside(path, &format!(".partial-{}", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .with_context(|| format!("writing {}", partial.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let written = export(store, &mut out)
+        .and_then(|()| Ok(out.into_inner()?.sync_all()?))
+        .and_then(|()| Ok(std::fs::rename(&partial, path)?));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written.with_context(|| format!("writing {}", path.display()))
 }
 
 /// `callsign attest`: the attestation a call would get now, and why.

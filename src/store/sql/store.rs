@@ -9,7 +9,7 @@ use super::rows::{
 };
 use super::trunking::{self, Kind};
 use super::{Arg, Backend, Exec, SqlStore, TABLES, scalar};
-use crate::store::{NumberRow, Page, RecordStore, StoreError};
+use crate::store::{BulkWriter, Fill, NumberRow, Page, RecordStore, StoreError};
 use crate::trust::{
     Account, Bundle, Change, ChannelEndpointAssignment, DocumentFile, EndUser, EntityAssignment,
     Evaluation, IpAccessControlList, IpAddress, PhoneNumber, Sid, SupportingDocument, Trunk,
@@ -68,6 +68,17 @@ impl<B: Backend> SqlStore<B> {
         self.many(&format!("SELECT * FROM {table}"), Vec::new(), Page::ALL)
     }
 
+    /// Visits every row of `table`, in insertion order, without holding them.
+    fn each_of<T: FromRow>(
+        &self,
+        table: &str,
+        visit: &mut dyn FnMut(T) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let sql = format!("SELECT * FROM {table} ORDER BY rowid");
+        self.backend()
+            .read(|exec| exec.each(&sql, &[], &mut |row| visit(T::from_row(row)?)))
+    }
+
     /// Writes `data` into empty tables: each table's rows in one bulk insert.
     fn insert_all(tx: &mut dyn Exec, data: &TrustData) -> Result<(), StoreError> {
         let bundles = data.customer_profiles.iter().chain(&data.trust_products);
@@ -110,6 +121,25 @@ impl<B: Backend> SqlStore<B> {
     }
 }
 
+/// The bulk lists of an import, into the import's transaction.
+struct Bulk<'t>(&'t mut dyn Exec);
+
+impl BulkWriter for Bulk<'_> {
+    fn numbers(&mut self, batch: &[PhoneNumber]) -> Result<(), StoreError> {
+        let mut rows = batch.iter().map(number_row);
+        (self.0).insert_rows(PHONE_NUMBERS.name, PHONE_NUMBERS.columns, &mut rows)
+    }
+
+    fn channel_endpoint_assignments(
+        &mut self,
+        batch: &[ChannelEndpointAssignment],
+    ) -> Result<(), StoreError> {
+        let table = &CHANNEL_ENDPOINT_ASSIGNMENTS;
+        let mut rows = batch.iter().map(channel_endpoint_assignment_row);
+        (self.0).insert_rows(table.name, table.columns, &mut rows)
+    }
+}
+
 impl<B: Backend> RecordStore for SqlStore<B> {
     fn feed(&self) -> Option<&dyn crate::store::Feed> {
         self.backend().feed()
@@ -142,6 +172,20 @@ impl<B: Backend> RecordStore for SqlStore<B> {
         })
     }
 
+    fn import(&self, replace: bool, fill: Box<Fill<'_>>) -> Result<(), StoreError> {
+        self.backend().write(None, |tx| {
+            if !replace && scalar(tx, COUNT, &[])?.unwrap_or(0) != 0 {
+                return Err(StoreError::NotEmpty);
+            }
+            for table in TABLES {
+                tx.execute(&format!("DELETE FROM {table}"), &[])?;
+            }
+            let data = fill(&mut Bulk(&mut *tx))?;
+            Self::insert_all(tx, &data)?;
+            Ok(((), true))
+        })
+    }
+
     fn seed(&self, data: &TrustData) -> Result<bool, StoreError> {
         self.backend().write(None, |tx| {
             if scalar(tx, COUNT, &[])?.unwrap_or(0) != 0 {
@@ -156,8 +200,38 @@ impl<B: Backend> RecordStore for SqlStore<B> {
         let mut data = self.graph_data()?;
         data.phone_numbers = self.all("phone_numbers")?;
         data.channel_endpoint_assignments = self.all("channel_endpoint_assignments")?;
-        data.document_files = self.all("document_files")?;
+        data.document_files = self.document_files()?;
         Ok(data)
+    }
+
+    fn each_number(
+        &self,
+        visit: &mut dyn FnMut(PhoneNumber) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.each_of("phone_numbers", visit)
+    }
+
+    fn each_channel_endpoint_assignment(
+        &self,
+        visit: &mut dyn FnMut(ChannelEndpointAssignment) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.each_of("channel_endpoint_assignments", visit)
+    }
+
+    fn bulk_counts(&self) -> Result<(u64, u64), StoreError> {
+        let count = |table: &str| -> Result<u64, StoreError> {
+            let sql = format!("SELECT count(*) FROM {table}");
+            let n = self.backend().read(|exec| scalar(exec, &sql, &[]))?;
+            Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+        };
+        Ok((
+            count("phone_numbers")?,
+            count("channel_endpoint_assignments")?,
+        ))
+    }
+
+    fn document_files(&self) -> Result<Vec<DocumentFile>, StoreError> {
+        self.all("document_files")
     }
 
     fn graph_data(&self) -> Result<TrustData, StoreError> {
