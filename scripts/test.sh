@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the external test peers when they are missing
-# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, Node.js, lintian,
+# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, Node.js, curl, jq, lintian,
 # promtool from Debian's prometheus package, cargo-deb, and the
 # official `twilio` Python package in a virtualenv at target/twilio-venv and npm package
 # in target/twilio-node), starts a throwaway
@@ -20,6 +20,9 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 [ -n "$(pg_bin)" ] || missing+=(postgresql)
 # lintian, for the Debian package (tests/package.rs).
 command -v lintian >/dev/null 2>&1 || missing+=(lintian)
+# curl and jq, which the docs' commands use (tests/docs.rs runs them as printed).
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 # Node.js and npm, for Twilio's Node.js helper library (tests/twilio_compat.rs).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)

@@ -89,6 +89,7 @@ fn the_package_holds_the_binary_its_config_unit_pages_and_completions() {
             "-rw-r--r--",
         ),
         ("/usr/share/doc/callsign/README.md", "-rw-r--r--"),
+        ("/usr/share/doc/callsign/docs/install.md", "-rw-r--r--"),
         ("/usr/share/doc/callsign/changelog.gz", "-rw-r--r--"),
         ("/usr/share/callsign/grafana/callsign.json", "-rw-r--r--"),
         (

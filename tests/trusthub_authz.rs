@@ -584,7 +584,7 @@ async fn a_parents_sid_number_or_name_anywhere_answers_as_one_that_never_existed
     assert_eq!(snapshot(&api, &everything).await, before, "data changed");
 }
 
-/// One source address reaches at most one trunk without a domain (README, "Trunks."; an
+/// One source address reaches at most one trunk without a domain (docs/trunks.md, "Provisioned trunks"; an
 /// issue asks that "overlapping access lists between accounts are refused at write time
 /// with a clear error"), so an account offering, for its trunk without a domain, a range
 /// that another account's such trunk admits — as a new address, as its address, or by

@@ -1,6 +1,7 @@
 //! The label values callsign's metrics can carry, one enum per label, each with one
-//! `as_str`. Counting goes through these types only, so the README's metrics section can
-//! be checked against [`ALL`](Rejected::ALL) lists that the compiler keeps complete.
+//! `as_str`. Counting goes through these types only, so the metrics section of
+//! docs/observability.md can be checked against [`ALL`](Rejected::ALL) lists that the
+//! compiler keeps complete.
 
 /// Declares a label enum: its variants, each variant's label text, and `ALL`.
 macro_rules! label {

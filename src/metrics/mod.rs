@@ -2,7 +2,7 @@
 //!
 //! One [`Metrics`] value is shared by the proxy and rendered by the HTTP `/metrics` route.
 //! Every label value is one of the typed values in [`labels`] (or a level, reason or
-//! verstat), so the set the code can emit is known and documented in the README.
+//! verstat), so the set the code can emit is known and documented in docs/observability.md.
 
 pub mod labels;
 #[cfg(test)]

@@ -59,13 +59,13 @@ fn every_label_counted() -> Metrics {
     m
 }
 
-/// The README's `## Metrics` section.
-fn readme_metrics() -> &'static str {
-    let readme = include_str!("../../README.md");
-    let start = readme
+/// The `## Metrics` section of docs/observability.md.
+fn documented_metrics() -> &'static str {
+    let page = include_str!("../../docs/observability.md");
+    let start = page
         .find("\n## Metrics\n")
-        .expect("README has a Metrics section");
-    let section = &readme[start + 1..];
+        .expect("docs/observability.md has a Metrics section");
+    let section = &page[start + 1..];
     let end = section[3..].find("\n## ").map_or(section.len(), |e| e + 3);
     &section[..end]
 }
@@ -91,8 +91,8 @@ fn samples(text: &str) -> Vec<(String, Vec<(String, String)>)> {
 }
 
 #[test]
-fn every_metric_and_label_value_is_documented_in_the_readme() {
-    let section = readme_metrics();
+fn every_metric_and_label_value_is_documented() {
+    let section = documented_metrics();
     let text = every_label_counted().render();
     let mut checked = 0;
     for (name, labels) in samples(&text) {
@@ -105,7 +105,9 @@ fn every_metric_and_label_value_is_documented_in_the_readme() {
         let row = section
             .lines()
             .find(|l| l.starts_with('|') && l.contains(&format!("`{documented}`")))
-            .unwrap_or_else(|| panic!("README metrics table has no row for `{documented}`"));
+            .unwrap_or_else(|| {
+                panic!("the metrics table of docs/observability.md has no row for `{documented}`")
+            });
         // Labels whose values are the build's or a record's are documented by name.
         if ["callsign_build_info", "callsign_certificate_expiry_seconds"].contains(&documented) {
             for (label, _) in &labels {
@@ -116,7 +118,7 @@ fn every_metric_and_label_value_is_documented_in_the_readme() {
         for (label, value) in labels.iter().filter(|(k, _)| k != "le") {
             assert!(
                 row.contains(&format!("`{label}`")) && row.contains(&format!("`{value}`")),
-                "README row for `{documented}` does not document {label}=`{value}`:\n{row}"
+                "the docs' row for `{documented}` does not document {label}=`{value}`:\n{row}"
             );
             checked += 1;
         }

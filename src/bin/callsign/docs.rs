@@ -48,8 +48,8 @@ second signal stops at once.
 0 on success; 1 on an error, which is printed on standard error (\fBcallsign verify\fR:
 when any header or request does not pass); 2 when the command line is not understood.
 .SH "SEE ALSO"
-The operations guide and the reference in \fIREADME.md\fR (installed in
-\fI/usr/share/doc/callsign\fR).
+The operations guide and the reference: \fIREADME.md\fR and the pages under
+\fIdocs/\fR, installed in \fI/usr/share/doc/callsign\fR.
 "#;
 
 /// Writes `callsign.1` and one page per subcommand (`callsign-serve.1`,
