@@ -266,26 +266,35 @@ fn script(page: &str, blocks: &[Block]) -> String {
     let root = quote(ROOT);
     let bin = quote(Path::new(CALLSIGN).parent().unwrap().to_str().unwrap());
     let mut s = format!(
-        r#"set -uo pipefail
+        r#"set -euo pipefail
 ip link set lo up
+# The sandbox's own files, outside /tmp (which the checkout may be under).
+S=/mnt/.callsign-docs
+mkdir -p /mnt
+mount -t tmpfs tmpfs /mnt
+mkdir -p $S/lower $S/upper $S/work $S/target $S/repo $S/cargo $S/home
+# The checkout as an overlay whose writes vanish, but for target/, where builds go as
+# they would, so that a page reuses what the suite or an earlier page built.
+mount --bind {root} $S/lower
+mount --bind {root}/target $S/target
+mount -t overlay overlay -o lowerdir=$S/lower,upperdir=$S/upper,workdir=$S/work $S/repo
+mount --bind $S/target $S/repo/target
+# An empty /tmp and the other paths the docs write, then the checkout back at its path.
 mount -t tmpfs tmpfs /tmp
-S=/tmp/.docs-sandbox
-mkdir -p $S/upper $S/work $S/cargo $S/home
 for d in /var/backups /usr/local/share/man /etc/bash_completion.d; do
   if [ -d "$d" ]; then mount -t tmpfs tmpfs "$d"; fi
 done
-# Builds go to the real target/, so that a page reuses what the suite or an earlier page
-# built; every other write goes to the overlay.
-mkdir -p $S/target && mount --bind {root}/target $S/target
-mount -t overlay overlay -o lowerdir={root},upperdir=$S/upper,workdir=$S/work {root}
-mount --bind $S/target {root}/target
+mkdir -p {root}
+mount --rbind $S/repo {root}
 cd {root}
 export CARGO_HOME="${{CARGO_HOME:-$HOME/.cargo}}" RUSTUP_HOME="${{RUSTUP_HOME:-$HOME/.rustup}}"
 export CARGO_INSTALL_ROOT=$S/cargo CARGO_NET_OFFLINE=true HOME=$S/home
 export PATH=$S/cargo/bin:{bin}:$PATH
 unset RUST_LOG CALLSIGN_CONFIG
+set +e
 servers=()
 stop_servers() {{
+  set +e
   local rc=0 p
   for p in "${{servers[@]}}"; do kill -INT -- -"$p" 2>/dev/null; done
   for p in "${{servers[@]}}"; do
