@@ -30,6 +30,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 sip_port=$(free_port); http_port=$(free_port); uas_port=$(free_port); uac_port=$(free_port)
 root=$(pwd)
 cat >"$work/callsign.toml" <<TOML
+development = true
 [sip]
 udp = "127.0.0.1:$sip_port"
 tcp = "127.0.0.1:$sip_port"

@@ -1,5 +1,6 @@
 //! Telephone-number canonicalization (RFC 8224 section 8.3): raw dial strings and
-//! `sip:`/`sips:`/`tel:` URIs become the digits-only form used in PASSporTs and the trust index.
+//! `sip:`/`sips:`/`tel:` URIs become the form used in PASSporTs and the trust index:
+//! digits, and the `*` and `#` a TelephoneNumber may hold (RFC 8226 section 9).
 
 use std::fmt;
 
@@ -11,10 +12,11 @@ const MAX_DIGITS: usize = 15;
 /// Room for digits before an international prefix is stripped.
 const SCRATCH_DIGITS: usize = 32;
 
-/// A canonical telephone number: 1..=15 ASCII digits, no `+`, never starting with `0`.
+/// A canonical telephone number: 1..=15 of `0`-`9`, `*` and `#`, no `+`, never starting
+/// with `0`. A number with `*` or `#` is a service code (`*67...`), never an E.164 number.
 ///
-/// Stored inline (16 bytes). The derived ordering compares length first and then digits,
-/// which, because there is no leading zero, is the numeric order of [`Tn::as_u64`].
+/// Stored inline (16 bytes). For digits-only numbers the derived ordering (length first,
+/// then characters) is the numeric order of [`Tn::as_u64`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Tn {
     len: u8,
@@ -30,17 +32,42 @@ impl Tn {
         std::str::from_utf8(digits).unwrap_or("")
     }
 
-    /// The digits read as an integer; exact, because canonical numbers never start with 0
-    /// and 15 digits fit in a `u64`.
+    /// The number as one integer key, exact both ways ([`Tn::from_u64`]): a digits-only
+    /// number is its value (under 10^15, as canonical numbers never start with 0); one
+    /// with `*` or `#` is 10^15 plus its characters in base 13, so no key is two numbers'.
     pub fn as_u64(&self) -> u64 {
-        self.digits
-            .iter()
-            .take(usize::from(self.len))
-            .fold(0, |acc, d| acc * 10 + u64::from(d - b'0'))
+        let chars = self.digits.iter().take(usize::from(self.len));
+        if self.is_digits() {
+            return chars.fold(0, |acc, d| acc * 10 + u64::from(d - b'0'));
+        }
+        // Base 13 with no zero digit, first character lowest, so that length is kept.
+        let encoded = chars
+            .rev()
+            .fold(0, |acc, &c| acc * 13 + u64::from(base13(c)));
+        SERVICE_CODE_KEYS + encoded
     }
 
-    /// The number whose [`Tn::as_u64`] is `value`; `None` for 0 or more than 15 digits.
+    /// Whether the number is digits only (an E.164 number), with no `*` or `#`.
+    pub fn is_digits(&self) -> bool {
+        all_digits(self.digits.get(..usize::from(self.len)).unwrap_or(&[]))
+    }
+
+    /// The number whose [`Tn::as_u64`] is `value`; `None` for 0, more than 15 digits, or
+    /// a key no number has.
     pub fn from_u64(value: u64) -> Option<Tn> {
+        if let Some(mut rest) = value.checked_sub(SERVICE_CODE_KEYS) {
+            let mut chars = Vec::with_capacity(MAX_DIGITS);
+            while rest > 0 {
+                chars.push(match rest % 13 {
+                    d @ 1..=10 => b'0' + (d as u8 - 1),
+                    11 => b'*',
+                    12 => b'#',
+                    _ => return None,
+                });
+                rest /= 13;
+            }
+            return Tn::from_global(&chars).ok().filter(|tn| !tn.is_digits());
+        }
         let mut buf = [0u8; 20];
         let mut start = buf.len();
         let mut rest = value;
@@ -63,7 +90,7 @@ impl Tn {
         if digits.len() > MAX_DIGITS {
             return Err(TnError::TooLong);
         }
-        if !all_digits(digits) {
+        if !digits.iter().copied().all(is_tn_char) {
             return Err(TnError::NotANumber);
         }
         let mut tn = Tn {
@@ -91,10 +118,31 @@ impl Serialize for Tn {
     }
 }
 
+/// Stored numbers are E.164: digits only.
 impl<'de> Deserialize<'de> for Tn {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Tn, D::Error> {
         let digits = String::deserialize(d)?;
+        if !all_digits(digits.as_bytes()) {
+            return Err(serde::de::Error::custom(TnError::NotANumber));
+        }
         Tn::from_global(digits.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where the keys of numbers with `*` or `#` begin: above every 15-digit number.
+const SERVICE_CODE_KEYS: u64 = 1_000_000_000_000_000;
+
+/// A character of a TelephoneNumber (RFC 8226 section 9: `0123456789#*`).
+fn is_tn_char(c: u8) -> bool {
+    c.is_ascii_digit() || c == b'*' || c == b'#'
+}
+
+/// `c` as a base-13 digit other than 0: `0`-`9` are 1-10, `*` 11, `#` 12.
+fn base13(c: u8) -> u8 {
+    match c {
+        b'*' => 11,
+        b'#' => 12,
+        d => d - b'0' + 1,
     }
 }
 
@@ -179,7 +227,9 @@ fn all_digits(s: &[u8]) -> bool {
 pub enum TnError {
     #[error("no digits in telephone number")]
     Empty,
-    #[error("telephone number contains characters other than digits and visual separators")]
+    #[error(
+        "telephone number contains characters other than digits, `*`, `#` and visual separators"
+    )]
     NotANumber,
     #[error("telephone number has more than 15 digits")]
     TooLong,
@@ -195,9 +245,12 @@ pub enum TnError {
 
 /// Canonicalizes a dial string: `+1 (215) 555-0121`, `011 44 20 7946 0000`, `2155550121`.
 ///
-/// Visual separators (`-` `.` `(` `)` and spaces) are dropped. A leading `+`, or the
-/// international prefix, marks a global number. Anything else is national and is completed
-/// with the default country code only when it fits the plan: nothing is guessed.
+/// Visual separators (`-` `.` `(` `)` and spaces) are dropped; `*` and `#` are kept
+/// (RFC 8224 section 8.3, RFC 8226 section 9). A leading `+`, or the international
+/// prefix, marks a global number. Anything else is national and is completed with the
+/// default country code only when it fits the plan: nothing is guessed. A national
+/// number with `*` or `#` is a service code, not a number of the plan, and stays as
+/// dialed.
 pub fn canonicalize(raw: &str, n: &Numbering) -> Result<Tn, TnError> {
     canonicalize_as(raw, n, false)
 }
@@ -208,7 +261,7 @@ fn canonicalize_as(raw: &str, n: &Numbering, mut global: bool) -> Result<Tn, TnE
     let mut len = 0;
     for &b in raw.as_bytes() {
         match b {
-            b'0'..=b'9' => {
+            b'0'..=b'9' | b'*' | b'#' => {
                 let slot = buf.get_mut(len).ok_or(TnError::TooLong)?;
                 *slot = b;
                 len += 1;
@@ -230,6 +283,9 @@ fn canonicalize_as(raw: &str, n: &Numbering, mut global: bool) -> Result<Tn, TnE
         && let Some(rest) = digits.strip_prefix(intl)
     {
         return Tn::from_global(rest);
+    }
+    if !all_digits(digits) {
+        return Tn::from_global(digits);
     }
     let national = match n.national_prefix.as_bytes() {
         [] => digits,
@@ -293,12 +349,26 @@ pub fn from_uri(uri: &str, n: &Numbering) -> Result<Tn, TnError> {
             return Err(TnError::Ambiguous);
         }
     }
-    match number.get(..3) {
-        Some(esc) if esc.eq_ignore_ascii_case("%2b") => {
-            canonicalize_as(number.get(3..).unwrap_or(""), n, true)
-        }
-        _ => canonicalize(number, n),
+    if !number.contains('%') {
+        return canonicalize(number, n);
     }
+    // In a URI, `#` is always escaped (`%23`), `*` may be (`%2A`), and so may a leading
+    // `+` (`%2B`); any other escape is not part of a number.
+    let mut unescaped = String::with_capacity(number.len());
+    let mut rest = number;
+    while let Some(at) = rest.find('%') {
+        unescaped.push_str(rest.get(..at).unwrap_or(""));
+        let escape = rest.get(at..at + 3).ok_or(TnError::NotANumber)?;
+        unescaped.push(match escape.to_ascii_uppercase().as_str() {
+            "%23" => '#',
+            "%2A" => '*',
+            "%2B" if unescaped.is_empty() => '+',
+            _ => return Err(TnError::NotANumber),
+        });
+        rest = rest.get(at + 3..).unwrap_or("");
+    }
+    unescaped.push_str(rest);
+    canonicalize(&unescaped, n)
 }
 
 #[cfg(test)]
@@ -339,7 +409,17 @@ mod tests {
             ("215555012a", Err(TnError::NotANumber)),
             ("1+2155550121", Err(TnError::NotANumber)),
             ("++12155550121", Err(TnError::NotANumber)),
-            ("2155550121#", Err(TnError::NotANumber)),
+            // RFC 8224 section 8.3: `*` and `#` are kept. A national number with them is
+            // a service code, kept as dialed; a global one keeps them in place.
+            ("2155550121#", Ok("2155550121#")),
+            ("*67 215-555-0121", Ok("*672155550121")),
+            ("#31#", Ok("#31#")),
+            ("+1 215 555 0121#", Ok("12155550121#")),
+            ("011 44 20 7946*0000", Ok("44207946*0000")),
+            ("*", Ok("*")),
+            ("*67 215 555 0121 456", Err(TnError::TooLong)),
+            ("+0*1", Err(TnError::LeadingZero)),
+            ("215 555 0121 a", Err(TnError::NotANumber)),
             ("911", Err(TnError::Ambiguous)),
             ("5550121", Err(TnError::Ambiguous)),
             ("22155550121", Err(TnError::Ambiguous)),
@@ -417,6 +497,12 @@ mod tests {
             ("sip:%2B@example.com", Err(TnError::Empty)),
             ("sip:%2B+1215@example.com", Err(TnError::NotANumber)),
             ("sip:%2Babc@example.com", Err(TnError::NotANumber)),
+            ("sip:*67%2B1@example.com", Err(TnError::NotANumber)),
+            ("sip:*672155550121@example.com", Ok("*672155550121")),
+            ("sip:%2A67%232155550121@example.com", Ok("*67#2155550121")),
+            ("tel:%2B1-215-555-0121%23", Ok("12155550121#")),
+            ("sip:2155550121%2@example.com", Err(TnError::NotANumber)),
+            ("sip:2155550121%41@example.com", Err(TnError::NotANumber)),
             ("tel:911", Err(TnError::Ambiguous)),
         ];
         for (uri, want) in cases {
@@ -427,6 +513,50 @@ mod tests {
                 "{uri:?}"
             );
         }
+    }
+
+    /// Every number has its own key, and the key gives the number back: digits-only
+    /// numbers are their value, service codes sit above 10^15.
+    #[test]
+    fn keys_are_one_to_one_with_service_codes_apart() {
+        let numbers = [
+            "1",
+            "12155550121",
+            "999999999999999",
+            "*",
+            "#",
+            "*67",
+            "#31#",
+            "*0",
+            "1*",
+            "12155550121#",
+            "***************",
+            "###############",
+            "*67215555012",
+        ];
+        let mut keys = std::collections::HashSet::new();
+        for raw in numbers {
+            let tn = Tn::from_global(raw.as_bytes()).unwrap();
+            let key = tn.as_u64();
+            assert!(keys.insert(key), "{raw}: key {key} taken");
+            assert_eq!(tn.is_digits(), key < SERVICE_CODE_KEYS, "{raw}");
+            assert_eq!(Tn::from_u64(key), Some(tn), "{raw}");
+        }
+        assert_eq!(
+            Tn::from_global(b"12155550121").unwrap().as_u64(),
+            12_155_550_121
+        );
+        // A key between the ranges' codes is no number.
+        assert_eq!(Tn::from_u64(SERVICE_CODE_KEYS), None);
+        assert_eq!(Tn::from_u64(SERVICE_CODE_KEYS + 13), None);
+    }
+
+    #[test]
+    fn stored_numbers_are_digits_only() {
+        let parsed: Result<Tn, _> = serde_json::from_str("\"*672155550121\"");
+        assert!(parsed.is_err());
+        let parsed: Tn = serde_json::from_str("\"12155550121\"").unwrap();
+        assert_eq!(parsed.as_str(), "12155550121");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::proxy::{IdentityPolicy, OnFailure, Role, Transport};
+use crate::proxy::{Fallback, IdentityPolicy, OnFailure, Role, Transport};
 use crate::store::Durability;
 use crate::tn::Numbering;
 use crate::trust::Sid;
@@ -28,8 +28,8 @@ pub use validate::ConfigError;
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// A development machine: the public dev key, the sample operator token and a
-    /// plain-http x5u are allowed on listeners beyond loopback.
+    /// A development machine: a plain-http x5u is allowed, and so are the public dev key
+    /// and the sample operator token on listeners beyond loopback.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub development: bool,
     pub sip: SipConfig,
@@ -139,6 +139,22 @@ pub struct SigningConfig {
     /// the HTTP listener at its path. Default: `identities/` beside the x5u.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_x5u_base: Option<String>,
+    /// An INVITE whose Date is more than 60 s from now gets no PASSporT (RFC 8224
+    /// section 4.1): `refuse` (403 Stale Date, the default) or `unsigned`.
+    #[serde(default = "refuse")]
+    pub stale_date: Fallback,
+    /// A call whose signing certificate is not valid at its signing time (it expired
+    /// while callsign ran): `unsigned` (the default) or `refuse` (503).
+    #[serde(default = "unsigned")]
+    pub invalid_certificate: Fallback,
+}
+
+fn refuse() -> Fallback {
+    Fallback::Refuse
+}
+
+fn unsigned() -> Fallback {
+    Fallback::Unsigned
 }
 
 /// Where the trust data lives. Exactly one of `store` (the system of record, written by

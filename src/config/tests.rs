@@ -191,12 +191,11 @@ fn validation_names_the_problem() {
         (
             "x5u = \"http://",
             "identity_x5u_base = \"ftp://x/\"\nx5u = \"http://",
-            ConfigError::IdentityX5uNotHttp("ftp://x/".into()),
-        ),
-        (
-            "x5u = \"http://",
-            "x5u = \"ftp://",
-            ConfigError::X5uNotHttp("ftp://127.0.0.1:8080/certs/chain.pem".into()),
+            ConfigError::X5u {
+                key: "identity_x5u_base",
+                value: "ftp://x/".into(),
+                problem: "must be an https URL",
+            },
         ),
         (
             "store = ",
@@ -368,12 +367,21 @@ fn load_edited(edits: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::load(&path)
 }
 
+/// The sample, no longer said to be a development machine, with an https x5u.
+const NOT_DEVELOPMENT: (&str, &str) = ("development = true", "development = false");
+const HTTPS_X5U: (&str, &str) = (
+    "x5u = \"http://127.0.0.1:8080/certs/chain.pem\"",
+    "x5u = \"https://certs.example.net/chain.pem\"",
+);
+
 #[test]
 fn development_settings_beyond_loopback_are_refused_naming_each() {
     let udp = "udp = \"127.0.0.1:5060\"";
     let exposed = "udp = \"192.0.2.10:5060\"";
-    // On loopback, the sample is fine as it is.
+    // On loopback, the sample is fine as it is, and so without the development switch
+    // once its x5u is https.
     assert!(load_edited(&[]).is_ok());
+    assert!(load_edited(&[NOT_DEVELOPMENT, HTTPS_X5U]).is_ok());
     let problems = |edits: &[(&str, &str)]| match load_edited(edits) {
         Err(ConfigError::UnsafeExposure { listen, problems }) => {
             assert_eq!(listen, "192.0.2.10:5060".parse().unwrap());
@@ -381,35 +389,88 @@ fn development_settings_beyond_loopback_are_refused_naming_each() {
         }
         other => panic!("{other:?}"),
     };
-    let all = problems(&[(udp, exposed)]);
+    let all = problems(&[NOT_DEVELOPMENT, HTTPS_X5U, (udp, exposed)]);
     for needle in [
         "[signing] key is the public development key",
         "[api] operator_auth_token is the sample token",
-        "[signing] x5u is plain http",
     ] {
         assert!(all.contains(needle), "{all}");
     }
-    let message = load_edited(&[(udp, exposed)]).unwrap_err().to_string();
+    let message = load_edited(&[NOT_DEVELOPMENT, HTTPS_X5U, (udp, exposed)])
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("development = true"), "{message}");
-    // With its own token and an https x5u, the key is what is left to change.
+    // With its own token, the key is what is left to change.
     let token = "operator_auth_token = \"dev-operator-token-change-me\"";
-    let x5u = "x5u = \"http://127.0.0.1:8080/certs/chain.pem\"";
     let left = problems(&[
+        NOT_DEVELOPMENT,
+        HTTPS_X5U,
         (udp, exposed),
         (
             token,
             "operator_auth_token = \"a-secret-of-our-own-0123456789\"",
         ),
-        (x5u, "x5u = \"https://certs.example.net/chain.pem\""),
     ]);
     assert!(
         left.starts_with("[signing] key is the public development key"),
         "{left}"
     );
-    assert!(!left.contains("token") && !left.contains("x5u"), "{left}");
-    // Said to be a development machine, it runs.
-    let dev = format!("development = true\n[sip]\n{exposed}");
-    assert!(load_edited(&[(&format!("[sip]\n{udp}"), &dev)]).is_ok());
+    assert!(!left.contains("token"), "{left}");
+    // Said to be a development machine (as the sample is), it runs.
+    assert!(load_edited(&[(udp, exposed)]).is_ok());
+}
+
+/// ATIS-1000074 and RFC 8224 section 7.2: verifiers fetch the x5u, so a production one is
+/// https with a host and nothing a fetcher must refuse; plain http needs `development =
+/// true`, on loopback too.
+#[test]
+fn the_x5u_is_https_without_userinfo_query_or_fragment() {
+    let x5u = HTTPS_X5U.0;
+    let refused = |value: &str, edits: &[(&str, &str)]| {
+        let line = format!("x5u = \"{value}\"");
+        let mut all = edits.to_vec();
+        all.push((x5u, &line));
+        match load_edited(&all) {
+            Err(ConfigError::X5u {
+                key,
+                value: v,
+                problem,
+            }) => {
+                assert_eq!((key, v.as_str()), ("x5u", value));
+                problem
+            }
+            other => panic!("{value}: {other:?}"),
+        }
+    };
+    let plain = refused("http://127.0.0.1:8080/certs/chain.pem", &[NOT_DEVELOPMENT]);
+    assert!(plain.contains("development = true"), "{plain}");
+    for (value, says) in [
+        (
+            "https://user:secret@certs.example.net/chain.pem",
+            "userinfo",
+        ),
+        ("https://certs.example.net/chain.pem?v=2", "query"),
+        ("https://certs.example.net/chain.pem#leaf", "fragment"),
+        ("ftp://certs.example.net/chain.pem", "https"),
+        ("certs.example.net/chain.pem", "URL"),
+    ] {
+        // Development or not: these are never fetchable.
+        assert!(refused(value, &[]).contains(says), "{value}");
+        assert!(refused(value, &[NOT_DEVELOPMENT]).contains(says), "{value}");
+    }
+    assert!(load_edited(&[NOT_DEVELOPMENT, HTTPS_X5U]).is_ok());
+    // The identities' base is held to the same rules.
+    let base = format!(
+        "{}\nidentity_x5u_base = \"https://certs.example.net/si/?x=1\"",
+        HTTPS_X5U.1
+    );
+    match load_edited(&[NOT_DEVELOPMENT, (x5u, &base)]) {
+        Err(ConfigError::X5u { key, problem, .. }) => {
+            assert_eq!(key, "identity_x5u_base");
+            assert!(problem.contains("query"), "{problem}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

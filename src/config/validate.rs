@@ -56,10 +56,12 @@ pub enum ConfigError {
     DigestRealm(String),
     #[error("[sip] `max_message_size` must be within 1024..=65535, got {0}")]
     MessageSize(usize),
-    #[error("[signing] `x5u` must be an http(s) URL, got {0:?}")]
-    X5uNotHttp(String),
-    #[error("[signing] `identity_x5u_base` must be an http(s) URL, got {0:?}")]
-    IdentityX5uNotHttp(String),
+    #[error("[signing] `{key}` = {value:?}: {problem}")]
+    X5u {
+        key: &'static str,
+        value: String,
+        problem: &'static str,
+    },
     #[error("[trust] needs exactly one of `store` (or a [trust.postgres] table) or `file`")]
     TrustSource,
     #[error("[trust.postgres] goes with a PostgreSQL store, but `store` names a SQLite file ({0})")]
@@ -123,18 +125,52 @@ pub enum ConfigError {
     VerifyingTrunkWithoutVerify(String),
 }
 
+/// An x5u verifiers will fetch (ATIS-1000074, RFC 8224 section 7.2): `https`, a host,
+/// and no userinfo, query or fragment. Plain `http` only on a development machine.
+fn check_x5u(key: &'static str, value: &str, development: bool) -> Result<(), ConfigError> {
+    let refuse = |problem| {
+        Err(ConfigError::X5u {
+            key,
+            value: value.to_owned(),
+            problem,
+        })
+    };
+    let Ok(url) = reqwest::Url::parse(value) else {
+        return refuse("not a URL");
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if development => {}
+        "http" => {
+            return refuse(
+                "plain http: verifiers fetch certificates over https (a development machine \
+                 says `development = true` at the top of the config)",
+            );
+        }
+        _ => return refuse("must be an https URL"),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return refuse("has no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return refuse("must not carry userinfo (user:password@)");
+    }
+    if url.query().is_some() {
+        return refuse("must not carry a query (?...)");
+    }
+    if url.fragment().is_some() {
+        return refuse("must not carry a fragment (#...)");
+    }
+    Ok(())
+}
+
 impl Config {
     /// Checks what the types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_sip()?;
-        let http = |u: &str| u.starts_with("https://") || u.starts_with("http://");
-        if !http(&self.signing.x5u) {
-            return Err(ConfigError::X5uNotHttp(self.signing.x5u.clone()));
-        }
-        if let Some(base) = &self.signing.identity_x5u_base
-            && !http(base)
-        {
-            return Err(ConfigError::IdentityX5uNotHttp(base.clone()));
+        check_x5u("x5u", &self.signing.x5u, self.development)?;
+        if let Some(base) = &self.signing.identity_x5u_base {
+            check_x5u("identity_x5u_base", base, self.development)?;
         }
         let store = self.trust.store.is_some() || self.trust.postgres.is_some();
         match (&self.trust.file, store) {
@@ -154,8 +190,9 @@ impl Config {
     }
 
     /// Listening beyond loopback with what is only for development (the public dev key,
-    /// the sample operator token, a plain-http x5u) is refused unless `development =
-    /// true` says it is meant; the error names each thing to change.
+    /// the sample operator token) is refused unless `development = true` says it is
+    /// meant; the error names each thing to change. (A plain-http x5u needs `development
+    /// = true` wherever callsign listens: [`check_x5u`].)
     fn validate_exposure(&self) -> Result<(), ConfigError> {
         let exposed: Vec<SocketAddr> = [self.sip.udp, self.sip.tcp, self.http.listen]
             .into_iter()
@@ -180,9 +217,6 @@ impl Config {
         if self.api.operator_auth_token.as_deref() == Some(SAMPLE_OPERATOR_TOKEN) {
             problems
                 .push("[api] operator_auth_token is the sample token: set a secret of your own");
-        }
-        if self.signing.x5u.starts_with("http://") {
-            problems.push("[signing] x5u is plain http: verifiers fetch certificates over https");
         }
         match problems.is_empty() {
             true => Ok(()),

@@ -28,6 +28,8 @@ pub fn proxy(config: &Config) -> proxy::Settings {
         host: config.advertised_host(),
         record_route: sip.record_route,
         identity_policy: sip.identity_policy,
+        stale_date: config.signing.stale_date,
+        invalid_certificate: config.signing.invalid_certificate,
         digest_realm: sip.digest_realm.clone(),
         max_message_size: sip.max_message_size,
         timers: Timers {

@@ -133,6 +133,8 @@ impl Identities {
                 (signer, check)
             }
         };
+        // Its certificate's validity bounds what it signs, as `[signing]`'s does.
+        let signer = signer.valid_between(check.info.not_before, check.info.not_after);
         Ok(Loaded {
             record: record.clone(),
             signer: Arc::new(signer),

@@ -82,6 +82,12 @@ label! {
         RateLimited => "rate_limited",
         /// A call that would be signed below its trunk's minimum level (403 or 603).
         BelowMinimumLevel => "below_minimum_level",
+        /// A signing trunk's INVITE whose Date is outside the freshness window, with
+        /// `[signing] stale_date = "refuse"` (403 Stale Date).
+        StaleDate => "stale_date",
+        /// The certificate that would sign the call is not valid now, with `[signing]
+        /// invalid_certificate = "refuse"` (503).
+        CertificateNotValid => "certificate_not_valid",
     }
 }
 
@@ -95,6 +101,12 @@ label! {
         DestNotANumber => "dest_not_a_number",
         /// The trunk has no account.
         NoAccount => "no_account",
+        /// The request's Date is outside the freshness window (RFC 8224 section 4.1),
+        /// with `[signing] stale_date = "unsigned"`.
+        StaleDate => "stale_date",
+        /// The certificate that would sign the call is not valid now (expired while
+        /// callsign ran), with `[signing] invalid_certificate = "unsigned"`.
+        CertificateNotValid => "certificate_not_valid",
     }
 }
 

@@ -72,4 +72,13 @@ pub enum PassportError {
     InvalidX5u,
     #[error("ES256 signing failed")]
     Signing,
+    /// The signing time is outside the certificate's validity: no PASSporT may name it.
+    #[error(
+        "the signing certificate is not valid at {iat} (valid from {not_before} to {not_after}, unix time)"
+    )]
+    CertificateNotValid {
+        iat: i64,
+        not_before: i64,
+        not_after: i64,
+    },
 }

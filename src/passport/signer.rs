@@ -45,6 +45,9 @@ pub struct Signer {
     /// base64url (no padding) of the canonical protected header.
     header_b64: String,
     x5u: String,
+    /// The certificate's `notBefore` and `notAfter` (unix seconds), when the signer
+    /// knows its certificate: it signs nothing dated outside them.
+    valid: Option<(i64, i64)>,
 }
 
 impl Signer {
@@ -76,7 +79,22 @@ impl Signer {
             key,
             header_b64: URL_SAFE_NO_PAD.encode(header_json(x5u)),
             x5u: x5u.to_owned(),
+            valid: None,
         })
+    }
+
+    /// Binds the signer to its certificate's validity (unix seconds, both inclusive):
+    /// claims whose `iat` falls outside it are refused with
+    /// [`PassportError::CertificateNotValid`], so a certificate that expires while the
+    /// process runs stops signing at that second, not at the next restart.
+    pub fn valid_between(mut self, not_before: i64, not_after: i64) -> Signer {
+        self.valid = Some((not_before, not_after));
+        self
+    }
+
+    /// The certificate's `notAfter`, when the signer knows it.
+    pub fn not_after(&self) -> Option<i64> {
+        self.valid.map(|(_, not_after)| not_after)
     }
 
     /// An ES256 signature (`r || s`) of `message`, as the PASSporT gets it.
@@ -123,6 +141,15 @@ impl Signer {
     /// Appends `header.payload.signature` to `out`, which must be empty: the signature
     /// covers everything written before it.
     fn write_jws(&self, claims: &Claims<'_>, out: &mut String) -> Result<(), PassportError> {
+        if let Some((not_before, not_after)) = self.valid
+            && !(not_before..=not_after).contains(&claims.iat)
+        {
+            return Err(PassportError::CertificateNotValid {
+                iat: claims.iat,
+                not_before,
+                not_after,
+            });
+        }
         let mut payload = String::with_capacity(PAYLOAD_CAPACITY);
         payload_json(claims, &mut payload);
 

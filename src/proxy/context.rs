@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use super::limiter::Limiter;
 use super::noise::{Admit, Noise};
 use super::nonce::Nonces;
-use super::settings::{IdentityPolicy, OnFailure, Role, Settings, Timers};
+use super::settings::{Fallback, IdentityPolicy, OnFailure, Role, Settings, Timers};
 use super::{Peer, Transport};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
@@ -92,6 +92,11 @@ pub struct Context {
     pub tcp_port: Option<u16>,
     pub record_route: bool,
     pub identity_policy: IdentityPolicy,
+    /// What a stale Date gets (`[signing] stale_date`).
+    pub stale_date: Fallback,
+    /// What a call gets when its signing certificate is not valid (`[signing]
+    /// invalid_certificate`).
+    pub invalid_certificate: Fallback,
     /// The realm of digest challenges (`[sip] digest_realm`).
     pub digest_realm: String,
     pub timers: Timers,
@@ -146,6 +151,8 @@ impl Context {
             host,
             record_route,
             identity_policy,
+            stale_date,
+            invalid_certificate,
             digest_realm,
             max_message_size,
             timers,
@@ -214,6 +221,8 @@ impl Context {
             tcp_port,
             record_route,
             identity_policy,
+            stale_date,
+            invalid_certificate,
             digest_realm,
             timers,
             max_transactions,

@@ -29,7 +29,9 @@ use serde::{Deserialize, Serialize};
 
 pub use context::{Context, IdentitySigners, PeerClass, Trunk};
 pub use core::Core;
-pub use settings::{IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream};
+pub use settings::{
+    Fallback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
+};
 
 /// A SIP transport callsign speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]

@@ -11,12 +11,12 @@ use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
 
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::context::{Context, PeerClass, Trunk};
 use super::nonce::NonceCheck;
 use super::route::{UriTarget, framing};
-use super::settings::{IdentityPolicy, OnFailure, Role};
+use super::settings::{Fallback, IdentityPolicy, OnFailure, Role};
 use super::verstat;
 use super::{Dest, Peer, Transport};
 use crate::clock::unix_seconds;
@@ -59,6 +59,10 @@ pub struct Forward {
     /// The loop hash in our branch, which responses must carry to match.
     pub branch_hash: u64,
 }
+
+/// How far a signing trunk's Date may be from now, either way, for its INVITE to be
+/// signed (RFC 8224 section 4.1 leaves the window to policy; verifiers allow 60 s).
+pub const DATE_FRESHNESS_SECS: u64 = 60;
 
 /// What happened to an initial INVITE from a trunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -688,14 +692,23 @@ fn sign_invite(
 
     let iat = unix_seconds(now);
     match msg.header(HeaderName::Date).map(Date::parse) {
+        // RFC 8224 section 4.1: a Date is added only when there is none.
         None => edits.append(HeaderName::Date, Date(now).to_string()),
-        Some(Ok(Date(date))) if unix_seconds(date).abs_diff(iat) <= 60 => {}
+        Some(Ok(Date(date))) if unix_seconds(date).abs_diff(iat) <= DATE_FRESHNESS_SECS => {}
         Some(_) => {
-            // RFC 8224 4.1: the Date must be accurate; a stale or garbled one is replaced.
-            if let Some(line) = msg.find_lines(HeaderName::Date).next() {
-                edits.replace_value(line, Date(now).to_string());
+            // RFC 8224 section 4.1: no PASSporT for a request whose Date is not fresh (or
+            // cannot be read): the verifier would take it for a replay.
+            if let Some(suppressed) = ctx.noisy(src.addr.ip(), "stale_date", iat) {
+                let date = msg.header(HeaderName::Date).unwrap_or("");
+                warn!(call_id, trunk = %trunk.name, date, suppressed, "Date outside the freshness window: not signed");
             }
-            info!(call_id, "inaccurate Date header replaced");
+            return match ctx.stale_date {
+                Fallback::Refuse => Err(respond(403, "Stale Date", Rejected::StaleDate)),
+                Fallback::Unsigned => {
+                    ctx.metrics.unsigned(Unsigned::StaleDate);
+                    Ok(Signing::Unsigned(Unsigned::StaleDate))
+                }
+            };
         }
     }
 
@@ -738,6 +751,24 @@ fn sign_invite(
     };
     let identity = match signed {
         Ok(v) => v,
+        Err(e @ crate::passport::PassportError::CertificateNotValid { .. }) => {
+            // Never a PASSporT under a certificate that is not valid: loud, but at most
+            // one line per source every few seconds.
+            if let Some(suppressed) = ctx.noisy(src.addr.ip(), "certificate_not_valid", iat) {
+                error!(call_id, trunk = %trunk.name, signing_identity = %SignedWith(signing_identity), error = %e, suppressed, "not signed: the signing certificate is not valid; rotate it (docs/certificates.md)");
+            }
+            return match ctx.invalid_certificate {
+                Fallback::Refuse => Err(respond(
+                    503,
+                    "Signing Certificate Not Valid",
+                    Rejected::CertificateNotValid,
+                )),
+                Fallback::Unsigned => {
+                    ctx.metrics.unsigned(Unsigned::CertificateNotValid);
+                    Ok(Signing::Unsigned(Unsigned::CertificateNotValid))
+                }
+            };
+        }
         Err(e) => {
             warn!(call_id, error = %e, "signing failed");
             return Err(respond(500, "Signing Failed", Rejected::SigningFailed));

@@ -97,6 +97,27 @@ fn p_asserted_identity_wins_over_from() {
     assert_eq!(c["orig"]["tn"], "12155550122");
 }
 
+/// RFC 8224 section 8.3 keeps `*` and `#`: a call to a service code (`*67`, `#`
+/// escaped in the URI) is signed with the code in its `dest`, not refused.
+#[test]
+fn service_codes_with_star_and_hash_are_signed_as_dialed() {
+    let (ctx, key) = context();
+    let text = invite("")
+        .replace("To: <sip:2155550131@", "To: <sip:*67-215-555-0131%23@")
+        .replace("INVITE sip:2155550131@", "INVITE sip:*672155550131%23@");
+    let f = forward(&ctx, &text, udp(TRUNK));
+    assert!(
+        matches!(f.signing, Some(Signing::Signed(_))),
+        "{:?}",
+        f.signing
+    );
+    let out = String::from_utf8(f.bytes).unwrap();
+    let msg = Message::parse(out.as_bytes()).unwrap();
+    let c = claims(msg.header(HeaderName::Identity).unwrap(), &key);
+    assert_eq!(c["dest"]["tn"], serde_json::json!(["*672155550131#"]));
+    assert_eq!(c["orig"]["tn"], "12155550121");
+}
+
 #[test]
 fn unparseable_calling_number_is_forwarded_unsigned() {
     let (ctx, _) = context();
@@ -158,15 +179,130 @@ fn a_request_that_comes_back_is_a_loop_but_a_changed_one_is_a_spiral() {
 }
 
 #[test]
-fn missing_max_forwards_is_added_and_stale_date_replaced() {
+fn missing_max_forwards_and_date_are_added() {
     let (ctx, _) = context();
-    let text =
-        invite("Date: Mon, 01 Jan 2024 00:00:00 GMT\r\n").replace("Max-Forwards: 70\r\n", "");
+    let text = invite("").replace("Max-Forwards: 70\r\n", "");
     let out = String::from_utf8(forward(&ctx, &text, udp(TRUNK)).bytes).unwrap();
     let msg = Message::parse(out.as_bytes()).unwrap();
     assert_eq!(msg.header(HeaderName::MaxForwards), Some("70"));
     let dates: Vec<_> = msg.header_values(HeaderName::Date).collect();
     assert_eq!(dates, vec!["Mon, 21 Sep 2026 14:13:20 GMT"]);
+}
+
+/// The Date of the request is kept as sent when it is within 60 s of now, either way,
+/// and the call is signed.
+#[test]
+fn a_fresh_date_is_kept_and_signed() {
+    let (ctx, _) = context();
+    // NOW is Mon, 21 Sep 2026 14:13:20 GMT.
+    for date in [
+        "Mon, 21 Sep 2026 14:12:20 GMT",
+        "Mon, 21 Sep 2026 14:14:20 GMT",
+    ] {
+        let f = forward(&ctx, &invite(&format!("Date: {date}\r\n")), udp(TRUNK));
+        assert!(matches!(f.signing, Some(Signing::Signed(_))), "{date}");
+        let out = String::from_utf8(f.bytes).unwrap();
+        let msg = Message::parse(out.as_bytes()).unwrap();
+        let dates: Vec<_> = msg.header_values(HeaderName::Date).collect();
+        assert_eq!(dates, vec![date]);
+    }
+}
+
+/// RFC 8224 section 4.1: no PASSporT for a Date outside the window (or one that cannot
+/// be read). By default the INVITE is refused with 403 Stale Date.
+#[test]
+fn a_stale_date_is_refused_with_403_stale_date() {
+    let (ctx, _) = context();
+    for date in [
+        "Mon, 21 Sep 2026 14:12:19 GMT",
+        "Mon, 21 Sep 2026 14:14:21 GMT",
+        "Mon, 01 Jan 2024 00:00:00 GMT",
+        "yesterday",
+    ] {
+        let msg = invite(&format!("Date: {date}\r\n"));
+        let parsed = Message::parse(msg.as_bytes()).unwrap();
+        match decide(&ctx, &parsed, udp(TRUNK), 42, wall(), None) {
+            Action::Respond {
+                status,
+                reason,
+                cause,
+                ..
+            } => {
+                assert_eq!(
+                    (status, reason.as_ref(), cause),
+                    (403, "Stale Date", Rejected::StaleDate),
+                    "{date}"
+                );
+            }
+            Action::Forward(_) => panic!("{date}: forwarded"),
+        }
+    }
+}
+
+#[test]
+fn a_stale_date_goes_on_unsigned_when_the_config_says_so() {
+    let (ctx, _) = context_with(|s| s.stale_date = crate::proxy::Fallback::Unsigned);
+    let text = invite("Date: Mon, 01 Jan 2024 00:00:00 GMT\r\n");
+    let f = forward(&ctx, &text, udp(TRUNK));
+    assert_eq!(f.signing, Some(Signing::Unsigned(Unsigned::StaleDate)));
+    let out = String::from_utf8(f.bytes).unwrap();
+    let msg = Message::parse(out.as_bytes()).unwrap();
+    assert_eq!(msg.header_values(HeaderName::Identity).count(), 0);
+    // The Date goes on as sent: callsign vouches for nothing in an unsigned call.
+    let dates: Vec<_> = msg.header_values(HeaderName::Date).collect();
+    assert_eq!(dates, vec!["Mon, 01 Jan 2024 00:00:00 GMT"]);
+    let text = ctx.metrics.render();
+    assert!(
+        text.contains("callsign_calls_unsigned_total{cause=\"stale_date\"} 1"),
+        "{text}"
+    );
+}
+
+/// A signer whose certificate's validity does not cover now.
+fn expired_signer(ctx: &Context, not_after: i64) {
+    let pki = crate::certs::dev::generate("1234", not_after - 86_400).expect("dev PKI");
+    let key = crate::certs::SigningKey::from_pem(&pki.leaf_key_pem).expect("leaf key");
+    let signer = crate::passport::Signer::new(&key, testing::X5U)
+        .expect("signer")
+        .valid_between(not_after - 86_400, not_after);
+    ctx.signer.store(std::sync::Arc::new(signer));
+}
+
+/// Past its certificate's notAfter the signer signs nothing, from the very second,
+/// whatever start-up checked: by default the call goes on unsigned and is counted.
+#[test]
+fn past_the_certificates_not_after_calls_go_on_unsigned() {
+    let (ctx, _) = context();
+    let now = testing::NOW_UNIX as i64;
+    // Valid until the second before now: not signed.
+    expired_signer(&ctx, now - 1);
+    let f = forward(&ctx, &invite(""), udp(TRUNK));
+    assert_eq!(
+        f.signing,
+        Some(Signing::Unsigned(Unsigned::CertificateNotValid))
+    );
+    let out = String::from_utf8(f.bytes).unwrap();
+    let msg = Message::parse(out.as_bytes()).unwrap();
+    assert_eq!(msg.header_values(HeaderName::Identity).count(), 0);
+    let text = ctx.metrics.render();
+    assert!(
+        text.contains("callsign_calls_unsigned_total{cause=\"certificate_not_valid\"} 1"),
+        "{text}"
+    );
+    // Valid until this very second: signed.
+    expired_signer(&ctx, now);
+    let f = forward(&ctx, &invite(""), udp(TRUNK));
+    assert!(matches!(f.signing, Some(Signing::Signed(_))));
+}
+
+#[test]
+fn past_the_certificates_not_after_calls_are_refused_when_the_config_says_so() {
+    let (ctx, _) = context_with(|s| s.invalid_certificate = crate::proxy::Fallback::Refuse);
+    expired_signer(&ctx, testing::NOW_UNIX as i64 - 1);
+    assert_eq!(
+        refusal(&ctx, &invite(""), udp(TRUNK)),
+        (503, Rejected::CertificateNotValid)
+    );
 }
 
 #[test]

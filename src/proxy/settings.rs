@@ -37,6 +37,18 @@ pub enum IdentityPolicy {
     Reject,
 }
 
+/// What a call that must not be signed gets: refused, or forwarded without a PASSporT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fallback {
+    /// Refused: `403 Stale Date` for a stale Date, `503` for a signing certificate that is
+    /// not valid (so that the caller may try another node).
+    Refuse,
+    /// Forwarded without an Identity header, counted in
+    /// `callsign_calls_unsigned_total` by its cause.
+    Unsigned,
+}
+
 /// What a verifying trunk does with a call whose Identity fails verification.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -106,6 +118,11 @@ pub struct Settings {
     pub host: String,
     pub record_route: bool,
     pub identity_policy: IdentityPolicy,
+    /// A signing trunk's INVITE whose Date is outside the freshness window (RFC 8224
+    /// section 4.1).
+    pub stale_date: Fallback,
+    /// A signing trunk's INVITE when the certificate that would sign it is not valid now.
+    pub invalid_certificate: Fallback,
     /// The realm of our digest challenges.
     pub digest_realm: String,
     pub max_message_size: usize,

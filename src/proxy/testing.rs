@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::context::Context;
-use super::settings::{IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream};
+use super::settings::{
+    Fallback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
+};
 use super::{Peer, Transport};
 use crate::certs::{SigningKey, dev};
 use crate::metrics::Metrics;
@@ -44,6 +46,8 @@ pub fn settings() -> Settings {
         host: "127.0.0.1".into(),
         record_route: true,
         identity_policy: IdentityPolicy::Strip,
+        stale_date: Fallback::Refuse,
+        invalid_certificate: Fallback::Unsigned,
         digest_realm: crate::trust::DIGEST_REALM.into(),
         max_message_size: 16 * 1024,
         timers: Timers::default(),

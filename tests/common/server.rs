@@ -373,7 +373,8 @@ impl TestServer {
             X5u::Placeholder | X5u::Served => PLACEHOLDER_X5U.to_owned(),
         };
         let config = Config {
-            development: false,
+            // The test PKI's x5u is plain http on loopback.
+            development: true,
             sip: self.sip,
             http: HttpConfig {
                 listen: Some(loopback()),
@@ -389,6 +390,8 @@ impl TestServer {
                 identity_key_dir: Some(identity_key_dir(dir)),
                 pkcs11_modules: self.pkcs11_modules,
                 identity_x5u_base: None,
+                stale_date: callsign::proxy::Fallback::Refuse,
+                invalid_certificate: callsign::proxy::Fallback::Unsigned,
             },
             numbering: Default::default(),
             trust,
