@@ -59,6 +59,7 @@ fn bench_verify(c: &mut Criterion) {
     let expected = Expected {
         orig: Some("12155550121".into()),
         dest: vec!["12155550131".into()],
+        date: None,
     };
     let runtime = ok(
         tokio::runtime::Builder::new_current_thread().build(),

@@ -177,7 +177,7 @@ fn sign_then_verify_round_trips_and_tampering_fails() {
     );
     assert!(t.contains("result: TN-Validation-Passed"), "{t}");
 
-    // Another expected caller: exit 1 and 438.
+    // Another expected caller: exit 1 and 438, No-TN-Validation (ATIS-1000082 E16).
     let o = verify(
         &root,
         &["--identity", &identity, "--orig", "2155550199", "--json"],
@@ -187,9 +187,10 @@ fn sign_then_verify_round_trips_and_tampering_fails() {
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["passed"], false);
     assert_eq!(json["results"][0]["reports"][0]["code"], 438);
+    assert_eq!(json["results"][0]["reports"][0]["failure"], "E16");
     assert_eq!(
         json["results"][0]["reports"][0]["verstat"],
-        "TN-Validation-Failed"
+        "No-TN-Validation"
     );
 
     // Pinned far in the future: stale.

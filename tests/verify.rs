@@ -10,40 +10,26 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use callsign::certs::dev;
-use callsign::verify::{
-    CrlMode, Expected, FetchPolicy, Report, Step, Verifier, VerifySettings, Verstat,
-};
+use callsign::verify::{CrlMode, Expected, Report, Step, Verifier, VerifySettings, Verstat};
 use common::now_unix;
-use common::pki_server::{DEST, ORIG, ORIGID, PkiServer, identity_with, silent_server};
+use common::pki_server::{
+    ORIG, ORIGID, PkiServer, expected, identity_with, local_settings as settings,
+    local_verifier as verifier, silent_server,
+};
 
-fn settings(anchors_pem: &str) -> VerifySettings {
-    let mut s = VerifySettings::new(anchors_pem);
-    s.fetch = FetchPolicy {
-        allow_http: true,
-        allow_loopback: true,
-        timeout: Duration::from_millis(300),
-        ..FetchPolicy::default()
-    };
-    s.crl = CrlMode::Require;
-    s
-}
-
-fn verifier(server: &PkiServer) -> Verifier {
-    Verifier::new(settings(&server.pki.root_pem)).expect("verifier")
-}
-
-fn expected() -> Expected {
-    Expected {
-        orig: Some(ORIG.into()),
-        dest: vec![DEST.into()],
-    }
-}
-
+/// The report failed at `step` with `code`; a certificate or signature failure is
+/// `TN-Validation-Failed`, anything else `No-TN-Validation` (ATIS-1000082 E17, E18).
 #[track_caller]
 fn assert_fails(report: &Report, step: Step, code: u16) {
     assert_eq!(report.failed_step, Some(step), "{report}");
     assert_eq!(report.code, Some(code), "{report}");
-    assert_eq!(report.verstat, step.failure_verstat(), "{report}");
+    let verstat = match step {
+        Step::Chain | Step::TnAuthList | Step::CertValidAtIat | Step::Signature => {
+            "TN-Validation-Failed"
+        }
+        _ => "No-TN-Validation",
+    };
+    assert_eq!(report.verstat.as_str(), verstat, "{report}");
     assert!(!report.passed());
 }
 
@@ -260,12 +246,12 @@ async fn orig_and_dest_mismatches_are_438() {
     let v = verifier(&server);
     let orig = Expected {
         orig: Some("12155550199".into()),
-        dest: vec![DEST.into()],
+        ..expected()
     };
     assert_fails(&v.verify(&id, &orig, now).await, Step::Numbers, 438);
     let dest = Expected {
-        orig: Some(ORIG.into()),
         dest: vec!["12155550199".into()],
+        ..expected()
     };
     assert_fails(&v.verify(&id, &dest, now).await, Step::Numbers, 438);
 }

@@ -29,8 +29,8 @@ pub use x509_parser::error::X509Error;
 /// that tests can assert the exact reason.
 ///
 /// At start-up or reload these stop the (new) configuration from taking effect. In the
-/// verifier the step that fails decides the SIP status ([`crate::verify::Step::failure_code`]):
-/// a certificate problem in steps 4 to 6 is 437 Unsupported Credential.
+/// verifier a certificate problem in steps 4 to 6 is [`crate::verify::Failure::Credential`]
+/// (ATIS-1000082 E17): 437 Unsupported Credential.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CertError {
     // The private key.

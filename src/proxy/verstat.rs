@@ -1,7 +1,13 @@
-//! The verifying role's edits: the `verstat` parameter on the calling party's URI (3GPP TS 24.229, ATIS-1000074), and
-//! the `Reason` header of a call forwarded despite a failure. Pure.
+//! The verifying role's edits: the `verstat` parameter on the calling party's URI (3GPP TS
+//! 24.229, ATIS-1000074), with any `verstat` that arrived from upstream stripped from every
+//! calling-party header; and the `Reason` header of a call forwarded despite a failure.
+//! Pure.
 
-use crate::sip::{Edits, HeaderName, Message, NameAddr, set_number_param, split_list};
+use tracing::debug;
+
+use crate::sip::{
+    Edits, HeaderName, Message, NameAddr, remove_number_param, set_number_param, split_list,
+};
 use crate::verify::{Verdict, Verstat};
 
 /// One name-addr value with `;verstat=<v>` on its telephone number, replacing any
@@ -9,32 +15,62 @@ use crate::verify::{Verdict, Verstat};
 /// name-addr form. `None` when the value holds no telephone-number URI.
 fn mark_value(value: &str, verstat: Verstat) -> Option<String> {
     let na = NameAddr::parse(value).ok()?;
-    let uri = set_number_param(na.uri, "verstat", verstat.as_str())?;
+    let uri = remove_number_param(na.uri, "verstat");
+    let uri = set_number_param(
+        uri.as_deref().unwrap_or(na.uri),
+        "verstat",
+        verstat.as_str(),
+    )?;
+    Some(NameAddr { uri: &uri, ..na }.to_string())
+}
+
+/// One name-addr value without any `verstat` parameter on its URI; `None` when it had
+/// none (the value is then left as received).
+fn strip_value(value: &str) -> Option<String> {
+    let na = NameAddr::parse(value).ok()?;
+    let uri = remove_number_param(na.uri, "verstat")?;
     Some(NameAddr { uri: &uri, ..na }.to_string())
 }
 
 /// Marks the calling party with the verdict: every telephone-number entry of the first
-/// P-Asserted-Identity header, else the From URI. Adds the `Reason` header when the call
+/// P-Asserted-Identity header, else the From URI. A `verstat` that arrived on any other
+/// calling-party header (From, every P-Asserted-Identity header and entry) is removed:
+/// only callsign's own verdict reaches the UAS. Adds the `Reason` header when the call
 /// goes on despite a failure.
 pub fn apply(msg: &Message<'_>, verdict: &Verdict, edits: &mut Edits) {
-    let line = msg
-        .find_lines(HeaderName::PAssertedIdentity)
-        .next()
-        .or_else(|| msg.find_lines(HeaderName::From).next());
-    if let Some((line, header)) = line.and_then(|l| msg.headers().get(l).map(|h| (l, h))) {
+    let asserted: Vec<usize> = msg.find_lines(HeaderName::PAssertedIdentity).collect();
+    let from: Vec<usize> = msg.find_lines(HeaderName::From).collect();
+    let marked = asserted.first().or(from.first()).copied();
+    for line in asserted.iter().chain(&from).copied() {
+        let Some(header) = msg.headers().get(line) else {
+            continue;
+        };
         let value = header.value(msg.buf());
         let mut changed = false;
-        let marked: Vec<String> = split_list(value)
-            .map(|element| match mark_value(element, verdict.verstat) {
-                Some(m) => {
-                    changed = true;
-                    m
+        let rewritten: Vec<String> = split_list(value)
+            .map(|element| {
+                let edited = if Some(line) == marked {
+                    mark_value(element, verdict.verstat)
+                } else {
+                    strip_value(element)
+                };
+                match edited {
+                    Some(e) => {
+                        changed = true;
+                        e
+                    }
+                    None => element.to_string(),
                 }
-                None => element.to_string(),
             })
             .collect();
         if changed {
-            edits.replace_value(line, marked.join(", "));
+            if Some(line) != marked {
+                debug!(
+                    call_id = msg.call_id(),
+                    value, "verstat from upstream removed"
+                );
+            }
+            edits.replace_value(line, rewritten.join(", "));
         }
     }
     if let Some(reason) = &verdict.reason {
@@ -103,5 +139,113 @@ mod tests {
         ), "{out}");
         assert!(out.contains("\r\nFrom: \"Alice\" <sip:+12155550121@example.com>;tag=f1\r\n"));
         assert!(out.contains("\r\nReason: SIP;cause=438;text=\"Invalid Identity Header\"\r\n"));
+    }
+
+    #[test]
+    fn an_arriving_verstat_is_stripped_from_from_when_p_asserted_identity_is_marked() {
+        let text = INVITE
+            .replace(
+                "<sip:+12155550121@example.com>;tag=f1",
+                "<sip:+12155550121;verstat=TN-Validation-Passed@example.com>;tag=f1",
+            )
+            .replace(
+                "To:",
+                "P-Asserted-Identity: <sip:+12155550121@example.com>\r\nTo:",
+            );
+        let out = edited(&text, &Verdict::from_reports(&[]));
+        assert!(
+            out.contains("\r\nFrom: \"Alice\" <sip:+12155550121@example.com>;tag=f1\r\n"),
+            "{out}"
+        );
+        assert!(out.contains(
+            "\r\nP-Asserted-Identity: <sip:+12155550121;verstat=No-TN-Validation@example.com>\r\n"
+        ));
+        assert_eq!(out.matches("verstat=").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn every_p_asserted_identity_header_loses_an_arriving_verstat() {
+        // RFC 3325 allows one sip and one tel identity, here on two header lines: the
+        // first is ours to mark, the second must not carry upstream's verdict on.
+        let text = INVITE.replace(
+            "To:",
+            "P-Asserted-Identity: <sip:+12155550121;verstat=TN-Validation-Passed@example.com>\r\n\
+             P-Asserted-Identity: \"Bob\" <tel:+12155550121;verstat=TN-Validation-Passed;cpc=ordinary>\r\n\
+             To:",
+        );
+        let out = edited(&text, &failed());
+        assert!(out.contains(
+            "\r\nP-Asserted-Identity: <sip:+12155550121;verstat=TN-Validation-Failed@example.com>\r\n"
+        ), "{out}");
+        // Its other parameters stay.
+        assert!(
+            out.contains("\r\nP-Asserted-Identity: \"Bob\" <tel:+12155550121;cpc=ordinary>\r\n"),
+            "{out}"
+        );
+        assert!(!out.contains("TN-Validation-Passed"), "{out}");
+        assert_eq!(out.matches("verstat=").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn a_verstat_among_sip_uri_parameters_is_stripped_too() {
+        let text = INVITE
+            .replace(
+                "<sip:+12155550121@example.com>;tag=f1",
+                "<sip:+12155550121@example.com;verstat=TN-Validation-Passed>;tag=f1",
+            )
+            .replace(
+                "To:",
+                "P-Asserted-Identity: <tel:+12155550121>\r\n\
+                 P-Asserted-Identity: <sip:+12155550121@example.com;user=phone;verstat=TN-Validation-Passed>\r\n\
+                 To:",
+            );
+        let out = edited(&text, &failed());
+        assert!(
+            out.contains(
+                "\r\nP-Asserted-Identity: <tel:+12155550121;verstat=TN-Validation-Failed>\r\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("\r\nP-Asserted-Identity: <sip:+12155550121@example.com;user=phone>\r\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\r\nFrom: \"Alice\" <sip:+12155550121@example.com>;tag=f1\r\n"),
+            "{out}"
+        );
+        assert_eq!(out.matches("verstat=").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn a_verstat_among_the_marked_uris_parameters_is_replaced_not_doubled() {
+        let text = INVITE.replace(
+            "<sip:+12155550121@example.com>;tag=f1",
+            "<sip:+12155550121@example.com;verstat=TN-Validation-Passed>;tag=f1",
+        );
+        let out = edited(&text, &failed());
+        assert!(out.contains(
+            "\r\nFrom: \"Alice\" <sip:+12155550121;verstat=TN-Validation-Failed@example.com>;tag=f1\r\n"
+        ), "{out}");
+        assert_eq!(out.matches("verstat=").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn values_without_verstat_are_left_byte_for_byte() {
+        let text = INVITE.replace(
+            "To:",
+            "P-Asserted-Identity: <tel:+12155550121>\r\nP-Asserted-Identity:   <sip:+12155550121@example.com>\r\nTo:",
+        );
+        let out = edited(&text, &failed());
+        assert!(out.contains("\r\nP-Asserted-Identity:   <sip:+12155550121@example.com>\r\n"));
+        assert!(out.contains("\r\nFrom: \"Alice\" <sip:+12155550121@example.com>;tag=f1\r\n"));
+    }
+
+    fn failed() -> Verdict {
+        Verdict {
+            verstat: Verstat::Failed,
+            code: Some(438),
+            reason: Some(Reason::sip(438, "Invalid Identity Header")),
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! What a SIP request says a PASSporT must carry (step 10): the calling number from
 //! P-Asserted-Identity or From, the called number from To or the Request-URI, all
-//! canonicalized with [`crate::tn`]; and the request's Identity header values.
+//! canonicalized with [`crate::tn`]; the request's Date (step 7); and the request's
+//! Identity header values.
 
 use std::borrow::Cow;
 
-use crate::sip::{HeaderName, Message, NameAddr};
+use crate::sip::{Date, HeaderName, Message, NameAddr};
 use crate::tn::{self, Numbering, Tn};
 
 /// The canonical numbers (digits only, country code first) a PASSporT must match.
@@ -15,6 +16,9 @@ pub struct Expected {
     /// Acceptable called numbers (To and Request-URI): the `dest` claim must include one.
     /// Empty skips the `dest` comparison.
     pub dest: Vec<String>,
+    /// The request's Date header, in Unix seconds: it must be fresh (RFC 8224 section
+    /// 6.2, step 4). `None` (no Date, or a bare Identity value) skips that check.
+    pub date: Option<i64>,
 }
 
 /// P-Asserted-Identity's sip and tel values are both telephone numbers, and not the same.
@@ -64,9 +68,15 @@ pub fn expected_from_message(msg: &Message<'_>, numbering: &Numbering) -> Expect
             dest.push(number);
         }
     }
+    let date = msg
+        .header(HeaderName::Date)
+        .and_then(|d| Date::parse(d).ok())
+        .and_then(|Date(t)| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_secs()).ok());
     Expected {
         orig: orig.map(|n| n.as_str().to_owned()),
         dest,
+        date,
     }
 }
 

@@ -8,7 +8,9 @@
 //!   and numbers (7 to 10) and the signature (11).
 //! - `credential` (pure): what one x5u document yields (the path to the trust anchors,
 //!   the leaf key, the TNAuthList), checked per call for steps 4 to 6.
-//! - `report` (pure): [`Report`], [`Verstat`], [`Step`] and their codes.
+//! - `failure` (pure): [`Failure`], the ATIS-1000082 error table (E1 to E19): each
+//!   failure's SIP status, reason phrase and `verstat`, in one place.
+//! - `report` (pure): [`Report`], [`Verstat`], [`Step`].
 //! - `expected` (pure): the numbers a SIP request says the PASSporT must carry.
 //! - `policy` (pure): the x5u/CRL fetch policy: URL rules, special-purpose addresses,
 //!   `Cache-Control`.
@@ -20,6 +22,7 @@
 
 mod credential;
 mod expected;
+mod failure;
 mod fetch;
 mod policy;
 mod report;
@@ -32,13 +35,16 @@ pub use credential::Credential;
 pub use expected::{
     ConflictingCaller, Expected, calling_number, expected_from_message, identity_values,
 };
+pub use failure::{Failure, Row, reason_phrase};
 pub use fetch::outbound_client;
 pub use policy::{
     FetchError, FetchPolicy, MAX_CALLBACK_URL, cache_ttl, check_address, check_callback_url,
     check_url, is_special_purpose,
 };
-pub use report::{Outcome, Report, Step, StepReport, Verstat, reason_phrase};
-pub use token::{ReceivedClaims, Token, TokenError, check_attest, check_freshness, check_numbers};
+pub use report::{Outcome, Report, Step, StepReport, Verstat};
+pub use token::{
+    ReceivedClaims, Token, TokenError, check_attest, check_date, check_freshness, check_numbers,
+};
 pub use verdict::Verdict;
 pub use verifier::{CrlMode, UnknownCrlMode, Verifier, VerifySettings};
 

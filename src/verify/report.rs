@@ -1,12 +1,14 @@
-//! The outcome of verifying one Identity header: each step's result, the SIP status code
-//! of the first failure (RFC 8224 section 6.2.2, ATIS-1000074), and the `verstat` value
-//! (3GPP TS 24.229) the proxy adds to the caller's URI.
+//! The outcome of verifying one Identity header: each step's result, the first failure
+//! with its SIP status code and `verstat` value (3GPP TS 24.229) from the ATIS-1000082
+//! table in [`super::failure`], which the proxy adds to the caller's URI.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
 
+use super::Failure;
+use super::failure::reason_phrase;
 use crate::sip::Reason;
 
 /// The eleven verification steps, in the order the report lists them.
@@ -25,7 +27,7 @@ pub enum Step {
     TnAuthList,
     /// 6: the leaf is valid at `iat`.
     CertValidAtIat,
-    /// 7: `iat` is fresh, in both directions.
+    /// 7: the Date header and `iat` are fresh, in both directions.
     Freshness,
     /// 8: the required claims are present and well-typed.
     Claims,
@@ -71,39 +73,6 @@ impl Step {
             Step::Numbers => "numbers",
             Step::Signature => "signature",
         }
-    }
-
-    /// The SIP status a failure of this step answers with: 436 Bad Identity Info when
-    /// x5u cannot be used, 437 Unsupported Credential for certificate problems, 403
-    /// Stale Date for `iat`, 438 Invalid Identity Header for everything else.
-    pub fn failure_code(self) -> u16 {
-        match self {
-            Step::FetchX5u => 436,
-            Step::Chain | Step::TnAuthList | Step::CertValidAtIat => 437,
-            Step::Freshness => 403,
-            _ => 438,
-        }
-    }
-
-    /// The verstat a failure of this step yields: `No-TN-Validation` when the header
-    /// could not be used at all (unparsable, not SHAKEN, certificate unreachable),
-    /// `TN-Validation-Failed` when it was checked and found wrong.
-    pub fn failure_verstat(self) -> Verstat {
-        match self {
-            Step::Parse | Step::Header | Step::FetchX5u => Verstat::NoValidation,
-            _ => Verstat::Failed,
-        }
-    }
-}
-
-/// The reason phrase of a verification status code.
-pub fn reason_phrase(code: u16) -> &'static str {
-    match code {
-        403 => "Stale Date",
-        436 => "Bad Identity Info",
-        437 => "Unsupported Credential",
-        438 => "Invalid Identity Header",
-        _ => "Verification Failed",
     }
 }
 
@@ -158,6 +127,9 @@ pub struct StepReport {
     pub name: &'static str,
     pub outcome: Outcome,
     pub detail: Cow<'static, str>,
+    /// The ATIS-1000082 error case (`E2` to `E19`) when the step failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
 }
 
 /// The result of verifying one Identity header value.
@@ -170,6 +142,12 @@ pub struct Report {
     pub reason: String,
     /// The first failing step, in step order.
     pub failed_step: Option<Step>,
+    /// Its ATIS-1000082 error case, which decides `code` and `verstat`.
+    pub failure: Option<Failure>,
+    /// The PASSporT type: the Identity header's `ppt` parameter, else the protected
+    /// header's `ppt`, once known. Decides which header speaks for a call that has
+    /// several ([`super::Verdict::from_reports`]).
+    pub ppt: Option<String>,
     /// All eleven steps, in order.
     pub steps: Vec<StepReport>,
     /// The x5u of the PASSporT, once known.
@@ -186,6 +164,8 @@ impl Report {
             code: None,
             reason: String::new(),
             failed_step: None,
+            failure: None,
+            ppt: None,
             steps: Step::ALL
                 .iter()
                 .map(|&step| StepReport {
@@ -194,6 +174,7 @@ impl Report {
                     name: step.name(),
                     outcome: Outcome::Skipped,
                     detail: Cow::Borrowed("not run"),
+                    failure: None,
                 })
                 .collect(),
             x5u: None,
@@ -202,21 +183,34 @@ impl Report {
     }
 
     pub(crate) fn pass(&mut self, step: Step, detail: impl Into<Cow<'static, str>>) {
-        self.set(step, Outcome::Passed, detail.into());
+        self.set(step, Outcome::Passed, detail.into(), None);
     }
 
-    pub(crate) fn fail(&mut self, step: Step, detail: impl Into<Cow<'static, str>>) {
-        self.set(step, Outcome::Failed, detail.into());
+    /// Records `step` as failed with `failure`, the row of the table it falls under.
+    pub(crate) fn fail(
+        &mut self,
+        step: Step,
+        failure: Failure,
+        detail: impl Into<Cow<'static, str>>,
+    ) {
+        self.set(step, Outcome::Failed, detail.into(), Some(failure));
     }
 
     pub(crate) fn skip(&mut self, step: Step, detail: impl Into<Cow<'static, str>>) {
-        self.set(step, Outcome::Skipped, detail.into());
+        self.set(step, Outcome::Skipped, detail.into(), None);
     }
 
-    fn set(&mut self, step: Step, outcome: Outcome, detail: Cow<'static, str>) {
+    fn set(
+        &mut self,
+        step: Step,
+        outcome: Outcome,
+        detail: Cow<'static, str>,
+        failure: Option<Failure>,
+    ) {
         if let Some(line) = self.steps.get_mut(usize::from(step.number() - 1)) {
             line.outcome = outcome;
             line.detail = detail;
+            line.failure = failure;
         }
     }
 
@@ -226,24 +220,35 @@ impl Report {
     }
 
     /// Sets verstat, code and reason from the steps: the first failure in step order
-    /// decides; with none, verification passed.
+    /// decides, through its row of the table; with none, verification passed.
     pub(crate) fn finish(mut self) -> Report {
-        match self.steps.iter().find(|s| s.outcome == Outcome::Failed) {
-            Some(first) => {
-                let code = first.step.failure_code();
-                self.verstat = first.step.failure_verstat();
+        let first = (self.steps.iter())
+            .find(|s| s.outcome == Outcome::Failed)
+            .and_then(|s| Some((s, s.failure?)));
+        match first {
+            Some((line, failure)) => {
+                let code = failure.code();
+                self.verstat = failure.verstat();
                 self.code = Some(code);
-                self.reason = format!("{}: {}", reason_phrase(code), first.detail);
-                self.failed_step = Some(first.step);
+                self.reason = format!("{}: {}", reason_phrase(code), line.detail);
+                self.failed_step = Some(line.step);
+                self.failure = Some(failure);
             }
             None => {
                 self.verstat = Verstat::Passed;
                 self.code = None;
                 self.reason.clear();
                 self.failed_step = None;
+                self.failure = None;
             }
         }
         self
+    }
+
+    /// Whether the PASSporT is (or, unread, may be) a SHAKEN one: its `ppt` is `shaken`
+    /// or could not be read.
+    pub fn maybe_shaken(&self) -> bool {
+        self.ppt.as_deref().is_none_or(|p| p == "shaken")
     }
 
     pub fn passed(&self) -> bool {
@@ -290,28 +295,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn steps_are_numbered_in_order_with_their_codes() {
+    fn steps_are_numbered_in_order() {
         let numbers: Vec<u8> = Step::ALL.iter().map(|s| s.number()).collect();
         assert_eq!(numbers, (1..=11).collect::<Vec<u8>>());
-        let codes: Vec<u16> = Step::ALL.iter().map(|s| s.failure_code()).collect();
-        assert_eq!(
-            codes,
-            [438, 438, 436, 437, 437, 437, 403, 438, 438, 438, 438]
-        );
-        assert_eq!(Step::FetchX5u.failure_verstat(), Verstat::NoValidation);
-        assert_eq!(Step::Signature.failure_verstat(), Verstat::Failed);
     }
 
     #[test]
     fn the_first_failure_in_step_order_decides() {
         let mut r = Report::new();
         r.pass(Step::Parse, "ok");
-        r.fail(Step::Signature, "bad");
-        r.fail(Step::Freshness, "iat is 61 s old");
+        r.fail(Step::Signature, Failure::Signature, "bad");
+        r.fail(Step::Freshness, Failure::StaleIat, "iat is 61 s old");
         let r = r.finish();
         assert_eq!(r.code, Some(403));
-        assert_eq!(r.verstat, Verstat::Failed);
+        assert_eq!(r.verstat, Verstat::NoValidation);
         assert_eq!(r.failed_step, Some(Step::Freshness));
+        assert_eq!(r.failure, Some(Failure::StaleIat));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["failure"], "E15");
+        assert_eq!(json["steps"][6]["failure"], "E15");
         assert_eq!(r.reason, "Stale Date: iat is 61 s old");
         assert_eq!(
             r.sip_reason().map(|r| r.to_string()).as_deref(),

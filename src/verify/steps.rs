@@ -5,8 +5,10 @@ use std::borrow::Cow;
 
 use super::token::check_attest;
 use super::{
-    Credential, Expected, ReceivedClaims, Report, Step, Token, check_freshness, check_numbers,
+    Credential, Expected, Failure, ReceivedClaims, Report, Step, Token, check_date,
+    check_freshness, check_numbers,
 };
+use crate::sip::Identity;
 
 /// What the steps before fetching yield when they all pass.
 pub(crate) struct Prechecked<'a> {
@@ -24,18 +26,24 @@ pub(crate) fn precheck<'a>(
     now: i64,
     freshness: i64,
 ) -> Option<Prechecked<'a>> {
+    // The ppt parameter, even when the JWS turns out to be broken.
+    report.ppt = Identity::parse(identity_value)
+        .ok()
+        .and_then(|h| h.ppt)
+        .map(str::to_owned);
     let token = match Token::parse(identity_value) {
         Ok(token) => token,
         Err(e) => {
-            report.fail(Step::Parse, e.to_string());
+            report.fail(Step::Parse, e.failure(), e.to_string());
             return None;
         }
     };
+    report.ppt = token.ppt().map(str::to_owned);
     report.pass(Step::Parse, "full-form Identity header with a compact JWS");
     let x5u = match token.check_header() {
         Ok(x5u) => x5u.to_owned(),
         Err(e) => {
-            report.fail(Step::Header, e.to_string());
+            report.fail(Step::Header, e.failure(), e.to_string());
             return None;
         }
     };
@@ -48,7 +56,7 @@ pub(crate) fn precheck<'a>(
     let claims = match token.claims() {
         Ok(claims) => claims,
         Err(e) => {
-            report.fail(Step::Claims, e.to_string());
+            report.fail(Step::Claims, e.failure(), e.to_string());
             return None;
         }
     };
@@ -58,16 +66,23 @@ pub(crate) fn precheck<'a>(
     );
     match check_attest(&claims.attest) {
         Ok(()) => report.pass(Step::Attest, attest_detail(&claims.attest)),
-        Err(e) => report.fail(Step::Attest, e.to_string()),
+        Err(e) => report.fail(Step::Attest, e.failure(), e.to_string()),
     }
-    match check_freshness(claims.iat, now, freshness) {
+    let fresh = (expected.date)
+        .map_or(Ok(()), |date| check_date(date, now, freshness))
+        .and_then(|()| check_freshness(claims.iat, now, freshness));
+    match fresh {
+        Ok(()) if expected.date.is_some() => report.pass(
+            Step::Freshness,
+            format!("Date and iat within {freshness} s of now"),
+        ),
         Ok(()) => report.pass(Step::Freshness, format!("iat within {freshness} s of now")),
-        Err(e) => report.fail(Step::Freshness, e.to_string()),
+        Err(e) => report.fail(Step::Freshness, e.failure(), e.to_string()),
     }
     match check_numbers(&claims, expected) {
         Ok(true) => report.pass(Step::Numbers, "orig and dest match the request"),
         Ok(false) => report.skip(Step::Numbers, "no expected numbers given"),
-        Err(e) => report.fail(Step::Numbers, e.to_string()),
+        Err(e) => report.fail(Step::Numbers, e.failure(), e.to_string()),
     }
     report.claims = Some(claims.clone());
     if report.any_failed() {
@@ -92,24 +107,23 @@ pub(crate) fn with_credential(
 ) {
     match credential.check_tn_auth_list() {
         Ok(spc) => report.pass(Step::TnAuthList, format!("SPC {spc}")),
-        Err(e) => report.fail(Step::TnAuthList, e.to_string()),
+        Err(e) => report.fail(Step::TnAuthList, Failure::Credential, e.to_string()),
     }
     match credential.check_valid_at(checked.claims.iat) {
         Ok(()) => report.pass(Step::CertValidAtIat, "leaf valid at iat"),
-        Err(e) => report.fail(Step::CertValidAtIat, e.to_string()),
+        Err(e) => report.fail(Step::CertValidAtIat, Failure::Credential, e.to_string()),
     }
     let result = match &credential.leaf {
-        Ok(leaf) => checked
-            .token
-            .check_signature(&leaf.public_key)
-            .map_err(|e| Cow::Owned(e.to_string())),
-        Err(e) => Err(Cow::Owned(format!("no leaf key: {e}"))),
+        Ok(leaf) => (checked.token.check_signature(&leaf.public_key))
+            .map_err(|e| (e.failure(), Cow::Owned(e.to_string()))),
+        // No key to check with: the credential is what failed.
+        Err(e) => Err((Failure::Credential, Cow::Owned(format!("no leaf key: {e}")))),
     };
     match result {
         Ok(()) => report.pass(
             Step::Signature,
             "ES256 signature verifies with the leaf key",
         ),
-        Err(e) => report.fail(Step::Signature, e),
+        Err((failure, detail)) => report.fail(Step::Signature, failure, detail),
     }
 }

@@ -10,7 +10,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::Expected;
+use super::{Expected, Failure};
 use crate::sip::{Identity, IdentityError};
 
 /// Why a PASSporT fails one of the token steps.
@@ -24,6 +24,8 @@ pub enum TokenError {
     Base64(JwsPart),
     #[error("PASSporT {0} is not a JSON object")]
     NotJsonObject(JwsPart),
+    #[error("header {0} is missing")]
+    MissingHeaderField(&'static str),
     #[error("header {field} is {got}, expected {expected:?}")]
     HeaderField {
         field: &'static str,
@@ -45,6 +47,8 @@ pub enum TokenError {
     },
     #[error("attest {0:?} is not A, B or C")]
     Attest(String),
+    #[error("Date header is {0} s from now, more than the {1} s allowed")]
+    DateNotFresh(i64, i64),
     #[error("iat is {0} s old, more than the {1} s allowed")]
     Stale(i64, i64),
     #[error("iat is {0} s in the future, more than the {1} s allowed")]
@@ -66,6 +70,44 @@ pub enum TokenError {
     SignatureLength(usize),
     #[error("signature does not verify with the certificate's public key")]
     BadSignature,
+}
+
+impl TokenError {
+    /// The row of the ATIS-1000082 table this error falls under.
+    pub fn failure(&self) -> Failure {
+        match self {
+            TokenError::Identity(IdentityError::CompactForm) => Failure::CompactForm,
+            TokenError::Identity(IdentityError::MissingInfo) => Failure::MissingInfo,
+            TokenError::Identity(IdentityError::InfoNotBracketed) => Failure::InvalidInfo,
+            TokenError::Identity(_)
+            | TokenError::NotThreeParts
+            | TokenError::Base64(JwsPart::Header | JwsPart::Signature)
+            | TokenError::NotJsonObject(JwsPart::Header | JwsPart::Signature) => Failure::Malformed,
+            TokenError::Base64(JwsPart::Payload)
+            | TokenError::NotJsonObject(JwsPart::Payload)
+            | TokenError::IatNotInteger(_)
+            | TokenError::Claim { .. } => Failure::MissingClaim,
+            TokenError::MissingHeaderField(_) | TokenError::MissingX5u => {
+                Failure::MissingHeaderClaim
+            }
+            TokenError::HeaderField { field: "typ", .. } => Failure::Typ,
+            TokenError::HeaderField { field: "alg", .. }
+            | TokenError::ParamMismatch { param: "alg", .. } => Failure::Alg,
+            TokenError::HeaderField { .. } => Failure::Ppt,
+            TokenError::ParamMismatch { .. } => Failure::PptParam,
+            TokenError::InfoMismatch { .. } => Failure::InfoMismatch,
+            TokenError::Attest(_) => Failure::Attest,
+            TokenError::DateNotFresh(..) => Failure::StaleDate,
+            TokenError::Stale(..) | TokenError::Future(..) => Failure::StaleIat,
+            TokenError::OrigMismatch { .. } | TokenError::DestMismatch { .. } => {
+                Failure::NumberMismatch
+            }
+            TokenError::SignatureBase64
+            | TokenError::DerSignature(_)
+            | TokenError::SignatureLength(_)
+            | TokenError::BadSignature => Failure::Signature,
+        }
+    }
 }
 
 /// One of the three dot-separated parts of a compact JWS.
@@ -148,18 +190,19 @@ impl<'a> Token<'a> {
 
     /// Step 2: `alg` ES256, `ppt` shaken, `typ` passport, an `x5u`, and the Identity
     /// header's `info` (and `alg`/`ppt` parameters, when present) agreeing with them.
-    /// Returns the x5u.
+    /// Returns the x5u. Checked in the order of ATIS-1000082's error cases: the `ppt`
+    /// parameter (E5), missing fields (E9), `x5u` against `info` (E10), `typ` (E11),
+    /// `alg` (E12), `ppt` (E13).
     pub fn check_header(&self) -> Result<&str, TokenError> {
-        for (field, expected) in [("alg", "ES256"), ("ppt", "shaken"), ("typ", "passport")] {
-            match self.header.get(field) {
-                Some(Value::String(s)) if s == expected => {}
-                other => {
-                    return Err(TokenError::HeaderField {
-                        field,
-                        expected,
-                        got: describe(other),
-                    });
-                }
+        if let Some(ppt) = self.id_ppt.filter(|p| *p != "shaken") {
+            return Err(TokenError::ParamMismatch {
+                param: "ppt",
+                value: ppt.to_owned(),
+            });
+        }
+        for field in ["alg", "ppt", "typ"] {
+            if !self.header.contains_key(field) {
+                return Err(TokenError::MissingHeaderField(field));
             }
         }
         let Some(Value::String(x5u)) = self.header.get("x5u") else {
@@ -173,19 +216,35 @@ impl<'a> Token<'a> {
                 x5u: x5u.clone(),
             });
         }
+        for (field, expected) in [("typ", "passport"), ("alg", "ES256")] {
+            self.check_field(field, expected)?;
+        }
         if let Some(alg) = self.id_alg.filter(|a| *a != "ES256") {
             return Err(TokenError::ParamMismatch {
                 param: "alg",
                 value: alg.to_owned(),
             });
         }
-        if let Some(ppt) = self.id_ppt.filter(|p| *p != "shaken") {
-            return Err(TokenError::ParamMismatch {
-                param: "ppt",
-                value: ppt.to_owned(),
-            });
-        }
+        self.check_field("ppt", "shaken")?;
         Ok(x5u)
+    }
+
+    fn check_field(&self, field: &'static str, expected: &'static str) -> Result<(), TokenError> {
+        match self.header.get(field) {
+            Some(Value::String(s)) if s == expected => Ok(()),
+            other => Err(TokenError::HeaderField {
+                field,
+                expected,
+                got: describe(other),
+            }),
+        }
+    }
+
+    /// The PASSporT type: the Identity header's `ppt` parameter, else the protected
+    /// header's `ppt` when it is a string.
+    pub fn ppt(&self) -> Option<&str> {
+        self.id_ppt
+            .or_else(|| self.header.get("ppt").and_then(Value::as_str))
     }
 
     /// Step 8: the SHAKEN claims, present and well-typed. `iat` is checked first, and
@@ -269,6 +328,16 @@ pub fn check_attest(attest: &str) -> Result<(), TokenError> {
         "A" | "B" | "C" => Ok(()),
         other => Err(TokenError::Attest(other.to_owned())),
     }
+}
+
+/// Step 7, first half: the request's Date header (Unix seconds) within `window` seconds
+/// of `now`, in either direction (RFC 8224 section 6.2, step 4).
+pub fn check_date(date: i64, now: i64, window: i64) -> Result<(), TokenError> {
+    let offset = now.saturating_sub(date);
+    if offset.saturating_abs() > window {
+        return Err(TokenError::DateNotFresh(offset.saturating_abs(), window));
+    }
+    Ok(())
 }
 
 /// Step 7: `iat` within `window` seconds of `now`, in either direction.

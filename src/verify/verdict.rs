@@ -8,7 +8,8 @@ use crate::sip::Reason;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub verstat: Verstat,
-    /// The failure's SIP status (436, 437, 438, 403), when there is one.
+    /// The failure's SIP status (436, 437, 438, 403), when there is one: the row of the
+    /// ATIS-1000082 table ([`super::Failure`]) the deciding header fell under.
     pub code: Option<u16>,
     /// `Reason` header value for a forwarded failure (RFC 3326).
     pub reason: Option<Reason<'static>>,
@@ -24,8 +25,12 @@ impl Verdict {
         }
     }
 
-    /// Combines the reports of every Identity header of a request: one that passes is
-    /// enough (RFC 8224 section 6.2); otherwise the first failure speaks for the call.
+    /// Combines the reports of every Identity header of a request, each verified on its
+    /// own: one that passes is enough (RFC 8224 section 6.2), so a `div` or unknown-`ppt`
+    /// header never spoils a valid `shaken` one. Otherwise the first `shaken` header's
+    /// failure speaks for the call (RFC 8224 section 6.2: a verifier ignores the `ppt`
+    /// values it does not support); then the first whose `ppt` could not be read; and
+    /// only when every header is of another type, the first of them.
     pub fn from_reports(reports: &[Report]) -> Verdict {
         if reports.iter().any(Report::passed) {
             return Verdict {
@@ -34,7 +39,11 @@ impl Verdict {
                 reason: None,
             };
         }
-        match reports.first() {
+        let speaker = (reports.iter())
+            .find(|r| r.ppt.as_deref() == Some("shaken"))
+            .or_else(|| reports.iter().find(|r| r.maybe_shaken()))
+            .or_else(|| reports.first());
+        match speaker {
             None => Verdict::no_validation(),
             Some(r) => Verdict {
                 verstat: r.verstat,
@@ -57,7 +66,7 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::Step;
+    use crate::verify::{Failure, Step};
 
     fn passed() -> Report {
         let mut r = Report::new();
@@ -67,9 +76,10 @@ mod tests {
         r.finish()
     }
 
-    fn failed(step: Step) -> Report {
+    fn failed(step: Step, failure: Failure) -> Report {
         let mut r = Report::new();
-        r.fail(step, "bad");
+        r.ppt = Some("shaken".into());
+        r.fail(step, failure, "bad");
         r.finish()
     }
 
@@ -82,18 +92,41 @@ mod tests {
 
     #[test]
     fn one_passing_header_is_enough_whatever_its_place() {
-        let v = Verdict::from_reports(&[failed(Step::Freshness), passed()]);
+        let v = Verdict::from_reports(&[failed(Step::Freshness, Failure::StaleIat), passed()]);
         assert!(v.passed() && !v.failed());
         assert_eq!((v.code, v.reason), (None, None));
     }
 
     #[test]
     fn without_a_pass_the_first_failure_speaks_for_the_call() {
-        let stale = failed(Step::Freshness);
-        let v = Verdict::from_reports(&[stale.clone(), failed(Step::Signature)]);
+        let stale = failed(Step::Freshness, Failure::StaleIat);
+        let v =
+            Verdict::from_reports(&[stale.clone(), failed(Step::Signature, Failure::Signature)]);
         assert!(!v.passed() && v.failed());
-        assert_eq!(v.verstat, stale.verstat);
+        assert_eq!(v.verstat, Verstat::NoValidation);
         assert_eq!(v.code, Some(403));
         assert_eq!(v.reason, Some(Reason::sip(403, "Stale Date")));
+    }
+
+    #[test]
+    fn a_shaken_failure_speaks_before_other_types_and_unreadable_ones() {
+        let mut div = Report::new();
+        div.ppt = Some("div".into());
+        div.fail(Step::Header, Failure::PptParam, "ppt=div");
+        let div = div.finish();
+        let unreadable = {
+            let mut r = Report::new();
+            r.fail(Step::Parse, Failure::MissingInfo, "no info parameter");
+            r.finish()
+        };
+        let forged = failed(Step::Signature, Failure::Signature);
+        let v = Verdict::from_reports(&[div.clone(), unreadable.clone(), forged]);
+        assert_eq!((v.verstat, v.code), (Verstat::Failed, Some(438)));
+        let v = Verdict::from_reports(&[div.clone(), unreadable]);
+        assert_eq!(v.reason, Some(Reason::sip(436, "Bad Identity Info")));
+        assert_eq!(v.verstat, Verstat::NoValidation);
+        // Only other types: the first of them.
+        let v = Verdict::from_reports(&[div]);
+        assert_eq!((v.verstat, v.code), (Verstat::NoValidation, Some(438)));
     }
 }

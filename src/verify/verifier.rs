@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::fetch::{Cache, Fetcher};
 use super::steps::{precheck, with_credential};
-use super::{Credential, Expected, FetchError, FetchPolicy, Report, Step, VerifyError};
+use super::{Credential, Expected, Failure, FetchError, FetchPolicy, Report, Step, VerifyError};
 use crate::certs::{CertError, CertPath, Crl, PathCert, TrustAnchors};
 
 /// What to do when a certificate's CRL cannot be had (revoked certificates always fail).
@@ -124,8 +124,8 @@ impl CheckedCrl {
 }
 
 /// Why step 4 fails once the path is built: a certificate on it is not valid now or is
-/// revoked, or (when CRLs are required) its CRL could not be had. Step 4 answers 437
-/// ([`Step::failure_code`]).
+/// revoked, or (when CRLs are required) its CRL could not be had. Step 4 then fails
+/// with [`Failure::Credential`] (E17: 437, `TN-Validation-Failed`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 enum PathCheckError {
     #[error(transparent)]
@@ -181,7 +181,8 @@ impl Verifier {
         let credential = match self.credential(&checked.x5u, now_unix).await {
             Ok(credential) => credential,
             Err(e) => {
-                report.fail(Step::FetchX5u, format!("{}: {e}", checked.x5u));
+                let failure = fetch_failure(&e);
+                report.fail(Step::FetchX5u, failure, format!("{}: {e}", checked.x5u));
                 return report.finish();
             }
         };
@@ -189,9 +190,9 @@ impl Verifier {
         match &credential.path {
             Ok(path) => match self.check_path(path, now_unix).await {
                 Ok(note) => report.pass(Step::Chain, note),
-                Err(e) => report.fail(Step::Chain, e.to_string()),
+                Err(e) => report.fail(Step::Chain, Failure::Credential, e.to_string()),
             },
-            Err(e) => report.fail(Step::Chain, e.to_string()),
+            Err(e) => report.fail(Step::Chain, Failure::Credential, e.to_string()),
         }
         with_credential(&mut report, &checked, &credential);
         report.finish()
@@ -316,6 +317,26 @@ impl Verifier {
             checked.crl.check_signed_by(issuer_der)?;
         }
         Ok(cert.check_revocation(&checked.crl, now)?)
+    }
+}
+
+/// The row a failed x5u fetch falls under: a URL the policy refuses before any request
+/// is an invalid `info` URI (E7); one that was tried and failed could not be
+/// dereferenced (E8). Both are 436.
+fn fetch_failure(e: &FetchError) -> Failure {
+    match e {
+        FetchError::BadUrl(_)
+        | FetchError::Scheme(_)
+        | FetchError::UserInfo
+        | FetchError::Query
+        | FetchError::Fragment
+        | FetchError::TooLong(_)
+        | FetchError::SpecialAddress(_) => Failure::InvalidInfo,
+        FetchError::Resolve(_)
+        | FetchError::Timeout(_)
+        | FetchError::Status(_)
+        | FetchError::TooLarge(_)
+        | FetchError::Http(_) => Failure::Dereference,
     }
 }
 

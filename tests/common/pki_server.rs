@@ -93,6 +93,26 @@ impl PkiServer {
     pub fn identity(&self, x5u_path: &str, iat: i64) -> String {
         identity_with(&self.leaf_key(), &self.url(x5u_path), iat)
     }
+
+    /// A compact JWS over arbitrary header and payload text, signed (ES256) with the leaf
+    /// key, so that a malformed PASSporT still carries a valid signature.
+    pub fn sign_raw(&self, header: &str, payload: &str) -> String {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let key = self.leaf_key();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng)
+                .expect("leaf key");
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let sig = pair.sign(&rng, input.as_bytes()).expect("signing");
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+    }
 }
 
 /// An Identity header value (attest A, [`ORIG`] to [`DEST`]) signed with `key`.
@@ -134,4 +154,33 @@ async fn serve(State(files): State<Files>, uri: Uri) -> axum::response::Response
 /// connection and nothing ever answers. It is silent for as long as it is kept.
 pub fn silent_server() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").expect("bind")
+}
+
+/// Verifier settings for a [`PkiServer`] on loopback: plain http and loopback allowed,
+/// CRLs required, a short fetch timeout.
+pub fn local_settings(anchors_pem: &str) -> callsign::verify::VerifySettings {
+    use callsign::verify::{CrlMode, FetchPolicy, VerifySettings};
+    let mut s = VerifySettings::new(anchors_pem);
+    s.fetch = FetchPolicy {
+        allow_http: true,
+        allow_loopback: true,
+        timeout: std::time::Duration::from_millis(300),
+        ..FetchPolicy::default()
+    };
+    s.crl = CrlMode::Require;
+    s
+}
+
+/// A verifier trusting `server`'s root, with [`local_settings`].
+pub fn local_verifier(server: &PkiServer) -> callsign::verify::Verifier {
+    callsign::verify::Verifier::new(local_settings(&server.pki.root_pem)).expect("verifier")
+}
+
+/// The numbers of a call from [`ORIG`] to [`DEST`], with no Date to check.
+pub fn expected() -> callsign::verify::Expected {
+    callsign::verify::Expected {
+        orig: Some(ORIG.into()),
+        dest: vec![DEST.into()],
+        date: None,
+    }
 }

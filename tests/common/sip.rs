@@ -173,7 +173,7 @@ pub fn verify_identity(value: &str, public_key: &[u8]) -> serde_json::Value {
 }
 
 /// Relays datagrams between the signing instance and the verifying one (`to`),
-/// flipping one character of each Identity header's PASSporT payload on the way.
+/// flipping one character of the first Identity header's PASSporT signature on the way.
 /// Bounded: it stops after `max` datagrams.
 pub async fn tampering_relay(to: SocketAddr, max: usize) -> SocketAddr {
     let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -204,8 +204,11 @@ pub fn tamper(msg: &str) -> String {
         return msg.to_string();
     };
     let value = start + "\r\nIdentity: ".len();
-    let payload = value + msg[value..].find('.').unwrap() + 1;
-    let at = payload + 10;
+    // One character of the signature: the claims still read well (a broken claim
+    // would be E14, No-TN-Validation), but the signature no longer verifies (E18).
+    let jws_end = value + msg[value..].find(';').unwrap();
+    let signature = value + msg[value..jws_end].rfind('.').unwrap() + 1;
+    let at = signature + 10;
     let flipped = if &msg[at..at + 1] == "A" { "B" } else { "A" };
     format!("{}{flipped}{}", &msg[..at], &msg[at + 1..])
 }

@@ -26,7 +26,7 @@ pub use cseq::CSeq;
 pub use date::Date;
 pub use identity::{Identity, IdentityError};
 pub use max_forwards::MaxForwards;
-pub use name_addr::{NameAddr, set_number_param};
+pub use name_addr::{NameAddr, remove_number_param, set_number_param};
 pub use reason::Reason;
 pub use route::{Route, RouteEntries};
 pub use via::{Rport, Via, Vias};

@@ -146,9 +146,40 @@ pub fn set_number_param(uri: &str, name: &str, value: &str) -> Option<String> {
     Some(out)
 }
 
+/// Removes every parameter `name` from `uri`: from its telephone number (where
+/// [`set_number_param`] puts it) and, in a `sip:` or `sips:` URI, from the URI parameters
+/// after the host as well, where some senders put `verstat`. `None` when there was none to
+/// remove (or the URI is neither tel nor sip).
+pub fn remove_number_param(uri: &str, name: &str) -> Option<String> {
+    let (scheme, _) = uri.split_once(':')?;
+    let mut out = String::with_capacity(uri.len());
+    if scheme.eq_ignore_ascii_case("tel") {
+        push_without_params(&mut out, uri, &[name]);
+    } else if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        let (user, host) = uri.split_at(uri.find('@').unwrap_or(0));
+        push_without_params(&mut out, user, &[name]);
+        push_without_params(&mut out, host, &[name]);
+    } else {
+        return None;
+    }
+    (out != uri).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remove_number_param_strips_the_user_part_and_sip_uri_parameters() {
+        let remove = |uri| remove_number_param(uri, "verstat");
+        assert_eq!(
+            remove("sip:+1215;verstat=x;cpc=a@h;user=phone;Verstat=y").as_deref(),
+            Some("sip:+1215;cpc=a@h;user=phone")
+        );
+        assert_eq!(remove("tel:+1215;verstat=x").as_deref(), Some("tel:+1215"));
+        assert_eq!(remove("sip:+1215@h"), None);
+        assert_eq!(remove("mailto:a@b;verstat=x"), None);
+    }
 
     #[test]
     fn parses_quoted_display_name_uri_and_tag() {
