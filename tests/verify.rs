@@ -454,3 +454,47 @@ fn sign_raw(server: &PkiServer, header: &str, payload: &str) -> String {
     let sig = pair.sign(&rng, input.as_bytes()).unwrap();
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
 }
+
+/// The STI-PA's list of approved CAs changes while callsign runs: a CA added is trusted
+/// from the next call, a CA removed is trusted no more (its cached x5u included), and a
+/// list that does not parse leaves the current one in place.
+#[tokio::test]
+async fn a_trust_list_update_adds_and_removes_a_ca_without_restart() {
+    let now = now_unix();
+    let a = PkiServer::start(now);
+    let b = PkiServer::start(now);
+    let verifier = verifier(&a);
+    let call_a = a.identity("/chain.pem", now);
+    let call_b = b.identity("/chain.pem", now);
+    assert!(verifier.verify(&call_a, &expected(), now).await.passed());
+    assert_fails(
+        &verifier.verify(&call_b, &expected(), now).await,
+        Step::Chain,
+        437,
+    );
+
+    // B's root is added to the list.
+    let both = format!("{}{}", a.pki.root_pem, b.pki.root_pem);
+    assert_eq!(verifier.replace_anchors(&both).unwrap(), 2);
+    let report = verifier.verify(&call_b, &expected(), now).await;
+    assert!(report.passed(), "{report}");
+
+    // A's is taken off: its x5u, cached as trusted a moment ago, is judged again.
+    assert_eq!(verifier.replace_anchors(&b.pki.root_pem).unwrap(), 1);
+    assert_fails(
+        &verifier.verify(&call_a, &expected(), now).await,
+        Step::Chain,
+        437,
+    );
+    assert!(verifier.verify(&call_b, &expected(), now).await.passed());
+
+    // A broken list, or one with no root, changes nothing.
+    assert!(verifier.replace_anchors("not a PEM bundle").is_err());
+    assert!(verifier.replace_anchors("").is_err());
+    assert!(verifier.verify(&call_b, &expected(), now).await.passed());
+    assert_fails(
+        &verifier.verify(&call_a, &expected(), now).await,
+        Step::Chain,
+        437,
+    );
+}

@@ -324,6 +324,14 @@ pub struct VerifyConfig {
     /// Allow x5u hosts in private and other special-purpose ranges.
     #[serde(default)]
     pub allow_private: bool,
+    /// How often the trust anchors' file is checked for changes (they are reloaded
+    /// when it changed, and on SIGHUP); 0 checks only on SIGHUP.
+    #[serde(default = "default_anchors_poll_secs")]
+    pub trust_anchors_poll_secs: u64,
+}
+
+fn default_anchors_poll_secs() -> u64 {
+    60
 }
 
 impl VerifyConfig {
@@ -339,6 +347,7 @@ impl VerifyConfig {
             allow_http: false,
             allow_loopback: false,
             allow_private: false,
+            trust_anchors_poll_secs: default_anchors_poll_secs(),
         }
     }
 }

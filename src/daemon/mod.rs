@@ -383,6 +383,25 @@ async fn serve(
         Some(v) => Some(Verifier::new(settings::verifier(v)?)?),
         None => None,
     };
+    // The trusted roots follow their file: on SIGHUP, and when it changes.
+    let anchors = verifier
+        .as_ref()
+        .zip(config.verify.as_ref())
+        .map(|(verifier, v)| {
+            Arc::new(signing::Anchors::new(
+                verifier.clone(),
+                v.trust_anchors.clone(),
+            ))
+        });
+    if let Some((anchors, v)) = anchors.as_ref().zip(config.verify.as_ref())
+        && v.trust_anchors_poll_secs > 0
+    {
+        tasks.spawn(signing::watch_anchors(
+            Arc::clone(anchors),
+            Duration::from_secs(v.trust_anchors_poll_secs),
+            shutdown.clone(),
+        ));
+    }
     let shell = Shell::new(Arc::clone(&core), udp.clone(), verifier, shutdown.clone());
     info!(udp = %shown(udp_addr), tcp = %shown(tcp_addr), trunks = config.trunks.len(), "callsign serving");
 
@@ -433,6 +452,7 @@ async fn serve(
         core: Arc::clone(&core),
         chain: served_chain,
         metrics: Arc::clone(&metrics),
+        anchors,
     };
     tasks.spawn(trust::reloader(
         source,

@@ -85,3 +85,79 @@ async fn stop_now_cuts_a_drain_short() {
     draining.await.unwrap();
     assert_eq!(started.elapsed(), Duration::from_secs(3));
 }
+
+/// The trust anchors' file, checked every `poll` on the virtual clock: a change is
+/// picked up at the next check, not before; a broken file leaves the roots in place.
+#[tokio::test(start_paused = true)]
+async fn the_trust_anchors_follow_their_file_at_each_check() {
+    use super::signing::{Anchors, watch_anchors};
+    use crate::verify::{Verifier, VerifySettings};
+
+    let now = crate::proxy::testing::NOW_UNIX as i64;
+    let root_a = crate::certs::dev::generate("1234", now).unwrap().root_pem;
+    let root_b = crate::certs::dev::generate("5678", now).unwrap().root_pem;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("roots.pem");
+    std::fs::write(&file, &root_a).unwrap();
+    let verifier = Verifier::new(VerifySettings::new(root_a.clone())).unwrap();
+    let roots = |v: &Verifier| format!("{v:?}");
+    assert!(
+        roots(&verifier).contains("anchors: 1"),
+        "{}",
+        roots(&verifier)
+    );
+
+    let anchors = Arc::new(Anchors::new(verifier.clone(), file.clone()));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let watching = tokio::spawn(watch_anchors(
+        Arc::clone(&anchors),
+        Duration::from_secs(60),
+        stop.clone(),
+    ));
+    // Settles the watcher after the clock moved: it reloads on a blocking thread, which
+    // runs in real time (a bounded wait; the virtual clock does not move meanwhile).
+    let settle = || async {
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    };
+
+    settle().await; // The watcher is waiting for its first check.
+    std::fs::write(&file, format!("{root_a}{root_b}")).unwrap();
+    tokio::time::advance(Duration::from_secs(59)).await;
+    settle().await;
+    assert!(
+        roots(&verifier).contains("anchors: 1"),
+        "not before the check"
+    );
+    tokio::time::advance(Duration::from_secs(1)).await;
+    settle().await;
+    assert!(
+        roots(&verifier).contains("anchors: 2"),
+        "{}",
+        roots(&verifier)
+    );
+
+    // A broken file is refused; the two roots stay.
+    std::fs::write(&file, "-----BEGIN CERTIFICATE-----\nbroken\n").unwrap();
+    tokio::time::advance(Duration::from_secs(60)).await;
+    settle().await;
+    assert!(
+        roots(&verifier).contains("anchors: 2"),
+        "{}",
+        roots(&verifier)
+    );
+
+    // A reload (SIGHUP) reads it whatever its time: back to B alone.
+    std::fs::write(&file, &root_b).unwrap();
+    anchors.reload();
+    assert!(
+        roots(&verifier).contains("anchors: 1"),
+        "{}",
+        roots(&verifier)
+    );
+
+    stop.cancel();
+    watching.await.unwrap();
+}

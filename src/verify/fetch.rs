@@ -230,6 +230,11 @@ impl<T> Cache<T> {
         value
     }
 
+    /// Forgets every result, so that each URL is fetched (and judged) afresh.
+    pub(crate) fn clear(&self) {
+        self.slots.clear();
+    }
+
     /// Stores a result without fetching.
     pub(crate) fn insert(
         &self,

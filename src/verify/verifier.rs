@@ -87,7 +87,8 @@ pub struct Verifier {
 }
 
 struct Inner {
-    anchors: TrustAnchors,
+    /// Replaced whole when the trust list changes ([`Verifier::replace_anchors`]).
+    anchors: arc_swap::ArcSwap<TrustAnchors>,
     freshness: i64,
     crl_mode: CrlMode,
     fetcher: Fetcher,
@@ -139,7 +140,7 @@ enum PathCheckError {
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("anchors", &self.inner.anchors.len())
+            .field("anchors", &self.inner.anchors.load().len())
             .field("freshness", &self.inner.freshness)
             .field("crl_mode", &self.inner.crl_mode)
             .field("fetch", self.inner.fetcher.policy())
@@ -159,7 +160,7 @@ impl Verifier {
         let max_entries = settings.fetch.max_entries;
         Ok(Verifier {
             inner: Arc::new(Inner {
-                anchors,
+                anchors: arc_swap::ArcSwap::from_pointee(anchors),
                 freshness: settings.freshness_secs,
                 crl_mode: settings.crl,
                 fetcher: Fetcher::new(settings.fetch)?,
@@ -167,6 +168,22 @@ impl Verifier {
                 crls: Cache::new(max_entries),
             }),
         })
+    }
+
+    /// Replaces the trusted roots with those of `pem` (the STI-PA's list changed), at
+    /// once for every call that starts verifying after it: the x5u credentials cached
+    /// against the old roots are dropped, so a CA taken off the list is trusted no more.
+    /// A bundle that does not parse or holds no root is refused, and the current roots
+    /// stay. Returns how many roots are trusted now.
+    pub fn replace_anchors(&self, pem: &str) -> Result<usize, VerifyError> {
+        let anchors = TrustAnchors::from_pem(pem)?;
+        if anchors.is_empty() {
+            return Err(VerifyError::NoAnchors);
+        }
+        let count = anchors.len();
+        self.inner.anchors.store(Arc::new(anchors));
+        self.inner.x5u.clear();
+        Ok(count)
     }
 
     /// Verifies one Identity header value against the numbers the request carries, at
@@ -244,7 +261,7 @@ impl Verifier {
         now: i64,
         ttl: i64,
     ) -> (Result<Arc<Credential>, FetchError>, i64) {
-        let credential = Credential::from_x5u_body(body, &self.inner.anchors);
+        let credential = Credential::from_x5u_body(body, &self.inner.anchors.load());
         let until = credential.cache_until(now, ttl, self.failure_ttl());
         (Ok(Arc::new(credential)), until)
     }
