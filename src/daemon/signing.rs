@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwap;
 use tracing::{error, info, warn};
 
+use super::trust::file_stamp;
 use super::{ServeError, read, settings};
 use crate::api::ServedCrl;
 use crate::certs::{self, Crl, SigningKey};
@@ -99,7 +100,7 @@ pub struct Anchors {
 impl Anchors {
     /// For roots already read from `path` by `verifier`.
     pub fn new(verifier: Verifier, path: PathBuf) -> Anchors {
-        let stamp = std::sync::Mutex::new(stamp_of(&path));
+        let stamp = std::sync::Mutex::new(file_stamp(&path));
         Anchors {
             verifier,
             path,
@@ -110,7 +111,7 @@ impl Anchors {
     /// Reads the file again and swaps its roots in; a file that cannot be read, does not
     /// parse or holds no root leaves the current roots in place, with an error.
     pub fn reload(&self) {
-        *self.stamp.lock().unwrap_or_else(|e| e.into_inner()) = stamp_of(&self.path);
+        *self.stamp.lock().unwrap_or_else(|e| e.into_inner()) = file_stamp(&self.path);
         let path = self.path.display();
         let pem = match std::fs::read_to_string(&self.path) {
             Ok(pem) => pem,
@@ -129,18 +130,13 @@ impl Anchors {
 
     /// Reloads when the file changed (its time or length) since it was last read.
     pub fn reload_if_changed(&self) -> bool {
-        let now = stamp_of(&self.path);
+        let now = file_stamp(&self.path);
         let changed = *self.stamp.lock().unwrap_or_else(|e| e.into_inner()) != now;
         if changed {
             self.reload();
         }
         changed
     }
-}
-
-fn stamp_of(path: &std::path::Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// Checks the roots' file every `every` and reloads it when it changed, until shutdown.

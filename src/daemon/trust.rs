@@ -146,7 +146,8 @@ pub fn sync_identities(
     failed
 }
 
-fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+/// A file's modification time and length: what changes when it is rewritten.
+pub(super) fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
