@@ -1,5 +1,5 @@
 //! Verification with a warm certificate cache: `Verifier::verify` on a valid Identity
-//! header whose x5u chain and CRLs are already cached (all eleven steps, CRL lookups
+//! header whose x5u chain and the STI-PA CRL are already cached (all eleven steps, CRL lookups
 //! included), next to the pure token steps alone and the signature check alone. The
 //! clock is pinned. Compare with `passport/identity` from `--bench sign` in the same run.
 
@@ -36,25 +36,17 @@ fn bench_verify(c: &mut Criterion) {
     );
     let mut settings = VerifySettings::new(pki.root_pem.clone());
     settings.crl = CrlMode::Require;
+    settings.crl_signers_pem = pki.crl_signer_pem.clone();
     let verifier = ok(Verifier::new(settings), "verifier");
     verifier.insert_x5u(X5U, pki.chain_pem().as_bytes(), NOW);
     ok(
         verifier.insert_crl(
-            &format!("{CRL_URL}intermediate.crl"),
-            pki.intermediate_crl_pem.as_bytes(),
-            &pki.intermediate_der,
+            &pki.crl_url,
+            pki.crl_pem.as_bytes(),
+            &pki.crl_signer_der,
             NOW,
         ),
-        "intermediate CRL",
-    );
-    ok(
-        verifier.insert_crl(
-            &format!("{CRL_URL}root.crl"),
-            pki.root_crl_pem.as_bytes(),
-            &pki.root_der,
-            NOW,
-        ),
-        "root CRL",
+        "STI-PA CRL",
     );
     let expected = Expected {
         orig: Some("12155550121".into()),

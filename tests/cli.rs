@@ -96,12 +96,16 @@ fn certs_check_passes_the_dev_chain_and_names_each_violation() {
     assert!(text(&o).contains("VIOLATION validity"), "{}", text(&o));
 }
 
-/// Runs `callsign verify` with the test server's root and local-fetch flags.
+/// Runs `callsign verify` with the test server's root and local-fetch flags; its STI-PA
+/// CRL signer is `sti-pa-crl.pem` beside the root.
 fn verify(server_root: &Path, extra: &[&str], stdin: Option<&[u8]>) -> Output {
+    let signers = server_root.with_file_name("sti-pa-crl.pem");
     let mut args = vec![
         "verify",
         "--trust-anchors",
         server_root.to_str().unwrap(),
+        "--crl-signers",
+        signers.to_str().unwrap(),
         "--allow-http",
         "--allow-loopback",
         "--crl",
@@ -131,6 +135,8 @@ fn sign_then_verify_round_trips_and_tampering_fails() {
     std::fs::write(&key, &server.pki.leaf_key_pem).unwrap();
     let root = dir.path().join("root.pem");
     std::fs::write(&root, &server.pki.root_pem).unwrap();
+    let signer = dir.path().join("sti-pa-crl.pem");
+    std::fs::write(&signer, &server.pki.crl_signer_pem).unwrap();
     let x5u = server.url("/chain.pem");
 
     let o = callsign(&[
@@ -210,6 +216,8 @@ fn verify_reads_sip_requests_from_files_and_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root.pem");
     std::fs::write(&root, &server.pki.root_pem).unwrap();
+    let signer = dir.path().join("sti-pa-crl.pem");
+    std::fs::write(&signer, &server.pki.crl_signer_pem).unwrap();
     let identity = server.identity("/chain.pem", now_unix());
     let request = |to: &str| {
         format!(

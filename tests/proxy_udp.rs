@@ -434,10 +434,10 @@ async fn x5u_chain_is_served_with_its_content_type_and_cache_control() {
         "leaf and intermediate"
     );
 
-    // The issuing CA's CRL is served beside the chain, where the leaf's CRL
-    // Distribution Point names it.
-    let resp = h.http_get_bytes("/certs/intermediate.crl").await;
-    let crl = std::fs::read(h.path("pki/intermediate.crl")).unwrap();
+    // The STI-PA's CRL is served beside the chain, where the leaf's CRL Distribution
+    // Point names it.
+    let resp = h.http_get_bytes("/certs/sti-pa.crl").await;
+    let crl = std::fs::read(h.path("pki/sti-pa.crl")).unwrap();
     let head = String::from_utf8_lossy(&resp[..resp.len() - crl.len()]).to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(

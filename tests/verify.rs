@@ -13,7 +13,7 @@ use callsign::certs::dev;
 use callsign::verify::{CrlMode, Expected, Report, Step, Verifier, VerifySettings, Verstat};
 use common::now_unix;
 use common::pki_server::{
-    ORIG, ORIGID, PkiServer, expected, identity_with, local_settings as settings,
+    CRL_PATH, ORIG, ORIGID, PkiServer, expected, identity_with, local_settings as settings,
     local_verifier as verifier, silent_server,
 };
 
@@ -130,7 +130,9 @@ async fn an_untrusted_root_is_437() {
     let server = PkiServer::start(now_unix());
     let other = dev::generate("1234", now_unix()).unwrap();
     let now = now_unix();
-    let verifier = Verifier::new(settings(&other.root_pem)).unwrap();
+    let mut untrusting = settings(&server);
+    untrusting.trust_anchors_pem = other.root_pem.clone();
+    let verifier = Verifier::new(untrusting).unwrap();
     let report = verifier
         .verify(&server.identity("/chain.pem", now), &expected(), now)
         .await;
@@ -141,17 +143,8 @@ async fn an_untrusted_root_is_437() {
 async fn a_revoked_certificate_is_437() {
     let server = PkiServer::start(now_unix());
     let now = now_unix();
-    let leaf = x509_parser::parse_x509_certificate(&server.pki.leaf_der)
-        .unwrap()
-        .1;
-    let crl = dev::issue_crl(
-        &server.pki.intermediate_pem,
-        &server.pki.intermediate_key_pem,
-        &[leaf.raw_serial()],
-        now,
-    )
-    .unwrap();
-    server.put("/intermediate.crl", crl);
+    let crl = server.pki.issue_crl(&[&server.pki.leaf_der], now).unwrap();
+    server.put(CRL_PATH, crl);
     let report = verifier(&server)
         .verify(&server.identity("/chain.pem", now), &expected(), now)
         .await;
@@ -160,15 +153,230 @@ async fn a_revoked_certificate_is_437() {
 }
 
 #[tokio::test]
+async fn a_revoked_intermediate_named_in_the_indirect_crl_is_437() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let crl = server
+        .pki
+        .issue_crl(&[&server.pki.intermediate_der], now)
+        .unwrap();
+    server.put(CRL_PATH, crl);
+    // Even in best-effort mode: a revocation is an answer, not a missing CRL.
+    let mut best_effort = settings(&server);
+    best_effort.crl = CrlMode::BestEffort;
+    let report = Verifier::new(best_effort)
+        .unwrap()
+        .verify(&server.identity("/chain.pem", now), &expected(), now)
+        .await;
+    assert_fails(&report, Step::Chain, 437);
+    assert!(
+        report
+            .reason
+            .contains("callsign dev STI intermediate, O=callsign dev, C=US is revoked"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_crl_signed_by_the_wrong_key_is_refused() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    // Another STI-PA CRL signer with the same name, revoking nothing.
+    let impostor = dev::generate("1234", now).unwrap();
+    assert_eq!(
+        x509_parser::parse_x509_certificate(&impostor.crl_signer_der)
+            .unwrap()
+            .1
+            .subject(),
+        x509_parser::parse_x509_certificate(&server.pki.crl_signer_der)
+            .unwrap()
+            .1
+            .subject()
+    );
+    server.put(CRL_PATH, impostor.issue_crl(&[], now).unwrap());
+    let id = server.identity("/chain.pem", now);
+    let report = verifier(&server).verify(&id, &expected(), now).await;
+    assert_fails(&report, Step::Chain, 437);
+    assert!(
+        report.reason.contains("not a CRL of the expected signer"),
+        "{report}"
+    );
+    assert!(
+        report.reason.contains("signature does not verify"),
+        "{report}"
+    );
+
+    // Best effort: the call passes, and both certificates are counted as unchecked.
+    let mut best_effort = settings(&server);
+    best_effort.crl = CrlMode::BestEffort;
+    let unchecked = best_effort.unchecked.clone();
+    let report = Verifier::new(best_effort)
+        .unwrap()
+        .verify(&id, &expected(), now)
+        .await;
+    assert!(report.passed(), "{report}");
+    assert_eq!(unchecked.get(), 2);
+}
+
+#[tokio::test]
+async fn an_indirect_crl_needs_a_configured_signer() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let id = server.identity("/chain.pem", now);
+    let mut unconfigured = settings(&server);
+    unconfigured.crl_signers_pem = String::new();
+    let report = Verifier::new(unconfigured.clone())
+        .unwrap()
+        .verify(&id, &expected(), now)
+        .await;
+    assert_fails(&report, Step::Chain, 437);
+    assert!(
+        report
+            .reason
+            .contains("STI-PA CRL, O=callsign dev, C=US is not a CRL signer"),
+        "{report}"
+    );
+    // Best effort counts it and goes on.
+    unconfigured.crl = CrlMode::BestEffort;
+    let unchecked = unconfigured.unchecked.clone();
+    let report = Verifier::new(unconfigured)
+        .unwrap()
+        .verify(&id, &expected(), now)
+        .await;
+    assert!(report.passed(), "{report}");
+    assert_eq!(unchecked.get(), 2);
+    // A signer that is not valid now is no signer.
+    let expired_at = x509_parser::parse_x509_certificate(&server.pki.crl_signer_der)
+        .unwrap()
+        .1
+        .validity()
+        .not_after
+        .timestamp();
+    let later = expired_at + 1;
+    let report = verifier(&server)
+        .verify(&server.identity("/chain.pem", later), &expected(), later)
+        .await;
+    assert_fails(&report, Step::Chain, 437);
+}
+
+#[tokio::test]
+async fn crls_are_refreshed_before_their_next_update_apart_from_calls() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let next = now + 7200;
+    server.put(
+        CRL_PATH,
+        server.pki.issue_crl_between(&[], now - 60, next).unwrap(),
+    );
+    let mut s = settings(&server);
+    s.crl_refresh = callsign::verify::CrlRefresh {
+        every_secs: 86_400,
+        before_next_update_secs: 600,
+        stale_grace_secs: 300,
+    };
+    let v = Verifier::new(s).unwrap();
+    assert!(
+        v.verify(&server.identity("/chain.pem", now), &expected(), now)
+            .await
+            .passed()
+    );
+
+    // The STI-PA revokes the leaf. Until the refresh is due, the CRL held answers.
+    let revoking = server
+        .pki
+        .issue_crl_between(&[&server.pki.leaf_der], now, now + 86_400)
+        .unwrap();
+    server.put(CRL_PATH, revoking);
+    let early = now + 60;
+    let statuses = v.refresh_crls(early).await;
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert_eq!(statuses[0].url, server.url(CRL_PATH));
+    assert!(!statuses[0].attempted && !statuses[0].refreshed && !statuses[0].stale);
+    assert_eq!(statuses[0].next_update, Some(next));
+    let id = server.identity("/chain.pem", early);
+    assert!(v.verify(&id, &expected(), early).await.passed());
+
+    // Ten minutes before nextUpdate the refresh fetches it; the next call sees the
+    // revocation without fetching anything itself.
+    let due = next - 600;
+    let statuses = v.refresh_crls(due).await;
+    assert!(
+        statuses[0].attempted && statuses[0].refreshed,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[0].next_update, Some(now + 86_400));
+    server.put_status(CRL_PATH, StatusCode::NOT_FOUND, Vec::new());
+    let id = server.identity("/chain.pem", due);
+    let report = v.verify(&id, &expected(), due).await;
+    assert_fails(&report, Step::Chain, 437);
+    assert!(report.reason.contains("revoked"), "{report}");
+
+    // The publisher goes away: refreshes fail, the CRL held stays until its
+    // nextUpdate, and past it plus the grace period it is reported stale.
+    let failing = now + 86_400 - 300;
+    let statuses = v.refresh_crls(failing).await;
+    assert!(
+        statuses[0].attempted && !statuses[0].refreshed,
+        "{statuses:?}"
+    );
+    assert!(!statuses[0].stale);
+    assert!(
+        statuses[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("404")),
+        "{statuses:?}"
+    );
+    let statuses = v.refresh_crls(now + 86_400 + 301).await;
+    assert!(statuses[0].stale, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_restart_reads_the_crls_back_from_the_cache_directory() {
+    let server = PkiServer::start(now_unix());
+    let now = now_unix();
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(&server);
+    s.crl_cache_dir = Some(dir.path().join("crls"));
+    let first = Verifier::new(s.clone()).unwrap();
+    let id = server.identity("/chain.pem", now);
+    assert!(first.verify(&id, &expected(), now).await.passed());
+    drop(first);
+
+    // The CRL can no longer be fetched; the restarted verifier still has it.
+    server.put_status(CRL_PATH, StatusCode::NOT_FOUND, Vec::new());
+    std::fs::write(dir.path().join("crls/junk.url"), "http://elsewhere/x.crl").unwrap();
+    let second = Verifier::new(s.clone()).unwrap();
+    let (loaded, skipped) = second.load_crl_cache(now);
+    assert_eq!(loaded, 1);
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(second.verify(&id, &expected(), now).await.passed());
+
+    // A cached file altered on disk fails its signature check and is not used.
+    let cached: Vec<_> = std::fs::read_dir(dir.path().join("crls"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "crl"))
+        .collect();
+    assert_eq!(cached.len(), 1);
+    let impostor = dev::generate("1234", now).unwrap();
+    std::fs::write(&cached[0], impostor.issue_crl(&[], now).unwrap()).unwrap();
+    let third = Verifier::new(s).unwrap();
+    assert_eq!(third.load_crl_cache(now).0, 1);
+    assert_fails(&third.verify(&id, &expected(), now).await, Step::Chain, 437);
+}
+
+#[tokio::test]
 async fn an_unreachable_crl_fails_only_when_required() {
     let server = PkiServer::start(now_unix());
-    server.put_status("/intermediate.crl", StatusCode::NOT_FOUND, Vec::new());
+    server.put_status(CRL_PATH, StatusCode::NOT_FOUND, Vec::new());
     let now = now_unix();
     let id = server.identity("/chain.pem", now);
     let report = verifier(&server).verify(&id, &expected(), now).await;
     assert_fails(&report, Step::Chain, 437);
 
-    let mut best_effort = settings(&server.pki.root_pem);
+    let mut best_effort = settings(&server);
     best_effort.crl = CrlMode::BestEffort;
     let report = Verifier::new(best_effort)
         .unwrap()
@@ -193,9 +401,21 @@ async fn a_leaf_without_tnauthlist_is_437() {
         .push(rcgen::DnType::CommonName, "SHAKEN 1234");
     params.not_before = time::OffsetDateTime::from_unix_timestamp(now - 3600).unwrap();
     params.not_after = time::OffsetDateTime::from_unix_timestamp(now + 86_400).unwrap();
-    params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
-        uris: vec![server.url("/intermediate.crl")],
-    }];
+    // The same distribution point as the dev leaf's: the STI-PA CRL, cRLIssuer and all.
+    let dev_leaf = x509_parser::parse_x509_certificate(&server.pki.leaf_der)
+        .unwrap()
+        .1;
+    let point = dev_leaf
+        .extensions()
+        .iter()
+        .find(|e| e.oid.to_id_string() == "2.5.29.31")
+        .unwrap();
+    params
+        .custom_extensions
+        .push(rcgen::CustomExtension::from_oid_content(
+            &[2, 5, 29, 31],
+            point.value.to_vec(),
+        ));
     let leaf = params.signed_by(&leaf_key, &issuer).unwrap();
     server.put(
         "/no-tnauthlist.pem",
@@ -345,7 +565,7 @@ async fn a_name_resolving_to_loopback_is_refused_unless_allowed() {
         &format!("http://localhost:{}/chain.pem", server.addr.port()),
         now,
     );
-    let mut no_loopback = settings(&server.pki.root_pem);
+    let mut no_loopback = settings(&server);
     no_loopback.fetch.allow_loopback = false;
     let report = Verifier::new(no_loopback)
         .unwrap()
@@ -397,7 +617,7 @@ async fn a_warm_cache_does_not_fetch_again() {
     let id = server.identity("/chain.pem", now);
     assert!(v.verify(&id, &expected(), now).await.passed());
     // The chain and CRLs disappear from the server: the cache still answers.
-    for path in ["/chain.pem", "/intermediate.crl", "/root.crl"] {
+    for path in ["/chain.pem", CRL_PATH] {
         server.put_status(path, StatusCode::NOT_FOUND, Vec::new());
     }
     assert!(v.verify(&id, &expected(), now + 30).await.passed());
@@ -463,7 +683,11 @@ async fn a_trust_list_update_adds_and_removes_a_ca_without_restart() {
     let now = now_unix();
     let a = PkiServer::start(now);
     let b = PkiServer::start(now);
-    let verifier = verifier(&a);
+    // One STI-PA in real life; here each PKI has its own CRL signer, of the same name,
+    // as while the STI-PA rolls its CRL signing key over: both are trusted.
+    let mut s = settings(&a);
+    s.crl_signers_pem = format!("{}{}", a.pki.crl_signer_pem, b.pki.crl_signer_pem);
+    let verifier = Verifier::new(s).unwrap();
     let call_a = a.identity("/chain.pem", now);
     let call_b = b.identity("/chain.pem", now);
     assert!(verifier.verify(&call_a, &expected(), now).await.passed());

@@ -1,15 +1,16 @@
-//! A development STI PKI (root, intermediate, SHAKEN leaf with a TNAuthList), shaped
-//! after ATIS-1000080 so that the signer and verifier can be exercised end to end.
-//! Never use it for real traffic.
+//! A development STI PKI shaped after the US SHAKEN ecosystem (ATIS-1000080): a root, an
+//! STI-CA intermediate, a SHAKEN leaf with a TNAuthList, and an STI-PA CRL-signing
+//! certificate (`CN=STI-PA CRL`) that issues the one indirect CRL every certificate's
+//! distribution point names, so that the signer and the verifier can be exercised end
+//! to end. Never use it for real traffic.
 
 use std::fmt;
 use std::io::Write as _;
 use std::path::Path;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
-    CustomExtension, DistinguishedName, DnType, DnValue, IsCa, Issuer, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, RevokedCertParams, SerialNumber,
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, DnValue, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber,
 };
 use ring::rand::{SecureRandom as _, SystemRandom};
 use time::{Duration, OffsetDateTime};
@@ -25,27 +26,35 @@ const LEAF_DAYS: i64 = 730;
 /// certificatePolicies (2.5.29.32).
 const OID_CERTIFICATE_POLICIES: &[u64] = &[2, 5, 29, 32];
 /// certificatePolicies ::= SEQUENCE { PolicyInformation ::= SEQUENCE { policyIdentifier } }
-/// with the SHAKEN certificate policy 2.16.840.1.114569.1.1.1 (ATIS-1000080).
+/// with the SHAKEN certificate policy 2.16.840.1.114569.1.1.3 (ATIS-1000080 v005).
 const SHAKEN_POLICY_DER: [u8; 16] = [
-    0x30, 0x0e, 0x30, 0x0c, 0x06, 0x0a, 0x60, 0x86, 0x48, 0x01, 0x86, 0xff, 0x09, 0x01, 0x01, 0x01,
+    0x30, 0x0e, 0x30, 0x0c, 0x06, 0x0a, 0x60, 0x86, 0x48, 0x01, 0x86, 0xff, 0x09, 0x01, 0x01, 0x03,
 ];
-/// Where the CRLs are published by default: beside the x5u chain of the sample config
-/// (`http://127.0.0.1:8080/certs/chain.pem`). The leaf points at `intermediate.crl`, the
-/// intermediate at `root.crl`.
+/// cRLDistributionPoints (2.5.29.31).
+const OID_CRL_DISTRIBUTION_POINTS: &[u64] = &[2, 5, 29, 31];
+/// Where the CRL is published by default: beside the x5u chain of the sample config
+/// (`http://127.0.0.1:8080/certs/chain.pem`).
 pub const DEFAULT_CRL_URL: &str = "http://127.0.0.1:8080/certs/";
-/// File name, under the CRL URL, of the CRL the intermediate signs (it covers the leaf).
-pub const INTERMEDIATE_CRL_FILE: &str = "intermediate.crl";
-/// File name, under the CRL URL, of the CRL the root signs (it covers the intermediate).
-pub const ROOT_CRL_FILE: &str = "root.crl";
+/// File name, under the CRL URL, of the STI-PA's indirect CRL, which the leaf's and the
+/// intermediate's distribution points name.
+pub const STI_PA_CRL_FILE: &str = "sti-pa.crl";
+/// Common name of the STI-PA's CRL-signing certificate, as in production.
+pub const CRL_SIGNER_CN: &str = "STI-PA CRL";
 
-/// The generated certificates (PEM and DER), PKCS#8 PEM private keys, and the two CRLs
-/// (both empty) in PEM.
+pub use sti_pa::{CrlContents, issue_crl};
+
+/// The generated certificates (PEM and DER), PKCS#8 PEM private keys, and the STI-PA's
+/// (empty) indirect CRL.
 #[derive(Clone)]
 pub struct DevPki {
-    /// CRL signed by the intermediate, published at `<crl url>intermediate.crl`.
-    pub intermediate_crl_pem: String,
-    /// CRL signed by the root, published at `<crl url>root.crl`.
-    pub root_crl_pem: String,
+    /// Where the CRL is published: what the distribution points name.
+    pub crl_url: String,
+    /// The STI-PA's indirect CRL (empty), signed by the CRL signer, in PEM.
+    pub crl_pem: String,
+    /// The STI-PA's CRL-signing certificate (`CN=STI-PA CRL`), issued by the root.
+    pub crl_signer_pem: String,
+    pub crl_signer_key_pem: String,
+    pub crl_signer_der: Vec<u8>,
     pub root_pem: String,
     pub root_key_pem: String,
     pub intermediate_pem: String,
@@ -61,6 +70,33 @@ impl DevPki {
     /// Leaf then intermediate: what the x5u URL serves.
     pub fn chain_pem(&self) -> String {
         format!("{}{}", self.leaf_pem, self.intermediate_pem)
+    }
+
+    /// A new STI-PA CRL revoking `revoked` (certificate DERs), valid from an hour
+    /// before `now_unix` for as long as the leaf. Returns DER.
+    pub fn issue_crl(&self, revoked: &[&[u8]], now_unix: i64) -> Result<Vec<u8>, CertError> {
+        let this_update = now_unix - BACKDATE.whole_seconds();
+        self.issue_crl_between(revoked, this_update, now_unix + LEAF_DAYS * 86_400)
+    }
+
+    /// A new STI-PA CRL revoking `revoked`, with this thisUpdate and nextUpdate.
+    pub fn issue_crl_between(
+        &self,
+        revoked: &[&[u8]],
+        this_update: i64,
+        next_update: i64,
+    ) -> Result<Vec<u8>, CertError> {
+        issue_crl(
+            &self.crl_signer_pem,
+            &self.crl_signer_key_pem,
+            &CrlContents {
+                url: &self.crl_url,
+                indirect: true,
+                revoked,
+                this_update,
+                next_update,
+            },
+        )
     }
 }
 
@@ -80,17 +116,18 @@ pub fn generate(spc: &str, now_unix: i64) -> Result<DevPki, CertError> {
     generate_with(spc, DEFAULT_CRL_URL, now_unix)
 }
 
-/// Generates a root CA, an intermediate CA and a SHAKEN leaf for `spc`, all P-256 with
-/// ecdsa-with-SHA256, valid from an hour before `now_unix`, and an empty CRL from each CA.
+/// Generates a root CA, an STI-CA intermediate, a SHAKEN leaf for `spc` and the
+/// STI-PA's CRL signer, all P-256 with ecdsa-with-SHA256, valid from an hour before
+/// `now_unix`, and the STI-PA's empty indirect CRL.
 ///
-/// `crl_url` is the URL prefix the CRLs are published under: the leaf's CRL
-/// Distribution Point is `<crl_url>intermediate.crl` and the intermediate's is
-/// `<crl_url>root.crl` (a `/` is added when `crl_url` does not end with one).
+/// `crl_url` is the URL prefix the CRL is published under: the leaf's and the
+/// intermediate's CRL Distribution Point is `<crl_url>sti-pa.crl` with the CRL signer as
+/// cRLIssuer (a `/` is added when `crl_url` does not end with one).
 pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, CertError> {
     if spc.is_empty() || spc.len() > 64 || !spc.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(CertError::InvalidSpc(spc.to_owned()));
     }
-    let (root_crl_uri, intermediate_crl_uri) = crl_uris(crl_url)?;
+    let crl_uri = crl_uri(crl_url)?;
     let now = OffsetDateTime::from_unix_timestamp(now_unix).map_err(generate_error)?;
     let rng = SystemRandom::new();
 
@@ -99,6 +136,20 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
     root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let root_cert = root.self_signed(&root_key).map_err(generate_error)?;
     let root_issuer = Issuer::new(root, &root_key);
+
+    let signer_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
+    let mut signer = base_params(CRL_SIGNER_CN, now, ROOT_DAYS, &rng)?;
+    signer.is_ca = IsCa::ExplicitNoCa;
+    signer.key_usages = vec![KeyUsagePurpose::CrlSign];
+    signer.use_authority_key_identifier_extension = true;
+    let signer_cert = signer
+        .signed_by(&signer_key, &root_issuer)
+        .map_err(generate_error)?;
+    let signer_name = subject_der(signer_cert.der())?;
+    let point = CrlPoint {
+        url: &crl_uri,
+        issuer: &signer_name,
+    };
 
     let intermediate_key =
         KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
@@ -109,26 +160,23 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
         &rng,
     )?;
     intermediate.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    non_root_extensions(&mut intermediate, &root_crl_uri);
+    non_root_extensions(&mut intermediate, point);
     let intermediate_cert = intermediate
         .signed_by(&intermediate_key, &root_issuer)
         .map_err(generate_error)?;
     let intermediate_issuer = Issuer::new(intermediate, &intermediate_key);
 
     let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
-    let leaf_cert = leaf_params(spc, now, &intermediate_crl_uri, &rng)?
+    let leaf_cert = leaf_params(spc, now, point, &rng)?
         .signed_by(&leaf_key, &intermediate_issuer)
         .map_err(generate_error)?;
-    let root_crl = crl_params(now, &[])?
-        .signed_by(&root_issuer)
-        .map_err(generate_error)?;
-    let intermediate_crl = crl_params(now, &[])?
-        .signed_by(&intermediate_issuer)
-        .map_err(generate_error)?;
 
-    Ok(DevPki {
-        intermediate_crl_pem: intermediate_crl.pem().map_err(generate_error)?,
-        root_crl_pem: root_crl.pem().map_err(generate_error)?,
+    let mut pki = DevPki {
+        crl_url: crl_uri.clone(),
+        crl_pem: String::new(),
+        crl_signer_pem: signer_cert.pem(),
+        crl_signer_key_pem: signer_key.serialize_pem(),
+        crl_signer_der: signer_cert.der().to_vec(),
         root_pem: root_cert.pem(),
         root_key_pem: root_key.serialize_pem(),
         intermediate_pem: intermediate_cert.pem(),
@@ -138,7 +186,34 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
         root_der: root_cert.der().to_vec(),
         intermediate_der: intermediate_cert.der().to_vec(),
         leaf_der: leaf_cert.der().to_vec(),
-    })
+    };
+    let crl = pki.issue_crl(&[], now_unix)?;
+    pki.crl_pem = pem_encode("X509 CRL", &crl);
+    Ok(pki)
+}
+
+/// Where a certificate's CRL is and who issues it.
+#[derive(Debug, Clone, Copy)]
+struct CrlPoint<'a> {
+    url: &'a str,
+    /// DER of the CRL signer's Name (the cRLIssuer).
+    issuer: &'a [u8],
+}
+
+fn subject_der(der: &[u8]) -> Result<Vec<u8>, CertError> {
+    Ok(super::chain::parse(der)?.subject().as_raw().to_vec())
+}
+
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    pem
 }
 
 /// A SHAKEN leaf for `spc` over a public key held elsewhere (an HSM's), issued by the
@@ -163,8 +238,12 @@ pub fn issue_leaf(
     let now = OffsetDateTime::from_unix_timestamp(now_unix).map_err(generate_error)?;
     let key = KeyPair::from_pem(&pki.intermediate_key_pem).map_err(generate_error)?;
     let issuer = Issuer::from_ca_cert_pem(&pki.intermediate_pem, key).map_err(generate_error)?;
-    let (_, intermediate_crl_uri) = crl_uris(DEFAULT_CRL_URL)?;
-    let leaf = leaf_params(spc, now, &intermediate_crl_uri, &SystemRandom::new())?
+    let signer_name = subject_der(&pki.crl_signer_der)?;
+    let point = CrlPoint {
+        url: &pki.crl_url,
+        issuer: &signer_name,
+    };
+    let leaf = leaf_params(spc, now, point, &SystemRandom::new())?
         .signed_by(&public_key, &issuer)
         .map_err(generate_error)?;
     Ok(leaf.pem())
@@ -174,7 +253,7 @@ pub fn issue_leaf(
 fn leaf_params(
     spc: &str,
     now: OffsetDateTime,
-    crl_uri: &str,
+    point: CrlPoint<'_>,
     rng: &SystemRandom,
 ) -> Result<CertificateParams, CertError> {
     if spc.is_empty() || spc.len() > 64 || !spc.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -184,7 +263,7 @@ fn leaf_params(
     // ExplicitNoCa writes basicConstraints (cA false) and the subject key identifier.
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    non_root_extensions(&mut leaf, crl_uri);
+    non_root_extensions(&mut leaf, point);
     leaf.custom_extensions
         .push(CustomExtension::from_oid_content(
             tnauthlist::OID,
@@ -193,57 +272,30 @@ fn leaf_params(
     Ok(leaf)
 }
 
-/// Issues a CRL signed by the CA `ca_pem` (whose key is `ca_key_pem`) that revokes the
-/// given serial numbers (content bytes, as `raw_serial()` gives them). It is valid from an
-/// hour before `now_unix` for `LEAF_DAYS` days. Returns DER.
-pub fn issue_crl(
+/// A direct CRL signed by the CA `ca_pem` (key `ca_key_pem`) revoking `revoked`
+/// (certificate DERs), valid from an hour before `now_unix` for as long as the leaf.
+/// Returns DER.
+pub fn issue_direct_crl(
     ca_pem: &str,
     ca_key_pem: &str,
-    revoked_serials: &[&[u8]],
+    revoked: &[&[u8]],
     now_unix: i64,
 ) -> Result<Vec<u8>, CertError> {
-    let now = OffsetDateTime::from_unix_timestamp(now_unix).map_err(generate_error)?;
-    let key = KeyPair::from_pem(ca_key_pem).map_err(generate_error)?;
-    let issuer = Issuer::from_ca_cert_pem(ca_pem, key).map_err(generate_error)?;
-    let crl = crl_params(now, revoked_serials)?
-        .signed_by(&issuer)
-        .map_err(generate_error)?;
-    Ok(crl.der().to_vec())
+    issue_crl(
+        ca_pem,
+        ca_key_pem,
+        &CrlContents {
+            url: "",
+            indirect: false,
+            revoked,
+            this_update: now_unix - BACKDATE.whole_seconds(),
+            next_update: now_unix + LEAF_DAYS * 86_400,
+        },
+    )
 }
 
-/// A CRL from an hour before `now` until the leaf's end of validity, numbered by the
-/// time of issue.
-fn crl_params(
-    now: OffsetDateTime,
-    revoked_serials: &[&[u8]],
-) -> Result<CertificateRevocationListParams, CertError> {
-    let this_update = now
-        .checked_sub(BACKDATE)
-        .ok_or_else(|| generate_error("thisUpdate out of range"))?;
-    let next_update = now
-        .checked_add(Duration::days(LEAF_DAYS))
-        .ok_or_else(|| generate_error("nextUpdate out of range"))?;
-    let number = u64::try_from(now.unix_timestamp()).unwrap_or(1).max(1);
-    Ok(CertificateRevocationListParams {
-        this_update,
-        next_update,
-        crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
-        issuing_distribution_point: None,
-        revoked_certs: revoked_serials
-            .iter()
-            .map(|serial| RevokedCertParams {
-                serial_number: SerialNumber::from_slice(serial),
-                revocation_time: this_update,
-                reason_code: None,
-                invalidity_date: None,
-            })
-            .collect(),
-        key_identifier_method: KeyIdMethod::Sha256,
-    })
-}
-
-/// The root's and the intermediate's CRL URLs under the prefix `crl_url`.
-fn crl_uris(crl_url: &str) -> Result<(String, String), CertError> {
+/// The STI-PA CRL's URL under the prefix `crl_url`.
+fn crl_uri(crl_url: &str) -> Result<String, CertError> {
     let ok = (crl_url.starts_with("http://") || crl_url.starts_with("https://"))
         && crl_url.len() > "https://".len()
         && !crl_url.contains(['?', '#'])
@@ -254,23 +306,18 @@ fn crl_uris(crl_url: &str) -> Result<(String, String), CertError> {
         return Err(CertError::InvalidCrlUrl(crl_url.to_owned()));
     }
     let sep = if crl_url.ends_with('/') { "" } else { "/" };
-    Ok((
-        format!("{crl_url}{sep}{ROOT_CRL_FILE}"),
-        format!("{crl_url}{sep}{INTERMEDIATE_CRL_FILE}"),
-    ))
+    Ok(format!("{crl_url}{sep}{STI_PA_CRL_FILE}"))
 }
 
 /// Writes `root.pem`, `root.key`, `intermediate.pem`, `intermediate.key`, `leaf.pem`,
-/// `leaf.key`, `chain.pem`, the CRLs `intermediate.crl` and `root.crl` (DER, as served
-/// over HTTP) and `crl.pem` (both CRLs in PEM) into `dir` (created if missing). Keys are
-/// mode 0600 on Unix. Existing files are never overwritten: if any exists, nothing is
-/// written.
+/// `leaf.key`, `chain.pem`, the CRL signer `sti-pa-crl.pem` and `sti-pa-crl.key`, its
+/// CRL `sti-pa.crl` (DER, as served over HTTP) and `crl.pem` (the same CRL in PEM) into
+/// `dir` (created if missing). Keys are mode 0600 on Unix. Existing files are never
+/// overwritten: if any exists, nothing is written.
 pub fn write(dir: &Path, pki: &DevPki) -> Result<(), CertError> {
     let chain = pki.chain_pem();
-    let crls_pem = format!("{}{}", pki.intermediate_crl_pem, pki.root_crl_pem);
-    let intermediate_crl = pem_contents(&pki.intermediate_crl_pem)?;
-    let root_crl = pem_contents(&pki.root_crl_pem)?;
-    let files: [(&str, &[u8], bool); 10] = [
+    let crl = pem_contents(&pki.crl_pem)?;
+    let files: [(&str, &[u8], bool); 11] = [
         ("root.pem", pki.root_pem.as_bytes(), false),
         ("root.key", pki.root_key_pem.as_bytes(), true),
         ("intermediate.pem", pki.intermediate_pem.as_bytes(), false),
@@ -282,9 +329,10 @@ pub fn write(dir: &Path, pki: &DevPki) -> Result<(), CertError> {
         ("leaf.pem", pki.leaf_pem.as_bytes(), false),
         ("leaf.key", pki.leaf_key_pem.as_bytes(), true),
         ("chain.pem", chain.as_bytes(), false),
-        (INTERMEDIATE_CRL_FILE, &intermediate_crl, false),
-        (ROOT_CRL_FILE, &root_crl, false),
-        ("crl.pem", crls_pem.as_bytes(), false),
+        ("sti-pa-crl.pem", pki.crl_signer_pem.as_bytes(), false),
+        ("sti-pa-crl.key", pki.crl_signer_key_pem.as_bytes(), true),
+        (STI_PA_CRL_FILE, &crl, false),
+        ("crl.pem", pki.crl_pem.as_bytes(), false),
     ];
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
     for (name, _, _) in &files {
@@ -371,16 +419,21 @@ fn ca_params(
     rng: &SystemRandom,
 ) -> Result<CertificateParams, CertError> {
     let mut params = base_params(cn, now, days, rng)?;
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    // CAs sign certificates only: the STI-PA signs the CRL (ATIS-1000080 v005).
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
     Ok(params)
 }
 
-/// Authority key identifier, SHAKEN certificate policy and CRL distribution point.
-fn non_root_extensions(params: &mut CertificateParams, crl_uri: &str) {
+/// Authority key identifier, SHAKEN certificate policy, and the CRL distribution point
+/// naming the STI-PA as cRLIssuer.
+fn non_root_extensions(params: &mut CertificateParams, point: CrlPoint<'_>) {
     params.use_authority_key_identifier_extension = true;
-    params.crl_distribution_points = vec![CrlDistributionPoint {
-        uris: vec![crl_uri.to_owned()],
-    }];
+    params
+        .custom_extensions
+        .push(CustomExtension::from_oid_content(
+            OID_CRL_DISTRIBUTION_POINTS,
+            sti_pa::distribution_point(point.url, point.issuer),
+        ));
     params
         .custom_extensions
         .push(CustomExtension::from_oid_content(
@@ -389,5 +442,6 @@ fn non_root_extensions(params: &mut CertificateParams, crl_uri: &str) {
         ));
 }
 
+mod sti_pa;
 #[cfg(test)]
 pub(crate) mod tests;

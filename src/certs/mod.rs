@@ -15,10 +15,10 @@ pub use chain::{
     CertInfo, TnAuthListResult, cert_facts, cert_info, check_signing_leaf, check_signing_pair,
     load_chain_pem, verify_issued_by,
 };
-pub use crl::Crl;
+pub use crl::{Crl, CrlSigner, name_text};
 pub use dev::DevPki;
 pub use key::SigningKey;
-pub use path::{CertPath, PathCert, TrustAnchors, build_path};
+pub use path::{CertPath, CrlPoint, PathCert, TrustAnchors, build_path};
 pub use profile::{CertReport, CertRole, ChainReport, Violation, check_chain};
 pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing, check_signing_with};
 pub use tnauthlist::{TnAuthEntry, TnAuthListError};
@@ -129,6 +129,20 @@ pub enum CertError {
     CrlNotFromIssuer { subject: String },
     #[error("CRL: the CRL for {subject} is not current")]
     CrlNotCurrent { subject: String },
+    #[error("CRL: the CRL for {subject} names a cRLIssuer but is not an indirect CRL")]
+    CrlNotIndirect { subject: String },
+    #[error("CRL: {0} may not sign CRLs (its keyUsage has no cRLSign)")]
+    NoCrlSign(String),
+    #[error("CRL: {0} is not a CRL signer callsign trusts ([verify] crl_signers)")]
+    UnknownCrlSigner(String),
+    #[error("CRL: the CRL signer {subject} is not valid now")]
+    CrlSignerNotValid { subject: String },
+    #[error("CRL: unsupported critical extension {0}")]
+    CrlCriticalExtension(String),
+    #[error("CRL: an entry names a certificateIssuer but the CRL is not indirect")]
+    CrlEntryIssuerNotIndirect,
+    #[error("CRL: a certificateIssuer entry extension is malformed")]
+    CrlBadCertificateIssuer,
 
     // The dev PKI.
     #[error("service provider code {0:?} is invalid: expected 1 to 64 ASCII letters or digits")]

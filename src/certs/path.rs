@@ -76,11 +76,32 @@ pub struct PathCert {
     pub not_before: i64,
     /// Unix seconds.
     pub not_after: i64,
-    /// The CRL Distribution Point URIs (fullName), in order.
-    pub crl_urls: Vec<String>,
+    /// The CRL Distribution Points with a URI, in order.
+    pub crl_points: Vec<CrlPoint>,
     /// DER of the certificate that signed this one (the next on the path, or the anchor).
     pub issuer_der: Vec<u8>,
     issuer_name_der: Vec<u8>,
+}
+
+/// One CRL Distribution Point of a certificate: where its CRL is published, and who
+/// issues that CRL when it is not the certificate's issuer (an indirect CRL, as the
+/// STI-PA's is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlPoint {
+    /// The first URI of the distributionPoint's fullName.
+    pub url: String,
+    /// DER of the cRLIssuer's directoryName, when the point names one.
+    pub crl_issuer: Option<Vec<u8>>,
+}
+
+impl CrlPoint {
+    /// The name (DER) of whoever signs this point's CRL: the cRLIssuer, or else the
+    /// certificate's issuer.
+    pub fn signer_name<'a>(&'a self, cert: &'a PathCert) -> &'a [u8] {
+        self.crl_issuer
+            .as_deref()
+            .unwrap_or(cert.issuer_name_der.as_slice())
+    }
 }
 
 /// A path from the leaf to a trust anchor whose names, signatures and CA constraints
@@ -218,14 +239,15 @@ fn path_cert(cert: &X509Certificate<'_>, issuer_der: &[u8]) -> PathCert {
         serial: cert.raw_serial().to_vec(),
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
-        crl_urls: crl_urls(cert),
+        crl_points: crl_points(cert),
         issuer_der: issuer_der.to_vec(),
         issuer_name_der: cert.issuer().as_raw().to_vec(),
     }
 }
 
-/// The URIs of a certificate's CRL Distribution Points extension.
-pub(crate) fn crl_urls(cert: &X509Certificate<'_>) -> Vec<String> {
+/// The CRL Distribution Points of a certificate that give a URI (fullName), in order,
+/// with their cRLIssuer.
+pub(crate) fn crl_points(cert: &X509Certificate<'_>) -> Vec<CrlPoint> {
     cert.extensions()
         .iter()
         .filter_map(|e| match e.parsed_extension() {
@@ -233,16 +255,28 @@ pub(crate) fn crl_urls(cert: &X509Certificate<'_>) -> Vec<String> {
             _ => None,
         })
         .flat_map(|points| points.points.iter())
-        .filter_map(|p| match &p.distribution_point {
-            Some(DistributionPointName::FullName(names)) => Some(names),
-            _ => None,
-        })
-        .flatten()
-        .filter_map(|n| match n {
-            GeneralName::URI(uri) => Some((*uri).to_owned()),
-            _ => None,
+        .filter_map(|p| {
+            let Some(DistributionPointName::FullName(names)) = &p.distribution_point else {
+                return None;
+            };
+            let url = names.iter().find_map(|n| match n {
+                GeneralName::URI(uri) => Some((*uri).to_owned()),
+                _ => None,
+            })?;
+            let crl_issuer = p.crl_issuer.as_ref().and_then(|names| {
+                names.iter().find_map(|n| match n {
+                    GeneralName::DirectoryName(name) => Some(name.as_raw().to_vec()),
+                    _ => None,
+                })
+            });
+            Some(CrlPoint { url, crl_issuer })
         })
         .collect()
+}
+
+/// The URIs of a certificate's CRL Distribution Points, in order.
+pub(crate) fn crl_urls(cert: &X509Certificate<'_>) -> Vec<String> {
+    crl_points(cert).into_iter().map(|p| p.url).collect()
 }
 
 impl CertPath {
@@ -275,30 +309,39 @@ impl CertPath {
 }
 
 impl PathCert {
-    /// The first CRL Distribution Point URI, where this certificate's revocation is
-    /// checked.
-    pub fn crl_url(&self) -> Result<&str, CertError> {
-        self.crl_urls
-            .first()
-            .map(String::as_str)
-            .ok_or_else(|| CertError::NoCrlDistributionPoint {
+    /// The CRL Distribution Points to check this certificate's revocation at, at least
+    /// one.
+    pub fn crl_points(&self) -> Result<&[CrlPoint], CertError> {
+        if self.crl_points.is_empty() {
+            return Err(CertError::NoCrlDistributionPoint {
                 subject: self.subject.clone(),
-            })
+            });
+        }
+        Ok(&self.crl_points)
     }
 
-    /// Checks this certificate against `crl`, which the caller fetched from one of its
-    /// [`PathCert::crl_urls`] and whose signature it checked with
-    /// [`PathCert::issuer_der`]: the CRL must come from the certificate's issuer, be
-    /// current at `now`, and not list its serial.
-    pub fn check_revocation(&self, crl: &Crl, now: i64) -> Result<(), CertError> {
+    /// DER of this certificate's issuer Name.
+    pub fn issuer_name_der(&self) -> &[u8] {
+        &self.issuer_name_der
+    }
+
+    /// Checks this certificate against `crl`, which the caller fetched from `point` (one
+    /// of its [`PathCert::crl_points`]) and whose signature it checked with the
+    /// certificate of [`CrlPoint::signer_name`]: the CRL must come from that signer, be
+    /// indirect when the point names a cRLIssuer (RFC 5280 6.3.3 (b)), be current at
+    /// `now`, and not list this certificate (its issuer and serial).
+    pub fn check_revocation(&self, point: &CrlPoint, crl: &Crl, now: i64) -> Result<(), CertError> {
         let subject = || self.subject.clone();
-        if crl.issuer_der() != self.issuer_name_der.as_slice() {
+        if crl.issuer_der() != point.signer_name(self) {
             return Err(CertError::CrlNotFromIssuer { subject: subject() });
+        }
+        if point.crl_issuer.is_some() && !crl.indirect {
+            return Err(CertError::CrlNotIndirect { subject: subject() });
         }
         if crl.next_update.is_some_and(|next| next < now) || crl.this_update > now {
             return Err(CertError::CrlNotCurrent { subject: subject() });
         }
-        if crl.is_revoked(&self.serial) {
+        if crl.is_revoked(&self.issuer_name_der, &self.serial) {
             return Err(CertError::Revoked(subject()));
         }
         Ok(())

@@ -328,10 +328,32 @@ pub struct VerifyConfig {
     /// when it changed, and on SIGHUP); 0 checks only on SIGHUP.
     #[serde(default = "default_anchors_poll_secs")]
     pub trust_anchors_poll_secs: u64,
+    /// PEM bundle of the certificates trusted to sign indirect CRLs: the STI-PA's CRL
+    /// signing certificate (`CN=STI-PA CRL`). Certificates whose distribution point
+    /// names such a cRLIssuer are checked against the CRL it signed.
+    #[serde(default)]
+    pub crl_signers: Option<PathBuf>,
+    /// Where fetched CRLs are kept so that a restart starts warm (none: memory only).
+    #[serde(default)]
+    pub crl_cache_dir: Option<PathBuf>,
+    /// A CRL held this long is fetched again, even before its nextUpdate.
+    #[serde(default = "default_crl_refresh_secs")]
+    pub crl_refresh_secs: u64,
+    /// A CRL is fetched again this long before its nextUpdate.
+    #[serde(default = "default_crl_refresh_secs")]
+    pub crl_refresh_before_secs: u64,
+    /// A CRL still held this long past its nextUpdate (every refresh failed) is
+    /// reported stale in `/metrics` (`callsign_crl_stale`).
+    #[serde(default = "default_crl_refresh_secs")]
+    pub crl_stale_grace_secs: u64,
 }
 
 fn default_anchors_poll_secs() -> u64 {
     60
+}
+
+fn default_crl_refresh_secs() -> u64 {
+    3600
 }
 
 impl VerifyConfig {
@@ -348,6 +370,11 @@ impl VerifyConfig {
             allow_loopback: false,
             allow_private: false,
             trust_anchors_poll_secs: default_anchors_poll_secs(),
+            crl_signers: None,
+            crl_cache_dir: None,
+            crl_refresh_secs: default_crl_refresh_secs(),
+            crl_refresh_before_secs: default_crl_refresh_secs(),
+            crl_stale_grace_secs: default_crl_refresh_secs(),
         }
     }
 }
@@ -461,7 +488,14 @@ impl Config {
     }
 
     fn resolve_paths(&mut self, base: &Path) {
-        let verify = self.verify.as_mut().map(|v| &mut v.trust_anchors);
+        let (verify, crl_signers, crl_cache_dir) = match self.verify.as_mut() {
+            Some(v) => (
+                Some(&mut v.trust_anchors),
+                v.crl_signers.as_mut(),
+                v.crl_cache_dir.as_mut(),
+            ),
+            None => (None, None, None),
+        };
         // A database URL is not a path.
         let store = (self.trust.store.as_mut()).filter(|p| crate::store::database_url(p).is_none());
         let pg = self.trust.postgres.as_mut();
@@ -476,6 +510,8 @@ impl Config {
             self.trust.seed.as_mut(),
             self.signing.identity_key_dir.as_mut(),
             verify,
+            crl_signers,
+            crl_cache_dir,
         ];
         let required = [&mut self.signing.certificate, &mut self.signing.key];
         let crls = self.signing.crls.iter_mut();

@@ -123,7 +123,16 @@ pub enum ConfigError {
     SigningTrunkWithoutAccount(String),
     #[error("[[trunk]] {0:?} verifies (`role`), so the config needs a [verify] table")]
     VerifyingTrunkWithoutVerify(String),
+    #[error(
+        "[verify] `crl_refresh_secs` must be at least {min} (each CRL is fetched again that often), got {0}",
+        min = MIN_CRL_REFRESH_SECS
+    )]
+    CrlRefresh(u64),
 }
+
+/// The shortest `[verify] crl_refresh_secs`: CRLs are published daily or so, and their
+/// publishers should not be polled harder than this.
+const MIN_CRL_REFRESH_SECS: u64 = 60;
 
 /// An x5u verifiers will fetch (ATIS-1000074, RFC 8224 section 7.2): `https`, a host,
 /// and no userinfo, query or fragment. Plain `http` only on a development machine.
@@ -186,6 +195,11 @@ impl Config {
         }
         self.validate_api()?;
         self.validate_trunks()?;
+        if let Some(v) = &self.verify
+            && v.crl_refresh_secs < MIN_CRL_REFRESH_SECS
+        {
+            return Err(ConfigError::CrlRefresh(v.crl_refresh_secs));
+        }
         self.validate_exposure()
     }
 

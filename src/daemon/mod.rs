@@ -380,7 +380,23 @@ async fn serve(
         }
     }
     let verifier = match &config.verify {
-        Some(v) => Some(Verifier::new(settings::verifier(v)?)?),
+        Some(v) => {
+            let mut verify_settings = settings::verifier(v)?;
+            verify_settings.unchecked = metrics.crl_unchecked.clone();
+            let verifier = Verifier::new(verify_settings)?;
+            let (loaded, skipped) = verifier.load_crl_cache(crate::clock::now_unix());
+            if loaded > 0 || !skipped.is_empty() {
+                info!(loaded, ?skipped, "CRLs read back from the cache directory");
+            }
+            // CRLs are refreshed before their nextUpdate, apart from calls.
+            tasks.spawn(signing::watch_crls(
+                verifier.clone(),
+                Arc::clone(&metrics),
+                signing::CRL_CHECK_EVERY,
+                shutdown.clone(),
+            ));
+            Some(verifier)
+        }
         None => None,
     };
     // The trusted roots follow their file: on SIGHUP, and when it changes.

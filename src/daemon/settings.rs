@@ -17,7 +17,7 @@ use crate::trust::{
 };
 use crate::trusthub::HubSettings;
 use crate::trusthub::callbacks::Retry;
-use crate::verify::{FetchPolicy, VerifySettings};
+use crate::verify::{CrlRefresh, FetchPolicy, VerifySettings};
 
 /// The proxy's settings.
 pub fn proxy(config: &Config) -> proxy::Settings {
@@ -77,6 +77,16 @@ pub fn verifier(cfg: &VerifyConfig) -> Result<VerifySettings, ServeError> {
     let mut settings = VerifySettings::new(super::read(&cfg.trust_anchors)?);
     settings.freshness_secs = cfg.freshness_secs;
     settings.crl = cfg.crl;
+    if let Some(path) = &cfg.crl_signers {
+        settings.crl_signers_pem = super::read(path)?;
+    }
+    settings.crl_cache_dir = cfg.crl_cache_dir.clone();
+    let secs = |s: u64| i64::try_from(s).unwrap_or(i64::MAX);
+    settings.crl_refresh = CrlRefresh {
+        every_secs: secs(cfg.crl_refresh_secs),
+        before_next_update_secs: secs(cfg.crl_refresh_before_secs),
+        stale_grace_secs: secs(cfg.crl_stale_grace_secs),
+    };
     settings.fetch = FetchPolicy {
         allow_http: cfg.allow_http,
         allow_loopback: cfg.allow_loopback,

@@ -140,6 +140,32 @@ impl Anchors {
 }
 
 /// Checks the roots' file every `every` and reloads it when it changed, until shutdown.
+/// How often the CRLs the verifier holds are looked at: each is fetched again when due
+/// (`[verify] crl_refresh_secs`, `crl_refresh_before_secs`).
+pub const CRL_CHECK_EVERY: Duration = Duration::from_secs(30);
+
+/// Refreshes the verifier's CRLs every `every` until shutdown, and reports them in
+/// `/metrics`.
+pub async fn watch_crls(
+    verifier: crate::verify::Verifier,
+    metrics: Arc<crate::metrics::Metrics>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let now = crate::clock::now_unix();
+        let statuses = verifier.refresh_crls(now).await;
+        for s in statuses.iter().filter(|s| s.stale) {
+            tracing::error!(url = %s.url, error = ?s.error, "CRL is stale: past its nextUpdate and every refresh failed");
+        }
+        metrics.crls_refreshed(&statuses, now);
+    }
+}
+
 pub async fn watch_anchors(anchors: Arc<Anchors>, every: Duration, shutdown: CancellationToken) {
     loop {
         tokio::select! {

@@ -53,6 +53,12 @@ pub struct CertificateLabels {
     pub identity: String,
 }
 
+/// A CRL the verifier holds, by the URL it is fetched from.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CrlLabels {
+    pub url: String,
+}
+
 /// The build: its version and the git revision it was built from.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
@@ -98,6 +104,14 @@ pub struct Metrics {
     pub certificate_expiry_seconds: Family<CertificateLabels, Gauge>,
     /// When `[signing]`'s certificate expires (Unix time; 0 before it is loaded).
     pub default_not_after: std::sync::atomic::AtomicI64,
+    /// Certificates whose revocation could not be checked (`crl = "best-effort"`).
+    pub crl_unchecked: Counter,
+    /// Seconds until each held CRL's nextUpdate (negative once past), by URL.
+    pub crl_next_update_seconds: Family<CrlLabels, Gauge>,
+    /// 1 for a CRL past nextUpdate plus the grace period (or never fetched), by URL.
+    pub crl_stale: Family<CrlLabels, Gauge>,
+    /// CRL fetches by the background refresh, by result (`ok`, `error`).
+    pub crl_refreshes: Family<CauseLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -136,6 +150,10 @@ impl Metrics {
             build_info: Family::default(),
             certificate_expiry_seconds: Family::default(),
             default_not_after: std::sync::atomic::AtomicI64::new(0),
+            crl_unchecked: Counter::default(),
+            crl_next_update_seconds: Family::default(),
+            crl_stale: Family::default(),
+            crl_refreshes: Family::default(),
             registry: Registry::default(),
         };
         m.build_info.get_or_create(&BUILD).set(1);
@@ -148,6 +166,26 @@ impl Metrics {
             "certificate_expiry_seconds",
             "Seconds until each signing certificate expires (negative once expired), by identity",
             m.certificate_expiry_seconds.clone(),
+        );
+        registry.register(
+            "crl_unchecked",
+            "Certificates whose revocation could not be checked in best-effort mode (the call went on)",
+            m.crl_unchecked.clone(),
+        );
+        registry.register(
+            "crl_next_update_seconds",
+            "Seconds until each held CRL's nextUpdate (negative once past), by URL",
+            m.crl_next_update_seconds.clone(),
+        );
+        registry.register(
+            "crl_stale",
+            "1 when a CRL is past its nextUpdate plus the grace period, or was never fetched, by URL",
+            m.crl_stale.clone(),
+        );
+        registry.register(
+            "crl_refreshes",
+            "Background CRL fetches, by result",
+            m.crl_refreshes.clone(),
         );
         registry.register(
             "calls_signed",
@@ -328,6 +366,31 @@ impl Metrics {
             family
                 .get_or_create(&CertificateLabels { identity })
                 .set(not_after - now);
+        }
+    }
+
+    /// Records a background CRL refresh at `now`: each CRL's time to nextUpdate and
+    /// whether it is stale (CRLs no longer held are dropped), and the fetches' results.
+    pub fn crls_refreshed(&self, statuses: &[crate::verify::CrlStatus], now: i64) {
+        self.crl_next_update_seconds.clear();
+        self.crl_stale.clear();
+        for status in statuses {
+            let labels = CrlLabels {
+                url: status.url.clone(),
+            };
+            if let Some(next) = status.next_update {
+                self.crl_next_update_seconds
+                    .get_or_create(&labels)
+                    .set(next - now);
+            }
+            self.crl_stale
+                .get_or_create(&labels)
+                .set(i64::from(status.stale));
+            if status.refreshed {
+                count(&self.crl_refreshes, "ok");
+            } else if status.error.is_some() && status.attempted {
+                count(&self.crl_refreshes, "error");
+            }
         }
     }
 

@@ -56,7 +56,21 @@ fn every_label_counted() -> Metrics {
         &[("SI00000000000000000000000000000001".into(), 1_500)],
         1_000,
     );
+    m.crl_unchecked.inc();
+    m.crls_refreshed(&[crl_status(true), crl_status(false)], 1_000);
     m
+}
+
+/// A CRL the refresh fetched (`ok`), or failed to.
+fn crl_status(ok: bool) -> crate::verify::CrlStatus {
+    crate::verify::CrlStatus {
+        url: format!("https://crl.example/{ok}.crl"),
+        next_update: Some(2_000),
+        stale: !ok,
+        attempted: true,
+        refreshed: ok,
+        error: (!ok).then(|| "HTTP status 404".to_owned()),
+    }
 }
 
 /// The `## Metrics` section of docs/observability.md.
@@ -109,7 +123,14 @@ fn every_metric_and_label_value_is_documented() {
                 panic!("the metrics table of docs/observability.md has no row for `{documented}`")
             });
         // Labels whose values are the build's or a record's are documented by name.
-        if ["callsign_build_info", "callsign_certificate_expiry_seconds"].contains(&documented) {
+        if [
+            "callsign_build_info",
+            "callsign_certificate_expiry_seconds",
+            "callsign_crl_next_update_seconds",
+            "callsign_crl_stale",
+        ]
+        .contains(&documented)
+        {
             for (label, _) in &labels {
                 assert!(row.contains(&format!("`{label}`")), "{row}");
             }
@@ -131,8 +152,47 @@ fn every_metric_and_label_value_is_documented() {
         + Discarded::ALL.len()
         + Timeout::ALL.len()
         + Reload::ALL.len() * 2
-        + Panic::ALL.len();
+        + Panic::ALL.len()
+        + 2; // crl_refreshes: ok, error
     assert_eq!(checked, expected);
+}
+
+#[test]
+fn crl_states_are_those_of_the_last_refresh() {
+    let m = Metrics::new();
+    m.crls_refreshed(&[crl_status(true), crl_status(false)], 1_500);
+    let text = m.render();
+    assert!(
+        text.contains("callsign_crl_next_update_seconds{url=\"https://crl.example/true.crl\"} 500"),
+        "{text}"
+    );
+    assert!(
+        text.contains("callsign_crl_stale{url=\"https://crl.example/false.crl\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("callsign_crl_stale{url=\"https://crl.example/true.crl\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("callsign_crl_refreshes_total{cause=\"ok\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("callsign_crl_refreshes_total{cause=\"error\"} 1"),
+        "{text}"
+    );
+    // A CRL no longer held disappears; one not due this time is not counted again.
+    let mut quiet = crl_status(true);
+    quiet.attempted = false;
+    quiet.refreshed = false;
+    m.crls_refreshed(&[quiet], 1_600);
+    let text = m.render();
+    assert!(!text.contains("false.crl"), "{text}");
+    assert!(
+        text.contains("callsign_crl_refreshes_total{cause=\"ok\"} 1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -221,6 +281,7 @@ fn exported() -> std::collections::BTreeSet<String> {
     m.default_not_after
         .store(1, std::sync::atomic::Ordering::Relaxed);
     m.certificates_expire(&[], 0);
+    m.crls_refreshed(&[crl_status(true)], 0);
     let names: std::collections::BTreeSet<String> = m
         .render()
         .lines()

@@ -14,6 +14,8 @@
 //! - `expected` (pure): the numbers a SIP request says the PASSporT must carry.
 //! - `policy` (pure): the x5u/CRL fetch policy: URL rules, special-purpose addresses,
 //!   `Cache-Control`.
+//! - `crls` (shell): the CRLs, fetched on first need, refreshed in the background before
+//!   their nextUpdate, and cached on disk.
 //! - `fetch` (shell): the HTTP client with that policy, and a cache that fetches each
 //!   URL at most once at a time.
 //! - `steps` (pure): the steps that need no fetching, recorded into a report.
@@ -21,6 +23,7 @@
 //! - `verifier` (shell): [`Verifier`], which runs the steps with fetching in between.
 
 mod credential;
+mod crls;
 mod expected;
 mod failure;
 mod fetch;
@@ -32,6 +35,7 @@ mod verdict;
 mod verifier;
 
 pub use credential::Credential;
+pub use crls::{CrlRefresh, CrlStatus};
 pub use expected::{
     ConflictingCaller, Expected, calling_number, expected_from_message, identity_values,
 };
@@ -54,6 +58,8 @@ pub use verifier::{CrlMode, UnknownCrlMode, Verifier, VerifySettings};
 pub enum VerifyError {
     #[error("trust anchors: {0}")]
     Anchors(#[from] crate::certs::CertError),
+    #[error("CRL signers: {0}")]
+    CrlSigners(crate::certs::CertError),
     #[error("no trust anchors given: verification needs at least one trusted root")]
     NoAnchors,
     #[error("HTTP client: {0}")]

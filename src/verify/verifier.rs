@@ -3,10 +3,13 @@
 
 use std::sync::Arc;
 
+use prometheus_client::metrics::counter::Counter;
+
+use super::crls::{CrlFailure, CrlRefresh, CrlStatus, CrlStore};
 use super::fetch::{Cache, Fetcher};
 use super::steps::{precheck, with_credential};
 use super::{Credential, Expected, Failure, FetchError, FetchPolicy, Report, Step, VerifyError};
-use crate::certs::{CertError, CertPath, Crl, PathCert, TrustAnchors};
+use crate::certs::{CertError, CertPath, CrlPoint, CrlSigner, PathCert, TrustAnchors, name_text};
 
 /// What to do when a certificate's CRL cannot be had (revoked certificates always fail).
 /// Written `best-effort`, `require` or `off` in the config and on the command line.
@@ -58,7 +61,7 @@ impl std::fmt::Display for CrlMode {
 }
 
 /// How a [`Verifier`] is set up.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct VerifySettings {
     /// PEM bundle of the trusted roots (STI-PA anchors).
     pub trust_anchors_pem: String,
@@ -66,7 +69,31 @@ pub struct VerifySettings {
     pub freshness_secs: i64,
     pub fetch: FetchPolicy,
     pub crl: CrlMode,
+    /// PEM bundle of the certificates trusted to sign indirect CRLs: the STI-PA's CRL
+    /// signing certificate (`CN=STI-PA CRL`). A certificate whose CRL distribution
+    /// point names a cRLIssuer is checked against the CRL that one of these signed.
+    pub crl_signers_pem: String,
+    /// Where fetched CRLs are kept across restarts (none: memory only).
+    pub crl_cache_dir: Option<std::path::PathBuf>,
+    pub crl_refresh: CrlRefresh,
+    /// Counts certificates whose revocation could not be checked in `best-effort`
+    /// mode (the daemon passes its `/metrics` counter).
+    pub unchecked: Counter,
 }
+
+impl PartialEq for VerifySettings {
+    fn eq(&self, other: &Self) -> bool {
+        self.trust_anchors_pem == other.trust_anchors_pem
+            && self.freshness_secs == other.freshness_secs
+            && self.fetch == other.fetch
+            && self.crl == other.crl
+            && self.crl_signers_pem == other.crl_signers_pem
+            && self.crl_cache_dir == other.crl_cache_dir
+            && self.crl_refresh == other.crl_refresh
+    }
+}
+
+impl Eq for VerifySettings {}
 
 impl VerifySettings {
     /// The defaults (60 s freshness, https only, best-effort CRLs) with these anchors.
@@ -76,6 +103,10 @@ impl VerifySettings {
             freshness_secs: 60,
             fetch: FetchPolicy::default(),
             crl: CrlMode::default(),
+            crl_signers_pem: String::new(),
+            crl_cache_dir: None,
+            crl_refresh: CrlRefresh::default(),
+            unchecked: Counter::default(),
         }
     }
 }
@@ -93,35 +124,9 @@ struct Inner {
     crl_mode: CrlMode,
     fetcher: Fetcher,
     x5u: Cache<Credential>,
-    crls: Cache<CrlEntry>,
-}
-
-/// What a CRL URL yielded once fetched: a CRL whose signature verified with its
-/// issuer's key, or why the body is not one.
-type CrlEntry = Result<CheckedCrl, CertError>;
-
-/// A CRL whose signature verified with `issuer_der`.
-struct CheckedCrl {
-    crl: Crl,
-    issuer_der: Vec<u8>,
-}
-
-impl CheckedCrl {
-    /// Parses `body` as a CRL and checks that `issuer_der` signed it.
-    fn new(body: &[u8], issuer_der: &[u8]) -> Result<CheckedCrl, CertError> {
-        let crl = Crl::parse(body)?;
-        crl.check_signed_by(issuer_der)?;
-        Ok(CheckedCrl {
-            crl,
-            issuer_der: issuer_der.to_vec(),
-        })
-    }
-
-    /// Until when it may be cached: `ttl` from `now`, never past its nextUpdate.
-    fn until(&self, now: i64, ttl: i64) -> i64 {
-        let next = self.crl.next_update.unwrap_or(i64::MAX);
-        now.saturating_add(ttl).min(next)
-    }
+    crls: CrlStore,
+    crl_signers: Vec<CrlSigner>,
+    unchecked: Counter,
 }
 
 /// Why step 4 fails once the path is built: a certificate on it is not valid now or is
@@ -133,8 +138,18 @@ enum PathCheckError {
     Cert(#[from] CertError),
     #[error("CRL: {url}: {source}")]
     CrlUnavailable { url: String, source: FetchError },
-    #[error("CRL: {url}: not a CRL of the issuer: {source}")]
+    #[error("CRL: {url}: not a CRL of the expected signer: {source}")]
     CrlUnusable { url: String, source: CertError },
+}
+
+impl PathCheckError {
+    fn from_failure(url: &str, failure: CrlFailure) -> PathCheckError {
+        let url = url.to_owned();
+        match failure {
+            CrlFailure::Unavailable(source) => PathCheckError::CrlUnavailable { url, source },
+            CrlFailure::Unusable(source) => PathCheckError::CrlUnusable { url, source },
+        }
+    }
 }
 
 impl std::fmt::Debug for Verifier {
@@ -158,6 +173,9 @@ impl Verifier {
             return Err(VerifyError::Freshness(settings.freshness_secs));
         }
         let max_entries = settings.fetch.max_entries;
+        let crl_signers =
+            CrlSigner::from_pem(&settings.crl_signers_pem).map_err(VerifyError::CrlSigners)?;
+        let crls = CrlStore::new(max_entries, settings.crl_cache_dir, settings.crl_refresh);
         Ok(Verifier {
             inner: Arc::new(Inner {
                 anchors: arc_swap::ArcSwap::from_pointee(anchors),
@@ -165,9 +183,28 @@ impl Verifier {
                 crl_mode: settings.crl,
                 fetcher: Fetcher::new(settings.fetch)?,
                 x5u: Cache::new(max_entries),
-                crls: Cache::new(max_entries),
+                crls,
+                crl_signers,
+                unchecked: settings.unchecked,
             }),
         })
+    }
+
+    /// Reads back the CRLs a previous run cached on disk ([`VerifySettings::crl_cache_dir`]),
+    /// so that a restart does not start cold. Returns how many were loaded and the files
+    /// skipped as unreadable.
+    pub fn load_crl_cache(&self, now_unix: i64) -> (usize, Vec<String>) {
+        self.inner.crls.load_cache(now_unix)
+    }
+
+    /// Fetches again, in the background of calls, every CRL that is due (see
+    /// [`CrlRefresh`]), and reports the state of each.
+    pub async fn refresh_crls(&self, now_unix: i64) -> Vec<CrlStatus> {
+        let ttl = self.failure_ttl();
+        self.inner
+            .crls
+            .refresh(&self.inner.fetcher, now_unix, ttl)
+            .await
     }
 
     /// Replaces the trusted roots with those of `pem` (the STI-PA's list changed), at
@@ -222,21 +259,16 @@ impl Verifier {
         self.inner.x5u.insert(url, now_unix, value, until);
     }
 
-    /// Puts a CRL into the cache as if it had been fetched from `url` at `now_unix`,
-    /// after checking that `issuer_der` signed it.
+    /// Puts a CRL into the store as if it had been fetched from `url` at `now_unix`,
+    /// after checking that `signer_der` signed it.
     pub fn insert_crl(
         &self,
         url: &str,
         body: &[u8],
-        issuer_der: &[u8],
+        signer_der: &[u8],
         now_unix: i64,
     ) -> Result<(), CertError> {
-        let entry = CheckedCrl::new(body, issuer_der)?;
-        let until = entry.until(now_unix, self.default_ttl());
-        self.inner
-            .crls
-            .insert(url, now_unix, Ok(Arc::new(Ok(entry))), until);
-        Ok(())
+        self.inner.crls.insert(url, body, &[signer_der], now_unix)
     }
 
     fn default_ttl(&self) -> i64 {
@@ -270,8 +302,8 @@ impl Verifier {
         secs(self.inner.fetcher.policy().failure_ttl)
     }
 
-    /// Step 4 beyond the cached path: validity now, and revocation per the CRL mode.
-    /// Returns the step's note.
+    /// Step 4 beyond the cached path: validity now, and revocation of every
+    /// certificate on it per the CRL mode. Returns the step's note.
     async fn check_path(&self, path: &CertPath, now: i64) -> Result<String, PathCheckError> {
         path.check_validity(now)?;
         let mut notes = Vec::new();
@@ -283,6 +315,12 @@ impl Verifier {
                     {
                         return Err(e);
                     }
+                    self.inner.unchecked.inc();
+                    tracing::warn!(
+                        certificate = %cert.subject,
+                        error = %e,
+                        "revocation not checked (crl = \"best-effort\"); the call goes on"
+                    );
                     notes.push(format!("revocation of {} not checked: {e}", cert.subject));
                 }
             }
@@ -298,42 +336,79 @@ impl Verifier {
         Ok(note)
     }
 
-    /// Checks `cert` against the CRL at its first distribution point, fetched (or
-    /// cached) and checked against its issuer.
+    /// Checks `cert` against the CRL of each of its distribution points in turn until
+    /// one gives an answer: the first point whose CRL can be had and is current decides.
+    /// When none can, the first point's failure is the answer.
     async fn check_revocation(&self, cert: &PathCert, now: i64) -> Result<(), PathCheckError> {
-        let url = cert.crl_url()?;
-        let issuer_der = cert.issuer_der.as_slice();
-        let entry = self
+        let mut first: Option<PathCheckError> = None;
+        for point in cert.crl_points()? {
+            let answer = self.check_point(cert, point, now).await;
+            match answer {
+                Ok(()) | Err(PathCheckError::Cert(CertError::Revoked(_))) => return answer,
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+        }
+        Err(first.unwrap_or_else(|| {
+            PathCheckError::Cert(CertError::NoCrlDistributionPoint {
+                subject: cert.subject.clone(),
+            })
+        }))
+    }
+
+    async fn check_point(
+        &self,
+        cert: &PathCert,
+        point: &CrlPoint,
+        now: i64,
+    ) -> Result<(), PathCheckError> {
+        let signers = self.crl_signers(cert, point, now)?;
+        let crl = self
             .inner
             .crls
-            .get(url, now, || async move {
-                match self.inner.fetcher.get(url).await {
-                    Ok(fetched) => match CheckedCrl::new(&fetched.body, issuer_der) {
-                        Ok(checked) => {
-                            let until = checked.until(now, secs(fetched.ttl));
-                            (Ok(Arc::new(Ok(checked))), until.max(now + 1))
-                        }
-                        Err(e) => (Ok(Arc::new(Err(e))), now + self.failure_ttl()),
-                    },
-                    Err(e) => (Err(e), now + self.failure_ttl()),
-                }
-            })
+            .get(
+                &self.inner.fetcher,
+                &point.url,
+                &signers,
+                now,
+                self.failure_ttl(),
+            )
             .await
-            .map_err(|source| PathCheckError::CrlUnavailable {
-                url: url.to_owned(),
-                source,
-            })?;
-        let checked = entry
-            .as_ref()
-            .as_ref()
-            .map_err(|source| PathCheckError::CrlUnusable {
-                url: url.to_owned(),
-                source: source.clone(),
-            })?;
-        if checked.issuer_der != issuer_der {
-            checked.crl.check_signed_by(issuer_der)?;
+            .map_err(|f| PathCheckError::from_failure(&point.url, f))?;
+        Ok(cert.check_revocation(point, &crl, now)?)
+    }
+
+    /// The certificates one of which must have signed `point`'s CRL: the certificate's
+    /// issuer for a direct CRL; for an indirect one (a cRLIssuer other than the issuer),
+    /// the configured CRL signers of that name valid at `now` (more than one while the
+    /// STI-PA rolls its CRL signing key over).
+    fn crl_signers<'a>(
+        &'a self,
+        cert: &'a PathCert,
+        point: &CrlPoint,
+        now: i64,
+    ) -> Result<Vec<&'a [u8]>, CertError> {
+        let name = point.signer_name(cert);
+        if name == cert.issuer_name_der() {
+            return Ok(vec![&cert.issuer_der]);
         }
-        Ok(cert.check_revocation(&checked.crl, now)?)
+        let named: Vec<_> = (self.inner.crl_signers.iter())
+            .filter(|s| s.subject_der == name)
+            .collect();
+        let Some(first) = named.first() else {
+            return Err(CertError::UnknownCrlSigner(name_text(name)));
+        };
+        let valid: Vec<&[u8]> = (named.iter())
+            .filter(|s| (s.not_before..=s.not_after).contains(&now))
+            .map(|s| s.der.as_slice())
+            .collect();
+        if valid.is_empty() {
+            return Err(CertError::CrlSignerNotValid {
+                subject: first.subject.clone(),
+            });
+        }
+        Ok(valid)
     }
 }
 
@@ -369,14 +444,15 @@ mod tests {
 
     const LEAF: &str = "CN=SHAKEN 1234, O=callsign dev, C=US";
     const ROOT: &str = "CN=callsign dev STI root, O=callsign dev, C=US";
-    /// Where the dev leaf's CRL is: plain http, which the default policy refuses before
-    /// connecting.
-    const LEAF_CRL: &str = "http://127.0.0.1:8080/certs/intermediate.crl";
-    const ROOT_CRL: &str = "http://127.0.0.1:8080/certs/root.crl";
+    const INTERMEDIATE: &str = "CN=callsign dev STI intermediate, O=callsign dev, C=US";
+    /// Where the dev certificates' CRL is: plain http, which the default policy refuses
+    /// before connecting.
+    const CRL: &str = "http://127.0.0.1:8080/certs/sti-pa.crl";
 
     fn verifier(crl: CrlMode) -> Verifier {
         let mut settings = VerifySettings::new(pki().root_pem.clone());
         settings.crl = crl;
+        settings.crl_signers_pem = pki().crl_signer_pem.clone();
         Verifier::new(settings).unwrap()
     }
 
@@ -385,38 +461,30 @@ mod tests {
         build_path(&chain, &TrustAnchors::from_pem(&pki().root_pem).unwrap()).unwrap()
     }
 
-    fn insert_dev_crls(v: &Verifier, revoked: &[&[u8]]) {
+    fn insert_dev_crl(v: &Verifier, revoked: &[&[u8]]) {
         let pki = pki();
-        let intermediate = dev::issue_crl(
-            &pki.intermediate_pem,
-            &pki.intermediate_key_pem,
-            revoked,
-            NOW,
-        )
-        .unwrap();
-        v.insert_crl(LEAF_CRL, &intermediate, &pki.intermediate_der, NOW)
-            .unwrap();
-        v.insert_crl(ROOT_CRL, pki.root_crl_pem.as_bytes(), &pki.root_der, NOW)
-            .unwrap();
+        let crl = pki.issue_crl(revoked, NOW).unwrap();
+        v.insert_crl(CRL, &crl, &pki.crl_signer_der, NOW).unwrap();
     }
 
     #[tokio::test]
     async fn a_crl_that_cannot_be_fetched_fails_only_when_required() {
         let path = dev_path();
         let unavailable = PathCheckError::CrlUnavailable {
-            url: LEAF_CRL.into(),
+            url: CRL.into(),
             source: FetchError::Scheme("http".into()),
         };
         assert_eq!(
             verifier(CrlMode::Require).check_path(&path, NOW).await,
             Err(unavailable.clone())
         );
-        let note = verifier(CrlMode::BestEffort)
-            .check_path(&path, NOW)
-            .await
-            .unwrap();
-        let skipped = format!("revocation of {LEAF} not checked: {unavailable}");
-        assert!(note.contains(&skipped), "{note}");
+        let best_effort = verifier(CrlMode::BestEffort);
+        let note = best_effort.check_path(&path, NOW).await.unwrap();
+        for subject in [LEAF, INTERMEDIATE] {
+            let skipped = format!("revocation of {subject} not checked: {unavailable}");
+            assert!(note.contains(&skipped), "{note}");
+        }
+        assert_eq!(best_effort.inner.unchecked.get(), 2);
         assert_eq!(
             verifier(CrlMode::Off).check_path(&path, NOW).await,
             Ok(format!(
@@ -426,16 +494,38 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn current_crls_pass_and_a_revoked_leaf_fails_even_best_effort() {
+    async fn a_current_crl_passes_and_a_revoked_leaf_or_intermediate_fails_even_best_effort() {
         let path = dev_path();
         let v = verifier(CrlMode::Require);
-        insert_dev_crls(&v, &[]);
+        insert_dev_crl(&v, &[]);
         assert_eq!(
             v.check_path(&path, NOW).await,
             Ok(format!("path to trusted root {ROOT}"))
         );
-        let v = verifier(CrlMode::BestEffort);
-        insert_dev_crls(&v, &[path.certs[0].serial.as_slice()]);
+        for (revoked, subject) in [
+            (&pki().leaf_der, LEAF),
+            (&pki().intermediate_der, INTERMEDIATE),
+        ] {
+            let v = verifier(CrlMode::BestEffort);
+            insert_dev_crl(&v, &[revoked.as_slice()]);
+            assert_eq!(
+                v.check_path(&path, NOW).await,
+                Err(PathCheckError::Cert(CertError::Revoked(subject.into())))
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_later_distribution_point_answers_when_the_first_cannot() {
+        let mut path = dev_path();
+        let v = verifier(CrlMode::Require);
+        insert_dev_crl(&v, &[pki().leaf_der.as_slice()]);
+        // A first point whose (direct) CRL cannot be fetched: the STI-PA's decides.
+        let unreachable = CrlPoint {
+            url: "http://127.0.0.1:9/unreachable.crl".into(),
+            crl_issuer: None,
+        };
+        path.certs[0].crl_points.insert(0, unreachable);
         assert_eq!(
             v.check_path(&path, NOW).await,
             Err(PathCheckError::Cert(CertError::Revoked(LEAF.into())))
@@ -456,27 +546,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_body_that_is_not_the_issuers_crl_is_unusable() {
+    async fn only_the_configured_signer_may_sign_the_crl() {
         let v = verifier(CrlMode::Require);
-        let failed: Arc<CrlEntry> = Arc::new(Err(CertError::CrlBadSignature));
-        v.inner.crls.insert(LEAF_CRL, NOW, Ok(failed), NOW + 30);
-        assert_eq!(
-            v.check_path(&dev_path(), NOW).await,
-            Err(PathCheckError::CrlUnusable {
-                url: LEAF_CRL.into(),
-                source: CertError::CrlBadSignature
-            })
-        );
-        // The root's CRL does not cover the leaf.
         let pki = pki();
+        // The intermediate is not the cRLIssuer the certificates name.
+        let direct =
+            dev::issue_direct_crl(&pki.intermediate_pem, &pki.intermediate_key_pem, &[], NOW);
+        assert_eq!(
+            v.insert_crl(CRL, &direct.unwrap(), &pki.crl_signer_der, NOW),
+            Err(CertError::CrlIssuerMismatch)
+        );
+        // Another signer of the same name: the signature fails.
+        let impostor = dev::generate("1234", NOW).unwrap();
         assert_eq!(
             v.insert_crl(
-                LEAF_CRL,
-                pki.root_crl_pem.as_bytes(),
-                &pki.intermediate_der,
+                CRL,
+                &impostor.issue_crl(&[], NOW).unwrap(),
+                &pki.crl_signer_der,
                 NOW
             ),
-            Err(CertError::CrlIssuerMismatch)
+            Err(CertError::CrlBadSignature)
         );
     }
 }

@@ -1,5 +1,5 @@
 //! A development PKI served over HTTP on 127.0.0.1:0, for the verification tests: the
-//! x5u chain and both CRLs at the URLs its certificates name, plus any other path a test
+//! x5u chain and the STI-PA's indirect CRL at the URLs its certificates name, plus any other path a test
 //! sets (or a status code instead of a body). It runs on its own thread, so synchronous
 //! tests that spawn the binary can use it as well as async ones.
 
@@ -17,6 +17,9 @@ use callsign::passport::{Attest, Claims, Signer};
 pub const ORIG: &str = "12155550121";
 pub const DEST: &str = "12155550131";
 pub const ORIGID: &str = "123e4567-e89b-12d3-a456-426655440000";
+
+/// Where the STI-PA CRL is served.
+pub const CRL_PATH: &str = "/sti-pa.crl";
 
 /// Path -> status, body and an optional Cache-Control value.
 type Files = Arc<Mutex<HashMap<String, (StatusCode, Vec<u8>, Option<String>)>>>;
@@ -39,11 +42,7 @@ impl PkiServer {
         let files: Files = Arc::default();
         let server = PkiServer { addr, pki, files };
         server.put("/chain.pem", server.pki.chain_pem().into_bytes());
-        server.put(
-            "/intermediate.crl",
-            pem_body(&server.pki.intermediate_crl_pem),
-        );
-        server.put("/root.crl", pem_body(&server.pki.root_crl_pem));
+        server.put(CRL_PATH, pem_body(&server.pki.crl_pem));
 
         let state = Arc::clone(&server.files);
         std::thread::spawn(move || {
@@ -157,10 +156,11 @@ pub fn silent_server() -> TcpListener {
 }
 
 /// Verifier settings for a [`PkiServer`] on loopback: plain http and loopback allowed,
-/// CRLs required, a short fetch timeout.
-pub fn local_settings(anchors_pem: &str) -> callsign::verify::VerifySettings {
+/// CRLs required (signed by `server`'s STI-PA CRL signer), a short fetch timeout.
+pub fn local_settings(server: &PkiServer) -> callsign::verify::VerifySettings {
     use callsign::verify::{CrlMode, FetchPolicy, VerifySettings};
-    let mut s = VerifySettings::new(anchors_pem);
+    let mut s = VerifySettings::new(server.pki.root_pem.as_str());
+    s.crl_signers_pem = server.pki.crl_signer_pem.clone();
     s.fetch = FetchPolicy {
         allow_http: true,
         allow_loopback: true,
@@ -173,7 +173,7 @@ pub fn local_settings(anchors_pem: &str) -> callsign::verify::VerifySettings {
 
 /// A verifier trusting `server`'s root, with [`local_settings`].
 pub fn local_verifier(server: &PkiServer) -> callsign::verify::Verifier {
-    callsign::verify::Verifier::new(local_settings(&server.pki.root_pem)).expect("verifier")
+    callsign::verify::Verifier::new(local_settings(server)).expect("verifier")
 }
 
 /// The numbers of a call from [`ORIG`] to [`DEST`], with no Date to check.

@@ -385,7 +385,7 @@ impl TestServer {
                 x5u,
                 // The documented default, which the x5u test expects to be served.
                 x5u_max_age_secs: 86_400,
-                crls: vec![pki.join("intermediate.crl")],
+                crls: vec![pki.join("sti-pa.crl")],
                 // Signing identities' key files: `identity-keys/` in the test's folder.
                 identity_key_dir: Some(identity_key_dir(dir)),
                 pkcs11_modules: self.pkcs11_modules,

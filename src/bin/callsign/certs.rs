@@ -9,16 +9,17 @@ use callsign::clock::now_unix;
 
 #[derive(Subcommand)]
 pub enum CertsCommand {
-    /// Write a development STI PKI (root, intermediate, leaf with TNAuthList). Never use
-    /// it in production.
+    /// Write a development STI PKI (root, intermediate, leaf with TNAuthList, and the
+    /// STI-PA's CRL signer with its indirect CRL). Never use it in production.
     Dev {
         #[arg(long, default_value = "certs/dev")]
         out: PathBuf,
         /// The service provider code placed in the leaf's TNAuthList.
         #[arg(long, default_value = "1234")]
         spc: String,
-        /// URL prefix the CRLs are published under: the leaf's CRL Distribution Point
-        /// is <URL>intermediate.crl, the intermediate's <URL>root.crl.
+        /// URL prefix the CRL is published under: the leaf's and the intermediate's CRL
+        /// Distribution Point is <URL>sti-pa.crl, with the STI-PA CRL signer as
+        /// cRLIssuer.
         #[arg(long, default_value = callsign::certs::dev::DEFAULT_CRL_URL)]
         crl_url: String,
     },

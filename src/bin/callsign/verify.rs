@@ -53,6 +53,10 @@ pub struct VerifyArgs {
     /// CRL checking: best-effort (skip when unreachable), require, or off.
     #[arg(long, default_value_t = CrlMode::BestEffort)]
     crl: CrlMode,
+    /// PEM bundle of the certificates trusted to sign indirect CRLs (the STI-PA's
+    /// `CN=STI-PA CRL`), e.g. certs/dev/sti-pa-crl.pem for the dev PKI.
+    #[arg(long)]
+    crl_signers: Option<PathBuf>,
     /// Config file whose [numbering] canonicalizes national numbers (default NANP).
     #[arg(long, short)]
     config: Option<PathBuf>,
@@ -127,6 +131,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         allow_http: args.allow_http,
         allow_loopback: args.allow_loopback,
         allow_private: args.allow_private,
+        crl_signers: args.crl_signers.clone(),
         ..VerifyConfig::with_anchors(args.trust_anchors.clone())
     })?;
     let now = args.now.unwrap_or_else(now_unix);

@@ -5,6 +5,7 @@ use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::FromDer as _;
 
 use super::*;
+use crate::certs::chain::rfc4514;
 use crate::certs::{
     SigningKey, TnAuthEntry, cert_info, check_signing_pair, load_chain_pem, verify_issued_by,
 };
@@ -156,7 +157,8 @@ fn certificate_profile() {
     let bc = root.basic_constraints().unwrap().unwrap();
     assert!(bc.critical && bc.value.ca && bc.value.path_len_constraint.is_none());
     let ku = root.key_usage().unwrap().unwrap();
-    assert!(ku.critical && ku.value.key_cert_sign() && ku.value.crl_sign());
+    // A single keyCertSign: the STI-PA, not the CAs, signs the CRL.
+    assert!(ku.critical && ku.value.key_cert_sign() && !ku.value.crl_sign());
     assert!(!ku.value.digital_signature());
     assert_eq!(
         root.validity().not_after.timestamp(),
@@ -214,34 +216,80 @@ fn certificate_profile() {
         };
         assert_eq!(aki.map(|k| k.0.to_vec()), Some(ski.0.to_vec()));
     }
-    // Certificate policy and CRL distribution point on non-roots only.
-    for (cert, crl) in [
-        (&intermediate, "http://127.0.0.1:8080/certs/root.crl"),
-        (&leaf, "http://127.0.0.1:8080/certs/intermediate.crl"),
-    ] {
+    // Certificate policy, and the CRL distribution point naming the STI-PA's CRL and
+    // its signer as cRLIssuer, on non-roots only.
+    let signer = parsed(&pki.crl_signer_der);
+    for cert in [&intermediate, &leaf] {
         let ids: Vec<String> = policies(cert)
             .iter()
             .map(|p| p.policy_id.to_id_string())
             .collect();
-        assert_eq!(ids, vec!["2.16.840.1.114569.1.1.1".to_string()]);
-        let uris = crate::certs::path::crl_urls(cert);
-        assert_eq!(uris, vec![crl.to_string()]);
+        assert_eq!(ids, vec!["2.16.840.1.114569.1.1.3".to_string()]);
+        let points = crate::certs::path::crl_points(cert);
+        assert_eq!(
+            points,
+            vec![crate::certs::CrlPoint {
+                url: "http://127.0.0.1:8080/certs/sti-pa.crl".into(),
+                crl_issuer: Some(signer.subject().as_raw().to_vec()),
+            }]
+        );
     }
     assert!(policies(&root).is_empty());
+    assert!(crate::certs::path::crl_points(&root).is_empty());
+
+    // The CRL signer: issued by the root, signs CRLs and nothing else.
+    assert_eq!(
+        rfc4514(signer.subject()),
+        "CN=STI-PA CRL, O=callsign dev, C=US"
+    );
+    assert_eq!(signer.issuer(), root.subject());
+    let ku = signer.key_usage().unwrap().unwrap();
+    assert!(ku.value.crl_sign() && !ku.value.key_cert_sign() && !ku.value.digital_signature());
+    let bc = signer.basic_constraints().unwrap().unwrap();
+    assert!(!bc.value.ca);
+}
+
+#[test]
+fn the_sti_pa_crl_is_indirect_and_names_each_issuer() {
+    let pki = pki();
+    let crl = crate::certs::Crl::parse(pki.crl_pem.as_bytes()).unwrap();
+    assert!(crl.indirect);
+    assert_eq!(crl.len_revoked(), 0);
+    assert_eq!(crl.check_signed_by(&pki.crl_signer_der), Ok(()));
+    assert_eq!(crl.this_update, NOW - 3600);
+    assert_eq!(crl.next_update, Some(NOW + LEAF_DAYS * 86_400));
+
+    // A leaf (issued by the intermediate) and the intermediate (issued by the root),
+    // revoked on one CRL: each entry is found under its own issuer only.
+    let der = pki
+        .issue_crl(&[&pki.leaf_der, &pki.intermediate_der], NOW)
+        .unwrap();
+    let crl = crate::certs::Crl::parse(&der).unwrap();
+    assert_eq!(crl.check_signed_by(&pki.crl_signer_der), Ok(()));
+    let leaf = parsed(&pki.leaf_der);
+    let intermediate = parsed(&pki.intermediate_der);
+    let root_name = parsed(&pki.root_der).subject().as_raw().to_vec();
+    assert!(crl.is_revoked(leaf.issuer().as_raw(), leaf.raw_serial()));
+    assert!(crl.is_revoked(&root_name, intermediate.raw_serial()));
+    assert!(!crl.is_revoked(&root_name, leaf.raw_serial()));
+    assert!(!crl.is_revoked(leaf.issuer().as_raw(), intermediate.raw_serial()));
+    // The CRL's issuer is the signer, not a CA of the path.
+    assert_eq!(
+        crl.check_signed_by(&pki.intermediate_der),
+        Err(CertError::CrlIssuerMismatch)
+    );
 }
 
 #[test]
 fn crl_url_prefix_sets_both_distribution_points() {
     let pki = generate_with("1234", "http://127.0.0.1:9/crl", NOW).unwrap();
     let urls = |der: &[u8]| crate::certs::path::crl_urls(&parsed(der));
-    assert_eq!(
-        urls(&pki.leaf_der),
-        ["http://127.0.0.1:9/crl/intermediate.crl"]
-    );
+    assert_eq!(urls(&pki.leaf_der), ["http://127.0.0.1:9/crl/sti-pa.crl"]);
     assert_eq!(
         urls(&pki.intermediate_der),
-        ["http://127.0.0.1:9/crl/root.crl"]
+        ["http://127.0.0.1:9/crl/sti-pa.crl"]
     );
+    assert_eq!(pki.crl_url, "http://127.0.0.1:9/crl/sti-pa.crl");
     for bad in ["ftp://x/", "http://", "http://x/?a=b", "https://a b/", ""] {
         assert_eq!(
             generate_with("1234", bad, NOW).map(|_| ()),
@@ -279,20 +327,13 @@ fn write_creates_files_and_refuses_to_overwrite() {
     assert_eq!(read("intermediate.key"), pki.intermediate_key_pem);
     assert_eq!(read("chain.pem"), pki.chain_pem());
     assert!(read("leaf.key").starts_with("-----BEGIN PRIVATE KEY-----"));
-    assert_eq!(
-        read("crl.pem"),
-        format!("{}{}", pki.intermediate_crl_pem, pki.root_crl_pem)
-    );
-    let crl_der = std::fs::read(dir.join("intermediate.crl")).unwrap();
+    assert_eq!(read("crl.pem"), pki.crl_pem);
+    assert_eq!(read("sti-pa-crl.pem"), pki.crl_signer_pem);
+    assert!(read("sti-pa-crl.key").starts_with("-----BEGIN PRIVATE KEY-----"));
+    let crl_der = std::fs::read(dir.join("sti-pa.crl")).unwrap();
     let crl = crate::certs::Crl::parse(&crl_der).unwrap();
-    assert_eq!(crl.check_signed_by(&pki.intermediate_der), Ok(()));
-    let crl_der = std::fs::read(dir.join("root.crl")).unwrap();
-    assert_eq!(
-        crate::certs::Crl::parse(&crl_der)
-            .unwrap()
-            .check_signed_by(&pki.root_der),
-        Ok(())
-    );
+    assert!(crl.indirect);
+    assert_eq!(crl.check_signed_by(&pki.crl_signer_der), Ok(()));
     let key = SigningKey::from_pem(&read("leaf.key")).unwrap();
     let chain = load_chain_pem(&read("chain.pem")).unwrap();
     assert!(check_signing_pair(&key, &chain, NOW).is_ok());
@@ -308,6 +349,7 @@ fn write_creates_files_and_refuses_to_overwrite() {
         };
         assert_eq!(mode("leaf.key"), 0o600);
         assert_eq!(mode("root.key"), 0o600);
+        assert_eq!(mode("sti-pa-crl.key"), 0o600);
     }
 
     // Second write: refused, and the existing key is untouched.

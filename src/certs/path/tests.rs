@@ -66,8 +66,8 @@ fn dev_chain_builds_to_the_dev_root() {
     assert_eq!(path.certs[0].issuer_der, pki.intermediate_der);
     assert_eq!(path.certs[1].issuer_der, pki.root_der);
     assert_eq!(
-        path.certs[0].crl_urls,
-        vec!["http://127.0.0.1:8080/certs/intermediate.crl".to_string()]
+        path.certs[0].crl_points[0].url,
+        "http://127.0.0.1:8080/certs/sti-pa.crl"
     );
     assert_eq!(path.anchor_subject, ROOT);
     assert_eq!(path.check_validity(NOW), Ok(()));
@@ -226,58 +226,92 @@ fn a_path_longer_than_the_limit_is_refused() {
 }
 
 #[test]
-fn revocation_by_crl() {
+fn revocation_by_the_indirect_crl() {
     let pki = pki();
     let chain = load_chain_pem(&pki.chain_pem()).unwrap();
     let path = build_path(&chain, &anchors_of(&pki.root_pem)).unwrap();
     let (leaf, intermediate) = (&path.certs[0], &path.certs[1]);
-    let empty = Crl::parse(pki.intermediate_crl_pem.as_bytes()).unwrap();
-    assert_eq!(leaf.check_revocation(&empty, NOW), Ok(()));
-    // A CRL from the wrong issuer (the root's covers the intermediate, not the leaf).
-    let root_crl = Crl::parse(pki.root_crl_pem.as_bytes()).unwrap();
-    assert_eq!(
-        leaf.check_revocation(&root_crl, NOW),
-        Err(CertError::CrlNotFromIssuer {
-            subject: LEAF.into()
-        })
-    );
-    assert_eq!(intermediate.check_revocation(&root_crl, NOW), Ok(()));
+    let point = &leaf.crl_points().unwrap()[0];
+    let empty = Crl::parse(pki.crl_pem.as_bytes()).unwrap();
+    assert_eq!(leaf.check_revocation(point, &empty, NOW), Ok(()));
+    assert_eq!(intermediate.check_revocation(point, &empty, NOW), Ok(()));
     // Out of date, and not yet issued.
     let not_current = Err(CertError::CrlNotCurrent {
         subject: LEAF.into(),
     });
     assert_eq!(
-        leaf.check_revocation(&empty, NOW + 1000 * 86_400),
+        leaf.check_revocation(point, &empty, NOW + 1000 * 86_400),
         not_current
     );
-    assert_eq!(leaf.check_revocation(&empty, NOW - 7200), not_current);
-    let der = dev::issue_crl(
-        &pki.intermediate_pem,
-        &pki.intermediate_key_pem,
-        &[leaf.serial.as_slice()],
-        NOW,
-    )
-    .unwrap();
-    let revoking = Crl::parse(&der).unwrap();
     assert_eq!(
-        leaf.check_revocation(&revoking, NOW),
+        leaf.check_revocation(point, &empty, NOW - 7200),
+        not_current
+    );
+    // The leaf revoked; the intermediate, whose issuer differs, is not.
+    let revoking = Crl::parse(&pki.issue_crl(&[&pki.leaf_der], NOW).unwrap()).unwrap();
+    assert_eq!(
+        leaf.check_revocation(point, &revoking, NOW),
         Err(CertError::Revoked(LEAF.into()))
     );
+    assert_eq!(intermediate.check_revocation(point, &revoking, NOW), Ok(()));
+    // A revoked intermediate, named on the same CRL under the root.
+    let revoking = Crl::parse(&pki.issue_crl(&[&pki.intermediate_der], NOW).unwrap()).unwrap();
+    assert_eq!(
+        intermediate.check_revocation(point, &revoking, NOW),
+        Err(CertError::Revoked(INTERMEDIATE.into()))
+    );
+    assert_eq!(leaf.check_revocation(point, &revoking, NOW), Ok(()));
 }
 
 #[test]
-fn the_crl_url_is_the_first_distribution_point() {
+fn a_point_with_a_crl_issuer_takes_only_an_indirect_crl_from_it() {
+    let pki = pki();
+    let chain = load_chain_pem(&pki.chain_pem()).unwrap();
+    let path = build_path(&chain, &anchors_of(&pki.root_pem)).unwrap();
+    let leaf = &path.certs[0];
+    let point = leaf.crl_points().unwrap()[0].clone();
+    // A CRL from the certificate's own issuer is not the one the point names.
+    let direct = dev::issue_direct_crl(&pki.intermediate_pem, &pki.intermediate_key_pem, &[], NOW);
+    let direct = Crl::parse(&direct.unwrap()).unwrap();
+    assert_eq!(
+        leaf.check_revocation(&point, &direct, NOW),
+        Err(CertError::CrlNotFromIssuer {
+            subject: LEAF.into()
+        })
+    );
+    // A direct CRL under the signer's name (no indirectCRL flag) cannot revoke others'
+    // certificates: RFC 5280 6.3.3 (b)(2)(iii).
+    let not_indirect =
+        dev::issue_direct_crl(&pki.crl_signer_pem, &pki.crl_signer_key_pem, &[], NOW);
+    let not_indirect = Crl::parse(&not_indirect.unwrap()).unwrap();
+    assert_eq!(
+        leaf.check_revocation(&point, &not_indirect, NOW),
+        Err(CertError::CrlNotIndirect {
+            subject: LEAF.into()
+        })
+    );
+    // Without a cRLIssuer, the certificate's issuer signs the CRL.
+    let own = CrlPoint {
+        url: point.url.clone(),
+        crl_issuer: None,
+    };
+    assert_eq!(own.signer_name(leaf), leaf.issuer_name_der());
+    assert_eq!(leaf.check_revocation(&own, &direct, NOW), Ok(()));
+}
+
+#[test]
+fn every_distribution_point_is_kept_in_order() {
     let pki = pki();
     let chain = load_chain_pem(&pki.chain_pem()).unwrap();
     let path = build_path(&chain, &anchors_of(&pki.root_pem)).unwrap();
     assert_eq!(
-        path.certs[1].crl_url(),
-        Ok("http://127.0.0.1:8080/certs/root.crl")
+        path.certs[1].crl_points().map(|p| p[0].url.clone()),
+        Ok("http://127.0.0.1:8080/certs/sti-pa.crl".to_string())
     );
     let mut without = path.certs[0].clone();
-    without.crl_urls.clear();
+    without.crl_points.clear();
     assert_eq!(
-        without.crl_url(),
+        without.crl_points(),
         Err(CertError::NoCrlDistributionPoint {
             subject: LEAF.into()
         })
