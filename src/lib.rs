@@ -25,7 +25,8 @@
 //!   [`verify::Verdict`]; its fetcher ([`verify::Verifier`]) is the one shell part.
 //! - [`proxy`]'s decision modules: `pipeline` (one request in, one action out),
 //!   `transaction` (RFC 3261 state machines), `core` (both over a transaction table),
-//!   `verstat`, `route`, and `settings`, the proxy's own settings and domain enums.
+//!   `verstat`, `feedback` (RFC 9410's report of failed Identity headers), `route`, and
+//!   `settings`, the proxy's own settings and domain enums.
 //! - [`clock`], [`metrics`]: the time conversions, and the typed metric labels.
 //!
 //! **Shell**: I/O around the core:

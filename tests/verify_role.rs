@@ -1,6 +1,7 @@
 //! The two roles together: a call signed by one callsign instance is verified by a
 //! second one in the verifying role, which marks `verstat` for the UAS. A token
-//! tampered with between them fails, and can be refused.
+//! tampered with between them fails, is reported back to the caller's side, and can be
+//! refused.
 
 mod common;
 
@@ -63,10 +64,24 @@ async fn a_tampered_token_is_marked_failed_or_refused() {
         uac.send_to(inv.as_bytes(), signer.udp).await.unwrap();
 
         if on_failure == OnFailure::Forward {
-            let (got, _) = recv_from(verifier.uas_udp()).await;
+            let (got, proxy) = recv_from(verifier.uas_udp()).await;
             let party = calling_party(&got);
             assert!(party.contains(";verstat=TN-Validation-Failed@"), "{party}");
-            assert!(got.contains("\r\nReason: SIP;cause=438;"), "{got}");
+            // The failure goes back towards the caller (RFC 9410), not on to the UAS:
+            // the UAS's answer reaches the caller, through the signer, with the report.
+            assert!(!got.contains("\r\nReason:"), "{got}");
+            let busy = respond(&got, 486, "Busy Here", "");
+            verifier
+                .uas_udp()
+                .send_to(busy.as_bytes(), proxy)
+                .await
+                .unwrap();
+            let (answer, _) = recv_until(&uac, |m| status(m) != 100).await;
+            assert_eq!(status(&answer), 486, "{answer}");
+            assert!(
+                answer.contains("\r\nReason: STIR;cause=438;text=\"Invalid Identity Header\"\r\n"),
+                "{answer}"
+            );
         } else {
             // The verifier refuses with 438; the signer relays it to the caller.
             let (got, _) = recv_until(&uac, |m| status(m) != 100).await;

@@ -16,7 +16,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::proxy::{Fallback, IdentityPolicy, OnFailure, Role, Transport};
+use crate::proxy::{Fallback, Feedback, IdentityPolicy, OnFailure, Role, Transport};
 use crate::store::Durability;
 use crate::tn::Numbering;
 use crate::trust::Sid;
@@ -307,6 +307,10 @@ pub struct VerifyConfig {
     pub freshness_secs: i64,
     #[serde(default)]
     pub on_failure: OnFailure,
+    /// Where the failures of a call that goes on are reported: `response` (the first
+    /// response back upstream, RFC 9410), `request` (the forwarded INVITE) or `both`.
+    #[serde(default)]
+    pub feedback: Feedback,
     /// The longest a call waits for certificates to be fetched; past it the call goes on
     /// as `No-TN-Validation`.
     #[serde(default = "default_max_wait_ms")]
@@ -363,6 +367,7 @@ impl VerifyConfig {
             trust_anchors,
             freshness_secs: default_freshness_secs(),
             on_failure: OnFailure::default(),
+            feedback: Feedback::default(),
             max_wait_ms: default_max_wait_ms(),
             fetch_timeout_ms: default_fetch_timeout_ms(),
             crl: CrlMode::default(),

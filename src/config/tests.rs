@@ -48,6 +48,7 @@ fn the_verifying_example_verifies_its_carrier() {
     let verify = c.verify.as_ref().expect("[verify]");
     assert!(verify.trust_anchors.ends_with("certs/dev/root.pem"));
     assert_eq!(verify.on_failure, OnFailure::Forward);
+    assert_eq!(verify.feedback, Feedback::Response);
     assert_eq!(verify.crl, CrlMode::BestEffort);
     assert_eq!(c.trunks.len(), 1);
     assert_eq!(c.trunks[0].role, Role::Verify);
@@ -132,6 +133,35 @@ fn an_unknown_key_in_any_table_is_refused_by_name() {
     // verify.toml: root, sip, http, signing, trust, verify, upstream, 1 trunk, plus its
     // absent numbering and api.
     assert_eq!(checked, 12 + 10);
+}
+
+#[test]
+fn feedback_takes_its_three_places_and_refuses_any_other_by_name() {
+    let verifying = &shipped()[1].1;
+    let line = "feedback = \"response\"";
+    assert!(verifying.contains(line));
+    for (value, want) in [
+        ("response", Feedback::Response),
+        ("request", Feedback::Request),
+        ("both", Feedback::Both),
+    ] {
+        let text = verifying.replace(line, &format!("feedback = \"{value}\""));
+        let c = Config::from_toml(&text).unwrap();
+        assert_eq!(c.verify.unwrap().feedback, want);
+    }
+    // Left out, it is `response`.
+    let c = Config::from_toml(&verifying.replace(line, "")).unwrap();
+    assert_eq!(c.verify.unwrap().feedback, Feedback::Response);
+    for bad in ["Response", "invite", "upstream", ""] {
+        let text = verifying.replace(line, &format!("feedback = \"{bad}\""));
+        let Err(e @ ConfigError::Parse { .. }) = Config::from_toml(&text) else {
+            panic!("feedback = {bad:?} accepted");
+        };
+        let message = e.to_string();
+        for part in ["feedback", "`response`, `request`, `both`"] {
+            assert!(message.contains(part), "{bad:?}: {message}");
+        }
+    }
 }
 
 #[test]

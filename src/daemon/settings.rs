@@ -42,6 +42,7 @@ pub fn proxy(config: &Config) -> proxy::Settings {
         max_tcp_connections: sip.max_tcp_connections,
         tcp_idle_timeout: Duration::from_secs(sip.tcp_idle_timeout_secs),
         on_failure: verify.on_failure,
+        feedback: verify.feedback,
         verify_max_wait: Duration::from_millis(verify.max_wait_ms),
         numbering: config.numbering.clone(),
         trunks: config
@@ -258,6 +259,13 @@ mod tests {
         assert_eq!(bluebird.account, config.trunks[0].account_sid);
         assert_eq!(s.upstream.peer.transport, Transport::Udp);
         assert_eq!(s.verify_max_wait, Duration::from_millis(2000));
+        assert_eq!(s.feedback, proxy::Feedback::Response);
+        // `[verify] feedback` reaches the proxy.
+        let mut verifying = config.clone();
+        let mut verify = crate::config::VerifyConfig::with_anchors("roots.pem".into());
+        verify.feedback = proxy::Feedback::Both;
+        verifying.verify = Some(verify);
+        assert_eq!(proxy(&verifying).feedback, proxy::Feedback::Both);
     }
 
     #[test]

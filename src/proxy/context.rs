@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use super::limiter::Limiter;
 use super::noise::{Admit, Noise};
 use super::nonce::Nonces;
-use super::settings::{Fallback, IdentityPolicy, OnFailure, Role, Settings, Timers};
+use super::settings::{Fallback, Feedback, IdentityPolicy, OnFailure, Role, Settings, Timers};
 use super::{Peer, Transport};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
@@ -87,6 +87,8 @@ pub struct Context {
     pub noise: Noise,
     /// How verifying trunks treat failures, and how long a call waits for verification.
     pub on_failure: OnFailure,
+    /// Where the failures of a verified call that goes on are reported.
+    pub feedback: Feedback,
     pub verify_max_wait: Duration,
     pub udp_port: Option<u16>,
     pub tcp_port: Option<u16>,
@@ -160,6 +162,7 @@ impl Context {
             max_tcp_connections,
             tcp_idle_timeout,
             on_failure,
+            feedback,
             verify_max_wait,
             numbering,
             trunks: trunk_settings,
@@ -214,6 +217,7 @@ impl Context {
             max_tcp_connections,
             noise: Noise::default(),
             on_failure,
+            feedback,
             verify_max_wait,
             tcp_idle_timeout,
             host,

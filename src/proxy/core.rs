@@ -381,6 +381,7 @@ impl Core {
                         branch_hash: f.branch_hash,
                         to_tag: self.ctx.local_tag(id),
                         alternates: f.alternates,
+                        feedback: f.feedback,
                     },
                     now,
                     &self.ctx.timers,
@@ -534,7 +535,10 @@ impl Core {
             .and_then(|v| via_peer(&v));
         match next {
             Some(peer) if matches!(self.ctx.classify(peer.addr.ip()), PeerClass::Trunk(_)) => {
-                out.push(Output::to_peer(peer, relay_response(msg, peer.transport)));
+                out.push(Output::to_peer(
+                    peer,
+                    relay_response(msg, peer.transport, &[]),
+                ));
             }
             _ => self
                 .ctx

@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod core;
+pub mod feedback;
 pub mod limiter;
 pub mod noise;
 pub mod nonce;
@@ -30,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use context::{Context, IdentitySigners, PeerClass, Trunk};
 pub use core::Core;
 pub use settings::{
-    Fallback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
+    Fallback, Feedback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
 };
 
 /// A SIP transport callsign speaks.

@@ -17,8 +17,8 @@ use super::context::{Context, PeerClass, Trunk};
 use super::nonce::NonceCheck;
 use super::route::{UriTarget, framing};
 use super::settings::{Fallback, IdentityPolicy, OnFailure, Role};
-use super::verstat;
 use super::{Dest, Peer, Transport};
+use super::{feedback, verstat};
 use crate::clock::unix_seconds;
 use crate::metrics::{Rejected, Unsigned};
 use crate::passport::Claims;
@@ -58,6 +58,9 @@ pub struct Forward {
     pub signing: Option<Signing>,
     /// The loop hash in our branch, which responses must carry to match.
     pub branch_hash: u64,
+    /// `Reason` values for the first response back upstream other than 100: a verifying
+    /// trunk's report on failed Identity headers (RFC 9410, [`feedback`]).
+    pub feedback: Vec<String>,
 }
 
 /// How far a signing trunk's Date may be from now, either way, for its INVITE to be
@@ -174,8 +177,24 @@ fn respond(status: u16, reason: impl Into<Cow<'static, str>>, cause: Rejected) -
 
 /// Decides on a request that matched no transaction. `id` is the transaction id the core
 /// allocated; `src` is where the request came from; `verdict` is the verification of an
-/// initial INVITE from a verifying trunk (absent: `No-TN-Validation`).
+/// initial INVITE from a verifying trunk (absent: `No-TN-Validation`), whose failures
+/// the action then carries upstream as configured ([`feedback::attach`]).
 pub fn decide(
+    ctx: &Context,
+    msg: &Message<'_>,
+    src: Peer,
+    id: u64,
+    now: SystemTime,
+    verdict: Option<&Verdict>,
+) -> Action {
+    let mut action = decide_request(ctx, msg, src, id, now, verdict);
+    if let Some(verdict) = verdict {
+        feedback::attach(ctx.feedback, msg, verdict, &mut action);
+    }
+    action
+}
+
+fn decide_request(
     ctx: &Context,
     msg: &Message<'_>,
     src: Peer,
@@ -427,6 +446,7 @@ pub fn decide(
                 return respond(code, reason_phrase(code), Rejected::VerificationFailed);
             }
             verstat::apply(msg, verdict, &mut edits);
+            feedback::on_request(ctx.feedback, verdict, &mut edits);
         }
         _ => {}
     }
@@ -460,6 +480,7 @@ pub fn decide(
         alternates,
         signing,
         branch_hash: hash,
+        feedback: Vec::new(),
     })
 }
 

@@ -1,8 +1,8 @@
 use super::*;
 use crate::metrics::{Rejected, Unsigned};
 use crate::passport::Attest;
-use crate::proxy::Transport;
 use crate::proxy::testing::{self, CARRIER, TRUNK, context, context_with, invite, udp, wall};
+use crate::proxy::{Feedback, Transport};
 use crate::sip::Rport;
 use crate::trust::{Reason, Sid};
 
@@ -451,8 +451,13 @@ const CARRIER_IN: &str = "198.51.100.7:5060";
 
 /// The fixture with a verifying trunk for another carrier at [`CARRIER_IN`].
 fn verifying(on_failure: OnFailure) -> Context {
+    verifying_with(on_failure, Feedback::default())
+}
+
+fn verifying_with(on_failure: OnFailure, feedback: Feedback) -> Context {
     context_with(|s| {
         s.on_failure = on_failure;
+        s.feedback = feedback;
         s.trunks.push(testing::verifying_trunk());
     })
     .0
@@ -463,6 +468,7 @@ fn failed() -> Verdict {
         verstat: crate::verify::Verstat::Failed,
         code: Some(438),
         reason: Some(crate::sip::Reason::sip(438, "Invalid Identity Header")),
+        per_header: vec![Some(438)],
     }
 }
 
@@ -492,26 +498,129 @@ fn verifying_trunk_marks_verstat_and_keeps_the_identity() {
     };
     let out = String::from_utf8(f.bytes).unwrap();
     assert!(out.contains(";verstat=TN-Validation-Failed@"), "{out}");
-    assert!(out.contains("\r\nReason: SIP;cause=438;text=\"Invalid Identity Header\"\r\n"));
+    // By default the failure goes back upstream (RFC 9410), not on to the UAS.
+    assert!(!out.contains("Reason:"), "{out}");
+    assert_eq!(
+        f.feedback,
+        ["STIR;cause=438;text=\"Invalid Identity Header\""]
+    );
+}
+
+const BAD_IDENTITY: &str =
+    "Identity: a.b.c;info=<https://sti.example/c.pem>;alg=ES256;ppt=shaken\r\n";
+
+#[test]
+fn the_failure_goes_where_feedback_says() {
+    let text = invite(BAD_IDENTITY);
+    let msg = Message::parse(text.as_bytes()).unwrap();
+    let sip = "\r\nReason: SIP;cause=438;text=\"Invalid Identity Header\"\r\n";
+    let stir = "STIR;cause=438;text=\"Invalid Identity Header\"";
+    for (feedback, on_invite, upstream) in [
+        (Feedback::Response, false, true),
+        (Feedback::Request, true, false),
+        (Feedback::Both, true, true),
+    ] {
+        let ctx = verifying_with(OnFailure::Forward, feedback);
+        let Action::Forward(f) = decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&failed()))
+        else {
+            panic!("refused")
+        };
+        let out = String::from_utf8(f.bytes).unwrap();
+        assert_eq!(out.contains(sip), on_invite, "{feedback:?}: {out}");
+        assert_eq!(out.matches("Reason:").count(), usize::from(on_invite));
+        assert!(!out.contains("STIR"), "{feedback:?}: {out}");
+        let expected: &[&str] = if upstream { &[stir] } else { &[] };
+        assert_eq!(f.feedback, expected, "{feedback:?}");
+        // A call that verified reports nothing, wherever feedback points.
+        let passed = Verdict::from_reports(&[]);
+        let Action::Forward(f) = decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&passed))
+        else {
+            panic!("refused")
+        };
+        assert!(f.feedback.is_empty());
+        assert!(!String::from_utf8(f.bytes).unwrap().contains("Reason:"));
+    }
+}
+
+#[test]
+fn a_failed_call_refused_for_another_reason_still_reports_upstream() {
+    let ctx = verifying(OnFailure::Forward);
+    let text = invite(BAD_IDENTITY).replace("Max-Forwards: 70", "Max-Forwards: 0");
+    let msg = Message::parse(text.as_bytes()).unwrap();
+    let Action::Respond {
+        status, headers, ..
+    } = decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&failed()))
+    else {
+        panic!("forwarded")
+    };
+    assert_eq!(status, 483);
+    assert_eq!(
+        headers,
+        [(
+            HeaderName::Reason,
+            "STIR;cause=438;text=\"Invalid Identity Header\"".to_string()
+        )]
+    );
 }
 
 #[test]
 fn verifying_trunk_can_reject_failures_with_their_code() {
     let ctx = verifying(OnFailure::Reject);
-    let msg_text = invite("");
+    let msg_text = invite(BAD_IDENTITY);
     let msg = Message::parse(msg_text.as_bytes()).unwrap();
     match decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&failed())) {
         Action::Respond {
             status,
             reason,
             cause,
-            ..
+            headers,
         } => {
             assert_eq!((status, cause), (438, Rejected::VerificationFailed));
             assert_eq!(reason, "Invalid Identity Header");
+            // One Identity header: the status line is the report.
+            assert!(headers.is_empty(), "{headers:?}");
         }
         Action::Forward(_) => panic!("a failed call was forwarded in reject mode"),
     }
+}
+
+#[test]
+fn a_refusal_of_several_failed_headers_names_each_of_them() {
+    let two = "Identity: h.p.c2lnMQ;info=<https://sti.example/c.pem>;alg=ES256;ppt=shaken\r\n\
+               Identity: h.p.c2lnMg;info=<https://sti.example/d.pem>;alg=ES256;ppt=shaken\r\n";
+    let msg_text = invite(two);
+    let msg = Message::parse(msg_text.as_bytes()).unwrap();
+    let verdict = Verdict {
+        per_header: vec![Some(438), Some(436)],
+        ..failed()
+    };
+    let refused = |feedback| {
+        let ctx = verifying_with(OnFailure::Reject, feedback);
+        match decide(&ctx, &msg, udp(CARRIER_IN), 9, wall(), Some(&verdict)) {
+            Action::Respond {
+                status, headers, ..
+            } => (status, headers),
+            Action::Forward(_) => panic!("forwarded in reject mode"),
+        }
+    };
+    let (status, headers) = refused(Feedback::Response);
+    assert_eq!(status, 438);
+    let values: Vec<&str> = headers
+        .iter()
+        .map(|(n, v)| {
+            assert_eq!(*n, HeaderName::Reason);
+            v.as_str()
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "STIR;cause=438;text=\"Invalid Identity Header\";ppi=\"..c2lnMQ\"",
+            "STIR;cause=436;text=\"Bad Identity Info\";ppi=\"..c2lnMg\"",
+        ]
+    );
+    // `request` keeps today's bare refusal.
+    assert_eq!(refused(Feedback::Request), (438, Vec::new()));
 }
 
 #[test]

@@ -53,11 +53,40 @@ pub enum Fallback {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OnFailure {
-    /// Forward it with `verstat=TN-Validation-Failed` and a `Reason` header.
+    /// Forward it with `verstat=TN-Validation-Failed`, reporting the failure as
+    /// [`Feedback`] says.
     #[default]
     Forward,
     /// Refuse it with the failure's 4xx code.
     Reject,
+}
+
+/// Where a verifying trunk tells the caller's side that an Identity header failed, for a
+/// call that goes on (RFC 9410, ATIS-1000074 section 5.3.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Feedback {
+    /// `Reason: STIR;cause=...;text="..."` (one per failed Identity header, with `ppi`
+    /// when there were several) on the first provisional (other than 100) or final
+    /// response sent back upstream in the INVITE's transaction.
+    #[default]
+    Response,
+    /// `Reason: SIP;cause=...;text="..."` on the forwarded INVITE, for the UAS.
+    Request,
+    /// Both of the above.
+    Both,
+}
+
+impl Feedback {
+    /// Whether the forwarded INVITE carries the failure's `Reason: SIP`.
+    pub fn on_request(self) -> bool {
+        matches!(self, Feedback::Request | Feedback::Both)
+    }
+
+    /// Whether the first response upstream carries `Reason: STIR`.
+    pub fn on_response(self) -> bool {
+        matches!(self, Feedback::Response | Feedback::Both)
+    }
 }
 
 /// RFC 3261 timer base values.
@@ -133,6 +162,8 @@ pub struct Settings {
     pub tcp_idle_timeout: Duration,
     /// How verifying trunks treat failures.
     pub on_failure: OnFailure,
+    /// Where the failures of a call that goes on are reported.
+    pub feedback: Feedback,
     /// How long a verified call waits for its certificates before it goes on unverified.
     pub verify_max_wait: Duration,
     pub numbering: Numbering,

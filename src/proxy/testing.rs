@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::context::Context;
 use super::settings::{
-    Fallback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
+    Fallback, Feedback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
 };
 use super::{Peer, Transport};
 use crate::certs::{SigningKey, dev};
@@ -55,6 +55,7 @@ pub fn settings() -> Settings {
         max_tcp_connections: 4096,
         tcp_idle_timeout: Duration::from_secs(600),
         on_failure: OnFailure::Forward,
+        feedback: Feedback::Response,
         verify_max_wait: Duration::from_secs(2),
         numbering: Numbering {
             national_number_digits: Some(10),

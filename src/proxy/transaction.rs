@@ -10,7 +10,7 @@ use super::route::framing;
 use super::settings::Timers;
 use super::{Dest, Output, Peer, Transport};
 use crate::metrics::Timeout;
-use crate::sip::{self, Message, Method, build_ack, build_cancel, build_response};
+use crate::sip::{self, HeaderName, Message, Method, build_ack, build_cancel, build_response};
 
 /// Identifies a server transaction (RFC 3261 17.2.3): branch, sent-by and method, with
 /// ACK and CANCEL matched against their INVITE by the caller.
@@ -126,6 +126,9 @@ pub struct NewTxn {
     pub to_tag: String,
     /// Next hops to fail over to, in order, each with the request as it goes there.
     pub alternates: Vec<(Dest, Vec<u8>)>,
+    /// `Reason` values for the first response back to the peer other than 100: the
+    /// verifying role's feedback on failed Identity headers (RFC 9410).
+    pub feedback: Vec<String>,
 }
 
 /// A next hop given up for the next one: where it was, the request it got, and the ACK
@@ -176,6 +179,8 @@ pub struct Txn {
     attempt: u32,
     alternates: std::collections::VecDeque<(Dest, Vec<u8>)>,
     abandoned: Vec<Abandoned>,
+    /// `Reason` values the next response to the peer (other than 100) takes, once.
+    feedback: Vec<String>,
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
@@ -190,20 +195,42 @@ fn due(t: Option<Instant>, now: Instant) -> bool {
     t.is_some_and(|t| t <= now)
 }
 
-/// The response for the previous hop on `to`, our (top) Via removed. A 503 becomes a 500
-/// (RFC 3261 16.7 item 6): the next hop's overload is not ours to report.
-pub fn relay_response(resp: &Message<'_>, to: Transport) -> Vec<u8> {
+/// The response for the previous hop on `to`, our (top) Via removed and a `Reason` line
+/// added for each of `reasons`. A 503 becomes a 500 (RFC 3261 16.7 item 6): the next
+/// hop's overload is not ours to report.
+pub fn relay_response(resp: &Message<'_>, to: Transport, reasons: &[String]) -> Vec<u8> {
     let status = (resp.status() == Some(503)).then_some((500, "Server Internal Error"));
-    sip::pop_via(resp, framing(to), status)
+    sip::pop_via(resp, framing(to), status, &reason_lines(reasons))
 }
 
-/// Builds a response of our own to `request` bytes, with To-tag `tag`.
-pub fn local_response(request: &[u8], status: u16, reason: &str, tag: &str) -> Vec<u8> {
+/// Builds a response of our own to `request` bytes, with To-tag `tag` and a `Reason`
+/// line for each of `reasons`.
+pub fn local_response(
+    request: &[u8],
+    status: u16,
+    reason: &str,
+    tag: &str,
+    reasons: &[String],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(request.len().min(1024));
     if let Ok(req) = Message::parse(request) {
-        build_response(&req, status, reason, Some(tag), &[], &mut out);
+        build_response(
+            &req,
+            status,
+            reason,
+            Some(tag),
+            &reason_lines(reasons),
+            &mut out,
+        );
     }
     out
+}
+
+fn reason_lines(reasons: &[String]) -> Vec<(HeaderName, &str)> {
+    reasons
+        .iter()
+        .map(|r| (HeaderName::Reason, r.as_str()))
+        .collect()
 }
 
 impl Txn {
@@ -221,6 +248,7 @@ impl Txn {
             branch_hash,
             to_tag,
             alternates,
+            feedback,
         } = n;
         let udp_out = dest.transport() == Transport::Udp;
         Txn {
@@ -253,7 +281,15 @@ impl Txn {
             attempt: 0,
             alternates: alternates.into(),
             abandoned: Vec::new(),
+            feedback,
         }
+    }
+
+    /// `resp` as relayed to the peer, with the feedback the transaction still holds
+    /// (given to one response only).
+    fn relay(&mut self, resp: &Message<'_>) -> Vec<u8> {
+        let reasons = std::mem::take(&mut self.feedback);
+        relay_response(resp, self.peer.transport, &reasons)
     }
 
     /// Which next hop the client side talks to: 0 for the first, one more per failover.
@@ -308,10 +344,8 @@ impl Txn {
             return;
         };
         if (200..300).contains(&status) && resp.cseq().1 == Method::Invite {
-            out.push(Output::to_peer(
-                self.peer,
-                relay_response(resp, self.peer.transport),
-            ));
+            let fwd = self.relay(resp);
+            out.push(Output::to_peer(self.peer, fwd));
             return;
         }
         if status < 300 || resp.cseq().1 != Method::Invite {
@@ -430,7 +464,8 @@ impl Txn {
         if self.server != Server::Proceeding {
             return;
         }
-        let resp = local_response(&self.request, status, reason, &self.to_tag);
+        let reasons = std::mem::take(&mut self.feedback);
+        let resp = local_response(&self.request, status, reason, &self.to_tag, &reasons);
         self.finish_server(resp, now, t, out);
     }
 
@@ -512,7 +547,7 @@ impl Txn {
             }
             // RFC 3261 16.7 step 5: 100 Trying is never forwarded.
             if status > 100 && self.server == Server::Proceeding {
-                let fwd = relay_response(resp, self.peer.transport);
+                let fwd = self.relay(resp);
                 self.last_response = fwd.clone();
                 out.push(Output::to_peer(self.peer, fwd));
             }
@@ -520,10 +555,8 @@ impl Txn {
         }
         if self.kind == TxnKind::Invite && status < 300 {
             // 2xx: forwarded every time, retransmissions included (RFC 6026).
-            out.push(Output::to_peer(
-                self.peer,
-                relay_response(resp, self.peer.transport),
-            ));
+            let fwd = self.relay(resp);
+            out.push(Output::to_peer(self.peer, fwd));
             if self.client != Client::Accepted {
                 self.client_done(true);
                 self.client = Client::Accepted;
@@ -558,7 +591,8 @@ impl Txn {
                     // We gave up on this call at Timer C; the CANCEL's result is ours.
                     self.respond_final(408, "Request Timeout", now, t, out);
                 } else if self.server == Server::Proceeding {
-                    self.finish_server(relay_response(resp, self.peer.transport), now, t, out);
+                    let fwd = self.relay(resp);
+                    self.finish_server(fwd, now, t, out);
                 } else if self.expire_at.is_none() {
                     self.expire_at = Some(now + t.t64());
                 }

@@ -23,6 +23,11 @@ fn forwarded(request: &str) -> String {
 }
 
 fn txn(now: Instant) -> Txn {
+    txn_with(now, Vec::new())
+}
+
+/// A transaction whose first response to the trunk other than 100 takes `feedback`.
+fn txn_with(now: Instant, feedback: Vec<String>) -> Txn {
     let request = invite("");
     let msg = Message::parse(request.as_bytes()).unwrap();
     let key = ServerKey::of(&msg, Method::Invite).unwrap();
@@ -41,6 +46,7 @@ fn txn(now: Instant) -> Txn {
             branch_hash: 0,
             to_tag: "cs-test".into(),
             alternates: Vec::new(),
+            feedback,
         },
         now,
         &timers(),
@@ -272,6 +278,7 @@ fn timer_f_ends_a_non_invite_without_a_408() {
             branch_hash: 0,
             to_tag: "cs-test".into(),
             alternates: Vec::new(),
+            feedback: Vec::new(),
         },
         t0,
         &timers(),
@@ -428,4 +435,164 @@ fn a_cancelled_call_does_not_fail_over() {
         "{:?}",
         lines(&out)
     );
+}
+
+const STIR: &str = "STIR;cause=438;text=\"Invalid Identity Header\";ppi=\"..c2ln\"";
+
+/// A transaction holding the feedback of one failed Identity header.
+fn failed_txn(now: Instant) -> Txn {
+    txn_with(now, vec![STIR.to_string()])
+}
+
+/// The Reason values of a message, in order.
+fn reasons(bytes: &[u8]) -> Vec<String> {
+    let msg = Message::parse(bytes).unwrap();
+    msg.header_values(HeaderName::Reason)
+        .map(str::to_string)
+        .collect()
+}
+
+/// What went to the trunk.
+fn to_trunk(out: &[Output]) -> Vec<&Output> {
+    out.iter()
+        .filter(|o| o.to == Dest::Peer(udp(TRUNK)))
+        .collect()
+}
+
+fn feed_with(t: &mut Txn, status: u16, extra: &[(HeaderName, &str)], now: Instant) -> Vec<Output> {
+    let req = forwarded(&invite(""));
+    let msg = Message::parse(req.as_bytes()).unwrap();
+    let mut bytes = Vec::new();
+    build_response(&msg, status, "X", Some("uas"), extra, &mut bytes);
+    let mut out = Vec::new();
+    t.on_response(
+        &Message::parse(&bytes).unwrap(),
+        0,
+        now,
+        &timers(),
+        &mut out,
+    );
+    out
+}
+
+#[test]
+fn feedback_rides_on_the_first_provisional_and_no_later_response() {
+    let t0 = Instant::now();
+    let mut t = failed_txn(t0);
+    assert!(feed(&mut t, 100, t0).is_empty(), "100 is hop-by-hop");
+    let out = feed(&mut t, 180, t0);
+    assert_eq!(reasons(&to_trunk(&out)[0].bytes), [STIR]);
+    // A retransmitted INVITE gets that same 180 again, with its one Reason.
+    let again = t.on_retransmission().unwrap();
+    assert_eq!(first_line(&again), "SIP/2.0 180 X");
+    assert_eq!(reasons(&again.bytes), [STIR]);
+    // The next hop repeating its 180, then a 183 and the 200: none of them carries it.
+    for status in [180, 183, 200, 200] {
+        let out = feed(&mut t, status, t0);
+        let relayed = to_trunk(&out);
+        assert_eq!(relayed.len(), 1, "{status}");
+        assert!(reasons(&relayed[0].bytes).is_empty(), "{status}");
+    }
+}
+
+#[test]
+fn feedback_rides_on_a_final_response_and_its_retransmissions_by_timer_g() {
+    let t0 = Instant::now();
+    let mut t = failed_txn(t0);
+    let out = feed(&mut t, 486, t0);
+    let relayed = to_trunk(&out);
+    assert_eq!(first_line(relayed[0]), "SIP/2.0 486 X");
+    assert_eq!(reasons(&relayed[0].bytes), [STIR]);
+    // The ACK to the next hop carries nothing of it.
+    let ack = out
+        .iter()
+        .find(|o| o.to == Dest::Peer(udp(CARRIER)))
+        .unwrap();
+    assert!(reasons(&ack.bytes).is_empty());
+    // The next hop's retransmission is ACKed, not relayed.
+    assert!(to_trunk(&feed(&mut t, 486, t0)).is_empty());
+    // Timer G repeats the very same 486, with exactly one Reason.
+    let mut out = Vec::new();
+    t.on_timer(t0 + Duration::from_millis(500), &timers(), &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].bytes, relayed[0].bytes);
+    assert_eq!(reasons(&out[0].bytes), [STIR]);
+}
+
+#[test]
+fn feedback_rides_on_a_2xx_when_it_comes_first_but_not_on_its_retransmissions() {
+    let t0 = Instant::now();
+    let mut t = failed_txn(t0);
+    let first = feed(&mut t, 200, t0);
+    assert_eq!(reasons(&to_trunk(&first)[0].bytes), [STIR]);
+    let again = feed(&mut t, 200, t0);
+    assert!(reasons(&to_trunk(&again)[0].bytes).is_empty());
+}
+
+#[test]
+fn feedback_rides_on_our_own_408_when_the_next_hop_never_answers() {
+    let t0 = Instant::now();
+    let mut t = failed_txn(t0);
+    let mut answer = None;
+    while let (Some(at), None) = (t.next_deadline(), &answer) {
+        let mut out = Vec::new();
+        t.on_timer(at, &timers(), &mut out);
+        answer = to_trunk(&out).first().map(|o| o.bytes.clone());
+    }
+    let answer = answer.expect("an answer to the trunk");
+    assert_eq!(
+        String::from_utf8_lossy(&answer).lines().next(),
+        Some("SIP/2.0 408 Request Timeout")
+    );
+    assert_eq!(reasons(&answer), [STIR]);
+    // The entry then expires, feedback and all.
+    let mut fired = Fired::default();
+    while let Some(at) = t.next_deadline() {
+        fired = t.on_timer(at, &timers(), &mut Vec::new());
+        if fired.remove {
+            break;
+        }
+    }
+    assert!(fired.remove);
+}
+
+#[test]
+fn feedback_rides_on_the_408_that_ends_a_call_timer_c_gave_up_on() {
+    // Only a 100 from the next hop: Timer C cancels the call, and the trunk gets 408
+    // once the CANCEL's 487 arrives.
+    let t0 = Instant::now();
+    let mut t = failed_txn(t0);
+    feed(&mut t, 100, t0);
+    let mut out = Vec::new();
+    t.on_timer(t0 + Duration::from_secs(180), &timers(), &mut out);
+    assert!(to_trunk(&out).is_empty());
+    let out = feed(&mut t, 487, t0 + Duration::from_secs(181));
+    let answer = to_trunk(&out);
+    assert_eq!(first_line(answer[0]), "SIP/2.0 408 Request Timeout");
+    assert_eq!(reasons(&answer[0].bytes), [STIR]);
+}
+
+#[test]
+fn a_reason_from_the_next_hop_is_kept_as_it_is_beside_ours() {
+    let t0 = Instant::now();
+    let mut t = failed_txn(t0);
+    let theirs = "Q.850 ;cause=17 ;text=\"User busy\"";
+    let out = feed_with(&mut t, 486, &[(HeaderName::Reason, theirs)], t0);
+    let relayed = to_trunk(&out)[0];
+    assert_eq!(reasons(&relayed.bytes), [theirs, STIR]);
+    let text = String::from_utf8_lossy(&relayed.bytes);
+    assert!(
+        text.contains(&format!("\r\nReason: {theirs}\r\n")),
+        "{text}"
+    );
+}
+
+#[test]
+fn without_feedback_nothing_is_added() {
+    let t0 = Instant::now();
+    let mut t = txn(t0);
+    for status in [180, 486] {
+        let out = feed(&mut t, status, t0);
+        assert!(reasons(&to_trunk(&out)[0].bytes).is_empty(), "{status}");
+    }
 }

@@ -1,7 +1,7 @@
 //! The verifying role's edits: the `verstat` parameter on the calling party's URI (3GPP TS
 //! 24.229, ATIS-1000074), with any `verstat` that arrived from upstream stripped from every
-//! calling-party header; and the `Reason` header of a call forwarded despite a failure.
-//! Pure.
+//! calling-party header. (The `Reason` of a call forwarded despite a failure is
+//! [`super::feedback`]'s.) Pure.
 
 use tracing::debug;
 
@@ -35,8 +35,7 @@ fn strip_value(value: &str) -> Option<String> {
 /// Marks the calling party with the verdict: every telephone-number entry of the first
 /// P-Asserted-Identity header, else the From URI. A `verstat` that arrived on any other
 /// calling-party header (From, every P-Asserted-Identity header and entry) is removed:
-/// only callsign's own verdict reaches the UAS. Adds the `Reason` header when the call
-/// goes on despite a failure.
+/// only callsign's own verdict reaches the UAS.
 pub fn apply(msg: &Message<'_>, verdict: &Verdict, edits: &mut Edits) {
     let asserted: Vec<usize> = msg.find_lines(HeaderName::PAssertedIdentity).collect();
     let from: Vec<usize> = msg.find_lines(HeaderName::From).collect();
@@ -72,9 +71,6 @@ pub fn apply(msg: &Message<'_>, verdict: &Verdict, edits: &mut Edits) {
             }
             edits.replace_value(line, rewritten.join(", "));
         }
-    }
-    if let Some(reason) = &verdict.reason {
-        edits.append(HeaderName::Reason, reason.to_string());
     }
 }
 
@@ -123,7 +119,7 @@ mod tests {
     }
 
     #[test]
-    fn p_asserted_identity_entries_are_marked_and_failures_get_a_reason() {
+    fn p_asserted_identity_entries_are_marked() {
         let text = INVITE.replace(
             "To:",
             "P-Asserted-Identity: <sip:+12155550121@example.com>, <tel:+12155550121>\r\nTo:",
@@ -132,13 +128,15 @@ mod tests {
             verstat: Verstat::Failed,
             code: Some(438),
             reason: Some(Reason::sip(438, "Invalid Identity Header")),
+            per_header: vec![Some(438)],
         };
         let out = edited(&text, &verdict);
         assert!(out.contains(
             "\r\nP-Asserted-Identity: <sip:+12155550121;verstat=TN-Validation-Failed@example.com>, <tel:+12155550121;verstat=TN-Validation-Failed>\r\n"
         ), "{out}");
         assert!(out.contains("\r\nFrom: \"Alice\" <sip:+12155550121@example.com>;tag=f1\r\n"));
-        assert!(out.contains("\r\nReason: SIP;cause=438;text=\"Invalid Identity Header\"\r\n"));
+        // The Reason is the feedback's to add, where the config puts it.
+        assert!(!out.contains("Reason:"), "{out}");
     }
 
     #[test]
@@ -246,6 +244,7 @@ mod tests {
             verstat: Verstat::Failed,
             code: Some(438),
             reason: Some(Reason::sip(438, "Invalid Identity Header")),
+            per_header: vec![Some(438)],
         }
     }
 }

@@ -30,6 +30,26 @@ pub(crate) fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
     None
 }
 
+/// `s` as a quoted-string (RFC 3261 section 25.1): between `"`, with `"` and `\` written
+/// as quoted-pairs, and the control characters but HTAB left out (CR and LF can be in
+/// no quoted-string, and the others only escaped, which peers parse poorly).
+pub(crate) fn quoted_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_ascii_control() && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Splits a header value on top-level commas (not inside quotes or `<>`).
 pub fn split_list(value: &str) -> ListElements<'_> {
     ListElements { s: value, pos: 0 }
@@ -209,6 +229,24 @@ fn find_semicolon(b: &[u8], mut i: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_strings_escape_quotes_and_backslashes_and_drop_control_characters() {
+        assert_eq!(quoted_string("plain text"), r#""plain text""#);
+        assert_eq!(quoted_string(""), r#""""#);
+        assert_eq!(quoted_string(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+        assert_eq!(quoted_string("a\r\n b\tc\u{7}\u{0}"), "\"a b\tc\"");
+        assert_eq!(quoted_string("caf\u{e9}"), "\"caf\u{e9}\"");
+        // Whatever goes in, the result is one quoted-string, closed where it ends.
+        for s in ["\\", "\"", "\\\"", "x\\", "\r\n\"\r\n"] {
+            let q = quoted_string(s);
+            assert_eq!(
+                quoted_end(q.as_bytes(), 0),
+                Some(q.len() - 1),
+                "{s:?} -> {q}"
+            );
+        }
+    }
 
     #[test]
     fn split_list_ignores_commas_in_quotes_and_angle_brackets() {

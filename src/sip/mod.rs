@@ -41,6 +41,7 @@ pub use grammar::{ListElements, split_list};
 pub use header::{
     AssertedIdentity, CSeq, Date, HeaderName, Identity, IdentityError, MaxForwards, NameAddr,
     Reason, Route, RouteEntries, Rport, Via, Vias, remove_number_param, set_number_param,
+    stir_value,
 };
 pub use message::{HeaderLine, Message};
 pub use relay::{pop_via, stamp_top_via};

@@ -42,12 +42,21 @@ pub fn stamp_top_via(
 }
 
 /// A response as relayed to the previous hop: its top Via (the relaying proxy's own)
-/// removed, framed for the transport it goes onto, and with its status line replaced by
-/// `status` when one is given.
-pub fn pop_via(resp: &Message<'_>, framing: Framing, status: Option<(u16, &str)>) -> Vec<u8> {
+/// removed, framed for the transport it goes onto, with its status line replaced by
+/// `status` when one is given, and the header lines `add` after its own (which stay as
+/// they are).
+pub fn pop_via(
+    resp: &Message<'_>,
+    framing: Framing,
+    status: Option<(u16, &str)>,
+    add: &[(HeaderName, &str)],
+) -> Vec<u8> {
     let mut edits = Edits::new();
     if let Some(line) = resp.find_lines(HeaderName::Via).next() {
         edits.remove_first_value(line);
+    }
+    for (name, value) in add {
+        edits.append(*name, *value);
     }
     edits.frame_for(resp, framing);
     if let Some((code, reason)) = status {
@@ -134,7 +143,7 @@ Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\nv=0\r\n";
 
     fn popped(text: &str, framing: Framing, status: Option<(u16, &str)>) -> String {
         let msg = Message::parse(text.as_bytes()).unwrap();
-        String::from_utf8(pop_via(&msg, framing, status)).unwrap()
+        String::from_utf8(pop_via(&msg, framing, status, &[])).unwrap()
     }
 
     #[test]
@@ -155,6 +164,27 @@ Call-ID: c1\r\nCSeq: 1 INVITE\r\n\r\nv=0\r\n"
             "SIP/2.0 500 Server Internal Error\r\n\
 Via: SIP/2.0/UDP pbx.example;branch=z9hG4bKpbx\r\n\
 Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 5\r\n\r\nv=0\r\n"
+        );
+    }
+
+    #[test]
+    fn pop_via_adds_lines_after_the_responses_own() {
+        let text = OK.replace(
+            "CSeq: 1 INVITE\r\n",
+            "CSeq: 1 INVITE\r\nReason: Q.850;cause=16\r\n",
+        );
+        let msg = Message::parse(text.as_bytes()).unwrap();
+        let add = [(
+            HeaderName::Reason,
+            "STIR;cause=438;text=\"Invalid Identity Header\"",
+        )];
+        let out = String::from_utf8(pop_via(&msg, Framing::Datagram, None, &add)).unwrap();
+        assert_eq!(
+            out,
+            "SIP/2.0 200 OK\r\n\
+Via: SIP/2.0/UDP pbx.example;branch=z9hG4bKpbx\r\n\
+Call-ID: c1\r\nCSeq: 1 INVITE\r\nReason: Q.850;cause=16\r\n\
+Reason: STIR;cause=438;text=\"Invalid Identity Header\"\r\n\r\nv=0\r\n"
         );
     }
 }

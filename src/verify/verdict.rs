@@ -13,6 +13,11 @@ pub struct Verdict {
     pub code: Option<u16>,
     /// `Reason` header value for a forwarded failure (RFC 3326).
     pub reason: Option<Reason<'static>>,
+    /// Each Identity header verified, in the request's order: its failure's SIP status,
+    /// or `None` when it passed. Verification stops at the first header that passes, so
+    /// the headers after it are not listed. What the feedback of RFC 9410 reports, one
+    /// header at a time.
+    pub per_header: Vec<Option<u16>>,
 }
 
 impl Verdict {
@@ -22,6 +27,7 @@ impl Verdict {
             verstat: Verstat::NoValidation,
             code: None,
             reason: None,
+            per_header: Vec::new(),
         }
     }
 
@@ -32,11 +38,13 @@ impl Verdict {
     /// values it does not support); then the first whose `ppt` could not be read; and
     /// only when every header is of another type, the first of them.
     pub fn from_reports(reports: &[Report]) -> Verdict {
+        let per_header = reports.iter().map(|r| r.code).collect();
         if reports.iter().any(Report::passed) {
             return Verdict {
                 verstat: Verstat::Passed,
                 code: None,
                 reason: None,
+                per_header,
             };
         }
         let speaker = (reports.iter())
@@ -49,6 +57,7 @@ impl Verdict {
                 verstat: r.verstat,
                 code: r.code,
                 reason: r.sip_reason(),
+                per_header,
             },
         }
     }
@@ -95,6 +104,7 @@ mod tests {
         let v = Verdict::from_reports(&[failed(Step::Freshness, Failure::StaleIat), passed()]);
         assert!(v.passed() && !v.failed());
         assert_eq!((v.code, v.reason), (None, None));
+        assert_eq!(v.per_header, [Some(403), None]);
     }
 
     #[test]
@@ -106,6 +116,8 @@ mod tests {
         assert_eq!(v.verstat, Verstat::NoValidation);
         assert_eq!(v.code, Some(403));
         assert_eq!(v.reason, Some(Reason::sip(403, "Stale Date")));
+        // Each header keeps its own failure, for the feedback upstream.
+        assert_eq!(v.per_header, [Some(403), Some(438)]);
     }
 
     #[test]

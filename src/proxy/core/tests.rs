@@ -277,3 +277,101 @@ fn a_core_that_is_not_draining_takes_new_calls() {
     assert!(sent(&out).iter().any(|(_, l)| l.starts_with("INVITE ")));
     assert_eq!(counted(&core, "callsign_requests_rejected_total"), 0);
 }
+
+/// The verifying fixture's carrier, and an INVITE from it whose one Identity header
+/// failed verification: the core's deferred call, completed with that verdict.
+fn failed_call(core: &Core, t0: Instant, out: &mut Vec<Output>) -> Vec<u8> {
+    let carrier_in = udp("198.51.100.7:5060");
+    let text =
+        invite("Identity: h.p.c2ln;info=<https://sti.example/c.pem>;alg=ES256;ppt=shaken\r\n");
+    let deferred = core
+        .handle(carrier_in, text.as_bytes(), t0, wall(), out)
+        .expect("a verifying trunk's INVITE waits for its verification");
+    assert_eq!(sent(out).len(), 1);
+    assert_eq!(sent(out)[0].1, "SIP/2.0 100 Trying");
+    assert!(!String::from_utf8_lossy(&out[0].bytes).contains("Reason:"));
+    let verdict = crate::verify::Verdict {
+        verstat: crate::verify::Verstat::Failed,
+        code: Some(438),
+        reason: Some(crate::sip::Reason::sip(438, "Invalid Identity Header")),
+        per_header: vec![Some(438)],
+    };
+    out.clear();
+    core.complete(deferred, &verdict, t0, wall(), out);
+    let forwarded = out
+        .iter()
+        .find(|o| o.bytes.starts_with(b"INVITE "))
+        .expect("forwarded despite the failure");
+    assert!(!String::from_utf8_lossy(&forwarded.bytes).contains("Reason:"));
+    out.iter()
+        .find(|o| o.to == Dest::Peer(carrier_in))
+        .map(|o| o.bytes.clone())
+        .unwrap_or_default()
+}
+
+fn verifying_core() -> Core {
+    let (ctx, _) = crate::proxy::testing::context_with(|s| {
+        s.trunks.push(crate::proxy::testing::verifying_trunk());
+    });
+    Core::new(ctx)
+}
+
+const REPORT: &str = "STIR;cause=438;text=\"Invalid Identity Header\"";
+
+fn reason_values(bytes: &[u8]) -> Vec<String> {
+    Message::parse(bytes)
+        .unwrap()
+        .header_values(HeaderName::Reason)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_failed_call_reports_upstream_on_the_ringing_the_core_relays() {
+    let core = verifying_core();
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    failed_call(&core, t0, &mut out);
+    let ringing = answer_forwarded(&out, 180, "Ringing");
+    let ok = answer_forwarded(&out, 200, "OK");
+    let carrier_in = format!("{:?}", Dest::Peer(udp("198.51.100.7:5060")));
+    for (answer, report) in [(&ringing, true), (&ok, false)] {
+        out.clear();
+        core.handle(udp(CARRIER), answer, t0, wall(), &mut out);
+        assert_eq!(sent(&out).len(), 1);
+        assert_eq!(sent(&out)[0].0, carrier_in);
+        let expected: &[&str] = if report { &[REPORT] } else { &[] };
+        assert_eq!(reason_values(&out[0].bytes), expected);
+    }
+}
+
+#[test]
+fn a_failed_call_nobody_answers_gets_the_report_on_our_408_and_leaves_nothing_behind() {
+    let core = verifying_core();
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    failed_call(&core, t0, &mut out);
+    assert_eq!(core.table.len(), 1);
+    let carrier_in = format!("{:?}", Dest::Peer(udp("198.51.100.7:5060")));
+    let mut answers = Vec::new();
+    // The virtual clock, half a second at a time, well past Timer B and the linger.
+    for step in 1..=200u64 {
+        out.clear();
+        core.on_timers(t0 + Duration::from_millis(500 * step), &mut out);
+        for (o, (to, line)) in out.iter().zip(sent(&out)) {
+            if to == carrier_in {
+                answers.push((line, reason_values(&o.bytes)));
+            }
+        }
+    }
+    let (first, report) = answers.first().expect("the caller gets an answer");
+    assert_eq!(first, "SIP/2.0 408 Request Timeout");
+    assert_eq!(report, &[REPORT]);
+    // Timer G's repeats of that 408 are the same response, one report each.
+    assert!(answers.iter().all(|(l, r)| l == first && r == &[REPORT]));
+    assert_eq!(
+        core.table.len(),
+        0,
+        "the transaction and its report are gone"
+    );
+}

@@ -27,7 +27,7 @@ pub use date::Date;
 pub use identity::{Identity, IdentityError};
 pub use max_forwards::MaxForwards;
 pub use name_addr::{NameAddr, remove_number_param, set_number_param};
-pub use reason::Reason;
+pub use reason::{Reason, stir_value};
 pub use route::{Route, RouteEntries};
 pub use via::{Rport, Via, Vias};
 

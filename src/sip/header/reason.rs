@@ -1,19 +1,23 @@
 //! The Reason header value (RFC 3326): why a request was sent or a call goes on as it
 //! does, `SIP;cause=438;text="Invalid Identity Header"`. The verifying role adds one to a
-//! call it forwards despite a failed verification (RFC 8224 section 6.2.2).
+//! call it forwards despite a failed verification (RFC 8224 section 6.2.2), and reports
+//! each failed Identity header to the caller's side in a response with the `STIR`
+//! protocol (RFC 9410): `STIR;cause=438;text="Invalid Identity Header";ppi="..sig"`,
+//! where `ppi` names the PASSporT that failed.
 //!
 //! ```text
 //! reason-value   = protocol *( SEMI reason-params )
-//! protocol       = "SIP" / "Q.850" / token
+//! protocol       = "SIP" / "Q.850" / "STIR" / token
 //! reason-params  = protocol-cause / reason-text / reason-extension
 //! protocol-cause = "cause" EQUAL cause          ; cause = 1*DIGIT
 //! reason-text    = "text" EQUAL quoted-string
+//! ppi            = "ppi" EQUAL quoted-string    ; RFC 9410: a PASSporT, full or compact
 //! ```
 
 use std::fmt;
 
 use crate::sip::error::ParseError;
-use crate::sip::grammar::{params, parse_digits, trim_lws};
+use crate::sip::grammar::{params, parse_digits, quoted_string, trim_lws};
 use crate::sip::lines::is_token;
 
 /// One reason-value (a Reason header may list several, comma-separated).
@@ -26,6 +30,9 @@ pub struct Reason<'a> {
     /// The text inside the quotes, escapes left as written; printed back between quotes
     /// as it is.
     pub text: Option<&'a str>,
+    /// RFC 9410's `ppi`: the PASSporT a `STIR` reason is about, inside the quotes as
+    /// written.
+    pub ppi: Option<&'a str>,
 }
 
 impl<'a> Reason<'a> {
@@ -35,6 +42,7 @@ impl<'a> Reason<'a> {
             protocol: "SIP",
             cause: Some(status),
             text: Some(phrase),
+            ppi: None,
         }
     }
 
@@ -51,6 +59,7 @@ impl<'a> Reason<'a> {
             protocol,
             cause: None,
             text: None,
+            ppi: None,
         };
         for (name, v) in params(value) {
             if name.eq_ignore_ascii_case("cause") {
@@ -61,12 +70,17 @@ impl<'a> Reason<'a> {
                 if reason.cause.replace(cause).is_some() {
                     return Err(bad);
                 }
-            } else if name.eq_ignore_ascii_case("text") {
-                let text = v
+            } else if name.eq_ignore_ascii_case("text") || name.eq_ignore_ascii_case("ppi") {
+                let quoted = v
                     .and_then(|q| q.strip_prefix('"'))
                     .and_then(|q| q.strip_suffix('"'))
                     .ok_or(bad)?;
-                if reason.text.replace(text).is_some() {
+                let slot = if name.eq_ignore_ascii_case("text") {
+                    &mut reason.text
+                } else {
+                    &mut reason.ppi
+                };
+                if slot.replace(quoted).is_some() {
                     return Err(bad);
                 }
             } else if !name.bytes().all(is_token) {
@@ -77,7 +91,7 @@ impl<'a> Reason<'a> {
     }
 }
 
-/// Prints `<protocol>[;cause=<cause>][;text="<text>"]`.
+/// Prints `<protocol>[;cause=<cause>][;text="<text>"][;ppi="<ppi>"]`.
 impl fmt::Display for Reason<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.protocol)?;
@@ -87,8 +101,25 @@ impl fmt::Display for Reason<'_> {
         if let Some(text) = self.text {
             write!(f, ";text=\"{text}\"")?;
         }
+        if let Some(ppi) = self.ppi {
+            write!(f, ";ppi=\"{ppi}\"")?;
+        }
         Ok(())
     }
+}
+
+/// A `STIR` reason-value (RFC 9410) for one failed Identity header:
+/// `STIR;cause=<status>;text="<phrase>"`, and `;ppi="<passport>"` when given. `text` and
+/// `ppi` are taken as plain text and written as quoted-strings (RFC 3261 section 25.1):
+/// `"` and `\` escaped, control characters dropped, so that nothing from a received
+/// Identity header can end the parameter or the header line.
+pub fn stir_value(cause: u16, text: &str, ppi: Option<&str>) -> String {
+    let mut out = format!("STIR;cause={cause};text={}", quoted_string(text));
+    if let Some(ppi) = ppi {
+        out.push_str(";ppi=");
+        out.push_str(&quoted_string(ppi));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -112,16 +143,25 @@ mod tests {
                 protocol: "Q.850",
                 cause: Some(16),
                 text: None,
+                ppi: None,
             },
             Reason {
                 protocol: "SIP",
                 cause: None,
                 text: Some(r#"a \"quoted\" word; and a comma,"#),
+                ppi: None,
             },
             Reason {
                 protocol: "X-Vendor",
                 cause: None,
                 text: None,
+                ppi: None,
+            },
+            Reason {
+                protocol: "STIR",
+                cause: Some(436),
+                text: Some("Bad Identity Info"),
+                ppi: Some("..c2lnbmF0dXJl"),
             },
         ] {
             let printed = reason.to_string();
@@ -138,6 +178,7 @@ mod tests {
                 protocol: "Q.850",
                 cause: Some(16),
                 text: Some("Terminated"),
+                ppi: None,
             }
         );
     }
@@ -158,6 +199,8 @@ mod tests {
             "SIP;text=\"open",
             "SIP;text",
             "SIP;text=\"a\";text=\"b\"",
+            "STIR;cause=438;ppi=..unquoted",
+            "STIR;cause=438;ppi=\"..a\";ppi=\"..b\"",
             "SIP;a b=1",
         ] {
             assert_eq!(
@@ -166,5 +209,38 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_stir_value_is_rfc_9410s() {
+        assert_eq!(
+            stir_value(438, "Invalid Identity Header", None),
+            "STIR;cause=438;text=\"Invalid Identity Header\""
+        );
+        assert_eq!(
+            stir_value(436, "Bad Identity Info", Some("..c2ln")),
+            "STIR;cause=436;text=\"Bad Identity Info\";ppi=\"..c2ln\""
+        );
+    }
+
+    #[test]
+    fn a_stir_value_escapes_what_would_end_its_quotes_or_its_line() {
+        let value = stir_value(438, r#"say "no" \ twice"#, Some("..a\"b\\c\r\nVia: x"));
+        assert_eq!(
+            value,
+            r#"STIR;cause=438;text="say \"no\" \\ twice";ppi="..a\"b\\cVia: x""#
+        );
+        assert!(!value.contains(['\r', '\n']));
+        // It reads back as one reason-value whose parameters hold the escapes.
+        let parsed = Reason::parse(&value).unwrap();
+        assert_eq!(parsed.protocol, "STIR");
+        assert_eq!(parsed.cause, Some(438));
+        assert_eq!(parsed.text, Some(r#"say \"no\" \\ twice"#));
+        assert_eq!(parsed.ppi, Some(r#"..a\"b\\cVia: x"#));
+        // A ppi that tries to open a parameter of its own stays inside its quotes.
+        let sneaky = stir_value(438, "Invalid Identity Header", Some("\";cause=200;x=\""));
+        let parsed = Reason::parse(&sneaky).unwrap();
+        assert_eq!(parsed.cause, Some(438));
+        assert_eq!(parsed.ppi, Some(r#"\";cause=200;x=\""#));
     }
 }
