@@ -172,7 +172,7 @@ async fn a_revoked_intermediate_named_in_the_indirect_crl_is_437() {
     assert!(
         report
             .reason
-            .contains("callsign dev STI intermediate, O=callsign dev, C=US is revoked"),
+            .contains("callsign dev SHAKEN intermediate, O=callsign dev, C=US is revoked"),
         "{report}"
     );
 }

@@ -16,7 +16,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// What the proxy needs to know about a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertInfo {
-    /// Subject DN in RFC 4514 order, e.g. `CN=SHAKEN 1234, O=callsign dev, C=US`.
+    /// Subject DN in RFC 4514 order, e.g. `serialNumber=1234, CN=SHAKEN 1234, O=callsign dev, C=US`.
     pub subject: String,
     /// Unix seconds.
     pub not_before: i64,

@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(
             crl.check_signed_by(&pki.intermediate_der),
             Err(CertError::NoCrlSign(
-                "CN=callsign dev STI intermediate, O=callsign dev, C=US".into()
+                "CN=callsign dev SHAKEN intermediate, O=callsign dev, C=US".into()
             ))
         );
     }

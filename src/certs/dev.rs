@@ -10,7 +10,7 @@ use std::path::Path;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, DnValue, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber,
+    Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber,
 };
 use ring::rand::{SecureRandom as _, SystemRandom};
 use time::{Duration, OffsetDateTime};
@@ -30,6 +30,8 @@ const OID_CERTIFICATE_POLICIES: &[u64] = &[2, 5, 29, 32];
 const SHAKEN_POLICY_DER: [u8; 16] = [
     0x30, 0x0e, 0x30, 0x0c, 0x06, 0x0a, 0x60, 0x86, 0x48, 0x01, 0x86, 0xff, 0x09, 0x01, 0x01, 0x03,
 ];
+/// The serialNumber attribute type (2.5.4.5).
+const OID_SERIAL_NUMBER: &[u64] = &[2, 5, 4, 5];
 /// cRLDistributionPoints (2.5.29.31).
 const OID_CRL_DISTRIBUTION_POINTS: &[u64] = &[2, 5, 29, 31];
 /// Where the CRL is published by default: beside the x5u chain of the sample config
@@ -124,7 +126,12 @@ pub fn generate(spc: &str, now_unix: i64) -> Result<DevPki, CertError> {
 /// intermediate's CRL Distribution Point is `<crl_url>sti-pa.crl` with the CRL signer as
 /// cRLIssuer (a `/` is added when `crl_url` does not end with one).
 pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, CertError> {
-    if spc.is_empty() || spc.len() > 64 || !spc.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if spc.is_empty()
+        || spc.len() > 64
+        || !spc
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    {
         return Err(CertError::InvalidSpc(spc.to_owned()));
     }
     let crl_uri = crl_uri(crl_url)?;
@@ -132,7 +139,8 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
     let rng = SystemRandom::new();
 
     let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
-    let mut root = ca_params("callsign dev STI root", now, ROOT_DAYS, &rng)?;
+    let mut root = ca_params("callsign dev SHAKEN root", now, ROOT_DAYS, &rng)?;
+    root.key_identifier_method = key_id(root_key.public_key_raw());
     root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let root_cert = root.self_signed(&root_key).map_err(generate_error)?;
     let root_issuer = Issuer::new(root, &root_key);
@@ -141,6 +149,7 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
     let mut signer = base_params(CRL_SIGNER_CN, now, ROOT_DAYS, &rng)?;
     signer.is_ca = IsCa::ExplicitNoCa;
     signer.key_usages = vec![KeyUsagePurpose::CrlSign];
+    signer.key_identifier_method = key_id(signer_key.public_key_raw());
     signer.use_authority_key_identifier_extension = true;
     let signer_cert = signer
         .signed_by(&signer_key, &root_issuer)
@@ -154,12 +163,13 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
     let intermediate_key =
         KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
     let mut intermediate = ca_params(
-        "callsign dev STI intermediate",
+        "callsign dev SHAKEN intermediate",
         now,
         INTERMEDIATE_DAYS,
         &rng,
     )?;
     intermediate.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    intermediate.key_identifier_method = key_id(intermediate_key.public_key_raw());
     non_root_extensions(&mut intermediate, point);
     let intermediate_cert = intermediate
         .signed_by(&intermediate_key, &root_issuer)
@@ -167,7 +177,7 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
     let intermediate_issuer = Issuer::new(intermediate, &intermediate_key);
 
     let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
-    let leaf_cert = leaf_params(spc, now, point, &rng)?
+    let leaf_cert = leaf_params(spc, leaf_key.public_key_raw(), now, point, &rng)?
         .signed_by(&leaf_key, &intermediate_issuer)
         .map_err(generate_error)?;
 
@@ -198,6 +208,13 @@ struct CrlPoint<'a> {
     url: &'a str,
     /// DER of the CRL signer's Name (the cRLIssuer).
     issuer: &'a [u8],
+}
+
+/// The subject key identifier ATIS-1000080 v005 asks for: the 160-bit SHA-1 of the
+/// public key (RFC 5280 4.2.1.2 method 1). rcgen's own is a truncated SHA-256.
+fn key_id(public_key: &[u8]) -> KeyIdMethod {
+    let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, public_key);
+    KeyIdMethod::PreSpecified(digest.as_ref().to_vec())
 }
 
 fn subject_der(der: &[u8]) -> Result<Vec<u8>, CertError> {
@@ -243,23 +260,37 @@ pub fn issue_leaf(
         url: &pki.crl_url,
         issuer: &signer_name,
     };
-    let leaf = leaf_params(spc, now, point, &SystemRandom::new())?
+    let leaf = leaf_params(spc, public_key_sec1, now, point, &SystemRandom::new())?
         .signed_by(&public_key, &issuer)
         .map_err(generate_error)?;
     Ok(leaf.pem())
 }
 
-/// A SHAKEN leaf for `spc`: digitalSignature only, not a CA, with the TNAuthList.
+/// A SHAKEN leaf for `spc` over the key whose point is `public_key`: `CN=SHAKEN <spc>`
+/// with the serialNumber the US SHAKEN CP 1.3 asks for beside it, digitalSignature
+/// only, not a CA, with the TNAuthList.
 fn leaf_params(
     spc: &str,
+    public_key: &[u8],
     now: OffsetDateTime,
     point: CrlPoint<'_>,
     rng: &SystemRandom,
 ) -> Result<CertificateParams, CertError> {
-    if spc.is_empty() || spc.len() > 64 || !spc.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if spc.is_empty()
+        || spc.len() > 64
+        || !spc
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    {
         return Err(CertError::InvalidSpc(spc.to_owned()));
     }
     let mut leaf = base_params(&format!("SHAKEN {spc}"), now, LEAF_DAYS, rng)?;
+    let serial = spc.try_into().map_err(generate_error)?;
+    leaf.distinguished_name.push(
+        DnType::CustomDnType(OID_SERIAL_NUMBER.to_vec()),
+        DnValue::PrintableString(serial),
+    );
+    leaf.key_identifier_method = key_id(public_key);
     // ExplicitNoCa writes basicConstraints (cA false) and the subject key identifier.
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];

@@ -19,7 +19,9 @@ pub use crl::{Crl, CrlSigner, name_text};
 pub use dev::DevPki;
 pub use key::SigningKey;
 pub use path::{CertPath, CrlPoint, PathCert, TrustAnchors, build_path};
-pub use profile::{CertReport, CertRole, ChainReport, Violation, check_chain};
+pub use profile::{
+    CertReport, CertRole, ChainReport, RULES as PROFILE_RULES, Violation, check_chain,
+};
 pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing, check_signing_with};
 pub use tnauthlist::{TnAuthEntry, TnAuthListError};
 pub use x509_parser::error::X509Error;
@@ -145,7 +147,9 @@ pub enum CertError {
     CrlBadCertificateIssuer,
 
     // The dev PKI.
-    #[error("service provider code {0:?} is invalid: expected 1 to 64 ASCII letters or digits")]
+    #[error(
+        "service provider code {0:?} is invalid: expected 1 to 64 digits or upper-case ASCII letters (ATIS-1000080)"
+    )]
     InvalidSpc(String),
     #[error("CRL URL {0:?} must be an http or https URL prefix without query or fragment")]
     InvalidCrlUrl(String),

@@ -1,26 +1,35 @@
-//! The STI certificate profile (ATIS-1000080, RFC 8226): every rule a certificate or a
-//! chain breaks, named, for `callsign certs check` and the start-up check of the
-//! signing certificate.
+//! The STI certificate profile: every rule a certificate or a chain breaks, named, for
+//! `callsign certs check` and the start-up check of the signing certificate.
+//!
+//! The rules are those of ATIS-1000080 v005 section 6.4.1 (STI certificates), RFC 8226
+//! (TNAuthList) and the United States SHAKEN Certificate Policy (versions 1.3 and 1.4,
+//! policy OIDs 2.16.840.1.114569.1.1.3 and .4). [`fields`] checks the certificate's own
+//! fields, [`naming`] its subject, and [`extensions`] its extensions; the rules that
+//! compare a certificate with its issuer (the authority key identifier) are given the
+//! issuer when the chain holds it.
+//!
+//! Delegate certificates (RFC 9060) are recognised in the one shape that is simple to
+//! tell: a leaf whose TNAuthList holds only telephone numbers or ranges, issued by the
+//! next certificate of the chain, a CA that itself carries a TNAuthList (an STI-SCA).
+//! For that pair the SHAKEN end-entity TNAuthList rules (a single SPC, `CN=SHAKEN <SPC>`)
+//! and the rule that CAs carry no TNAuthList are not applied; the delegate profile
+//! (ATIS-1000092) is not checked.
 
 use std::fmt;
 
 use serde::Serialize;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::ParsedExtension;
-use x509_parser::oid_registry::{
-    OID_X509_COMMON_NAME, OID_X509_COUNTRY_NAME, OID_X509_ORGANIZATION_NAME,
-};
-use x509_parser::x509::{X509Name, X509Version};
 
-use super::chain::{OID_ECDSA_WITH_SHA256, check_issuer_signature, parse, rfc4514, tn_auth_list};
+use super::chain::{check_issuer_signature, parse, rfc4514};
 use super::path::crl_urls;
 use super::{CertError, TnAuthEntry};
 
-const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
-const OID_P256: &str = "1.2.840.10045.3.1.7";
-/// Extensions a relying party must understand when critical, beyond those x509-parser
-/// decodes itself.
-const TN_AUTH_LIST: &str = super::tnauthlist::OID_STR;
+mod extensions;
+mod fields;
+mod naming;
+
+use extensions::Extensions;
 
 /// A certificate's position on its chain (not to be confused with a trunk's role in
 /// `proxy`).
@@ -49,11 +58,39 @@ impl fmt::Display for CertRole {
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
-    /// A stable rule name, e.g. `key-usage` or `tn-auth-list`.
+    /// A stable rule name, e.g. `key-usage` or `tn-auth-list`. [`RULES`] lists them all.
     pub rule: &'static str,
     /// What is wrong, for a person.
     pub detail: String,
 }
+
+/// Every rule name a [`Violation`] can carry, certificate rules first, then chain rules.
+pub const RULES: &[&str] = &[
+    "der",
+    "version",
+    "signature-algorithm",
+    "public-key",
+    "serial-number",
+    "validity",
+    "duplicate-extension",
+    "extension-not-allowed",
+    "critical-extension",
+    "basic-constraints",
+    "key-usage",
+    "subject-key-identifier",
+    "authority-key-identifier",
+    "certificate-policies",
+    "crl-distribution-points",
+    "tn-auth-list",
+    "tn-auth-list-tagging",
+    "tn-auth-list-spc",
+    "subject",
+    "subject-serial-number",
+    "chain",
+    "chain-order",
+    "chain-signature",
+    "chain-issuer-not-ca",
+];
 
 /// The profile check of one certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,16 +163,34 @@ fn push_item(out: &mut String, item: &str) {
 pub fn check_chain(chain: &[Vec<u8>], now: i64) -> ChainReport {
     let parsed: Vec<Result<X509Certificate<'_>, CertError>> =
         chain.iter().map(|der| parse(der)).collect();
-    let mut certificates = Vec::with_capacity(chain.len());
     let mut chain_violations = Vec::new();
     if chain.is_empty() {
         chain_violations.push(violation("chain", "no certificate"));
     }
+    let delegation = delegation(&parsed);
+    let mut certificates = Vec::with_capacity(chain.len());
     for (index, cert) in parsed.iter().enumerate() {
-        match cert {
-            Ok(cert) => certificates.push(check_cert(index, cert, now)),
-            Err(e) => certificates.push(unparsable(index, e)),
-        }
+        let cert = match cert {
+            Ok(cert) => cert,
+            Err(e) => {
+                certificates.push(unparsable(index, e));
+                continue;
+            }
+        };
+        let role = role(index, cert);
+        let issuer = match role {
+            CertRole::Root => Some(cert),
+            _ => match parsed.get(index + 1) {
+                Some(Ok(next)) if next.subject().as_raw() == cert.issuer().as_raw() => Some(next),
+                _ => None,
+            },
+        };
+        let place = Place {
+            role,
+            issuer,
+            delegated: delegation && index < 2,
+        };
+        certificates.push(check_cert(index, cert, &place, now));
     }
     for (index, pair) in parsed.windows(2).enumerate() {
         let [Ok(cert), Ok(issuer)] = pair else {
@@ -162,12 +217,7 @@ pub fn check_chain(chain: &[Vec<u8>], now: i64) -> ChainReport {
                 ),
             ));
         }
-        if issuer
-            .basic_constraints()
-            .ok()
-            .flatten()
-            .is_none_or(|bc| !bc.value.ca)
-        {
+        if !is_ca(issuer) {
             chain_violations.push(violation(
                 "chain-issuer-not-ca",
                 format!(
@@ -181,6 +231,57 @@ pub fn check_chain(chain: &[Vec<u8>], now: i64) -> ChainReport {
         certificates,
         chain_violations,
     }
+}
+
+/// Where a certificate stands: what the rules need beyond the certificate itself.
+struct Place<'c, 'a> {
+    role: CertRole,
+    /// The certificate that issued this one, when the chain holds it (a root's is
+    /// itself).
+    issuer: Option<&'c X509Certificate<'a>>,
+    /// A delegate leaf or the STI-SCA that issued it (see the module documentation).
+    delegated: bool,
+}
+
+/// The first certificate is the leaf unless it is a CA: then a CA file is being checked
+/// on its own. A self-signed CA is a root.
+fn role(index: usize, cert: &X509Certificate<'_>) -> CertRole {
+    let self_signed = cert.subject().as_raw() == cert.issuer().as_raw()
+        && check_issuer_signature(cert, &cert.public_key().subject_public_key.data).is_ok();
+    match (index, is_ca(cert), self_signed) {
+        (0, false, _) => CertRole::Leaf,
+        (_, _, true) => CertRole::Root,
+        _ => CertRole::Intermediate,
+    }
+}
+
+/// Whether the (first) BasicConstraints says cA TRUE; a repeated extension is reported
+/// by its own rule.
+fn is_ca(cert: &X509Certificate<'_>) -> bool {
+    cert.extensions()
+        .iter()
+        .find_map(|ext| match ext.parsed_extension() {
+            ParsedExtension::BasicConstraints(bc) => Some(bc.ca),
+            _ => None,
+        })
+        .unwrap_or(false)
+}
+
+/// Whether the chain starts with an RFC 9060 delegate leaf (a TNAuthList of numbers and
+/// ranges only) issued by the next certificate, a CA carrying a TNAuthList.
+fn delegation(parsed: &[Result<X509Certificate<'_>, CertError>]) -> bool {
+    let [Ok(leaf), Ok(issuer), ..] = parsed else {
+        return false;
+    };
+    let numbers_only = matches!(
+        super::chain::tn_auth_list(leaf),
+        Ok(Some(list)) if list.iter().all(|e| !matches!(e, TnAuthEntry::Spc(_)))
+    );
+    numbers_only
+        && !is_ca(leaf)
+        && is_ca(issuer)
+        && leaf.issuer().as_raw() == issuer.subject().as_raw()
+        && matches!(super::chain::tn_auth_list(issuer), Ok(Some(_)))
 }
 
 fn unparsable(index: usize, e: &CertError) -> CertReport {
@@ -209,28 +310,47 @@ fn violation(rule: &'static str, detail: impl Into<String>) -> Violation {
     }
 }
 
-fn check_cert(index: usize, cert: &X509Certificate<'_>, now: i64) -> CertReport {
-    let self_signed = cert.subject().as_raw() == cert.issuer().as_raw()
-        && check_issuer_signature(cert, &cert.public_key().subject_public_key.data).is_ok();
-    // The first certificate is the leaf unless it is a CA: then a CA file is being
-    // checked on its own.
-    let is_ca = cert
-        .basic_constraints()
-        .ok()
-        .flatten()
-        .is_some_and(|bc| bc.value.ca);
-    let role = match (index, is_ca, self_signed) {
-        (0, false, _) => CertRole::Leaf,
-        (_, _, true) => CertRole::Root,
-        _ => CertRole::Intermediate,
-    };
+fn check_cert(
+    index: usize,
+    cert: &X509Certificate<'_>,
+    place: &Place<'_, '_>,
+    now: i64,
+) -> CertReport {
+    let role = place.role;
     let mut v = Vec::new();
-    check_algorithms(cert, &mut v);
-    check_serial(cert, &mut v);
-    check_validity(cert, now, &mut v);
-    check_extensions(cert, role, &mut v);
-    let tn_auth_list = check_tn_auth_list(cert, role, &mut v);
-    check_subject(cert.subject(), role, tn_auth_list.as_deref(), &mut v);
+    fields::check_version(cert, &mut v);
+    fields::check_signature_algorithm(cert, &mut v);
+    fields::check_public_key(cert, &mut v);
+    fields::check_serial(cert, &mut v);
+    fields::check_validity(cert, now, &mut v);
+
+    let exts = Extensions::of(cert, &mut v);
+    exts.check_allowed(&mut v);
+    exts.check_criticality(&mut v);
+    exts.check_basic_constraints(role, &mut v);
+    exts.check_key_usage(role, &mut v);
+    exts.check_subject_key_identifier(cert, &mut v);
+    let issuer_exts = place.issuer.map(Extensions::quiet);
+    let issuer_ski = issuer_exts
+        .as_ref()
+        .and_then(Extensions::subject_key_identifier);
+    exts.check_authority_key_identifier(role, issuer_ski, &mut v);
+    let policy = exts.check_certificate_policies(role, &mut v);
+    exts.check_crl_distribution_points(role, &mut v);
+    let tn_auth_list = exts.check_tn_auth_list(role, place.delegated, &mut v);
+
+    let spc = match (role, place.delegated) {
+        (CertRole::Leaf, false) => tn_auth_list.as_deref().and_then(single_spc),
+        _ => None,
+    };
+    let subject = naming::Subject {
+        role,
+        spc,
+        delegated: place.delegated,
+        policy: policy.as_deref(),
+    };
+    naming::check_subject(cert.subject(), &subject, &mut v);
+
     let validity = cert.validity();
     CertReport {
         index,
@@ -246,269 +366,11 @@ fn check_cert(index: usize, cert: &X509Certificate<'_>, now: i64) -> CertReport 
     }
 }
 
-fn check_algorithms(cert: &X509Certificate<'_>, v: &mut Vec<Violation>) {
-    if cert.version() != X509Version::V3 {
-        v.push(violation("version", "must be X.509 v3"));
-    }
-    let sig = cert.signature_algorithm.algorithm.to_id_string();
-    if sig != OID_ECDSA_WITH_SHA256
-        || cert.tbs_certificate.signature.algorithm != cert.signature_algorithm.algorithm
-    {
-        v.push(violation(
-            "signature-algorithm",
-            format!("signed with {sig}; ecdsa-with-SHA256 (1.2.840.10045.4.3.2) is required"),
-        ));
-    }
-    let spki = cert.public_key();
-    let key_alg = spki.algorithm.algorithm.to_id_string();
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|oid| oid.to_id_string());
-    if key_alg != OID_EC_PUBLIC_KEY || curve.as_deref() != Some(OID_P256) {
-        v.push(violation(
-            "public-key",
-            format!(
-                "key is {key_alg} on {}; an EC P-256 key is required",
-                curve.as_deref().unwrap_or("no named curve")
-            ),
-        ));
-    }
-}
-
-fn check_serial(cert: &X509Certificate<'_>, v: &mut Vec<Violation>) {
-    let raw = cert.raw_serial();
-    let significant = raw.iter().skip_while(|b| **b == 0).count();
-    if raw.first().is_some_and(|b| b & 0x80 != 0) {
-        v.push(violation("serial-number", "serial number is negative"));
-    }
-    if significant < 8 {
-        v.push(violation(
-            "serial-number",
-            format!(
-                "serial number has {significant} byte(s); at least 64 random bits are required"
-            ),
-        ));
-    }
-    if raw.len() > 20 {
-        v.push(violation(
-            "serial-number",
-            "serial number is longer than 20 octets",
-        ));
-    }
-}
-
-fn check_validity(cert: &X509Certificate<'_>, now: i64, v: &mut Vec<Violation>) {
-    let validity = cert.validity();
-    let (from, to) = (
-        validity.not_before.timestamp(),
-        validity.not_after.timestamp(),
-    );
-    if now > to {
-        v.push(violation(
-            "validity",
-            format!("expired at {to} (unix time)"),
-        ));
-    } else if now < from {
-        v.push(violation(
-            "validity",
-            format!("not valid before {from} (unix time)"),
-        ));
-    }
-}
-
-fn check_extensions(cert: &X509Certificate<'_>, role: CertRole, v: &mut Vec<Violation>) {
-    match cert.basic_constraints() {
-        Ok(Some(bc)) => {
-            if !bc.critical {
-                v.push(violation(
-                    "basic-constraints",
-                    "BasicConstraints must be critical",
-                ));
-            }
-            if role == CertRole::Leaf && bc.value.ca {
-                v.push(violation(
-                    "basic-constraints",
-                    "the leaf must have cA FALSE",
-                ));
-            }
-            if role != CertRole::Leaf && !bc.value.ca {
-                v.push(violation(
-                    "basic-constraints",
-                    "a CA certificate must have cA TRUE",
-                ));
-            }
-        }
-        Ok(None) => v.push(violation(
-            "basic-constraints",
-            "BasicConstraints is missing",
-        )),
-        Err(e) => v.push(violation("basic-constraints", e.to_string())),
-    }
-    match cert.key_usage() {
-        Ok(Some(ku)) => {
-            if !ku.critical {
-                v.push(violation("key-usage", "KeyUsage must be critical"));
-            }
-            let usage = ku.value;
-            if role == CertRole::Leaf && (!usage.digital_signature() || usage.flags != 1) {
-                v.push(violation(
-                    "key-usage",
-                    "the leaf must have digitalSignature only",
-                ));
-            }
-            if role != CertRole::Leaf && !usage.key_cert_sign() {
-                v.push(violation(
-                    "key-usage",
-                    "a CA certificate must have keyCertSign",
-                ));
-            }
-        }
-        Ok(None) => v.push(violation("key-usage", "KeyUsage is missing")),
-        Err(e) => v.push(violation("key-usage", e.to_string())),
-    }
-    let mut ski = false;
-    let mut aki = false;
-    let mut policies = None;
-    for ext in cert.extensions() {
-        match ext.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(_) => ski = true,
-            ParsedExtension::AuthorityKeyIdentifier(a) => aki = a.key_identifier.is_some(),
-            ParsedExtension::CertificatePolicies(p) => policies = Some(p.len()),
-            ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::ParseError { .. }
-                if ext.critical && ext.oid.to_id_string() != TN_AUTH_LIST =>
-            {
-                v.push(violation(
-                    "critical-extension",
-                    format!("unknown critical extension {}", ext.oid.to_id_string()),
-                ));
-            }
-            _ => {}
-        }
-    }
-    if !ski {
-        v.push(violation(
-            "subject-key-identifier",
-            "SubjectKeyIdentifier is missing",
-        ));
-    }
-    if role == CertRole::Root {
-        return;
-    }
-    if !aki {
-        v.push(violation(
-            "authority-key-identifier",
-            "AuthorityKeyIdentifier with a keyIdentifier is missing",
-        ));
-    }
-    match policies {
-        Some(1) => {}
-        Some(n) => v.push(violation(
-            "certificate-policies",
-            format!("{n} policies; exactly one certificate policy OID is required"),
-        )),
-        None => v.push(violation(
-            "certificate-policies",
-            "CertificatePolicies is missing",
-        )),
-    }
-    let urls = crl_urls(cert);
-    if urls.is_empty() {
-        v.push(violation(
-            "crl-distribution-points",
-            "CRLDistributionPoints with an http(s) URI is missing",
-        ));
-    } else if !urls
-        .iter()
-        .any(|u| u.starts_with("http://") || u.starts_with("https://"))
-    {
-        v.push(violation("crl-distribution-points", "no http(s) CRL URI"));
-    }
-}
-
-fn check_tn_auth_list(
-    cert: &X509Certificate<'_>,
-    role: CertRole,
-    v: &mut Vec<Violation>,
-) -> Option<Vec<TnAuthEntry>> {
-    let entries = match tn_auth_list(cert) {
-        Ok(entries) => entries,
-        Err(e) => {
-            v.push(violation("tn-auth-list", e.to_string()));
-            return None;
-        }
-    };
-    if role == CertRole::Leaf {
-        match &entries {
-            None => v.push(violation(
-                "tn-auth-list",
-                "the leaf has no TNAuthList extension (1.3.6.1.5.5.7.1.26)",
-            )),
-            Some(list) => {
-                let spcs = list
-                    .iter()
-                    .filter(|e| matches!(e, TnAuthEntry::Spc(_)))
-                    .count();
-                if spcs != 1 || list.len() != 1 {
-                    v.push(violation(
-                        "tn-auth-list",
-                        format!(
-                            "TNAuthList has {} entries ({spcs} SPC); exactly one SPC is required",
-                            list.len()
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    entries
-}
-
-fn check_subject(
-    name: &X509Name<'_>,
-    role: CertRole,
-    tn_auth_list: Option<&[TnAuthEntry]>,
-    v: &mut Vec<Violation>,
-) {
-    let first = |oid: &x509_parser::der_parser::Oid<'_>| {
-        name.iter_attributes()
-            .find(|a| a.attr_type() == oid)
-            .map(|a| a.as_str().unwrap_or_default().to_owned())
-    };
-    let (country, organization, common_name) = (
-        OID_X509_COUNTRY_NAME,
-        OID_X509_ORGANIZATION_NAME,
-        OID_X509_COMMON_NAME,
-    );
-    let cn = first(&common_name);
-    for (oid, label) in [(&country, "C"), (&organization, "O"), (&common_name, "CN")] {
-        if first(oid).is_none_or(|s| s.is_empty()) {
-            v.push(violation("subject", format!("subject has no {label}")));
-        }
-    }
-    if role != CertRole::Leaf {
-        return;
-    }
-    let spc = tn_auth_list.and_then(|list| {
-        list.iter().find_map(|e| match e {
-            TnAuthEntry::Spc(s) => Some(s.as_str()),
-            _ => None,
-        })
-    });
-    if let (Some(cn), Some(spc)) = (cn, spc) {
-        let expected = format!("SHAKEN {spc}");
-        let ok = cn == expected
-            || cn
-                .strip_prefix(&expected)
-                .is_some_and(|rest| rest.starts_with(' '));
-        if !ok {
-            v.push(violation(
-                "subject",
-                format!("CN is {cn:?}; it must be \"SHAKEN {spc}\" for the TNAuthList SPC"),
-            ));
-        }
+/// The SPC of a TNAuthList that holds exactly one entry, an SPC.
+fn single_spc(list: &[TnAuthEntry]) -> Option<&str> {
+    match list {
+        [TnAuthEntry::Spc(spc)] => Some(spc),
+        _ => None,
     }
 }
 

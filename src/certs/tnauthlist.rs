@@ -11,7 +11,8 @@
 //!
 //! The RFC 8226 module uses EXPLICIT tags, as SHAKEN certificates do: SPC `1234` is
 //! `30 08 a0 06 16 04 31 32 33 34`. Decoding also accepts IMPLICIT tagging, which some
-//! issuers produced from a misreading of the module.
+//! issuers produced from a misreading of the module; [`has_implicit_tags`] tells it apart
+//! for the profile check.
 
 use x509_parser::asn1_rs::{Any, Class, FromDer as _, Ia5String, Integer, Sequence, Tag};
 
@@ -166,6 +167,26 @@ fn decode_entry(item: &Any<'_>) -> Result<TnAuthEntry, TnAuthListError> {
     }
 }
 
+/// Whether any entry of a TNAuthList (the extension's DER value) uses IMPLICIT tagging,
+/// which [`decode`] accepts but RFC 8226's EXPLICIT-tagged module does not: an SPC or
+/// a number `[0]`/`[2]` that is primitive, or a range `[1]` that does not wrap a
+/// SEQUENCE. A list that does not decode is not judged here.
+pub fn has_implicit_tags(der: &[u8]) -> bool {
+    let Ok((_, list)) = Sequence::from_der(der) else {
+        return false;
+    };
+    list.der_iter::<Any, x509_parser::asn1_rs::Error>()
+        .flatten()
+        .any(|item| {
+            item.class() == Class::ContextSpecific
+                && match item.tag().0 {
+                    0 | 2 => !item.header.is_constructed(),
+                    1 => item.data.first() != Some(&0x30),
+                    _ => false,
+                }
+        })
+}
+
 /// `start TelephoneNumber, count INTEGER` (the contents of the range SEQUENCE).
 fn decode_range(fields: &[u8]) -> Result<TnAuthEntry, TnAuthListError> {
     let malformed = |_| TnAuthListError::MalformedRange;
@@ -286,6 +307,28 @@ mod tests {
                 TnAuthEntry::Tn("7".into()),
             ])
         );
+    }
+
+    #[test]
+    fn implicit_tags_are_told_apart_from_explicit() {
+        assert!(!has_implicit_tags(&encode_spc("1234")));
+        // SEQUENCE { [1] { SEQUENCE { "55", 2 } }, [2] { "7" } }: EXPLICIT.
+        let explicit = [
+            0x30, 0x10, 0xa1, 0x09, 0x30, 0x07, 0x16, 0x02, b'5', b'5', 0x02, 0x01, 0x02, //
+            0xa2, 0x03, 0x16, 0x01, b'7',
+        ];
+        assert!(!has_implicit_tags(&explicit));
+        for implicit in [
+            &[0x30, 0x06, 0x80, 0x04, b'1', b'2', b'3', b'4'][..],
+            &[
+                0x30, 0x09, 0xa1, 0x07, 0x16, 0x02, b'5', b'5', 0x02, 0x01, 0x02,
+            ][..],
+            &[0x30, 0x03, 0x82, 0x01, b'7'][..],
+        ] {
+            assert!(decode(implicit).is_ok(), "{implicit:02x?}");
+            assert!(has_implicit_tags(implicit), "{implicit:02x?}");
+        }
+        assert!(!has_implicit_tags(b"junk"));
     }
 
     #[test]

@@ -139,7 +139,6 @@ impl Anchors {
     }
 }
 
-/// Checks the roots' file every `every` and reloads it when it changed, until shutdown.
 /// How often the CRLs the verifier holds are looked at: each is fetched again when due
 /// (`[verify] crl_refresh_secs`, `crl_refresh_before_secs`).
 pub const CRL_CHECK_EVERY: Duration = Duration::from_secs(30);
@@ -166,6 +165,7 @@ pub async fn watch_crls(
     }
 }
 
+/// Checks the roots' file every `every` and reloads it when it changed, until shutdown.
 pub async fn watch_anchors(anchors: Arc<Anchors>, every: Duration, shutdown: CancellationToken) {
     loop {
         tokio::select! {

@@ -146,8 +146,8 @@ mod tests {
         assert_eq!(
             c.path,
             Err(CertError::NoIssuer {
-                subject: "CN=SHAKEN 1234, O=callsign dev, C=US".into(),
-                issuer: "CN=callsign dev STI intermediate, O=callsign dev, C=US".into(),
+                subject: "serialNumber=1234, CN=SHAKEN 1234, O=callsign dev, C=US".into(),
+                issuer: "CN=callsign dev SHAKEN intermediate, O=callsign dev, C=US".into(),
             })
         );
     }

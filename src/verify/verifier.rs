@@ -442,9 +442,9 @@ mod tests {
     use crate::certs::dev::tests::{NOW, pki};
     use crate::certs::{build_path, dev, load_chain_pem};
 
-    const LEAF: &str = "CN=SHAKEN 1234, O=callsign dev, C=US";
-    const ROOT: &str = "CN=callsign dev STI root, O=callsign dev, C=US";
-    const INTERMEDIATE: &str = "CN=callsign dev STI intermediate, O=callsign dev, C=US";
+    const LEAF: &str = "serialNumber=1234, CN=SHAKEN 1234, O=callsign dev, C=US";
+    const ROOT: &str = "CN=callsign dev SHAKEN root, O=callsign dev, C=US";
+    const INTERMEDIATE: &str = "CN=callsign dev SHAKEN intermediate, O=callsign dev, C=US";
     /// Where the dev certificates' CRL is: plain http, which the default policy refuses
     /// before connecting.
     const CRL: &str = "http://127.0.0.1:8080/certs/sti-pa.crl";

@@ -24,7 +24,7 @@ pub enum CertsCommand {
         crl_url: String,
     },
     /// Check certificates or chains (PEM or DER, leaf first) against the STI profile
-    /// (ATIS-1000080, RFC 8226). Exits non-zero on any violation.
+    /// (ATIS-1000080 v005, RFC 8226, US SHAKEN CP). Exits non-zero on any violation.
     Check {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -71,11 +71,7 @@ fn check(files: &[PathBuf], json: bool, now: i64) -> Result<()> {
     }
     let clean = reports.iter().all(|(_, r)| r.is_clean());
     if json {
-        let list: Vec<_> = reports
-            .iter()
-            .map(|(file, report)| serde_json::json!({"file": file, "report": report}))
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        println!("{}", serde_json::to_string_pretty(&json_reports(&reports))?);
     } else {
         for (file, report) in &reports {
             print!("{}", render_chain_report(file, report));
@@ -85,6 +81,14 @@ fn check(files: &[PathBuf], json: bool, now: i64) -> Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// `[{"file": ..., "report": ChainReport}, ...]`.
+fn json_reports(reports: &[(String, callsign::certs::ChainReport)]) -> serde_json::Value {
+    reports
+        .iter()
+        .map(|(file, report)| serde_json::json!({"file": file, "report": report}))
+        .collect()
 }
 
 fn render_chain_report(file: &str, report: &callsign::certs::ChainReport) -> String {
@@ -136,5 +140,79 @@ fn tn_auth_entry(e: &callsign::certs::TnAuthEntry) -> String {
         TnAuthEntry::Spc(s) => format!("SPC {s}"),
         TnAuthEntry::Tn(t) => format!("TN {t}"),
         TnAuthEntry::Range { start, count } => format!("range {start} (+{count})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use callsign::certs::{CertReport, CertRole, ChainReport, PROFILE_RULES, Violation};
+
+    use super::*;
+
+    fn report() -> ChainReport {
+        let violation = |rule: &'static str, detail: &str| Violation {
+            rule,
+            detail: detail.into(),
+        };
+        ChainReport {
+            certificates: vec![CertReport {
+                index: 0,
+                role: CertRole::Leaf,
+                subject: "CN=SHAKEN 709J, O=Carrier, C=US".into(),
+                issuer: "CN=SHAKEN CA, O=STI-CA, C=US".into(),
+                serial: "4a53".into(),
+                not_before: 1,
+                not_after: 2,
+                tn_auth_list: Some(vec![callsign::certs::TnAuthEntry::Spc("709J".into())]),
+                crl_urls: vec!["https://sti-pa.example/crl".into()],
+                violations: vec![
+                    violation(
+                        "crl-distribution-points",
+                        "the DistributionPoint has no cRLIssuer",
+                    ),
+                    violation("tn-auth-list-tagging", "IMPLICIT"),
+                ],
+            }],
+            chain_violations: vec![violation("chain-order", "out of order")],
+        }
+    }
+
+    #[test]
+    fn text_names_each_violation_by_its_rule() {
+        let text = render_chain_report("chain.pem", &report());
+        for line in [
+            "  certificate 0 (Leaf): CN=SHAKEN 709J, O=Carrier, C=US",
+            "    TNAuthList: SPC 709J",
+            "    CRL: https://sti-pa.example/crl",
+            "    VIOLATION crl-distribution-points: the DistributionPoint has no cRLIssuer",
+            "    VIOLATION tn-auth-list-tagging: IMPLICIT",
+            "  chain VIOLATION chain-order: out of order",
+            "  result: 3 violation(s)",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line:?} missing from\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_carries_the_rule_names() {
+        let json = json_reports(&[("chain.pem".into(), report())]);
+        let certificate = &json[0]["report"]["certificates"][0];
+        assert_eq!(json[0]["file"], "chain.pem");
+        assert_eq!(certificate["role"], "leaf");
+        assert_eq!(certificate["violations"][1]["rule"], "tn-auth-list-tagging");
+        assert_eq!(
+            json[0]["report"]["chain_violations"][0]["rule"],
+            "chain-order"
+        );
+        for rule in [
+            "crl-distribution-points",
+            "tn-auth-list-tagging",
+            "chain-order",
+        ] {
+            assert!(PROFILE_RULES.contains(&rule), "{rule}");
+        }
     }
 }

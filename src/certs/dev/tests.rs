@@ -46,7 +46,10 @@ fn leaf_passes_check_signing_pair() {
         vec![pki.leaf_der.clone(), pki.intermediate_der.clone()]
     );
     let info = check_signing_pair(&key, &chain, NOW).unwrap();
-    assert_eq!(info.subject, "CN=SHAKEN 1234, O=callsign dev, C=US");
+    assert_eq!(
+        info.subject,
+        "serialNumber=1234, CN=SHAKEN 1234, O=callsign dev, C=US"
+    );
     assert_eq!(info.spc.as_deref(), Some(SPC));
     assert_eq!(info.public_key_sec1, key.public_key_sec1());
     assert_eq!(info.not_before, NOW - 3600);
@@ -301,7 +304,7 @@ fn crl_url_prefix_sets_both_distribution_points() {
 
 #[test]
 fn spc_is_validated() {
-    for bad in ["", "12 4", "12,4", "é", &"1".repeat(65)] {
+    for bad in ["", "12 4", "12,4", "é", "12ab", &"1".repeat(65)] {
         assert_eq!(
             generate(bad, NOW).map(|_| ()),
             Err(CertError::InvalidSpc(bad.to_string()))

@@ -4,9 +4,9 @@ use super::*;
 use crate::certs::dev::tests::{NOW, pki};
 use crate::certs::{dev, load_chain_pem};
 
-const LEAF: &str = "CN=SHAKEN 1234, O=callsign dev, C=US";
-const INTERMEDIATE: &str = "CN=callsign dev STI intermediate, O=callsign dev, C=US";
-const ROOT: &str = "CN=callsign dev STI root, O=callsign dev, C=US";
+const LEAF: &str = "serialNumber=1234, CN=SHAKEN 1234, O=callsign dev, C=US";
+const INTERMEDIATE: &str = "CN=callsign dev SHAKEN intermediate, O=callsign dev, C=US";
+const ROOT: &str = "CN=callsign dev SHAKEN root, O=callsign dev, C=US";
 
 fn anchors_of(pem: &str) -> TrustAnchors {
     TrustAnchors::from_pem(pem).unwrap()
