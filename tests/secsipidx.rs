@@ -49,6 +49,7 @@ fn secsipidx_tokens_pass_callsign_verify() {
     let dir = tempfile::tempdir().unwrap();
     let key = write(dir.path(), "leaf.key", &server.pki.leaf_key_pem);
     let root = write(dir.path(), "root.pem", &server.pki.root_pem);
+    let signers = write(dir.path(), "sti-pa-crl.pem", &server.pki.crl_signer_pem);
     let x5u = server.url("/chain.pem");
 
     let o = run(
@@ -84,6 +85,8 @@ fn secsipidx_tokens_pass_callsign_verify() {
             identity,
             "--trust-anchors",
             &root,
+            "--crl-signers",
+            &signers,
             "--allow-http",
             "--allow-loopback",
             "--crl",

@@ -162,12 +162,18 @@ async fn a_key_inside_the_token_signs_calls_that_verify() {
         assert!(identity.contains(&format!(";info=<{x5u}>")), "{identity}");
         let root = dir.path().join("root.pem");
         std::fs::write(&root, &pki_server.pki.root_pem).unwrap();
+        let signers = dir.path().join("sti-pa-crl.pem");
+        std::fs::write(&signers, &pki_server.pki.crl_signer_pem).unwrap();
         let o = callsign(&[
             "verify",
             "--identity",
             &identity,
             "--trust-anchors",
             root.to_str().unwrap(),
+            "--crl-signers",
+            signers.to_str().unwrap(),
+            "--crl",
+            "require",
             "--allow-http",
             "--allow-loopback",
             "--orig",

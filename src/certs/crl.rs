@@ -381,6 +381,120 @@ mod tests {
         );
     }
 
+    /// A CRL (unsigned: parsing does not look at the signature) with these CRL
+    /// extensions and one entry with these entry extensions; each extension is
+    /// (OID, critical, value DER).
+    fn crafted_crl(
+        crl_exts: &[(&[u64], bool, Vec<u8>)],
+        entry_exts: &[(&[u64], bool, Vec<u8>)],
+    ) -> Vec<u8> {
+        use yasna::models::{ObjectIdentifier, UTCTime};
+        let ext = |w: yasna::DERWriter<'_>, exts: &[(&[u64], bool, Vec<u8>)]| {
+            w.write_sequence(|w| {
+                for (oid, critical, value) in exts {
+                    w.next().write_sequence(|w| {
+                        w.next().write_oid(&ObjectIdentifier::from_slice(oid));
+                        if *critical {
+                            w.next().write_bool(true);
+                        }
+                        w.next().write_bytes(value);
+                    });
+                }
+            });
+        };
+        let at = UTCTime::from_datetime(time::OffsetDateTime::from_unix_timestamp(NOW).unwrap());
+        let name = X509Certificate::from_der(&pki().crl_signer_der)
+            .unwrap()
+            .1
+            .subject()
+            .as_raw()
+            .to_vec();
+        let alg = |w: yasna::DERWriter<'_>| {
+            w.write_sequence(|w| {
+                w.next()
+                    .write_oid(&ObjectIdentifier::from_slice(&[1, 2, 840, 10045, 4, 3, 2]))
+            })
+        };
+        yasna::construct_der(|w| {
+            w.write_sequence(|w| {
+                w.next().write_sequence(|w| {
+                    w.next().write_u8(1);
+                    alg(w.next());
+                    w.next().write_der(&name);
+                    w.next().write_utctime(&at);
+                    w.next().write_utctime(&at);
+                    w.next().write_sequence(|w| {
+                        w.next().write_sequence(|w| {
+                            w.next().write_u8(7);
+                            w.next().write_utctime(&at);
+                            if !entry_exts.is_empty() {
+                                ext(w.next(), entry_exts);
+                            }
+                        });
+                    });
+                    if !crl_exts.is_empty() {
+                        w.next()
+                            .write_tagged(yasna::Tag::context(0), |w| ext(w, crl_exts));
+                    }
+                });
+                alg(w.next());
+                w.next().write_bitvec_bytes(&[0x30, 0x00], 16);
+            });
+        })
+    }
+
+    #[test]
+    fn extensions_a_crl_may_not_carry_make_it_unusable() {
+        let issuer_names = yasna::construct_der(|w| {
+            w.write_sequence(|w| {
+                w.next().write_tagged(yasna::Tag::context(4), |w| {
+                    w.write_der(&issuer_of(&pki().leaf_der))
+                })
+            })
+        });
+        // A certificateIssuer entry on a CRL that does not say it is indirect.
+        assert_eq!(
+            Crl::parse(&crafted_crl(
+                &[],
+                &[(&[2, 5, 29, 29], true, issuer_names.clone())]
+            )),
+            Err(CertError::CrlEntryIssuerNotIndirect)
+        );
+        // A critical CRL extension callsign does not know (deltaCRLIndicator).
+        assert_eq!(
+            Crl::parse(&crafted_crl(&[(&[2, 5, 29, 27], true, vec![2, 1, 1])], &[])),
+            Err(CertError::CrlCriticalExtension("2.5.29.27".into()))
+        );
+        // A critical entry extension callsign does not know; a non-critical one is fine.
+        assert_eq!(
+            Crl::parse(&crafted_crl(&[], &[(&[1, 2, 3], true, vec![5, 0])])),
+            Err(CertError::CrlCriticalExtension("1.2.3".into()))
+        );
+        assert!(Crl::parse(&crafted_crl(&[], &[(&[1, 2, 3], false, vec![5, 0])])).is_ok());
+        // An indirect CRL whose certificateIssuer is not GeneralNames.
+        let idp = yasna::construct_der(|w| {
+            w.write_sequence(|w| {
+                w.next()
+                    .write_tagged_implicit(yasna::Tag::context(4), |w| w.write_bool(true))
+            })
+        });
+        let indirect = [(&[2u64, 5, 29, 28][..], true, idp)];
+        assert_eq!(
+            Crl::parse(&crafted_crl(
+                &indirect,
+                &[(&[2, 5, 29, 29], true, vec![4, 1, 0])]
+            )),
+            Err(CertError::CrlBadCertificateIssuer)
+        );
+        let crl = Crl::parse(&crafted_crl(
+            &indirect,
+            &[(&[2, 5, 29, 29], true, issuer_names)],
+        ));
+        let crl = crl.unwrap();
+        assert!(crl.indirect);
+        assert!(crl.is_revoked(&issuer_of(&pki().leaf_der), &[7]));
+    }
+
     #[test]
     fn garbage_is_an_error() {
         assert_eq!(Crl::parse(b""), Err(CertError::CrlParse(x509_empty())));
