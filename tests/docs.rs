@@ -231,6 +231,51 @@ fn every_link_between_the_pages_leads_to_a_file() {
     assert!(checked >= 10, "only {checked} links checked");
 }
 
+/// The README's conformance table names, for each rule, the tests that prove it as
+/// `file::test`: each file exists and defines that test, so the table cannot point at
+/// a test that was renamed or removed.
+#[test]
+fn the_conformance_table_names_tests_that_exist() {
+    let readme = read("README.md");
+    let start = readme
+        .find("\n## Conformance\n")
+        .expect("README has a Conformance section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    let mut checked = 0;
+    let mut rows = 0;
+    for row in section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| rule"))
+    {
+        rows += 1;
+        let proved_by = row
+            .trim_end_matches('|')
+            .rsplit('|')
+            .next()
+            .unwrap_or_default();
+        let mut named = 0;
+        for cell in proved_by.split('`').skip(1).step_by(2) {
+            let Some((file, test)) = cell.split_once("::") else {
+                panic!("{cell:?} in {row:?} is not file::test");
+            };
+            let source = std::fs::read_to_string(Path::new(ROOT).join(file))
+                .unwrap_or_else(|e| panic!("{file} (conformance table): {e}"));
+            assert!(
+                source.contains(&format!("fn {test}(")),
+                "{file} defines no test {test} (conformance table)"
+            );
+            named += 1;
+        }
+        assert!(named > 0, "a conformance row proves nothing: {row}");
+        checked += named;
+    }
+    assert!(
+        rows >= 15 && checked >= rows,
+        "{rows} rows, {checked} tests"
+    );
+}
+
 /// The pages the scenario tests below run: every page with a block to run.
 const RUN: &[&str] = &[
     "README.md",
