@@ -217,7 +217,9 @@ async fn metrics(State(s): State<HttpState>) -> Response {
             .collect(),
         None => Vec::new(),
     };
-    (s.metrics).certificates_expire(&identities, crate::clock::now_unix());
+    let now = crate::clock::now_unix();
+    (s.metrics).certificates_expire(&identities, now);
+    (s.metrics).trust_list_age(now);
     (
         [(
             header::CONTENT_TYPE,

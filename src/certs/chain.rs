@@ -148,6 +148,19 @@ pub(crate) fn check_issuer_signature(
         .map_err(|_| CertError::BadSignature)
 }
 
+/// `der` as a PEM block with this label, in 64-character lines.
+pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    pem
+}
+
 /// Parses exactly one DER certificate.
 pub(crate) fn parse(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
     let (rest, cert) =

@@ -15,6 +15,7 @@ use rcgen::{
 use ring::rand::{SecureRandom as _, SystemRandom};
 use time::{Duration, OffsetDateTime};
 
+use super::chain::pem_encode;
 use super::{CertError, tnauthlist};
 
 const ORGANIZATION: &str = "callsign dev";
@@ -219,18 +220,6 @@ fn key_id(public_key: &[u8]) -> KeyIdMethod {
 
 fn subject_der(der: &[u8]) -> Result<Vec<u8>, CertError> {
     Ok(super::chain::parse(der)?.subject().as_raw().to_vec())
-}
-
-fn pem_encode(label: &str, der: &[u8]) -> String {
-    use base64::Engine as _;
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str(&format!("-----END {label}-----\n"));
-    pem
 }
 
 /// A SHAKEN leaf for `spc` over a public key held elsewhere (an HSM's), issued by the

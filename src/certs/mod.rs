@@ -11,6 +11,7 @@ mod profile;
 mod signing;
 pub mod tnauthlist;
 
+pub(crate) use chain::pem_encode;
 pub use chain::{
     CertInfo, TnAuthListResult, cert_facts, cert_info, check_signing_leaf, check_signing_pair,
     load_chain_pem, verify_issued_by,
@@ -18,7 +19,7 @@ pub use chain::{
 pub use crl::{Crl, CrlSigner, name_text};
 pub use dev::DevPki;
 pub use key::SigningKey;
-pub use path::{CertPath, CrlPoint, PathCert, TrustAnchors, build_path};
+pub use path::{CertPath, CrlPoint, PathCert, TrustAnchors, build_path, check_root};
 pub use profile::{
     CertReport, CertRole, ChainReport, RULES as PROFILE_RULES, Violation, check_chain,
 };
@@ -111,6 +112,24 @@ pub enum CertError {
     PathCertNotYetValid { subject: String, not_before: i64 },
     #[error("certificate {0} is revoked")]
     Revoked(String),
+
+    // Roots a trust list adds ([`check_root`]).
+    #[error("{subject} is not a root: its issuer is {issuer}")]
+    RootNotSelfSigned { subject: String, issuer: String },
+    #[error("{subject}: its own signature does not verify with its key")]
+    RootBadSignature { subject: String },
+    #[error("{subject} is not a CA (no basicConstraints with cA TRUE)")]
+    RootNotACa { subject: String },
+    #[error(
+        "{subject} is not valid now: valid from {} to {}",
+        crate::clock::rfc3339(*not_before),
+        crate::clock::rfc3339(*not_after)
+    )]
+    RootNotValid {
+        subject: String,
+        not_before: i64,
+        not_after: i64,
+    },
 
     // CRLs (RFC 5280 section 5).
     #[error("CRL: no X509 CRL block in PEM")]

@@ -65,6 +65,43 @@ impl TrustAnchors {
     }
 }
 
+/// Checks that `der` may become a trust anchor taken from a list (the STI-PA's list of
+/// approved STI-CA roots): a self-signed CA, that is, subject and issuer the same name,
+/// its signature verifying with its own key, basicConstraints with cA TRUE, and valid
+/// at `now`. Returns its RFC 4514 subject.
+pub fn check_root(der: &[u8], now: i64) -> Result<String, CertError> {
+    let cert = parse(der)?;
+    let subject = rfc4514(cert.subject());
+    if cert.subject().as_raw() != cert.issuer().as_raw() {
+        let issuer = rfc4514(cert.issuer());
+        return Err(CertError::RootNotSelfSigned { subject, issuer });
+    }
+    match check_issuer_signature(&cert, &cert.public_key().subject_public_key.data) {
+        Ok(()) => {}
+        Err(CertError::BadSignature) => return Err(CertError::RootBadSignature { subject }),
+        Err(e) => return Err(e),
+    }
+    let constraints = cert
+        .basic_constraints()
+        .map_err(CertError::CertificateParse)?;
+    if !constraints.is_some_and(|c| c.value.ca) {
+        return Err(CertError::RootNotACa { subject });
+    }
+    let validity = cert.validity();
+    let (not_before, not_after) = (
+        validity.not_before.timestamp(),
+        validity.not_after.timestamp(),
+    );
+    if !(not_before..=not_after).contains(&now) {
+        return Err(CertError::RootNotValid {
+            subject,
+            not_before,
+            not_after,
+        });
+    }
+    Ok(subject)
+}
+
 /// One certificate on a built path, with what the per-call checks need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathCert {

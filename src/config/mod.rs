@@ -20,7 +20,7 @@ use crate::proxy::{Fallback, Feedback, IdentityPolicy, OnFailure, Role, Transpor
 use crate::store::Durability;
 use crate::tn::Numbering;
 use crate::trust::Sid;
-use crate::verify::CrlMode;
+use crate::verify::{CrlMode, TrustListSource};
 
 pub use postgres::PostgresConfig;
 pub use validate::ConfigError;
@@ -301,8 +301,22 @@ const ORIGID_NAMESPACE: Uuid = Uuid::from_u128(0x5b1c_a7e2_3f0d_4e7b_9a55_1d2c_8
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyConfig {
-    /// PEM bundle of the trusted STI roots.
-    pub trust_anchors: PathBuf,
+    /// PEM bundle of trusted STI roots. Optional when `trust_list` is set; the roots
+    /// trusted are those of both.
+    #[serde(default)]
+    pub trust_anchors: Option<PathBuf>,
+    /// The STI-PA's list of approved STI-CA roots: an https URL (plain http only with
+    /// `development = true`) or a file, read at start, every `trust_list_refresh_secs`
+    /// and on SIGHUP.
+    #[serde(default)]
+    pub trust_list: Option<String>,
+    /// How often the trust list is fetched (or its file read) again; at least 60.
+    #[serde(default = "default_trust_list_refresh_secs")]
+    pub trust_list_refresh_secs: u64,
+    /// Where the last good trust list is kept, so that a start without the network
+    /// still has it (none: not kept).
+    #[serde(default)]
+    pub trust_list_cache: Option<PathBuf>,
     #[serde(default = "default_freshness_secs")]
     pub freshness_secs: i64,
     #[serde(default)]
@@ -360,11 +374,18 @@ fn default_crl_refresh_secs() -> u64 {
     3600
 }
 
+fn default_trust_list_refresh_secs() -> u64 {
+    3600
+}
+
 impl VerifyConfig {
     /// The defaults, with these trust anchors.
     pub fn with_anchors(trust_anchors: PathBuf) -> VerifyConfig {
         VerifyConfig {
-            trust_anchors,
+            trust_anchors: Some(trust_anchors),
+            trust_list: None,
+            trust_list_refresh_secs: default_trust_list_refresh_secs(),
+            trust_list_cache: None,
             freshness_secs: default_freshness_secs(),
             on_failure: OnFailure::default(),
             feedback: Feedback::default(),
@@ -493,13 +514,23 @@ impl Config {
     }
 
     fn resolve_paths(&mut self, base: &Path) {
-        let (verify, crl_signers, crl_cache_dir) = match self.verify.as_mut() {
-            Some(v) => (
-                Some(&mut v.trust_anchors),
-                v.crl_signers.as_mut(),
-                v.crl_cache_dir.as_mut(),
-            ),
-            None => (None, None, None),
+        let (verify, crl_signers, crl_cache_dir, list_cache) = match self.verify.as_mut() {
+            Some(v) => {
+                // A trust list that is a file, not a URL.
+                if let Some(list) = v.trust_list.as_mut()
+                    && !TrustListSource::is_url(list)
+                    && Path::new(list.as_str()).is_relative()
+                {
+                    *list = base.join(&*list).to_string_lossy().into_owned();
+                }
+                (
+                    v.trust_anchors.as_mut(),
+                    v.crl_signers.as_mut(),
+                    v.crl_cache_dir.as_mut(),
+                    v.trust_list_cache.as_mut(),
+                )
+            }
+            None => (None, None, None, None),
         };
         // A database URL is not a path.
         let store = (self.trust.store.as_mut()).filter(|p| crate::store::database_url(p).is_none());
@@ -517,6 +548,7 @@ impl Config {
             verify,
             crl_signers,
             crl_cache_dir,
+            list_cache,
         ];
         let required = [&mut self.signing.certificate, &mut self.signing.key];
         let crls = self.signing.crls.iter_mut();

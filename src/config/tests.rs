@@ -46,7 +46,10 @@ fn the_sample_config_signs_from_a_seeded_store() {
 fn the_verifying_example_verifies_its_carrier() {
     let c = Config::load(&shipped()[1].0).unwrap();
     let verify = c.verify.as_ref().expect("[verify]");
-    assert!(verify.trust_anchors.ends_with("certs/dev/root.pem"));
+    let anchors = verify.trust_anchors.as_ref().expect("trust_anchors");
+    assert!(anchors.ends_with("certs/dev/root.pem"));
+    assert_eq!(verify.trust_list, None);
+    assert_eq!(verify.trust_list_refresh_secs, 3600);
     assert_eq!(verify.on_failure, OnFailure::Forward);
     assert_eq!(verify.feedback, Feedback::Response);
     assert_eq!(verify.crl, CrlMode::BestEffort);
@@ -222,6 +225,7 @@ fn validation_names_the_problem() {
             "x5u = \"http://",
             "identity_x5u_base = \"ftp://x/\"\nx5u = \"http://",
             ConfigError::X5u {
+                table: "[signing]",
                 key: "identity_x5u_base",
                 value: "ftp://x/".into(),
                 problem: "must be an https URL",
@@ -462,10 +466,12 @@ fn the_x5u_is_https_without_userinfo_query_or_fragment() {
         all.push((x5u, &line));
         match load_edited(&all) {
             Err(ConfigError::X5u {
+                table,
                 key,
                 value: v,
                 problem,
             }) => {
+                assert_eq!(table, "[signing]");
                 assert_eq!((key, v.as_str()), ("x5u", value));
                 problem
             }
@@ -551,4 +557,83 @@ fn trunks_may_not_share_source_addresses() {
         message.contains("127.0.0.0/24") && message.contains("[[trunk]]"),
         "{message}"
     );
+}
+
+/// The verifying example with each `(from, to)` replaced, loaded from a file in a
+/// temporary directory (which relative paths resolve against).
+fn load_verify_edited(edits: &[(&str, &str)]) -> (Result<Config, ConfigError>, tempfile::TempDir) {
+    let (_, text) = &shipped()[1];
+    let mut text = text.clone();
+    for (from, to) in edits {
+        assert!(text.contains(from), "the example has {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let text = text.replace("\"../", &format!("\"{repo}/"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("verify.toml");
+    std::fs::write(&path, text).unwrap();
+    (Config::load(&path), dir)
+}
+
+/// `[verify] trust_list`: a URL held to the x5u's rules (https, plain http only on a
+/// development machine, nothing a fetcher refuses), or a file resolved like every path;
+/// with or without `trust_anchors`, but one of the two.
+#[test]
+fn the_trust_list_is_an_https_url_or_a_file_beside_or_instead_of_the_anchors() {
+    let anchors = "trust_anchors = \"../certs/dev/root.pem\"";
+    let with_list = |value: &str| format!("{anchors}\ntrust_list = \"{value}\"");
+    let list_only = |value: &str| format!("trust_list = \"{value}\"");
+    let https = "https://lists.example.net/sti-ca-list.json";
+
+    let (c, _) = load_verify_edited(&[(anchors, &with_list(https))]);
+    let v = c.unwrap().verify.unwrap();
+    assert_eq!(v.trust_list.as_deref(), Some(https));
+    assert!(v.trust_anchors.is_some());
+    let (c, dir) = load_verify_edited(&[(anchors, &list_only("lists/sti-ca.pem"))]);
+    let v = c.unwrap().verify.unwrap();
+    assert_eq!(v.trust_anchors, None);
+    let file = dir.path().join("lists/sti-ca.pem");
+    assert_eq!(v.trust_list.as_deref(), Some(file.to_str().unwrap()));
+
+    let refused = |edits: &[(&str, &str)]| match load_verify_edited(edits).0 {
+        Err(ConfigError::X5u {
+            table,
+            key,
+            problem,
+            ..
+        }) => {
+            assert_eq!((table, key), ("[verify]", "trust_list"));
+            problem
+        }
+        other => panic!("{other:?}"),
+    };
+    let plain = list_only("http://127.0.0.1:8080/sti-ca-list.json");
+    assert!(load_verify_edited(&[(anchors, &plain)]).0.is_ok());
+    let https_x5u = (
+        "x5u = \"http://127.0.0.1:8082/certs/chain.pem\"",
+        "x5u = \"https://certs.example.net/chain.pem\"",
+    );
+    let problem = refused(&[NOT_DEVELOPMENT, https_x5u, (anchors, &plain)]);
+    assert!(problem.contains("development = true"), "{problem}");
+    for (value, says) in [
+        ("https://u:p@lists.example.net/l.json", "userinfo"),
+        ("https://lists.example.net/l.json?token=1", "query"),
+        ("https://lists.example.net/l.json#x", "fragment"),
+        ("ftp://lists.example.net/l.json", "https"),
+    ] {
+        assert!(
+            refused(&[(anchors, &list_only(value))]).contains(says),
+            "{value}"
+        );
+    }
+
+    let (neither, _) = load_verify_edited(&[(anchors, "")]);
+    assert_eq!(neither.unwrap_err(), ConfigError::NoTrustAnchors);
+    let every = |secs: u64| format!("{}\ntrust_list_refresh_secs = {secs}", with_list(https));
+    let (fast, _) = load_verify_edited(&[(anchors, &every(59))]);
+    let fast = fast.unwrap_err();
+    assert_eq!(fast, ConfigError::TrustListRefresh(59));
+    assert!(fast.to_string().contains("at least 60"), "{fast}");
+    assert!(load_verify_edited(&[(anchors, &every(60))]).0.is_ok());
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use super::Config;
 use crate::proxy::Role;
 use crate::trust::Sid;
+use crate::verify::TrustListSource;
 
 /// Whether two address ranges share an address.
 fn overlap(a: &ipnet::IpNet, b: &ipnet::IpNet) -> bool {
@@ -56,8 +57,9 @@ pub enum ConfigError {
     DigestRealm(String),
     #[error("[sip] `max_message_size` must be within 1024..=65535, got {0}")]
     MessageSize(usize),
-    #[error("[signing] `{key}` = {value:?}: {problem}")]
+    #[error("{table} `{key}` = {value:?}: {problem}")]
     X5u {
+        table: &'static str,
         key: &'static str,
         value: String,
         problem: &'static str,
@@ -128,17 +130,38 @@ pub enum ConfigError {
         min = MIN_CRL_REFRESH_SECS
     )]
     CrlRefresh(u64),
+    #[error(
+        "[verify] needs trusted roots: set `trust_anchors` (a PEM file), `trust_list` (the STI-PA's list of approved STI-CA roots, a URL or a file), or both"
+    )]
+    NoTrustAnchors,
+    #[error(
+        "[verify] `trust_list_refresh_secs` must be at least {min} (the list is fetched again that often), got {0}",
+        min = MIN_TRUST_LIST_REFRESH_SECS
+    )]
+    TrustListRefresh(u64),
 }
 
 /// The shortest `[verify] crl_refresh_secs`: CRLs are published daily or so, and their
 /// publishers should not be polled harder than this.
 const MIN_CRL_REFRESH_SECS: u64 = 60;
 
-/// An x5u verifiers will fetch (ATIS-1000074, RFC 8224 section 7.2): `https`, a host,
-/// and no userinfo, query or fragment. Plain `http` only on a development machine.
-fn check_x5u(key: &'static str, value: &str, development: bool) -> Result<(), ConfigError> {
+/// The shortest `[verify] trust_list_refresh_secs`: the STI-PA changes its list a few
+/// times a year, and whoever publishes it should not be polled harder than this.
+const MIN_TRUST_LIST_REFRESH_SECS: u64 = 60;
+
+/// A URL certificates are fetched from: an x5u verifiers will fetch (ATIS-1000074, RFC
+/// 8224 section 7.2), or the trust list callsign fetches. `https`, a host, and no
+/// userinfo, query or fragment. Plain `http` only on a development machine. `table` and
+/// `key` name the setting.
+fn check_x5u(
+    table: &'static str,
+    key: &'static str,
+    value: &str,
+    development: bool,
+) -> Result<(), ConfigError> {
     let refuse = |problem| {
         Err(ConfigError::X5u {
+            table,
             key,
             value: value.to_owned(),
             problem,
@@ -152,7 +175,7 @@ fn check_x5u(key: &'static str, value: &str, development: bool) -> Result<(), Co
         "http" if development => {}
         "http" => {
             return refuse(
-                "plain http: verifiers fetch certificates over https (a development machine \
+                "plain http: certificates are fetched over https (a development machine \
                  says `development = true` at the top of the config)",
             );
         }
@@ -177,9 +200,9 @@ impl Config {
     /// Checks what the types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_sip()?;
-        check_x5u("x5u", &self.signing.x5u, self.development)?;
+        check_x5u("[signing]", "x5u", &self.signing.x5u, self.development)?;
         if let Some(base) = &self.signing.identity_x5u_base {
-            check_x5u("identity_x5u_base", base, self.development)?;
+            check_x5u("[signing]", "identity_x5u_base", base, self.development)?;
         }
         let store = self.trust.store.is_some() || self.trust.postgres.is_some();
         match (&self.trust.file, store) {
@@ -195,12 +218,29 @@ impl Config {
         }
         self.validate_api()?;
         self.validate_trunks()?;
-        if let Some(v) = &self.verify
-            && v.crl_refresh_secs < MIN_CRL_REFRESH_SECS
-        {
+        self.validate_verify()?;
+        self.validate_exposure()
+    }
+
+    fn validate_verify(&self) -> Result<(), ConfigError> {
+        let Some(v) = &self.verify else {
+            return Ok(());
+        };
+        if v.crl_refresh_secs < MIN_CRL_REFRESH_SECS {
             return Err(ConfigError::CrlRefresh(v.crl_refresh_secs));
         }
-        self.validate_exposure()
+        if v.trust_anchors.is_none() && v.trust_list.is_none() {
+            return Err(ConfigError::NoTrustAnchors);
+        }
+        if let Some(list) = &v.trust_list
+            && TrustListSource::is_url(list)
+        {
+            check_x5u("[verify]", "trust_list", list, self.development)?;
+        }
+        if v.trust_list_refresh_secs < MIN_TRUST_LIST_REFRESH_SECS {
+            return Err(ConfigError::TrustListRefresh(v.trust_list_refresh_secs));
+        }
+        Ok(())
     }
 
     /// Listening beyond loopback with what is only for development (the public dev key,

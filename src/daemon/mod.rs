@@ -1,9 +1,10 @@
 //! The composition root of `callsign serve`: the only module that knows every other. It
 //! turns the config into each layer's settings ([`settings`]), loads and checks the
-//! signing material ([`signing`]), opens the trust data ([`trust`]), wires the proxy, the
-//! verifier, the HTTP routes and the Trust Hub service together, and runs them until
-//! shutdown.
+//! signing material ([`signing`]), opens the trust data ([`trust`]) and the verifier's
+//! trusted roots ([`anchors`]), wires the proxy, the verifier, the HTTP routes and the
+//! Trust Hub service together, and runs them until shutdown.
 
+pub mod anchors;
 pub mod notify;
 pub mod settings;
 pub mod signing;
@@ -61,6 +62,14 @@ pub enum ServeError {
     Read { path: PathBuf, source: io::Error },
     #[error("verification: {0}")]
     Verify(#[from] VerifyError),
+    #[error(
+        "[verify] trust_list {list}: {error}; with no trust_anchors file, there are no roots to start with ({cache})"
+    )]
+    NoTrustList {
+        list: String,
+        error: Box<crate::verify::TrustListError>,
+        cache: String,
+    },
     #[error("signing identity {sid}: {error}")]
     Identity {
         sid: crate::trust::Sid,
@@ -379,10 +388,18 @@ async fn serve(
             udp.push(Arc::new(reuse_port_udp(addr)?));
         }
     }
-    let verifier = match &config.verify {
+    let (verifier, anchors) = match &config.verify {
         Some(v) => {
             let mut verify_settings = settings::verifier(v)?;
             verify_settings.unchecked = metrics.crl_unchecked.clone();
+            // The roots of the file and of the STI-PA's list, fetched now.
+            let list = settings::trust_list(&config)
+                .map(crate::verify::TrustList::new)
+                .transpose()?;
+            let file = v.trust_anchors.clone();
+            let now = clock::now_unix();
+            let held = anchors::initial(file.as_deref(), list.as_ref(), &metrics, now).await?;
+            verify_settings.trust_anchors_pem = held.pem();
             let verifier = Verifier::new(verify_settings)?;
             let (loaded, skipped) = verifier.load_crl_cache(crate::clock::now_unix());
             if loaded > 0 || !skipped.is_empty() {
@@ -395,29 +412,34 @@ async fn serve(
                 signing::CRL_CHECK_EVERY,
                 shutdown.clone(),
             ));
-            Some(verifier)
-        }
-        None => None,
-    };
-    // The trusted roots follow their file: on SIGHUP, and when it changes.
-    let anchors = verifier
-        .as_ref()
-        .zip(config.verify.as_ref())
-        .map(|(verifier, v)| {
-            Arc::new(signing::Anchors::new(
+            // The trusted roots follow their file (on SIGHUP, and when it changes) and
+            // the trust list (when due, and on SIGHUP).
+            let has_list = list.is_some();
+            let trusted = Arc::new(anchors::Anchors::new(
                 verifier.clone(),
-                v.trust_anchors.clone(),
-            ))
-        });
-    if let Some((anchors, v)) = anchors.as_ref().zip(config.verify.as_ref())
-        && v.trust_anchors_poll_secs > 0
-    {
-        tasks.spawn(signing::watch_anchors(
-            Arc::clone(anchors),
-            Duration::from_secs(v.trust_anchors_poll_secs),
-            shutdown.clone(),
-        ));
-    }
+                file,
+                list,
+                held,
+                Arc::clone(&metrics),
+            ));
+            if v.trust_anchors.is_some() && v.trust_anchors_poll_secs > 0 {
+                tasks.spawn(anchors::watch_anchors(
+                    Arc::clone(&trusted),
+                    Duration::from_secs(v.trust_anchors_poll_secs),
+                    shutdown.clone(),
+                ));
+            }
+            if has_list {
+                tasks.spawn(anchors::watch_trust_list(
+                    Arc::clone(&trusted),
+                    anchors::TRUST_LIST_CHECK_EVERY,
+                    shutdown.clone(),
+                ));
+            }
+            (Some(verifier), Some(trusted))
+        }
+        None => (None, None),
+    };
     let shell = Shell::new(Arc::clone(&core), udp.clone(), verifier, shutdown.clone());
     info!(udp = %shown(udp_addr), tcp = %shown(tcp_addr), trunks = config.trunks.len(), "callsign serving");
 

@@ -17,7 +17,7 @@ use crate::trust::{
 };
 use crate::trusthub::HubSettings;
 use crate::trusthub::callbacks::Retry;
-use crate::verify::{CrlRefresh, FetchPolicy, VerifySettings};
+use crate::verify::{CrlRefresh, FetchPolicy, TrustListSettings, TrustListSource, VerifySettings};
 
 /// The proxy's settings.
 pub fn proxy(config: &Config) -> proxy::Settings {
@@ -75,7 +75,11 @@ fn upstream(u: &UpstreamConfig) -> Upstream {
 /// revocation mode and the fetch policy. `callsign serve` and `callsign verify` both
 /// come through here.
 pub fn verifier(cfg: &VerifyConfig) -> Result<VerifySettings, ServeError> {
-    let mut settings = VerifySettings::new(super::read(&cfg.trust_anchors)?);
+    let anchors = match &cfg.trust_anchors {
+        Some(path) => super::read(path)?,
+        None => String::new(),
+    };
+    let mut settings = VerifySettings::new(anchors);
     settings.freshness_secs = cfg.freshness_secs;
     settings.crl = cfg.crl;
     if let Some(path) = &cfg.crl_signers {
@@ -96,6 +100,26 @@ pub fn verifier(cfg: &VerifyConfig) -> Result<VerifySettings, ServeError> {
         ..FetchPolicy::default()
     };
     Ok(settings)
+}
+
+/// The trust list's settings, when `[verify] trust_list` names one: fetched under the
+/// x5u's address rules, within `fetch_timeout_ms`, over plain http only on a development
+/// machine (the config refuses an http URL anywhere else).
+pub fn trust_list(config: &Config) -> Option<TrustListSettings> {
+    let v = config.verify.as_ref()?;
+    let value = v.trust_list.as_deref()?;
+    Some(TrustListSettings {
+        source: TrustListSource::parse(value),
+        every_secs: i64::try_from(v.trust_list_refresh_secs).unwrap_or(i64::MAX),
+        cache: v.trust_list_cache.clone(),
+        fetch: FetchPolicy {
+            allow_http: config.development,
+            allow_loopback: v.allow_loopback,
+            allow_private: v.allow_private,
+            timeout: Duration::from_millis(v.fetch_timeout_ms),
+            ..FetchPolicy::default()
+        },
+    })
 }
 
 /// The Trust Hub service's settings.

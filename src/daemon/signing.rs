@@ -2,14 +2,13 @@
 //! start-up and again on every rotation (SIGHUP), and the CRL files served beside the
 //! chain.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use tracing::{error, info, warn};
 
-use super::trust::file_stamp;
+use super::anchors::Anchors;
 use super::{ServeError, read, settings};
 use crate::api::ServedCrl;
 use crate::certs::{self, Crl, SigningKey};
@@ -18,7 +17,6 @@ use crate::config::{Config, SigningConfig};
 use crate::metrics::{Metrics, Reload};
 use crate::passport::Signer;
 use crate::proxy::Core;
-use crate::verify::Verifier;
 use tokio_util::sync::CancellationToken;
 
 /// Loads the key and chain and runs [`certs::check_signing`] on them: the key must match
@@ -88,57 +86,6 @@ impl Rotation {
     }
 }
 
-/// The verifier's trusted roots (`[verify] trust_anchors`: a PEM bundle, such as the
-/// STI-PA's list of approved STI-CA roots), kept in step with their file.
-pub struct Anchors {
-    verifier: Verifier,
-    path: PathBuf,
-    /// The file's modification time and length when it was last read.
-    stamp: std::sync::Mutex<Option<(SystemTime, u64)>>,
-}
-
-impl Anchors {
-    /// For roots already read from `path` by `verifier`.
-    pub fn new(verifier: Verifier, path: PathBuf) -> Anchors {
-        let stamp = std::sync::Mutex::new(file_stamp(&path));
-        Anchors {
-            verifier,
-            path,
-            stamp,
-        }
-    }
-
-    /// Reads the file again and swaps its roots in; a file that cannot be read, does not
-    /// parse or holds no root leaves the current roots in place, with an error.
-    pub fn reload(&self) {
-        *self.stamp.lock().unwrap_or_else(|e| e.into_inner()) = file_stamp(&self.path);
-        let path = self.path.display();
-        let pem = match std::fs::read_to_string(&self.path) {
-            Ok(pem) => pem,
-            Err(e) => {
-                error!(%path, error = %e, "trust anchors not reloaded: keeping the current roots");
-                return;
-            }
-        };
-        match self.verifier.replace_anchors(&pem) {
-            Ok(roots) => info!(%path, roots, "trust anchors reloaded"),
-            Err(e) => {
-                error!(%path, error = %e, "trust anchors not reloaded: keeping the current roots");
-            }
-        }
-    }
-
-    /// Reloads when the file changed (its time or length) since it was last read.
-    pub fn reload_if_changed(&self) -> bool {
-        let now = file_stamp(&self.path);
-        let changed = *self.stamp.lock().unwrap_or_else(|e| e.into_inner()) != now;
-        if changed {
-            self.reload();
-        }
-        changed
-    }
-}
-
 /// How often the CRLs the verifier holds are looked at: each is fetched again when due
 /// (`[verify] crl_refresh_secs`, `crl_refresh_before_secs`).
 pub const CRL_CHECK_EVERY: Duration = Duration::from_secs(30);
@@ -162,18 +109,5 @@ pub async fn watch_crls(
             tracing::error!(url = %s.url, error = ?s.error, "CRL is stale: past its nextUpdate and every refresh failed");
         }
         metrics.crls_refreshed(&statuses, now);
-    }
-}
-
-/// Checks the roots' file every `every` and reloads it when it changed, until shutdown.
-pub async fn watch_anchors(anchors: Arc<Anchors>, every: Duration, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.cancelled() => return,
-        }
-        let a = Arc::clone(&anchors);
-        // File reads and parsing stay off the async workers.
-        let _ = tokio::task::spawn_blocking(move || a.reload_if_changed()).await;
     }
 }

@@ -1,4 +1,5 @@
-//! Draining on a virtual clock: how long a drain waits, and what ends it.
+//! On a virtual clock: how long a drain waits and what ends it, and when the trust
+//! anchors' file is read again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,7 +91,7 @@ async fn stop_now_cuts_a_drain_short() {
 /// picked up at the next check, not before; a broken file leaves the roots in place.
 #[tokio::test(start_paused = true)]
 async fn the_trust_anchors_follow_their_file_at_each_check() {
-    use super::signing::{Anchors, watch_anchors};
+    use super::anchors::{Anchors, initial, watch_anchors};
     use crate::verify::{Verifier, VerifySettings};
 
     let now = crate::proxy::testing::NOW_UNIX as i64;
@@ -107,7 +108,15 @@ async fn the_trust_anchors_follow_their_file_at_each_check() {
         roots(&verifier)
     );
 
-    let anchors = Arc::new(Anchors::new(verifier.clone(), file.clone()));
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let held = initial(Some(&file), None, &metrics, now).await.unwrap();
+    let anchors = Arc::new(Anchors::new(
+        verifier.clone(),
+        Some(file.clone()),
+        None,
+        held,
+        metrics,
+    ));
     let stop = tokio_util::sync::CancellationToken::new();
     let watching = tokio::spawn(watch_anchors(
         Arc::clone(&anchors),

@@ -182,6 +182,9 @@ pub async fn reloader(
         };
         if forced {
             rotation.rotate();
+            if let Some(anchors) = &rotation.anchors {
+                anchors.reload_list(clock::now_unix()).await;
+            }
         }
         let loaded = match &source {
             TrustSource::Store(hub) => {

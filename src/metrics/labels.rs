@@ -148,7 +148,7 @@ label! {
 
 label! {
     /// The result of a reload (`callsign_trust_reloads_total{cause}`,
-    /// `callsign_signing_reloads_total{cause}`).
+    /// `callsign_signing_reloads_total{cause}`, `callsign_trust_list_updates_total{cause}`).
     Reload {
         Ok => "ok",
         /// The new data was refused; the current data stays.

@@ -112,6 +112,15 @@ pub struct Metrics {
     pub crl_stale: Family<CrlLabels, Gauge>,
     /// CRL fetches by the background refresh, by result (`ok`, `error`).
     pub crl_refreshes: Family<CauseLabels, Counter>,
+    /// Roots in force from the trust list (`[verify] trust_list`).
+    pub trust_list_roots: Gauge,
+    /// Trust list fetches (or reads of its file), by result (`ok`, `error`).
+    pub trust_list_updates: Family<CauseLabels, Counter>,
+    /// Seconds since the trust list in force was fetched, as of the scrape
+    /// ([`Metrics::trust_list_age`]).
+    pub trust_list_age_seconds: Gauge,
+    /// When the trust list in force was fetched (Unix time; 0 without a trust list).
+    pub trust_list_fetched_at: std::sync::atomic::AtomicI64,
 }
 
 impl Default for Metrics {
@@ -154,6 +163,10 @@ impl Metrics {
             crl_next_update_seconds: Family::default(),
             crl_stale: Family::default(),
             crl_refreshes: Family::default(),
+            trust_list_roots: Gauge::default(),
+            trust_list_updates: Family::default(),
+            trust_list_age_seconds: Gauge::default(),
+            trust_list_fetched_at: std::sync::atomic::AtomicI64::new(0),
             registry: Registry::default(),
         };
         m.build_info.get_or_create(&BUILD).set(1);
@@ -186,6 +199,21 @@ impl Metrics {
             "crl_refreshes",
             "Background CRL fetches, by result",
             m.crl_refreshes.clone(),
+        );
+        registry.register(
+            "trust_list_roots",
+            "Roots in force from the STI-PA trust list ([verify] trust_list)",
+            m.trust_list_roots.clone(),
+        );
+        registry.register(
+            "trust_list_updates",
+            "Trust list fetches (or reads of its file), by result",
+            m.trust_list_updates.clone(),
+        );
+        registry.register(
+            "trust_list_age_seconds",
+            "Seconds since the trust list in force was fetched",
+            m.trust_list_age_seconds.clone(),
         );
         registry.register(
             "calls_signed",
@@ -392,6 +420,27 @@ impl Metrics {
                 count(&self.crl_refreshes, "error");
             }
         }
+    }
+
+    /// Counts a fetch (or read) of the trust list: taken, or refused (the roots in
+    /// force stay).
+    pub fn trust_list_update(&self, result: Reload) {
+        count(&self.trust_list_updates, result.as_str());
+    }
+
+    /// The trust list in force: how many roots it has, and when it was fetched (Unix
+    /// time).
+    pub fn trust_list_held(&self, roots: usize, fetched_at: i64) {
+        self.trust_list_roots
+            .set(i64::try_from(roots).unwrap_or(i64::MAX));
+        (self.trust_list_fetched_at).store(fetched_at, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sets [`Metrics::trust_list_age_seconds`] as of `now` (0 without a trust list).
+    pub fn trust_list_age(&self, now: i64) {
+        let at = (self.trust_list_fetched_at).load(std::sync::atomic::Ordering::Relaxed);
+        let age = if at == 0 { 0 } else { now.saturating_sub(at) };
+        self.trust_list_age_seconds.set(age);
     }
 
     /// The OpenMetrics text exposition.

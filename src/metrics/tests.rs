@@ -58,6 +58,9 @@ fn every_label_counted() -> Metrics {
     );
     m.crl_unchecked.inc();
     m.crls_refreshed(&[crl_status(true), crl_status(false)], 1_000);
+    Reload::ALL.iter().for_each(|&c| m.trust_list_update(c));
+    m.trust_list_held(19, 1_000);
+    m.trust_list_age(1_060);
     m
 }
 
@@ -151,7 +154,7 @@ fn every_metric_and_label_value_is_documented() {
         + Rejected::ALL.len()
         + Discarded::ALL.len()
         + Timeout::ALL.len()
-        + Reload::ALL.len() * 2
+        + Reload::ALL.len() * 3
         + Panic::ALL.len()
         + 2; // crl_refreshes: ok, error
     assert_eq!(checked, expected);
@@ -193,6 +196,31 @@ fn crl_states_are_those_of_the_last_refresh() {
         text.contains("callsign_crl_refreshes_total{cause=\"ok\"} 1"),
         "{text}"
     );
+}
+
+#[test]
+fn the_trust_list_age_is_as_of_the_scrape() {
+    let m = Metrics::new();
+    m.trust_list_age(5_000);
+    let text = m.render();
+    assert!(
+        text.contains("callsign_trust_list_age_seconds 0\n"),
+        "{text}"
+    );
+    assert!(text.contains("callsign_trust_list_roots 0\n"), "{text}");
+    m.trust_list_held(19, 1_000);
+    m.trust_list_update(Reload::Ok);
+    m.trust_list_update(Reload::Error);
+    m.trust_list_age(4_600);
+    let text = m.render();
+    for sample in [
+        "callsign_trust_list_roots 19\n",
+        "callsign_trust_list_age_seconds 3600\n",
+        "callsign_trust_list_updates_total{cause=\"ok\"} 1\n",
+        "callsign_trust_list_updates_total{cause=\"error\"} 1\n",
+    ] {
+        assert!(text.contains(sample), "{sample}{text}");
+    }
 }
 
 #[test]
@@ -282,6 +310,7 @@ fn exported() -> std::collections::BTreeSet<String> {
         .store(1, std::sync::atomic::Ordering::Relaxed);
     m.certificates_expire(&[], 0);
     m.crls_refreshed(&[crl_status(true)], 0);
+    m.trust_list_update(Reload::Ok);
     let names: std::collections::BTreeSet<String> = m
         .render()
         .lines()

@@ -19,6 +19,9 @@
 //! - `fetch` (shell): the HTTP client with that policy, and a cache that fetches each
 //!   URL at most once at a time.
 //! - `steps` (pure): the steps that need no fetching, recorded into a report.
+//! - `trust_list` (shell around pure checks): the STI-PA's list of approved STI-CA
+//!   roots, `[verify] trust_list`: its forms, the checks of every entry, when it is due,
+//!   and its copy on disk.
 //! - `verdict` (pure): [`Verdict`], what all the Identity headers of a request conclude.
 //! - `verifier` (shell): [`Verifier`], which runs the steps with fetching in between.
 
@@ -31,6 +34,7 @@ mod policy;
 mod report;
 mod steps;
 mod token;
+mod trust_list;
 mod verdict;
 mod verifier;
 
@@ -48,6 +52,10 @@ pub use policy::{
 pub use report::{Outcome, Report, Step, StepReport, Verstat};
 pub use token::{
     ReceivedClaims, Token, TokenError, check_attest, check_date, check_freshness, check_numbers,
+};
+pub use trust_list::{
+    EntryProblem, MAX_BYTES as TRUST_LIST_MAX_BYTES, RETRY_SECS as TRUST_LIST_RETRY_SECS, RootList,
+    TrustList, TrustListError, TrustListSettings, TrustListSource, check_list,
 };
 pub use verdict::Verdict;
 pub use verifier::{CrlMode, UnknownCrlMode, Verifier, VerifySettings};

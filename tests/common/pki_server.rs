@@ -1,7 +1,8 @@
 //! A development PKI served over HTTP on 127.0.0.1:0, for the verification tests: the
-//! x5u chain and the STI-PA's indirect CRL at the URLs its certificates name, plus any other path a test
-//! sets (or a status code instead of a body). It runs on its own thread, so synchronous
-//! tests that spawn the binary can use it as well as async ones.
+//! x5u chain and the STI-PA's indirect CRL at the URLs its certificates name, plus any
+//! other path a test sets (or a status code instead of a body), counting the requests
+//! for each path. It runs on its own thread, so synchronous tests that spawn the binary
+//! can use it as well as async ones.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -23,12 +24,15 @@ pub const CRL_PATH: &str = "/sti-pa.crl";
 
 /// Path -> status, body and an optional Cache-Control value.
 type Files = Arc<Mutex<HashMap<String, (StatusCode, Vec<u8>, Option<String>)>>>;
+/// Path -> how many requests asked for it.
+type Hits = Arc<Mutex<HashMap<String, usize>>>;
 
 /// A dev PKI and the server publishing it.
 pub struct PkiServer {
     pub addr: SocketAddr,
     pub pki: DevPki,
     files: Files,
+    hits: Hits,
 }
 
 impl PkiServer {
@@ -40,11 +44,17 @@ impl PkiServer {
         let pki =
             dev::generate_with("1234", &format!("http://{addr}/"), issued_at).expect("dev PKI");
         let files: Files = Arc::default();
-        let server = PkiServer { addr, pki, files };
+        let hits: Hits = Arc::default();
+        let server = PkiServer {
+            addr,
+            pki,
+            files,
+            hits,
+        };
         server.put("/chain.pem", server.pki.chain_pem().into_bytes());
         server.put(CRL_PATH, pem_body(&server.pki.crl_pem));
 
-        let state = Arc::clone(&server.files);
+        let state = (Arc::clone(&server.files), Arc::clone(&server.hits));
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -82,6 +92,11 @@ impl PkiServer {
             path.to_owned(),
             (StatusCode::OK, body, Some(cache_control.to_owned())),
         );
+    }
+
+    /// How many requests asked for `path` so far.
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 
     pub fn leaf_key(&self) -> SigningKey {
@@ -137,8 +152,13 @@ pub fn pem_body(pem: &str) -> Vec<u8> {
         .contents
 }
 
-async fn serve(State(files): State<Files>, uri: Uri) -> axum::response::Response {
+async fn serve(State((files, hits)): State<(Files, Hits)>, uri: Uri) -> axum::response::Response {
     use axum::response::IntoResponse as _;
+    *hits
+        .lock()
+        .unwrap()
+        .entry(uri.path().to_owned())
+        .or_default() += 1;
     let found = files.lock().unwrap().get(uri.path()).cloned();
     match found {
         Some((status, body, Some(cc))) => {

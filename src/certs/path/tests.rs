@@ -317,3 +317,65 @@ fn every_distribution_point_is_kept_in_order() {
         })
     );
 }
+
+/// A self-signed certificate `CN=<cn>`: a CA or not.
+fn self_signed(cn: &str, is_ca: IsCa) -> Vec<u8> {
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    params.is_ca = is_ca;
+    params.self_signed(&key).unwrap().der().to_vec()
+}
+
+#[test]
+fn a_root_from_a_list_is_a_self_signed_ca_valid_now() {
+    let pki = pki();
+    assert_eq!(check_root(&pki.root_der, NOW), Ok(ROOT.to_owned()));
+    let ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    assert_eq!(
+        check_root(&self_signed("Other CA", ca), NOW).as_deref(),
+        Ok("CN=Other CA")
+    );
+
+    // An intermediate: a CA, but issued by the root.
+    assert_eq!(
+        check_root(&pki.intermediate_der, NOW),
+        Err(CertError::RootNotSelfSigned {
+            subject: INTERMEDIATE.into(),
+            issuer: ROOT.into()
+        })
+    );
+    // Self-signed, but an end entity.
+    assert_eq!(
+        check_root(&self_signed("Not a CA", IsCa::ExplicitNoCa), NOW),
+        Err(CertError::RootNotACa {
+            subject: "CN=Not a CA".into()
+        })
+    );
+    // Its names say self-signed, its signature does not verify.
+    let mut forged = pki.root_der.clone();
+    *forged.last_mut().unwrap() ^= 0x01;
+    assert_eq!(
+        check_root(&forged, NOW),
+        Err(CertError::RootBadSignature {
+            subject: ROOT.into()
+        })
+    );
+    // Outside its validity, either way.
+    let root = anchors_of(&pki.root_pem).anchors[0].clone();
+    for at in [root.not_after + 1, root.not_before - 1] {
+        assert_eq!(
+            check_root(&pki.root_der, at),
+            Err(CertError::RootNotValid {
+                subject: ROOT.into(),
+                not_before: root.not_before,
+                not_after: root.not_after,
+            }),
+            "{at}"
+        );
+    }
+    assert!(check_root(b"not DER", NOW).is_err());
+}
