@@ -48,6 +48,7 @@ fn list_at(url: &str, cache: Option<PathBuf>) -> TrustList {
             timeout: Duration::from_millis(300),
             ..FetchPolicy::default()
         },
+        signers: callsign::verify::ListSigners::default(),
     })
     .unwrap()
 }
@@ -429,4 +430,57 @@ async fn a_verifying_server_runs_from_the_list_alone_and_follows_it_on_sighup() 
         matches!(refused, Err(ServeError::NoTrustList { .. })),
         "{refused:?}"
     );
+}
+
+/// The STI-PA's own form: the list as a JWT signed by its list signer
+/// (`[verify] trust_list_signers`), fetched over HTTP; a forged one keeps nothing of
+/// it.
+#[tokio::test]
+async fn a_signed_list_from_the_url_is_taken_from_its_signer_only() {
+    let cas = Cas::new();
+    let header = r#"{"alg":"ES256","typ":"JWT"}"#;
+    let payload =
+        String::from_utf8(json_list(&[&cas.a.pki.root_pem, &cas.b.pki.root_pem])).unwrap();
+    let list = TrustList::new(TrustListSettings {
+        source: TrustListSource::Url(cas.url()),
+        every_secs: HOUR,
+        cache: None,
+        fetch: FetchPolicy {
+            allow_http: true,
+            allow_loopback: true,
+            timeout: Duration::from_millis(300),
+            ..FetchPolicy::default()
+        },
+        // The dev CRL signer stands in for the "STI-PA CA List" certificate.
+        signers: callsign::verify::ListSigners::from_pem(&cas.a.pki.crl_signer_pem).unwrap(),
+    })
+    .unwrap();
+    cas.publish(sign_jws(&cas.a.pki.crl_signer_key_pem, header, &payload).into_bytes());
+    assert_eq!(list.fetch(cas.now).await.unwrap().len(), 2);
+
+    cas.publish(sign_jws(&cas.b.pki.crl_signer_key_pem, header, &payload).into_bytes());
+    assert_eq!(
+        list.fetch(cas.now).await,
+        Err(TrustListError::Jwt(
+            callsign::verify::JwtProblem::BadSignature
+        ))
+    );
+}
+
+/// A compact JWS over JSON `header` and `payload`, ES256 with the PKCS#8 key `key_pem`.
+fn sign_jws(key_pem: &str, header: &str, payload: &str) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let key = callsign::certs::SigningKey::from_pem(key_pem).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng).unwrap();
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = pair.sign(&rng, input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
 }

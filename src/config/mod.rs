@@ -317,6 +317,10 @@ pub struct VerifyConfig {
     /// still has it (none: not kept).
     #[serde(default)]
     pub trust_list_cache: Option<PathBuf>,
+    /// PEM of the certificates trusted to sign the list when it comes signed (the
+    /// STI-PA's `sticaList.jwt`, signed by its "STI-PA CA List" certificate).
+    #[serde(default)]
+    pub trust_list_signers: Option<PathBuf>,
     #[serde(default = "default_freshness_secs")]
     pub freshness_secs: i64,
     #[serde(default)]
@@ -386,6 +390,7 @@ impl VerifyConfig {
             trust_list: None,
             trust_list_refresh_secs: default_trust_list_refresh_secs(),
             trust_list_cache: None,
+            trust_list_signers: None,
             freshness_secs: default_freshness_secs(),
             on_failure: OnFailure::default(),
             feedback: Feedback::default(),
@@ -514,24 +519,26 @@ impl Config {
     }
 
     fn resolve_paths(&mut self, base: &Path) {
-        let (verify, crl_signers, crl_cache_dir, list_cache) = match self.verify.as_mut() {
-            Some(v) => {
-                // A trust list that is a file, not a URL.
-                if let Some(list) = v.trust_list.as_mut()
-                    && !TrustListSource::is_url(list)
-                    && Path::new(list.as_str()).is_relative()
-                {
-                    *list = base.join(&*list).to_string_lossy().into_owned();
+        let (verify, crl_signers, crl_cache_dir, list_cache, list_signers) =
+            match self.verify.as_mut() {
+                Some(v) => {
+                    // A trust list that is a file, not a URL.
+                    if let Some(list) = v.trust_list.as_mut()
+                        && !TrustListSource::is_url(list)
+                        && Path::new(list.as_str()).is_relative()
+                    {
+                        *list = base.join(&*list).to_string_lossy().into_owned();
+                    }
+                    (
+                        v.trust_anchors.as_mut(),
+                        v.crl_signers.as_mut(),
+                        v.crl_cache_dir.as_mut(),
+                        v.trust_list_cache.as_mut(),
+                        v.trust_list_signers.as_mut(),
+                    )
                 }
-                (
-                    v.trust_anchors.as_mut(),
-                    v.crl_signers.as_mut(),
-                    v.crl_cache_dir.as_mut(),
-                    v.trust_list_cache.as_mut(),
-                )
-            }
-            None => (None, None, None, None),
-        };
+                None => (None, None, None, None, None),
+            };
         // A database URL is not a path.
         let store = (self.trust.store.as_mut()).filter(|p| crate::store::database_url(p).is_none());
         let pg = self.trust.postgres.as_mut();
@@ -549,6 +556,7 @@ impl Config {
             crl_signers,
             crl_cache_dir,
             list_cache,
+            list_signers,
         ];
         let required = [&mut self.signing.certificate, &mut self.signing.key];
         let crls = self.signing.crls.iter_mut();

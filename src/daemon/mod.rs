@@ -393,7 +393,7 @@ async fn serve(
             let mut verify_settings = settings::verifier(v)?;
             verify_settings.unchecked = metrics.crl_unchecked.clone();
             // The roots of the file and of the STI-PA's list, fetched now.
-            let list = settings::trust_list(&config)
+            let list = settings::trust_list(&config)?
                 .map(crate::verify::TrustList::new)
                 .transpose()?;
             let file = v.trust_anchors.clone();

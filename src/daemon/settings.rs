@@ -17,7 +17,9 @@ use crate::trust::{
 };
 use crate::trusthub::HubSettings;
 use crate::trusthub::callbacks::Retry;
-use crate::verify::{CrlRefresh, FetchPolicy, TrustListSettings, TrustListSource, VerifySettings};
+use crate::verify::{
+    CrlRefresh, FetchPolicy, ListSigners, TrustListSettings, TrustListSource, VerifySettings,
+};
 
 /// The proxy's settings.
 pub fn proxy(config: &Config) -> proxy::Settings {
@@ -105,10 +107,18 @@ pub fn verifier(cfg: &VerifyConfig) -> Result<VerifySettings, ServeError> {
 /// The trust list's settings, when `[verify] trust_list` names one: fetched under the
 /// x5u's address rules, within `fetch_timeout_ms`, over plain http only on a development
 /// machine (the config refuses an http URL anywhere else).
-pub fn trust_list(config: &Config) -> Option<TrustListSettings> {
-    let v = config.verify.as_ref()?;
-    let value = v.trust_list.as_deref()?;
-    Some(TrustListSettings {
+pub fn trust_list(config: &Config) -> Result<Option<TrustListSettings>, ServeError> {
+    let Some(v) = config.verify.as_ref() else {
+        return Ok(None);
+    };
+    let Some(value) = v.trust_list.as_deref() else {
+        return Ok(None);
+    };
+    let signers = match &v.trust_list_signers {
+        Some(path) => ListSigners::from_pem(&super::read(path)?).map_err(ServeError::Cert)?,
+        None => ListSigners::default(),
+    };
+    Ok(Some(TrustListSettings {
         source: TrustListSource::parse(value),
         every_secs: i64::try_from(v.trust_list_refresh_secs).unwrap_or(i64::MAX),
         cache: v.trust_list_cache.clone(),
@@ -119,7 +129,8 @@ pub fn trust_list(config: &Config) -> Option<TrustListSettings> {
             timeout: Duration::from_millis(v.fetch_timeout_ms),
             ..FetchPolicy::default()
         },
-    })
+        signers,
+    }))
 }
 
 /// The Trust Hub service's settings.

@@ -54,8 +54,9 @@ pub use token::{
     ReceivedClaims, Token, TokenError, check_attest, check_date, check_freshness, check_numbers,
 };
 pub use trust_list::{
-    EntryProblem, MAX_BYTES as TRUST_LIST_MAX_BYTES, RETRY_SECS as TRUST_LIST_RETRY_SECS, RootList,
-    TrustList, TrustListError, TrustListSettings, TrustListSource, check_list,
+    EntryProblem, JwtProblem, ListSigners, MAX_BYTES as TRUST_LIST_MAX_BYTES,
+    RETRY_SECS as TRUST_LIST_RETRY_SECS, RootList, TrustList, TrustListError, TrustListSettings,
+    TrustListSource, check_list,
 };
 pub use verdict::Verdict;
 pub use verifier::{CrlMode, UnknownCrlMode, Verifier, VerifySettings};

@@ -65,9 +65,11 @@ pub enum TrustListError {
     #[error("not text (UTF-8)")]
     NotText,
     #[error(
-        "a signed JWT (such as the STI-PA's sticaList.jwt), whose signature callsign does not check: give the list as a PEM bundle, or as the JSON of the JWT's payload"
+        "a signed JWT (such as the STI-PA's sticaList.jwt), and no `[verify] trust_list_signers` to check it with: name the STI-PA's list signing certificate there"
     )]
     SignedJwt,
+    #[error("signed JWT: {0}")]
+    Jwt(JwtProblem),
     #[error("neither a PEM bundle nor a JSON list with a `trustList` array")]
     UnknownFormat,
     #[error("JSON list: {0}")]
@@ -79,6 +81,95 @@ pub enum TrustListError {
     Entry { index: usize, problem: EntryProblem },
     #[error("the verifier refused its roots: {0}")]
     Verifier(VerifyError),
+}
+
+/// Why a signed list (the STI-PA's `sticaList.jwt`) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtProblem {
+    #[error("not a compact JWS of base64url JSON header and payload")]
+    Malformed,
+    #[error("alg is {0:?}; the STI-PA signs its list ES256")]
+    Alg(String),
+    #[error("the signature verifies with no certificate of `[verify] trust_list_signers`")]
+    BadSignature,
+    #[error("the signing certificate {0} is not valid now")]
+    SignerNotValid(String),
+    #[error("expired at {0} (its exp)")]
+    Expired(i64),
+}
+
+/// The certificates trusted to sign the list: the STI-PA's "STI-PA CA List" signer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListSigners {
+    signers: Vec<crate::certs::CertInfo>,
+}
+
+impl ListSigners {
+    /// Every CERTIFICATE of a PEM bundle; an empty bundle gives none (signed lists are
+    /// then refused).
+    pub fn from_pem(pem: &str) -> Result<ListSigners, CertError> {
+        if pem.trim().is_empty() {
+            return Ok(ListSigners::default());
+        }
+        let signers = crate::certs::load_chain_pem(pem)?
+            .iter()
+            .map(|der| crate::certs::cert_facts(der).map(|(info, _)| info))
+            .collect::<Result<_, _>>()?;
+        Ok(ListSigners { signers })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.signers.is_empty()
+    }
+
+    /// The payload of the compact JWS `text` when it is ES256, signed by one of the
+    /// signers valid at `now`, and not past its `exp`.
+    fn open(&self, text: &str, now: i64) -> Result<Vec<u8>, JwtProblem> {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use ring::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
+        let text = text.trim();
+        let mut parts = text.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JwtProblem::Malformed);
+        };
+        let decode = |part: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| JwtProblem::Malformed)
+        };
+        let head: serde_json::Value =
+            serde_json::from_slice(&decode(header)?).map_err(|_| JwtProblem::Malformed)?;
+        let alg = head.get("alg").and_then(|a| a.as_str()).unwrap_or_default();
+        if alg != "ES256" {
+            return Err(JwtProblem::Alg(alg.to_owned()));
+        }
+        let signature = decode(signature)?;
+        let body = decode(payload)?;
+        let input = &text.as_bytes()[..header.len() + 1 + payload.len()];
+        let mut valid_signer = None;
+        for signer in &self.signers {
+            let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &signer.public_key_sec1);
+            if key.verify(input, &signature).is_ok() {
+                valid_signer = Some(signer);
+                break;
+            }
+        }
+        let signer = valid_signer.ok_or(JwtProblem::BadSignature)?;
+        if now < signer.not_before || now > signer.not_after {
+            return Err(JwtProblem::SignerNotValid(signer.subject.clone()));
+        }
+        let claims: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| JwtProblem::Malformed)?;
+        if let Some(exp) = claims.get("exp").and_then(serde_json::Value::as_i64)
+            && exp < now
+        {
+            return Err(JwtProblem::Expired(exp));
+        }
+        Ok(body)
+    }
 }
 
 /// What is wrong with one entry of a list.
@@ -140,8 +231,14 @@ struct ListDocument {
 
 /// Reads a list (a PEM bundle, or JSON with a `trustList` array of PEM certificates)
 /// and checks every entry: a self-signed CA valid at `now`. One entry that fails
-/// refuses the whole list, and so does a list with no entry.
-pub fn check_list(body: &[u8], now: i64) -> Result<RootList, TrustListError> {
+/// refuses the whole list, and so does a list with no entry. A signed list (the
+/// STI-PA's JWT) is taken only when one of `signers` signed it (ES256), that signer is
+/// valid now and the list's `exp` has not passed; its payload is then the JSON form.
+pub fn check_list(
+    body: &[u8],
+    signers: &ListSigners,
+    now: i64,
+) -> Result<RootList, TrustListError> {
     if body.len() > MAX_BYTES {
         return Err(TrustListError::TooLarge(MAX_BYTES));
     }
@@ -160,7 +257,16 @@ pub fn check_list(body: &[u8], now: i64) -> Result<RootList, TrustListError> {
     } else if text.starts_with("-----BEGIN") {
         pem_blocks(text)
     } else if text.starts_with("eyJ") {
-        return Err(TrustListError::SignedJwt);
+        if signers.is_empty() {
+            return Err(TrustListError::SignedJwt);
+        }
+        let payload = signers.open(text, now).map_err(TrustListError::Jwt)?;
+        let doc: ListDocument =
+            serde_json::from_slice(&payload).map_err(|e| TrustListError::Json(e.to_string()))?;
+        doc.trust_list
+            .iter()
+            .map(|pem| one_certificate(pem))
+            .collect()
     } else {
         return Err(TrustListError::UnknownFormat);
     };
@@ -215,6 +321,8 @@ pub struct TrustListSettings {
     pub cache: Option<PathBuf>,
     /// The fetch rules for a URL; its size limit becomes [`MAX_BYTES`].
     pub fetch: FetchPolicy,
+    /// Who may sign a signed list (`[verify] trust_list_signers`).
+    pub signers: ListSigners,
 }
 
 /// The trust list of a running verifier: fetched (or read) when due, checked, and kept
@@ -223,6 +331,7 @@ pub struct TrustList {
     source: TrustListSource,
     every_secs: i64,
     cache: Option<PathBuf>,
+    signers: ListSigners,
     fetcher: Fetcher,
     /// When the list is due next (unix seconds); `None`: now.
     next_at: Mutex<Option<i64>>,
@@ -240,6 +349,7 @@ impl TrustList {
             source: settings.source,
             every_secs: settings.every_secs,
             cache: settings.cache,
+            signers: settings.signers,
             fetcher: Fetcher::new(policy)?,
             next_at: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(()),
@@ -270,7 +380,7 @@ impl TrustList {
     pub async fn fetch(&self, now: i64) -> Result<RootList, TrustListError> {
         let _fetching = self.fetching.lock().await;
         let checked = match self.body().await {
-            Ok(body) => check_list(&body, now),
+            Ok(body) => check_list(&body, &self.signers, now),
             Err(e) => Err(e),
         };
         let wait = match &checked {
@@ -295,7 +405,7 @@ impl TrustList {
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(now, |d| i64::try_from(d.as_secs()).unwrap_or(now));
         let checked = match read_bounded(path).await {
-            Ok(body) => check_list(&body, now),
+            Ok(body) => check_list(&body, &self.signers, now),
             Err(e) => Err(e),
         };
         Some(checked.map(|list| (list, written)))

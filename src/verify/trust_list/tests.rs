@@ -7,6 +7,11 @@ use crate::certs::{DevPki, dev};
 const ROOT: &str = "CN=callsign dev SHAKEN root, O=callsign dev, C=US";
 const INTERMEDIATE: &str = "CN=callsign dev SHAKEN intermediate, O=callsign dev, C=US";
 
+/// `check_list` with no list signers: the unsigned forms.
+fn check(body: &[u8], now: i64) -> Result<RootList, TrustListError> {
+    check_list(body, &ListSigners::default(), now)
+}
+
 /// A second PKI, whose root is another CA.
 fn other() -> &'static DevPki {
     static OTHER: OnceLock<DevPki> = OnceLock::new();
@@ -22,16 +27,16 @@ fn json(entries: &[&str]) -> String {
 #[test]
 fn a_pem_bundle_and_the_json_list_give_the_same_roots() {
     let (a, b) = (&pki().root_pem, &other().root_pem);
-    let from_pem = check_list(format!("{a}\n{b}").as_bytes(), NOW).unwrap();
-    let from_json = check_list(json(&[a, b]).as_bytes(), NOW).unwrap();
+    let from_pem = check(format!("{a}\n{b}").as_bytes(), NOW).unwrap();
+    let from_json = check(json(&[a, b]).as_bytes(), NOW).unwrap();
     assert_eq!(from_pem, from_json);
     assert_eq!(from_pem.len(), 2);
     assert_eq!(from_pem.subjects().next(), Some(ROOT));
     // The bundle it makes reads back to the same roots.
-    assert_eq!(check_list(from_pem.pem().as_bytes(), NOW), Ok(from_pem));
+    assert_eq!(check(from_pem.pem().as_bytes(), NOW), Ok(from_pem));
     // A byte-order mark and leading blank lines are not a different format.
     let padded = format!("\u{feff}\n\n{}", json(&[a]));
-    assert_eq!(check_list(padded.as_bytes(), NOW).unwrap().len(), 1);
+    assert_eq!(check(padded.as_bytes(), NOW).unwrap().len(), 1);
 }
 
 #[test]
@@ -51,12 +56,12 @@ fn one_entry_that_is_not_a_self_signed_ca_valid_now_refuses_the_list_naming_it()
         json(&[root, other, &pki.intermediate_pem]),
     ] {
         assert_eq!(
-            check_list(body.as_bytes(), NOW),
+            check(body.as_bytes(), NOW),
             Err(entry(3, intermediate.clone()))
         );
     }
     let later = NOW + 3651 * 86_400;
-    let expired = check_list(root.as_bytes(), later).unwrap_err();
+    let expired = check(root.as_bytes(), later).unwrap_err();
     assert!(
         matches!(&expired, TrustListError::Entry { index: 1, problem: EntryProblem::Root(CertError::RootNotValid { subject, .. }) } if subject == ROOT),
         "{expired:?}"
@@ -103,23 +108,20 @@ fn a_list_that_does_not_read_or_holds_nothing_is_refused() {
             },
         ),
     ] {
-        assert_eq!(check_list(body.as_bytes(), NOW), Err(want), "{body:?}");
+        assert_eq!(check(body.as_bytes(), NOW), Err(want), "{body:?}");
     }
     assert!(matches!(
-        check_list(b"{\"trustList\": \"not an array\"}", NOW),
+        check(b"{\"trustList\": \"not an array\"}", NOW),
         Err(TrustListError::Json(_))
     ));
     assert!(matches!(
-        check_list(b"{\"crts\": []}", NOW),
+        check(b"{\"crts\": []}", NOW),
         Err(TrustListError::Json(m)) if m.contains("trustList")
     ));
-    assert_eq!(
-        check_list(&[0xff, 0xfe, 0], NOW),
-        Err(TrustListError::NotText)
-    );
+    assert_eq!(check(&[0xff, 0xfe, 0], NOW), Err(TrustListError::NotText));
     let huge = format!("{root}{}", " ".repeat(MAX_BYTES));
     assert_eq!(
-        check_list(huge.as_bytes(), NOW),
+        check(huge.as_bytes(), NOW),
         Err(TrustListError::TooLarge(MAX_BYTES))
     );
 }
@@ -143,6 +145,7 @@ fn file_list(dir: &Path, cache: Option<PathBuf>) -> (TrustList, PathBuf) {
         every_secs: 3600,
         cache,
         fetch: FetchPolicy::default(),
+        signers: ListSigners::default(),
     })
     .unwrap();
     (list, path)
@@ -212,4 +215,100 @@ async fn a_good_list_is_kept_on_disk_and_read_back_checked_again() {
         list.cached(later).await,
         Some(Err(TrustListError::Entry { index: 1, .. }))
     ));
+}
+
+/// A compact JWS over `header` and `payload` (JSON text), signed ES256 with the PKCS#8
+/// key `key_pem`.
+fn jws(key_pem: &str, header: &str, payload: &str) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let key = crate::certs::SigningKey::from_pem(key_pem).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng).unwrap();
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = pair.sign(&rng, input.as_bytes()).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+}
+
+/// The STI-PA signs its list (`sticaList.jwt`): taken only when a configured signer
+/// signed it ES256, that signer is valid, and the list has not expired.
+#[test]
+fn a_signed_list_is_taken_only_from_a_trusted_signer_before_its_exp() {
+    let (pki, other) = (pki(), other());
+    // The dev CRL signer stands in for the STI-PA's "STI-PA CA List" certificate.
+    let signers = ListSigners::from_pem(&pki.crl_signer_pem).unwrap();
+    let header = r#"{"alg":"ES256","typ":"JWT","x5u":"https://sti-pa.example/list.crt"}"#;
+    let payload = json(&[&pki.root_pem, &other.root_pem]);
+    let signed = jws(&pki.crl_signer_key_pem, header, &payload);
+    let roots = check_list(signed.as_bytes(), &signers, NOW).unwrap();
+    assert_eq!(roots.len(), 2);
+    assert_eq!(roots.subjects().next(), Some(ROOT));
+
+    // Without signers configured, a signed list is refused with what to configure.
+    assert_eq!(
+        check(signed.as_bytes(), NOW),
+        Err(TrustListError::SignedJwt)
+    );
+    // Signed by someone else (a key of the same name in another PKI).
+    let forged = jws(&other.crl_signer_key_pem, header, &payload);
+    assert_eq!(
+        check_list(forged.as_bytes(), &signers, NOW),
+        Err(TrustListError::Jwt(JwtProblem::BadSignature))
+    );
+    // The payload changed after signing.
+    let mut parts: Vec<&str> = signed.split('.').collect();
+    let other_payload = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json(&[&other.root_pem]))
+    };
+    parts[1] = &other_payload;
+    assert_eq!(
+        check_list(parts.join(".").as_bytes(), &signers, NOW),
+        Err(TrustListError::Jwt(JwtProblem::BadSignature))
+    );
+    // Another algorithm named in the header.
+    let hs = jws(&pki.crl_signer_key_pem, r#"{"alg":"HS256"}"#, &payload);
+    assert_eq!(
+        check_list(hs.as_bytes(), &signers, NOW),
+        Err(TrustListError::Jwt(JwtProblem::Alg("HS256".into())))
+    );
+    // An expired list (its exp passed) is not taken.
+    let stale = serde_json::json!({"exp": NOW - 1, "trustList": [&pki.root_pem]}).to_string();
+    let stale = jws(&pki.crl_signer_key_pem, header, &stale);
+    assert_eq!(
+        check_list(stale.as_bytes(), &signers, NOW),
+        Err(TrustListError::Jwt(JwtProblem::Expired(NOW - 1)))
+    );
+    // A signer past its notAfter signs nothing.
+    let after = crate::certs::cert_facts(&pki.crl_signer_der)
+        .unwrap()
+        .0
+        .not_after
+        + 1;
+    let late = serde_json::json!({"trustList": [&pki.root_pem]}).to_string();
+    let late = jws(&pki.crl_signer_key_pem, header, &late);
+    assert!(matches!(
+        check_list(late.as_bytes(), &signers, after),
+        Err(TrustListError::Jwt(JwtProblem::SignerNotValid(_)))
+    ));
+    // Broken JWS shapes are malformed, never a panic.
+    for bad in [
+        "eyJ",
+        "eyJ.a",
+        "eyJ.a.b.c",
+        "eyJhbGciOiJFUzI1NiJ9.%%%.AAAA",
+        "eyJ!.e30.AA",
+    ] {
+        assert_eq!(
+            check_list(bad.as_bytes(), &signers, NOW),
+            Err(TrustListError::Jwt(JwtProblem::Malformed)),
+            "{bad:?}"
+        );
+    }
 }
