@@ -469,18 +469,6 @@ async fn a_signed_list_from_the_url_is_taken_from_its_signer_only() {
 
 /// A compact JWS over JSON `header` and `payload`, ES256 with the PKCS#8 key `key_pem`.
 fn sign_jws(key_pem: &str, header: &str, payload: &str) -> String {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-    let rng = ring::rand::SystemRandom::new();
     let key = callsign::certs::SigningKey::from_pem(key_pem).unwrap();
-    let pair =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng).unwrap();
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
-    let sig = pair.sign(&rng, input.as_bytes()).unwrap();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+    common::pki_server::sign_jws(&key, header, payload)
 }

@@ -502,7 +502,7 @@ async fn a_wrong_ppt_is_438() {
         server.url("/chain.pem")
     );
     let id = server.identity("/chain.pem", now);
-    let jws = sign_raw(&server, &header, &payload_of(&id));
+    let jws = server.sign_raw(&header, &payload_of(&id));
     let value = format!(
         "{jws};info=<{}>;alg=ES256;ppt=div",
         server.url("/chain.pem")
@@ -657,22 +657,6 @@ async fn cache_control_max_age_is_honoured() {
         .verify(&server.identity("/chain.pem", at), &expected(), at)
         .await;
     assert_fails(&report, Step::FetchX5u, 436);
-}
-
-/// Signs arbitrary header and payload text with the server's leaf key.
-fn sign_raw(server: &PkiServer, header: &str, payload: &str) -> String {
-    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-    let rng = ring::rand::SystemRandom::new();
-    let key = server.leaf_key();
-    let pair =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng).unwrap();
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
-    let sig = pair.sign(&rng, input.as_bytes()).unwrap();
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
 }
 
 /// The STI-PA's list of approved CAs changes while callsign runs: a CA added is trusted

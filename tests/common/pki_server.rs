@@ -111,22 +111,25 @@ impl PkiServer {
     /// A compact JWS over arbitrary header and payload text, signed (ES256) with the leaf
     /// key, so that a malformed PASSporT still carries a valid signature.
     pub fn sign_raw(&self, header: &str, payload: &str) -> String {
-        use base64::Engine as _;
-        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-        let rng = ring::rand::SystemRandom::new();
-        let key = self.leaf_key();
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng)
-                .expect("leaf key");
-        let input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(payload)
-        );
-        let sig = pair.sign(&rng, input.as_bytes()).expect("signing");
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
+        sign_jws(&self.leaf_key(), header, payload)
     }
+}
+
+/// A compact JWS over `header` and `payload` text, signed ES256 with `key`.
+pub fn sign_jws(key: &SigningKey, header: &str, payload: &str) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, key.pkcs8_der(), &rng)
+        .expect("a P-256 key");
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = pair.sign(&rng, input.as_bytes()).expect("signing");
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
 }
 
 /// An Identity header value (attest A, [`ORIG`] to [`DEST`]) signed with `key`.
