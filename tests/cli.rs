@@ -46,6 +46,83 @@ fn certs_dev_writes_a_pki_that_serve_accepts() {
 }
 
 #[test]
+fn certs_dev_writes_a_delegation_that_certs_check_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pki");
+    let o = callsign(&[
+        "certs",
+        "dev",
+        "--out",
+        out.to_str().unwrap(),
+        "--delegate-tn",
+        "12155550121",
+        "--delegate-range",
+        "12155550300:100",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("delegate-chain.pem"), "{}", text(&o));
+    let path = |f: &str| out.join(f).to_str().unwrap().to_owned();
+    // Every profile rule that applies, on the delegate chain and its root.
+    let o = callsign(&[
+        "certs",
+        "check",
+        &path("delegate-chain.pem"),
+        &path("root.pem"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for line in [
+        "  certificate 0 (Leaf): serialNumber=12155550121, CN=SHAKEN delegate 12155550121, O=callsign dev, C=US",
+        "    TNAuthList: TN 12155550121, range 12155550300 (+100)",
+        "  certificate 1 (Intermediate): CN=callsign dev SHAKEN STI-SCA, O=callsign dev, C=US",
+        "    TNAuthList: SPC 1234",
+        "  result: ok",
+    ] {
+        assert!(
+            text(&o).lines().any(|l| l == line),
+            "{line:?} in {}",
+            text(&o)
+        );
+    }
+    // The delegate key signs with that chain, which builds to the root.
+    let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+    let key = callsign::certs::SigningKey::from_pem(&read("delegate.key")).unwrap();
+    let chain = callsign::certs::load_chain_pem(&read("delegate-chain.pem")).unwrap();
+    let anchors = callsign::certs::TrustAnchors::from_pem(&read("root.pem")).unwrap();
+    let check = callsign::certs::check_signing(&key, &chain, Some(&anchors), now_unix()).unwrap();
+    assert_eq!(check.info.spc, None);
+    assert_eq!(check.info.delegated_numbers.map(|n| n.len()), Some(2));
+    // The SHAKEN chain beside it is as before.
+    let o = callsign(&["certs", "check", &path("chain.pem"), &path("root.pem")]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Numbers a delegate certificate cannot hold are refused before anything is written.
+    for (flag, value, message) in [
+        (
+            "--delegate-range",
+            "99:2",
+            "runs past the last number of its length",
+        ),
+        (
+            "--delegate-range",
+            "12155550300:1",
+            "a range counts at least 2 numbers",
+        ),
+        ("--delegate-range", "12155550300", "is not START:COUNT"),
+        (
+            "--delegate-tn",
+            "+12155550121",
+            "a telephone number is 1 to 15 digits",
+        ),
+    ] {
+        let bad = dir.path().join("bad");
+        let o = callsign(&["certs", "dev", "--out", bad.to_str().unwrap(), flag, value]);
+        assert!(!o.status.success(), "{flag} {value}: {}", text(&o));
+        assert!(text(&o).contains(message), "{flag} {value}: {}", text(&o));
+        assert!(!bad.exists(), "{flag} {value}");
+    }
+}
+
+#[test]
 fn checked_in_dev_pki_matches_and_is_valid() {
     let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/dev");
     let key = std::fs::read_to_string(dev.join("leaf.key")).unwrap();

@@ -473,7 +473,14 @@ page!(
         "\"reason\":\"a_full\""
     ]
 );
-page!(certificates, "docs/certificates.md", ["SPC 1234"]);
+page!(
+    certificates,
+    "docs/certificates.md",
+    [
+        "SPC 1234",
+        "TNAuthList: TN 12155550121, range 12155550300 (+100)"
+    ]
+);
 page!(
     configuration,
     "docs/configuration.md",

@@ -24,6 +24,9 @@ pub struct CertInfo {
     pub not_after: i64,
     /// The first SPC in the TNAuthList, if the certificate has one.
     pub spc: Option<String>,
+    /// For a TNAuthList of numbers and ranges and no SPC (an RFC 9060 delegate
+    /// certificate), those entries: all a signer with it may sign for.
+    pub delegated_numbers: Option<Vec<TnAuthEntry>>,
     /// The subject public key as found in the SubjectPublicKeyInfo (for P-256, the
     /// uncompressed point).
     pub public_key_sec1: Vec<u8>,
@@ -57,6 +60,11 @@ pub type TnAuthListResult = Result<Option<Vec<TnAuthEntry>>, CertError>;
 /// returned beside the other facts (and `spc` is `None`).
 pub fn cert_facts(der: &[u8]) -> Result<(CertInfo, TnAuthListResult), CertError> {
     Ok(facts(&parse(der)?))
+}
+
+/// The TNAuthList of a DER certificate: `Ok(None)` when it has none.
+pub fn tn_auth_list_of(der: &[u8]) -> TnAuthListResult {
+    tn_auth_list(&parse(der)?)
 }
 
 /// Checks, at start-up or reload, that `key` can sign for `chain`: the leaf (first
@@ -115,12 +123,17 @@ fn facts(cert: &X509Certificate<'_>) -> (CertInfo, TnAuthListResult) {
         TnAuthEntry::Spc(spc) => Some(spc.clone()),
         _ => None,
     });
+    let delegated_numbers = match &entries {
+        Ok(Some(list)) if spc.is_none() => Some(list.clone()),
+        _ => None,
+    };
     let validity = cert.validity();
     let info = CertInfo {
         subject: rfc4514(cert.subject()),
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
         spc,
+        delegated_numbers,
         public_key_sec1: cert.public_key().subject_public_key.data.to_vec(),
     };
     (info, entries)

@@ -2,7 +2,8 @@
 //! STI-CA intermediate, a SHAKEN leaf with a TNAuthList, and an STI-PA CRL-signing
 //! certificate (`CN=STI-PA CRL`) that issues the one indirect CRL every certificate's
 //! distribution point names, so that the signer and the verifier can be exercised end
-//! to end. Never use it for real traffic.
+//! to end; on request also a delegation ([`DelegatePki`]: an STI-SCA and a delegate
+//! leaf, RFC 9060). Never use it for real traffic.
 
 use std::fmt;
 use std::io::Write as _;
@@ -16,7 +17,7 @@ use ring::rand::{SecureRandom as _, SystemRandom};
 use time::{Duration, OffsetDateTime};
 
 use super::chain::pem_encode;
-use super::{CertError, tnauthlist};
+use super::{CertError, TnAuthEntry, tnauthlist};
 
 const ORGANIZATION: &str = "callsign dev";
 /// Validity starts this long before `now`, to absorb clock skew between hosts.
@@ -44,6 +45,7 @@ pub const STI_PA_CRL_FILE: &str = "sti-pa.crl";
 /// Common name of the STI-PA's CRL-signing certificate, as in production.
 pub const CRL_SIGNER_CN: &str = "STI-PA CRL";
 
+pub use delegate::{DelegatePki, IssuedCert, check_numbers, issue_delegate_leaf, issue_sca};
 pub use sti_pa::{CrlContents, issue_crl};
 
 /// The generated certificates (PEM and DER), PKCS#8 PEM private keys, and the STI-PA's
@@ -67,12 +69,23 @@ pub struct DevPki {
     pub root_der: Vec<u8>,
     pub intermediate_der: Vec<u8>,
     pub leaf_der: Vec<u8>,
+    /// The STI-SCA and its delegate leaf, when [`generate_delegating`] made them.
+    pub delegate: Option<DelegatePki>,
 }
 
 impl DevPki {
     /// Leaf then intermediate: what the x5u URL serves.
     pub fn chain_pem(&self) -> String {
         format!("{}{}", self.leaf_pem, self.intermediate_pem)
+    }
+
+    /// Delegate leaf, STI-SCA, then intermediate: what the delegate's x5u URL serves.
+    pub fn delegate_chain_pem(&self) -> Option<String> {
+        let d = self.delegate.as_ref()?;
+        Some(format!(
+            "{}{}{}",
+            d.leaf.pem, d.sca.pem, self.intermediate_pem
+        ))
     }
 
     /// A new STI-PA CRL revoking `revoked` (certificate DERs), valid from an hour
@@ -109,6 +122,7 @@ impl fmt::Debug for DevPki {
             .field("root_pem", &self.root_pem)
             .field("intermediate_pem", &self.intermediate_pem)
             .field("leaf_pem", &self.leaf_pem)
+            .field("delegate", &self.delegate)
             .field("keys", &"<redacted>")
             .finish_non_exhaustive()
     }
@@ -127,6 +141,28 @@ pub fn generate(spc: &str, now_unix: i64) -> Result<DevPki, CertError> {
 /// intermediate's CRL Distribution Point is `<crl_url>sti-pa.crl` with the CRL signer as
 /// cRLIssuer (a `/` is added when `crl_url` does not end with one).
 pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, CertError> {
+    build(spc, crl_url, now_unix, None)
+}
+
+/// [`generate_with`], and a delegation under the intermediate: an STI-SCA for `spc` and
+/// a delegate leaf whose TNAuthList holds `numbers` (see [`check_numbers`]). The
+/// intermediate then allows one CA below it (pathLen 1) instead of none.
+pub fn generate_delegating(
+    spc: &str,
+    crl_url: &str,
+    numbers: &[TnAuthEntry],
+    now_unix: i64,
+) -> Result<DevPki, CertError> {
+    check_numbers(numbers)?;
+    build(spc, crl_url, now_unix, Some(numbers))
+}
+
+fn build(
+    spc: &str,
+    crl_url: &str,
+    now_unix: i64,
+    delegate_numbers: Option<&[TnAuthEntry]>,
+) -> Result<DevPki, CertError> {
     if spc.is_empty()
         || spc.len() > 64
         || !spc
@@ -169,7 +205,9 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
         INTERMEDIATE_DAYS,
         &rng,
     )?;
-    intermediate.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    // An STI-SCA below it is a CA too.
+    let below = u8::from(delegate_numbers.is_some());
+    intermediate.is_ca = IsCa::Ca(BasicConstraints::Constrained(below));
     intermediate.key_identifier_method = key_id(intermediate_key.public_key_raw());
     non_root_extensions(&mut intermediate, point);
     let intermediate_cert = intermediate
@@ -181,6 +219,17 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
     let leaf_cert = leaf_params(spc, leaf_key.public_key_raw(), now, point, &rng)?
         .signed_by(&leaf_key, &intermediate_issuer)
         .map_err(generate_error)?;
+    let delegate = match delegate_numbers {
+        Some(numbers) => Some(delegate::generate(
+            spc,
+            numbers,
+            &intermediate_issuer,
+            point,
+            now,
+            &rng,
+        )?),
+        None => None,
+    };
 
     let mut pki = DevPki {
         crl_url: crl_uri.clone(),
@@ -197,6 +246,7 @@ pub fn generate_with(spc: &str, crl_url: &str, now_unix: i64) -> Result<DevPki, 
         root_der: root_cert.der().to_vec(),
         intermediate_der: intermediate_cert.der().to_vec(),
         leaf_der: leaf_cert.der().to_vec(),
+        delegate,
     };
     let crl = pki.issue_crl(&[], now_unix)?;
     pki.crl_pem = pem_encode("X509 CRL", &crl);
@@ -273,8 +323,30 @@ fn leaf_params(
     {
         return Err(CertError::InvalidSpc(spc.to_owned()));
     }
-    let mut leaf = base_params(&format!("SHAKEN {spc}"), now, LEAF_DAYS, rng)?;
-    let serial = spc.try_into().map_err(generate_error)?;
+    let names = (&*format!("SHAKEN {spc}"), spc);
+    end_entity_params(
+        names,
+        tnauthlist::encode_spc(spc),
+        public_key,
+        now,
+        point,
+        rng,
+    )
+}
+
+/// An end entity `CN=<cn>` with `serial` as the serialNumber the US SHAKEN CP 1.3 asks
+/// for beside it, over the key whose point is `public_key`: digitalSignature only, not
+/// a CA, with the TNAuthList `tn_auth_list` (DER) and the STI-PA's CRL point.
+fn end_entity_params(
+    (cn, serial): (&str, &str),
+    tn_auth_list: Vec<u8>,
+    public_key: &[u8],
+    now: OffsetDateTime,
+    point: CrlPoint<'_>,
+    rng: &SystemRandom,
+) -> Result<CertificateParams, CertError> {
+    let mut leaf = base_params(cn, now, LEAF_DAYS, rng)?;
+    let serial = serial.try_into().map_err(generate_error)?;
     leaf.distinguished_name.push(
         DnType::CustomDnType(OID_SERIAL_NUMBER.to_vec()),
         DnValue::PrintableString(serial),
@@ -287,7 +359,7 @@ fn leaf_params(
     leaf.custom_extensions
         .push(CustomExtension::from_oid_content(
             tnauthlist::OID,
-            tnauthlist::encode_spc(spc),
+            tn_auth_list,
         ));
     Ok(leaf)
 }
@@ -332,12 +404,15 @@ fn crl_uri(crl_url: &str) -> Result<String, CertError> {
 /// Writes `root.pem`, `root.key`, `intermediate.pem`, `intermediate.key`, `leaf.pem`,
 /// `leaf.key`, `chain.pem`, the CRL signer `sti-pa-crl.pem` and `sti-pa-crl.key`, its
 /// CRL `sti-pa.crl` (DER, as served over HTTP) and `crl.pem` (the same CRL in PEM) into
-/// `dir` (created if missing). Keys are mode 0600 on Unix. Existing files are never
-/// overwritten: if any exists, nothing is written.
+/// `dir` (created if missing); with a delegation also `sti-sca.pem`, `sti-sca.key`,
+/// `delegate.pem`, `delegate.key` and `delegate-chain.pem` (delegate leaf, STI-SCA,
+/// intermediate). Keys are mode 0600 on Unix. Existing files are never overwritten: if
+/// any exists, nothing is written.
 pub fn write(dir: &Path, pki: &DevPki) -> Result<(), CertError> {
     let chain = pki.chain_pem();
+    let delegate_chain = pki.delegate_chain_pem().unwrap_or_default();
     let crl = pem_contents(&pki.crl_pem)?;
-    let files: [(&str, &[u8], bool); 11] = [
+    let mut files: Vec<(&str, &[u8], bool)> = vec![
         ("root.pem", pki.root_pem.as_bytes(), false),
         ("root.key", pki.root_key_pem.as_bytes(), true),
         ("intermediate.pem", pki.intermediate_pem.as_bytes(), false),
@@ -354,6 +429,15 @@ pub fn write(dir: &Path, pki: &DevPki) -> Result<(), CertError> {
         (STI_PA_CRL_FILE, &crl, false),
         ("crl.pem", pki.crl_pem.as_bytes(), false),
     ];
+    if let Some(d) = &pki.delegate {
+        files.extend([
+            ("sti-sca.pem", d.sca.pem.as_bytes(), false),
+            ("sti-sca.key", d.sca.key_pem.as_bytes(), true),
+            ("delegate.pem", d.leaf.pem.as_bytes(), false),
+            ("delegate.key", d.leaf.key_pem.as_bytes(), true),
+            ("delegate-chain.pem", delegate_chain.as_bytes(), false),
+        ]);
+    }
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
     for (name, _, _) in &files {
         let path = dir.join(name);
@@ -462,6 +546,7 @@ fn non_root_extensions(params: &mut CertificateParams, point: CrlPoint<'_>) {
         ));
 }
 
+mod delegate;
 mod sti_pa;
 #[cfg(test)]
 pub(crate) mod tests;

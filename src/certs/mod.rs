@@ -14,7 +14,7 @@ pub mod tnauthlist;
 pub(crate) use chain::pem_encode;
 pub use chain::{
     CertInfo, TnAuthListResult, cert_facts, cert_info, check_signing_leaf, check_signing_pair,
-    load_chain_pem, verify_issued_by,
+    load_chain_pem, tn_auth_list_of, verify_issued_by,
 };
 pub use crl::{Crl, CrlSigner, name_text};
 pub use dev::DevPki;
@@ -71,8 +71,22 @@ pub enum CertError {
     MissingTnAuthList,
     #[error("TNAuthList is malformed: {0}")]
     TnAuthList(#[from] TnAuthListError),
-    #[error("leaf certificate's TNAuthList has no service provider code entry")]
-    NoSpc,
+    /// A delegate leaf (RFC 9060: numbers, no SPC) whose issuer on the path carries no
+    /// TNAuthList, or is the trust anchor itself: no STI-SCA delegated the numbers.
+    #[error(
+        "{subject} holds telephone numbers but no SPC, and its issuer {issuer} is no STI-SCA (a CA below the trust anchor with a TNAuthList); RFC 9060 delegation needs one"
+    )]
+    NoStiSca { subject: String, issuer: String },
+    /// A certificate's TNAuthList goes beyond its issuer's (RFC 9060 section 4).
+    #[error("{subject}'s TNAuthList entry {entry} is not within its issuer {issuer}'s TNAuthList")]
+    NotEncompassed {
+        subject: String,
+        issuer: String,
+        entry: String,
+    },
+    /// The PASSporT's `orig` is not among a delegate certificate's numbers.
+    #[error("orig {orig} is not among the numbers of the delegate certificate's TNAuthList")]
+    OrigNotCovered { orig: String },
     #[error("certificate signature algorithm {0} is not supported (expected ecdsa-with-SHA256)")]
     UnsupportedSignatureAlgorithm(String),
     #[error("certificate signature does not verify with the issuer's public key")]
@@ -170,6 +184,8 @@ pub enum CertError {
         "service provider code {0:?} is invalid: expected 1 to 64 digits or upper-case ASCII letters (ATIS-1000080)"
     )]
     InvalidSpc(String),
+    #[error("delegate number {entry:?} is invalid: {reason}")]
+    InvalidDelegateNumber { entry: String, reason: &'static str },
     #[error("CRL URL {0:?} must be an http or https URL prefix without query or fragment")]
     InvalidCrlUrl(String),
     /// rcgen (or the clock) failed; the text is its.

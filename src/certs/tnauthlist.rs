@@ -12,9 +12,13 @@
 //! The RFC 8226 module uses EXPLICIT tags, as SHAKEN certificates do: SPC `1234` is
 //! `30 08 a0 06 16 04 31 32 33 34`. Decoding also accepts IMPLICIT tagging, which some
 //! issuers produced from a misreading of the module; [`has_implicit_tags`] tells it apart
-//! for the profile check.
+//! for the profile check. [`scope`] says which numbers a list covers.
+
+use std::fmt;
 
 use x509_parser::asn1_rs::{Any, Class, FromDer as _, Ia5String, Integer, Sequence, Tag};
+
+pub mod scope;
 
 /// Why a TNAuthList extension does not decode. Wrapped as [`super::CertError::TnAuthList`];
 /// in the verifier it fails step 5 (437 Unsupported Credential).
@@ -72,24 +76,65 @@ pub enum TnAuthEntry {
     Tn(String),
 }
 
+impl fmt::Display for TnAuthEntry {
+    /// `SPC 1234`, `TN 12155550121` or `range 12155550100 (+100)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TnAuthEntry::Spc(spc) => write!(f, "SPC {spc}"),
+            TnAuthEntry::Tn(tn) => write!(f, "TN {tn}"),
+            TnAuthEntry::Range { start, count } => write!(f, "range {start} (+{count})"),
+        }
+    }
+}
+
 /// DER of a TNAuthList holding exactly one SPC entry, with EXPLICIT tagging.
 ///
 /// The caller checks the code is ASCII (IA5String); the bytes are written as given.
 pub fn encode_spc(spc: &str) -> Vec<u8> {
-    let mut ia5 = Vec::with_capacity(spc.len() + 4);
-    ia5.push(0x16);
-    push_der_len(&mut ia5, spc.len());
-    ia5.extend_from_slice(spc.as_bytes());
+    encode(&[TnAuthEntry::Spc(spc.to_owned())])
+}
 
-    let mut tagged = Vec::with_capacity(ia5.len() + 4);
-    tagged.push(0xa0);
-    push_der_len(&mut tagged, ia5.len());
-    tagged.extend_from_slice(&ia5);
+/// DER of a TNAuthList holding `entries`, in order, with EXPLICIT tagging: an SPC is
+/// `[0] { IA5String }`, a range `[1] { SEQUENCE { IA5String, INTEGER } }` and a number
+/// `[2] { IA5String }`.
+///
+/// Strings are written as given and a range's count whatever its value, so that tests
+/// can write lists a relying party must refuse; the caller checks what it issues.
+pub fn encode(entries: &[TnAuthEntry]) -> Vec<u8> {
+    let mut list = Vec::new();
+    for entry in entries {
+        let (tag, inner) = match entry {
+            TnAuthEntry::Spc(spc) => (0xa0, tlv(0x16, spc.as_bytes())),
+            TnAuthEntry::Range { start, count } => {
+                let fields = [tlv(0x16, start.as_bytes()), tlv(0x02, &der_uint(*count))].concat();
+                (0xa1, tlv(0x30, &fields))
+            }
+            TnAuthEntry::Tn(tn) => (0xa2, tlv(0x16, tn.as_bytes())),
+        };
+        list.extend_from_slice(&tlv(tag, &inner));
+    }
+    tlv(0x30, &list)
+}
 
-    let mut out = Vec::with_capacity(tagged.len() + 4);
-    out.push(0x30);
-    push_der_len(&mut out, tagged.len());
-    out.extend_from_slice(&tagged);
+/// Tag, DER length and contents.
+fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(contents.len() + 4);
+    out.push(tag);
+    push_der_len(&mut out, contents.len());
+    out.extend_from_slice(contents);
+    out
+}
+
+/// The contents of a DER INTEGER holding `n`: minimal, with a leading zero when the top
+/// bit would read as a sign.
+fn der_uint(n: u64) -> Vec<u8> {
+    let bytes = n.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
+    let mut out = Vec::with_capacity(9);
+    if bytes.get(skip).is_some_and(|b| b & 0x80 != 0) {
+        out.push(0);
+    }
+    out.extend_from_slice(bytes.get(skip..).unwrap_or_default());
     out
 }
 
@@ -264,6 +309,67 @@ mod tests {
         // 200-byte string: 16 81 c8; wrapped: a0 81 cb; outer: 30 81 ce.
         assert_eq!(der.get(..3), Some(&[0x30, 0x81, 0xce][..]));
         assert_eq!(der.len(), 3 + 3 + 3 + 200);
+    }
+
+    #[test]
+    fn numbers_and_ranges_round_trip_with_explicit_tags() {
+        let entries = vec![
+            TnAuthEntry::Tn("12155550121".into()),
+            TnAuthEntry::Range {
+                start: "12155550100".into(),
+                count: 100,
+            },
+            TnAuthEntry::Spc("1234".into()),
+            // 0x80 needs a leading zero; u64::MAX takes nine octets.
+            TnAuthEntry::Range {
+                start: "1".into(),
+                count: 128,
+            },
+            TnAuthEntry::Range {
+                start: "1".into(),
+                count: u64::MAX,
+            },
+        ];
+        let der = encode(&entries);
+        assert_eq!(decode(&der), Ok(entries));
+        assert!(!has_implicit_tags(&der));
+        // [2] { "7" } and [1] { SEQUENCE { "55", 2 } }, byte for byte.
+        assert_eq!(
+            encode(&[TnAuthEntry::Tn("7".into())]),
+            [0x30, 0x05, 0xa2, 0x03, 0x16, 0x01, b'7']
+        );
+        assert_eq!(
+            encode(&[TnAuthEntry::Range {
+                start: "55".into(),
+                count: 2
+            }]),
+            [
+                0x30, 0x0b, 0xa1, 0x09, 0x30, 0x07, 0x16, 0x02, b'5', b'5', 0x02, 0x01, 0x02
+            ]
+        );
+        assert_eq!(der_uint(0), [0]);
+        assert_eq!(der_uint(127), [127]);
+        assert_eq!(der_uint(128), [0, 128]);
+        assert_eq!(der_uint(256), [1, 0]);
+    }
+
+    #[test]
+    fn entries_display_as_certs_check_prints_them() {
+        let shown: Vec<String> = [
+            TnAuthEntry::Spc("709J".into()),
+            TnAuthEntry::Tn("12155550121".into()),
+            TnAuthEntry::Range {
+                start: "12155550100".into(),
+                count: 100,
+            },
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            shown,
+            ["SPC 709J", "TN 12155550121", "range 12155550100 (+100)"]
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ pub fn load(cfg: &SigningConfig, now: i64) -> Result<(Signer, String, i64), Serv
         warn!(subject = %info.subject, days_left = check.days_left, not_after = info.not_after, "signing certificate expires soon");
     }
     info!(subject = %info.subject, spc = info.spc.as_deref().unwrap_or("none"), not_after = %clock::rfc3339(info.not_after), "signing certificate loaded");
-    let signer = Signer::new(&key, &cfg.x5u)?.valid_between(info.not_before, info.not_after);
+    // A delegate certificate (RFC 9060) signs only for the numbers it holds.
+    let signer = Signer::new(&key, &cfg.x5u)?
+        .valid_between(info.not_before, info.not_after)
+        .limited_to(info.delegated_numbers.clone());
     Ok((signer, chain_pem, info.not_after))
 }
 

@@ -170,3 +170,43 @@ async fn the_trust_anchors_follow_their_file_at_each_check() {
     stop.cancel();
     watching.await.unwrap();
 }
+
+/// `[signing]` with a delegate certificate (RFC 9060) signs for its numbers only.
+#[test]
+fn a_delegate_signing_certificate_signs_only_its_numbers() {
+    use crate::certs::TnAuthEntry;
+    use crate::passport::{Attest, Claims, PassportError};
+    let now = crate::clock::now_unix();
+    let numbers = [TnAuthEntry::Tn("12155550121".into())];
+    let pki = crate::certs::dev::generate_delegating(
+        "1234",
+        "http://127.0.0.1:8080/certs/",
+        &numbers,
+        now,
+    )
+    .unwrap();
+    let delegate = pki.delegate.as_ref().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, key) = (dir.path().join("chain.pem"), dir.path().join("leaf.key"));
+    std::fs::write(&chain, pki.delegate_chain_pem().unwrap()).unwrap();
+    std::fs::write(&key, &delegate.leaf.key_pem).unwrap();
+    let mut cfg = crate::config::Config::from_toml(include_str!("../../config/callsign.toml"))
+        .unwrap()
+        .signing;
+    (cfg.certificate, cfg.key) = (chain, key);
+    let (signer, _, _) = super::signing::load(&cfg, now).unwrap();
+    let claims = |orig| Claims {
+        attest: Attest::A,
+        dest: &["12155550131"],
+        iat: now,
+        orig,
+        origid: "123e4567-e89b-12d3-a456-426655440000",
+    };
+    assert!(signer.sign(&claims("12155550121")).is_ok());
+    assert_eq!(
+        signer.sign(&claims("12155550122")),
+        Err(PassportError::OrigNotCovered {
+            orig: "12155550122".into()
+        })
+    );
+}

@@ -133,8 +133,11 @@ impl Identities {
                 (signer, check)
             }
         };
-        // Its certificate's validity bounds what it signs, as `[signing]`'s does.
-        let signer = signer.valid_between(check.info.not_before, check.info.not_after);
+        // Its certificate's validity bounds what it signs, as `[signing]`'s does, and a
+        // delegate certificate's numbers (RFC 9060) which callers it signs for.
+        let signer = signer
+            .valid_between(check.info.not_before, check.info.not_after)
+            .limited_to(check.info.delegated_numbers.clone());
         Ok(Loaded {
             record: record.clone(),
             signer: Arc::new(signer),

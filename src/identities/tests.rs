@@ -70,6 +70,34 @@ fn a_matching_key_file_signs_with_its_own_x5u() {
 }
 
 #[test]
+fn a_delegate_certificate_signs_only_for_its_numbers() {
+    use crate::passport::{Attest, Claims, PassportError};
+    let s = setup();
+    let pki = crate::certs::dev::tests::delegating_pki();
+    let delegate = pki.delegate.as_ref().unwrap();
+    s.key("delegate.pem", &delegate.leaf.key_pem);
+    let mut own = record(pki, "delegate.pem");
+    own.certificate_chain = pki.delegate_chain_pem().unwrap();
+    let loaded = s.identities.load(&own, NOW).unwrap();
+    assert_eq!(loaded.check.info.spc, None);
+    let claims = |orig| Claims {
+        attest: Attest::A,
+        dest: &["12155550131"],
+        iat: NOW,
+        orig,
+        origid: "123e4567-e89b-12d3-a456-426655440000",
+    };
+    assert!(loaded.signer.identity(&claims("12155550121")).is_ok());
+    assert!(loaded.signer.identity(&claims("12155550399")).is_ok());
+    assert_eq!(
+        loaded.signer.identity(&claims("12155550400")),
+        Err(PassportError::OrigNotCovered {
+            orig: "12155550400".into()
+        })
+    );
+}
+
+#[test]
 fn the_wrong_key_an_expired_leaf_or_a_broken_chain_is_refused() {
     let s = setup();
     let pki = pki();

@@ -81,4 +81,8 @@ pub enum PassportError {
         not_before: i64,
         not_after: i64,
     },
+    /// The signing certificate is a delegate certificate (RFC 9060) and `orig` is none
+    /// of its numbers: a verifier would refuse the PASSporT (437).
+    #[error("orig {orig} is not among the numbers of the signing (delegate) certificate")]
+    OrigNotCovered { orig: String },
 }

@@ -10,7 +10,8 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 
 use super::claims::{header_json, payload_json};
 use super::{Claims, PassportError};
-use crate::certs::SigningKey;
+use crate::certs::tnauthlist::scope;
+use crate::certs::{SigningKey, TnAuthEntry};
 use crate::sip::Identity;
 
 /// Room for a typical payload (one destination, a UUID origid) before base64.
@@ -48,6 +49,8 @@ pub struct Signer {
     /// The certificate's `notBefore` and `notAfter` (unix seconds), when the signer
     /// knows its certificate: it signs nothing dated outside them.
     valid: Option<(i64, i64)>,
+    /// The numbers of a delegate certificate (RFC 9060): it signs no other `orig`.
+    numbers: Option<Vec<TnAuthEntry>>,
 }
 
 impl Signer {
@@ -80,6 +83,7 @@ impl Signer {
             header_b64: URL_SAFE_NO_PAD.encode(header_json(x5u)),
             x5u: x5u.to_owned(),
             valid: None,
+            numbers: None,
         })
     }
 
@@ -89,6 +93,15 @@ impl Signer {
     /// process runs stops signing at that second, not at the next restart.
     pub fn valid_between(mut self, not_before: i64, not_after: i64) -> Signer {
         self.valid = Some((not_before, not_after));
+        self
+    }
+
+    /// Binds the signer to a delegate certificate's numbers (RFC 9060: a TNAuthList of
+    /// numbers and ranges and no SPC, [`crate::certs::CertInfo::delegated_numbers`]):
+    /// claims whose `orig` is none of them are refused with
+    /// [`PassportError::OrigNotCovered`]. `None` (an SPC certificate) binds nothing.
+    pub fn limited_to(mut self, numbers: Option<Vec<TnAuthEntry>>) -> Signer {
+        self.numbers = numbers;
         self
     }
 
@@ -148,6 +161,13 @@ impl Signer {
                 iat: claims.iat,
                 not_before,
                 not_after,
+            });
+        }
+        if let Some(numbers) = &self.numbers
+            && scope::covering(numbers, claims.orig).is_none()
+        {
+            return Err(PassportError::OrigNotCovered {
+                orig: claims.orig.to_owned(),
             });
         }
         let mut payload = String::with_capacity(PAYLOAD_CAPACITY);
@@ -367,6 +387,38 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_delegate_signer_signs_only_its_numbers() {
+        let numbers = vec![
+            TnAuthEntry::Tn("12155550121".into()),
+            TnAuthEntry::Range {
+                start: "12155550300".into(),
+                count: 10,
+            },
+        ];
+        let signer = Signer::new(&key(), X5U).unwrap().limited_to(Some(numbers));
+        for orig in ["12155550121", "12155550300", "12155550309"] {
+            let jws = signer.sign(&Claims { orig, ..claims() }).unwrap();
+            assert!(decode(&jws, &decoding(&key())).is_ok(), "{orig}");
+        }
+        for orig in ["12155550122", "12155550310", "2155550121", "+12155550121"] {
+            assert_eq!(
+                signer.sign(&Claims { orig, ..claims() }),
+                Err(PassportError::OrigNotCovered { orig: orig.into() }),
+                "{orig}"
+            );
+        }
+        // An SPC certificate binds no numbers.
+        let any = Signer::new(&key(), X5U).unwrap().limited_to(None);
+        assert!(
+            any.sign(&Claims {
+                orig: "12155550122",
+                ..claims()
+            })
+            .is_ok()
+        );
     }
 
     #[test]

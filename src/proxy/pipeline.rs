@@ -772,11 +772,20 @@ fn sign_invite(
     };
     let identity = match signed {
         Ok(v) => v,
-        Err(e @ crate::passport::PassportError::CertificateNotValid { .. }) => {
-            // Never a PASSporT under a certificate that is not valid: loud, but at most
-            // one line per source every few seconds.
+        Err(
+            e @ (crate::passport::PassportError::CertificateNotValid { .. }
+            | crate::passport::PassportError::OrigNotCovered { .. }),
+        ) => {
+            // Never a PASSporT under a certificate that is not valid, or (a delegate
+            // certificate, RFC 9060) not valid for this caller: loud, but at most one
+            // line per source every few seconds. Both are counted as
+            // `certificate_not_valid`.
             if let Some(suppressed) = ctx.noisy(src.addr.ip(), "certificate_not_valid", iat) {
-                error!(call_id, trunk = %trunk.name, signing_identity = %SignedWith(signing_identity), error = %e, suppressed, "not signed: the signing certificate is not valid; rotate it (docs/certificates.md)");
+                if matches!(e, crate::passport::PassportError::OrigNotCovered { .. }) {
+                    warn!(call_id, trunk = %trunk.name, signing_identity = %SignedWith(signing_identity), error = %e, suppressed, "not signed: the caller is not among the delegate certificate's numbers");
+                } else {
+                    error!(call_id, trunk = %trunk.name, signing_identity = %SignedWith(signing_identity), error = %e, suppressed, "not signed: the signing certificate is not valid; rotate it (docs/certificates.md)");
+                }
             }
             return match ctx.invalid_certificate {
                 Fallback::Refuse => Err(respond(

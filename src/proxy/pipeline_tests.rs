@@ -305,6 +305,42 @@ fn past_the_certificates_not_after_calls_are_refused_when_the_config_says_so() {
     );
 }
 
+/// A delegate certificate (RFC 9060) signs only its own numbers: a caller outside them
+/// goes on unsigned and is counted with the certificates not valid; its own is signed.
+#[test]
+fn a_delegate_certificate_signs_no_caller_outside_its_numbers() {
+    use crate::certs::TnAuthEntry;
+    let (ctx, _) = context();
+    let delegate = |numbers: Vec<TnAuthEntry>| {
+        let signer = crate::passport::Signer::new(&crate::certs::test_key(1), testing::X5U)
+            .expect("signer")
+            .limited_to(Some(numbers));
+        ctx.signer.store(std::sync::Arc::new(signer));
+    };
+    // The invite's caller is 12155550121; these numbers stop just short of it.
+    delegate(vec![TnAuthEntry::Range {
+        start: "12155550100".into(),
+        count: 21,
+    }]);
+    let f = forward(&ctx, &invite(""), udp(TRUNK));
+    assert_eq!(
+        f.signing,
+        Some(Signing::Unsigned(Unsigned::CertificateNotValid))
+    );
+    let msg = Message::parse(&f.bytes).unwrap();
+    assert_eq!(msg.header_values(HeaderName::Identity).count(), 0);
+    assert!(
+        (ctx.metrics.render())
+            .contains("callsign_calls_unsigned_total{cause=\"certificate_not_valid\"} 1")
+    );
+    delegate(vec![TnAuthEntry::Range {
+        start: "12155550100".into(),
+        count: 22,
+    }]);
+    let f = forward(&ctx, &invite(""), udp(TRUNK));
+    assert!(matches!(f.signing, Some(Signing::Signed(_))));
+}
+
 #[test]
 fn identity_from_a_trunk_follows_the_policy() {
     let forged = "Identity: a.b.c;info=<https://evil.example/c.pem>;alg=ES256;ppt=shaken\r\n";

@@ -82,7 +82,8 @@ pub enum Failure {
     /// E16: `orig` or `dest` does not match the request.
     NumberMismatch,
     /// E17: the certificate cannot be authenticated: no path to a trusted root, not
-    /// valid, revoked, or no TNAuthList.
+    /// valid, revoked, or no TNAuthList; or, a delegate certificate (RFC 9060), no
+    /// STI-SCA above it or `orig` not among its numbers.
     Credential,
     /// E18: the signature does not verify with the certificate's key.
     Signature,

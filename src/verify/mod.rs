@@ -38,7 +38,7 @@ mod trust_list;
 mod verdict;
 mod verifier;
 
-pub use credential::Credential;
+pub use credential::{Authority, Credential};
 pub use crls::{CrlRefresh, CrlStatus};
 pub use expected::{
     ConflictingCaller, Expected, calling_number, expected_from_message, identity_values,

@@ -23,7 +23,8 @@ pub enum Step {
     FetchX5u,
     /// 4: build the chain to the trust anchors, with validity and CRL revocation.
     Chain,
-    /// 5: the leaf has a TNAuthList with an SPC.
+    /// 5: the leaf has a TNAuthList with an SPC, or is a delegate certificate (RFC 9060)
+    /// under an STI-SCA whose numbers include `orig`.
     TnAuthList,
     /// 6: the leaf is valid at `iat`.
     CertValidAtIat,

@@ -105,8 +105,8 @@ pub(crate) fn with_credential(
     checked: &Prechecked<'_>,
     credential: &Credential,
 ) {
-    match credential.check_tn_auth_list() {
-        Ok(spc) => report.pass(Step::TnAuthList, format!("SPC {spc}")),
+    match credential.check_tn_auth_list(&checked.claims.orig) {
+        Ok(note) => report.pass(Step::TnAuthList, note),
         Err(e) => report.fail(Step::TnAuthList, Failure::Credential, e.to_string()),
     }
     match credential.check_valid_at(checked.claims.iat) {

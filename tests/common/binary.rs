@@ -172,7 +172,8 @@ fn address(line: &str, field: &str) -> SocketAddr {
 }
 
 /// `secsipidx -check` with certificate verification mode 13: time validity (1), the
-/// custom root file (4) and the intermediate file (8).
+/// custom root file (4) and the intermediate file (8, which may hold several CAs, as a
+/// delegate's STI-SCA and STI-CA).
 pub fn secsipidx_check(identity: &str, leaf: &str, root: &str, intermediate: &str) -> Output {
     run(
         "secsipidx",

@@ -2,7 +2,8 @@
 //! x5u chain and the STI-PA's indirect CRL at the URLs its certificates name, plus any
 //! other path a test sets (or a status code instead of a body), counting the requests
 //! for each path. It runs on its own thread, so synchronous tests that spawn the binary
-//! can use it as well as async ones.
+//! can use it as well as async ones. With [`PkiServer::start_delegating`] it also
+//! serves a delegate chain (RFC 9060).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -11,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use callsign::certs::SigningKey;
 use callsign::certs::dev::{self, DevPki};
+use callsign::certs::{CertError, SigningKey, TnAuthEntry};
 use callsign::passport::{Attest, Claims, Signer};
 
 pub const ORIG: &str = "12155550121";
@@ -21,6 +22,20 @@ pub const ORIGID: &str = "123e4567-e89b-12d3-a456-426655440000";
 
 /// Where the STI-PA CRL is served.
 pub const CRL_PATH: &str = "/sti-pa.crl";
+/// Where [`PkiServer::start_delegating`] serves the delegate chain.
+pub const DELEGATE_CHAIN_PATH: &str = "/delegate-chain.pem";
+
+/// What the delegate leaf of [`PkiServer::start_delegating`] holds: [`ORIG`] and the
+/// range 12155550300 to 12155550399.
+pub fn delegate_numbers() -> Vec<TnAuthEntry> {
+    vec![
+        TnAuthEntry::Tn(ORIG.into()),
+        TnAuthEntry::Range {
+            start: "12155550300".into(),
+            count: 100,
+        },
+    ]
+}
 
 /// Path -> status, body and an optional Cache-Control value.
 type Files = Arc<Mutex<HashMap<String, (StatusCode, Vec<u8>, Option<String>)>>>;
@@ -38,11 +53,26 @@ pub struct PkiServer {
 impl PkiServer {
     /// A fresh PKI issued at `issued_at`, whose CRLs live on this server.
     pub fn start(issued_at: i64) -> PkiServer {
+        PkiServer::start_with(|url| dev::generate_with("1234", url, issued_at))
+    }
+
+    /// [`PkiServer::start`] with a delegation: an STI-SCA for SPC 1234 under the
+    /// intermediate and a delegate leaf for [`delegate_numbers`], whose chain is served
+    /// at [`DELEGATE_CHAIN_PATH`].
+    pub fn start_delegating(issued_at: i64) -> PkiServer {
+        let server = PkiServer::start_with(|url| {
+            dev::generate_delegating("1234", url, &delegate_numbers(), issued_at)
+        });
+        let chain = server.pki.delegate_chain_pem().expect("a delegation");
+        server.put(DELEGATE_CHAIN_PATH, chain.into_bytes());
+        server
+    }
+
+    fn start_with(generate: impl FnOnce(&str) -> Result<DevPki, CertError>) -> PkiServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("local addr");
-        let pki =
-            dev::generate_with("1234", &format!("http://{addr}/"), issued_at).expect("dev PKI");
+        let pki = generate(&format!("http://{addr}/")).expect("dev PKI");
         let files: Files = Arc::default();
         let hits: Hits = Arc::default();
         let server = PkiServer {
@@ -103,6 +133,12 @@ impl PkiServer {
         SigningKey::from_pem(&self.pki.leaf_key_pem).expect("leaf key")
     }
 
+    /// The key of the delegate leaf ([`PkiServer::start_delegating`]).
+    pub fn delegate_key(&self) -> SigningKey {
+        let delegate = self.pki.delegate.as_ref().expect("a delegation");
+        SigningKey::from_pem(&delegate.leaf.key_pem).expect("delegate key")
+    }
+
     /// An Identity header value signed with the leaf key, x5u at `x5u_path`.
     pub fn identity(&self, x5u_path: &str, iat: i64) -> String {
         identity_with(&self.leaf_key(), &self.url(x5u_path), iat)
@@ -134,13 +170,19 @@ pub fn sign_jws(key: &SigningKey, header: &str, payload: &str) -> String {
 
 /// An Identity header value (attest A, [`ORIG`] to [`DEST`]) signed with `key`.
 pub fn identity_with(key: &SigningKey, x5u: &str, iat: i64) -> String {
+    identity_from(key, x5u, ORIG, iat)
+}
+
+/// An Identity header value (attest A, `orig` to [`DEST`]) signed with `key`, whatever
+/// its certificate covers.
+pub fn identity_from(key: &SigningKey, x5u: &str, orig: &str, iat: i64) -> String {
     Signer::new(key, x5u)
         .expect("signer")
         .identity(&Claims {
             attest: Attest::A,
             dest: &[DEST],
             iat,
-            orig: ORIG,
+            orig,
             origid: ORIGID,
         })
         .expect("sign")

@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
 
+use callsign::certs::TnAuthEntry;
 use callsign::clock::now_unix;
 
 #[derive(Subcommand)]
 pub enum CertsCommand {
     /// Write a development STI PKI (root, intermediate, leaf with TNAuthList, and the
-    /// STI-PA's CRL signer with its indirect CRL). Never use it in production.
+    /// STI-PA's CRL signer with its indirect CRL), and with --delegate-tn or
+    /// --delegate-range a delegation (RFC 9060). Never use it in production.
     Dev {
         #[arg(long, default_value = "certs/dev")]
         out: PathBuf,
@@ -22,6 +24,19 @@ pub enum CertsCommand {
         /// cRLIssuer.
         #[arg(long, default_value = callsign::certs::dev::DEFAULT_CRL_URL)]
         crl_url: String,
+        /// A telephone number (digits) for a delegate certificate. With this or
+        /// --delegate-range, also write an STI-SCA (sti-sca.pem: a CA issued by the
+        /// intermediate, whose TNAuthList holds the SPC), a delegate leaf under it whose
+        /// TNAuthList holds the numbers and ranges given (delegate.pem, delegate.key),
+        /// and delegate-chain.pem (delegate leaf, STI-SCA, intermediate); the
+        /// intermediate then allows one CA below it. Repeatable.
+        #[arg(long = "delegate-tn", value_name = "TN")]
+        delegate_tn: Vec<String>,
+        /// A range of numbers for the delegate certificate: COUNT numbers of START's
+        /// length from START (12155550100:100 is 12155550100 to 12155550199).
+        /// Repeatable.
+        #[arg(long = "delegate-range", value_name = "START:COUNT", value_parser = parse_range)]
+        delegate_range: Vec<TnAuthEntry>,
     },
     /// Check certificates or chains (PEM or DER, leaf first) against the STI profile
     /// (ATIS-1000080 v005, RFC 8226, US SHAKEN CP). Exits non-zero on any violation.
@@ -42,18 +57,52 @@ pub fn run(command: CertsCommand) -> Result<()> {
         CertsCommand::Check { files, json, now } => {
             check(&files, json, now.unwrap_or_else(now_unix))
         }
-        CertsCommand::Dev { out, spc, crl_url } => {
-            let pki = callsign::certs::dev::generate_with(&spc, &crl_url, now_unix())
-                .context("generating the development PKI")?;
-            callsign::certs::dev::write(&out, &pki)
-                .with_context(|| format!("writing {}", out.display()))?;
+        CertsCommand::Dev {
+            out,
+            spc,
+            crl_url,
+            delegate_tn,
+            delegate_range,
+        } => {
+            use callsign::certs::dev;
+            let numbers: Vec<TnAuthEntry> = (delegate_tn.into_iter().map(TnAuthEntry::Tn))
+                .chain(delegate_range)
+                .collect();
+            let pki = if numbers.is_empty() {
+                dev::generate_with(&spc, &crl_url, now_unix())
+            } else {
+                dev::generate_delegating(&spc, &crl_url, &numbers, now_unix())
+            }
+            .context("generating the development PKI")?;
+            dev::write(&out, &pki).with_context(|| format!("writing {}", out.display()))?;
             println!(
                 "development STI PKI written to {} (SPC {spc}); never use it in production",
                 out.display()
             );
+            if !numbers.is_empty() {
+                let listed: Vec<String> = numbers.iter().map(ToString::to_string).collect();
+                println!(
+                    "delegate certificate for {} under an STI-SCA for SPC {spc}: delegate-chain.pem, delegate.key",
+                    listed.join(", ")
+                );
+            }
             Ok(())
         }
     }
+}
+
+/// `START:COUNT`, e.g. `12155550100:100`.
+fn parse_range(value: &str) -> Result<TnAuthEntry, String> {
+    let (start, count) = value
+        .split_once(':')
+        .ok_or_else(|| format!("{value:?} is not START:COUNT (e.g. 12155550100:100)"))?;
+    let count = count
+        .parse()
+        .map_err(|_| format!("{count:?} is not a count of numbers"))?;
+    Ok(TnAuthEntry::Range {
+        start: start.to_owned(),
+        count,
+    })
 }
 
 /// `callsign certs check`: one report per file; exit 1 on any violation.
@@ -105,7 +154,7 @@ fn render_chain_report(file: &str, report: &callsign::certs::ChainReport) -> Str
             );
         }
         if let Some(list) = &c.tn_auth_list {
-            let entries: Vec<String> = list.iter().map(tn_auth_entry).collect();
+            let entries: Vec<String> = list.iter().map(ToString::to_string).collect();
             let _ = writeln!(out, "    TNAuthList: {}", entries.join(", "));
         }
         for url in &c.crl_urls {
@@ -132,15 +181,6 @@ fn render_chain_report(file: &str, report: &callsign::certs::ChainReport) -> Str
         }
     );
     out
-}
-
-fn tn_auth_entry(e: &callsign::certs::TnAuthEntry) -> String {
-    use callsign::certs::TnAuthEntry;
-    match e {
-        TnAuthEntry::Spc(s) => format!("SPC {s}"),
-        TnAuthEntry::Tn(t) => format!("TN {t}"),
-        TnAuthEntry::Range { start, count } => format!("range {start} (+{count})"),
-    }
 }
 
 #[cfg(test)]
@@ -193,6 +233,20 @@ mod tests {
                 text.lines().any(|l| l == line),
                 "{line:?} missing from\n{text}"
             );
+        }
+    }
+
+    #[test]
+    fn ranges_are_start_colon_count() {
+        assert_eq!(
+            parse_range("12155550100:100"),
+            Ok(TnAuthEntry::Range {
+                start: "12155550100".into(),
+                count: 100
+            })
+        );
+        for bad in ["12155550100", "12155550100:", "12155550100:-1", "1:2:3"] {
+            assert!(parse_range(bad).is_err(), "{bad}");
         }
     }
 

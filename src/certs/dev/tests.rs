@@ -19,6 +19,22 @@ pub(crate) fn pki() -> &'static DevPki {
     PKI.get_or_init(|| generate(SPC, NOW).expect("dev PKI generation"))
 }
 
+/// A PKI with a delegation: an STI-SCA for [`SPC`] and a delegate leaf for 12155550121
+/// and the range 12155550300 (+100).
+pub(crate) fn delegating_pki() -> &'static DevPki {
+    static PKI: OnceLock<DevPki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let numbers = [
+            TnAuthEntry::Tn("12155550121".into()),
+            TnAuthEntry::Range {
+                start: "12155550300".into(),
+                count: 100,
+            },
+        ];
+        generate_delegating(SPC, DEFAULT_CRL_URL, &numbers, NOW).expect("dev PKI generation")
+    })
+}
+
 fn policies<'a>(
     cert: &'a X509Certificate<'_>,
 ) -> Vec<&'a x509_parser::extensions::PolicyInformation<'a>> {
