@@ -163,27 +163,16 @@ pub fn issue_sca(
     tn_auth_list: Option<&[u8]>,
     now_unix: i64,
 ) -> Result<IssuedCert, CertError> {
-    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
-    let (now, signer_name) = issuing(pki, now_unix)?;
-    let point = CrlPoint {
-        url: &pki.crl_url,
-        issuer: &signer_name,
-    };
-    let ca_key = KeyPair::from_pem(&pki.intermediate_key_pem).map_err(generate_error)?;
-    let ca = Issuer::from_ca_cert_pem(&pki.intermediate_pem, ca_key).map_err(generate_error)?;
-    let params = sca_params(
-        tn_auth_list.map(<[u8]>::to_vec),
-        key.public_key_raw(),
-        now,
-        point,
-        &SystemRandom::new(),
-    )?;
-    let cert = params.signed_by(&key, &ca).map_err(generate_error)?;
-    Ok(IssuedCert {
-        pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-        der: cert.der().to_vec(),
-    })
+    issue(
+        pki,
+        &pki.intermediate_pem,
+        &pki.intermediate_key_pem,
+        now_unix,
+        |key, now, point| {
+            let list = tn_auth_list.map(<[u8]>::to_vec);
+            sca_params(list, key, now, point, &SystemRandom::new())
+        },
+    )
 }
 
 /// A delegate leaf over a new key, issued by the CA `issuer_pem` (key `issuer_key_pem`),
@@ -196,36 +185,46 @@ pub fn issue_delegate_leaf(
     tn_auth_list: &[u8],
     now_unix: i64,
 ) -> Result<IssuedCert, CertError> {
+    let decoded = tnauthlist::decode(tn_auth_list).unwrap_or_default();
+    issue(
+        pki,
+        issuer_pem,
+        issuer_key_pem,
+        now_unix,
+        |key, now, point| {
+            let list = tn_auth_list.to_vec();
+            leaf_params(list, label(&decoded), key, now, point, &SystemRandom::new())
+        },
+    )
+}
+
+/// A certificate over a new key, issued by the CA `issuer_pem` (key `issuer_key_pem`)
+/// from the parameters `params` gives for the new key's point, the time and `pki`'s
+/// STI-PA CRL point.
+fn issue(
+    pki: &DevPki,
+    issuer_pem: &str,
+    issuer_key_pem: &str,
+    now_unix: i64,
+    params: impl FnOnce(&[u8], OffsetDateTime, CrlPoint<'_>) -> Result<CertificateParams, CertError>,
+) -> Result<IssuedCert, CertError> {
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(generate_error)?;
-    let (now, signer_name) = issuing(pki, now_unix)?;
+    let now = OffsetDateTime::from_unix_timestamp(now_unix).map_err(generate_error)?;
+    let signer_name = subject_der(&pki.crl_signer_der)?;
     let point = CrlPoint {
         url: &pki.crl_url,
         issuer: &signer_name,
     };
     let ca_key = KeyPair::from_pem(issuer_key_pem).map_err(generate_error)?;
     let ca = Issuer::from_ca_cert_pem(issuer_pem, ca_key).map_err(generate_error)?;
-    let decoded = tnauthlist::decode(tn_auth_list).unwrap_or_default();
-    let cert = leaf_params(
-        tn_auth_list.to_vec(),
-        label(&decoded),
-        key.public_key_raw(),
-        now,
-        point,
-        &SystemRandom::new(),
-    )?
-    .signed_by(&key, &ca)
-    .map_err(generate_error)?;
+    let cert = params(key.public_key_raw(), now, point)?
+        .signed_by(&key, &ca)
+        .map_err(generate_error)?;
     Ok(IssuedCert {
         pem: cert.pem(),
         key_pem: key.serialize_pem(),
         der: cert.der().to_vec(),
     })
-}
-
-/// `now_unix` as a time, and the DER Name of `pki`'s CRL signer.
-fn issuing(pki: &DevPki, now_unix: i64) -> Result<(OffsetDateTime, Vec<u8>), CertError> {
-    let now = OffsetDateTime::from_unix_timestamp(now_unix).map_err(generate_error)?;
-    Ok((now, subject_der(&pki.crl_signer_der)?))
 }
 
 /// `CN=callsign dev SHAKEN STI-SCA`, keyCertSign only, cA TRUE with pathLen 0 (it issues
