@@ -472,3 +472,40 @@ fn sign_jws(key_pem: &str, header: &str, payload: &str) -> String {
     let key = callsign::certs::SigningKey::from_pem(key_pem).unwrap();
     common::pki_server::sign_jws(&key, header, payload)
 }
+
+/// The list URL is fetched under the x5u's address rules: a list on loopback (or any
+/// internal address) is refused before a request is made unless the config allows it.
+#[tokio::test]
+async fn a_list_on_an_internal_address_is_refused_unless_allowed() {
+    let cas = Cas::new();
+    cas.publish(json_list(&[&cas.a.pki.root_pem]));
+    let list = TrustList::new(TrustListSettings {
+        source: TrustListSource::Url(cas.url()),
+        every_secs: HOUR,
+        cache: None,
+        fetch: FetchPolicy {
+            allow_http: true,
+            timeout: Duration::from_millis(300),
+            ..FetchPolicy::default()
+        },
+        signers: callsign::verify::ListSigners::default(),
+    })
+    .unwrap();
+    let refused = list.fetch(cas.now).await;
+    assert!(
+        matches!(
+            refused,
+            Err(TrustListError::Fetch(FetchError::SpecialAddress(_)))
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(cas.a.hits(LIST), 0);
+    assert_eq!(
+        list_at(&cas.url(), None)
+            .fetch(cas.now)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
