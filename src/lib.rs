@@ -24,16 +24,19 @@
 //! - [`verify`]: the eleven checks of an Identity header, [`verify::Report`],
 //!   [`verify::Verdict`]; its fetcher ([`verify::Verifier`]) is the one shell part.
 //! - [`proxy`]'s decision modules: `pipeline` (one request in, one action out),
-//!   `transaction` (RFC 3261 state machines), `core` (both over a transaction table),
+//!   `transaction` (RFC 3261 state machines), `endpoint` (both over a transaction table
+//!   and its timers: bytes and the time in, datagrams and the next wake-up out),
 //!   `verstat`, `feedback` (RFC 9410's report of failed Identity headers), `route`, and
 //!   `settings`, the proxy's own settings and domain enums.
 //! - [`clock`], [`metrics`]: the time conversions, and the typed metric labels.
 //!
 //! **Shell**: I/O around the core:
 //!
-//! - [`proxy::transport`]: UDP and TCP sockets, timers and the tasks that shutdown waits
-//!   for. **A new transport goes there** (beside `run_udp` and `run_tcp`), with its
-//!   variant in [`proxy::Transport`].
+//! - [`proxy::driver`]: the engine thread that owns the endpoint and the UDP socket,
+//!   and sleeps until the endpoint's next timer; [`proxy::transport`]: the TCP
+//!   connections, resolutions and verifications around it, and the tasks that shutdown
+//!   waits for. **A new transport goes there** (beside `run_tcp`), handing received
+//!   messages to the engine, with its variant in [`proxy::Transport`].
 //! - [`store`]: the system of record. The [`store::RecordStore`] and [`store::Queries`]
 //!   traits, implemented once in portable SQL by [`store::SqlStore`] (`store/sql/`) over
 //!   a backend: SQLite (`store/sqlite.rs`, the embedded default) or PostgreSQL

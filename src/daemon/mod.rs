@@ -35,7 +35,7 @@ use crate::identities::{Identities, IdentitySigners};
 use crate::metrics::Metrics;
 use crate::passport::PassportError;
 use crate::proxy::transport::Shell;
-use crate::proxy::{Context, Core};
+use crate::proxy::{Context, Endpoint, Status, driver};
 use crate::store::StoreError;
 use crate::trust::TrustError;
 use crate::trusthub::callbacks::CallbackError;
@@ -211,7 +211,7 @@ fn shown(addr: Option<std::net::SocketAddr>) -> String {
 pub async fn run(config: Config, listeners: Listeners, control: Control) -> Result<(), ServeError> {
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let core = Arc::new(OnceLock::new());
+    let serving = Arc::new(OnceLock::new());
     let drain = Draining {
         grace: Duration::from_secs(config.sip.drain_secs),
         // The ACK and BYE that follow an answer come within a round trip or two.
@@ -220,7 +220,7 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
     tasks.spawn(stop_when_asked(
         control.shutdown.clone(),
         shutdown.clone(),
-        Arc::clone(&core),
+        Arc::clone(&serving),
         drain,
     ));
     let background = TaskTracker::new();
@@ -236,7 +236,7 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
     let served = match served {
         // Listeners bound, index built, every task started.
         Ok(c) => {
-            let _ = core.set(c);
+            let _ = serving.set(c);
             notify::send("READY=1\nSTATUS=serving calls");
             Ok(())
         }
@@ -263,13 +263,20 @@ pub struct Draining {
 /// How often a drain looks at what is left in flight.
 const DRAIN_POLL: Duration = Duration::from_millis(20);
 
-/// Waits until the outside asks the server to stop, drains `core` when asked to (and
+/// What the running proxy shows the rest of the daemon: the engine's status and the
+/// metrics.
+pub struct Serving {
+    pub status: Arc<Status>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Waits until the outside asks the server to stop, drains the engine when asked to (and
 /// when the server got as far as having one), then cancels `shutdown`, which stops every
 /// task. A `shutdown` cancelled first (a failed start) ends it too.
 async fn stop_when_asked(
     mut stop: watch::Receiver<Stop>,
     shutdown: CancellationToken,
-    core: Arc<OnceLock<Arc<Core>>>,
+    serving: Arc<OnceLock<Serving>>,
     drain: Draining,
 ) {
     let asked = tokio::select! {
@@ -278,36 +285,42 @@ async fn stop_when_asked(
     };
     notify::send("STOPPING=1");
     if asked == Stop::Drain
-        && let Some(core) = core.get()
+        && let Some(s) = serving.get()
     {
-        drain_core(core, drain, &mut stop).await;
+        drain_engine(&s.status, &s.metrics, drain, &mut stop).await;
     }
     shutdown.cancel();
 }
 
-/// Drains `core`: new requests get 503 while the transactions in flight finish. Returns
-/// once nothing is left, when `drain.grace` is over, or when asked to stop at once.
-/// Time is tokio's, so tests run it on a paused clock.
-pub async fn drain_core(core: &Core, drain: Draining, stop: &mut watch::Receiver<Stop>) {
+/// Drains the engine whose `status` this is: new requests get 503 while the
+/// transactions in flight finish. Returns once nothing is left, when `drain.grace` is
+/// over, or when asked to stop at once. Time is tokio's, so tests run it on a paused
+/// clock.
+pub async fn drain_engine(
+    status: &Status,
+    metrics: &Metrics,
+    drain: Draining,
+    stop: &mut watch::Receiver<Stop>,
+) {
     let started = tokio::time::Instant::now();
     let deadline = started + drain.grace;
-    core.start_drain(drain.grace.as_secs());
-    core.ctx.metrics.draining.set(1);
+    status.start_drain(drain.grace.as_secs());
+    metrics.draining.set(1);
     info!(
         grace_secs = drain.grace.as_secs(),
-        in_flight = core.table.in_flight(),
+        in_flight = status.in_flight(),
         "draining: new requests get 503 while the transactions in flight finish"
     );
     loop {
         let now = tokio::time::Instant::now();
-        if core.drained(now.into_std(), drain.quiet) {
+        if status.drained(now.into_std(), drain.quiet) {
             let ms = now.duration_since(started).as_millis() as u64;
             info!(elapsed_ms = ms, "drained: nothing left in flight");
             return;
         }
         if now >= deadline {
             warn!(
-                in_flight = core.table.in_flight(),
+                in_flight = status.in_flight(),
                 grace_secs = drain.grace.as_secs(),
                 "drain grace period over: stopping with transactions in flight"
             );
@@ -316,7 +329,7 @@ pub async fn drain_core(core: &Core, drain: Draining, stop: &mut watch::Receiver
         tokio::select! {
             _ = tokio::time::sleep(DRAIN_POLL.min(deadline - now)) => {}
             _ = stop.wait_for(|s| *s == Stop::Now) => {
-                warn!(in_flight = core.table.in_flight(), "asked to stop at once: drain cut short");
+                warn!(in_flight = status.in_flight(), "asked to stop at once: drain cut short");
                 return;
             }
         }
@@ -331,7 +344,7 @@ async fn serve(
     shutdown: &CancellationToken,
     background: &TaskTracker,
     tasks: &mut JoinSet<()>,
-) -> Result<Arc<Core>, ServeError> {
+) -> Result<Serving, ServeError> {
     let (signer, chain_pem, not_after) = signing::load(&config.signing, clock::now_unix())?;
     let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
     if let Some(dir) = &config.signing.identity_key_dir {
@@ -378,16 +391,9 @@ async fn serve(
         Arc::clone(&metrics),
     );
     ctx.identity_signers = identity_signers;
-    let core = Arc::new(Core::new(ctx));
-    // One receiving socket per core on the same port (the first is the bound listener).
-    let mut udp = Vec::new();
-    if let (Some(first), Some(addr)) = (listeners.udp, udp_addr) {
-        udp.push(Arc::new(first));
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        for _ in 1..workers {
-            udp.push(Arc::new(reuse_port_udp(addr)?));
-        }
-    }
+    let ctx = Arc::new(ctx);
+    let endpoint = Endpoint::new(Arc::clone(&ctx));
+    let status = Arc::clone(endpoint.status());
     let (verifier, anchors) = match &config.verify {
         Some(v) => {
             let mut verify_settings = settings::verifier(v)?;
@@ -440,7 +446,8 @@ async fn serve(
         }
         None => (None, None),
     };
-    let shell = Shell::new(Arc::clone(&core), udp.clone(), verifier, shutdown.clone());
+    let (inbound, received) = tokio::sync::mpsc::channel(driver::INBOUND_QUEUE);
+    let shell = Shell::new(Arc::clone(&ctx), verifier, inbound, shutdown.clone());
     info!(udp = %shown(udp_addr), tcp = %shown(tcp_addr), trunks = config.trunks.len(), "callsign serving");
 
     let waiting = Arc::clone(&shell);
@@ -449,13 +456,20 @@ async fn serve(
         stopping.cancelled().await;
         waiting.stopped().await;
     });
-    for sock in udp {
-        tasks.spawn(Arc::clone(&shell).run_udp(sock));
-    }
+    let udp = listeners.udp.map(|s| s.into_std()).transpose()?;
+    let engine = driver::spawn(
+        endpoint,
+        udp,
+        received,
+        Arc::clone(&shell),
+        shutdown.clone(),
+    )?;
+    tasks.spawn(async move {
+        let _ = engine.await;
+    });
     if let Some(l) = listeners.tcp {
         tasks.spawn(Arc::clone(&shell).run_tcp(l));
     }
-    tasks.spawn(Arc::clone(&shell).run_timers());
     if let Some(l) = listeners.http {
         let state = HttpState {
             chain_pem: Arc::clone(&served_chain),
@@ -487,7 +501,7 @@ async fn serve(
     }
     let rotation = Rotation {
         signing: config.signing.clone(),
-        core: Arc::clone(&core),
+        ctx: Arc::clone(&ctx),
         chain: served_chain,
         metrics: Arc::clone(&metrics),
         anchors,
@@ -501,5 +515,8 @@ async fn serve(
         control,
         shutdown.clone(),
     ));
-    Ok(core)
+    Ok(Serving {
+        status,
+        metrics: ctx.metrics.clone(),
+    })
 }

@@ -16,7 +16,7 @@ use crate::clock;
 use crate::config::{Config, SigningConfig};
 use crate::metrics::{Metrics, Reload};
 use crate::passport::Signer;
-use crate::proxy::Core;
+use crate::proxy::Context;
 use tokio_util::sync::CancellationToken;
 
 /// Loads the key and chain and runs [`certs::check_signing`] on them: the key must match
@@ -59,7 +59,7 @@ pub fn served_crls(config: &Config) -> Result<Vec<ServedCrl>, ServeError> {
 /// fails them leaves the current one in use.
 pub struct Rotation {
     pub signing: SigningConfig,
-    pub core: Arc<Core>,
+    pub ctx: Arc<Context>,
     /// The chain the HTTP listener serves at the x5u path.
     pub chain: Arc<ArcSwap<String>>,
     pub metrics: Arc<Metrics>,
@@ -73,7 +73,7 @@ impl Rotation {
             Ok((signer, chain_pem, not_after)) => {
                 (self.metrics.default_not_after)
                     .store(not_after, std::sync::atomic::Ordering::Relaxed);
-                self.core.ctx.signer.store(Arc::new(signer));
+                self.ctx.signer.store(Arc::new(signer));
                 self.chain.store(Arc::new(chain_pem));
                 self.metrics.signing_reload(Reload::Ok);
                 info!("signing key and certificate reloaded");

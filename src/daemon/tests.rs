@@ -8,8 +8,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{DRAIN_POLL, Draining, Stop, drain_core};
-use crate::proxy::Core;
+use super::{DRAIN_POLL, Draining, Stop, drain_engine};
+use crate::proxy::Endpoint;
 use crate::proxy::testing::{CARRIER, TRUNK, answer_forwarded, context, invite, udp, wall};
 
 const DRAIN: Draining = Draining {
@@ -17,23 +17,24 @@ const DRAIN: Draining = Draining {
     quiet: Duration::from_secs(1),
 };
 
-/// A core with one call in flight: the trunk's INVITE forwarded, unanswered. Returns the
-/// carrier's 200 for it too.
-fn core_with_a_call() -> (Arc<Core>, Vec<u8>) {
+/// An endpoint with one call in flight: the trunk's INVITE forwarded, unanswered.
+/// Returns the carrier's 200 for it too.
+fn core_with_a_call() -> (Endpoint, Vec<u8>) {
     let (ctx, _) = context();
-    let core = Core::new(ctx);
+    let mut core = Endpoint::new(Arc::new(ctx));
     let mut out = Vec::new();
     let now = Instant::now().into_std();
     core.handle(udp(TRUNK), invite("").as_bytes(), now, wall(), &mut out);
     let answer = answer_forwarded(&out, 200, "OK");
-    assert_eq!(core.table.in_flight(), 1);
-    (Arc::new(core), answer)
+    assert_eq!(core.in_flight(), 1);
+    (core, answer)
 }
 
 /// Drains `core` in a task of its own.
-fn spawn_drain(core: &Arc<Core>, mut stop: watch::Receiver<Stop>) -> JoinHandle<()> {
-    let core = Arc::clone(core);
-    tokio::spawn(async move { drain_core(&core, DRAIN, &mut stop).await })
+fn spawn_drain(core: &Endpoint, mut stop: watch::Receiver<Stop>) -> JoinHandle<()> {
+    let status = Arc::clone(core.status());
+    let metrics = Arc::clone(&core.ctx.metrics);
+    tokio::spawn(async move { drain_engine(&status, &metrics, DRAIN, &mut stop).await })
 }
 
 #[tokio::test(start_paused = true)]
@@ -41,15 +42,15 @@ async fn a_drain_gives_up_on_a_call_in_flight_at_its_grace_period() {
     let (core, _) = core_with_a_call();
     let (_keep, mut stop) = watch::channel(Stop::Drain);
     let started = Instant::now();
-    drain_core(&core, DRAIN, &mut stop).await;
+    drain_engine(core.status(), &core.ctx.metrics, DRAIN, &mut stop).await;
     assert_eq!(started.elapsed(), DRAIN.grace);
-    assert_eq!(core.table.in_flight(), 1);
+    assert_eq!(core.in_flight(), 1);
     assert_eq!(core.ctx.metrics.draining.get(), 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_drain_ends_once_the_call_in_flight_is_answered() {
-    let (core, answer) = core_with_a_call();
+    let (mut core, answer) = core_with_a_call();
     let (_keep, stop) = watch::channel(Stop::Drain);
     let started = Instant::now();
     let draining = spawn_drain(&core, stop);
@@ -68,10 +69,10 @@ async fn a_drain_ends_once_the_call_in_flight_is_answered() {
 #[tokio::test(start_paused = true)]
 async fn an_idle_drain_ends_at_once() {
     let (ctx, _) = context();
-    let core = Core::new(ctx);
+    let core = Endpoint::new(Arc::new(ctx));
     let (_keep, mut stop) = watch::channel(Stop::Drain);
     let started = Instant::now();
-    drain_core(&core, DRAIN, &mut stop).await;
+    drain_engine(core.status(), &core.ctx.metrics, DRAIN, &mut stop).await;
     assert_eq!(started.elapsed(), Duration::ZERO);
 }
 

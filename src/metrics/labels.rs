@@ -164,5 +164,7 @@ label! {
         Message => "message",
         /// Completing a request after its verification.
         VerifiedRequest => "verified_request",
+        /// Verifying a request's Identity headers (the call goes on unverified).
+        Verification => "verification",
     }
 }

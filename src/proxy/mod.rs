@@ -1,11 +1,14 @@
-//! The proxy: a pure per-message core (pipeline and transactions) and the I/O shell
-//! (UDP and TCP transports and timers). The daemon builds it from [`Settings`].
+//! The proxy: a socket-free [`Endpoint`] (pipeline, transactions and their timers) and
+//! the I/O around it: the engine thread of `driver` and the tasks of `transport`. The
+//! daemon builds it from [`Settings`].
 //!
-//! Bytes come in through [`Core::handle`] with their source and the time; what to send
-//! comes back as [`Output`]s. Only `transport` touches sockets.
+//! Bytes come in through [`Endpoint::handle`] with their source and the time; what to
+//! send comes back as [`Output`]s, and [`Endpoint::poll_timeout`] says when the endpoint
+//! next needs the time. Only `driver` and `transport` touch sockets.
 
 pub mod context;
-pub mod core;
+pub mod driver;
+pub mod endpoint;
 pub mod feedback;
 pub mod limiter;
 pub mod noise;
@@ -29,7 +32,7 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 pub use context::{Context, IdentitySigners, PeerClass, Trunk};
-pub use core::Core;
+pub use endpoint::{Endpoint, Status, Verify};
 pub use settings::{
     Fallback, Feedback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
 };

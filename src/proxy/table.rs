@@ -1,179 +1,192 @@
-//! The transaction table: live transactions by id and by server key, and the timer
-//! queue that drives them. Lookups and updates hold a map shard only for the update.
+//! The transaction table of one [`super::Endpoint`]: live transactions by id and by
+//! server key, INVITEs waiting for their verification, and the timer queue that drives
+//! both. Owned by its endpoint alone, so nothing here locks.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use dashmap::mapref::entry::Entry;
-use dashmap::{DashMap, DashSet};
-
 use super::Output;
+use super::Peer;
 use super::settings::Timers;
 use super::transaction::{Fired, ServerKey, Txn};
 
-/// Whether a new transaction was reserved or the key already had one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reservation {
-    New(u64),
-    Existing(u64),
+/// An initial INVITE from a verifying trunk, answered `100 Trying` and waiting for the
+/// verdict on its Identity headers: a transaction state of its own, with its own timer
+/// (the longest the call waits for the verdict).
+#[derive(Debug)]
+pub struct Verifying {
+    pub key: ServerKey,
+    pub src: Peer,
+    pub reply_to: Peer,
+    /// The request as received.
+    pub request: Vec<u8>,
+    /// When the call goes on without a verdict.
+    pub deadline: Instant,
 }
 
-/// All live transactions and their timer queue.
+/// What a due timer belongs to.
+#[derive(Debug)]
+pub enum Due {
+    /// A transaction's timers ran.
+    Fired(Fired),
+    /// A verification ran out of time: the INVITE is handed back to go on without it.
+    VerifyTimeout(u64, Verifying),
+}
+
+/// All live transactions of an endpoint and their timer queue.
+#[derive(Default)]
 pub struct Table {
-    txns: DashMap<u64, Txn>,
-    index: DashMap<ServerKey, u64>,
-    next_id: AtomicU64,
-    /// Keys held (reserved or live): kept apart from `index.len()`, which locks every shard.
-    count: AtomicUsize,
-    /// CANCELs that arrived while their INVITE was still being signed.
-    pending_cancels: DashSet<u64>,
-    timers: Mutex<BinaryHeap<Reverse<(Instant, u64)>>>,
-}
-
-impl Default for Table {
-    fn default() -> Self {
-        Self::new()
-    }
+    txns: HashMap<u64, Txn>,
+    index: HashMap<ServerKey, u64>,
+    verifying: HashMap<u64, Verifying>,
+    last_id: u64,
+    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// Transactions whose previous hop still waits for a final response, kept up to date
+    /// at every change so that reading it costs nothing, from any thread.
+    awaiting: Arc<AtomicUsize>,
 }
 
 impl Table {
     pub fn new() -> Table {
+        Table::default()
+    }
+
+    /// A table that counts its transactions in flight into `awaiting`.
+    pub fn counting(awaiting: Arc<AtomicUsize>) -> Table {
         Table {
-            txns: DashMap::new(),
-            index: DashMap::new(),
-            next_id: AtomicU64::new(1),
-            count: AtomicUsize::new(0),
-            pending_cancels: DashSet::new(),
-            timers: Mutex::new(BinaryHeap::new()),
+            awaiting,
+            ..Table::default()
         }
     }
 
-    /// A fresh id for a message that needs a branch but no transaction (a 2xx ACK).
-    pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
+    fn awaited(&self, more: bool) {
+        if more {
+            self.awaiting.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.awaiting.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
+    /// A fresh id, for a transaction or for a message that needs a branch but no
+    /// transaction (a 2xx ACK).
+    pub fn next_id(&mut self) -> u64 {
+        self.last_id += 1;
+        self.last_id
+    }
+
+    /// Keys held: live transactions and INVITEs being verified.
     pub fn len(&self) -> usize {
-        self.count.load(Ordering::Relaxed)
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.index.is_empty()
     }
 
-    /// Transactions whose previous hop still waits for a final response: those held
-    /// (reserved keys not inserted yet, such as INVITEs being verified) and those
-    /// proceeding. Walks every shard: for draining, not for the hot path.
+    /// Transactions whose previous hop still waits for a final response: INVITEs being
+    /// verified and transactions proceeding.
     pub fn in_flight(&self) -> usize {
-        let held = self.len().saturating_sub(self.txns.len());
-        held + self.txns.iter().filter(|t| t.awaits_final()).count()
+        self.awaiting.load(Ordering::Relaxed)
     }
 
     pub fn lookup(&self, key: &ServerKey) -> Option<u64> {
-        self.index.get(key).map(|e| *e)
+        self.index.get(key).copied()
     }
 
-    /// Claims `key` for a new transaction, or reports the one that holds it. A claimed
-    /// key whose transaction is not inserted yet makes retransmissions wait silently.
-    pub fn reserve(&self, key: ServerKey) -> Reservation {
-        match self.index.entry(key) {
-            Entry::Occupied(e) => Reservation::Existing(*e.get()),
-            Entry::Vacant(v) => {
-                let id = self.next_id();
-                v.insert(id);
-                self.count.fetch_add(1, Ordering::Relaxed);
-                Reservation::New(id)
-            }
-        }
+    /// Holds an INVITE while its Identity headers are verified.
+    pub fn insert_verifying(&mut self, id: u64, v: Verifying) {
+        self.index.insert(v.key.clone(), id);
+        self.timers.push(Reverse((v.deadline, id)));
+        self.verifying.insert(id, v);
+        self.awaited(true);
     }
 
-    /// Gives back a reserved key that did not become a transaction.
-    pub fn release(&self, key: &ServerKey) {
-        if self.index.remove(key).is_some() {
-            self.count.fetch_sub(1, Ordering::Relaxed);
-        }
+    /// Takes back an INVITE being verified (its verdict came, or a CANCEL ended it).
+    pub fn take_verifying(&mut self, id: u64) -> Option<Verifying> {
+        let v = self.verifying.remove(&id)?;
+        self.index.remove(&v.key);
+        self.awaited(false);
+        Some(v)
     }
 
-    /// Notes a CANCEL for a reserved transaction that is not inserted yet.
-    pub fn defer_cancel(&self, id: u64) {
-        self.pending_cancels.insert(id);
+    pub fn is_verifying(&self, id: u64) -> bool {
+        self.verifying.contains_key(&id)
     }
 
-    /// Takes back a deferred CANCEL (once the transaction is there to receive it).
-    pub fn take_cancel(&self, id: u64) -> bool {
-        self.pending_cancels.remove(&id).is_some()
-    }
-
-    pub fn insert(&self, mut txn: Txn, now: Instant) {
+    pub fn insert(&mut self, mut txn: Txn, now: Instant) {
         let id = txn.id;
-        let at = txn.needs_schedule(now);
+        if let Some(at) = txn.needs_schedule(now) {
+            self.timers.push(Reverse((at, id)));
+        }
+        if txn.awaits_final() {
+            self.awaited(true);
+        }
+        self.index.insert(txn.key.clone(), id);
         self.txns.insert(id, txn);
-        if let Some(at) = at {
-            self.schedule(id, at);
-        }
-    }
-
-    fn schedule(&self, id: u64, at: Instant) {
-        if let Ok(mut heap) = self.timers.lock() {
-            heap.push(Reverse((at, id)));
-        }
     }
 
     /// Runs `f` on transaction `id`, then requeues its timers.
-    pub fn with<R>(&self, id: u64, now: Instant, f: impl FnOnce(&mut Txn) -> R) -> Option<R> {
-        let (r, at) = {
-            let mut txn = self.txns.get_mut(&id)?;
-            let r = f(&mut txn);
-            (r, txn.needs_schedule(now))
-        };
-        if let Some(at) = at {
-            self.schedule(id, at);
+    pub fn with<R>(&mut self, id: u64, now: Instant, f: impl FnOnce(&mut Txn) -> R) -> Option<R> {
+        let txn = self.txns.get_mut(&id)?;
+        let awaited = txn.awaits_final();
+        let r = f(txn);
+        let ended = awaited && !txn.awaits_final();
+        if let Some(at) = txn.needs_schedule(now) {
+            self.timers.push(Reverse((at, id)));
+        }
+        if ended {
+            self.awaited(false);
         }
         Some(r)
     }
 
-    /// Ids whose timers are due at `now`, removed from the queue.
-    pub fn due(&self, now: Instant) -> Vec<u64> {
-        let mut ids = Vec::new();
-        if let Ok(mut heap) = self.timers.lock() {
-            while let Some(Reverse((at, id))) = heap.peek().copied() {
-                if at > now {
-                    break;
-                }
-                heap.pop();
-                ids.push(id);
-            }
-        }
-        ids
+    /// The earliest queued timer: when the endpoint next needs to run.
+    pub fn next_timer(&self) -> Option<Instant> {
+        self.timers.peek().map(|Reverse((at, _))| *at)
     }
 
-    /// The earliest queued timer.
-    pub fn next_timer(&self) -> Option<Instant> {
-        self.timers
-            .lock()
-            .ok()
-            .and_then(|h| h.peek().map(|Reverse((at, _))| *at))
+    /// Runs the next timer due at `now`, if any: the transaction's timers, or the end of
+    /// a verification's wait. Ended transactions are removed.
+    pub fn fire_next(&mut self, now: Instant, t: &Timers, out: &mut Vec<Output>) -> Option<Due> {
+        loop {
+            let Reverse((at, id)) = *self.timers.peek()?;
+            if at > now {
+                return None;
+            }
+            self.timers.pop();
+            if let Some(v) = self.verifying.get(&id) {
+                if v.deadline <= now {
+                    let v = self.take_verifying(id)?;
+                    return Some(Due::VerifyTimeout(id, v));
+                }
+                continue;
+            }
+            // Entries of removed transactions, and earlier entries superseded by a
+            // later schedule, find nothing to do.
+            if let Some(fired) = self.fire(id, now, t, out) {
+                return Some(Due::Fired(fired));
+            }
+        }
     }
 
     /// Fires the timers of `id`; removes the transaction when it has ended.
-    pub fn fire(&self, id: u64, now: Instant, t: &Timers, out: &mut Vec<Output>) -> Option<Fired> {
-        let fired = {
-            let mut txn = self.txns.get_mut(&id)?;
+    fn fire(&mut self, id: u64, now: Instant, t: &Timers, out: &mut Vec<Output>) -> Option<Fired> {
+        let fired = self.with(id, now, |txn| {
             let attempt = txn.attempt();
             let mut fired = txn.on_timer(now, t, out);
             fired.failed_over = txn.attempt() != attempt;
             fired
-        };
-        if fired.remove {
-            if let Some((_, txn)) = self.txns.remove(&id) {
-                self.release(&txn.key);
-                self.pending_cancels.remove(&id);
+        })?;
+        if fired.remove
+            && let Some(txn) = self.txns.remove(&id)
+        {
+            self.index.remove(&txn.key);
+            if txn.awaits_final() {
+                self.awaited(false);
             }
-        } else {
-            self.with(id, now, |_| ());
         }
         Some(fired)
     }

@@ -181,6 +181,9 @@ pub struct Txn {
     abandoned: Vec<Abandoned>,
     /// `Reason` values the next response to the peer (other than 100) takes, once.
     feedback: Vec<String>,
+    /// Answered here without going anywhere ([`Txn::answered`]): no next hop's
+    /// response belongs to it.
+    local: bool,
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
@@ -282,7 +285,48 @@ impl Txn {
             alternates: alternates.into(),
             abandoned: Vec::new(),
             feedback,
+            local: false,
         }
+    }
+
+    /// An INVITE transaction that never went anywhere and ends here with `487 Request
+    /// Terminated`: a CANCEL came while its Identity headers were being verified. The
+    /// server side then runs as for any final response (Timer G, H and the ACK).
+    #[allow(clippy::too_many_arguments)]
+    pub fn answered(
+        id: u64,
+        key: ServerKey,
+        peer: Peer,
+        request: Vec<u8>,
+        to_tag: String,
+        now: Instant,
+        t: &Timers,
+        out: &mut Vec<Output>,
+    ) -> Txn {
+        let mut txn = Txn::new(
+            NewTxn {
+                id,
+                key,
+                kind: TxnKind::Invite,
+                peer,
+                request,
+                // No client side: nothing is ever sent there.
+                dest: Dest::Peer(peer),
+                forwarded: Vec::new(),
+                trying: Vec::new(),
+                branch_hash: 0,
+                to_tag,
+                alternates: Vec::new(),
+                feedback: Vec::new(),
+            },
+            now,
+            t,
+        );
+        txn.client_done(true);
+        txn.client = Client::Completed;
+        txn.local = true;
+        txn.respond_final(487, "Request Terminated", now, t, out);
+        txn
     }
 
     /// `resp` as relayed to the peer, with the feedback the transaction still holds
@@ -511,6 +555,9 @@ impl Txn {
         t: &Timers,
         out: &mut Vec<Output>,
     ) {
+        if self.local {
+            return;
+        }
         if attempt != self.attempt {
             self.on_abandoned_response(resp, attempt, out);
             return;

@@ -1,32 +1,36 @@
-//! UDP and TCP transports: receive loops that feed the core, a TCP connection table
-//! (accepted and outgoing, keyed by remote address), and the sender for [`Output`]s.
+//! The tasks around the engine: TCP listeners and connections (accepted and outgoing,
+//! keyed by remote address), name resolution and verifications. They run on the main
+//! runtime and reach the engine through its [`Inbound`] channel; the engine hands them
+//! what it sends over TCP, to unresolved names and what needs verifying.
 //!
 //! Every task the shell starts (connection readers and writers, outbound connects,
-//! name-resolution sends, verifications) is tracked, watches the shutdown token and is
-//! waited for by [`Shell::stopped`]. Each TCP connection, accepted or outgoing, holds one
-//! permit of the connection limit for as long as its reader runs.
+//! resolutions, verifications) is tracked, watches the shutdown token and is waited for
+//! by [`Shell::stopped`]. Each TCP connection, accepted or outgoing, holds one permit of
+//! the connection limit for as long as its reader runs.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, warn};
 
-use super::context::PeerClass;
-use super::core::{Core, Deferred};
+use super::context::{Context, PeerClass};
+use super::driver::Inbound;
+use super::endpoint::Verify;
 use super::resolve::Resolver;
-use super::{Dest, Output, Peer, Transport};
+use super::{Output, Peer, Transport};
 use crate::clock::now_unix;
-use crate::metrics::{Discarded, Panic, Rejected, Timeout};
+use crate::metrics::{Discarded, Panic, Rejected};
 use crate::sip::{Frame, FramingError, bare_response, frame};
 use crate::verify::Verdict;
 use crate::verify::Verifier;
@@ -35,40 +39,51 @@ use crate::verify::Verifier;
 const TCP_QUEUE: usize = 4096;
 const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Sockets and connections, shared by every task.
+/// Connections, resolutions and verifications, shared by every task.
 pub struct Shell {
-    pub core: Arc<Core>,
-    /// Sockets sharing our UDP port; sends go out through the first.
-    udp: Vec<Arc<UdpSocket>>,
+    pub ctx: Arc<Context>,
     conns: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     /// One permit per open TCP connection, accepted or outgoing.
     tcp_permits: Arc<Semaphore>,
     resolver: Resolver,
     /// Verifies Identity headers for verifying trunks.
     verifier: Option<Verifier>,
+    /// Where received messages and finished work go.
+    engine: mpsc::Sender<Inbound>,
+    /// The main runtime: the shell's tasks run there whoever starts them.
+    runtime: Handle,
     /// Every task started here.
     tasks: TaskTracker,
     shutdown: CancellationToken,
 }
 
 impl Shell {
+    /// A shell on the current runtime, feeding `engine`.
     pub fn new(
-        core: Arc<Core>,
-        udp: Vec<Arc<UdpSocket>>,
+        ctx: Arc<Context>,
         verifier: Option<Verifier>,
+        engine: mpsc::Sender<Inbound>,
         shutdown: CancellationToken,
     ) -> Arc<Shell> {
-        let tcp_permits = Arc::new(Semaphore::new(core.ctx.max_tcp_connections));
+        let tcp_permits = Arc::new(Semaphore::new(ctx.max_tcp_connections));
         Arc::new(Shell {
-            core,
-            udp,
+            ctx,
             verifier,
             conns: DashMap::new(),
             tcp_permits,
             resolver: Resolver::default(),
+            engine,
+            runtime: Handle::current(),
             tasks: TaskTracker::new(),
             shutdown,
         })
+    }
+
+    fn spawn<F>(&self, task: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.spawn_on(task, &self.runtime);
     }
 
     /// Waits, after shutdown, until every task the shell started has ended.
@@ -79,66 +94,48 @@ impl Shell {
 
     /// Open TCP connections, accepted and outgoing.
     pub fn tcp_connections(&self) -> usize {
-        self.core.ctx.max_tcp_connections - self.tcp_permits.available_permits()
+        self.ctx.max_tcp_connections - self.tcp_permits.available_permits()
     }
 
-    /// Sends everything in `outs`.
-    pub async fn send_all(self: &Arc<Self>, outs: &mut Vec<Output>) {
-        for out in outs.drain(..) {
-            self.send(out).await;
-        }
+    /// The address of `host` if it was resolved lately.
+    pub fn resolved(&self, host: &str, port: u16) -> Option<SocketAddr> {
+        self.resolver.cached(host, port, Instant::now())
     }
 
-    async fn send(self: &Arc<Self>, out: Output) {
-        match out.to {
-            Dest::Peer(peer) => self.send_to(peer, out.bytes).await,
-            Dest::Name {
-                host,
-                port,
-                transport,
-            } => {
-                if let Some(addr) = self.resolver.cached(&host, port, Instant::now()) {
-                    return self.send_to(Peer { transport, addr }, out.bytes).await;
+    /// Resolves `host` off the engine (resolution may be slow) and hands the message
+    /// back to the engine to send once it has an address.
+    pub fn resolve_and_send(
+        self: &Arc<Self>,
+        host: String,
+        port: u16,
+        transport: Transport,
+        bytes: Vec<u8>,
+    ) {
+        let shell = Arc::clone(self);
+        self.spawn(async move {
+            let resolved = tokio::select! {
+                r = shell.resolver.resolve(&host, port) => r,
+                _ = shell.shutdown.cancelled() => return,
+            };
+            match resolved {
+                Ok(addr) => {
+                    let out = Output::to_peer(Peer { transport, addr }, bytes);
+                    let _ = shell.engine.send(Inbound::Send(out)).await;
                 }
-                // Resolution may be slow: never hold up the receive loop for it.
-                let shell = Arc::clone(self);
-                self.tasks.spawn(async move {
-                    let resolved = tokio::select! {
-                        r = shell.resolver.resolve(&host, port) => r,
-                        _ = shell.shutdown.cancelled() => return,
-                    };
-                    match resolved {
-                        Ok(addr) => shell.send_to(Peer { transport, addr }, out.bytes).await,
-                        Err(e) => {
-                            // Request-URIs and Routes name the host: one line per interval
-                            // for all failures, whoever caused them.
-                            let anyone = std::net::IpAddr::from([0, 0, 0, 0]);
-                            let ctx = &shell.core.ctx;
-                            if let Some(suppressed) = ctx.noisy(anyone, "resolution", now_unix()) {
-                                warn!(%host, error = %e, suppressed, "name resolution failed: message dropped");
-                            }
-                        }
+                Err(e) => {
+                    // Request-URIs and Routes name the host: one line per interval
+                    // for all failures, whoever caused them.
+                    let anyone = std::net::IpAddr::from([0, 0, 0, 0]);
+                    if let Some(suppressed) = shell.ctx.noisy(anyone, "resolution", now_unix()) {
+                        warn!(%host, error = %e, suppressed, "name resolution failed: message dropped");
                     }
-                });
+                }
             }
-        }
+        });
     }
 
-    async fn send_to(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
-        match peer.transport {
-            Transport::Udp => match self.udp.first() {
-                Some(sock) => {
-                    if let Err(e) = sock.send_to(&bytes, peer.addr).await {
-                        warn!(to = %peer.addr, error = %e, "UDP send failed");
-                    }
-                }
-                None => warn!(to = %peer.addr, "no UDP listener: message dropped"),
-            },
-            Transport::Tcp => self.send_tcp(peer.addr, bytes),
-        }
-    }
-
-    fn send_tcp(self: &Arc<Self>, addr: SocketAddr, bytes: Vec<u8>) {
+    /// Sends `bytes` on the TCP connection to `addr`, opening one if there is none.
+    pub fn send_tcp(self: &Arc<Self>, addr: SocketAddr, bytes: Vec<u8>) {
         let (mine, rx, permit) = match self.conns.entry(addr) {
             Entry::Occupied(e) => {
                 if e.get().try_send(bytes).is_err() {
@@ -148,7 +145,7 @@ impl Shell {
             }
             Entry::Vacant(v) => {
                 let Ok(permit) = Arc::clone(&self.tcp_permits).try_acquire_owned() else {
-                    self.core.ctx.metrics.rejected(Rejected::TcpConnectionLimit);
+                    self.ctx.metrics.rejected(Rejected::TcpConnectionLimit);
                     warn!(to = %addr, "TCP connection limit reached: message dropped");
                     return;
                 };
@@ -159,7 +156,7 @@ impl Shell {
             }
         };
         let shell = Arc::clone(self);
-        self.tasks.spawn(async move {
+        self.spawn(async move {
             let connect = tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(addr));
             let connected = tokio::select! {
                 c = connect => c,
@@ -192,7 +189,7 @@ impl Shell {
         self.conns.remove_if(&addr, |_, tx| tx.same_channel(mine));
     }
 
-    /// Runs a connection: a writer draining its queue and a reader feeding the core. The
+    /// Runs a connection: a writer draining its queue and a reader feeding the engine. The
     /// reader holds the connection's `permit` until the connection ends.
     fn spawn_connection(
         self: &Arc<Self>,
@@ -204,7 +201,7 @@ impl Shell {
         permit: OwnedSemaphorePermit,
     ) {
         let shutdown = self.shutdown.clone();
-        self.tasks.spawn(async move {
+        self.spawn(async move {
             loop {
                 let bytes = tokio::select! {
                     next = rx.recv() => match next {
@@ -220,7 +217,7 @@ impl Shell {
             }
         });
         let shell = Arc::clone(self);
-        self.tasks.spawn(async move {
+        self.spawn(async move {
             if let Err(e) = shell.read_stream(addr, r).await {
                 debug!(from = %addr, error = %e, "TCP connection ended");
             }
@@ -245,7 +242,7 @@ impl Shell {
     }
 
     fn accept(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr) {
-        let ctx = &self.core.ctx;
+        let ctx = &self.ctx;
         // A trunk with credential lists takes calls from anywhere that authenticates, so
         // then any address may connect (within the connection limit); its requests are
         // still refused or challenged one by one.
@@ -273,108 +270,84 @@ impl Shell {
         self.spawn_connection(addr, r, w, tx, rx, permit);
     }
 
-    /// Runs the core on one message; a panic is contained, logged and counted, and the
-    /// transport goes on serving.
-    fn handle(self: &Arc<Self>, peer: Peer, bytes: &[u8], outs: &mut Vec<Output>) {
-        let core = &self.core;
-        let run = std::panic::AssertUnwindSafe(|| {
-            core.handle(peer, bytes, Instant::now(), SystemTime::now(), outs)
-        });
-        match std::panic::catch_unwind(run) {
-            Ok(None) => {}
-            Ok(Some(deferred)) => self.spawn_verification(deferred),
-            Err(_) => {
-                outs.clear();
-                core.ctx.metrics.panicked(Panic::Message);
-                error!(from = %peer.addr, "message handling panicked; message dropped");
-            }
-        }
-    }
-
-    /// Verifies a deferred INVITE's Identity headers off the receive loop, bounded by
-    /// the configured wait, then lets the core finish it.
-    fn spawn_verification(self: &Arc<Self>, deferred: Deferred) {
+    /// Verifies an INVITE's Identity headers off the engine and hands it the verdict.
+    /// The endpoint holds the INVITE meanwhile, and lets it go on by itself when the
+    /// wait runs out; a verdict that comes later is dropped there.
+    pub fn spawn_verification(self: &Arc<Self>, v: Verify) {
         let shell = Arc::clone(self);
-        self.tasks.spawn(async move {
-            let verdict = shell.verify(&deferred).await;
-            let mut outs = Vec::new();
-            let core = &shell.core;
-            let run = std::panic::AssertUnwindSafe(|| {
-                core.complete(
-                    deferred,
-                    &verdict,
-                    Instant::now(),
-                    SystemTime::now(),
-                    &mut outs,
-                )
-            });
-            if std::panic::catch_unwind(run).is_err() {
-                outs.clear();
-                core.ctx.metrics.panicked(Panic::VerifiedRequest);
-                error!("completing a verified request panicked; request dropped");
-            }
-            shell.send_all(&mut outs).await;
+        self.spawn(async move {
+            let id = v.id;
+            let verdict = match shell.verify(v).await {
+                Some(verdict) => verdict,
+                None => return,
+            };
+            let _ = shell.engine.send(Inbound::Verified { id, verdict }).await;
         });
     }
 
-    async fn verify(&self, d: &Deferred) -> Verdict {
+    /// The verdict on `v`, or none when shutting down or past the endpoint's wait.
+    async fn verify(&self, v: Verify) -> Option<Verdict> {
         let Some(verifier) = self.verifier.clone() else {
-            return Verdict::no_validation();
+            return Some(Verdict::no_validation());
         };
-        if d.identities.is_empty() {
-            return Verdict::no_validation();
+        if v.identities.is_empty() {
+            return Some(Verdict::no_validation());
         }
         let now = crate::clock::now_unix();
-        let identities = d.identities.clone();
-        let expected = d.expected.clone();
+        let Verify {
+            identities,
+            expected,
+            ..
+        } = v;
         // Its own task, so that a call that stops waiting does not cancel the fetch:
         // the certificate still lands in the cache for the next call.
         let shutdown = self.shutdown.clone();
-        let all = self.tasks.spawn(async move {
-            let mut reports = Vec::with_capacity(identities.len());
-            for identity in &identities {
-                let report = tokio::select! {
-                    r = verifier.verify(identity, &expected, now) => r,
-                    _ = shutdown.cancelled() => return None,
-                };
-                let passed = report.passed();
-                reports.push(report);
-                if passed {
-                    break;
+        let all = self.tasks.spawn_on(
+            async move {
+                let mut reports = Vec::with_capacity(identities.len());
+                for identity in &identities {
+                    let report = tokio::select! {
+                        r = verifier.verify(identity, &expected, now) => r,
+                        _ = shutdown.cancelled() => return None,
+                    };
+                    let passed = report.passed();
+                    reports.push(report);
+                    if passed {
+                        break;
+                    }
                 }
-            }
-            Some(Verdict::from_reports(&reports))
-        });
-        match tokio::time::timeout(self.core.ctx.verify_max_wait, all).await {
-            Ok(Ok(Some(verdict))) => verdict,
-            Ok(Ok(None)) => Verdict::no_validation(),
+                Some(Verdict::from_reports(&reports))
+            },
+            &self.runtime,
+        );
+        match tokio::time::timeout(self.ctx.verify_max_wait, all).await {
+            Ok(Ok(verdict)) => verdict,
             Ok(Err(e)) => {
-                error!(error = %e, "verification task failed");
-                Verdict::no_validation()
+                // A bug in verification: the call goes on unverified.
+                self.ctx.metrics.panicked(Panic::Verification);
+                error!(error = %e, "verification task failed; the call goes on unverified");
+                Some(Verdict::no_validation())
             }
-            Err(_) => {
-                self.core.ctx.metrics.timeout(Timeout::VerifyWait);
-                Verdict::no_validation()
-            }
+            // The endpoint's own timer has let the call go on.
+            Err(_) => None,
         }
     }
 
-    /// Frames a stream by Content-Length and feeds each message to the core.
+    /// Frames a stream by Content-Length and hands each message to the engine.
     async fn read_stream(
         self: &Arc<Self>,
         addr: SocketAddr,
         mut r: OwnedReadHalf,
     ) -> io::Result<()> {
-        let max = self.core.ctx.max_message_size;
+        let max = self.ctx.max_message_size;
         let peer = Peer {
             transport: Transport::Tcp,
             addr,
         };
         let mut buf: Vec<u8> = Vec::with_capacity(8192);
         let mut chunk = vec![0u8; 16384];
-        let mut outs = Vec::new();
         loop {
-            let idle = self.core.ctx.tcp_idle_timeout;
+            let idle = self.ctx.tcp_idle_timeout;
             let n = tokio::select! {
                 n = tokio::time::timeout(idle, r.read(&mut chunk)) => match n {
                     Ok(n) => n?,
@@ -401,13 +374,19 @@ impl Shell {
                     }
                     Ok(Frame::Message(len)) => {
                         let len = len.min(buf.len());
-                        self.handle(peer, &buf[..len], &mut outs);
-                        buf.drain(..len);
-                        self.send_all(&mut outs).await;
+                        let bytes = buf.drain(..len).collect();
+                        if self
+                            .engine
+                            .send(Inbound::Message { peer, bytes })
+                            .await
+                            .is_err()
+                        {
+                            return Ok(()); // the engine has stopped
+                        }
                     }
                     Err(e) => {
                         // The stream cannot be resynchronised: answer if possible, then close.
-                        let ctx = &self.core.ctx;
+                        let ctx = &self.ctx;
                         ctx.metrics.parse_error(Discarded::Framing);
                         let kind = Discarded::Framing.as_str();
                         if let Some(suppressed) = ctx.noisy(addr.ip(), kind, now_unix()) {
@@ -424,49 +403,6 @@ impl Shell {
                     }
                 }
             }
-        }
-    }
-
-    /// Receives datagrams on one socket until shutdown.
-    pub async fn run_udp(self: Arc<Self>, sock: Arc<UdpSocket>) {
-        let mut buf = vec![0u8; 65_536];
-        let mut outs = Vec::new();
-        loop {
-            let (n, src) = tokio::select! {
-                r = sock.recv_from(&mut buf) => match r {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // ICMP errors surface here on some systems; keep serving.
-                        debug!(error = %e, "UDP receive error");
-                        continue;
-                    }
-                },
-                _ = self.shutdown.cancelled() => break,
-            };
-            let peer = Peer {
-                transport: Transport::Udp,
-                addr: src,
-            };
-            if buf[..n].iter().all(|b| b.is_ascii_whitespace()) {
-                continue; // keep-alive
-            }
-            self.handle(peer, &buf[..n], &mut outs);
-            self.send_all(&mut outs).await;
-        }
-    }
-
-    /// Fires transaction timers every few milliseconds until shutdown.
-    pub async fn run_timers(self: Arc<Self>) {
-        let mut tick = tokio::time::interval(Duration::from_millis(10));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut outs = Vec::new();
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = self.shutdown.cancelled() => break,
-            }
-            self.core.on_timers(Instant::now(), &mut outs);
-            self.send_all(&mut outs).await;
         }
     }
 }

@@ -1,9 +1,13 @@
-//! The proxy core: parses each received message, matches it to a transaction or runs the
-//! pipeline, and returns what to send. Shared by every transport task; no sockets.
+//! The proxy's protocol endpoint: parses each received message, matches it to a
+//! transaction or runs the pipeline, and returns what to send. It owns its transaction
+//! table and timers and is driven from outside, in the manner of `quinn-proto`'s
+//! `Endpoint`: bytes and the time go in, datagrams to send come out, and
+//! [`Endpoint::poll_timeout`] says when it next needs to run. It reads no clock and
+//! touches no socket, so tests drive it on a virtual clock.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use tracing::{debug, warn};
@@ -13,31 +17,29 @@ use super::context::PeerClass;
 use super::pipeline::{self, Action, Signing};
 use super::route::via_peer;
 use super::settings::Role;
-use super::table::{Reservation, Table};
+use super::table::{Due, Table, Verifying};
 use super::transaction::{NewTxn, ServerKey, Txn, TxnKind, relay_response};
 use super::{Output, Peer, Transport};
 use crate::clock::unix_seconds;
-use crate::metrics::{Discarded, Rejected};
+use crate::metrics::{Discarded, Rejected, Timeout};
 use crate::sip::{HeaderName, Message, Method, Rport, bare_response, build_response};
 use crate::verify::Verdict;
 use crate::verify::{self, Expected};
 
-/// An initial INVITE from a verifying trunk, answered `100 Trying` and waiting for the
-/// verification of its Identity headers (which may need certificate fetches).
+/// What an initial INVITE from a verifying trunk needs verified before it goes on: its
+/// Identity headers and the numbers their PASSporTs must carry. The driver verifies
+/// them (which may need certificate fetches) and hands the verdict to
+/// [`Endpoint::verified`]; meanwhile the INVITE waits in the endpoint's table.
 #[derive(Debug)]
-pub struct Deferred {
-    id: u64,
-    key: ServerKey,
-    src: Peer,
-    reply_to: Peer,
-    request: Vec<u8>,
+pub struct Verify {
+    pub id: u64,
     /// The request's Identity header values.
     pub identities: Vec<String>,
     /// The numbers its PASSporTs must carry.
     pub expected: Expected,
 }
 
-/// A new request on its way through [`Core::dispatch`].
+/// A new request on its way through [`Endpoint::dispatch`].
 struct Job {
     src: Peer,
     reply_to: Peer,
@@ -47,24 +49,42 @@ struct Job {
     started: Instant,
 }
 
-/// The proxy's state: context plus transaction table.
-pub struct Core {
-    pub ctx: Context,
-    pub table: Table,
-    drain: Drain,
-}
-
-/// Whether the proxy is draining ([`Core::start_drain`]).
+/// What the rest of the process may read of an endpoint, and the drain it obeys: shared,
+/// as the endpoint itself belongs to its driver.
 #[derive(Default)]
-struct Drain {
-    on: AtomicBool,
+pub struct Status {
+    draining: AtomicBool,
     /// The `Retry-After` of the 503s that refuse new requests.
     retry_after: OnceLock<String>,
+    /// Transactions whose previous hop waits for a final response: the endpoint's
+    /// table counts them here.
+    in_flight: Arc<AtomicUsize>,
     /// When the last request of an existing dialog arrived while draining.
     last_request: Mutex<Option<Instant>>,
 }
 
-impl Drain {
+impl Status {
+    /// Starts draining: from now on new requests (those without a To tag) are refused
+    /// with 503 and `Retry-After: retry_after_secs`, so that callers try another node,
+    /// while the transactions in flight and the requests of existing dialogs go on.
+    pub fn start_drain(&self, retry_after_secs: u64) {
+        let _ = self.retry_after.set(retry_after_secs.to_string());
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Transactions whose previous hop still waits for their final response.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Whether a drain has nothing left to wait for at `now`: no transaction awaits its
+    /// final response, and no request of an existing dialog arrived within `quiet` (the
+    /// ACK and BYE that follow an answer).
+    pub fn drained(&self, now: Instant, quiet: Duration) -> bool {
+        let last = self.last_request.lock().map_or(None, |l| *l);
+        self.in_flight() == 0 && last.is_none_or(|at| now >= at + quiet)
+    }
+
     fn saw_request(&self, now: Instant) {
         if let Ok(mut last) = self.last_request.lock() {
             *last = Some(last.map_or(now, |at| at.max(now)));
@@ -72,26 +92,39 @@ impl Drain {
     }
 }
 
-impl Core {
-    pub fn new(ctx: Context) -> Core {
-        Core {
+/// The proxy's protocol state: context, transaction table and timers.
+pub struct Endpoint {
+    pub ctx: Arc<Context>,
+    pub table: Table,
+    status: Arc<Status>,
+}
+
+impl Endpoint {
+    pub fn new(ctx: Arc<Context>) -> Endpoint {
+        let status = Arc::new(Status::default());
+        Endpoint {
             ctx,
-            table: Table::new(),
-            drain: Drain::default(),
+            table: Table::counting(Arc::clone(&status.in_flight)),
+            status,
         }
     }
 
+    /// The status shared with the rest of the process.
+    pub fn status(&self) -> &Arc<Status> {
+        &self.status
+    }
+
     /// Handles one received message. `now` drives transaction timers, `wall` is the
-    /// signing time. An initial INVITE from a verifying trunk comes back as a
-    /// [`Deferred`]: the shell verifies its Identity headers and calls [`Core::complete`].
+    /// signing time. An initial INVITE from a verifying trunk is answered 100 and held;
+    /// what it needs verified comes back as a [`Verify`].
     pub fn handle(
-        &self,
+        &mut self,
         src: Peer,
         bytes: &[u8],
         now: Instant,
         wall: SystemTime,
         out: &mut Vec<Output>,
-    ) -> Option<Deferred> {
+    ) -> Option<Verify> {
         let started = Instant::now();
         if bytes.len() > self.ctx.max_message_size {
             self.ctx.metrics.parse_error(Discarded::Oversized);
@@ -136,44 +169,88 @@ impl Core {
         }
     }
 
-    /// Finishes a deferred INVITE with the verdict on its Identity headers.
-    pub fn complete(
-        &self,
-        d: Deferred,
+    /// Finishes an INVITE held for verification with the verdict on its Identity
+    /// headers. A verdict that comes after the INVITE went on without it (its wait ran
+    /// out) or after a CANCEL ended it finds nothing and is dropped.
+    pub fn verified(
+        &mut self,
+        id: u64,
         verdict: &Verdict,
         now: Instant,
         wall: SystemTime,
         out: &mut Vec<Output>,
     ) {
-        let Ok(msg) = Message::parse(&d.request) else {
-            self.table.release(&d.key);
+        if let Some(v) = self.table.take_verifying(id) {
+            self.go_on(id, v, verdict, now, wall, out);
+        }
+    }
+
+    /// Sends a verified INVITE on its way.
+    fn go_on(
+        &mut self,
+        id: u64,
+        v: Verifying,
+        verdict: &Verdict,
+        now: Instant,
+        wall: SystemTime,
+        out: &mut Vec<Output>,
+    ) {
+        let Ok(msg) = Message::parse(&v.request) else {
             return;
         };
         let job = Job {
-            src: d.src,
-            reply_to: d.reply_to,
-            key: d.key,
-            id: d.id,
+            src: v.src,
+            reply_to: v.reply_to,
+            key: v.key,
+            id,
             trying_sent: true,
             started: Instant::now(),
         };
         self.dispatch(&msg, job, now, wall, Some(verdict), out);
     }
 
-    /// Runs the transaction timers that are due.
-    pub fn on_timers(&self, now: Instant, out: &mut Vec<Output>) {
-        for id in self.table.due(now) {
-            let Some(fired) = self.table.fire(id, now, &self.ctx.timers, out) else {
-                continue;
-            };
-            if let Some(expiry) = fired.expired {
-                self.ctx.metrics.timeout(expiry.into());
-            }
-            if fired.failed_over {
-                self.ctx.metrics.origination_failovers.inc();
+    /// When the endpoint next needs [`Endpoint::handle_timeout`]: the earliest timer.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.table.next_timer()
+    }
+
+    /// Runs the timers that are due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant, wall: SystemTime, out: &mut Vec<Output>) {
+        let timers = self.ctx.timers;
+        while let Some(due) = self.table.fire_next(now, &timers, out) {
+            match due {
+                Due::Fired(fired) => {
+                    if let Some(expiry) = fired.expired {
+                        self.ctx.metrics.timeout(expiry.into());
+                    }
+                    if fired.failed_over {
+                        self.ctx.metrics.origination_failovers.inc();
+                    }
+                }
+                Due::VerifyTimeout(id, v) => {
+                    // The call does not wait longer: it goes on as if nothing could be
+                    // verified, and a verdict that comes later is dropped.
+                    self.ctx.metrics.timeout(Timeout::VerifyWait);
+                    self.go_on(id, v, &Verdict::no_validation(), now, wall, out);
+                }
             }
         }
         self.ctx.metrics.transactions.set(self.table.len() as i64);
+    }
+
+    /// Transactions whose previous hop still waits for a final response.
+    pub fn in_flight(&self) -> usize {
+        self.table.in_flight()
+    }
+
+    /// See [`Status::start_drain`].
+    pub fn start_drain(&self, retry_after_secs: u64) {
+        self.status.start_drain(retry_after_secs);
+    }
+
+    /// See [`Status::drained`].
+    pub fn drained(&self, now: Instant, quiet: Duration) -> bool {
+        self.status.drained(now, quiet)
     }
 
     /// Answers `msg` 503 Service Unavailable with `Retry-After`, counted under `cause`.
@@ -195,31 +272,15 @@ impl Core {
         out.push(Output::to_peer(reply_to, resp));
     }
 
-    /// Starts draining: from now on new requests (those without a To tag) are refused
-    /// with 503 and `Retry-After: retry_after_secs`, so that callers try another node,
-    /// while the transactions in flight and the requests of existing dialogs go on.
-    pub fn start_drain(&self, retry_after_secs: u64) {
-        let _ = self.drain.retry_after.set(retry_after_secs.to_string());
-        self.drain.on.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether a drain has nothing left to wait for at `now`: no transaction awaits its
-    /// final response, and no request of an existing dialog arrived within `quiet` (the
-    /// ACK and BYE that follow an answer).
-    pub fn drained(&self, now: Instant, quiet: Duration) -> bool {
-        let last = self.drain.last_request.lock().map_or(None, |l| *l);
-        self.table.in_flight() == 0 && last.is_none_or(|at| now >= at + quiet)
-    }
-
     fn on_request(
-        &self,
+        &mut self,
         msg: &Message<'_>,
         src: Peer,
         now: Instant,
         wall: SystemTime,
         started: Instant,
         out: &mut Vec<Output>,
-    ) -> Option<Deferred> {
+    ) -> Option<Verify> {
         let method = msg.method()?;
         match method {
             Method::Ack => {
@@ -237,42 +298,38 @@ impl Core {
             return None;
         };
         let reply_to = response_peer(msg, src);
-        let id = match self.table.reserve(key.clone()) {
-            Reservation::Existing(id) => {
-                self.ctx.metrics.retransmissions_absorbed.inc();
-                let resend = self
-                    .table
-                    .with(id, now, |txn| txn.on_retransmission())
-                    .flatten();
-                debug!(call_id = msg.call_id(), "retransmission absorbed");
-                match resend {
-                    Some(o) => out.push(o),
-                    // Still being signed or verified: the INVITE gets its 100 again.
-                    None if method == Method::Invite => {
-                        let mut trying = Vec::with_capacity(512);
-                        build_response(msg, 100, "Trying", None, &[], &mut trying);
-                        out.push(Output::to_peer(reply_to, trying));
-                    }
-                    None => {}
+        if let Some(id) = self.table.lookup(&key) {
+            self.ctx.metrics.retransmissions_absorbed.inc();
+            let resend = self
+                .table
+                .with(id, now, |txn| txn.on_retransmission())
+                .flatten();
+            debug!(call_id = msg.call_id(), "retransmission absorbed");
+            match resend {
+                Some(o) => out.push(o),
+                // Still being verified: the INVITE gets its 100 again.
+                None if method == Method::Invite => {
+                    let mut trying = Vec::with_capacity(512);
+                    build_response(msg, 100, "Trying", None, &[], &mut trying);
+                    out.push(Output::to_peer(reply_to, trying));
                 }
-                return None;
+                None => {}
             }
-            Reservation::New(id) => id,
-        };
-        if self.drain.on.load(Ordering::Relaxed) {
+            return None;
+        }
+        let id = self.table.next_id();
+        if self.status.draining.load(Ordering::Relaxed) {
             if msg.to_tag().is_none() {
                 // A new dialog or a standalone request: another node should take it.
-                self.table.release(&key);
                 debug!(call_id = msg.call_id(), src = %src.addr, "draining: 503");
-                let retry_after = self.drain.retry_after.get().map_or("0", String::as_str);
+                let retry_after = self.status.retry_after.get().map_or("0", String::as_str);
                 self.unavailable(msg, id, reply_to, Rejected::Draining, retry_after, out);
                 return None;
             }
             // A request within a dialog set up before the drain goes on as usual.
-            self.drain.saw_request(now);
+            self.status.saw_request(now);
         }
-        if self.table.len() > self.ctx.max_transactions {
-            self.table.release(&key);
+        if self.table.len() >= self.ctx.max_transactions {
             let cause = Rejected::Overloaded;
             let now_unix = unix_seconds(wall);
             if let Some(suppressed) = self.ctx.noisy(src.addr.ip(), cause.as_str(), now_unix) {
@@ -283,16 +340,21 @@ impl Core {
         }
         let verifying = matches!(self.ctx.classify(src.addr.ip()), PeerClass::Trunk(t) if t.role == Role::Verify);
         if verifying && method == Method::Invite && msg.to_tag().is_none() {
-            // Verification may have to fetch certificates: answer 100 now, finish later.
+            // Verification may have to fetch certificates: answer 100 now, and hold the
+            // INVITE until the verdict comes or the wait runs out.
             let mut trying = Vec::with_capacity(512);
             build_response(msg, 100, "Trying", None, &[], &mut trying);
             out.push(Output::to_peer(reply_to, trying));
-            return Some(Deferred {
-                id,
+            let held = Verifying {
                 key,
                 src,
                 reply_to,
                 request: msg.buf().to_vec(),
+                deadline: now + self.ctx.verify_max_wait,
+            };
+            self.table.insert_verifying(id, held);
+            return Some(Verify {
+                id,
                 identities: verify::identity_values(msg)
                     .into_iter()
                     .map(|v| v.into_owned())
@@ -314,7 +376,7 @@ impl Core {
 
     /// Decides on a new request and forwards it (creating its transaction) or answers it.
     fn dispatch(
-        &self,
+        &mut self,
         msg: &Message<'_>,
         job: Job,
         now: Instant,
@@ -331,7 +393,6 @@ impl Core {
             started,
         } = job;
         let Some(method) = msg.method() else {
-            self.table.release(&key);
             return;
         };
         let initial_invite = method == Method::Invite && msg.to_tag().is_none();
@@ -342,7 +403,6 @@ impl Core {
                 cause,
                 headers,
             } => {
-                self.table.release(&key);
                 self.ctx.metrics.rejected(cause);
                 let tag = self.ctx.local_tag(id);
                 let extra: Vec<(HeaderName, &str)> =
@@ -387,12 +447,6 @@ impl Core {
                     &self.ctx.timers,
                 );
                 self.table.insert(txn, now);
-                // A CANCEL that raced the signing is applied now that there is a
-                // transaction to cancel.
-                if self.table.take_cancel(id) {
-                    let t = &self.ctx.timers;
-                    self.table.with(id, now, |txn| txn.on_cancel(now, t, out));
-                }
                 if initial_invite && matches!(f.signing, Some(Signing::Signed(_))) {
                     self.ctx
                         .metrics
@@ -406,17 +460,18 @@ impl Core {
     /// ACK: absorbed when it acknowledges our non-2xx final response (or one we
     /// generated); otherwise it acknowledges a 2xx and is forwarded on its own.
     fn on_ack(
-        &self,
+        &mut self,
         msg: &Message<'_>,
         src: Peer,
         now: Instant,
         wall: SystemTime,
         out: &mut Vec<Output>,
     ) {
-        let absorbed = ServerKey::of(msg, Method::Invite)
-            .and_then(|k| self.table.lookup(&k))
-            .and_then(|id| self.table.with(id, now, |txn| txn.on_ack()))
-            .unwrap_or(false);
+        let absorbed = match ServerKey::of(msg, Method::Invite).and_then(|k| self.table.lookup(&k))
+        {
+            Some(id) => self.table.with(id, now, |txn| txn.on_ack()).unwrap_or(true),
+            None => false,
+        };
         let ours = msg
             .to_tag()
             .is_some_and(|t| t.starts_with(self.ctx.local_tag_prefix.as_str()));
@@ -424,9 +479,8 @@ impl Core {
             return;
         }
         // An ACK is never answered, so a refusal just drops it.
-        if let Action::Forward(f) =
-            pipeline::decide(&self.ctx, msg, src, self.table.next_id(), wall, None)
-        {
+        let id = self.table.next_id();
+        if let Action::Forward(f) = pipeline::decide(&self.ctx, msg, src, id, wall, None) {
             out.push(Output {
                 to: f.dest,
                 bytes: f.bytes,
@@ -435,7 +489,8 @@ impl Core {
     }
 
     /// CANCEL: answered here (RFC 3261 16.10) and sent on by the INVITE's transaction.
-    fn on_cancel(&self, msg: &Message<'_>, src: Peer, now: Instant, out: &mut Vec<Output>) {
+    /// An INVITE still being verified has not gone anywhere: it ends here with 487.
+    fn on_cancel(&mut self, msg: &Message<'_>, src: Peer, now: Instant, out: &mut Vec<Output>) {
         let reply_to = response_peer(msg, src);
         let id = ServerKey::of(msg, Method::Invite).and_then(|k| self.table.lookup(&k));
         let mut resp = Vec::with_capacity(512);
@@ -446,30 +501,20 @@ impl Core {
             out.push(Output::to_peer(reply_to, resp));
             return;
         };
-        build_response(
-            msg,
-            200,
-            "OK",
-            Some(&self.ctx.local_tag(id)),
-            &[],
-            &mut resp,
-        );
+        let tag = self.ctx.local_tag(id);
+        build_response(msg, 200, "OK", Some(&tag), &[], &mut resp);
         out.push(Output::to_peer(reply_to, resp));
-        // Defer first, then try: whichever of this and the INVITE's insertion comes
-        // second applies the CANCEL (applying it twice is harmless).
-        self.table.defer_cancel(id);
-        let t = &self.ctx.timers;
-        if self
-            .table
-            .with(id, now, |txn| txn.on_cancel(now, t, out))
-            .is_some()
-        {
-            self.table.take_cancel(id);
+        let t = self.ctx.timers;
+        if let Some(v) = self.table.take_verifying(id) {
+            let txn = Txn::answered(id, v.key, v.reply_to, v.request, tag, now, &t, out);
+            self.table.insert(txn, now);
+            return;
         }
+        self.table.with(id, now, |txn| txn.on_cancel(now, &t, out));
     }
 
     fn on_response(
-        &self,
+        &mut self,
         msg: &Message<'_>,
         src: Peer,
         now: Instant,
@@ -490,15 +535,16 @@ impl Core {
             );
             return;
         };
-        let t = &self.ctx.timers;
+        let t = self.ctx.timers;
+        let metrics = &self.ctx.metrics;
         let handled = self.table.with(id, now, |txn| {
             // The branch must match in full: ids alone are guessable, the keyed hash is not.
             let genuine = txn.branch_hash == hash;
             if genuine {
                 let before = txn.attempt();
-                txn.on_response(msg, attempt, now, t, out);
+                txn.on_response(msg, attempt, now, &t, out);
                 if txn.attempt() != before {
-                    self.ctx.metrics.origination_failovers.inc();
+                    metrics.origination_failovers.inc();
                 }
             }
             genuine

@@ -1,4 +1,4 @@
-//! The core under a barrage (what an attacker can make it log), and draining.
+//! The endpoint under a barrage (what an attacker can make it log), and draining.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -46,7 +46,7 @@ fn lines_written(f: impl FnOnce()) -> usize {
 }
 
 /// The sum of the counter samples whose names start with `prefix`.
-fn counted(core: &Core, prefix: &str) -> u64 {
+fn counted(core: &Endpoint, prefix: &str) -> u64 {
     core.ctx
         .metrics
         .render()
@@ -59,7 +59,7 @@ fn counted(core: &Core, prefix: &str) -> u64 {
 #[test]
 fn a_barrage_of_malformed_datagrams_writes_a_bounded_number_of_lines() {
     let (ctx, _) = context();
-    let core = Core::new(ctx);
+    let mut core = Endpoint::new(Arc::new(ctx));
     let start = Instant::now();
     let mut out = Vec::new();
     let written = lines_written(|| {
@@ -99,7 +99,7 @@ fn a_barrage_of_refused_calls_and_forged_responses_writes_a_bounded_number_of_li
     use crate::proxy::pipeline::{branch, branch_parts};
 
     let (ctx, _) = context();
-    let core = Core::new(ctx);
+    let mut core = Endpoint::new(Arc::new(ctx));
     let start = Instant::now();
     let mut out = Vec::new();
     // One genuine call upstream, whose transaction the forged responses aim at.
@@ -178,12 +178,12 @@ fn sent(out: &[Output]) -> Vec<(String, String)> {
 #[test]
 fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
     let (ctx, _) = context();
-    let core = Core::new(ctx);
+    let mut core = Endpoint::new(Arc::new(ctx));
     let quiet = Duration::from_secs(1);
     let t0 = Instant::now();
     let mut out = Vec::new();
     core.handle(udp(TRUNK), invite("").as_bytes(), t0, wall(), &mut out);
-    assert_eq!(core.table.in_flight(), 1);
+    assert_eq!(core.in_flight(), 1);
     let answer = answer_forwarded(&out, 200, "OK");
 
     core.start_drain(32);
@@ -212,7 +212,7 @@ fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
     core.handle(udp(TRUNK), invite("").as_bytes(), t0, wall(), &mut out);
     assert_eq!(sent(&out).len(), 1);
     assert_eq!(sent(&out)[0].1, "SIP/2.0 100 Trying");
-    assert_eq!(core.table.in_flight(), 1);
+    assert_eq!(core.in_flight(), 1);
     assert!(!core.drained(t0 + Duration::from_secs(60), quiet));
 
     // Its answer reaches the trunk, and then nothing is in flight.
@@ -225,7 +225,7 @@ fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
             "SIP/2.0 200 OK".to_owned()
         )]
     );
-    assert_eq!(core.table.in_flight(), 0);
+    assert_eq!(core.in_flight(), 0);
     assert!(core.drained(t0, quiet));
 
     // The call's BYE is forwarded, and the drain waits `quiet` for what follows it.
@@ -243,7 +243,7 @@ fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
     core.handle(udp(CARRIER), bye.as_bytes(), t1, wall(), &mut out);
     assert_eq!(sent(&out).len(), 1, "{:?}", sent(&out));
     assert!(sent(&out)[0].1.starts_with("BYE "), "{:?}", sent(&out));
-    assert_eq!(core.table.in_flight(), 1);
+    assert_eq!(core.in_flight(), 1);
     assert!(
         !core.drained(t1 + quiet, quiet),
         "the BYE awaits its answer"
@@ -254,7 +254,7 @@ fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
     out.clear();
     core.handle(udp(TRUNK), &ok, t1, wall(), &mut out);
     assert_eq!(sent(&out)[0].1, "SIP/2.0 200 OK");
-    assert_eq!(core.table.in_flight(), 0);
+    assert_eq!(core.in_flight(), 0);
     assert!(
         !core.drained(t1 + quiet / 2, quiet),
         "within the quiet period"
@@ -265,7 +265,7 @@ fn a_draining_core_refuses_new_calls_and_finishes_the_ones_in_flight() {
 #[test]
 fn a_core_that_is_not_draining_takes_new_calls() {
     let (ctx, _) = context();
-    let core = Core::new(ctx);
+    let mut core = Endpoint::new(Arc::new(ctx));
     let mut out = Vec::new();
     core.handle(
         udp(TRUNK),
@@ -280,7 +280,7 @@ fn a_core_that_is_not_draining_takes_new_calls() {
 
 /// The verifying fixture's carrier, and an INVITE from it whose one Identity header
 /// failed verification: the core's deferred call, completed with that verdict.
-fn failed_call(core: &Core, t0: Instant, out: &mut Vec<Output>) -> Vec<u8> {
+fn failed_call(core: &mut Endpoint, t0: Instant, out: &mut Vec<Output>) -> Vec<u8> {
     let carrier_in = udp("198.51.100.7:5060");
     let text =
         invite("Identity: h.p.c2ln;info=<https://sti.example/c.pem>;alg=ES256;ppt=shaken\r\n");
@@ -297,7 +297,7 @@ fn failed_call(core: &Core, t0: Instant, out: &mut Vec<Output>) -> Vec<u8> {
         per_header: vec![Some(438)],
     };
     out.clear();
-    core.complete(deferred, &verdict, t0, wall(), out);
+    core.verified(deferred.id, &verdict, t0, wall(), out);
     let forwarded = out
         .iter()
         .find(|o| o.bytes.starts_with(b"INVITE "))
@@ -309,11 +309,11 @@ fn failed_call(core: &Core, t0: Instant, out: &mut Vec<Output>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-fn verifying_core() -> Core {
+fn verifying_core() -> Endpoint {
     let (ctx, _) = crate::proxy::testing::context_with(|s| {
         s.trunks.push(crate::proxy::testing::verifying_trunk());
     });
-    Core::new(ctx)
+    Endpoint::new(Arc::new(ctx))
 }
 
 const REPORT: &str = "STIR;cause=438;text=\"Invalid Identity Header\"";
@@ -328,10 +328,10 @@ fn reason_values(bytes: &[u8]) -> Vec<String> {
 
 #[test]
 fn a_failed_call_reports_upstream_on_the_ringing_the_core_relays() {
-    let core = verifying_core();
+    let mut core = verifying_core();
     let t0 = Instant::now();
     let mut out = Vec::new();
-    failed_call(&core, t0, &mut out);
+    failed_call(&mut core, t0, &mut out);
     let ringing = answer_forwarded(&out, 180, "Ringing");
     let ok = answer_forwarded(&out, 200, "OK");
     let carrier_in = format!("{:?}", Dest::Peer(udp("198.51.100.7:5060")));
@@ -347,17 +347,17 @@ fn a_failed_call_reports_upstream_on_the_ringing_the_core_relays() {
 
 #[test]
 fn a_failed_call_nobody_answers_gets_the_report_on_our_408_and_leaves_nothing_behind() {
-    let core = verifying_core();
+    let mut core = verifying_core();
     let t0 = Instant::now();
     let mut out = Vec::new();
-    failed_call(&core, t0, &mut out);
+    failed_call(&mut core, t0, &mut out);
     assert_eq!(core.table.len(), 1);
     let carrier_in = format!("{:?}", Dest::Peer(udp("198.51.100.7:5060")));
     let mut answers = Vec::new();
     // The virtual clock, half a second at a time, well past Timer B and the linger.
     for step in 1..=200u64 {
         out.clear();
-        core.on_timers(t0 + Duration::from_millis(500 * step), &mut out);
+        core.handle_timeout(t0 + Duration::from_millis(500 * step), wall(), &mut out);
         for (o, (to, line)) in out.iter().zip(sent(&out)) {
             if to == carrier_in {
                 answers.push((line, reason_values(&o.bytes)));
@@ -373,5 +373,151 @@ fn a_failed_call_nobody_answers_gets_the_report_on_our_408_and_leaves_nothing_be
         core.table.len(),
         0,
         "the transaction and its report are gone"
+    );
+}
+
+/// The verifying fixture's INVITE from the carrier, held for verification at `t0`.
+fn held_call(core: &mut Endpoint, t0: Instant, out: &mut Vec<Output>) -> Verify {
+    let text =
+        invite("Identity: h.p.c2ln;info=<https://sti.example/c.pem>;alg=ES256;ppt=shaken\r\n");
+    let verify = core
+        .handle(udp("198.51.100.7:5060"), text.as_bytes(), t0, wall(), out)
+        .expect("held for verification");
+    assert_eq!(sent(out), [(carrier_in(), "SIP/2.0 100 Trying".to_owned())]);
+    assert_eq!(core.in_flight(), 1);
+    verify
+}
+
+fn carrier_in() -> String {
+    format!("{:?}", Dest::Peer(udp("198.51.100.7:5060")))
+}
+
+/// `method` for the fixture's INVITE transaction (its branch and CSeq number).
+fn in_invite_txn(method: &str, to_tag: &str) -> String {
+    format!(
+        "{method} sip:2155550131@carrier.example SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {TRUNK};branch=z9hG4bK-1;rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:2155550121@127.0.0.1>;tag=a1\r\n\
+         To: <sip:2155550131@carrier.example>{to_tag}\r\n\
+         Call-ID: c1@test\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n"
+    )
+}
+
+#[test]
+fn a_cancel_during_verification_ends_the_call_with_487_at_once() {
+    let mut core = verifying_core();
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    let held = held_call(&mut core, t0, &mut out);
+
+    out.clear();
+    let cancel = in_invite_txn("CANCEL", "");
+    let t1 = t0 + Duration::from_millis(50);
+    core.handle(
+        udp("198.51.100.7:5060"),
+        cancel.as_bytes(),
+        t1,
+        wall(),
+        &mut out,
+    );
+    // The CANCEL is answered and the INVITE ends here: nothing went anywhere else.
+    assert_eq!(
+        sent(&out),
+        [
+            (carrier_in(), "SIP/2.0 200 OK".to_owned()),
+            (carrier_in(), "SIP/2.0 487 Request Terminated".to_owned())
+        ]
+    );
+    assert_eq!(core.in_flight(), 0);
+    let terminated = Message::parse(&out[1].bytes).unwrap();
+    assert_eq!(terminated.cseq().1, Method::Invite);
+    let tag = terminated.to_tag().unwrap().to_owned();
+
+    // The verdict that comes afterwards finds nothing to complete.
+    out.clear();
+    let verdict = crate::verify::Verdict::no_validation();
+    core.verified(held.id, &verdict, t1, wall(), &mut out);
+    assert!(out.is_empty(), "{:?}", sent(&out));
+
+    // Timer G repeats the 487 until the caller's ACK, which is absorbed.
+    out.clear();
+    core.handle_timeout(t1 + Duration::from_millis(500), wall(), &mut out);
+    assert_eq!(
+        sent(&out),
+        [(carrier_in(), "SIP/2.0 487 Request Terminated".to_owned())]
+    );
+    out.clear();
+    let ack = in_invite_txn("ACK", &format!(";tag={tag}"));
+    let t2 = t1 + Duration::from_millis(600);
+    core.handle(
+        udp("198.51.100.7:5060"),
+        ack.as_bytes(),
+        t2,
+        wall(),
+        &mut out,
+    );
+    assert!(out.is_empty(), "{:?}", sent(&out));
+    core.handle_timeout(t2 + Duration::from_secs(2), wall(), &mut out);
+    assert!(out.is_empty(), "no repeat after the ACK: {:?}", sent(&out));
+    // Timer H ends it.
+    core.handle_timeout(t1 + Duration::from_secs(33), wall(), &mut out);
+    assert!(core.table.is_empty());
+    assert_eq!(core.poll_timeout(), None);
+}
+
+#[test]
+fn a_verification_that_runs_out_of_time_lets_the_call_go_on_unverified() {
+    let mut core = verifying_core();
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    let held = held_call(&mut core, t0, &mut out);
+    let wait = core.ctx.verify_max_wait;
+    assert_eq!(core.poll_timeout(), Some(t0 + wait));
+
+    // A retransmission while waiting gets the 100 again, and nothing goes upstream.
+    out.clear();
+    let text =
+        invite("Identity: h.p.c2ln;info=<https://sti.example/c.pem>;alg=ES256;ppt=shaken\r\n");
+    let t1 = t0 + wait / 2;
+    core.handle(
+        udp("198.51.100.7:5060"),
+        text.as_bytes(),
+        t1,
+        wall(),
+        &mut out,
+    );
+    core.handle_timeout(t0 + wait - Duration::from_millis(1), wall(), &mut out);
+    assert_eq!(
+        sent(&out),
+        [(carrier_in(), "SIP/2.0 100 Trying".to_owned())]
+    );
+
+    out.clear();
+    core.handle_timeout(t0 + wait, wall(), &mut out);
+    let forwarded = out
+        .iter()
+        .find(|o| o.bytes.starts_with(b"INVITE "))
+        .expect("the call goes on when the wait runs out");
+    let forwarded = String::from_utf8_lossy(&forwarded.bytes);
+    assert!(
+        forwarded.contains("verstat=No-TN-Validation"),
+        "{forwarded}"
+    );
+    assert!(
+        core.ctx
+            .metrics
+            .render()
+            .contains("callsign_timeouts_total{cause=\"verify_wait\"} 1")
+    );
+    // The verdict that comes later is dropped: the INVITE is not sent twice.
+    out.clear();
+    let verdict = crate::verify::Verdict::no_validation();
+    core.verified(held.id, &verdict, t0 + wait, wall(), &mut out);
+    assert!(out.is_empty(), "{:?}", sent(&out));
+    assert_eq!(
+        core.in_flight(),
+        1,
+        "the forwarded INVITE awaits its answer"
     );
 }
