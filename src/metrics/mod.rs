@@ -97,6 +97,9 @@ pub struct Metrics {
     pub transactions: Gauge,
     /// 1 while the server drains before stopping (SIGTERM), else 0.
     pub draining: Gauge,
+    /// Log lines dropped by the non-blocking log writer, as of the last scrape
+    /// ([`count_dropped_log_lines`]).
+    pub log_lines_dropped: Counter,
     pub pipeline_seconds: Histogram,
     pub build_info: Family<BuildLabels, Gauge>,
     /// Seconds until each signing certificate expires, as of the scrape
@@ -154,6 +157,7 @@ impl Metrics {
             trust_feed_reconnects: Counter::default(),
             transactions: Gauge::default(),
             draining: Gauge::default(),
+            log_lines_dropped: Counter::default(),
             // 5 µs .. ~80 ms in factor-2 steps.
             pipeline_seconds: Histogram::new(exponential_buckets(5e-6, 2.0, 15)),
             build_info: Family::default(),
@@ -311,6 +315,11 @@ impl Metrics {
             m.trust_feed_reconnects.clone(),
         );
         registry.register(
+            "log_lines_dropped",
+            "Log lines dropped because the log writer fell behind: logging never holds up a call",
+            m.log_lines_dropped.clone(),
+        );
+        registry.register(
             "draining",
             "1 while the server drains before stopping: new requests get 503, those in flight finish",
             m.draining.clone(),
@@ -445,11 +454,26 @@ impl Metrics {
 
     /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
+        if let Some(dropped) = DROPPED_LOG_LINES.get() {
+            let (now, seen) = (dropped.dropped_lines() as u64, self.log_lines_dropped.get());
+            if now > seen {
+                self.log_lines_dropped.inc_by(now - seen);
+            }
+        }
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+}
+
+/// The process's non-blocking log writer's count of lines it dropped.
+static DROPPED_LOG_LINES: std::sync::OnceLock<tracing_appender::non_blocking::ErrorCounter> =
+    std::sync::OnceLock::new();
+
+/// Makes `/metrics` report the lines the log writer behind `counter` dropped.
+pub fn count_dropped_log_lines(counter: tracing_appender::non_blocking::ErrorCounter) {
+    let _ = DROPPED_LOG_LINES.set(counter);
 }
 
 fn count(family: &Family<CauseLabels, Counter>, cause: &'static str) {

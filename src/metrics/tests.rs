@@ -398,3 +398,44 @@ fn the_alerting_rules_pass_promtool_and_their_tests() {
         );
     }
 }
+
+/// A log writer stuck on a slow stderr drops lines instead of holding up the caller,
+/// and `/metrics` counts them.
+#[test]
+fn log_lines_a_stuck_writer_drops_are_counted() {
+    use std::io::Write;
+    use std::sync::mpsc;
+
+    /// Blocks on its first write until the test lets it go.
+    struct Stuck(mpsc::Receiver<()>);
+    impl Write for Stuck {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let _ = self.0.recv();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let (release, stuck) = mpsc::channel();
+    let (mut writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(4)
+        .finish(Stuck(stuck));
+    super::count_dropped_log_lines(writer.error_counter());
+    for i in 0..100 {
+        // Returns at once whether or not the line could be queued.
+        writer.write_all(format!("line {i}\n").as_bytes()).unwrap();
+    }
+    let m = Metrics::new();
+    let line = m
+        .render()
+        .lines()
+        .find(|l| l.starts_with("callsign_log_lines_dropped_total "))
+        .map(str::to_owned)
+        .unwrap();
+    let dropped: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((90..=100).contains(&dropped), "{line}");
+    drop(release);
+    drop(guard);
+}

@@ -108,24 +108,37 @@ enum Command {
     },
 }
 
-fn init_logging(json: bool) {
+/// Lines the log writer holds before it drops new ones.
+const LOG_BUFFER_LINES: usize = 128_000;
+
+/// Logs to stderr, coloured only on a terminal. A thread of its own writes them, so
+/// that a slow stderr never holds up a call: when it falls behind, lines are dropped
+/// and counted (`callsign_log_lines_dropped_total`). Keep the guard until exit: it
+/// flushes what is queued.
+fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Logs go to stderr, coloured only on a terminal.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(LOG_BUFFER_LINES)
+        .thread_name("callsign-log")
+        .finish(std::io::stderr());
+    callsign::metrics::count_dropped_log_lines(writer.error_counter());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(ansi);
     if json {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    init_logging(cli.log_json);
+    let _logging = init_logging(cli.log_json);
     match cli.command {
         Command::Serve { config } => serve(config),
         Command::Config { command } => settings::run(command),
