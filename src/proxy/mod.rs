@@ -25,6 +25,10 @@ pub mod verstat;
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]
+pub(crate) mod sim;
+#[cfg(test)]
+mod sim_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 use std::net::SocketAddr;
