@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # SIPp load test: SIPp's UAC places calls at RATE calls/s for DURATION seconds through a
-# release build of callsign to SIPp's UAS, all on this machine. Reports sustained calls
-# per second, failed calls, the proxy's pipeline-time percentiles (from /metrics) and the
-# proxy's CPU time per call.
+# proxy to SIPp's UAS, all on this machine. Reports sustained calls per second, failed
+# calls, the proxy's pipeline-time percentiles (callsign's /metrics) and the proxy's CPU
+# time per call.
 #
 #   benches/sipp-load.sh [RATE] [DURATION] [TRANSPORT]     (defaults: 5000 60 u1)
-#   PROXY=kamailio benches/sipp-load.sh [RATE] [DURATION]   (the same load through Kamailio)
+#   PROXY=... benches/sipp-load.sh [RATE] [DURATION]
 #
 # TRANSPORT is SIPp's -t value: u1 (UDP, one socket) or t1 (TCP, one connection).
-# PROXY=kamailio runs Kamailio 5 with its secsipid module signing every INVITE with the
-# same dev key (apt-get install kamailio kamailio-secsipid-modules), stateful (tm) with
-# record-routing and two UDP workers like callsign, for a same-machine comparison. It
-# reports CPU per call, summed over all Kamailio processes, but no pipeline histogram.
+# PROXY picks what sits between the UAC and the UAS, for same-machine comparisons:
+#   callsign             a release build of callsign, signing every INVITE (default)
+#   kamailio             Kamailio 5, stateful (tm) with record-routing, its secsipid
+#                        module signing every INVITE with the same dev key
+#   kamailio-stateless   the same, stateless (forward())
+#   kamailio-unsigned    stateless and unsigned: the floor for a proxy
+#   none                 no proxy: the UAC calls the UAS straight (what SIPp can do here)
+# Kamailio runs two UDP workers (apt-get install kamailio kamailio-secsipid-modules); its
+# CPU per call is summed over all its processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-5000}
@@ -51,12 +56,24 @@ account_sid = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801"
 sources = ["127.0.0.1/32"]
 TOML
 
-if [ "${PROXY:-callsign}" = kamailio ]; then
+mode=${PROXY:-callsign}
+target_port=$sip_port
+case "$mode" in
+kamailio|kamailio-stateless|kamailio-unsigned)
   command -v kamailio >/dev/null || { echo "kamailio is missing: apt-get install kamailio kamailio-secsipid-modules" >&2; exit 1; }
   [ "$transport" = u1 ] || { echo "the Kamailio comparison runs over UDP only" >&2; exit 1; }
   # libsecsipid reads SEC1 ("EC PRIVATE KEY") keys.
   openssl ec -in certs/dev/leaf.key -out "$work/leaf-sec1.key" 2>/dev/null
   modules=$(dirname "$(dpkg -L kamailio-secsipid-modules | grep '/secsipid.so$')")
+  if [ "$mode" = kamailio ]; then
+    relay='t_relay()'; tm='loadmodule "tm.so"'; check='t_check_trans();'
+  else
+    relay='forward()'; tm=''; check=''
+  fi
+  sign=''
+  if [ "$mode" != kamailio-unsigned ]; then
+    sign="if (is_method(\"INVITE\")) { secsipid_add_identity(\"1\$fU\", \"1\$tU\", \"A\", \"\", \"http://127.0.0.1:$http_port/certs/chain.pem\", \"$work/leaf-sec1.key\"); }"
+  fi
   cat >"$work/kamailio.cfg" <<KAM
 #!KAMAILIO
 debug=0
@@ -65,7 +82,7 @@ children=2
 disable_tcp=yes
 listen=udp:127.0.0.1:$sip_port
 mpath="$modules/"
-loadmodule "tm.so"
+$tm
 loadmodule "sl.so"
 loadmodule "rr.so"
 loadmodule "pv.so"
@@ -76,18 +93,16 @@ loadmodule "secsipid.so"
 request_route {
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   if (has_totag()) {
-    if (loose_route()) { t_relay(); exit; }
-    if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+    if (loose_route()) { $relay; exit; }
+    if (is_method("ACK")) { $relay; exit; }
     sl_send_reply("404", "Not Here"); exit;
   }
-  if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
-  t_check_trans();
+  if (is_method("CANCEL")) { \$du = "sip:127.0.0.1:$uas_port"; $relay; exit; }
+  $check
   record_route();
-  if (is_method("INVITE")) {
-    secsipid_add_identity("1\$fU", "1\$tU", "A", "", "http://127.0.0.1:$http_port/certs/chain.pem", "$work/leaf-sec1.key");
-  }
+  $sign
   \$du = "sip:127.0.0.1:$uas_port";
-  t_relay();
+  $relay;
 }
 KAM
   kamailio -f "$work/kamailio.cfg" -DD -E -m 512 -M 64 >"$work/proxy.log" 2>&1 &
@@ -96,7 +111,12 @@ KAM
   sleep 2
   kill -0 "$proxy" 2>/dev/null || { cat "$work/proxy.log" >&2; exit 1; }
   proxy_pids() { pgrep -f "kamailio -f $work/kamailio.cfg" | tr '\n' ' '; }
-else
+  ;;
+none)
+  target_port=$uas_port
+  proxy_pids() { :; }
+  ;;
+callsign)
   RUST_LOG=warn target/release/callsign serve --config "$work/callsign.toml" >"$work/proxy.log" 2>&1 &
   proxy=$!
   pids+=("$proxy")
@@ -105,7 +125,9 @@ else
     sleep 0.1
   done
   proxy_pids() { echo "$proxy"; }
-fi
+  ;;
+*) echo "PROXY=$mode: callsign, kamailio, kamailio-stateless, kamailio-unsigned or none" >&2; exit 2 ;;
+esac
 cpu_of() { local t=0; for p in $(proxy_pids); do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
 
 sipp -sf tests/sipp/uas.xml -i 127.0.0.1 -p "$uas_port" -t "$transport" -nostdin \
@@ -119,7 +141,7 @@ set +e
 sipp -sf tests/sipp/uac.xml -i 127.0.0.1 -p "$uac_port" -t "$transport" \
   -key caller 2155550121 -s 2155550131 -r "$rate" -m "$calls" -l $((rate * 4)) \
   -nostdin -timeout $((duration + 60))s -timeout_error -trace_stat -stf "$work/stat.csv" -fd 1 \
-  -trace_err -error_file "$work/uac_errors.log" "127.0.0.1:$sip_port" >/dev/null 2>&1
+  -trace_err -error_file "$work/uac_errors.log" "127.0.0.1:$target_port" >/dev/null 2>&1
 uac_rc=$?
 set -e
 end=$(date +%s.%N)
@@ -127,7 +149,7 @@ cpu_after=$(cpu_of)
 curl -sf "http://127.0.0.1:$http_port/metrics" >"$work/metrics.txt" 2>/dev/null || : >"$work/metrics.txt"
 
 python3 - "$work/stat.csv" "$work/metrics.txt" "$start" "$end" "$cpu_before" "$cpu_after" \
-  "$ticks" "$uac_rc" "$rate" "$duration" "$transport" "${PROXY:-callsign}" <<'PY'
+  "$ticks" "$uac_rc" "$rate" "$duration" "$transport" "$mode" <<'PY'
 import csv, sys
 stat, metrics, start, end, cb, ca, ticks, rc, rate, duration, transport, proxy = sys.argv[1:]
 rows = list(csv.reader(open(stat), delimiter=';'))

@@ -77,7 +77,8 @@ def main():
             latency[call_id] = t - seen[0]
     lat = sorted(latency.values())
     if not lat:
-        sys.exit("no forwarded INVITE in the capture")
+        print(f"{label} wire-to-wire INVITE: n=0 of {len(first)} (nothing forwarded)")
+        return
     q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1e6
     print(f"{label} wire-to-wire INVITE: n={len(lat)} of {len(first)} "
           f"p50={q(.5):.0f} us p90={q(.9):.0f} us p99={q(.99):.0f} us max={lat[-1] * 1e6:.0f} us")
