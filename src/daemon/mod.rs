@@ -464,8 +464,15 @@ async fn serve(
         Arc::clone(&shell),
         shutdown.clone(),
     )?;
+    let stopping = shutdown.clone();
     tasks.spawn(async move {
         let _ = engine.await;
+        // An engine that stops on its own serves no more calls: stop the rest with it,
+        // so that the service manager restarts the process.
+        if !stopping.is_cancelled() {
+            error!("the SIP engine stopped unexpectedly: shutting down");
+            stopping.cancel();
+        }
     });
     if let Some(l) = listeners.tcp {
         tasks.spawn(Arc::clone(&shell).run_tcp(l));
