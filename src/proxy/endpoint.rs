@@ -103,8 +103,8 @@ impl Endpoint {
     pub fn new(ctx: Arc<Context>) -> Endpoint {
         let status = Arc::new(Status::default());
         Endpoint {
+            table: Table::counting(Arc::clone(&status.in_flight), ctx.max_transactions),
             ctx,
-            table: Table::counting(Arc::clone(&status.in_flight)),
             status,
         }
     }

@@ -39,7 +39,10 @@ pub enum Due {
 /// All live transactions of an endpoint and their timer queue.
 #[derive(Default)]
 pub struct Table {
-    txns: HashMap<u64, Txn>,
+    /// Boxed, and both maps sized for the most transactions the endpoint takes at the
+    /// start: growing a map moves and rehashes every entry at once, and at 57,000
+    /// transactions of 4,000 calls/s that held the engine for 61 ms.
+    txns: HashMap<u64, Box<Txn>>,
     index: HashMap<ServerKey, u64>,
     verifying: HashMap<u64, Verifying>,
     last_id: u64,
@@ -54,10 +57,14 @@ impl Table {
         Table::default()
     }
 
-    /// A table that counts its transactions in flight into `awaiting`.
-    pub fn counting(awaiting: Arc<AtomicUsize>) -> Table {
+    /// A table for up to `capacity` transactions (more only after a pause to grow),
+    /// counting those in flight into `awaiting`. Sizing reserves address space; memory
+    /// is touched as transactions arrive.
+    pub fn counting(awaiting: Arc<AtomicUsize>, capacity: usize) -> Table {
         Table {
             awaiting,
+            txns: HashMap::with_capacity(capacity),
+            index: HashMap::with_capacity(capacity),
             ..Table::default()
         }
     }
@@ -125,7 +132,7 @@ impl Table {
             self.awaited(true);
         }
         self.index.insert(txn.key.clone(), id);
-        self.txns.insert(id, txn);
+        self.txns.insert(id, Box::new(txn));
     }
 
     /// Runs `f` on transaction `id`, then requeues its timers.
