@@ -322,12 +322,14 @@ impl Shell {
         );
         match tokio::time::timeout(self.ctx.verify_max_wait, all).await {
             Ok(Ok(verdict)) => verdict,
-            Ok(Err(e)) => {
+            Ok(Err(e)) if e.is_panic() => {
                 // A bug in verification: the call goes on unverified.
                 self.ctx.metrics.panicked(Panic::Verification);
-                error!(error = %e, "verification task failed; the call goes on unverified");
+                error!(error = %e, "verification task panicked; the call goes on unverified");
                 Some(Verdict::no_validation())
             }
+            // Cancelled: the runtime is shutting down.
+            Ok(Err(_)) => None,
             // The endpoint's own timer has let the call go on.
             Err(_) => None,
         }
