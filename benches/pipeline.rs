@@ -12,7 +12,7 @@ use callsign::daemon::settings;
 use callsign::metrics::Metrics;
 use callsign::passport::Signer;
 use callsign::proxy::pipeline::{Action, decide};
-use callsign::proxy::{Context, Peer, Transport};
+use callsign::proxy::{Context, Peer, Ports, Transport};
 use callsign::sip::Message;
 use callsign::sip::digest::{Algorithm, Credentials, ha1, response};
 use callsign::trust::DIGEST_REALM;
@@ -72,8 +72,11 @@ fn context(trunks: u64) -> Context {
     let trust = Arc::new(Trust::new(Index::build(&data).expect("index")));
     Context::new(
         settings::proxy(&config),
-        Some(5060),
-        Some(5060),
+        Ports {
+            udp: Some(5060),
+            tcp: Some(5060),
+            tls: None,
+        },
         signer,
         trust,
         Arc::new(Metrics::new()),

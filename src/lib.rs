@@ -33,10 +33,11 @@
 //! **Shell**: I/O around the core:
 //!
 //! - [`proxy::driver`]: the engine thread that owns the endpoint and the UDP socket,
-//!   and sleeps until the endpoint's next timer; [`proxy::transport`]: the TCP
+//!   and sleeps until the endpoint's next timer; [`proxy::transport`]: the TCP and TLS
 //!   connections, resolutions and verifications around it, and the tasks that shutdown
-//!   waits for. **A new transport goes there** (beside `run_tcp`), handing received
-//!   messages to the engine, with its variant in [`proxy::Transport`].
+//!   waits for; [`proxy::tls`]: the TLS configurations (`[sip.tls]`, reloaded on
+//!   SIGHUP). **A new transport goes there** (beside `run_tcp` and `run_tls`), handing
+//!   received messages to the engine, with its variant in [`proxy::Transport`].
 //! - [`store`]: the system of record. The [`store::RecordStore`] and [`store::Queries`]
 //!   traits, implemented once in portable SQL by [`store::SqlStore`] (`store/sql/`) over
 //!   a backend: SQLite (`store/sqlite.rs`, the embedded default) or PostgreSQL

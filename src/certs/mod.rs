@@ -5,9 +5,11 @@
 mod chain;
 mod crl;
 pub mod dev;
+pub mod dev_tls;
 mod key;
 mod path;
 mod profile;
+mod roots;
 mod signing;
 pub mod tnauthlist;
 
@@ -23,6 +25,7 @@ pub use path::{CertPath, CrlPoint, PathCert, TrustAnchors, build_path, check_roo
 pub use profile::{
     CertReport, CertRole, ChainReport, RULES as PROFILE_RULES, Violation, check_chain,
 };
+pub use roots::pem_roots;
 pub use signing::{EXPIRY_WARNING_DAYS, SigningCheck, check_signing, check_signing_with};
 pub use tnauthlist::{TnAuthEntry, TnAuthListError};
 pub use x509_parser::error::X509Error;

@@ -58,6 +58,11 @@ pub struct SipConfig {
     /// TCP listen address; absent disables TCP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp: Option<SocketAddr>,
+    /// SIP over TLS (RFC 3261 section 26): its listener, the certificate callsign
+    /// presents and the roots its peers' certificates are checked against. Absent
+    /// disables TLS: `sips:` targets are then refused with 503.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<SipTlsConfig>,
     /// Host placed in our Via and Record-Route. Defaults to the listen IP when that is
     /// not unspecified (0.0.0.0 / ::).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +97,32 @@ pub struct SipConfig {
     /// requests are refused (503); 0 stops at once.
     #[serde(default = "default_drain_secs")]
     pub drain_secs: u64,
+}
+
+/// `[sip.tls]`: SIP over TLS, as server and as client. The certificate and key are read
+/// at start and again on SIGHUP; a pair that does not load leaves the current one in use.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipTlsConfig {
+    /// TLS listen address (5061 by convention).
+    pub listen: SocketAddr,
+    /// PEM certificate chain, leaf first, presented to peers: to those that connect, and
+    /// to servers that ask callsign for a client certificate.
+    pub certificate: PathBuf,
+    /// PEM private key (PKCS#8, SEC1 or PKCS#1) of the certificate.
+    pub key: PathBuf,
+    /// PEM roots the servers callsign connects to are checked against; absent: the
+    /// system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<PathBuf>,
+    /// PEM roots client certificates are checked against. When set, peers that connect
+    /// are asked for a certificate (mutual TLS); a trunk with `tls_client_names`
+    /// requires one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ca: Option<PathBuf>,
+    /// A connection whose handshake has not finished after this long is closed.
+    #[serde(default = "default_tls_handshake_timeout_ms")]
+    pub handshake_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -263,6 +294,10 @@ pub struct UpstreamConfig {
     pub address: SocketAddr,
     #[serde(default = "default_transport")]
     pub transport: Transport,
+    /// With `transport = "tls"`: the name the carrier's certificate must carry. Absent:
+    /// its certificate must carry its IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_name: Option<String>,
     /// Extra source ranges the carrier sends in-dialog requests from (its own address
     /// is always accepted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -284,6 +319,14 @@ pub struct TrunkConfig {
     /// Stable `origid`; derived from the trunk name when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origid: Option<Uuid>,
+    /// Requests from this trunk must arrive over TLS; others are refused with 403.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_tls: bool,
+    /// Mutual TLS: the trunk's connections must present a certificate that
+    /// `[sip.tls] client_ca` accepts and that names one of these (a DNS name in its
+    /// subjectAltName, `*.` wildcards included). Implies `require_tls`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_client_names: Vec<String>,
 }
 
 impl TrunkConfig {
@@ -478,6 +521,9 @@ fn default_callback_backoff_ms() -> u64 {
 fn default_callback_timeout_ms() -> u64 {
     5000
 }
+fn default_tls_handshake_timeout_ms() -> u64 {
+    5_000
+}
 fn default_transport() -> Transport {
     Transport::Udp
 }
@@ -560,10 +606,21 @@ impl Config {
         ];
         let required = [&mut self.signing.certificate, &mut self.signing.key];
         let crls = self.signing.crls.iter_mut();
+        let tls = self.sip.tls.as_mut().into_iter().flat_map(|t| {
+            [
+                Some(&mut t.certificate),
+                Some(&mut t.key),
+                t.ca.as_mut(),
+                t.client_ca.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+        });
         for p in required
             .into_iter()
             .chain(optional.into_iter().flatten())
             .chain(crls)
+            .chain(tls)
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -576,7 +633,8 @@ impl Config {
         match &self.sip.advertise {
             Some(h) => h.clone(),
             None => {
-                let ip = self.sip.udp.or(self.sip.tcp).map(|a| a.ip());
+                let tls = self.sip.tls.as_ref().map(|t| t.listen);
+                let ip = self.sip.udp.or(self.sip.tcp).or(tls).map(|a| a.ip());
                 match ip {
                     Some(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
                     Some(ip) => ip.to_string(),

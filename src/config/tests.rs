@@ -379,6 +379,8 @@ fn derived_origid_is_stable_and_distinct() {
         sources: vec![],
         upstream: None,
         origid: None,
+        require_tls: false,
+        tls_client_names: Vec::new(),
     };
     assert_eq!(t("a").origid(), t("a").origid());
     assert_ne!(t("a").origid(), t("b").origid());
@@ -636,4 +638,87 @@ fn the_trust_list_is_an_https_url_or_a_file_beside_or_instead_of_the_anchors() {
     assert_eq!(fast, ConfigError::TrustListRefresh(59));
     assert!(fast.to_string().contains("at least 60"), "{fast}");
     assert!(load_verify_edited(&[(anchors, &every(60))]).0.is_ok());
+}
+
+/// The `[sip.tls]` table the TLS cases add to the sample.
+const SIP_TLS: (&str, &str) = (
+    "[http]",
+    "[sip.tls]\nlisten = \"127.0.0.1:5061\"\ncertificate = \"tls/chain.pem\"\nkey = \"tls/key.pem\"\n\n[http]",
+);
+
+#[test]
+fn sip_over_tls_reads_its_table_with_paths_beside_the_config() {
+    let c = load_edited(&[SIP_TLS]).unwrap();
+    let tls = c.sip.tls.as_ref().unwrap();
+    assert_eq!(tls.listen, "127.0.0.1:5061".parse().unwrap());
+    assert!(tls.certificate.is_absolute() && tls.certificate.ends_with("tls/chain.pem"));
+    assert_eq!(tls.handshake_timeout_ms, 5_000);
+    assert_eq!(tls.client_ca, None);
+    // TLS alone is a listener.
+    let only_tls = load_edited(&[
+        SIP_TLS,
+        ("udp = \"127.0.0.1:5060\"\ntcp = \"127.0.0.1:5060\"", ""),
+    ])
+    .unwrap();
+    assert_eq!(only_tls.advertised_host(), "127.0.0.1");
+    // And a stranger in it is refused by name.
+    let stranger = load_edited(&[(
+        SIP_TLS.0,
+        &SIP_TLS.1.replace("[http]", "colour = 1\n[http]"),
+    )]);
+    assert!(
+        matches!(stranger, Err(ConfigError::Parse { .. })),
+        "{stranger:?}"
+    );
+}
+
+#[test]
+fn what_needs_tls_is_refused_without_it_naming_the_key() {
+    let trunk = "name = \"bluebird\"\n";
+    let refused = |edits: &[(&str, &str)]| load_edited(edits).unwrap_err().to_string();
+
+    let e = refused(&[(trunk, "name = \"bluebird\"\nrequire_tls = true\n")]);
+    assert!(
+        e.contains("\"bluebird\" `require_tls`") && e.contains("[sip.tls]"),
+        "{e}"
+    );
+
+    let names = "name = \"bluebird\"\ntls_client_names = [\"pbx.bluebird.example\"]\n";
+    let e = refused(&[(trunk, names)]);
+    assert!(
+        e.contains("`tls_client_names`") && e.contains("[sip.tls]"),
+        "{e}"
+    );
+    let e = refused(&[SIP_TLS, (trunk, names)]);
+    assert!(e.contains("needs `client_ca`"), "{e}");
+
+    let client_ca = SIP_TLS
+        .1
+        .replace("[http]", "client_ca = \"tls/ca.pem\"\n\n[http]");
+    let bad = "name = \"bluebird\"\ntls_client_names = [\"pbx bluebird\"]\n";
+    let e = refused(&[(SIP_TLS.0, &client_ca), (trunk, bad)]);
+    assert!(e.contains("\"pbx bluebird\" is not a DNS name"), "{e}");
+    assert!(load_edited(&[(SIP_TLS.0, &client_ca), (trunk, names)]).is_ok());
+
+    let upstream = "transport = \"udp\"\n";
+    let e = refused(&[(upstream, "transport = \"tls\"\n")]);
+    assert!(e.contains("[upstream] `transport = \"tls\"`"), "{e}");
+    let e = refused(&[(
+        upstream,
+        "transport = \"udp\"\ntls_name = \"carrier.example\"\n",
+    )]);
+    assert!(
+        e.contains("only means something with `transport = \"tls\"`"),
+        "{e}"
+    );
+    let tls_upstream = "transport = \"tls\"\ntls_name = \"carrier.example\"\n";
+    assert!(load_edited(&[SIP_TLS, (upstream, tls_upstream)]).is_ok());
+
+    let zero = SIP_TLS
+        .1
+        .replace("[http]", "handshake_timeout_ms = 0\n\n[http]");
+    assert_eq!(
+        load_edited(&[(SIP_TLS.0, &zero)]).unwrap_err(),
+        ConfigError::ZeroDuration("tls.handshake_timeout_ms")
+    );
 }

@@ -16,6 +16,22 @@ fn overlap(a: &ipnet::IpNet, b: &ipnet::IpNet) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }
 
+/// A DNS name as a certificate carries it, or a `*.` wildcard over one: labels of
+/// letters, digits and `-`, joined by dots.
+fn is_dns_pattern(name: &str) -> bool {
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
 /// The checked-in development signing key, public in the repository.
 const DEV_LEAF_KEY: &str = include_str!("../../certs/dev/leaf.key");
 /// The operator token of the shipped sample config.
@@ -41,8 +57,20 @@ pub enum ConfigError {
         path: PathBuf,
         source: Box<toml::de::Error>,
     },
-    #[error("[sip] needs at least one of `udp` or `tcp`")]
+    #[error("[sip] needs at least one of `udp`, `tcp` or a [sip.tls] table")]
     NoSipListener,
+    #[error("{0} needs SIP over TLS: add a [sip.tls] table")]
+    TlsNotConfigured(String),
+    #[error(
+        "[[trunk]] {0:?} has `tls_client_names`, so [sip.tls] needs `client_ca` (the roots client certificates are checked against)"
+    )]
+    ClientCaMissing(String),
+    #[error(
+        "[[trunk]] {trunk:?}: `tls_client_names` entry {name:?} is not a DNS name (letters, digits, `-` and `.`, with an optional leading `*.`)"
+    )]
+    TlsClientName { trunk: String, name: String },
+    #[error("{0} sets `tls_name`, which only means something with `transport = \"tls\"`")]
+    TlsNameWithoutTls(String),
     #[error("[sip] listens on the unspecified address {0}: set `advertise`")]
     AdvertiseRequired(SocketAddr),
     #[error("[sip] `t1_ms` must be more than 0")]
@@ -248,7 +276,8 @@ impl Config {
     /// meant; the error names each thing to change. (A plain-http x5u needs `development
     /// = true` wherever callsign listens: [`check_x5u`].)
     fn validate_exposure(&self) -> Result<(), ConfigError> {
-        let exposed: Vec<SocketAddr> = [self.sip.udp, self.sip.tcp, self.http.listen]
+        let tls = self.sip.tls.as_ref().map(|t| t.listen);
+        let exposed: Vec<SocketAddr> = [self.sip.udp, self.sip.tcp, tls, self.http.listen]
             .into_iter()
             .flatten()
             .filter(|a| !a.ip().is_loopback())
@@ -283,11 +312,12 @@ impl Config {
 
     fn validate_sip(&self) -> Result<(), ConfigError> {
         let sip = &self.sip;
-        if sip.udp.is_none() && sip.tcp.is_none() {
+        let tls = sip.tls.as_ref().map(|t| t.listen);
+        if sip.udp.is_none() && sip.tcp.is_none() && tls.is_none() {
             return Err(ConfigError::NoSipListener);
         }
         if sip.advertise.is_none()
-            && let Some(addr) = [sip.udp, sip.tcp]
+            && let Some(addr) = [sip.udp, sip.tcp, tls]
                 .into_iter()
                 .flatten()
                 .find(|a| a.ip().is_unspecified())
@@ -311,9 +341,11 @@ impl Config {
                 t2_ms: sip.t2_ms,
             });
         }
+        let handshake = sip.tls.as_ref().map_or(1, |t| t.handshake_timeout_ms);
         for (key, value) in [
             ("timer_c_secs", sip.timer_c_secs),
             ("tcp_idle_timeout_secs", sip.tcp_idle_timeout_secs),
+            ("tls.handshake_timeout_ms", handshake),
         ] {
             if value == 0 {
                 return Err(ConfigError::ZeroDuration(key));
@@ -355,7 +387,59 @@ impl Config {
         Ok(())
     }
 
+    /// What needs `[sip.tls]` has it: an upstream reached over TLS, a trunk that must
+    /// use it, a trunk that authenticates by certificate.
+    fn validate_tls(&self) -> Result<(), ConfigError> {
+        let upstreams = std::iter::once(("[upstream]".to_string(), &self.upstream)).chain(
+            self.trunks.iter().filter_map(|t| {
+                let table = format!("[[trunk]] {:?} upstream", t.name);
+                t.upstream.as_ref().map(|u| (table, u))
+            }),
+        );
+        for (table, u) in upstreams {
+            if u.tls_name.is_some() && u.transport != crate::proxy::Transport::Tls {
+                return Err(ConfigError::TlsNameWithoutTls(table));
+            }
+            if u.transport == crate::proxy::Transport::Tls && self.sip.tls.is_none() {
+                return Err(ConfigError::TlsNotConfigured(format!(
+                    "{table} `transport = \"tls\"`"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_trunk_tls(&self, t: &super::TrunkConfig) -> Result<(), ConfigError> {
+        if !t.require_tls && t.tls_client_names.is_empty() {
+            return Ok(());
+        }
+        let Some(tls) = &self.sip.tls else {
+            let key = if t.require_tls {
+                "require_tls"
+            } else {
+                "tls_client_names"
+            };
+            return Err(ConfigError::TlsNotConfigured(format!(
+                "[[trunk]] {:?} `{key}`",
+                t.name
+            )));
+        };
+        if !t.tls_client_names.is_empty() && tls.client_ca.is_none() {
+            return Err(ConfigError::ClientCaMissing(t.name.clone()));
+        }
+        for name in &t.tls_client_names {
+            if !is_dns_pattern(name) {
+                return Err(ConfigError::TlsClientName {
+                    trunk: t.name.clone(),
+                    name: name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn validate_trunks(&self) -> Result<(), ConfigError> {
+        self.validate_tls()?;
         let mut names = HashSet::new();
         for t in &self.trunks {
             if !names.insert(t.name.as_str()) {
@@ -379,6 +463,7 @@ impl Config {
             if t.role == Role::Verify && self.verify.is_none() {
                 return Err(ConfigError::VerifyingTrunkWithoutVerify(t.name.clone()));
             }
+            self.validate_trunk_tls(t)?;
         }
         // One source address belongs to one trunk: which trunk a request is from must
         // not depend on the order of the table.

@@ -35,7 +35,7 @@ use crate::identities::{Identities, IdentitySigners};
 use crate::metrics::Metrics;
 use crate::passport::PassportError;
 use crate::proxy::transport::Shell;
-use crate::proxy::{Context, Endpoint, Status, driver};
+use crate::proxy::{Context, Endpoint, Ports, Status, driver};
 use crate::store::StoreError;
 use crate::trust::TrustError;
 use crate::trusthub::callbacks::CallbackError;
@@ -75,6 +75,8 @@ pub enum ServeError {
         sid: crate::trust::Sid,
         error: crate::identities::IdentityError,
     },
+    #[error(transparent)]
+    Tls(#[from] crate::proxy::tls::TlsError),
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -118,6 +120,8 @@ fn read(path: &Path) -> Result<String, ServeError> {
 pub struct Listeners {
     pub udp: Option<UdpSocket>,
     pub tcp: Option<TcpListener>,
+    /// `[sip.tls] listen`.
+    pub tls: Option<TcpListener>,
     pub http: Option<TcpListener>,
 }
 
@@ -136,6 +140,14 @@ impl Listeners {
             Some(a) => Some(TcpListener::bind(a).await.map_err(named("[sip] tcp", a))?),
             None => None,
         };
+        let tls = match config.sip.tls.as_ref().map(|t| t.listen) {
+            Some(a) => Some(
+                TcpListener::bind(a)
+                    .await
+                    .map_err(named("[sip.tls] listen", a))?,
+            ),
+            None => None,
+        };
         let http = match config.http.listen {
             Some(a) => Some(
                 TcpListener::bind(a)
@@ -144,7 +156,12 @@ impl Listeners {
             ),
             None => None,
         };
-        Ok(Listeners { udp, tcp, http })
+        Ok(Listeners {
+            udp,
+            tcp,
+            tls,
+            http,
+        })
     }
 }
 
@@ -382,10 +399,16 @@ async fn serve(
 
     let udp_addr = listeners.udp.as_ref().map(|s| s.local_addr()).transpose()?;
     let tcp_addr = listeners.tcp.as_ref().map(|s| s.local_addr()).transpose()?;
+    let tls_addr = listeners.tls.as_ref().map(|s| s.local_addr()).transpose()?;
+    let sip_tls = settings::sip_tls(&config)?.map(Arc::new);
+    let ports = Ports {
+        udp: udp_addr.map(|a| a.port()),
+        tcp: tcp_addr.map(|a| a.port()),
+        tls: tls_addr.map(|a| a.port()),
+    };
     let mut ctx = Context::new(
         settings::proxy(&config),
-        udp_addr.map(|a| a.port()),
-        tcp_addr.map(|a| a.port()),
+        ports,
         signer,
         Arc::clone(&trust),
         Arc::clone(&metrics),
@@ -447,8 +470,15 @@ async fn serve(
         None => (None, None),
     };
     let (inbound, received) = tokio::sync::mpsc::channel(driver::INBOUND_QUEUE);
-    let shell = Shell::new(Arc::clone(&ctx), verifier, inbound, shutdown.clone());
-    info!(udp = %shown(udp_addr), tcp = %shown(tcp_addr), trunks = config.trunks.len(), "callsign serving");
+    let shell = Shell::new(
+        Arc::clone(&ctx),
+        verifier,
+        sip_tls.clone(),
+        settings::tls_names(&config),
+        inbound,
+        shutdown.clone(),
+    );
+    info!(udp = %shown(udp_addr), tcp = %shown(tcp_addr), tls = %shown(tls_addr), trunks = config.trunks.len(), "callsign serving");
 
     let waiting = Arc::clone(&shell);
     let stopping = shutdown.clone();
@@ -476,6 +506,9 @@ async fn serve(
     });
     if let Some(l) = listeners.tcp {
         tasks.spawn(Arc::clone(&shell).run_tcp(l));
+    }
+    if let Some(l) = listeners.tls {
+        tasks.spawn(Arc::clone(&shell).run_tls(l));
     }
     if let Some(l) = listeners.http {
         let state = HttpState {
@@ -512,6 +545,7 @@ async fn serve(
         chain: served_chain,
         metrics: Arc::clone(&metrics),
         anchors,
+        sip_tls,
     };
     tasks.spawn(trust::reloader(
         source,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::ServeError;
 use crate::config::{Config, TrunkConfig, UpstreamConfig, VerifyConfig};
 use crate::identities::IdentitySettings;
+use crate::proxy::tls::{SipTls, TlsFiles};
 use crate::proxy::{self, Peer, Role, Timers, TrunkSettings, Upstream};
 use crate::trust::{
     IpAccessControlList, IpAddress, OriginationUrl, Sid, Trunk, TrunkAcl, TrunkRole, TrunkTable,
@@ -57,10 +58,35 @@ pub fn proxy(config: &Config) -> proxy::Settings {
                 origid: t.origid(),
                 sources: t.sources.clone(),
                 upstream: t.upstream.as_ref().map(upstream),
+                require_tls: t.require_tls || !t.tls_client_names.is_empty(),
+                tls_client_names: t.tls_client_names.clone(),
             })
             .collect(),
         upstream: upstream(&config.upstream),
     }
+}
+
+/// SIP over TLS, its files read, when `[sip.tls]` is set.
+pub fn sip_tls(config: &Config) -> Result<Option<SipTls>, ServeError> {
+    let Some(t) = &config.sip.tls else {
+        return Ok(None);
+    };
+    let files = TlsFiles {
+        certificate: t.certificate.clone(),
+        key: t.key.clone(),
+        ca: t.ca.clone(),
+        client_ca: t.client_ca.clone(),
+    };
+    let timeout = Duration::from_millis(t.handshake_timeout_ms);
+    Ok(Some(SipTls::load(files, timeout)?))
+}
+
+/// The names the certificates of TLS upstreams must carry, by address.
+pub fn tls_names(config: &Config) -> Vec<(std::net::SocketAddr, String)> {
+    std::iter::once(&config.upstream)
+        .chain(config.trunks.iter().filter_map(|t| t.upstream.as_ref()))
+        .filter_map(|u| Some((u.address, u.tls_name.clone()?.to_ascii_lowercase())))
+        .collect()
 }
 
 fn upstream(u: &UpstreamConfig) -> Upstream {
@@ -70,6 +96,7 @@ fn upstream(u: &UpstreamConfig) -> Upstream {
             addr: u.address,
         },
         sources: u.sources.clone(),
+        tls_name: u.tls_name.clone(),
     }
 }
 
@@ -199,6 +226,11 @@ pub fn seed_trunking(
             skipped.push((name, "its account is not in the seed"));
             continue;
         }
+        if t.require_tls || !t.tls_client_names.is_empty() {
+            // A provisioned trunk cannot say either yet: the trunk stays in the config.
+            skipped.push((name, "it requires TLS or a client certificate"));
+            continue;
+        }
         let sid = |kind: [u8; 2], what: &str| {
             let key = format!("callsign [[trunk]] {} {what}", t.name);
             Sid::from_parts(
@@ -322,6 +354,7 @@ mod tests {
         routed.upstream = Some(UpstreamConfig {
             address: "192.0.2.80:5070".parse().unwrap(),
             transport: Transport::Tcp,
+            tls_name: None,
             sources: Vec::new(),
         });
         config.trunks[1] = routed;

@@ -65,6 +65,8 @@ pub struct Rotation {
     pub metrics: Arc<Metrics>,
     /// The verifier's trusted roots, re-read with the pair.
     pub anchors: Option<Arc<Anchors>>,
+    /// SIP over TLS: its certificate, key and roots, re-read with the pair.
+    pub sip_tls: Option<Arc<crate::proxy::tls::SipTls>>,
 }
 
 impl Rotation {
@@ -85,6 +87,18 @@ impl Rotation {
         }
         if let Some(anchors) = &self.anchors {
             anchors.reload();
+        }
+        if let Some(tls) = &self.sip_tls {
+            match tls.reload() {
+                Ok(()) => {
+                    self.metrics.tls_reload(Reload::Ok);
+                    info!("SIP TLS certificate and key reloaded");
+                }
+                Err(e) => {
+                    self.metrics.tls_reload(Reload::Error);
+                    error!(error = %e, "SIP TLS reload failed: keeping the current certificate");
+                }
+            }
         }
     }
 }

@@ -52,8 +52,10 @@ label! {
         LoopDetected => "loop_detected",
         /// An in-dialog request whose Route does not name this proxy (403).
         NoRouteToUs => "no_route_to_us",
-        /// The next hop needs TLS (503).
+        /// The next hop needs TLS and callsign has no `[sip.tls]` (503).
         TlsUnsupported => "tls_unsupported",
+        /// A request over UDP or TCP from a trunk that requires TLS (403).
+        TlsRequired => "tls_required",
         /// The next hop's URI scheme cannot be routed (416).
         Unroutable => "unroutable",
         /// No listener for the next hop's transport (503).
@@ -88,6 +90,23 @@ label! {
         /// The certificate that would sign the call is not valid now, with `[signing]
         /// invalid_certificate = "refuse"` (503).
         CertificateNotValid => "certificate_not_valid",
+    }
+}
+
+label! {
+    /// Why a SIP TLS connection ended at its handshake
+    /// (`callsign_tls_handshake_failures_total{cause}`).
+    TlsFailure {
+        /// The handshake did not finish within `[sip.tls] handshake_timeout_ms`.
+        Timeout => "timeout",
+        /// Not TLS as it should be: bytes that are not TLS, an oversized record, no
+        /// common version or cipher suite, the peer closing mid-handshake.
+        Protocol => "protocol",
+        /// A certificate was refused: the peer's, or ours by the peer.
+        Certificate => "certificate",
+        /// A trunk's connection whose client certificate names none of its
+        /// `tls_client_names`, or that presented none.
+        ClientName => "client_name",
     }
 }
 

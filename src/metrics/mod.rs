@@ -8,7 +8,7 @@ pub mod labels;
 #[cfg(test)]
 mod tests;
 
-pub use labels::{Discarded, Panic, Rejected, Reload, Timeout, Unsigned};
+pub use labels::{Discarded, Panic, Rejected, Reload, Timeout, TlsFailure, Unsigned};
 
 use crate::passport::Attest;
 use crate::trust::Reason;
@@ -83,6 +83,8 @@ pub struct Metrics {
     pub timeouts: Family<CauseLabels, Counter>,
     pub trust_reloads: Family<CauseLabels, Counter>,
     pub signing_reloads: Family<CauseLabels, Counter>,
+    pub tls_reloads: Family<CauseLabels, Counter>,
+    pub tls_handshake_failures: Family<CauseLabels, Counter>,
     pub internal_panics: Family<StageLabels, Counter>,
     pub api_errors: Family<StatusLabels, Counter>,
     pub identity_stripped: Counter,
@@ -144,6 +146,8 @@ impl Metrics {
             timeouts: Family::default(),
             trust_reloads: Family::default(),
             signing_reloads: Family::default(),
+            tls_reloads: Family::default(),
+            tls_handshake_failures: Family::default(),
             internal_panics: Family::default(),
             api_errors: Family::default(),
             identity_stripped: Counter::default(),
@@ -258,6 +262,16 @@ impl Metrics {
             "signing_reloads",
             "Signing key and certificate reloads (SIGHUP), by result",
             m.signing_reloads.clone(),
+        );
+        registry.register(
+            "tls_reloads",
+            "SIP TLS certificate and key reloads (SIGHUP), by result",
+            m.tls_reloads.clone(),
+        );
+        registry.register(
+            "tls_handshake_failures",
+            "SIP TLS connections closed before or at the end of their handshake, by cause",
+            m.tls_handshake_failures.clone(),
         );
         registry.register(
             "internal_panics",
@@ -377,6 +391,15 @@ impl Metrics {
 
     pub fn signing_reload(&self, result: Reload) {
         count(&self.signing_reloads, result.as_str());
+    }
+
+    pub fn tls_reload(&self, result: Reload) {
+        count(&self.tls_reloads, result.as_str());
+    }
+
+    /// A TLS connection, accepted or opened, that failed its handshake.
+    pub fn tls_handshake_failed(&self, cause: TlsFailure) {
+        count(&self.tls_handshake_failures, cause.as_str());
     }
 
     pub fn reload(&self, result: Reload) {

@@ -47,6 +47,10 @@ fn every_label_counted() -> Metrics {
     Timeout::ALL.iter().for_each(|&c| m.timeout(c));
     Reload::ALL.iter().for_each(|&c| m.reload(c));
     Reload::ALL.iter().for_each(|&c| m.signing_reload(c));
+    Reload::ALL.iter().for_each(|&c| m.tls_reload(c));
+    TlsFailure::ALL
+        .iter()
+        .for_each(|&c| m.tls_handshake_failed(c));
     Panic::ALL.iter().for_each(|&c| m.panicked(c));
     m.identity_stripped.inc();
     m.retransmissions_absorbed.inc();
@@ -154,7 +158,8 @@ fn every_metric_and_label_value_is_documented() {
         + Rejected::ALL.len()
         + Discarded::ALL.len()
         + Timeout::ALL.len()
-        + Reload::ALL.len() * 3
+        + Reload::ALL.len() * 4
+        + TlsFailure::ALL.len()
         + Panic::ALL.len()
         + 2; // crl_refreshes: ok, error
     assert_eq!(checked, expected);
@@ -304,6 +309,8 @@ fn exported() -> std::collections::BTreeSet<String> {
     m.parse_error(Discarded::ALL[0]);
     m.timeout(Timeout::ALL[0]);
     m.signing_reload(Reload::Ok);
+    m.tls_reload(Reload::Ok);
+    m.tls_handshake_failed(TlsFailure::ALL[0]);
     m.reload(Reload::Ok);
     m.panicked(Panic::ALL[0]);
     m.default_not_after

@@ -46,6 +46,29 @@ pub struct Trunk {
     /// Where its calls go, by priority, instead of `upstream` (provisioned trunks with
     /// origination URLs).
     pub origination: Arc<[OriginationTarget]>,
+    /// Its requests must arrive over TLS (config trunks).
+    pub require_tls: bool,
+    /// Mutual TLS: its connections' client certificates must carry one of these names
+    /// (config trunks; checked when the connection is accepted).
+    pub tls_client_names: Arc<[String]>,
+}
+
+/// The ports callsign listens on, by transport: those actually bound (tests bind port 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ports {
+    pub udp: Option<u16>,
+    pub tcp: Option<u16>,
+    pub tls: Option<u16>,
+}
+
+impl Ports {
+    pub fn of(&self, t: Transport) -> Option<u16> {
+        match t {
+            Transport::Udp => self.udp,
+            Transport::Tcp => self.tcp,
+            Transport::Tls => self.tls,
+        }
+    }
 }
 
 /// The signers of the signing identities, by SID: what a call assigned to one signs
@@ -77,10 +100,10 @@ pub struct Context {
     pub secret: u64,
     /// Prefix of the To-tags of responses we generate (per process, random).
     pub local_tag_prefix: String,
-    /// `SIP/2.0/<T> host:port;branch=` for UDP and TCP.
-    via_prefix: [String; 2],
-    /// Our Record-Route value for UDP and TCP.
-    record_route_value: [String; 2],
+    /// `SIP/2.0/<T> host:port;branch=` by transport.
+    via_prefix: [String; 3],
+    /// Our Record-Route value by transport.
+    record_route_value: [String; 3],
     pub max_tcp_connections: usize,
     pub tcp_idle_timeout: Duration,
     /// Limits the warnings outside peers can cause (see [`Noise`]).
@@ -90,8 +113,7 @@ pub struct Context {
     /// Where the failures of a verified call that goes on are reported.
     pub feedback: Feedback,
     pub verify_max_wait: Duration,
-    pub udp_port: Option<u16>,
-    pub tcp_port: Option<u16>,
+    pub ports: Ports,
     pub record_route: bool,
     pub identity_policy: IdentityPolicy,
     /// What a stale Date gets (`[signing] stale_date`).
@@ -139,12 +161,10 @@ impl Context {
         }
     }
 
-    /// Builds the context. `udp_port`/`tcp_port` are the ports actually bound (tests bind
-    /// port 0).
+    /// Builds the context. `ports` are the ports actually bound (tests bind port 0).
     pub fn new(
         settings: Settings,
-        udp_port: Option<u16>,
-        tcp_port: Option<u16>,
+        ports: Ports,
         signer: Signer,
         trust: Arc<Trust>,
         metrics: Arc<Metrics>,
@@ -193,21 +213,23 @@ impl Context {
                 level_gate: None,
                 identity_policy: None,
                 origination: Arc::new([]),
+                require_tls: t.require_tls,
+                tls_client_names: t.tls_client_names.into(),
             });
         }
         acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
         let sent_by = |t: Transport| {
-            let port = match t {
-                Transport::Udp => udp_port,
-                Transport::Tcp => tcp_port,
-            };
-            format!("{host}:{}", port.or(udp_port).or(tcp_port).unwrap_or(5060))
+            let port = ports.of(t).or(ports.udp).or(ports.tcp).or(ports.tls);
+            format!("{host}:{}", port.unwrap_or(t.default_port()))
         };
-        let transports = [Transport::Udp, Transport::Tcp];
+        // Facing a TLS hop, `transport=tls` (as Kamailio and OpenSIPS write it) rather
+        // than a `sips:` URI, which would demand TLS on every hop of the dialog (RFC
+        // 5630 section 3.1.2 deprecates the parameter, but a sip: URI has no other way
+        // to say that this hop is TLS).
         let via_prefix =
-            transports.map(|t| format!("SIP/2.0/{} {};branch=", t.as_str(), sent_by(t)));
+            Transport::ALL.map(|t| format!("SIP/2.0/{} {};branch=", t.as_str(), sent_by(t)));
         let record_route_value =
-            transports.map(|t| format!("<sip:{};transport={};lr>", sent_by(t), t.param()));
+            Transport::ALL.map(|t| format!("<sip:{};transport={};lr>", sent_by(t), t.param()));
         let random = uuid::Uuid::new_v4().as_u128();
         Context {
             secret: random as u64,
@@ -221,8 +243,7 @@ impl Context {
             verify_max_wait,
             tcp_idle_timeout,
             host,
-            udp_port,
-            tcp_port,
+            ports,
             record_route,
             identity_policy,
             stale_date,
@@ -314,15 +335,14 @@ impl Context {
                 TrunkIdentityPolicy::Reject => IdentityPolicy::Reject,
             }),
             origination: Arc::clone(&hit.origination),
+            require_tls: false,
+            tls_client_names: Arc::new([]),
         }
     }
 
     /// Our port for a transport, if we listen on it.
     pub fn port(&self, t: Transport) -> Option<u16> {
-        match t {
-            Transport::Udp => self.udp_port,
-            Transport::Tcp => self.tcp_port,
-        }
+        self.ports.of(t)
     }
 
     /// Whether `host:port` names this proxy (for Route removal and loop detection).
@@ -332,18 +352,23 @@ impl Context {
         if !host.eq_ignore_ascii_case(ours) {
             return false;
         }
-        let port = port.unwrap_or(5060);
-        self.udp_port == Some(port) || self.tcp_port == Some(port)
+        match port {
+            Some(p) => Transport::ALL.iter().any(|&t| self.ports.of(t) == Some(p)),
+            // No port: 5060, or 5061 for TLS (a sips: Route).
+            None => Transport::ALL
+                .iter()
+                .any(|&t| self.ports.of(t) == Some(t.default_port())),
+        }
     }
 
     /// Our Via value up to the branch value, for a transport.
     pub fn via_prefix(&self, t: Transport) -> &str {
-        &self.via_prefix[t as usize]
+        &self.via_prefix[t.index()]
     }
 
     /// Our Record-Route value for a transport.
     pub fn record_route_for(&self, t: Transport) -> &str {
-        &self.record_route_value[t as usize]
+        &self.record_route_value[t.index()]
     }
 
     /// A To-tag for a response we generate in transaction `id`.

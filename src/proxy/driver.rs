@@ -238,7 +238,7 @@ impl Engine {
                 (Transport::Udp, None) => {
                     warn!(to = %peer.addr, "no UDP listener: message dropped")
                 }
-                (Transport::Tcp, _) => self.shell.send_tcp(peer.addr, o.bytes),
+                (Transport::Tcp | Transport::Tls, _) => self.shell.send_stream(peer, o.bytes),
             }
         }
         self.out = out;

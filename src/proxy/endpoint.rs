@@ -19,7 +19,7 @@ use super::route::via_peer;
 use super::settings::Role;
 use super::table::{Due, Table, Verifying};
 use super::transaction::{NewTxn, ServerKey, Txn, TxnKind, relay_response};
-use super::{Output, Peer, Transport};
+use super::{Output, Peer};
 use crate::clock::unix_seconds;
 use crate::metrics::{Discarded, Rejected, Timeout};
 use crate::sip::{HeaderName, Message, Method, Rport, bare_response, build_response};
@@ -598,7 +598,7 @@ impl Endpoint {
 /// the connection it came on; over UDP, to the source address and, unless the sender
 /// asked for `rport`, to the port in its Via.
 fn response_peer(msg: &Message<'_>, src: Peer) -> Peer {
-    if src.transport == Transport::Tcp {
+    if src.transport.is_stream() {
         return src;
     }
     match msg.top_via() {

@@ -18,6 +18,7 @@ pub mod resolve;
 pub mod route;
 pub mod settings;
 pub mod table;
+pub mod tls;
 pub mod transaction;
 pub mod transport;
 pub mod verstat;
@@ -35,7 +36,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-pub use context::{Context, IdentitySigners, PeerClass, Trunk};
+pub use context::{Context, IdentitySigners, PeerClass, Ports, Trunk};
 pub use endpoint::{Endpoint, Status, Verify};
 pub use settings::{
     Fallback, Feedback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
@@ -47,22 +48,47 @@ pub use settings::{
 pub enum Transport {
     Udp,
     Tcp,
+    /// TLS over TCP (RFC 3261 section 26, RFC 5630).
+    Tls,
 }
 
 impl Transport {
-    /// The Via transport token: `UDP`, `TCP`.
+    /// Every transport, in the order of [`Transport::index`].
+    pub const ALL: [Transport; 3] = [Transport::Udp, Transport::Tcp, Transport::Tls];
+
+    /// The Via transport token: `UDP`, `TCP`, `TLS`.
     pub fn as_str(self) -> &'static str {
         match self {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
         }
     }
 
-    /// The `transport=` URI parameter value: `udp`, `tcp`.
+    /// The `transport=` URI parameter value: `udp`, `tcp`, `tls`.
     pub fn param(self) -> &'static str {
         match self {
             Transport::Udp => "udp",
             Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+
+    /// Its position in [`Transport::ALL`], for tables indexed by transport.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Whether messages travel on a connection (TCP, TLS) rather than in datagrams.
+    pub fn is_stream(self) -> bool {
+        !matches!(self, Transport::Udp)
+    }
+
+    /// The port a URI without one means: 5061 for TLS, 5060 otherwise (RFC 3261 19.1.2).
+    pub fn default_port(self) -> u16 {
+        match self {
+            Transport::Tls => 5061,
+            _ => 5060,
         }
     }
 }

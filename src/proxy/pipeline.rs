@@ -236,6 +236,17 @@ fn decide_request(
         }
     };
 
+    if let Some(t) = trunk
+        && t.require_tls
+        && src.transport != Transport::Tls
+    {
+        let cause = Rejected::TlsRequired;
+        if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+            warn!(call_id = msg.call_id(), trunk = %t.name, transport = src.transport.as_str(), suppressed, "request from a trunk that requires TLS refused");
+        }
+        return respond(403, "TLS Required", cause);
+    }
+
     let max_forwards = match msg.max_forwards() {
         Ok(m) => m,
         Err(e) => return respond(400, e.reason_phrase(), Rejected::Malformed),
@@ -338,9 +349,6 @@ fn decide_request(
         _ => {
             let target = next_hop.or_else(|| msg.request_uri().and_then(UriTarget::parse));
             match target {
-                Some(t) if t.tls => {
-                    return respond(503, "TLS Not Supported", Rejected::TlsUnsupported);
-                }
                 Some(t) => t.dest(),
                 None => return respond(416, "Unsupported URI Scheme", Rejected::Unroutable),
             }
@@ -348,6 +356,9 @@ fn decide_request(
     };
     let out_transport = dest.transport();
     if ctx.port(out_transport).is_none() {
+        if out_transport == Transport::Tls {
+            return respond(503, "TLS Not Supported", Rejected::TlsUnsupported);
+        }
         return respond(503, "No Listener For Transport", Rejected::NoTransport);
     }
 

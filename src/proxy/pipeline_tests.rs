@@ -454,20 +454,75 @@ fn in_dialog_request_from_a_trunk_must_come_through_our_record_route() {
     assert_eq!(f.signing, None, "re-INVITEs are not signed");
 }
 
-#[test]
-fn tls_targets_are_refused_rather_than_downgraded() {
-    let (ctx, _) = context();
-    let bye = format!(
-        "BYE sips:2155550121@trunk.example SIP/2.0\r\n\
+fn sips_bye() -> String {
+    format!(
+        "BYE sips:2155550121@192.0.2.44 SIP/2.0\r\n\
          Via: SIP/2.0/UDP {CARRIER};branch=z9hG4bK-tls\r\n\
          Route: <sip:127.0.0.1:5060;lr>\r\nMax-Forwards: 70\r\n\
          From: <sip:2155550131@carrier.example>;tag=b2\r\nTo: <sip:2155550121@127.0.0.1>;tag=a1\r\n\
          Call-ID: c1@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
-    );
+    )
+}
+
+#[test]
+fn tls_targets_are_refused_rather_than_downgraded_without_tls() {
+    let (ctx, _) = context();
     assert_eq!(
-        refusal(&ctx, &bye, udp(CARRIER)),
+        refusal(&ctx, &sips_bye(), udp(CARRIER)),
         (503, Rejected::TlsUnsupported)
     );
+}
+
+fn with_tls(edit: impl FnOnce(&mut crate::proxy::Settings)) -> Context {
+    let ports = crate::proxy::Ports {
+        udp: Some(testing::PORT),
+        tcp: Some(testing::PORT),
+        tls: Some(5061),
+    };
+    testing::context_on(ports, edit).0
+}
+
+#[test]
+fn a_sips_target_is_reached_over_tls_with_our_tls_via() {
+    let ctx = with_tls(|_| {});
+    let f = forward(&ctx, &sips_bye(), udp(CARRIER));
+    assert_eq!(
+        f.dest,
+        Dest::Peer(Peer {
+            transport: Transport::Tls,
+            addr: "192.0.2.44:5061".parse().unwrap()
+        })
+    );
+    let out = String::from_utf8(f.bytes).unwrap();
+    let msg = Message::parse(out.as_bytes()).unwrap();
+    let via = msg.top_via().unwrap();
+    assert_eq!((via.transport, via.port), ("TLS", Some(5061)));
+}
+
+#[test]
+fn a_trunk_that_requires_tls_is_refused_on_udp_and_tcp_and_forwarded_over_tls() {
+    let ctx = with_tls(|s| s.trunks[0].require_tls = true);
+    let text = invite("");
+    assert_eq!(
+        refusal(&ctx, &text, udp(TRUNK)),
+        (403, Rejected::TlsRequired)
+    );
+    let over = |transport| Peer {
+        transport,
+        addr: TRUNK.parse().unwrap(),
+    };
+    assert_eq!(
+        refusal(&ctx, &text, over(Transport::Tcp)),
+        (403, Rejected::TlsRequired)
+    );
+    let f = forward(&ctx, &text, over(Transport::Tls));
+    assert!(f.signing.is_some());
+    // Another trunk of the same context is not affected.
+    let other = Peer {
+        transport: Transport::Udp,
+        addr: "127.0.0.2:5060".parse().unwrap(),
+    };
+    assert!(forward(&ctx, &text, other).signing.is_some());
 }
 
 #[test]

@@ -14,8 +14,6 @@ pub struct UriTarget {
     pub port: Option<u16>,
     pub transport: Option<Transport>,
     pub lr: bool,
-    /// `sips:` or `transport=tls`: needs TLS, which callsign does not speak yet.
-    pub tls: bool,
 }
 
 impl UriTarget {
@@ -28,20 +26,22 @@ impl UriTarget {
             .and_then(|u| u.split('>').next())
             .unwrap_or(uri);
         let parsed = rsip::Uri::try_from(uri).ok()?;
-        let mut tls = match parsed.scheme {
+        let sips = match parsed.scheme {
             Some(rsip::Scheme::Sip) => false,
             Some(rsip::Scheme::Sips) => true,
             _ => return None,
         };
-        let transport = match parsed.transport() {
-            None => None,
-            Some(rsip::Transport::Udp) => Some(Transport::Udp),
-            Some(rsip::Transport::Tcp) => Some(Transport::Tcp),
-            Some(rsip::Transport::Tls) => {
-                tls = true;
-                Some(Transport::Tcp)
+        // A sips: URI is reached over TLS whatever its transport says (RFC 5630
+        // section 3.1.1: `transport=tcp` there means TLS over TCP); UDP cannot carry it.
+        let transport = match (parsed.transport(), sips) {
+            (None, false) => None,
+            (None | Some(rsip::Transport::Tcp | rsip::Transport::Tls), true) => {
+                Some(Transport::Tls)
             }
-            Some(_) => return None,
+            (Some(rsip::Transport::Udp), false) => Some(Transport::Udp),
+            (Some(rsip::Transport::Tcp), false) => Some(Transport::Tcp),
+            (Some(rsip::Transport::Tls), false) => Some(Transport::Tls),
+            _ => return None,
         };
         let lr = parsed.params.iter().any(|p| matches!(p, rsip::Param::Lr));
         let host = match parsed.host() {
@@ -53,14 +53,14 @@ impl UriTarget {
             port: parsed.port().map(|p| *p.value()),
             transport,
             lr,
-            tls,
         })
     }
 
-    /// The destination, defaulting the transport to UDP and the port to 5060.
+    /// The destination, defaulting the transport to UDP and the port to the transport's
+    /// (5060, or 5061 for TLS).
     pub fn dest(&self) -> Dest {
         let transport = self.transport.unwrap_or(Transport::Udp);
-        let port = self.port.unwrap_or(5060);
+        let port = self.port.unwrap_or(transport.default_port());
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
         match host.parse::<IpAddr>() {
             Ok(ip) => Dest::Peer(Peer {
@@ -77,11 +77,12 @@ impl UriTarget {
 }
 
 /// How messages sent over `transport` are delimited: UDP carries one per datagram, TCP
-/// is a stream.
+/// and TLS are streams.
 pub fn framing(transport: Transport) -> Framing {
-    match transport {
-        Transport::Udp => Framing::Datagram,
-        Transport::Tcp => Framing::Stream,
+    if transport.is_stream() {
+        Framing::Stream
+    } else {
+        Framing::Datagram
     }
 }
 
@@ -92,6 +93,7 @@ pub fn via_peer(via: &Via<'_>) -> Option<Peer> {
     let transport = match via.transport.to_ascii_uppercase().as_str() {
         "UDP" => Transport::Udp,
         "TCP" => Transport::Tcp,
+        "TLS" => Transport::Tls,
         _ => return None,
     };
     let host = via.received.unwrap_or(via.host);
@@ -99,7 +101,7 @@ pub fn via_peer(via: &Via<'_>) -> Option<Peer> {
     let ip: IpAddr = host.parse().ok()?;
     let port = match via.rport {
         Rport::Value(p) => p,
-        _ => via.port.unwrap_or(5060),
+        _ => via.port.unwrap_or(transport.default_port()),
     };
     Some(Peer {
         transport,
@@ -135,8 +137,33 @@ mod tests {
             }
         );
         assert!(UriTarget::parse("tel:+12155550121").is_none());
-        assert!(UriTarget::parse("<sips:carrier.example>").unwrap().tls);
-        assert!(UriTarget::parse("sip:c.example;transport=tls").unwrap().tls);
+        let tls = |uri: &str| UriTarget::parse(uri).map(|t| t.dest());
+        let named = |host: &str, port| Dest::Name {
+            host: host.into(),
+            port,
+            transport: Transport::Tls,
+        };
+        assert_eq!(
+            tls("<sips:carrier.example>"),
+            Some(named("carrier.example", 5061))
+        );
+        assert_eq!(
+            tls("sips:bob@carrier.example;transport=tcp"),
+            Some(named("carrier.example", 5061))
+        );
+        assert_eq!(
+            tls("sip:c.example:5071;transport=tls"),
+            Some(named("c.example", 5071))
+        );
+        assert_eq!(
+            tls("sips:192.0.2.4"),
+            Some(Dest::Peer(Peer {
+                transport: Transport::Tls,
+                addr: "192.0.2.4:5061".parse().unwrap()
+            }))
+        );
+        // TLS cannot run over UDP.
+        assert!(UriTarget::parse("sips:carrier.example;transport=udp").is_none());
         assert!(UriTarget::parse("not a uri").is_none());
     }
 }

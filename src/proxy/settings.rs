@@ -123,6 +123,8 @@ impl Default for Timers {
 pub struct Upstream {
     pub peer: Peer,
     pub sources: Vec<IpNet>,
+    /// Over TLS: the name its certificate must carry (absent: its IP address).
+    pub tls_name: Option<String>,
 }
 
 /// A customer or carrier trunk: requests from `sources` belong to it.
@@ -137,6 +139,10 @@ pub struct TrunkSettings {
     pub sources: Vec<IpNet>,
     /// Where this trunk's calls go instead of the default upstream.
     pub upstream: Option<Upstream>,
+    /// Its requests must arrive over TLS.
+    pub require_tls: bool,
+    /// Mutual TLS: the names one of which its client certificate must carry.
+    pub tls_client_names: Vec<String>,
 }
 
 /// Everything the proxy's decisions depend on besides the signer, the trust index and the

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::context::Context;
+use super::context::{Context, Ports};
 use super::settings::{
     Fallback, Feedback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
 };
@@ -41,6 +41,8 @@ pub fn settings() -> Settings {
         origid: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()),
         sources: vec![source.parse().expect("range")],
         upstream: None,
+        require_tls: false,
+        tls_client_names: Vec::new(),
     };
     Settings {
         host: "127.0.0.1".into(),
@@ -51,7 +53,7 @@ pub fn settings() -> Settings {
         digest_realm: crate::trust::DIGEST_REALM.into(),
         max_message_size: 16 * 1024,
         timers: Timers::default(),
-        max_transactions: 500_000,
+        max_transactions: 10_000,
         max_tcp_connections: 4096,
         tcp_idle_timeout: Duration::from_secs(600),
         on_failure: OnFailure::Forward,
@@ -86,6 +88,7 @@ pub fn settings() -> Settings {
         upstream: Upstream {
             peer: udp(CARRIER),
             sources: Vec::new(),
+            tls_name: None,
         },
     }
 }
@@ -99,12 +102,24 @@ pub fn verifying_trunk() -> TrunkSettings {
         origid: uuid::Uuid::nil(),
         sources: vec!["198.51.100.7/32".parse().expect("range")],
         upstream: None,
+        require_tls: false,
+        tls_client_names: Vec::new(),
     }
 }
 
 /// A context as `callsign serve` builds it, from [`settings`] changed by `edit`, the
 /// sample trust data and a fresh dev PKI. Returns the signer's public key too.
 pub fn context_with(edit: impl FnOnce(&mut Settings)) -> (Context, Vec<u8>) {
+    let ports = Ports {
+        udp: Some(PORT),
+        tcp: Some(PORT),
+        tls: None,
+    };
+    context_on(ports, edit)
+}
+
+/// [`context_with`], listening on `ports`.
+pub fn context_on(ports: Ports, edit: impl FnOnce(&mut Settings)) -> (Context, Vec<u8>) {
     let mut settings = settings();
     edit(&mut settings);
     let pki = dev::generate("1234", NOW_UNIX as i64).expect("dev PKI");
@@ -113,7 +128,7 @@ pub fn context_with(edit: impl FnOnce(&mut Settings)) -> (Context, Vec<u8>) {
     let data = TrustData::from_json(include_str!("../../config/trust.json")).expect("trust");
     let trust = Arc::new(Trust::new(Index::build(&data).expect("index")));
     let metrics = Arc::new(Metrics::new());
-    let ctx = Context::new(settings, Some(PORT), Some(PORT), signer, trust, metrics);
+    let ctx = Context::new(settings, ports, signer, trust, metrics);
     (ctx, key.public_key_sec1())
 }
 

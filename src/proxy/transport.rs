@@ -1,12 +1,13 @@
-//! The tasks around the engine: TCP listeners and connections (accepted and outgoing,
-//! keyed by remote address), name resolution and verifications. They run on the main
+//! The tasks around the engine: TCP and TLS listeners and connections (accepted and
+//! outgoing, keyed by transport and remote address), name resolution and verifications. They run on the main
 //! runtime and reach the engine through its [`Inbound`] channel; the engine hands them
 //! what it sends over TCP, to unresolved names and what needs verifying.
 //!
 //! Every task the shell starts (connection readers and writers, outbound connects,
 //! resolutions, verifications) is tracked, watches the shutdown token and is waited for
-//! by [`Shell::stopped`]. Each TCP connection, accepted or outgoing, holds one permit of
-//! the connection limit for as long as its reader runs.
+//! by [`Shell::stopped`]. Each TCP or TLS connection, accepted or outgoing, holds one
+//! permit of the connection limit from before its handshake for as long as its reader
+//! runs, so slow handshakes are bounded by the same limit.
 
 use std::io;
 use std::net::SocketAddr;
@@ -15,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -28,23 +29,32 @@ use super::context::{Context, PeerClass};
 use super::driver::Inbound;
 use super::endpoint::Verify;
 use super::resolve::Resolver;
+use super::tls::{self, SipTls};
 use super::{Output, Peer, Transport};
 use crate::clock::now_unix;
-use crate::metrics::{Discarded, Panic, Rejected};
+use crate::metrics::{Discarded, Panic, Rejected, TlsFailure};
 use crate::sip::{Frame, FramingError, bare_response, frame};
 use crate::verify::Verdict;
 use crate::verify::Verifier;
 
-/// Messages queued per TCP connection before new ones are dropped.
+/// Messages queued per connection before new ones are dropped.
 const TCP_QUEUE: usize = 4096;
 const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Server names remembered for TLS destinations resolved from names.
+const MAX_TLS_NAMES: usize = 10_000;
 
 /// Connections, resolutions and verifications, shared by every task.
 pub struct Shell {
     pub ctx: Arc<Context>,
-    conns: DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
-    /// One permit per open TCP connection, accepted or outgoing.
+    conns: DashMap<Peer, mpsc::Sender<Vec<u8>>>,
+    /// One permit per open TCP or TLS connection, accepted or outgoing.
     tcp_permits: Arc<Semaphore>,
+    /// SIP over TLS, when configured.
+    tls: Option<Arc<SipTls>>,
+    /// The name a TLS server's certificate must carry, by address: the upstreams'
+    /// `tls_name`, and the names TLS destinations were resolved from. An address not
+    /// here must be named by its certificate.
+    tls_names: DashMap<SocketAddr, String>,
     resolver: Resolver,
     /// Verifies Identity headers for verifying trunks.
     verifier: Option<Verifier>,
@@ -58,10 +68,13 @@ pub struct Shell {
 }
 
 impl Shell {
-    /// A shell on the current runtime, feeding `engine`.
+    /// A shell on the current runtime, feeding `engine`. `tls_names` are the names the
+    /// certificates of TLS servers at those addresses must carry.
     pub fn new(
         ctx: Arc<Context>,
         verifier: Option<Verifier>,
+        tls: Option<Arc<SipTls>>,
+        tls_names: Vec<(SocketAddr, String)>,
         engine: mpsc::Sender<Inbound>,
         shutdown: CancellationToken,
     ) -> Arc<Shell> {
@@ -71,6 +84,8 @@ impl Shell {
             verifier,
             conns: DashMap::new(),
             tcp_permits,
+            tls,
+            tls_names: tls_names.into_iter().collect(),
             resolver: Resolver::default(),
             engine,
             runtime: Handle::current(),
@@ -92,7 +107,7 @@ impl Shell {
         self.tasks.wait().await;
     }
 
-    /// Open TCP connections, accepted and outgoing.
+    /// Open TCP and TLS connections, accepted and outgoing.
     pub fn tcp_connections(&self) -> usize {
         self.ctx.max_tcp_connections - self.tcp_permits.available_permits()
     }
@@ -119,6 +134,9 @@ impl Shell {
             };
             match resolved {
                 Ok(addr) => {
+                    if transport == Transport::Tls {
+                        shell.remember_tls_name(addr, &host);
+                    }
                     let out = Output::to_peer(Peer { transport, addr }, bytes);
                     let _ = shell.engine.send(Inbound::Send(out)).await;
                 }
@@ -134,12 +152,25 @@ impl Shell {
         });
     }
 
-    /// Sends `bytes` on the TCP connection to `addr`, opening one if there is none.
-    pub fn send_tcp(self: &Arc<Self>, addr: SocketAddr, bytes: Vec<u8>) {
-        let (mine, rx, permit) = match self.conns.entry(addr) {
+    /// Remembers that the TLS server at `addr` was reached by the name `host` (its
+    /// certificate must carry it). The first name an upstream was configured with stays.
+    fn remember_tls_name(&self, addr: SocketAddr, host: &str) {
+        if self.tls_names.len() >= MAX_TLS_NAMES {
+            return;
+        }
+        self.tls_names
+            .entry(addr)
+            .or_insert_with(|| host.to_ascii_lowercase());
+    }
+
+    /// Sends `bytes` on the connection to `peer` (TCP or TLS), opening one if there is
+    /// none.
+    pub fn send_stream(self: &Arc<Self>, peer: Peer, bytes: Vec<u8>) {
+        let addr = peer.addr;
+        let (mine, rx, permit) = match self.conns.entry(peer) {
             Entry::Occupied(e) => {
                 if e.get().try_send(bytes).is_err() {
-                    warn!(to = %addr, "TCP queue full or closed: message dropped");
+                    warn!(to = %addr, transport = peer.transport.as_str(), "connection queue full or closed: message dropped");
                 }
                 return;
             }
@@ -161,46 +192,101 @@ impl Shell {
             let connected = tokio::select! {
                 c = connect => c,
                 _ = shell.shutdown.cancelled() => {
-                    shell.forget(addr, &mine);
+                    shell.forget(peer, &mine);
                     return;
                 }
             };
-            match connected {
-                Ok(Ok(stream)) => {
-                    let _ = stream.set_nodelay(true);
-                    let (r, w) = stream.into_split();
-                    shell.spawn_connection(addr, r, w, mine, rx, permit);
-                }
+            let stream = match connected {
+                Ok(Ok(stream)) => stream,
                 Ok(Err(e)) => {
                     warn!(to = %addr, error = %e, "TCP connect failed");
-                    shell.forget(addr, &mine);
+                    shell.forget(peer, &mine);
+                    return;
                 }
                 Err(_) => {
                     warn!(to = %addr, "TCP connect timed out");
-                    shell.forget(addr, &mine);
+                    shell.forget(peer, &mine);
+                    return;
                 }
+            };
+            let _ = stream.set_nodelay(true);
+            if peer.transport != Transport::Tls {
+                let (r, w) = stream.into_split();
+                shell.spawn_connection(peer, r, w, mine, rx, permit);
+                return;
+            }
+            match shell.connect_tls(addr, stream).await {
+                Some(tls) => {
+                    let (r, w) = tokio::io::split(tls);
+                    shell.spawn_connection(peer, r, w, mine, rx, permit);
+                }
+                None => shell.forget(peer, &mine),
             }
         });
     }
 
-    /// Removes `addr`'s entry if it is still this connection's (a newer one may have
+    /// The TLS handshake of a connection callsign opened: the server's certificate must
+    /// lead to `[sip.tls] ca` and carry the name `addr` was reached by (or its address).
+    async fn connect_tls(
+        &self,
+        addr: SocketAddr,
+        stream: TcpStream,
+    ) -> Option<tokio_rustls::client::TlsStream<TcpStream>> {
+        let Some(tls) = &self.tls else {
+            warn!(to = %addr, "TLS destination without [sip.tls]: message dropped");
+            return None;
+        };
+        let name = match self.tls_names.get(&addr) {
+            Some(host) => ServerName::try_from(host.clone()).ok(),
+            None => Some(ServerName::IpAddress(addr.ip().into())),
+        };
+        let Some(name) = name else {
+            warn!(to = %addr, "not a name a TLS certificate can carry: message dropped");
+            return None;
+        };
+        let handshake = tls.connector().connect(name, stream);
+        let done = tokio::select! {
+            done = tokio::time::timeout(tls.handshake_timeout, handshake) => done,
+            _ = self.shutdown.cancelled() => return None,
+        };
+        match done {
+            Ok(Ok(stream)) => Some(stream),
+            Ok(Err(e)) => {
+                let cause = tls::failure(&e);
+                self.ctx.metrics.tls_handshake_failed(cause);
+                warn!(to = %addr, error = %e, cause = cause.as_str(), "TLS handshake with the next hop failed");
+                None
+            }
+            Err(_) => {
+                self.ctx.metrics.tls_handshake_failed(TlsFailure::Timeout);
+                warn!(to = %addr, "TLS handshake with the next hop timed out");
+                None
+            }
+        }
+    }
+
+    /// Removes `peer`'s entry if it is still this connection's (a newer one may have
     /// replaced it).
-    fn forget(&self, addr: SocketAddr, mine: &mpsc::Sender<Vec<u8>>) {
-        self.conns.remove_if(&addr, |_, tx| tx.same_channel(mine));
+    fn forget(&self, peer: Peer, mine: &mpsc::Sender<Vec<u8>>) {
+        self.conns.remove_if(&peer, |_, tx| tx.same_channel(mine));
     }
 
     /// Runs a connection: a writer draining its queue and a reader feeding the engine. The
     /// reader holds the connection's `permit` until the connection ends.
-    fn spawn_connection(
+    fn spawn_connection<R, W>(
         self: &Arc<Self>,
-        addr: SocketAddr,
-        r: OwnedReadHalf,
-        mut w: OwnedWriteHalf,
+        peer: Peer,
+        r: R,
+        mut w: W,
         mine: mpsc::Sender<Vec<u8>>,
         mut rx: mpsc::Receiver<Vec<u8>>,
         permit: OwnedSemaphorePermit,
-    ) {
+    ) where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
         let shutdown = self.shutdown.clone();
+        let addr = peer.addr;
         self.spawn(async move {
             loop {
                 let bytes = tokio::select! {
@@ -211,18 +297,25 @@ impl Shell {
                     _ = shutdown.cancelled() => break,
                 };
                 if let Err(e) = w.write_all(&bytes).await {
-                    debug!(to = %addr, error = %e, "TCP write failed");
+                    debug!(to = %addr, error = %e, "stream write failed");
+                    break;
+                }
+                // TLS buffers what it encrypts: push each message out.
+                if let Err(e) = w.flush().await {
+                    debug!(to = %addr, error = %e, "stream write failed");
                     break;
                 }
             }
+            // A TLS peer is told the connection ends (close_notify).
+            let _ = w.shutdown().await;
         });
         let shell = Arc::clone(self);
         self.spawn(async move {
-            if let Err(e) = shell.read_stream(addr, r).await {
-                debug!(from = %addr, error = %e, "TCP connection ended");
+            if let Err(e) = shell.read_stream(peer, r).await {
+                debug!(from = %addr, error = %e, "connection ended");
             }
             // Dropping the last sender ends the writer once its queue is flushed.
-            shell.forget(addr, &mine);
+            shell.forget(peer, &mine);
             drop(permit);
         });
     }
@@ -230,19 +323,30 @@ impl Shell {
     /// Accepts TCP connections until shutdown: only from trunks and the upstream, and at
     /// most `max_tcp_connections` at a time.
     pub async fn run_tcp(self: Arc<Self>, listener: TcpListener) {
+        self.run_listener(listener, Transport::Tcp).await;
+    }
+
+    /// Accepts TLS connections until shutdown, as [`Shell::run_tcp`] does TCP ones, each
+    /// with its handshake bounded by `[sip.tls] handshake_timeout_ms`.
+    pub async fn run_tls(self: Arc<Self>, listener: TcpListener) {
+        self.run_listener(listener, Transport::Tls).await;
+    }
+
+    async fn run_listener(self: Arc<Self>, listener: TcpListener, transport: Transport) {
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, addr)) => self.accept(stream, addr),
-                    Err(e) => warn!(error = %e, "TCP accept failed"),
+                    Ok((stream, addr)) => self.accept(stream, Peer { transport, addr }),
+                    Err(e) => warn!(error = %e, transport = transport.as_str(), "accept failed"),
                 },
                 _ = self.shutdown.cancelled() => break,
             }
         }
     }
 
-    fn accept(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr) {
+    fn accept(self: &Arc<Self>, stream: TcpStream, peer: Peer) {
         let ctx = &self.ctx;
+        let addr = peer.addr;
         // A trunk with credential lists takes calls from anywhere that authenticates, so
         // then any address may connect (within the connection limit); its requests are
         // still refused or challenged one by one.
@@ -251,7 +355,7 @@ impl Shell {
             let cause = Rejected::ForbiddenSourceTcp;
             ctx.metrics.rejected(cause);
             if let Some(suppressed) = ctx.noisy(addr.ip(), cause.as_str(), now_unix()) {
-                warn!(from = %addr, suppressed, "TCP connection from an unknown source refused");
+                warn!(from = %addr, suppressed, transport = peer.transport.as_str(), "connection from an unknown source refused");
             }
             return;
         }
@@ -264,10 +368,88 @@ impl Shell {
             return;
         };
         let _ = stream.set_nodelay(true);
-        let (r, w) = stream.into_split();
+        if peer.transport != Transport::Tls {
+            let (r, w) = stream.into_split();
+            self.open(peer, r, w, permit);
+            return;
+        }
+        let shell = Arc::clone(self);
+        self.spawn(async move {
+            if let Some(tls) = shell.accept_tls(addr, stream).await {
+                let (r, w) = tokio::io::split(tls);
+                shell.open(peer, r, w, permit);
+            }
+        });
+    }
+
+    /// Registers an accepted connection and runs it.
+    fn open<R, W>(self: &Arc<Self>, peer: Peer, r: R, w: W, permit: OwnedSemaphorePermit)
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
         let (tx, rx) = mpsc::channel(TCP_QUEUE);
-        self.conns.insert(addr, tx.clone());
-        self.spawn_connection(addr, r, w, tx, rx, permit);
+        self.conns.insert(peer, tx.clone());
+        self.spawn_connection(peer, r, w, tx, rx, permit);
+    }
+
+    /// The handshake of an accepted TLS connection, within the timeout; then, for a trunk
+    /// with `tls_client_names`, the check that its client certificate names it. Failures
+    /// are counted and logged once per source and interval.
+    async fn accept_tls<IO>(
+        &self,
+        addr: SocketAddr,
+        stream: IO,
+    ) -> Option<tokio_rustls::server::TlsStream<IO>>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+    {
+        let tls = self.tls.as_ref()?;
+        let ctx = &self.ctx;
+        let handshake = tls.acceptor().accept(stream);
+        let done = tokio::select! {
+            done = tokio::time::timeout(tls.handshake_timeout, handshake) => done,
+            _ = self.shutdown.cancelled() => return None,
+        };
+        let failed = |cause: TlsFailure, error: &dyn std::fmt::Display| {
+            ctx.metrics.tls_handshake_failed(cause);
+            if let Some(suppressed) = ctx.noisy(addr.ip(), cause.as_str(), now_unix()) {
+                warn!(from = %addr, cause = cause.as_str(), %error, suppressed, "TLS connection closed at its handshake");
+            }
+        };
+        let stream = match done {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                failed(tls::failure(&e), &e);
+                return None;
+            }
+            Err(_) => {
+                failed(TlsFailure::Timeout, &"handshake not finished in time");
+                return None;
+            }
+        };
+        if let PeerClass::Trunk(trunk) = ctx.classify(addr.ip())
+            && !trunk.tls_client_names.is_empty()
+        {
+            let (_, conn) = stream.get_ref();
+            let names = conn
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(tls::certificate_names)
+                .unwrap_or_default();
+            if !names
+                .iter()
+                .any(|n| tls::name_allowed(&trunk.tls_client_names, n))
+            {
+                let why = format!(
+                    "trunk {} wants a client certificate naming one of {:?}; got {names:?}",
+                    trunk.name, trunk.tls_client_names
+                );
+                failed(TlsFailure::ClientName, &why);
+                return None;
+            }
+        }
+        Some(stream)
     }
 
     /// Verifies an INVITE's Identity headers off the engine and hands it the verdict.
@@ -336,16 +518,12 @@ impl Shell {
     }
 
     /// Frames a stream by Content-Length and hands each message to the engine.
-    async fn read_stream(
-        self: &Arc<Self>,
-        addr: SocketAddr,
-        mut r: OwnedReadHalf,
-    ) -> io::Result<()> {
+    async fn read_stream<R>(self: &Arc<Self>, peer: Peer, mut r: R) -> io::Result<()>
+    where
+        R: AsyncRead + Unpin,
+    {
         let max = self.ctx.max_message_size;
-        let peer = Peer {
-            transport: Transport::Tcp,
-            addr,
-        };
+        let addr = peer.addr;
         let mut buf: Vec<u8> = Vec::with_capacity(8192);
         let mut chunk = vec![0u8; 16384];
         loop {
@@ -370,7 +548,7 @@ impl Shell {
                     Ok(Frame::KeepAlive(skip)) => {
                         // RFC 5626 4.4.1: answer a double-CRLF ping with a CRLF pong.
                         if buf.starts_with(b"\r\n\r\n") {
-                            self.send_tcp(addr, b"\r\n".to_vec());
+                            self.send_stream(peer, b"\r\n".to_vec());
                         }
                         buf.drain(..skip.min(buf.len()));
                     }
@@ -399,7 +577,7 @@ impl Shell {
                             _ => (400, "Bad Content-Length"),
                         };
                         if let Some(resp) = bare_response(&buf, status, reason) {
-                            self.send_tcp(addr, resp);
+                            self.send_stream(peer, resp);
                         }
                         return Ok(());
                     }
@@ -408,3 +586,6 @@ impl Shell {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,6 +25,8 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     pub udp: SocketAddr,
     pub tcp: SocketAddr,
+    /// `[sip.tls] listen`, when the config has it.
+    pub tls: Option<SocketAddr>,
     pub http: SocketAddr,
     pub upstream: Upstream,
     pub control: Control,
@@ -45,6 +47,7 @@ impl Harness {
     ) -> Harness {
         let udp = listeners.udp.as_ref().unwrap().local_addr().unwrap();
         let tcp = listeners.tcp.as_ref().unwrap().local_addr().unwrap();
+        let tls = listeners.tls.as_ref().map(|l| l.local_addr().unwrap());
         let http = listeners.http.as_ref().unwrap().local_addr().unwrap();
         let (control, stop) = Control::new();
         let c = control.clone();
@@ -57,6 +60,7 @@ impl Harness {
             dir,
             udp,
             tcp,
+            tls,
             http,
             upstream,
             control,

@@ -48,7 +48,12 @@ pub struct TestServer {
     local_origination: bool,
     /// `[api] max_document_bytes`, when not the default.
     max_document_bytes: Option<usize>,
+    /// Changes to the `[upstream]` table (its transport, `tls_name`).
+    upstream_edit: Option<UpstreamEdit>,
 }
+
+/// A change a test makes to the `[upstream]` table.
+type UpstreamEdit = Box<dyn FnOnce(&mut UpstreamConfig) + Send>;
 
 enum X5u {
     Placeholder,
@@ -107,6 +112,7 @@ impl TestServer {
             pkcs11_modules: Vec::new(),
             local_origination: false,
             max_document_bytes: None,
+            upstream_edit: None,
         }
     }
 
@@ -176,6 +182,15 @@ impl TestServer {
     /// The upstream is a TCP listener of the harness instead of a UDP socket.
     pub fn upstream_tcp(mut self) -> TestServer {
         self.upstream = UpstreamKind::Tcp;
+        self
+    }
+
+    /// Any other `[upstream]` setting (with [`TestServer::upstream_at`]: its transport).
+    pub fn upstream(
+        mut self,
+        edit: impl FnOnce(&mut UpstreamConfig) + Send + 'static,
+    ) -> TestServer {
+        self.upstream_edit = Some(Box::new(edit));
         self
     }
 
@@ -396,10 +411,17 @@ impl TestServer {
             numbering: Default::default(),
             trust,
             api,
-            upstream: UpstreamConfig {
-                address,
-                transport,
-                sources: Vec::new(),
+            upstream: {
+                let mut u = UpstreamConfig {
+                    address,
+                    transport,
+                    tls_name: None,
+                    sources: Vec::new(),
+                };
+                if let Some(edit) = self.upstream_edit {
+                    edit(&mut u);
+                }
+                u
             },
             trunks: self.trunks,
             verify: self.verify,
@@ -420,6 +442,8 @@ pub fn signing_trunk(name: &str, account_sid: &str, source: &str) -> TrunkConfig
         sources: vec![host(source)],
         upstream: None,
         origid: None,
+        require_tls: false,
+        tls_client_names: Vec::new(),
     }
 }
 
@@ -432,6 +456,8 @@ pub fn verifying_trunk(name: &str, source: &str) -> TrunkConfig {
         sources: vec![host(source)],
         upstream: None,
         origid: None,
+        require_tls: false,
+        tls_client_names: Vec::new(),
     }
 }
 

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::proxy::Dest;
-use crate::proxy::testing::{CARRIER, TRUNK, answer_forwarded, context, invite, udp, wall};
+use crate::proxy::testing::{
+    CARRIER, TRUNK, answer_forwarded, context, context_with, invite, udp, wall,
+};
 
 /// A log sink that keeps every line written.
 #[derive(Clone, Default)]
@@ -98,7 +100,8 @@ fn a_barrage_of_malformed_datagrams_writes_a_bounded_number_of_lines() {
 fn a_barrage_of_refused_calls_and_forged_responses_writes_a_bounded_number_of_lines() {
     use crate::proxy::pipeline::{branch, branch_parts};
 
-    let (ctx, _) = context();
+    // Room for every refused request's transaction: the barrage is about logging.
+    let (ctx, _) = context_with(|s| s.max_transactions = 200_000);
     let mut core = Endpoint::new(Arc::new(ctx));
     let start = Instant::now();
     let mut out = Vec::new();

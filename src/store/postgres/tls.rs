@@ -14,7 +14,6 @@ use std::sync::Arc;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
@@ -85,17 +84,7 @@ impl std::fmt::Display for SslMode {
 
 /// The CA certificates of the PEM file at `path` (at least one).
 fn read_roots(path: &Path) -> Result<RootCertStore, String> {
-    let fail = |why: String| format!("sslrootcert {}: {why}", path.display());
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        let cert = cert.map_err(|e| fail(format!("not PEM certificates ({e})")))?;
-        roots.add(cert).map_err(|e| fail(e.to_string()))?;
-    }
-    if roots.is_empty() {
-        return Err(fail("holds no certificate".into()));
-    }
-    Ok(roots)
+    crate::certs::pem_roots(path).map_err(|why| format!("sslrootcert {}: {why}", path.display()))
 }
 
 /// The connector for `mode`, checking chains against the CA file `root_cert` when the
