@@ -7,7 +7,10 @@
 #   benches/compare.sh [RATE] [DURATION] [MODES...]
 #
 # MODES default to: none kamailio-unsigned kamailio-stateless kamailio callsign
-# callsign-tcp (see benches/sipp-load.sh for each; callsign-tcp is callsign over TCP).
+# callsign-tcp callsign-tls (see benches/sipp-load.sh for each; callsign-tcp is callsign
+# over TCP; callsign-tls is callsign over TLS on both sides behind a Kamailio TLS
+# gateway, run without a capture: its SIP is encrypted, and the CPU per call is what it
+# is there for).
 # Needs what benches/wire-latency.sh needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +18,7 @@ rate=${1:-2000}
 duration=${2:-20}
 shift $(( $# > 2 ? 2 : $# ))
 modes=("$@")
-[ ${#modes[@]} -gt 0 ] || modes=(none kamailio-unsigned kamailio-stateless kamailio callsign callsign-tcp)
+[ ${#modes[@]} -gt 0 ] || modes=(none kamailio-unsigned kamailio-stateless kamailio callsign callsign-tcp callsign-tls)
 cargo build --release --quiet
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -25,7 +28,11 @@ for mode in "${modes[@]}"; do
     *) proxy=$mode; transport=u1 ;;
   esac
   echo "== $mode" >>"$out"
-  benches/wire-latency.sh "$proxy" "$rate" "$duration" "$transport" >>"$out" 2>&1 || echo "run failed" >>"$out"
+  if [ "$mode" = callsign-tls ]; then
+    PROXY=$proxy benches/sipp-load.sh "$rate" "$duration" "$transport" >>"$out" 2>&1 || echo "run failed" >>"$out"
+  else
+    benches/wire-latency.sh "$proxy" "$rate" "$duration" "$transport" >>"$out" 2>&1 || echo "run failed" >>"$out"
+  fi
 done
 python3 - "$out" "$rate" "$duration" <<'PY'
 import re, sys
@@ -39,7 +46,7 @@ for line in open(sys.argv[1]):
         r["ok"], r["failed"] = int(m[1]), int(m[2])
     if m := re.search(r"sustained: (\d+) calls/s", line):
         r["cps"] = int(m[1])
-    if m := re.search(r"(\d+) us per completed call", line):
+    if m := re.search(r"^proxy CPU: .* (\d+) us per completed call", line):
         r["cpu"] = int(m[1])
     if m := re.search(r"p50=(\d+) us p90=(\d+) us p99=(\d+) us max=(\d+) us", line):
         r["lat"] = tuple(int(x) for x in m.groups())
@@ -58,4 +65,8 @@ for base in ("kamailio-unsigned", "kamailio-stateless", "kamailio"):
         ratios = " / ".join(f"{a / b:.2f}" for a, b in zip(ours["lat"], theirs["lat"]))
         cpu = f"{ours['cpu'] / theirs['cpu']:.2f}" if theirs.get("cpu") else "—"
         print(f"callsign / {base}: latency p50/p90/p99/max {ratios}; CPU per call {cpu}")
+for other in ("callsign-tcp", "callsign-tls"):
+    r = runs.get(other, {})
+    if r.get("cpu") and ours.get("cpu"):
+        print(f"{other} / callsign (UDP): CPU per call {r['cpu'] / ours['cpu']:.2f}")
 PY

@@ -15,6 +15,10 @@
 #   kamailio-stateless   the same, stateless (forward())
 #   kamailio-unsigned    stateless and unsigned: the floor for a proxy
 #   none                 no proxy: the UAC calls the UAS straight (what SIPp can do here)
+#   callsign-tls         callsign over TLS on both sides. SIPp speaks no TLS, so a
+#                        relay (examples/sip_tls_relay.rs) stands between: UAC -UDP->
+#                        relay -TLS-> callsign -TLS-> relay -UDP-> UAS. CPU per call
+#                        is callsign's alone (the relay's is printed apart).
 # Kamailio runs two UDP workers (apt-get install kamailio kamailio-secsipid-modules); its
 # CPU per call is summed over all its processes.
 set -euo pipefail
@@ -26,19 +30,55 @@ calls=$((rate * duration))
 command -v sipp >/dev/null || { echo "sipp is missing: apt-get install sip-tester" >&2; exit 1; }
 
 cargo build --release --quiet
+# Its own target directory: an example pulls in the dev-dependencies' features, and
+# sharing target/ would rebuild callsign's library back and forth.
+[ "${PROXY:-}" != callsign-tls ] || cargo build --release --quiet --example sip_tls_relay --target-dir target/tls-relay
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Nothing of this run may still be running when the next one starts.
+  for p in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+  done
+  if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sip_port=$(free_port); http_port=$(free_port); uas_port=$(free_port); uac_port=$(free_port)
 root=$(pwd)
+mode=${PROXY:-callsign}
+up_port=$uas_port
+up_transport=$([ "$transport" = t1 ] && echo tcp || echo udp)
+sip_tls=""
+if [ "$mode" = callsign-tls ]; then
+  # The TLS relay's ports, and one certificate (IP 127.0.0.1) from a throwaway CA for
+  # both callsign and the relay.
+  gw_udp=$(free_port); gw_tls=$(free_port); tls_port=$(free_port)
+  up_port=$gw_tls; up_transport=tls
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=bench-ca -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$work/tls.key" -out "$work/tls.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$work/ext.cnf"
+  openssl x509 -req -in "$work/tls.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+    -CAcreateserial -days 2 -extfile "$work/ext.cnf" -out "$work/tls.pem" 2>/dev/null
+  sip_tls="[sip.tls]
+listen = \"127.0.0.1:$tls_port\"
+certificate = \"$work/tls.pem\"
+key = \"$work/tls.key\"
+ca = \"$work/ca.pem\""
+fi
 cat >"$work/callsign.toml" <<TOML
 development = true
 [sip]
 udp = "127.0.0.1:$sip_port"
 tcp = "127.0.0.1:$sip_port"
+# Stop at once when the run ends: a drain would hold the CPU the next run measures.
+drain_secs = 0
+$sip_tls
 [http]
 listen = "127.0.0.1:$http_port"
 [signing]
@@ -48,15 +88,14 @@ x5u = "http://127.0.0.1:$http_port/certs/chain.pem"
 [trust]
 file = "$root/config/trust.json"
 [upstream]
-address = "127.0.0.1:$uas_port"
-transport = "$([ "$transport" = t1 ] && echo tcp || echo udp)"
+address = "127.0.0.1:$up_port"
+transport = "$up_transport"
 [[trunk]]
 name = "load"
 account_sid = "AC1a2b3c4d5e6f708192a3b4c5d6e7f801"
 sources = ["127.0.0.1/32"]
 TOML
 
-mode=${PROXY:-callsign}
 target_port=$sip_port
 case "$mode" in
 kamailio|kamailio-stateless|kamailio-unsigned)
@@ -116,8 +155,8 @@ none)
   target_port=$uas_port
   proxy_pids() { :; }
   ;;
-callsign)
-  RUST_LOG=warn target/release/callsign serve --config "$work/callsign.toml" >"$work/proxy.log" 2>&1 &
+callsign|callsign-tls)
+  RUST_LOG=${CALLSIGN_LOG:-warn} target/release/callsign serve --config "$work/callsign.toml" >"$work/proxy.log" 2>&1 &
   proxy=$!
   pids+=("$proxy")
   for _ in $(seq 100); do
@@ -125,10 +164,26 @@ callsign)
     sleep 0.1
   done
   proxy_pids() { echo "$proxy"; }
+  if [ "$mode" = callsign-tls ]; then
+    [ "$transport" = u1 ] || { echo "the TLS run takes SIPp's UDP (u1): the relay speaks TLS" >&2; exit 1; }
+    # SIPp speaks no TLS: the relay (examples/sip_tls_relay.rs) carries the UAC's side
+    # to callsign's TLS listener and takes callsign's TLS upstream to the UAS, in order.
+    target/tls-relay/release/examples/sip_tls_relay "127.0.0.1:$gw_udp" "127.0.0.1:$tls_port" \
+      "127.0.0.1:$gw_tls" "127.0.0.1:$uas_port" "$work/tls.pem" "$work/tls.key" "$work/ca.pem" \
+      >"$work/relay.log" 2>&1 &
+    relay=$!
+    pids+=("$relay")
+    sleep 1
+    kill -0 "$relay" 2>/dev/null || { cat "$work/relay.log" >&2; exit 1; }
+    target_port=$gw_udp
+  fi
   ;;
-*) echo "PROXY=$mode: callsign, kamailio, kamailio-stateless, kamailio-unsigned or none" >&2; exit 2 ;;
+*) echo "PROXY=$mode: callsign, callsign-tls, kamailio, kamailio-stateless, kamailio-unsigned or none" >&2; exit 2 ;;
 esac
 cpu_of() { local t=0; for p in $(proxy_pids); do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo "$t"; }
+# The TLS relay's CPU, reported apart from callsign's.
+gateway_pids() { [ "$mode" = callsign-tls ] && echo "$relay"; }
+gateway_cpu() { local t=0; for p in $(gateway_pids); do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 
 sipp -sf tests/sipp/uas.xml -i 127.0.0.1 -p "$uas_port" -t "$transport" -nostdin \
   -trace_err -error_file "$work/uas_errors.log" >/dev/null 2>&1 &
@@ -136,6 +191,7 @@ pids+=("$!")
 
 ticks=$(getconf CLK_TCK)
 cpu_before=$(cpu_of)
+gw_before=$(gateway_cpu)
 start=$(date +%s.%N)
 set +e
 sipp -sf tests/sipp/uac.xml -i 127.0.0.1 -p "$uac_port" -t "$transport" \
@@ -145,13 +201,16 @@ sipp -sf tests/sipp/uac.xml -i 127.0.0.1 -p "$uac_port" -t "$transport" \
 uac_rc=$?
 set -e
 end=$(date +%s.%N)
+# HOLD=N keeps the proxy up N seconds after the load (to profile it idle).
+sleep "${HOLD:-0}"
 cpu_after=$(cpu_of)
+gw_after=$(gateway_cpu)
 curl -sf "http://127.0.0.1:$http_port/metrics" >"$work/metrics.txt" 2>/dev/null || : >"$work/metrics.txt"
 
 python3 - "$work/stat.csv" "$work/metrics.txt" "$start" "$end" "$cpu_before" "$cpu_after" \
-  "$ticks" "$uac_rc" "$rate" "$duration" "$transport" "$mode" <<'PY'
+  "$ticks" "$uac_rc" "$rate" "$duration" "$transport" "$mode" "$gw_before" "$gw_after" <<'PY'
 import csv, sys
-stat, metrics, start, end, cb, ca, ticks, rc, rate, duration, transport, proxy = sys.argv[1:]
+stat, metrics, start, end, cb, ca, ticks, rc, rate, duration, transport, proxy, gb, ga = sys.argv[1:]
 rows = list(csv.reader(open(stat), delimiter=';'))
 head, last = rows[0], rows[-1]
 col = lambda name: last[head.index(name)]
@@ -177,4 +236,7 @@ if count:
   print("pipeline time per initial INVITE (received bytes -> forwarded bytes), histogram bucket bounds: "
         f"p50 <= {pct(0.5)*1e6:.0f} us, p90 <= {pct(0.9)*1e6:.0f} us, p99 <= {pct(0.99)*1e6:.0f} us ({count} INVITEs)")
 print(f"proxy CPU: {cpu_s:.2f} s in all, {cpu_s / max(ok, 1) * 1e6:.0f} us per completed call")
+if proxy == "callsign-tls":
+    gw_s = (float(ga) - float(gb)) / float(ticks)
+    print(f"TLS relay CPU: {gw_s:.2f} s in all, {gw_s / max(ok, 1) * 1e6:.0f} us per completed call")
 PY

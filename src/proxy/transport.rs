@@ -40,6 +40,8 @@ use crate::verify::Verifier;
 /// Messages queued per connection before new ones are dropped.
 const TCP_QUEUE: usize = 4096;
 const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes of queued messages a connection's writer sends in one write.
+const WRITE_BATCH: usize = 16 * 1024;
 /// Server names remembered for TLS destinations resolved from names.
 const MAX_TLS_NAMES: usize = 10_000;
 
@@ -288,6 +290,7 @@ impl Shell {
         let shutdown = self.shutdown.clone();
         let addr = peer.addr;
         self.spawn(async move {
+            let mut batch = Vec::with_capacity(WRITE_BATCH);
             loop {
                 let bytes = tokio::select! {
                     next = rx.recv() => match next {
@@ -296,12 +299,22 @@ impl Shell {
                     },
                     _ = shutdown.cancelled() => break,
                 };
-                if let Err(e) = w.write_all(&bytes).await {
-                    debug!(to = %addr, error = %e, "stream write failed");
-                    break;
+                // What else is queued goes in the same write: one syscall, and over TLS
+                // one record, for several messages under load.
+                batch.clear();
+                batch.extend_from_slice(&bytes);
+                while batch.len() < WRITE_BATCH {
+                    match rx.try_recv() {
+                        Ok(more) => batch.extend_from_slice(&more),
+                        Err(_) => break,
+                    }
                 }
-                // TLS buffers what it encrypts: push each message out.
-                if let Err(e) = w.flush().await {
+                let written = async {
+                    w.write_all(&batch).await?;
+                    // TLS may hold what it encrypted: push it out.
+                    w.flush().await
+                };
+                if let Err(e) = written.await {
                     debug!(to = %addr, error = %e, "stream write failed");
                     break;
                 }
