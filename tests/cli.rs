@@ -484,6 +484,26 @@ fn config_check_refuses_what_serve_refuses_naming_the_key() {
     let o = in_dir(repo, &["config", "check", file.to_str().unwrap()], &[]);
     assert_fails_saying(&o, "[signing]");
     assert!(text(&o).contains("gone.key"), "{}", text(&o));
+    // So are [sip.tls]'s: a key that is not the certificate's.
+    let ca = callsign::certs::dev_tls::DevTlsCa::new("check CA").unwrap();
+    let (ours, other) = (
+        ca.issue(&["a.test"]).unwrap(),
+        ca.issue(&["b.test"]).unwrap(),
+    );
+    std::fs::write(dir.path().join("tls.pem"), &ours.chain_pem).unwrap();
+    std::fs::write(dir.path().join("tls.key"), &other.key_pem).unwrap();
+    let tls = shipped.replacen(
+        "[http]",
+        "[sip.tls]\nlisten = \"127.0.0.1:5061\"\ncertificate = \"tls.pem\"\nkey = \"tls.key\"\n\n[http]",
+        1,
+    );
+    let tls = tls.replace("\"../", &format!("\"{}/", repo.display()));
+    std::fs::write(&file, tls).unwrap();
+    let o = in_dir(repo, &["config", "check", file.to_str().unwrap()], &[]);
+    assert_fails_saying(&o, "[sip.tls] certificate and key do not go together");
+    std::fs::write(dir.path().join("tls.key"), &ours.key_pem).unwrap();
+    let o = in_dir(repo, &["config", "check", file.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 #[test]

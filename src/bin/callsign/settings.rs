@@ -59,6 +59,7 @@ pub fn run(command: ConfigCommand) -> Result<()> {
                 .with_context(|| format!("{}: [signing]", path.display()))?;
             daemon::signing::served_crls(&loaded)
                 .with_context(|| format!("{}: [signing] crls", path.display()))?;
+            daemon::settings::sip_tls(&loaded).with_context(|| path.display().to_string())?;
             let mut effective = toml::Value::try_from(&loaded)?;
             mask(&mut effective);
             println!("# {}: valid; the effective settings:", path.display());
