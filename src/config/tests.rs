@@ -711,6 +711,19 @@ fn what_needs_tls_is_refused_without_it_naming_the_key() {
         e.contains("only means something with `transport = \"tls\"`"),
         "{e}"
     );
+    for bad in [
+        "carrier example",
+        "*.carrier.example",
+        "",
+        "carrier..example",
+    ] {
+        let upstream_name = format!("transport = \"tls\"\ntls_name = \"{bad}\"\n");
+        let e = refused(&[SIP_TLS, (upstream, &upstream_name)]);
+        assert!(
+            e.contains("`tls_name`") && e.contains("is not a DNS name"),
+            "{e}"
+        );
+    }
     let tls_upstream = "transport = \"tls\"\ntls_name = \"carrier.example\"\n";
     assert!(load_edited(&[SIP_TLS, (upstream, tls_upstream)]).is_ok());
 

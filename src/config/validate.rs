@@ -69,6 +69,8 @@ pub enum ConfigError {
         "[[trunk]] {trunk:?}: `tls_client_names` entry {name:?} is not a DNS name (letters, digits, `-` and `.`, with an optional leading `*.`)"
     )]
     TlsClientName { trunk: String, name: String },
+    #[error("{table} `tls_name` = {name:?} is not a DNS name (letters, digits, `-` and `.`)")]
+    TlsName { table: String, name: String },
     #[error("{0} sets `tls_name`, which only means something with `transport = \"tls\"`")]
     TlsNameWithoutTls(String),
     #[error("[sip] listens on the unspecified address {0}: set `advertise`")]
@@ -399,6 +401,15 @@ impl Config {
         for (table, u) in upstreams {
             if u.tls_name.is_some() && u.transport != crate::proxy::Transport::Tls {
                 return Err(ConfigError::TlsNameWithoutTls(table));
+            }
+            // A name no certificate can carry would drop every call at the handshake.
+            if let Some(name) = &u.tls_name
+                && (name.starts_with("*.") || !is_dns_pattern(name))
+            {
+                return Err(ConfigError::TlsName {
+                    table,
+                    name: name.clone(),
+                });
             }
             if u.transport == crate::proxy::Transport::Tls && self.sip.tls.is_none() {
                 return Err(ConfigError::TlsNotConfigured(format!(

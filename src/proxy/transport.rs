@@ -1,7 +1,8 @@
 //! The tasks around the engine: TCP and TLS listeners and connections (accepted and
-//! outgoing, keyed by transport and remote address), name resolution and verifications. They run on the main
-//! runtime and reach the engine through its [`Inbound`] channel; the engine hands them
-//! what it sends over TCP, to unresolved names and what needs verifying.
+//! outgoing, keyed by transport and remote address), name resolution and verifications.
+//! They run on the main runtime and reach the engine through its [`Inbound`] channel;
+//! the engine hands them what it sends over TCP and TLS, to unresolved names and what
+//! needs verifying.
 //!
 //! Every task the shell starts (connection readers and writers, outbound connects,
 //! resolutions, verifications) is tracked, watches the shutdown token and is waited for
