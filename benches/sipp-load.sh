@@ -19,6 +19,7 @@
 #                        relay (examples/sip_tls_relay.rs) stands between: UAC -UDP->
 #                        relay -TLS-> callsign -TLS-> relay -UDP-> UAS. CPU per call
 #                        is callsign's alone (the relay's is printed apart).
+# CALLSIGN_BIN=path runs that build of callsign instead (no cargo build), for A/B runs.
 # Kamailio runs two UDP workers (apt-get install kamailio kamailio-secsipid-modules); its
 # CPU per call is summed over all its processes.
 set -euo pipefail
@@ -29,7 +30,9 @@ transport=${3:-u1}
 calls=$((rate * duration))
 command -v sipp >/dev/null || { echo "sipp is missing: apt-get install sip-tester" >&2; exit 1; }
 
-cargo build --release --quiet
+# CALLSIGN_BIN runs another build of callsign (an A/B comparison) as it is.
+bin=${CALLSIGN_BIN:-target/release/callsign}
+[ -n "${CALLSIGN_BIN:-}" ] || cargo build --release --quiet
 # Its own target directory: an example pulls in the dev-dependencies' features, and
 # sharing target/ would rebuild callsign's library back and forth.
 [ "${PROXY:-}" != callsign-tls ] || cargo build --release --quiet --example sip_tls_relay --target-dir target/tls-relay
@@ -156,7 +159,7 @@ none)
   proxy_pids() { :; }
   ;;
 callsign|callsign-tls)
-  RUST_LOG=${CALLSIGN_LOG:-warn} target/release/callsign serve --config "$work/callsign.toml" >"$work/proxy.log" 2>&1 &
+  RUST_LOG=${CALLSIGN_LOG:-warn} "$bin" serve --config "$work/callsign.toml" >"$work/proxy.log" 2>&1 &
   proxy=$!
   pids+=("$proxy")
   for _ in $(seq 100); do

@@ -97,7 +97,8 @@ async fn signed_invite_reaches_the_uas_and_the_dialog_completes() {
             assert_eq!(header(&got, HeaderName::CSeq).unwrap(), "2 BYE");
         }
     }
-
+    // One signed INVITE went through the pipeline; the ACK and BYE did not.
+    h.assert_metric("callsign_pipeline_seconds_count 1").await;
     h.assert_metric("callsign_calls_signed_total{level=\"A\",reason=\"a_full\"} 1")
         .await;
 }

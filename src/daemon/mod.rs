@@ -16,6 +16,7 @@ mod tests;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -79,6 +80,8 @@ pub enum ServeError {
     Tls(#[from] crate::proxy::tls::TlsError),
     #[error(transparent)]
     Io(#[from] io::Error),
+    #[error("the SIP engine stopped unexpectedly")]
+    EngineStopped,
 }
 
 impl From<StoreError> for ServeError {
@@ -229,6 +232,7 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
     let serving = Arc::new(OnceLock::new());
+    let engine_failed = Arc::new(AtomicBool::new(false));
     let drain = Draining {
         grace: Duration::from_secs(config.sip.drain_secs),
         // The ACK and BYE that follow an answer come within a round trip or two.
@@ -248,6 +252,7 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
         &shutdown,
         &background,
         &mut tasks,
+        &engine_failed,
     )
     .await;
     let served = match served {
@@ -266,7 +271,27 @@ pub async fn run(config: Config, listeners: Listeners, control: Control) -> Resu
     background.close();
     background.wait().await;
     info!("callsign stopped");
-    served
+    match served {
+        // The service manager sees a failure and restarts the process.
+        Ok(()) if engine_failed.load(Ordering::Relaxed) => Err(ServeError::EngineStopped),
+        served => served,
+    }
+}
+
+/// Waits for the engine to stop (`engine` resolves, or its sender is dropped by a
+/// thread that died). An engine that stops before `shutdown` serves no more calls: it
+/// is recorded in `failed` and stops the rest with it.
+async fn watch_engine(
+    engine: tokio::sync::oneshot::Receiver<()>,
+    shutdown: CancellationToken,
+    failed: Arc<AtomicBool>,
+) {
+    let _ = engine.await;
+    if !shutdown.is_cancelled() {
+        error!("the SIP engine stopped unexpectedly: shutting down");
+        failed.store(true, Ordering::Relaxed);
+        shutdown.cancel();
+    }
 }
 
 /// How a drain ends: after `grace` at the latest; sooner once nothing is in flight and
@@ -361,6 +386,7 @@ async fn serve(
     shutdown: &CancellationToken,
     background: &TaskTracker,
     tasks: &mut JoinSet<()>,
+    engine_failed: &Arc<AtomicBool>,
 ) -> Result<Serving, ServeError> {
     let (signer, chain_pem, not_after) = signing::load(&config.signing, clock::now_unix())?;
     let served_chain = Arc::new(ArcSwap::from_pointee(chain_pem));
@@ -494,16 +520,11 @@ async fn serve(
         Arc::clone(&shell),
         shutdown.clone(),
     )?;
-    let stopping = shutdown.clone();
-    tasks.spawn(async move {
-        let _ = engine.await;
-        // An engine that stops on its own serves no more calls: stop the rest with it,
-        // so that the service manager restarts the process.
-        if !stopping.is_cancelled() {
-            error!("the SIP engine stopped unexpectedly: shutting down");
-            stopping.cancel();
-        }
-    });
+    tasks.spawn(watch_engine(
+        engine,
+        shutdown.clone(),
+        Arc::clone(engine_failed),
+    ));
     if let Some(l) = listeners.tcp {
         tasks.spawn(Arc::clone(&shell).run_tcp(l));
     }

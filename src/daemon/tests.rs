@@ -1,14 +1,16 @@
 //! On a virtual clock: how long a drain waits and what ends it, and when the trust
-//! anchors' file is read again.
+//! anchors' file is read again; and the daemon's fate when its engine stops by itself.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-use super::{DRAIN_POLL, Draining, Stop, drain_engine};
+use super::{DRAIN_POLL, Draining, Stop, drain_engine, watch_engine};
 use crate::proxy::Endpoint;
 use crate::proxy::testing::{CARRIER, TRUNK, answer_forwarded, context, invite, udp, wall};
 
@@ -210,4 +212,27 @@ fn a_delegate_signing_certificate_signs_only_its_numbers() {
             orig: "12155550122".into()
         })
     );
+}
+
+#[tokio::test]
+async fn an_engine_that_stops_by_itself_fails_the_daemon() {
+    // A thread that died drops its sender without a word.
+    let (done, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = CancellationToken::new();
+    let failed = Arc::new(AtomicBool::new(false));
+    drop(done);
+    watch_engine(stopped, shutdown.clone(), Arc::clone(&failed)).await;
+    assert!(shutdown.is_cancelled(), "the rest stops with it");
+    assert!(failed.load(Ordering::Relaxed));
+}
+
+#[tokio::test]
+async fn an_engine_stopped_by_shutdown_is_no_failure() {
+    let (done, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = CancellationToken::new();
+    let failed = Arc::new(AtomicBool::new(false));
+    shutdown.cancel();
+    done.send(()).unwrap();
+    watch_engine(stopped, shutdown.clone(), Arc::clone(&failed)).await;
+    assert!(!failed.load(Ordering::Relaxed));
 }

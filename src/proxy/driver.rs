@@ -72,9 +72,9 @@ pub fn spawn(
             runtime.block_on(async move {
                 let udp = match udp.map(UdpSocket::from_std).transpose() {
                     Ok(udp) => udp,
+                    // The daemon sees the engine stop and shuts down with an error.
                     Err(e) => {
                         error!(error = %e, "UDP socket unusable: the engine stops");
-                        shutdown.cancel();
                         return;
                     }
                 };
@@ -143,6 +143,9 @@ impl Engine {
                     let run = AssertUnwindSafe(|| ep.handle_timeout(Instant::now(), SystemTime::now(), out));
                     let panicked = catch_unwind(run).is_err();
                     self.contain(panicked, Panic::Message, "running timers");
+                    // INVITEs whose verification ran out of time waited for it: not
+                    // the pipeline's time.
+                    self.endpoint.take_signed();
                     self.flush(udp).await;
                     // The same instant stays armed: force a fresh look at the next timer.
                     armed = None;
@@ -168,13 +171,14 @@ impl Engine {
     async fn message(&mut self, peer: Peer, bytes: &[u8], udp: Option<&UdpSocket>) {
         let ep = &mut self.endpoint;
         let out = &mut self.out;
-        let run =
-            AssertUnwindSafe(|| ep.handle(peer, bytes, Instant::now(), SystemTime::now(), out));
+        let now = Instant::now();
+        let run = AssertUnwindSafe(|| ep.handle(peer, bytes, now, SystemTime::now(), out));
         match catch_unwind(run) {
             Ok(Some(verify)) => self.shell.spawn_verification(verify),
             Ok(None) => {}
             Err(_) => self.contain(true, Panic::Message, "handling a message"),
         }
+        self.timed(now);
         self.flush(udp).await;
     }
 
@@ -193,12 +197,23 @@ impl Engine {
                     Panic::VerifiedRequest,
                     "completing a verified request",
                 );
+                self.timed(now);
                 self.flush(udp).await;
             }
             Inbound::Send(o) => {
                 self.out.push(o);
                 self.flush(udp).await;
             }
+        }
+    }
+
+    /// Counts the time since `started` in the pipeline histogram when the endpoint
+    /// has just signed and forwarded an initial INVITE: from its arrival (or its
+    /// verdict's) to the forwarded bytes.
+    fn timed(&mut self, started: Instant) {
+        if self.endpoint.take_signed() {
+            let took = started.elapsed().as_secs_f64();
+            self.endpoint.ctx.metrics.pipeline_seconds.observe(took);
         }
     }
 

@@ -46,7 +46,6 @@ struct Job {
     key: ServerKey,
     id: u64,
     trying_sent: bool,
-    started: Instant,
 }
 
 /// What the rest of the process may read of an endpoint, and the drain it obeys: shared,
@@ -97,6 +96,9 @@ pub struct Endpoint {
     pub ctx: Arc<Context>,
     pub table: Table,
     status: Arc<Status>,
+    /// Whether an initial INVITE was signed and forwarded since the driver last asked
+    /// ([`Endpoint::take_signed`]).
+    signed: bool,
 }
 
 impl Endpoint {
@@ -106,7 +108,14 @@ impl Endpoint {
             table: Table::counting(Arc::clone(&status.in_flight), ctx.max_transactions),
             ctx,
             status,
+            signed: false,
         }
+    }
+
+    /// Whether the calls since the last call of this signed and forwarded an initial
+    /// INVITE: the driver, which owns the clock, times the pipeline by it.
+    pub fn take_signed(&mut self) -> bool {
+        std::mem::take(&mut self.signed)
     }
 
     /// The status shared with the rest of the process.
@@ -125,7 +134,6 @@ impl Endpoint {
         wall: SystemTime,
         out: &mut Vec<Output>,
     ) -> Option<Verify> {
-        let started = Instant::now();
         if bytes.len() > self.ctx.max_message_size {
             self.ctx.metrics.parse_error(Discarded::Oversized);
             let kind = Discarded::Oversized.as_str();
@@ -162,7 +170,7 @@ impl Endpoint {
             }
         };
         if msg.is_request() {
-            self.on_request(&msg, src, now, wall, started, out)
+            self.on_request(&msg, src, now, wall, out)
         } else {
             self.on_response(&msg, src, now, wall, out);
             None
@@ -204,7 +212,6 @@ impl Endpoint {
             key: v.key,
             id,
             trying_sent: true,
-            started: Instant::now(),
         };
         self.dispatch(&msg, job, now, wall, Some(verdict), out);
     }
@@ -278,7 +285,6 @@ impl Endpoint {
         src: Peer,
         now: Instant,
         wall: SystemTime,
-        started: Instant,
         out: &mut Vec<Output>,
     ) -> Option<Verify> {
         let method = msg.method()?;
@@ -368,7 +374,6 @@ impl Endpoint {
             key,
             id,
             trying_sent: false,
-            started,
         };
         self.dispatch(msg, job, now, wall, None, out);
         None
@@ -390,7 +395,6 @@ impl Endpoint {
             key,
             id,
             trying_sent,
-            started,
         } = job;
         let Some(method) = msg.method() else {
             return;
@@ -417,6 +421,12 @@ impl Endpoint {
                 } else {
                     TxnKind::NonInvite
                 };
+                // The request leaves first: the call waits for it, while the 100 only
+                // has to beat the caller's first retransmission (T1).
+                out.push(Output {
+                    to: f.dest.clone(),
+                    bytes: f.bytes.clone(),
+                });
                 let mut trying = Vec::new();
                 if kind == TxnKind::Invite {
                     build_response(msg, 100, "Trying", None, &[], &mut trying);
@@ -424,10 +434,6 @@ impl Endpoint {
                         out.push(Output::to_peer(reply_to, trying.clone()));
                     }
                 }
-                out.push(Output {
-                    to: f.dest.clone(),
-                    bytes: f.bytes.clone(),
-                });
                 let txn = Txn::new(
                     NewTxn {
                         id,
@@ -448,13 +454,16 @@ impl Endpoint {
                 );
                 self.table.insert(txn, now);
                 if initial_invite && matches!(f.signing, Some(Signing::Signed(_))) {
-                    self.ctx
-                        .metrics
-                        .pipeline_seconds
-                        .observe(started.elapsed().as_secs_f64());
+                    self.signed = true;
                 }
             }
         }
+    }
+
+    /// The INVITE transaction an ACK or a CANCEL belongs to (the INVITE's server key),
+    /// live or being verified.
+    fn invite_txn(&self, msg: &Message<'_>) -> Option<u64> {
+        ServerKey::of(msg, Method::Invite).and_then(|k| self.table.lookup(&k))
     }
 
     /// ACK: absorbed when it acknowledges our non-2xx final response (or one we
@@ -467,8 +476,7 @@ impl Endpoint {
         wall: SystemTime,
         out: &mut Vec<Output>,
     ) {
-        let absorbed = match ServerKey::of(msg, Method::Invite).and_then(|k| self.table.lookup(&k))
-        {
+        let absorbed = match self.invite_txn(msg) {
             Some(id) => self.table.with(id, now, |txn| txn.on_ack()).unwrap_or(true),
             None => false,
         };
@@ -492,7 +500,7 @@ impl Endpoint {
     /// An INVITE still being verified has not gone anywhere: it ends here with 487.
     fn on_cancel(&mut self, msg: &Message<'_>, src: Peer, now: Instant, out: &mut Vec<Output>) {
         let reply_to = response_peer(msg, src);
-        let id = ServerKey::of(msg, Method::Invite).and_then(|k| self.table.lookup(&k));
+        let id = self.invite_txn(msg);
         let mut resp = Vec::with_capacity(512);
         let Some(id) = id else {
             let tag = self.ctx.local_tag(0);

@@ -283,7 +283,16 @@ fn decide_request(
     }
 
     let hash = loop_hash(msg, ctx.secret);
-    for via in msg.vias().flatten() {
+    // Only a request that has passed through us already can have looped: most have
+    // none of our branches, and their Vias need no parsing here.
+    let been_here = msg
+        .header_values(HeaderName::Via)
+        .any(|v| v.contains(BRANCH_PREFIX));
+    let vias = been_here
+        .then(|| msg.vias().flatten())
+        .into_iter()
+        .flatten();
+    for via in vias {
         let ours = via.branch.and_then(branch_parts).map(|(h, _)| h);
         if ours == Some(hash) && ctx.is_us(via.host, via.port) {
             let cause = Rejected::LoopDetected;

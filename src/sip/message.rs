@@ -356,8 +356,8 @@ impl<'a> Message<'a> {
     }
 
     /// Every Via value, top first, splitting comma-joined values across all Via lines.
-    pub fn vias(&self) -> Vias<'a> {
-        Vias::new(self.head, self.first_line(HeaderName::Via).map(|h| h.start))
+    pub fn vias(&self) -> Vias<'a, impl Iterator<Item = &'a str>> {
+        Vias::new(self.header_values(HeaderName::Via))
     }
 
     /// The first Via value (the first element of the first Via line).

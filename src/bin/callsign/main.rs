@@ -190,8 +190,10 @@ fn serve(path: Option<PathBuf>) -> Result<()> {
             .context("binding the listeners")?;
         let (control, stop_tx) = Control::new();
         spawn_signal_handlers(stop_tx, Arc::clone(&control.reload))?;
-        if let Err(e) = daemon::run(config, listeners, control).await {
-            bail!("refusing to run: {e}");
+        match daemon::run(config, listeners, control).await {
+            Ok(()) => {}
+            Err(e @ daemon::ServeError::EngineStopped) => bail!("{e}"),
+            Err(e) => bail!("refusing to run: {e}"),
         }
         Ok(())
     })

@@ -6,12 +6,11 @@
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 
-use super::HeaderName;
 use crate::sip::error::ParseError;
 use crate::sip::grammar::{
     ListElements, find_param, params_well_formed, push_without_params, split_list, trim_lws,
 };
-use crate::sip::lines::{Lexed, is_lws, is_token, lex};
+use crate::sip::lines::{is_lws, is_token};
 
 /// One Via value, borrowed from the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,28 +221,26 @@ fn expect_slash(b: &[u8], i: &mut usize) -> Result<(), ParseError> {
 }
 
 /// Every Via value of a message, top first: comma-joined values are split, and Via lines
-/// are visited in order. Created by [`Message::vias`](crate::sip::Message::vias).
+/// are visited in order. Created by [`Message::vias`](crate::sip::Message::vias) from
+/// the lines the message has already lexed.
 #[derive(Debug, Clone)]
-pub struct Vias<'a> {
-    head: &'a str,
-    /// Start of the next header line to lex, or `None` when the section is exhausted.
-    next_line: Option<usize>,
+pub struct Vias<'a, I> {
+    /// The values of the Via lines not yet visited.
+    lines: I,
     current: Option<ListElements<'a>>,
 }
 
-impl<'a> Vias<'a> {
-    /// Iterates the Via lines of `head` (a message's start line and headers) from the
-    /// header line starting at `first_via_line`.
-    pub(crate) fn new(head: &'a str, first_via_line: Option<usize>) -> Self {
+impl<'a, I: Iterator<Item = &'a str>> Vias<'a, I> {
+    /// Iterates the values of a message's Via lines, `lines`, in order.
+    pub(crate) fn new(lines: I) -> Self {
         Vias {
-            head,
-            next_line: first_via_line,
+            lines,
             current: None,
         }
     }
 }
 
-impl<'a> Iterator for Vias<'a> {
+impl<'a, I: Iterator<Item = &'a str>> Iterator for Vias<'a, I> {
     type Item = Result<Via<'a>, ParseError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -253,28 +250,12 @@ impl<'a> Iterator for Vias<'a> {
             }
             self.current = None;
         }
-        let buf = self.head.as_bytes();
-        while let Some(pos) = self.next_line {
-            let Ok(Lexed::Header(line)) = lex(buf, pos) else {
-                self.next_line = None;
-                return None;
-            };
-            self.next_line = Some(line.end);
-            let name = self.head.get(line.start..line.name_end).unwrap_or_default();
-            if HeaderName::parse(name) != HeaderName::Via {
-                continue;
-            }
-            let value = self
-                .head
-                .get(line.value_start..line.value_end)
-                .unwrap_or_default();
-            let mut elements = split_list(value);
-            let first = elements.next();
-            self.current = Some(elements);
-            // A Via line with no value at all is itself malformed.
-            return Some(first.map_or(Err(ParseError::MalformedVia), Via::parse));
-        }
-        None
+        let value = self.lines.next()?;
+        let mut elements = split_list(value);
+        let first = elements.next();
+        self.current = Some(elements);
+        // A Via line with no value at all is itself malformed.
+        Some(first.map_or(Err(ParseError::MalformedVia), Via::parse))
     }
 }
 
