@@ -197,6 +197,27 @@ async fn a_trunk_calls_over_tls_and_the_answer_returns_on_its_connection() {
     assert!(closed(&mut conn).await);
 }
 
+#[tokio::test]
+async fn stopping_closes_an_established_tls_connection_with_close_notify() {
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, tls) = tls_setup(certs.path());
+    let h = TestServer::new().sip(|s| s.tls = Some(tls)).start().await;
+    let mut conn = connect(h.tls.unwrap(), &ca, None, "sip.callsign.test").await;
+    let local = conn.get_ref().0.local_addr().unwrap();
+    send(&mut conn, &call(local, "TLS", "tls-stop")).await;
+    let mut buf = Vec::new();
+    assert_eq!(status(&read_msg(&mut conn, &mut buf).await.unwrap()), 100);
+
+    // The connection's writer runs beside the engine; it still says goodbye in TLS
+    // (a clean end of stream, not a truncation) when the server stops.
+    h.stop().await;
+    let mut chunk = [0u8; 512];
+    let end = tokio::time::timeout(WAIT, conn.read(&mut chunk))
+        .await
+        .unwrap();
+    assert_eq!(end.unwrap(), 0, "close_notify, then end of stream");
+}
+
 /// A carrier listening for TLS as `name`, requiring a client certificate from `ca`.
 async fn tls_carrier(ca: &DevTlsCa, name: &str) -> (TcpListener, TlsAcceptor) {
     let (chain, key) = chain_and_key(&ca.issue(&[name]).unwrap());

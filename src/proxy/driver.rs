@@ -5,7 +5,8 @@
 //!
 //! It runs on a thread of its own with a single-threaded runtime, so a datagram wakes
 //! the thread that handles it, and the calls' hot path never waits for a worker of the
-//! main runtime. TCP, name resolution and verification stay on the main runtime (see
+//! main runtime. Established TCP and TLS connections run on its runtime too; accepting,
+//! handshakes, name resolution and verification stay on the main runtime (see
 //! [`super::transport`]).
 
 use std::io;
@@ -39,6 +40,10 @@ pub enum Inbound {
 /// Messages the shell's tasks may queue for the engine before they wait.
 pub const INBOUND_QUEUE: usize = 16_384;
 
+/// How long a stopping engine keeps running the connections beside it so that they
+/// can close.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
 /// Datagrams handled in a row before the engine looks at its other work.
 const UDP_BATCH: usize = 64;
 
@@ -65,6 +70,7 @@ pub fn spawn(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    shell.set_engine_runtime(runtime.handle().clone());
     let (done, stopped) = oneshot::channel();
     std::thread::Builder::new()
         .name("callsign-engine".into())
@@ -80,10 +86,13 @@ pub fn spawn(
                 };
                 let engine = Engine {
                     endpoint,
-                    shell,
+                    shell: Arc::clone(&shell),
                     out: Vec::new(),
                 };
                 engine.run(udp, inbound, shutdown).await;
+                // Established connections run on this runtime: let them close (a TLS
+                // peer gets its close_notify) before it goes, for a bounded time.
+                let _ = tokio::time::timeout(CLOSE_WAIT, shell.stopped()).await;
             });
             let _ = done.send(());
         })?;
