@@ -28,6 +28,8 @@
 //!   and its timers: bytes and the time in, datagrams and the next wake-up out),
 //!   `verstat`, `feedback` (RFC 9410's report of failed Identity headers), `route`, and
 //!   `settings`, the proxy's own settings and domain enums.
+//! - [`sti_rest`]: the request and response bodies and error objects of ATIS-1000082's
+//!   REST API for a signing and a verification server.
 //! - [`clock`], [`metrics`]: the time conversions, and the typed metric labels.
 //!
 //! **Shell**: I/O around the core:
@@ -73,6 +75,7 @@ pub mod metrics;
 pub mod passport;
 pub mod proxy;
 pub mod sip;
+pub mod sti_rest;
 pub mod store;
 pub mod tn;
 pub mod trust;
