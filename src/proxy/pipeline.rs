@@ -166,6 +166,20 @@ pub fn loop_hash(msg: &Message<'_>, secret: u64) -> u64 {
     h.finish()
 }
 
+/// Whether `msg` carries a Via of ours with the same loop hash (RFC 3261 16.3 item 4).
+/// Only a request that has passed through us can: most carry none of our branches,
+/// and their Vias need no parsing here.
+fn looped(ctx: &Context, msg: &Message<'_>, hash: u64) -> bool {
+    let been_here = msg
+        .header_values(HeaderName::Via)
+        .any(|v| v.contains(BRANCH_PREFIX));
+    been_here
+        && msg.vias().flatten().any(|via| {
+            let ours = via.branch.and_then(branch_parts).map(|(h, _)| h);
+            ours == Some(hash) && ctx.is_us(via.host, via.port)
+        })
+}
+
 fn respond(status: u16, reason: impl Into<Cow<'static, str>>, cause: Rejected) -> Action {
     Action::Respond {
         status,
@@ -283,24 +297,12 @@ fn decide_request(
     }
 
     let hash = loop_hash(msg, ctx.secret);
-    // Only a request that has passed through us already can have looped: most have
-    // none of our branches, and their Vias need no parsing here.
-    let been_here = msg
-        .header_values(HeaderName::Via)
-        .any(|v| v.contains(BRANCH_PREFIX));
-    let vias = been_here
-        .then(|| msg.vias().flatten())
-        .into_iter()
-        .flatten();
-    for via in vias {
-        let ours = via.branch.and_then(branch_parts).map(|(h, _)| h);
-        if ours == Some(hash) && ctx.is_us(via.host, via.port) {
-            let cause = Rejected::LoopDetected;
-            if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
-                warn!(call_id = msg.call_id(), src = %src.addr, suppressed, "loop detected");
-            }
-            return respond(482, "Loop Detected", cause);
+    if looped(ctx, msg, hash) {
+        let cause = Rejected::LoopDetected;
+        if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
+            warn!(call_id = msg.call_id(), src = %src.addr, suppressed, "loop detected");
         }
+        return respond(482, "Loop Detected", cause);
     }
 
     let mut edits = Edits::new();

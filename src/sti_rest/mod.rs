@@ -168,12 +168,8 @@ impl std::error::Error for ApiError {}
 /// Reads a signing request body.
 pub fn signing_request(body: &[u8]) -> Result<SigningRequest, ApiError> {
     let fields = wrapped(body, "signingRequest")?;
-    let attest = match string(&fields, "attest")? {
-        "A" => Attest::A,
-        "B" => Attest::B,
-        "C" => Attest::C,
-        _ => return Err(invalid("attest", "must be 'A', 'B' or 'C'")),
-    };
+    let attest: Attest = (string(&fields, "attest")?.parse())
+        .map_err(|_| invalid("attest", "must be 'A', 'B' or 'C'"))?;
     let dest = tn_list(&fields, "dest")?;
     let iat = seconds(&fields, "iat")?;
     let orig = tn(&fields, "orig")?;

@@ -148,6 +148,15 @@ fn bodies_that_are_not_requests_are_svc4000_or_svc4006() {
     }
     let e = signing_request(br#"{"signingRequest": "A"}"#).unwrap_err();
     assert_eq!(e.message_id(), "SVC4005");
+    // Nesting past the parser's depth limit is refused, not a stack overflow.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let e = signing_request(deep.as_bytes()).unwrap_err();
+    assert_eq!(e.message_id(), "SVC4006");
+    // A time past i64 is a bad value, not a wrapped one.
+    let huge = with(signing(), "iat", Some(json!(1e30)));
+    assert_eq!(signing_request(&huge).unwrap_err().message_id(), "SVC4005");
+    let huge = with(signing(), "iat", Some(json!(u64::MAX)));
+    assert_eq!(signing_request(&huge).unwrap_err().message_id(), "SVC4005");
 }
 
 #[test]
