@@ -57,6 +57,23 @@ const MANUAL: &[(&str, &str, &str)] = &[
     ),
     (
         "docs/performance.md",
+        "CALLSIGN_BIN=/tmp/callsign-bench benches/rest-load.sh 15 8 1",
+        "a benchmark: minutes of full load on both cores, and wrk",
+    ),
+    (
+        "docs/sbc.md",
+        "curl -u \"$ACCOUNT_SID:$AUTH_TOKEN\" -X POST https://callsign.example/v1/Trunks/TK… \\",
+        "a placeholder host, account and trunk; RequestedLevel through the API is tested by \
+         tests/sti_rest.rs",
+    ),
+    (
+        "docs/sbc.md",
+        "curl -u sbc-east:\"$PASSWORD\" -H 'content-type: application/json' \\",
+        "an SBC's requests to a placeholder host with a provisioned credential; the same \
+         requests are made by tests/sti_rest.rs and tests/sti_rest_verify.rs",
+    ),
+    (
+        "docs/performance.md",
         "cargo bench --bench sign --bench attest --bench pipeline",
         "benchmarks and load tests against callsign and Kamailio: minutes of full load on \
          the whole machine, run by hand; the suite compiles them (cargo bench --no-run)",

@@ -1,7 +1,9 @@
 //! Interop with secsipidx (Debian package `secsipidx`) in both directions: tokens that
 //! callsign signs pass `secsipidx -check` with its chain verification against the dev
 //! root, and tokens that secsipidx signs with the dev leaf key pass `callsign verify`;
-//! the same with a delegate certificate (RFC 9060) under an STI-SCA.
+//! the same with a delegate certificate (RFC 9060) under an STI-SCA. Through
+//! ATIS-1000082's REST API as well: a token signed at `/stir/v1/signing` passes
+//! `secsipidx -check`, and secsipidx's tokens pass `/stir/v1/verification`.
 //! Ignored by plain `cargo test`; `scripts/test.sh` installs secsipidx and runs them.
 
 mod common;
@@ -194,4 +196,151 @@ fn secsipidx_tokens_signed_with_a_delegate_pass_callsign_verify_for_its_numbers_
     assert_eq!(report["failure"], "E17", "{report}");
     assert_eq!(report["failed_step"], "tn_auth_list", "{report}");
     assert_eq!(report["verstat"], "TN-Validation-Failed", "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs secsipidx (Debian package secsipidx); run by scripts/test.sh"]
+async fn tokens_signed_through_the_rest_api_pass_secsipidx_check_against_the_dev_root() {
+    use common::sti_rest::{ACME_A, SBC_PASSWORD, SBC_USER, Sbc, claims, rest_base, server};
+    let (h, _trunk) = server(|_| {}).await;
+    let sbc = Sbc::new(rest_base(&h), Some((SBC_USER, SBC_PASSWORD)));
+    let (status, body) = sbc.sign(ACME_A, "A").await;
+    assert_eq!(status, 200, "{body}");
+    let identity = body["signingResponse"]["identity"].as_str().unwrap();
+    assert_eq!(claims(identity)["attest"], "A");
+
+    // The PKI the server signs with: its leaf, the STI-CA and the dev root.
+    let pki = h.path("shared-pki");
+    let file = |name: &str| pki.join(name).to_str().unwrap().to_owned();
+    let (leaf, root, intermediate) = (file("leaf.pem"), file("root.pem"), file("intermediate.pem"));
+    let o = secsipidx_check(identity, &leaf, &root, &intermediate);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Its chain verification is really on: another root refuses the same token.
+    let dir = tempfile::tempdir().unwrap();
+    let other = callsign::certs::dev::generate("1234", now_unix()).unwrap();
+    let other_root = write(dir.path(), "other-root.pem", &other.root_pem);
+    let o = secsipidx_check(identity, &leaf, &other_root, &intermediate);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("unknown authority"), "{}", text(&o));
+}
+
+/// A server serving the REST API whose verifier trusts `server`'s root and STI-PA CRL
+/// signer (written into `dir`), CRLs required, x5u over http on loopback; and an SBC
+/// calling it as an asserting client (`[[sti_rest.client]]`).
+async fn rest_verifier(
+    server: &PkiServer,
+    dir: tempfile::TempDir,
+) -> (common::Harness, common::sti_rest::Sbc) {
+    use callsign::config::StiRestClientConfig;
+    use callsign::proxy::OnFailure;
+    const USER: &str = "sbc-core";
+    const PASSWORD: &str = "Core-Password-5678";
+    let pki = dir.path().join("pki-server");
+    callsign::certs::dev::write(&pki, &server.pki).unwrap();
+    let signers = pki.join("sti-pa-crl.pem");
+    let sha256 = ring::digest::digest(&ring::digest::SHA256, PASSWORD.as_bytes());
+    let password_sha256 = sha256.as_ref().iter().fold(String::new(), |mut s, b| {
+        s.push_str(&format!("{b:02x}"));
+        s
+    });
+    let h = common::TestServer::verifying(&pki, OnFailure::Forward)
+        .verify(|v| {
+            v.crl_signers = Some(signers);
+            v.crl = callsign::verify::CrlMode::Require;
+        })
+        .sti_rest(|r| {
+            r.clients.push(StiRestClientConfig {
+                name: "core".into(),
+                username: Some(USER.into()),
+                password_sha256: Some(password_sha256),
+                tls_names: Vec::new(),
+                origid: None,
+            })
+        })
+        .start_in(dir)
+        .await;
+    let sbc = common::sti_rest::Sbc::new(common::sti_rest::rest_base(&h), Some((USER, PASSWORD)));
+    (h, sbc)
+}
+
+/// POSTs `identity` to `/stir/v1/verification` for a call from `orig` to [`DEST`]:
+/// the HTTP status and the `verificationResponse`.
+async fn rest_verify(
+    sbc: &common::sti_rest::Sbc,
+    identity: &str,
+    orig: &str,
+) -> (u16, serde_json::Value) {
+    let body = serde_json::json!({"verificationRequest": {
+        "from": {"tn": orig},
+        "to": {"tn": [DEST]},
+        "time": now_unix(),
+        "identity": identity,
+    }});
+    let (status, _, json) = sbc.post("/stir/v1/verification", &body).await;
+    (status, json["verificationResponse"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs secsipidx (Debian package secsipidx); run by scripts/test.sh"]
+async fn secsipidx_tokens_pass_the_rest_api_verification() {
+    let server = PkiServer::start_delegating(now_unix());
+    let dir = tempfile::tempdir().unwrap();
+    let key = write(dir.path(), "leaf.key", &server.pki.leaf_key_pem);
+    let delegate = server.pki.delegate.as_ref().unwrap();
+    let delegate_key = write(dir.path(), "delegate.key", &delegate.leaf.key_pem);
+    let (_h, sbc) = rest_verifier(&server, dir).await;
+
+    let chain = server.url("/chain.pem");
+    let identity = secsipidx_sign(ORIG, &chain, &key);
+    let (status, v) = rest_verify(&sbc, &identity, ORIG).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["verstat"], "TN-Validation-Passed", "{v}");
+    assert!(v.get("reasoncode").is_none(), "{v}");
+    let passport = &v["passport"];
+    assert_eq!(passport["attest"], "B", "{v}");
+    assert_eq!(passport["orig"]["tn"], ORIG, "{v}");
+    assert_eq!(passport["dest"]["tn"], serde_json::json!([DEST]), "{v}");
+    assert_eq!(passport["x5u"], chain.as_str(), "{v}");
+    // secsipidx makes up an origid of its own.
+    let origid = passport["origid"].as_str().unwrap();
+    assert!(uuid::Uuid::try_parse(origid).is_ok(), "{v}");
+    assert_eq!(server.hits("/chain.pem"), 1);
+
+    // The same token for another caller: 438 through the standard's fields.
+    let (status, v) = rest_verify(&sbc, &identity, "12155550199").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        common::sti_rest::verdict(&v),
+        (
+            Some("No-TN-Validation"),
+            Some(438),
+            Some("Invalid Identity Header")
+        ),
+        "{v}"
+    );
+    assert!(v.get("passport").is_none(), "{v}");
+
+    // Signed with a delegate certificate (RFC 9060): its numbers pass...
+    let x5u = server.url(DELEGATE_CHAIN_PATH);
+    for orig in [ORIG, "12155550399"] {
+        let identity = secsipidx_sign(orig, &x5u, &delegate_key);
+        let (status, v) = rest_verify(&sbc, &identity, orig).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["verstat"], "TN-Validation-Passed", "{orig}: {v}");
+        assert_eq!(v["passport"]["orig"]["tn"], orig, "{v}");
+    }
+    // ...and a caller outside them is E17: 437, TN-Validation-Failed.
+    let identity = secsipidx_sign("12155550400", &x5u, &delegate_key);
+    let (status, v) = rest_verify(&sbc, &identity, "12155550400").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        common::sti_rest::verdict(&v),
+        (
+            Some("TN-Validation-Failed"),
+            Some(437),
+            Some("Unsupported Credential")
+        ),
+        "{v}"
+    );
 }

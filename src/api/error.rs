@@ -148,6 +148,7 @@ impl ApiError {
                 | H::MinimumAttestation(_)
                 | H::BelowMinimumStatus(_)
                 | H::IdentityPolicy(_)
+                | H::RequestedLevel(_)
                 | H::DomainName(_)
                 | H::Role(_)
                 | H::OriginationAddress(_)

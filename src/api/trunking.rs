@@ -48,6 +48,7 @@ fn trunk(base: &str, t: &Trunk, auth: &[&str]) -> Value {
         "identity_policy": t.identity_policy.map(|p| p.as_str()),
         "role": t.role().as_str(),
         "origid": t.origid().hyphenated().to_string(),
+        "requested_level": t.requested_level.unwrap_or_default().as_str(),
         "date_created": t.date_created,
         "date_updated": t.date_updated,
         "url": url,
@@ -146,6 +147,7 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
             "IdentityPolicy",
             "Role",
             "Origid",
+            "RequestedLevel",
         ],
         false,
     )?;
@@ -169,6 +171,7 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
         identity_policy: p.owned("IdentityPolicy"),
         role: p.owned("Role"),
         origid: p.owned("Origid"),
+        requested_level: p.owned("RequestedLevel"),
     })
 }
 

@@ -47,6 +47,73 @@ pub struct Config {
     /// Settings for trunks with `role = "verify"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifyConfig>,
+    /// ATIS-1000082's signing and verification API for SBCs; absent: not served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sti_rest: Option<StiRestConfig>,
+}
+
+/// `[sti_rest]`: `POST /stir/v1/signing` and `POST /stir/v1/verification` for SBCs.
+/// An SBC authenticates with the HTTP basic credentials of a credential list on its
+/// trunk, or a client certificate naming its trunk's domain, or as one of the
+/// `[[sti_rest.client]]` entries; anything else is refused with 401.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StiRestConfig {
+    /// Its own listener; absent: served on `[http] listen` beside the Trust Hub API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// HTTPS on its own listener; with `client_ca`, SBCs may authenticate with a
+    /// client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<StiRestTlsConfig>,
+    /// The largest request body taken; a larger one is refused with 413.
+    #[serde(default = "default_sti_rest_max_body")]
+    pub max_body_bytes: usize,
+    /// Connections held open at once on its own listener; more are closed at once.
+    #[serde(default = "default_sti_rest_max_connections")]
+    pub max_connections: usize,
+    /// How far a signing request's `iat` may be from now, either way (verifiers allow
+    /// 60 s, RFC 8224 section 6.2.1).
+    #[serde(default = "default_sti_rest_iat_window")]
+    pub iat_window_secs: u64,
+    /// SBCs of the operator's own network, bound to no trunk: they assert the level
+    /// they ask for, which is signed with `[signing]`'s identity.
+    #[serde(default, rename = "client", skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<StiRestClientConfig>,
+}
+
+/// `[sti_rest.tls]`: the certificate the REST listener presents, and the roots of the
+/// SBCs' client certificates.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StiRestTlsConfig {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+    /// PEM roots client certificates are checked against; absent: none is asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ca: Option<PathBuf>,
+    #[serde(default = "default_tls_handshake_timeout_ms")]
+    pub handshake_timeout_ms: u64,
+}
+
+/// `[[sti_rest.client]]`: an SBC allowed to assert its own levels.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StiRestClientConfig {
+    /// For logs and metrics.
+    pub name: String,
+    /// HTTP basic user name; with `password_sha256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The SHA-256 of the password, in hex (`printf %s "$PASSWORD" | sha256sum`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_sha256: Option<String>,
+    /// Names (DNS subjectAltNames) of its client certificate, `*.` wildcards allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_names: Vec<String>,
+    /// The `origid` of requests that carry none; derived from `name` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origid: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -520,6 +587,15 @@ fn default_callback_backoff_ms() -> u64 {
 }
 fn default_callback_timeout_ms() -> u64 {
     5000
+}
+fn default_sti_rest_max_body() -> usize {
+    16 * 1024
+}
+fn default_sti_rest_max_connections() -> usize {
+    1024
+}
+fn default_sti_rest_iat_window() -> u64 {
+    60
 }
 fn default_tls_handshake_timeout_ms() -> u64 {
     5_000

@@ -735,3 +735,66 @@ fn what_needs_tls_is_refused_without_it_naming_the_key() {
         ConfigError::ZeroDuration("tls.handshake_timeout_ms")
     );
 }
+
+#[test]
+fn sti_rest_is_checked_and_names_the_problem() {
+    let shipped = &shipped()[0].1;
+    let hash = "a".repeat(64);
+    let ok = format!(
+        "\n[sti_rest]\nlisten = \"127.0.0.1:8090\"\n[[sti_rest.client]]\nname = \"core\"\nusername = \"core\"\npassword_sha256 = \"{hash}\"\n"
+    );
+    let c = Config::from_toml(&format!("{shipped}{ok}")).unwrap();
+    let r = c.sti_rest.as_ref().unwrap();
+    assert_eq!(
+        (r.max_body_bytes, r.max_connections, r.iat_window_secs),
+        (16384, 1024, 60)
+    );
+    let client = |extra: &str| {
+        format!(
+            "\n[sti_rest]\nlisten = \"127.0.0.1:8090\"\n[[sti_rest.client]]\nname = \"core\"\n{extra}"
+        )
+    };
+    for (added, says) in [
+        (
+            "\n[sti_rest]\nmax_body_bytes = 10\n".to_owned(),
+            "max_body_bytes = 10",
+        ),
+        (
+            "\n[sti_rest]\niat_window_secs = 0\n".to_owned(),
+            "iat_window_secs = 0",
+        ),
+        (
+            "\n[sti_rest]\nmax_connections = 0\n".to_owned(),
+            "max_connections",
+        ),
+        (
+            "\n[sti_rest.tls]\ncertificate = \"a\"\nkey = \"b\"\n".to_owned(),
+            "needs [sti_rest] `listen`",
+        ),
+        (client("username = \"core\"\n"), "go together"),
+        (
+            client("username = \"core\"\npassword_sha256 = \"abc\"\n"),
+            "64 hex digits",
+        ),
+        (client(""), "needs `username`"),
+        (
+            client("tls_names = [\"sbc.example\"]\n"),
+            "needs [sti_rest.tls] `client_ca`",
+        ),
+        (
+            format!("{ok}[[sti_rest.client]]\nname = \"core\"\ntls_names = [\"x\"]\n"),
+            "unique",
+        ),
+        (
+            format!(
+                "{ok}[[sti_rest.client]]\nname = \"edge\"\nusername = \"core\"\npassword_sha256 = \"{hash}\"\n"
+            ),
+            "`username` must be unique",
+        ),
+    ] {
+        match Config::from_toml(&format!("{shipped}{added}")) {
+            Err(ConfigError::StiRest(why)) => assert!(why.contains(says), "{added}: {why}"),
+            other => panic!("{added}: {other:?}"),
+        }
+    }
+}

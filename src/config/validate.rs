@@ -59,6 +59,8 @@ pub enum ConfigError {
     },
     #[error("[sip] needs at least one of `udp`, `tcp` or a [sip.tls] table")]
     NoSipListener,
+    #[error("[sti_rest] {0}")]
+    StiRest(String),
     #[error("{0} needs SIP over TLS: add a [sip.tls] table")]
     TlsNotConfigured(String),
     #[error(
@@ -249,7 +251,83 @@ impl Config {
         self.validate_api()?;
         self.validate_trunks()?;
         self.validate_verify()?;
+        self.validate_sti_rest()?;
         self.validate_exposure()
+    }
+
+    fn validate_sti_rest(&self) -> Result<(), ConfigError> {
+        let Some(r) = &self.sti_rest else {
+            return Ok(());
+        };
+        let bad = |why: String| Err(ConfigError::StiRest(why));
+        if r.listen.is_none() && self.http.listen.is_none() {
+            return bad("needs `listen`, or an [http] listen to be served on".into());
+        }
+        if r.tls.is_some() && r.listen.is_none() {
+            return bad("[sti_rest.tls] needs [sti_rest] `listen` (its own listener)".into());
+        }
+        if !(256..=1024 * 1024).contains(&r.max_body_bytes) {
+            return bad(format!(
+                "max_body_bytes = {}: must be from 256 to 1048576",
+                r.max_body_bytes
+            ));
+        }
+        if r.max_connections == 0 {
+            return bad("max_connections must be at least 1".into());
+        }
+        if !(1..=600).contains(&r.iat_window_secs) {
+            return bad(format!(
+                "iat_window_secs = {}: must be from 1 to 600",
+                r.iat_window_secs
+            ));
+        }
+        if r.tls.as_ref().is_some_and(|t| t.handshake_timeout_ms == 0) {
+            return bad("[sti_rest.tls] handshake_timeout_ms must not be 0".into());
+        }
+        let client_ca = r.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+        let mut names = std::collections::HashSet::new();
+        let mut users = std::collections::HashSet::new();
+        for c in &r.clients {
+            let at = format!("[[sti_rest.client]] {:?}", c.name);
+            if c.name.is_empty() || !names.insert(c.name.as_str()) {
+                return bad(format!("{at}: `name` must be set and unique"));
+            }
+            match (&c.username, &c.password_sha256) {
+                (Some(u), Some(h)) => {
+                    let hex = h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit());
+                    if !hex {
+                        return bad(format!(
+                            "{at}: `password_sha256` must be 64 hex digits (printf %s \"$PASSWORD\" | sha256sum)"
+                        ));
+                    }
+                    if u.is_empty() || u.contains(':') || !users.insert(u.as_str()) {
+                        return bad(format!(
+                            "{at}: `username` must be unique, not empty, and without ':'"
+                        ));
+                    }
+                }
+                (None, None) => {}
+                _ => {
+                    return bad(format!(
+                        "{at}: `username` and `password_sha256` go together"
+                    ));
+                }
+            }
+            if c.username.is_none() && c.tls_names.is_empty() {
+                return bad(format!(
+                    "{at}: needs `username` and `password_sha256`, or `tls_names`"
+                ));
+            }
+            if !c.tls_names.is_empty() && !client_ca {
+                return bad(format!(
+                    "{at}: `tls_names` needs [sti_rest.tls] `client_ca`"
+                ));
+            }
+            if let Some(n) = c.tls_names.iter().find(|n| !is_dns_pattern(n)) {
+                return bad(format!("{at}: `tls_names` entry {n:?} is not a DNS name"));
+            }
+        }
+        Ok(())
     }
 
     fn validate_verify(&self) -> Result<(), ConfigError> {
@@ -279,7 +357,8 @@ impl Config {
     /// = true` wherever callsign listens: [`check_x5u`].)
     fn validate_exposure(&self) -> Result<(), ConfigError> {
         let tls = self.sip.tls.as_ref().map(|t| t.listen);
-        let exposed: Vec<SocketAddr> = [self.sip.udp, self.sip.tcp, tls, self.http.listen]
+        let rest = self.sti_rest.as_ref().and_then(|r| r.listen);
+        let exposed: Vec<SocketAddr> = [self.sip.udp, self.sip.tcp, tls, self.http.listen, rest]
             .into_iter()
             .flatten()
             .filter(|a| !a.ip().is_loopback())

@@ -103,6 +103,73 @@ impl ServeError {
     }
 }
 
+/// The REST API's state from `[sti_rest]`, and the TLS of its own listener.
+#[allow(clippy::type_complexity)]
+fn sti_rest_state(
+    r: &crate::config::StiRestConfig,
+    ctx: &Arc<Context>,
+    verifier: Option<Verifier>,
+) -> Result<
+    (
+        crate::sti_rest::http::RestState,
+        Option<Arc<crate::proxy::tls::SipTls>>,
+    ),
+    ServeError,
+> {
+    use crate::sti_rest::service::{AssertingClient, Clients, Service};
+    let clients = (r.clients.iter())
+        .map(|c| {
+            let password_sha256 = c.password_sha256.as_deref().map(|hex| {
+                let mut out = [0u8; 32];
+                for (i, byte) in out.iter_mut().enumerate() {
+                    // Validation checked 64 hex digits.
+                    *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("00"), 16)
+                        .unwrap_or(0);
+                }
+                out
+            });
+            let origid = c.origid.unwrap_or_else(|| {
+                uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, c.name.as_bytes())
+            });
+            AssertingClient {
+                name: c.name.as_str().into(),
+                username: c.username.clone(),
+                password_sha256,
+                tls_names: c.tls_names.clone(),
+                origid: origid.hyphenated().to_string().into(),
+            }
+        })
+        .collect();
+    if verifier.is_none() {
+        warn!("[sti_rest] without a [verify] table: /stir/v1/verification answers 404");
+    }
+    let service = Service {
+        ctx: Arc::clone(ctx),
+        clients: Clients::new(clients),
+        verifier,
+        iat_window: r.iat_window_secs,
+    };
+    let tls = match &r.tls {
+        Some(t) => {
+            let files = crate::proxy::tls::TlsFiles {
+                section: "[sti_rest.tls]",
+                certificate: t.certificate.clone(),
+                key: t.key.clone(),
+                ca: None,
+                client_ca: t.client_ca.clone(),
+            };
+            let timeout = Duration::from_millis(t.handshake_timeout_ms);
+            Some(Arc::new(crate::proxy::tls::SipTls::load(files, timeout)?))
+        }
+        None => None,
+    };
+    let state = crate::sti_rest::http::RestState {
+        service: Arc::new(service),
+        max_body: r.max_body_bytes,
+    };
+    Ok((state, tls))
+}
+
 /// Creates `dir` (owner-only on Unix) when it does not exist.
 fn create_private_dir(dir: &Path) -> Result<(), ServeError> {
     if dir.is_dir() {
@@ -126,6 +193,8 @@ pub struct Listeners {
     /// `[sip.tls] listen`.
     pub tls: Option<TcpListener>,
     pub http: Option<TcpListener>,
+    /// `[sti_rest] listen`.
+    pub sti_rest: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -159,11 +228,20 @@ impl Listeners {
             ),
             None => None,
         };
+        let sti_rest = match config.sti_rest.as_ref().and_then(|r| r.listen) {
+            Some(a) => Some(
+                TcpListener::bind(a)
+                    .await
+                    .map_err(named("[sti_rest] listen", a))?,
+            ),
+            None => None,
+        };
         Ok(Listeners {
             udp,
             tcp,
             tls,
             http,
+            sti_rest,
         })
     }
 }
@@ -495,6 +573,10 @@ async fn serve(
         }
         None => (None, None),
     };
+    let sti_rest = match &config.sti_rest {
+        Some(r) => Some(sti_rest_state(r, &ctx, verifier.clone())?),
+        None => None,
+    };
     let (inbound, received) = tokio::sync::mpsc::channel(driver::INBOUND_QUEUE);
     let shell = Shell::new(
         Arc::clone(&ctx),
@@ -548,7 +630,11 @@ async fn serve(
             )),
             TrustSource::File { .. } => None,
         };
-        let app = api::router(&config.x5u_path(), &crls, state, hub);
+        let mut app = api::router(&config.x5u_path(), &crls, state, hub);
+        if let Some((rest, _)) = sti_rest.as_ref().filter(|_| listeners.sti_rest.is_none()) {
+            app = app.merge(crate::sti_rest::http::router(rest.clone()));
+            info!(http = %shown(l.local_addr().ok()), "HTTP serving the ATIS-1000082 REST API under /stir/v1/");
+        }
         let stop = shutdown.clone().cancelled_owned();
         info!(http = %shown(l.local_addr().ok()), "HTTP serving x5u, /metrics and the Trust Hub API");
         tasks.spawn(async move {
@@ -560,6 +646,31 @@ async fn serve(
             }
         });
     }
+    let mut rest_tls = None;
+    if let (Some(l), Some((rest, tls))) = (listeners.sti_rest, sti_rest) {
+        let addr = l.local_addr().ok();
+        let max = config.sti_rest.as_ref().map_or(1, |r| r.max_connections);
+        let listener = crate::sti_rest::http::RestListener::spawn(
+            l,
+            tls.clone(),
+            max,
+            Arc::clone(&metrics),
+            shutdown.clone(),
+        )?;
+        let app = crate::sti_rest::http::router(rest)
+            .into_make_service_with_connect_info::<crate::sti_rest::http::RestPeer>();
+        let stop = shutdown.clone().cancelled_owned();
+        info!(sti_rest = %shown(addr), tls = tls.is_some(), "serving the ATIS-1000082 REST API");
+        tasks.spawn(async move {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                error!(error = %e, "REST server failed");
+            }
+        });
+        rest_tls = tls;
+    }
     let rotation = Rotation {
         signing: config.signing.clone(),
         ctx: Arc::clone(&ctx),
@@ -567,6 +678,7 @@ async fn serve(
         metrics: Arc::clone(&metrics),
         anchors,
         sip_tls,
+        rest_tls,
     };
     tasks.spawn(trust::reloader(
         source,

@@ -72,6 +72,7 @@ pub fn sip_tls(config: &Config) -> Result<Option<SipTls>, ServeError> {
         return Ok(None);
     };
     let files = TlsFiles {
+        section: "[sip.tls]",
         certificate: t.certificate.clone(),
         key: t.key.clone(),
         ca: t.ca.clone(),

@@ -67,6 +67,8 @@ pub struct Rotation {
     pub anchors: Option<Arc<Anchors>>,
     /// SIP over TLS: its certificate, key and roots, re-read with the pair.
     pub sip_tls: Option<Arc<crate::proxy::tls::SipTls>>,
+    /// The REST API's own listener's TLS, re-read likewise.
+    pub rest_tls: Option<Arc<crate::proxy::tls::SipTls>>,
 }
 
 impl Rotation {
@@ -88,15 +90,16 @@ impl Rotation {
         if let Some(anchors) = &self.anchors {
             anchors.reload();
         }
-        if let Some(tls) = &self.sip_tls {
+        for (what, tls) in [("SIP", &self.sip_tls), ("REST API", &self.rest_tls)] {
+            let Some(tls) = tls else { continue };
             match tls.reload() {
                 Ok(()) => {
                     self.metrics.tls_reload(Reload::Ok);
-                    info!("SIP TLS certificate and key reloaded");
+                    info!("{what} TLS certificate and key reloaded");
                 }
                 Err(e) => {
                     self.metrics.tls_reload(Reload::Error);
-                    error!(error = %e, "SIP TLS reload failed: keeping the current certificate");
+                    error!(error = %e, "{what} TLS reload failed: keeping the current certificate");
                 }
             }
         }

@@ -43,6 +43,13 @@ pub struct StatusLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RestLabels {
+    /// `signing` or `verification`.
+    pub endpoint: &'static str,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StageLabels {
     pub stage: &'static str,
 }
@@ -87,6 +94,8 @@ pub struct Metrics {
     pub tls_handshake_failures: Family<CauseLabels, Counter>,
     pub internal_panics: Family<StageLabels, Counter>,
     pub api_errors: Family<StatusLabels, Counter>,
+    /// ATIS-1000082 REST requests answered, by endpoint and HTTP status.
+    pub sti_rest_requests: Family<RestLabels, Counter>,
     pub identity_stripped: Counter,
     pub retransmissions_absorbed: Counter,
     pub origination_failovers: Counter,
@@ -150,6 +159,7 @@ impl Metrics {
             tls_handshake_failures: Family::default(),
             internal_panics: Family::default(),
             api_errors: Family::default(),
+            sti_rest_requests: Family::default(),
             identity_stripped: Counter::default(),
             retransmissions_absorbed: Counter::default(),
             origination_failovers: Counter::default(),
@@ -284,6 +294,11 @@ impl Metrics {
             m.api_errors.clone(),
         );
         registry.register(
+            "sti_rest_requests",
+            "ATIS-1000082 signing and verification requests from SBCs, by endpoint and HTTP status",
+            m.sti_rest_requests.clone(),
+        );
+        registry.register(
             "identity_stripped",
             "Untrusted Identity headers removed from trunk requests",
             m.identity_stripped.clone(),
@@ -357,6 +372,22 @@ impl Metrics {
             reason: reason.as_str(),
         };
         self.calls_signed.get_or_create(&labels).inc();
+    }
+
+    /// A PASSporT signed on another basis than the trust data's reason: `sbc_ceiling`
+    /// (an SBC asked for a lower level) or `sbc_asserted` (an SBC's own level).
+    pub fn signed_as(&self, level: Attest, basis: &'static str) {
+        let labels = SignedLabels {
+            level: level.as_str(),
+            reason: basis,
+        };
+        self.calls_signed.get_or_create(&labels).inc();
+    }
+
+    /// An ATIS-1000082 REST request answered with `status`.
+    pub fn sti_rest(&self, endpoint: &'static str, status: u16) {
+        let labels = RestLabels { endpoint, status };
+        self.sti_rest_requests.get_or_create(&labels).inc();
     }
 
     pub fn unsigned(&self, cause: Unsigned) {

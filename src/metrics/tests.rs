@@ -306,6 +306,7 @@ fn exported() -> std::collections::BTreeSet<String> {
     m.verified(crate::verify::Verstat::Passed);
     m.rejected(Rejected::ALL[0]);
     m.api_error(404);
+    m.sti_rest("signing", 200);
     m.parse_error(Discarded::ALL[0]);
     m.timeout(Timeout::ALL[0]);
     m.signing_reload(Reload::Ok);

@@ -146,6 +146,23 @@ pub struct Context {
 }
 
 impl Context {
+    /// Signs `claims` with signing identity `sid`, or with `[signing]`'s pair when
+    /// `None`; an identity without a signer ready fails.
+    pub fn sign_identity(
+        &self,
+        sid: Option<Sid>,
+        claims: &crate::passport::Claims<'_>,
+    ) -> Result<String, crate::passport::PassportError> {
+        match sid {
+            None => self.signer.load().identity(claims),
+            // FCC 24-120: the trunk's or account's own certificate, or no signature at all.
+            Some(sid) => match self.identity_signers.load().get(&sid) {
+                Some(signer) => signer.identity(claims),
+                None => Err(crate::passport::PassportError::Signing),
+            },
+        }
+    }
+
     /// Whether to write a warning about `kind` from `source` now (Unix seconds): at most
     /// one line per source, kind and interval; `Some` holds how many events the line
     /// stands for beyond itself.

@@ -784,15 +784,7 @@ fn sign_invite(
         orig: orig.as_str(),
         origid: &trunk.origid,
     };
-    let signed = match signing_identity {
-        None => ctx.signer.load().identity(&claims),
-        // FCC 24-120: the trunk's or account's own certificate, or no signature at all.
-        Some(sid) => match ctx.identity_signers.load().get(&sid) {
-            Some(signer) => signer.identity(&claims),
-            None => Err(crate::passport::PassportError::Signing),
-        },
-    };
-    let identity = match signed {
+    let identity = match ctx.sign_identity(signing_identity, &claims) {
         Ok(v) => v,
         Err(
             e @ (crate::passport::PassportError::CertificateNotValid { .. }

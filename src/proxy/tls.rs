@@ -24,9 +24,12 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
 use crate::metrics::TlsFailure;
 
-/// Where `[sip.tls]` keeps its files.
+/// Where `[sip.tls]` (or `[sti_rest.tls]`) keeps its files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
+    /// The config table, for errors: `[sip.tls]`. A table other than `[sip.tls]` only
+    /// serves: without `ca` its client side trusts no server.
+    pub section: &'static str,
     /// PEM chain, leaf first.
     pub certificate: PathBuf,
     pub key: PathBuf,
@@ -39,16 +42,17 @@ pub struct TlsFiles {
 /// Why the TLS configuration could not be built. Each names the file at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("[sip.tls] {key} {path}: {reason}")]
+    #[error("{section} {key} {path}: {reason}")]
     File {
+        section: &'static str,
         key: &'static str,
         path: PathBuf,
         reason: String,
     },
     #[error("[sip.tls] the system's root certificates could not be read: {0}")]
     SystemRoots(String),
-    #[error("[sip.tls] certificate and key do not go together: {0}")]
-    Pair(String),
+    #[error("{0} certificate and key do not go together: {1}")]
+    Pair(&'static str, String),
 }
 
 /// The configurations in use, swapped whole on reload.
@@ -97,23 +101,31 @@ impl SipTls {
 
 fn build(files: &TlsFiles) -> Result<Configs, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let chain = read_chain(&files.certificate)?;
-    let key = read_key(&files.key)?;
+    let section = files.section;
+    let chain = read_chain(section, &files.certificate)?;
+    let key = read_key(section, &files.key)?;
     let server_roots = match &files.client_ca {
-        Some(path) => Some(roots("client_ca", path)?),
+        Some(path) => Some(roots(section, "client_ca", path)?),
         None => None,
     };
-    let server = server_config(&provider, server_roots, chain.clone(), key.clone_key())?;
+    let server = server_config(
+        section,
+        &provider,
+        server_roots,
+        chain.clone(),
+        key.clone_key(),
+    )?;
     let roots = match &files.ca {
-        Some(path) => roots("ca", path)?,
+        Some(path) => roots(section, "ca", path)?,
+        None if section != "[sip.tls]" => RootCertStore::empty(),
         None => system_roots()?,
     };
     let client = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Pair(e.to_string()))?
+        .map_err(|e| TlsError::Pair(section, e.to_string()))?
         .with_root_certificates(roots)
         .with_client_auth_cert(chain, key)
-        .map_err(|e| TlsError::Pair(e.to_string()))?;
+        .map_err(|e| TlsError::Pair(section, e.to_string()))?;
     Ok(Configs {
         server: Arc::new(server),
         client: Arc::new(client),
@@ -121,6 +133,7 @@ fn build(files: &TlsFiles) -> Result<Configs, TlsError> {
 }
 
 fn server_config(
+    section: &'static str,
     provider: &Arc<CryptoProvider>,
     client_roots: Option<RootCertStore>,
     chain: Vec<CertificateDer<'static>>,
@@ -128,14 +141,14 @@ fn server_config(
 ) -> Result<ServerConfig, TlsError> {
     let builder = ServerConfig::builder_with_provider(Arc::clone(provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Pair(e.to_string()))?;
+        .map_err(|e| TlsError::Pair(section, e.to_string()))?;
     let builder = match client_roots {
         Some(roots) => {
             let verifier =
                 WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(provider))
                     .allow_unauthenticated()
                     .build()
-                    .map_err(|e| TlsError::Pair(e.to_string()))?;
+                    .map_err(|e| TlsError::Pair(section, e.to_string()))?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),
@@ -143,38 +156,59 @@ fn server_config(
     // rustls checks that the key is the certificate's.
     builder
         .with_single_cert(chain, key)
-        .map_err(|e| TlsError::Pair(e.to_string()))
+        .map_err(|e| TlsError::Pair(section, e.to_string()))
 }
 
-fn file_error(key: &'static str, path: &Path, reason: impl Into<String>) -> TlsError {
+fn file_error(
+    section: &'static str,
+    key: &'static str,
+    path: &Path,
+    reason: impl Into<String>,
+) -> TlsError {
     TlsError::File {
+        section,
         key,
         path: path.to_owned(),
         reason: reason.into(),
     }
 }
 
-fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let pem = std::fs::read(path).map_err(|e| file_error("certificate", path, e.to_string()))?;
+fn read_chain(
+    section: &'static str,
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem =
+        std::fs::read(path).map_err(|e| file_error(section, "certificate", path, e.to_string()))?;
     let chain = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| file_error("certificate", path, format!("not PEM ({e})")))?;
+        .map_err(|e| file_error(section, "certificate", path, format!("not PEM ({e})")))?;
     let Some(leaf) = chain.first() else {
-        return Err(file_error("certificate", path, "holds no certificate"));
+        return Err(file_error(
+            section,
+            "certificate",
+            path,
+            "holds no certificate",
+        ));
     };
-    X509Certificate::from_der(leaf)
-        .map_err(|e| file_error("certificate", path, format!("not a certificate ({e})")))?;
+    X509Certificate::from_der(leaf).map_err(|e| {
+        file_error(
+            section,
+            "certificate",
+            path,
+            format!("not a certificate ({e})"),
+        )
+    })?;
     Ok(chain)
 }
 
-fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let pem = std::fs::read(path).map_err(|e| file_error("key", path, e.to_string()))?;
+fn read_key(section: &'static str, path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let pem = std::fs::read(path).map_err(|e| file_error(section, "key", path, e.to_string()))?;
     PrivateKeyDer::from_pem_slice(&pem)
-        .map_err(|e| file_error("key", path, format!("no PEM private key ({e})")))
+        .map_err(|e| file_error(section, "key", path, format!("no PEM private key ({e})")))
 }
 
-fn roots(key: &'static str, path: &Path) -> Result<RootCertStore, TlsError> {
-    crate::certs::pem_roots(path).map_err(|why| file_error(key, path, why))
+fn roots(section: &'static str, key: &'static str, path: &Path) -> Result<RootCertStore, TlsError> {
+    crate::certs::pem_roots(path).map_err(|why| file_error(section, key, path, why))
 }
 
 fn system_roots() -> Result<RootCertStore, TlsError> {

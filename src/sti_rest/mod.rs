@@ -72,6 +72,14 @@ pub enum ApiError {
     MethodNotAllowed,
     /// POL5000: callsign could not serve the request.
     Internal,
+    /// POL0001 with 401: no credentials, or none that identify an SBC. (The standard
+    /// defines no authentication; this is OMA's generic policy error, whose
+    /// `requestError` shape ATIS-1000082 takes.)
+    Unauthorized,
+    /// POL0001 with 403: the SBC may not have this done, and why.
+    Forbidden(String),
+    /// SVC4006 with 413: the body is larger than the limit.
+    TooLarge(usize),
 }
 
 impl ApiError {
@@ -88,6 +96,8 @@ impl ApiError {
             ApiError::MissingContentLength => "SVC4007",
             ApiError::MethodNotAllowed => "POL4050",
             ApiError::Internal => "POL5000",
+            ApiError::Unauthorized | ApiError::Forbidden(_) => "POL0001",
+            ApiError::TooLarge(_) => "SVC4006",
         }
     }
 
@@ -98,10 +108,13 @@ impl ApiError {
             | ApiError::MissingParameter(_)
             | ApiError::InvalidParameter(..)
             | ApiError::Unparsable(_) => 400,
+            ApiError::Unauthorized => 401,
+            ApiError::Forbidden(_) => 403,
             ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::NotAcceptable(_) => 406,
             ApiError::MissingContentLength => 411,
+            ApiError::TooLarge(_) => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Internal => 500,
         }
@@ -116,10 +129,13 @@ impl ApiError {
             ApiError::NotFound => "Requested resource was not found",
             ApiError::UnsupportedMediaType => "Unsupported request body type, expected '%1'",
             ApiError::InvalidParameter(..) => "Invalid '%1' parameter value: %2",
-            ApiError::Unparsable(_) => "Failed to parse received message body: %1",
+            ApiError::Unparsable(_) | ApiError::TooLarge(_) => {
+                "Failed to parse received message body: %1"
+            }
             ApiError::MissingContentLength => "Missing mandatory Content-Length header",
             ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::Internal => "Internal Server Error. Please try again later",
+            ApiError::Unauthorized | ApiError::Forbidden(_) => "Policy error: %1",
         }
     }
 
@@ -131,6 +147,12 @@ impl ApiError {
             ApiError::UnsupportedMediaType => vec!["application/json".to_owned()],
             ApiError::InvalidParameter(name, why) => vec![(*name).to_owned(), why.to_string()],
             ApiError::Unparsable(why) => vec![why.clone()],
+            ApiError::Unauthorized => vec![
+                "unauthorized: send the HTTP basic credentials or the client certificate of an SBC"
+                    .to_owned(),
+            ],
+            ApiError::Forbidden(why) => vec![why.clone()],
+            ApiError::TooLarge(max) => vec![format!("the body is larger than {max} bytes")],
             _ => Vec::new(),
         }
     }
@@ -229,6 +251,10 @@ fn wrapped(body: &[u8], name: &'static str) -> Result<Map<String, Value>, ApiErr
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::MissingBody);
     }
+    // A key given twice would be read as its last value by us and maybe its first by
+    // another reader of the same body: refused.
+    serde_json::from_slice::<NoDuplicateKeys>(body)
+        .map_err(|e| ApiError::Unparsable(format!("invalid JSON: {e}")))?;
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::Unparsable(format!("invalid JSON: {e}")))?;
     let Value::Object(mut top) = value else {
@@ -238,6 +264,58 @@ fn wrapped(body: &[u8], name: &'static str) -> Result<Map<String, Value>, ApiErr
         Some(Value::Object(fields)) => Ok(fields),
         None | Some(Value::Null) => Err(ApiError::MissingParameter(name)),
         Some(_) => Err(invalid(name, "must be an object")),
+    }
+}
+
+/// Any JSON value, refused when an object in it has a key twice.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate key {key:?}")));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(self)
     }
 }
 
@@ -295,6 +373,9 @@ fn tn_list(fields: &Map<String, Value>, name: &'static str) -> Result<Vec<String
         })
         .collect()
 }
+
+pub mod http;
+pub mod service;
 
 #[cfg(test)]
 mod tests;

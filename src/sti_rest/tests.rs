@@ -290,3 +290,43 @@ fn a_request_round_trips_through_its_json() {
     }});
     assert_eq!(signing_request(&body(again)).unwrap(), r);
 }
+
+#[test]
+fn a_key_given_twice_anywhere_is_refused() {
+    for body in [
+        r#"{"signingRequest":{"attest":"A","attest":"C"}}"#,
+        r#"{"signingRequest":{},"signingRequest":{}}"#,
+        r#"{"signingRequest":{"orig":{"tn":"1","tn":"2"}}}"#,
+        r#"{"signingRequest":{"dest":{"tn":[{"a":1,"a":2}]}}}"#,
+        r#"{"signingRequest":{"att\u0065st":"A","attest":"C"}}"#,
+    ] {
+        match signing_request(body.as_bytes()) {
+            Err(ApiError::Unparsable(why)) => assert!(why.contains("duplicate key"), "{why}"),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_policy_errors_have_their_status_and_shape() {
+    for (e, status, id, kind) in [
+        (ApiError::Unauthorized, 401, "POL0001", "policyException"),
+        (
+            ApiError::Forbidden("no".into()),
+            403,
+            "POL0001",
+            "policyException",
+        ),
+        (ApiError::TooLarge(16), 413, "SVC4006", "serviceException"),
+    ] {
+        assert_eq!((e.status(), e.message_id()), (status, id));
+        let json = e.to_json();
+        let inner = &json["requestError"][kind];
+        assert_eq!(inner["messageId"], id);
+        assert_eq!(inner["variables"].as_array().unwrap().len(), 1, "{json}");
+    }
+    assert_eq!(
+        ApiError::TooLarge(16).to_string(),
+        "SVC4006: Failed to parse received message body: the body is larger than 16 bytes"
+    );
+}

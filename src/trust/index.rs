@@ -175,6 +175,24 @@ impl Index {
         self.trunking.load().table.admitting(ip).cloned()
     }
 
+    /// The first trunk with a credential for `username` that `matches` accepts (an SBC's
+    /// HTTP basic credentials).
+    pub fn trunk_by_credential(
+        &self,
+        username: &str,
+        matches: impl Fn(&super::Credential) -> bool,
+    ) -> Option<std::sync::Arc<TrunkHit>> {
+        let state = self.trunking.load();
+        (state.table.credentials(username).iter())
+            .find(|(c, _)| matches(c))
+            .map(|(_, hit)| std::sync::Arc::clone(hit))
+    }
+
+    /// The trunk whose domain is `name` (an SBC's client certificate name).
+    pub fn trunk_by_domain(&self, name: &str) -> Option<std::sync::Arc<TrunkHit>> {
+        self.trunking.load().table.domain_trunk(name).cloned()
+    }
+
     /// The trunking records as they are now.
     pub fn trunking(&self) -> Trunking {
         self.trunking.load().records.clone()

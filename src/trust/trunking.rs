@@ -51,6 +51,10 @@ pub struct Trunk {
     /// callsign's own: the `origid` of its calls; derived from the SID when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origid: Option<uuid::Uuid>,
+    /// callsign's own: what the `attest` of its SBC's signing requests (ATIS-1000082)
+    /// counts for; `ceiling` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_level: Option<RequestedLevel>,
     #[serde(default)]
     pub date_created: Option<String>,
     #[serde(default)]
@@ -70,6 +74,7 @@ impl Trunk {
             identity_policy: None,
             role: None,
             origid: None,
+            requested_level: None,
             date_created: None,
             date_updated: None,
         }
@@ -101,6 +106,35 @@ impl TrunkRole {
         match self {
             TrunkRole::Sign => "sign",
             TrunkRole::Verify => "verify",
+        }
+    }
+}
+
+/// What the level an SBC asks for in a signing request does when the SBC is bound to a
+/// trunk: callsign always computes the level from the trust data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestedLevel {
+    /// The requested level may lower the computed one, never raise it.
+    #[default]
+    Ceiling,
+    /// The computed level is signed whatever is asked.
+    Ignore,
+}
+
+impl RequestedLevel {
+    pub fn parse(s: &str) -> Option<RequestedLevel> {
+        match s {
+            "ceiling" => Some(RequestedLevel::Ceiling),
+            "ignore" => Some(RequestedLevel::Ignore),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestedLevel::Ceiling => "ceiling",
+            RequestedLevel::Ignore => "ignore",
         }
     }
 }
@@ -753,6 +787,8 @@ pub struct TrunkHit {
     pub level_gate: Option<LevelGate>,
     pub identity_policy: Option<TrunkIdentityPolicy>,
     pub role: TrunkRole,
+    /// What its SBC's requested level counts for (REST signing).
+    pub requested_level: RequestedLevel,
     /// Its enabled origination URLs by priority, lowest first; empty: the default
     /// upstream.
     pub origination: Arc<[OriginationTarget]>,
@@ -811,6 +847,9 @@ pub enum Found<'t> {
     Nothing,
 }
 
+/// A credential of a trunk's credential list, with the trunk.
+pub type TrunkCredential = (Arc<Credential>, Arc<TrunkHit>);
+
 /// Source address to trunk, by longest prefix, with one hash map per prefix length in
 /// use; and domain to trunk.
 #[derive(Debug, Default)]
@@ -822,6 +861,9 @@ pub struct TrunkTable {
     by_domain: HashMap<String, Arc<DomainTrunk>>,
     /// A number (`PN…`) on a trunk with origination URLs, to that trunk.
     by_number: HashMap<Sid, Arc<TrunkHit>>,
+    /// Every trunk's credentials (of its credential lists), by username: what an SBC
+    /// authenticates with to the REST API, whether or not the trunk has a domain.
+    by_username: HashMap<String, Vec<TrunkCredential>>,
     entries: usize,
 }
 
@@ -895,6 +937,16 @@ impl TrunkTable {
                 (d.clone(), trunk)
             })
             .collect();
+        let mut by_username: HashMap<String, Vec<TrunkCredential>> = HashMap::new();
+        for link in &data.trunk_credential_lists {
+            let Some(hit) = hits.get(&link.trunk_sid) else {
+                continue;
+            };
+            for c in (credentials.get(&link.credential_list_sid).into_iter()).flatten() {
+                (by_username.entry(c.username.clone()).or_default())
+                    .push((Arc::clone(c), Arc::clone(hit)));
+            }
+        }
         for link in &data.trunk_credential_lists {
             let Some(trunk) = domains
                 .get(&link.trunk_sid)
@@ -943,6 +995,7 @@ impl TrunkTable {
             by_length,
             by_domain,
             by_number,
+            by_username,
             entries,
         })
     }
@@ -982,6 +1035,16 @@ impl TrunkTable {
     /// trunk with enabled origination URLs.
     pub fn number_trunk(&self, pn: Sid) -> Option<&Arc<TrunkHit>> {
         self.by_number.get(&pn)
+    }
+
+    /// The trunks whose credential lists hold a credential for `username`, with it.
+    pub fn credentials(&self, username: &str) -> &[TrunkCredential] {
+        self.by_username.get(username).map_or(&[], Vec::as_slice)
+    }
+
+    /// The trunk whose domain is `name` (any case, no trailing dot).
+    pub fn domain_trunk(&self, name: &str) -> Option<&Arc<TrunkHit>> {
+        self.domain(name).map(|t| &t.hit)
     }
 
     /// Whether any number is on a trunk that delivers its calls.
@@ -1043,6 +1106,7 @@ fn hit(t: &Trunk, origination: Arc<[OriginationTarget]>) -> TrunkHit {
         level_gate: t.level_gate,
         identity_policy: t.identity_policy,
         role: t.role(),
+        requested_level: t.requested_level.unwrap_or_default(),
         origination,
     }
 }

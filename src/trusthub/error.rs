@@ -143,6 +143,8 @@ pub enum HubError {
     BelowMinimumStatus(u16),
     #[error("IdentityPolicy: must be strip, keep or reject (empty for the default), got {0:?}")]
     IdentityPolicy(String),
+    #[error("RequestedLevel: must be ceiling or ignore (empty for ceiling), got {0:?}")]
+    RequestedLevel(String),
     #[error(
         "SipUrl: {0} is a loopback, private or other special-purpose address, which origination URLs may not name here"
     )]

@@ -12,8 +12,8 @@ use super::{Caller, Hub, HubError, Missing, new_sid};
 use crate::passport::Attest;
 use crate::store::{Page, StoreError};
 use crate::trust::{
-    CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, Sid, TableError, Trunk, TrunkAcl,
-    TrunkIdentityPolicy, TrunkRole, TrustError, trunking,
+    CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, RequestedLevel, Sid, TableError,
+    Trunk, TrunkAcl, TrunkIdentityPolicy, TrunkRole, TrustError, trunking,
 };
 
 /// Twilio's limits on names: 64 characters for a trunk, 255 for lists and addresses.
@@ -42,6 +42,9 @@ pub struct TrunkFields {
     pub role: Option<String>,
     /// A UUID; empty returns to the one derived from the SID.
     pub origid: Option<String>,
+    /// `ceiling` or `ignore`: what its SBC's requested level counts for when signing
+    /// through the REST API; empty returns to `ceiling`.
+    pub requested_level: Option<String>,
 }
 
 /// The highest call rate and burst a trunk may be given.
@@ -238,6 +241,16 @@ impl Hub {
                 return Err(HubError::Role(format!(
                     "must be sign or verify, got {other:?}"
                 )));
+            }
+        }
+        match fields.requested_level.as_deref() {
+            None => {}
+            Some("") => trunk.requested_level = None,
+            Some(r) => {
+                trunk.requested_level = Some(
+                    RequestedLevel::parse(r)
+                        .ok_or_else(|| HubError::RequestedLevel(r.to_owned()))?,
+                );
             }
         }
         match fields.origid.as_deref() {

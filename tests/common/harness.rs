@@ -28,6 +28,8 @@ pub struct Harness {
     /// `[sip.tls] listen`, when the config has it.
     pub tls: Option<SocketAddr>,
     pub http: SocketAddr,
+    /// `[sti_rest] listen`, when the config has it.
+    pub sti_rest: Option<SocketAddr>,
     pub upstream: Upstream,
     pub control: Control,
     /// The public key (SEC1) of the certificate the server signs with.
@@ -49,6 +51,7 @@ impl Harness {
         let tcp = listeners.tcp.as_ref().unwrap().local_addr().unwrap();
         let tls = listeners.tls.as_ref().map(|l| l.local_addr().unwrap());
         let http = listeners.http.as_ref().unwrap().local_addr().unwrap();
+        let sti_rest = listeners.sti_rest.as_ref().map(|l| l.local_addr().unwrap());
         let (control, stop) = Control::new();
         let c = control.clone();
         let server = tokio::spawn(async move {
@@ -62,6 +65,7 @@ impl Harness {
             tcp,
             tls,
             http,
+            sti_rest,
             upstream,
             control,
             leaf_public_key: leaf_public_key(chain_pem),

@@ -22,6 +22,7 @@ pub mod rfc4475;
 pub mod server;
 pub mod sip;
 pub mod sipp;
+pub mod sti_rest;
 
 use std::time::Duration;
 

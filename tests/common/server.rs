@@ -40,6 +40,8 @@ pub struct TestServer {
     upstream: UpstreamKind,
     trunks: Vec<TrunkConfig>,
     verify: Option<VerifyConfig>,
+    /// `[sti_rest]`, when served.
+    sti_rest: Option<callsign::config::StiRestConfig>,
     /// Status callbacks may go to http URLs on loopback (the test receivers).
     local_callbacks: bool,
     /// The PKCS#11 libraries signing identities may load.
@@ -108,6 +110,7 @@ impl TestServer {
                 signing_trunk("acme-branch", ACME_BRANCH, "127.0.0.2"),
             ],
             verify: None,
+            sti_rest: None,
             local_callbacks: false,
             pkcs11_modules: Vec::new(),
             local_origination: false,
@@ -274,6 +277,19 @@ impl TestServer {
         self
     }
 
+    /// Serves the ATIS-1000082 REST API, as `edit` sets it up (its own listener on
+    /// loopback to start with).
+    pub fn sti_rest(
+        mut self,
+        edit: impl FnOnce(&mut callsign::config::StiRestConfig),
+    ) -> TestServer {
+        let mut r: callsign::config::StiRestConfig =
+            toml::from_str(&format!("listen = \"{}\"", loopback())).unwrap();
+        edit(&mut r);
+        self.sti_rest = Some(r);
+        self
+    }
+
     /// Starts the server in a fresh temporary directory.
     pub async fn start(self) -> Harness {
         self.start_in(tempfile::tempdir().unwrap()).await
@@ -425,6 +441,7 @@ impl TestServer {
             },
             trunks: self.trunks,
             verify: self.verify,
+            sti_rest: self.sti_rest,
         };
         config
             .validate()

@@ -17,6 +17,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 fn files(dir: &Path, ca: &DevTlsCa, cert: &DevTlsCert, mutual: bool) -> TlsFiles {
     let ca_path = write(dir, "ca.pem", &ca.pem);
     TlsFiles {
+        section: "[sip.tls]",
         certificate: write(dir, "chain.pem", &cert.chain_pem),
         key: write(dir, "key.pem", &cert.key_pem),
         ca: Some(ca_path.clone()),

@@ -19,6 +19,7 @@ fn shell(handshake_timeout: Duration, dir: &std::path::Path) -> Arc<Shell> {
         path
     };
     let files = TlsFiles {
+        section: "[sip.tls]",
         certificate: write("chain.pem", &cert.chain_pem),
         key: write("key.pem", &cert.key_pem),
         ca: Some(write("ca.pem", &ca.pem)),
