@@ -149,6 +149,7 @@ fn one_call(ctx: &Context, bytes: &[u8], src: Peer) -> usize {
             f.bytes.len()
         }
         Action::Respond { status, .. } => panic!("refused with {status}"),
+        Action::Answer(a) => panic!("answered with {}", a.status),
     }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the external test peers when they are missing
-# (SIPp from Debian's sip-tester, secsipidx, SoftHSM2, PostgreSQL, Node.js, curl, jq, lintian,
+# (SIPp from Debian's sip-tester, secsipidx, Kamailio, SoftHSM2, PostgreSQL, Node.js, curl, jq, lintian,
 # promtool from Debian's prometheus package, cargo-deb, and the
 # official `twilio` Python package in a virtualenv at target/twilio-venv and npm package
 # in target/twilio-node), starts a throwaway
@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v secsipidx >/dev/null 2>&1 || missing+=(secsipidx)
+# Kamailio, as the SBC of the redirect example (tests/kamailio_redirect.rs).
+command -v kamailio >/dev/null 2>&1 || missing+=(kamailio)
 # SoftHSM2's PKCS#11 library, for the HSM signing-identity test (tests/softhsm.rs).
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=(softhsm2)
 # PostgreSQL's server, for the shared store (tests/postgres.rs, src/store/tests.rs) and

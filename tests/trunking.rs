@@ -594,7 +594,7 @@ async fn a_trunk_may_carry_its_own_origid_and_only_the_roles_the_server_serves()
     let path = format!("/v1/Trunks/{trunk}");
     for (form, why) in [
         (("Role", "verify"), "[verify]"),
-        (("Role", "redirect"), "reserved"),
+        (("Role", "redirector"), "Role"),
         (("Role", "Sign"), "Role"),
         (("Origid", "not-a-uuid"), "Origid"),
         (("Origid", "123e4567-e89b-12d3-a456"), "Origid"),

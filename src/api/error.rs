@@ -149,6 +149,8 @@ impl ApiError {
                 | H::BelowMinimumStatus(_)
                 | H::IdentityPolicy(_)
                 | H::RequestedLevel(_)
+                | H::Flag { .. }
+                | H::SigningFailure(_)
                 | H::DomainName(_)
                 | H::Role(_)
                 | H::OriginationAddress(_)

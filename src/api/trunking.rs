@@ -49,6 +49,9 @@ fn trunk(base: &str, t: &Trunk, auth: &[&str]) -> Value {
         "role": t.role().as_str(),
         "origid": t.origid().hyphenated().to_string(),
         "requested_level": t.requested_level.unwrap_or_default().as_str(),
+        "contact_identity": t.contact_identity.unwrap_or(false),
+        "attestation_headers": t.attestation_headers.unwrap_or(false),
+        "signing_failure": t.signing_failure.map(|f| f.to_string()),
         "date_created": t.date_created,
         "date_updated": t.date_updated,
         "url": url,
@@ -148,6 +151,9 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
             "Role",
             "Origid",
             "RequestedLevel",
+            "ContactIdentity",
+            "AttestationHeaders",
+            "SigningFailure",
         ],
         false,
     )?;
@@ -172,6 +178,9 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
         role: p.owned("Role"),
         origid: p.owned("Origid"),
         requested_level: p.owned("RequestedLevel"),
+        contact_identity: p.owned("ContactIdentity"),
+        attestation_headers: p.owned("AttestationHeaders"),
+        signing_failure: p.owned("SigningFailure"),
     })
 }
 

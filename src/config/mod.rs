@@ -394,6 +394,44 @@ pub struct TrunkConfig {
     /// subjectAltName, `*.` wildcards included). Implies `require_tls`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tls_client_names: Vec<String>,
+    /// A `redirect` trunk's 302 also embeds the Identity in its Contact (`?Identity=`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub contact_identity: bool,
+    /// Signed calls carry `P-Attestation-Indicator` and `P-Origination-ID`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attestation_headers: bool,
+    /// When callsign cannot sign: `"unsigned"` or a status (`"503"`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "signing_failure_text"
+    )]
+    pub signing_failure: Option<crate::trust::SigningFailure>,
+}
+
+/// `signing_failure` as TOML writes it: `"unsigned"` or `"503"`.
+mod signing_failure_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::trust::SigningFailure;
+
+    pub fn serialize<S: Serializer>(v: &Option<SigningFailure>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(f) => s.serialize_str(&f.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SigningFailure>, D::Error> {
+        let text = String::deserialize(d)?;
+        SigningFailure::parse(&text).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "signing_failure must be \"unsigned\" or a status from 400 to 699, got {text:?}"
+            ))
+        })
+    }
 }
 
 impl TrunkConfig {

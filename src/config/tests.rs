@@ -381,6 +381,9 @@ fn derived_origid_is_stable_and_distinct() {
         origid: None,
         require_tls: false,
         tls_client_names: Vec::new(),
+        contact_identity: false,
+        attestation_headers: false,
+        signing_failure: None,
     };
     assert_eq!(t("a").origid(), t("a").origid());
     assert_ne!(t("a").origid(), t("b").origid());

@@ -545,7 +545,7 @@ impl Config {
                         sid,
                     });
                 }
-                (None, Role::Sign) => {
+                (None, Role::Sign | Role::Redirect) => {
                     return Err(ConfigError::SigningTrunkWithoutAccount(t.name.clone()));
                 }
                 _ => {}

@@ -60,6 +60,11 @@ pub fn proxy(config: &Config) -> proxy::Settings {
                 upstream: t.upstream.as_ref().map(upstream),
                 require_tls: t.require_tls || !t.tls_client_names.is_empty(),
                 tls_client_names: t.tls_client_names.clone(),
+                sbc: crate::proxy::SbcOptions {
+                    contact_identity: t.contact_identity,
+                    attestation_headers: t.attestation_headers,
+                    signing_failure: t.signing_failure,
+                },
             })
             .collect(),
         upstream: upstream(&config.upstream),
@@ -246,7 +251,11 @@ pub fn seed_trunking(
             role: Some(match t.role {
                 Role::Sign => TrunkRole::Sign,
                 Role::Verify => TrunkRole::Verify,
+                Role::Redirect => TrunkRole::Redirect,
             }),
+            contact_identity: t.contact_identity.then_some(true),
+            attestation_headers: t.attestation_headers.then_some(true),
+            signing_failure: t.signing_failure,
             origid: Some(t.origid()),
             ..Trunk::new(trunk_sid, account)
         });

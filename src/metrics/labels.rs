@@ -78,6 +78,9 @@ label! {
         /// A request to a trunk's domain from an address it does not admit, without
         /// usable credentials: challenged (407).
         AuthenticationRequired => "authentication_required",
+        /// A redirect trunk's request that is not an initial INVITE or OPTIONS: 405, or
+        /// 481 within a dialog (a redirect trunk has none through callsign).
+        NotRedirected => "not_redirected",
         /// Credentials that do not match, or a replayed nonce count (403).
         AuthenticationFailed => "authentication_failed",
         /// A trunk over its calls a second (503 with Retry-After).
@@ -124,8 +127,12 @@ label! {
         /// with `[signing] stale_date = "unsigned"`.
         StaleDate => "stale_date",
         /// The certificate that would sign the call is not valid now (expired while
-        /// callsign ran), with `[signing] invalid_certificate = "unsigned"`.
+        /// callsign ran), with `[signing] invalid_certificate = "unsigned"` or the
+        /// trunk's `signing_failure = "unsigned"` (or on a redirect trunk by default).
         CertificateNotValid => "certificate_not_valid",
+        /// The signer failed (a key that does not answer), with the trunk's
+        /// `signing_failure = "unsigned"`, or on a redirect trunk by default.
+        SigningFailed => "signing_failed",
     }
 }
 

@@ -13,7 +13,9 @@ use ipnet::IpNet;
 use super::limiter::Limiter;
 use super::noise::{Admit, Noise};
 use super::nonce::Nonces;
-use super::settings::{Fallback, Feedback, IdentityPolicy, OnFailure, Role, Settings, Timers};
+use super::settings::{
+    Fallback, Feedback, IdentityPolicy, OnFailure, Role, SbcOptions, Settings, Timers,
+};
 use super::{Peer, Transport};
 use crate::metrics::Metrics;
 use crate::passport::Signer;
@@ -51,6 +53,7 @@ pub struct Trunk {
     /// Mutual TLS: its connections' client certificates must carry one of these names
     /// (config trunks; checked when the connection is accepted).
     pub tls_client_names: Arc<[String]>,
+    pub sbc: SbcOptions,
 }
 
 /// The ports callsign listens on, by transport: those actually bound (tests bind port 0).
@@ -232,6 +235,7 @@ impl Context {
                 origination: Arc::new([]),
                 require_tls: t.require_tls,
                 tls_client_names: t.tls_client_names.into(),
+                sbc: t.sbc,
             });
         }
         acl.sort_by_key(|(net, _)| std::cmp::Reverse(net.prefix_len()));
@@ -340,6 +344,7 @@ impl Context {
             role: match hit.role {
                 TrunkRole::Sign => Role::Sign,
                 TrunkRole::Verify => Role::Verify,
+                TrunkRole::Redirect => Role::Redirect,
             },
             account: Some(hit.account),
             origid: Arc::clone(&hit.origid),
@@ -354,6 +359,11 @@ impl Context {
             origination: Arc::clone(&hit.origination),
             require_tls: false,
             tls_client_names: Arc::new([]),
+            sbc: SbcOptions {
+                contact_identity: hit.contact_identity,
+                attestation_headers: hit.attestation_headers,
+                signing_failure: hit.signing_failure,
+            },
         }
     }
 

@@ -22,7 +22,9 @@ use super::transaction::{NewTxn, ServerKey, Txn, TxnKind, relay_response};
 use super::{Output, Peer};
 use crate::clock::unix_seconds;
 use crate::metrics::{Discarded, Rejected, Timeout};
-use crate::sip::{HeaderName, Message, Method, Rport, bare_response, build_response};
+use crate::sip::{
+    HeaderName, Message, Method, Rport, bare_response, build_response, build_response_lines,
+};
 use crate::verify::Verdict;
 use crate::verify::{self, Expected};
 
@@ -454,6 +456,26 @@ impl Endpoint {
                 );
                 self.table.insert(txn, now);
                 if initial_invite && matches!(f.signing, Some(Signing::Signed(_))) {
+                    self.signed = true;
+                }
+            }
+            Action::Answer(a) => {
+                if let Some(cause) = a.cause {
+                    self.ctx.metrics.rejected(cause);
+                }
+                let tag = self.ctx.local_tag(id);
+                let lines: Vec<(&str, &str)> =
+                    (a.headers.iter()).map(|(n, v)| (*n, v.as_str())).collect();
+                let mut resp = Vec::with_capacity(1024);
+                build_response_lines(msg, a.status, a.reason, Some(&tag), &lines, &mut resp);
+                if initial_invite && a.status >= 300 {
+                    let t = self.ctx.timers;
+                    let txn = Txn::answered_with(id, key, reply_to, tag, resp, now, &t, out);
+                    self.table.insert(txn, now);
+                } else {
+                    out.push(Output::to_peer(reply_to, resp));
+                }
+                if initial_invite && matches!(a.signing, Some(Signing::Signed(_))) {
                     self.signed = true;
                 }
             }

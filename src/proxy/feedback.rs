@@ -117,6 +117,8 @@ pub fn attach(feedback: Feedback, msg: &Message<'_>, verdict: &Verdict, action: 
         Action::Respond { headers, .. } => {
             headers.extend(reasons.into_iter().map(|r| (HeaderName::Reason, r)));
         }
+        // Only a redirect trunk answers; it verifies nothing.
+        Action::Answer(_) => {}
     }
 }
 

@@ -14,6 +14,7 @@ pub mod limiter;
 pub mod noise;
 pub mod nonce;
 pub mod pipeline;
+pub mod redirect;
 pub mod resolve;
 pub mod route;
 pub mod settings;
@@ -39,7 +40,8 @@ use serde::{Deserialize, Serialize};
 pub use context::{Context, IdentitySigners, PeerClass, Ports, Trunk};
 pub use endpoint::{Endpoint, Status, Verify};
 pub use settings::{
-    Fallback, Feedback, IdentityPolicy, OnFailure, Role, Settings, Timers, TrunkSettings, Upstream,
+    Fallback, Feedback, IdentityPolicy, OnFailure, Role, SbcOptions, Settings, Timers,
+    TrunkSettings, Upstream,
 };
 
 /// A SIP transport callsign speaks.

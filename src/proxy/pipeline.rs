@@ -27,7 +27,7 @@ use crate::sip::{
     Date, Edits, HeaderName, MaxForwards, Message, Method, Route, split_list, stamp_top_via,
 };
 use crate::tn::{self, Tn};
-use crate::trust::{Attestation, DomainTrunk, OriginationTarget, TrunkHit};
+use crate::trust::{Attestation, DomainTrunk, OriginationTarget, SigningFailure, TrunkHit};
 use crate::verify::reason_phrase;
 use crate::verify::{Verdict, calling_number};
 
@@ -46,6 +46,22 @@ pub enum Action {
         /// Extra header lines for the response (e.g. `Unsupported` with a 420).
         headers: Vec<(HeaderName, String)>,
     },
+    /// Answer the request ourselves, not as a refusal: a redirect trunk's 302, its
+    /// OPTIONS.
+    Answer(Answer),
+}
+
+/// A response callsign gives on its own behalf.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub reason: &'static str,
+    /// Header lines by name, in order.
+    pub headers: Vec<(&'static str, String)>,
+    /// What happened to the call's signature (a redirect's 302).
+    pub signing: Option<Signing>,
+    /// The metric label when the answer refuses the request (a redirect trunk's 405).
+    pub cause: Option<Rejected>,
 }
 
 #[derive(Debug)]
@@ -180,7 +196,11 @@ fn looped(ctx: &Context, msg: &Message<'_>, hash: u64) -> bool {
         })
 }
 
-fn respond(status: u16, reason: impl Into<Cow<'static, str>>, cause: Rejected) -> Action {
+pub(super) fn respond(
+    status: u16,
+    reason: impl Into<Cow<'static, str>>,
+    cause: Rejected,
+) -> Action {
     Action::Respond {
         status,
         reason: reason.into(),
@@ -259,6 +279,14 @@ fn decide_request(
             warn!(call_id = msg.call_id(), trunk = %t.name, transport = src.transport.as_str(), suppressed, "request from a trunk that requires TLS refused");
         }
         return respond(403, "TLS Required", cause);
+    }
+
+    // A redirect trunk's only calls through callsign are the INVITEs it answers.
+    if let Some(t) = trunk
+        && t.role == Role::Redirect
+        && !(initial && method == Method::Invite)
+    {
+        return super::redirect::answer(ctx, msg, src, t, None, initial, method, now);
     }
 
     let max_forwards = match msg.max_forwards() {
@@ -439,6 +467,12 @@ fn decide_request(
         };
     }
 
+    if let Some(trunk) = trunk
+        && trunk.role == Role::Redirect
+    {
+        return super::redirect::answer(ctx, msg, src, trunk, caller, initial, method, now);
+    }
+
     let mut signing = None;
     match trunk.map(|t| (t, t.role)) {
         Some((trunk, Role::Sign)) => {
@@ -447,7 +481,15 @@ fn decide_request(
             }
             if initial && method == Method::Invite {
                 match sign_invite(ctx, msg, src, trunk, caller, now, &mut edits) {
-                    Ok(s) => signing = Some(s),
+                    Ok((s, identity)) => {
+                        if let Some(identity) = identity {
+                            edits.append(HeaderName::Identity, identity);
+                        }
+                        for (name, value) in attestation_headers(trunk, &s) {
+                            edits.append_named(name, value);
+                        }
+                        signing = Some(s);
+                    }
                     Err(action) => return action,
                 }
             }
@@ -710,8 +752,9 @@ fn called_number(ctx: &Context, msg: &Message<'_>) -> Result<Tn, Unsigned> {
 }
 
 /// Attests and signs an initial INVITE from a trunk for `caller` (its calling number, when
-/// it has one), editing Identity and Date. An error is a response that refuses the request.
-fn sign_invite(
+/// it has one), adding a Date when it has none: what happened, and the Identity header's
+/// value when it was signed. An error is a response that refuses the request.
+pub(super) fn sign_invite(
     ctx: &Context,
     msg: &Message<'_>,
     src: Peer,
@@ -719,7 +762,7 @@ fn sign_invite(
     caller: Option<Tn>,
     now: SystemTime,
     edits: &mut Edits,
-) -> Result<Signing, Action> {
+) -> Result<(Signing, Option<String>), Action> {
     let call_id = msg.call_id();
     let orig = caller.ok_or(Unsigned::OrigNotANumber);
     let (orig, dest) = match (orig, called_number(ctx, msg)) {
@@ -729,7 +772,7 @@ fn sign_invite(
             if let Some(suppressed) = ctx.noisy(src.addr.ip(), cause.as_str(), unix_seconds(now)) {
                 warn!(call_id, trunk = %trunk.name, cause = cause.as_str(), suppressed, "forwarded unsigned: number cannot be canonicalized");
             }
-            return Ok(Signing::Unsigned(cause));
+            return Ok((Signing::Unsigned(cause), None));
         }
     };
 
@@ -749,7 +792,7 @@ fn sign_invite(
                 Fallback::Refuse => Err(respond(403, "Stale Date", Rejected::StaleDate)),
                 Fallback::Unsigned => {
                     ctx.metrics.unsigned(Unsigned::StaleDate);
-                    Ok(Signing::Unsigned(Unsigned::StaleDate))
+                    Ok((Signing::Unsigned(Unsigned::StaleDate), None))
                 }
             };
         }
@@ -758,7 +801,7 @@ fn sign_invite(
     let Some(account) = trunk.account else {
         // Config validation gives every signing trunk an account; never sign without one.
         ctx.metrics.unsigned(Unsigned::NoAccount);
-        return Ok(Signing::Unsigned(Unsigned::NoAccount));
+        return Ok((Signing::Unsigned(Unsigned::NoAccount), None));
     };
     let index = ctx.trust.load();
     let attestation = index.attest(account, orig, iat);
@@ -801,25 +844,31 @@ fn sign_invite(
                     error!(call_id, trunk = %trunk.name, signing_identity = %SignedWith(signing_identity), error = %e, suppressed, "not signed: the signing certificate is not valid; rotate it (docs/certificates.md)");
                 }
             }
-            return match ctx.invalid_certificate {
-                Fallback::Refuse => Err(respond(
-                    503,
-                    "Signing Certificate Not Valid",
-                    Rejected::CertificateNotValid,
-                )),
-                Fallback::Unsigned => {
-                    ctx.metrics.unsigned(Unsigned::CertificateNotValid);
-                    Ok(Signing::Unsigned(Unsigned::CertificateNotValid))
-                }
+            // The trunk's own choice, else a redirect's 302 without Identity, else
+            // `[signing] invalid_certificate`.
+            let refuse = match trunk.sbc.signing_failure {
+                Some(SigningFailure::Status(code)) => Some(code),
+                Some(SigningFailure::Unsigned) => None,
+                None if trunk.role == Role::Redirect => None,
+                None => match ctx.invalid_certificate {
+                    Fallback::Refuse => Some(503),
+                    Fallback::Unsigned => None,
+                },
             };
+            return signing_failed(ctx, refuse, Unsigned::CertificateNotValid);
         }
         Err(e) => {
-            warn!(call_id, error = %e, "signing failed");
-            return Err(respond(500, "Signing Failed", Rejected::SigningFailed));
+            warn!(call_id, trunk = %trunk.name, error = %e, "signing failed");
+            let refuse = match trunk.sbc.signing_failure {
+                Some(SigningFailure::Status(code)) => Some(code),
+                Some(SigningFailure::Unsigned) => None,
+                None if trunk.role == Role::Redirect => None,
+                None => Some(500),
+            };
+            return signing_failed(ctx, refuse, Unsigned::SigningFailed);
         }
     };
     tracing::trace!(call_id, identity = %identity, "PASSporT");
-    edits.append(HeaderName::Identity, identity);
     ctx.metrics.signed(attestation.level, attestation.reason);
     info!(
         call_id,
@@ -834,7 +883,50 @@ fn sign_invite(
         signing_identity = %SignedWith(signing_identity),
         "signed"
     );
-    Ok(Signing::Signed(attestation))
+    Ok((Signing::Signed(attestation), Some(identity)))
+}
+
+/// A call callsign could not sign: refused with `refuse`, or on its way unsigned (for a
+/// redirect trunk, a 302 without Identity), counted either way.
+fn signing_failed(
+    ctx: &Context,
+    refuse: Option<u16>,
+    cause: Unsigned,
+) -> Result<(Signing, Option<String>), Action> {
+    let rejected = match cause {
+        Unsigned::CertificateNotValid => Rejected::CertificateNotValid,
+        _ => Rejected::SigningFailed,
+    };
+    match refuse {
+        Some(status) => {
+            let reason = match (status, rejected) {
+                (503, Rejected::CertificateNotValid) => "Signing Certificate Not Valid",
+                (500, _) => "Signing Failed",
+                (503, _) => "Service Unavailable",
+                (603, _) => "Decline",
+                (403, _) => "Forbidden",
+                (480, _) => "Temporarily Unavailable",
+                _ => "Not Signed",
+            };
+            Err(respond(status, reason, rejected))
+        }
+        None => {
+            ctx.metrics.unsigned(cause);
+            Ok((Signing::Unsigned(cause), None))
+        }
+    }
+}
+
+/// `P-Attestation-Indicator` and `P-Origination-ID` of a signed call, when its trunk
+/// asks for them: the level and `origid` its PASSporT carries.
+pub(super) fn attestation_headers(trunk: &Trunk, signing: &Signing) -> Vec<(&'static str, String)> {
+    match signing {
+        Signing::Signed(a) if trunk.sbc.attestation_headers => vec![
+            ("P-Attestation-Indicator", a.level.as_str().to_owned()),
+            ("P-Origination-ID", trunk.origid.to_string()),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ fn forward(ctx: &Context, text: &str, src: Peer) -> Forward {
     match decide(ctx, &msg, src, 42, wall(), None) {
         Action::Forward(f) => f,
         Action::Respond { status, reason, .. } => panic!("refused: {status} {reason}"),
+        Action::Answer(a) => panic!("answered: {}", a.status),
     }
 }
 
@@ -19,6 +20,7 @@ fn refusal(ctx: &Context, text: &str, src: Peer) -> (u16, Rejected) {
     match decide(ctx, &msg, src, 42, wall(), None) {
         Action::Respond { status, cause, .. } => (status, cause),
         Action::Forward(_) => panic!("forwarded"),
+        Action::Answer(a) => panic!("answered: {}", a.status),
     }
 }
 
@@ -156,6 +158,7 @@ fn refusals_carry_their_status() {
             );
         }
         Action::Forward(_) => panic!("forwarded"),
+        Action::Answer(a) => panic!("answered: {}", a.status),
     }
     // The carrier may not start calls through the signing side.
     assert_eq!(
@@ -235,6 +238,7 @@ fn a_stale_date_is_refused_with_403_stale_date() {
                 );
             }
             Action::Forward(_) => panic!("{date}: forwarded"),
+            Action::Answer(a) => panic!("answered: {}", a.status),
         }
     }
 }
@@ -672,6 +676,7 @@ fn verifying_trunk_can_reject_failures_with_their_code() {
             assert!(headers.is_empty(), "{headers:?}");
         }
         Action::Forward(_) => panic!("a failed call was forwarded in reject mode"),
+        Action::Answer(a) => panic!("answered: {}", a.status),
     }
 }
 
@@ -692,6 +697,7 @@ fn a_refusal_of_several_failed_headers_names_each_of_them() {
                 status, headers, ..
             } => (status, headers),
             Action::Forward(_) => panic!("forwarded in reject mode"),
+            Action::Answer(a) => panic!("answered: {}", a.status),
         }
     };
     let (status, headers) = refused(Feedback::Response);

@@ -21,6 +21,22 @@ pub enum Role {
     Sign,
     /// Inbound calls from another carrier: verify their Identity and mark `verstat`.
     Verify,
+    /// An SBC's calls: attest and sign, and answer `302` with the Identity instead of
+    /// forwarding; the SBC sends the call on itself.
+    Redirect,
+}
+
+/// What a trunk's calls carry besides the Identity, and what they get when callsign
+/// cannot sign.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SbcOptions {
+    /// A redirect trunk's 302 also embeds the Identity in its Contact (`?Identity=`).
+    pub contact_identity: bool,
+    /// Signed calls carry `P-Attestation-Indicator` and `P-Origination-ID`.
+    pub attestation_headers: bool,
+    /// When callsign cannot sign: unsigned, or a status; `None` for the default
+    /// (`[signing] invalid_certificate`, or a 302 without Identity on a redirect trunk).
+    pub signing_failure: Option<crate::trust::SigningFailure>,
 }
 
 /// What to do with an `Identity` header that arrives from a signing trunk (it is
@@ -143,6 +159,7 @@ pub struct TrunkSettings {
     pub require_tls: bool,
     /// Mutual TLS: the names one of which its client certificate must carry.
     pub tls_client_names: Vec<String>,
+    pub sbc: SbcOptions,
 }
 
 /// Everything the proxy's decisions depend on besides the signer, the trust index and the

@@ -43,6 +43,7 @@ pub fn settings() -> Settings {
         upstream: None,
         require_tls: false,
         tls_client_names: Vec::new(),
+        sbc: Default::default(),
     };
     Settings {
         host: "127.0.0.1".into(),
@@ -104,6 +105,7 @@ pub fn verifying_trunk() -> TrunkSettings {
         upstream: None,
         require_tls: false,
         tls_client_names: Vec::new(),
+        sbc: Default::default(),
     }
 }
 

@@ -303,6 +303,40 @@ impl Txn {
         t: &Timers,
         out: &mut Vec<Output>,
     ) -> Txn {
+        let mut txn = Txn::local(id, key, peer, request, to_tag, now, t);
+        txn.respond_final(487, "Request Terminated", now, t, out);
+        txn
+    }
+
+    /// An INVITE transaction answered here with the final `response` (a redirect
+    /// trunk's 302), which retransmissions of the INVITE get again, Timer G repeats over
+    /// UDP until the ACK, and whose ACK is absorbed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn answered_with(
+        id: u64,
+        key: ServerKey,
+        peer: Peer,
+        to_tag: String,
+        response: Vec<u8>,
+        now: Instant,
+        t: &Timers,
+        out: &mut Vec<Output>,
+    ) -> Txn {
+        let mut txn = Txn::local(id, key, peer, Vec::new(), to_tag, now, t);
+        txn.finish_server(response, now, t, out);
+        txn
+    }
+
+    /// An INVITE transaction with no client side: nothing is ever sent onwards.
+    fn local(
+        id: u64,
+        key: ServerKey,
+        peer: Peer,
+        request: Vec<u8>,
+        to_tag: String,
+        now: Instant,
+        t: &Timers,
+    ) -> Txn {
         let mut txn = Txn::new(
             NewTxn {
                 id,
@@ -325,7 +359,6 @@ impl Txn {
         txn.client_done(true);
         txn.client = Client::Completed;
         txn.local = true;
-        txn.respond_final(487, "Request Terminated", now, t, out);
         txn
     }
 

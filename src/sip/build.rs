@@ -22,6 +22,41 @@ pub fn build_response(
     extra: &[(HeaderName, &str)],
     out: &mut Vec<u8>,
 ) {
+    response_head(req, status, reason, to_tag, out);
+    for (name, value) in extra {
+        write_header(out, *name, value);
+    }
+    end_without_body(out);
+}
+
+/// [`build_response`] with extra lines named by text, for headers [`HeaderName`] does
+/// not know (`P-Attestation-Indicator`). Names and values are written as given: the
+/// caller makes them.
+pub fn build_response_lines(
+    req: &Message,
+    status: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+    lines: &[(&str, &str)],
+    out: &mut Vec<u8>,
+) {
+    response_head(req, status, reason, to_tag, out);
+    for (name, value) in lines {
+        for part in [name, ": ", value, "\r\n"] {
+            out.extend_from_slice(part.as_bytes());
+        }
+    }
+    end_without_body(out);
+}
+
+/// A response's status line, Vias, From, To, Call-ID and CSeq.
+fn response_head(
+    req: &Message,
+    status: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+    out: &mut Vec<u8>,
+) {
     out.reserve(req.buf().len().min(1024) + 64);
     write_status_line(out, status, reason);
     for line in req.headers().iter().filter(|h| h.name == HeaderName::Via) {
@@ -42,10 +77,6 @@ pub fn build_response(
     }
     copy_first(out, req, HeaderName::CallId);
     copy_first(out, req, HeaderName::CSeq);
-    for (name, value) in extra {
-        write_header(out, *name, value);
-    }
-    end_without_body(out);
 }
 
 /// A response to a request that could not be parsed (or is too large to process), built

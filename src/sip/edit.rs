@@ -23,6 +23,8 @@ pub struct Edits<'e> {
     status: Option<(u16, &'e str)>,
     prepend: Vec<(HeaderName, Cow<'e, str>)>,
     append: Vec<(HeaderName, Cow<'e, str>)>,
+    /// Lines of headers `HeaderName` does not know, after `append`'s.
+    append_named: Vec<(&'static str, Cow<'e, str>)>,
     lines: Vec<(usize, LineEdit<'e>)>,
 }
 
@@ -43,6 +45,7 @@ impl<'e> Edits<'e> {
         self.status.is_none()
             && self.prepend.is_empty()
             && self.append.is_empty()
+            && self.append_named.is_empty()
             && self.lines.is_empty()
     }
 
@@ -59,6 +62,12 @@ impl<'e> Edits<'e> {
     /// Adds a line just before the blank line; several appends keep their call order.
     pub fn append(&mut self, name: HeaderName, value: impl Into<Cow<'e, str>>) {
         self.append.push((name, value.into()));
+    }
+
+    /// Adds a line of a header `HeaderName` does not know (`P-Attestation-Indicator`)
+    /// just before the blank line, after every [`Edits::append`].
+    pub fn append_named(&mut self, name: &'static str, value: impl Into<Cow<'e, str>>) {
+        self.append_named.push((name, value.into()));
     }
 
     /// Adds the Content-Length a message needs on a stream (RFC 3261 18.3, 16.6 item 9)
@@ -106,6 +115,7 @@ impl<'e> Edits<'e> {
             .iter()
             .chain(&self.append)
             .map(|(name, value)| name.canonical().map_or(0, str::len) + value.len() + 4)
+            .chain((self.append_named.iter()).map(|(name, value)| name.len() + value.len() + 4))
             .chain(self.lines.iter().map(|(_, edit)| match edit {
                 LineEdit::Replace(value) => value.len() + 32,
                 _ => 0,
@@ -156,6 +166,11 @@ impl<'e> Edits<'e> {
         out.extend_from_slice(buf.get(copied..blank_line).unwrap_or_default());
         for (name, value) in &self.append {
             write_line(out, *name, value);
+        }
+        for (name, value) in &self.append_named {
+            for part in [name, ": ", value.as_ref(), "\r\n"] {
+                out.extend_from_slice(part.as_bytes());
+            }
         }
         out.extend_from_slice(buf.get(blank_line..).unwrap_or_default());
     }

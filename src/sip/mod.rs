@@ -33,7 +33,7 @@ mod message;
 mod relay;
 mod single;
 
-pub use build::{bare_response, build_ack, build_cancel, build_response};
+pub use build::{bare_response, build_ack, build_cancel, build_response, build_response_lines};
 pub use edit::Edits;
 pub use error::ParseError;
 pub use framing::{Frame, Framing, FramingError, frame};

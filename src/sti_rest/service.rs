@@ -161,7 +161,7 @@ impl Service {
         let (level, basis, signing_identity, account, origid): (_, _, Option<Sid>, _, _) =
             match client {
                 Client::Trunk(trunk) => {
-                    if trunk.role != TrunkRole::Sign {
+                    if !matches!(trunk.role, TrunkRole::Sign | TrunkRole::Redirect) {
                         return Err(ApiError::Forbidden(format!(
                             "trunk {} has role {} and signs nothing",
                             trunk.sid,

@@ -55,6 +55,17 @@ pub struct Trunk {
     /// counts for; `ceiling` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_level: Option<RequestedLevel>,
+    /// callsign's own, for `redirect` trunks: the 302's Contact also carries the
+    /// Identity as a URI header (`?Identity=...`), for SBCs that take it from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_identity: Option<bool>,
+    /// callsign's own: signed calls (forwarded, or redirected) carry
+    /// `P-Attestation-Indicator` and `P-Origination-ID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation_headers: Option<bool>,
+    /// callsign's own: what a call gets when callsign cannot sign it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_failure: Option<SigningFailure>,
     #[serde(default)]
     pub date_created: Option<String>,
     #[serde(default)]
@@ -75,6 +86,9 @@ impl Trunk {
             role: None,
             origid: None,
             requested_level: None,
+            contact_identity: None,
+            attestation_headers: None,
+            signing_failure: None,
             date_created: None,
             date_updated: None,
         }
@@ -99,6 +113,9 @@ impl Trunk {
 pub enum TrunkRole {
     Sign,
     Verify,
+    /// Signs, and answers the INVITE with a 302 carrying the Identity instead of
+    /// forwarding it: the SBC sends the call on itself.
+    Redirect,
 }
 
 impl TrunkRole {
@@ -106,6 +123,7 @@ impl TrunkRole {
         match self {
             TrunkRole::Sign => "sign",
             TrunkRole::Verify => "verify",
+            TrunkRole::Redirect => "redirect",
         }
     }
 }
@@ -135,6 +153,38 @@ impl RequestedLevel {
         match self {
             RequestedLevel::Ceiling => "ceiling",
             RequestedLevel::Ignore => "ignore",
+        }
+    }
+}
+
+/// What a call gets when callsign cannot sign it (no valid certificate, a key that does
+/// not answer): it goes on unsigned (for a redirect trunk, a 302 without Identity), or
+/// is answered with this status (503 lets an SBC advance its route).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningFailure {
+    Unsigned,
+    Status(u16),
+}
+
+impl SigningFailure {
+    /// `unsigned`, or a status from 400 to 699.
+    pub fn parse(s: &str) -> Option<SigningFailure> {
+        match s {
+            "unsigned" => Some(SigningFailure::Unsigned),
+            _ => match s.parse::<u16>() {
+                Ok(code) if (400..700).contains(&code) => Some(SigningFailure::Status(code)),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for SigningFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SigningFailure::Unsigned => f.write_str("unsigned"),
+            SigningFailure::Status(code) => code.fmt(f),
         }
     }
 }
@@ -789,6 +839,11 @@ pub struct TrunkHit {
     pub role: TrunkRole,
     /// What its SBC's requested level counts for (REST signing).
     pub requested_level: RequestedLevel,
+    /// A redirect trunk's 302 embeds the Identity in its Contact too.
+    pub contact_identity: bool,
+    /// Signed calls carry `P-Attestation-Indicator` and `P-Origination-ID`.
+    pub attestation_headers: bool,
+    pub signing_failure: Option<SigningFailure>,
     /// Its enabled origination URLs by priority, lowest first; empty: the default
     /// upstream.
     pub origination: Arc<[OriginationTarget]>,
@@ -1107,6 +1162,9 @@ fn hit(t: &Trunk, origination: Arc<[OriginationTarget]>) -> TrunkHit {
         identity_policy: t.identity_policy,
         role: t.role(),
         requested_level: t.requested_level.unwrap_or_default(),
+        contact_identity: t.contact_identity.unwrap_or(false),
+        attestation_headers: t.attestation_headers.unwrap_or(false),
+        signing_failure: t.signing_failure,
         origination,
     }
 }

@@ -145,6 +145,12 @@ pub enum HubError {
     IdentityPolicy(String),
     #[error("RequestedLevel: must be ceiling or ignore (empty for ceiling), got {0:?}")]
     RequestedLevel(String),
+    #[error("{field}: must be true or false, got {value:?}")]
+    Flag { field: &'static str, value: String },
+    #[error(
+        "SigningFailure: must be unsigned or a status from 400 to 699 (empty for the default), got {0:?}"
+    )]
+    SigningFailure(String),
     #[error(
         "SipUrl: {0} is a loopback, private or other special-purpose address, which origination URLs may not name here"
     )]

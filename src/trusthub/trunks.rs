@@ -12,8 +12,9 @@ use super::{Caller, Hub, HubError, Missing, new_sid};
 use crate::passport::Attest;
 use crate::store::{Page, StoreError};
 use crate::trust::{
-    CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, RequestedLevel, Sid, TableError,
-    Trunk, TrunkAcl, TrunkIdentityPolicy, TrunkRole, TrustError, trunking,
+    CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, RequestedLevel, Sid,
+    SigningFailure, TableError, Trunk, TrunkAcl, TrunkIdentityPolicy, TrunkRole, TrustError,
+    trunking,
 };
 
 /// Twilio's limits on names: 64 characters for a trunk, 255 for lists and addresses.
@@ -38,13 +39,21 @@ pub struct TrunkFields {
     pub below_minimum_status: Option<u16>,
     /// `strip`, `keep` or `reject`; empty returns to the proxy's default.
     pub identity_policy: Option<String>,
-    /// `sign` or `verify` (`redirect` is reserved); empty returns to `sign`.
+    /// `sign`, `verify` or `redirect`; empty returns to `sign`.
     pub role: Option<String>,
     /// A UUID; empty returns to the one derived from the SID.
     pub origid: Option<String>,
     /// `ceiling` or `ignore`: what its SBC's requested level counts for when signing
     /// through the REST API; empty returns to `ceiling`.
     pub requested_level: Option<String>,
+    /// `true` or `false` (empty: `false`): a redirect trunk's 302 embeds the Identity
+    /// in its Contact too.
+    pub contact_identity: Option<String>,
+    /// `true` or `false` (empty: `false`): signed calls carry `P-Attestation-Indicator`
+    /// and `P-Origination-ID`.
+    pub attestation_headers: Option<String>,
+    /// `unsigned` or a status from 400 to 699 (empty: the default).
+    pub signing_failure: Option<String>,
 }
 
 /// The highest call rate and burst a trunk may be given.
@@ -232,15 +241,46 @@ impl Hub {
                     "verify needs a [verify] table in the server's config".into(),
                 ));
             }
-            Some("redirect") => {
-                return Err(HubError::Role(
-                    "redirect is reserved and not served yet".into(),
-                ));
-            }
+            Some("redirect") => trunk.role = Some(TrunkRole::Redirect),
             Some(other) => {
                 return Err(HubError::Role(format!(
-                    "must be sign or verify, got {other:?}"
+                    "must be sign, verify or redirect, got {other:?}"
                 )));
+            }
+        }
+        let flag = |name: &'static str, v: Option<&str>, at: &mut Option<bool>| {
+            match v.map(str::trim) {
+                None => {}
+                Some("") => *at = None,
+                Some(v) if v.eq_ignore_ascii_case("true") => *at = Some(true),
+                Some(v) if v.eq_ignore_ascii_case("false") => *at = None,
+                Some(v) => {
+                    return Err(HubError::Flag {
+                        field: name,
+                        value: v.to_owned(),
+                    });
+                }
+            }
+            Ok(())
+        };
+        flag(
+            "ContactIdentity",
+            fields.contact_identity.as_deref(),
+            &mut trunk.contact_identity,
+        )?;
+        flag(
+            "AttestationHeaders",
+            fields.attestation_headers.as_deref(),
+            &mut trunk.attestation_headers,
+        )?;
+        match fields.signing_failure.as_deref().map(str::trim) {
+            None => {}
+            Some("") => trunk.signing_failure = None,
+            Some(f) => {
+                trunk.signing_failure = Some(
+                    SigningFailure::parse(f)
+                        .ok_or_else(|| HubError::SigningFailure(f.to_owned()))?,
+                );
             }
         }
         match fields.requested_level.as_deref() {

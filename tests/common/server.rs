@@ -461,6 +461,9 @@ pub fn signing_trunk(name: &str, account_sid: &str, source: &str) -> TrunkConfig
         origid: None,
         require_tls: false,
         tls_client_names: Vec::new(),
+        contact_identity: false,
+        attestation_headers: false,
+        signing_failure: None,
     }
 }
 
@@ -475,6 +478,9 @@ pub fn verifying_trunk(name: &str, source: &str) -> TrunkConfig {
         origid: None,
         require_tls: false,
         tls_client_names: Vec::new(),
+        contact_identity: false,
+        attestation_headers: false,
+        signing_failure: None,
     }
 }
 

@@ -1,0 +1,115 @@
+//! Redirect trunks: an SBC sends its INVITE, callsign attests and signs it as on a
+//! signing trunk and answers `302 Moved Temporarily` with the Identity, and the SBC
+//! sends the call on itself (the SIP redirect of TransNexus ClearIP, Ribbon's Identity
+//! Hub, 46 Labs). The 302's Contact is the INVITE's Request-URI; the Identity is a
+//! header of the 302 and, when the trunk asks (for SBCs that read it there), a URI
+//! header of the Contact as RFC 3261 section 19.1.1 allows in a redirect's Contact. The
+//! 302 is the final response of a server transaction of its own: a retransmitted
+//! INVITE gets the same 302 with the same Identity, Timer G repeats it over UDP, and
+//! its ACK is absorbed.
+
+use std::time::SystemTime;
+
+use super::Peer;
+use super::context::{Context, Trunk};
+use super::pipeline::{Action, Answer, attestation_headers, respond, sign_invite};
+use crate::metrics::Rejected;
+use crate::sip::{Edits, Message, Method};
+use crate::tn::Tn;
+
+/// A redirect trunk's request. An initial INVITE is attested and signed as on a signing
+/// trunk and answered `302 Moved Temporarily`: the Contact is its Request-URI (with the
+/// Identity as a URI header too, when the trunk asks), and the 302 carries the Identity.
+/// Nothing is forwarded. An OPTIONS (an SBC's keepalive) gets 200; anything else 405, or
+/// 481 within a dialog, since a redirect trunk never has one through callsign.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn answer(
+    ctx: &Context,
+    msg: &Message<'_>,
+    src: Peer,
+    trunk: &Trunk,
+    caller: Option<Tn>,
+    initial: bool,
+    method: Method,
+    now: SystemTime,
+) -> Action {
+    const ALLOW: &str = "INVITE, ACK, CANCEL, OPTIONS";
+    if !initial {
+        return respond(
+            481,
+            "Call/Transaction Does Not Exist",
+            Rejected::NotRedirected,
+        );
+    }
+    match method {
+        Method::Invite => {}
+        Method::Options => {
+            return Action::Answer(Answer {
+                status: 200,
+                reason: "OK",
+                headers: vec![("Allow", ALLOW.to_owned())],
+                signing: None,
+                cause: None,
+            });
+        }
+        _ => {
+            return Action::Answer(Answer {
+                status: 405,
+                reason: "Method Not Allowed",
+                headers: vec![("Allow", ALLOW.to_owned())],
+                signing: None,
+                cause: Some(Rejected::NotRedirected),
+            });
+        }
+    }
+    // The call goes on from the SBC to where it was going: a URI in angle brackets,
+    // without URI headers (RFC 3261 19.1.1 allows none in a Request-URI).
+    let Some(target) = msg
+        .request_uri()
+        .map(|u| u.split('?').next().unwrap_or(u))
+        .filter(|u| !u.contains(['<', '>', '"', ' ']))
+    else {
+        return respond(400, "Bad Request-URI", Rejected::Malformed);
+    };
+    // Date edits are for a forwarded request: the SBC's INVITE goes on as it is.
+    let mut unused = Edits::new();
+    let (signing, identity) = match sign_invite(ctx, msg, src, trunk, caller, now, &mut unused) {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let contact = match (&identity, trunk.sbc.contact_identity) {
+        (Some(id), true) => format!("<{target}?Identity={}>", escape_uri_header(id)),
+        _ => format!("<{target}>"),
+    };
+    let mut headers = vec![("Contact", contact)];
+    if let Some(identity) = identity {
+        headers.push(("Identity", identity));
+    }
+    headers.extend(attestation_headers(trunk, &signing));
+    Action::Answer(Answer {
+        status: 302,
+        reason: "Moved Temporarily",
+        headers,
+        signing: Some(signing),
+        cause: None,
+    })
+}
+
+/// `value` as a URI header's value (RFC 3261 section 25.1: `hvalue`): unreserved
+/// characters and `[]/?:+$` as they are, everything else percent-encoded.
+fn escape_uri_header(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 32);
+    for b in value.bytes() {
+        let plain = b.is_ascii_alphanumeric() || b"-_.!~*'()[]/?:+$".contains(&b);
+        if plain {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "redirect_tests.rs"]
+mod tests;
