@@ -100,3 +100,85 @@ async fn sipp_calls_signed_then_verified_arrive_validation_passed() {
 async fn sipp_calls_with_tampered_tokens_arrive_validation_failed() {
     signed_then_verified(true, "TN-Validation-Failed").await;
 }
+
+/// SIPp plays an SBC against a redirect trunk: INVITE to callsign, its 302 with the
+/// Identity, the ACK; then the SBC sends the call with that Identity to a SIPp UAS and
+/// completes it there. Every INVITE the UAS gets carries an Identity that verifies for
+/// the expected level, and callsign forwards nothing itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs SIPp (Debian package sip-tester); run by the README test command"]
+async fn an_sbc_takes_the_identity_from_a_redirect_and_completes_its_calls() {
+    use common::sipp::scenario;
+    const SBC_CALLS: u32 = 20;
+    let mut trunk = signing_trunk("sbc", ACME, "127.0.0.1");
+    trunk.role = callsign::proxy::Role::Redirect;
+    let h = TestServer::new().trunks(vec![trunk]).start().await;
+    let dir = h.dir.path().to_owned();
+    let uas_port = free_udp_port();
+    let trace = dir.join("uas_redirect.log");
+    let uas = std::process::Command::new("sipp")
+        .args(["-sf", &scenario("uas.xml"), "-i", "127.0.0.1"])
+        .args(["-p", &uas_port.to_string()])
+        .args(["-m", &SBC_CALLS.to_string(), "-nostdin", "-timeout", "60s"])
+        .args(["-trace_msg", "-message_file", &trace.display().to_string()])
+        .arg("-trace_err")
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp is installed (Debian package sip-tester)");
+    let (target, sbc_dir) = (h.udp.to_string(), dir.clone());
+    let sbc = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sipp")
+            .args(["-sf", &scenario("sbc_redirect.xml"), "-i", "127.0.0.1"])
+            .args(["-p", &free_udp_port().to_string()])
+            .args(["-key", "caller", "2155550121", "-s", "2155550131"])
+            .args(["-key", "uas_port", &uas_port.to_string()])
+            .args(["-m", &SBC_CALLS.to_string(), "-r", "10", "-l", "10"])
+            .args([
+                "-nostdin",
+                "-timeout",
+                "60s",
+                "-timeout_error",
+                "-trace_err",
+            ])
+            .arg(target)
+            .current_dir(&sbc_dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    common::sipp::every_call_completed(sbc, uas).await;
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let identities: Vec<String> = text
+        .split("\n\n")
+        .filter(|block| block.contains("INVITE sip:"))
+        .filter_map(|block| {
+            let line = block.lines().find(|l| l.starts_with("Identity:"))?;
+            Some(line.trim_start_matches("Identity:").trim().to_owned())
+        })
+        .collect();
+    assert_eq!(
+        identities.len() as u32,
+        SBC_CALLS,
+        "one signed INVITE per call at the UAS"
+    );
+    for id in &identities {
+        let claims = verify_identity(id, &h.leaf_public_key);
+        assert_eq!(
+            (claims["attest"].as_str(), claims["orig"]["tn"].as_str()),
+            (Some("A"), Some("12155550121"))
+        );
+    }
+    h.assert_metric(&format!(
+        "callsign_calls_signed_total{{level=\"A\",reason=\"a_full\"}} {SBC_CALLS}"
+    ))
+    .await;
+    let mut buf = [0u8; 4096];
+    let quiet = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        h.uas_udp().recv_from(&mut buf),
+    )
+    .await;
+    assert!(quiet.is_err(), "callsign's upstream got nothing");
+}
