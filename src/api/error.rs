@@ -151,6 +151,8 @@ impl ApiError {
                 | H::RequestedLevel(_)
                 | H::Flag { .. }
                 | H::SigningFailure(_)
+                | H::SignPolicy(_)
+                | H::UnsignedStatus(_)
                 | H::DomainName(_)
                 | H::Role(_)
                 | H::OriginationAddress(_)

@@ -52,6 +52,8 @@ fn trunk(base: &str, t: &Trunk, auth: &[&str]) -> Value {
         "contact_identity": t.contact_identity.unwrap_or(false),
         "attestation_headers": t.attestation_headers.unwrap_or(false),
         "signing_failure": t.signing_failure.map(|f| f.to_string()),
+        "sign_policy": t.sign_policy.unwrap_or_default().as_str(),
+        "unsigned_status": t.unsigned_status.unwrap_or(403),
         "date_created": t.date_created,
         "date_updated": t.date_updated,
         "url": url,
@@ -154,6 +156,8 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
             "ContactIdentity",
             "AttestationHeaders",
             "SigningFailure",
+            "SignPolicy",
+            "UnsignedStatus",
         ],
         false,
     )?;
@@ -181,6 +185,8 @@ fn trunk_fields(p: &Params) -> Result<TrunkFields, ParamError> {
         contact_identity: p.owned("ContactIdentity"),
         attestation_headers: p.owned("AttestationHeaders"),
         signing_failure: p.owned("SigningFailure"),
+        sign_policy: p.owned("SignPolicy"),
+        unsigned_status: number("UnsignedStatus")?.map(|n| u16::try_from(n).unwrap_or(u16::MAX)),
     })
 }
 

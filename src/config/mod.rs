@@ -407,6 +407,17 @@ pub struct TrunkConfig {
         with = "signing_failure_text"
     )]
     pub signing_failure: Option<crate::trust::SigningFailure>,
+    /// Which INVITEs are signed: `all` (default), `unsigned`, `never` or `required`
+    /// (the last three verify an Identity the trunk sends, and need `[verify]`).
+    #[serde(default, skip_serializing_if = "crate::config::is_default")]
+    pub sign_policy: crate::trust::SignPolicy,
+    /// The status an INVITE without Identity gets under `required` (403).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsigned_status: Option<u16>,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// `signing_failure` as TOML writes it: `"unsigned"` or `"503"`.

@@ -384,6 +384,8 @@ fn derived_origid_is_stable_and_distinct() {
         contact_identity: false,
         attestation_headers: false,
         signing_failure: None,
+        sign_policy: Default::default(),
+        unsigned_status: None,
     };
     assert_eq!(t("a").origid(), t("a").origid());
     assert_ne!(t("a").origid(), t("b").origid());

@@ -155,8 +155,12 @@ pub enum ConfigError {
     TrunkAccountKind { trunk: String, sid: Sid },
     #[error("[[trunk]] {0:?} signs, so it needs an `account_sid`")]
     SigningTrunkWithoutAccount(String),
-    #[error("[[trunk]] {0:?} verifies (`role`), so the config needs a [verify] table")]
+    #[error(
+        "[[trunk]] {0:?} verifies (`role`, or a `sign_policy` other than all), so the config needs a [verify] table"
+    )]
     VerifyingTrunkWithoutVerify(String),
+    #[error("[[trunk]] {0:?}: `unsigned_status` must be from 400 to 699")]
+    UnsignedStatus(String),
     #[error(
         "[verify] `crl_refresh_secs` must be at least {min} (each CRL is fetched again that often), got {0}",
         min = MIN_CRL_REFRESH_SECS
@@ -550,8 +554,11 @@ impl Config {
                 }
                 _ => {}
             }
-            if t.role == Role::Verify && self.verify.is_none() {
+            if (t.role == Role::Verify || t.sign_policy.verifies()) && self.verify.is_none() {
                 return Err(ConfigError::VerifyingTrunkWithoutVerify(t.name.clone()));
+            }
+            if t.unsigned_status.is_some_and(|s| !(400..700).contains(&s)) {
+                return Err(ConfigError::UnsignedStatus(t.name.clone()));
             }
             self.validate_trunk_tls(t)?;
         }

@@ -64,6 +64,8 @@ pub fn proxy(config: &Config) -> proxy::Settings {
                     contact_identity: t.contact_identity,
                     attestation_headers: t.attestation_headers,
                     signing_failure: t.signing_failure,
+                    sign_policy: t.sign_policy,
+                    unsigned_status: t.unsigned_status.unwrap_or(403),
                 },
             })
             .collect(),

@@ -81,6 +81,9 @@ label! {
         /// A redirect trunk's request that is not an initial INVITE or OPTIONS: 405, or
         /// 481 within a dialog (a redirect trunk has none through callsign).
         NotRedirected => "not_redirected",
+        /// An INVITE without Identity from a trunk whose sign policy is `required`
+        /// (its `unsigned_status`, 403 by default).
+        IdentityRequired => "identity_required",
         /// Credentials that do not match, or a replayed nonce count (403).
         AuthenticationFailed => "authentication_failed",
         /// A trunk over its calls a second (503 with Retry-After).
@@ -133,6 +136,8 @@ label! {
         /// The signer failed (a key that does not answer), with the trunk's
         /// `signing_failure = "unsigned"`, or on a redirect trunk by default.
         SigningFailed => "signing_failed",
+        /// The trunk's sign policy is `never`, and the INVITE came without Identity.
+        SignPolicy => "sign_policy",
     }
 }
 

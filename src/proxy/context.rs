@@ -363,6 +363,8 @@ impl Context {
                 contact_identity: hit.contact_identity,
                 attestation_headers: hit.attestation_headers,
                 signing_failure: hit.signing_failure,
+                sign_policy: hit.sign_policy,
+                unsigned_status: hit.unsigned_status,
             },
         }
     }

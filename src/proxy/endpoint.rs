@@ -346,7 +346,10 @@ impl Endpoint {
             self.unavailable(msg, id, reply_to, cause, "5", out);
             return None;
         }
-        let verifying = matches!(self.ctx.classify(src.addr.ip()), PeerClass::Trunk(t) if t.role == Role::Verify);
+        let verifying = match self.ctx.classify(src.addr.ip()) {
+            PeerClass::Trunk(t) => t.role == Role::Verify || super::policy::verifies(&t, msg),
+            _ => false,
+        };
         if verifying && method == Method::Invite && msg.to_tag().is_none() {
             // Verification may have to fetch certificates: answer 100 now, and hold the
             // INVITE until the verdict comes or the wait runs out.

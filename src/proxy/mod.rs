@@ -14,6 +14,7 @@ pub mod limiter;
 pub mod noise;
 pub mod nonce;
 pub mod pipeline;
+pub mod policy;
 pub mod redirect;
 pub mod resolve;
 pub mod route;

@@ -15,6 +15,7 @@ use tracing::{debug, error, info, warn};
 
 use super::context::{Context, PeerClass, Trunk};
 use super::nonce::NonceCheck;
+use super::policy::{Treatment, counted};
 use super::route::{UriTarget, framing};
 use super::settings::{Fallback, IdentityPolicy, OnFailure, Role};
 use super::{Dest, Peer, Transport};
@@ -87,6 +88,8 @@ pub const DATE_FRESHNESS_SECS: u64 = 60;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signing {
     Signed(Attestation),
+    /// Its Identity, from the trunk, verified and passed on (the trunk's sign policy).
+    PassedThrough,
     /// Forwarded without a signature; the cause is logged and counted.
     Unsigned(Unsigned),
 }
@@ -286,7 +289,7 @@ fn decide_request(
         && t.role == Role::Redirect
         && !(initial && method == Method::Invite)
     {
-        return super::redirect::answer(ctx, msg, src, t, None, initial, method, now);
+        return super::redirect::answer(ctx, msg, src, t, None, (initial, method), now, None);
     }
 
     let max_forwards = match msg.max_forwards() {
@@ -470,16 +473,38 @@ fn decide_request(
     if let Some(trunk) = trunk
         && trunk.role == Role::Redirect
     {
-        return super::redirect::answer(ctx, msg, src, trunk, caller, initial, method, now);
+        return super::redirect::answer(
+            ctx,
+            msg,
+            src,
+            trunk,
+            caller,
+            (initial, method),
+            now,
+            verdict,
+        );
     }
 
     let mut signing = None;
     match trunk.map(|t| (t, t.role)) {
         Some((trunk, Role::Sign)) => {
-            if let Err(refusal) = apply_identity_policy(ctx, msg, src, trunk, now, &mut edits) {
+            let treatment = match initial && method == Method::Invite {
+                true => match super::policy::treat(ctx, msg, trunk, verdict) {
+                    Ok(t) => t,
+                    Err(refusal) => return refusal,
+                },
+                false => Treatment::Sign,
+            };
+            if treatment == Treatment::Sign
+                && let Err(refusal) = apply_identity_policy(ctx, msg, src, trunk, now, &mut edits)
+            {
                 return refusal;
             }
-            if initial && method == Method::Invite {
+            if initial && method == Method::Invite && treatment == Treatment::PassThrough {
+                signing = Some(Signing::PassedThrough);
+            } else if initial && method == Method::Invite && treatment == Treatment::Unsigned {
+                signing = Some(Signing::Unsigned(Unsigned::SignPolicy));
+            } else if initial && method == Method::Invite {
                 match sign_invite(ctx, msg, src, trunk, caller, now, &mut edits) {
                     Ok((s, identity)) => {
                         if let Some(identity) = identity {
@@ -497,15 +522,7 @@ fn decide_request(
         Some((trunk, Role::Verify)) if initial && method == Method::Invite => {
             let none = Verdict::no_validation();
             let verdict = verdict.unwrap_or(&none);
-            ctx.metrics.verified(verdict.verstat);
-            info!(
-                call_id = msg.call_id(),
-                trunk = %trunk.name,
-                verstat = verdict.verstat.as_str(),
-                code = ?verdict.code,
-                reason = %verdict.reason.map(|r| r.to_string()).unwrap_or_default(),
-                "verified"
-            );
+            counted(ctx, msg, trunk, verdict);
             if let (Some(code), OnFailure::Reject) = (verdict.code, ctx.on_failure) {
                 return respond(code, reason_phrase(code), Rejected::VerificationFailed);
             }

@@ -8,14 +8,19 @@
 //! INVITE gets the same 302 with the same Identity, Timer G repeats it over UDP, and
 //! its ACK is absorbed.
 
+// A refusal is the `Action` that `decide` returns as it is (see pipeline.rs).
+#![allow(clippy::result_large_err)]
+
 use std::time::SystemTime;
 
 use super::Peer;
 use super::context::{Context, Trunk};
-use super::pipeline::{Action, Answer, attestation_headers, respond, sign_invite};
+use super::pipeline::{Action, Answer, Signing, attestation_headers, respond, sign_invite};
+use super::policy::{Treatment, treat};
 use crate::metrics::Rejected;
-use crate::sip::{Edits, Message, Method};
+use crate::sip::{Edits, HeaderName, Message, Method};
 use crate::tn::Tn;
+use crate::verify::Verdict;
 
 /// A redirect trunk's request. An initial INVITE is attested and signed as on a signing
 /// trunk and answered `302 Moved Temporarily`: the Contact is its Request-URI (with the
@@ -29,9 +34,9 @@ pub(super) fn answer(
     src: Peer,
     trunk: &Trunk,
     caller: Option<Tn>,
-    initial: bool,
-    method: Method,
+    (initial, method): (bool, Method),
     now: SystemTime,
+    verdict: Option<&Verdict>,
 ) -> Action {
     const ALLOW: &str = "INVITE, ACK, CANCEL, OPTIONS";
     if !initial {
@@ -71,20 +76,37 @@ pub(super) fn answer(
     else {
         return respond(400, "Bad Request-URI", Rejected::Malformed);
     };
-    // Date edits are for a forwarded request: the SBC's INVITE goes on as it is.
-    let mut unused = Edits::new();
-    let (signing, identity) = match sign_invite(ctx, msg, src, trunk, caller, now, &mut unused) {
-        Ok(s) => s,
+    let treatment = match treat(ctx, msg, trunk, verdict) {
+        Ok(t) => t,
         Err(refusal) => return refusal,
     };
-    let contact = match (&identity, trunk.sbc.contact_identity) {
+    let (signing, identities) = match treatment {
+        Treatment::Sign => {
+            // Date edits are for a forwarded request: the SBC's INVITE goes on as it is.
+            let mut unused = Edits::new();
+            match sign_invite(ctx, msg, src, trunk, caller, now, &mut unused) {
+                Ok((signing, identity)) => (signing, Vec::from_iter(identity)),
+                Err(refusal) => return refusal,
+            }
+        }
+        // The Identity headers it came with, one of which verified: the SBC keeps them.
+        Treatment::PassThrough => (
+            Signing::PassedThrough,
+            (msg.header_values(HeaderName::Identity))
+                .map(str::to_owned)
+                .collect(),
+        ),
+        Treatment::Unsigned => (
+            Signing::Unsigned(crate::metrics::Unsigned::SignPolicy),
+            Vec::new(),
+        ),
+    };
+    let contact = match (identities.first(), trunk.sbc.contact_identity) {
         (Some(id), true) => format!("<{target}?Identity={}>", escape_uri_header(id)),
         _ => format!("<{target}>"),
     };
     let mut headers = vec![("Contact", contact)];
-    if let Some(identity) = identity {
-        headers.push(("Identity", identity));
-    }
+    headers.extend(identities.into_iter().map(|id| ("Identity", id)));
     headers.extend(attestation_headers(trunk, &signing));
     Action::Answer(Answer {
         status: 302,

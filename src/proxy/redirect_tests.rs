@@ -78,7 +78,7 @@ fn the_contact_carries_the_identity_escaped_when_the_trunk_asks() {
     let sbc = SbcOptions {
         contact_identity: true,
         attestation_headers: true,
-        signing_failure: None,
+        ..SbcOptions::default()
     };
     let (ctx, key) = redirecting(sbc);
     let request = invite("").replace(

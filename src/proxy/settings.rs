@@ -37,6 +37,10 @@ pub struct SbcOptions {
     /// When callsign cannot sign: unsigned, or a status; `None` for the default
     /// (`[signing] invalid_certificate`, or a 302 without Identity on a redirect trunk).
     pub signing_failure: Option<crate::trust::SigningFailure>,
+    /// Which INVITEs are signed, and whether an Identity that arrives is verified.
+    pub sign_policy: crate::trust::SignPolicy,
+    /// What an INVITE without Identity gets under `required` (0: 403).
+    pub unsigned_status: u16,
 }
 
 /// What to do with an `Identity` header that arrives from a signing trunk (it is

@@ -50,9 +50,9 @@ pub use sid::{Sid, SidError};
 pub use signing::{SigningAssignment, SigningIdentity};
 pub use trunking::{
     CallLimit, Credential, CredentialList, DIGEST_REALM, DomainTrunk, IpAccessControlList,
-    IpAddress, LevelGate, OriginationTarget, OriginationUrl, RequestedLevel, SigningFailure,
-    TableError, Trunk, TrunkAcl, TrunkCredentialList, TrunkHit, TrunkIdentityPolicy,
-    TrunkPhoneNumber, TrunkRole, TrunkTable, Trunking,
+    IpAddress, LevelGate, OriginationTarget, OriginationUrl, RequestedLevel, SignPolicy,
+    SigningFailure, TableError, Trunk, TrunkAcl, TrunkCredentialList, TrunkHit,
+    TrunkIdentityPolicy, TrunkPhoneNumber, TrunkRole, TrunkTable, Trunking,
 };
 
 /// Why trust data could not be loaded, or an index update was refused. Each message names

@@ -66,6 +66,14 @@ pub struct Trunk {
     /// callsign's own: what a call gets when callsign cannot sign it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_failure: Option<SigningFailure>,
+    /// callsign's own: which of its INVITEs are signed, and what an Identity it sends
+    /// gets; `all` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_policy: Option<SignPolicy>,
+    /// callsign's own: the status an INVITE without Identity gets under the `required`
+    /// policy; 403 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsigned_status: Option<u16>,
     #[serde(default)]
     pub date_created: Option<String>,
     #[serde(default)]
@@ -89,6 +97,8 @@ impl Trunk {
             contact_identity: None,
             attestation_headers: None,
             signing_failure: None,
+            sign_policy: None,
+            unsigned_status: None,
             date_created: None,
             date_updated: None,
         }
@@ -186,6 +196,51 @@ impl std::fmt::Display for SigningFailure {
             SigningFailure::Unsigned => f.write_str("unsigned"),
             SigningFailure::Status(code) => code.fmt(f),
         }
+    }
+}
+
+/// Which INVITEs of a signing or redirect trunk are signed, and what an Identity header
+/// the trunk sends gets (the policies SBC operators set: 46 Labs' "Sign All", "Sign
+/// Unsigned", "Block Unsigned", "No Treatment").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignPolicy {
+    /// Every INVITE is signed; an Identity that arrives follows the identity policy
+    /// (strip, keep or reject).
+    #[default]
+    All,
+    /// An INVITE with an Identity is verified: it goes on with it when it passes and is
+    /// refused with the failure's code when it fails. One without is signed.
+    Unsigned,
+    /// Nothing is signed; an Identity that arrives is verified as for `unsigned`.
+    Never,
+    /// As `never`, and an INVITE without an Identity is refused.
+    Required,
+}
+
+impl SignPolicy {
+    pub fn parse(s: &str) -> Option<SignPolicy> {
+        match s {
+            "all" => Some(SignPolicy::All),
+            "unsigned" => Some(SignPolicy::Unsigned),
+            "never" => Some(SignPolicy::Never),
+            "required" => Some(SignPolicy::Required),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignPolicy::All => "all",
+            SignPolicy::Unsigned => "unsigned",
+            SignPolicy::Never => "never",
+            SignPolicy::Required => "required",
+        }
+    }
+
+    /// Whether an Identity the trunk sends is verified (and so needs `[verify]`).
+    pub fn verifies(self) -> bool {
+        self != SignPolicy::All
     }
 }
 
@@ -844,6 +899,8 @@ pub struct TrunkHit {
     /// Signed calls carry `P-Attestation-Indicator` and `P-Origination-ID`.
     pub attestation_headers: bool,
     pub signing_failure: Option<SigningFailure>,
+    pub sign_policy: SignPolicy,
+    pub unsigned_status: u16,
     /// Its enabled origination URLs by priority, lowest first; empty: the default
     /// upstream.
     pub origination: Arc<[OriginationTarget]>,
@@ -1165,6 +1222,8 @@ fn hit(t: &Trunk, origination: Arc<[OriginationTarget]>) -> TrunkHit {
         contact_identity: t.contact_identity.unwrap_or(false),
         attestation_headers: t.attestation_headers.unwrap_or(false),
         signing_failure: t.signing_failure,
+        sign_policy: t.sign_policy.unwrap_or_default(),
+        unsigned_status: t.unsigned_status.unwrap_or(403),
         origination,
     }
 }

@@ -151,6 +151,10 @@ pub enum HubError {
         "SigningFailure: must be unsigned or a status from 400 to 699 (empty for the default), got {0:?}"
     )]
     SigningFailure(String),
+    #[error("SignPolicy: must be all, unsigned, never or required (empty for all), got {0:?}")]
+    SignPolicy(String),
+    #[error("UnsignedStatus: must be from 400 to 699, got {0}")]
+    UnsignedStatus(u16),
     #[error(
         "SipUrl: {0} is a loopback, private or other special-purpose address, which origination URLs may not name here"
     )]

@@ -12,7 +12,7 @@ use super::{Caller, Hub, HubError, Missing, new_sid};
 use crate::passport::Attest;
 use crate::store::{Page, StoreError};
 use crate::trust::{
-    CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, RequestedLevel, Sid,
+    CallLimit, Change, IpAccessControlList, IpAddress, LevelGate, RequestedLevel, Sid, SignPolicy,
     SigningFailure, TableError, Trunk, TrunkAcl, TrunkIdentityPolicy, TrunkRole, TrustError,
     trunking,
 };
@@ -54,6 +54,10 @@ pub struct TrunkFields {
     pub attestation_headers: Option<String>,
     /// `unsigned` or a status from 400 to 699 (empty: the default).
     pub signing_failure: Option<String>,
+    /// `all`, `unsigned`, `never` or `required` (empty: `all`).
+    pub sign_policy: Option<String>,
+    /// What an INVITE without Identity gets under `required`: 400 to 699 (0: 403).
+    pub unsigned_status: Option<u16>,
 }
 
 /// The highest call rate and burst a trunk may be given.
@@ -282,6 +286,26 @@ impl Hub {
                         .ok_or_else(|| HubError::SigningFailure(f.to_owned()))?,
                 );
             }
+        }
+        match fields.sign_policy.as_deref().map(str::trim) {
+            None => {}
+            Some("") => trunk.sign_policy = None,
+            Some(p) => {
+                let policy =
+                    SignPolicy::parse(p).ok_or_else(|| HubError::SignPolicy(p.to_owned()))?;
+                if policy.verifies() && !self.verifies {
+                    return Err(HubError::SignPolicy(format!(
+                        "{p} verifies Identity headers, which needs a [verify] table in the server's config"
+                    )));
+                }
+                trunk.sign_policy = (policy != SignPolicy::All).then_some(policy);
+            }
+        }
+        match fields.unsigned_status {
+            None => {}
+            Some(0) => trunk.unsigned_status = None,
+            Some(code) if (400..700).contains(&code) => trunk.unsigned_status = Some(code),
+            Some(code) => return Err(HubError::UnsignedStatus(code)),
         }
         match fields.requested_level.as_deref() {
             None => {}

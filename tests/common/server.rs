@@ -464,6 +464,8 @@ pub fn signing_trunk(name: &str, account_sid: &str, source: &str) -> TrunkConfig
         contact_identity: false,
         attestation_headers: false,
         signing_failure: None,
+        sign_policy: Default::default(),
+        unsigned_status: None,
     }
 }
 
@@ -481,6 +483,8 @@ pub fn verifying_trunk(name: &str, source: &str) -> TrunkConfig {
         contact_identity: false,
         attestation_headers: false,
         signing_failure: None,
+        sign_policy: Default::default(),
+        unsigned_status: None,
     }
 }
 
