@@ -190,3 +190,60 @@ fn the_endpoint_holds_for_verification_only_what_the_policy_verifies() {
             .any(|o| String::from_utf8_lossy(&o.bytes).starts_with("INVITE "))
     );
 }
+
+fn header<'a>(a: &'a crate::proxy::pipeline::Answer, name: &str) -> Option<&'a str> {
+    (a.headers.iter())
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn a_verifying_redirect_trunk_marks_the_caller_with_its_verdict() {
+    let answer =
+        |ctx: &Context, text: &str, verdict: Option<&Verdict>| match run(ctx, text, verdict) {
+            Action::Answer(a) => a,
+            other => panic!("{other:?}"),
+        };
+    let verifying = |on_failure| {
+        context_with(|s: &mut Settings| {
+            s.trunks[0].role = Role::Redirect;
+            s.trunks[0].sbc.sign_policy = SignPolicy::Never;
+            s.on_failure = on_failure;
+        })
+        .0
+    };
+    let ctx = verifying(crate::proxy::OnFailure::Forward);
+    let passed_call = answer(&ctx, &invite(ARRIVED), Some(&passed()));
+    assert_eq!(passed_call.status, 302);
+    assert_eq!(
+        header(&passed_call, "P-Asserted-Identity"),
+        Some("<sip:2155550121;verstat=TN-Validation-Passed@127.0.0.1>")
+    );
+    assert!(header(&passed_call, "Identity").is_some());
+
+    let unsigned = answer(&ctx, &invite(""), None);
+    assert_eq!(
+        header(&unsigned, "P-Asserted-Identity"),
+        Some("<sip:2155550121;verstat=No-TN-Validation@127.0.0.1>")
+    );
+    assert_eq!(header(&unsigned, "Identity"), None);
+
+    // A failure goes on marked, with its Reason, when failures are forwarded...
+    let mut failure = failed(438);
+    failure.reason = Some(crate::sip::Reason::sip(438, "Invalid Identity Header"));
+    let failed_call = answer(&ctx, &invite(ARRIVED), Some(&failure));
+    assert_eq!(failed_call.status, 302);
+    assert_eq!(
+        header(&failed_call, "P-Asserted-Identity"),
+        Some("<sip:2155550121;verstat=TN-Validation-Failed@127.0.0.1>")
+    );
+    assert!(
+        header(&failed_call, "Reason")
+            .unwrap()
+            .contains("cause=438")
+    );
+    assert_eq!(header(&failed_call, "Identity"), None);
+    // ...and is refused with its code when they are rejected.
+    let ctx = verifying(crate::proxy::OnFailure::Reject);
+    assert_eq!(refused(run(&ctx, &invite(ARRIVED), Some(&failure))).0, 438);
+}

@@ -17,10 +17,13 @@ use super::Peer;
 use super::context::{Context, Trunk};
 use super::pipeline::{Action, Answer, Signing, attestation_headers, respond, sign_invite};
 use super::policy::{Treatment, treat};
+use super::settings::OnFailure;
+use super::verstat::marked_identity;
 use crate::metrics::Rejected;
 use crate::sip::{Edits, HeaderName, Message, Method};
 use crate::tn::Tn;
-use crate::verify::Verdict;
+use crate::trust::SignPolicy;
+use crate::verify::{Verdict, Verstat};
 
 /// A redirect trunk's request. An initial INVITE is attested and signed as on a signing
 /// trunk and answered `302 Moved Temporarily`: the Contact is its Request-URI (with the
@@ -76,8 +79,34 @@ pub(super) fn answer(
     else {
         return respond(400, "Bad Request-URI", Rejected::Malformed);
     };
+    let verifying = trunk.sbc.sign_policy == SignPolicy::Never;
+    let none = Verdict::no_validation();
+    let verdict_or_none = verdict.unwrap_or(&none);
     let treatment = match treat(ctx, msg, trunk, verdict) {
         Ok(t) => t,
+        // A verifying redirect trunk that forwards failures (`[verify] on_failure`)
+        // answers 302 with the failure marked, and its Reason (RFC 9410).
+        Err(Action::Respond {
+            cause: Rejected::VerificationFailed,
+            ..
+        }) if verifying
+            && ctx.on_failure == OnFailure::Forward
+            && verdict_or_none.code.is_some() =>
+        {
+            let mut headers = vec![("Contact", format!("<{target}>"))];
+            headers.extend(
+                marked_identity(msg, verdict_or_none.verstat)
+                    .map(|pai| ("P-Asserted-Identity", pai)),
+            );
+            headers.extend(verdict_or_none.reason.map(|r| ("Reason", r.to_string())));
+            return Action::Answer(Answer {
+                status: 302,
+                reason: "Moved Temporarily",
+                headers,
+                signing: None,
+                cause: None,
+            });
+        }
         Err(refusal) => return refusal,
     };
     let (signing, identities) = match treatment {
@@ -108,6 +137,14 @@ pub(super) fn answer(
     let mut headers = vec![("Contact", contact)];
     headers.extend(identities.into_iter().map(|id| ("Identity", id)));
     headers.extend(attestation_headers(trunk, &signing));
+    // A verifying redirect trunk marks the calling identity with its verdict.
+    if verifying {
+        let verstat = match treatment {
+            Treatment::PassThrough => Verstat::Passed,
+            _ => Verstat::NoValidation,
+        };
+        headers.extend(marked_identity(msg, verstat).map(|pai| ("P-Asserted-Identity", pai)));
+    }
     Action::Answer(Answer {
         status: 302,
         reason: "Moved Temporarily",

@@ -32,6 +32,23 @@ fn strip_value(value: &str) -> Option<String> {
     Some(NameAddr { uri: &uri, ..na }.to_string())
 }
 
+/// The calling identity of `msg` marked with `verstat`, as a P-Asserted-Identity value
+/// for a verifying redirect's 302: the telephone-number entries of the first
+/// P-Asserted-Identity header, else the From's name and URI (without its tag). `None`
+/// when neither holds a telephone number.
+pub fn marked_identity(msg: &Message<'_>, verstat: Verstat) -> Option<String> {
+    if let Some(asserted) = msg.header(HeaderName::PAssertedIdentity) {
+        let marked: Vec<String> = split_list(asserted)
+            .filter_map(|e| mark_value(e, verstat))
+            .collect();
+        if !marked.is_empty() {
+            return Some(marked.join(", "));
+        }
+    }
+    let from = NameAddr::parse(msg.header(HeaderName::From)?).ok()?;
+    mark_value(&NameAddr { params: "", ..from }.to_string(), verstat)
+}
+
 /// Marks the calling party with the verdict: every telephone-number entry of the first
 /// P-Asserted-Identity header, else the From URI. A `verstat` that arrived on any other
 /// calling-party header (From, every P-Asserted-Identity header and entry) is removed:
