@@ -124,3 +124,57 @@ async fn a_provisioned_trunk_becomes_a_redirect_trunk_through_the_api() {
     let (forwarded, _) = recv_from(h.uas_udp()).await;
     assert!(forwarded.starts_with("INVITE "), "{forwarded}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_invites_to_a_redirect_trunk_get_errors_and_good_ones_still_get_302() {
+    let mut trunk = signing_trunk("sbc", ACME, "127.0.0.1");
+    trunk.role = Role::Redirect;
+    let h = TestServer::new().trunks(vec![trunk]).start().await;
+    let uac = uac("127.0.0.1").await;
+    let local = uac.local_addr().unwrap();
+    let good = invite(
+        local,
+        "UDP",
+        "bad-0",
+        "z9hG4bK-bad0",
+        "2155550121",
+        "2155550131",
+        "",
+    );
+    // A caller that is not a number: a 302 without Identity, counted unsigned.
+    let anonymous = good
+        .replace("sip:2155550121@", "sip:anonymous@")
+        .replace("bad-0", "bad-1")
+        .replace("z9hG4bK-bad0", "z9hG4bK-bad1");
+    uac.send_to(anonymous.as_bytes(), h.udp).await.unwrap();
+    let answer = recv_until(&uac, |m| status(m) >= 200).await.0;
+    assert_eq!(status(&answer), 302, "{answer}");
+    assert!(header(&answer, HeaderName::Identity).is_none(), "{answer}");
+    // Two P-Asserted-Identity numbers that disagree: 400, nothing signed.
+    let conflicting = good
+        .replace("bad-0", "bad-2")
+        .replace("z9hG4bK-bad0", "z9hG4bK-bad2")
+        .replace(
+            "Max-Forwards:",
+            "P-Asserted-Identity: <sip:2155550121@a.example>, <tel:+12155550199>\r\nMax-Forwards:",
+        );
+    uac.send_to(conflicting.as_bytes(), h.udp).await.unwrap();
+    let answer = recv_until(&uac, |m| status(m) >= 200).await.0;
+    assert_eq!(status(&answer), 400, "{answer}");
+    // Garbage, and a message over the size limit: no answer that signs anything.
+    uac.send_to(b"INVITE garbage\r\n\r\n", h.udp).await.unwrap();
+    let huge = good.replace(
+        "Max-Forwards:",
+        &format!("X-Pad: {}\r\nMax-Forwards:", "x".repeat(70_000)),
+    );
+    let _ = uac.send_to(huge.as_bytes(), h.udp).await;
+    // The service still answers a good INVITE with its signed 302.
+    uac.send_to(good.as_bytes(), h.udp).await.unwrap();
+    let answer = recv_until(&uac, |m| status(m) == 302 && m.contains("bad-0"))
+        .await
+        .0;
+    let identity = header(&answer, HeaderName::Identity).expect("signed");
+    verify_identity(&identity, &h.leaf_public_key);
+    h.assert_metric("callsign_calls_signed_total{level=\"A\",reason=\"a_full\"} 1")
+        .await;
+}

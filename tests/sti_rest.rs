@@ -407,3 +407,23 @@ fn sha256_hex(text: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_its_own_listener_the_api_is_served_beside_the_trust_hub() {
+    let (h, _) = server(|r| r.listen = None).await;
+    assert_eq!(h.sti_rest, None);
+    let sbc = Sbc::new(format!("http://{}", h.http), Some((SBC_USER, SBC_PASSWORD)));
+    let (status, body) = sbc.sign(ACME_A, "A").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        claims(body["signingResponse"]["identity"].as_str().unwrap())["attest"],
+        "A"
+    );
+    // Its paths keep the standard's errors; the Trust Hub's keep Twilio's.
+    let (status, _, body) = sbc.post("/stir/v1/nothing", &json!({})).await;
+    assert_eq!((status, error_id(&body).1.as_str()), (404, "SVC4003"));
+    let (status, _) = Api::new(h.http)
+        .get("/v1/Trunks", &Creds::new(ACME, "wrong"), &[])
+        .await;
+    assert_eq!(status, 401);
+}
