@@ -19,12 +19,7 @@ async fn a_trunks_sbc_signs_at_the_computed_level_and_the_token_verifies() {
     let sbc = Sbc::new(rest_base(&h), Some((SBC_USER, SBC_PASSWORD)));
 
     // The trust data gives acme's number A, whatever is asked above it.
-    let (status, body) = sbc.sign(ACME_A, "A").await;
-    assert_eq!(status, 200, "{body}");
-    let identity = body["signingResponse"]["identity"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let identity = signed(&sbc).await;
     assert!(identity.contains(";info=<http://"), "{identity}");
     assert!(identity.ends_with(";alg=ES256;ppt=shaken"), "{identity}");
     let c = claims(&identity);
@@ -426,4 +421,116 @@ async fn without_its_own_listener_the_api_is_served_beside_the_trust_hub() {
         .get("/v1/Trunks", &Creds::new(ACME, "wrong"), &[])
         .await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_signed_through_the_api_passes_callsign_verify() {
+    let (h, _) = server(|_| {}).await;
+    let sbc = Sbc::new(rest_base(&h), Some((SBC_USER, SBC_PASSWORD)));
+    let identity = signed(&sbc).await;
+    let root = h.path("shared-pki").join("root.pem");
+    let root = root.to_str().unwrap().to_owned();
+    let verify = |orig: &'static str| {
+        let (identity, root) = (identity.clone(), root.clone());
+        tokio::task::spawn_blocking(move || {
+            common::binary::callsign(&[
+                "verify",
+                "--identity",
+                &identity,
+                "--trust-anchors",
+                &root,
+                "--allow-http",
+                "--allow-loopback",
+                "--orig",
+                orig,
+                "--dest",
+                CALLED,
+                "--json",
+            ])
+        })
+    };
+    let o = verify(ACME_A).await.unwrap();
+    let text = common::binary::text(&o);
+    assert!(o.status.success(), "{text}");
+    assert!(text.contains("TN-Validation-Passed"), "{text}");
+    // Another caller: the CLI refuses the same token.
+    let o = verify("12155550100").await.unwrap();
+    assert!(!o.status.success(), "{}", common::binary::text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trunks_call_rate_and_sign_policy_hold_for_its_sbc_too() {
+    let (h, trunk) = server(|_| {}).await;
+    let sbc = Sbc::new(rest_base(&h), Some((SBC_USER, SBC_PASSWORD)));
+    let api = Api::new(h.http);
+    let path = format!("/v1/Trunks/{trunk}");
+    let op = Creds::operator();
+    api.ok(&path, &op, &[("CallsPerSecond", "1"), ("CallsBurst", "1")])
+        .await;
+    // Three at once span at most one second's refill: one at least is over the rate.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let r = sbc
+            .http
+            .post(format!("{}/stir/v1/signing", sbc.base))
+            .basic_auth(SBC_USER, Some(SBC_PASSWORD))
+            .header("content-type", "application/json")
+            .body(signing(ACME_A, "A", now_unix()).to_string())
+            .send()
+            .await
+            .unwrap();
+        let retry = r.headers().get("retry-after").cloned();
+        let (status, _, body) = answer(r).await;
+        if status == 503 {
+            assert_eq!(error_id(&body).1, "POL0001");
+            assert_eq!(retry.unwrap(), "1");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses[0], 200, "{statuses:?}");
+    assert!(statuses.contains(&503), "{statuses:?}");
+    api.ok(&path, &op, &[("CallsPerSecond", "0")]).await;
+
+    // A trunk that signs nothing signs nothing through the API either.
+    api.ok(&path, &op, &[("SignPolicy", "never")]).await;
+    let (status, body) = sbc.sign(ACME_A, "A").await;
+    assert_eq!(
+        (status, error_id(&body).1.as_str()),
+        (403, "POL0001"),
+        "{body}"
+    );
+    api.ok(&path, &op, &[("SignPolicy", "unsigned")]).await;
+    let (status, _) = sbc.sign(ACME_A, "A").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_credentials_are_401_and_nothing_else() {
+    let (h, _) = server(|_| {}).await;
+    let base = rest_base(&h);
+    let http = http_client();
+    let raw_auth: Vec<Vec<u8>> = vec![
+        b"Basic !!!not-base64!!!".to_vec(),
+        b"Basic c2JjLWVhc3Q=".to_vec(), // "sbc-east", no colon
+        b"Basic /w==".to_vec(),         // one byte that is not UTF-8
+        b"Bearer c2JjLWVhc3Q6eA==".to_vec(),
+        b"Basic".to_vec(),
+        [b"Basic ".as_slice(), &[0xff, 0xfe]].concat(),
+        format!("Basic {}", "QUFB".repeat(2000)).into_bytes(),
+    ];
+    for auth in raw_auth {
+        let value = reqwest::header::HeaderValue::from_bytes(&auth).unwrap();
+        let r = http
+            .post(format!("{base}/stir/v1/signing"))
+            .header("authorization", value)
+            .header("content-type", "application/json")
+            .body(signing(ACME_A, "A", now_unix()).to_string())
+            .send()
+            .await
+            .unwrap();
+        let (status, _, body) = answer(r).await;
+        assert_eq!(status, 401, "{}: {body}", String::from_utf8_lossy(&auth));
+    }
+    let sbc = Sbc::new(base, Some((SBC_USER, SBC_PASSWORD)));
+    assert_eq!(sbc.sign(ACME_A, "A").await.0, 200);
 }

@@ -258,6 +258,8 @@ pub fn seed_trunking(
             contact_identity: t.contact_identity.then_some(true),
             attestation_headers: t.attestation_headers.then_some(true),
             signing_failure: t.signing_failure,
+            sign_policy: (t.sign_policy != Default::default()).then_some(t.sign_policy),
+            unsigned_status: t.unsigned_status,
             origid: Some(t.origid()),
             ..Trunk::new(trunk_sid, account)
         });

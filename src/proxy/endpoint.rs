@@ -14,7 +14,7 @@ use tracing::{debug, warn};
 
 use super::context::Context;
 use super::context::PeerClass;
-use super::pipeline::{self, Action, Signing};
+use super::pipeline::{self, Action, Signing, request_host};
 use super::route::via_peer;
 use super::settings::Role;
 use super::table::{Due, Table, Verifying};
@@ -346,7 +346,13 @@ impl Endpoint {
             self.unavailable(msg, id, reply_to, cause, "5", out);
             return None;
         }
-        let verifying = match self.ctx.classify(src.addr.ip()) {
+        // The trunk the pipeline will find (by address, or by domain for trunks with
+        // one). A trunk that a request reaches only by digest credentials is not held:
+        // verifying before authenticating would let anyone make callsign fetch.
+        let verifying = match self
+            .ctx
+            .classify_request(src.addr.ip(), || request_host(msg))
+        {
             PeerClass::Trunk(t) => t.role == Role::Verify || super::policy::verifies(&t, msg),
             _ => false,
         };

@@ -654,7 +654,7 @@ fn authenticate(
 
 /// The host of a sip or sips Request-URI (`[...]` for an IPv6 reference), without port
 /// or parameters.
-fn request_host<'m>(msg: &Message<'m>) -> Option<&'m str> {
+pub(super) fn request_host<'m>(msg: &Message<'m>) -> Option<&'m str> {
     let (scheme, rest) = msg.request_uri()?.split_once(':')?;
     if !scheme.eq_ignore_ascii_case("sip") && !scheme.eq_ignore_ascii_case("sips") {
         return None;
@@ -705,7 +705,7 @@ fn strip_own_routes(
 }
 
 /// An `Identity` header from a trunk is untrusted: strip, keep or refuse it by policy.
-fn apply_identity_policy(
+pub(super) fn apply_identity_policy(
     ctx: &Context,
     msg: &Message<'_>,
     src: Peer,

@@ -15,7 +15,9 @@ use std::time::SystemTime;
 
 use super::Peer;
 use super::context::{Context, Trunk};
-use super::pipeline::{Action, Answer, Signing, attestation_headers, respond, sign_invite};
+use super::pipeline::{
+    Action, Answer, Signing, apply_identity_policy, attestation_headers, respond, sign_invite,
+};
 use super::policy::{Treatment, treat};
 use super::settings::OnFailure;
 use super::verstat::marked_identity;
@@ -70,15 +72,21 @@ pub(super) fn answer(
             });
         }
     }
-    // The call goes on from the SBC to where it was going: a URI in angle brackets,
-    // without URI headers (RFC 3261 19.1.1 allows none in a Request-URI).
+    // The call goes on from the SBC to where it was going: the Request-URI in angle
+    // brackets (the parser refuses URI headers in it, RFC 3261 19.1.1).
     let Some(target) = msg
         .request_uri()
-        .map(|u| u.split('?').next().unwrap_or(u))
         .filter(|u| !u.contains(['<', '>', '"', ' ']))
     else {
         return respond(400, "Bad Request-URI", Rejected::Malformed);
     };
+    // Only a sip: or sips: URI carries headers: a tel: Contact gets none.
+    let sip_target = target
+        .get(..4)
+        .is_some_and(|s| s.eq_ignore_ascii_case("sip:"))
+        || target
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("sips:"));
     let verifying = trunk.sbc.sign_policy == SignPolicy::Never;
     let none = Verdict::no_validation();
     let verdict_or_none = verdict.unwrap_or(&none);
@@ -111,8 +119,12 @@ pub(super) fn answer(
     };
     let (signing, identities) = match treatment {
         Treatment::Sign => {
-            // Date edits are for a forwarded request: the SBC's INVITE goes on as it is.
+            // Edits are for a forwarded request: the SBC's INVITE goes on as it is. An
+            // Identity it came with still follows the identity policy (`reject`: 403).
             let mut unused = Edits::new();
+            if let Err(refusal) = apply_identity_policy(ctx, msg, src, trunk, now, &mut unused) {
+                return refusal;
+            }
             match sign_invite(ctx, msg, src, trunk, caller, now, &mut unused) {
                 Ok((signing, identity)) => (signing, Vec::from_iter(identity)),
                 Err(refusal) => return refusal,
@@ -130,7 +142,7 @@ pub(super) fn answer(
             Vec::new(),
         ),
     };
-    let contact = match (identities.first(), trunk.sbc.contact_identity) {
+    let contact = match (identities.first(), trunk.sbc.contact_identity && sip_target) {
         (Some(id), true) => format!("<{target}?Identity={}>", escape_uri_header(id)),
         _ => format!("<{target}>"),
     };

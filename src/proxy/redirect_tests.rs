@@ -299,3 +299,28 @@ fn retransmissions_get_the_same_302_timer_g_repeats_it_and_the_ack_ends_it() {
         responses(&out)
     );
 }
+
+#[test]
+fn an_identity_that_arrives_follows_the_identity_policy_and_tel_targets_embed_nothing() {
+    let (ctx, _) = context_with(|s: &mut Settings| {
+        s.trunks[0].role = Role::Redirect;
+        s.identity_policy = crate::proxy::IdentityPolicy::Reject;
+    });
+    match decide(&ctx, &invite("Identity: a.b.c;info=<http://x/>\r\n")) {
+        Action::Respond { status, cause, .. } => {
+            assert_eq!((status, cause), (403, Rejected::UntrustedIdentity));
+        }
+        other => panic!("{other:?}"),
+    }
+    let (ctx, _) = redirecting(SbcOptions {
+        contact_identity: true,
+        ..SbcOptions::default()
+    });
+    let tel = invite("").replace(
+        "INVITE sip:2155550131@carrier.example SIP/2.0",
+        "INVITE tel:+12155550131 SIP/2.0",
+    );
+    let a = answer(&ctx, &tel);
+    assert_eq!(header(&a, "Contact"), Some("<tel:+12155550131>"));
+    assert!(header(&a, "Identity").is_some());
+}

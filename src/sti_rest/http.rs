@@ -210,6 +210,9 @@ fn respond(id: &str, result: Result<Value, ApiError>) -> Response {
         Err(ApiError::MethodNotAllowed) => {
             headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
         }
+        Err(ApiError::RateLimited) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         _ => {}
     }
     response

@@ -80,6 +80,8 @@ pub enum ApiError {
     Forbidden(String),
     /// SVC4006 with 413: the body is larger than the limit.
     TooLarge(usize),
+    /// POL0001 with 503 and `Retry-After`: the SBC's trunk is over its calls a second.
+    RateLimited,
 }
 
 impl ApiError {
@@ -96,7 +98,7 @@ impl ApiError {
             ApiError::MissingContentLength => "SVC4007",
             ApiError::MethodNotAllowed => "POL4050",
             ApiError::Internal => "POL5000",
-            ApiError::Unauthorized | ApiError::Forbidden(_) => "POL0001",
+            ApiError::Unauthorized | ApiError::Forbidden(_) | ApiError::RateLimited => "POL0001",
             ApiError::TooLarge(_) => "SVC4006",
         }
     }
@@ -117,6 +119,7 @@ impl ApiError {
             ApiError::TooLarge(_) => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Internal => 500,
+            ApiError::RateLimited => 503,
         }
     }
 
@@ -135,7 +138,9 @@ impl ApiError {
             ApiError::MissingContentLength => "Missing mandatory Content-Length header",
             ApiError::MethodNotAllowed => "Method not allowed",
             ApiError::Internal => "Internal Server Error. Please try again later",
-            ApiError::Unauthorized | ApiError::Forbidden(_) => "Policy error: %1",
+            ApiError::Unauthorized | ApiError::Forbidden(_) | ApiError::RateLimited => {
+                "Policy error: %1"
+            }
         }
     }
 
@@ -153,6 +158,7 @@ impl ApiError {
             ],
             ApiError::Forbidden(why) => vec![why.clone()],
             ApiError::TooLarge(max) => vec![format!("the body is larger than {max} bytes")],
+            ApiError::RateLimited => vec!["the trunk's calls a second are exceeded".to_owned()],
             _ => Vec::new(),
         }
     }

@@ -14,7 +14,7 @@ use crate::proxy::Context;
 use crate::proxy::tls::name_allowed;
 use crate::sip::digest::{Algorithm, ha1};
 use crate::tn::{Tn, canonicalize};
-use crate::trust::{RequestedLevel, Sid, TrunkHit, TrunkRole};
+use crate::trust::{RequestedLevel, Sid, SignPolicy, TrunkHit, TrunkRole};
 use crate::verify::{Expected, Verifier};
 
 /// An SBC of the operator's own network (`[[sti_rest.client]]`), bound to no trunk: it
@@ -167,6 +167,22 @@ impl Service {
                             trunk.sid,
                             trunk.role.as_str()
                         )));
+                    }
+                    if matches!(trunk.sign_policy, SignPolicy::Never | SignPolicy::Required) {
+                        return Err(ApiError::Forbidden(format!(
+                            "trunk {} signs nothing (sign_policy {})",
+                            trunk.sid,
+                            trunk.sign_policy.as_str()
+                        )));
+                    }
+                    // Its calls a second count signings through the API as they count
+                    // INVITEs over SIP.
+                    let at =
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.max(0) as u64);
+                    if let Some(limit) = trunk.call_limit
+                        && !self.ctx.limiter.admit(&trunk.origid, limit, at)
+                    {
+                        return Err(ApiError::RateLimited);
                     }
                     let index = self.ctx.trust.load();
                     let attestation = index.attest(trunk.account, orig, req.iat);

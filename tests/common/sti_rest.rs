@@ -157,3 +157,13 @@ pub fn verdict(v: &Value) -> (Option<&str>, Option<u64>, Option<&str>) {
         v["reasontext"].as_str(),
     )
 }
+
+/// The SBC's Identity value for a call from acme's A-level number (which must succeed).
+pub async fn signed(sbc: &Sbc) -> String {
+    let (status, body) = sbc.sign(ACME_A, "A").await;
+    assert_eq!(status, 200, "{body}");
+    body["signingResponse"]["identity"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
