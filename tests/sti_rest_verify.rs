@@ -296,6 +296,11 @@ async fn e3_a_stale_time_is_403() {
     // A fresh iat, but the SBC received the call two minutes ago.
     let answer = rest.verify_at(&rest.identity(now), ORIG, now - 120).await;
     assert_row(&answer, 403, "Stale Date", "No-TN-Validation", "120 s");
+    let desc = &answer.1["verificationResponse"]["reasondesc"];
+    assert!(
+        desc.as_str().unwrap().starts_with("'time' is 120 s"),
+        "{desc}"
+    );
     let (_, body) = rest.verify_at(&rest.identity(now), ORIG, now - 5).await;
     assert_eq!(
         body["verificationResponse"]["verstat"], "TN-Validation-Passed",

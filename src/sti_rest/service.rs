@@ -15,7 +15,7 @@ use crate::proxy::tls::name_allowed;
 use crate::sip::digest::{Algorithm, ha1};
 use crate::tn::{Tn, canonicalize};
 use crate::trust::{RequestedLevel, Sid, SignPolicy, TrunkHit, TrunkRole};
-use crate::verify::{Expected, Verifier};
+use crate::verify::{Expected, Failure, Verifier};
 
 /// An SBC of the operator's own network (`[[sti_rest.client]]`), bound to no trunk: it
 /// asserts its levels, and `[signing]`'s identity signs.
@@ -295,11 +295,17 @@ impl Service {
             x5u = report.x5u.as_deref().unwrap_or(""),
             "verified"
         );
-        let desc = report
-            .reason
-            .split_once(": ")
-            .map_or(report.reason.as_str(), |(_, d)| d);
-        let mut body = verification_response(report.verstat, report.code, desc);
+        let desc = match report.failure {
+            // E3 is the request's own `time` here, not a Date header.
+            Some(Failure::StaleDate) => format!(
+                "'time' is {} s from now, more than the window allows",
+                req.time.abs_diff(now)
+            ),
+            _ => (report.reason.split_once(": "))
+                .map_or(report.reason.as_str(), |(_, d)| d)
+                .to_owned(),
+        };
+        let mut body = verification_response(report.verstat, report.code, &desc);
         if report.code.is_none()
             && let Some(claims) = &report.claims
         {
