@@ -30,6 +30,9 @@
 //!   `settings`, the proxy's own settings and domain enums.
 //! - [`sti_rest`]: the request and response bodies and error objects of ATIS-1000082's
 //!   REST API for a signing and a verification server.
+//! - [`vetting`]: the automated review of submitted bundles: the operator's rules file
+//!   (a workflow of checks per policy), the checks, each a pure function, the decision,
+//!   and Lookup's Identity Match of a person against subscriber records.
 //! - [`clock`], [`metrics`]: the time conversions, and the typed metric labels.
 //!
 //! **Shell**: I/O around the core:
@@ -81,3 +84,4 @@ pub mod tn;
 pub mod trust;
 pub mod trusthub;
 pub mod verify;
+pub mod vetting;

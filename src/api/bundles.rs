@@ -91,6 +91,7 @@ pub(super) async fn update(
                 "Email",
                 "ValidUntil",
                 "Errors",
+                "Reason",
             ],
             false,
         )?;
@@ -110,6 +111,7 @@ pub(super) async fn update(
             status_callback: p.owned("StatusCallback"),
             valid_until: p.clearable_datetime("ValidUntil")?,
             errors,
+            reason: p.owned("Reason"),
         };
         let b = hub.update_bundle(caller, kind, sid, update)?;
         Ok(Reply::Ok(render::bundle(&req.base_url, kind, &b)))

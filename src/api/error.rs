@@ -83,6 +83,9 @@ pub enum ApiError {
     /// that is not a form), with its own status and message.
     #[error("{message}")]
     Rejected { status: u16, message: String },
+    /// A Lookup request refused with one of Twilio's 606xx codes.
+    #[error("{message}")]
+    Lookup { code: u32, message: String },
 }
 
 impl ApiError {
@@ -92,6 +95,7 @@ impl ApiError {
         let bad = StatusCode::BAD_REQUEST;
         match self {
             ApiError::Param(_) => (bad, 20001),
+            ApiError::Lookup { code, .. } => (bad, *code),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, 20404),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, 20001),
             ApiError::Busy => (StatusCode::TOO_MANY_REQUESTS, 20429),

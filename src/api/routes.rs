@@ -15,7 +15,8 @@ use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
     accounts, assignments, attestation, bundles, credentials, documents, end_user_types, end_users,
-    evaluations, identities, numbers, origination, policies, trunk_numbers, trunking,
+    evaluations, identities, lookups, numbers, origination, policies, review, trunk_numbers,
+    trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
@@ -40,6 +41,7 @@ pub fn router(state: ApiState) -> Router {
                 .post(numbers::update)
                 .delete(numbers::delete),
         )
+        .route("/v2/PhoneNumbers/{number}", get(lookups::fetch))
         .route("/v1/EndUsers", get(end_users::list).post(end_users::create))
         .route(
             "/v1/EndUsers/{sid}",
@@ -68,6 +70,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/Policies", get(policies::list))
         .route("/v1/Policies/{sid}", get(policies::fetch))
         .route("/v1/Attestation", get(attestation::get))
+        .route("/v1/ReviewQueue", get(review::queue))
+        .route("/v1/ReviewLog", get(review::log))
         .route(
             "/v1/Trunks",
             get(trunking::list_trunks).post(trunking::create_trunk),

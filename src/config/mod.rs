@@ -50,6 +50,53 @@ pub struct Config {
     /// ATIS-1000082's signing and verification API for SBCs; absent: not served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sti_rest: Option<StiRestConfig>,
+    /// Automated vetting of submitted customer profiles and trust products.
+    #[serde(default)]
+    pub vetting: VettingConfig,
+}
+
+/// `[vetting]`: the workflows submitted bundles run, the subscriber records identity
+/// matches read, and the review queue's deadlines.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VettingConfig {
+    /// Submissions run their policy's workflow; `false`: every bundle waits for the
+    /// operator.
+    #[serde(default = "default_true")]
+    pub automatic: bool,
+    /// The rules file (TOML); absent: the embedded default workflows. Reloaded on SIGHUP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflows: Option<PathBuf>,
+    /// The operator's subscriber records (CSV) identity matches compare with; absent:
+    /// none, and every match answers `no_data_available`. Reloaded on SIGHUP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscriber_records: Option<PathBuf>,
+    /// Hours a customer profile may wait for a decision after submission.
+    #[serde(default = "default_profile_deadline")]
+    pub customer_profile_deadline_hours: u32,
+    /// Hours a trust product may wait for a decision after submission.
+    #[serde(default = "default_product_deadline")]
+    pub trust_product_deadline_hours: u32,
+}
+
+impl Default for VettingConfig {
+    fn default() -> VettingConfig {
+        VettingConfig {
+            automatic: true,
+            workflows: None,
+            subscriber_records: None,
+            customer_profile_deadline_hours: default_profile_deadline(),
+            trust_product_deadline_hours: default_product_deadline(),
+        }
+    }
+}
+
+fn default_profile_deadline() -> u32 {
+    24
+}
+
+fn default_product_deadline() -> u32 {
+    72
 }
 
 /// `[sti_rest]`: `POST /stir/v1/signing` and `POST /stir/v1/verification` for SBCs.

@@ -61,6 +61,8 @@ pub enum ConfigError {
     NoSipListener,
     #[error("[sti_rest] {0}")]
     StiRest(String),
+    #[error("[vetting] {0}")]
+    Vetting(String),
     #[error("{0} needs SIP over TLS: add a [sip.tls] table")]
     TlsNotConfigured(String),
     #[error(
@@ -256,7 +258,29 @@ impl Config {
         self.validate_trunks()?;
         self.validate_verify()?;
         self.validate_sti_rest()?;
+        self.validate_vetting()?;
         self.validate_exposure()
+    }
+
+    fn validate_vetting(&self) -> Result<(), ConfigError> {
+        let v = &self.vetting;
+        for (key, hours) in [
+            (
+                "customer_profile_deadline_hours",
+                v.customer_profile_deadline_hours,
+            ),
+            (
+                "trust_product_deadline_hours",
+                v.trust_product_deadline_hours,
+            ),
+        ] {
+            if !(1..=8760).contains(&hours) {
+                return Err(ConfigError::Vetting(format!(
+                    "{key} = {hours}: must be from 1 to 8760 (a year)"
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn validate_sti_rest(&self) -> Result<(), ConfigError> {

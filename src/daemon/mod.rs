@@ -9,6 +9,7 @@ pub mod notify;
 pub mod settings;
 pub mod signing;
 pub mod trust;
+pub mod vetting;
 
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,8 @@ pub enum ServeError {
     Callbacks(#[from] CallbackError),
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
+    #[error("vetting: {0}")]
+    Vetting(String),
     #[error("verification: {0}")]
     Verify(#[from] VerifyError),
     #[error(
@@ -476,7 +479,9 @@ async fn serve(
         settings::identities(&config),
         Arc::clone(&identity_signers),
     ));
-    let (trust, source) = trust::load(&config, &identities, background, shutdown.clone()).await?;
+    let metrics = Arc::new(Metrics::new());
+    let (trust, source) =
+        trust::load(&config, &identities, &metrics, background, shutdown.clone()).await?;
     // A signing identity that cannot sign stops the start, as the default pair does.
     let (ids, t) = (Arc::clone(&identities), Arc::clone(&trust));
     let failed = tokio::task::spawn_blocking(move || trust::sync_identities(&ids, &t))
@@ -494,7 +499,6 @@ async fn serve(
             warn!(trunk = %t.name, account = %account, "[[trunk]] names an account the trust data does not have: its calls are signed C");
         }
     }
-    let metrics = Arc::new(Metrics::new());
     (metrics.default_not_after).store(not_after, std::sync::atomic::Ordering::Relaxed);
     if let trust::TrustSource::Store(hub) = &source {
         let poll = std::time::Duration::from_millis(config.trust.feed_poll_ms);
@@ -679,6 +683,7 @@ async fn serve(
         anchors,
         sip_tls,
         rest_tls,
+        vetting: config.vetting.clone(),
     };
     tasks.spawn(trust::reloader(
         source,

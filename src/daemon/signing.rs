@@ -69,6 +69,8 @@ pub struct Rotation {
     pub sip_tls: Option<Arc<crate::proxy::tls::SipTls>>,
     /// The REST API's own listener's TLS, re-read likewise.
     pub rest_tls: Option<Arc<crate::proxy::tls::SipTls>>,
+    /// `[vetting]`: its rules file and subscriber records, re-read with the trust data.
+    pub vetting: crate::config::VettingConfig,
 }
 
 impl Rotation {

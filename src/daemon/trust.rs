@@ -81,6 +81,7 @@ pub enum TrustSource {
 pub async fn load(
     config: &Config,
     identities: &Arc<Identities>,
+    metrics: &Arc<Metrics>,
     tasks: &TaskTracker,
     shutdown: CancellationToken,
 ) -> Result<(Arc<Trust>, TrustSource), ServeError> {
@@ -108,11 +109,14 @@ pub async fn load(
                 Arc::from(st),
                 Arc::clone(&trust),
                 tasks,
-                shutdown,
+                shutdown.clone(),
             )?
             .with_identities(Arc::clone(identities))
+            .with_vetting(super::vetting::load(&config.vetting, metrics)?)
             .with_feed_position(seq);
-            Ok((trust, TrustSource::Store(Arc::new(hub))))
+            let hub = Arc::new(hub);
+            crate::trusthub::vetting::start_worker(Arc::clone(&hub), tasks, shutdown);
+            Ok((trust, TrustSource::Store(hub)))
         }
         None => {
             let path = config.trust.file.clone().unwrap_or_default();
@@ -189,8 +193,13 @@ pub async fn reloader(
         let loaded = match &source {
             TrustSource::Store(hub) => {
                 let h = Arc::clone(hub);
+                let v = rotation.vetting.clone();
                 Some(
-                    tokio::task::spawn_blocking(move || h.reload().map_err(ServeError::from)).await,
+                    tokio::task::spawn_blocking(move || {
+                        super::vetting::reload(&v, &h);
+                        h.reload().map_err(ServeError::from)
+                    })
+                    .await,
                 )
             }
             TrustSource::File { path, .. } => {

@@ -43,6 +43,14 @@ pub struct StatusLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    /// The status decided: `twilio-approved`, `twilio-rejected` or `in-review`.
+    pub outcome: &'static str,
+    /// `workflow` or `operator`.
+    pub decided_by: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RestLabels {
     /// `signing` or `verification`.
     pub endpoint: &'static str,
@@ -135,6 +143,21 @@ pub struct Metrics {
     pub trust_list_age_seconds: Gauge,
     /// When the trust list in force was fetched (Unix time; 0 without a trust list).
     pub trust_list_fetched_at: std::sync::atomic::AtomicI64,
+    /// Review decisions, by the status decided and who decided.
+    pub vetting_decisions: Family<DecisionLabels, Counter>,
+    /// Review decisions made after their deadline, by who decided.
+    pub vetting_decisions_late: Family<DeciderLabels, Counter>,
+    /// Bundles waiting for a decision, as of the scrape.
+    pub vetting_queue_bundles: Gauge,
+    /// Seconds the longest-waiting bundle has waited since submission, as of the scrape.
+    pub vetting_queue_oldest_seconds: Gauge,
+    /// Bundles in the queue past their deadline, as of the scrape.
+    pub vetting_queue_overdue: Gauge,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeciderLabels {
+    pub decided_by: &'static str,
 }
 
 impl Default for Metrics {
@@ -185,6 +208,11 @@ impl Metrics {
             trust_list_updates: Family::default(),
             trust_list_age_seconds: Gauge::default(),
             trust_list_fetched_at: std::sync::atomic::AtomicI64::new(0),
+            vetting_decisions: Family::default(),
+            vetting_decisions_late: Family::default(),
+            vetting_queue_bundles: Gauge::default(),
+            vetting_queue_oldest_seconds: Gauge::default(),
+            vetting_queue_overdue: Gauge::default(),
             registry: Registry::default(),
         };
         m.build_info.get_or_create(&BUILD).set(1);
@@ -232,6 +260,31 @@ impl Metrics {
             "trust_list_age_seconds",
             "Seconds since the trust list in force was fetched",
             m.trust_list_age_seconds.clone(),
+        );
+        registry.register(
+            "vetting_decisions",
+            "Review decisions on customer profiles and trust products, by the status decided and who decided (workflow or operator)",
+            m.vetting_decisions.clone(),
+        );
+        registry.register(
+            "vetting_decisions_late",
+            "Review decisions made after the bundle's deadline, by who decided",
+            m.vetting_decisions_late.clone(),
+        );
+        registry.register(
+            "vetting_queue_bundles",
+            "Bundles waiting for a review decision (pending-review and in-review)",
+            m.vetting_queue_bundles.clone(),
+        );
+        registry.register(
+            "vetting_queue_oldest_seconds",
+            "Seconds the longest-waiting bundle in the review queue has waited since submission",
+            m.vetting_queue_oldest_seconds.clone(),
+        );
+        registry.register(
+            "vetting_queue_overdue",
+            "Bundles in the review queue past their deadline",
+            m.vetting_queue_overdue.clone(),
         );
         registry.register(
             "calls_signed",
@@ -497,6 +550,35 @@ impl Metrics {
         self.trust_list_roots
             .set(i64::try_from(roots).unwrap_or(i64::MAX));
         (self.trust_list_fetched_at).store(fetched_at, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A review decision moving a bundle to `to`, by `by`, late or not.
+    pub fn vetting_decided(
+        &self,
+        to: crate::trust::BundleStatus,
+        by: crate::trust::Decider,
+        late: bool,
+    ) {
+        let labels = DecisionLabels {
+            outcome: to.as_str(),
+            decided_by: by.as_str(),
+        };
+        self.vetting_decisions.get_or_create(&labels).inc();
+        if late {
+            let labels = DeciderLabels {
+                decided_by: by.as_str(),
+            };
+            self.vetting_decisions_late.get_or_create(&labels).inc();
+        }
+    }
+
+    /// Sets the review queue's gauges: its length, the oldest bundle's wait, and how
+    /// many are past their deadline.
+    pub fn vetting_queue(&self, bundles: usize, oldest_seconds: i64, overdue: usize) {
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        self.vetting_queue_bundles.set(n(bundles));
+        self.vetting_queue_oldest_seconds.set(oldest_seconds.max(0));
+        self.vetting_queue_overdue.set(n(overdue));
     }
 
     /// Sets [`Metrics::trust_list_age_seconds`] as of `now` (0 without a trust list).

@@ -1,4 +1,5 @@
 use super::*;
+use crate::trust::{BundleStatus, Decider};
 
 #[test]
 fn counters_appear_in_the_exposition() {
@@ -65,6 +66,16 @@ fn every_label_counted() -> Metrics {
     Reload::ALL.iter().for_each(|&c| m.trust_list_update(c));
     m.trust_list_held(19, 1_000);
     m.trust_list_age(1_060);
+    for to in [
+        BundleStatus::TwilioApproved,
+        BundleStatus::TwilioRejected,
+        BundleStatus::InReview,
+    ] {
+        for by in [Decider::Workflow, Decider::Operator] {
+            m.vetting_decided(to, by, true);
+        }
+    }
+    m.vetting_queue(3, 7_200, 1);
     m
 }
 
@@ -161,7 +172,9 @@ fn every_metric_and_label_value_is_documented() {
         + Reload::ALL.len() * 4
         + TlsFailure::ALL.len()
         + Panic::ALL.len()
-        + 2; // crl_refreshes: ok, error
+        + 2 // crl_refreshes: ok, error
+        + 3 * 2 * 2 // vetting decisions: three outcomes by two deciders, two labels each
+        + 2; // late vetting decisions: by two deciders
     assert_eq!(checked, expected);
 }
 
@@ -319,6 +332,7 @@ fn exported() -> std::collections::BTreeSet<String> {
     m.certificates_expire(&[], 0);
     m.crls_refreshed(&[crl_status(true)], 0);
     m.trust_list_update(Reload::Ok);
+    m.vetting_decided(BundleStatus::TwilioApproved, Decider::Workflow, true);
     let names: std::collections::BTreeSet<String> = m
         .render()
         .lines()

@@ -27,7 +27,8 @@ use tracing::info;
 use crate::trust::{
     Account, AccountStatus, Bundle, BundleKind, BundleStatus, Change, ChannelEndpointAssignment,
     DocumentFile, EndUser, EntityAssignment, Evaluation, Index, IpAccessControlList, IpAddress,
-    PhoneNumber, Policy, Sid, SupportingDocument, Trunk, TrunkAcl, TrustData, TrustError,
+    PhoneNumber, Policy, ReviewEntry, Sid, SupportingDocument, Trunk, TrunkAcl, TrustData,
+    TrustError,
 };
 
 pub use file::{Counts, Progress, export_to, import_file};
@@ -274,6 +275,8 @@ pub trait Queries: Send + Sync {
         page: Page,
     ) -> Result<Vec<ChannelEndpointAssignment>, StoreError>;
     fn evaluations(&self, bundle: Sid, page: Page) -> Result<Vec<Evaluation>, StoreError>;
+    /// The review log, oldest first: one bundle's entries, or everyone's.
+    fn review_log(&self, bundle: Option<Sid>, page: Page) -> Result<Vec<ReviewEntry>, StoreError>;
     fn trunks(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<Trunk>, StoreError>;
     fn ip_access_control_lists(
         &self,

@@ -61,10 +61,19 @@ CREATE TABLE IF NOT EXISTS document_files (sid TEXT PRIMARY KEY, content TEXT NO
 /// left the version at 0, so the step to 1 is [`SCHEMA`] itself (every table `IF NOT
 /// EXISTS`; `tests/upgrade.rs` runs it on a store 0.1.0 wrote). Each later version adds
 /// its step to [`MIGRATIONS`].
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Version 2: the review log, appended to and never rewritten (kept out of
+/// [`super::sql::TABLES`], so that replacing the trust data keeps it).
+const REVIEW_LOG: &str = "
+CREATE TABLE IF NOT EXISTS review_log (
+    sid TEXT PRIMARY KEY, bundle_sid TEXT NOT NULL, account_sid TEXT NOT NULL,
+    doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS review_log_bundle ON review_log(bundle_sid);
+";
 
 /// The step from version `n` to `n + 1` is `MIGRATIONS[n]`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [SCHEMA];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [SCHEMA, REVIEW_LOG];
 
 /// The SQLite store.
 pub type SqliteStore = SqlStore<Sqlite>;

@@ -10,6 +10,7 @@ use super::documents::SupportingDocument;
 use super::model::{
     Account, Bundle, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation, PhoneNumber,
 };
+use super::review_log::ReviewEntry;
 use super::signing::{SigningAssignment, SigningIdentity};
 use super::trunking::{
     Credential, CredentialList, IpAccessControlList, IpAddress, OriginationUrl, Trunk, TrunkAcl,
@@ -60,6 +61,8 @@ pub enum Change {
     DeleteSigningIdentity(SigningIdentity),
     PutSigningAssignment(SigningAssignment),
     DeleteSigningAssignment(SigningAssignment),
+    /// Appends an entry to the review log; nothing ever replaces or deletes one.
+    AppendReview(ReviewEntry),
 }
 
 impl Change {
@@ -92,6 +95,7 @@ impl Change {
             Change::PutSigningIdentity(i) | Change::DeleteSigningIdentity(i) => i.sid,
             // An assignment is named by what it assigns to.
             Change::PutSigningAssignment(a) | Change::DeleteSigningAssignment(a) => a.assigned_sid,
+            Change::AppendReview(e) => e.sid,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod documents;
 mod graph;
 pub mod index;
 pub mod model;
+pub mod review_log;
 pub mod rules;
 mod sid;
 pub mod signing;
@@ -45,6 +46,7 @@ pub use model::{
     CustomerProfile, EndUser, EntityAssignment, Evaluation, PhoneNumber, Policy, TrustData,
     TrustProduct,
 };
+pub use review_log::{Decider, ReviewEntry};
 pub use rules::{AssignError, LinkError, TransitionError};
 pub use sid::{Sid, SidError};
 pub use signing::{SigningAssignment, SigningIdentity};

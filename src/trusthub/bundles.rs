@@ -11,8 +11,8 @@ use crate::store::{BundleQuery, Page};
 use crate::trust::documents;
 use crate::trust::rules::{self, Attached, AttachedDocument, BundleFacts, TransitionError};
 use crate::trust::{
-    Bundle, BundleKind, BundleStatus, Change, ChannelEndpointAssignment, EntityAssignment, Policy,
-    Sid,
+    Bundle, BundleKind, BundleStatus, Change, ChannelEndpointAssignment, Decider, EntityAssignment,
+    Policy, Sid,
 };
 use crate::verify::{FetchPolicy, check_callback_url};
 
@@ -35,6 +35,8 @@ pub struct BundleUpdate {
     pub status_callback: Option<String>,
     pub valid_until: Option<Option<OffsetDateTime>>,
     pub errors: Option<Option<Value>>,
+    /// Why, for the review log (an operator's decision).
+    pub reason: Option<String>,
 }
 
 /// Filters of a bundle list.
@@ -54,7 +56,7 @@ pub(crate) fn policy_of(b: &Bundle) -> Result<Policy, HubError> {
 }
 
 /// The status callback a change of `b`'s status sends, if it has a URL.
-fn callback(b: &Bundle) -> Option<StatusChange> {
+pub(super) fn callback(b: &Bundle) -> Option<StatusChange> {
     b.status_callback
         .as_ref()
         .filter(|u| !u.is_empty())
@@ -196,9 +198,18 @@ impl Hub {
         let mut b = self.bundle(caller, kind, sid)?;
         let policy = policy_of(&b)?;
         let operator = caller.is_operator();
-        if !operator && (update.valid_until.is_some() || update.errors.is_some()) {
-            return Err(HubError::OperatorOnly("set ValidUntil or Errors"));
+        if !operator
+            && (update.valid_until.is_some() || update.errors.is_some() || update.reason.is_some())
+        {
+            return Err(HubError::OperatorOnly("set ValidUntil, Errors or Reason"));
         }
+        if update.reason.as_ref().is_some_and(|r| r.len() > 1024) {
+            return Err(HubError::TooLong {
+                field: "Reason",
+                max: 1024,
+            });
+        }
+        let mut late = None;
         let mut edited = false;
         for (value, field) in [
             (update.friendly_name, &mut b.friendly_name),
@@ -232,17 +243,34 @@ impl Hub {
         if to != from {
             write.callbacks.extend(callback(&b));
             self.documents_follow(b.sid, to, &mut write)?;
+            let (decided_by, actor) = match caller {
+                Caller::Operator => (Decider::Operator, "operator".to_owned()),
+                Caller::Account { sid, .. } => (Decider::Customer, sid.to_string()),
+            };
+            let mut entry = self.review_entry(&b, from, decided_by, actor)?;
+            entry.reason = update.reason;
+            late = entry.deadline.is_some().then_some(entry.late);
+            write.changes.push(Change::AppendReview(entry));
         }
         if policy == Policy::PrimaryCustomerProfile {
             self.automatic_product(&b, &mut write)?;
         }
         self.commit(&guard, write)?;
+        drop(guard);
+        if to != from {
+            if let Some(late) = late {
+                self.decided(b.status, Decider::Operator, late);
+            }
+            if to == BundleStatus::PendingReview {
+                self.submitted(b.sid);
+            }
+        }
         Ok(b)
     }
 
     /// Checks a status change of `b` to `to`; a submission must also be compliant, and an
     /// approval must not rest on a rejected or expired document.
-    fn check_submission(
+    pub(super) fn check_submission(
         &self,
         b: &Bundle,
         policy: Policy,
@@ -290,7 +318,11 @@ impl Hub {
 
     /// Creates (on first approval) or keeps in step the automatic SHAKEN/STIR trust
     /// product of Primary profile `primary`.
-    fn automatic_product(&self, primary: &Bundle, write: &mut Write) -> Result<(), HubError> {
+    pub(super) fn automatic_product(
+        &self,
+        primary: &Bundle,
+        write: &mut Write,
+    ) -> Result<(), HubError> {
         let auto = rules::automatic_product_sid(primary.sid);
         if let Some(mut product) = self.store().bundle(auto)? {
             if product.status != primary.status || product.valid_until != primary.valid_until {

@@ -33,6 +33,7 @@ pub mod numbers;
 pub mod origination;
 pub mod trunk_numbers;
 pub mod trunks;
+pub mod vetting;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -153,6 +154,8 @@ pub struct Hub {
     seen: dashmap::DashMap<Sid, Seen>,
     /// Counts [`Hub::forget_seen`]s, so that a read racing a write is not kept.
     seen_generation: std::sync::atomic::AtomicU64,
+    /// Automated vetting, the review queue's deadlines and the review log's metrics.
+    vetting: Option<Arc<vetting::Vetting>>,
 }
 
 /// What authenticating an account needs, kept from its last read.
@@ -198,6 +201,7 @@ impl Hub {
             applied: AtomicI64::new(0),
             seen: dashmap::DashMap::new(),
             seen_generation: Default::default(),
+            vetting: None,
         }
     }
 

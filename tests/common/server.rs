@@ -42,6 +42,9 @@ pub struct TestServer {
     verify: Option<VerifyConfig>,
     /// `[sti_rest]`, when served.
     sti_rest: Option<callsign::config::StiRestConfig>,
+    /// `[vetting]`: not automatic unless a test asks ([`TestServer::vetting`]), so that
+    /// submitted bundles wait for the operator as the older tests expect.
+    vetting: callsign::config::VettingConfig,
     /// Status callbacks may go to http URLs on loopback (the test receivers).
     local_callbacks: bool,
     /// The PKCS#11 libraries signing identities may load.
@@ -111,6 +114,10 @@ impl TestServer {
             ],
             verify: None,
             sti_rest: None,
+            vetting: callsign::config::VettingConfig {
+                automatic: false,
+                ..Default::default()
+            },
             local_callbacks: false,
             pkcs11_modules: Vec::new(),
             local_origination: false,
@@ -290,6 +297,18 @@ impl TestServer {
         self
     }
 
+    /// Automated vetting, as `edit` sets it up (automatic, on the embedded workflows, to
+    /// start with).
+    pub fn vetting(
+        mut self,
+        edit: impl FnOnce(&mut callsign::config::VettingConfig),
+    ) -> TestServer {
+        let mut v = callsign::config::VettingConfig::default();
+        edit(&mut v);
+        self.vetting = v;
+        self
+    }
+
     /// Starts the server in a fresh temporary directory.
     pub async fn start(self) -> Harness {
         self.start_in(tempfile::tempdir().unwrap()).await
@@ -442,6 +461,7 @@ impl TestServer {
             trunks: self.trunks,
             verify: self.verify,
             sti_rest: self.sti_rest,
+            vetting: self.vetting,
         };
         config
             .validate()

@@ -90,6 +90,12 @@ CREATE INDEX supporting_documents_account ON supporting_documents(account_sid);
 CREATE TABLE document_files (
     rowid bigserial UNIQUE, sid text PRIMARY KEY, content text NOT NULL);
 ",
+    "
+CREATE TABLE review_log (
+    rowid bigserial UNIQUE, sid text PRIMARY KEY, bundle_sid text NOT NULL,
+    account_sid text NOT NULL, doc text NOT NULL);
+CREATE INDEX review_log_bundle ON review_log(bundle_sid);
+",
 ];
 
 /// Serializes schema migrations between nodes starting together.

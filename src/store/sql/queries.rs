@@ -6,7 +6,8 @@ use super::{Arg, Backend, SqlStore};
 use crate::store::{AccountQuery, BundleQuery, NumberQuery, Page, Queries, StoreError};
 use crate::trust::{
     Account, Bundle, BundleKind, ChannelEndpointAssignment, EndUser, EntityAssignment, Evaluation,
-    IpAccessControlList, IpAddress, PhoneNumber, Policy, Sid, SupportingDocument, Trunk, TrunkAcl,
+    IpAccessControlList, IpAddress, PhoneNumber, Policy, ReviewEntry, Sid, SupportingDocument,
+    Trunk, TrunkAcl,
 };
 
 /// `column IN (?, ?, …)` for a SID filter, or `TRUE` when there is none.
@@ -153,6 +154,17 @@ impl<B: Backend> Queries for SqlStore<B> {
             vec![Arg::Text(bundle.to_string())],
             page,
         )
+    }
+
+    fn review_log(&self, bundle: Option<Sid>, page: Page) -> Result<Vec<ReviewEntry>, StoreError> {
+        match bundle {
+            Some(b) => self.many(
+                "SELECT * FROM review_log WHERE bundle_sid = ?",
+                vec![Arg::Text(b.to_string())],
+                page,
+            ),
+            None => self.many("SELECT * FROM review_log", Vec::new(), page),
+        }
     }
 
     fn trunks(&self, accounts: Option<&[Sid]>, page: Page) -> Result<Vec<Trunk>, StoreError> {

@@ -8,7 +8,7 @@ use super::super::{Page, StoreError};
 use super::{Arg, Exec, SqlRow};
 use crate::trust::{
     Account, AccountStatus, Bundle, BundleStatus, Change, ChannelEndpointAssignment, DocumentFile,
-    EndUser, EntityAssignment, Evaluation, PhoneNumber, Sid, SupportingDocument,
+    EndUser, EntityAssignment, Evaluation, PhoneNumber, ReviewEntry, Sid, SupportingDocument,
 };
 
 fn corrupt(what: &'static str, message: impl ToString) -> StoreError {
@@ -126,6 +126,12 @@ impl FromRow for Bundle {
 }
 
 /// A document is kept whole as JSON: only its SID and account are queried.
+impl FromRow for ReviewEntry {
+    fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
+        serde_json::from_str(&required(row, "doc")?).map_err(|e| corrupt("doc", e))
+    }
+}
+
 impl FromRow for SupportingDocument {
     fn from_row(row: &dyn SqlRow) -> Result<Self, StoreError> {
         serde_json::from_str(&required(row, "doc")?).map_err(|e| corrupt("doc", e))
@@ -489,6 +495,21 @@ pub(super) fn put(tx: &mut dyn Exec, change: &Change) -> Result<(), StoreError> 
             &a.sid,
         ),
         Change::PutEvaluation(e) => upsert(tx, &EVALUATIONS, &evaluation_row(e)),
+        // A plain insert: an entry with a SID the log already holds is an error, never
+        // an update.
+        Change::AppendReview(e) => {
+            let doc = serde_json::to_string(e).map_err(|e| corrupt("doc", e))?;
+            tx.execute(
+                "INSERT INTO review_log (sid, bundle_sid, account_sid, doc) VALUES (?, ?, ?, ?)",
+                &[
+                    s(&e.sid),
+                    s(&e.bundle_sid),
+                    s(&e.account_sid),
+                    Arg::Text(doc),
+                ],
+            )?;
+            Ok(())
+        }
         Change::PutSupportingDocument(d) => {
             upsert(tx, &SUPPORTING_DOCUMENTS, &supporting_document_row(d)?)
         }

@@ -40,6 +40,7 @@ impl Index {
             Change::PutEndUser(_)
             | Change::DeleteEndUser(_)
             | Change::PutEvaluation(_)
+            | Change::AppendReview(_)
             | Change::PutSupportingDocument(_)
             | Change::DeleteSupportingDocument(_) => Ok(()),
             Change::PutTrunk(_)

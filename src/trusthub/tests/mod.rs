@@ -4,6 +4,7 @@
 mod documents;
 mod model;
 mod trunks;
+mod vetting;
 
 use std::sync::Arc;
 

@@ -1,0 +1,634 @@
+//! Automated vetting in the Trust Hub service. A submitted bundle (`pending-review`) is
+//! queued for its policy's workflow ([`crate::vetting`]); a worker gathers what the
+//! checks look at, runs the workflow and commits its decision in one write: the
+//! Evaluation with one result per check, the new status (`twilio-approved`,
+//! `twilio-rejected` with errors naming the failed fields, or `in-review` for the manual
+//! queue), the review log entry with the workflow version, and the status callback.
+//!
+//! Every status change, automated or not, is logged (the review log); the review
+//! queue ([`Hub::review_queue`]) lists the bundles waiting for a decision by time left
+//! before their deadline.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use dashmap::DashMap;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+use super::bundles::{callback, policy_of};
+use super::{Caller, Hub, HubError, Write, new_sid};
+use crate::clock;
+use crate::metrics::Metrics;
+use crate::store::{AccountQuery, BundleQuery, Page};
+use crate::trust::{
+    Bundle, BundleKind, BundleStatus, Change, Decider, Evaluation, Policy, ReviewEntry, Sid,
+};
+use crate::vetting::checks::{ApprovedProfile, Attributes, Party};
+use crate::vetting::identity::{self, MatchResult, Provider, Query};
+use crate::vetting::run::{self, Submission, Verdict};
+use crate::vetting::workflow::{Outcome, Workflows};
+
+/// How long a decision may take after submission, in seconds, by kind of bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub customer_profile: i64,
+    pub trust_product: i64,
+}
+
+impl Default for Deadlines {
+    /// Twilio's promises: a day for a customer profile, three for a trust product.
+    fn default() -> Deadlines {
+        Deadlines {
+            customer_profile: 24 * 3600,
+            trust_product: 72 * 3600,
+        }
+    }
+}
+
+impl Deadlines {
+    pub fn of(&self, policy: Policy) -> i64 {
+        match policy.kind() {
+            BundleKind::CustomerProfile => self.customer_profile,
+            BundleKind::TrustProduct => self.trust_product,
+        }
+    }
+}
+
+/// The vetting side of the service.
+pub struct Vetting {
+    rules: ArcSwap<Workflows>,
+    provider: ArcSwap<Arc<dyn Provider>>,
+    deadlines: Deadlines,
+    /// Whether submissions run the workflows (`false`: every bundle waits for the
+    /// operator, and the queue and log still work).
+    automatic: bool,
+    metrics: Option<Arc<Metrics>>,
+    /// To the worker, once started.
+    queue: Mutex<Option<mpsc::UnboundedSender<Sid>>>,
+    /// Approved customer profiles as the duplicate checks see them, by SID, with the
+    /// `date_updated` they were read at.
+    approved: DashMap<Sid, (Option<String>, ApprovedProfile)>,
+}
+
+impl Vetting {
+    pub fn new(
+        rules: Workflows,
+        provider: Arc<dyn Provider>,
+        deadlines: Deadlines,
+        automatic: bool,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Vetting {
+        Vetting {
+            rules: ArcSwap::from_pointee(rules),
+            provider: ArcSwap::from_pointee(provider),
+            deadlines,
+            automatic,
+            metrics,
+            queue: Mutex::new(None),
+            approved: DashMap::new(),
+        }
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> Arc<Workflows> {
+        self.rules.load_full()
+    }
+
+    /// Replaces the rules (SIGHUP); decisions from now on record the new version.
+    pub fn replace_rules(&self, rules: Workflows) {
+        info!(version = %rules.version, "vetting workflows loaded");
+        self.rules.store(Arc::new(rules));
+    }
+
+    pub fn deadlines(&self) -> Deadlines {
+        self.deadlines
+    }
+
+    /// The subscriber records identity matches read.
+    pub fn provider(&self) -> Arc<dyn Provider> {
+        Arc::clone(&self.provider.load())
+    }
+
+    /// Replaces the subscriber records (SIGHUP).
+    pub fn replace_provider(&self, provider: Arc<dyn Provider>) {
+        self.provider.store(Arc::new(provider));
+    }
+
+    fn enqueue(&self, sid: Sid) {
+        if !self.automatic {
+            return;
+        }
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = queue.as_ref() {
+            let _ = tx.send(sid);
+        }
+    }
+}
+
+/// A bundle waiting for a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub bundle: Bundle,
+    pub policy: Policy,
+    /// When it was submitted (Unix seconds), from the review log, else its last update.
+    pub submitted_at: i64,
+    pub deadline: i64,
+}
+
+/// What the checks of one bundle look at, gathered from the store.
+struct Gathered {
+    parties: Vec<(String, Attributes)>,
+    family_numbers: Vec<String>,
+    approved: Vec<ApprovedProfile>,
+    identity: Vec<(String, Result<Option<MatchResult>, String>)>,
+    linked_profile: Option<(Sid, bool)>,
+}
+
+fn text(attributes: &Attributes, key: &str) -> Option<String> {
+    attributes
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn is_representative(end_user_type: &str) -> bool {
+    end_user_type.starts_with("authorized_representative_")
+}
+
+/// A representative's details as an Identity Match query: their name, and the address
+/// and date of birth their end user may carry (`address_line1`, `address_line2`, `city`,
+/// `state`, `postal_code`, `address_country_code`, `date_of_birth`).
+fn identity_query(attributes: &Attributes) -> Query {
+    let get = |k| text(attributes, k);
+    Query {
+        first_name: get("first_name"),
+        last_name: get("last_name"),
+        address_line1: get("address_line1"),
+        address_line2: get("address_line2"),
+        city: get("city"),
+        state: get("state"),
+        postal_code: get("postal_code"),
+        address_country_code: get("address_country_code"),
+        national_id: None,
+        date_of_birth: get("date_of_birth"),
+    }
+}
+
+impl Hub {
+    /// The service with automated vetting.
+    pub fn with_vetting(mut self, vetting: Vetting) -> Hub {
+        self.vetting = Some(Arc::new(vetting));
+        self
+    }
+
+    pub fn vetting(&self) -> Option<&Arc<Vetting>> {
+        self.vetting.as_ref()
+    }
+
+    /// Queues a submitted bundle for its workflow.
+    pub(super) fn submitted(&self, sid: Sid) {
+        if let Some(v) = &self.vetting {
+            v.enqueue(sid);
+        }
+    }
+
+    /// The review log entry of `b`'s move from `from` to its current status.
+    pub(super) fn review_entry(
+        &self,
+        b: &Bundle,
+        from: BundleStatus,
+        decided_by: Decider,
+        actor: String,
+    ) -> Result<ReviewEntry, HubError> {
+        let now = self.now_unix();
+        let deciding = !matches!(b.status, BundleStatus::PendingReview | BundleStatus::Draft)
+            && matches!(from, BundleStatus::PendingReview | BundleStatus::InReview);
+        let (submitted_at, deadline) = if deciding {
+            let submitted = self.submitted_at(b)?;
+            let allowed = self.deadlines().of(policy_of(b)?);
+            (Some(submitted), Some(submitted.saturating_add(allowed)))
+        } else {
+            (None, None)
+        };
+        Ok(ReviewEntry {
+            sid: new_sid(*b"RV"),
+            bundle_sid: b.sid,
+            account_sid: b.account_sid,
+            policy_sid: b.policy_sid,
+            from_status: from,
+            to_status: b.status,
+            decided_by,
+            actor,
+            reason: None,
+            workflow_version: None,
+            score: None,
+            evaluation_sid: None,
+            submitted_at: submitted_at.map(clock::rfc3339),
+            deadline: deadline.map(clock::rfc3339),
+            late: deadline.is_some_and(|d| now > d),
+            date_created: clock::rfc3339(now),
+        })
+    }
+
+    /// Counts a decision in the metrics.
+    pub(super) fn decided(&self, to: BundleStatus, by: Decider, late: bool) {
+        if let Some(m) = self.vetting.as_ref().and_then(|v| v.metrics.as_ref()) {
+            m.vetting_decided(to, by, late);
+        }
+    }
+
+    fn deadlines(&self) -> Deadlines {
+        self.vetting
+            .as_ref()
+            .map_or_else(Deadlines::default, |v| v.deadlines)
+    }
+
+    /// When `b` was last submitted: its last review log entry into `pending-review`,
+    /// else (a bundle submitted before the log existed) its last update.
+    fn submitted_at(&self, b: &Bundle) -> Result<i64, HubError> {
+        let log = self.store().review_log(Some(b.sid), Page::ALL)?;
+        let at = (log.iter().rev())
+            .find(|e| e.to_status == BundleStatus::PendingReview)
+            .map(|e| e.date_created.clone())
+            .or_else(|| b.date_updated.clone());
+        Ok(at
+            .as_deref()
+            .and_then(clock::parse_rfc3339)
+            .unwrap_or_else(|| self.now_unix()))
+    }
+
+    /// The bundles waiting for a decision (`pending-review` and `in-review`), soonest
+    /// deadline first. The operator's.
+    pub fn review_queue(&self, caller: &Caller) -> Result<Vec<Queued>, HubError> {
+        caller.require_operator("read the review queue")?;
+        let mut out = Vec::new();
+        for kind in [BundleKind::CustomerProfile, BundleKind::TrustProduct] {
+            for status in [BundleStatus::PendingReview, BundleStatus::InReview] {
+                let query = BundleQuery {
+                    status: Some(status),
+                    ..BundleQuery::of(kind)
+                };
+                for bundle in self.store().bundles(&query, Page::ALL)? {
+                    let policy = policy_of(&bundle)?;
+                    let submitted_at = self.submitted_at(&bundle)?;
+                    out.push(Queued {
+                        deadline: submitted_at.saturating_add(self.deadlines().of(policy)),
+                        submitted_at,
+                        policy,
+                        bundle,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|q| (q.deadline, q.submitted_at));
+        Ok(out)
+    }
+
+    /// The review log, oldest first: one bundle's, or everyone's. The operator's.
+    pub fn review_log(
+        &self,
+        caller: &Caller,
+        bundle: Option<Sid>,
+        page: Page,
+    ) -> Result<Vec<ReviewEntry>, HubError> {
+        caller.require_operator("read the review log")?;
+        Ok(self.store().review_log(bundle, page)?)
+    }
+
+    /// Runs the workflow of bundle `sid` if it still waits in `pending-review`, and
+    /// commits the decision. `None` when there was nothing to decide.
+    pub fn vet(&self, sid: Sid) -> Result<Option<Outcome>, HubError> {
+        let Some(vetting) = self.vetting.clone() else {
+            return Ok(None);
+        };
+        let Some(b) = self.store().bundle(sid)? else {
+            return Ok(None);
+        };
+        if b.status != BundleStatus::PendingReview {
+            return Ok(None);
+        }
+        let policy = policy_of(&b)?;
+        let rules = vetting.rules();
+        let verdict = match rules.of(policy) {
+            Some(workflow) => {
+                let gathered = self.gather(&vetting, &b, policy)?;
+                let submission = Submission {
+                    account: b.account_sid,
+                    parties: (gathered.parties.iter())
+                        .map(|(t, a)| Party {
+                            end_user_type: t,
+                            attributes: a,
+                        })
+                        .collect(),
+                    account_numbers: gathered.family_numbers.clone(),
+                    approved: gathered.approved.clone(),
+                    identity: gathered.identity.clone(),
+                    linked_profile: gathered.linked_profile,
+                };
+                Some(run::run(&rules, workflow, &submission))
+            }
+            None => None,
+        };
+        let guard = self.lock()?;
+        let Some(mut b) = self.store().bundle(sid)? else {
+            return Ok(None);
+        };
+        if b.status != BundleStatus::PendingReview {
+            return Ok(None);
+        }
+        let (mut outcome, reason) = match &verdict {
+            Some(v) => (
+                v.outcome,
+                format!("workflow outcome {}, score {}", v.outcome.as_str(), v.score),
+            ),
+            None => (
+                Outcome::Review,
+                format!("no workflow for policy {}", policy.sid_str()),
+            ),
+        };
+        // An approval never rests on a document refused since submission.
+        if outcome == Outcome::Approve
+            && self
+                .check_submission(&b, policy, BundleStatus::TwilioApproved, true)
+                .is_err()
+        {
+            outcome = Outcome::Review;
+        }
+        let now = self.now_text();
+        let mut write = Write::default();
+        let evaluation = verdict.as_ref().map(|v| Evaluation {
+            sid: new_sid(*b"EL"),
+            account_sid: b.account_sid,
+            policy_sid: b.policy_sid,
+            bundle_sid: b.sid,
+            status: if outcome == Outcome::Approve {
+                "compliant"
+            } else {
+                "noncompliant"
+            }
+            .into(),
+            results: v.results(),
+            date_created: now.clone(),
+        });
+        let from = b.status;
+        b.status = match outcome {
+            Outcome::Approve => BundleStatus::TwilioApproved,
+            Outcome::Reject => BundleStatus::TwilioRejected,
+            Outcome::Review => BundleStatus::InReview,
+        };
+        b.errors = verdict.as_ref().and_then(Verdict::errors);
+        b.date_updated = Some(now);
+        let mut entry = self.review_entry(
+            &b,
+            from,
+            Decider::Workflow,
+            format!("workflow {}", rules.version),
+        )?;
+        entry.reason = Some(reason);
+        entry.workflow_version = Some(rules.version.clone());
+        entry.score = verdict.as_ref().map(|v| v.score);
+        entry.evaluation_sid = evaluation.as_ref().map(|e| e.sid);
+        if let Some(e) = evaluation {
+            write.changes.push(Change::PutEvaluation(e));
+        }
+        write.changes.push(Change::PutBundle(b.clone()));
+        write.callbacks.extend(callback(&b));
+        self.documents_follow(b.sid, b.status, &mut write)?;
+        if policy == Policy::PrimaryCustomerProfile {
+            self.automatic_product(&b, &mut write)?;
+        }
+        let late = entry.late;
+        write.changes.push(Change::AppendReview(entry));
+        self.commit(&guard, write)?;
+        drop(guard);
+        self.decided(b.status, Decider::Workflow, late);
+        info!(bundle = %b.sid, account = %b.account_sid, outcome = outcome.as_str(), version = %rules.version, "vetting decision");
+        Ok(Some(outcome))
+    }
+
+    /// Reads what the checks of `b` look at.
+    fn gather(&self, vetting: &Vetting, b: &Bundle, policy: Policy) -> Result<Gathered, HubError> {
+        let store = self.store();
+        let family = self.family(b.account_sid)?;
+        // A trust product's parties are those of the customer profile it rests on.
+        let mut linked_profile = None;
+        let mut holder = b.sid;
+        for a in store.entity_assignments(Some(b.sid), None, Page::ALL)? {
+            if let Some(linked) = store.bundle(a.object_sid)?
+                && let Some(p) = Policy::from_sid(linked.policy_sid)
+                && p.is_customer_profile()
+            {
+                let approved = linked.status == BundleStatus::TwilioApproved
+                    && linked
+                        .valid_until
+                        .is_none_or(|t| t.unix_timestamp() > self.now_unix());
+                linked_profile = Some((linked.sid, approved));
+                if policy == Policy::ShakenStir {
+                    holder = linked.sid;
+                }
+            }
+        }
+        let parties = self.end_users_of(holder)?;
+        let mut family_numbers = Vec::new();
+        let mut identity = Vec::new();
+        for (end_user_type, attributes) in &parties {
+            if !is_representative(end_user_type) {
+                continue;
+            }
+            let phone = text(attributes, "phone_number")
+                .and_then(|p| crate::tn::canonicalize(&p, self.numbering()).ok())
+                .map(|tn| format!("+{tn}"));
+            let Some(phone) = phone else {
+                identity.push((end_user_type.clone(), Ok(None)));
+                continue;
+            };
+            if let Some(n) = store.number_by_e164(&phone)?
+                && family.contains(&n.account_sid)
+            {
+                family_numbers.push(phone.clone());
+            }
+            let matched = vetting
+                .provider()
+                .records(&phone)
+                .map(|records| Some(identity::best(&identity_query(attributes), &records)))
+                .map_err(|e| e.to_string());
+            identity.push((end_user_type.clone(), matched));
+        }
+        Ok(Gathered {
+            approved: self.approved_profiles(vetting, &family)?,
+            parties,
+            family_numbers,
+            identity,
+            linked_profile,
+        })
+    }
+
+    /// The account and its parent and siblings, or its sub-accounts.
+    fn family(&self, account: Sid) -> Result<Vec<Sid>, HubError> {
+        let root = self.parent_of(account).unwrap_or(account);
+        let subs = AccountQuery {
+            parent: Some(root),
+            ..AccountQuery::default()
+        };
+        let mut family = vec![root];
+        family.extend(
+            self.store()
+                .accounts(&subs, Page::ALL)?
+                .iter()
+                .map(|a| a.sid),
+        );
+        Ok(family)
+    }
+
+    /// The end users attached to bundle `sid`: type and attributes.
+    fn end_users_of(&self, sid: Sid) -> Result<Vec<(String, Attributes)>, HubError> {
+        let mut out = Vec::new();
+        for a in self
+            .store()
+            .entity_assignments(Some(sid), None, Page::ALL)?
+        {
+            if a.object_sid.is("IT")
+                && let Some(u) = self.store().end_user(a.object_sid)?
+            {
+                let attributes = match u.attributes {
+                    Value::Object(map) => map,
+                    _ => Attributes::new(),
+                };
+                out.push((u.end_user_type, attributes));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Approved customer profiles of accounts outside `family`, read once each.
+    fn approved_profiles(
+        &self,
+        vetting: &Vetting,
+        family: &[Sid],
+    ) -> Result<Vec<ApprovedProfile>, HubError> {
+        let query = BundleQuery {
+            status: Some(BundleStatus::TwilioApproved),
+            ..BundleQuery::of(BundleKind::CustomerProfile)
+        };
+        let mut out = Vec::new();
+        let mut seen = BTreeMap::new();
+        for b in self.store().bundles(&query, Page::ALL)? {
+            seen.insert(b.sid, ());
+            if family.contains(&b.account_sid) {
+                continue;
+            }
+            if let Some(hit) = vetting.approved.get(&b.sid)
+                && hit.0 == b.date_updated
+            {
+                out.push(hit.1.clone());
+                continue;
+            }
+            let parties = self.end_users_of(b.sid)?;
+            let mut profile = ApprovedProfile {
+                account: b.account_sid,
+                bundle: b.sid,
+                registration: None,
+                representatives: Vec::new(),
+            };
+            for (t, a) in &parties {
+                if t == "customer_profile_business_information" {
+                    profile.registration = text(a, "business_registration_identifier")
+                        .zip(text(a, "business_registration_number"));
+                } else if is_representative(t) {
+                    profile
+                        .representatives
+                        .push((text(a, "email"), text(a, "phone_number")));
+                }
+            }
+            vetting
+                .approved
+                .insert(b.sid, (b.date_updated.clone(), profile.clone()));
+            out.push(profile);
+        }
+        vetting.approved.retain(|sid, _| seen.contains_key(sid));
+        Ok(out)
+    }
+}
+
+/// How often the review queue's gauges are refreshed.
+const QUEUE_METRICS_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl Hub {
+    /// Sets the review queue's gauges from the queue as it stands.
+    pub fn refresh_queue_metrics(&self) -> Result<(), HubError> {
+        let Some(metrics) = self.vetting.as_ref().and_then(|v| v.metrics.clone()) else {
+            return Ok(());
+        };
+        let queue = self.review_queue(&Caller::Operator)?;
+        let now = self.now_unix();
+        let oldest = queue.iter().map(|q| q.submitted_at).min();
+        let overdue = queue.iter().filter(|q| now > q.deadline).count();
+        metrics.vetting_queue(queue.len(), oldest.map_or(0, |t| now - t), overdue);
+        Ok(())
+    }
+}
+
+/// Starts the worker that runs the workflows of submitted bundles, one at a time, off
+/// the runtime's threads, and keeps the review queue's gauges current. Bundles left in
+/// `pending-review` (a restart between a submission and its decision) are queued
+/// first.
+pub fn start_worker(hub: Arc<Hub>, tasks: &TaskTracker, shutdown: CancellationToken) {
+    let Some(vetting) = hub.vetting.clone() else {
+        return;
+    };
+    let (h, stop) = (Arc::clone(&hub), shutdown.clone());
+    tasks.spawn(async move {
+        let mut every = tokio::time::interval(QUEUE_METRICS_EVERY);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = every.tick() => {}
+            }
+            let h = Arc::clone(&h);
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || h.refresh_queue_metrics()).await
+            {
+                warn!(error = %e, "cannot read the review queue for its metrics");
+            }
+        }
+    });
+    if !vetting.automatic {
+        return;
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    *vetting.queue.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx.clone());
+    for kind in [BundleKind::CustomerProfile, BundleKind::TrustProduct] {
+        let query = BundleQuery {
+            status: Some(BundleStatus::PendingReview),
+            ..BundleQuery::of(kind)
+        };
+        match hub.store().bundles(&query, Page::ALL) {
+            Ok(waiting) => {
+                for b in waiting {
+                    let _ = tx.send(b.sid);
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot list the bundles waiting for vetting"),
+        }
+    }
+    tasks.spawn(async move {
+        loop {
+            let sid = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                sid = rx.recv() => match sid { Some(s) => s, None => break },
+            };
+            let hub = hub.clone();
+            match tokio::task::spawn_blocking(move || hub.vet(sid)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => warn!(bundle = %sid, error = %e, "vetting failed; the bundle stays in pending-review"),
+                Err(e) => warn!(bundle = %sid, error = %e, "vetting panicked; the bundle stays in pending-review"),
+            }
+        }
+    });
+}
