@@ -69,6 +69,8 @@ pub fn synthetic(numbers: u64, accounts: u64) -> TrustData {
             date_updated: None,
             uri: None,
             subresource_uris: None,
+            suspension_cause: None,
+            secondary_auth_token: None,
         });
         let [profile, product] = profile_and_product(a, accounts);
         data.customer_profiles

@@ -4,9 +4,11 @@
 use axum::extract::{Path, State};
 use axum::response::Response;
 
+use super::error::ParamError;
 use super::render;
 use super::reply::{ApiState, Reply, run};
 use super::request::{ApiRequest, json_sid};
+use crate::trust::SuspensionCause;
 use crate::trusthub::accounts::{AccountFilter, AccountUpdate};
 
 const PATH: &str = "/2010-04-01/Accounts.json";
@@ -60,12 +62,20 @@ pub(super) async fn update(
     req: ApiRequest,
 ) -> Response {
     run(state, req, move |hub, caller, req| {
-        req.params.allow(&["FriendlyName", "Status"], false)?;
+        req.params
+            .allow(&["FriendlyName", "Status", "SuspensionCause"], false)?;
         req.params.some()?;
         let sid = json_sid("Sid", &segment, "AC")?;
+        let suspension_cause = (req.params.get("SuspensionCause"))
+            .map(|c| {
+                SuspensionCause::parse(c)
+                    .ok_or_else(|| ParamError::SuspensionCause(c.chars().take(64).collect()))
+            })
+            .transpose()?;
         let update = AccountUpdate {
             friendly_name: req.params.owned("FriendlyName"),
             status: req.params.account_status()?,
+            suspension_cause,
         };
         let account = hub.update_account(caller, sid, update)?;
         Ok(Reply::Ok(render::account(&account)))

@@ -39,6 +39,10 @@ pub enum ParamError {
     BundleStatus(String),
     #[error("Status must be active, suspended or closed, got {0:?}")]
     AccountStatus(String),
+    #[error(
+        "SuspensionCause must be account_takeover, exposed_credentials, fraud or other, got {0:?}"
+    )]
+    SuspensionCause(String),
     #[error("Errors must be JSON: {0}")]
     ErrorsNotJson(String),
     #[error("Attributes must be a JSON object")]
@@ -125,7 +129,9 @@ impl ApiError {
                 | H::OwnStatus
                 | H::StatusForOperator(_) => (StatusCode::FORBIDDEN, 20403),
                 H::NotFound(_) => (StatusCode::NOT_FOUND, 20404),
-                H::AccountClosed(_) => (bad, 20001),
+                H::AccountClosed(_) | H::CauseWithoutSuspension | H::SecondaryToken(_) => {
+                    (bad, 20001)
+                }
                 H::InvalidPhoneNumber(_) => (bad, 21421),
                 H::PhoneNumberExists(_) => (bad, 21422),
                 H::NotEditable { .. } => (bad, 60711),

@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod assignments;
 pub mod attestation;
+pub mod auth_tokens;
 pub mod bundles;
 pub mod credentials;
 pub mod documents;

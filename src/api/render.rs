@@ -55,7 +55,7 @@ pub(super) fn rfc2822(date: &Option<String>) -> Value {
 
 pub fn account(a: &Account) -> Value {
     let uri = format!("/2010-04-01/Accounts/{}.json", a.sid);
-    json!({
+    let mut v = json!({
         "auth_token": a.auth_token,
         "date_created": rfc2822(&a.date_created),
         "date_updated": rfc2822(&a.date_updated),
@@ -69,7 +69,12 @@ pub fn account(a: &Account) -> Value {
         },
         "type": a.account_type.as_deref().unwrap_or("Full"),
         "uri": uri,
-    })
+    });
+    // callsign's own: why the operator suspended it.
+    if let Some(cause) = a.suspension_cause {
+        v["suspension_cause"] = json!(cause.as_str());
+    }
+    v
 }
 
 /// An incoming phone number; `bundle` is the customer profile it is assigned to, `trunk`

@@ -7,16 +7,16 @@ use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any, get};
+use axum::routing::{MethodRouter, any, get, post};
 
 use super::error::ApiError;
 use super::render;
 use super::reply::ApiState;
 use super::subresources::{self, Subresource};
 use super::{
-    accounts, assignments, attestation, bundles, credentials, documents, end_user_types, end_users,
-    evaluations, identities, lookups, numbers, origination, policies, review, trunk_numbers,
-    trunking,
+    accounts, assignments, attestation, auth_tokens, bundles, credentials, documents,
+    end_user_types, end_users, evaluations, identities, lookups, numbers, origination, policies,
+    review, trunk_numbers, trunking,
 };
 use crate::trust::{BundleKind, ChannelEndpointAssignment, EntityAssignment, Evaluation};
 
@@ -71,6 +71,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/Policies/{sid}", get(policies::fetch))
         .route("/v1/Attestation", get(attestation::get))
         .route("/v1/ReviewQueue", get(review::queue))
+        .route(
+            "/v1/AuthTokens/Secondary",
+            post(auth_tokens::create_secondary).delete(auth_tokens::delete_secondary),
+        )
+        .route("/v1/AuthTokens/Promote", post(auth_tokens::promote))
         .route("/v1/ReviewLog", get(review::log))
         .route(
             "/v1/Trunks",

@@ -77,6 +77,10 @@ pub struct VettingConfig {
     /// Hours a trust product may wait for a decision after submission.
     #[serde(default = "default_product_deadline")]
     pub trust_product_deadline_hours: u32,
+    /// Days without a signed call after which an account is dormant, and its next
+    /// approval goes to the operator; 0: never.
+    #[serde(default = "default_dormant_days")]
+    pub dormant_after_days: u32,
 }
 
 impl Default for VettingConfig {
@@ -87,6 +91,7 @@ impl Default for VettingConfig {
             subscriber_records: None,
             customer_profile_deadline_hours: default_profile_deadline(),
             trust_product_deadline_hours: default_product_deadline(),
+            dormant_after_days: default_dormant_days(),
         }
     }
 }
@@ -97,6 +102,10 @@ fn default_profile_deadline() -> u32 {
 
 fn default_product_deadline() -> u32 {
     72
+}
+
+fn default_dormant_days() -> u32 {
+    90
 }
 
 /// `[sti_rest]`: `POST /stir/v1/signing` and `POST /stir/v1/verification` for SBCs.
@@ -292,6 +301,10 @@ pub struct SigningConfig {
     /// while callsign ran): `unsigned` (the default) or `refuse` (503).
     #[serde(default = "unsigned")]
     pub invalid_certificate: Fallback,
+    /// A call of a suspended account (or of a sub-account of one): absent, it is signed
+    /// C (`c_account_suspended`); a status from 400 to 699 refuses it with that status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_status: Option<u16>,
 }
 
 fn refuse() -> Fallback {

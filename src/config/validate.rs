@@ -63,6 +63,8 @@ pub enum ConfigError {
     StiRest(String),
     #[error("[vetting] {0}")]
     Vetting(String),
+    #[error("[signing] suspended_status = {0}: must be a SIP status from 400 to 699")]
+    SuspendedStatus(u16),
     #[error("{0} needs SIP over TLS: add a [sip.tls] table")]
     TlsNotConfigured(String),
     #[error(
@@ -263,7 +265,18 @@ impl Config {
     }
 
     fn validate_vetting(&self) -> Result<(), ConfigError> {
+        if let Some(status) = self.signing.suspended_status
+            && !(400..=699).contains(&status)
+        {
+            return Err(ConfigError::SuspendedStatus(status));
+        }
         let v = &self.vetting;
+        if v.dormant_after_days > 3650 {
+            return Err(ConfigError::Vetting(format!(
+                "dormant_after_days = {}: must be from 0 (never) to 3650",
+                v.dormant_after_days
+            )));
+        }
         for (key, hours) in [
             (
                 "customer_profile_deadline_hours",

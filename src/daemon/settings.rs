@@ -33,6 +33,7 @@ pub fn proxy(config: &Config) -> proxy::Settings {
         identity_policy: sip.identity_policy,
         stale_date: config.signing.stale_date,
         invalid_certificate: config.signing.invalid_certificate,
+        suspended_status: config.signing.suspended_status,
         digest_realm: sip.digest_realm.clone(),
         max_message_size: sip.max_message_size,
         timers: Timers {

@@ -60,6 +60,9 @@ pub fn load(cfg: &VettingConfig, metrics: &Arc<Metrics>) -> Result<Vetting, Serv
         },
         cfg.automatic,
         Some(Arc::clone(metrics)),
+    )
+    .with_dormancy(
+        (cfg.dormant_after_days > 0).then(|| i64::from(cfg.dormant_after_days) * 86_400),
     ))
 }
 

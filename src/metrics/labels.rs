@@ -90,6 +90,8 @@ label! {
         RateLimited => "rate_limited",
         /// A call that would be signed below its trunk's minimum level (403 or 603).
         BelowMinimumLevel => "below_minimum_level",
+        /// A call of a suspended account, with `[signing] suspended_status` set.
+        AccountSuspended => "account_suspended",
         /// A signing trunk's INVITE whose Date is outside the freshness window, with
         /// `[signing] stale_date = "refuse"` (403 Stale Date).
         StaleDate => "stale_date",

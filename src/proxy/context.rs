@@ -124,6 +124,8 @@ pub struct Context {
     /// What a call gets when its signing certificate is not valid (`[signing]
     /// invalid_certificate`).
     pub invalid_certificate: Fallback,
+    /// A suspended account's call: signed C (`None`) or refused with this status.
+    pub suspended_status: Option<u16>,
     /// The realm of digest challenges (`[sip] digest_realm`).
     pub digest_realm: String,
     pub timers: Timers,
@@ -195,6 +197,7 @@ impl Context {
             identity_policy,
             stale_date,
             invalid_certificate,
+            suspended_status,
             digest_realm,
             max_message_size,
             timers,
@@ -269,6 +272,7 @@ impl Context {
             identity_policy,
             stale_date,
             invalid_certificate,
+            suspended_status,
             digest_realm,
             timers,
             max_transactions,

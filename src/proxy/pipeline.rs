@@ -824,6 +824,17 @@ pub(super) fn sign_invite(
     let attestation = index.attest(account, orig, iat);
     let signing_identity = index.signing_identity(trunk.sid, Some(account));
     drop(index);
+    ctx.trust.touch(account, iat);
+    if attestation.reason == crate::trust::Reason::CAccountSuspended
+        && let Some(status) = ctx.suspended_status
+    {
+        info!(call_id, trunk = %trunk.name, account = %account, status, "refused: the account is suspended");
+        return Err(respond(
+            status,
+            "Account Suspended",
+            Rejected::AccountSuspended,
+        ));
+    }
     if let Some(gate) = trunk.level_gate
         && attestation.level > gate.minimum
     {

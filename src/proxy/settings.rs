@@ -179,6 +179,8 @@ pub struct Settings {
     pub stale_date: Fallback,
     /// A signing trunk's INVITE when the certificate that would sign it is not valid now.
     pub invalid_certificate: Fallback,
+    /// A suspended account's call: `None` signs it C, a status refuses it.
+    pub suspended_status: Option<u16>,
     /// The realm of our digest challenges.
     pub digest_realm: String,
     pub max_message_size: usize,

@@ -51,6 +51,7 @@ pub fn settings() -> Settings {
         identity_policy: IdentityPolicy::Strip,
         stale_date: Fallback::Refuse,
         invalid_certificate: Fallback::Unsigned,
+        suspended_status: None,
         digest_realm: crate::trust::DIGEST_REALM.into(),
         max_message_size: 16 * 1024,
         timers: Timers::default(),

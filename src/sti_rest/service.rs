@@ -188,6 +188,7 @@ impl Service {
                     let attestation = index.attest(trunk.account, orig, req.iat);
                     let identity = index.signing_identity(Some(trunk.sid), Some(trunk.account));
                     drop(index);
+                    self.ctx.trust.touch(trunk.account, now);
                     let (mut level, mut basis) = (attestation.level, attestation.reason.as_str());
                     // A larger `Attest` is a weaker level.
                     if trunk.requested_level == RequestedLevel::Ceiling && req.attest > level {

@@ -204,6 +204,11 @@ pub trait RecordStore: Send + Sync {
     fn feed(&self) -> Option<&dyn Feed> {
         None
     }
+    /// Records accounts' last calls (Unix seconds), keeping the later of the stored and
+    /// the given time. Not a trust-data change: not logged, not announced.
+    fn record_activity(&self, entries: &[(Sid, i64)]) -> Result<(), StoreError>;
+    /// An account's last call, as recorded.
+    fn last_activity(&self, account: Sid) -> Result<Option<i64>, StoreError>;
 }
 
 /// What [`RecordStore::import`] runs inside its transaction.

@@ -64,12 +64,17 @@ CREATE TABLE IF NOT EXISTS document_files (sid TEXT PRIMARY KEY, content TEXT NO
 pub const SCHEMA_VERSION: i64 = 2;
 
 /// Version 2: the review log, appended to and never rewritten (kept out of
-/// [`super::sql::TABLES`], so that replacing the trust data keeps it).
+/// [`super::sql::TABLES`], so that replacing the trust data keeps it); accounts'
+/// suspension cause and second auth token; and each account's last call.
 const REVIEW_LOG: &str = "
 CREATE TABLE IF NOT EXISTS review_log (
     sid TEXT PRIMARY KEY, bundle_sid TEXT NOT NULL, account_sid TEXT NOT NULL,
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS review_log_bundle ON review_log(bundle_sid);
+ALTER TABLE accounts ADD COLUMN suspension_cause TEXT;
+ALTER TABLE accounts ADD COLUMN secondary_auth_token TEXT;
+CREATE TABLE IF NOT EXISTS account_activity (
+    account_sid TEXT PRIMARY KEY, last_call_at INTEGER NOT NULL);
 ";
 
 /// The step from version `n` to `n + 1` is `MIGRATIONS[n]`.
@@ -184,11 +189,37 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), String> {
         .transaction_with_behavior(TransactionBehavior::Exclusive)
         .map_err(|e| e.to_string())?;
     for step in &MIGRATIONS[version as usize..] {
-        tx.execute_batch(step).map_err(|e| e.to_string())?;
+        for statement in step.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            // SQLite has no `ADD COLUMN IF NOT EXISTS`: a column already there (a store
+            // whose version was lost) is left as it is, as `IF NOT EXISTS` tables are.
+            if let Some((table, column)) = added_column(statement)
+                && has_column(&tx, table, column)?
+            {
+                continue;
+            }
+            tx.execute_batch(statement).map_err(|e| e.to_string())?;
+        }
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(|e| e.to_string())?;
     tx.commit().map_err(|e| e.to_string())
+}
+
+/// The table and column of an `ALTER TABLE t ADD COLUMN c …` statement.
+fn added_column(statement: &str) -> Option<(&str, &str)> {
+    let rest = statement.strip_prefix("ALTER TABLE ")?;
+    let (table, rest) = rest.split_once(' ')?;
+    let column = rest.strip_prefix("ADD COLUMN ")?.split(' ').next()?;
+    Some((table, column))
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, String> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+        ))
+        .map_err(|e| e.to_string())?;
+    stmt.exists([column]).map_err(|e| e.to_string())
 }
 
 /// Runs `backup` in one step, under one read transaction of the source: in WAL mode its

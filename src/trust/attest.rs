@@ -35,6 +35,8 @@ pub enum Reason {
     BNumberNotOnProduct,
     BExpired,
     CUnknownAccount,
+    /// The account, or its parent, is suspended or closed.
+    CAccountSuspended,
     CNoPrimaryProfile,
     CPrimaryNotApproved,
     CNoTrustProduct,
@@ -54,6 +56,7 @@ impl Reason {
         Reason::BNumberNotOnProduct,
         Reason::BExpired,
         Reason::CUnknownAccount,
+        Reason::CAccountSuspended,
         Reason::CNoPrimaryProfile,
         Reason::CPrimaryNotApproved,
         Reason::CNoTrustProduct,
@@ -72,6 +75,7 @@ impl Reason {
             Reason::BNumberNotOnProduct => "b_number_not_on_product",
             Reason::BExpired => "b_expired",
             Reason::CUnknownAccount => "c_unknown_account",
+            Reason::CAccountSuspended => "c_account_suspended",
             Reason::CNoPrimaryProfile => "c_no_primary_profile",
             Reason::CPrimaryNotApproved => "c_primary_not_approved",
             Reason::CNoTrustProduct => "c_no_trust_product",
@@ -92,6 +96,7 @@ impl Reason {
             | Reason::BNumberNotOnProduct
             | Reason::BExpired => Attest::B,
             Reason::CUnknownAccount
+            | Reason::CAccountSuspended
             | Reason::CNoPrimaryProfile
             | Reason::CPrimaryNotApproved
             | Reason::CNoTrustProduct
@@ -187,6 +192,19 @@ fn decide(g: &Graph, account: Sid, number: Option<NumberEntry>, now: i64) -> Att
         };
     };
     let r = g.account(x).and_then(|node| node.parent).unwrap_or(x);
+    // A suspended account's calls, and its sub-accounts' (Twilio suspends them with it),
+    // get nothing of its vetting.
+    if [x, r]
+        .iter()
+        .any(|&id| g.account(id).is_some_and(|a| a.inactive))
+    {
+        return Attestation {
+            level: Attest::C,
+            reason: Reason::CAccountSuspended,
+            profile: None,
+            product: None,
+        };
+    }
     let a_failure = match rule_a(g, x, r, number, now) {
         Ok((p, t)) => {
             return Attestation {

@@ -57,6 +57,7 @@ impl Checker {
                 sid: a.sid,
                 parent: None,
                 primaries: Vec::new(),
+                inactive: a.status != super::model::AccountStatus::Active,
             });
         }
         for a in &data.accounts {

@@ -22,6 +22,8 @@ pub(super) struct AccountNode {
     pub parent: Option<AccountId>,
     /// This account's Primary customer profiles, in data order.
     pub primaries: Vec<BundleId>,
+    /// Not `active` (suspended or closed): its calls, and its sub-accounts', are C.
+    pub inactive: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -63,6 +63,45 @@ pub struct Account {
     pub uri: Option<String>,
     #[serde(default)]
     pub subresource_uris: Option<serde_json::Value>,
+    /// Why the operator suspended it (callsign's own field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspension_cause: Option<SuspensionCause>,
+    /// A second auth token, accepted beside the first until it is promoted or deleted
+    /// (Twilio's Accounts v1 `AuthTokens/Secondary`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_auth_token: Option<String>,
+}
+
+/// Why an account was suspended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspensionCause {
+    AccountTakeover,
+    ExposedCredentials,
+    Fraud,
+    Other,
+}
+
+impl SuspensionCause {
+    pub const ALL: [SuspensionCause; 4] = [
+        SuspensionCause::AccountTakeover,
+        SuspensionCause::ExposedCredentials,
+        SuspensionCause::Fraud,
+        SuspensionCause::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuspensionCause::AccountTakeover => "account_takeover",
+            SuspensionCause::ExposedCredentials => "exposed_credentials",
+            SuspensionCause::Fraud => "fraud",
+            SuspensionCause::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SuspensionCause> {
+        SuspensionCause::ALL.into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 impl Account {
@@ -83,11 +122,17 @@ impl fmt::Debug for Account {
                 &self.auth_token.as_ref().map(|_| "<redacted>"),
             )
             .field("status", &self.status)
+            .field("suspension_cause", &self.suspension_cause)
+            .field(
+                "secondary_auth_token",
+                &self.secondary_auth_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
 
-/// Twilio's account states. Attestation does not look at them.
+/// Twilio's account states. A call of an account that is not active, or of a sub-account
+/// of one, is attested C (`c_account_suspended`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountStatus {

@@ -4,13 +4,15 @@
 
 use super::{Caller, Hub, HubError, Missing, Write, new_sid, new_token};
 use crate::store::{AccountQuery, NumberQuery, Page};
-use crate::trust::{Account, AccountStatus, Change, Sid};
+use crate::trust::{Account, AccountStatus, Change, Sid, SuspensionCause};
 
 /// The fields an account update may change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountUpdate {
     pub friendly_name: Option<String>,
     pub status: Option<AccountStatus>,
+    /// Why the operator suspends the account (with `status` suspended only).
+    pub suspension_cause: Option<SuspensionCause>,
 }
 
 /// Filters of the account list.
@@ -49,6 +51,8 @@ impl Hub {
             date_updated: Some(now),
             uri: None,
             subresource_uris: None,
+            suspension_cause: None,
+            secondary_auth_token: None,
         };
         let guard = self.lock()?;
         self.commit(&guard, Write::of(Change::PutAccount(account.clone())))?;
@@ -109,6 +113,12 @@ impl Hub {
         if let Some(name) = update.friendly_name {
             account.friendly_name = Some(name);
         }
+        if update.suspension_cause.is_some() {
+            caller.require_operator("give a SuspensionCause")?;
+            if update.status != Some(AccountStatus::Suspended) {
+                return Err(HubError::CauseWithoutSuspension);
+            }
+        }
         let mut closing = false;
         if let Some(status) = update.status {
             if matches!(caller, Caller::Account { sid, .. } if *sid == account.sid) {
@@ -119,6 +129,11 @@ impl Hub {
             }
             closing = status == AccountStatus::Closed && account.status != AccountStatus::Closed;
             account.status = status;
+            // Reinstated or closed: the cause of a suspension no longer stands.
+            account.suspension_cause = match status {
+                AccountStatus::Suspended => update.suspension_cause.or(account.suspension_cause),
+                _ => None,
+            };
         }
         account.date_updated = Some(self.now_text());
         let mut write = Write::default();
@@ -159,5 +174,76 @@ impl Hub {
             write.changes.extend(self.trunk_removal(trunk)?);
         }
         Ok(())
+    }
+}
+
+/// What happens to an account's second auth token (Twilio's Accounts v1 `AuthTokens`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenAction {
+    /// `POST /v1/AuthTokens/Secondary`: make one, accepted beside the first.
+    CreateSecondary,
+    /// `DELETE /v1/AuthTokens/Secondary`.
+    DeleteSecondary,
+    /// `POST /v1/AuthTokens/Promote`: the second becomes the only one; the old one is
+    /// refused from the next request on, on every node.
+    Promote,
+}
+
+impl Hub {
+    /// Changes the auth tokens of the caller's own account or, for the operator, of
+    /// `account` (an account whose credentials were exposed).
+    pub fn auth_tokens(
+        &self,
+        caller: &Caller,
+        account: Option<Sid>,
+        action: TokenAction,
+    ) -> Result<Account, HubError> {
+        let sid = match (caller, account) {
+            (Caller::Operator, Some(sid)) => sid,
+            (Caller::Operator, None) => {
+                return Err(HubError::Required {
+                    field: "AccountSid",
+                });
+            }
+            (Caller::Account { sid, .. }, None) => *sid,
+            (Caller::Account { sid, .. }, Some(other)) if other == *sid => *sid,
+            (Caller::Account { .. }, Some(_)) => {
+                return Err(HubError::OperatorOnly(
+                    "change another account's auth tokens",
+                ));
+            }
+        };
+        let guard = self.lock()?;
+        let mut a = self.account(caller, sid)?;
+        if a.status == AccountStatus::Closed {
+            return Err(HubError::AccountClosed(sid));
+        }
+        match action {
+            TokenAction::CreateSecondary => {
+                if a.secondary_auth_token.is_some() {
+                    return Err(HubError::SecondaryToken(
+                        "already has a secondary auth token; delete or promote it first",
+                    ));
+                }
+                a.secondary_auth_token = Some(new_token());
+            }
+            TokenAction::DeleteSecondary => {
+                if a.secondary_auth_token.take().is_none() {
+                    return Err(HubError::NotFound(Missing::SecondaryToken(sid)));
+                }
+            }
+            TokenAction::Promote => {
+                let Some(token) = a.secondary_auth_token.take() else {
+                    return Err(HubError::SecondaryToken(
+                        "has no secondary auth token to promote; create one first",
+                    ));
+                };
+                a.auth_token = Some(token);
+            }
+        }
+        a.date_updated = Some(self.now_text());
+        self.commit(&guard, Write::of(Change::PutAccount(a.clone())))?;
+        tracing::info!(account = %sid, action = ?action, by = if caller.is_operator() { "operator" } else { "account" }, "auth tokens changed");
+        Ok(a)
     }
 }

@@ -36,6 +36,8 @@ pub enum Missing {
         parent: Sid,
         sid: Sid,
     },
+    /// The secondary auth token of an account.
+    SecondaryToken(Sid),
 }
 
 impl std::fmt::Display for Missing {
@@ -55,6 +57,7 @@ impl std::fmt::Display for Missing {
             | Missing::CredentialList(sid) => write!(f, "{sid}"),
             Missing::BundleChild { bundle, sid } => write!(f, "{sid} of {bundle}"),
             Missing::Child { parent, sid } => write!(f, "{sid} of {parent}"),
+            Missing::SecondaryToken(sid) => write!(f, "the secondary auth token of {sid}"),
         }
     }
 }
@@ -75,6 +78,10 @@ pub enum HubError {
     SubAccountCannotCreate,
     #[error("An account cannot change its own status; its parent or the operator can")]
     OwnStatus,
+    #[error("SuspensionCause goes with Status=suspended")]
+    CauseWithoutSuspension,
+    #[error("The account {0}")]
+    SecondaryToken(&'static str),
     #[error("Account {0} is closed; a closed account cannot be reopened or given anything new")]
     AccountClosed(Sid),
     /// Absent, or not visible to the caller (existence is not revealed).

@@ -162,6 +162,9 @@ pub struct Hub {
 #[derive(Debug, Clone)]
 struct Seen {
     token: String,
+    /// The second token, while it has one.
+    secondary: Option<String>,
+    /// It, and its parent if it has one, are active.
     active: bool,
     parent: Option<Sid>,
 }
@@ -281,9 +284,18 @@ impl Hub {
         let seen = match self.store.account(sid) {
             Ok(account) => {
                 let account = account.ok_or(HubError::Unauthenticated)?;
+                // A sub-account of a suspended account is suspended with it.
+                let parent_active = match account.parent() {
+                    Some(p) => self
+                        .store
+                        .account(p)?
+                        .is_some_and(|p| p.status == AccountStatus::Active),
+                    None => true,
+                };
                 let seen = Seen {
                     token: account.auth_token.clone().unwrap_or_default(),
-                    active: account.status == AccountStatus::Active,
+                    secondary: account.secondary_auth_token.clone(),
+                    active: account.status == AccountStatus::Active && parent_active,
                     parent: account.parent(),
                 };
                 self.seen.insert(sid, seen.clone());
@@ -301,7 +313,10 @@ impl Hub {
             },
             Err(e) => return Err(e.into()),
         };
-        if seen.token.is_empty() || !same_secret(&seen.token, password) {
+        let primary = !seen.token.is_empty() && same_secret(&seen.token, password);
+        let secondary =
+            (seen.secondary.as_deref()).is_some_and(|s| !s.is_empty() && same_secret(s, password));
+        if !primary && !secondary {
             return Err(HubError::Unauthenticated);
         }
         if !seen.active {
@@ -322,6 +337,8 @@ impl Hub {
                 for change in changes {
                     if let Change::PutAccount(a) = change {
                         self.seen.remove(&a.sid);
+                        // Its sub-accounts follow its status.
+                        self.seen.retain(|_, s| s.parent != Some(a.sid));
                     }
                 }
             }

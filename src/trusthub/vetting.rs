@@ -73,6 +73,9 @@ pub struct Vetting {
     /// Approved customer profiles as the duplicate checks see them, by SID, with the
     /// `date_updated` they were read at.
     approved: DashMap<Sid, (Option<String>, ApprovedProfile)>,
+    /// Seconds without a call after which an account is dormant, and its next approval
+    /// goes to the operator.
+    dormant_after: Option<i64>,
 }
 
 impl Vetting {
@@ -91,7 +94,14 @@ impl Vetting {
             metrics,
             queue: Mutex::new(None),
             approved: DashMap::new(),
+            dormant_after: None,
         }
+    }
+
+    /// Accounts without a call for `secs` are dormant (`None`: never).
+    pub fn with_dormancy(mut self, secs: Option<i64>) -> Vetting {
+        self.dormant_after = secs;
+        self
     }
 
     /// The rules in force.
@@ -343,6 +353,25 @@ impl Hub {
         if b.status != BundleStatus::PendingReview {
             return Ok(None);
         }
+        let mut verdict = verdict;
+        if let (Some(v), Some(why)) = (verdict.as_mut(), self.dormant(&vetting, b.account_sid)?) {
+            v.steps.push(run::StepResult {
+                name: "account-activity".into(),
+                check: "account_activity",
+                on_fail: crate::vetting::workflow::OnFail::Review,
+                weight: 0,
+                status: run::StepStatus::Failed,
+                failures: vec![crate::vetting::checks::Failure {
+                    object_type: "account".into(),
+                    field: "last_call".into(),
+                    reason: why,
+                }],
+                detail: None,
+            });
+            if v.outcome == Outcome::Approve {
+                v.outcome = Outcome::Review;
+            }
+        }
         let (mut outcome, reason) = match &verdict {
             Some(v) => (
                 v.outcome,
@@ -411,6 +440,55 @@ impl Hub {
         self.decided(b.status, Decider::Workflow, late);
         info!(bundle = %b.sid, account = %b.account_sid, outcome = outcome.as_str(), version = %rules.version, "vetting decision");
         Ok(Some(outcome))
+    }
+
+    /// Why `account` is dormant, if it is: no call for longer than the dormancy period
+    /// since its last call or, without one, since it was created.
+    fn dormant(&self, vetting: &Vetting, account: Sid) -> Result<Option<String>, HubError> {
+        let Some(after) = vetting.dormant_after else {
+            return Ok(None);
+        };
+        let now = self.now_unix();
+        let last_call = self.last_call(account)?;
+        let since = match last_call {
+            Some(t) => t,
+            None => (self.store().account(account)?)
+                .and_then(|a| a.date_created)
+                .as_deref()
+                .and_then(clock::parse_rfc3339)
+                .unwrap_or(now),
+        };
+        if now - since <= after {
+            return Ok(None);
+        }
+        let days = (now - since) / 86_400;
+        Ok(Some(match last_call {
+            Some(_) => format!(
+                "The account has made no call for {days} days: dormant accounts are reviewed by the operator"
+            ),
+            None => format!(
+                "The account has made no call in the {days} days since it was created: dormant accounts are reviewed by the operator"
+            ),
+        }))
+    }
+
+    /// The last call of `account`: what this node noted, or the store recorded.
+    pub fn last_call(&self, account: Sid) -> Result<Option<i64>, HubError> {
+        let stored = self.store().last_activity(account)?;
+        Ok(stored.max(self.trust.noted_activity(account)))
+    }
+
+    /// Writes the calls noted since the last time to the store; kept for the next time
+    /// when the store cannot take them.
+    pub fn flush_activity(&self) -> Result<(), HubError> {
+        let noted = self.trust.take_activity();
+        if let Err(e) = self.store().record_activity(&noted) {
+            for (sid, at) in noted {
+                self.trust.touch(sid, at);
+            }
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// Reads what the checks of `b` look at.
@@ -592,9 +670,17 @@ pub fn start_worker(hub: Arc<Hub>, tasks: &TaskTracker, shutdown: CancellationTo
                 _ = every.tick() => {}
             }
             let h = Arc::clone(&h);
-            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || h.refresh_queue_metrics()).await
-            {
-                warn!(error = %e, "cannot read the review queue for its metrics");
+            let done = tokio::task::spawn_blocking(move || {
+                (h.refresh_queue_metrics(), h.flush_activity())
+            })
+            .await;
+            if let Ok((queue, activity)) = done {
+                if let Err(e) = queue {
+                    warn!(error = %e, "cannot read the review queue for its metrics");
+                }
+                if let Err(e) = activity {
+                    warn!(error = %e, "cannot record accounts' last calls; kept for the next try");
+                }
             }
         }
     });

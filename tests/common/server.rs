@@ -45,6 +45,8 @@ pub struct TestServer {
     /// `[vetting]`: not automatic unless a test asks ([`TestServer::vetting`]), so that
     /// submitted bundles wait for the operator as the older tests expect.
     vetting: callsign::config::VettingConfig,
+    /// `[signing] suspended_status`.
+    suspended_status: Option<u16>,
     /// Status callbacks may go to http URLs on loopback (the test receivers).
     local_callbacks: bool,
     /// The PKCS#11 libraries signing identities may load.
@@ -118,6 +120,7 @@ impl TestServer {
                 automatic: false,
                 ..Default::default()
             },
+            suspended_status: None,
             local_callbacks: false,
             pkcs11_modules: Vec::new(),
             local_origination: false,
@@ -309,6 +312,12 @@ impl TestServer {
         self
     }
 
+    /// Refuses suspended accounts' calls with `status` (`[signing] suspended_status`).
+    pub fn suspended_status(mut self, status: u16) -> TestServer {
+        self.suspended_status = Some(status);
+        self
+    }
+
     /// Starts the server in a fresh temporary directory.
     pub async fn start(self) -> Harness {
         self.start_in(tempfile::tempdir().unwrap()).await
@@ -442,6 +451,7 @@ impl TestServer {
                 identity_x5u_base: None,
                 stale_date: callsign::proxy::Fallback::Refuse,
                 invalid_certificate: callsign::proxy::Fallback::Unsigned,
+                suspended_status: self.suspended_status,
             },
             numbering: Default::default(),
             trust,

@@ -95,6 +95,10 @@ CREATE TABLE review_log (
     rowid bigserial UNIQUE, sid text PRIMARY KEY, bundle_sid text NOT NULL,
     account_sid text NOT NULL, doc text NOT NULL);
 CREATE INDEX review_log_bundle ON review_log(bundle_sid);
+ALTER TABLE accounts ADD COLUMN suspension_cause text;
+ALTER TABLE accounts ADD COLUMN secondary_auth_token text;
+CREATE TABLE account_activity (
+    account_sid text PRIMARY KEY, last_call_at bigint NOT NULL);
 ",
 ];
 

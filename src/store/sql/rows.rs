@@ -84,6 +84,14 @@ impl FromRow for Account {
             date_updated: text(row, "date_updated")?,
             uri: None,
             subresource_uris: None,
+            suspension_cause: text(row, "suspension_cause")?
+                .as_deref()
+                .map(|c| {
+                    crate::trust::SuspensionCause::parse(c)
+                        .ok_or_else(|| corrupt("suspension_cause", c))
+                })
+                .transpose()?,
+            secondary_auth_token: text(row, "secondary_auth_token")?,
         })
     }
 }
@@ -237,6 +245,8 @@ pub(super) const ACCOUNTS: Table = Table {
         "type",
         "date_created",
         "date_updated",
+        "suspension_cause",
+        "secondary_auth_token",
     ],
 };
 
@@ -338,6 +348,8 @@ pub(super) fn account_row(a: &Account) -> Vec<Arg> {
         Arg::from(&a.account_type),
         Arg::from(&a.date_created),
         Arg::from(&a.date_updated),
+        Arg::from(a.suspension_cause.map(|c| c.as_str().to_owned())),
+        Arg::from(&a.secondary_auth_token),
     ]
 }
 

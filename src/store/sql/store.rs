@@ -157,6 +157,33 @@ impl<B: Backend> RecordStore for SqlStore<B> {
         })
     }
 
+    fn record_activity(&self, entries: &[(Sid, i64)]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.backend().write(Some(&[]), |tx| {
+            for (sid, at) in entries {
+                tx.execute(
+                    "INSERT INTO account_activity (account_sid, last_call_at) VALUES (?, ?) \
+                     ON CONFLICT(account_sid) DO UPDATE SET last_call_at = excluded.last_call_at \
+                     WHERE excluded.last_call_at > account_activity.last_call_at",
+                    &[Arg::Text(sid.to_string()), Arg::Int(*at)],
+                )?;
+            }
+            Ok(((), false))
+        })
+    }
+
+    fn last_activity(&self, account: Sid) -> Result<Option<i64>, StoreError> {
+        self.backend().read(|exec| {
+            scalar(
+                exec,
+                "SELECT last_call_at FROM account_activity WHERE account_sid = ?",
+                &[Arg::Text(account.to_string())],
+            )
+        })
+    }
+
     fn is_empty(&self) -> Result<bool, StoreError> {
         let n = self.backend().read(|exec| scalar(exec, COUNT, &[]))?;
         Ok(n.unwrap_or(0) == 0)

@@ -152,6 +152,8 @@ impl World {
             date_updated: None,
             uri: None,
             subresource_uris: None,
+            suspension_cause: None,
+            secondary_auth_token: None,
         });
     }
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::super::graph::{self, AccountNode, BundleNode, Graph, NO_BUNDLE, NumberEntry, dense_id};
-use super::super::model::{BundleStatus, Policy};
+use super::super::model::{AccountStatus, BundleStatus, Policy};
 use super::super::{Change, Sid, TrustError};
 use super::Index;
 
@@ -19,7 +19,9 @@ impl Index {
     /// (it broke a rule the writer should have checked): rebuild from the store.
     pub fn apply(&self, change: &Change) -> Result<(), TrustError> {
         match change {
-            Change::PutAccount(a) => self.upsert_account(a.sid, a.parent()),
+            Change::PutAccount(a) => {
+                self.upsert_account(a.sid, a.parent(), a.status != AccountStatus::Active)
+            }
             Change::PutNumber(n) => self.upsert_number(n),
             Change::DeleteNumber(n) => self.remove_number(graph::e164(n.sid, &n.phone_number)?),
             Change::PutBundle(b) => {
@@ -81,7 +83,27 @@ impl Index {
     }
 
     /// Adds an account; an existing account keeps its place (its parent cannot change).
-    fn upsert_account(&self, sid: Sid, parent: Option<Sid>) -> Result<(), TrustError> {
+    fn upsert_account(
+        &self,
+        sid: Sid,
+        parent: Option<Sid>,
+        inactive: bool,
+    ) -> Result<(), TrustError> {
+        if let Some(&id) = self.graph().account_ids.get(&sid) {
+            if self
+                .graph()
+                .account(id)
+                .is_some_and(|a| a.inactive == inactive)
+            {
+                return Ok(());
+            }
+            return self.edit_graph(|g| {
+                if let Some(node) = g.accounts.get_mut(id as usize) {
+                    node.inactive = inactive;
+                }
+                Ok(())
+            });
+        }
         self.edit_graph(|g| {
             if g.account_ids.contains_key(&sid) {
                 return Ok(());
@@ -109,6 +131,7 @@ impl Index {
                 sid,
                 parent,
                 primaries: Vec::new(),
+                inactive,
             });
             Ok(())
         })
@@ -285,9 +308,9 @@ mod tests {
     /// A vetted account built only through the incremental operations.
     fn vetted() -> Index {
         let index = Index::default();
-        index.upsert_account(sid("AC", 1), None).unwrap();
+        index.upsert_account(sid("AC", 1), None, false).unwrap();
         index
-            .upsert_account(sid("AC", 2), Some(sid("AC", 1)))
+            .upsert_account(sid("AC", 2), Some(sid("AC", 1)), false)
             .unwrap();
         let (p, t) = (sid("BU", 1), sid("BU", 2));
         index
@@ -354,11 +377,11 @@ mod tests {
     fn refuses_what_the_model_forbids() {
         let index = vetted();
         assert!(matches!(
-            index.upsert_account(sid("AC", 3), Some(sid("AC", 2))),
+            index.upsert_account(sid("AC", 3), Some(sid("AC", 2)), false),
             Err(TrustError::NestedSubAccount { .. })
         ));
         assert!(matches!(
-            index.upsert_account(sid("AC", 3), Some(sid("AC", 9))),
+            index.upsert_account(sid("AC", 3), Some(sid("AC", 9)), false),
             Err(TrustError::UnknownAccount { .. })
         ));
         assert!(matches!(

@@ -26,6 +26,8 @@ fn hub_and_clock() -> (Hub, Arc<FixedClock>) {
             date_updated: None,
             uri: None,
             subresource_uris: None,
+            suspension_cause: None,
+            secondary_auth_token: None,
         }],
         ..TrustData::default()
     };

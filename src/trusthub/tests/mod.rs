@@ -157,7 +157,19 @@ fn a_review_decision_reaches_the_next_attestation() {
         )
         .unwrap();
     }
-    // Approving the Primary made its automatic trust product: Quickdial now gets B.
+    // Approving the Primary made its automatic trust product, but Quickdial is
+    // suspended: C until the operator reinstates it, then B.
+    let attest = hub.trust().load().attest(sid(QUICKDIAL), number, NOW);
+    assert_eq!(
+        (attest.level, attest.reason),
+        (Attest::C, crate::trust::Reason::CAccountSuspended)
+    );
+    let reinstate = accounts::AccountUpdate {
+        status: Some(AccountStatus::Active),
+        ..Default::default()
+    };
+    hub.update_account(&Caller::Operator, sid(QUICKDIAL), reinstate)
+        .unwrap();
     assert_eq!(level(&hub), Attest::B);
 }
 
@@ -266,6 +278,8 @@ fn a_refused_index_update_rebuilds_the_index_from_the_store() {
         date_updated: None,
         uri: None,
         subresource_uris: None,
+        suspension_cause: None,
+        secondary_auth_token: None,
     };
     hub.store().apply(&[Change::PutAccount(record)]).unwrap();
     let before = hub.trust().load_full();

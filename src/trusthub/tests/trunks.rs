@@ -247,6 +247,7 @@ fn closing_an_account_releases_its_numbers_and_trunks_and_its_sub_accounts_for_g
     let close = |status| crate::trusthub::accounts::AccountUpdate {
         friendly_name: None,
         status: Some(status),
+        suspension_cause: None,
     };
     let closed = (hub.update_account(
         &Caller::Operator,

@@ -18,6 +18,14 @@ const REP_PHONE: &str = "+12675550111";
 /// Quickdial (a top-level account owning [`REP_PHONE`]) on a hub with the default
 /// workflows and one subscriber record, its metrics, and the clock.
 fn vetting_hub(automatic: bool) -> (Hub, Arc<FixedClock>, Arc<Metrics>) {
+    dormant_hub(automatic, None)
+}
+
+/// [`vetting_hub`], with accounts dormant after `dormant_after` seconds without a call.
+fn dormant_hub(
+    automatic: bool,
+    dormant_after: Option<i64>,
+) -> (Hub, Arc<FixedClock>, Arc<Metrics>) {
     let data = TrustData::from_json(include_str!("../../../config/trust.json")).unwrap();
     let store = SqliteStore::in_memory().unwrap();
     store.seed(&data).unwrap();
@@ -38,7 +46,8 @@ fn vetting_hub(automatic: bool) -> (Hub, Arc<FixedClock>, Arc<Metrics>) {
         Deadlines::default(),
         automatic,
         Some(metrics.clone()),
-    );
+    )
+    .with_dormancy(dormant_after);
     let hub = Hub::new(
         Arc::new(store),
         trust,
@@ -339,4 +348,58 @@ fn the_log_outlives_its_bundle_and_refuses_a_rewrite() {
         .apply(&[crate::trust::Change::AppendReview(entries[0].clone())]);
     assert!(again.is_err(), "an entry's SID is written once");
     assert_eq!(log(&hub, p), entries);
+}
+
+#[test]
+fn a_dormant_account_is_reviewed_by_the_operator_until_it_calls_again() {
+    let day = 86_400;
+    let (hub, clock, _) = dormant_hub(true, Some(30 * day));
+    let quickdial = sid(QUICKDIAL);
+    // No call since long before: dormant, the approval goes to the operator.
+    hub.trust().touch(quickdial, NOW - 40 * day);
+    hub.flush_activity().unwrap();
+    assert_eq!(hub.last_call(quickdial), Ok(Some(NOW - 40 * day)));
+    let p = primary(&hub, business("27-1234567"), representative("Dana"));
+    move_to(
+        &hub,
+        &account(QUICKDIAL),
+        p,
+        BundleStatus::PendingReview,
+        None,
+    );
+    assert_eq!(hub.vet(p), Ok(Some(Outcome::Review)));
+    let evaluation = &hub
+        .evaluations(&Caller::Operator, BundleKind::CustomerProfile, p, Page::ALL)
+        .unwrap()[0];
+    let results = evaluation.results.as_array().unwrap();
+    let activity = results
+        .iter()
+        .find(|r| r["requirement_name"] == "account-activity")
+        .unwrap();
+    assert_eq!(activity["passed"], false);
+    assert!(
+        activity["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("no call for 40 days"),
+        "{activity}"
+    );
+    // A call today (noted by the proxy, not yet in the store) ends the dormancy.
+    clock.advance(60);
+    hub.trust().touch(quickdial, NOW + 60);
+    assert_eq!(hub.last_call(quickdial), Ok(Some(NOW + 60)));
+    let again = primary(&hub, business("27-7654321"), representative("Dana"));
+    move_to(
+        &hub,
+        &account(QUICKDIAL),
+        again,
+        BundleStatus::PendingReview,
+        None,
+    );
+    assert_eq!(hub.vet(again), Ok(Some(Outcome::Approve)));
+    // The store keeps the later of two times.
+    hub.flush_activity().unwrap();
+    hub.trust().touch(quickdial, NOW - 5 * day);
+    hub.flush_activity().unwrap();
+    assert_eq!(hub.store().last_activity(quickdial), Ok(Some(NOW + 60)));
 }

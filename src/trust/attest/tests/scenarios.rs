@@ -225,7 +225,7 @@ fn reasons_are_listed_once_with_snake_codes() {
             Attest::C => "c_",
         }));
     }
-    assert_eq!(seen.len(), 14);
+    assert_eq!(seen.len(), 15);
     assert_eq!(Attest::B.to_string(), "B");
 }
 
