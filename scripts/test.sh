@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the external test peers when they are missing
 # (SIPp from Debian's sip-tester, secsipidx, Kamailio, SoftHSM2, PostgreSQL, Node.js, curl, jq, lintian,
+# Chromium and chromedriver,
 # promtool from Debian's prometheus package, cargo-deb, and the
 # official `twilio` Python package in a virtualenv at target/twilio-venv and npm package
 # in target/twilio-node), starts a throwaway
@@ -28,6 +29,9 @@ command -v jq >/dev/null 2>&1 || missing+=(jq)
 # Node.js and npm, for Twilio's Node.js helper library (tests/twilio_compat.rs).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# Headless Chromium and its chromedriver, for the operator console (tests/console_browser.rs).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

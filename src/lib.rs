@@ -60,6 +60,8 @@
 //!   an HSM (PKCS#11), checked against its chain, and its signer published where the
 //!   proxy picks it per call ([`proxy::IdentitySigners`]).
 //! - [`config`]: the TOML file, validated, with errors that name the key.
+//! - [`console`]: the operator's web console at `/console`: server-rendered pages over
+//!   [`trusthub`], behind the operator's credential, a session cookie and CSRF tokens.
 //!
 //! **Composition root**: [`daemon`] is the only library module that knows every other.
 //! It turns the config into each layer's settings, loads the signing material and the
@@ -72,6 +74,7 @@ pub mod api;
 pub mod certs;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod daemon;
 pub mod identities;
 pub mod metrics;

@@ -6,105 +6,10 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::api::*;
+use common::vetting::*;
 use common::*;
 use serde_json::{Value, json};
-
-/// The representative's number, on the account, in the subscriber records.
-const REP_PHONE: &str = "+12155550111";
-const RECORDS: &str = "\
-phone_number,first_name,last_name,address_line1,city,state,postal_code,address_country_code
-+12155550111,Dana,Whitfield,200 Commerce Street,Philadelphia,PA,19103,US
-+442071838750,Oliver,Bennett,10 Downing St,London,,SW1A 2AA,GB
-";
-
-/// A vetting server whose subscriber records are [`RECORDS`], in `dir`.
-async fn vetting_hub(dir: &Path) -> (Harness, Api) {
-    let records = dir.join("subscribers.csv");
-    std::fs::write(&records, RECORDS).unwrap();
-    hub_on(TestServer::new().vetting(|v| v.subscriber_records = Some(records))).await
-}
-
-fn business(ein: &str) -> String {
-    json!({
-        "business_name": "Whitfield Logistics LLC",
-        "business_type": "Limited Liability Corporation",
-        "business_registration_identifier": "EIN",
-        "business_registration_number": ein,
-        "business_identity": "direct_customer",
-        "business_industry": "TRANSPORTATION",
-        "website_url": "https://whitfield-logistics.com",
-        "business_regions_of_operation": "USA_AND_CANADA",
-    })
-    .to_string()
-}
-
-fn representative(first_name: &str) -> String {
-    json!({
-        "first_name": first_name,
-        "last_name": "Whitfield",
-        "email": "dana@whitfield-logistics.com",
-        "phone_number": REP_PHONE,
-        "business_title": "Owner",
-        "job_position": "CEO",
-        "address_line1": "200 Commerce St",
-    })
-    .to_string()
-}
-
-/// A new account (the first with [`REP_PHONE`]: numbers are unique) and its submitted
-/// Primary profile; returns the account and the profile.
-async fn submit(api: &Api, ein: &str, first_name: &str) -> (Creds, String) {
-    let op = Creds::operator();
-    let a = api.account(&op, "Whitfield").await;
-    let _ = api
-        .post(
-            &format!("/2010-04-01/Accounts/{}/IncomingPhoneNumbers.json", a.sid),
-            &op,
-            &[("PhoneNumber", REP_PHONE)],
-        )
-        .await;
-    let p = api.bundle(&a, PROFILES, PRIMARY, None).await;
-    for (t, attributes) in [
-        ("customer_profile_business_information", business(ein)),
-        ("authorized_representative_1", representative(first_name)),
-    ] {
-        let body = api
-            .ok(
-                "/v1/EndUsers",
-                &a,
-                &[
-                    ("FriendlyName", t),
-                    ("Type", t),
-                    ("Attributes", &attributes),
-                ],
-            )
-            .await;
-        api.link(&a, PROFILES, &p, body["sid"].as_str().unwrap())
-            .await;
-    }
-    let address = api.address_document(&a).await;
-    api.link(&a, PROFILES, &p, &address).await;
-    let path = format!("/v1/CustomerProfiles/{p}");
-    let b = api.ok(&path, &a, &[("Status", "pending-review")]).await;
-    assert_eq!(b["status"], "pending-review");
-    (a, p)
-}
-
-/// Polls the profile until the workflow has decided (bounded); returns it.
-async fn decided(api: &Api, a: &Creds, p: &str) -> Value {
-    let path = format!("/v1/CustomerProfiles/{p}");
-    for _ in 0..200 {
-        let (_, b) = api.get(&path, a, &[]).await;
-        if b["status"] != "pending-review" {
-            return b;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("no decision on {p} within 5 s");
-}
 
 #[tokio::test]
 async fn a_submission_is_vetted_in_the_background_and_reads_back() {

@@ -87,7 +87,10 @@ pub fn router(
     api: Option<ApiState>,
 ) -> Router {
     let trust_hub = match api {
-        Some(api) => routes::router(api),
+        Some(api) => {
+            let console = crate::console::ConsoleState::new(api.hub.clone(), state.metrics.clone());
+            routes::router(api).merge(crate::console::router(console))
+        }
         None => routes::unavailable(),
     };
     let counted = Arc::clone(&state.metrics);

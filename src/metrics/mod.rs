@@ -4,6 +4,7 @@
 //! Every label value is one of the typed values in [`labels`] (or a level, reason or
 //! verstat), so the set the code can emit is known and documented in docs/observability.md.
 
+pub mod calls;
 pub mod labels;
 #[cfg(test)]
 mod tests;
@@ -153,6 +154,9 @@ pub struct Metrics {
     pub vetting_queue_oldest_seconds: Gauge,
     /// Bundles in the queue past their deadline, as of the scrape.
     pub vetting_queue_overdue: Gauge,
+    /// Signed calls by account, level and reason over the last hours (the console's
+    /// charts; not exported).
+    pub calls: calls::CallStats,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -213,6 +217,7 @@ impl Metrics {
             vetting_queue_bundles: Gauge::default(),
             vetting_queue_oldest_seconds: Gauge::default(),
             vetting_queue_overdue: Gauge::default(),
+            calls: calls::CallStats::default(),
             registry: Registry::default(),
         };
         m.build_info.get_or_create(&BUILD).set(1);

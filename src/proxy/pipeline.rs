@@ -898,6 +898,7 @@ pub(super) fn sign_invite(
     };
     tracing::trace!(call_id, identity = %identity, "PASSporT");
     ctx.metrics.signed(attestation.level, attestation.reason);
+    (ctx.metrics.calls).record(account, attestation.level, attestation.reason.as_str(), iat);
     info!(
         call_id,
         account = %account,

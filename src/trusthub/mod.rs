@@ -418,6 +418,9 @@ impl Hub {
                 return self.rebuild_from_feed(feed);
             };
             self.forget_seen(Some(&changes));
+            if !changes.is_empty() {
+                self.follow_approvals(None);
+            }
             let index = self.trust.load();
             for change in &changes {
                 identities |= matches!(
@@ -495,6 +498,7 @@ impl Hub {
                 break;
             }
         }
+        self.follow_approvals(Some(&write.changes));
         if let Some(callbacks) = &self.callbacks {
             for change in write.callbacks {
                 callbacks.notify(change);
@@ -506,6 +510,7 @@ impl Hub {
     fn rebuild_locked(&self) -> Result<usize, StoreError> {
         let index = store::rebuild_index(self.store.as_ref())?;
         self.forget_seen(None);
+        self.follow_approvals(None);
         let numbers = index.len_numbers();
         self.trust.replace(index);
         self.sync_identities();

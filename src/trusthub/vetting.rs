@@ -9,11 +9,9 @@
 //! queue ([`Hub::review_queue`]) lists the bundles waiting for a decision by time left
 //! before their deadline.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use dashmap::DashMap;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -70,9 +68,8 @@ pub struct Vetting {
     metrics: Option<Arc<Metrics>>,
     /// To the worker, once started.
     queue: Mutex<Option<mpsc::UnboundedSender<Sid>>>,
-    /// Approved customer profiles as the duplicate checks see them, by SID, with the
-    /// `date_updated` they were read at.
-    approved: DashMap<Sid, (Option<String>, ApprovedProfile)>,
+    /// Approved customer profiles as the duplicate checks see them.
+    approved: Mutex<ApprovedIndex>,
     /// Seconds without a call after which an account is dormant, and its next approval
     /// goes to the operator.
     dormant_after: Option<i64>,
@@ -93,7 +90,7 @@ impl Vetting {
             automatic,
             metrics,
             queue: Mutex::new(None),
-            approved: DashMap::new(),
+            approved: Mutex::new(ApprovedIndex::default()),
             dormant_after: None,
         }
     }
@@ -540,7 +537,7 @@ impl Hub {
             identity.push((end_user_type.clone(), matched));
         }
         Ok(Gathered {
-            approved: self.approved_profiles(vetting, &family)?,
+            approved: self.approved_profiles(vetting, &family, &parties)?,
             parties,
             family_numbers,
             identity,
@@ -585,54 +582,176 @@ impl Hub {
         Ok(out)
     }
 
-    /// Approved customer profiles of accounts outside `family`, read once each.
+    /// The approved customer profiles outside `family` that share a registration
+    /// number, email or phone number with `parties`: the only ones the duplicate checks
+    /// can find.
     fn approved_profiles(
         &self,
         vetting: &Vetting,
         family: &[Sid],
+        parties: &[(String, Attributes)],
     ) -> Result<Vec<ApprovedProfile>, HubError> {
-        let query = BundleQuery {
-            status: Some(BundleStatus::TwilioApproved),
-            ..BundleQuery::of(BundleKind::CustomerProfile)
-        };
-        let mut out = Vec::new();
-        let mut seen = BTreeMap::new();
-        for b in self.store().bundles(&query, Page::ALL)? {
-            seen.insert(b.sid, ());
-            if family.contains(&b.account_sid) {
-                continue;
-            }
-            if let Some(hit) = vetting.approved.get(&b.sid)
-                && hit.0 == b.date_updated
-            {
-                out.push(hit.1.clone());
-                continue;
-            }
-            let parties = self.end_users_of(b.sid)?;
-            let mut profile = ApprovedProfile {
-                account: b.account_sid,
-                bundle: b.sid,
-                registration: None,
-                representatives: Vec::new(),
+        let mut index = vetting.approved.lock().unwrap_or_else(|p| p.into_inner());
+        if !index.built {
+            let query = BundleQuery {
+                status: Some(BundleStatus::TwilioApproved),
+                ..BundleQuery::of(BundleKind::CustomerProfile)
             };
-            for (t, a) in &parties {
-                if t == "customer_profile_business_information" {
-                    profile.registration = text(a, "business_registration_identifier")
-                        .zip(text(a, "business_registration_number"));
-                } else if is_representative(t) {
-                    profile
-                        .representatives
-                        .push((text(a, "email"), text(a, "phone_number")));
+            *index = ApprovedIndex::default();
+            for b in self.store().bundles(&query, Page::ALL)? {
+                let profile = approved_profile(&b, &self.end_users_of(b.sid)?);
+                index.insert(profile);
+            }
+            index.built = true;
+        }
+        let mut out: Vec<ApprovedProfile> = Vec::new();
+        for key in profile_keys(parties) {
+            for bundle in index.by_key.get(&key).into_iter().flatten() {
+                if let Some(p) = index.profiles.get(bundle)
+                    && !family.contains(&p.account)
+                    && !out.iter().any(|o| o.bundle == p.bundle)
+                {
+                    out.push(p.clone());
                 }
             }
-            vetting
-                .approved
-                .insert(b.sid, (b.date_updated.clone(), profile.clone()));
-            out.push(profile);
         }
-        vetting.approved.retain(|sid, _| seen.contains_key(sid));
         Ok(out)
     }
+
+    /// Keeps the index of approved profiles current with a write this node committed,
+    /// or marks it for a rebuild (another node's writes, a reload: `changes` `None`).
+    pub(super) fn follow_approvals(&self, changes: Option<&[Change]>) {
+        let Some(vetting) = &self.vetting else {
+            return;
+        };
+        let mut index = vetting.approved.lock().unwrap_or_else(|p| p.into_inner());
+        if !index.built {
+            return;
+        }
+        let Some(changes) = changes else {
+            index.built = false;
+            return;
+        };
+        for change in changes {
+            match change {
+                Change::PutBundle(b)
+                    if Policy::from_sid(b.policy_sid).is_some_and(Policy::is_customer_profile) =>
+                {
+                    index.remove(b.sid);
+                    if b.status == BundleStatus::TwilioApproved {
+                        match self.end_users_of(b.sid) {
+                            Ok(parties) => index.insert(approved_profile(b, &parties)),
+                            Err(_) => index.built = false,
+                        }
+                    }
+                }
+                Change::DeleteBundle(b) => index.remove(b.sid),
+                // An end user or link of an approved profile changing: read them again.
+                Change::PutEndUser(_)
+                | Change::DeleteEndUser(_)
+                | Change::DeleteEntityAssignment(_) => index.built = false,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Approved customer profiles, by SID and by the keys the duplicate checks compare.
+#[derive(Debug, Default)]
+pub(super) struct ApprovedIndex {
+    built: bool,
+    profiles: std::collections::HashMap<Sid, ApprovedProfile>,
+    by_key: std::collections::HashMap<String, std::collections::HashSet<Sid>>,
+}
+
+impl ApprovedIndex {
+    fn keys(p: &ApprovedProfile) -> Vec<String> {
+        let mut keys = Vec::new();
+        if let Some((_, number)) = &p.registration {
+            keys.push(registration_key(number));
+        }
+        for (email, phone) in &p.representatives {
+            keys.extend(email.as_deref().map(email_key));
+            keys.extend(phone.as_deref().map(phone_key));
+        }
+        keys
+    }
+
+    fn insert(&mut self, p: ApprovedProfile) {
+        for key in Self::keys(&p) {
+            self.by_key.entry(key).or_default().insert(p.bundle);
+        }
+        self.profiles.insert(p.bundle, p);
+    }
+
+    fn remove(&mut self, bundle: Sid) {
+        if let Some(p) = self.profiles.remove(&bundle) {
+            for key in Self::keys(&p) {
+                if let Some(set) = self.by_key.get_mut(&key) {
+                    set.remove(&bundle);
+                    if set.is_empty() {
+                        self.by_key.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keys loose enough that every pair the duplicate checks call equal shares one
+/// (letters and digits of a registration number; an email in lower case; the digits of
+/// a phone number); the checks then compare exactly.
+fn registration_key(number: &str) -> String {
+    let key: String = (number.chars())
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    // A Canadian business number compares by its first nine digits.
+    format!("reg:{}", key.get(..9).unwrap_or(&key))
+}
+
+fn email_key(email: &str) -> String {
+    format!("mail:{}", email.trim().to_lowercase())
+}
+
+fn phone_key(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    format!("tel:{digits}")
+}
+
+/// The keys of a submission's business and representatives.
+fn profile_keys(parties: &[(String, Attributes)]) -> Vec<String> {
+    let mut keys = Vec::new();
+    for (t, a) in parties {
+        if t == "customer_profile_business_information" {
+            keys.extend(text(a, "business_registration_number").map(|n| registration_key(&n)));
+        } else if is_representative(t) {
+            keys.extend(text(a, "email").map(|e| email_key(&e)));
+            keys.extend(text(a, "phone_number").map(|p| phone_key(&p)));
+        }
+    }
+    keys
+}
+
+/// An approved profile as the duplicate checks see it.
+fn approved_profile(b: &Bundle, parties: &[(String, Attributes)]) -> ApprovedProfile {
+    let mut profile = ApprovedProfile {
+        account: b.account_sid,
+        bundle: b.sid,
+        registration: None,
+        representatives: Vec::new(),
+    };
+    for (t, a) in parties {
+        if t == "customer_profile_business_information" {
+            profile.registration = text(a, "business_registration_identifier")
+                .zip(text(a, "business_registration_number"));
+        } else if is_representative(t) {
+            profile
+                .representatives
+                .push((text(a, "email"), text(a, "phone_number")));
+        }
+    }
+    profile
 }
 
 /// How often the review queue's gauges are refreshed.
@@ -717,4 +836,63 @@ pub fn start_worker(hub: Arc<Hub>, tasks: &TaskTracker, shutdown: CancellationTo
             }
         }
     });
+}
+
+/// What the operator reviews of one bundle.
+#[derive(Debug, Clone)]
+pub struct ReviewDetail {
+    pub bundle: Bundle,
+    pub policy: Policy,
+    /// Its end users (a trust product: its own, if any).
+    pub end_users: Vec<crate::trust::EndUser>,
+    /// Its supporting documents.
+    pub documents: Vec<crate::trust::SupportingDocument>,
+    /// The customer profiles it is linked to.
+    pub linked: Vec<Bundle>,
+    /// Its latest evaluation.
+    pub evaluation: Option<Evaluation>,
+    /// Its review log.
+    pub log: Vec<ReviewEntry>,
+    /// When it was submitted and its deadline (Unix seconds), while it waits.
+    pub waiting: Option<(i64, i64)>,
+}
+
+impl Hub {
+    /// Everything about bundle `sid` the operator reviews. The operator's.
+    pub fn review_detail(&self, caller: &Caller, sid: Sid) -> Result<ReviewDetail, HubError> {
+        caller.require_operator("review bundles")?;
+        let missing = || HubError::NotFound(crate::trusthub::Missing::Bundle(sid));
+        let bundle = self.store().bundle(sid)?.ok_or_else(missing)?;
+        let policy = policy_of(&bundle)?;
+        let mut out = ReviewDetail {
+            policy,
+            end_users: Vec::new(),
+            documents: Vec::new(),
+            linked: Vec::new(),
+            evaluation: self.store().evaluations(sid, Page::ALL)?.pop(),
+            log: self.store().review_log(Some(sid), Page::ALL)?,
+            waiting: None,
+            bundle,
+        };
+        for a in self
+            .store()
+            .entity_assignments(Some(sid), None, Page::ALL)?
+        {
+            if let Some(u) = self.store().end_user(a.object_sid)? {
+                out.end_users.push(u);
+            } else if let Some(d) = self.store().supporting_document(a.object_sid)? {
+                out.documents.push(d);
+            } else if let Some(b) = self.store().bundle(a.object_sid)? {
+                out.linked.push(b);
+            }
+        }
+        if matches!(
+            out.bundle.status,
+            BundleStatus::PendingReview | BundleStatus::InReview
+        ) {
+            let submitted = self.submitted_at(&out.bundle)?;
+            out.waiting = Some((submitted, submitted + self.deadlines().of(policy)));
+        }
+        Ok(out)
+    }
 }

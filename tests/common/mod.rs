@@ -23,6 +23,7 @@ pub mod server;
 pub mod sip;
 pub mod sipp;
 pub mod sti_rest;
+pub mod vetting;
 
 use std::time::Duration;
 

@@ -147,6 +147,17 @@ impl Index {
         status: BundleStatus,
         valid_until: Option<i64>,
     ) -> Result<(), TrustError> {
+        // A bundle written with what the index already holds (an edit of its name or
+        // email) needs no copy of the graph.
+        let unchanged = {
+            let g = self.graph();
+            (g.bundle_ids.get(&sid))
+                .and_then(|&id| g.bundle(id))
+                .is_some_and(|n| n.status == status && n.valid_until == valid_until)
+        };
+        if unchanged {
+            return Ok(());
+        }
         self.edit_graph(|g| {
             if let Some(node) = g
                 .bundle_ids
