@@ -304,4 +304,12 @@ async fn what_customers_wrote_is_escaped_and_pages_show_the_review() {
     assert!(page.body.contains("level: C"), "{}", page.body);
     let calls = b.get("/console/calls", Some(&cookie)).await;
     assert!(calls.body.contains("id=\"calls-chart\""));
+    // The workflow's decision is counted on the vetting table.
+    assert!(
+        calls
+            .body
+            .contains("<td>workflow</td><td>in-review</td><td>1</td>"),
+        "{}",
+        calls.body
+    );
 }

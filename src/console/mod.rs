@@ -541,8 +541,8 @@ async fn calls(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
             &series,
             &s.metrics.calls.accounts(),
             &queue,
+            &s.metrics.vetting_decisions(),
             s.now(),
         ),
     )
 }
-

@@ -390,6 +390,7 @@ pub fn calls(
     series: &[Bucket],
     accounts: &[AccountCalls],
     queue: &[Queued],
+    decisions: &[(&str, &str, u64, u64)],
     now: i64,
 ) -> Markup {
     let overdue = queue.iter().filter(|q| now > q.deadline).count();
@@ -411,7 +412,14 @@ pub fn calls(
                 }
             }
             h2 { "Vetting" }
-            p #vetting-summary { (queue.len()) " bundles wait for a decision, " (overdue) " past their deadline. The decisions by outcome are in " code { "callsign_vetting_decisions_total" } " on " code { "/metrics" } "." }
+            p #vetting-summary { (queue.len()) " bundles wait for a decision, " (overdue) " past their deadline." }
+            table #decisions {
+                tr { th { "Decided by" } th { "Outcome" } th { "Decisions" } th { "Late (all outcomes)" } }
+                @for (outcome, by, n, late) in decisions {
+                    tr { td { (by) } td { (outcome) } td { (n) } td { (late) } }
+                }
+            }
+            p { "Decisions since this node started; every node's are in " code { "callsign_vetting_decisions_total" } " on " code { "/metrics" } "." }
         },
     )
 }

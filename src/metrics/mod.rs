@@ -557,6 +557,35 @@ impl Metrics {
         (self.trust_list_fetched_at).store(fetched_at, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// The review decisions counted on this node since it started: `(status decided,
+    /// decider, decisions, late ones)` for each pair that has any.
+    pub fn vetting_decisions(&self) -> Vec<(&'static str, &'static str, u64, u64)> {
+        use crate::trust::{BundleStatus, Decider};
+        let mut out = Vec::new();
+        for by in [Decider::Workflow, Decider::Operator] {
+            let late = (self.vetting_decisions_late)
+                .get(&DeciderLabels {
+                    decided_by: by.as_str(),
+                })
+                .map_or(0, |c| c.get());
+            for to in [
+                BundleStatus::TwilioApproved,
+                BundleStatus::TwilioRejected,
+                BundleStatus::InReview,
+            ] {
+                let labels = DecisionLabels {
+                    outcome: to.as_str(),
+                    decided_by: by.as_str(),
+                };
+                let n = self.vetting_decisions.get(&labels).map_or(0, |c| c.get());
+                if n > 0 {
+                    out.push((to.as_str(), by.as_str(), n, late));
+                }
+            }
+        }
+        out
+    }
+
     /// A review decision moving a bundle to `to`, by `by`, late or not.
     pub fn vetting_decided(
         &self,
