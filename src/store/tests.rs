@@ -555,7 +555,7 @@ fn documents_and_their_files_round_trip(make: fn() -> Box<dyn Store>) {
 
 #[test]
 #[ignore = "needs PostgreSQL (Debian package postgresql); run by scripts/test.sh"]
-fn postgres_brings_a_version_1_database_with_data_up_to_version_2() {
+fn postgres_brings_a_version_1_database_with_data_up_to_date() {
     let url = postgres_database();
     let store = PostgresStore::connect(&url).unwrap();
     assert!(store.seed(&sample()).unwrap());
@@ -563,7 +563,14 @@ fn postgres_brings_a_version_1_database_with_data_up_to_version_2() {
     // Back to what version 1 made, with its data.
     (store.backend())
         .write(None, |tx| {
-            tx.execute("DROP TABLE supporting_documents, document_files", &[])?;
+            tx.execute(
+                "DROP TABLE supporting_documents, document_files, review_log, account_activity",
+                &[],
+            )?;
+            tx.execute(
+                "ALTER TABLE accounts DROP COLUMN suspension_cause, DROP COLUMN secondary_auth_token",
+                &[],
+            )?;
             tx.execute("UPDATE callsign_schema SET version = 1", &[])?;
             Ok(((), false))
         })
@@ -574,6 +581,11 @@ fn postgres_brings_a_version_1_database_with_data_up_to_version_2() {
     let (doc, file) = document(b"%PDF-1.4");
     (store.apply_with(&[Change::PutSupportingDocument(doc.clone())], &[file])).unwrap();
     assert_eq!(store.supporting_document(doc.sid).unwrap(), Some(doc));
+    // Version 3's: the review log, accounts' new columns, their last calls.
+    let account = before.accounts[0].sid;
+    store.record_activity(&[(account, 1_800_000_000)]).unwrap();
+    assert_eq!(store.last_activity(account).unwrap(), Some(1_800_000_000));
+    assert_eq!(store.review_log(None, Page::ALL).unwrap(), Vec::new());
     let version = (store.backend())
         .read(|exec| super::sql::scalar(exec, "SELECT version::bigint FROM callsign_schema", &[]))
         .unwrap();

@@ -91,13 +91,13 @@ CREATE TABLE document_files (
     rowid bigserial UNIQUE, sid text PRIMARY KEY, content text NOT NULL);
 ",
     "
-CREATE TABLE review_log (
+CREATE TABLE IF NOT EXISTS review_log (
     rowid bigserial UNIQUE, sid text PRIMARY KEY, bundle_sid text NOT NULL,
     account_sid text NOT NULL, doc text NOT NULL);
-CREATE INDEX review_log_bundle ON review_log(bundle_sid);
-ALTER TABLE accounts ADD COLUMN suspension_cause text;
-ALTER TABLE accounts ADD COLUMN secondary_auth_token text;
-CREATE TABLE account_activity (
+CREATE INDEX IF NOT EXISTS review_log_bundle ON review_log(bundle_sid);
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS suspension_cause text;
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS secondary_auth_token text;
+CREATE TABLE IF NOT EXISTS account_activity (
     account_sid text PRIMARY KEY, last_call_at bigint NOT NULL);
 ",
 ];
