@@ -132,10 +132,10 @@ fn an_unknown_key_in_any_table_is_refused_by_name() {
             checked += 1;
         }
     }
-    // callsign.toml: root, sip, http, signing, numbering, trust, api, upstream, 4 trunks;
-    // verify.toml: root, sip, http, signing, trust, verify, upstream, 1 trunk, plus its
-    // absent numbering and api.
-    assert_eq!(checked, 12 + 10);
+    // callsign.toml: root, sip, http, signing, numbering, trust, api, vetting, upstream,
+    // 4 trunks; verify.toml: root, sip, http, signing, trust, verify, upstream, 1 trunk,
+    // plus its absent numbering and api.
+    assert_eq!(checked, 13 + 10);
 }
 
 #[test]
