@@ -157,6 +157,16 @@ async fn suspension_refuses_the_api_and_an_exposed_token_is_rotated() {
         .await;
     assert_eq!(s, 403);
     assert_eq!(api.post("/v1/AuthTokens/Promote", &op, &[]).await.0, 400);
+    for (account, status) in [
+        ("AC00000000000000000000000000000077", 404),
+        ("not-a-sid", 400),
+        ("PN00000000000000000000000000000001", 400),
+    ] {
+        let (s, body) = api
+            .post("/v1/AuthTokens/Secondary", &op, &[("AccountSid", account)])
+            .await;
+        assert_eq!(s, status, "{account}: {body}");
+    }
     let for_sub = [("AccountSid", sub.sid.as_str())];
     let made = api.ok("/v1/AuthTokens/Secondary", &op, &for_sub).await;
     let rotated = Creds::new(&sub.sid, made["secondary_auth_token"].as_str().unwrap());

@@ -160,6 +160,7 @@ async fn the_console_refuses_what_lacks_the_operators_session_and_token() {
         ("reason", "looks fine"),
     ];
     let wrong = "0".repeat(64);
+    let long = "x".repeat(1025);
     let cross = b
         .send(
             b.client
@@ -213,6 +214,15 @@ async fn the_console_refuses_what_lacks_the_operators_session_and_token() {
                 ("csrf", token.as_str()),
                 ("decision", "bless"),
                 ("reason", "x"),
+            ],
+            400,
+        ),
+        (
+            Some(cookie.as_str()),
+            vec![
+                ("csrf", token.as_str()),
+                ("decision", "approve"),
+                ("reason", long.as_str()),
             ],
             400,
         ),

@@ -31,14 +31,6 @@ use common::sipp::{calls, free_udp_port};
 use common::*;
 use tokio::net::UdpSocket;
 
-fn python() -> PathBuf {
-    std::env::var_os("CALLSIGN_TWILIO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/twilio-venv/bin/python")
-        })
-}
-
 /// Where the `twilio` npm package is installed (`scripts/test.sh` puts it in
 /// `target/twilio-node`); `CALLSIGN_TWILIO_NODE_MODULES` overrides it.
 fn node_modules() -> PathBuf {
@@ -73,30 +65,7 @@ async fn phase(h: &Harness, script: Script, name: &str) {
 
 /// Runs one phase of `script` against the API at `api`, with its state in `h`'s folder.
 async fn phase_via(h: &Harness, api: SocketAddr, script: Script, name: &str) {
-    let base = format!("http://{api}");
-    let state = h.path(script.state);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(script.file);
-    let name = name.to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .arg(script)
-            .args([name.as_str(), &base])
-            .arg(&state)
-            .env("OPERATOR_SID", OPERATOR_SID)
-            .env("OPERATOR_TOKEN", OPERATOR_TOKEN)
-            .output()
-            .expect("the twilio virtualenv exists (scripts/test.sh creates it)")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "twilio-python phase failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::python::run_phase(script.file, name, api, h.path(script.state)).await
 }
 
 fn state(h: &Harness, script: Script) -> serde_json::Value {

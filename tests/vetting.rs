@@ -249,3 +249,101 @@ async fn a_bad_rules_file_or_records_file_stops_the_start_naming_it() {
     let e = server.try_start(dir.path()).await.unwrap_err().to_string();
     assert!(e.contains("subscribers.csv") && e.contains("line 3"), "{e}");
 }
+
+/// The workflow version of `p`'s decision, from the review log.
+async fn decided_version(api: &Api, p: &str) -> Value {
+    let (_, log) = api
+        .get("/v1/ReviewLog", &Creds::operator(), &[("BundleSid", p)])
+        .await;
+    log["results"].as_array().unwrap().last().unwrap()["workflow_version"].clone()
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_rules_and_keeps_them_when_the_new_file_is_bad() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("vetting.toml");
+    let file = |version: &str| {
+        format!(
+            "version = \"{version}\"\n[[workflow]]\npolicy = \"primary_customer_profile\"\napprove_at = 0\n\
+             [[workflow.check]]\nname = \"registration\"\ncheck = \"registration_number\"\non_fail = \"reject\"\n"
+        )
+    };
+    std::fs::write(&rules, file("r1")).unwrap();
+    let records = dir.path().join("subscribers.csv");
+    std::fs::write(&records, RECORDS).unwrap();
+    let (rules_path, records_path) = (rules.clone(), records.clone());
+    let (h, api) = hub_on(TestServer::new().vetting(move |v| {
+        v.workflows = Some(rules_path);
+        v.subscriber_records = Some(records_path);
+    }))
+    .await;
+    let (a, p) = submit(&api, "27-1234567", "Robin").await;
+    assert_eq!(decided(&api, &a, &p).await["status"], "twilio-approved");
+    assert_eq!(decided_version(&api, &p).await, "r1");
+
+    std::fs::write(&rules, file("r2")).unwrap();
+    h.reload().await;
+    let (a, p) = submit(&api, "27-1234568", "Robin").await;
+    decided(&api, &a, &p).await;
+    assert_eq!(decided_version(&api, &p).await, "r2");
+
+    // A bad file, and a bad records file, leave what is in force.
+    std::fs::write(
+        &rules,
+        "version = \"r3\"\n[[workflow]]\npolicy = \"gold\"\napprove_at = 0\n",
+    )
+    .unwrap();
+    std::fs::write(&records, "phone_number\nnot-a-number\n").unwrap();
+    h.reload().await;
+    let (a, p) = submit(&api, "27-1234569", "Robin").await;
+    decided(&api, &a, &p).await;
+    assert_eq!(decided_version(&api, &p).await, "r2");
+    let lookup = api
+        .get(
+            "/v2/PhoneNumbers/%2B12155550111",
+            &a,
+            &[
+                ("Fields", "identity_match"),
+                ("FirstName", "Dana"),
+                ("LastName", "Whitfield"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        lookup.1["identity_match"]["first_name_match"], "exact_match",
+        "{}",
+        lookup.1
+    );
+}
+
+#[tokio::test]
+async fn bad_review_log_and_queue_parameters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_h, api) = vetting_hub(dir.path()).await;
+    let op = Creds::operator();
+    for (path, q) in [
+        ("/v1/ReviewLog", vec![("BundleSid", "BU-not-a-sid")]),
+        (
+            "/v1/ReviewLog",
+            vec![("BundleSid", "AC00000000000000000000000000000001")],
+        ),
+        ("/v1/ReviewLog", vec![("PageSize", "-1")]),
+        ("/v1/ReviewQueue", vec![("Status", "in-review")]),
+    ] {
+        let (s, body) = api.get(path, &op, &q).await;
+        assert_eq!(
+            (s, body["code"].as_u64()),
+            (400, Some(20001)),
+            "{path} {q:?}: {body}"
+        );
+    }
+    // A SID nobody has: an empty log, not an error.
+    let (s, body) = api
+        .get(
+            "/v1/ReviewLog",
+            &op,
+            &[("BundleSid", "BU00000000000000000000000000000000")],
+        )
+        .await;
+    assert_eq!((s, body["results"].clone()), (200, json!([])));
+}

@@ -13,8 +13,7 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use common::sipp::{calls, free_udp_port};
 use common::*;
@@ -37,38 +36,9 @@ const TRUNK_IP: &str = "127.0.0.5";
 /// The file in the harness directory that carries SIDs and tokens between phases.
 const STATE: &str = "vetting-state.json";
 
-fn python() -> PathBuf {
-    std::env::var_os("CALLSIGN_TWILIO_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/twilio-venv/bin/python")
-        })
-}
-
 /// Runs one phase of tests/python/vetting_compat.py against `h`.
 async fn phase(h: &Harness, name: &str) {
-    let base = format!("http://{}", h.http);
-    let state = h.path(STATE);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/vetting_compat.py");
-    let arg = name.to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .arg(script)
-            .args([arg.as_str(), &base])
-            .arg(&state)
-            .env("OPERATOR_SID", OPERATOR_SID)
-            .env("OPERATOR_TOKEN", OPERATOR_TOKEN)
-            .output()
-            .expect("the twilio virtualenv exists (scripts/test.sh creates it)")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "twilio-python phase {name} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::python::run_phase("vetting_compat.py", name, h.http, h.path(STATE)).await
 }
 
 /// A store-mode server on an empty store, vetting automatically against the subscriber

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use crate::metrics::Metrics;
 use crate::trust::{BundleStatus, Sid};
 use crate::trusthub::bundles::BundleUpdate;
-use crate::trusthub::{Caller, Hub, HubError};
+use crate::trusthub::{Caller, Hub, HubError, new_token, same_secret};
 
 /// How long a session lasts after sign-in.
 const SESSION_SECS: i64 = 8 * 3600;
@@ -102,20 +102,9 @@ impl ConsoleState {
     }
 }
 
-/// 32 random bytes, in hex.
+/// A random identifier: two auth tokens (v4 UUIDs, 244 random bits), in hex.
 fn random_hex() -> String {
-    use ring::rand::SecureRandom;
-    let mut bytes = [0u8; 32];
-    // The system's generator does not fail on a running system; a zero id would then
-    // be refused as no session matches... but never silently reused: fall back to two
-    // v4 UUIDs, which draw on the same source through another path.
-    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
-        let a = uuid::Uuid::new_v4().as_u128().to_be_bytes();
-        let b = uuid::Uuid::new_v4().as_u128().to_be_bytes();
-        bytes[..16].copy_from_slice(&a);
-        bytes[16..].copy_from_slice(&b);
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{}{}", new_token(), new_token())
 }
 
 /// The session cookie's value.
@@ -127,15 +116,6 @@ fn cookie(headers: &HeaderMap) -> Option<String> {
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value.to_owned())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Compares secrets in time that depends only on their lengths.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// Whether a form post comes from this site: a browser names the origin of a
@@ -286,7 +266,7 @@ fn checked(s: &ConsoleState, headers: &HeaderMap, csrf: &str) -> Result<Session,
             pages::login(Some("Sign in first.")),
         )));
     };
-    if !same_origin(headers) || !same(&session.csrf, csrf) {
+    if !same_origin(headers) || !same_secret(&session.csrf, csrf) {
         tracing::warn!("console form refused: bad CSRF token or another origin");
         return Err(Box::new(page(
             StatusCode::FORBIDDEN,
@@ -318,17 +298,20 @@ async fn logout(
     r
 }
 
-/// The session of a page request, or the sign-in form with 401.
-fn signed_in(s: &ConsoleState, headers: &HeaderMap) -> Result<Session, Box<Response>> {
-    s.session(headers)
-        .ok_or_else(|| Box::new(page(StatusCode::UNAUTHORIZED, pages::login(None))))
+/// A page's session: without one, the page answers 401 with the sign-in form.
+impl axum::extract::FromRequestParts<ConsoleState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &ConsoleState,
+    ) -> Result<Session, Response> {
+        (s.session(&parts.headers))
+            .ok_or_else(|| page(StatusCode::UNAUTHORIZED, pages::login(None)))
+    }
 }
 
-async fn queue(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match signed_in(&s, &headers) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+async fn queue(State(s): State<ConsoleState>, session: Session) -> Response {
     let hub = Arc::clone(&s.hub);
     match blocking(move || hub.review_queue(&Caller::Operator)).await {
         Ok(queue) => page(StatusCode::OK, pages::queue(&session.csrf, &queue, s.now())),
@@ -348,14 +331,10 @@ fn parse_sid(text: &str, prefix: &str) -> Option<Sid> {
 
 async fn bundle(
     State(s): State<ConsoleState>,
-    headers: HeaderMap,
+    session: Session,
     Path(sid): Path<String>,
     Query(flash): Query<Flash>,
 ) -> Response {
-    let session = match signed_in(&s, &headers) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
     let Some(sid) = parse_sid(&sid, "BU") else {
         return page(
             StatusCode::NOT_FOUND,
@@ -416,7 +395,7 @@ async fn decide(
         }
     };
     let reason = form.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON {
+    if reason.is_empty() || reason.len() > MAX_REASON {
         return page(
             StatusCode::BAD_REQUEST,
             pages::error(
@@ -445,11 +424,7 @@ async fn decide(
     }
 }
 
-async fn accounts(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match signed_in(&s, &headers) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+async fn accounts(State(s): State<ConsoleState>, session: Session) -> Response {
     let hub = Arc::clone(&s.hub);
     let listed = blocking(move || {
         hub.accounts(
@@ -476,14 +451,10 @@ struct PreviewQuery {
 
 async fn account(
     State(s): State<ConsoleState>,
-    headers: HeaderMap,
+    session: Session,
     Path(sid): Path<String>,
     Query(q): Query<PreviewQuery>,
 ) -> Response {
-    let session = match signed_in(&s, &headers) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
     let Some(sid) = parse_sid(&sid, "AC") else {
         return page(
             StatusCode::NOT_FOUND,
@@ -524,11 +495,7 @@ async fn account(
     }
 }
 
-async fn calls(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    let session = match signed_in(&s, &headers) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+async fn calls(State(s): State<ConsoleState>, session: Session) -> Response {
     let series = s.metrics.calls.series(s.now(), 6 * 3600, 600, None);
     let hub = Arc::clone(&s.hub);
     let queue = blocking(move || hub.review_queue(&Caller::Operator))

@@ -97,6 +97,28 @@ impl CallStats {
         out
     }
 
+    /// The minute (its start) of each account's last call in the minutes from `since`
+    /// on, and the latest such minute.
+    pub fn last_calls_since(&self, since: i64) -> (Vec<(Sid, i64)>, Option<i64>) {
+        let minutes = self.minutes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last: HashMap<Sid, i64> = HashMap::new();
+        for m in minutes.iter().filter(|m| m.at >= since) {
+            for (account, _, _) in m.counts.keys() {
+                last.insert(*account, m.at);
+            }
+        }
+        let latest = minutes.back().map(|m| m.at).filter(|&at| at >= since);
+        (last.into_iter().collect(), latest)
+    }
+
+    /// The minute (its start) of `account`'s last call in the period kept.
+    pub fn last_call(&self, account: Sid) -> Option<i64> {
+        let minutes = self.minutes.lock().unwrap_or_else(|p| p.into_inner());
+        (minutes.iter().rev())
+            .find(|m| m.counts.keys().any(|(a, _, _)| *a == account))
+            .map(|m| m.at)
+    }
+
     /// Every account's calls over the period kept, most calls first.
     pub fn accounts(&self) -> Vec<AccountCalls> {
         let mut by: BTreeMap<Sid, AccountCalls> = BTreeMap::new();
@@ -145,6 +167,14 @@ mod tests {
         assert_eq!(accounts[0].account, ac(1));
         assert_eq!(accounts[0].by_level, [2, 1, 0]);
         assert_eq!(accounts[0].by_reason["a_full"], 2);
+        // Last calls, by the minute: for dormancy.
+        assert_eq!(s.last_call(ac(1)), Some(t0 + 600));
+        assert_eq!(s.last_call(ac(9)), None);
+        let (mut last, latest) = s.last_calls_since(t0 + 60);
+        last.sort();
+        assert_eq!(last, vec![(ac(1), t0 + 600), (ac(2), t0 + 60)]);
+        assert_eq!(latest, Some(t0 + 600));
+        assert_eq!(s.last_calls_since(t0 + 660), (Vec::new(), None));
         // Six hours later the first minutes are gone.
         s.record(ac(3), Attest::A, "a_full", t0 + KEEP_MINUTES * 60 + 90);
         let accounts = s.accounts();

@@ -824,7 +824,6 @@ pub(super) fn sign_invite(
     let attestation = index.attest(account, orig, iat);
     let signing_identity = index.signing_identity(trunk.sid, Some(account));
     drop(index);
-    ctx.trust.touch(account, iat);
     if attestation.reason == crate::trust::Reason::CAccountSuspended
         && let Some(status) = ctx.suspended_status
     {

@@ -188,7 +188,6 @@ impl Service {
                     let attestation = index.attest(trunk.account, orig, req.iat);
                     let identity = index.signing_identity(Some(trunk.sid), Some(trunk.account));
                     drop(index);
-                    self.ctx.trust.touch(trunk.account, now);
                     let (mut level, mut basis) = (attestation.level, attestation.reason.as_str());
                     // A larger `Attest` is a weaker level.
                     if trunk.requested_level == RequestedLevel::Ceiling && req.attest > level {
@@ -236,6 +235,9 @@ impl Service {
             }
         };
         self.ctx.metrics.signed_as(level, basis);
+        if let Some(account) = account {
+            (self.ctx.metrics.calls).record(account, level, basis, now);
+        }
         info!(
             interface = "sti_rest",
             request_id,

@@ -163,49 +163,13 @@ pub enum TrustError {
 /// [`Trust::load`] and never block; a reload builds a new [`Index`] and [`Trust::replace`]s it.
 pub struct Trust {
     current: ArcSwap<Index>,
-    /// Each account's last signed call (Unix seconds) since the store last took them,
-    /// for the dormancy rule of vetting.
-    activity: dashmap::DashMap<Sid, i64>,
 }
-
-/// How much later a call must be than the one noted to be noted again.
-const ACTIVITY_RESOLUTION_SECS: i64 = 60;
 
 impl Trust {
     pub fn new(index: Index) -> Trust {
         Trust {
             current: ArcSwap::from_pointee(index),
-            activity: dashmap::DashMap::new(),
         }
-    }
-
-    /// Notes a call of `account` at `now` (cheap: a read, and a write a minute at most).
-    pub fn touch(&self, account: Sid, now: i64) {
-        let stale = self
-            .activity
-            .get(&account)
-            .is_none_or(|t| now - *t >= ACTIVITY_RESOLUTION_SECS);
-        if stale {
-            self.activity.insert(account, now);
-        }
-    }
-
-    /// The last call noted for `account` and not yet taken.
-    pub fn noted_activity(&self, account: Sid) -> Option<i64> {
-        self.activity.get(&account).map(|t| *t)
-    }
-
-    /// Takes the calls noted so far (for the store).
-    pub fn take_activity(&self) -> Vec<(Sid, i64)> {
-        let out: Vec<(Sid, i64)> = self
-            .activity
-            .iter()
-            .map(|e| (*e.key(), *e.value()))
-            .collect();
-        for (sid, at) in &out {
-            self.activity.remove_if(sid, |_, t| t == at);
-        }
-        out
     }
 
     /// The current index, for one call (cheap; do not hold it across awaits for long).

@@ -26,7 +26,7 @@ use crate::store::{AccountQuery, BundleQuery, Page};
 use crate::trust::{
     Bundle, BundleKind, BundleStatus, Change, Decider, Evaluation, Policy, ReviewEntry, Sid,
 };
-use crate::vetting::checks::{ApprovedProfile, Attributes, Party};
+use crate::vetting::checks::{ApprovedProfile, Attributes, DuplicateKey, Party, duplicate_keys};
 use crate::vetting::identity::{self, MatchResult, Provider, Query};
 use crate::vetting::run::{self, Submission, Verdict};
 use crate::vetting::workflow::{Outcome, Workflows};
@@ -73,6 +73,8 @@ pub struct Vetting {
     /// Seconds without a call after which an account is dormant, and its next approval
     /// goes to the operator.
     dormant_after: Option<i64>,
+    /// The minute of calls [`Hub::flush_activity`] last wrote to the store.
+    flushed: std::sync::atomic::AtomicI64,
 }
 
 impl Vetting {
@@ -92,6 +94,7 @@ impl Vetting {
             queue: Mutex::new(None),
             approved: Mutex::new(ApprovedIndex::default()),
             dormant_after: None,
+            flushed: std::sync::atomic::AtomicI64::new(i64::MIN),
         }
     }
 
@@ -166,7 +169,7 @@ fn text(attributes: &Attributes, key: &str) -> Option<String> {
 }
 
 fn is_representative(end_user_type: &str) -> bool {
-    end_user_type.starts_with("authorized_representative_")
+    end_user_type.starts_with(crate::vetting::checks::REPRESENTATIVE_PREFIX)
 }
 
 /// A representative's details as an Identity Match query: their name, and the address
@@ -328,12 +331,7 @@ impl Hub {
                 let gathered = self.gather(&vetting, &b, policy)?;
                 let submission = Submission {
                     account: b.account_sid,
-                    parties: (gathered.parties.iter())
-                        .map(|(t, a)| Party {
-                            end_user_type: t,
-                            attributes: a,
-                        })
-                        .collect(),
+                    parties: as_parties(&gathered.parties),
                     account_numbers: gathered.family_numbers.clone(),
                     approved: gathered.approved.clone(),
                     identity: gathered.identity.clone(),
@@ -469,21 +467,33 @@ impl Hub {
         }))
     }
 
-    /// The last call of `account`: what this node noted, or the store recorded.
-    pub fn last_call(&self, account: Sid) -> Result<Option<i64>, HubError> {
-        let stored = self.store().last_activity(account)?;
-        Ok(stored.max(self.trust.noted_activity(account)))
+    /// The calls this node counts for the console's charts
+    /// ([`crate::metrics::calls::CallStats`]): where the last calls come from.
+    fn calls(&self) -> Option<&crate::metrics::calls::CallStats> {
+        let metrics = self.vetting.as_ref()?.metrics.as_ref()?;
+        Some(&metrics.calls)
     }
 
-    /// Writes the calls noted since the last time to the store; kept for the next time
-    /// when the store cannot take them.
+    /// The minute of `account`'s last signed call: this node's, or the store's.
+    pub fn last_call(&self, account: Sid) -> Result<Option<i64>, HubError> {
+        let stored = self.store().last_activity(account)?;
+        Ok(stored.max(self.calls().and_then(|c| c.last_call(account))))
+    }
+
+    /// Writes the accounts' last calls since the last write to the store (the store
+    /// keeps the later time); what the store cannot take is written the next time.
     pub fn flush_activity(&self) -> Result<(), HubError> {
-        let noted = self.trust.take_activity();
-        if let Err(e) = self.store().record_activity(&noted) {
-            for (sid, at) in noted {
-                self.trust.touch(sid, at);
-            }
-            return Err(e.into());
+        let (Some(vetting), Some(calls)) = (&self.vetting, self.calls()) else {
+            return Ok(());
+        };
+        // The minute written last may have had more calls since: it is written again.
+        let since = vetting.flushed.load(std::sync::atomic::Ordering::Acquire);
+        let (last, latest) = calls.last_calls_since(since);
+        self.store().record_activity(&last)?;
+        if let Some(latest) = latest {
+            vetting
+                .flushed
+                .store(latest, std::sync::atomic::Ordering::Release);
         }
         Ok(())
     }
@@ -599,13 +609,17 @@ impl Hub {
             };
             *index = ApprovedIndex::default();
             for b in self.store().bundles(&query, Page::ALL)? {
-                let profile = approved_profile(&b, &self.end_users_of(b.sid)?);
-                index.insert(profile);
+                let parties = self.end_users_of(b.sid)?;
+                index.insert(ApprovedProfile::of(
+                    b.account_sid,
+                    b.sid,
+                    &as_parties(&parties),
+                ));
             }
             index.built = true;
         }
         let mut out: Vec<ApprovedProfile> = Vec::new();
-        for key in profile_keys(parties) {
+        for key in duplicate_keys(&as_parties(parties)) {
             for bundle in index.by_key.get(&key).into_iter().flatten() {
                 if let Some(p) = index.profiles.get(bundle)
                     && !family.contains(&p.account)
@@ -640,7 +654,11 @@ impl Hub {
                     index.remove(b.sid);
                     if b.status == BundleStatus::TwilioApproved {
                         match self.end_users_of(b.sid) {
-                            Ok(parties) => index.insert(approved_profile(b, &parties)),
+                            Ok(parties) => index.insert(ApprovedProfile::of(
+                                b.account_sid,
+                                b.sid,
+                                &as_parties(&parties),
+                            )),
                             Err(_) => index.built = false,
                         }
                     }
@@ -661,24 +679,12 @@ impl Hub {
 pub(super) struct ApprovedIndex {
     built: bool,
     profiles: std::collections::HashMap<Sid, ApprovedProfile>,
-    by_key: std::collections::HashMap<String, std::collections::HashSet<Sid>>,
+    by_key: std::collections::HashMap<DuplicateKey, std::collections::HashSet<Sid>>,
 }
 
 impl ApprovedIndex {
-    fn keys(p: &ApprovedProfile) -> Vec<String> {
-        let mut keys = Vec::new();
-        if let Some((_, number)) = &p.registration {
-            keys.push(registration_key(number));
-        }
-        for (email, phone) in &p.representatives {
-            keys.extend(email.as_deref().map(email_key));
-            keys.extend(phone.as_deref().map(phone_key));
-        }
-        keys
-    }
-
     fn insert(&mut self, p: ApprovedProfile) {
-        for key in Self::keys(&p) {
+        for key in p.keys() {
             self.by_key.entry(key).or_default().insert(p.bundle);
         }
         self.profiles.insert(p.bundle, p);
@@ -686,7 +692,7 @@ impl ApprovedIndex {
 
     fn remove(&mut self, bundle: Sid) {
         if let Some(p) = self.profiles.remove(&bundle) {
-            for key in Self::keys(&p) {
+            for key in p.keys() {
                 if let Some(set) = self.by_key.get_mut(&key) {
                     set.remove(&bundle);
                     if set.is_empty() {
@@ -698,60 +704,14 @@ impl ApprovedIndex {
     }
 }
 
-/// Keys loose enough that every pair the duplicate checks call equal shares one
-/// (letters and digits of a registration number; an email in lower case; the digits of
-/// a phone number); the checks then compare exactly.
-fn registration_key(number: &str) -> String {
-    let key: String = (number.chars())
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    // A Canadian business number compares by its first nine digits.
-    format!("reg:{}", key.get(..9).unwrap_or(&key))
-}
-
-fn email_key(email: &str) -> String {
-    format!("mail:{}", email.trim().to_lowercase())
-}
-
-fn phone_key(phone: &str) -> String {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    format!("tel:{digits}")
-}
-
-/// The keys of a submission's business and representatives.
-fn profile_keys(parties: &[(String, Attributes)]) -> Vec<String> {
-    let mut keys = Vec::new();
-    for (t, a) in parties {
-        if t == "customer_profile_business_information" {
-            keys.extend(text(a, "business_registration_number").map(|n| registration_key(&n)));
-        } else if is_representative(t) {
-            keys.extend(text(a, "email").map(|e| email_key(&e)));
-            keys.extend(text(a, "phone_number").map(|p| phone_key(&p)));
-        }
-    }
-    keys
-}
-
-/// An approved profile as the duplicate checks see it.
-fn approved_profile(b: &Bundle, parties: &[(String, Attributes)]) -> ApprovedProfile {
-    let mut profile = ApprovedProfile {
-        account: b.account_sid,
-        bundle: b.sid,
-        registration: None,
-        representatives: Vec::new(),
-    };
-    for (t, a) in parties {
-        if t == "customer_profile_business_information" {
-            profile.registration = text(a, "business_registration_identifier")
-                .zip(text(a, "business_registration_number"));
-        } else if is_representative(t) {
-            profile
-                .representatives
-                .push((text(a, "email"), text(a, "phone_number")));
-        }
-    }
-    profile
+/// `(type, attributes)` pairs as the checks take them.
+fn as_parties(parties: &[(String, Attributes)]) -> Vec<Party<'_>> {
+    (parties.iter())
+        .map(|(t, a)| Party {
+            end_user_type: t,
+            attributes: a,
+        })
+        .collect()
 }
 
 /// How often the review queue's gauges are refreshed.

@@ -24,7 +24,9 @@ use serde_json::{Map, Value};
 use crate::trust::Sid;
 
 pub use contact::{emails, phone_numbers, representative_phone_on_account};
-pub use duplicate::{duplicate_registration, duplicate_representative};
+pub use duplicate::{
+    DuplicateKey, duplicate_keys, duplicate_registration, duplicate_representative,
+};
 pub use registration::{REGISTRATION_IDENTIFIERS, registration_number};
 pub use required::{RequiredAttributes, required_attributes};
 pub use website::{DEFAULT_FREE_MAIL, EmailDomain, email_domain, website};

@@ -18,6 +18,7 @@ pub mod binary;
 pub mod harness;
 pub mod pki_server;
 pub mod postgres;
+pub mod python;
 pub mod rfc4475;
 pub mod server;
 pub mod sip;

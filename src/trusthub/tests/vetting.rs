@@ -121,6 +121,19 @@ fn primary(hub: &Hub, business: Value, rep: Value) -> Sid {
     p
 }
 
+/// [`primary`], submitted by Quickdial.
+fn submitted(hub: &Hub, ein: &str, first_name: &str) -> Sid {
+    let p = primary(hub, business(ein), representative(first_name));
+    move_to(
+        hub,
+        &account(QUICKDIAL),
+        p,
+        BundleStatus::PendingReview,
+        None,
+    );
+    p
+}
+
 fn move_to(hub: &Hub, who: &Caller, p: Sid, to: BundleStatus, reason: Option<&str>) {
     let update = BundleUpdate {
         status: Some(to),
@@ -144,14 +157,7 @@ fn log(hub: &Hub, p: Sid) -> Vec<crate::trust::ReviewEntry> {
 #[test]
 fn a_vetted_submission_is_approved_with_its_evaluation_and_log() {
     let (hub, clock, metrics) = vetting_hub(true);
-    let p = primary(&hub, business("27-1234567"), representative("Dana"));
-    move_to(
-        &hub,
-        &account(QUICKDIAL),
-        p,
-        BundleStatus::PendingReview,
-        None,
-    );
+    let p = submitted(&hub, "27-1234567", "Dana");
     clock.advance(3);
     assert_eq!(hub.vet(p), Ok(Some(Outcome::Approve)));
     let b = bundle(&hub, p);
@@ -219,14 +225,7 @@ fn a_hard_failure_is_rejected_naming_the_field_and_can_be_fixed() {
 fn an_unconfirmed_identity_waits_for_the_operator_who_decides_with_a_reason() {
     let (hub, clock, metrics) = vetting_hub(true);
     // The subscriber records name someone else on the representative's number.
-    let p = primary(&hub, business("27-1234567"), representative("Robin"));
-    move_to(
-        &hub,
-        &account(QUICKDIAL),
-        p,
-        BundleStatus::PendingReview,
-        None,
-    );
+    let p = submitted(&hub, "27-1234567", "Robin");
     assert_eq!(hub.vet(p), Ok(Some(Outcome::Review)));
     assert_eq!(bundle(&hub, p).status, BundleStatus::InReview);
     let queue = hub.review_queue(&Caller::Operator).unwrap();
@@ -272,14 +271,7 @@ fn an_unconfirmed_identity_waits_for_the_operator_who_decides_with_a_reason() {
 #[test]
 fn without_automation_submissions_wait_and_the_log_still_records() {
     let (hub, _, _) = vetting_hub(false);
-    let p = primary(&hub, business("27-1234567"), representative("Dana"));
-    move_to(
-        &hub,
-        &account(QUICKDIAL),
-        p,
-        BundleStatus::PendingReview,
-        None,
-    );
+    let p = submitted(&hub, "27-1234567", "Dana");
     // `vet` is what the worker calls; without automation the worker never starts, and
     // the bundle waits in the queue.
     assert_eq!(bundle(&hub, p).status, BundleStatus::PendingReview);
@@ -330,14 +322,7 @@ fn only_the_operator_reads_the_queue_and_the_log_and_sets_a_reason() {
 #[test]
 fn the_log_outlives_its_bundle_and_refuses_a_rewrite() {
     let (hub, _, _) = vetting_hub(true);
-    let p = primary(&hub, business("27-1234567"), representative("Dana"));
-    move_to(
-        &hub,
-        &account(QUICKDIAL),
-        p,
-        BundleStatus::PendingReview,
-        None,
-    );
+    let p = submitted(&hub, "27-1234567", "Dana");
     hub.vet(p).unwrap();
     let entries = log(&hub, p);
     hub.delete_bundle(&Caller::Operator, BundleKind::CustomerProfile, p)
@@ -353,20 +338,18 @@ fn the_log_outlives_its_bundle_and_refuses_a_rewrite() {
 #[test]
 fn a_dormant_account_is_reviewed_by_the_operator_until_it_calls_again() {
     let day = 86_400;
-    let (hub, clock, _) = dormant_hub(true, Some(30 * day));
+    let (hub, clock, metrics) = dormant_hub(true, Some(30 * day));
     let quickdial = sid(QUICKDIAL);
+    let call = |at| (metrics.calls).record(quickdial, Attest::A, "a_full", at);
     // No call since long before: dormant, the approval goes to the operator.
-    hub.trust().touch(quickdial, NOW - 40 * day);
+    call(NOW - 40 * day);
     hub.flush_activity().unwrap();
-    assert_eq!(hub.last_call(quickdial), Ok(Some(NOW - 40 * day)));
-    let p = primary(&hub, business("27-1234567"), representative("Dana"));
-    move_to(
-        &hub,
-        &account(QUICKDIAL),
-        p,
-        BundleStatus::PendingReview,
-        None,
+    assert_eq!(
+        hub.store().last_activity(quickdial),
+        Ok(Some(NOW - 40 * day))
     );
+    assert_eq!(hub.last_call(quickdial), Ok(Some(NOW - 40 * day)));
+    let p = submitted(&hub, "27-1234567", "Dana");
     assert_eq!(hub.vet(p), Ok(Some(Outcome::Review)));
     let evaluation = &hub
         .evaluations(&Caller::Operator, BundleKind::CustomerProfile, p, Page::ALL)
@@ -384,22 +367,17 @@ fn a_dormant_account_is_reviewed_by_the_operator_until_it_calls_again() {
             .contains("no call for 40 days"),
         "{activity}"
     );
-    // A call today (noted by the proxy, not yet in the store) ends the dormancy.
+    // A call today (counted by the proxy, not yet in the store) ends the dormancy.
     clock.advance(60);
-    hub.trust().touch(quickdial, NOW + 60);
+    call(NOW + 60);
     assert_eq!(hub.last_call(quickdial), Ok(Some(NOW + 60)));
-    let again = primary(&hub, business("27-7654321"), representative("Dana"));
-    move_to(
-        &hub,
-        &account(QUICKDIAL),
-        again,
-        BundleStatus::PendingReview,
-        None,
-    );
+    let again = submitted(&hub, "27-7654321", "Dana");
     assert_eq!(hub.vet(again), Ok(Some(Outcome::Approve)));
-    // The store keeps the later of two times.
+    // Flushed, and the store keeps the later of two times.
     hub.flush_activity().unwrap();
-    hub.trust().touch(quickdial, NOW - 5 * day);
-    hub.flush_activity().unwrap();
+    assert_eq!(hub.store().last_activity(quickdial), Ok(Some(NOW + 60)));
+    (hub.store())
+        .record_activity(&[(quickdial, NOW - 5 * day)])
+        .unwrap();
     assert_eq!(hub.store().last_activity(quickdial), Ok(Some(NOW + 60)));
 }

@@ -92,6 +92,96 @@ pub fn duplicate_representative(
     finding
 }
 
+/// One thing the duplicate checks compare, in the form they compare it: two profiles
+/// with an equal key are duplicates of each other.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DuplicateKey {
+    /// A registration: the identifier, and the number as [`registration_key`] makes it.
+    Registration(String, String),
+    /// A representative's email, trimmed, in lower case.
+    Email(String),
+    /// A representative's phone number, canonical.
+    Phone(Tn),
+}
+
+impl ApprovedProfile {
+    /// The approved profile `bundle` of `account`, as its end users `parties` describe it.
+    pub fn of(account: Sid, bundle: Sid, parties: &[Party<'_>]) -> ApprovedProfile {
+        let owned = |t: Text<'_>| match t {
+            Text::Some(s) => Some(s.to_owned()),
+            Text::Missing | Text::Wrong(_) => None,
+        };
+        ApprovedProfile {
+            account,
+            bundle,
+            registration: businesses(parties).find_map(|p| {
+                owned(p.text("business_registration_identifier"))
+                    .zip(owned(p.text("business_registration_number")))
+            }),
+            representatives: representatives(parties)
+                .map(|p| (owned(p.text("email")), owned(p.text("phone_number"))))
+                .collect(),
+        }
+    }
+
+    /// What the duplicate checks compare of it.
+    pub fn keys(&self) -> Vec<DuplicateKey> {
+        let mut keys: Vec<DuplicateKey> = (self.registration.as_ref())
+            .and_then(|(identifier, number)| registration_key(identifier, number))
+            .map(|(i, n)| DuplicateKey::Registration(i, n))
+            .into_iter()
+            .collect();
+        for (email, phone) in &self.representatives {
+            keys.extend(
+                email
+                    .as_deref()
+                    .and_then(email_key)
+                    .map(DuplicateKey::Email),
+            );
+            keys.extend(
+                phone
+                    .as_deref()
+                    .and_then(stored_number)
+                    .map(DuplicateKey::Phone),
+            );
+        }
+        keys
+    }
+}
+
+/// What the duplicate checks compare of a submission: only approved profiles with one
+/// of these keys can be its duplicates.
+pub fn duplicate_keys(parties: &[Party<'_>]) -> Vec<DuplicateKey> {
+    let text = |p: &Party<'_>, name| match p.text(name) {
+        Text::Some(s) => Some(s.to_owned()),
+        Text::Missing | Text::Wrong(_) => None,
+    };
+    let mut keys = Vec::new();
+    for p in businesses(parties) {
+        if let (Some(i), Some(n)) = (
+            text(p, "business_registration_identifier"),
+            text(p, "business_registration_number"),
+        ) && let Some((i, n)) = registration_key(&i, &n)
+        {
+            keys.push(DuplicateKey::Registration(i, n));
+        }
+    }
+    for p in representatives(parties) {
+        keys.extend(
+            text(p, "email")
+                .as_deref()
+                .and_then(email_key)
+                .map(DuplicateKey::Email),
+        );
+        keys.extend(
+            (text(p, "phone_number").as_deref())
+                .and_then(canonical_phone)
+                .map(DuplicateKey::Phone),
+        );
+    }
+    keys
+}
+
 /// The approved profiles of accounts other than `account`.
 fn others(approved: &[ApprovedProfile], account: Sid) -> impl Iterator<Item = &ApprovedProfile> {
     approved.iter().filter(move |p| p.account != account)
