@@ -96,7 +96,8 @@ pub fn duplicate_representative(
 /// with an equal key are duplicates of each other.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DuplicateKey {
-    /// A registration: the identifier, and the number as [`registration_key`] makes it.
+    /// A registration: the identifier and the number, normalized the way the
+    /// registration check compares them.
     Registration(String, String),
     /// A representative's email, trimmed, in lower case.
     Email(String),
