@@ -86,8 +86,10 @@ async fn kamailio_takes_the_identity_from_callsigns_302_and_relays_the_call() {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
+        .process_group(0)
         .spawn()
         .expect("kamailio starts");
+    let _workers = ProcessGroup(kamailio.id().expect("kamailio runs"));
 
     // The caller: until Kamailio is up, its INVITE goes unanswered; a few tries.
     let kamailio_addr: std::net::SocketAddr = format!("127.0.0.1:{kamailio_port}").parse().unwrap();
@@ -137,4 +139,16 @@ async fn kamailio_takes_the_identity_from_callsigns_302_and_relays_the_call() {
     h.assert_metric("callsign_calls_signed_total{level=\"A\",reason=\"a_full\"} 1")
         .await;
     kamailio.kill().await.ok();
+}
+
+/// Kamailio forks its workers, which outlive a killed main process and keep running
+/// after the test: the whole process group is killed when this drops, pass or fail.
+struct ProcessGroup(u32);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0)])
+            .status();
+    }
 }
