@@ -534,3 +534,38 @@ async fn malformed_credentials_are_401_and_nothing_else() {
     let sbc = Sbc::new(base, Some((SBC_USER, SBC_PASSWORD)));
     assert_eq!(sbc.sign(ACME_A, "A").await.0, 200);
 }
+
+/// A suspended account's SBC gets what its SIP calls get: C by default, or a refusal
+/// (403, POL0001) with `[signing] suspended_status`; A again once it is reinstated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_accounts_sbc_is_treated_as_its_sip_calls_are() {
+    let account = format!("/2010-04-01/Accounts/{ACME}.json");
+    let suspend = [("Status", "suspended"), ("SuspensionCause", "fraud")];
+    let op = Creds::operator();
+    let attest = |identity: String| claims(&identity)["attest"].clone();
+
+    let (h, _) = server(|_| {}).await;
+    let sbc = Sbc::new(rest_base(&h), Some((SBC_USER, SBC_PASSWORD)));
+    let api = Api::new(h.http);
+    api.ok(&account, &op, &suspend).await;
+    assert_eq!(attest(signed(&sbc).await), "C");
+    api.ok(&account, &op, &[("Status", "active")]).await;
+    assert_eq!(attest(signed(&sbc).await), "A");
+
+    let (h, _) = server_with(|t| t.suspended_status(403), |_| {}).await;
+    let sbc = Sbc::new(rest_base(&h), Some((SBC_USER, SBC_PASSWORD)));
+    let api = Api::new(h.http);
+    api.ok(&account, &op, &suspend).await;
+    let (status, body) = sbc.sign(ACME_A, "A").await;
+    assert_eq!(
+        (status, error_id(&body)),
+        (403, ("policyException".into(), "POL0001".into())),
+        "{body}"
+    );
+    let why = body["requestError"]["policyException"]["variables"].to_string();
+    assert!(why.contains("is suspended"), "{body}");
+    let signed_c = "callsign_calls_signed_total{level=\"C\",reason=\"c_account_suspended\"}";
+    assert_eq!(metric(h.http, signed_c).await, None, "nothing was signed");
+    api.ok(&account, &op, &[("Status", "active")]).await;
+    assert_eq!(attest(signed(&sbc).await), "A");
+}

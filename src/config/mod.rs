@@ -302,7 +302,8 @@ pub struct SigningConfig {
     #[serde(default = "unsigned")]
     pub invalid_certificate: Fallback,
     /// A call of a suspended account (or of a sub-account of one): absent, it is signed
-    /// C (`c_account_suspended`); a status from 400 to 699 refuses it with that status.
+    /// C (`c_account_suspended`); a status from 400 to 699 refuses it with that status,
+    /// and a signing request through the REST API with 403.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suspended_status: Option<u16>,
 }

@@ -188,6 +188,17 @@ impl Service {
                     let attestation = index.attest(trunk.account, orig, req.iat);
                     let identity = index.signing_identity(Some(trunk.sid), Some(trunk.account));
                     drop(index);
+                    // A suspended account is treated as over SIP: C, or refused when
+                    // `[signing] suspended_status` says so.
+                    if attestation.reason == crate::trust::Reason::CAccountSuspended
+                        && self.ctx.suspended_status.is_some()
+                    {
+                        info!(interface = "sti_rest", request_id, trunk = %trunk.name, account = %trunk.account, "refused: the account is suspended");
+                        return Err(ApiError::Forbidden(format!(
+                            "account {} is suspended",
+                            trunk.account
+                        )));
+                    }
                     let (mut level, mut basis) = (attestation.level, attestation.reason.as_str());
                     // A larger `Attest` is a weaker level.
                     if trunk.requested_level == RequestedLevel::Ceiling && req.attest > level {

@@ -95,9 +95,17 @@ pub fn claims(identity: &str) -> Value {
 /// A server that signs for acme from its store and verifies against its own PKI, with
 /// the REST API on its own listener, and acme's trunk with the SBC's credentials.
 pub async fn server(edit: impl FnOnce(&mut callsign::config::StiRestConfig)) -> (Harness, String) {
+    server_with(|t| t, edit).await
+}
+
+/// [`server`], with more of the server's set-up from `more`.
+pub async fn server_with(
+    more: impl FnOnce(TestServer) -> TestServer,
+    edit: impl FnOnce(&mut callsign::config::StiRestConfig),
+) -> (Harness, String) {
     let dir = tempfile::tempdir().unwrap();
     let pki = shared_pki(dir.path());
-    let h = TestServer::verifying(&pki, OnFailure::Forward)
+    let h = more(TestServer::verifying(&pki, OnFailure::Forward))
         .served_x5u()
         .store(seed())
         .sti_rest(edit)
