@@ -617,3 +617,73 @@ fn restore_refuses_what_is_not_a_callsign_store_and_leaves_the_store_alone() {
         .count();
     assert_eq!(kept, 0, "nothing was restored, so nothing was set aside");
 }
+
+/// `callsign trust review-log` writes the log as `GET /v1/ReviewLog` shows it, one JSON
+/// object a line, from the store a server is serving; a bad `--bundle` or an `--out`
+/// that cannot be written fails saying so and leaves no file behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_log_is_exported_as_json_lines_while_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+    let server = serve(cfg.as_ref());
+    let api = Api::new(server.http);
+    let op = Creds::operator();
+    // The sample's profile waiting for review.
+    let quickdial = "BU2b3c4d5e6f708192a3b4c5d6e7f80401";
+    let reason = "Called back on the number on file; \"Zoë\" confirmed by phone";
+    api.ok(
+        &format!("/v1/CustomerProfiles/{quickdial}"),
+        &op,
+        &[("Status", "twilio-approved"), ("Reason", reason)],
+    )
+    .await;
+    let (_, listed) = api.get("/v1/ReviewLog", &op, &[]).await;
+
+    let out = dir.path().join("review.jsonl");
+    let o = trust("review-log", cfg, &["--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("exported 1 review log entries"),
+        "{}",
+        text(&o)
+    );
+    let written = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<serde_json::Value> = (written.lines())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(serde_json::Value::from(lines.clone()), listed["results"]);
+    assert_eq!(lines.len(), 1, "{written}");
+    assert_eq!(lines[0]["bundle_sid"], quickdial);
+    assert_eq!(lines[0]["decided_by"], "operator");
+    assert_eq!(lines[0]["to_status"], "twilio-approved");
+    assert_eq!(lines[0]["reason"], reason);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // Another bundle's entries: none, on stdout.
+    let other = trust(
+        "review-log",
+        cfg,
+        &["--bundle", "BU2b3c4d5e6f708192a3b4c5d6e7f80499"],
+    );
+    assert!(other.status.success(), "{}", text(&other));
+    assert!(other.stdout.is_empty(), "{}", text(&other));
+    let one = trust("review-log", cfg, &["--bundle", quickdial]);
+    assert_eq!(String::from_utf8(one.stdout).unwrap(), written);
+
+    // Refused: not a bundle SID, or an --out in a folder that is not there.
+    for bad in [
+        "AC1a2b3c4d5e6f708192a3b4c5d6e7f801",
+        "BU",
+        "../../etc/passwd",
+    ] {
+        assert_fails_saying(&trust("review-log", cfg, &["--bundle", bad]), "--bundle");
+    }
+    let nowhere = dir.path().join("missing/review.jsonl");
+    let o = trust("review-log", cfg, &["--out", nowhere.to_str().unwrap()]);
+    assert_fails_saying(&o, "missing/review.jsonl");
+    assert!(!dir.path().join("missing").exists());
+    server.kill();
+}

@@ -1,4 +1,5 @@
-//! `callsign trust` (import and export of the store's trust data) and `callsign attest`.
+//! `callsign trust` (import and export of the store's trust data, the review log's
+//! export, backup and restore) and `callsign attest`.
 
 use std::path::PathBuf;
 
@@ -33,6 +34,19 @@ pub enum TrustCommand {
     Export {
         #[arg(long, short, env = "CALLSIGN_CONFIG")]
         config: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write the review log, every submission and decision of a customer profile or
+    /// trust product, oldest first, as JSON Lines (one entry per line, the fields of
+    /// `GET /v1/ReviewLog`), to stdout unless --out is given. It reads the store page by
+    /// page, so a serving callsign may go on writing.
+    ReviewLog {
+        #[arg(long, short, env = "CALLSIGN_CONFIG")]
+        config: Option<PathBuf>,
+        /// Only the entries of this bundle (BU…).
+        #[arg(long, value_name = "SID")]
+        bundle: Option<String>,
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -132,12 +146,67 @@ pub fn run(command: TrustCommand) -> Result<()> {
             let config = crate::settings::load(config)?;
             let store = store_of(&config)?;
             match out {
-                Some(path) => export_file(&*store, &path),
+                Some(path) => write_file(&path, |out| export(&*store, out)),
                 None => {
                     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
                     export(&*store, &mut stdout)
                 }
             }
+        }
+        TrustCommand::ReviewLog {
+            config,
+            bundle,
+            out,
+        } => {
+            let bundle = (bundle.as_deref())
+                .map(|b| Sid::parse(b, "BU").map_err(|e| anyhow::anyhow!("--bundle: {e}")))
+                .transpose()?;
+            let config = crate::settings::load(config)?;
+            let store = store_of(&config)?;
+            let entries = match &out {
+                Some(path) => {
+                    let mut entries = 0;
+                    write_file(path, |out| {
+                        entries = review_log(&*store, bundle, out)?;
+                        Ok(())
+                    })?;
+                    entries
+                }
+                None => {
+                    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+                    review_log(&*store, bundle, &mut stdout)?
+                }
+            };
+            eprintln!("exported {entries} review log entries");
+            Ok(())
+        }
+    }
+}
+
+/// Writes the review log (`bundle`'s entries only, when given) to `out` as JSON Lines,
+/// a page of the store at a time; returns how many entries it wrote.
+fn review_log(
+    store: &dyn Store,
+    bundle: Option<Sid>,
+    out: &mut dyn std::io::Write,
+) -> Result<usize> {
+    const PAGE: usize = 1_000;
+    let mut written = 0;
+    loop {
+        let page = store::Page {
+            offset: written,
+            limit: PAGE,
+        };
+        let entries = store.review_log(bundle, page)?;
+        for entry in &entries {
+            serde_json::to_writer(&mut *out, entry)?;
+            out.write_all(b"\n")?;
+        }
+        written += entries.len();
+        // The log only grows, in insertion order: a short page is its end.
+        if entries.len() < PAGE {
+            out.flush()?;
+            return Ok(written);
         }
     }
 }
@@ -151,10 +220,13 @@ fn export(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<()> {
     Ok(())
 }
 
-/// Writes the store's trust data to the file `path`, readable by its owner only (exports
-/// hold auth tokens): first to a file beside it, renamed into place once complete, so
-/// that a failed export leaves `path` as it was.
-fn export_file(store: &dyn Store, path: &std::path::Path) -> Result<()> {
+/// Writes the file `path` with `write`, readable by its owner only (exports hold auth
+/// tokens and the operators' reasons): first to a file beside it, renamed into place
+/// once complete, so that a failed export leaves `path` as it was.
+fn write_file(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let partial = store::beside(path, &format!(".partial-{}", std::process::id()));
     let file = std::fs::OpenOptions::new()
@@ -165,7 +237,7 @@ fn export_file(store: &dyn Store, path: &std::path::Path) -> Result<()> {
         .open(&partial)
         .with_context(|| format!("writing {}", partial.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let written = export(store, &mut out)
+    let written = write(&mut out)
         .and_then(|()| Ok(out.into_inner()?.sync_all()?))
         .and_then(|()| Ok(std::fs::rename(&partial, path)?));
     if written.is_err() {
