@@ -6,8 +6,8 @@
 # them at RATE per second for DURATION seconds, open-loop, and polls each profile until
 # its decision shows. Reports the achieved submission rate, the outcomes, the decision
 # latency percentiles and how many took over 1 s, and callsign's CPU time per decision;
-# then checks the review log. Exits non-zero when a submission failed or a decision is
-# missing.
+# then checks the review log. Exits non-zero when a submission failed, or a decision is
+# missing or is not an approval.
 #
 #   benches/vetting-load.sh [RATE] [DURATION]     (defaults: 100 30)
 #

@@ -450,10 +450,13 @@ def run(args):
                 s_ = f"{sent[i] - t0:.3f}" if sent[i] is not None else ""
                 f.write(f"{i},{s_},{a},{d},{st}\n")
 
-    failed = failed_submissions > 0 or missing > 0 or log_bad > 0
+    # Every profile is made for the workflow to approve: another outcome means the run
+    # measured some other path.
+    not_approved = n - outcomes.get("twilio-approved", 0)
+    failed = failed_submissions > 0 or missing > 0 or log_bad > 0 or not_approved > 0
     if failed:
-        print("FAILED: a submission failed, a decision is missing, or the log disagrees",
-              file=sys.stderr)
+        print("FAILED: a submission failed, a decision is missing or not an approval, "
+              "or the log disagrees", file=sys.stderr)
     return 1 if failed else 0
 
 

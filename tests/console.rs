@@ -323,3 +323,74 @@ async fn what_customers_wrote_is_escaped_and_pages_show_the_review() {
         calls.body
     );
 }
+
+/// What the console's forms and paths take from outside, each refused without change:
+/// the operator's own credential posted from another site, SIDs that are malformed, of
+/// another kind or unknown, a decision field given twice.
+#[tokio::test]
+async fn forged_origins_bad_sids_and_doubled_fields_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, api) = vetting_hub(dir.path()).await;
+    let (customer, p) = submit(&api, "27-1234567", "Robin").await;
+    assert_eq!(decided(&api, &customer, &p).await["status"], "in-review");
+    let b = Browser::new(&h);
+
+    let login =
+        serde_urlencoded::to_string([("sid", OPERATOR_SID), ("token", OPERATOR_TOKEN)]).unwrap();
+    for (header, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let req = (b.client.post(format!("{}/console/login", b.base)))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(header, value)
+            .body(login.clone());
+        let page = b.send(req).await;
+        assert_eq!(page.status, 403, "{header}: {value}");
+        assert!(
+            page.headers.get("set-cookie").is_none(),
+            "{header}: {value}"
+        );
+    }
+
+    let cookie = b.sign_in().await;
+    let token = csrf(&b.get("/console/queue", Some(&cookie)).await.body);
+    for sid in [
+        "nope",
+        "BU",
+        &customer.sid,
+        "BU00000000000000000000000000000000",
+    ] {
+        let path = format!("/console/bundles/{sid}/decision");
+        let form = [
+            ("csrf", token.as_str()),
+            ("decision", "approve"),
+            ("reason", "checked"),
+        ];
+        assert_eq!(
+            b.post(&path, Some(&cookie), &form).await.status,
+            404,
+            "{sid}"
+        );
+        let page = format!("/console/bundles/{sid}");
+        assert_eq!(b.get(&page, Some(&cookie)).await.status, 404, "{sid}");
+    }
+    for sid in ["nope", p.as_str(), "AC00000000000000000000000000000000"] {
+        let page = format!("/console/accounts/{sid}");
+        assert_eq!(b.get(&page, Some(&cookie)).await.status, 404, "{sid}");
+    }
+    let doubled = [
+        ("csrf", token.as_str()),
+        ("decision", "reject"),
+        ("decision", "approve"),
+        ("reason", "checked"),
+    ];
+    let path = format!("/console/bundles/{p}/decision");
+    let page = b.post(&path, Some(&cookie), &doubled).await;
+    assert!((400..500).contains(&page.status), "{}", page.status);
+
+    let (_, bundle) = api
+        .get(&format!("/v1/CustomerProfiles/{p}"), &customer, &[])
+        .await;
+    assert_eq!(bundle["status"], "in-review", "nothing decided");
+}

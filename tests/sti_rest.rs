@@ -543,12 +543,14 @@ async fn a_suspended_accounts_sbc_is_treated_as_its_sip_calls_are() {
     let suspend = [("Status", "suspended"), ("SuspensionCause", "fraud")];
     let op = Creds::operator();
     let attest = |identity: String| claims(&identity)["attest"].clone();
+    let signed_c = "callsign_calls_signed_total{level=\"C\",reason=\"c_account_suspended\"}";
 
     let (h, _) = server(|_| {}).await;
     let sbc = Sbc::new(rest_base(&h), Some((SBC_USER, SBC_PASSWORD)));
     let api = Api::new(h.http);
     api.ok(&account, &op, &suspend).await;
     assert_eq!(attest(signed(&sbc).await), "C");
+    assert_eq!(metric(h.http, signed_c).await, Some(1.0));
     api.ok(&account, &op, &[("Status", "active")]).await;
     assert_eq!(attest(signed(&sbc).await), "A");
 
@@ -564,7 +566,6 @@ async fn a_suspended_accounts_sbc_is_treated_as_its_sip_calls_are() {
     );
     let why = body["requestError"]["policyException"]["variables"].to_string();
     assert!(why.contains("is suspended"), "{body}");
-    let signed_c = "callsign_calls_signed_total{level=\"C\",reason=\"c_account_suspended\"}";
     assert_eq!(metric(h.http, signed_c).await, None, "nothing was signed");
     api.ok(&account, &op, &[("Status", "active")]).await;
     assert_eq!(attest(signed(&sbc).await), "A");

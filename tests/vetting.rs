@@ -20,16 +20,10 @@ async fn a_submission_is_vetted_in_the_background_and_reads_back() {
     let (a, p) = submit(&api, "27-1234567", "Dana").await;
     let b = decided(&api, &a, &p).await;
     assert_eq!(b["status"], "twilio-approved", "{b}");
-    let (_, evaluations) = api
-        .get(&format!("/v1/CustomerProfiles/{p}/Evaluations"), &a, &[])
-        .await;
-    let e = &evaluations["results"][0];
+    let e = evaluation(&api, &a, &p).await;
     assert_eq!(e["status"], "compliant");
     let results = e["results"].as_array().unwrap();
-    let identity = results
-        .iter()
-        .find(|r| r["check"] == "identity_match")
-        .unwrap();
+    let identity = identity_match(&e);
     assert_eq!(identity["passed"], true);
     assert_eq!(
         identity["detail"]["authorized_representative_1"]["first_name_match"],
@@ -64,6 +58,13 @@ async fn a_submission_is_vetted_in_the_background_and_reads_back() {
     let (c_acct, queued) = submit(&api, "27-1234568", "Robin").await;
     let b = decided(&api, &c_acct, &queued).await;
     assert_eq!(b["status"], "in-review");
+    // Among the failed checks, the identity match: the number's subscriber is Dana.
+    let identity = identity_match(&evaluation(&api, &c_acct, &queued).await);
+    assert_eq!(identity["passed"], false, "{identity}");
+    assert_eq!(
+        identity["detail"]["authorized_representative_1"]["first_name_match"],
+        "no_match"
+    );
     let (s, queue) = api.get("/v1/ReviewQueue", &op, &[]).await;
     assert_eq!(s, 200, "{queue}");
     let row = queue["results"]
@@ -346,4 +347,21 @@ async fn bad_review_log_and_queue_parameters_are_refused() {
         )
         .await;
     assert_eq!((s, body["results"].clone()), (200, json!([])));
+}
+
+/// The latest evaluation of profile `p`, read as its account `a`.
+async fn evaluation(api: &Api, a: &Creds, p: &str) -> serde_json::Value {
+    let path = format!("/v1/CustomerProfiles/{p}/Evaluations");
+    let (s, evaluations) = api.get(&path, a, &[]).await;
+    assert_eq!(s, 200, "{evaluations}");
+    evaluations["results"][0].clone()
+}
+
+/// An evaluation's identity-match result.
+fn identity_match(e: &serde_json::Value) -> serde_json::Value {
+    let results = e["results"].as_array().expect("results");
+    (results.iter())
+        .find(|r| r["check"] == "identity_match")
+        .expect("an identity_match result")
+        .clone()
 }

@@ -28,8 +28,8 @@ use serde::Deserialize;
 
 use crate::metrics::Metrics;
 use crate::trust::{BundleStatus, Sid};
-use crate::trusthub::bundles::BundleUpdate;
-use crate::trusthub::{Caller, Hub, HubError, new_token, same_secret};
+use crate::trusthub::bundles::{BundleUpdate, policy_of};
+use crate::trusthub::{Caller, Hub, HubError, Missing, new_token, same_secret};
 
 /// How long a session lasts after sign-in.
 const SESSION_SECS: i64 = 8 * 3600;
@@ -37,8 +37,9 @@ const SESSION_SECS: i64 = 8 * 3600;
 const MAX_SESSIONS: usize = 256;
 /// The session cookie's name.
 const COOKIE: &str = "callsign_console";
-/// The longest reason a decision may give (as the API's `Reason`).
-const MAX_REASON: usize = 1024;
+/// The span the call charts show (all the call statistics keep), and their bars' width.
+const CHART_SECS: i64 = crate::metrics::calls::KEEP_MINUTES * 60;
+const CHART_BUCKET_SECS: i64 = 600;
 
 /// A signed-in operator's session.
 #[derive(Debug, Clone)]
@@ -181,14 +182,7 @@ async fn blocking<T: Send + 'static>(
 
 /// The page for an error of the service.
 fn error_page(csrf: &str, e: &HubError) -> Response {
-    let status = match e {
-        HubError::NotFound(_) => StatusCode::NOT_FOUND,
-        HubError::Store(crate::store::StoreError::Unavailable(_)) => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-        HubError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    };
+    let (status, _) = crate::api::error::ApiError::Hub(e.clone()).status_and_code();
     page(status, pages::error(csrf, &e.to_string()))
 }
 
@@ -395,18 +389,17 @@ async fn decide(
         }
     };
     let reason = form.reason.trim().to_owned();
-    if reason.is_empty() || reason.len() > MAX_REASON {
+    // The service refuses one over its limit.
+    if reason.is_empty() {
         return page(
             StatusCode::BAD_REQUEST,
-            pages::error(
-                &session.csrf,
-                &format!("Give a reason of 1 to {MAX_REASON} characters for the review log."),
-            ),
+            pages::error(&session.csrf, "Give a reason for the review log."),
         );
     }
     let hub = Arc::clone(&s.hub);
     let decided = blocking(move || {
-        let kind = hub.review_detail(&Caller::Operator, sid)?.policy.kind();
+        let bundle = (hub.store().bundle(sid)?).ok_or(HubError::NotFound(Missing::Bundle(sid)))?;
+        let kind = policy_of(&bundle)?.kind();
         let update = BundleUpdate {
             status: Some(to),
             reason: Some(reason),
@@ -485,7 +478,10 @@ async fn account(
     .await;
     match read {
         Ok(view) => {
-            let series = s.metrics.calls.series(s.now(), 6 * 3600, 600, Some(sid));
+            let series = s
+                .metrics
+                .calls
+                .series(s.now(), CHART_SECS, CHART_BUCKET_SECS, Some(sid));
             page(
                 StatusCode::OK,
                 pages::account(&session.csrf, &view, &series),
@@ -496,7 +492,10 @@ async fn account(
 }
 
 async fn calls(State(s): State<ConsoleState>, session: Session) -> Response {
-    let series = s.metrics.calls.series(s.now(), 6 * 3600, 600, None);
+    let series = s
+        .metrics
+        .calls
+        .series(s.now(), CHART_SECS, CHART_BUCKET_SECS, None);
     let hub = Arc::clone(&s.hub);
     let queue = blocking(move || hub.review_queue(&Caller::Operator))
         .await

@@ -151,6 +151,14 @@ pub struct Context {
 }
 
 impl Context {
+    /// The status that refuses a call attested `attestation`, when its account is
+    /// suspended and `[signing] suspended_status` says to refuse; `None` signs it.
+    pub fn suspended_refusal(&self, attestation: &crate::trust::Attestation) -> Option<u16> {
+        (attestation.reason == crate::trust::Reason::CAccountSuspended)
+            .then_some(self.suspended_status)
+            .flatten()
+    }
+
     /// Signs `claims` with signing identity `sid`, or with `[signing]`'s pair when
     /// `None`; an identity without a signer ready fails.
     pub fn sign_identity(

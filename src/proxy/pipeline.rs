@@ -824,9 +824,7 @@ pub(super) fn sign_invite(
     let attestation = index.attest(account, orig, iat);
     let signing_identity = index.signing_identity(trunk.sid, Some(account));
     drop(index);
-    if attestation.reason == crate::trust::Reason::CAccountSuspended
-        && let Some(status) = ctx.suspended_status
-    {
+    if let Some(status) = ctx.suspended_refusal(&attestation) {
         info!(call_id, trunk = %trunk.name, account = %account, status, "refused: the account is suspended");
         return Err(respond(
             status,

@@ -190,9 +190,7 @@ impl Service {
                     drop(index);
                     // A suspended account is treated as over SIP: C, or refused when
                     // `[signing] suspended_status` says so.
-                    if attestation.reason == crate::trust::Reason::CAccountSuspended
-                        && self.ctx.suspended_status.is_some()
-                    {
+                    if self.ctx.suspended_refusal(&attestation).is_some() {
                         info!(interface = "sti_rest", request_id, trunk = %trunk.name, account = %trunk.account, "refused: the account is suspended");
                         return Err(ApiError::Forbidden(format!(
                             "account {} is suspended",

@@ -47,6 +47,9 @@ pub struct BundleFilter {
     pub policy_sid: Option<Sid>,
 }
 
+/// The longest reason, in bytes, an operator's decision may give (`Reason`).
+pub const MAX_REASON: usize = 1024;
+
 /// The policy of a stored bundle.
 pub(crate) fn policy_of(b: &Bundle) -> Result<Policy, HubError> {
     Policy::from_sid(b.policy_sid).ok_or(HubError::Store(crate::store::StoreError::Corrupt {
@@ -203,10 +206,10 @@ impl Hub {
         {
             return Err(HubError::OperatorOnly("set ValidUntil, Errors or Reason"));
         }
-        if update.reason.as_ref().is_some_and(|r| r.len() > 1024) {
+        if update.reason.as_ref().is_some_and(|r| r.len() > MAX_REASON) {
             return Err(HubError::TooLong {
                 field: "Reason",
-                max: 1024,
+                max: MAX_REASON,
             });
         }
         let mut late = None;

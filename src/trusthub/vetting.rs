@@ -264,14 +264,18 @@ impl Hub {
     /// else (a bundle submitted before the log existed) its last update.
     fn submitted_at(&self, b: &Bundle) -> Result<i64, HubError> {
         let log = self.store().review_log(Some(b.sid), Page::ALL)?;
+        Ok(self.submitted_in(b, &log))
+    }
+
+    /// When bundle `b` was submitted, as its review log `log` says.
+    fn submitted_in(&self, b: &Bundle, log: &[ReviewEntry]) -> i64 {
         let at = (log.iter().rev())
             .find(|e| e.to_status == BundleStatus::PendingReview)
             .map(|e| e.date_created.clone())
             .or_else(|| b.date_updated.clone());
-        Ok(at
-            .as_deref()
+        at.as_deref()
             .and_then(clock::parse_rfc3339)
-            .unwrap_or_else(|| self.now_unix()))
+            .unwrap_or_else(|| self.now_unix())
     }
 
     /// The bundles waiting for a decision (`pending-review` and `in-review`), soonest
@@ -838,11 +842,12 @@ impl Hub {
             .store()
             .entity_assignments(Some(sid), None, Page::ALL)?
         {
-            if let Some(u) = self.store().end_user(a.object_sid)? {
-                out.end_users.push(u);
-            } else if let Some(d) = self.store().supporting_document(a.object_sid)? {
-                out.documents.push(d);
-            } else if let Some(b) = self.store().bundle(a.object_sid)? {
+            let sid = a.object_sid;
+            if sid.is("IT") {
+                out.end_users.extend(self.store().end_user(sid)?);
+            } else if sid.is("RD") {
+                out.documents.extend(self.store().supporting_document(sid)?);
+            } else if let Some(b) = self.store().bundle(sid)? {
                 out.linked.push(b);
             }
         }
@@ -850,7 +855,7 @@ impl Hub {
             out.bundle.status,
             BundleStatus::PendingReview | BundleStatus::InReview
         ) {
-            let submitted = self.submitted_at(&out.bundle)?;
+            let submitted = self.submitted_in(&out.bundle, &out.log);
             out.waiting = Some((submitted, submitted + self.deadlines().of(policy)));
         }
         Ok(out)

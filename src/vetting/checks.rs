@@ -147,6 +147,16 @@ enum Text<'a> {
     Some(&'a str),
 }
 
+impl<'a> Text<'a> {
+    /// The value, if it is text.
+    fn some(self) -> Option<&'a str> {
+        match self {
+            Text::Some(s) => Some(s),
+            Text::Missing | Text::Wrong(_) => None,
+        }
+    }
+}
+
 /// What a JSON value is, for a reason: "must be text, not {kind}".
 fn json_kind(value: &Value) -> &'static str {
     match value {

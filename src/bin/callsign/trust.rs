@@ -164,14 +164,7 @@ pub fn run(command: TrustCommand) -> Result<()> {
             let config = crate::settings::load(config)?;
             let store = store_of(&config)?;
             let entries = match &out {
-                Some(path) => {
-                    let mut entries = 0;
-                    write_file(path, |out| {
-                        entries = review_log(&*store, bundle, out)?;
-                        Ok(())
-                    })?;
-                    entries
-                }
+                Some(path) => write_file(path, |out| review_log(&*store, bundle, out))?,
                 None => {
                     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
                     review_log(&*store, bundle, &mut stdout)?
@@ -223,10 +216,10 @@ fn export(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<()> {
 /// Writes the file `path` with `write`, readable by its owner only (exports hold auth
 /// tokens and the operators' reasons): first to a file beside it, renamed into place
 /// once complete, so that a failed export leaves `path` as it was.
-fn write_file(
+fn write_file<T>(
     path: &std::path::Path,
-    write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
-) -> Result<()> {
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<T>,
+) -> Result<T> {
     use std::os::unix::fs::OpenOptionsExt;
     let partial = store::beside(path, &format!(".partial-{}", std::process::id()));
     let file = std::fs::OpenOptions::new()
@@ -237,9 +230,11 @@ fn write_file(
         .open(&partial)
         .with_context(|| format!("writing {}", partial.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let written = write(&mut out)
-        .and_then(|()| Ok(out.into_inner()?.sync_all()?))
-        .and_then(|()| Ok(std::fs::rename(&partial, path)?));
+    let written = write(&mut out).and_then(|value| {
+        out.into_inner()?.sync_all()?;
+        std::fs::rename(&partial, path)?;
+        Ok(value)
+    });
     if written.is_err() {
         let _ = std::fs::remove_file(&partial);
     }

@@ -108,10 +108,7 @@ pub enum DuplicateKey {
 impl ApprovedProfile {
     /// The approved profile `bundle` of `account`, as its end users `parties` describe it.
     pub fn of(account: Sid, bundle: Sid, parties: &[Party<'_>]) -> ApprovedProfile {
-        let owned = |t: Text<'_>| match t {
-            Text::Some(s) => Some(s.to_owned()),
-            Text::Missing | Text::Wrong(_) => None,
-        };
+        let owned = |t: Text<'_>| t.some().map(str::to_owned);
         ApprovedProfile {
             account,
             bundle,
@@ -153,29 +150,26 @@ impl ApprovedProfile {
 /// What the duplicate checks compare of a submission: only approved profiles with one
 /// of these keys can be its duplicates.
 pub fn duplicate_keys(parties: &[Party<'_>]) -> Vec<DuplicateKey> {
-    let text = |p: &Party<'_>, name| match p.text(name) {
-        Text::Some(s) => Some(s.to_owned()),
-        Text::Missing | Text::Wrong(_) => None,
-    };
     let mut keys = Vec::new();
     for p in businesses(parties) {
         if let (Some(i), Some(n)) = (
-            text(p, "business_registration_identifier"),
-            text(p, "business_registration_number"),
-        ) && let Some((i, n)) = registration_key(&i, &n)
+            p.text("business_registration_identifier").some(),
+            p.text("business_registration_number").some(),
+        ) && let Some((i, n)) = registration_key(i, n)
         {
             keys.push(DuplicateKey::Registration(i, n));
         }
     }
     for p in representatives(parties) {
         keys.extend(
-            text(p, "email")
-                .as_deref()
+            p.text("email")
+                .some()
                 .and_then(email_key)
                 .map(DuplicateKey::Email),
         );
         keys.extend(
-            (text(p, "phone_number").as_deref())
+            p.text("phone_number")
+                .some()
                 .and_then(canonical_phone)
                 .map(DuplicateKey::Phone),
         );
