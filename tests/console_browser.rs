@@ -21,20 +21,12 @@ use std::time::{Duration, Instant};
 
 use common::api::*;
 use common::sipp::{calls, free_udp_port};
+use common::vetting::*;
 use common::*;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-/// The operator's subscriber records: the representative's number belongs to Dana
-/// Whitfield, not to the Robin Whitfield the profile names.
-const RECORDS: &str = "\
-phone_number,first_name,last_name,address_line1,city,state,postal_code,address_country_code
-+12155550111,Dana,Whitfield,200 Commerce Street,Philadelphia,PA,19103,US
-";
-
-/// The representative's number, on the account and in the records.
-const REP_PHONE: &str = "+12155550111";
 /// The calling number, as the API holds it and as SIPp sends it.
 const CALLING: &str = "+12155550121";
 const CALLING_NATIONAL: &str = "2155550121";
@@ -264,45 +256,6 @@ fn words(text: &str) -> String {
     text.to_lowercase().replace(['_', '-'], " ")
 }
 
-/// A store-mode server on an empty store, vetting automatically against the subscriber
-/// records at `records`, whose calls go to the SIPp UAS at `uas`.
-fn server(uas: SocketAddr, records: &Path) -> TestServer {
-    let records = records.to_owned();
-    TestServer::new()
-        .store("{}")
-        .upstream_at(uas)
-        .vetting(move |v| v.subscriber_records = Some(records))
-}
-
-/// Polls the bundle `sid` (of `kind`) as `c` until its status is no longer `from`, for
-/// at most [`WAIT`]; returns it.
-async fn left(api: &Api, c: &Creds, kind: &str, sid: &str, from: &str) -> Value {
-    let path = format!("/v1/{kind}/{sid}");
-    let since = Instant::now();
-    loop {
-        let (status, bundle) = api.get(&path, c, &[]).await;
-        assert_eq!(status, 200, "{bundle}");
-        if bundle["status"] != from {
-            return bundle;
-        }
-        assert!(since.elapsed() < WAIT, "{sid} still {from} after {WAIT:?}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-/// An end user of `kind` with `attributes`, linked to the profile `p`.
-async fn linked_end_user(api: &Api, a: &Creds, p: &str, kind: &str, attributes: Value) {
-    let attributes = attributes.to_string();
-    let form = [
-        ("FriendlyName", kind),
-        ("Type", kind),
-        ("Attributes", attributes.as_str()),
-    ];
-    let user = api.ok("/v1/EndUsers", a, &form).await;
-    api.link(a, PROFILES, p, user["sid"].as_str().unwrap())
-        .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium and chromedriver; run by scripts/test.sh"]
 async fn the_operator_approves_a_queued_profile_in_the_console_and_calls_reach_a() {
@@ -312,7 +265,7 @@ async fn the_operator_approves_a_queued_profile_in_the_console_and_calls_reach_a
     let dir = tempfile::tempdir().unwrap();
     let records = dir.path().join("subscribers.csv");
     std::fs::write(&records, RECORDS).unwrap();
-    let h = server(uas, &records).start_in(dir).await;
+    let h = calling_server(uas, &records).start_in(dir).await;
     let op = Creds::operator();
 
     // The customer's account and numbers; then a trunk for it, which config names.
@@ -320,43 +273,25 @@ async fn the_operator_approves_a_queued_profile_in_the_console_and_calls_reach_a
     let a = api.account(&op, "Whitfield Logistics").await;
     api.number(&a.sid, REP_PHONE).await;
     let calling = api.number(&a.sid, CALLING).await;
-    let next = server(uas, &records).trunk(signing_trunk("whitfield", &a.sid, TRUNK_IP));
+    let next = calling_server(uas, &records).trunk(signing_trunk("whitfield", &a.sid, TRUNK_IP));
     let h = h.restart(next).await;
     let api = Api::new(h.http);
 
     // A Primary profile whose representative is not the person on file, and its
     // SHAKEN/STIR trust product, linked and holding the calling number before the
     // profile is submitted (an approved Primary with none linked would get one made).
-    let domain = "whitfield-logistics.com";
+    // The subscriber records say the representative's number is Dana Whitfield's, not
+    // Robin's.
     let p = api.bundle(&a, PROFILES, PRIMARY, None).await;
-    let business = json!({
-        "business_name": "Whitfield Logistics LLC",
-        "business_type": "Limited Liability Corporation",
-        "business_registration_identifier": "EIN",
-        "business_registration_number": "27-1234567",
-        "business_identity": "direct_customer",
-        "business_industry": "TRANSPORTATION",
-        "website_url": format!("https://{domain}"),
-        "business_regions_of_operation": "USA_AND_CANADA",
-    });
-    let representative = json!({
-        "first_name": "Robin",
-        "last_name": "Whitfield",
-        "email": format!("robin@{domain}"),
-        "phone_number": REP_PHONE,
-        "business_title": "Owner",
-        "job_position": "CEO",
-        "address_line1": "200 Commerce St",
-    });
-    linked_end_user(
-        &api,
-        &a,
-        &p,
-        "customer_profile_business_information",
-        business,
-    )
-    .await;
-    linked_end_user(&api, &a, &p, "authorized_representative_1", representative).await;
+    for (kind, attributes) in [
+        (
+            "customer_profile_business_information",
+            business("27-1234567"),
+        ),
+        ("authorized_representative_1", representative("Robin")),
+    ] {
+        linked_end_user(&api, &a, &p, kind, &attributes).await;
+    }
     let address = api.address_document(&a).await;
     api.link(&a, PROFILES, &p, &address).await;
     api.assign(&a, PROFILES, &p, &calling).await;

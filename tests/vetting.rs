@@ -260,7 +260,7 @@ async fn decided_version(api: &Api, p: &str) -> Value {
 }
 
 #[tokio::test]
-async fn sighup_reloads_the_rules_and_keeps_them_when_the_new_file_is_bad() {
+async fn sighup_reloads_the_rules_and_the_records_each_kept_when_its_new_file_is_bad() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("vetting.toml");
     let file = |version: &str| {
@@ -282,39 +282,50 @@ async fn sighup_reloads_the_rules_and_keeps_them_when_the_new_file_is_bad() {
     assert_eq!(decided(&api, &a, &p).await["status"], "twilio-approved");
     assert_eq!(decided_version(&api, &p).await, "r1");
 
+    // r2, and records in which the number's subscriber is now Morgan: both taken.
     std::fs::write(&rules, file("r2")).unwrap();
+    std::fs::write(&records, RECORDS.replace("Dana", "Morgan")).unwrap();
     h.reload().await;
     let (a, p) = submit(&api, "27-1234568", "Robin").await;
     decided(&api, &a, &p).await;
     assert_eq!(decided_version(&api, &p).await, "r2");
+    assert_eq!(first_name_match(&api, &a, "Morgan").await, "exact_match");
 
-    // A bad file, and a bad records file, leave what is in force.
-    std::fs::write(
-        &rules,
-        "version = \"r3\"\n[[workflow]]\npolicy = \"gold\"\napprove_at = 0\n",
-    )
-    .unwrap();
-    std::fs::write(&records, "phone_number\nnot-a-number\n").unwrap();
+    // A bad rules file beside good records: the rules kept, the records taken.
+    let bad_rules = "version = \"r3\"\n[[workflow]]\npolicy = \"gold\"\napprove_at = 0\n";
+    std::fs::write(&rules, bad_rules).unwrap();
+    std::fs::write(&records, RECORDS).unwrap();
     h.reload().await;
     let (a, p) = submit(&api, "27-1234569", "Robin").await;
     decided(&api, &a, &p).await;
     assert_eq!(decided_version(&api, &p).await, "r2");
-    let lookup = api
+    assert_eq!(first_name_match(&api, &a, "Dana").await, "exact_match");
+
+    // A bad records file beside good rules: the rules taken, the records kept.
+    std::fs::write(&rules, file("r4")).unwrap();
+    std::fs::write(&records, "phone_number\nnot-a-number\n").unwrap();
+    h.reload().await;
+    let (a, p) = submit(&api, "27-1234570", "Robin").await;
+    decided(&api, &a, &p).await;
+    assert_eq!(decided_version(&api, &p).await, "r4");
+    assert_eq!(first_name_match(&api, &a, "Dana").await, "exact_match");
+}
+
+/// The first-name level of an identity match of +12155550111 against `first_name`.
+async fn first_name_match(api: &Api, a: &Creds, first_name: &str) -> Value {
+    let (s, body) = api
         .get(
             "/v2/PhoneNumbers/%2B12155550111",
-            &a,
+            a,
             &[
                 ("Fields", "identity_match"),
-                ("FirstName", "Dana"),
+                ("FirstName", first_name),
                 ("LastName", "Whitfield"),
             ],
         )
         .await;
-    assert_eq!(
-        lookup.1["identity_match"]["first_name_match"], "exact_match",
-        "{}",
-        lookup.1
-    );
+    assert_eq!(s, 200, "{body}");
+    body["identity_match"]["first_name_match"].clone()
 }
 
 #[tokio::test]

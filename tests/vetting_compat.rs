@@ -13,9 +13,9 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
 
 use common::sipp::{calls, free_udp_port};
+use common::vetting::calling_server;
 use common::*;
 
 /// The operator's subscriber records: the approved customer's representative, the
@@ -41,16 +41,6 @@ async fn phase(h: &Harness, name: &str) {
     common::python::run_phase("vetting_compat.py", name, h.http, h.path(STATE)).await
 }
 
-/// A store-mode server on an empty store, vetting automatically against the subscriber
-/// records at `records`, whose calls go to the SIPp UAS at `uas`.
-fn server(uas: SocketAddr, records: &Path) -> TestServer {
-    let records = records.to_owned();
-    TestServer::new()
-        .store("{}")
-        .upstream_at(uas)
-        .vetting(move |v| v.subscriber_records = Some(records))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs SIPp and the twilio Python package; run by scripts/test.sh"]
 async fn the_twilio_python_client_is_vetted_automatically_and_calls_reach_a() {
@@ -59,7 +49,7 @@ async fn the_twilio_python_client_is_vetted_automatically_and_calls_reach_a() {
     let dir = tempfile::tempdir().unwrap();
     let records = dir.path().join("subscribers.csv");
     std::fs::write(&records, RECORDS).unwrap();
-    let h = server(uas, &records).start_in(dir).await;
+    let h = calling_server(uas, &records).start_in(dir).await;
 
     // 1. The customer's account and its numbers, made by the operator through the client.
     phase(&h, "accounts").await;
@@ -71,7 +61,7 @@ async fn the_twilio_python_client_is_vetted_automatically_and_calls_reach_a() {
         .to_owned();
     // Trunks name accounts in config, so the proxy restarts with a trunk for the new
     // account, vetting as before; the store keeps everything the client wrote.
-    let next = server(uas, &records).trunk(signing_trunk("whitfield", &account, TRUNK_IP));
+    let next = calling_server(uas, &records).trunk(signing_trunk("whitfield", &account, TRUNK_IP));
     let h = h.restart(next).await;
     for claims in calls(&h, uas_port, CALLING, TRUNK_IP, 2, "unvetted").await {
         assert_eq!(claims["attest"], "C", "no customer profile yet");

@@ -2,6 +2,7 @@
 //! customer's Primary profile that passes the default workflow, or fails it where the
 //! test says.
 
+use std::net::SocketAddr;
 use std::path::Path;
 
 use serde_json::{Value, json};
@@ -68,19 +69,7 @@ pub async fn submit(api: &Api, ein: &str, first_name: &str) -> (Creds, String) {
         ("customer_profile_business_information", business(ein)),
         ("authorized_representative_1", representative(first_name)),
     ] {
-        let body = api
-            .ok(
-                "/v1/EndUsers",
-                &a,
-                &[
-                    ("FriendlyName", t),
-                    ("Type", t),
-                    ("Attributes", &attributes),
-                ],
-            )
-            .await;
-        api.link(&a, PROFILES, &p, body["sid"].as_str().unwrap())
-            .await;
+        linked_end_user(api, &a, &p, t, &attributes).await;
     }
     let address = api.address_document(&a).await;
     api.link(&a, PROFILES, &p, &address).await;
@@ -92,13 +81,44 @@ pub async fn submit(api: &Api, ein: &str, first_name: &str) -> (Creds, String) {
 
 /// Polls the profile until the workflow has decided (bounded); returns it.
 pub async fn decided(api: &Api, a: &Creds, p: &str) -> Value {
-    let path = format!("/v1/CustomerProfiles/{p}");
-    for _ in 0..200 {
-        let (_, b) = api.get(&path, a, &[]).await;
-        if b["status"] != "pending-review" {
-            return b;
+    left(api, a, PROFILES, p, "pending-review").await
+}
+
+/// Polls the bundle `sid` (of `kind`, [`PROFILES`] or [`PRODUCTS`]) as `c` until its
+/// status is no longer `from`, for at most [`WAIT`]; returns it.
+pub async fn left(api: &Api, c: &Creds, kind: &str, sid: &str, from: &str) -> Value {
+    let path = format!("/v1/{kind}/{sid}");
+    let since = std::time::Instant::now();
+    loop {
+        let (status, bundle) = api.get(&path, c, &[]).await;
+        assert_eq!(status, 200, "{bundle}");
+        if bundle["status"] != from {
+            return bundle;
         }
+        assert!(since.elapsed() < WAIT, "{sid} still {from} after {WAIT:?}");
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    panic!("no decision on {p} within 5 s");
+}
+
+/// An end user of `kind` with `attributes` (JSON), made by `a` and linked to its
+/// profile `p`.
+pub async fn linked_end_user(api: &Api, a: &Creds, p: &str, kind: &str, attributes: &str) {
+    let form = [
+        ("FriendlyName", kind),
+        ("Type", kind),
+        ("Attributes", attributes),
+    ];
+    let user = api.ok("/v1/EndUsers", a, &form).await;
+    api.link(a, PROFILES, p, user["sid"].as_str().unwrap())
+        .await;
+}
+
+/// A store-mode server on an empty store, vetting automatically against the subscriber
+/// records at `records`, whose calls go to the SIPp UAS at `uas`.
+pub fn calling_server(uas: SocketAddr, records: &Path) -> TestServer {
+    let records = records.to_owned();
+    TestServer::new()
+        .store("{}")
+        .upstream_at(uas)
+        .vetting(move |v| v.subscriber_records = Some(records))
 }
