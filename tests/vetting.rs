@@ -23,7 +23,7 @@ async fn a_submission_is_vetted_in_the_background_and_reads_back() {
     let e = evaluation(&api, &a, &p).await;
     assert_eq!(e["status"], "compliant");
     let results = e["results"].as_array().unwrap();
-    let identity = identity_match(&e);
+    let identity = check_result(&e, "identity_match");
     assert_eq!(identity["passed"], true);
     assert_eq!(
         identity["detail"]["authorized_representative_1"]["first_name_match"],
@@ -58,8 +58,13 @@ async fn a_submission_is_vetted_in_the_background_and_reads_back() {
     let (c_acct, queued) = submit(&api, "27-1234568", "Robin").await;
     let b = decided(&api, &c_acct, &queued).await;
     assert_eq!(b["status"], "in-review");
-    // Among the failed checks, the identity match: the number's subscriber is Dana.
-    let identity = identity_match(&evaluation(&api, &c_acct, &queued).await);
+    // The failed checks: the identity match (the number's subscriber is Dana), and the
+    // representative found on the first account's approved profile, though end users
+    // have been made since it was approved.
+    let e = evaluation(&api, &c_acct, &queued).await;
+    let duplicate = check_result(&e, "duplicate_representative");
+    assert_eq!(duplicate["passed"], false, "{duplicate}");
+    let identity = check_result(&e, "identity_match");
     assert_eq!(identity["passed"], false, "{identity}");
     assert_eq!(
         identity["detail"]["authorized_representative_1"]["first_name_match"],
@@ -368,11 +373,11 @@ async fn evaluation(api: &Api, a: &Creds, p: &str) -> serde_json::Value {
     evaluations["results"][0].clone()
 }
 
-/// An evaluation's identity-match result.
-fn identity_match(e: &serde_json::Value) -> serde_json::Value {
+/// An evaluation's result of the check of kind `check`.
+fn check_result(e: &serde_json::Value, check: &str) -> serde_json::Value {
     let results = e["results"].as_array().expect("results");
     (results.iter())
-        .find(|r| r["check"] == "identity_match")
-        .expect("an identity_match result")
+        .find(|r| r["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} result in {e}"))
         .clone()
 }

@@ -418,9 +418,7 @@ impl Hub {
                 return self.rebuild_from_feed(feed);
             };
             self.forget_seen(Some(&changes));
-            if !changes.is_empty() {
-                self.follow_approvals(None);
-            }
+            self.follow_approvals(Some(&changes));
             let index = self.trust.load();
             for change in &changes {
                 identities |= matches!(

@@ -669,9 +669,16 @@ impl Hub {
                 }
                 Change::DeleteBundle(b) => index.remove(b.sid),
                 // An end user or link of an approved profile changing: read them again.
-                Change::PutEndUser(_)
-                | Change::DeleteEndUser(_)
-                | Change::DeleteEntityAssignment(_) => index.built = false,
+                // Most are a new profile's, which cannot change an approved one (whose
+                // end users are locked, and which cannot be linked to); an end user
+                // is deleted only once no bundle holds it.
+                Change::DeleteEntityAssignment(a) if index.profiles.contains_key(&a.bundle_sid) => {
+                    index.built = false
+                }
+                Change::PutEndUser(u) => match self.bundles_holding(u.sid) {
+                    Ok(held) if !held.iter().any(|b| index.profiles.contains_key(b)) => {}
+                    _ => index.built = false,
+                },
                 _ => {}
             }
         }
